@@ -1,0 +1,92 @@
+/*
+ * xtalk/common.h -- things every libxtalk header shares: export macro,
+ * error codes, allocator hooks, logging callback, version.
+ *
+ * Contract: every function that can fail returns int, 0 on success or a
+ * negative XT_E* code. xt_strerror() names every code. errno is never
+ * passed through; it is translated into these codes.
+ */
+#ifndef XTALK_COMMON_H
+#define XTALK_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define XT_EXTERN __attribute__((visibility("default")))
+#else
+#define XT_EXTERN
+#endif
+
+/* Error codes. Stable: values are never reused or renumbered. */
+enum xt_error {
+    XT_OK = 0,
+    XT_ENOMEM = -1,       /* allocation failed */
+    XT_EINVAL = -2,       /* bad argument from the caller */
+    XT_EPROTO = -3,       /* the peer broke the protocol */
+    XT_EXML = -4,         /* received XML is malformed or restricted */
+    XT_ETLS = -5,         /* TLS failure (handshake, record layer) */
+    XT_ECERT = -6,        /* server certificate not trusted */
+    XT_EAUTH = -7,        /* authentication failed (SASL failure) */
+    XT_ESTREAM = -8,      /* the server sent a stream error */
+    XT_ECLOSED = -9,      /* the stream or connection is closed */
+    XT_EDNS = -10,        /* name resolution failed */
+    XT_ECONNECT = -11,    /* could not connect (refused, unreachable) */
+    XT_ETIMEOUT = -12,    /* an operation timed out */
+    XT_EIO = -13,         /* I/O error on the transport */
+    XT_ETOOBIG = -14,     /* a size limit was exceeded */
+    XT_EJID = -15,        /* invalid JID */
+    XT_ESTATE = -16,      /* call not valid in the current state */
+    XT_EUNSUPPORTED = -17,/* no usable mechanism / feature missing */
+    XT_ENOTLS = -18,      /* TLS is required but the server offers none */
+    XT_ESTANZA = -19,     /* an IQ was answered with a stanza error */
+    XT_EREDIRECT = -20,   /* see-other-host: reconnect elsewhere */
+    XT_ECANCELED = -21,   /* operation canceled (connection freed) */
+    XT_ENOTFOUND = -22,   /* no such item */
+    XT_EDOWNGRADE = -23,  /* a SCRAM downgrade or server signature mismatch */
+};
+
+/* Name of an error code: a static string, never NULL. */
+XT_EXTERN const char *xt_strerror(int code);
+
+/* Library version as "MAJOR.MINOR.PATCH": a static string. */
+XT_EXTERN const char *xt_version(void);
+
+/*
+ * Allocator hooks, as nghttp2_mem. Every object takes an optional
+ * `const xt_mem *`; NULL means malloc/realloc/free. The struct is copied.
+ */
+typedef struct xt_mem {
+    void *(*malloc)(size_t size, void *ud);
+    void *(*realloc)(void *ptr, size_t size, void *ud);
+    void (*free)(void *ptr, void *ud);
+    void *ud;
+} xt_mem;
+
+/* Memory returned to the caller by functions that say "free with xt_free". */
+XT_EXTERN void xt_free(const xt_mem *mem, void *ptr);
+
+/* Log levels for xt_log_fn. */
+enum xt_log_level {
+    XT_LOG_ERROR = 0,
+    XT_LOG_WARN = 1,
+    XT_LOG_INFO = 2,
+    XT_LOG_DEBUG = 3,
+    XT_LOG_XML_IN = 4,  /* a chunk of received XML; credentials redacted */
+    XT_LOG_XML_OUT = 5, /* a chunk of sent XML; credentials redacted */
+};
+
+/*
+ * The library never prints. Messages go to this callback; `msg` is
+ * NUL-terminated and valid only during the call.
+ */
+typedef void (*xt_log_fn)(void *ud, int level, const char *msg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+/*
+ * xtalk/jid.h -- XMPP addresses (RFC 7622).
+ *
+ * A parsed JID is an opaque, immutable value holding normalized parts.
+ * Localpart: PRECIS UsernameCaseMapped (RFC 8265); domainpart: IDNA2008
+ * via libidn2, lower case, trailing dot removed; resourcepart: PRECIS
+ * OpaqueString, as far as the libraries allow (see src/core/jid.c).
+ */
+#ifndef XTALK_JID_H
+#define XTALK_JID_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xt_jid xt_jid;
+
+/*
+ * Parses and normalizes `s` (NUL-terminated UTF-8). On success *out is a
+ * new JID (free with xt_jid_free) and 0 is returned; on failure XT_EJID
+ * (or XT_ENOMEM) and, if `why` is not NULL, *why points to a static
+ * string naming the reason ("empty localpart", "domainpart too long", ...).
+ */
+XT_EXTERN int xt_jid_parse(const xt_mem *mem, const char *s, xt_jid **out, const char **why);
+XT_EXTERN void xt_jid_free(xt_jid *jid);
+
+/* Parts, normalized; NULL when absent. Live as long as the JID. */
+XT_EXTERN const char *xt_jid_local(const xt_jid *jid);
+XT_EXTERN const char *xt_jid_domain(const xt_jid *jid);
+XT_EXTERN const char *xt_jid_resource(const xt_jid *jid);
+/* "local@domain" (or "domain"), and the full form with "/resource". */
+XT_EXTERN const char *xt_jid_bare(const xt_jid *jid);
+XT_EXTERN const char *xt_jid_full(const xt_jid *jid);
+
+/* 1 if equal after normalization, else 0. */
+XT_EXTERN int xt_jid_equal(const xt_jid *a, const xt_jid *b);
+XT_EXTERN int xt_jid_bare_equal(const xt_jid *a, const xt_jid *b);
+
+/* Compares two JID strings; invalid strings are never equal to anything. */
+XT_EXTERN int xt_jid_str_equal(const char *a, const char *b);
+XT_EXTERN int xt_jid_str_bare_equal(const char *a, const char *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

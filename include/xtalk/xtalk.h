@@ -1,0 +1,11 @@
+/* xtalk/xtalk.h -- umbrella header for libxtalk. */
+#ifndef XTALK_XTALK_H
+#define XTALK_XTALK_H
+
+#include "common.h"
+#include "stanza.h"
+#include "jid.h"
+#include "conn.h"
+#include "client.h"
+
+#endif

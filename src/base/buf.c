@@ -1,0 +1,123 @@
+/* Growable byte buffer; see buf.h. */
+#include "base/buf.h"
+
+#include <string.h>
+
+#include "base/mem.h"
+
+void xt_buf_init(xt_buf *b, const xt_mem *mem)
+{
+    *b = (xt_buf){.mem = mem};
+}
+
+void xt_buf_free(xt_buf *b)
+{
+    xt_free(b->mem, b->data);
+    b->data = NULL;
+    b->off = b->len = b->cap = 0;
+}
+
+void xt_buf_free_wipe(xt_buf *b)
+{
+    xt_wipe(b->data, b->cap);
+    xt_buf_free(b);
+}
+
+int xt_buf_reserve(xt_buf *b, size_t extra)
+{
+    if (b->off && b->off == b->len) {
+        b->off = b->len = 0;
+    }
+    if (extra > SIZE_MAX / 2 - b->len)
+        return XT_ETOOBIG;
+    if (b->limit && xt_buf_size(b) + extra > b->limit)
+        return XT_ETOOBIG;
+    if (b->len + extra <= b->cap)
+        return 0;
+    /* Reclaim consumed space first when it is at least half the buffer. */
+    if (b->off && b->off >= b->cap / 2) {
+        memmove(b->data, b->data + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+        if (b->len + extra <= b->cap)
+            return 0;
+    }
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < b->len + extra)
+        ncap *= 2;
+    uint8_t *n = xt_realloc(b->mem, b->data, ncap);
+    if (!n)
+        return XT_ENOMEM;
+    b->data = n;
+    b->cap = ncap;
+    return 0;
+}
+
+int xt_buf_append(xt_buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = xt_buf_reserve(b, n);
+    if (rc)
+        return rc;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int xt_buf_append_str(xt_buf *b, const char *s)
+{
+    return xt_buf_append(b, s, strlen(s));
+}
+
+int xt_buf_append_byte(xt_buf *b, uint8_t c)
+{
+    return xt_buf_append(b, &c, 1);
+}
+
+int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = attr ? "&quot;" : NULL; break;
+        case '\'': rep = attr ? "&apos;" : NULL; break;
+        default: break;
+        }
+        if (!rep)
+            continue;
+        int rc = xt_buf_append(b, s + run, i - run);
+        if (!rc)
+            rc = xt_buf_append_str(b, rep);
+        if (rc)
+            return rc;
+        run = i + 1;
+    }
+    return xt_buf_append(b, s + run, n - run);
+}
+
+void xt_buf_consume(xt_buf *b, size_t n)
+{
+    if (n > xt_buf_size(b))
+        n = xt_buf_size(b);
+    b->off += n;
+    if (b->off == b->len)
+        b->off = b->len = 0;
+}
+
+void xt_buf_clear(xt_buf *b)
+{
+    b->off = b->len = 0;
+}
+
+char *xt_buf_cstr(xt_buf *b)
+{
+    if (xt_buf_reserve(b, 1))
+        return NULL;
+    b->data[b->len] = '\0';
+    return (char *)b->data + b->off;
+}

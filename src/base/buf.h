@@ -1,0 +1,40 @@
+/*
+ * A growable byte buffer with a read offset: the output queue of a
+ * connection, the scratch space of the serializer. Grows geometrically,
+ * compacts consumed bytes lazily, never shrinks below its first size.
+ */
+#ifndef XT_BASE_BUF_H
+#define XT_BASE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xtalk/common.h"
+
+typedef struct xt_buf {
+    uint8_t *data;
+    size_t off;   /* first unconsumed byte */
+    size_t len;   /* end of data */
+    size_t cap;
+    size_t limit; /* 0 = unlimited; appends past it fail with XT_ETOOBIG */
+    const xt_mem *mem;
+} xt_buf;
+
+void xt_buf_init(xt_buf *b, const xt_mem *mem);
+void xt_buf_free(xt_buf *b);
+/* Wipes the whole allocation (for buffers that held secrets), then frees. */
+void xt_buf_free_wipe(xt_buf *b);
+int xt_buf_reserve(xt_buf *b, size_t extra);
+int xt_buf_append(xt_buf *b, const void *p, size_t n);
+int xt_buf_append_str(xt_buf *b, const char *s);
+int xt_buf_append_byte(xt_buf *b, uint8_t c);
+/* Appends XML-escaped text: & < > always; " and ' too when attr is set. */
+int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr);
+static inline size_t xt_buf_size(const xt_buf *b) { return b->len - b->off; }
+static inline const uint8_t *xt_buf_head(const xt_buf *b) { return b->data + b->off; }
+void xt_buf_consume(xt_buf *b, size_t n);
+void xt_buf_clear(xt_buf *b);
+/* NUL-terminates (not counted in size) and returns the bytes; NULL on ENOMEM. */
+char *xt_buf_cstr(xt_buf *b);
+
+#endif
