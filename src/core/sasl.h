@@ -1,0 +1,64 @@
+/*
+ * core/sasl.h -- client SASL mechanisms (internal): SCRAM-SHA-512/256/1
+ * with and without -PLUS channel binding (RFC 5802, RFC 7677, RFC 5929,
+ * RFC 9266), and PLAIN (RFC 4616). Works on raw bytes; the stream does the
+ * base64 wrapping (RFC 6120 §6.4.2).
+ */
+#ifndef XT_CORE_SASL_H
+#define XT_CORE_SASL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "xtalk/common.h"
+
+typedef struct xt_sasl xt_sasl;
+
+typedef struct xt_sasl_params {
+    const char *authcid;   /* the JID's localpart (normalized) */
+    const char *password;  /* UTF-8; SASLprep/OpaqueString as far as supported */
+    const char *authzid;   /* NULL (normal case) */
+    int tls;               /* 1 when the stream is TLS-protected: PLAIN needs it */
+    int allow_plain;       /* 0 forbids PLAIN even over TLS */
+    /* Channel binding from the TLS layer; cb_type NULL = none available. */
+    const char *cb_type;   /* "tls-exporter" or "tls-server-end-point" */
+    const uint8_t *cb_data;
+    size_t cb_len;
+    /* Tests only: a fixed client nonce (printable, no ','); NULL = random. */
+    const char *nonce;
+} xt_sasl_params;
+
+/*
+ * Picks the strongest mechanism among `offered` (names from <mechanisms/>)
+ * that these params allow, in this order: SCRAM-SHA-512-PLUS,
+ * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with channel binding data),
+ * SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (only over TLS and
+ * allowed). Returns 0 and *out, XT_EUNSUPPORTED when none is usable, or
+ * XT_ENOMEM. Strings in params are copied (the password is wiped on free).
+ * GS2 channel-binding flag (RFC 5802 §6/§7): 'p=<type>' for a -PLUS
+ * mechanism; 'y' when we have binding data but the server offered no
+ * -PLUS mechanism (so a server that does support it detects a downgrade);
+ * 'n' when we have no binding data.
+ */
+int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
+                const xt_sasl_params *params, xt_sasl **out);
+void xt_sasl_free(xt_sasl *s);
+
+/* The chosen mechanism's name, e.g. "SCRAM-SHA-256-PLUS". */
+const char *xt_sasl_mechanism(const xt_sasl *s);
+
+/* The initial response (raw bytes) to put in <auth/>. */
+int xt_sasl_initial(xt_sasl *s, xt_buf *out);
+
+/* A <challenge/>'s raw bytes -> the <response/>'s raw bytes. XT_EPROTO on a
+ * malformed or hostile challenge (nonce not extending ours, iteration
+ * count too low or absurdly high, bad salt, unexpected step). */
+int xt_sasl_step(xt_sasl *s, const uint8_t *challenge, size_t len, xt_buf *out);
+
+/* <success/> with its additional data (raw bytes; len 0 when none). For
+ * SCRAM, verifies the server signature: XT_EDOWNGRADE on mismatch or when
+ * it is missing, XT_EPROTO if malformed, 0 when the server is proven. */
+int xt_sasl_success(xt_sasl *s, const uint8_t *data, size_t len);
+
+#endif
