@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Interoperability with a peer implementation: slixmpp (python3-slixmpp)
+sends to xtalk and receives from it through the same Prosody."""
+
+import json
+import os
+import subprocess
+import sys
+
+from xtlib import HERE, Proc, ServerTest, USERS, jid, main
+
+
+class Interop(ServerTest):
+
+    def slix(self, user, *args):
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user])
+        p = subprocess.Popen([sys.executable, os.path.join(HERE, "slix_peer.py"), jid(user, self.srv),
+                              str(self.srv.port), self.srv.ca_file] + list(args), env=e,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        self.procs.append(p)
+        return Proc(p)
+
+    def test_slixmpp_to_xtalk(self):
+        bob = self.spawn("bob", "listen", "--json")
+        bob.wait_stderr("online")
+        text = "from slixmpp: <ok> & ünïcødé"
+        s = self.slix("carol", "send", jid("bob", self.srv), text)
+        self.assertEqual(s.wait(60), 0, s.err_lines)
+        m = bob.json_until(lambda o: o.get("event") == "message")
+        self.assertEqual(m["body"], text)
+        self.assertTrue(m["from"].startswith(jid("carol", self.srv)))
+
+    def test_xtalk_to_slixmpp(self):
+        s = self.slix("carol", "recv", "1")
+        self.assertEqual(s.line(60), "online")
+        text = "from xtalk: 'quotes' \"dq\" 😀"
+        self.assertOk(self.xtalk("alice", "send", jid("carol", self.srv), text))
+        got = json.loads(s.line(30))
+        self.assertEqual(got["body"], text)
+        self.assertTrue(got["from"].startswith(jid("alice", self.srv)))
+
+
+if __name__ == "__main__":
+    main()

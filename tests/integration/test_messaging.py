@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Messages between two real accounts through a private Prosody: send,
+listen --json, bots, direct TLS."""
+
+import os
+import tempfile
+
+from xtlib import ServerTest, jid, main
+
+
+class Messaging(ServerTest):
+
+    def listen(self, user, *extra):
+        p = self.spawn(user, "listen", "--json", *extra)
+        p.wait_stderr("online")
+        return p
+
+    def test_send_is_received_with_all_fields(self):
+        bob = self.listen("bob")
+        text = "hello <&> 'quotes' \"dq\" ünïcødé 漢字 😀"
+        r = self.xtalk("alice", "send", jid("bob", self.srv), text)
+        self.assertOk(r, "send")
+        m = bob.json_until(lambda o: o.get("event") == "message")
+        self.assertEqual(m["body"], text)
+        self.assertEqual(m["type"], "chat")
+        self.assertTrue(m["from"].startswith(jid("alice", self.srv) + "/"), m)
+        self.assertTrue(m["to"].startswith(jid("bob", self.srv)), m)
+        self.assertTrue(m.get("id"), m)
+        bob.terminate()
+        self.assertEqual(bob.p.returncode, 0, bob.err_lines)
+
+    def test_send_lines_each_line_a_message_in_order(self):
+        bob = self.listen("bob")
+        r = self.xtalk("alice", "send", "--lines", jid("bob", self.srv), input="one\ntwo\n\nthree\n")
+        self.assertOk(r, "send --lines")
+        bodies = []
+        while len(bodies) < 3:
+            m = bob.json_until(lambda o: o.get("event") == "message")
+            bodies.append(m["body"])
+        self.assertEqual(bodies, ["one", "two", "three"])
+
+    def test_send_stdin_whole_is_one_message(self):
+        bob = self.listen("bob")
+        r = self.xtalk("alice", "send", jid("bob", self.srv), input="line 1\nline 2\n")
+        self.assertOk(r, "send stdin")
+        m = bob.json_until(lambda o: o.get("event") == "message")
+        self.assertIn("line 1\nline 2", m["body"])
+
+    def test_direct_tls(self):
+        bob = self.listen("bob", "--direct-tls", "--server", "127.0.0.1:%d" % self.srv.tls_port)
+        r = self.xtalk("alice", "send", jid("bob", self.srv), "over direct TLS", direct_tls=True)
+        self.assertOk(r, "send direct TLS")
+        m = bob.json_until(lambda o: o.get("event") == "message")
+        self.assertEqual(m["body"], "over direct TLS")
+
+    def test_listen_count_exits_after_n(self):
+        bob = self.listen("bob", "--count", "2")
+        for t in ("a", "b"):
+            self.assertOk(self.xtalk("alice", "send", jid("bob", self.srv), t))
+        self.assertEqual(bob.wait(), 0, bob.err_lines)
+
+    def test_echo_bot_answers(self):
+        bot = self.spawn("bob", "bot", "--echo")
+        bot.wait_stderr("online")
+        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), "ping? ✓")
+        self.assertOk(r, "send --wait-reply")
+        self.assertEqual(r.stdout.strip(), "ping? ✓")
+
+    def test_exec_bot_no_shell_injection(self):
+        d = tempfile.mkdtemp(dir=self.srv.dir)
+        marker = os.path.join(d, "pwned")
+        bot = self.spawn("bob", "bot", "--exec", "tr a-z A-Z")
+        bot.wait_stderr("online")
+        evil = "$(touch %s); `touch %s`; ' \" ; touch %s" % (marker, marker, marker)
+        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), evil)
+        self.assertOk(r, "send to exec bot")
+        self.assertEqual(r.stdout.strip(), evil.upper())
+        self.assertFalse(os.path.exists(marker), "message content reached a shell")
+
+    def test_exec_bot_sees_sender_in_environment(self):
+        bot = self.spawn("bob", "bot", "--exec", 'printf "%s" "$XTALK_FROM"')
+        bot.wait_stderr("online")
+        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), "who am I?")
+        self.assertOk(r)
+        self.assertTrue(r.stdout.strip().startswith(jid("alice", self.srv) + "/"), r.stdout)
+
+    def test_exec_bot_timeout_kills_and_keeps_serving(self):
+        bot = self.spawn("bob", "bot", "--exec-timeout", "1", "--exec",
+                         'read x; case "$x" in slow) sleep 60;; *) echo "ok $x";; esac')
+        bot.wait_stderr("online")
+        r = self.xtalk("alice", "send", "--wait-reply=4", jid("bob", self.srv), "slow")
+        self.assertEqual(r.returncode, 7, "a timed-out command must not answer: %s" % r.stdout)
+        bot.wait_stderr("timed out")
+        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), "fast")
+        self.assertOk(r)
+        self.assertEqual(r.stdout.strip(), "ok fast")
+
+
+if __name__ == "__main__":
+    main()

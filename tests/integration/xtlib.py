@@ -1,0 +1,160 @@
+"""Shared helpers for the integration tests: a private Prosody per test
+module, and running the real `xtalk` binary against it.
+
+Environment (set by tests/meson.build):
+  XTALK_BIN   the xtalk binary under test
+  XT_WRAPPER  optional command prefix, e.g. "valgrind --error-exitcode=99 ..."
+"""
+
+import json
+import os
+import queue
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+from prosody import Prosody  # noqa: E402
+
+XTALK = os.environ.get("XTALK_BIN", os.path.join(HERE, "..", "..", "build", "cli", "xtalk"))
+WRAPPER = shlex.split(os.environ.get("XT_WRAPPER", ""))
+# Under valgrind everything is ~20x slower.
+SLOW = 20 if WRAPPER else 1
+USERS = {"alice": "alice-Secret-1", "bob": "bob-Secret-2", "carol": "carol-Secret-3"}
+
+
+def jid(user, server):
+    return "%s@%s" % (user, server.domain)
+
+
+class ServerTest(unittest.TestCase):
+    """One private Prosody for every test in the class."""
+
+    srv = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Prosody(users=USERS).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.srv:
+            cls.srv.cleanup()
+
+    def setUp(self):
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for f in (p.stdout, p.stderr, p.stdin):
+                if f:
+                    f.close()
+
+    # -- running xtalk -----------------------------------------------------
+    def argv(self, user, *args, ca=True, server=True, direct_tls=False):
+        cmd = WRAPPER + [XTALK] + list(args[:1]) + ["--jid", jid(user, self.srv)]
+        if server:
+            port = self.srv.tls_port if direct_tls else self.srv.port
+            cmd += ["--server", "127.0.0.1:%d" % port]
+        if direct_tls:
+            cmd += ["--direct-tls"]
+        if ca:
+            cmd += ["--ca-file", self.srv.ca_file]
+        return cmd + list(args[1:])
+
+    def env(self, user, password=None, **extra):
+        e = dict(os.environ)
+        e.pop("XTALK_JID", None)
+        e["XTALK_PASSWORD"] = USERS[user] if password is None else password
+        # No config file from the developer's home may leak in.
+        e["XDG_CONFIG_HOME"] = os.path.join(self.srv.dir, "xdg-config-" + user)
+        e["XDG_DATA_HOME"] = os.path.join(self.srv.dir, "xdg-data-" + user)
+        e.update(extra)
+        return e
+
+    def xtalk(self, user, *args, input=None, timeout=30, password=None, env=None, **kw):
+        """Runs xtalk to completion; returns CompletedProcess (text)."""
+        e = self.env(user, password)
+        e.update(env or {})
+        return subprocess.run(self.argv(user, *args, **kw), input=input, env=e,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=timeout * SLOW)
+
+    def spawn(self, user, *args, password=None, env=None, **kw):
+        """Starts a long-running xtalk (listen, bot); returns a Proc."""
+        e = self.env(user, password)
+        e.update(env or {})
+        p = subprocess.Popen(self.argv(user, *args, **kw), env=e, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return Proc(p)
+
+    def assertOk(self, r, what=""):
+        self.assertEqual(r.returncode, 0, "%s exit %d\nstdout: %s\nstderr: %s"
+                         % (what, r.returncode, r.stdout, r.stderr))
+
+
+class Proc:
+    """A running xtalk whose stdout/stderr lines are read by threads."""
+
+    def __init__(self, p):
+        self.p = p
+        self.out = queue.Queue()
+        self.err_lines = []
+        threading.Thread(target=self._pump, args=(p.stdout, self.out.put), daemon=True).start()
+        threading.Thread(target=self._pump, args=(p.stderr, self.err_lines.append), daemon=True).start()
+
+    @staticmethod
+    def _pump(f, put):
+        for line in f:
+            put(line.rstrip("\n"))
+
+    def line(self, timeout=15):
+        """Next stdout line, or AssertionError after timeout seconds."""
+        try:
+            return self.out.get(timeout=timeout * SLOW)
+        except queue.Empty:
+            raise AssertionError("no output within %ss; exit=%s stderr:\n%s"
+                                 % (timeout, self.p.poll(), "\n".join(self.err_lines)))
+
+    def json_until(self, pred, timeout=15):
+        """Reads JSON lines until pred(obj) is true; returns obj."""
+        end = time.monotonic() + timeout * SLOW
+        seen = []
+        while time.monotonic() < end:
+            try:
+                l = self.out.get(timeout=max(0.05, end - time.monotonic()))
+            except queue.Empty:
+                break
+            obj = json.loads(l)  # every line must be one JSON object
+            seen.append(obj)
+            if pred(obj):
+                return obj
+        raise AssertionError("no matching JSON line in %ss; saw %r; stderr:\n%s"
+                             % (timeout, seen, "\n".join(self.err_lines)))
+
+    def wait_stderr(self, needle, timeout=15):
+        end = time.monotonic() + timeout * SLOW
+        while time.monotonic() < end:
+            if any(needle in l for l in self.err_lines):
+                return
+            time.sleep(0.05)
+        raise AssertionError("stderr never said %r:\n%s" % (needle, "\n".join(self.err_lines)))
+
+    def wait(self, timeout=15):
+        return self.p.wait(timeout * SLOW)
+
+    def terminate(self):
+        self.p.terminate()
+        return self.wait()
+
+
+def main():
+    unittest.main(verbosity=2)
