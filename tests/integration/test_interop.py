@@ -14,7 +14,8 @@ class Interop(ServerTest):
 
     def slix(self, user, *args):
         e = dict(os.environ, XTALK_PASSWORD=USERS[user])
-        p = subprocess.Popen([sys.executable, os.path.join(HERE, "slix_peer.py"), jid(user, self.srv),
+        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"), jid(user, self.srv),
                               str(self.srv.port), self.srv.ca_file] + list(args), env=e,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
