@@ -74,12 +74,11 @@ s2s_ports = {{ }}
 modules_enabled = {{
   "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "offline"; "dialback";
 }}
-modules_disabled = {{ "s2s"; "http"; "admin_telnet"; "admin_shell"; "c2s_limits"; }}
+modules_disabled = {{ "s2s"; "http"; "admin_telnet"; "admin_shell"; }}
 authentication = "internal_hashed"
 storage = "internal"
 c2s_require_encryption = true
 allow_registration = false
-limits = {{ c2s = {{ rate = "100mb/s"; }}; }}
 log = {{ {{ levels = {{ min = "{loglevel}" }}; to = "file"; filename = "{dir}/prosody.log"; }} }}
 ssl = {{ key = "{key}"; certificate = "{crt}"; }}
 VirtualHost "{domain}"
