@@ -1,0 +1,508 @@
+/* TLS client over a memory BIO pair (see tls.h for the contract). */
+#include "net/tls.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "base/mem.h"
+
+struct xt_tls_ctx {
+    SSL_CTX *ssl_ctx;
+    char *ca_file;
+    int no_system_ca;
+    const xt_mem *mem;
+};
+
+struct xt_tls {
+    SSL *ssl;
+    BIO *net;                 /* our end of the pair: the network side */
+    const xt_mem *mem;
+    char *host;
+    char *detail;             /* allocated only when something failed */
+    int verr;                 /* first X509 verification error seen */
+    uint8_t has_pin, no_verify, have_leaf, done, tls13;
+    uint8_t pin[32];
+    uint8_t leaf_sha256[32];
+    uint8_t cb[EVP_MAX_MD_SIZE];
+    size_t cb_len;
+    const char *cb_type;
+};
+
+/* The pair's buffers: one TLS record (16 KiB + overhead, RFC 8446 §5.2)
+ * fits, so a full record never needs two trips through the loop. */
+#define XT_TLS_BIO_SIZE (17 * 1024)
+
+void xt_tls_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[p[i] >> 4];
+        out[2 * i + 1] = hex[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 64 hex digits, optionally separated by ':' (as `openssl x509
+ * -fingerprint` prints them) or spaces. */
+static int parse_pin(const char *s, uint8_t out[32])
+{
+    size_t n = 0;
+    int hi = -1;
+    for (; *s; s++) {
+        if (*s == ':' || *s == ' ')
+            continue;
+        int v = hexval(*s);
+        if (v < 0 || n >= 32)
+            return XT_EINVAL;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    return n == 32 && hi < 0 ? 0 : XT_EINVAL;
+}
+
+static void set_detail(xt_tls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_detail(xt_tls *t, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    xt_free(t->mem, t->detail);
+    t->detail = xt_strdup(t->mem, tmp); /* NULL on ENOMEM: detail reads "" */
+}
+
+/* --- shared context ------------------------------------------------------ */
+
+static int verify_cb(int ok, X509_STORE_CTX *x);
+
+int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
+                   xt_tls_ctx **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (errlen)
+        err[0] = '\0';
+    xt_tls_ctx *ctx = xt_calloc(mem, 1, sizeof *ctx);
+    if (!ctx)
+        return XT_ENOMEM;
+    ctx->mem = mem;
+    ctx->no_system_ca = no_system_ca;
+    if (ca_file && !(ctx->ca_file = xt_strdup(mem, ca_file))) {
+        xt_free(mem, ctx);
+        return XT_ENOMEM;
+    }
+    ERR_clear_error();
+    ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx->ssl_ctx)
+        goto nomem;
+    /* RFC 7590 §3.1 / RFC 8996: nothing older than TLS 1.2. */
+    if (!SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION))
+        goto nomem;
+    /* Partial writes and a moving buffer because the plaintext comes from
+     * xt_conn's queue, which may be compacted between retries; released
+     * buffers keep idle connections small. */
+    SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                       SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                       SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_cb);
+    if (!no_system_ca && !SSL_CTX_set_default_verify_paths(ctx->ssl_ctx))
+        goto nomem;
+    if (ca_file && !SSL_CTX_load_verify_locations(ctx->ssl_ctx, ca_file, NULL)) {
+        unsigned long e = ERR_peek_last_error();
+        const char *why = e ? ERR_reason_error_string(e) : NULL;
+        if (errlen)
+            snprintf(err, errlen, "cannot load CA file %s: %s", ca_file,
+                     why ? why : "no certificates in it");
+        ERR_clear_error();
+        xt_tls_ctx_free(ctx);
+        return XT_EINVAL;
+    }
+    ERR_clear_error();
+    *out = ctx;
+    return 0;
+nomem:
+    ERR_clear_error();
+    xt_tls_ctx_free(ctx);
+    return XT_ENOMEM;
+}
+
+void xt_tls_ctx_free(xt_tls_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    SSL_CTX_free(ctx->ssl_ctx);
+    xt_free(ctx->mem, ctx->ca_file);
+    xt_free(ctx->mem, ctx);
+}
+
+int xt_tls_ctx_matches(const xt_tls_ctx *ctx, const char *ca_file, int no_system_ca)
+{
+    if (!!ctx->no_system_ca != !!no_system_ca)
+        return 0;
+    if (!ctx->ca_file || !ca_file)
+        return !ctx->ca_file && !ca_file;
+    return strcmp(ctx->ca_file, ca_file) == 0;
+}
+
+/* --- one connection ------------------------------------------------------ */
+
+/* Called by OpenSSL for each certificate of the chain (and once more for
+ * the name check). Records the leaf's fingerprint and the first error;
+ * the decision for pinned / unverified connections is taken after the
+ * handshake, where the whole picture is known. */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    xt_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+    if (!t)
+        return ok;
+    if (!t->have_leaf) {
+        X509 *leaf = X509_STORE_CTX_get0_cert(x);
+        unsigned len = 0;
+        if (leaf && X509_digest(leaf, EVP_sha256(), t->leaf_sha256, &len) && len == 32)
+            t->have_leaf = 1;
+    }
+    if (ok)
+        return 1;
+    if (!t->verr)
+        t->verr = X509_STORE_CTX_get_error(x);
+    return t->no_verify || t->has_pin;
+}
+
+int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls **out)
+{
+    *out = NULL;
+    if (!o->host || !*o->host)
+        return XT_EINVAL;
+    xt_tls *t = xt_calloc(mem, 1, sizeof *t);
+    if (!t)
+        return XT_ENOMEM;
+    t->mem = mem;
+    t->no_verify = !!o->no_verify;
+    if (o->pin_sha256) {
+        if (parse_pin(o->pin_sha256, t->pin) < 0) {
+            xt_free(mem, t);
+            return XT_EINVAL;
+        }
+        t->has_pin = 1;
+    }
+    int rc = XT_ENOMEM;
+    BIO *inner = NULL;
+    if (!(t->host = xt_strdup(mem, o->host)))
+        goto fail;
+    ERR_clear_error();
+    if (!(t->ssl = SSL_new(ctx->ssl_ctx)))
+        goto fail;
+    SSL_set_app_data(t->ssl, t);
+    if (!BIO_new_bio_pair(&inner, XT_TLS_BIO_SIZE, &t->net, XT_TLS_BIO_SIZE))
+        goto fail;
+    SSL_set_bio(t->ssl, inner, inner); /* the SSL owns inner now */
+    SSL_set_connect_state(t->ssl);
+
+    /* An IP-literal domain is matched as an iPAddress and gets no SNI
+     * (RFC 6066 §3 forbids literal addresses in server_name). */
+    unsigned char addr[16];
+    int is_ip = inet_pton(AF_INET, o->host, addr) == 1 || inet_pton(AF_INET6, o->host, addr) == 1;
+    rc = XT_ETLS;
+    if (is_ip) {
+        if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), o->host))
+            goto fail;
+    } else {
+        /* RFC 6125 §6.4: DNS-ID, wildcards only as the whole left label. */
+        SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (!SSL_set1_host(t->ssl, o->host) || !SSL_set_tlsext_host_name(t->ssl, o->host))
+            goto fail;
+    }
+    if (o->alpn_xmpp) {
+        /* XEP-0368 §4: ALPN protocol id "xmpp-client". */
+        static const unsigned char alpn[] = "\x0bxmpp-client";
+        if (SSL_set_alpn_protos(t->ssl, alpn, sizeof alpn - 1) != 0)
+            goto fail;
+    }
+    ERR_clear_error();
+    *out = t;
+    return 0;
+fail:
+    ERR_clear_error();
+    xt_tls_free(t);
+    return rc;
+}
+
+void xt_tls_free(xt_tls *t)
+{
+    if (!t)
+        return;
+    SSL_free(t->ssl);
+    BIO_free(t->net);
+    xt_wipe(t->cb, sizeof t->cb);
+    xt_free(t->mem, t->host);
+    xt_free(t->mem, t->detail);
+    xt_free(t->mem, t);
+}
+
+size_t xt_tls_in_space(xt_tls *t, uint8_t **p)
+{
+    char *q = NULL;
+    ossl_ssize_t n = BIO_nwrite0(t->net, &q);
+    if (n <= 0) {
+        *p = NULL;
+        return 0;
+    }
+    *p = (uint8_t *)q;
+    return (size_t)n;
+}
+
+void xt_tls_in_commit(xt_tls *t, size_t n)
+{
+    char *q = NULL;
+    if (n)
+        (void)BIO_nwrite(t->net, &q, (int)n);
+}
+
+size_t xt_tls_feed(xt_tls *t, const void *data, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        uint8_t *p;
+        size_t room = xt_tls_in_space(t, &p);
+        if (!room)
+            break;
+        if (room > len - done)
+            room = len - done;
+        memcpy(p, (const uint8_t *)data + done, room);
+        xt_tls_in_commit(t, room);
+        done += room;
+    }
+    return done;
+}
+
+size_t xt_tls_out_peek(xt_tls *t, const uint8_t **p)
+{
+    char *q = NULL;
+    int n = BIO_nread0(t->net, &q);
+    if (n <= 0) {
+        *p = NULL;
+        return 0;
+    }
+    *p = (const uint8_t *)q;
+    return (size_t)n;
+}
+
+void xt_tls_out_consume(xt_tls *t, size_t n)
+{
+    char *q = NULL;
+    if (n)
+        (void)BIO_nread(t->net, &q, (int)n);
+}
+
+size_t xt_tls_out_pending(const xt_tls *t)
+{
+    return BIO_ctrl_pending(t->net);
+}
+
+/* The last OpenSSL error as text, for details. */
+static const char *ssl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "protocol error";
+}
+
+static int cert_failure(xt_tls *t)
+{
+    char fp[65] = "unknown";
+    if (t->have_leaf)
+        xt_tls_hex(t->leaf_sha256, 32, fp);
+    if (t->verr == X509_V_ERR_HOSTNAME_MISMATCH || t->verr == X509_V_ERR_IP_ADDRESS_MISMATCH)
+        set_detail(t,
+                   "certificate is not valid for %s: it was issued for another name; check the "
+                   "server name, or pin its fingerprint with --pin SHA256 (server's is %s)",
+                   t->host, fp);
+    else
+        set_detail(t,
+                   "certificate for %s is not trusted: %s; use --ca-file FILE or pin its "
+                   "fingerprint with --pin SHA256 (server's is %s)",
+                   t->host, X509_verify_cert_error_string(t->verr), fp);
+    return XT_ECERT;
+}
+
+/* RFC 5929 §4.1: the hash is the certificate's signature hash, except
+ * MD5 and SHA-1, which become SHA-256. No binding when the signature has
+ * no separate hash (Ed25519): the server would not agree on one. */
+static void server_end_point(xt_tls *t)
+{
+    X509 *cert = SSL_get0_peer_certificate(t->ssl);
+    int md_nid = NID_undef;
+    if (!cert || !X509_get_signature_info(cert, &md_nid, NULL, NULL, NULL))
+        return;
+    if (md_nid == NID_md5 || md_nid == NID_sha1)
+        md_nid = NID_sha256;
+    const EVP_MD *md = EVP_get_digestbynid(md_nid);
+    unsigned len = 0;
+    if (md && X509_digest(cert, md, t->cb, &len)) {
+        t->cb_len = len;
+        t->cb_type = "tls-server-end-point";
+    }
+}
+
+static void channel_binding(xt_tls *t)
+{
+    t->tls13 = SSL_version(t->ssl) >= TLS1_3_VERSION;
+    if (t->tls13) {
+        /* RFC 9266 §2: 32 bytes, label "EXPORTER-Channel-Binding", no context. */
+        static const char label[] = "EXPORTER-Channel-Binding";
+        if (SSL_export_keying_material(t->ssl, t->cb, 32, label, sizeof label - 1, NULL, 0, 0) == 1) {
+            t->cb_len = 32;
+            t->cb_type = "tls-exporter";
+        }
+    } else {
+        server_end_point(t);
+    }
+    ERR_clear_error();
+}
+
+static int after_handshake(xt_tls *t)
+{
+    if (!t->no_verify) {
+        if (!SSL_get0_peer_certificate(t->ssl) || !t->have_leaf) {
+            set_detail(t, "server %s presented no certificate", t->host);
+            return XT_ECERT;
+        }
+        if (t->has_pin) {
+            /* A pin replaces the chain check: a self-signed server is
+             * trusted by its fingerprint alone, and a wrong fingerprint is
+             * refused even when the chain is trusted. */
+            if (CRYPTO_memcmp(t->pin, t->leaf_sha256, 32) != 0) {
+                char fp[65];
+                xt_tls_hex(t->leaf_sha256, 32, fp);
+                set_detail(t,
+                           "certificate for %s does not match the pinned fingerprint "
+                           "(server's is %s); if the server changed its certificate, "
+                           "check it and update --pin",
+                           t->host, fp);
+                return XT_ECERT;
+            }
+        } else if (t->verr || SSL_get_verify_result(t->ssl) != X509_V_OK) {
+            if (!t->verr)
+                t->verr = (int)SSL_get_verify_result(t->ssl);
+            return cert_failure(t);
+        }
+    }
+    channel_binding(t);
+    t->done = 1;
+    return 0;
+}
+
+int xt_tls_handshake(xt_tls *t)
+{
+    if (t->done)
+        return 0;
+    ERR_clear_error();
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1) {
+        int rc = after_handshake(t);
+        if (rc < 0)
+            xt_tls_shutdown(t);
+        return rc;
+    }
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return 1;
+    /* Our verify callback refused the chain: say why in certificate terms. */
+    if (t->verr && !t->no_verify && !t->has_pin) {
+        ERR_clear_error();
+        return cert_failure(t);
+    }
+    set_detail(t, "TLS handshake with %s failed: %s", t->host,
+               e == SSL_ERROR_SSL ? ssl_reason() : "connection closed");
+    ERR_clear_error();
+    return XT_ETLS;
+}
+
+int xt_tls_read(xt_tls *t, void *buf, size_t cap, size_t *got)
+{
+    *got = 0;
+    if (!cap)
+        return 0;
+    ERR_clear_error();
+    int r = SSL_read_ex(t->ssl, buf, cap, got);
+    if (r == 1)
+        return 0;
+    *got = 0;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return 0;
+    if (e == SSL_ERROR_ZERO_RETURN)
+        return XT_ECLOSED;
+    set_detail(t, "TLS error from %s: %s", t->host, e == SSL_ERROR_SSL ? ssl_reason() : "I/O error");
+    ERR_clear_error();
+    return XT_ETLS;
+}
+
+int xt_tls_write(xt_tls *t, const void *data, size_t n, size_t *wrote)
+{
+    *wrote = 0;
+    if (!n)
+        return 0;
+    ERR_clear_error();
+    int r = SSL_write_ex(t->ssl, data, n, wrote);
+    if (r == 1)
+        return 0;
+    *wrote = 0;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return 0;
+    set_detail(t, "TLS error to %s: %s", t->host, e == SSL_ERROR_SSL ? ssl_reason() : "I/O error");
+    ERR_clear_error();
+    return XT_ETLS;
+}
+
+void xt_tls_shutdown(xt_tls *t)
+{
+    ERR_clear_error();
+    (void)SSL_shutdown(t->ssl);
+    ERR_clear_error();
+}
+
+void xt_tls_get_info(xt_tls *t, xt_tls_info *info)
+{
+    info->cb_type = t->cb_type;
+    info->cb_data = t->cb_len ? t->cb : NULL;
+    info->cb_len = t->cb_len;
+    info->tls13 = t->tls13;
+}
+
+const uint8_t *xt_tls_peer_sha256(const xt_tls *t)
+{
+    return t->have_leaf ? t->leaf_sha256 : NULL;
+}
+
+const char *xt_tls_detail(const xt_tls *t)
+{
+    return t->detail ? t->detail : "";
+}

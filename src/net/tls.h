@@ -1,0 +1,86 @@
+/*
+ * TLS client over memory BIOs: ciphertext in / ciphertext out on one
+ * side, plaintext in / out on the other. No socket, no loop, no clock,
+ * so it can be driven by any loop and tested against an in-process
+ * server.
+ *
+ * An xt_tls_ctx (one SSL_CTX with its trust store) is shared by every
+ * connection that uses the same trust settings: the CA store is the big
+ * allocation, and loading it per connection would cost megabytes and
+ * milliseconds each. xt_loop caches and reference-counts them.
+ *
+ * Verification (RFC 6125 DNS-ID, RFC 7590 for XMPP): chain to a trusted
+ * root (system store and/or ca_file) and the certificate's names must
+ * match the JID's domain. With a pin (hex SHA-256 of the leaf's DER) the
+ * chain need not be trusted: the leaf must match the pin, and a mismatch
+ * is refused even for a trusted chain.
+ */
+#ifndef XT_NET_TLS_H
+#define XT_NET_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xtalk/conn.h"
+
+typedef struct xt_tls_ctx xt_tls_ctx;
+typedef struct xt_tls xt_tls;
+
+/* Loads the trust store: the system default paths unless no_system_ca,
+ * plus ca_file (PEM) when not NULL. XT_EINVAL with a detail in err when
+ * ca_file cannot be loaded; XT_ENOMEM. */
+int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
+                   xt_tls_ctx **out, char *err, size_t errlen);
+void xt_tls_ctx_free(xt_tls_ctx *ctx);
+/* 1 when ctx was made from exactly these settings (the loop's cache key). */
+int xt_tls_ctx_matches(const xt_tls_ctx *ctx, const char *ca_file, int no_system_ca);
+
+typedef struct xt_tls_opts {
+    const char *host;       /* the name to verify and send as SNI (the JID's domain) */
+    const char *pin_sha256; /* hex, colons allowed; NULL = none */
+    int alpn_xmpp;          /* offer ALPN "xmpp-client" (XEP-0368 direct TLS) */
+    int no_verify;          /* accept any certificate (tests only) */
+} xt_tls_opts;
+
+/* XT_EINVAL for a malformed pin, XT_ENOMEM, XT_ETLS. ctx must outlive t. */
+int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls **out);
+void xt_tls_free(xt_tls *t);
+
+/* Ciphertext received from the network: room to write into, then the
+ * number of bytes written there. Room is 0 when the buffer is full; read
+ * plaintext (xt_tls_read / xt_tls_handshake) to drain it. */
+size_t xt_tls_in_space(xt_tls *t, uint8_t **p);
+void xt_tls_in_commit(xt_tls *t, size_t n);
+/* Copies as much of data as fits; returns how much. */
+size_t xt_tls_feed(xt_tls *t, const void *data, size_t len);
+
+/* Ciphertext to send: a contiguous chunk (maybe not all of it), then
+ * how many bytes of it were written. */
+size_t xt_tls_out_peek(xt_tls *t, const uint8_t **p);
+void xt_tls_out_consume(xt_tls *t, size_t n);
+size_t xt_tls_out_pending(const xt_tls *t);
+
+/* Drives the handshake: 0 done (and verified), 1 needs more I/O,
+ * XT_ECERT / XT_ETLS with xt_tls_detail(). */
+int xt_tls_handshake(xt_tls *t);
+/* Plaintext out of the connection. 0 with *got = 0 means more ciphertext
+ * is needed; XT_ECLOSED when the peer sent close_notify; XT_ETLS. */
+int xt_tls_read(xt_tls *t, void *buf, size_t cap, size_t *got);
+/* Encrypts up to n bytes; *wrote may be less (0 when the ciphertext
+ * buffer is full: drain it and call again with the same bytes). */
+int xt_tls_write(xt_tls *t, const void *data, size_t n, size_t *wrote);
+/* Queues close_notify (RFC 8446 §6.1). */
+void xt_tls_shutdown(xt_tls *t);
+
+/* Channel binding (RFC 9266 tls-exporter for TLS 1.3, RFC 5929
+ * tls-server-end-point for TLS 1.2). Pointers live as long as t. */
+void xt_tls_get_info(xt_tls *t, xt_tls_info *info);
+/* SHA-256 of the leaf certificate (32 bytes), NULL before it was seen. */
+const uint8_t *xt_tls_peer_sha256(const xt_tls *t);
+/* Why the last call failed, or "". */
+const char *xt_tls_detail(const xt_tls *t);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void xt_tls_hex(const uint8_t *p, size_t n, char *out);
+
+#endif
