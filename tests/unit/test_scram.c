@@ -1,0 +1,564 @@
+/* Unit tests: the SCRAM client (src/core/scram.c) against every exchange,
+ * PBKDF2 vector, GS2 header, negative case and saslname case of
+ * ../shared/vectors/scram.json. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "core/base64.h"
+#include "core/scram.h"
+
+static json_t *root;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *dir = getenv("XT_VECTORS");
+    if (!dir)
+        return -1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/scram.json", dir);
+    json_error_t err;
+    root = json_load_file(path, 0, &err);
+    if (!root) {
+        fprintf(stderr, "cannot load %s: %s\n", path, err.text);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    json_decref(root);
+    return 0;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void hex_to_buf(xt_buf *b, const char *hex)
+{
+    assert_non_null(hex);
+    size_t n = strlen(hex);
+    assert_int_equal(n % 2, 0);
+    for (size_t i = 0; i < n; i += 2) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + i, "%2x", &v), 1);
+        assert_int_equal(xt_buf_append_byte(b, (uint8_t)v), 0);
+    }
+}
+
+static xt_scram_hash hash_of(const char *name)
+{
+    assert_non_null(name);
+    if (strcmp(name, "sha1") == 0)
+        return XT_SCRAM_SHA1;
+    if (strcmp(name, "sha256") == 0)
+        return XT_SCRAM_SHA256;
+    if (strcmp(name, "sha512") == 0)
+        return XT_SCRAM_SHA512;
+    fail_msg("unknown hash %s", name);
+    return XT_SCRAM_SHA1;
+}
+
+static void assert_buf_str(xt_buf *b, const char *want)
+{
+    assert_non_null(want);
+    const char *got = xt_buf_cstr(b);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+}
+
+/* The exchange's extension attributes in client-final (XEP-0474 x=):
+ * whatever sits between r=<nonce> and p= in the vector's message. */
+static char *final_ext_of(json_t *ex)
+{
+    const char *cfw = jstr(ex, "client_final_without_proof");
+    const char *nonce = jstr(ex, "full_nonce");
+    const char *r = strstr(cfw, ",r=");
+    assert_non_null(r);
+    const char *after = r + 3 + strlen(nonce);
+    if (*after == '\0')
+        return NULL;
+    assert_int_equal(*after, ',');
+    return strdup(after + 1);
+}
+
+/* Parses the gs2 header "f,[a=x]," into the flag and cb type. */
+static void gs2_parse(const char *h, char *flag, char *type, size_t tlen)
+{
+    *flag = h[0];
+    type[0] = '\0';
+    if (h[0] == 'p') {
+        const char *comma = strchr(h, ',');
+        assert_non_null(comma);
+        size_t n = (size_t)(comma - (h + 2));
+        assert_true(n < tlen);
+        memcpy(type, h + 2, n);
+        type[n] = '\0';
+    }
+}
+
+/* Runs one exchange up to client-final; the caller continues. */
+static xt_scram *run_to_final(json_t *ex, xt_buf *cb)
+{
+    char flag, type[64];
+    gs2_parse(jstr(ex, "gs2_header"), &flag, type, sizeof type);
+    json_t *cbo = json_object_get(ex, "channel_binding");
+    if (cbo) {
+        hex_to_buf(cb, jstr(cbo, "cb_data_hex"));
+    } else if (flag == 'p') {
+        /* Entries without a channel_binding object (the historical
+         * XEP-0474 one) carry the data only inside c=: base64(gs2-header
+         * || cb-data) (RFC 5802 §7). Take what follows the header. */
+        const char *cfw = jstr(ex, "client_final_without_proof");
+        const char *comma = strchr(cfw, ',');
+        xt_buf c;
+        xt_buf_init(&c, NULL);
+        assert_int_equal(xt_base64_decode(&c, cfw + 2, (size_t)(comma - cfw - 2)), 0);
+        size_t hl = strlen(jstr(ex, "gs2_header"));
+        assert_true(xt_buf_size(&c) > hl);
+        assert_memory_equal(xt_buf_head(&c), jstr(ex, "gs2_header"), hl);
+        assert_int_equal(xt_buf_append(cb, xt_buf_head(&c) + hl, xt_buf_size(&c) - hl), 0);
+        xt_buf_free(&c);
+    }
+    char *ext = final_ext_of(ex);
+    xt_scram_params p = {
+        .hash = hash_of(jstr(ex, "hash")),
+        .username = jstr(ex, "username"),
+        .password = jstr(ex, "password"),
+        .cbflag = flag,
+        .cb_type = flag == 'p' ? type : NULL,
+        .cb_data = xt_buf_size(cb) ? xt_buf_head(cb) : NULL,
+        .cb_len = xt_buf_size(cb),
+        .nonce = jstr(ex, "client_nonce"),
+        .final_ext = ext,
+    };
+    xt_scram *s = NULL;
+    assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+    free(ext);
+    xt_buf out;
+    xt_buf_init(&out, NULL);
+    assert_int_equal(xt_scram_client_first(s, &out), 0);
+    assert_buf_str(&out, jstr(ex, "client_first"));
+    xt_buf_clear(&out);
+    const char *sf = jstr(ex, "server_first");
+    assert_int_equal(xt_scram_client_final(s, (const uint8_t *)sf, strlen(sf), &out), 0);
+    assert_buf_str(&out, jstr(ex, "client_final"));
+    assert_string_equal(xt_scram_auth_message(s), jstr(ex, "auth_message"));
+    xt_buf_free(&out);
+    return s;
+}
+
+static json_t *exchange_by_id(const char *id)
+{
+    size_t i;
+    json_t *ex;
+    json_array_foreach(json_object_get(root, "exchanges"), i, ex) {
+        if (strcmp(jstr(ex, "id"), id) == 0)
+            return ex;
+    }
+    fail_msg("no exchange %s", id);
+    return NULL;
+}
+
+static void test_exchanges(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(root, "exchanges");
+    assert_true(json_array_size(arr) >= 6);
+    size_t i;
+    json_t *ex;
+    json_array_foreach(arr, i, ex) {
+        xt_buf cb;
+        xt_buf_init(&cb, NULL);
+        xt_scram *s = run_to_final(ex, &cb);
+        const char *sfin = jstr(ex, "server_final");
+        assert_int_equal(xt_scram_server_final(s, (const uint8_t *)sfin, strlen(sfin)), 0);
+        assert_null(xt_scram_detail(s));
+        /* Done: no more steps. */
+        assert_int_equal(xt_scram_server_final(s, (const uint8_t *)sfin, strlen(sfin)),
+                         XT_ESTATE);
+        xt_scram_free(s);
+
+        /* The intermediate SaltedPassword, from Hi() directly. */
+        json_t *d = json_object_get(ex, "derived");
+        xt_buf salt, want;
+        xt_buf_init(&salt, NULL);
+        xt_buf_init(&want, NULL);
+        hex_to_buf(&salt, jstr(ex, "salt_hex"));
+        hex_to_buf(&want, jstr(d, "salted_password_hex"));
+        uint8_t sp[64];
+        const char *pw = jstr(ex, "password");
+        xt_scram_hash h = hash_of(jstr(ex, "hash"));
+        assert_int_equal(xt_buf_size(&want), xt_scram_hash_len(h));
+        assert_int_equal(xt_scram_pbkdf2(h, (const uint8_t *)pw, strlen(pw), xt_buf_head(&salt),
+                                         xt_buf_size(&salt),
+                                         (uint32_t)json_integer_value(
+                                             json_object_get(ex, "iterations")),
+                                         sp, xt_buf_size(&want)),
+                         0);
+        assert_memory_equal(sp, xt_buf_head(&want), xt_buf_size(&want));
+        /* The c= value covers the gs2 header and the binding data. */
+        json_t *cbo = json_object_get(ex, "channel_binding");
+        if (cbo) {
+            xt_buf c;
+            xt_buf_init(&c, NULL);
+            const char *cfw = jstr(ex, "client_final_without_proof");
+            const char *comma = strchr(cfw, ',');
+            assert_int_equal(xt_base64_decode(&c, cfw + 2, (size_t)(comma - cfw - 2)), 0);
+            assert_buf_str(&c, jstr(cbo, "c_attribute_decoded"));
+            xt_buf_free(&c);
+        }
+        xt_buf_free(&salt);
+        xt_buf_free(&want);
+        xt_buf_free(&cb);
+    }
+}
+
+static void test_wire_base64(void **state)
+{
+    (void)state;
+    /* Where a source published the on-the-wire text, our messages
+     * base64-encode to exactly that. */
+    json_t *ex = exchange_by_id("rfc6120-sha1-juliet");
+    json_t *w = json_object_get(ex, "wire_base64");
+    xt_buf b;
+    xt_buf_init(&b, NULL);
+    const char *cf = jstr(ex, "client_first");
+    assert_int_equal(xt_base64_encode(&b, (const uint8_t *)cf, strlen(cf)), 0);
+    assert_buf_str(&b, jstr(w, "auth"));
+    xt_buf_clear(&b);
+    const char *fin = jstr(ex, "client_final");
+    assert_int_equal(xt_base64_encode(&b, (const uint8_t *)fin, strlen(fin)), 0);
+    assert_buf_str(&b, jstr(w, "response"));
+    xt_buf_free(&b);
+}
+
+static void test_pbkdf2(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(root, "pbkdf2");
+    assert_true(json_array_size(arr) >= 8);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (json_is_true(json_object_get(v, "slow")) && getenv("XT_SKIP_SLOW"))
+            continue;
+        xt_buf pw, salt, want;
+        xt_buf_init(&pw, NULL);
+        xt_buf_init(&salt, NULL);
+        xt_buf_init(&want, NULL);
+        if (jstr(v, "P_hex"))
+            hex_to_buf(&pw, jstr(v, "P_hex"));
+        else
+            assert_int_equal(xt_buf_append_str(&pw, jstr(v, "P")), 0);
+        if (jstr(v, "S_hex"))
+            hex_to_buf(&salt, jstr(v, "S_hex"));
+        else
+            assert_int_equal(xt_buf_append_str(&salt, jstr(v, "S")), 0);
+        hex_to_buf(&want, jstr(v, "DK_hex"));
+        size_t dklen = (size_t)json_integer_value(json_object_get(v, "dkLen"));
+        assert_int_equal(dklen, xt_buf_size(&want));
+        uint8_t dk[128];
+        assert_true(dklen <= sizeof dk);
+        assert_int_equal(xt_scram_pbkdf2(hash_of(jstr(v, "hash")), xt_buf_head(&pw),
+                                         xt_buf_size(&pw), xt_buf_head(&salt),
+                                         xt_buf_size(&salt),
+                                         (uint32_t)json_integer_value(json_object_get(v, "c")),
+                                         dk, dklen),
+                         0);
+        assert_memory_equal(dk, xt_buf_head(&want), dklen);
+        xt_buf_free(&pw);
+        xt_buf_free(&salt);
+        xt_buf_free(&want);
+    }
+}
+
+static void test_gs2_headers(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(root, "gs2_headers");
+    assert_true(json_array_size(arr) >= 5);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *h = jstr(v, "gs2_header");
+        char flag, type[64];
+        gs2_parse(h, &flag, type, sizeof type);
+        /* authzid, if any, from "x,a=<authzid>," */
+        char authz[256] = "";
+        const char *a = strstr(h, ",a=");
+        if (a) {
+            const char *end = strchr(a + 3, ',');
+            assert_non_null(end);
+            snprintf(authz, sizeof authz, "%.*s", (int)(end - a - 3), a + 3);
+        }
+        xt_buf b;
+        xt_buf_init(&b, NULL);
+        assert_int_equal(xt_scram_gs2_header(&b, flag, flag == 'p' ? type : NULL, authz), 0);
+        assert_buf_str(&b, h);
+        if (jstr(v, "cb_data_hex"))
+            hex_to_buf(&b, jstr(v, "cb_data_hex"));
+        xt_buf c;
+        xt_buf_init(&c, NULL);
+        assert_int_equal(xt_base64_encode(&c, xt_buf_head(&b), xt_buf_size(&b)), 0);
+        assert_buf_str(&c, jstr(v, "c"));
+        xt_buf_free(&c);
+        xt_buf_free(&b);
+
+        /* And through a whole client: the c= it sends. */
+        xt_buf cb;
+        xt_buf_init(&cb, NULL);
+        if (jstr(v, "cb_data_hex"))
+            hex_to_buf(&cb, jstr(v, "cb_data_hex"));
+        xt_scram_params p = {
+            .hash = XT_SCRAM_SHA1, .username = "user", .password = "pencil",
+            .authzid = authz, .cbflag = flag, .cb_type = flag == 'p' ? type : NULL,
+            .cb_data = xt_buf_size(&cb) ? xt_buf_head(&cb) : NULL, .cb_len = xt_buf_size(&cb),
+            .nonce = "fyko+d2lbbFgONRv9qkxdawL",
+        };
+        xt_scram *s;
+        assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        assert_int_equal(xt_scram_client_first(s, &out), 0);
+        assert_int_equal(strncmp(xt_buf_cstr(&out), h, strlen(h)), 0);
+        xt_buf_clear(&out);
+        const char *sf = jstr(exchange_by_id("rfc5802-sha1"), "server_first");
+        assert_int_equal(xt_scram_client_final(s, (const uint8_t *)sf, strlen(sf), &out), 0);
+        char want[512];
+        snprintf(want, sizeof want, "c=%s,", jstr(v, "c"));
+        assert_int_equal(strncmp(xt_buf_cstr(&out), want, strlen(want)), 0);
+        xt_buf_free(&out);
+        xt_buf_free(&cb);
+        xt_scram_free(s);
+    }
+}
+
+static xt_scram *client_from(const char *client_first, const char *hash)
+{
+    /* client_first = "n,,n=<user>,r=<nonce>" */
+    const char *n = strstr(client_first, ",n=");
+    const char *r = strstr(client_first, ",r=");
+    assert_non_null(n);
+    assert_non_null(r);
+    char user[128];
+    snprintf(user, sizeof user, "%.*s", (int)(r - n - 3), n + 3);
+    xt_scram_params p = {
+        .hash = hash_of(hash), .username = user, .password = "pencil",
+        .cbflag = 'n', .nonce = r + 3,
+    };
+    xt_scram *s;
+    assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+    xt_buf out;
+    xt_buf_init(&out, NULL);
+    assert_int_equal(xt_scram_client_first(s, &out), 0);
+    assert_buf_str(&out, client_first);
+    xt_buf_free(&out);
+    return s;
+}
+
+static void test_negative(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(root, "negative");
+    assert_true(json_array_size(arr) >= 8);
+    json_t *base = exchange_by_id("rfc5802-sha1");
+    size_t i;
+    json_t *v;
+    int n_first = 0, n_final = 0;
+    json_array_foreach(arr, i, v) {
+        const char *id = jstr(v, "id");
+        const char *sfirst = jstr(v, "server_first");
+        const char *sfinal = jstr(v, "server_final");
+        if (sfirst) {
+            const char *cf = jstr(v, "client_first") ? jstr(v, "client_first")
+                                                     : jstr(base, "client_first");
+            xt_scram *s = client_from(cf, "sha1");
+            xt_buf out;
+            xt_buf_init(&out, NULL);
+            int rc = xt_scram_client_final(s, (const uint8_t *)sfirst, strlen(sfirst), &out);
+            if (rc != XT_EPROTO)
+                fail_msg("%s: server-first accepted (rc %d)", id, rc);
+            assert_int_equal(xt_buf_size(&out), 0); /* no client-final sent */
+            assert_non_null(xt_scram_detail(s));
+            /* Failure is final. */
+            const char *good = jstr(base, "server_first");
+            assert_int_equal(xt_scram_client_final(s, (const uint8_t *)good, strlen(good), &out),
+                             XT_ESTATE);
+            xt_buf_free(&out);
+            xt_scram_free(s);
+            n_first++;
+        } else {
+            assert_non_null(sfinal);
+            assert_string_equal(jstr(v, "based_on"), "rfc5802-sha1");
+            xt_buf cb;
+            xt_buf_init(&cb, NULL);
+            xt_scram *s = run_to_final(base, &cb);
+            int rc = xt_scram_server_final(s, (const uint8_t *)sfinal, strlen(sfinal));
+            if (rc == 0)
+                fail_msg("%s: server-final accepted", id);
+            if (strcmp(id, "server-error-e") == 0) {
+                assert_int_equal(rc, XT_EAUTH);
+                assert_string_equal(xt_scram_detail(s), "invalid-proof");
+            } else if (strcmp(id, "bad-server-signature") == 0) {
+                assert_int_equal(rc, XT_EDOWNGRADE);
+            }
+            xt_scram_free(s);
+            xt_buf_free(&cb);
+            n_final++;
+        }
+    }
+    assert_true(n_first >= 5);
+    assert_true(n_final >= 3);
+}
+
+/* Further hostile server-first messages (the vector's note on i=, and
+ * the RFC 5802 §7 grammar). */
+static void test_negative_more(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=0",
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=-1",
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=04096",
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=1",
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=10000001",
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=99999999999999999999",
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=,i=4096",
+        "r=fyko+d2lbbFgONRv9qkxdawL,s=QSXCR+Q6sek8bf92,i=4096", /* nonce not extended */
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=4096,",
+        "s=QSXCR+Q6sek8bf92,r=fyko+d2lbbFgONRv9qkxdawL3rfc,i=4096",
+        "r=fyko+d2lbbFgONRv9qkxdawL\x01x,s=QSXCR+Q6sek8bf92,i=4096",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        xt_scram *s = client_from("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL", "sha1");
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        int rc = xt_scram_client_final(s, (const uint8_t *)bad[i], strlen(bad[i]), &out);
+        if (rc != XT_EPROTO)
+            fail_msg("accepted %s", bad[i]);
+        xt_buf_free(&out);
+        xt_scram_free(s);
+    }
+    /* An embedded NUL in the server message. */
+    const char nul[] = "r=fyko+d2lbbFgONRv9qkxdawL3r\0fc,s=QSXCR+Q6sek8bf92,i=4096";
+    xt_scram *s = client_from("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL", "sha1");
+    xt_buf out;
+    xt_buf_init(&out, NULL);
+    assert_int_equal(xt_scram_client_final(s, (const uint8_t *)nul, sizeof nul - 1, &out),
+                     XT_EPROTO);
+    xt_buf_free(&out);
+    xt_scram_free(s);
+    /* server-final without v= */
+    xt_buf cb;
+    xt_buf_init(&cb, NULL);
+    s = run_to_final(exchange_by_id("rfc5802-sha1"), &cb);
+    assert_int_equal(xt_scram_server_final(s, (const uint8_t *)"", 0), XT_EDOWNGRADE);
+    xt_scram_free(s);
+    xt_buf_free(&cb);
+}
+
+static void test_saslname(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(root, "saslname");
+    assert_true(json_array_size(arr) >= 6);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        xt_buf b;
+        xt_buf_init(&b, NULL);
+        const char *user = jstr(v, "username");
+        if (user) {
+            const char *esc = jstr(v, "saslname");
+            assert_int_equal(xt_scram_saslname_escape(&b, user, strlen(user)), 0);
+            assert_buf_str(&b, esc);
+            xt_buf_clear(&b);
+            assert_int_equal(xt_scram_saslname_unescape(&b, esc, strlen(esc)), 0);
+            assert_buf_str(&b, user);
+            /* And in a real client-first. */
+            xt_scram_params p = {.hash = XT_SCRAM_SHA256, .username = user, .password = "x",
+                                 .cbflag = 'n', .nonce = "abc"};
+            xt_scram *s;
+            assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+            xt_buf_clear(&b);
+            assert_int_equal(xt_scram_client_first(s, &b), 0);
+            char want[256];
+            snprintf(want, sizeof want, "n,,n=%s,r=abc", esc);
+            assert_buf_str(&b, want);
+            xt_scram_free(s);
+        } else {
+            const char *bad = jstr(v, "invalid_saslname");
+            assert_non_null(bad);
+            if (xt_scram_saslname_unescape(&b, bad, strlen(bad)) != XT_EPROTO)
+                fail_msg("accepted saslname %s (%s)", bad, jstr(v, "reason"));
+        }
+        xt_buf_free(&b);
+    }
+}
+
+static void test_params_and_nonce(void **state)
+{
+    (void)state;
+    xt_scram *s = NULL;
+    xt_scram_params p = {.hash = XT_SCRAM_SHA512, .username = "u", .password = "p",
+                         .cbflag = 'n'};
+    assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+    xt_buf b;
+    xt_buf_init(&b, NULL);
+    assert_int_equal(xt_scram_client_first(s, &b), 0);
+    const char *cf = xt_buf_cstr(&b);
+    /* Random nonce: printable, no ',' (RFC 5802 §7), reasonably long. */
+    const char *r = strstr(cf, ",r=");
+    assert_non_null(r);
+    assert_true(strlen(r + 3) >= 24);
+    for (const char *c = r + 3; *c; c++)
+        assert_true(*c > 0x20 && *c < 0x7f && *c != ',');
+    assert_int_equal(xt_scram_client_first(s, &b), XT_ESTATE);
+    xt_scram_free(s);
+    xt_buf_free(&b);
+
+    xt_scram_params bad = p;
+    bad.nonce = "a,b";
+    assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
+    bad = p;
+    bad.cbflag = 'p';
+    bad.cb_type = "tls exporter";
+    assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
+    bad = p;
+    bad.hash = (xt_scram_hash)9;
+    assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
+    bad = p;
+    bad.username = "";
+    assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
+    xt_scram_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exchanges),
+        cmocka_unit_test(test_wire_base64),
+        cmocka_unit_test(test_pbkdf2),
+        cmocka_unit_test(test_gs2_headers),
+        cmocka_unit_test(test_negative),
+        cmocka_unit_test(test_negative_more),
+        cmocka_unit_test(test_saslname),
+        cmocka_unit_test(test_params_and_nonce),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
