@@ -1,0 +1,686 @@
+/*
+ * The XMPP stream parser on expat. See xml/parser.h for the contract.
+ *
+ * Shape: expat runs with namespace processing ('|' separates URI and local
+ * name, so namespaced attribute names arrive already in the "URI|local"
+ * form xtalk/stanza.h uses). `level` counts open elements: 0 before the
+ * stream element, 1 inside it, 2+ inside a top-level child, whose tree is
+ * built in its own arena as expat reports it and handed over complete.
+ *
+ * Defences (RFC 6120 §11, §13.12):
+ *  - every construct §11.1 restricts (comments, PIs, DOCTYPE, entity
+ *    declarations and references) has a handler that stops the parser;
+ *    parameter entities are never parsed, external entities never loaded;
+ *  - input is validated as UTF-8 before expat sees it (§11.6), and the
+ *    XML declaration must say version 1.0 (§11.8) and UTF-8 if anything;
+ *  - bytes are handed to expat only up to the size bound of the unit in
+ *    progress, so no token (text run, attribute, name) can grow expat's
+ *    buffer past max_stanza; depth is bounded in the start handler.
+ */
+#include "xml/parser.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "xml/stanza_int.h"
+#include "xml/utf8.h"
+
+#define XML_NS "http://www.w3.org/XML/1998/namespace"
+#define DEFAULT_MAX_STANZA ((size_t)1 << 20)
+#define DEFAULT_MAX_DEPTH 64u
+/* XML_Parse takes an int length. */
+#define MAX_SLICE ((size_t)1 << 30)
+/* Pending-text scratch above this is released after each stanza. */
+#define TEXT_KEEP 65536u
+
+struct xt_parser {
+    xt_mem mem;
+    int has_mem;
+    XML_Parser xp;
+    xt_parser_callbacks cb;
+    void *ud;
+    size_t max_stanza;
+    unsigned max_depth;
+
+    unsigned level;       /* open elements, the stream element included */
+    xt_stanza *root;      /* top-level child being built, or NULL */
+    xt_stanza *cur;       /* innermost open element of root */
+    xt_buf text;          /* character data not yet attached to cur */
+    char *content_ns;     /* default namespace declared on the stream element */
+
+    /* Byte accounting, as offsets in the stream since the last reset. */
+    uint64_t fed;         /* bytes handed to expat */
+    uint64_t mark;        /* end of the last event at level <= 1: where the
+                             unit (stanza, header) in progress began */
+    uint64_t feed_base;   /* `fed` when the current xt_parser_feed began */
+    uint64_t stop_end;    /* end of the event whose callback stopped us */
+    size_t consumed;
+    xt_utf8 u8;
+
+    int err;              /* XT_E* once failed, else 0 */
+    const char *cond;
+    char detail[160];
+    int stopped;          /* a callback returned cb_rc != 0 */
+    int cb_rc;
+    int in_cb;            /* inside a user callback */
+    int free_pending;     /* xt_parser_free was called from a callback */
+};
+
+/* ---- expat allocations through xt_mem ----
+ * expat's memory suite passes no user data, so the hooks to use are put
+ * in a thread-local around each expat call that may allocate, and each
+ * block remembers its hooks in a small header for realloc and free. The
+ * previous value is restored, so a callback may drive another parser. */
+
+#define EX_HDR _Alignof(max_align_t)
+static _Thread_local const xt_mem *tls_mem;
+
+static void *XMLCALL ex_malloc(size_t n)
+{
+    const xt_mem *m = tls_mem;
+    if (!m || n > SIZE_MAX - EX_HDR)
+        return NULL;
+    unsigned char *r = xt_malloc(m, n + EX_HDR);
+    if (!r)
+        return NULL;
+    memcpy(r, &m, sizeof m);
+    return r + EX_HDR;
+}
+
+static void *XMLCALL ex_realloc(void *ptr, size_t n)
+{
+    if (!ptr)
+        return ex_malloc(n);
+    if (n > SIZE_MAX - EX_HDR)
+        return NULL;
+    unsigned char *r = (unsigned char *)ptr - EX_HDR;
+    const xt_mem *m;
+    memcpy(&m, r, sizeof m);
+    r = xt_realloc(m, r, n + EX_HDR);
+    return r ? r + EX_HDR : NULL;
+}
+
+static void XMLCALL ex_free(void *ptr)
+{
+    if (!ptr)
+        return;
+    unsigned char *r = (unsigned char *)ptr - EX_HDR;
+    const xt_mem *m;
+    memcpy(&m, r, sizeof m);
+    xt_free(m, r);
+}
+
+static const xt_mem *pmem(const xt_parser *p)
+{
+    return p->has_mem ? &p->mem : NULL;
+}
+
+static const xt_mem *enter(const xt_parser *p)
+{
+    const xt_mem *saved = tls_mem;
+    tls_mem = pmem(p);
+    return saved;
+}
+
+static void leave(const xt_mem *saved)
+{
+    tls_mem = saved;
+}
+
+/* ---- failure ---- */
+
+#define HALTED(p) ((p)->err || (p)->stopped || (p)->free_pending)
+
+/* Records the first failure and stops expat (from inside a handler). */
+static void fail(xt_parser *p, int err, const char *cond, const char *what)
+{
+    if (p->err)
+        return;
+    p->err = err;
+    p->cond = cond;
+    snprintf(p->detail, sizeof p->detail, "%s at line %lu, column %lu", what,
+             (unsigned long)XML_GetCurrentLineNumber(p->xp),
+             (unsigned long)XML_GetCurrentColumnNumber(p->xp));
+    XML_StopParser(p->xp, XML_FALSE);
+}
+
+/* A failure found by xt_parser_feed itself, outside expat. */
+static void fail_at(xt_parser *p, int err, const char *cond, const char *what, uint64_t off)
+{
+    if (p->err)
+        return;
+    p->err = err;
+    p->cond = cond;
+    snprintf(p->detail, sizeof p->detail, "%s at byte %llu of the stream", what,
+             (unsigned long long)off);
+}
+
+static void nomem(xt_parser *p)
+{
+    fail(p, XT_ENOMEM, "resource-constraint", "out of memory");
+}
+
+/* expat refused the input: which §4.9.3 condition that is. */
+static void map_expat_error(xt_parser *p)
+{
+    enum XML_Error code = XML_GetErrorCode(p->xp);
+    int err = XT_EXML;
+    const char *cond = "not-well-formed";
+    switch (code) {
+    case XML_ERROR_NO_MEMORY:
+        err = XT_ENOMEM;
+        cond = "resource-constraint";
+        break;
+    /* Entity references other than the five predefined (RFC 6120 §11.1):
+     * without a DTD they are undefined, which expat reports itself. */
+    case XML_ERROR_UNDEFINED_ENTITY:
+    case XML_ERROR_RECURSIVE_ENTITY_REF:
+    case XML_ERROR_BINARY_ENTITY_REF:
+    case XML_ERROR_ATTRIBUTE_EXTERNAL_ENTITY_REF:
+    case XML_ERROR_PARAM_ENTITY_REF:
+    case XML_ERROR_EXTERNAL_ENTITY_HANDLING:
+    case XML_ERROR_ENTITY_DECLARED_IN_PE:
+    case XML_ERROR_NOT_STANDALONE:
+    case XML_ERROR_AMPLIFICATION_LIMIT_BREACH:
+        cond = "restricted-xml";
+        break;
+    case XML_ERROR_UNKNOWN_ENCODING:
+    case XML_ERROR_INCORRECT_ENCODING:
+        cond = "unsupported-encoding";
+        break;
+    default:
+        break;
+    }
+    p->err = err;
+    p->cond = cond;
+    snprintf(p->detail, sizeof p->detail, "%s at line %lu, column %lu", XML_ErrorString(code),
+             (unsigned long)XML_GetCurrentLineNumber(p->xp),
+             (unsigned long)XML_GetCurrentColumnNumber(p->xp));
+}
+
+static uint64_t event_end(const xt_parser *p)
+{
+    return (uint64_t)XML_GetCurrentByteIndex(p->xp) + (uint64_t)XML_GetCurrentByteCount(p->xp);
+}
+
+/* After a user callback: a non-zero return stops parsing right after the
+ * current event. */
+static void after_callback(xt_parser *p, int rc)
+{
+    if (rc && !HALTED(p)) {
+        p->stopped = 1;
+        p->cb_rc = rc;
+        p->stop_end = event_end(p);
+        XML_StopParser(p->xp, XML_FALSE);
+    }
+}
+
+/* ---- tree building ---- */
+
+/* Attributes from expat ("local", "URI|local") into the API's names:
+ * the XML namespace becomes the predeclared "xml:" prefix. */
+static int add_attrs(xt_stanza *e, const XML_Char **atts)
+{
+    size_t n = 0;
+    while (atts[n])
+        n += 2;
+    if (xt_stanza_reserve_attrs(e, n / 2))
+        return XT_ENOMEM;
+    for (size_t i = 0; i < n; i += 2) {
+        const char *name = atts[i];
+        const char *bar = strrchr(name, '|');
+        size_t vlen = strlen(atts[i + 1]);
+        int rc;
+        if (bar && (size_t)(bar - name) == sizeof XML_NS - 1 &&
+            memcmp(name, XML_NS, sizeof XML_NS - 1) == 0) {
+            const char *local = bar + 1;
+            if (strcmp(local, "lang") == 0) {
+                rc = xt_stanza_push_attr(e, "xml:lang", 8, 1, atts[i + 1], vlen);
+            } else {
+                size_t llen = strlen(local);
+                char *nm = xt_arena_alloc(e->tree, llen + 5, 1);
+                if (!nm)
+                    return XT_ENOMEM;
+                memcpy(nm, "xml:", 4);
+                memcpy(nm + 4, local, llen + 1);
+                rc = xt_stanza_push_attr(e, nm, llen + 4, 1, atts[i + 1], vlen);
+            }
+        } else {
+            rc = xt_stanza_push_attr(e, name, strlen(name), 0, atts[i + 1], vlen);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Attaches buffered character data to the open element: one copy per
+ * text run however expat split it (entities, line ends, feed edges). */
+static int flush_text(xt_parser *p)
+{
+    if (xt_buf_size(&p->text) == 0)
+        return 0;
+    int rc = xt_stanza_append_text(p->cur, (const char *)xt_buf_head(&p->text), xt_buf_size(&p->text));
+    xt_buf_clear(&p->text);
+    if (rc)
+        nomem(p);
+    return rc;
+}
+
+static void open_stream(xt_parser *p, const char *name, const char *local, size_t nslen,
+                        const XML_Char **atts)
+{
+    /* RFC 6120 §4.8.1, §4.9.3.10: any prefix, but this namespace and name. */
+    static const char streams[] = XT_NS_STREAMS;
+    if (nslen != sizeof streams - 1 || memcmp(name, streams, nslen) != 0 ||
+        strcmp(local, "stream") != 0) {
+        fail(p, XT_EXML, "invalid-namespace",
+             "root is not the stream element of http://etherx.jabber.org/streams");
+        return;
+    }
+    xt_stanza *h = xt_stanza_new_root_n(pmem(p), "stream", 6, streams, nslen);
+    if (!h || add_attrs(h, atts)) {
+        xt_stanza_free(h);
+        nomem(p);
+        return;
+    }
+    p->level = 1;
+    p->mark = event_end(p);
+    int rc = 0;
+    if (p->cb.stream_open) {
+        p->in_cb++;
+        rc = p->cb.stream_open(p->ud, h, p->content_ns ? p->content_ns : "");
+        p->in_cb--;
+    }
+    xt_stanza_free(h);
+    after_callback(p, rc);
+}
+
+/* ---- expat handlers ---- */
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xt_parser *p = ud;
+    if (HALTED(p))
+        return;
+    const char *bar = strrchr(name, '|');
+    const char *local = bar ? bar + 1 : name;
+    size_t nslen = bar ? (size_t)(bar - name) : 0;
+    if (p->level == 0) {
+        open_stream(p, name, local, nslen, atts);
+        return;
+    }
+    /* The new element's depth below the stream element is `level`. */
+    if (p->level > p->max_depth) {
+        fail(p, XT_ETOOBIG, "policy-violation", "elements nested too deep");
+        return;
+    }
+    xt_stanza *e;
+    if (p->level == 1) {
+        e = p->root = xt_stanza_new_root_n(pmem(p), local, strlen(local), name, nslen);
+    } else {
+        if (flush_text(p))
+            return;
+        e = xt_stanza_new_child_n(p->cur, local, strlen(local), name, nslen);
+    }
+    if (!e || add_attrs(e, atts)) {
+        nomem(p);
+        return;
+    }
+    p->cur = e;
+    p->level++;
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    xt_parser *p = ud;
+    (void)name; /* expat has already matched it to the start tag */
+    if (HALTED(p) || p->level == 0)
+        return;
+    if (p->level == 1) {
+        p->level = 0;
+        p->mark = event_end(p);
+        int rc = 0;
+        if (p->cb.stream_close) {
+            p->in_cb++;
+            rc = p->cb.stream_close(p->ud);
+            p->in_cb--;
+        }
+        after_callback(p, rc);
+        return;
+    }
+    if (flush_text(p))
+        return;
+    p->level--;
+    if (p->level > 1) {
+        p->cur = p->cur->parent;
+        return;
+    }
+    xt_stanza *st = p->root;
+    p->root = p->cur = NULL;
+    p->mark = event_end(p);
+    if (p->text.cap > TEXT_KEEP)
+        xt_buf_free(&p->text);
+    int rc = 0;
+    if (p->cb.stanza) {
+        p->in_cb++;
+        rc = p->cb.stanza(p->ud, st);
+        p->in_cb--;
+    } else {
+        xt_stanza_free(st);
+    }
+    after_callback(p, rc);
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    xt_parser *p = ud;
+    if (HALTED(p) || len <= 0)
+        return;
+    if (p->level >= 2) {
+        if (xt_buf_append(&p->text, s, (size_t)len))
+            nomem(p);
+        return;
+    }
+    /* Between top-level children only whitespace may appear (RFC 6120
+     * §11.7; keepalives, §4.6.1). It is dropped, and the unit boundary
+     * moves past it so idle keepalives never add up to a "stanza". */
+    for (int i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            fail(p, XT_EXML, "bad-format", "text between stanzas");
+            return;
+        }
+    }
+    p->mark = event_end(p);
+}
+
+static void XMLCALL on_ns(void *ud, const XML_Char *prefix, const XML_Char *uri)
+{
+    xt_parser *p = ud;
+    if (HALTED(p) || p->level != 0 || prefix)
+        return;
+    /* The stream element's default namespace: the content namespace
+     * (jabber:client) the core checks, RFC 6120 §4.8.2. */
+    char *d = xt_strdup(pmem(p), uri ? uri : "");
+    if (!d) {
+        nomem(p);
+        return;
+    }
+    xt_free(pmem(p), p->content_ns);
+    p->content_ns = d;
+}
+
+static void XMLCALL on_xmldecl(void *ud, const XML_Char *version, const XML_Char *encoding,
+                               int standalone)
+{
+    xt_parser *p = ud;
+    (void)standalone;
+    if (HALTED(p) || !version)
+        return;
+    /* RFC 6120 §11.8: XML 1.0 only. §11.6: UTF-8 only; expat was told
+     * UTF-8 and would ignore the declared name, so check it here. */
+    if (strcmp(version, "1.0") != 0)
+        fail(p, XT_EXML, "unsupported-version", "XML version other than 1.0");
+    else if (encoding && strcasecmp(encoding, "UTF-8") != 0)
+        fail(p, XT_EXML, "unsupported-encoding", "declared encoding is not UTF-8");
+}
+
+/* RFC 6120 §11.1 restricted constructs. */
+static void XMLCALL on_comment(void *ud, const XML_Char *data)
+{
+    (void)data;
+    fail(ud, XT_EXML, "restricted-xml", "comment");
+}
+
+static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data)
+{
+    (void)target;
+    (void)data;
+    fail(ud, XT_EXML, "restricted-xml", "processing instruction");
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal_subset)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    fail(ud, XT_EXML, "restricted-xml", "DTD");
+}
+
+static void XMLCALL on_entitydecl(void *ud, const XML_Char *name, int is_pe, const XML_Char *value,
+                                  int vlen, const XML_Char *base, const XML_Char *sysid,
+                                  const XML_Char *pubid, const XML_Char *notation)
+{
+    (void)name;
+    (void)is_pe;
+    (void)value;
+    (void)vlen;
+    (void)base;
+    (void)sysid;
+    (void)pubid;
+    (void)notation;
+    fail(ud, XT_EXML, "restricted-xml", "entity declaration");
+}
+
+static void XMLCALL on_skipped(void *ud, const XML_Char *name, int is_pe)
+{
+    (void)name;
+    (void)is_pe;
+    fail(ud, XT_EXML, "restricted-xml", "entity reference");
+}
+
+/* ---- lifecycle ---- */
+
+static void setup_expat(xt_parser *p)
+{
+    XML_Parser xp = p->xp;
+    XML_SetUserData(xp, p);
+    XML_SetElementHandler(xp, on_start, on_end);
+    XML_SetCharacterDataHandler(xp, on_text);
+    XML_SetStartNamespaceDeclHandler(xp, on_ns);
+    XML_SetXmlDeclHandler(xp, on_xmldecl);
+    XML_SetCommentHandler(xp, on_comment);
+    XML_SetProcessingInstructionHandler(xp, on_pi);
+    XML_SetStartDoctypeDeclHandler(xp, on_doctype);
+    XML_SetEntityDeclHandler(xp, on_entitydecl);
+    XML_SetSkippedEntityHandler(xp, on_skipped);
+    /* Never read external parameter entities (RFC 6120 §11.1; XXE).
+     * Already the default; said explicitly so it stays that way. */
+    XML_SetParamEntityParsing(xp, XML_PARAM_ENTITY_PARSING_NEVER);
+#ifdef XT_HAVE_REPARSE_DEFERRAL
+    /* Reparse deferral (expat 2.6, backported by distributions) holds a
+     * partial token until the buffer has doubled: a stanza's last bytes
+     * could then wait for unrelated later traffic, which breaks an
+     * interactive stream. The quadratic re-scan it prevents is bounded
+     * here by max_stanza (no token can exceed it). */
+    XML_SetReparseDeferralEnabled(xp, XML_FALSE);
+#endif
+}
+
+static int create_expat(xt_parser *p)
+{
+    static const XML_Memory_Handling_Suite suite = {ex_malloc, ex_realloc, ex_free};
+    const xt_mem *saved = enter(p);
+    /* Encoding forced to UTF-8 (RFC 6120 §11.6): no auto-detection of
+     * UTF-16 and no honouring of a declared encoding. */
+    p->xp = XML_ParserCreate_MM("UTF-8", p->has_mem ? &suite : NULL, "|");
+    leave(saved);
+    if (!p->xp)
+        return XT_ENOMEM;
+    setup_expat(p);
+    return 0;
+}
+
+xt_parser *xt_parser_new(const xt_mem *mem, const xt_parser_callbacks *cb, void *ud,
+                         const xt_parser_limits *limits)
+{
+    xt_parser *p = xt_calloc(mem, 1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (mem) {
+        p->mem = *mem;
+        p->has_mem = 1;
+    }
+    if (cb)
+        p->cb = *cb;
+    p->ud = ud;
+    p->max_stanza = limits && limits->max_stanza ? limits->max_stanza : DEFAULT_MAX_STANZA;
+    p->max_depth = limits && limits->max_depth ? limits->max_depth : DEFAULT_MAX_DEPTH;
+    xt_buf_init(&p->text, pmem(p));
+    xt_utf8_init(&p->u8);
+    if (create_expat(p)) {
+        xt_free(mem, p);
+        return NULL;
+    }
+    return p;
+}
+
+static void drop_stream_state(xt_parser *p)
+{
+    xt_stanza_free(p->root);
+    p->root = p->cur = NULL;
+    xt_buf_clear(&p->text);
+    xt_free(pmem(p), p->content_ns);
+    p->content_ns = NULL;
+}
+
+static void destroy(xt_parser *p)
+{
+    drop_stream_state(p);
+    xt_buf_free(&p->text);
+    if (p->xp) {
+        const xt_mem *saved = enter(p);
+        XML_ParserFree(p->xp);
+        leave(saved);
+    }
+    xt_mem m = p->mem;
+    xt_free(p->has_mem ? &m : NULL, p);
+}
+
+void xt_parser_free(xt_parser *p)
+{
+    if (!p)
+        return;
+    if (p->in_cb) {
+        /* Called from our own callback: expat is on the stack. */
+        p->free_pending = 1;
+        XML_StopParser(p->xp, XML_FALSE);
+        return;
+    }
+    destroy(p);
+}
+
+int xt_parser_reset(xt_parser *p)
+{
+    if (!p)
+        return XT_EINVAL;
+    if (p->in_cb)
+        return XT_ESTATE;
+    drop_stream_state(p);
+    p->level = 0;
+    p->fed = p->mark = p->feed_base = p->stop_end = 0;
+    p->consumed = 0;
+    xt_utf8_init(&p->u8);
+    p->err = 0;
+    p->cond = NULL;
+    p->detail[0] = '\0';
+    p->stopped = 0;
+    p->cb_rc = 0;
+    const xt_mem *saved = enter(p);
+    /* XML_ParserReset clears the handlers and the forced encoding; the
+     * encoding is set again with XML_SetEncoding, which, unlike the reset,
+     * reports the allocation failure. */
+    int ok = p->xp && XML_ParserReset(p->xp, NULL) && XML_SetEncoding(p->xp, "UTF-8") == XML_STATUS_OK;
+    leave(saved);
+    if (ok) {
+        setup_expat(p);
+        return 0;
+    }
+    p->err = XT_ENOMEM;
+    p->cond = "resource-constraint";
+    snprintf(p->detail, sizeof p->detail, "out of memory");
+    return XT_ENOMEM;
+}
+
+int xt_parser_feed(xt_parser *p, const char *data, size_t len)
+{
+    if (!p || (!data && len))
+        return XT_EINVAL;
+    if (p->in_cb)
+        return XT_ESTATE;
+    p->consumed = 0;
+    if (p->err)
+        return p->err;
+    if (p->stopped)
+        return XT_ESTATE;
+    p->feed_base = p->fed;
+    const xt_mem *saved = enter(p);
+    int rc = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        /* Bytes of the unit in progress that expat already holds. */
+        uint64_t pending = p->fed - p->mark;
+        if (pending >= p->max_stanza) {
+            fail_at(p, XT_ETOOBIG, "policy-violation", "stanza larger than the size limit", p->fed);
+            rc = p->err;
+            break;
+        }
+        size_t n = len - pos;
+        if (n > p->max_stanza - pending)
+            n = (size_t)(p->max_stanza - pending);
+        if (n > MAX_SLICE)
+            n = MAX_SLICE;
+        size_t ok = xt_utf8_scan(&p->u8, (const uint8_t *)data + pos, n);
+        if (ok) {
+            enum XML_Status st = XML_Parse(p->xp, data + pos, (int)ok, XML_FALSE);
+            p->fed += ok;
+            if (p->free_pending) {
+                leave(saved);
+                destroy(p);
+                return XT_ECANCELED;
+            }
+            if (p->stopped) {
+                p->consumed = (size_t)(p->stop_end - p->feed_base);
+                rc = p->cb_rc;
+                break;
+            }
+            if (!p->err && st != XML_STATUS_OK)
+                map_expat_error(p);
+            if (p->err) {
+                rc = p->err;
+                break;
+            }
+            pos += ok;
+        }
+        if (ok < n) {
+            fail_at(p, XT_EXML, "unsupported-encoding", "invalid UTF-8", p->fed);
+            rc = p->err;
+            break;
+        }
+    }
+    leave(saved);
+    if (!p->stopped)
+        p->consumed = pos;
+    return rc;
+}
+
+size_t xt_parser_consumed(const xt_parser *p)
+{
+    return p ? p->consumed : 0;
+}
+
+const char *xt_parser_condition(const xt_parser *p)
+{
+    return p ? p->cond : NULL;
+}
+
+const char *xt_parser_detail(const xt_parser *p)
+{
+    return p && p->err ? p->detail : "";
+}
