@@ -24,6 +24,15 @@ typedef struct xt_jid xt_jid;
  * string naming the reason ("empty localpart", "domainpart too long", ...).
  */
 XT_EXTERN int xt_jid_parse(const xt_mem *mem, const char *s, xt_jid **out, const char **why);
+/* As xt_jid_parse, for `len` bytes that need not be NUL-terminated; an
+ * embedded NUL is refused (it is a control character), never a cut. */
+XT_EXTERN int xt_jid_parse_n(const xt_mem *mem, const char *s, size_t len, xt_jid **out,
+                             const char **why);
+/* Builds a JID from separate parts (local and resource may be NULL),
+ * preparing each as xt_jid_parse does; nothing is split, so "a@b" as
+ * `local` is refused rather than reinterpreted. Same results. */
+XT_EXTERN int xt_jid_build(const xt_mem *mem, const char *local, const char *domain,
+                           const char *resource, xt_jid **out, const char **why);
 XT_EXTERN void xt_jid_free(xt_jid *jid);
 
 /* Parts, normalized; NULL when absent. Live as long as the JID. */

@@ -34,8 +34,10 @@ typedef struct xt_sasl_params {
  * that these params allow, in this order: SCRAM-SHA-512-PLUS,
  * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with channel binding data),
  * SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (only over TLS and
- * allowed). Returns 0 and *out, XT_EUNSUPPORTED when none is usable, or
- * XT_ENOMEM. Strings in params are copied (the password is wiped on free).
+ * allowed). Returns 0 and *out, XT_EUNSUPPORTED when none is usable,
+ * XT_EINVAL for unusable params (missing authcid, invalid UTF-8, a
+ * password OpaqueString refuses), or XT_ENOMEM. Strings in params are
+ * copied (the password is wiped on free).
  * GS2 channel-binding flag (RFC 5802 §6/§7): 'p=<type>' for a -PLUS
  * mechanism; 'y' when we have binding data but the server offered no
  * -PLUS mechanism (so a server that does support it detects a downgrade);
@@ -47,6 +49,10 @@ void xt_sasl_free(xt_sasl *s);
 
 /* The chosen mechanism's name, e.g. "SCRAM-SHA-256-PLUS". */
 const char *xt_sasl_mechanism(const xt_sasl *s);
+
+/* Why the last call failed (static or owned by s; valid until the next
+ * call or free), e.g. the server's SCRAM e= value; NULL if none. */
+const char *xt_sasl_detail(const xt_sasl *s);
 
 /* The initial response (raw bytes) to put in <auth/>. */
 int xt_sasl_initial(xt_sasl *s, xt_buf *out);

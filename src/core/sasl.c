@@ -1,0 +1,314 @@
+/*
+ * Client SASL mechanisms: selection, PLAIN (RFC 4616) and the SCRAM
+ * family (scram.c) behind one small state machine the stream drives.
+ *
+ * Selection is by strength, never by the server's order (RFC 6120 §6.3.3
+ * lets the server list in preference order, but a MITM on a non-TLS or
+ * downgraded stream could reorder): -PLUS first when we hold
+ * channel-binding data, then plain SCRAM by hash strength, PLAIN last and
+ * only over TLS (it sends the password in the clear otherwise).
+ */
+#include "core/sasl.h"
+
+#include <string.h>
+
+#include <unistr.h>
+
+#include "base/mem.h"
+#include "core/jid_int.h"
+#include "core/scram.h"
+
+enum sasl_state {
+    S_INIT,          /* nothing sent */
+    S_INITIAL_SENT,  /* <auth/> with the initial response is out */
+    S_FINAL_SENT,    /* SCRAM: client-final is out */
+    S_VERIFIED,      /* SCRAM: server signature checked (came as challenge) */
+    S_DONE,
+    S_FAILED,
+};
+
+enum mech_kind { MECH_SCRAM, MECH_PLAIN };
+
+static const struct mech {
+    const char *name;
+    enum mech_kind kind;
+    xt_scram_hash hash;
+    int plus;
+} mechs[] = {
+    {"SCRAM-SHA-512-PLUS", MECH_SCRAM, XT_SCRAM_SHA512, 1},
+    {"SCRAM-SHA-256-PLUS", MECH_SCRAM, XT_SCRAM_SHA256, 1},
+    {"SCRAM-SHA-1-PLUS", MECH_SCRAM, XT_SCRAM_SHA1, 1},
+    {"SCRAM-SHA-512", MECH_SCRAM, XT_SCRAM_SHA512, 0},
+    {"SCRAM-SHA-256", MECH_SCRAM, XT_SCRAM_SHA256, 0},
+    {"SCRAM-SHA-1", MECH_SCRAM, XT_SCRAM_SHA1, 0},
+    {"PLAIN", MECH_PLAIN, 0, 0},
+};
+
+struct xt_sasl {
+    const xt_mem *mem;
+    xt_mem mem_copy;
+    const struct mech *mech;
+    enum sasl_state state;
+    xt_scram *scram;
+    /* PLAIN only */
+    char *authzid;
+    char *authcid;
+    char *password; /* secret */
+    const char *detail;
+};
+
+static int offered_has(const char *const *offered, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (offered[i] && strcmp(offered[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int offered_any_plus(const char *const *offered, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t l = offered[i] ? strlen(offered[i]) : 0;
+        if (l > 5 && strcmp(offered[i] + l - 5, "-PLUS") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The two channel-binding types we produce (RFC 9266, RFC 5929 §4). */
+static int have_cb(const xt_sasl_params *p)
+{
+    return p->cb_type && p->cb_data && p->cb_len > 0 &&
+           (strcmp(p->cb_type, "tls-exporter") == 0 ||
+            strcmp(p->cb_type, "tls-server-end-point") == 0);
+}
+
+static int valid_utf8(const char *s)
+{
+    return u8_check((const uint8_t *)s, strlen(s)) == NULL;
+}
+
+void xt_sasl_free(xt_sasl *s)
+{
+    if (!s)
+        return;
+    const xt_mem *mem = s->mem;
+    xt_scram_free(s->scram);
+    xt_free(mem, s->authzid);
+    xt_free(mem, s->authcid);
+    xt_free_secret(mem, s->password);
+    xt_wipe(s, sizeof *s);
+    xt_free(mem, s);
+}
+
+int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
+                const xt_sasl_params *params, xt_sasl **out)
+{
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    if (!params || (!offered && noffered) || !params->authcid || !*params->authcid ||
+        !params->password)
+        return XT_EINVAL;
+    if (!valid_utf8(params->authcid) || (params->authzid && !valid_utf8(params->authzid)))
+        return XT_EINVAL;
+
+    const struct mech *m = NULL;
+    int cb = have_cb(params);
+    for (size_t i = 0; i < sizeof mechs / sizeof mechs[0] && !m; i++) {
+        if (!offered_has(offered, noffered, mechs[i].name))
+            continue;
+        if (mechs[i].plus && !cb)
+            continue;
+        /* RFC 6120 §13.8: PLAIN only under TLS, and only if allowed. */
+        if (mechs[i].kind == MECH_PLAIN && !(params->tls && params->allow_plain))
+            continue;
+        m = &mechs[i];
+    }
+    if (!m)
+        return XT_EUNSUPPORTED;
+
+    xt_sasl *s = xt_calloc(mem, 1, sizeof *s);
+    if (!s)
+        return XT_ENOMEM;
+    if (mem) {
+        s->mem_copy = *mem;
+        s->mem = &s->mem_copy;
+    }
+    s->mech = m;
+    s->state = S_INIT;
+
+    /* RFC 5802 §2.2 Normalize() / RFC 7677 §4 and RFC 4616 §2: the
+     * password is prepared (OpaqueString, RFC 8265 §4.2). */
+    char *pw = NULL;
+    const char *why = NULL;
+    int rc = xt_precis_opaque(s->mem, params->password, strlen(params->password), &pw, &why);
+    if (rc)
+        goto fail;
+
+    if (m->kind == MECH_PLAIN) {
+        rc = XT_ENOMEM;
+        s->password = pw;
+        pw = NULL;
+        if (!(s->authcid = xt_strdup(s->mem, params->authcid)))
+            goto fail;
+        if (params->authzid && !(s->authzid = xt_strdup(s->mem, params->authzid)))
+            goto fail;
+    } else {
+        /* GS2 flag, RFC 5802 §6: 'p' for -PLUS; 'y' when we could bind
+         * but the server offered no -PLUS at all (a server that does
+         * support binding then sees a stripped list and fails us); 'n'
+         * when we have no binding, or when the server offers only -PLUS
+         * variants we cannot use (saying 'y' would then be a lie that
+         * fails authentication). */
+        char flag = 'n';
+        if (m->plus)
+            flag = 'p';
+        else if (cb && !offered_any_plus(offered, noffered))
+            flag = 'y';
+        xt_scram_params sp = {
+            .hash = m->hash,
+            .username = params->authcid,
+            .password = pw,
+            .authzid = params->authzid,
+            .cbflag = flag,
+            .cb_type = flag == 'p' ? params->cb_type : NULL,
+            .cb_data = flag == 'p' ? params->cb_data : NULL,
+            .cb_len = flag == 'p' ? params->cb_len : 0,
+            .nonce = params->nonce,
+        };
+        rc = xt_scram_new(s->mem, &sp, &s->scram);
+        xt_free_secret(s->mem, pw);
+        pw = NULL;
+        if (rc)
+            goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    xt_free_secret(s->mem, pw);
+    xt_sasl_free(s);
+    return rc;
+}
+
+const char *xt_sasl_mechanism(const xt_sasl *s)
+{
+    return s ? s->mech->name : NULL;
+}
+
+const char *xt_sasl_detail(const xt_sasl *s)
+{
+    if (!s)
+        return NULL;
+    if (s->scram && xt_scram_detail(s->scram))
+        return xt_scram_detail(s->scram);
+    return s->detail;
+}
+
+static int sasl_fail(xt_sasl *s, int rc, const char *why)
+{
+    s->state = S_FAILED;
+    s->detail = why;
+    return rc;
+}
+
+int xt_sasl_initial(xt_sasl *s, xt_buf *out)
+{
+    if (!s || !out)
+        return XT_EINVAL;
+    if (s->state != S_INIT)
+        return XT_ESTATE;
+    int rc;
+    if (s->mech->kind == MECH_PLAIN) {
+        /* RFC 4616 §2: message = [authzid] UTF8NUL authcid UTF8NUL passwd.
+         * C strings cannot hold NUL, so no field can smuggle one in. */
+        size_t mark = out->len;
+        rc = s->authzid ? xt_buf_append_str(out, s->authzid) : 0;
+        if (!rc)
+            rc = xt_buf_append_byte(out, 0);
+        if (!rc)
+            rc = xt_buf_append_str(out, s->authcid);
+        if (!rc)
+            rc = xt_buf_append_byte(out, 0);
+        if (!rc)
+            rc = xt_buf_append_str(out, s->password);
+        if (rc) {
+            xt_wipe(out->data + mark, out->len - mark);
+            out->len = mark;
+        }
+        /* The password is sent; keep no copy. */
+        xt_free_secret(s->mem, s->password);
+        s->password = NULL;
+    } else {
+        rc = xt_scram_client_first(s->scram, out);
+    }
+    if (rc)
+        return sasl_fail(s, rc, "could not build the initial response");
+    s->state = S_INITIAL_SENT;
+    return 0;
+}
+
+int xt_sasl_step(xt_sasl *s, const uint8_t *challenge, size_t len, xt_buf *out)
+{
+    if (!s || !out || (!challenge && len))
+        return XT_EINVAL;
+    if (s->mech->kind == MECH_PLAIN)
+        return sasl_fail(s, XT_EPROTO, "challenge received for PLAIN");
+    int rc;
+    switch (s->state) {
+    case S_INITIAL_SENT:
+        rc = xt_scram_client_final(s->scram, challenge, len, out);
+        if (rc)
+            return sasl_fail(s, rc, NULL);
+        s->state = S_FINAL_SENT;
+        return 0;
+    case S_FINAL_SENT:
+        /* Some servers send server-final in a <challenge/> and expect an
+         * empty <response/> before <success/> (RFC 6120 §6.3.10 permits
+         * both forms). Verify it now; the response is empty. */
+        rc = xt_scram_server_final(s->scram, challenge, len);
+        if (rc)
+            return sasl_fail(s, rc, NULL);
+        s->state = S_VERIFIED;
+        return 0;
+    default:
+        return sasl_fail(s, XT_EPROTO, "unexpected SASL challenge");
+    }
+}
+
+int xt_sasl_success(xt_sasl *s, const uint8_t *data, size_t len)
+{
+    if (!s || (!data && len))
+        return XT_EINVAL;
+    int rc;
+    if (s->mech->kind == MECH_PLAIN) {
+        if (s->state != S_INITIAL_SENT)
+            return sasl_fail(s, XT_EPROTO, "unexpected SASL success");
+        if (len != 0)
+            return sasl_fail(s, XT_EPROTO, "PLAIN success carries unexpected data");
+        s->state = S_DONE;
+        return 0;
+    }
+    switch (s->state) {
+    case S_FINAL_SENT:
+        /* RFC 5802 §9 / RFC 6120 §6.3.10: the server proves it knows the
+         * password with v= in the additional data. A <success/> without
+         * it is exactly what an impostor would send. */
+        if (len == 0)
+            return sasl_fail(s, XT_EDOWNGRADE, "success without server signature");
+        rc = xt_scram_server_final(s->scram, data, len);
+        if (rc)
+            return sasl_fail(s, rc, NULL);
+        s->state = S_DONE;
+        return 0;
+    case S_VERIFIED:
+        if (len != 0)
+            return sasl_fail(s, XT_EPROTO, "unexpected data after the server signature");
+        s->state = S_DONE;
+        return 0;
+    case S_INITIAL_SENT:
+        return sasl_fail(s, XT_EDOWNGRADE, "success before the SCRAM exchange finished");
+    default:
+        return sasl_fail(s, XT_EPROTO, "unexpected SASL success");
+    }
+}
