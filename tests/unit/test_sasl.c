@@ -1,0 +1,498 @@
+/* Unit tests: SASL mechanism selection, PLAIN and SCRAM through the
+ * xt_sasl interface (src/core/sasl.c), against sasl-misc.json and
+ * scram.json in ../shared/vectors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "core/base64.h"
+#include "core/sasl.h"
+
+static json_t *misc, *scram;
+
+static json_t *load(const char *name)
+{
+    const char *dir = getenv("XT_VECTORS");
+    if (!dir)
+        return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (!j)
+        fprintf(stderr, "cannot load %s: %s\n", path, err.text);
+    return j;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    misc = load("sasl-misc.json");
+    scram = load("scram.json");
+    return misc && scram ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    json_decref(misc);
+    json_decref(scram);
+    return 0;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void hex_to_buf(xt_buf *b, const char *hex)
+{
+    assert_non_null(hex);
+    size_t n = strlen(hex);
+    assert_int_equal(n % 2, 0);
+    for (size_t i = 0; i < n; i += 2) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + i, "%2x", &v), 1);
+        assert_int_equal(xt_buf_append_byte(b, (uint8_t)v), 0);
+    }
+}
+
+static json_t *exchange(const char *id)
+{
+    size_t i;
+    json_t *ex;
+    json_array_foreach(json_object_get(scram, "exchanges"), i, ex) {
+        if (strcmp(jstr(ex, "id"), id) == 0)
+            return ex;
+    }
+    fail_msg("no exchange %s", id);
+    return NULL;
+}
+
+static const uint8_t cb32[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static const char *pick(const char *const *offered, size_t n, int tls, int allow_plain, int cb)
+{
+    static char name[64];
+    xt_sasl_params p = {
+        .authcid = "juliet", .password = "r0m30myr0m30", .tls = tls,
+        .allow_plain = allow_plain, .cb_type = cb ? "tls-exporter" : NULL,
+        .cb_data = cb ? cb32 : NULL, .cb_len = cb ? sizeof cb32 : 0,
+    };
+    xt_sasl *s = NULL;
+    int rc = xt_sasl_new(NULL, offered, n, &p, &s);
+    if (rc == XT_EUNSUPPORTED) {
+        assert_null(s);
+        return NULL;
+    }
+    assert_int_equal(rc, 0);
+    snprintf(name, sizeof name, "%s", xt_sasl_mechanism(s));
+    xt_sasl_free(s);
+    return name;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_selection(void **state)
+{
+    (void)state;
+    const char *all[] = {"PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256",
+                         "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS"};
+    const char *rev[] = {"SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS",
+                         "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN"};
+    assert_string_equal(pick(all, N(all), 1, 1, 1), "SCRAM-SHA-512-PLUS");
+    assert_string_equal(pick(rev, N(rev), 1, 1, 1), "SCRAM-SHA-512-PLUS");
+    /* -PLUS only with channel-binding data. */
+    assert_string_equal(pick(all, N(all), 1, 1, 0), "SCRAM-SHA-512");
+    assert_string_equal(pick(rev, N(rev), 1, 1, 0), "SCRAM-SHA-512");
+    const char *mid[] = {"SCRAM-SHA-1", "PLAIN", "SCRAM-SHA-256"};
+    assert_string_equal(pick(mid, N(mid), 1, 1, 1), "SCRAM-SHA-256");
+    const char *plus1[] = {"SCRAM-SHA-256", "SCRAM-SHA-1-PLUS"};
+    assert_string_equal(pick(plus1, N(plus1), 1, 1, 1), "SCRAM-SHA-1-PLUS");
+    assert_string_equal(pick(plus1, N(plus1), 1, 1, 0), "SCRAM-SHA-256");
+    const char *plusonly[] = {"SCRAM-SHA-256-PLUS"};
+    assert_null(pick(plusonly, N(plusonly), 1, 1, 0));
+    /* PLAIN never without TLS, nor when not allowed. */
+    const char *plain[] = {"PLAIN"};
+    assert_string_equal(pick(plain, N(plain), 1, 1, 0), "PLAIN");
+    assert_null(pick(plain, N(plain), 0, 1, 0));
+    assert_null(pick(plain, N(plain), 1, 0, 0));
+    assert_null(pick(plain, N(plain), 0, 1, 1));
+    /* Unknown or weak mechanisms only -> nothing usable. */
+    const char *weak[] = {"DIGEST-MD5", "CRAM-MD5", "ANONYMOUS", "scram-sha-1", "X-OAUTH2"};
+    assert_null(pick(weak, N(weak), 1, 1, 1));
+    assert_null(pick(NULL, 0, 1, 1, 1));
+    /* An unknown cb type is no channel binding. */
+    xt_sasl_params p = {.authcid = "u", .password = "p", .cb_type = "tls-unique",
+                        .cb_data = cb32, .cb_len = 32};
+    xt_sasl *s = NULL;
+    assert_int_equal(xt_sasl_new(NULL, all, N(all), &p, &s), 0);
+    assert_string_equal(xt_sasl_mechanism(s), "SCRAM-SHA-512");
+    xt_sasl_free(s);
+    xt_sasl_free(NULL);
+}
+
+static void test_plain_vectors(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(json_object_get(misc, "plain"), "vectors");
+    assert_true(json_array_size(arr) >= 7);
+    const char *offered[] = {"PLAIN"};
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *authzid = jstr(v, "authzid");
+        xt_sasl_params p = {
+            .authcid = jstr(v, "authcid"), .password = jstr(v, "passwd"),
+            .authzid = authzid && *authzid ? authzid : NULL, .tls = 1, .allow_plain = 1,
+        };
+        xt_sasl *s = NULL;
+        assert_int_equal(xt_sasl_new(NULL, offered, 1, &p, &s), 0);
+        xt_buf out, want, b64;
+        xt_buf_init(&out, NULL);
+        xt_buf_init(&want, NULL);
+        xt_buf_init(&b64, NULL);
+        assert_int_equal(xt_sasl_initial(s, &out), 0);
+        hex_to_buf(&want, jstr(v, "message_hex"));
+        assert_int_equal(xt_buf_size(&out), json_integer_value(json_object_get(v, "message_len")));
+        assert_int_equal(xt_buf_size(&out), xt_buf_size(&want));
+        assert_memory_equal(xt_buf_head(&out), xt_buf_head(&want), xt_buf_size(&want));
+        assert_int_equal(xt_base64_encode(&b64, xt_buf_head(&out), xt_buf_size(&out)), 0);
+        assert_string_equal(xt_buf_cstr(&b64), jstr(v, "message_b64"));
+        /* PLAIN has no challenges; success carries no data. */
+        assert_int_equal(xt_sasl_success(s, NULL, 0), 0);
+        xt_buf_free(&out);
+        xt_buf_free(&want);
+        xt_buf_free(&b64);
+        xt_sasl_free(s);
+    }
+}
+
+/* The invalid messages are server-side cases; those that can be posed to
+ * a client (three fields, each a C string) must be refused at creation.
+ * Messages with other NUL counts cannot be expressed through C strings. */
+static void test_plain_invalid(void **state)
+{
+    (void)state;
+    json_t *arr = json_object_get(json_object_get(misc, "plain"), "invalid");
+    assert_true(json_array_size(arr) >= 6);
+    const char *offered[] = {"PLAIN"};
+    size_t i;
+    json_t *v;
+    int checked = 0;
+    json_array_foreach(arr, i, v) {
+        xt_buf m;
+        xt_buf_init(&m, NULL);
+        hex_to_buf(&m, jstr(v, "message_hex"));
+        char *f[3];
+        int nf = 0;
+        const char *data = xt_buf_cstr(&m);
+        size_t len = xt_buf_size(&m), start = 0;
+        for (size_t k = 0; k <= len; k++) {
+            if (k == len || data[k] == '\0') {
+                if (nf < 3)
+                    f[nf] = strndup(data + start, k - start);
+                nf++;
+                start = k + 1;
+            }
+        }
+        if (nf == 3) {
+            xt_sasl_params p = {.authzid = *f[0] ? f[0] : NULL, .authcid = f[1],
+                                .password = f[2], .tls = 1, .allow_plain = 1};
+            xt_sasl *s = NULL;
+            if (xt_sasl_new(NULL, offered, 1, &p, &s) != XT_EINVAL)
+                fail_msg("client accepted %s (%s)", jstr(v, "message_hex"), jstr(v, "reason"));
+            assert_null(s);
+            checked++;
+        }
+        for (int k = 0; k < nf && k < 3; k++)
+            free(f[k]);
+        xt_buf_free(&m);
+    }
+    assert_true(checked >= 4);
+}
+
+/* Runs an exchange from scram.json through xt_sasl. */
+static xt_sasl *sasl_to_final(json_t *ex, const char *const *offered, size_t n, xt_buf *cb)
+{
+    const char *gs2 = jstr(ex, "gs2_header");
+    if (gs2[0] == 'p') {
+        /* Binding data: from c= = base64(gs2-header || cb-data). */
+        const char *cfw = jstr(ex, "client_final_without_proof");
+        const char *comma = strchr(cfw, ',');
+        xt_buf c;
+        xt_buf_init(&c, NULL);
+        assert_int_equal(xt_base64_decode(&c, cfw + 2, (size_t)(comma - cfw - 2)), 0);
+        assert_int_equal(xt_buf_append(cb, xt_buf_head(&c) + strlen(gs2),
+                                       xt_buf_size(&c) - strlen(gs2)),
+                         0);
+        xt_buf_free(&c);
+    }
+    xt_sasl_params p = {
+        .authcid = jstr(ex, "username"), .password = jstr(ex, "password"), .tls = 1,
+        .allow_plain = 1, .cb_type = gs2[0] == 'p' ? "tls-exporter" : NULL,
+        .cb_data = xt_buf_size(cb) ? xt_buf_head(cb) : NULL, .cb_len = xt_buf_size(cb),
+        .nonce = jstr(ex, "client_nonce"),
+    };
+    xt_sasl *s = NULL;
+    assert_int_equal(xt_sasl_new(NULL, offered, n, &p, &s), 0);
+    assert_string_equal(xt_sasl_mechanism(s), jstr(ex, "mechanism"));
+    xt_buf out;
+    xt_buf_init(&out, NULL);
+    assert_int_equal(xt_sasl_initial(s, &out), 0);
+    assert_string_equal(xt_buf_cstr(&out), jstr(ex, "client_first"));
+    xt_buf_clear(&out);
+    const char *sf = jstr(ex, "server_first");
+    assert_int_equal(xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out), 0);
+    assert_string_equal(xt_buf_cstr(&out), jstr(ex, "client_final"));
+    xt_buf_free(&out);
+    return s;
+}
+
+static void test_scram_runs(void **state)
+{
+    (void)state;
+    struct {
+        const char *id;
+        const char *offered[4];
+        size_t n;
+    } runs[] = {
+        {"rfc5802-sha1", {"PLAIN", "SCRAM-SHA-1"}, 2},
+        {"rfc7677-sha256", {"SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN"}, 3},
+        {"rfc6120-sha1-juliet", {"SCRAM-SHA-1"}, 1},
+        {"xep0474-v0.3.1-sha1-plus-historical", {"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"}, 2},
+    };
+    for (size_t i = 0; i < N(runs); i++) {
+        json_t *ex = exchange(runs[i].id);
+        const char *sfin = jstr(ex, "server_final");
+        xt_buf cb;
+        /* 1: server-final in <success/>. */
+        xt_buf_init(&cb, NULL);
+        xt_sasl *s = sasl_to_final(ex, runs[i].offered, runs[i].n, &cb);
+        assert_int_equal(xt_sasl_success(s, (const uint8_t *)sfin, strlen(sfin)), 0);
+        xt_sasl_free(s);
+        xt_buf_free(&cb);
+        /* 2: server-final as a challenge, then an empty success. */
+        xt_buf_init(&cb, NULL);
+        s = sasl_to_final(ex, runs[i].offered, runs[i].n, &cb);
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        assert_int_equal(xt_sasl_step(s, (const uint8_t *)sfin, strlen(sfin), &out), 0);
+        assert_int_equal(xt_buf_size(&out), 0);
+        assert_int_equal(xt_sasl_success(s, NULL, 0), 0);
+        xt_buf_free(&out);
+        xt_sasl_free(s);
+        xt_buf_free(&cb);
+    }
+}
+
+static void test_scram_wire(void **state)
+{
+    (void)state;
+    /* RFC 6120's published wire text, decoded and fed through xt_sasl. */
+    json_t *ex = exchange("rfc6120-sha1-juliet");
+    json_t *w = json_object_get(ex, "wire_base64");
+    const char *offered[] = {"SCRAM-SHA-1", "PLAIN"};
+    xt_sasl_params p = {.authcid = "juliet", .password = "r0m30myr0m30",
+                        .nonce = jstr(ex, "client_nonce")};
+    xt_sasl *s;
+    assert_int_equal(xt_sasl_new(NULL, offered, 2, &p, &s), 0);
+    xt_buf out, enc, in;
+    xt_buf_init(&out, NULL);
+    xt_buf_init(&enc, NULL);
+    xt_buf_init(&in, NULL);
+    assert_int_equal(xt_sasl_initial(s, &out), 0);
+    assert_int_equal(xt_base64_encode(&enc, xt_buf_head(&out), xt_buf_size(&out)), 0);
+    assert_string_equal(xt_buf_cstr(&enc), jstr(w, "auth"));
+    const char *ch = jstr(w, "challenge");
+    assert_int_equal(xt_base64_decode(&in, ch, strlen(ch)), 0);
+    xt_buf_clear(&out);
+    xt_buf_clear(&enc);
+    assert_int_equal(xt_sasl_step(s, xt_buf_head(&in), xt_buf_size(&in), &out), 0);
+    assert_int_equal(xt_base64_encode(&enc, xt_buf_head(&out), xt_buf_size(&out)), 0);
+    assert_string_equal(xt_buf_cstr(&enc), jstr(w, "response"));
+    xt_buf_clear(&in);
+    const char *su = jstr(w, "success");
+    assert_int_equal(xt_base64_decode(&in, su, strlen(su)), 0);
+    assert_int_equal(xt_sasl_success(s, xt_buf_head(&in), xt_buf_size(&in)), 0);
+    xt_buf_free(&out);
+    xt_buf_free(&enc);
+    xt_buf_free(&in);
+    xt_sasl_free(s);
+}
+
+static void test_scram_bad_success(void **state)
+{
+    (void)state;
+    json_t *ex = exchange("rfc5802-sha1");
+    const char *offered[] = {"SCRAM-SHA-1"};
+    /* Every negative server-final in scram.json based on this exchange. */
+    size_t i;
+    json_t *v;
+    int n = 0;
+    json_array_foreach(json_object_get(scram, "negative"), i, v) {
+        const char *sfin = jstr(v, "server_final");
+        if (!sfin)
+            continue;
+        assert_string_equal(jstr(v, "based_on"), "rfc5802-sha1");
+        xt_buf cb;
+        xt_buf_init(&cb, NULL);
+        xt_sasl *s = sasl_to_final(ex, offered, 1, &cb);
+        int rc = xt_sasl_success(s, (const uint8_t *)sfin, strlen(sfin));
+        if (strcmp(jstr(v, "id"), "bad-server-signature") == 0)
+            assert_int_equal(rc, XT_EDOWNGRADE);
+        else if (strcmp(jstr(v, "id"), "server-error-e") == 0) {
+            assert_int_equal(rc, XT_EAUTH);
+            assert_string_equal(xt_sasl_detail(s), "invalid-proof");
+        } else
+            assert_true(rc == XT_EPROTO || rc == XT_EDOWNGRADE);
+        /* And nothing later turns it into a success. */
+        assert_int_not_equal(xt_sasl_success(s, NULL, 0), 0);
+        xt_sasl_free(s);
+        xt_buf_free(&cb);
+        n++;
+    }
+    assert_true(n >= 3);
+
+    /* Missing v=: <success/> with no data. */
+    xt_buf cb;
+    xt_buf_init(&cb, NULL);
+    xt_sasl *s = sasl_to_final(ex, offered, 1, &cb);
+    assert_int_equal(xt_sasl_success(s, NULL, 0), XT_EDOWNGRADE);
+    assert_non_null(xt_sasl_detail(s));
+    xt_sasl_free(s);
+    /* The signature of a different exchange (right shape, wrong value). */
+    s = sasl_to_final(ex, offered, 1, &cb);
+    const char *other = jstr(exchange("rfc6120-sha1-juliet"), "server_final");
+    assert_int_equal(xt_sasl_success(s, (const uint8_t *)other, strlen(other)), XT_EDOWNGRADE);
+    xt_sasl_free(s);
+    xt_buf_free(&cb);
+
+    /* Success before the exchange ran: the server proved nothing. */
+    xt_sasl_params p = {.authcid = "user", .password = "pencil"};
+    assert_int_equal(xt_sasl_new(NULL, offered, 1, &p, &s), 0);
+    xt_buf out;
+    xt_buf_init(&out, NULL);
+    assert_int_equal(xt_sasl_initial(s, &out), 0);
+    assert_int_equal(xt_sasl_success(s, NULL, 0), XT_EDOWNGRADE);
+    xt_sasl_free(s);
+    /* A challenge to PLAIN is a protocol error. */
+    const char *plain[] = {"PLAIN"};
+    p.tls = 1;
+    p.allow_plain = 1;
+    assert_int_equal(xt_sasl_new(NULL, plain, 1, &p, &s), 0);
+    xt_buf_clear(&out);
+    assert_int_equal(xt_sasl_initial(s, &out), 0);
+    assert_int_equal(xt_sasl_step(s, (const uint8_t *)"x", 1, &out), XT_EPROTO);
+    xt_sasl_free(s);
+    xt_buf_free(&out);
+}
+
+/* sasl-misc.json channel_binding.gs2_cbind_flag gives c= for "n,," and
+ * "y,,"; check which one the client sends in each situation. */
+static void test_cb_flags(void **state)
+{
+    (void)state;
+    json_t *flags = json_object_get(json_object_get(misc, "channel_binding"), "gs2_cbind_flag");
+    char c_n[16] = "", c_y[16] = "";
+    size_t i;
+    json_t *v;
+    json_array_foreach(flags, i, v) {
+        const char *t = json_string_value(v);
+        const char *c = strstr(t, "c=");
+        if (t[1] == 'n' && c)
+            sscanf(c, "c=%15[A-Za-z0-9+/=]", c_n);
+        if (t[1] == 'y' && c)
+            sscanf(c, "c=%15[A-Za-z0-9+/=]", c_y);
+    }
+    assert_string_equal(c_n, "biws");
+    assert_string_equal(c_y, "eSws");
+
+    const char *sf = "r=abcdefXYZ,s=QSXCR+Q6sek8bf92,i=4096";
+    struct {
+        const char *offered[2];
+        size_t n;
+        int cb;
+        const char *first_prefix;
+        const char *c;
+    } cases[] = {
+        {{"SCRAM-SHA-256"}, 1, 0, "n,,", c_n},       /* no binding data */
+        {{"SCRAM-SHA-256"}, 1, 1, "y,,", c_y},       /* could bind, server can't */
+        /* Server offers a -PLUS we cannot use: not 'y' (that would fail). */
+        {{"SCRAM-SHA-256", "SCRAM-SHA-384-PLUS"}, 2, 1, "n,,", c_n},
+    };
+    for (size_t k = 0; k < N(cases); k++) {
+        xt_sasl_params p = {.authcid = "user", .password = "pencil", .nonce = "abcdef",
+                            .cb_type = cases[k].cb ? "tls-server-end-point" : NULL,
+                            .cb_data = cases[k].cb ? cb32 : NULL,
+                            .cb_len = cases[k].cb ? 32 : 0};
+        xt_sasl *s;
+        assert_int_equal(xt_sasl_new(NULL, cases[k].offered, cases[k].n, &p, &s), 0);
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        assert_int_equal(xt_sasl_initial(s, &out), 0);
+        assert_int_equal(strncmp(xt_buf_cstr(&out), cases[k].first_prefix, 3), 0);
+        xt_buf_clear(&out);
+        assert_int_equal(xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out), 0);
+        char want[32];
+        snprintf(want, sizeof want, "c=%s,", cases[k].c);
+        assert_int_equal(strncmp(xt_buf_cstr(&out), want, strlen(want)), 0);
+        xt_buf_free(&out);
+        xt_sasl_free(s);
+    }
+    /* -PLUS with tls-server-end-point: c= = base64("p=tls-server-end-point,," || data),
+     * as in scram.json gs2_headers. */
+    json_t *g;
+    json_array_foreach(json_object_get(scram, "gs2_headers"), i, g) {
+        const char *hdr = jstr(g, "gs2_header");
+        if (hdr[0] != 'p')
+            continue;
+        char type[64];
+        sscanf(hdr, "p=%63[a-z-]", type);
+        xt_buf cb;
+        xt_buf_init(&cb, NULL);
+        hex_to_buf(&cb, jstr(g, "cb_data_hex"));
+        const char *offered[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
+        xt_sasl_params p = {.authcid = "user", .password = "pencil", .nonce = "abcdef",
+                            .cb_type = type, .cb_data = xt_buf_head(&cb),
+                            .cb_len = xt_buf_size(&cb)};
+        xt_sasl *s;
+        assert_int_equal(xt_sasl_new(NULL, offered, 2, &p, &s), 0);
+        assert_string_equal(xt_sasl_mechanism(s), "SCRAM-SHA-256-PLUS");
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        assert_int_equal(xt_sasl_initial(s, &out), 0);
+        assert_int_equal(strncmp(xt_buf_cstr(&out), hdr, strlen(hdr)), 0);
+        xt_buf_clear(&out);
+        assert_int_equal(xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out), 0);
+        char want[256];
+        snprintf(want, sizeof want, "c=%s,", jstr(g, "c"));
+        assert_int_equal(strncmp(xt_buf_cstr(&out), want, strlen(want)), 0);
+        xt_buf_free(&out);
+        xt_buf_free(&cb);
+        xt_sasl_free(s);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_selection),
+        cmocka_unit_test(test_plain_vectors),
+        cmocka_unit_test(test_plain_invalid),
+        cmocka_unit_test(test_scram_runs),
+        cmocka_unit_test(test_scram_wire),
+        cmocka_unit_test(test_scram_bad_success),
+        cmocka_unit_test(test_cb_flags),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
