@@ -1,0 +1,98 @@
+/*
+ * args.h -- the xtalk command line: commands, options and their checks.
+ * Pure parsing, no I/O; the strings in xt_cli_args point into argv.
+ *
+ * Options may appear before or after the command name, in any order;
+ * "--" ends the options. Long options take their argument as
+ * "--opt VALUE" or "--opt=VALUE"; --wait-reply's argument is optional and
+ * only given as "--wait-reply=SECONDS". -v may be repeated (-vv).
+ */
+#ifndef XT_CLI_ARGS_H
+#define XT_CLI_ARGS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum xt_cli_cmd {
+    XT_CLI_CMD_NONE = 0,
+    XT_CLI_CMD_SEND,
+    XT_CLI_CMD_ROSTER,
+    XT_CLI_CMD_LISTEN,
+    XT_CLI_CMD_BOT,
+    XT_CLI_CMD_ADD,
+    XT_CLI_CMD_REMOVE,
+    XT_CLI_CMD_APPROVE,
+    XT_CLI_CMD_DENY,
+    XT_CLI_CMD_STATUS,
+    XT_CLI_CMD_HELP,
+    XT_CLI_CMD_COUNT_
+} xt_cli_cmd;
+
+#define XT_CLI_MAX_GROUPS 32
+
+/* Defaults, also shown in --help and the man page. */
+#define XT_CLI_DEFAULT_TIMEOUT_S 30
+#define XT_CLI_DEFAULT_WAIT_REPLY_S 10
+#define XT_CLI_DEFAULT_ROSTER_WAIT_MS 1500
+#define XT_CLI_DEFAULT_EXEC_TIMEOUT_S 10
+
+typedef struct xt_cli_args {
+    xt_cli_cmd cmd;
+    int help, version, verbose;
+
+    /* connection options, every connecting command */
+    const char *jid, *server, *ca_file, *pin, *resource, *config;
+    int direct_tls;
+    int insecure_plaintext;
+    unsigned timeout_s;
+
+    /* send */
+    int lines;
+    int wait_reply;
+    unsigned wait_reply_s;
+
+    /* roster, listen */
+    int json;
+    unsigned wait_ms;
+
+    /* listen, bot, status: own presence */
+    int show;                   /* an xt_show value */
+    const char *status_message; /* NULL = none */
+    int priority;
+    unsigned long count;        /* listen/bot --count; 0 = unlimited */
+
+    /* bot */
+    int echo;
+    const char *exec_cmd;
+    unsigned exec_timeout_s;
+
+    /* add */
+    const char *groups[XT_CLI_MAX_GROUPS];
+    size_t ngroups;
+
+    /* positionals */
+    const char *target;     /* JID for send/add/remove/approve/deny */
+    const char *text;       /* send TEXT, add NAME */
+    const char *help_topic; /* help COMMAND */
+} xt_cli_args;
+
+/*
+ * Parses argv[1..argc). Returns 0, or XT_CLI_EXIT_USAGE with a message
+ * (no "xtalk: " prefix) in err. With --help or --version set, the
+ * command's own requirements (positionals) are not checked.
+ */
+int xt_cli_args_parse(int argc, char *const argv[], xt_cli_args *a, char *err, size_t errlen);
+
+/* "send", "roster", ...; "" for NONE. */
+const char *xt_cli_cmd_name(xt_cli_cmd cmd);
+/* Command by name, or XT_CLI_CMD_NONE. */
+xt_cli_cmd xt_cli_cmd_lookup(const char *name);
+
+/* "available"/"online", "chat", "away", "xa", "dnd" -> xt_show value;
+ * 0 on success, -1 if unknown. */
+int xt_cli_parse_show(const char *s, int *show);
+
+/* Prints the help of cmd (XT_CLI_CMD_NONE/HELP: the overview); help.c. */
+void xt_cli_help(FILE *out, xt_cli_cmd cmd);
+
+#endif

@@ -1,0 +1,450 @@
+/*
+ * xtalk bot --echo | --exec CMD: answer each message.
+ *
+ * Loop safety: only chat and normal messages with a body are answered;
+ * never errors (RFC 6120 §8.3.1 forbids answering an error with an error,
+ * and a body-less answer war between two bots is the classic loop),
+ * never groupchat or headline, never our own messages.
+ *
+ * --exec runs the user's command through /bin/sh -c. The message is data,
+ * never code: the body goes to the command's stdin, the addresses into
+ * XTALK_FROM/XTALK_TO/XTALK_ID/XTALK_TYPE. All pipes are non-blocking and
+ * watched by the loop, so a slow command never stalls the connection.
+ * Each command runs in its own process group so a timeout kills it and
+ * whatever it started. One command runs at a time per sender, so answers
+ * to a sender keep the order of the questions; different senders run in
+ * parallel (at most MAX_RUNNING at once).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "report.h"
+#include "session.h"
+#include "spawn.h"
+#include "text.h"
+#include "xtalk/jid.h"
+
+#define MAX_OUTPUT (64 * 1024) /* answer size cap; the rest is dropped */
+#define MAX_RUNNING 8
+#define MAX_QUEUED 256
+
+struct bot;
+
+typedef struct job {
+    struct job *next;
+    struct bot *b;
+    char *from, *to, *id, *type, *thread, *body;
+    size_t sender_len; /* from[0..sender_len) is the bare JID */
+    int running;
+    xt_cli_child ch;
+    int out_id, in_id, timer_id;
+    size_t in_off, body_len;
+    char *out;
+    size_t out_len;
+    int truncated;
+    int out_done, reaped, timed_out;
+    int status;
+} job;
+
+struct bot {
+    const xt_cli_args *a;
+    xt_cli_session *s;
+    job *head;
+    size_t queued, running;
+    unsigned long handled;
+};
+
+static void job_free(job *j)
+{
+    free(j->from);
+    free(j->to);
+    free(j->id);
+    free(j->type);
+    free(j->thread);
+    free(j->body);
+    free(j->out);
+    free(j);
+}
+
+static void count_and_maybe_finish(struct bot *b)
+{
+    b->handled++;
+    if (b->a->count && b->handled >= b->a->count)
+        xt_cli_session_finish(b->s, XT_CLI_EXIT_OK);
+}
+
+static void answer(struct bot *b, const char *to, const char *type, const char *thread,
+                   const char *body)
+{
+    int rc = xt_conn_send_message(xt_cli_session_conn(b->s), to, type, body, thread, NULL);
+    if (rc < 0)
+        xt_cli_errorf("bot: cannot answer %s: %s", to, xt_strerror(rc));
+    else if (xt_cli_session_settings(b->s)->verbose)
+        fprintf(stderr, "xtalk: bot: answered %s\n", to);
+}
+
+static void close_in(job *j)
+{
+    if (j->in_id > 0)
+        xt_loop_remove_fd(xt_cli_session_loop(j->b->s), j->in_id);
+    j->in_id = 0;
+    if (j->ch.in_fd >= 0)
+        close(j->ch.in_fd);
+    j->ch.in_fd = -1;
+}
+
+static void close_out(job *j)
+{
+    if (j->out_id > 0)
+        xt_loop_remove_fd(xt_cli_session_loop(j->b->s), j->out_id);
+    j->out_id = 0;
+    if (j->ch.out_fd >= 0)
+        close(j->ch.out_fd);
+    j->ch.out_fd = -1;
+    j->out_done = 1;
+}
+
+/* Unlinks and frees a job whose child (if any) is gone. */
+static void job_remove(struct bot *b, job *j)
+{
+    job **pp = &b->head;
+    while (*pp && *pp != j)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = j->next;
+    if (j->timer_id > 0)
+        xt_loop_cancel_timer(xt_cli_session_loop(b->s), j->timer_id);
+    close_in(j);
+    close_out(j);
+    if (j->running)
+        b->running--;
+    b->queued--;
+    job_free(j);
+}
+
+static void start_ready(struct bot *b);
+
+/* Answers once the command's stdout is closed and the command reaped. */
+static void maybe_complete(job *j)
+{
+    struct bot *b = j->b;
+
+    if (!j->out_done || !j->reaped)
+        return;
+    if (j->timed_out) {
+        /* reported when it happened */
+    } else if (!WIFEXITED(j->status) || WEXITSTATUS(j->status) != 0) {
+        if (WIFSIGNALED(j->status))
+            xt_cli_errorf("bot: the command was killed by signal %d (message from %s); no "
+                          "answer sent",
+                          WTERMSIG(j->status), j->from);
+        else
+            xt_cli_errorf("bot: the command failed with exit status %d (message from %s); no "
+                          "answer sent",
+                          WEXITSTATUS(j->status), j->from);
+    } else {
+        size_t n = j->out_len;
+        const char *why;
+        size_t off;
+
+        while (n > 0 && (j->out[n - 1] == '\n' || j->out[n - 1] == '\r'))
+            n--;
+        if (n == 0) {
+            if (xt_cli_session_settings(b->s)->verbose)
+                fprintf(stderr, "xtalk: bot: the command printed nothing; no answer to %s\n",
+                        j->from);
+        } else if (xt_cli_text_check(j->out, n, &why, &off) != 0) {
+            xt_cli_errorf("bot: the command's output contains %s at byte %zu; no answer sent "
+                          "to %s",
+                          why, off, j->from);
+        } else {
+            if (j->truncated)
+                xt_cli_errorf("bot: the command's output was cut to %d bytes", MAX_OUTPUT);
+            j->out[n] = '\0';
+            if (!xt_cli_session_finishing(b->s))
+                answer(b, j->from, j->type, j->thread, j->out);
+        }
+    }
+    job_remove(b, j);
+    count_and_maybe_finish(b);
+    if (!xt_cli_session_finishing(b->s))
+        start_ready(b);
+}
+
+static void on_child_out(xt_loop *loop, int fd, short revents, void *ud)
+{
+    job *j = ud;
+    char tmp[4096];
+    (void)loop;
+    (void)revents;
+
+    for (;;) {
+        ssize_t n = read(fd, tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            close_out(j);
+            maybe_complete(j);
+            return;
+        }
+        size_t room = MAX_OUTPUT - j->out_len;
+        size_t take = (size_t)n < room ? (size_t)n : room;
+        if (take < (size_t)n)
+            j->truncated = 1; /* keep draining so the command is not blocked */
+        if (take) {
+            memcpy(j->out + j->out_len, tmp, take);
+            j->out_len += take;
+        }
+    }
+}
+
+static void on_child_in(xt_loop *loop, int fd, short revents, void *ud)
+{
+    job *j = ud;
+    (void)loop;
+    (void)revents;
+
+    while (j->in_off < j->body_len) {
+        ssize_t n = write(fd, j->body + j->in_off, j->body_len - j->in_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0)
+            break; /* EPIPE: the command does not read its stdin; fine */
+        j->in_off += (size_t)n;
+    }
+    close_in(j); /* EOF tells the command the body is complete */
+}
+
+static void on_child_timeout(xt_loop *loop, void *ud)
+{
+    job *j = ud;
+    (void)loop;
+
+    j->timer_id = 0;
+    j->timed_out = 1;
+    xt_cli_errorf("bot: the command took longer than %u s (message from %s); killed it, no "
+                  "answer sent; raise --exec-timeout if it needs more",
+                  j->b->a->exec_timeout_s, j->from);
+    (void)kill(-j->ch.pid, SIGKILL);
+    (void)kill(j->ch.pid, SIGKILL);
+    close_in(j);
+    close_out(j);
+    /* SIGCHLD reaps it and completes the job. */
+}
+
+static int env_var(char **dst, const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value ? value : "") + 2;
+    *dst = malloc(n);
+    if (!*dst)
+        return -1;
+    snprintf(*dst, n, "%s=%s", name, value ? value : "");
+    return 0;
+}
+
+static int start_job(job *j)
+{
+    struct bot *b = j->b;
+    xt_loop *loop = xt_cli_session_loop(b->s);
+    char *env[5] = {NULL};
+    int rc = -1;
+
+    j->out = malloc(MAX_OUTPUT + 1);
+    if (!j->out || env_var(&env[0], "XTALK_FROM", j->from) || env_var(&env[1], "XTALK_TO", j->to) ||
+        env_var(&env[2], "XTALK_ID", j->id) || env_var(&env[3], "XTALK_TYPE", j->type)) {
+        xt_cli_errorf("bot: out of memory; no answer to %s", j->from);
+        goto out;
+    }
+    if (xt_cli_spawn(b->a->exec_cmd, (const char *const *)env,
+                     XT_CLI_SPAWN_STDIN_PIPE | XT_CLI_SPAWN_NEW_PGRP | XT_CLI_SPAWN_NONBLOCK,
+                     &j->ch) != 0) {
+        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno),
+                      j->from);
+        goto out;
+    }
+    j->running = 1;
+    b->running++;
+    j->out_id = xt_loop_add_fd(loop, j->ch.out_fd, POLLIN, on_child_out, j);
+    j->in_id = xt_loop_add_fd(loop, j->ch.in_fd, POLLOUT, on_child_in, j);
+    j->timer_id = xt_loop_add_timer(loop, (uint64_t)b->a->exec_timeout_s * 1000,
+                                    on_child_timeout, j);
+    if (j->out_id < 0 || j->in_id < 0 || j->timer_id < 0) {
+        /* Cannot watch it: stop it now; SIGCHLD reaps it. */
+        j->out_id = j->out_id < 0 ? 0 : j->out_id;
+        j->in_id = j->in_id < 0 ? 0 : j->in_id;
+        j->timer_id = j->timer_id < 0 ? 0 : j->timer_id;
+        on_child_timeout(loop, j);
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < 4; i++)
+        free(env[i]);
+    return rc;
+}
+
+/* Starts queued jobs whose sender has no earlier job pending. */
+static void start_ready(struct bot *b)
+{
+restart:
+    for (job *j = b->head; j && b->running < MAX_RUNNING; j = j->next) {
+        if (j->running)
+            continue;
+        int blocked = 0;
+        for (job *e = b->head; e != j; e = e->next)
+            if (e->sender_len == j->sender_len && strncmp(e->from, j->from, j->sender_len) == 0)
+                blocked = 1;
+        if (blocked)
+            continue;
+        if (start_job(j) != 0) {
+            job_remove(b, j);
+            count_and_maybe_finish(b);
+            if (xt_cli_session_finishing(b->s))
+                return;
+            goto restart;
+        }
+    }
+}
+
+static void on_sigchld(xt_cli_session *s, void *ud)
+{
+    struct bot *b = ud;
+    (void)s;
+
+restart:
+    for (job *j = b->head; j; j = j->next) {
+        if (!j->running || j->reaped)
+            continue;
+        int st;
+        pid_t r = waitpid(j->ch.pid, &st, WNOHANG);
+        if (r == j->ch.pid || (r < 0 && errno == ECHILD)) {
+            j->reaped = 1;
+            j->status = r == j->ch.pid ? st : 0xff00; /* ECHILD: treat as failed */
+            if (j->out_done) {
+                maybe_complete(j); /* may free jobs: walk again */
+                goto restart;
+            }
+        }
+    }
+}
+
+static char *dup_or_null(const char *s, int *fail)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *fail = 1;
+    return d;
+}
+
+static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
+{
+    struct bot *b = ud;
+    const xt_message *m = &ev->u.message;
+    const char *type = m->type ? m->type : "normal";
+    const char *self = xt_conn_bound_jid(xt_cli_session_conn(s));
+
+    if (ev->type != XT_EV_MESSAGE || !m->body || !*m->body || !m->from)
+        return;
+    if (strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
+        return; /* never error, groupchat or headline */
+    if (self && xt_jid_str_equal(m->from, self))
+        return;
+
+    if (b->a->echo) {
+        answer(b, m->from, type, m->thread, m->body);
+        count_and_maybe_finish(b);
+        return;
+    }
+    if (b->queued >= MAX_QUEUED) {
+        xt_cli_errorf("bot: %d messages are already waiting; dropping the one from %s",
+                      MAX_QUEUED, m->from);
+        return;
+    }
+    job *j = calloc(1, sizeof *j);
+    int fail = !j;
+    if (j) {
+        j->b = b;
+        j->ch.pid = -1;
+        j->ch.in_fd = j->ch.out_fd = -1;
+        j->from = dup_or_null(m->from, &fail);
+        j->to = dup_or_null(m->to, &fail);
+        j->id = dup_or_null(m->id, &fail);
+        j->type = dup_or_null(type, &fail);
+        j->thread = dup_or_null(m->thread, &fail);
+        j->body = dup_or_null(m->body, &fail);
+    }
+    if (fail) {
+        if (j)
+            job_free(j);
+        xt_cli_errorf("bot: out of memory; no answer to %s", m->from);
+        return;
+    }
+    const char *slash = strchr(j->from, '/');
+    j->sender_len = slash ? (size_t)(slash - j->from) : strlen(j->from);
+    j->body_len = strlen(j->body);
+    job **pp = &b->head;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = j;
+    b->queued++;
+    start_ready(b);
+}
+
+static void on_online(xt_cli_session *s, void *ud)
+{
+    struct bot *b = ud;
+    b->s = s;
+    if (xt_cli_session_settings(s)->verbose)
+        fprintf(stderr, "xtalk: bot: ready\n");
+}
+
+int xt_cli_cmd_bot(const xt_cli_args *a)
+{
+    struct bot b = {.a = a};
+    xt_cli_settings set;
+    int rc = xt_cli_settings_get(a, &set);
+
+    if (rc == 0) {
+        xt_cli_session_params p = {
+            .show = a->show,
+            .status = a->status_message,
+            .priority = a->priority,
+            .interrupt_exit = XT_CLI_EXIT_OK,
+            .want_sigchld = a->exec_cmd != NULL,
+            .on_online = on_online,
+            .on_event = on_event,
+            .on_sigchld = on_sigchld,
+            .ud = &b,
+        };
+        rc = xt_cli_session_run(&set, &p);
+    }
+    xt_cli_settings_free(&set);
+    /* Commands still running when we stop: kill and reap them. */
+    while (b.head) {
+        job *j = b.head;
+        b.head = j->next;
+        if (j->running && !j->reaped) {
+            (void)kill(-j->ch.pid, SIGKILL);
+            (void)kill(j->ch.pid, SIGKILL);
+            while (waitpid(j->ch.pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+        if (j->ch.in_fd >= 0)
+            close(j->ch.in_fd);
+        if (j->ch.out_fd >= 0)
+            close(j->ch.out_fd);
+        job_free(j);
+    }
+    return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * xtalk listen: stay online and print what arrives, one line per event,
+ * flushed at once so scripts reading a pipe see each event as it happens.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "json.h"
+#include "output.h"
+#include "report.h"
+#include "session.h"
+
+struct listen {
+    const xt_cli_args *a;
+    xt_cli_json json;
+    unsigned long messages;
+};
+
+static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
+{
+    struct listen *l = ud;
+    xt_cli_json *j = l->a->json ? &l->json : NULL;
+    int rc = 0;
+
+    switch (ev->type) {
+    case XT_EV_MESSAGE:
+        rc = xt_cli_out_message(stdout, j, &ev->u.message);
+        /* --count counts messages that carry text; chat states do not. */
+        if (rc == 0 && ev->u.message.body)
+            l->messages++;
+        break;
+    case XT_EV_PRESENCE:
+        rc = xt_cli_out_presence(stdout, j, &ev->u.presence);
+        break;
+    case XT_EV_SUBSCRIPTION:
+        rc = xt_cli_out_subscription(stdout, j, &ev->u.subscription);
+        break;
+    case XT_EV_ROSTER:
+        /* Pushes only: the initial load is state, not a change. */
+        if (ev->u.roster.item)
+            rc = xt_cli_out_roster_push(stdout, j, ev->u.roster.item);
+        break;
+    default:
+        return;
+    }
+    if (rc != 0) {
+        /* The reader went away (EPIPE): nothing left to do, and nobody to tell. */
+        if (errno == EPIPE)
+            xt_cli_session_finish(s, XT_CLI_EXIT_ERROR);
+        else
+            xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "listen: cannot write to stdout: %s",
+                                strerror(errno));
+        return;
+    }
+    if (l->a->count && l->messages >= l->a->count)
+        xt_cli_session_finish(s, XT_CLI_EXIT_OK);
+}
+
+int xt_cli_cmd_listen(const xt_cli_args *a)
+{
+    struct listen l = {.a = a};
+    xt_cli_settings set;
+    int rc;
+
+    xt_cli_json_init(&l.json);
+    rc = xt_cli_settings_get(a, &set);
+    if (rc == 0) {
+        xt_cli_session_params p = {
+            .show = a->show,
+            .status = a->status_message,
+            .priority = a->priority,
+            .interrupt_exit = XT_CLI_EXIT_OK,
+            .on_event = on_event,
+            .ud = &l,
+        };
+        rc = xt_cli_session_run(&set, &p);
+    }
+    xt_cli_settings_free(&set);
+    xt_cli_json_free(&l.json);
+    return rc;
+}

@@ -1,0 +1,143 @@
+/* --help texts. Keep in step with doc/xtalk.1. */
+#include <stdio.h>
+
+#include "args.h"
+
+static const char common_opts[] =
+    "Connection options (every command that connects):\n"
+    "  --jid JID              account (or XTALK_JID, or 'jid' in the config)\n"
+    "  --server HOST[:PORT]   connect here instead of looking up SRV records; the JID's\n"
+    "                         domain stays the TLS name (or XTALK_SERVER)\n"
+    "  --ca-file FILE         also trust this CA or certificate (PEM) (or XTALK_CA_FILE)\n"
+    "  --pin SHA256           accept only the server certificate with this SHA-256\n"
+    "  --direct-tls           TLS from the first byte (XEP-0368), default port 5223\n"
+    "  --resource RES         resource to request\n"
+    "  --config FILE          config file (default $XDG_CONFIG_HOME/xtalk/config)\n"
+    "  --timeout SECONDS      connect and acknowledgement deadline (default 30)\n"
+    "  --insecure-allow-plaintext\n"
+    "                         go on without TLS if the server offers none (INSECURE)\n"
+    "  -v, --verbose          log the XML stream on stderr (credentials redacted)\n"
+    "  -h, --help             this help\n"
+    "Precedence: command line, then environment, then config file.\n"
+    "The password is never taken from the command line: XTALK_PASSWORD, then\n"
+    "password_command in the config, then a prompt on the terminal.\n";
+
+static const char exit_codes[] =
+    "Exit status:\n"
+    "  0 ok   1 other error   2 usage   3 config/password   4 DNS/connect\n"
+    "  5 TLS/certificate   6 authentication   7 timeout/no ack/no reply\n"
+    "  8 disconnected by the server\n";
+
+static const char overview[] =
+    "usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
+    "       xtalk --version | --help | help COMMAND\n"
+    "\n"
+    "An XMPP client for the command line.\n"
+    "\n"
+    "Commands:\n"
+    "  send JID [TEXT]        send a message (TEXT or stdin); exit 0 once the server has it\n"
+    "  roster                 print contacts, subscriptions and online resources\n"
+    "  listen                 stay online and print messages and presence as they come\n"
+    "  bot --echo|--exec CMD  answer each message, with its text or with CMD's output\n"
+    "  add JID [NAME]         add a contact and ask to see its presence\n"
+    "  remove JID             remove a contact\n"
+    "  approve JID            let JID see your presence\n"
+    "  deny JID               refuse or revoke JID's presence subscription\n"
+    "  status SHOW [MESSAGE]  go online with this presence once, then exit\n"
+    "\n"
+    "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
+    "\n";
+
+static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
+    [XT_CLI_CMD_SEND] =
+        "usage: xtalk send [OPTIONS] JID [TEXT]\n"
+        "\n"
+        "Sends TEXT to JID as a chat message; without TEXT, the whole of stdin is one\n"
+        "message (trailing newlines removed). Exits 0 only once the server has\n"
+        "acknowledged it (a ping round trip after the messages).\n"
+        "\n"
+        "  --lines                each stdin line is its own message (empty lines skipped)\n"
+        "  --wait-reply[=SECONDS] then wait for the next message from JID (any resource)\n"
+        "                         and print its body on stdout (default 10 s; exit 7 if none)\n"
+        "\n"
+        "Empty messages are a usage error; text must be valid UTF-8.\n",
+    [XT_CLI_CMD_ROSTER] =
+        "usage: xtalk roster [OPTIONS]\n"
+        "\n"
+        "Prints each contact (JID, name, subscription, groups) and its online resources\n"
+        "(show, priority, status), after the roster and the contacts' presence arrived.\n"
+        "\n"
+        "  --json                 one JSON object per contact per line\n"
+        "  --wait MS              quiet period ending the presence wait (default 1500)\n",
+    [XT_CLI_CMD_LISTEN] =
+        "usage: xtalk listen [OPTIONS]\n"
+        "\n"
+        "Stays online and prints every incoming message, presence change, subscription\n"
+        "request and roster change, one per line. SIGINT/SIGTERM close the session\n"
+        "cleanly (exit 0); a disconnection by the server exits 8.\n"
+        "\n"
+        "  --json                 one JSON object per line; field \"event\" is message,\n"
+        "                         presence, subscription or roster; absent fields omitted\n"
+        "  --status SHOW          own presence: available, chat, away, xa, dnd\n"
+        "  --status-message TEXT  own status text\n"
+        "  --priority N           own priority, -128..127 (default 0)\n"
+        "  --count N              exit 0 after N messages with a body\n",
+    [XT_CLI_CMD_BOT] =
+        "usage: xtalk bot --echo | --exec CMD [OPTIONS]\n"
+        "\n"
+        "Answers each chat or normal message that has a body (never errors, never\n"
+        "messages without a body). --echo answers with the same text; --exec runs\n"
+        "/bin/sh -c CMD with the body on stdin and XTALK_FROM, XTALK_TO, XTALK_ID,\n"
+        "XTALK_TYPE set, and answers with its stdout (at most 64 KiB). The message is\n"
+        "never put into the command line. Answers to one sender keep their order.\n"
+        "\n"
+        "  --echo                 answer with the message's own body\n"
+        "  --exec CMD             answer with CMD's output; no answer if it fails\n"
+        "  --exec-timeout SECONDS kill CMD's process group after this (default 10)\n"
+        "  --status SHOW, --status-message TEXT, --priority N   as for listen\n"
+        "  --count N              exit 0 after handling N messages\n",
+    [XT_CLI_CMD_ADD] =
+        "usage: xtalk add [OPTIONS] JID [NAME]\n"
+        "\n"
+        "Adds JID to the roster (with NAME and groups) and asks to see its presence.\n"
+        "\n"
+        "  --group GROUP          put the contact in GROUP (repeatable)\n",
+    [XT_CLI_CMD_REMOVE] =
+        "usage: xtalk remove [OPTIONS] JID\n"
+        "\n"
+        "Removes JID from the roster (this also cancels subscriptions both ways).\n",
+    [XT_CLI_CMD_APPROVE] =
+        "usage: xtalk approve [OPTIONS] JID\n"
+        "\n"
+        "Allows JID to see your presence (answers or pre-approves its request).\n",
+    [XT_CLI_CMD_DENY] =
+        "usage: xtalk deny [OPTIONS] JID\n"
+        "\n"
+        "Refuses JID's presence subscription request, or revokes one granted.\n",
+    [XT_CLI_CMD_STATUS] =
+        "usage: xtalk status [OPTIONS] SHOW [MESSAGE]\n"
+        "\n"
+        "Goes online with this presence (available, chat, away, xa, dnd), waits for the\n"
+        "server to acknowledge it, and exits (going offline again). For a lasting\n"
+        "status, use 'xtalk listen --status SHOW'.\n"
+        "\n"
+        "  --priority N           priority, -128..127 (default 0)\n",
+};
+
+void xt_cli_help(FILE *out, xt_cli_cmd cmd)
+{
+    if (cmd <= XT_CLI_CMD_NONE || cmd >= XT_CLI_CMD_HELP) {
+        fputs(overview, out);
+        fputs(common_opts, out);
+        fputs("\nEnvironment: XTALK_JID, XTALK_SERVER, XTALK_CA_FILE, XTALK_PASSWORD,\n"
+              "XDG_CONFIG_HOME.\n\n",
+              out);
+        fputs(exit_codes, out);
+        return;
+    }
+    fputs(cmd_help[cmd], out);
+    fputc('\n', out);
+    fputs(common_opts, out);
+    fputc('\n', out);
+    fputs(exit_codes, out);
+}

@@ -1,0 +1,214 @@
+/* JSON Lines writer (RFC 8259 §7 string escaping). */
+#include "json.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistr.h>
+
+void xt_cli_json_init(xt_cli_json *j)
+{
+    memset(j, 0, sizeof *j);
+    j->first[0] = 1;
+}
+
+void xt_cli_json_reset(xt_cli_json *j)
+{
+    j->len = 0;
+    if (j->buf)
+        j->buf[0] = '\0';
+    j->failed = 0;
+    j->depth = 0;
+    j->first[0] = 1;
+}
+
+void xt_cli_json_free(xt_cli_json *j)
+{
+    free(j->buf);
+    xt_cli_json_init(j);
+}
+
+static void put(xt_cli_json *j, const char *s, size_t n)
+{
+    if (j->failed)
+        return;
+    if (n >= SIZE_MAX / 2 - j->len) {
+        j->failed = 1;
+        return;
+    }
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = j->cap ? j->cap : 256;
+        while (cap < j->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(j->buf, cap);
+        if (!nb) {
+            j->failed = 1;
+            return;
+        }
+        j->buf = nb;
+        j->cap = cap;
+    }
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+    j->buf[j->len] = '\0';
+}
+
+static void puts_(xt_cli_json *j, const char *s)
+{
+    put(j, s, strlen(s));
+}
+
+static void put_string(xt_cli_json *j, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t i = 0, run = 0;
+
+    put(j, "\"", 1);
+    while (i < n) {
+        uint8_t c = p[i];
+        char esc[8];
+        const char *e = NULL;
+
+        if (c >= 0x80) {
+            ucs4_t uc;
+            int m = u8_mbtoucr(&uc, p + i, n - i);
+            if (m > 0) {
+                i += (size_t)m;
+                run += (size_t)m;
+                continue;
+            }
+            e = "\\ufffd"; /* not UTF-8: keep the output valid JSON */
+        } else if (c == '"') {
+            e = "\\\"";
+        } else if (c == '\\') {
+            e = "\\\\";
+        } else if (c == '\n') {
+            e = "\\n";
+        } else if (c == '\r') {
+            e = "\\r";
+        } else if (c == '\t') {
+            e = "\\t";
+        } else if (c == '\b') {
+            e = "\\b";
+        } else if (c == '\f') {
+            e = "\\f";
+        } else if (c < 0x20 || c == 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            esc[6] = '\0';
+            e = esc;
+        }
+        if (!e) {
+            i++;
+            run++;
+            continue;
+        }
+        put(j, (const char *)p + i - run, run);
+        run = 0;
+        puts_(j, e);
+        i++;
+    }
+    put(j, (const char *)p + i - run, run);
+    put(j, "\"", 1);
+}
+
+/* Writes the separator and "key": for a new member of the current level. */
+static void member(xt_cli_json *j, const char *key)
+{
+    if (!j->first[j->depth])
+        put(j, ",", 1);
+    j->first[j->depth] = 0;
+    if (key) {
+        put_string(j, key, strlen(key));
+        put(j, ":", 1);
+    }
+}
+
+static void open_(xt_cli_json *j, const char *key, const char *tok, char closer)
+{
+    if (j->depth + 1 >= XT_CLI_JSON_MAX_DEPTH) {
+        j->failed = 1;
+        return;
+    }
+    if (j->depth > 0)
+        member(j, key);
+    else if (j->len > 0)
+        j->failed = 1; /* one top-level value per line */
+    puts_(j, tok);
+    j->depth++;
+    j->first[j->depth] = 1;
+    j->closer[j->depth] = closer;
+}
+
+void xt_cli_json_obj(xt_cli_json *j, const char *key)
+{
+    open_(j, key, "{", '}');
+}
+
+void xt_cli_json_arr(xt_cli_json *j, const char *key)
+{
+    open_(j, key, "[", ']');
+}
+
+void xt_cli_json_end(xt_cli_json *j)
+{
+    if (j->depth <= 0) {
+        j->failed = 1;
+        return;
+    }
+    put(j, &j->closer[j->depth], 1);
+    j->depth--;
+}
+
+void xt_cli_json_strn(xt_cli_json *j, const char *key, const char *value, size_t len)
+{
+    if (!value)
+        return;
+    member(j, key);
+    put_string(j, value, len);
+}
+
+void xt_cli_json_str(xt_cli_json *j, const char *key, const char *value)
+{
+    if (value)
+        xt_cli_json_strn(j, key, value, strlen(value));
+}
+
+void xt_cli_json_int(xt_cli_json *j, const char *key, long long value)
+{
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", value);
+    member(j, key);
+    put(j, num, (size_t)n);
+}
+
+void xt_cli_json_bool(xt_cli_json *j, const char *key, int value)
+{
+    member(j, key);
+    puts_(j, value ? "true" : "false");
+}
+
+const char *xt_cli_json_text(const xt_cli_json *j, size_t *len)
+{
+    if (j->failed)
+        return NULL;
+    if (len)
+        *len = j->len;
+    return j->buf ? j->buf : "";
+}
+
+int xt_cli_json_write_line(xt_cli_json *j, FILE *out)
+{
+    int rc = 0;
+
+    if (j->failed || j->depth != 0 || !j->buf) {
+        rc = -1;
+    } else if (fwrite(j->buf, 1, j->len, out) != j->len || fputc('\n', out) == EOF ||
+               fflush(out) == EOF) {
+        rc = -1;
+    }
+    xt_cli_json_reset(j);
+    return rc;
+}

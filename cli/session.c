@@ -1,0 +1,449 @@
+/* Connect, run until done, close cleanly: shared by every command. */
+#define _GNU_SOURCE /* pipe2 */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "password.h"
+#include "report.h"
+
+/* How long a clean close waits for the server's </stream:stream>. */
+#define CLOSE_WAIT_MS 3000
+
+struct xt_cli_session {
+    xt_cli_settings *set;
+    const xt_cli_session_params *p;
+    xt_loop *loop;
+    xt_client *client;
+    xt_conn *conn;
+    int online;
+    int finishing;
+    int exit_code;
+    int connect_timer;
+    int sig_fd_id;
+};
+
+/* The self-pipe: signal handlers only write the signal number to it; the
+ * loop reads it and acts outside signal context. */
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (sig_pipe[1] >= 0)
+        if (write(sig_pipe[1], &b, 1) < 0) {
+            /* full pipe: a wakeup is pending anyway */
+        }
+    errno = saved;
+}
+
+xt_conn *xt_cli_session_conn(xt_cli_session *s)
+{
+    return s->conn;
+}
+
+xt_loop *xt_cli_session_loop(xt_cli_session *s)
+{
+    return s->loop;
+}
+
+const xt_cli_settings *xt_cli_session_settings(const xt_cli_session *s)
+{
+    return s->set;
+}
+
+void *xt_cli_session_ud(xt_cli_session *s)
+{
+    return s->p->ud;
+}
+
+int xt_cli_session_finishing(const xt_cli_session *s)
+{
+    return s->finishing;
+}
+
+static void on_close_wait(xt_loop *loop, void *ud)
+{
+    (void)ud;
+    xt_loop_stop(loop);
+}
+
+void xt_cli_session_finish(xt_cli_session *s, int exit_code)
+{
+    if (s->finishing)
+        return;
+    s->finishing = 1;
+    s->exit_code = exit_code;
+    if (s->online && xt_conn_get_state(s->conn) == XT_STATE_ONLINE &&
+        xt_conn_close(s->conn) == 0 &&
+        xt_loop_add_timer(s->loop, CLOSE_WAIT_MS, on_close_wait, s) > 0)
+        return; /* XT_EV_DISCONNECTED (or the timer) stops the loop */
+    xt_loop_stop(s->loop);
+}
+
+void xt_cli_session_fail(xt_cli_session *s, int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->finishing)
+        return;
+    fflush(stdout);
+    fputs("xtalk: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    xt_cli_session_finish(s, exit_code);
+}
+
+void xt_cli_stanza_error(const xt_stanza *reply, char *buf, size_t len)
+{
+    const xt_stanza *e = reply ? xt_stanza_child(reply, "error", NULL) : NULL;
+    const char *cond = NULL, *text = NULL;
+
+    if (e) {
+        for (const xt_stanza *c = xt_stanza_first_child(e); c; c = xt_stanza_next_sibling(c)) {
+            if (strcmp(xt_stanza_ns(c), "urn:ietf:params:xml:ns:xmpp-stanzas") != 0)
+                continue;
+            if (strcmp(xt_stanza_name(c), "text") == 0)
+                text = xt_stanza_text(c);
+            else if (!cond)
+                cond = xt_stanza_name(c);
+        }
+    }
+    char *ec = xt_cli_escape(cond ? cond : "unknown error", 0);
+    char *et = text && *text ? xt_cli_escape(text, 0) : NULL;
+    snprintf(buf, len, "%s%s%s", ec ? ec : "?", et ? ": " : "", et ? et : "");
+    free(ec);
+    free(et);
+}
+
+void xt_cli_session_iq_failed(xt_cli_session *s, const char *what, int status,
+                              const xt_stanza *reply)
+{
+    char why[512];
+
+    switch (status) {
+    case XT_ESTANZA:
+        xt_cli_stanza_error(reply, why, sizeof why);
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "%s: the server refused: %s", what, why);
+        break;
+    case XT_ETIMEOUT:
+        xt_cli_session_fail(s, XT_CLI_EXIT_TIMEOUT,
+                            "%s: no answer from the server within %u s; raise --timeout or try "
+                            "again",
+                            what, s->set->timeout_ms / 1000);
+        break;
+    default:
+        xt_cli_session_fail(s, xt_cli_exit_for(status, 1), "%s: %s; try again", what,
+                            xt_strerror(status));
+        break;
+    }
+}
+
+struct ack {
+    xt_cli_session *s;
+    const char *what;
+    void (*done)(xt_cli_session *s, void *ud);
+    void *ud;
+};
+
+static void on_ack(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    struct ack *a = ud;
+    xt_cli_session *s = a->s;
+    (void)c;
+    (void)reply;
+
+    if (status == 0 || status == XT_ESTANZA) {
+        /* An error answer (e.g. feature-not-implemented) still proves the
+         * server processed everything sent before the ping. */
+        if (a->done)
+            a->done(s, a->ud);
+        else
+            xt_cli_session_finish(s, XT_CLI_EXIT_OK);
+    } else if (status == XT_ETIMEOUT) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_TIMEOUT,
+                            "%s was not acknowledged by the server within %u s; it may or may "
+                            "not have been delivered; raise --timeout or try again",
+                            a->what, s->set->timeout_ms / 1000);
+    } else if (!s->finishing) {
+        xt_cli_session_fail(s, xt_cli_exit_for(status, 1),
+                            "%s was not acknowledged: %s; it may or may not have been delivered",
+                            a->what, xt_strerror(status));
+    }
+    free(a);
+}
+
+int xt_cli_session_ack(xt_cli_session *s, const char *what,
+                       void (*done)(xt_cli_session *s, void *ud), void *ud)
+{
+    struct ack *a = malloc(sizeof *a);
+    int rc;
+
+    if (!a) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "out of memory");
+        return XT_ENOMEM;
+    }
+    *a = (struct ack){.s = s, .what = what, .done = done, .ud = ud};
+    rc = xt_conn_ping(s->conn, NULL, on_ack, a);
+    if (rc < 0) {
+        free(a);
+        xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "%s: cannot ask for an acknowledgement: %s",
+                            what, xt_strerror(rc));
+    }
+    return rc;
+}
+
+/* "why" for a failed connection: the code's name and every distinct detail. */
+static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, size_t len)
+{
+    const char *parts[5] = {
+        d->condition, d->text, xt_client_errdetail(s->client), xt_conn_errdetail(s->conn),
+        d->redirect,
+    };
+    size_t o = (size_t)snprintf(buf, len, "%s", xt_strerror(d->error));
+    int first = 1;
+
+    for (size_t i = 0; i < 5 && o < len; i++) {
+        const char *pt = parts[i];
+        if (!pt || !*pt)
+            continue;
+        int dup = 0;
+        for (size_t k = 0; k < i; k++)
+            if (parts[k] && strcmp(parts[k], pt) == 0)
+                dup = 1;
+        if (dup)
+            continue;
+        char *e = xt_cli_escape(pt, 0);
+        o += (size_t)snprintf(buf + o, len - o, "%s%s%s", first ? " (" : ", ",
+                              i == 4 ? "to " : "", e ? e : "?");
+        free(e);
+        first = 0;
+    }
+    if (!first && o < len)
+        snprintf(buf + o, len - o, ")");
+}
+
+static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
+{
+    char why[1024];
+
+    if (s->finishing) {
+        xt_loop_stop(s->loop);
+        return;
+    }
+    describe(s, d, why, sizeof why);
+    if (!s->online) {
+        int err = d->error ? d->error : XT_ECLOSED;
+        const char *hint = xt_cli_hint_for(err);
+        xt_cli_errorf("cannot connect as %s: %s%s%s", s->set->jid, why, *hint ? "; " : "", hint);
+        s->exit_code = xt_cli_exit_for(err, 0);
+    } else if (d->error == 0) {
+        xt_cli_errorf("disconnected: the server closed the stream; try again later");
+        s->exit_code = XT_CLI_EXIT_DISCONNECTED;
+    } else {
+        xt_cli_errorf("disconnected by the server: %s; try again later", why);
+        s->exit_code = xt_cli_exit_for(d->error, 1);
+    }
+    s->finishing = 1;
+    xt_loop_stop(s->loop);
+}
+
+static void on_event(xt_conn *c, const xt_event *ev, void *ud)
+{
+    xt_cli_session *s = ud;
+    (void)c;
+
+    switch (ev->type) {
+    case XT_EV_ONLINE:
+        s->online = 1;
+        if (s->connect_timer > 0) {
+            xt_loop_cancel_timer(s->loop, s->connect_timer);
+            s->connect_timer = 0;
+        }
+        if (s->set->verbose)
+            fprintf(stderr, "xtalk: online as %s\n", ev->u.online.jid ? ev->u.online.jid : "?");
+        if (s->p->on_online && !s->finishing)
+            s->p->on_online(s, s->p->ud);
+        break;
+    case XT_EV_DISCONNECTED:
+        on_disconnected(s, &ev->u.disconnected);
+        break;
+    case XT_EV_STARTTLS:
+    case XT_EV_STANZA:
+        break;
+    default:
+        if (s->online && !s->finishing && s->p->on_event)
+            s->p->on_event(s, ev, s->p->ud);
+        break;
+    }
+}
+
+static void on_connect_timeout(xt_loop *loop, void *ud)
+{
+    xt_cli_session *s = ud;
+    (void)loop;
+
+    s->connect_timer = 0;
+    if (!s->online && !s->finishing) {
+        xt_cli_errorf("cannot connect as %s: timed out after %u s; check the network and "
+                      "--server, or raise --timeout",
+                      s->set->jid, s->set->timeout_ms / 1000);
+        s->exit_code = XT_CLI_EXIT_TIMEOUT;
+        s->finishing = 1;
+        xt_loop_stop(s->loop);
+    }
+}
+
+static void on_sig_fd(xt_loop *loop, int fd, short revents, void *ud)
+{
+    xt_cli_session *s = ud;
+    unsigned char b[64];
+    ssize_t n;
+    (void)loop;
+    (void)revents;
+
+    while ((n = read(fd, b, sizeof b)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (b[i] == SIGCHLD) {
+                if (s->p->on_sigchld)
+                    s->p->on_sigchld(s, s->p->ud);
+                continue;
+            }
+            if (s->finishing) {
+                /* A second interrupt: stop waiting for the server. */
+                xt_loop_stop(s->loop);
+                continue;
+            }
+            if (s->p->interrupt_exit != XT_CLI_EXIT_OK)
+                xt_cli_errorf("interrupted");
+            xt_cli_session_finish(s, s->p->interrupt_exit);
+        }
+    }
+}
+
+static void log_cb(void *ud, int level, const char *msg)
+{
+    const xt_cli_session *s = ud;
+    static const char *const names[] = {"error", "warning", "info", "debug", "RECV", "SEND"};
+
+    if (level == XT_LOG_DEBUG && s->set->verbose < 2)
+        return;
+    char *e = xt_cli_escape(msg ? msg : "", 1);
+    fprintf(stderr, "xtalk: %s: %s\n",
+            level >= 0 && level <= XT_LOG_XML_OUT ? names[level] : "log", e ? e : "?");
+    free(e);
+}
+
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGCHLD};
+#define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
+
+int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
+{
+    xt_cli_session s = {.set = set, .p = p, .exit_code = XT_CLI_EXIT_ERROR};
+    struct sigaction sa, old[NSIGNALS];
+    int rc;
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        xt_cli_errorf("cannot create a pipe: %s", strerror(errno));
+        return XT_CLI_EXIT_ERROR;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSIGNALS; i++) {
+        if (handled_signals[i] == SIGCHLD && !p->want_sigchld)
+            sigaction(SIGCHLD, NULL, &old[i]);
+        else
+            sigaction(handled_signals[i], &sa, &old[i]);
+    }
+
+    rc = xt_loop_new(NULL, &s.loop);
+    if (rc < 0) {
+        xt_cli_errorf("cannot start: %s", xt_strerror(rc));
+        goto out;
+    }
+
+    xt_client_config cc = {
+        .conn =
+            {
+                .jid = set->jid,
+                .password = set->password,
+                .resource = set->resource,
+                .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
+                .iq_timeout_ms = set->timeout_ms,
+                .negotiation_timeout_ms = set->timeout_ms,
+                .initial_show = p->show,
+                .initial_status = p->status,
+                .initial_priority = p->priority,
+                .log = set->verbose ? log_cb : NULL,
+                .log_ud = &s,
+            },
+        .host = set->host,
+        .port = set->port,
+        .ca_file = set->ca_file,
+        .pin_sha256 = set->pin[0] ? set->pin : NULL,
+        .connect_timeout_ms = set->timeout_ms,
+    };
+    if (set->insecure_plaintext)
+        xt_cli_errorf("WARNING: --insecure-allow-plaintext: if the server offers no TLS, the "
+                      "password and all messages cross the network in the clear");
+    rc = xt_client_new(s.loop, &cc, &s.client);
+    /* The connection holds its own copy now; ours is no longer needed. */
+    xt_cli_password_free(set->password);
+    set->password = NULL;
+    if (rc < 0) {
+        if (rc == XT_EJID)
+            xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain", set->jid);
+        else
+            xt_cli_errorf("cannot set up the connection: %s", xt_strerror(rc));
+        s.exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;
+        goto out;
+    }
+    s.conn = xt_client_conn(s.client);
+    if (xt_conn_on(s.conn, XT_EV_ALL, on_event, &s) < 0 ||
+        (s.sig_fd_id = xt_loop_add_fd(s.loop, sig_pipe[0], POLLIN, on_sig_fd, &s)) < 0 ||
+        (s.connect_timer = xt_loop_add_timer(s.loop, (uint64_t)set->timeout_ms + 1000,
+                                             on_connect_timeout, &s)) < 0) {
+        xt_cli_errorf("cannot set up the connection: out of memory");
+        goto out;
+    }
+    rc = xt_client_connect(s.client);
+    if (rc < 0) {
+        const char *d = xt_client_errdetail(s.client);
+        const char *hint = xt_cli_hint_for(rc);
+        char *ed = d && *d ? xt_cli_escape(d, 0) : NULL;
+        xt_cli_errorf("cannot connect as %s: %s%s%s%s%s%s", set->jid, xt_strerror(rc),
+                      ed ? " (" : "", ed ? ed : "", ed ? ")" : "", *hint ? "; " : "", hint);
+        free(ed);
+        s.exit_code = xt_cli_exit_for(rc, 0);
+        goto out;
+    }
+    rc = xt_loop_run(s.loop);
+    if (!s.finishing) {
+        /* The loop ran dry without an ending: should not happen. */
+        xt_cli_errorf("the connection ended unexpectedly: %s", xt_strerror(rc < 0 ? rc : XT_ECLOSED));
+        s.exit_code = XT_CLI_EXIT_ERROR;
+    }
+out:
+    xt_client_free(s.client);
+    xt_loop_free(s.loop);
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaction(handled_signals[i], &old[i], NULL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
+    return s.exit_code;
+}
