@@ -252,7 +252,7 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
     *out = NULL;
     if (!p || !scram_md(p->hash) || !p->username || !*p->username || !p->password)
         return XT_EINVAL;
-    if (p->cbflag == 'p' && (!valid_cb_name(p->cb_type) || (!p->cb_data && p->cb_len)))
+    if (p->cbflag == 'p' && (!valid_cb_name(p->cb_type) || !p->cb_data || p->cb_len == 0))
         return XT_EINVAL;
     if (p->cbflag != 'n' && p->cbflag != 'y' && p->cbflag != 'p')
         return XT_EINVAL;
@@ -288,8 +288,7 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
     s->gs2_hdr_len = xt_buf_size(&s->gs2);
     /* RFC 5802 §7: c= is base64(gs2-header [cbind-data]); the data is
      * only present with 'p'. */
-    if (p->cbflag == 'p' && p->cb_len &&
-        (rc = xt_buf_append(&s->gs2, p->cb_data, p->cb_len)) != 0)
+    if (p->cbflag == 'p' && (rc = xt_buf_append(&s->gs2, p->cb_data, p->cb_len)) != 0)
         goto fail;
     rc = XT_ENOMEM;
     if (p->final_ext && !(s->final_ext = xt_strdup(s->mem, p->final_ext)))

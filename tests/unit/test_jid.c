@@ -338,6 +338,53 @@ static void test_precis_helpers(void **state)
     xt_free(NULL, out);
 }
 
+/* Allocation-failure loop over the xt_mem hooks: every failure point
+ * gives XT_ENOMEM and no leak (checked by ASan). */
+static long fail_at, alloc_count;
+
+static void *fail_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    return ++alloc_count == fail_at ? NULL : malloc(n);
+}
+
+static void *fail_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return ++alloc_count == fail_at ? NULL : realloc(p, n);
+}
+
+static void fail_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    const xt_mem mem = {fail_malloc, fail_realloc, fail_free, NULL};
+    const char *in = "Juliet@B\xc3\x9c" "CHER.example/Balcony\xe3\x80\x80" "1";
+    int completed = 0;
+    for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
+        alloc_count = 0;
+        xt_jid *j = NULL;
+        const char *why = NULL;
+        int rc = xt_jid_parse(&mem, in, &j, &why);
+        if (rc == 0) {
+            assert_string_equal(xt_jid_full(j), "juliet@b\xc3\xbc" "cher.example/Balcony 1");
+            completed = alloc_count < fail_at;
+            if (!completed)
+                fail_msg("allocation %ld failed but parse succeeded", fail_at);
+        } else {
+            assert_int_equal(rc, XT_ENOMEM);
+            assert_null(j);
+        }
+        xt_jid_free(j);
+    }
+    assert_true(completed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_precis_helpers),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -483,6 +483,69 @@ static void test_cb_flags(void **state)
     }
 }
 
+/* Allocation-failure loop (house style): fail the k-th allocation made
+ * through the xt_mem hooks, for every k, over a whole SCRAM run; each
+ * run must end in XT_ENOMEM or success, never a crash or leak (ASan). */
+static long fail_at, alloc_count;
+
+static void *fail_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    return ++alloc_count == fail_at ? NULL : malloc(n);
+}
+
+static void *fail_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return ++alloc_count == fail_at ? NULL : realloc(p, n);
+}
+
+static void fail_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    const xt_mem mem = {fail_malloc, fail_realloc, fail_free, NULL};
+    json_t *ex = exchange("rfc7677-sha256");
+    const char *offered[] = {"SCRAM-SHA-256", "PLAIN"};
+    const char *sf = jstr(ex, "server_first"), *sfin = jstr(ex, "server_final");
+    int completed = 0;
+    for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
+        alloc_count = 0;
+        xt_sasl_params p = {.authcid = jstr(ex, "username"), .password = jstr(ex, "password"),
+                            .nonce = jstr(ex, "client_nonce")};
+        xt_sasl *s = NULL;
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        int rc = xt_sasl_new(&mem, offered, 2, &p, &s);
+        if (rc == 0)
+            rc = xt_sasl_initial(s, &out);
+        if (rc == 0) {
+            xt_buf_clear(&out);
+            rc = xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out);
+        }
+        if (rc == 0) {
+            assert_string_equal(xt_buf_cstr(&out), jstr(ex, "client_final"));
+            rc = xt_sasl_success(s, (const uint8_t *)sfin, strlen(sfin));
+        }
+        if (rc == 0) {
+            completed = alloc_count < fail_at;
+            if (!completed)
+                fail_msg("allocation %ld failed but the run succeeded", fail_at);
+        } else {
+            assert_int_equal(rc, XT_ENOMEM);
+        }
+        xt_sasl_free(s);
+        xt_buf_free(&out);
+    }
+    assert_true(completed);
+    assert_true(fail_at > 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_scram_wire),
         cmocka_unit_test(test_scram_bad_success),
         cmocka_unit_test(test_cb_flags),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -539,6 +539,8 @@ static void test_params_and_nonce(void **state)
     bad.cbflag = 'p';
     bad.cb_type = "tls exporter";
     assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
+    bad.cb_type = "tls-exporter"; /* 'p' without binding data */
+    assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
     bad = p;
     bad.hash = (xt_scram_hash)9;
     assert_int_equal(xt_scram_new(NULL, &bad, &s), XT_EINVAL);
