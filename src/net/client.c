@@ -1,0 +1,884 @@
+/*
+ * xt_client: drives one xt_conn over DNS -> TCP -> TLS.
+ *
+ * Phases: RESOLVE (SRV, then the addresses of one target at a time) ->
+ * CONNECT (each address in turn, each with connect_timeout_ms) -> TLS
+ * (direct TLS, or after XT_EV_STARTTLS) -> STREAM -> LINGER (flush the
+ * closing bytes, bounded) -> DONE. Only a failure to connect moves on to
+ * the next address or target (RFC 6120 §3.2.1 step 6); once the stream
+ * started, a failure ends the connection.
+ *
+ * DNS callbacks only record results; advance() acts on them after
+ * xt_dns_process returns, so no callback ever re-enters the resolver.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "net/dns.h"
+#include "net/loop.h"
+#include "net/tcp.h"
+#include "net/tls.h"
+
+enum phase { P_IDLE, P_RESOLVE, P_CONNECT, P_TLS, P_STREAM, P_LINGER, P_DONE };
+
+#define XT_LINGER_MS 2000u      /* time to flush closing bytes */
+#define XT_CLOSE_WAIT_MS 5000u  /* time for the server's </stream:stream> */
+#define XT_READ_BUDGET (256u * 1024u) /* per process call: fairness between clients */
+
+struct xt_client {
+    xt_loop *loop;
+    size_t slot;
+    const xt_mem *mem;
+    xt_conn *conn;
+    char *host, *ca_file, *pin;
+    uint16_t port;
+    unsigned flags;
+    uint32_t connect_timeout;
+    uint8_t direct_tls;
+
+    enum phase phase;
+    uint64_t phase_deadline;  /* 0 = none */
+    uint64_t close_deadline;  /* waiting for the server's stream close */
+
+    /* resolution */
+    xt_dns *dns;
+    int srv_pending;
+    int srv_unavailable;      /* a "." answer (RFC 2782) */
+    xt_srv_target *targets;
+    size_t ntargets, cap_targets, target_i;
+    int addr_done, addr_status;
+    xt_addr *addrs;
+    size_t naddrs, addr_i;
+    int fail_code;            /* last connect failure, reported when all fail */
+    int targets_ready;        /* targets list final (SRV done or fallback) */
+
+    /* transport */
+    int fd;
+    xt_tls_ctx *tls_ctx;
+    xt_tls *tls;
+    uint8_t tls_up;           /* handshake finished */
+    uint8_t want_starttls;    /* XT_EV_STARTTLS seen */
+    uint8_t disconnected;     /* XT_EV_DISCONNECTED seen */
+    uint8_t sock_dead;        /* the socket failed: close without flushing */
+    uint8_t busy;             /* inside a call that runs handlers */
+    uint8_t free_pending;
+    int handler;
+    xt_log_fn log;
+    void *log_ud;
+    char *detail;
+    char peer_hex[65];
+};
+
+static void set_detail(xt_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_detail(xt_client *cl, const char *fmt, ...)
+{
+    char tmp[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    xt_free(cl->mem, cl->detail);
+    cl->detail = xt_strdup(cl->mem, tmp);
+}
+
+static void logf_(xt_client *cl, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logf_(xt_client *cl, int level, const char *fmt, ...)
+{
+    if (!cl->log)
+        return;
+    char tmp[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    cl->log(cl->log_ud, level, tmp);
+}
+
+/* --- lifetime -------------------------------------------------------------- */
+
+static void on_conn_event(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)c;
+    xt_client *cl = ud;
+    if (ev->type == XT_EV_STARTTLS)
+        cl->want_starttls = 1;
+    else if (ev->type == XT_EV_DISCONNECTED)
+        cl->disconnected = 1;
+}
+
+void xt_client_set_slot(xt_client *cl, size_t slot)
+{
+    cl->slot = slot;
+}
+
+int xt_client_active(const xt_client *cl)
+{
+    return cl->phase != P_IDLE && cl->phase != P_DONE;
+}
+
+int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
+{
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    if (!loop || !cfg)
+        return XT_EINVAL;
+    const xt_mem *mem = xt_loop_mem(loop);
+    xt_client *cl = xt_calloc(mem, 1, sizeof *cl);
+    if (!cl)
+        return XT_ENOMEM;
+    cl->loop = loop;
+    cl->mem = mem;
+    cl->fd = -1;
+    cl->flags = cfg->flags;
+    cl->log = cfg->conn.log;
+    cl->log_ud = cfg->conn.log_ud;
+    cl->direct_tls = (cfg->conn.flags & XT_CONN_DIRECT_TLS) != 0;
+    cl->connect_timeout = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
+    cl->port = cfg->port ? cfg->port : (cl->direct_tls ? 5223 : 5222);
+    int rc = XT_ENOMEM;
+    if ((cfg->host && !(cl->host = xt_strdup(mem, cfg->host))) ||
+        (cfg->ca_file && !(cl->ca_file = xt_strdup(mem, cfg->ca_file))) ||
+        (cfg->pin_sha256 && !(cl->pin = xt_strdup(mem, cfg->pin_sha256))))
+        goto fail;
+    if (cfg->host && !*cfg->host) {
+        rc = XT_EINVAL;
+        goto fail;
+    }
+    xt_conn_config cc = cfg->conn;
+    if (!cc.mem)
+        cc.mem = mem;
+    if ((rc = xt_conn_new(&cc, &cl->conn)) < 0)
+        goto fail;
+    /* Ours first, so the transport state is updated before the
+     * application's handlers see the event. */
+    rc = xt_conn_on(cl->conn, XT_EV_STARTTLS | XT_EV_DISCONNECTED, on_conn_event, cl);
+    if (rc < 0)
+        goto fail;
+    cl->handler = rc;
+    if ((rc = xt_loop_attach(loop, cl)) < 0)
+        goto fail;
+    *out = cl;
+    return 0;
+fail:
+    xt_conn_free(cl->conn);
+    xt_free(mem, cl->host);
+    xt_free(mem, cl->ca_file);
+    xt_free_secret(mem, cl->pin);
+    xt_free(mem, cl);
+    return rc;
+}
+
+static void free_targets(xt_client *cl)
+{
+    for (size_t i = 0; i < cl->ntargets; i++)
+        xt_free(cl->mem, cl->targets[i].host);
+    xt_free(cl->mem, cl->targets);
+    cl->targets = NULL;
+    cl->ntargets = cl->cap_targets = 0;
+    xt_free(cl->mem, cl->addrs);
+    cl->addrs = NULL;
+    cl->naddrs = 0;
+}
+
+static void close_socket(xt_client *cl)
+{
+    if (cl->fd >= 0)
+        close(cl->fd);
+    cl->fd = -1;
+}
+
+static void release_transport(xt_client *cl)
+{
+    close_socket(cl);
+    xt_tls_free(cl->tls);
+    cl->tls = NULL;
+    xt_loop_tls_ctx_release(cl->loop, cl->tls_ctx);
+    cl->tls_ctx = NULL;
+    xt_dns_free(cl->dns);
+    cl->dns = NULL;
+    free_targets(cl);
+}
+
+static void really_free(xt_client *cl)
+{
+    xt_loop_detach(cl->loop, cl->slot);
+    release_transport(cl);
+    xt_conn_free(cl->conn);
+    xt_free(cl->mem, cl->host);
+    xt_free(cl->mem, cl->ca_file);
+    xt_free_secret(cl->mem, cl->pin);
+    xt_free(cl->mem, cl->detail);
+    xt_free(cl->mem, cl);
+}
+
+void xt_client_free(xt_client *cl)
+{
+    if (!cl)
+        return;
+    if (cl->busy) {
+        cl->free_pending = 1; /* from one of its own handlers: after it returns */
+        return;
+    }
+    really_free(cl);
+}
+
+xt_conn *xt_client_conn(xt_client *cl)
+{
+    return cl ? cl->conn : NULL;
+}
+
+const char *xt_client_errdetail(const xt_client *cl)
+{
+    return cl && cl->detail ? cl->detail : "";
+}
+
+const char *xt_client_peer_sha256(const xt_client *cl)
+{
+    return cl && cl->peer_hex[0] ? cl->peer_hex : NULL;
+}
+
+/* --- failure and closing --------------------------------------------------- */
+
+/* The transport failed: tell the xt_conn (it emits XT_EV_DISCONNECTED
+ * with code and detail) and drop the socket. */
+static void fail(xt_client *cl, int code, const char *detail, uint64_t now)
+{
+    if (detail && detail != cl->detail)
+        set_detail(cl, "%s", detail);
+    cl->sock_dead = 1;
+    cl->disconnected = 1;
+    (void)xt_conn_eof(cl->conn, code, detail, now);
+    release_transport(cl);
+    cl->phase = P_DONE;
+}
+
+/* --- resolution ------------------------------------------------------------ */
+
+static void srv_cb(void *ud, int status, xt_srv_target *t, size_t n, const char *why)
+{
+    xt_client *cl = ud;
+    (void)why;
+    cl->srv_pending--;
+    if (status == XT_EUNSUPPORTED)
+        cl->srv_unavailable = 1;
+    if (status < 0 || !n)
+        return;
+    if (cl->ntargets + n > cl->cap_targets) {
+        size_t cap = cl->ntargets + n;
+        xt_srv_target *nt = xt_realloc(cl->mem, cl->targets, cap * sizeof *nt);
+        if (!nt)
+            return; /* treated as no records: the fallback still works */
+        cl->targets = nt;
+        cl->cap_targets = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cl->targets[cl->ntargets++] = t[i];
+        t[i].host = NULL; /* taken */
+    }
+}
+
+static void addr_cb(void *ud, int status, const xt_addr *a, size_t n, const char *why)
+{
+    xt_client *cl = ud;
+    cl->addr_done = 1;
+    cl->addr_status = status;
+    xt_free(cl->mem, cl->addrs);
+    cl->addrs = NULL;
+    cl->naddrs = cl->addr_i = 0;
+    if (status < 0) {
+        set_detail(cl, "cannot resolve %s: %s", cl->targets[cl->target_i].host, why);
+        return;
+    }
+    if (!(cl->addrs = xt_calloc(cl->mem, n, sizeof *a))) {
+        cl->addr_status = XT_ENOMEM;
+        set_detail(cl, "out of memory");
+        return;
+    }
+    memcpy(cl->addrs, a, n * sizeof *a);
+    cl->naddrs = n;
+}
+
+static uint32_t srv_rand(uint32_t bound, void *ud)
+{
+    (void)ud;
+    uint32_t r = 0;
+    /* RAND_bytes would do, but a weight pick needs no cryptography. */
+    static uint32_t x = 2463534242u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    r = x;
+    return bound == UINT32_MAX ? r : r % (bound + 1);
+}
+
+static int add_target(xt_client *cl, const char *host, uint16_t port, int direct)
+{
+    if (cl->ntargets == cl->cap_targets) {
+        size_t cap = cl->cap_targets ? cl->cap_targets * 2 : 2;
+        xt_srv_target *nt = xt_realloc(cl->mem, cl->targets, cap * sizeof *nt);
+        if (!nt)
+            return XT_ENOMEM;
+        cl->targets = nt;
+        cl->cap_targets = cap;
+    }
+    char *h = xt_strdup(cl->mem, host);
+    if (!h)
+        return XT_ENOMEM;
+    cl->targets[cl->ntargets++] = (xt_srv_target){.host = h, .port = port, .direct_tls = (uint8_t)direct};
+    return 0;
+}
+
+static int start_addr(xt_client *cl)
+{
+    cl->addr_done = 0;
+    xt_srv_target *t = &cl->targets[cl->target_i];
+    return xt_dns_addrs(cl->dns, t->host, t->port, addr_cb, cl);
+}
+
+static void start_connect(xt_client *cl, uint64_t now);
+
+/* Moves through the phases that wait on resolver results. */
+static void advance(xt_client *cl, uint64_t now)
+{
+    if (cl->phase != P_RESOLVE || cl->srv_pending > 0)
+        return;
+    if (!cl->targets_ready) {
+        cl->targets_ready = 1;
+        if (cl->ntargets == 0) {
+            const char *domain = xt_conn_domain(cl->conn);
+            if (cl->srv_unavailable) {
+                char d[300];
+                snprintf(d, sizeof d, "%s does not offer XMPP %s (its SRV record's target is \".\")",
+                         domain, cl->direct_tls ? "over direct TLS" : "client service");
+                fail(cl, XT_EDNS, d, now);
+                return;
+            }
+            /* RFC 6120 §3.2.2: no SRV records, fall back to the domain. */
+            if (add_target(cl, domain, cl->port, cl->direct_tls) < 0) {
+                fail(cl, XT_ENOMEM, "out of memory", now);
+                return;
+            }
+            logf_(cl, XT_LOG_DEBUG, "no SRV records, trying %s:%u", domain, cl->port);
+        } else if (!cl->host) {
+            xt_srv_order(cl->targets, cl->ntargets, srv_rand, NULL);
+        }
+        cl->target_i = 0;
+        if (start_addr(cl) < 0) {
+            fail(cl, XT_ENOMEM, "out of memory", now);
+            return;
+        }
+    }
+    while (cl->phase == P_RESOLVE && cl->addr_done) {
+        if (cl->addr_status == 0) {
+            cl->addr_i = 0;
+            start_connect(cl, now);
+            return;
+        }
+        if (cl->addr_status == XT_ENOMEM) {
+            fail(cl, XT_ENOMEM, cl->detail, now);
+            return;
+        }
+        if (++cl->target_i >= cl->ntargets) {
+            fail(cl, cl->addr_status == XT_ETIMEOUT ? XT_ETIMEOUT : XT_EDNS, cl->detail, now);
+            return;
+        }
+        if (start_addr(cl) < 0) {
+            fail(cl, XT_ENOMEM, "out of memory", now);
+            return;
+        }
+    }
+}
+
+/* --- connecting ------------------------------------------------------------ */
+
+static void begin_tls(xt_client *cl, uint64_t now, int direct);
+static void step_tls(xt_client *cl, uint64_t now);
+static void flush(xt_client *cl, uint64_t now);
+
+/* The next address, then the next target; fails when none is left. */
+static void next_address(xt_client *cl, uint64_t now)
+{
+    close_socket(cl);
+    cl->addr_i++;
+    if (cl->addr_i < cl->naddrs) {
+        start_connect(cl, now);
+        return;
+    }
+    if (cl->target_i + 1 < cl->ntargets) {
+        cl->target_i++;
+        cl->phase = P_RESOLVE;
+        if (start_addr(cl) < 0)
+            fail(cl, XT_ENOMEM, "out of memory", now);
+        else
+            advance(cl, now);
+        return;
+    }
+    fail(cl, cl->fail_code ? cl->fail_code : XT_ECONNECT, cl->detail, now);
+}
+
+static void start_connect(xt_client *cl, uint64_t now)
+{
+    const xt_addr *a = &cl->addrs[cl->addr_i];
+    char d[256], as[80];
+    int rc = xt_tcp_connect((const struct sockaddr *)&a->ss, a->len, &cl->fd, d, sizeof d);
+    if (rc < 0) {
+        set_detail(cl, "%s", d);
+        cl->fail_code = rc == XT_ENOMEM ? XT_ENOMEM : XT_ECONNECT;
+        next_address(cl, now);
+        return;
+    }
+    xt_tcp_addr_str((const struct sockaddr *)&a->ss, as, sizeof as);
+    logf_(cl, XT_LOG_INFO, "connecting to %s", as);
+    cl->phase = P_CONNECT;
+    cl->phase_deadline = now + cl->connect_timeout;
+}
+
+static void connected(xt_client *cl, uint64_t now)
+{
+    /* The resolver is done for good: free it now (never from its callback:
+     * we get here from socket readiness or from advance()). */
+    xt_dns_free(cl->dns);
+    cl->dns = NULL;
+    free_targets(cl);
+    cl->phase_deadline = 0;
+    int rc = xt_conn_start(cl->conn, now);
+    if (rc < 0) {
+        fail(cl, rc, xt_conn_errdetail(cl->conn), now);
+        return;
+    }
+    if (cl->direct_tls) {
+        begin_tls(cl, now, 1);
+        if (cl->phase == P_TLS) {
+            step_tls(cl, now); /* the ClientHello */
+            if (cl->phase != P_DONE)
+                flush(cl, now);
+        }
+    } else {
+        cl->phase = P_STREAM;
+        flush(cl, now);
+    }
+}
+
+/* --- TLS ------------------------------------------------------------------- */
+
+static void begin_tls(xt_client *cl, uint64_t now, int direct)
+{
+    xt_tls_opts o = {
+        .host = xt_conn_domain(cl->conn),
+        .pin_sha256 = cl->pin,
+        .alpn_xmpp = direct,
+        .no_verify = (cl->flags & XT_CLIENT_INSECURE_NO_VERIFY) != 0,
+    };
+    int rc = xt_tls_new(cl->tls_ctx, cl->mem, &o, &cl->tls);
+    if (rc < 0) {
+        fail(cl, rc == XT_ENOMEM ? XT_ENOMEM : XT_ETLS,
+             rc == XT_EINVAL ? "invalid pin (expected 64 hex digits of SHA-256)" : "cannot set up TLS", now);
+        return;
+    }
+    cl->phase = P_TLS;
+    cl->phase_deadline = now + cl->connect_timeout;
+}
+
+static void note_peer(xt_client *cl)
+{
+    const uint8_t *fp = cl->tls ? xt_tls_peer_sha256(cl->tls) : NULL;
+    if (fp)
+        xt_tls_hex(fp, 32, cl->peer_hex);
+}
+
+/* Runs the handshake as far as the bytes allow. */
+static void step_tls(xt_client *cl, uint64_t now)
+{
+    int rc = xt_tls_handshake(cl->tls);
+    note_peer(cl);
+    if (rc == 1)
+        return;
+    if (rc < 0) {
+        /* Send our alert / close_notify if the socket takes it. */
+        const uint8_t *p;
+        size_t n = xt_tls_out_peek(cl->tls, &p), w = 0;
+        if (n)
+            (void)xt_tcp_write(cl->fd, p, n, &w, NULL, 0);
+        fail(cl, rc, xt_tls_detail(cl->tls), now);
+        return;
+    }
+    cl->tls_up = 1;
+    cl->phase = P_STREAM;
+    cl->phase_deadline = 0;
+    xt_tls_info info;
+    xt_tls_get_info(cl->tls, &info);
+    logf_(cl, XT_LOG_INFO, "TLS %s established", info.tls13 ? "1.3" : "1.2");
+    rc = xt_conn_tls_ready(cl->conn, &info, now);
+    if (rc < 0 && !cl->disconnected)
+        fail(cl, rc, xt_conn_errdetail(cl->conn), now);
+}
+
+/* --- the byte pump --------------------------------------------------------- */
+
+/* Writes what the socket takes: TLS records first, then xt_conn's queue. */
+static void flush(xt_client *cl, uint64_t now)
+{
+    char d[256];
+    while (cl->fd >= 0) {
+        size_t progress = 0;
+        if (cl->tls) {
+            const uint8_t *p;
+            size_t n;
+            while ((n = xt_tls_out_peek(cl->tls, &p)) > 0) {
+                size_t w = 0;
+                if (xt_tcp_write(cl->fd, p, n, &w, d, sizeof d) < 0) {
+                    fail(cl, XT_EIO, d, now);
+                    return;
+                }
+                xt_tls_out_consume(cl->tls, w);
+                progress += w;
+                if (w < n)
+                    return; /* socket full: POLLOUT */
+            }
+            if (!cl->tls_up)
+                return; /* handshake bytes only */
+        }
+        const uint8_t *p;
+        size_t n = xt_conn_pending(cl->conn, &p), w = 0;
+        if (!n)
+            return;
+        if (cl->tls) {
+            int rc = xt_tls_write(cl->tls, p, n, &w);
+            if (rc < 0) {
+                fail(cl, rc, xt_tls_detail(cl->tls), now);
+                return;
+            }
+        } else if (xt_tcp_write(cl->fd, p, n, &w, d, sizeof d) < 0) {
+            fail(cl, XT_EIO, d, now);
+            return;
+        }
+        xt_conn_consume(cl->conn, w);
+        progress += w;
+        if (!progress)
+            return;
+        if (!cl->tls && w < n)
+            return;
+    }
+}
+
+/* EOF from the server: clean if we were closing, else an error the
+ * application should hear about. */
+static void peer_closed(xt_client *cl, uint64_t now)
+{
+    cl->sock_dead = 1;
+    xt_conn_state st = xt_conn_get_state(cl->conn);
+    if (st == XT_STATE_CLOSING || st == XT_STATE_CLOSED) {
+        if (!cl->disconnected)
+            (void)xt_conn_eof(cl->conn, 0, NULL, now);
+        cl->disconnected = 1;
+        return;
+    }
+    fail(cl, XT_ECLOSED, "the server closed the connection", now);
+}
+
+/* Socket -> (TLS) -> xt_conn. */
+static void pump_in(xt_client *cl, uint64_t now)
+{
+    uint8_t buf[16384];
+    char d[256];
+    size_t budget = XT_READ_BUDGET;
+    while (cl->fd >= 0 && budget && !cl->disconnected) {
+        size_t got = 0;
+        int rc;
+        if (cl->tls) {
+            uint8_t *room;
+            size_t cap = xt_tls_in_space(cl->tls, &room);
+            rc = cap ? xt_tcp_read(cl->fd, room, cap, &got, d, sizeof d) : 0;
+            if (got)
+                xt_tls_in_commit(cl->tls, got);
+        } else {
+            rc = xt_tcp_read(cl->fd, buf, sizeof buf, &got, d, sizeof d);
+        }
+        int eof = rc == XT_ECLOSED;
+        if (rc < 0 && !eof) {
+            fail(cl, XT_EIO, d, now);
+            return;
+        }
+        budget -= got < budget ? got : budget;
+
+        if (cl->tls && !cl->tls_up) {
+            step_tls(cl, now);
+            if (cl->phase == P_DONE)
+                return;
+            flush(cl, now);
+        }
+        if (cl->tls && cl->tls_up) {
+            for (;;) {
+                size_t pt = 0;
+                int r = xt_tls_read(cl->tls, buf, sizeof buf, &pt);
+                if (r == XT_ECLOSED) {
+                    peer_closed(cl, now);
+                    return;
+                }
+                if (r < 0) {
+                    fail(cl, XT_ETLS, xt_tls_detail(cl->tls), now);
+                    return;
+                }
+                if (!pt)
+                    break;
+                if (xt_conn_feed(cl->conn, buf, pt, now) < 0 || cl->disconnected)
+                    return;
+            }
+        } else if (!cl->tls && got) {
+            if (xt_conn_feed(cl->conn, buf, got, now) < 0 || cl->disconnected)
+                return;
+            if (cl->want_starttls) {
+                /* RFC 6120 §5.4.3.3: after <proceed/> the next bytes are the
+                 * TLS handshake; nothing else may be in this buffer. */
+                cl->want_starttls = 0;
+                begin_tls(cl, now, 0);
+                if (cl->phase == P_DONE)
+                    return;
+                step_tls(cl, now);
+                if (cl->phase == P_DONE)
+                    return;
+                flush(cl, now);
+                continue;
+            }
+        }
+        if (eof) {
+            if (cl->tls && !cl->tls_up)
+                fail(cl, XT_ETLS, "the server closed the connection during the TLS handshake", now);
+            else
+                peer_closed(cl, now);
+            return;
+        }
+        if (!got)
+            return; /* EAGAIN */
+    }
+}
+
+/* --- the driver interface -------------------------------------------------- */
+
+int xt_client_connect(xt_client *cl)
+{
+    if (!cl)
+        return XT_EINVAL;
+    if (cl->phase != P_IDLE)
+        return XT_ESTATE;
+    char err[300];
+    int rc = xt_loop_tls_ctx(cl->loop, cl->ca_file, (cl->flags & XT_CLIENT_NO_SYSTEM_CA) != 0,
+                             &cl->tls_ctx, err, sizeof err);
+    if (rc < 0) {
+        set_detail(cl, "%s", rc == XT_ENOMEM ? "out of memory" : err);
+        return rc;
+    }
+    uint32_t dns_timeout = cl->connect_timeout / 4;
+    dns_timeout = dns_timeout < 500 ? 500 : dns_timeout > 3000 ? 3000 : dns_timeout;
+    if ((rc = xt_dns_new(cl->mem, dns_timeout, &cl->dns)) < 0) {
+        set_detail(cl, "cannot set up the resolver");
+        release_transport(cl);
+        return rc;
+    }
+    uint64_t now = xt_clock_ms();
+    cl->phase = P_RESOLVE;
+    /* Resolution as a whole gets the connect timeout. */
+    cl->phase_deadline = now + cl->connect_timeout;
+    cl->busy = 1;
+    if (cl->host) {
+        rc = add_target(cl, cl->host, cl->port, cl->direct_tls);
+    } else {
+        /* RFC 6120 §3.2.1 / XEP-0368 §3: the service name matches the
+         * transport the xt_conn was configured for. */
+        char name[600];
+        snprintf(name, sizeof name, "%s._tcp.%s", cl->direct_tls ? "_xmpps-client" : "_xmpp-client",
+                 xt_conn_domain(cl->conn));
+        cl->srv_pending = 1;
+        rc = xt_dns_srv(cl->dns, name, cl->direct_tls, srv_cb, cl);
+        if (rc < 0)
+            cl->srv_pending = 0;
+    }
+    if (rc < 0) {
+        cl->busy = 0;
+        set_detail(cl, "out of memory");
+        release_transport(cl);
+        cl->phase = P_IDLE;
+        return rc;
+    }
+    /* c-ares may have answered already (IP literals, /etc/hosts). */
+    advance(cl, now);
+    cl->busy = 0;
+    if (cl->free_pending)
+        really_free(cl);
+    return 0;
+}
+
+size_t xt_client_pollfds(xt_client *cl, struct pollfd *fds, size_t max)
+{
+    if (!cl)
+        return 0;
+    size_t n = 0;
+    if (cl->fd >= 0) {
+        short ev = POLLIN;
+        const uint8_t *p;
+        if (cl->phase == P_CONNECT || cl->phase == P_LINGER)
+            ev = POLLOUT; /* lingering: only flushing, POLLHUP still arrives */
+        else if ((cl->tls && xt_tls_out_pending(cl->tls)) ||
+                 ((!cl->tls || cl->tls_up) && xt_conn_pending(cl->conn, &p) > 0))
+            ev |= POLLOUT;
+        if (n < max)
+            fds[n] = (struct pollfd){.fd = cl->fd, .events = ev};
+        n++;
+    }
+    if (cl->dns)
+        n += xt_dns_pollfds(cl->dns, n < max ? fds + n : NULL, n < max ? max - n : 0);
+    return n;
+}
+
+int64_t xt_client_deadline(const xt_client *cl)
+{
+    if (!cl || !xt_client_active(cl))
+        return -1;
+    int64_t d = -1;
+#define XT_MIN_DEADLINE(x)                                                                         \
+    do {                                                                                           \
+        int64_t v_ = (x);                                                                          \
+        if (v_ >= 0 && (d < 0 || v_ < d))                                                          \
+            d = v_;                                                                                \
+    } while (0)
+    if (cl->disconnected && cl->phase != P_LINGER)
+        return 0; /* closed by a call outside the loop: tidy up now */
+    if (cl->phase_deadline)
+        XT_MIN_DEADLINE((int64_t)cl->phase_deadline);
+    if (cl->close_deadline)
+        XT_MIN_DEADLINE((int64_t)cl->close_deadline);
+    if (cl->dns)
+        XT_MIN_DEADLINE(xt_dns_deadline(cl->dns, xt_clock_ms()));
+    if (cl->phase == P_TLS || cl->phase == P_STREAM)
+        XT_MIN_DEADLINE(xt_conn_deadline(cl->conn));
+#undef XT_MIN_DEADLINE
+    return d;
+}
+
+/* After handlers ran: close when the stream ended, bound the wait for the
+ * server's close. */
+static void after_events(xt_client *cl, uint64_t now)
+{
+    if (cl->phase == P_DONE)
+        return;
+    if (cl->disconnected && cl->phase != P_LINGER) {
+        if (cl->sock_dead || cl->fd < 0) {
+            release_transport(cl);
+            cl->phase = P_DONE;
+            return;
+        }
+        /* Flush the closing bytes (stream error, </stream:stream>), then
+         * close_notify, within XT_LINGER_MS. */
+        if (cl->tls && cl->tls_up)
+            xt_tls_shutdown(cl->tls);
+        cl->phase = P_LINGER;
+        cl->phase_deadline = now + XT_LINGER_MS;
+        cl->close_deadline = 0;
+    }
+    if (cl->phase == P_LINGER) {
+        const uint8_t *p;
+        flush(cl, now);
+        if (cl->phase == P_DONE)
+            return;
+        int left = (cl->tls && xt_tls_out_pending(cl->tls)) ||
+                   ((!cl->tls || cl->tls_up) && xt_conn_pending(cl->conn, &p) > 0);
+        if (!left || now >= cl->phase_deadline) {
+            release_transport(cl);
+            cl->phase = P_DONE;
+        }
+        return;
+    }
+    if (cl->phase == P_STREAM && xt_conn_get_state(cl->conn) == XT_STATE_CLOSING) {
+        if (!cl->close_deadline)
+            cl->close_deadline = now + XT_CLOSE_WAIT_MS;
+    }
+}
+
+int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
+{
+    if (!cl)
+        return XT_EINVAL;
+    if (cl->busy)
+        return XT_ESTATE;
+    cl->busy = 1;
+    short rev = 0;
+    for (size_t i = 0; i < n && cl->fd >= 0; i++)
+        if (fds[i].fd == cl->fd)
+            rev |= fds[i].revents;
+
+    if (cl->disconnected && cl->phase < P_TLS && cl->phase != P_IDLE) {
+        /* The application closed the xt_conn before the transport was up. */
+        release_transport(cl);
+        cl->phase = P_DONE;
+    }
+    if (cl->phase == P_LINGER && (rev & (POLLERR | POLLHUP))) {
+        release_transport(cl);
+        cl->phase = P_DONE;
+    }
+
+    switch (cl->phase) {
+    case P_RESOLVE:
+        if (cl->dns)
+            xt_dns_process(cl->dns, fds, n);
+        advance(cl, now);
+        if (cl->phase == P_RESOLVE && cl->phase_deadline && now >= cl->phase_deadline) {
+            set_detail(cl, "resolving %s timed out", cl->host ? cl->host : xt_conn_domain(cl->conn));
+            fail(cl, XT_ETIMEOUT, cl->detail, now);
+        }
+        break;
+    case P_CONNECT:
+        if (rev) {
+            char d[256];
+            const xt_addr *a = &cl->addrs[cl->addr_i];
+            if (xt_tcp_connected(cl->fd, (const struct sockaddr *)&a->ss, d, sizeof d) == 0) {
+                connected(cl, now);
+            } else {
+                set_detail(cl, "%s", d);
+                cl->fail_code = XT_ECONNECT;
+                next_address(cl, now);
+            }
+        } else if (now >= cl->phase_deadline) {
+            char as[80];
+            const xt_addr *a = &cl->addrs[cl->addr_i];
+            xt_tcp_addr_str((const struct sockaddr *)&a->ss, as, sizeof as);
+            set_detail(cl, "connect to %s: timed out after %u ms", as, (unsigned)cl->connect_timeout);
+            cl->fail_code = XT_ETIMEOUT;
+            next_address(cl, now);
+        }
+        break;
+    case P_LINGER:
+        break; /* after_events flushes */
+    case P_TLS:
+    case P_STREAM:
+        if (rev & (POLLIN | POLLHUP | POLLERR))
+            pump_in(cl, now);
+        if (cl->phase == P_TLS && !cl->disconnected && cl->phase_deadline && now >= cl->phase_deadline)
+            fail(cl, XT_ETIMEOUT, "TLS handshake timed out", now);
+        if ((cl->phase == P_STREAM || cl->phase == P_TLS) && !cl->disconnected) {
+            int64_t d = xt_conn_deadline(cl->conn);
+            if (d >= 0 && (uint64_t)d <= now)
+                (void)xt_conn_tick(cl->conn, now);
+        }
+        if (cl->close_deadline && now >= cl->close_deadline && !cl->disconnected) {
+            cl->close_deadline = 0;
+            /* The server never answered our </stream:stream>. */
+            (void)xt_conn_eof(cl->conn, 0, NULL, now);
+            cl->disconnected = 1;
+        }
+        if (cl->phase == P_TLS || cl->phase == P_STREAM)
+            flush(cl, now);
+        break;
+    case P_IDLE:
+    case P_DONE:
+        break;
+    }
+    after_events(cl, now);
+    cl->busy = 0;
+    if (cl->free_pending)
+        really_free(cl);
+    return 0;
+}

@@ -1,0 +1,366 @@
+/* Unit tests: the poll loop (timers, fds, stop, changes from callbacks)
+ * and clients driven by it against loopback sockets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "xtalk/client.h"
+
+typedef struct rec {
+    xt_loop *loop;
+    int order[16];
+    int n;
+    int other_id;
+} rec;
+
+typedef struct tag {
+    rec *r;
+    int v;
+} tag;
+
+static void on_timer(xt_loop *loop, void *ud)
+{
+    (void)loop;
+    tag *t = ud;
+    t->r->order[t->r->n++] = t->v;
+}
+
+static void test_timer_order(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    rec r = {.loop = loop};
+    tag t30 = {&r, 30}, t10 = {&r, 10}, t20 = {&r, 20}, tx = {&r, 99}, t20b = {&r, 21};
+    assert_true(xt_loop_add_timer(loop, 30, on_timer, &t30) > 0);
+    assert_true(xt_loop_add_timer(loop, 10, on_timer, &t10) > 0);
+    int idx = xt_loop_add_timer(loop, 15, on_timer, &tx);
+    assert_true(idx > 0);
+    assert_true(xt_loop_add_timer(loop, 20, on_timer, &t20) > 0);
+    assert_true(xt_loop_add_timer(loop, 20, on_timer, &t20b) > 0); /* same delay: creation order */
+    assert_int_equal(xt_loop_cancel_timer(loop, idx), 0);
+    assert_int_equal(xt_loop_cancel_timer(loop, idx), XT_ENOTFOUND);
+    uint64_t start = xt_loop_now(loop);
+    assert_int_equal(xt_loop_run(loop), 0); /* returns when no timer is left */
+    uint64_t took = xt_loop_now(loop) - start;
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.order[0], 10);
+    assert_int_equal(r.order[1], 20);
+    assert_int_equal(r.order[2], 21);
+    assert_int_equal(r.order[3], 30);
+    assert_true(took >= 30);
+    assert_true(took < 1000);
+    xt_loop_free(loop);
+}
+
+/* A timer re-arming itself with delay 0 runs once per iteration, so
+ * fds still get polled. */
+static int rearms;
+static void rearm(xt_loop *loop, void *ud)
+{
+    (void)ud;
+    if (++rearms < 1000)
+        xt_loop_add_timer(loop, 0, rearm, NULL);
+}
+
+static void test_timer_rearm(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    rearms = 0;
+    xt_loop_add_timer(loop, 0, rearm, NULL);
+    assert_int_equal(xt_loop_run_once(loop, 0), 0);
+    assert_int_equal(rearms, 1);
+    assert_int_equal(xt_loop_run(loop), 0);
+    assert_int_equal(rearms, 1000);
+    xt_loop_free(loop);
+}
+
+typedef struct pipe_ctx {
+    int fds[2];
+    int id;
+    char got[32];
+    size_t n;
+    int calls;
+} pipe_ctx;
+
+static void on_readable(xt_loop *loop, int fd, short revents, void *ud)
+{
+    pipe_ctx *p = ud;
+    assert_true(revents & POLLIN);
+    p->calls++;
+    ssize_t r = read(fd, p->got + p->n, sizeof p->got - 1 - p->n);
+    if (r > 0)
+        p->n += (size_t)r;
+    if (p->n >= 5)
+        assert_int_equal(xt_loop_remove_fd(loop, p->id), 0); /* removing itself */
+}
+
+static void write_hello(xt_loop *loop, void *ud)
+{
+    (void)loop;
+    pipe_ctx *p = ud;
+    assert_int_equal(write(p->fds[1], "hello", 5), 5);
+}
+
+static void test_fd(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    pipe_ctx p = {0};
+    assert_int_equal(pipe(p.fds), 0);
+    p.id = xt_loop_add_fd(loop, p.fds[0], POLLIN, on_readable, &p);
+    assert_true(p.id > 0);
+    xt_loop_add_timer(loop, 10, write_hello, &p);
+    assert_int_equal(xt_loop_run(loop), 0); /* ends: fd removed, no timers */
+    assert_int_equal(p.n, 5);
+    assert_memory_equal(p.got, "hello", 5);
+    assert_int_equal(xt_loop_remove_fd(loop, p.id), XT_ENOTFOUND);
+    assert_int_equal(xt_loop_mod_fd(loop, p.id, POLLIN), XT_ENOTFOUND);
+
+    /* mod_fd: switched off, a readable fd does not call back. */
+    p.n = 0;
+    p.calls = 0;
+    p.id = xt_loop_add_fd(loop, p.fds[0], POLLIN, on_readable, &p);
+    assert_int_equal(xt_loop_mod_fd(loop, p.id, 0), 0);
+    assert_int_equal(write(p.fds[1], "x", 1), 1);
+    assert_int_equal(xt_loop_run_once(loop, 20), 0);
+    assert_int_equal(p.calls, 0);
+    assert_int_equal(xt_loop_mod_fd(loop, p.id, POLLIN), 0);
+    assert_int_equal(xt_loop_run_once(loop, 1000), 0);
+    assert_int_equal(p.calls, 1);
+    assert_int_equal(xt_loop_remove_fd(loop, p.id), 0);
+    close(p.fds[0]);
+    close(p.fds[1]);
+    xt_loop_free(loop);
+}
+
+static void do_stop(xt_loop *loop, void *ud)
+{
+    (void)ud;
+    xt_loop_stop(loop);
+}
+
+static void never(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)loop, (void)fd, (void)revents;
+    int *calls = ud;
+    (*calls)++;
+}
+
+static void test_stop(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    int fds[2], calls = 0;
+    assert_int_equal(pipe(fds), 0);
+    int id = xt_loop_add_fd(loop, fds[0], POLLIN, never, &calls);
+    xt_loop_add_timer(loop, 20, do_stop, NULL);
+    uint64_t start = xt_loop_now(loop);
+    assert_int_equal(xt_loop_run(loop), 0); /* an fd is left: only stop ends it */
+    assert_true(xt_loop_now(loop) - start >= 20);
+    assert_int_equal(calls, 0);
+    xt_loop_remove_fd(loop, id);
+    close(fds[0]);
+    close(fds[1]);
+    xt_loop_free(loop);
+    xt_loop_free(NULL);
+}
+
+/* --- clients over loopback ------------------------------------------------- */
+
+typedef struct watch {
+    int disconnected, error, online;
+    char text[300];
+    xt_client *cl;
+    int free_in_handler;
+} watch;
+
+static void on_event(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)c;
+    watch *w = ud;
+    if (ev->type == XT_EV_ONLINE)
+        w->online = 1;
+    if (ev->type == XT_EV_DISCONNECTED) {
+        w->disconnected++;
+        w->error = ev->u.disconnected.error;
+        snprintf(w->text, sizeof w->text, "%s", ev->u.disconnected.text ? ev->u.disconnected.text : "");
+        if (w->free_in_handler)
+            xt_client_free(w->cl);
+    }
+}
+
+/* A port nothing listens on: bind, read the port, close. */
+static uint16_t closed_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static xt_client *make_client(xt_loop *loop, const char *host, uint16_t port, watch *w, unsigned conn_flags)
+{
+    xt_client_config cfg = {
+        .conn = {.jid = "alice@localhost", .password = "pw", .flags = conn_flags},
+        .host = host,
+        .port = port,
+        .connect_timeout_ms = 2000,
+    };
+    xt_client *cl;
+    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, w) > 0);
+    w->cl = cl;
+    return cl;
+}
+
+static void test_client_refused(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    watch w = {0};
+    uint16_t port = closed_port();
+    xt_client *cl = make_client(loop, "127.0.0.1", port, &w, 0);
+    assert_int_equal(xt_loop_run(loop), 0); /* nothing active: returns at once */
+    assert_int_equal(xt_client_connect(cl), 0);
+    assert_int_equal(xt_client_connect(cl), XT_ESTATE);
+    assert_int_equal(xt_loop_run(loop), 0);
+    assert_int_equal(w.disconnected, 1);
+    assert_int_equal(w.error, XT_ECONNECT);
+    char want[64];
+    snprintf(want, sizeof want, "connect to 127.0.0.1:%u: Connection refused", port);
+    assert_string_equal(xt_client_errdetail(cl), want);
+    assert_non_null(strstr(w.text, "Connection refused"));
+    assert_null(xt_client_peer_sha256(cl));
+    xt_client_free(cl);
+    xt_loop_free(loop);
+}
+
+static void test_client_bad_ca(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    xt_client_config cfg = {
+        .conn = {.jid = "alice@localhost", .password = "pw"},
+        .host = "127.0.0.1",
+        .ca_file = "/nonexistent/ca.pem",
+    };
+    xt_client *cl;
+    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_int_equal(xt_client_connect(cl), XT_EINVAL);
+    assert_non_null(strstr(xt_client_errdetail(cl), "/nonexistent/ca.pem"));
+    /* Freed with the loop. */
+    xt_loop_free(loop);
+}
+
+/* A "server" that accepts and answers garbage: the stream fails with an
+ * XML error, the client closes, and freeing from the handler is safe. */
+typedef struct fake_server {
+    int lfd, cfd, id;
+    const char *reply;
+} fake_server;
+
+static void on_accept(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)revents;
+    fake_server *s = ud;
+    s->cfd = accept(fd, NULL, NULL);
+    assert_true(s->cfd >= 0);
+    if (*s->reply)
+        assert_true(write(s->cfd, s->reply, strlen(s->reply)) > 0);
+    else
+        shutdown(s->cfd, SHUT_WR);
+    xt_loop_remove_fd(loop, s->id);
+}
+
+static uint16_t listen_loopback(fake_server *s)
+{
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s->lfd, 4), 0);
+    socklen_t len = sizeof a;
+    getsockname(s->lfd, (struct sockaddr *)&a, &len);
+    s->cfd = -1;
+    return ntohs(a.sin_port);
+}
+
+static void run_fake(const char *reply, unsigned conn_flags, int expect, int free_in_handler)
+{
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    fake_server s = {.reply = reply};
+    uint16_t port = listen_loopback(&s);
+    s.id = xt_loop_add_fd(loop, s.lfd, POLLIN, on_accept, &s);
+    watch w = {.free_in_handler = free_in_handler};
+    xt_client *cl = make_client(loop, "localhost", port, &w, conn_flags);
+    assert_int_equal(xt_client_connect(cl), 0);
+    xt_loop_add_timer(loop, 5000, do_stop, NULL); /* a hang fails below */
+    uint64_t start = xt_loop_now(loop);
+    while (!w.disconnected && xt_loop_now(loop) - start < 5000)
+        assert_int_equal(xt_loop_run_once(loop, 100), 0);
+    assert_int_equal(w.disconnected, 1);
+    assert_int_equal(w.error, expect);
+    if (!free_in_handler)
+        xt_client_free(cl);
+    if (s.cfd >= 0)
+        close(s.cfd);
+    close(s.lfd);
+    xt_loop_free(loop);
+}
+
+static void test_client_garbage(void **state)
+{
+    (void)state;
+    run_fake("this is not XML at all <<<", 0, XT_EXML, 0);
+    run_fake("this is not XML at all <<<", 0, XT_EXML, 1);
+}
+
+static void test_client_eof(void **state)
+{
+    (void)state;
+    run_fake("", 0, XT_ECLOSED, 0);
+}
+
+static void test_client_tls_garbage(void **state)
+{
+    (void)state;
+    /* Direct TLS to something that is not TLS. */
+    run_fake("HTTP/1.0 400 Bad Request\r\n\r\n", XT_CONN_DIRECT_TLS, XT_ETLS, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timer_order),
+        cmocka_unit_test(test_timer_rearm),
+        cmocka_unit_test(test_fd),
+        cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_client_refused),
+        cmocka_unit_test(test_client_bad_ca),
+        cmocka_unit_test(test_client_garbage),
+        cmocka_unit_test(test_client_eof),
+        cmocka_unit_test(test_client_tls_garbage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
