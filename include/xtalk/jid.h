@@ -43,6 +43,18 @@ XT_EXTERN const char *xt_jid_resource(const xt_jid *jid);
 XT_EXTERN const char *xt_jid_bare(const xt_jid *jid);
 XT_EXTERN const char *xt_jid_full(const xt_jid *jid);
 
+/*
+ * XEP-0106 JID escaping of a localpart (the ten sequences \20 \22 \26
+ * \27 \2f \3a \3c \3e \40 \5c, lower case only). escape: the nine
+ * forbidden characters become sequences, and a backslash that would start
+ * a sequence becomes \5c. unescape (for display): sequences become
+ * characters, except that a localpart starting or ending with \20 is
+ * returned unchanged (XEP-0106 §4.1). *out is new (free with xt_free);
+ * 0, XT_EINVAL or XT_ENOMEM.
+ */
+XT_EXTERN int xt_jid_escape_local(const xt_mem *mem, const char *s, char **out);
+XT_EXTERN int xt_jid_unescape_local(const xt_mem *mem, const char *s, char **out);
+
 /* 1 if equal after normalization, else 0. */
 XT_EXTERN int xt_jid_equal(const xt_jid *a, const xt_jid *b);
 XT_EXTERN int xt_jid_bare_equal(const xt_jid *a, const xt_jid *b);

@@ -964,3 +964,86 @@ int xt_jid_str_bare_equal(const char *a, const char *b)
 {
     return str_cmp(a, b, 1);
 }
+
+/* ---------------------------------------------------------------- */
+/* XEP-0106 escaping                                                */
+/* ---------------------------------------------------------------- */
+
+/* The characters with a sequence (XEP-0106 §3.2), lower-case hex. */
+static const char esc_chars[] = " \"&'/:<>@\\";
+static const char *const esc_seqs[] = {"20", "22", "26", "27", "2f", "3a",
+                                       "3c", "3e", "40", "5c"};
+
+/* Index of the sequence at s (after a backslash), or -1. Case matters
+ * (XEP-0106 §3.1): "\2F" is not a sequence. */
+static int esc_seq_at(const char *s)
+{
+    for (int i = 0; i < 10; i++)
+        if (s[0] == esc_seqs[i][0] && s[1] == esc_seqs[i][1])
+            return i;
+    return -1;
+}
+
+static int esc_finish(const xt_mem *mem, xt_buf *b, int rc, char **out)
+{
+    if (rc == 0) {
+        const char *str = xt_buf_cstr(b);
+        if (!str || !(*out = xt_strdup(mem, str)))
+            rc = XT_ENOMEM;
+    }
+    xt_buf_free(b);
+    return rc;
+}
+
+int xt_jid_escape_local(const xt_mem *mem, const char *s, char **out)
+{
+    if (!s || !out)
+        return XT_EINVAL;
+    *out = NULL;
+    xt_buf b;
+    xt_buf_init(&b, mem);
+    int rc = 0;
+    for (const char *p = s; *p && rc == 0; p++) {
+        const char *hit = *p == '\\' ? NULL : strchr(esc_chars, *p);
+        if (hit) {
+            rc = xt_buf_append_byte(&b, '\\');
+            if (rc == 0)
+                rc = xt_buf_append(&b, esc_seqs[hit - esc_chars], 2);
+        } else if (*p == '\\' && p[1] && esc_seq_at(p + 1) >= 0) {
+            /* §4.2 step 3: a backslash starting a sequence is escaped. */
+            rc = xt_buf_append(&b, "\\5c", 3);
+        } else {
+            rc = xt_buf_append_byte(&b, (uint8_t)*p);
+        }
+    }
+    return esc_finish(mem, &b, rc, out);
+}
+
+int xt_jid_unescape_local(const xt_mem *mem, const char *s, char **out)
+{
+    if (!s || !out)
+        return XT_EINVAL;
+    *out = NULL;
+    size_t n = strlen(s);
+    /* §4.1: an escaped localpart never starts or ends with \20, so such
+     * a string was not produced by escaping: show it as it is. */
+    if (n >= 3 && (memcmp(s, "\\20", 3) == 0 || memcmp(s + n - 3, "\\20", 3) == 0)) {
+        *out = xt_strdup(mem, s);
+        return *out ? 0 : XT_ENOMEM;
+    }
+    xt_buf b;
+    xt_buf_init(&b, mem);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* esc_seq_at stops at a NUL: s[i + 2] is read only if s[i + 1]
+         * matched a digit. */
+        int k = s[i] == '\\' ? esc_seq_at(s + i + 1) : -1;
+        if (k >= 0) {
+            rc = xt_buf_append_byte(&b, (uint8_t)esc_chars[k]);
+            i += 2;
+        } else {
+            rc = xt_buf_append_byte(&b, (uint8_t)s[i]);
+        }
+    }
+    return esc_finish(mem, &b, rc, out);
+}

@@ -385,6 +385,66 @@ static void test_alloc_failures(void **state)
     assert_true(completed);
 }
 
+/* XEP-0106 escaping, every row of jid-escaping.tsv. */
+static void test_escaping(void **state)
+{
+    (void)state;
+    const char *dir = getenv("XT_VECTORS");
+    assert_non_null(dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/jid-escaping.tsv", dir);
+    size_t flen;
+    char *file = slurp(path, &flen);
+    if (!file)
+        fail_msg("cannot read %s", path);
+    char *hdr[MAXCOLS];
+    int nhdr = 0, rows = 0, bad = 0;
+    int ci_id = 0, ci_dir = 0, ci_un = 0, ci_esc = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(file, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        if (nhdr == 0) {
+            nhdr = split_tabs(line, hdr);
+            ci_id = col_index(hdr, nhdr, "id");
+            ci_dir = col_index(hdr, nhdr, "direction");
+            ci_un = col_index(hdr, nhdr, "unescaped");
+            ci_esc = col_index(hdr, nhdr, "escaped");
+            continue;
+        }
+        char *c[MAXCOLS];
+        int n = split_tabs(line, c);
+        if (n < nhdr - 1)
+            fail_msg("jid-escaping.tsv: short row %s", c[0]);
+        rows++;
+        char *e = NULL, *u = NULL;
+        assert_int_equal(xt_jid_unescape_local(NULL, c[ci_esc], &u), 0);
+        if (strcmp(c[ci_dir], "both") == 0) {
+            assert_int_equal(xt_jid_escape_local(NULL, c[ci_un], &e), 0);
+            if (strcmp(e, c[ci_esc]) != 0) {
+                print_error("%s: escape(%s) = %s, want %s\n", c[ci_id], c[ci_un], e, c[ci_esc]);
+                bad++;
+            }
+            if (strcmp(u, c[ci_un]) != 0) {
+                print_error("%s: unescape(%s) = %s, want %s\n", c[ci_id], c[ci_esc], u, c[ci_un]);
+                bad++;
+            }
+        } else if (strcmp(c[ci_dir], "no-unescape") == 0) {
+            if (strcmp(u, c[ci_esc]) != 0) {
+                print_error("%s: unescape changed %s to %s\n", c[ci_id], c[ci_esc], u);
+                bad++;
+            }
+        } else {
+            fail_msg("%s: unknown direction %s", c[ci_id], c[ci_dir]);
+        }
+        xt_free(NULL, e);
+        xt_free(NULL, u);
+    }
+    free(file);
+    assert_true(rows >= 29);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_precis_helpers),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
