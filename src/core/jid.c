@@ -81,8 +81,8 @@ enum precis_err {
     PE_UNASSIGNED,
     PE_HANGUL,
     PE_SPACE,
-    PE_SYMBOL,  /* symbols, punctuation, compatibility forms, other letters */
-    PE_OTHER,   /* the catch-all DISALLOWED */
+    PE_SYMBOL, /* symbols, punctuation, compatibility forms, other letters */
+    PE_OTHER,  /* the catch-all DISALLOWED */
     PE_CONTEXT,
     PE_BIDI,
     PE_UNSTABLE,
@@ -98,14 +98,31 @@ enum cp_value { V_PVALID, V_CONTEXTJ, V_CONTEXTO };
 static int exception_value(uint32_t cp, enum precis_err *err, enum cp_value *v)
 {
     switch (cp) {
-    case 0x00DF: case 0x03C2: case 0x06FD: case 0x06FE: case 0x0F0B: case 0x3007:
+    case 0x00DF:
+    case 0x03C2:
+    case 0x06FD:
+    case 0x06FE:
+    case 0x0F0B:
+    case 0x3007:
         *v = V_PVALID;
         return 1;
-    case 0x00B7: case 0x0375: case 0x05F3: case 0x05F4: case 0x30FB:
+    case 0x00B7:
+    case 0x0375:
+    case 0x05F3:
+    case 0x05F4:
+    case 0x30FB:
         *v = V_CONTEXTO;
         return 1;
-    case 0x0640: case 0x07FA: case 0x302E: case 0x302F: case 0x3031: case 0x3032:
-    case 0x3033: case 0x3034: case 0x3035: case 0x303B:
+    case 0x0640:
+    case 0x07FA:
+    case 0x302E:
+    case 0x302F:
+    case 0x3031:
+    case 0x3032:
+    case 0x3033:
+    case 0x3034:
+    case 0x3035:
+    case 0x303B:
         *err = PE_OTHER;
         return 1;
     }
@@ -165,10 +182,10 @@ static enum precis_err classify(uint32_t cp, enum precis_class cls, enum cp_valu
     int idfree = has_compat(cp);
     enum precis_err which = PE_SYMBOL;
     if (!idfree) {
-        if (uc_is_general_category_withtable(
-                cp, UC_CATEGORY_MASK_Ll | UC_CATEGORY_MASK_Lu | UC_CATEGORY_MASK_Lo |
-                        UC_CATEGORY_MASK_Nd | UC_CATEGORY_MASK_Lm | UC_CATEGORY_MASK_Mn |
-                        UC_CATEGORY_MASK_Mc))
+        if (uc_is_general_category_withtable(cp, UC_CATEGORY_MASK_Ll | UC_CATEGORY_MASK_Lu |
+                                                     UC_CATEGORY_MASK_Lo | UC_CATEGORY_MASK_Nd |
+                                                     UC_CATEGORY_MASK_Lm | UC_CATEGORY_MASK_Mn |
+                                                     UC_CATEGORY_MASK_Mc))
             return PE_OK; /* LetterDigits */
         if (uc_is_general_category_withtable(cp, UC_CATEGORY_MASK_Zs)) {
             idfree = 1;
@@ -178,8 +195,7 @@ static enum precis_err classify(uint32_t cp, enum precis_class cls, enum cp_valu
                                UC_CATEGORY_MASK_Me | UC_CATEGORY_MASK_Sm | UC_CATEGORY_MASK_Sc |
                                UC_CATEGORY_MASK_Sk | UC_CATEGORY_MASK_So | UC_CATEGORY_MASK_Pc |
                                UC_CATEGORY_MASK_Pd | UC_CATEGORY_MASK_Ps | UC_CATEGORY_MASK_Pe |
-                               UC_CATEGORY_MASK_Pi | UC_CATEGORY_MASK_Pf |
-                               UC_CATEGORY_MASK_Po)) {
+                               UC_CATEGORY_MASK_Pi | UC_CATEGORY_MASK_Pf | UC_CATEGORY_MASK_Po)) {
             idfree = 1;
         }
     } else if (uc_is_general_category_withtable(cp, UC_CATEGORY_MASK_Zs)) {
@@ -296,8 +312,7 @@ static int bidi_ok(const uint32_t *s, size_t n)
         return 0;
     int last = uc_bidi_category(s[end - 1]);
     if (rtl) {
-        if (!(last == UC_BIDI_R || last == UC_BIDI_AL || last == UC_BIDI_EN ||
-              last == UC_BIDI_AN))
+        if (!(last == UC_BIDI_R || last == UC_BIDI_AL || last == UC_BIDI_EN || last == UC_BIDI_AN))
             return 0; /* rule 3 */
         if (has_en && has_an)
             return 0; /* rule 4 */
@@ -486,8 +501,8 @@ static const char *precis_why(enum precis_err e, enum part_kind k)
     return why[e][k];
 }
 
-static int precis_public(const xt_mem *mem, enum precis_profile prof, const char *in,
-                         size_t len, char **out, const char **why)
+static int precis_public(const xt_mem *mem, enum precis_profile prof, const char *in, size_t len,
+                         char **out, const char **why)
 {
     const char *dummy;
     if (!why)
@@ -509,8 +524,7 @@ static int precis_public(const xt_mem *mem, enum precis_profile prof, const char
     return *out ? 0 : XT_ENOMEM;
 }
 
-int xt_precis_opaque(const xt_mem *mem, const char *in, size_t len, char **out,
-                     const char **why)
+int xt_precis_opaque(const xt_mem *mem, const char *in, size_t len, char **out, const char **why)
 {
     return precis_public(mem, PROF_OPAQUE, in, len, out, why);
 }
@@ -526,8 +540,7 @@ int xt_precis_username_casemapped(const xt_mem *mem, const char *in, size_t len,
 /* ---------------------------------------------------------------- */
 
 /* Localpart: UsernameCaseMapped + RFC 7622 §3.3.1's extra exclusions. */
-static int prep_local(const xt_mem *mem, const char *in, size_t len, char **out,
-                      const char **why)
+static int prep_local(const xt_mem *mem, const char *in, size_t len, char **out, const char **why)
 {
     if (len == 0) {
         *why = "empty localpart";
@@ -662,8 +675,7 @@ static int domain_label(xt_buf *out, const char *l, size_t n, const char **why)
     return rc;
 }
 
-static int prep_domain(const xt_mem *mem, const char *in, size_t len, char **out,
-                       const char **why)
+static int prep_domain(const xt_mem *mem, const char *in, size_t len, char **out, const char **why)
 {
     if (len == 0) {
         *why = "empty domainpart";
@@ -851,8 +863,7 @@ static int jid_make(const xt_mem *mem, const char *l, size_t llen, int has_l, co
     return 0;
 }
 
-int xt_jid_parse_n(const xt_mem *mem, const char *s, size_t len, xt_jid **out,
-                   const char **why)
+int xt_jid_parse_n(const xt_mem *mem, const char *s, size_t len, xt_jid **out, const char **why)
 {
     const char *dummy;
     if (!why)
@@ -882,8 +893,7 @@ int xt_jid_parse_n(const xt_mem *mem, const char *s, size_t len, xt_jid **out,
     const char *d = at ? at + 1 : s;
     size_t dlen = blen - (size_t)(d - s);
     return jid_make(mem, s, at ? (size_t)(at - s) : 0, at != NULL, d, dlen,
-                    slash ? slash + 1 : NULL, slash ? len - blen - 1 : 0, slash != NULL, out,
-                    why);
+                    slash ? slash + 1 : NULL, slash ? len - blen - 1 : 0, slash != NULL, out, why);
 }
 
 int xt_jid_parse(const xt_mem *mem, const char *s, xt_jid **out, const char **why)
@@ -891,8 +901,8 @@ int xt_jid_parse(const xt_mem *mem, const char *s, xt_jid **out, const char **wh
     return xt_jid_parse_n(mem, s, s ? strlen(s) : 0, out, why);
 }
 
-int xt_jid_build(const xt_mem *mem, const char *local, const char *domain,
-                 const char *resource, xt_jid **out, const char **why)
+int xt_jid_build(const xt_mem *mem, const char *local, const char *domain, const char *resource,
+                 xt_jid **out, const char **why)
 {
     const char *dummy;
     if (!why)
@@ -902,9 +912,8 @@ int xt_jid_build(const xt_mem *mem, const char *local, const char *domain,
         return XT_EINVAL;
     }
     *out = NULL;
-    return jid_make(mem, local, local ? strlen(local) : 0, local != NULL, domain,
-                    strlen(domain), resource, resource ? strlen(resource) : 0, resource != NULL,
-                    out, why);
+    return jid_make(mem, local, local ? strlen(local) : 0, local != NULL, domain, strlen(domain),
+                    resource, resource ? strlen(resource) : 0, resource != NULL, out, why);
 }
 
 const char *xt_jid_local(const xt_jid *jid)
@@ -971,8 +980,7 @@ int xt_jid_str_bare_equal(const char *a, const char *b)
 
 /* The characters with a sequence (XEP-0106 §3.2), lower-case hex. */
 static const char esc_chars[] = " \"&'/:<>@\\";
-static const char *const esc_seqs[] = {"20", "22", "26", "27", "2f", "3a",
-                                       "3c", "3e", "40", "5c"};
+static const char *const esc_seqs[] = {"20", "22", "26", "27", "2f", "3a", "3c", "3e", "40", "5c"};
 
 /* Index of the sequence at s (after a backslash), or -1. Case matters
  * (XEP-0106 §3.1): "\2F" is not a sequence. */

@@ -19,8 +19,7 @@
  * static reason; XT_ENOMEM on allocation failure. Intermediate copies are
  * wiped, so these may be used on secrets.
  */
-int xt_precis_opaque(const xt_mem *mem, const char *in, size_t len, char **out,
-                     const char **why);
+int xt_precis_opaque(const xt_mem *mem, const char *in, size_t len, char **out, const char **why);
 int xt_precis_username_casemapped(const xt_mem *mem, const char *in, size_t len, char **out,
                                   const char **why);
 

@@ -19,10 +19,10 @@
 #include "core/scram.h"
 
 enum sasl_state {
-    S_INIT,          /* nothing sent */
-    S_INITIAL_SENT,  /* <auth/> with the initial response is out */
-    S_FINAL_SENT,    /* SCRAM: client-final is out */
-    S_VERIFIED,      /* SCRAM: server signature checked (came as challenge) */
+    S_INIT,         /* nothing sent */
+    S_INITIAL_SENT, /* <auth/> with the initial response is out */
+    S_FINAL_SENT,   /* SCRAM: client-final is out */
+    S_VERIFIED,     /* SCRAM: server signature checked (came as challenge) */
     S_DONE,
     S_FAILED,
 };

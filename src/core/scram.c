@@ -31,7 +31,7 @@
 #include "base/mem.h"
 #include "core/base64.h"
 
-#define SCRAM_MAX_HASH 64 /* SHA-512 */
+#define SCRAM_MAX_HASH  64 /* SHA-512 */
 #define SCRAM_NONCE_RAW 24 /* 192 random bits -> 32 base64 characters */
 
 enum scram_state {
@@ -48,17 +48,17 @@ struct xt_scram {
     xt_scram_hash hash;
     size_t hlen;
     enum scram_state state;
-    char *password;        /* secret */
-    char *username;        /* escaped saslname */
-    xt_buf gs2;            /* gs2-header, then the channel-binding data */
-    size_t gs2_hdr_len;    /* length of the header part of gs2 */
-    char *nonce;           /* our client nonce */
+    char *password;     /* secret */
+    char *username;     /* escaped saslname */
+    xt_buf gs2;         /* gs2-header, then the channel-binding data */
+    size_t gs2_hdr_len; /* length of the header part of gs2 */
+    char *nonce;        /* our client nonce */
     char *final_ext;
-    char *first_bare;      /* client-first-message-bare */
+    char *first_bare; /* client-first-message-bare */
     char *auth_message;
     uint8_t server_sig[SCRAM_MAX_HASH]; /* expected ServerSignature */
-    const char *detail;    /* static reason */
-    char *detail_owned;    /* server's e= value */
+    const char *detail;                 /* static reason */
+    char *detail_owned;                 /* server's e= value */
 };
 
 static const EVP_MD *scram_md(xt_scram_hash h)
@@ -92,8 +92,7 @@ int xt_scram_pbkdf2(xt_scram_hash h, const uint8_t *pw, size_t pwlen, const uint
 {
     const EVP_MD *md = scram_md(h);
     if (!md || (!pw && pwlen) || (!salt && saltlen) || !out || iterations < 1 ||
-        iterations > INT32_MAX || pwlen > INT32_MAX || saltlen > INT32_MAX ||
-        outlen > INT32_MAX)
+        iterations > INT32_MAX || pwlen > INT32_MAX || saltlen > INT32_MAX || outlen > INT32_MAX)
         return XT_EINVAL;
     /* OpenSSL wants non-NULL pointers even for zero lengths. */
     static const uint8_t empty[1] = {0};
@@ -401,8 +400,8 @@ static int parse_iterations(const char *v, size_t n, uint32_t *out)
     return 0;
 }
 
-static int hmac(const xt_scram *s, const uint8_t *key, size_t klen, const void *data,
-                size_t dlen, uint8_t *out)
+static int hmac(const xt_scram *s, const uint8_t *key, size_t klen, const void *data, size_t dlen,
+                uint8_t *out)
 {
     unsigned int olen = 0;
     if (!HMAC(scram_md(s->hash), key, (int)klen, data, dlen, out, &olen) || olen != s->hlen)
@@ -462,9 +461,10 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
     }
     if (iter < XT_SCRAM_MIN_ITERATIONS || iter > XT_SCRAM_MAX_ITERATIONS) {
         xt_buf_free(&salt);
-        return scram_fail(s, XT_EPROTO, iter < XT_SCRAM_MIN_ITERATIONS
-                                      ? "iteration count too low (below 4096, RFC 7677 §4)"
-                                      : "iteration count absurdly high (DoS guard)");
+        return scram_fail(s, XT_EPROTO,
+                          iter < XT_SCRAM_MIN_ITERATIONS
+                              ? "iteration count too low (below 4096, RFC 7677 §4)"
+                              : "iteration count absurdly high (DoS guard)");
     }
     /* Optional extensions (e.g. XEP-0474 h=) are covered by AuthMessage;
      * we check only that they are well formed. */
@@ -597,8 +597,9 @@ int xt_scram_server_final(xt_scram *s, const uint8_t *msg, size_t len)
     int diff = CRYPTO_memcmp(xt_buf_head(&sig), s->server_sig, s->hlen);
     xt_buf_free(&sig);
     if (diff)
-        return scram_fail(s, XT_EDOWNGRADE, "server signature mismatch: server does not know the "
-                                      "password (or the exchange was tampered with)");
+        return scram_fail(s, XT_EDOWNGRADE,
+                          "server signature mismatch: server does not know the "
+                          "password (or the exchange was tampered with)");
     while (pos < len) {
         if (!next_attr(m, len, &pos, &v, &vlen))
             return scram_fail(s, XT_EPROTO, "malformed extension in server-final-message");

@@ -41,9 +41,9 @@ typedef struct xt_scram xt_scram;
 
 typedef struct xt_scram_params {
     xt_scram_hash hash;
-    const char *username;  /* authcid, UTF-8, already prepared; escaped here */
-    const char *password;  /* UTF-8, already prepared (copied, wiped on free) */
-    const char *authzid;   /* NULL or "" = none; escaped here */
+    const char *username; /* authcid, UTF-8, already prepared; escaped here */
+    const char *password; /* UTF-8, already prepared (copied, wiped on free) */
+    const char *authzid;  /* NULL or "" = none; escaped here */
     /* GS2 channel-binding flag (RFC 5802 §7): 'n', 'y' or 'p'. For 'p',
      * cb_type names the binding and cb_data/cb_len hold its data. */
     char cbflag;

@@ -63,7 +63,8 @@ static void test_rfc4648(void **state)
     assert_true(json_array_size(arr) >= 7);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *in = json_string_value(json_object_get(v, "input"));
         const char *out = json_string_value(json_object_get(v, "base64"));
         assert_non_null(in);
@@ -81,7 +82,8 @@ static void test_peer_cases(void **state)
     assert_true(json_array_size(arr) >= 6);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         xt_buf raw;
         xt_buf_init(&raw, NULL);
         const char *hex = json_string_value(json_object_get(v, "raw_hex"));
@@ -107,7 +109,8 @@ static void test_strict_edges(void **state)
     assert_true(json_array_size(arr) >= 16);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *in = json_string_value(json_object_get(v, "input"));
         const char *expect = json_string_value(json_object_get(v, "expect"));
         assert_non_null(in);

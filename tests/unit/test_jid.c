@@ -160,8 +160,7 @@ static int run_row(char **c, int ci_id, int ci_op, int ci_hex, int ci_valid, int
         snprintf(msg, msglen, "rejected: %s", why ? why : "(no reason)");
         ok = 0;
     } else if (!streq_opt(xt_jid_local(j), c[ci_l]) || !streq_opt(xt_jid_domain(j), c[ci_d]) ||
-               !streq_opt(xt_jid_resource(j), c[ci_r]) ||
-               strcmp(xt_jid_bare(j), c[ci_bare]) != 0 ||
+               !streq_opt(xt_jid_resource(j), c[ci_r]) || strcmp(xt_jid_bare(j), c[ci_bare]) != 0 ||
                strcmp(xt_jid_full(j), c[ci_full]) != 0) {
         snprintf(msg, msglen, "parts differ: got full \"%s\" (local %s, domain %s, resource %s)",
                  xt_jid_full(j), xt_jid_local(j) ? xt_jid_local(j) : "-", xt_jid_domain(j),
@@ -195,8 +194,8 @@ static void test_vectors(void **state)
     char *hdr[MAXCOLS];
     int nhdr = 0;
     int rows = 0, unexpected = 0, known = 0;
-    int ci_id = 0, ci_op = 0, ci_hex = 0, ci_valid = 0, ci_l = 0, ci_d = 0, ci_r = 0,
-        ci_bare = 0, ci_full = 0, ci_notes = 0;
+    int ci_id = 0, ci_op = 0, ci_hex = 0, ci_valid = 0, ci_l = 0, ci_d = 0, ci_r = 0, ci_bare = 0,
+        ci_full = 0, ci_notes = 0;
     char *save = NULL;
     for (char *line = strtok_r(file, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (line[0] == '#')
@@ -258,7 +257,8 @@ static void test_compare(void **state)
     assert_false(xt_jid_str_equal("@bad", "@bad"));
     assert_false(xt_jid_str_equal(NULL, "a@b"));
     assert_true(xt_jid_str_equal("example.com.", "EXAMPLE.com"));
-    assert_false(xt_jid_str_equal("fussball@example.com", "fu\xc3\x9f" "ball@example.com"));
+    assert_false(xt_jid_str_equal("fussball@example.com", "fu\xc3\x9f"
+                                                          "ball@example.com"));
     assert_false(xt_jid_equal(NULL, NULL));
     xt_jid_free(NULL);
 }
@@ -273,7 +273,8 @@ static void test_build(void **state)
     assert_string_equal(xt_jid_bare(j), "juliet@example.com");
     xt_jid_free(j);
     assert_int_equal(xt_jid_build(NULL, NULL, "xn--bcher-kva.ch", NULL, &j, &why), 0);
-    assert_string_equal(xt_jid_domain(j), "b\xc3\xbc" "cher.ch"); /* A-label -> U-label */
+    assert_string_equal(xt_jid_domain(j), "b\xc3\xbc"
+                                          "cher.ch"); /* A-label -> U-label */
     assert_null(xt_jid_local(j));
     assert_null(xt_jid_resource(j));
     xt_jid_free(j);
@@ -291,9 +292,23 @@ static void test_hostile(void **state)
     (void)state;
     /* Malformed UTF-8, overlongs, surrogates, huge inputs, separators only. */
     const char *bad[] = {
-        "a\xc0\xaf@b", "a@b/\xed\xa0\x80", "a@b/\xf4\x90\x80\x80", "\xe2\x80\x8d@b",
-        "a@b/\xe2\x80\x8e", "a@[::1", "a@[]", "a@[zz::1]", "a@b..c", "a@.b", ".", "@", "/",
-        "a@b\xe3\x80\x82\xe3\x80\x82", "a@xn--zz", "a@ex ample.com", "a@ex_ample.com",
+        "a\xc0\xaf@b",
+        "a@b/\xed\xa0\x80",
+        "a@b/\xf4\x90\x80\x80",
+        "\xe2\x80\x8d@b",
+        "a@b/\xe2\x80\x8e",
+        "a@[::1",
+        "a@[]",
+        "a@[zz::1]",
+        "a@b..c",
+        "a@.b",
+        ".",
+        "@",
+        "/",
+        "a@b\xe3\x80\x82\xe3\x80\x82",
+        "a@xn--zz",
+        "a@ex ample.com",
+        "a@ex_ample.com",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         xt_jid *j = NULL;
@@ -315,7 +330,11 @@ static void test_hostile(void **state)
     assert_int_equal(xt_jid_parse(NULL, s, &j, &why), XT_EJID);
     free(s);
     /* Ideographic full stop is a label separator. */
-    assert_int_equal(xt_jid_parse(NULL, "a@example\xe3\x80\x82" "com", &j, &why), 0);
+    assert_int_equal(xt_jid_parse(NULL,
+                                  "a@example\xe3\x80\x82"
+                                  "com",
+                                  &j, &why),
+                     0);
     assert_string_equal(xt_jid_domain(j), "example.com");
     xt_jid_free(j);
 }
@@ -326,13 +345,21 @@ static void test_precis_helpers(void **state)
     char *out = NULL;
     const char *why = NULL;
     /* OpaqueString for passwords: NFC, non-ASCII space mapped, case kept. */
-    assert_int_equal(xt_precis_opaque(NULL, "Pe\xcc\x81" "n\xe3\x80\x80" "C", 9, &out, &why), 0);
+    assert_int_equal(xt_precis_opaque(NULL,
+                                      "Pe\xcc\x81"
+                                      "n\xe3\x80\x80"
+                                      "C",
+                                      9, &out, &why),
+                     0);
     assert_string_equal(out, "P\xc3\xa9n C");
     xt_free_secret(NULL, out);
     assert_int_equal(xt_precis_opaque(NULL, "", 0, &out, &why), XT_EINVAL);
     assert_int_equal(xt_precis_opaque(NULL, "a\tb", 3, &out, &why), XT_EINVAL);
     assert_non_null(why);
-    assert_int_equal(xt_precis_username_casemapped(NULL, "\xef\xbc\xaa" "ULIET", 8, &out, &why),
+    assert_int_equal(xt_precis_username_casemapped(NULL,
+                                                   "\xef\xbc\xaa"
+                                                   "ULIET",
+                                                   8, &out, &why),
                      0);
     assert_string_equal(out, "juliet");
     xt_free(NULL, out);
@@ -364,7 +391,9 @@ static void test_alloc_failures(void **state)
 {
     (void)state;
     const xt_mem mem = {fail_malloc, fail_realloc, fail_free, NULL};
-    const char *in = "Juliet@B\xc3\x9c" "CHER.example/Balcony\xe3\x80\x80" "1";
+    const char *in = "Juliet@B\xc3\x9c"
+                     "CHER.example/Balcony\xe3\x80\x80"
+                     "1";
     int completed = 0;
     for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
         alloc_count = 0;
@@ -372,7 +401,8 @@ static void test_alloc_failures(void **state)
         const char *why = NULL;
         int rc = xt_jid_parse(&mem, in, &j, &why);
         if (rc == 0) {
-            assert_string_equal(xt_jid_full(j), "juliet@b\xc3\xbc" "cher.example/Balcony 1");
+            assert_string_equal(xt_jid_full(j), "juliet@b\xc3\xbc"
+                                                "cher.example/Balcony 1");
             completed = alloc_count < fail_at;
             if (!completed)
                 fail_msg("allocation %ld failed but parse succeeded", fail_at);
@@ -448,12 +478,9 @@ static void test_escaping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors),
-        cmocka_unit_test(test_compare),
-        cmocka_unit_test(test_build),
-        cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_precis_helpers),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_vectors),        cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_build),          cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_precis_helpers), cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,7 +69,8 @@ static json_t *exchange(const char *id)
 {
     size_t i;
     json_t *ex;
-    json_array_foreach(json_object_get(scram, "exchanges"), i, ex) {
+    json_array_foreach(json_object_get(scram, "exchanges"), i, ex)
+    {
         if (strcmp(jstr(ex, "id"), id) == 0)
             return ex;
     }
@@ -77,16 +78,20 @@ static json_t *exchange(const char *id)
     return NULL;
 }
 
-static const uint8_t cb32[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t cb32[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static const char *pick(const char *const *offered, size_t n, int tls, int allow_plain, int cb)
 {
     static char name[64];
     xt_sasl_params p = {
-        .authcid = "juliet", .password = "r0m30myr0m30", .tls = tls,
-        .allow_plain = allow_plain, .cb_type = cb ? "tls-exporter" : NULL,
-        .cb_data = cb ? cb32 : NULL, .cb_len = cb ? sizeof cb32 : 0,
+        .authcid = "juliet",
+        .password = "r0m30myr0m30",
+        .tls = tls,
+        .allow_plain = allow_plain,
+        .cb_type = cb ? "tls-exporter" : NULL,
+        .cb_data = cb ? cb32 : NULL,
+        .cb_len = cb ? sizeof cb32 : 0,
     };
     xt_sasl *s = NULL;
     int rc = xt_sasl_new(NULL, offered, n, &p, &s);
@@ -105,10 +110,20 @@ static const char *pick(const char *const *offered, size_t n, int tls, int allow
 static void test_selection(void **state)
 {
     (void)state;
-    const char *all[] = {"PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256",
-                         "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS"};
-    const char *rev[] = {"SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS",
-                         "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN"};
+    const char *all[] = {"PLAIN",
+                         "SCRAM-SHA-1",
+                         "SCRAM-SHA-1-PLUS",
+                         "SCRAM-SHA-256",
+                         "SCRAM-SHA-256-PLUS",
+                         "SCRAM-SHA-512",
+                         "SCRAM-SHA-512-PLUS"};
+    const char *rev[] = {"SCRAM-SHA-512-PLUS",
+                         "SCRAM-SHA-512",
+                         "SCRAM-SHA-256-PLUS",
+                         "SCRAM-SHA-256",
+                         "SCRAM-SHA-1-PLUS",
+                         "SCRAM-SHA-1",
+                         "PLAIN"};
     assert_string_equal(pick(all, N(all), 1, 1, 1), "SCRAM-SHA-512-PLUS");
     assert_string_equal(pick(rev, N(rev), 1, 1, 1), "SCRAM-SHA-512-PLUS");
     /* -PLUS only with channel-binding data. */
@@ -132,8 +147,8 @@ static void test_selection(void **state)
     assert_null(pick(weak, N(weak), 1, 1, 1));
     assert_null(pick(NULL, 0, 1, 1, 1));
     /* An unknown cb type is no channel binding. */
-    xt_sasl_params p = {.authcid = "u", .password = "p", .cb_type = "tls-unique",
-                        .cb_data = cb32, .cb_len = 32};
+    xt_sasl_params p = {
+        .authcid = "u", .password = "p", .cb_type = "tls-unique", .cb_data = cb32, .cb_len = 32};
     xt_sasl *s = NULL;
     assert_int_equal(xt_sasl_new(NULL, all, N(all), &p, &s), 0);
     assert_string_equal(xt_sasl_mechanism(s), "SCRAM-SHA-512");
@@ -149,11 +164,15 @@ static void test_plain_vectors(void **state)
     const char *offered[] = {"PLAIN"};
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *authzid = jstr(v, "authzid");
         xt_sasl_params p = {
-            .authcid = jstr(v, "authcid"), .password = jstr(v, "passwd"),
-            .authzid = authzid && *authzid ? authzid : NULL, .tls = 1, .allow_plain = 1,
+            .authcid = jstr(v, "authcid"),
+            .password = jstr(v, "passwd"),
+            .authzid = authzid && *authzid ? authzid : NULL,
+            .tls = 1,
+            .allow_plain = 1,
         };
         xt_sasl *s = NULL;
         assert_int_equal(xt_sasl_new(NULL, offered, 1, &p, &s), 0);
@@ -189,7 +208,8 @@ static void test_plain_invalid(void **state)
     size_t i;
     json_t *v;
     int checked = 0;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         xt_buf m;
         xt_buf_init(&m, NULL);
         hex_to_buf(&m, jstr(v, "message_hex"));
@@ -206,8 +226,11 @@ static void test_plain_invalid(void **state)
             }
         }
         if (nf == 3) {
-            xt_sasl_params p = {.authzid = *f[0] ? f[0] : NULL, .authcid = f[1],
-                                .password = f[2], .tls = 1, .allow_plain = 1};
+            xt_sasl_params p = {.authzid = *f[0] ? f[0] : NULL,
+                                .authcid = f[1],
+                                .password = f[2],
+                                .tls = 1,
+                                .allow_plain = 1};
             xt_sasl *s = NULL;
             if (xt_sasl_new(NULL, offered, 1, &p, &s) != XT_EINVAL)
                 fail_msg("client accepted %s (%s)", jstr(v, "message_hex"), jstr(v, "reason"));
@@ -232,15 +255,18 @@ static xt_sasl *sasl_to_final(json_t *ex, const char *const *offered, size_t n, 
         xt_buf c;
         xt_buf_init(&c, NULL);
         assert_int_equal(xt_base64_decode(&c, cfw + 2, (size_t)(comma - cfw - 2)), 0);
-        assert_int_equal(xt_buf_append(cb, xt_buf_head(&c) + strlen(gs2),
-                                       xt_buf_size(&c) - strlen(gs2)),
-                         0);
+        assert_int_equal(
+            xt_buf_append(cb, xt_buf_head(&c) + strlen(gs2), xt_buf_size(&c) - strlen(gs2)), 0);
         xt_buf_free(&c);
     }
     xt_sasl_params p = {
-        .authcid = jstr(ex, "username"), .password = jstr(ex, "password"), .tls = 1,
-        .allow_plain = 1, .cb_type = gs2[0] == 'p' ? "tls-exporter" : NULL,
-        .cb_data = xt_buf_size(cb) ? xt_buf_head(cb) : NULL, .cb_len = xt_buf_size(cb),
+        .authcid = jstr(ex, "username"),
+        .password = jstr(ex, "password"),
+        .tls = 1,
+        .allow_plain = 1,
+        .cb_type = gs2[0] == 'p' ? "tls-exporter" : NULL,
+        .cb_data = xt_buf_size(cb) ? xt_buf_head(cb) : NULL,
+        .cb_len = xt_buf_size(cb),
         .nonce = jstr(ex, "client_nonce"),
     };
     xt_sasl *s = NULL;
@@ -302,8 +328,8 @@ static void test_scram_wire(void **state)
     json_t *ex = exchange("rfc6120-sha1-juliet");
     json_t *w = json_object_get(ex, "wire_base64");
     const char *offered[] = {"SCRAM-SHA-1", "PLAIN"};
-    xt_sasl_params p = {.authcid = "juliet", .password = "r0m30myr0m30",
-                        .nonce = jstr(ex, "client_nonce")};
+    xt_sasl_params p = {
+        .authcid = "juliet", .password = "r0m30myr0m30", .nonce = jstr(ex, "client_nonce")};
     xt_sasl *s;
     assert_int_equal(xt_sasl_new(NULL, offered, 2, &p, &s), 0);
     xt_buf out, enc, in;
@@ -339,7 +365,8 @@ static void test_scram_bad_success(void **state)
     size_t i;
     json_t *v;
     int n = 0;
-    json_array_foreach(json_object_get(scram, "negative"), i, v) {
+    json_array_foreach(json_object_get(scram, "negative"), i, v)
+    {
         const char *sfin = jstr(v, "server_final");
         if (!sfin)
             continue;
@@ -406,7 +433,8 @@ static void test_cb_flags(void **state)
     char c_n[16] = "", c_y[16] = "";
     size_t i;
     json_t *v;
-    json_array_foreach(flags, i, v) {
+    json_array_foreach(flags, i, v)
+    {
         const char *t = json_string_value(v);
         const char *c = strstr(t, "c=");
         if (t[1] == 'n' && c)
@@ -425,13 +453,15 @@ static void test_cb_flags(void **state)
         const char *first_prefix;
         const char *c;
     } cases[] = {
-        {{"SCRAM-SHA-256"}, 1, 0, "n,,", c_n},       /* no binding data */
-        {{"SCRAM-SHA-256"}, 1, 1, "y,,", c_y},       /* could bind, server can't */
+        {{"SCRAM-SHA-256"}, 1, 0, "n,,", c_n}, /* no binding data */
+        {{"SCRAM-SHA-256"}, 1, 1, "y,,", c_y}, /* could bind, server can't */
         /* Server offers a -PLUS we cannot use: not 'y' (that would fail). */
         {{"SCRAM-SHA-256", "SCRAM-SHA-384-PLUS"}, 2, 1, "n,,", c_n},
     };
     for (size_t k = 0; k < N(cases); k++) {
-        xt_sasl_params p = {.authcid = "user", .password = "pencil", .nonce = "abcdef",
+        xt_sasl_params p = {.authcid = "user",
+                            .password = "pencil",
+                            .nonce = "abcdef",
                             .cb_type = cases[k].cb ? "tls-server-end-point" : NULL,
                             .cb_data = cases[k].cb ? cb32 : NULL,
                             .cb_len = cases[k].cb ? 32 : 0};
@@ -452,7 +482,8 @@ static void test_cb_flags(void **state)
     /* -PLUS with tls-server-end-point: c= = base64("p=tls-server-end-point,," || data),
      * as in scram.json gs2_headers. */
     json_t *g;
-    json_array_foreach(json_object_get(scram, "gs2_headers"), i, g) {
+    json_array_foreach(json_object_get(scram, "gs2_headers"), i, g)
+    {
         const char *hdr = jstr(g, "gs2_header");
         if (hdr[0] != 'p')
             continue;
@@ -462,8 +493,11 @@ static void test_cb_flags(void **state)
         xt_buf_init(&cb, NULL);
         hex_to_buf(&cb, jstr(g, "cb_data_hex"));
         const char *offered[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
-        xt_sasl_params p = {.authcid = "user", .password = "pencil", .nonce = "abcdef",
-                            .cb_type = type, .cb_data = xt_buf_head(&cb),
+        xt_sasl_params p = {.authcid = "user",
+                            .password = "pencil",
+                            .nonce = "abcdef",
+                            .cb_type = type,
+                            .cb_data = xt_buf_head(&cb),
                             .cb_len = xt_buf_size(&cb)};
         xt_sasl *s;
         assert_int_equal(xt_sasl_new(NULL, offered, 2, &p, &s), 0);
@@ -516,7 +550,8 @@ static void test_alloc_failures(void **state)
     int completed = 0;
     for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
         alloc_count = 0;
-        xt_sasl_params p = {.authcid = jstr(ex, "username"), .password = jstr(ex, "password"),
+        xt_sasl_params p = {.authcid = jstr(ex, "username"),
+                            .password = jstr(ex, "password"),
                             .nonce = jstr(ex, "client_nonce")};
         xt_sasl *s = NULL;
         xt_buf out;
@@ -549,14 +584,10 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_selection),
-        cmocka_unit_test(test_plain_vectors),
-        cmocka_unit_test(test_plain_invalid),
-        cmocka_unit_test(test_scram_runs),
-        cmocka_unit_test(test_scram_wire),
-        cmocka_unit_test(test_scram_bad_success),
-        cmocka_unit_test(test_cb_flags),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_selection),     cmocka_unit_test(test_plain_vectors),
+        cmocka_unit_test(test_plain_invalid), cmocka_unit_test(test_scram_runs),
+        cmocka_unit_test(test_scram_wire),    cmocka_unit_test(test_scram_bad_success),
+        cmocka_unit_test(test_cb_flags),      cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -165,7 +165,8 @@ static json_t *exchange_by_id(const char *id)
 {
     size_t i;
     json_t *ex;
-    json_array_foreach(json_object_get(root, "exchanges"), i, ex) {
+    json_array_foreach(json_object_get(root, "exchanges"), i, ex)
+    {
         if (strcmp(jstr(ex, "id"), id) == 0)
             return ex;
     }
@@ -180,7 +181,8 @@ static void test_exchanges(void **state)
     assert_true(json_array_size(arr) >= 6);
     size_t i;
     json_t *ex;
-    json_array_foreach(arr, i, ex) {
+    json_array_foreach(arr, i, ex)
+    {
         xt_buf cb;
         xt_buf_init(&cb, NULL);
         xt_scram *s = run_to_final(ex, &cb);
@@ -188,8 +190,7 @@ static void test_exchanges(void **state)
         assert_int_equal(xt_scram_server_final(s, (const uint8_t *)sfin, strlen(sfin)), 0);
         assert_null(xt_scram_detail(s));
         /* Done: no more steps. */
-        assert_int_equal(xt_scram_server_final(s, (const uint8_t *)sfin, strlen(sfin)),
-                         XT_ESTATE);
+        assert_int_equal(xt_scram_server_final(s, (const uint8_t *)sfin, strlen(sfin)), XT_ESTATE);
         xt_scram_free(s);
 
         /* The intermediate SaltedPassword, from Hi() directly. */
@@ -203,12 +204,12 @@ static void test_exchanges(void **state)
         const char *pw = jstr(ex, "password");
         xt_scram_hash h = hash_of(jstr(ex, "hash"));
         assert_int_equal(xt_buf_size(&want), xt_scram_hash_len(h));
-        assert_int_equal(xt_scram_pbkdf2(h, (const uint8_t *)pw, strlen(pw), xt_buf_head(&salt),
-                                         xt_buf_size(&salt),
-                                         (uint32_t)json_integer_value(
-                                             json_object_get(ex, "iterations")),
-                                         sp, xt_buf_size(&want)),
-                         0);
+        assert_int_equal(
+            xt_scram_pbkdf2(h, (const uint8_t *)pw, strlen(pw), xt_buf_head(&salt),
+                            xt_buf_size(&salt),
+                            (uint32_t)json_integer_value(json_object_get(ex, "iterations")), sp,
+                            xt_buf_size(&want)),
+            0);
         assert_memory_equal(sp, xt_buf_head(&want), xt_buf_size(&want));
         /* The c= value covers the gs2 header and the binding data. */
         json_t *cbo = json_object_get(ex, "channel_binding");
@@ -253,7 +254,8 @@ static void test_pbkdf2(void **state)
     assert_true(json_array_size(arr) >= 8);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (json_is_true(json_object_get(v, "slow")) && getenv("XT_SKIP_SLOW"))
             continue;
         xt_buf pw, salt, want;
@@ -274,10 +276,9 @@ static void test_pbkdf2(void **state)
         uint8_t dk[128];
         assert_true(dklen <= sizeof dk);
         assert_int_equal(xt_scram_pbkdf2(hash_of(jstr(v, "hash")), xt_buf_head(&pw),
-                                         xt_buf_size(&pw), xt_buf_head(&salt),
-                                         xt_buf_size(&salt),
-                                         (uint32_t)json_integer_value(json_object_get(v, "c")),
-                                         dk, dklen),
+                                         xt_buf_size(&pw), xt_buf_head(&salt), xt_buf_size(&salt),
+                                         (uint32_t)json_integer_value(json_object_get(v, "c")), dk,
+                                         dklen),
                          0);
         assert_memory_equal(dk, xt_buf_head(&want), dklen);
         xt_buf_free(&pw);
@@ -293,7 +294,8 @@ static void test_gs2_headers(void **state)
     assert_true(json_array_size(arr) >= 5);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *h = jstr(v, "gs2_header");
         char flag, type[64];
         gs2_parse(h, &flag, type, sizeof type);
@@ -324,9 +326,14 @@ static void test_gs2_headers(void **state)
         if (jstr(v, "cb_data_hex"))
             hex_to_buf(&cb, jstr(v, "cb_data_hex"));
         xt_scram_params p = {
-            .hash = XT_SCRAM_SHA1, .username = "user", .password = "pencil",
-            .authzid = authz, .cbflag = flag, .cb_type = flag == 'p' ? type : NULL,
-            .cb_data = xt_buf_size(&cb) ? xt_buf_head(&cb) : NULL, .cb_len = xt_buf_size(&cb),
+            .hash = XT_SCRAM_SHA1,
+            .username = "user",
+            .password = "pencil",
+            .authzid = authz,
+            .cbflag = flag,
+            .cb_type = flag == 'p' ? type : NULL,
+            .cb_data = xt_buf_size(&cb) ? xt_buf_head(&cb) : NULL,
+            .cb_len = xt_buf_size(&cb),
             .nonce = "fyko+d2lbbFgONRv9qkxdawL",
         };
         xt_scram *s;
@@ -357,8 +364,11 @@ static xt_scram *client_from(const char *client_first, const char *hash)
     char user[128];
     snprintf(user, sizeof user, "%.*s", (int)(r - n - 3), n + 3);
     xt_scram_params p = {
-        .hash = hash_of(hash), .username = user, .password = "pencil",
-        .cbflag = 'n', .nonce = r + 3,
+        .hash = hash_of(hash),
+        .username = user,
+        .password = "pencil",
+        .cbflag = 'n',
+        .nonce = r + 3,
     };
     xt_scram *s;
     assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
@@ -379,13 +389,14 @@ static void test_negative(void **state)
     size_t i;
     json_t *v;
     int n_first = 0, n_final = 0;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *id = jstr(v, "id");
         const char *sfirst = jstr(v, "server_first");
         const char *sfinal = jstr(v, "server_final");
         if (sfirst) {
-            const char *cf = jstr(v, "client_first") ? jstr(v, "client_first")
-                                                     : jstr(base, "client_first");
+            const char *cf =
+                jstr(v, "client_first") ? jstr(v, "client_first") : jstr(base, "client_first");
             xt_scram *s = client_from(cf, "sha1");
             xt_buf out;
             xt_buf_init(&out, NULL);
@@ -479,7 +490,8 @@ static void test_saslname(void **state)
     assert_true(json_array_size(arr) >= 6);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         xt_buf b;
         xt_buf_init(&b, NULL);
         const char *user = jstr(v, "username");
@@ -491,8 +503,11 @@ static void test_saslname(void **state)
             assert_int_equal(xt_scram_saslname_unescape(&b, esc, strlen(esc)), 0);
             assert_buf_str(&b, user);
             /* And in a real client-first. */
-            xt_scram_params p = {.hash = XT_SCRAM_SHA256, .username = user, .password = "x",
-                                 .cbflag = 'n', .nonce = "abc"};
+            xt_scram_params p = {.hash = XT_SCRAM_SHA256,
+                                 .username = user,
+                                 .password = "x",
+                                 .cbflag = 'n',
+                                 .nonce = "abc"};
             xt_scram *s;
             assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
             xt_buf_clear(&b);
@@ -515,8 +530,7 @@ static void test_params_and_nonce(void **state)
 {
     (void)state;
     xt_scram *s = NULL;
-    xt_scram_params p = {.hash = XT_SCRAM_SHA512, .username = "u", .password = "p",
-                         .cbflag = 'n'};
+    xt_scram_params p = {.hash = XT_SCRAM_SHA512, .username = "u", .password = "p", .cbflag = 'n'};
     assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
     xt_buf b;
     xt_buf_init(&b, NULL);
@@ -553,14 +567,10 @@ static void test_params_and_nonce(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchanges),
-        cmocka_unit_test(test_wire_base64),
-        cmocka_unit_test(test_pbkdf2),
-        cmocka_unit_test(test_gs2_headers),
-        cmocka_unit_test(test_negative),
-        cmocka_unit_test(test_negative_more),
-        cmocka_unit_test(test_saslname),
-        cmocka_unit_test(test_params_and_nonce),
+        cmocka_unit_test(test_exchanges), cmocka_unit_test(test_wire_base64),
+        cmocka_unit_test(test_pbkdf2),    cmocka_unit_test(test_gs2_headers),
+        cmocka_unit_test(test_negative),  cmocka_unit_test(test_negative_more),
+        cmocka_unit_test(test_saslname),  cmocka_unit_test(test_params_and_nonce),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
