@@ -60,6 +60,7 @@ struct xt_client {
     xt_tls_ctx *tls_ctx;
     xt_tls *tls;
     uint8_t tls_up;           /* handshake finished */
+    uint8_t tls_shut;         /* close_notify queued */
     uint8_t want_starttls;    /* XT_EV_STARTTLS seen */
     uint8_t disconnected;     /* XT_EV_DISCONNECTED seen */
     uint8_t sock_dead;        /* the socket failed: close without flushing */
@@ -773,8 +774,6 @@ static void after_events(xt_client *cl, uint64_t now)
         }
         /* Flush the closing bytes (stream error, </stream:stream>), then
          * close_notify, within XT_LINGER_MS. */
-        if (cl->tls && cl->tls_up)
-            xt_tls_shutdown(cl->tls);
         cl->phase = P_LINGER;
         cl->phase_deadline = now + XT_LINGER_MS;
         cl->close_deadline = 0;
@@ -784,6 +783,15 @@ static void after_events(xt_client *cl, uint64_t now)
         flush(cl, now);
         if (cl->phase == P_DONE)
             return;
+        if (cl->tls && cl->tls_up && !cl->tls_shut && xt_conn_pending(cl->conn, &p) == 0) {
+            /* After the last XML, never before: SSL_write fails once
+             * close_notify is queued (RFC 8446 §6.1). */
+            xt_tls_shutdown(cl->tls);
+            cl->tls_shut = 1;
+            flush(cl, now);
+            if (cl->phase == P_DONE)
+                return;
+        }
         int left = (cl->tls && xt_tls_out_pending(cl->tls)) ||
                    ((!cl->tls || cl->tls_up) && xt_conn_pending(cl->conn, &p) > 0);
         if (!left || now >= cl->phase_deadline) {
