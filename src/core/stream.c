@@ -1,0 +1,1110 @@
+/*
+ * The client stream state machine; see stream.h.
+ *
+ * Flow (RFC 6120 §9.1, client side):
+ *   header -> features -> <starttls/> -> <proceed/> -> driver TLS ->
+ *   restart -> features -> <auth/> (challenge/response)* -> <success/> ->
+ *   restart -> features -> bind IQ [-> session IQ] -> online.
+ * Restarts (§4.3.3) never happen inside a parser callback: the callback
+ * records the restart and stops the parser; xt_stream_feed acts on it
+ * after xt_parser_feed returns. Bytes that followed <proceed/> in the
+ * same read are dropped on purpose: anything after it must be TLS, and
+ * plaintext there is the STARTTLS command-injection attack.
+ */
+#include "core/stream.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "base/mem.h"
+#include "core/base64.h"
+#include "xml/serialize.h"
+
+/* A parser callback's "stop now, the stream restarts" value. */
+#define STOP_RESTART 1
+
+static const char stream_close_tag[] = "</stream:stream>";
+
+/* --- logging and output ------------------------------------------------- */
+
+void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
+{
+    if (!s->log)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->log(s->log_ud, level, msg);
+}
+
+/* Appends bytes to the output. `data` must be NUL-terminated at len (it is
+ * logged as is) unless `logged` gives the text to log instead: how
+ * credentials stay out of logs. */
+static int emit(xt_stream *s, const char *data, size_t len, const char *logged)
+{
+    int rc = xt_buf_append(&s->out, data, len);
+    if (rc)
+        return rc;
+    if (s->log)
+        s->log(s->log_ud, XT_LOG_XML_OUT, logged ? logged : data);
+    return 0;
+}
+
+static int emit_str(xt_stream *s, const char *str)
+{
+    return emit(s, str, strlen(str), NULL);
+}
+
+/* Serializes a tree straight into the output (the serializer appends
+ * nothing on failure, so no half stanza is ever queued). */
+static int emit_tree(xt_stream *s, const xt_stanza *st)
+{
+    size_t before = xt_buf_size(&s->out);
+    int rc = xt_stanza_serialize(st, XT_NS_CLIENT, &s->out);
+    if (rc)
+        return rc;
+    if (s->log) {
+        /* NUL-terminate without counting the NUL; offsets relative to the
+         * head survive a compaction. */
+        char *head = xt_buf_cstr(&s->out);
+        if (head)
+            s->log(s->log_ud, XT_LOG_XML_OUT, head + before);
+    }
+    return 0;
+}
+
+/* Buffers that held a SASL payload: wipe the bytes outside the live data. */
+static void wipe_stale(xt_buf *b)
+{
+    if (!b->data)
+        return;
+    xt_wipe(b->data, b->off);
+    xt_wipe(b->data + b->len, b->cap - b->len);
+}
+
+static void log_in(xt_stream *s, const xt_stanza *st)
+{
+    if (!s->log)
+        return;
+    const char *name = xt_stanza_name(st);
+    if (strcmp(xt_stanza_ns(st), XT_NS_SASL) == 0 &&
+        (strcmp(name, "challenge") == 0 || strcmp(name, "success") == 0)) {
+        /* SCRAM challenges carry the salt and the server signature:
+         * material for an offline attack on the password. */
+        xt_stream_logf(s, XT_LOG_XML_IN, "<%s xmlns='%s'>[redacted]</%s>", name, XT_NS_SASL, name);
+        return;
+    }
+    xt_buf b;
+    xt_buf_init(&b, s->mem);
+    char *txt = NULL;
+    if (xt_stanza_serialize(st, XT_NS_CLIENT, &b) == 0)
+        txt = xt_buf_cstr(&b);
+    if (txt)
+        s->log(s->log_ud, XT_LOG_XML_IN, txt);
+    xt_buf_free(&b);
+}
+
+/* --- failing and closing ------------------------------------------------ */
+
+static void set_detail(xt_stream *s, int error, const char *cond, const char *text,
+                       const char *redirect)
+{
+    const char *lp = text ? " (" : "", *t = text ? text : "", *rp = text ? ")" : "";
+    switch (error) {
+    case 0:
+        snprintf(s->detail, sizeof s->detail, "%s", t);
+        break;
+    case XT_EAUTH:
+        snprintf(s->detail, sizeof s->detail, "authentication failed: %s%s%s%s",
+                 cond ? cond : "not-authorized", lp, t, rp);
+        break;
+    case XT_ESTREAM:
+        snprintf(s->detail, sizeof s->detail, "stream error from the server: %s%s%s%s",
+                 cond ? cond : "undefined-condition", lp, t, rp);
+        break;
+    case XT_EREDIRECT:
+        snprintf(s->detail, sizeof s->detail, "the server redirects to %s (see-other-host)%s%s%s",
+                 redirect && *redirect ? redirect : "(no host given)", lp, t, rp);
+        break;
+    default:
+        snprintf(s->detail, sizeof s->detail, "%s", text ? text : xt_strerror(error));
+        break;
+    }
+}
+
+int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char *condition,
+                   const char *text, const char *redirect)
+{
+    if (s->phase == XT_PH_CLOSED)
+        return error;
+    /* RFC 6120 §4.9.1.1: the stream error, then the closing tag. Output
+     * failures here are ignored: the stream is ending either way. */
+    if (s->header_sent && !s->close_sent) {
+        if (stream_cond) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "<stream:error><%s xmlns='%s'/></stream:error>", stream_cond,
+                     XT_NS_STREAM_ERRORS);
+            (void)emit_str(s, buf);
+        }
+        (void)emit_str(s, stream_close_tag);
+        s->close_sent = 1;
+    }
+    s->phase = XT_PH_CLOSED;
+    s->error = error;
+    snprintf(s->condition, sizeof s->condition, "%s", condition ? condition : "");
+    set_detail(s, error, condition, text, redirect);
+    xt_stream_logf(s, error ? XT_LOG_WARN : XT_LOG_INFO, "disconnected: %s",
+                   s->detail[0] ? s->detail : "closed");
+    xt_sasl_free(s->sasl);
+    s->sasl = NULL;
+    xt_free_secret(s->mem, s->password);
+    s->password = NULL;
+
+    /* Every pending request learns its fate exactly once. */
+    xt_iq_pending p;
+    while (xt_iq_take_any(&s->iqs, &p)) {
+        if (p.fn)
+            p.fn(s->owner, XT_ECLOSED, NULL, p.ud);
+        xt_iq_pending_done(s->mem, &p);
+    }
+    xt_disconnected d = {
+        .error = error,
+        .condition = condition,
+        .text = text ? text : (s->detail[0] ? s->detail : NULL),
+        .redirect = redirect,
+    };
+    if (s->hooks.disconnected)
+        s->hooks.disconnected(s->hooks_ud, &d);
+    return error;
+}
+
+/* Internal failures (allocation, full output buffer). */
+static int fail_code(xt_stream *s, int rc)
+{
+    return xt_stream_fail(s, rc, NULL, NULL, xt_strerror(rc), NULL);
+}
+
+int xt_stream_close(xt_stream *s, int unavailable)
+{
+    if (s->phase == XT_PH_CLOSED)
+        return XT_ESTATE;
+    if (s->phase == XT_PH_CLOSING)
+        return 0;
+    if (!s->header_sent || s->phase == XT_PH_TLS || s->phase == XT_PH_NEW) {
+        /* Nothing can be said in plaintext here (no stream yet, or a TLS
+         * handshake in progress): just end. */
+        s->close_sent = 1;
+        xt_stream_fail(s, 0, NULL, NULL, NULL, NULL);
+        return 0;
+    }
+    int rc = 0;
+    if (unavailable && s->phase == XT_PH_ONLINE)
+        rc = emit_str(s, "<presence type='unavailable'/>");
+    if (!rc)
+        rc = emit_str(s, stream_close_tag);
+    if (rc)
+        return fail_code(s, rc);
+    s->close_sent = 1;
+    s->phase = XT_PH_CLOSING;
+    /* RFC 6120 §4.4: wait for the server's closing tag, but not forever. */
+    s->close_deadline = s->now + s->ping_timeout;
+    return 0;
+}
+
+/* --- stream header -------------------------------------------------------- */
+
+static int send_header(xt_stream *s)
+{
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    int rc = xt_buf_append_str(b, "<?xml version='1.0'?><stream:stream");
+    /* RFC 6120 §4.7.1: 'from' only once TLS hides it from observers. */
+    if (!rc && s->tls) {
+        rc = xt_buf_append_str(b, " from='");
+        if (!rc)
+            rc = xt_buf_append_escaped(b, xt_stream_bare(s), strlen(xt_stream_bare(s)), 1);
+        if (!rc)
+            rc = xt_buf_append_str(b, "'");
+    }
+    if (!rc)
+        rc = xt_buf_append_str(b, " to='");
+    if (!rc)
+        rc = xt_buf_append_escaped(b, xt_stream_domain(s), strlen(xt_stream_domain(s)), 1);
+    if (!rc)
+        rc = xt_buf_append_str(b, "' version='1.0' xml:lang='en' xmlns='" XT_NS_CLIENT
+                                  "' xmlns:stream='" XT_NS_STREAMS "'>");
+    char *txt = rc ? NULL : xt_buf_cstr(b);
+    if (!rc && !txt)
+        rc = XT_ENOMEM;
+    if (!rc)
+        rc = emit(s, txt, xt_buf_size(b), NULL);
+    if (rc)
+        return rc;
+    s->header_sent = 1;
+    s->phase = XT_PH_FEATURES;
+    return 0;
+}
+
+/* --- ids and IQs ----------------------------------------------------------- */
+
+void xt_stream_next_id(xt_stream *s, char out[64])
+{
+    snprintf(out, 64, "%s%llu", s->id_prefix, (unsigned long long)++s->id_counter);
+}
+
+static int iq_open(const xt_stream *s)
+{
+    return s->phase >= XT_PH_BIND && s->phase <= XT_PH_ONLINE;
+}
+
+int xt_stream_send(xt_stream *s, const xt_stanza *st)
+{
+    if (!iq_open(s))
+        return XT_ESTATE;
+    return emit_tree(s, st);
+}
+
+int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud)
+{
+    if (!iq_open(s))
+        return XT_ESTATE;
+    const char *type = xt_stanza_attr(st, "type");
+    if (strcmp(xt_stanza_name(st), "iq") != 0 || !type ||
+        (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
+        return XT_EINVAL;
+    xt_stanza *copy = NULL;
+    const char *id = xt_stanza_attr(st, "id");
+    if (!id) {
+        char nid[64];
+        xt_stream_next_id(s, nid);
+        copy = xt_stanza_copy(st);
+        if (!copy || xt_stanza_set_attr(copy, "id", nid)) {
+            xt_stanza_free(copy);
+            return XT_ENOMEM;
+        }
+        st = copy;
+        id = xt_stanza_attr(st, "id");
+    }
+    uint64_t deadline = s->now + (timeout_ms ? timeout_ms : s->iq_timeout);
+    /* Tracked before it is sent, so a send never leaves an untracked IQ. */
+    int rc = xt_iq_add(&s->iqs, id, xt_stanza_attr(st, "to"), deadline, fn, ud);
+    if (!rc) {
+        rc = emit_tree(s, st);
+        if (rc) {
+            s->iqs.n--;
+            xt_iq_pending_done(s->mem, &s->iqs.v[s->iqs.n]);
+        }
+    }
+    xt_stanza_free(copy);
+    return rc;
+}
+
+int xt_stream_reply_result(xt_stream *s, const xt_stanza *iq)
+{
+    xt_stanza *r = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
+    const char *from = xt_stanza_attr(iq, "from");
+    int rc = r ? 0 : XT_ENOMEM;
+    if (!rc)
+        rc = xt_stanza_set_attr(r, "type", "result");
+    if (!rc)
+        rc = xt_stanza_set_attr(r, "id", xt_stanza_attr(iq, "id"));
+    if (!rc && from)
+        rc = xt_stanza_set_attr(r, "to", from);
+    if (!rc)
+        rc = emit_tree(s, r);
+    xt_stanza_free(r);
+    return rc;
+}
+
+int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, const char *cond)
+{
+    /* RFC 6120 §8.3.2: type='error', same id, addressed back, <error/>
+     * with a type and a defined condition. */
+    xt_stanza *r = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
+    const char *from = xt_stanza_attr(iq, "from");
+    int rc = r ? 0 : XT_ENOMEM;
+    if (!rc)
+        rc = xt_stanza_set_attr(r, "type", "error");
+    if (!rc)
+        rc = xt_stanza_set_attr(r, "id", xt_stanza_attr(iq, "id"));
+    if (!rc && from)
+        rc = xt_stanza_set_attr(r, "to", from);
+    xt_stanza *e = rc ? NULL : xt_stanza_add_child(r, "error", NULL);
+    if (!rc && (!e || xt_stanza_set_attr(e, "type", type) ||
+                !xt_stanza_add_child(e, cond, XT_NS_STANZA_ERRORS)))
+        rc = XT_ENOMEM;
+    if (!rc)
+        rc = emit_tree(s, r);
+    xt_stanza_free(r);
+    return rc;
+}
+
+/* --- negotiation ------------------------------------------------------------ */
+
+static void go_online(xt_stream *s)
+{
+    s->phase = XT_PH_ONLINE;
+    s->nego_deadline = 0;
+    s->last_rx = s->now;
+    xt_stream_logf(s, XT_LOG_INFO, "bound as %s", s->bound);
+    int rc = s->hooks.online ? s->hooks.online(s->hooks_ud, s->bound) : 0;
+    if (rc < 0)
+        fail_code(s, rc);
+}
+
+/* The defined condition of a stanza error reply, or "undefined-condition". */
+static const char *stanza_error_cond(const xt_stanza *reply)
+{
+    const xt_stanza *e = reply ? xt_stanza_child(reply, "error", NULL) : NULL;
+    for (const xt_stanza *c = e ? xt_stanza_first_child(e) : NULL; c; c = xt_stanza_next_sibling(c))
+        if (strcmp(xt_stanza_ns(c), XT_NS_STANZA_ERRORS) == 0 && strcmp(xt_stanza_name(c), "text"))
+            return xt_stanza_name(c);
+    return "undefined-condition";
+}
+
+static void session_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    (void)c;
+    xt_stream *s = ud;
+    if (status == XT_ECLOSED || s->phase != XT_PH_SESSION)
+        return;
+    if (status == 0) {
+        go_online(s);
+        return;
+    }
+    char t[128];
+    snprintf(t, sizeof t, "session establishment failed: %s",
+             status == XT_ETIMEOUT ? "no answer" : stanza_error_cond(reply));
+    xt_stream_fail(s, status == XT_ETIMEOUT ? XT_ETIMEOUT : XT_EPROTO, NULL, NULL, t, NULL);
+}
+
+static int send_bind(xt_stream *s, const char *resource);
+
+static void bind_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    (void)c;
+    xt_stream *s = ud;
+    if (status == XT_ECLOSED || s->phase != XT_PH_BIND)
+        return;
+    char t[160];
+    if (status == XT_ESTANZA) {
+        const char *cond = stanza_error_cond(reply);
+        /* RFC 6120 §7.6.2: conflict (or a refused resource) -> ask the
+         * server to pick one, once. */
+        if (!s->bind_retried &&
+            (strcmp(cond, "conflict") == 0 || strcmp(cond, "not-allowed") == 0 ||
+             strcmp(cond, "bad-request") == 0)) {
+            s->bind_retried = 1;
+            xt_stream_logf(s, XT_LOG_INFO,
+                           "resource refused (%s); asking for a server-assigned one", cond);
+            int rc = send_bind(s, NULL);
+            if (rc)
+                fail_code(s, rc);
+            return;
+        }
+        snprintf(t, sizeof t, "resource binding failed: %s", cond);
+        xt_stream_fail(s, XT_EPROTO, NULL, cond, t, NULL);
+        return;
+    }
+    if (status != 0) {
+        xt_stream_fail(s, status, NULL, NULL, "resource binding got no answer", NULL);
+        return;
+    }
+    const xt_stanza *b = xt_stanza_child(reply, "bind", XT_NS_BIND);
+    const char *jid = b ? xt_stanza_child_text(b, "jid", XT_NS_BIND) : NULL;
+    xt_jid *j = NULL;
+    int rc = jid ? xt_jid_parse(s->mem, jid, &j, NULL) : XT_EJID;
+    /* §7.6.1: the server returns our full JID; one for another account
+     * or without a resource is not a binding we asked for. */
+    if (rc == XT_ENOMEM) {
+        fail_code(s, rc);
+        return;
+    }
+    if (rc || !xt_jid_resource(j) || !xt_jid_bare_equal(j, s->jid)) {
+        xt_jid_free(j);
+        xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server bound an unexpected JID", NULL);
+        return;
+    }
+    xt_free(s->mem, s->bound);
+    s->bound = xt_strdup(s->mem, xt_jid_full(j));
+    xt_jid_free(j);
+    if (!s->bound) {
+        fail_code(s, XT_ENOMEM);
+        return;
+    }
+    if (!s->session_needed) {
+        go_online(s);
+        return;
+    }
+    /* RFC 3921 §3: legacy servers that advertise session without
+     * <optional/> need it before they route our stanzas. */
+    xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
+    rc = iq && !xt_stanza_set_attr(iq, "type", "set") &&
+                 xt_stanza_add_child(iq, "session", XT_NS_SESSION)
+             ? 0
+             : XT_ENOMEM;
+    if (!rc) {
+        s->phase = XT_PH_SESSION;
+        rc = xt_stream_iq(s, iq, 0, session_done, s);
+    }
+    xt_stanza_free(iq);
+    if (rc)
+        fail_code(s, rc);
+}
+
+static int send_bind(xt_stream *s, const char *resource)
+{
+    xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
+    xt_stanza *b = iq ? xt_stanza_add_child(iq, "bind", XT_NS_BIND) : NULL;
+    int rc = b && !xt_stanza_set_attr(iq, "type", "set") ? 0 : XT_ENOMEM;
+    if (!rc && resource && !xt_stanza_add_text_child(b, "resource", NULL, resource))
+        rc = XT_ENOMEM;
+    if (!rc) {
+        s->phase = XT_PH_BIND;
+        rc = xt_stream_iq(s, iq, 0, bind_done, s);
+    }
+    xt_stanza_free(iq);
+    return rc;
+}
+
+static int start_bind(xt_stream *s, const xt_stanza *features)
+{
+    if (!xt_stanza_child(features, "bind", XT_NS_BIND))
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server offers no resource binding",
+                              NULL);
+    const xt_stanza *sess = xt_stanza_child(features, "session", XT_NS_SESSION);
+    s->session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
+    return send_bind(s, s->resource);
+}
+
+/* Sends <auth/> or <response/> with base64 payload (RFC 6120 §6.4.2:
+ * an empty payload is "="), logging only the element name. */
+static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt_buf *raw)
+{
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    char open[160], logged[224];
+    snprintf(open, sizeof open, "<%s xmlns='%s'%s>", name, XT_NS_SASL, attrs);
+    snprintf(logged, sizeof logged, "%s[redacted]</%s>", open, name);
+    int rc = xt_buf_append_str(b, open);
+    if (!rc)
+        rc = xt_buf_size(raw) ? xt_base64_encode(b, xt_buf_head(raw), xt_buf_size(raw))
+                              : xt_buf_append_str(b, "=");
+    if (!rc)
+        rc = xt_buf_append_str(b, "</");
+    if (!rc)
+        rc = xt_buf_append_str(b, name);
+    if (!rc)
+        rc = xt_buf_append_str(b, ">");
+    if (!rc)
+        rc = emit(s, (const char *)xt_buf_head(b), xt_buf_size(b), logged);
+    wipe_stale(b);
+    xt_wipe(b->data, b->len);
+    xt_buf_clear(b);
+    return rc;
+}
+
+static int start_sasl(xt_stream *s, const xt_stanza *features)
+{
+    const xt_stanza *mechs = xt_stanza_child(features, "mechanisms", XT_NS_SASL);
+    if (!mechs)
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
+                              "the server offers no SASL authentication", NULL);
+    const char *names[32];
+    size_t n = 0;
+    char offered[256] = "";
+    for (const xt_stanza *m = xt_stanza_first_child(mechs); m && n < 32;
+         m = xt_stanza_next_sibling(m)) {
+        if (strcmp(xt_stanza_name(m), "mechanism") || strcmp(xt_stanza_ns(m), XT_NS_SASL))
+            continue;
+        const char *t = xt_stanza_text(m);
+        if (!t)
+            return fail_code(s, XT_ENOMEM);
+        names[n++] = t;
+        size_t ol = strlen(offered);
+        snprintf(offered + ol, sizeof offered - ol, "%s%s", ol ? " " : "", t);
+    }
+    xt_sasl_params p = {
+        .authcid = xt_jid_local(s->jid),
+        .password = s->password ? s->password : "",
+        .tls = s->tls,
+        .allow_plain = !(s->flags & XT_CONN_NO_PLAIN_MECH),
+        .cb_type = s->cb_type,
+        .cb_data = s->cb_data,
+        .cb_len = s->cb_len,
+        .nonce = s->test_nonce,
+    };
+    int rc = xt_sasl_new(s->mem, names, n, &p, &s->sasl);
+    if (rc == XT_EUNSUPPORTED) {
+        char t[400];
+        snprintf(t, sizeof t, "no usable SASL mechanism (server offers: %s%s)",
+                 offered[0] ? offered : "none", s->tls ? "" : "; PLAIN needs TLS");
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, t, NULL);
+    }
+    if (rc)
+        return fail_code(s, rc);
+    /* The SASL object holds its own copy now. */
+    xt_free_secret(s->mem, s->password);
+    s->password = NULL;
+
+    xt_buf ir;
+    xt_buf_init(&ir, s->mem);
+    rc = xt_sasl_initial(s->sasl, &ir);
+    if (!rc) {
+        char attrs[64];
+        snprintf(attrs, sizeof attrs, " mechanism='%s'", xt_sasl_mechanism(s->sasl));
+        rc = send_sasl(s, "auth", attrs, &ir);
+    }
+    xt_buf_free_wipe(&ir);
+    if (rc)
+        return fail_code(s, rc);
+    s->phase = XT_PH_SASL;
+    return 0;
+}
+
+static int on_features(xt_stream *s, const xt_stanza *st)
+{
+    if (s->phase != XT_PH_FEATURES)
+        return 0; /* duplicate features: nothing to act on */
+    if (!s->tls && !s->authenticated) {
+        if (xt_stanza_child(st, "starttls", XT_NS_TLS)) {
+            xt_stream_logf(s, XT_LOG_INFO, "TLS required: sending STARTTLS");
+            int rc = emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
+            if (rc)
+                return fail_code(s, rc);
+            s->phase = XT_PH_PROCEED;
+            return 0;
+        }
+        if (!(s->flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT))
+            return xt_stream_fail(s, XT_ENOTLS, NULL, NULL,
+                                  "the server does not offer STARTTLS and plaintext is not allowed",
+                                  NULL);
+        xt_stream_logf(s, XT_LOG_WARN,
+                       "the server offers no TLS: continuing in plaintext (insecure)");
+    }
+    if (!s->authenticated)
+        return start_sasl(s, st);
+    return start_bind(s, st);
+}
+
+/* Decodes SASL element text: "" or "=" is empty (RFC 6120 §6.4.2). */
+static int sasl_decode(const xt_stanza *st, xt_buf *out)
+{
+    const char *t = xt_stanza_text(st);
+    if (!t)
+        return XT_ENOMEM;
+    size_t n = strlen(t);
+    if (n == 0 || (n == 1 && t[0] == '='))
+        return 0;
+    return xt_base64_decode(out, t, n);
+}
+
+static int on_sasl(xt_stream *s, const xt_stanza *st)
+{
+    const char *name = xt_stanza_name(st);
+    if (s->phase != XT_PH_SASL)
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
+                              NULL);
+    if (strcmp(name, "failure") == 0) {
+        const char *cond = NULL;
+        for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
+            if (strcmp(xt_stanza_ns(c), XT_NS_SASL) == 0 && strcmp(xt_stanza_name(c), "text")) {
+                cond = xt_stanza_name(c);
+                break;
+            }
+        const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
+                              text && *text ? text : NULL, NULL);
+    }
+    int is_success = strcmp(name, "success") == 0;
+    if (!is_success && strcmp(name, "challenge") != 0)
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
+                              NULL);
+    xt_buf data, resp;
+    xt_buf_init(&data, s->mem);
+    xt_buf_init(&resp, s->mem);
+    int rc = sasl_decode(st, &data);
+    if (rc == XT_ENOMEM) {
+        xt_buf_free_wipe(&data);
+        return fail_code(s, rc);
+    }
+    if (rc) {
+        xt_buf_free_wipe(&data);
+        (void)emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
+                              "the server sent malformed SASL data (bad base64)", NULL);
+    }
+    if (is_success) {
+        rc = xt_sasl_success(s->sasl, xt_buf_head(&data), xt_buf_size(&data));
+        xt_buf_free_wipe(&data);
+        if (rc == XT_EDOWNGRADE)
+            return xt_stream_fail(
+                s, XT_EDOWNGRADE, NULL, NULL,
+                "the server's SCRAM signature is wrong or missing: it did not prove it knows the "
+                "password (impostor or downgrade attack?); not continuing",
+                NULL);
+        if (rc)
+            return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL success data is malformed",
+                                  NULL);
+        snprintf(s->mech, sizeof s->mech, "%s", xt_sasl_mechanism(s->sasl));
+        xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->mech);
+        /* Nothing needs the credentials any more. */
+        xt_sasl_free(s->sasl);
+        s->sasl = NULL;
+        wipe_stale(&s->out);
+        wipe_stale(&s->scratch);
+        s->authenticated = 1;
+        s->restart = 2; /* RFC 6120 §6.4.6: restart the stream */
+        return 0;
+    }
+    rc = xt_sasl_step(s->sasl, xt_buf_head(&data), xt_buf_size(&data), &resp);
+    xt_buf_free_wipe(&data);
+    if (!rc)
+        rc = send_sasl(s, "response", "", &resp);
+    xt_buf_free_wipe(&resp);
+    if (rc == XT_ENOMEM || rc == XT_ETOOBIG)
+        return fail_code(s, rc);
+    if (rc) {
+        (void)emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL challenge was rejected", NULL);
+    }
+    return 0;
+}
+
+static int on_stream_error(xt_stream *s, const xt_stanza *st)
+{
+    const xt_stanza *ce = NULL;
+    for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
+        if (strcmp(xt_stanza_ns(c), XT_NS_STREAM_ERRORS) == 0 &&
+            strcmp(xt_stanza_name(c), "text")) {
+            ce = c;
+            break;
+        }
+    const char *cond = ce ? xt_stanza_name(ce) : "undefined-condition";
+    const char *text = xt_stanza_child_text(st, "text", XT_NS_STREAM_ERRORS);
+    if (text && !*text)
+        text = NULL;
+    if (strcmp(cond, "see-other-host") == 0) {
+        /* RFC 6120 §4.9.3.19: the element's text is the new host[:port]. */
+        const char *to = xt_stanza_text(ce);
+        return xt_stream_fail(s, XT_EREDIRECT, NULL, cond, text, to && *to ? to : NULL);
+    }
+    return xt_stream_fail(s, XT_ESTREAM, NULL, cond, text, NULL);
+}
+
+static int on_iq(xt_stream *s, const xt_stanza *st)
+{
+    const char *type = xt_stanza_attr(st, "type");
+    const char *id = xt_stanza_attr(st, "id");
+    if (!type)
+        return 0;
+    if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
+        xt_iq_self self = {xt_stream_bare(s), xt_stream_domain(s), s->bound};
+        xt_iq_pending p;
+        if (!xt_iq_take(&s->iqs, id, xt_stanza_attr(st, "from"), &self, &p))
+            return 0; /* unknown, or from someone we did not ask: §10.1 */
+        if (p.fn)
+            p.fn(s->owner, strcmp(type, "result") == 0 ? 0 : XT_ESTANZA, st, p.ud);
+        xt_iq_pending_done(s->mem, &p);
+        return 0;
+    }
+    if ((strcmp(type, "get") && strcmp(type, "set")) || !id)
+        return 0; /* nothing we could address a reply to */
+    if (s->phase != XT_PH_ONLINE && s->phase != XT_PH_CLOSING)
+        return xt_stream_reply_error(s, st, "cancel", "service-unavailable");
+    const xt_stanza *payload = xt_stanza_first_child(st);
+    if (strcmp(type, "get") == 0 && payload && strcmp(xt_stanza_name(payload), "ping") == 0 &&
+        strcmp(xt_stanza_ns(payload), XT_NS_PING) == 0)
+        return xt_stream_reply_result(s, st); /* XEP-0199 §4 */
+    int rc = s->hooks.iq_request ? s->hooks.iq_request(s->hooks_ud, st) : 0;
+    if (rc)
+        return rc < 0 ? rc : 0;
+    /* RFC 6120 §8.4: an IQ nobody understands gets service-unavailable. */
+    return xt_stream_reply_error(s, st, "cancel", "service-unavailable");
+}
+
+static int on_element(xt_stream *s, const xt_stanza *st)
+{
+    const char *name = xt_stanza_name(st), *ns = xt_stanza_ns(st);
+    log_in(s, st);
+    if (strcmp(ns, XT_NS_STREAMS) == 0) {
+        if (strcmp(name, "error") == 0)
+            return on_stream_error(s, st);
+        if (strcmp(name, "features") == 0)
+            return on_features(s, st);
+        return 0;
+    }
+    if (strcmp(ns, XT_NS_TLS) == 0) {
+        if (s->phase != XT_PH_PROCEED)
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected STARTTLS element", NULL);
+        if (strcmp(name, "proceed") == 0) {
+            s->restart = 1;
+            return 0;
+        }
+        return xt_stream_fail(s, XT_ETLS, NULL, NULL, "the server refused STARTTLS", NULL);
+    }
+    if (strcmp(ns, XT_NS_SASL) == 0)
+        return on_sasl(s, st);
+    if (strcmp(ns, XT_NS_CLIENT) == 0 &&
+        (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
+         strcmp(name, "iq") == 0)) {
+        /* Stanzas only make sense once authenticated (RFC 6120 §6.4.6). */
+        if (!s->authenticated || s->phase < XT_PH_BIND)
+            return 0;
+        if (s->hooks.stanza) {
+            int rc = s->hooks.stanza(s->hooks_ud, st);
+            if (rc < 0)
+                return rc;
+            if (s->phase == XT_PH_CLOSED)
+                return 0;
+        }
+        if (strcmp(name, "iq") == 0)
+            return on_iq(s, st);
+        return 0;
+    }
+    return 0; /* unknown nonza: ignored */
+}
+
+/* --- parser callbacks ------------------------------------------------------- */
+
+static int cb_stream_open(void *ud, const xt_stanza *header, const char *content_ns)
+{
+    xt_stream *s = ud;
+    log_in(s, header);
+    const char *ver = xt_stanza_attr(header, "version");
+    /* RFC 6120 §4.7.5: no version means pre-1.0 (no SASL, no binding). */
+    if (!ver || strncmp(ver, "1.", 2) != 0) {
+        xt_stream_fail(s, XT_EPROTO, "unsupported-version", "unsupported-version",
+                       "the server does not speak XMPP 1.0", NULL);
+        return XT_ECLOSED;
+    }
+    /* §4.9.3.10: the content namespace of a client stream. */
+    if (strcmp(content_ns, XT_NS_CLIENT) != 0) {
+        xt_stream_fail(s, XT_EPROTO, "invalid-namespace", "invalid-namespace",
+                       "the server's stream is not a jabber:client stream", NULL);
+        return XT_ECLOSED;
+    }
+    return 0;
+}
+
+static int cb_stanza(void *ud, xt_stanza *st)
+{
+    xt_stream *s = ud;
+    int rc = on_element(s, st);
+    xt_stanza_free(st);
+    if (rc < 0 && s->phase != XT_PH_CLOSED)
+        fail_code(s, rc);
+    if (s->phase == XT_PH_CLOSED)
+        return XT_ECLOSED;
+    return s->restart ? STOP_RESTART : 0;
+}
+
+static int cb_stream_close(void *ud)
+{
+    xt_stream *s = ud;
+    xt_stream_logf(s, XT_LOG_XML_IN, "%s", stream_close_tag);
+    if (s->phase == XT_PH_CLOSING)
+        xt_stream_fail(s, 0, NULL, NULL, NULL, NULL);
+    else /* RFC 6120 §4.4: answer with our closing tag. */
+        xt_stream_fail(s, XT_ECLOSED, NULL, NULL, "server closed the stream", NULL);
+    return XT_ECLOSED;
+}
+
+/* --- driving ----------------------------------------------------------------- */
+
+int xt_stream_start(xt_stream *s, uint64_t now)
+{
+    if (s->phase != XT_PH_NEW || s->header_sent)
+        return XT_ESTATE;
+    s->now = now;
+    s->nego_deadline = now + s->nego_timeout;
+    if (s->nego_deadline == 0)
+        s->nego_deadline = 1;
+    if ((s->flags & XT_CONN_DIRECT_TLS) && !s->tls) {
+        s->phase = XT_PH_TLS; /* the header goes out at xt_stream_tls_ready */
+        return 0;
+    }
+    int rc = send_header(s);
+    return rc ? fail_code(s, rc) : 0;
+}
+
+int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
+{
+    s->now = now;
+    int direct_early = s->phase == XT_PH_NEW && (s->flags & XT_CONN_DIRECT_TLS);
+    if (!direct_early && s->phase != XT_PH_TLS)
+        return XT_ESTATE;
+    xt_free(s->mem, s->cb_type);
+    xt_free(s->mem, s->cb_data);
+    s->cb_type = NULL;
+    s->cb_data = NULL;
+    s->cb_len = 0;
+    if (info && info->cb_type && info->cb_data && info->cb_len) {
+        s->cb_type = xt_strdup(s->mem, info->cb_type);
+        s->cb_data = xt_malloc(s->mem, info->cb_len);
+        if (!s->cb_type || !s->cb_data)
+            return direct_early ? XT_ENOMEM : fail_code(s, XT_ENOMEM);
+        memcpy(s->cb_data, info->cb_data, info->cb_len);
+        s->cb_len = info->cb_len;
+    }
+    s->tls = 1;
+    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s", s->cb_type ? " (channel binding " : "",
+                   s->cb_type ? s->cb_type : "", s->cb_type ? ")" : "");
+    if (direct_early)
+        return 0; /* xt_stream_start sends the header */
+    /* RFC 6120 §5.4.3.3: a fresh stream over TLS. */
+    int rc = xt_parser_reset(s->parser);
+    if (!rc)
+        rc = send_header(s);
+    return rc ? fail_code(s, rc) : 0;
+}
+
+int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now)
+{
+    s->now = now;
+    if (s->phase == XT_PH_CLOSED)
+        return s->error ? s->error : XT_ECLOSED;
+    if (s->in_feed || s->phase == XT_PH_NEW || s->phase == XT_PH_TLS)
+        return XT_ESTATE;
+    if (len == 0)
+        return 0;
+    s->last_rx = now;
+    s->ka_deadline = 0; /* any bytes prove the server is alive */
+    s->in_feed = 1;
+    int rc = xt_parser_feed(s->parser, data, len);
+    s->in_feed = 0;
+    if (s->phase == XT_PH_CLOSED)
+        return s->error;
+    if (s->restart == 1) {
+        s->restart = 0;
+        s->phase = XT_PH_TLS;
+        if (s->hooks.starttls)
+            s->hooks.starttls(s->hooks_ud);
+        return s->phase == XT_PH_CLOSED ? s->error : 0;
+    }
+    if (s->restart == 2) {
+        s->restart = 0;
+        rc = xt_parser_reset(s->parser);
+        if (!rc)
+            rc = send_header(s);
+        return rc ? fail_code(s, rc) : 0;
+    }
+    if (rc < 0) {
+        const char *cond = xt_parser_condition(s->parser);
+        const char *pd = xt_parser_detail(s->parser);
+        int err = rc == XT_ENOMEM ? XT_ENOMEM : rc == XT_ETOOBIG ? XT_ETOOBIG : XT_EXML;
+        if (!cond)
+            cond = err == XT_ENOMEM ? "resource-constraint" : "not-well-formed";
+        char t[400];
+        snprintf(t, sizeof t, "the server sent unacceptable XML: %s%s%s%s", cond,
+                 pd && *pd ? " (" : "", pd ? pd : "", pd && *pd ? ")" : "");
+        return xt_stream_fail(s, err, cond, cond, t, NULL);
+    }
+    return 0;
+}
+
+int xt_stream_eof(xt_stream *s, int error, const char *detail, uint64_t now)
+{
+    s->now = now;
+    if (s->phase == XT_PH_CLOSED)
+        return 0;
+    s->close_sent = 1; /* the transport is gone: nothing more to write */
+    if (s->phase == XT_PH_CLOSING && error == 0)
+        return xt_stream_fail(s, 0, NULL, NULL, NULL, NULL);
+    return xt_stream_fail(s, error ? error : XT_ECLOSED, NULL, NULL,
+                          detail && *detail ? detail : "the server closed the connection", NULL);
+}
+
+int xt_stream_tick(xt_stream *s, uint64_t now)
+{
+    s->now = now;
+    if (s->phase == XT_PH_CLOSED || s->phase == XT_PH_NEW)
+        return 0;
+    if (s->phase < XT_PH_ONLINE && s->nego_deadline && now >= s->nego_deadline)
+        return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL, "stream negotiation timed out", NULL);
+    if (s->phase == XT_PH_CLOSING && now >= s->close_deadline)
+        return xt_stream_fail(s, 0, NULL, NULL, "the server did not close its stream in time",
+                              NULL);
+    xt_iq_pending p;
+    while (s->phase != XT_PH_CLOSED && xt_iq_take_expired(&s->iqs, now, &p)) {
+        if (p.fn)
+            p.fn(s->owner, XT_ETIMEOUT, NULL, p.ud);
+        xt_iq_pending_done(s->mem, &p);
+    }
+    if (s->phase != XT_PH_ONLINE || s->ping_interval == UINT32_MAX)
+        return 0;
+    if (s->ka_deadline) {
+        if (now >= s->ka_deadline)
+            return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL, "server did not answer keepalive",
+                                  NULL);
+        return 0;
+    }
+    if (now - s->last_rx >= s->ping_interval) {
+        /* XEP-0199 §4.2 client-to-server ping. Not tracked: any bytes
+         * from the server clear ka_deadline, the reply included. */
+        char id[64], buf[192];
+        xt_stream_next_id(s, id);
+        snprintf(buf, sizeof buf, "<iq type='get' id='%s'><ping xmlns='" XT_NS_PING "'/></iq>", id);
+        int rc = emit_str(s, buf);
+        if (rc)
+            return fail_code(s, rc);
+        s->ka_deadline = now + s->ping_timeout;
+    }
+    return 0;
+}
+
+static void take_min(int64_t *d, uint64_t v)
+{
+    int64_t x = v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+    if (*d < 0 || x < *d)
+        *d = x;
+}
+
+int64_t xt_stream_deadline(const xt_stream *s)
+{
+    if (s->phase == XT_PH_CLOSED || s->phase == XT_PH_NEW)
+        return -1;
+    int64_t d = xt_iq_deadline(&s->iqs);
+    if (s->phase < XT_PH_ONLINE && s->nego_deadline)
+        take_min(&d, s->nego_deadline);
+    if (s->phase == XT_PH_CLOSING)
+        take_min(&d, s->close_deadline);
+    if (s->phase == XT_PH_ONLINE && s->ping_interval != UINT32_MAX)
+        take_min(&d, s->ka_deadline ? s->ka_deadline : s->last_rx + s->ping_interval);
+    return d;
+}
+
+xt_conn_state xt_stream_state(const xt_stream *s)
+{
+    switch (s->phase) {
+    case XT_PH_NEW:
+        return XT_STATE_NEW;
+    case XT_PH_FEATURES:
+        return s->authenticated ? XT_STATE_BIND : s->tls ? XT_STATE_AUTH : XT_STATE_STREAM;
+    case XT_PH_PROCEED:
+        return XT_STATE_STREAM;
+    case XT_PH_TLS:
+        return XT_STATE_TLS;
+    case XT_PH_SASL:
+        return XT_STATE_AUTH;
+    case XT_PH_BIND:
+    case XT_PH_SESSION:
+        return XT_STATE_BIND;
+    case XT_PH_ONLINE:
+        return XT_STATE_ONLINE;
+    case XT_PH_CLOSING:
+        return XT_STATE_CLOSING;
+    case XT_PH_CLOSED:
+        break;
+    }
+    return XT_STATE_CLOSED;
+}
+
+const char *xt_stream_bare(const xt_stream *s)
+{
+    return xt_jid_bare(s->jid);
+}
+
+const char *xt_stream_domain(const xt_stream *s)
+{
+    return xt_jid_domain(s->jid);
+}
+
+/* --- lifetime ------------------------------------------------------------------ */
+
+int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
+                   const xt_stream_hooks *hooks, void *hooks_ud)
+{
+    memset(s, 0, sizeof *s);
+    if (cfg->mem) {
+        s->mem_copy = *cfg->mem;
+        s->mem = &s->mem_copy;
+    }
+    s->owner = owner;
+    if (hooks)
+        s->hooks = *hooks;
+    s->hooks_ud = hooks_ud;
+    xt_buf_init(&s->out, s->mem);
+    xt_buf_init(&s->scratch, s->mem);
+    s->out.limit = XT_OUT_LIMIT;
+    s->scratch.limit = XT_OUT_LIMIT;
+    xt_iq_table_init(&s->iqs, s->mem);
+    s->flags = cfg->flags;
+    s->iq_timeout = cfg->iq_timeout_ms ? cfg->iq_timeout_ms : 30000;
+    s->ping_interval = cfg->ping_interval_ms ? cfg->ping_interval_ms : 60000;
+    s->ping_timeout = cfg->ping_timeout_ms ? cfg->ping_timeout_ms : 30000;
+    s->nego_timeout = cfg->negotiation_timeout_ms ? cfg->negotiation_timeout_ms : 60000;
+    s->log = cfg->log;
+    s->log_ud = cfg->log_ud;
+    s->limits.max_stanza = cfg->max_stanza_size;
+    s->limits.max_depth = cfg->max_depth;
+
+    if (!cfg->jid || !cfg->password)
+        return XT_EINVAL;
+    int rc = xt_jid_parse(s->mem, cfg->jid, &s->jid, NULL);
+    if (rc)
+        return rc;
+    /* SASL needs a username: an account JID has a localpart. */
+    if (!xt_jid_local(s->jid))
+        return XT_EJID;
+    const char *res = cfg->resource && *cfg->resource ? cfg->resource : xt_jid_resource(s->jid);
+    if (res && !(s->resource = xt_strdup(s->mem, res)))
+        return XT_ENOMEM;
+    if (!(s->password = xt_strdup(s->mem, cfg->password)))
+        return XT_ENOMEM;
+
+    unsigned char r[6];
+    if (RAND_bytes(r, sizeof r) != 1)
+        return XT_ENOMEM;
+    snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x%02x%02x-", r[0], r[1], r[2], r[3],
+             r[4], r[5]);
+
+    static const xt_parser_callbacks pcb = {
+        .stream_open = cb_stream_open,
+        .stanza = cb_stanza,
+        .stream_close = cb_stream_close,
+    };
+    s->parser = xt_parser_new(s->mem, &pcb, s, &s->limits);
+    if (!s->parser)
+        return XT_ENOMEM;
+    return 0;
+}
+
+void xt_stream_cleanup(xt_stream *s)
+{
+    if (s->parser)
+        xt_parser_free(s->parser);
+    xt_sasl_free(s->sasl);
+    xt_free_secret(s->mem, s->password);
+    xt_free_secret(s->mem, s->test_nonce);
+    xt_free(s->mem, s->resource);
+    xt_free(s->mem, s->bound);
+    xt_free(s->mem, s->cb_type);
+    xt_free(s->mem, s->cb_data);
+    if (s->jid)
+        xt_jid_free(s->jid);
+    xt_iq_table_free(&s->iqs);
+    /* Both may have held SASL payloads. */
+    xt_buf_free_wipe(&s->out);
+    xt_buf_free_wipe(&s->scratch);
+    memset(s, 0, sizeof *s);
+}
+
+int xt_stream_set_test_nonce(xt_stream *s, const char *nonce)
+{
+    xt_free_secret(s->mem, s->test_nonce);
+    s->test_nonce = NULL;
+    if (nonce && !(s->test_nonce = xt_strdup(s->mem, nonce)))
+        return XT_ENOMEM;
+    return 0;
+}
+
+void xt_stream_set_test_id_prefix(xt_stream *s, const char *prefix)
+{
+    snprintf(s->id_prefix, sizeof s->id_prefix, "%s", prefix ? prefix : "");
+}

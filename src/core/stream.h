@@ -1,0 +1,167 @@
+/*
+ * core/stream.h -- the sans-I/O client stream (internal): RFC 6120
+ * negotiation (STARTTLS, SASL, bind, legacy session), stream errors and
+ * close, IQ tracking, keepalive, negotiation timeout. The IM layer
+ * (src/im/conn.c) embeds an xt_stream in its xt_conn and gets stanzas and
+ * lifecycle events through xt_stream_hooks.
+ *
+ * Bytes in: xt_stream_feed. Bytes out: s->out (bounded by XT_OUT_LIMIT so
+ * a peer that stops reading cannot make us grow without bound). Time in:
+ * every entry point takes `now`; xt_stream_deadline says when to tick.
+ */
+#ifndef XT_CORE_STREAM_H
+#define XT_CORE_STREAM_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "core/iq.h"
+#include "core/sasl.h"
+#include "xml/parser.h"
+#include "xtalk/conn.h"
+#include "xtalk/jid.h"
+
+#define XT_NS_TLS           "urn:ietf:params:xml:ns:xmpp-tls"
+#define XT_NS_SASL          "urn:ietf:params:xml:ns:xmpp-sasl"
+#define XT_NS_BIND          "urn:ietf:params:xml:ns:xmpp-bind"
+#define XT_NS_SESSION       "urn:ietf:params:xml:ns:xmpp-session"
+#define XT_NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
+#define XT_NS_STANZA_ERRORS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define XT_NS_PING          "urn:xmpp:ping"
+
+/* Most bytes queued for the peer before sends fail with XT_ETOOBIG. */
+#define XT_OUT_LIMIT ((size_t)16 << 20)
+
+/* Finer than xt_conn_state: what we are waiting for. */
+typedef enum xt_phase {
+    XT_PH_NEW = 0,
+    XT_PH_FEATURES, /* header sent, waiting for <stream:features/> */
+    XT_PH_PROCEED,  /* <starttls/> sent */
+    XT_PH_TLS,      /* waiting for xt_stream_tls_ready */
+    XT_PH_SASL,     /* <auth/> sent */
+    XT_PH_BIND,     /* bind IQ sent */
+    XT_PH_SESSION,  /* legacy session IQ sent */
+    XT_PH_ONLINE,
+    XT_PH_CLOSING, /* our </stream:stream> sent */
+    XT_PH_CLOSED,
+} xt_phase;
+
+/* Calls from the stream up to the IM layer. `ud` is hooks_ud. */
+typedef struct xt_stream_hooks {
+    /* <proceed/> arrived: the driver must start TLS (XT_EV_STARTTLS). */
+    void (*starttls)(void *ud);
+    /* Bound (and session established): the IM layer sends its login
+     * stanzas and emits XT_EV_ONLINE. Negative = fail the stream. */
+    int (*online)(void *ud, const char *jid);
+    /* The stream ended; called exactly once. */
+    void (*disconnected)(void *ud, const xt_disconnected *d);
+    /* Every received message/presence/iq, before the stream handles it.
+     * Negative = fail the stream with that code. */
+    int (*stanza)(void *ud, const xt_stanza *st);
+    /* An IQ get/set the stream does not handle itself: 1 = handled (the
+     * hook replied or deliberately ignored it), 0 = unknown (the stream
+     * answers service-unavailable), negative = fail the stream. */
+    int (*iq_request)(void *ud, const xt_stanza *iq);
+} xt_stream_hooks;
+
+typedef struct xt_stream {
+    xt_mem mem_copy;
+    const xt_mem *mem; /* &mem_copy, or NULL for malloc */
+    xt_conn *owner;    /* handed to IQ callbacks; opaque here */
+    xt_stream_hooks hooks;
+    void *hooks_ud;
+
+    /* configuration */
+    unsigned flags;
+    xt_jid *jid;    /* the account JID as configured */
+    char *password; /* wiped and freed once handed to SASL */
+    char *resource; /* requested resource or NULL */
+    uint32_t iq_timeout, ping_interval, ping_timeout, nego_timeout;
+    xt_log_fn log;
+    void *log_ud;
+    xt_parser_limits limits;
+    char *test_nonce; /* transcript tests: fixed SCRAM nonce */
+
+    /* runtime */
+    xt_parser *parser;
+    xt_buf out;     /* bytes for the driver */
+    xt_buf scratch; /* one serialized stanza before it joins `out` */
+    xt_phase phase;
+    int tls;           /* stream is TLS-protected */
+    int authenticated; /* SASL succeeded */
+    int restart;       /* 1: after STARTTLS, 2: after SASL; acted on after the parser returns */
+    int in_feed;
+    int session_needed;
+    int bind_retried;
+    int header_sent;
+    int close_sent;
+    xt_sasl *sasl;
+    char mech[32];
+    char *cb_type; /* channel binding from the driver's TLS */
+    uint8_t *cb_data;
+    size_t cb_len;
+    char *bound; /* bound full JID */
+
+    xt_iq_table iqs;
+    char id_prefix[24];
+    uint64_t id_counter;
+
+    uint64_t now;
+    uint64_t last_rx;
+    uint64_t nego_deadline;  /* 0 = not armed */
+    uint64_t ka_deadline;    /* keepalive ping outstanding until then; 0 = none */
+    uint64_t close_deadline; /* CLOSING: give up waiting for the server's close */
+
+    int error;
+    char condition[64];
+    char detail[512];
+} xt_stream;
+
+/* Copies cfg. 0, XT_EJID, XT_EINVAL or XT_ENOMEM (then call xt_stream_cleanup). */
+int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
+                   const xt_stream_hooks *hooks, void *hooks_ud);
+/* Wipes secrets, frees everything; pending IQ callbacks are not called. */
+void xt_stream_cleanup(xt_stream *s);
+
+int xt_stream_start(xt_stream *s, uint64_t now);
+int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now);
+int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now);
+int xt_stream_eof(xt_stream *s, int error, const char *detail, uint64_t now);
+int xt_stream_tick(xt_stream *s, uint64_t now);
+int64_t xt_stream_deadline(const xt_stream *s);
+xt_conn_state xt_stream_state(const xt_stream *s);
+/* `unavailable`: precede the close tag with <presence type='unavailable'/>. */
+int xt_stream_close(xt_stream *s, int unavailable);
+
+/* Serializes st (in jabber:client) into the output. XT_ESTATE when the
+ * stream is not open for stanzas, XT_ETOOBIG when the output is full. */
+int xt_stream_send(xt_stream *s, const xt_stanza *st);
+/* Sends an IQ get/set and tracks it. If st has no id one is assigned (on
+ * a copy). The reply is expected from st's 'to'. timeout_ms 0 = default. */
+int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud);
+/* A fresh stanza id: random per-connection prefix + counter. */
+void xt_stream_next_id(xt_stream *s, char out[64]);
+/* Answers an IQ get/set with an empty result or with a stanza error
+ * (RFC 6120 §8.3.2: error type and defined condition). */
+int xt_stream_reply_result(xt_stream *s, const xt_stanza *iq);
+int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, const char *cond);
+
+/* The account's bare JID and domain (normalized). */
+const char *xt_stream_bare(const xt_stream *s);
+const char *xt_stream_domain(const xt_stream *s);
+
+/* Fails the stream: records the error, optionally queues
+ * <stream:error><cond/></stream:error> (stream_cond not NULL) and our
+ * </stream:stream>, completes pending IQs with XT_ECLOSED and calls the
+ * disconnected hook. No-op when already closed. Returns `error`. */
+int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char *condition,
+                   const char *text, const char *redirect);
+
+void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Tests only: fixed SCRAM client nonce / id prefix for deterministic transcripts. */
+int xt_stream_set_test_nonce(xt_stream *s, const char *nonce);
+void xt_stream_set_test_id_prefix(xt_stream *s, const char *prefix);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * The public xt_conn: lifetime, driving, handlers and state. The protocol
+ * work is the xt_stream's (src/core/stream.c); this file connects its
+ * hooks to the application's event handlers and to the IM files
+ * (roster.c, presence.c, message.c).
+ */
+#include <string.h>
+
+#include "base/mem.h"
+#include "im/conn_int.h"
+#include "xml/utf8.h"
+
+/* --- events ------------------------------------------------------------- */
+
+static void compact_handlers(xt_conn *c)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < c->nhandlers; i++)
+        if (c->handlers[i].fn)
+            c->handlers[w++] = c->handlers[i];
+    c->nhandlers = w;
+    c->handlers_dirty = 0;
+}
+
+void xt_conn_emit(xt_conn *c, const xt_event *ev)
+{
+    /* Handlers added meanwhile wait for the next event; removed ones are
+     * skipped (fn NULL) and compacted once no emit is running. */
+    size_t n = c->nhandlers;
+    c->emitting++;
+    for (size_t i = 0; i < n; i++) {
+        xt_handler h = c->handlers[i];
+        if (h.fn && (h.mask & (unsigned)ev->type))
+            h.fn(c, ev, h.ud);
+    }
+    c->emitting--;
+    if (!c->emitting && c->handlers_dirty)
+        compact_handlers(c);
+}
+
+int xt_conn_on(xt_conn *c, unsigned mask, xt_handler_fn fn, void *ud)
+{
+    if (!c || !fn || !mask)
+        return XT_EINVAL;
+    if (c->next_handler_id == INT32_MAX)
+        return XT_ETOOBIG;
+    if (c->nhandlers == c->caphandlers) {
+        size_t ncap = c->caphandlers ? c->caphandlers * 2 : 4;
+        xt_handler *nv = xt_realloc(c->s.mem, c->handlers, ncap * sizeof *nv);
+        if (!nv)
+            return XT_ENOMEM;
+        c->handlers = nv;
+        c->caphandlers = ncap;
+    }
+    int id = ++c->next_handler_id;
+    c->handlers[c->nhandlers++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};
+    return id;
+}
+
+int xt_conn_off(xt_conn *c, int id)
+{
+    if (!c)
+        return XT_EINVAL;
+    for (size_t i = 0; i < c->nhandlers; i++) {
+        if (c->handlers[i].id == id && c->handlers[i].fn) {
+            c->handlers[i].fn = NULL;
+            c->handlers_dirty = 1;
+            if (!c->emitting)
+                compact_handlers(c);
+            return 0;
+        }
+    }
+    return XT_ENOTFOUND;
+}
+
+/* --- stream hooks ---------------------------------------------------------- */
+
+static void hk_starttls(void *ud)
+{
+    xt_event ev = {.type = XT_EV_STARTTLS};
+    xt_conn_emit(ud, &ev);
+}
+
+static int hk_online(void *ud, const char *jid)
+{
+    xt_conn *c = ud;
+    int rc = 0;
+    /* RFC 6121 §2.2 / §4.2: roster first, then initial presence, so
+     * presence from contacts arrives after we know who they are. Both go
+     * out at once (pipelined). */
+    if (!(c->s.flags & XT_CONN_NO_ROSTER))
+        rc = xt_im_request_roster(c);
+    if (!rc && !(c->s.flags & XT_CONN_NO_PRESENCE))
+        rc = xt_im_send_presence(c, (xt_show)c->initial_show, c->initial_status,
+                                 c->initial_priority);
+    if (rc)
+        return rc;
+    xt_event ev = {.type = XT_EV_ONLINE, .u.online.jid = jid};
+    xt_conn_emit(c, &ev);
+    return 0;
+}
+
+static void hk_disconnected(void *ud, const xt_disconnected *d)
+{
+    xt_conn *c = ud;
+    xt_presence_clear(&c->presence);
+    xt_event ev = {.type = XT_EV_DISCONNECTED, .u.disconnected = *d};
+    xt_conn_emit(c, &ev);
+}
+
+static int hk_stanza(void *ud, const xt_stanza *st)
+{
+    xt_conn *c = ud;
+    xt_event ev = {.type = XT_EV_STANZA, .u.stanza = st};
+    xt_conn_emit(c, &ev);
+    if (c->s.phase == XT_PH_CLOSED)
+        return 0;
+    const char *name = xt_stanza_name(st);
+    if (strcmp(name, "message") == 0)
+        return xt_im_on_message(c, st);
+    if (strcmp(name, "presence") == 0)
+        return xt_im_on_presence(c, st);
+    return 0;
+}
+
+static int hk_iq_request(void *ud, const xt_stanza *iq)
+{
+    return xt_im_on_roster_iq(ud, iq);
+}
+
+/* --- lifetime -------------------------------------------------------------- */
+
+int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
+{
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    if (!cfg || !cfg->jid || !cfg->password)
+        return XT_EINVAL;
+    if (cfg->initial_show < XT_SHOW_AVAILABLE || cfg->initial_show >= XT_SHOW_UNAVAILABLE ||
+        cfg->initial_priority < -128 || cfg->initial_priority > 127 ||
+        (cfg->initial_status && !xt_im_text_ok(cfg->initial_status)))
+        return XT_EINVAL;
+    xt_conn *c = xt_calloc(cfg->mem, 1, sizeof *c);
+    if (!c)
+        return XT_ENOMEM;
+    static const xt_stream_hooks hooks = {
+        .starttls = hk_starttls,
+        .online = hk_online,
+        .disconnected = hk_disconnected,
+        .stanza = hk_stanza,
+        .iq_request = hk_iq_request,
+    };
+    int rc = xt_stream_init(&c->s, cfg, c, &hooks, c);
+    xt_roster_init(&c->roster, c->s.mem);
+    xt_presence_init(&c->presence, c->s.mem);
+    c->initial_show = cfg->initial_show;
+    c->initial_priority = cfg->initial_priority;
+    if (!rc && cfg->initial_status &&
+        !(c->initial_status = xt_strdup(c->s.mem, cfg->initial_status)))
+        rc = XT_ENOMEM;
+    if (rc) {
+        xt_conn_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void xt_conn_free(xt_conn *c)
+{
+    if (!c)
+        return;
+    xt_mem mem = c->s.mem_copy;
+    const xt_mem *m = c->s.mem ? &mem : NULL;
+    xt_roster_free(&c->roster);
+    xt_presence_free(&c->presence);
+    xt_free(c->s.mem, c->initial_status);
+    xt_free(c->s.mem, c->handlers);
+    xt_stream_cleanup(&c->s);
+    xt_free(m, c);
+}
+
+int xt_conn_set_test_nonce(xt_conn *c, const char *nonce)
+{
+    return xt_stream_set_test_nonce(&c->s, nonce);
+}
+
+void xt_conn_set_test_id_prefix(xt_conn *c, const char *prefix)
+{
+    xt_stream_set_test_id_prefix(&c->s, prefix);
+}
+
+/* --- driving ------------------------------------------------------------------ */
+
+int xt_conn_start(xt_conn *c, uint64_t now_ms)
+{
+    return c ? xt_stream_start(&c->s, now_ms) : XT_EINVAL;
+}
+
+int xt_conn_feed(xt_conn *c, const void *data, size_t len, uint64_t now_ms)
+{
+    if (!c || (!data && len))
+        return XT_EINVAL;
+    return xt_stream_feed(&c->s, data, len, now_ms);
+}
+
+size_t xt_conn_pending(xt_conn *c, const uint8_t **data)
+{
+    if (!c || !data)
+        return 0;
+    *data = xt_buf_head(&c->s.out);
+    return xt_buf_size(&c->s.out);
+}
+
+void xt_conn_consume(xt_conn *c, size_t n)
+{
+    if (c)
+        xt_buf_consume(&c->s.out, n);
+}
+
+int xt_conn_tls_ready(xt_conn *c, const xt_tls_info *info, uint64_t now_ms)
+{
+    return c ? xt_stream_tls_ready(&c->s, info, now_ms) : XT_EINVAL;
+}
+
+int xt_conn_eof(xt_conn *c, int error, const char *detail, uint64_t now_ms)
+{
+    return c ? xt_stream_eof(&c->s, error, detail, now_ms) : XT_EINVAL;
+}
+
+int xt_conn_tick(xt_conn *c, uint64_t now_ms)
+{
+    return c ? xt_stream_tick(&c->s, now_ms) : XT_EINVAL;
+}
+
+int64_t xt_conn_deadline(const xt_conn *c)
+{
+    return c ? xt_stream_deadline(&c->s) : -1;
+}
+
+xt_conn_state xt_conn_get_state(const xt_conn *c)
+{
+    return c ? xt_stream_state(&c->s) : XT_STATE_CLOSED;
+}
+
+const char *xt_conn_errdetail(const xt_conn *c)
+{
+    return c ? c->s.detail : "";
+}
+
+const char *xt_conn_bound_jid(const xt_conn *c)
+{
+    if (!c || (c->s.phase != XT_PH_ONLINE && c->s.phase != XT_PH_CLOSING))
+        return NULL;
+    return c->s.bound;
+}
+
+const char *xt_conn_domain(const xt_conn *c)
+{
+    return c ? xt_stream_domain(&c->s) : NULL;
+}
+
+const char *xt_conn_mechanism(const xt_conn *c)
+{
+    return c && c->s.mech[0] ? c->s.mech : NULL;
+}
+
+int xt_conn_close(xt_conn *c)
+{
+    return c ? xt_stream_close(&c->s, 1) : XT_EINVAL;
+}
+
+/* --- sending ------------------------------------------------------------------- */
+
+int xt_im_text_ok(const char *s)
+{
+    return s && xt_xml_chars_valid(s, strlen(s));
+}
+
+int xt_conn_send(xt_conn *c, const xt_stanza *st)
+{
+    if (!c || !st)
+        return XT_EINVAL;
+    if (c->s.phase != XT_PH_ONLINE)
+        return XT_ESTATE;
+    return xt_stream_send(&c->s, st);
+}
+
+int xt_conn_iq(xt_conn *c, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn cb, void *ud)
+{
+    if (!c || !st)
+        return XT_EINVAL;
+    if (c->s.phase != XT_PH_ONLINE)
+        return XT_ESTATE;
+    return xt_stream_iq(&c->s, st, timeout_ms, cb, ud);
+}
+
+int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud)
+{
+    if (!c)
+        return XT_EINVAL;
+    if (c->s.phase != XT_PH_ONLINE)
+        return XT_ESTATE;
+    xt_jid *j = NULL;
+    int rc = to ? xt_jid_parse(c->s.mem, to, &j, NULL) : 0;
+    if (rc)
+        return rc;
+    xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
+    rc = iq && !xt_stanza_set_attr(iq, "type", "get") &&
+                 (!j || !xt_stanza_set_attr(iq, "to", xt_jid_full(j))) &&
+                 xt_stanza_add_child(iq, "ping", XT_NS_PING)
+             ? 0
+             : XT_ENOMEM;
+    xt_jid_free(j);
+    if (!rc)
+        rc = xt_stream_iq(&c->s, iq, 0, cb, ud);
+    xt_stanza_free(iq);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * im/conn_int.h -- the xt_conn object (internal to src/im and its tests).
+ *
+ * An xt_conn is an xt_stream (src/core: negotiation, IQ tracking,
+ * keepalive) plus the IM state of RFC 6121 (roster, presence table) and
+ * the application's event handlers. The IM files each implement their
+ * part of the public API on this struct.
+ */
+#ifndef XT_IM_CONN_INT_H
+#define XT_IM_CONN_INT_H
+
+#include "core/stream.h"
+#include "im/presence.h"
+#include "im/roster.h"
+#include "xtalk/conn.h"
+
+typedef struct xt_handler {
+    int id;
+    unsigned mask;
+    xt_handler_fn fn; /* NULL = removed while events were being emitted */
+    void *ud;
+} xt_handler;
+
+struct xt_conn {
+    xt_stream s; /* first: its allocator copy must not move */
+    xt_handler *handlers;
+    size_t nhandlers, caphandlers;
+    int next_handler_id;
+    int emitting; /* depth of xt_conn_emit calls */
+    int handlers_dirty;
+    xt_roster roster;
+    xt_presence_table presence;
+    int initial_show;
+    char *initial_status;
+    int initial_priority;
+};
+
+/* Calls every handler registered for ev->type. Handlers may register or
+ * remove handlers meanwhile. */
+void xt_conn_emit(xt_conn *c, const xt_event *ev);
+
+/* Incoming stanzas (after XT_EV_STANZA). Negative = fail the stream. */
+int xt_im_on_message(xt_conn *c, const xt_stanza *st);
+int xt_im_on_presence(xt_conn *c, const xt_stanza *st);
+/* IQ get/set: 1 handled, 0 not ours, negative = fail the stream. */
+int xt_im_on_roster_iq(xt_conn *c, const xt_stanza *iq);
+/* Login: requests the roster (RFC 6121 §2.2). */
+int xt_im_request_roster(xt_conn *c);
+/* Builds <presence/> with show/status/priority (RFC 6121 §4.7). */
+int xt_im_send_presence(xt_conn *c, xt_show show, const char *status, int priority);
+
+/* 1 when s is complete UTF-8 made of XML 1.0 characters. */
+int xt_im_text_ok(const char *s);
+
+/* Tests only (transcripts): a fixed SCRAM client nonce and stanza id
+ * prefix, so recorded exchanges replay byte for byte. Not exported. */
+int xt_conn_set_test_nonce(xt_conn *c, const char *nonce);
+void xt_conn_set_test_id_prefix(xt_conn *c, const char *prefix);
+
+#endif

@@ -1,0 +1,74 @@
+/* Messages (RFC 6121 §5): the XT_EV_MESSAGE event and xt_conn_send_message. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "im/conn_int.h"
+
+#define XT_NS_DELAY "urn:xmpp:delay"
+
+int xt_im_on_message(xt_conn *c, const xt_stanza *st)
+{
+    const char *type = xt_stanza_attr(st, "type");
+    /* §5.2.2: a missing type means "normal". Messages without a body
+     * (chat states, receipts, ...) are delivered too: the application
+     * may care about their other children. */
+    xt_event ev = {.type = XT_EV_MESSAGE};
+    xt_message *m = &ev.u.message;
+    m->from = xt_stanza_attr(st, "from");
+    m->to = xt_stanza_attr(st, "to");
+    m->type = type && *type ? type : "normal";
+    m->id = xt_stanza_attr(st, "id");
+    m->body = xt_stanza_child_text(st, "body", XT_NS_CLIENT);
+    m->subject = xt_stanza_child_text(st, "subject", XT_NS_CLIENT);
+    m->thread = xt_stanza_child_text(st, "thread", XT_NS_CLIENT);
+    m->lang = xt_stanza_attr(st, "xml:lang");
+    /* XEP-0203: <delay xmlns='urn:xmpp:delay' stamp='...'/> marks an
+     * offline or archived message. */
+    const xt_stanza *d = xt_stanza_child(st, "delay", XT_NS_DELAY);
+    m->stamp = d ? xt_stanza_attr(d, "stamp") : NULL;
+    m->stanza = st;
+    xt_conn_emit(c, &ev);
+    return 0;
+}
+
+static int valid_type(const char *t)
+{
+    static const char *const types[] = {"chat", "normal", "groupchat", "headline"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strcmp(t, types[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const char *body,
+                         const char *thread, char id_out[64])
+{
+    if (!c || !to)
+        return XT_EINVAL;
+    if (c->s.phase != XT_PH_ONLINE)
+        return XT_ESTATE;
+    if (!type)
+        type = "chat";
+    if (!valid_type(type) || (body && !xt_im_text_ok(body)) || (thread && !xt_im_text_ok(thread)))
+        return XT_EINVAL;
+    xt_jid *j = NULL;
+    int rc = xt_jid_parse(c->s.mem, to, &j, NULL);
+    if (rc)
+        return rc;
+    char id[64];
+    xt_stream_next_id(&c->s, id);
+    xt_stanza *m = xt_stanza_new(c->s.mem, "message", XT_NS_CLIENT);
+    rc = m && !xt_stanza_set_attr(m, "to", xt_jid_full(j)) &&
+                 !xt_stanza_set_attr(m, "type", type) && !xt_stanza_set_attr(m, "id", id) &&
+                 (!body || xt_stanza_add_text_child(m, "body", NULL, body)) &&
+                 (!thread || xt_stanza_add_text_child(m, "thread", NULL, thread))
+             ? 0
+             : XT_ENOMEM;
+    xt_jid_free(j);
+    if (!rc)
+        rc = xt_stream_send(&c->s, m);
+    xt_stanza_free(m);
+    if (!rc && id_out)
+        memcpy(id_out, id, strlen(id) + 1);
+    return rc;
+}

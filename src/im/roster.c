@@ -1,0 +1,331 @@
+/* The roster (RFC 6121 §2); see roster.h. */
+#include "im/roster.h"
+
+#include <string.h>
+
+#include "base/mem.h"
+#include "xtalk/jid.h"
+
+void xt_roster_init(xt_roster *r, const xt_mem *mem)
+{
+    *r = (xt_roster){.mem = mem};
+}
+
+void xt_roster_entry_free(const xt_mem *mem, xt_roster_entry *e)
+{
+    xt_free(mem, e->jid);
+    xt_free(mem, e->name);
+    for (size_t i = 0; i < e->ngroups; i++)
+        xt_free(mem, e->groups[i]);
+    xt_free(mem, e->groups);
+    memset(e, 0, sizeof *e);
+}
+
+static void free_entries(const xt_mem *mem, xt_roster_entry *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        xt_roster_entry_free(mem, &v[i]);
+    xt_free(mem, v);
+}
+
+void xt_roster_free(xt_roster *r)
+{
+    free_entries(r->mem, r->v, r->n);
+    xt_roster_entry_free(r->mem, &r->removed);
+    r->v = NULL;
+    r->n = r->cap = 0;
+}
+
+/* §2.1.2.5: the subscription states; anything else reads as "none". */
+static const char *norm_subscription(const char *s)
+{
+    static const char *const known[] = {"none", "to", "from", "both", "remove"};
+    for (size_t i = 0; s && i < sizeof known / sizeof *known; i++)
+        if (strcmp(s, known[i]) == 0)
+            return known[i];
+    return "none";
+}
+
+int xt_roster_parse_item(const xt_mem *mem, const xt_stanza *item, xt_roster_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    const char *jid = xt_stanza_attr(item, "jid");
+    if (!jid)
+        return XT_EJID;
+    xt_jid *j = NULL;
+    int rc = xt_jid_parse(mem, jid, &j, NULL);
+    if (rc)
+        return rc;
+    /* §2.1.2.3: roster items are bare JIDs. */
+    if (xt_jid_resource(j)) {
+        xt_jid_free(j);
+        return XT_EJID;
+    }
+    e->jid = xt_strdup(mem, xt_jid_bare(j));
+    xt_jid_free(j);
+    const char *name = xt_stanza_attr(item, "name");
+    if (!e->jid || (name && *name && !(e->name = xt_strdup(mem, name))))
+        goto nomem;
+    size_t ng = 0;
+    for (const xt_stanza *g = xt_stanza_first_child(item); g; g = xt_stanza_next_sibling(g))
+        if (strcmp(xt_stanza_name(g), "group") == 0)
+            ng++;
+    if (ng) {
+        e->groups = xt_calloc(mem, ng, sizeof *e->groups);
+        if (!e->groups)
+            goto nomem;
+        for (const xt_stanza *g = xt_stanza_first_child(item); g; g = xt_stanza_next_sibling(g)) {
+            if (strcmp(xt_stanza_name(g), "group"))
+                continue;
+            const char *t = xt_stanza_text(g);
+            if (!t)
+                goto nomem;
+            if (!*t)
+                continue; /* §2.1.2.4: an empty group name is meaningless */
+            if (!(e->groups[e->ngroups] = xt_strdup(mem, t)))
+                goto nomem;
+            e->ngroups++;
+        }
+    }
+    const char *ask = xt_stanza_attr(item, "ask");
+    e->view = (xt_roster_item){
+        .jid = e->jid,
+        .name = e->name,
+        .subscription = norm_subscription(xt_stanza_attr(item, "subscription")),
+        .ask = ask && strcmp(ask, "subscribe") == 0 ? "subscribe" : NULL,
+        .groups = (const char *const *)e->groups,
+        .ngroups = e->ngroups,
+    };
+    return 0;
+nomem:
+    xt_roster_entry_free(mem, e);
+    return XT_ENOMEM;
+}
+
+int xt_roster_replace(xt_roster *r, const xt_stanza *query)
+{
+    size_t cap = 0;
+    for (const xt_stanza *i = query ? xt_stanza_first_child(query) : NULL; i;
+         i = xt_stanza_next_sibling(i))
+        cap++;
+    xt_roster_entry *v = cap ? xt_calloc(r->mem, cap, sizeof *v) : NULL;
+    if (cap && !v)
+        return XT_ENOMEM;
+    size_t n = 0;
+    for (const xt_stanza *i = query ? xt_stanza_first_child(query) : NULL; i;
+         i = xt_stanza_next_sibling(i)) {
+        if (strcmp(xt_stanza_name(i), "item") || strcmp(xt_stanza_ns(i), XT_NS_ROSTER))
+            continue;
+        int rc = xt_roster_parse_item(r->mem, i, &v[n]);
+        if (rc == XT_ENOMEM) {
+            free_entries(r->mem, v, n);
+            return rc;
+        }
+        if (rc || strcmp(v[n].view.subscription, "remove") == 0) {
+            xt_roster_entry_free(r->mem, &v[n]);
+            continue; /* bad items are skipped, not fatal */
+        }
+        /* A duplicate JID replaces the earlier one (a server bug, but the
+         * roster must stay a set). */
+        size_t k = 0;
+        while (k < n && strcmp(v[k].jid, v[n].jid))
+            k++;
+        if (k < n) {
+            xt_roster_entry_free(r->mem, &v[k]);
+            v[k] = v[n];
+            memset(&v[n], 0, sizeof v[n]);
+            continue;
+        }
+        n++;
+    }
+    free_entries(r->mem, r->v, r->n);
+    r->v = v;
+    r->n = n;
+    r->cap = cap;
+    r->loaded = 1;
+    return 0;
+}
+
+int xt_roster_apply(xt_roster *r, xt_roster_entry *e, const xt_roster_item **view)
+{
+    size_t k = 0;
+    while (k < r->n && strcmp(r->v[k].jid, e->jid))
+        k++;
+    if (strcmp(e->view.subscription, "remove") == 0) {
+        if (k < r->n) {
+            xt_roster_entry_free(r->mem, &r->v[k]);
+            memmove(&r->v[k], &r->v[k + 1], (r->n - k - 1) * sizeof *r->v);
+            r->n--;
+        }
+        xt_roster_entry_free(r->mem, &r->removed);
+        r->removed = *e;
+        memset(e, 0, sizeof *e);
+        *view = &r->removed.view;
+        return 0;
+    }
+    if (k < r->n) {
+        xt_roster_entry_free(r->mem, &r->v[k]);
+        r->v[k] = *e;
+        memset(e, 0, sizeof *e);
+        *view = &r->v[k].view;
+        return 0;
+    }
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 16;
+        xt_roster_entry *nv = xt_realloc(r->mem, r->v, ncap * sizeof *nv);
+        if (!nv) {
+            xt_roster_entry_free(r->mem, e);
+            return XT_ENOMEM;
+        }
+        r->v = nv;
+        r->cap = ncap;
+    }
+    r->v[r->n] = *e;
+    memset(e, 0, sizeof *e);
+    *view = &r->v[r->n++].view;
+    return 0;
+}
+
+/* --- the connection's side: login fetch, pushes, changes, getters ------------ */
+
+#include "core/stream.h"
+#include "im/conn_int.h"
+
+static void roster_result(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    (void)ud;
+    if (status) {
+        if (status != XT_ECLOSED)
+            xt_stream_logf(&c->s, XT_LOG_WARN, "roster request failed: %s", xt_strerror(status));
+        return;
+    }
+    int rc = xt_roster_replace(&c->roster, xt_stanza_child(reply, "query", XT_NS_ROSTER));
+    if (rc) {
+        xt_stream_fail(&c->s, rc, NULL, NULL, "out of memory while loading the roster", NULL);
+        return;
+    }
+    xt_event ev = {.type = XT_EV_ROSTER, .u.roster = {.loaded = 1}};
+    xt_conn_emit(c, &ev);
+}
+
+int xt_im_request_roster(xt_conn *c)
+{
+    xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
+    int rc = iq && !xt_stanza_set_attr(iq, "type", "get") &&
+                     xt_stanza_add_child(iq, "query", XT_NS_ROSTER)
+                 ? 0
+                 : XT_ENOMEM;
+    if (!rc)
+        rc = xt_stream_iq(&c->s, iq, 0, roster_result, NULL);
+    xt_stanza_free(iq);
+    return rc;
+}
+
+int xt_im_on_roster_iq(xt_conn *c, const xt_stanza *iq)
+{
+    const xt_stanza *q = xt_stanza_child(iq, "query", XT_NS_ROSTER);
+    const char *type = xt_stanza_attr(iq, "type");
+    if (!q || !type || strcmp(type, "set") != 0)
+        return 0;
+    /* RFC 6121 §2.1.6: a push is only legitimate from our own account
+     * (no 'from', or our bare JID). Anyone else is trying to rewrite our
+     * roster: ignore it. */
+    const char *from = xt_stanza_attr(iq, "from");
+    if (from) {
+        xt_jid *j = NULL;
+        int rc = xt_jid_parse(c->s.mem, from, &j, NULL);
+        if (rc == XT_ENOMEM)
+            return rc;
+        int ok = !rc && !xt_jid_resource(j) && strcmp(xt_jid_bare(j), xt_stream_bare(&c->s)) == 0;
+        xt_jid_free(j);
+        if (!ok) {
+            xt_stream_logf(&c->s, XT_LOG_WARN, "ignored a roster push from %s", from);
+            return 1;
+        }
+    }
+    /* §2.1.6: exactly one item; otherwise bad-request. */
+    const xt_stanza *item = NULL;
+    size_t nitems = 0;
+    for (const xt_stanza *i = xt_stanza_first_child(q); i; i = xt_stanza_next_sibling(i))
+        if (strcmp(xt_stanza_name(i), "item") == 0 && strcmp(xt_stanza_ns(i), XT_NS_ROSTER) == 0) {
+            item = i;
+            nitems++;
+        }
+    xt_roster_entry e;
+    int rc = nitems == 1 ? xt_roster_parse_item(c->s.mem, item, &e) : XT_EJID;
+    if (rc == XT_ENOMEM)
+        return rc;
+    if (rc) {
+        rc = xt_stream_reply_error(&c->s, iq, "modify", "bad-request");
+        return rc ? rc : 1;
+    }
+    const xt_roster_item *view = NULL;
+    rc = xt_roster_apply(&c->roster, &e, &view);
+    if (!rc)
+        rc = xt_stream_reply_result(&c->s, iq);
+    if (rc)
+        return rc;
+    xt_event ev = {.type = XT_EV_ROSTER, .u.roster = {.loaded = 0, .item = view}};
+    xt_conn_emit(c, &ev);
+    return 1;
+}
+
+/* RFC 6121 §2.3 (set) and §2.5 (remove): one item in a roster set. */
+static int roster_change(xt_conn *c, const char *jid, const char *name, const char *const *groups,
+                         size_t ngroups, int remove, xt_iq_fn cb, void *ud)
+{
+    if (!c || !jid || (ngroups && !groups))
+        return XT_EINVAL;
+    if (c->s.phase != XT_PH_ONLINE)
+        return XT_ESTATE;
+    if ((name && !xt_im_text_ok(name)))
+        return XT_EINVAL;
+    for (size_t i = 0; i < ngroups; i++)
+        if (!groups[i] || !*groups[i] || !xt_im_text_ok(groups[i]))
+            return XT_EINVAL;
+    xt_jid *j = NULL;
+    int rc = xt_jid_parse(c->s.mem, jid, &j, NULL);
+    if (rc)
+        return rc;
+    xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
+    xt_stanza *q = iq ? xt_stanza_add_child(iq, "query", XT_NS_ROSTER) : NULL;
+    xt_stanza *it = q ? xt_stanza_add_child(q, "item", NULL) : NULL;
+    int ok = it && !xt_stanza_set_attr(iq, "type", "set") &&
+             !xt_stanza_set_attr(it, "jid", xt_jid_bare(j));
+    xt_jid_free(j);
+    if (ok && remove)
+        ok = !xt_stanza_set_attr(it, "subscription", "remove");
+    if (ok && !remove && name)
+        ok = !xt_stanza_set_attr(it, "name", name);
+    for (size_t i = 0; ok && !remove && i < ngroups; i++)
+        ok = xt_stanza_add_text_child(it, "group", NULL, groups[i]) != NULL;
+    rc = ok ? xt_stream_iq(&c->s, iq, 0, cb, ud) : XT_ENOMEM;
+    xt_stanza_free(iq);
+    return rc;
+}
+
+int xt_conn_roster_set(xt_conn *c, const char *jid, const char *name, const char *const *groups,
+                       size_t ngroups, xt_iq_fn cb, void *ud)
+{
+    return roster_change(c, jid, name, groups, ngroups, 0, cb, ud);
+}
+
+int xt_conn_roster_remove(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud)
+{
+    return roster_change(c, jid, NULL, NULL, 0, 1, cb, ud);
+}
+
+int xt_conn_roster_loaded(const xt_conn *c)
+{
+    return c ? c->roster.loaded : 0;
+}
+
+size_t xt_conn_roster_count(const xt_conn *c)
+{
+    return c ? c->roster.n : 0;
+}
+
+const xt_roster_item *xt_conn_roster_item(const xt_conn *c, size_t i)
+{
+    return c && i < c->roster.n ? &c->roster.v[i].view : NULL;
+}

@@ -1,0 +1,883 @@
+/*
+ * Transcript tests for the sans-I/O connection (src/core/stream.c and
+ * src/im): the test plays the server from the files in tests/transcripts (format
+ * in tests/transcripts/README.md), feeding whole lines and then one byte
+ * at a time, and runs the login under an allocation-failure loop.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "core/base64.h"
+#include "im/conn_int.h"
+#include "xtalk/conn.h"
+
+/* --- a counting allocator that can fail the Nth allocation ------------------ */
+
+typedef struct alloc_state {
+    long count;   /* allocations so far */
+    long fail_at; /* 0 = never */
+    long live;
+    int failed;
+} alloc_state;
+
+static alloc_state A;
+
+static void *t_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    if (A.fail_at && ++A.count == A.fail_at) {
+        A.failed = 1;
+        return NULL;
+    }
+    void *p = malloc(n);
+    if (p)
+        A.live++;
+    return p;
+}
+
+static void *t_realloc(void *p, size_t n, void *ud)
+{
+    if (!p)
+        return t_malloc(n, ud);
+    if (A.fail_at && ++A.count == A.fail_at) {
+        A.failed = 1;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void t_free(void *p, void *ud)
+{
+    (void)ud;
+    if (p) {
+        A.live--;
+        free(p);
+    }
+}
+
+static const xt_mem test_mem = {t_malloc, t_realloc, t_free, NULL};
+
+/* --- growable strings for the test side (plain malloc) ----------------------- */
+
+typedef struct sb {
+    char *s;
+    size_t n, cap;
+} sb;
+
+static void sb_addn(sb *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        b->s = realloc(b->s, nc);
+        assert_non_null(b->s);
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void sb_add(sb *b, const char *s)
+{
+    sb_addn(b, s, strlen(s));
+}
+
+static void sb_field(sb *b, const char *key, const char *v)
+{
+    if (!v)
+        return;
+    sb_add(b, " ");
+    sb_add(b, key);
+    sb_add(b, "=");
+    sb_add(b, v);
+}
+
+static void sb_free(sb *b)
+{
+    free(b->s);
+    *b = (sb){0};
+}
+
+/* --- vectors --------------------------------------------------------------- */
+
+static json_t *scram_json, *misc_json;
+
+static json_t *load_vectors(const char *file)
+{
+    const char *dir = getenv("XT_VECTORS");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "../shared/vectors", file);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j)
+        fail_msg("cannot load %s: %s", path, e.text);
+    return j;
+}
+
+static const char *find_by_id(json_t *arr, const char *id, const char *field)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *vid = json_string_value(json_object_get(v, "id"));
+        if (vid && strcmp(vid, id) == 0)
+            return json_string_value(json_object_get(v, field));
+    }
+    return NULL;
+}
+
+/* "scram:ID.FIELD" or "plain:ID.FIELD" -> the vector's string. */
+static const char *vector(const char *ref)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", ref);
+    char *dot = strrchr(buf, '.');
+    if (!dot)
+        return NULL;
+    *dot = '\0';
+    const char *field = dot + 1;
+    if (strncmp(buf, "scram:", 6) == 0) {
+        if (!scram_json)
+            scram_json = load_vectors("scram.json");
+        const char *v = find_by_id(json_object_get(scram_json, "exchanges"), buf + 6, field);
+        return v ? v : find_by_id(json_object_get(scram_json, "negative"), buf + 6, field);
+    }
+    if (strncmp(buf, "plain:", 6) == 0) {
+        if (!misc_json)
+            misc_json = load_vectors("sasl-misc.json");
+        return find_by_id(json_object_get(json_object_get(misc_json, "plain"), "vectors"), buf + 6,
+                          field);
+    }
+    return NULL;
+}
+
+/* Expands {{...}} references; NULL (with *bad set) on an unknown one. */
+static char *substitute(const char *in, const char **bad)
+{
+    sb out = {0};
+    sb_add(&out, "");
+    const char *p = in;
+    for (;;) {
+        const char *o = strstr(p, "{{");
+        if (!o) {
+            sb_add(&out, p);
+            break;
+        }
+        const char *e = strstr(o, "}}");
+        if (!e)
+            break;
+        sb_addn(&out, p, (size_t)(o - p));
+        char ref[256];
+        snprintf(ref, sizeof ref, "%.*s", (int)(e - o - 2), o + 2);
+        int b64 = strncmp(ref, "b64:", 4) == 0;
+        const char *v = vector(b64 ? ref + 4 : ref);
+        if (!v) {
+            *bad = "unknown vector reference";
+            sb_free(&out);
+            return NULL;
+        }
+        if (b64) {
+            xt_buf b;
+            xt_buf_init(&b, NULL);
+            assert_int_equal(xt_base64_encode(&b, (const uint8_t *)v, strlen(v)), 0);
+            sb_addn(&out, (const char *)xt_buf_head(&b), xt_buf_size(&b));
+            xt_buf_free(&b);
+        } else {
+            sb_add(&out, v);
+        }
+        p = e + 2;
+    }
+    return out.s;
+}
+
+/* --- the runner ---------------------------------------------------------------- */
+
+typedef struct run {
+    int bytewise;
+    int use_test_mem;
+    xt_conn *c;
+    char jid[256], password[256], resource[64], nonce[256];
+    unsigned flags;
+    uint32_t ping_interval, ping_timeout, iq_timeout, nego_timeout;
+    int record_stanza;
+    uint64_t now;
+    sb out;
+    size_t cursor;
+    char *events[256];
+    size_t nev, evpos;
+    sb log;
+    char err[1024];
+    int lineno;
+    const char *file;
+} run;
+
+static const struct {
+    int code;
+    const char *name;
+} errnames[] = {
+    {0, "0"},
+    {XT_ENOMEM, "XT_ENOMEM"},
+    {XT_EINVAL, "XT_EINVAL"},
+    {XT_EPROTO, "XT_EPROTO"},
+    {XT_EXML, "XT_EXML"},
+    {XT_ETLS, "XT_ETLS"},
+    {XT_ECERT, "XT_ECERT"},
+    {XT_EAUTH, "XT_EAUTH"},
+    {XT_ESTREAM, "XT_ESTREAM"},
+    {XT_ECLOSED, "XT_ECLOSED"},
+    {XT_ETIMEOUT, "XT_ETIMEOUT"},
+    {XT_ETOOBIG, "XT_ETOOBIG"},
+    {XT_EJID, "XT_EJID"},
+    {XT_ESTATE, "XT_ESTATE"},
+    {XT_EUNSUPPORTED, "XT_EUNSUPPORTED"},
+    {XT_ENOTLS, "XT_ENOTLS"},
+    {XT_ESTANZA, "XT_ESTANZA"},
+    {XT_EREDIRECT, "XT_EREDIRECT"},
+    {XT_EDOWNGRADE, "XT_EDOWNGRADE"},
+};
+
+static const char *errname(int code)
+{
+    for (size_t i = 0; i < sizeof errnames / sizeof *errnames; i++)
+        if (errnames[i].code == code)
+            return errnames[i].name;
+    return "XT_E?";
+}
+
+static int errcode(const char *name)
+{
+    for (size_t i = 0; i < sizeof errnames / sizeof *errnames; i++)
+        if (strcmp(errnames[i].name, name) == 0)
+            return errnames[i].code;
+    return 1;
+}
+
+static void record(run *r, sb *d)
+{
+    if (r->nev < sizeof r->events / sizeof *r->events)
+        r->events[r->nev++] = d->s;
+    else
+        free(d->s);
+}
+
+static void on_event(xt_conn *c, const xt_event *ev, void *ud)
+{
+    run *r = ud;
+    sb d = {0};
+    char num[32];
+    switch (ev->type) {
+    case XT_EV_STARTTLS:
+        sb_add(&d, "starttls");
+        break;
+    case XT_EV_ONLINE:
+        sb_add(&d, "online");
+        sb_field(&d, "jid", ev->u.online.jid);
+        break;
+    case XT_EV_ROSTER:
+        if (ev->u.roster.loaded) {
+            snprintf(num, sizeof num, "%zu", xt_conn_roster_count(c));
+            sb_add(&d, "roster loaded");
+            sb_field(&d, "count", num);
+        } else {
+            const xt_roster_item *it = ev->u.roster.item;
+            sb_add(&d, "roster item");
+            sb_field(&d, "jid", it->jid);
+            sb_field(&d, "sub", it->subscription);
+            sb_field(&d, "ask", it->ask);
+            sb_field(&d, "name", it->name);
+            if (it->ngroups) {
+                sb_add(&d, " groups=");
+                for (size_t i = 0; i < it->ngroups; i++) {
+                    if (i)
+                        sb_add(&d, ",");
+                    sb_add(&d, it->groups[i]);
+                }
+            }
+        }
+        break;
+    case XT_EV_MESSAGE: {
+        const xt_message *m = &ev->u.message;
+        sb_add(&d, "message");
+        sb_field(&d, "from", m->from);
+        sb_field(&d, "to", m->to);
+        sb_field(&d, "type", m->type);
+        sb_field(&d, "id", m->id);
+        sb_field(&d, "body", m->body);
+        sb_field(&d, "subject", m->subject);
+        sb_field(&d, "thread", m->thread);
+        sb_field(&d, "lang", m->lang);
+        sb_field(&d, "stamp", m->stamp);
+        assert_non_null(m->stanza);
+        break;
+    }
+    case XT_EV_PRESENCE: {
+        const xt_presence *p = &ev->u.presence;
+        sb_add(&d, "presence");
+        sb_field(&d, "from", p->from);
+        sb_field(&d, "type", p->type);
+        sb_field(&d, "show", p->show);
+        sb_field(&d, "status", p->status);
+        snprintf(num, sizeof num, "%d", p->priority);
+        sb_field(&d, "priority", num);
+        break;
+    }
+    case XT_EV_SUBSCRIPTION: {
+        const xt_subscription *s = &ev->u.subscription;
+        sb_add(&d, "subscription");
+        sb_field(&d, "from", s->from);
+        sb_field(&d, "type", s->type);
+        sb_field(&d, "status", s->status);
+        break;
+    }
+    case XT_EV_STANZA:
+        if (!r->record_stanza)
+            return;
+        sb_add(&d, "stanza");
+        sb_field(&d, "name", xt_stanza_name(ev->u.stanza));
+        sb_field(&d, "type", xt_stanza_attr(ev->u.stanza, "type"));
+        break;
+    case XT_EV_DISCONNECTED: {
+        const xt_disconnected *x = &ev->u.disconnected;
+        sb_add(&d, "disconnected");
+        sb_field(&d, "error", errname(x->error));
+        sb_field(&d, "condition", x->condition);
+        sb_field(&d, "text", x->text);
+        sb_field(&d, "redirect", x->redirect);
+        break;
+    }
+    default:
+        sb_add(&d, "unknown");
+        break;
+    }
+    record(r, &d);
+}
+
+static void on_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    (void)c;
+    (void)reply;
+    run *r = ud;
+    sb d = {0};
+    sb_add(&d, "iq");
+    sb_field(&d, "status", errname(status));
+    record(r, &d);
+}
+
+static void on_log(void *ud, int level, const char *msg)
+{
+    run *r = ud;
+    char pre[16];
+    snprintf(pre, sizeof pre, "%d: ", level);
+    sb_add(&r->log, pre);
+    sb_add(&r->log, msg);
+    sb_add(&r->log, "\n");
+}
+
+static int failf(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int failf(run *r, const char *fmt, ...)
+{
+    int n = snprintf(r->err, sizeof r->err, "%s:%d: ", r->file, r->lineno);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void drain(run *r)
+{
+    const uint8_t *p;
+    size_t n;
+    while (r->c && (n = xt_conn_pending(r->c, &p)) > 0) {
+        sb_addn(&r->out, (const char *)p, n);
+        xt_conn_consume(r->c, n);
+    }
+}
+
+static int ensure_conn(run *r)
+{
+    if (r->c)
+        return 0;
+    xt_conn_config cfg = {
+        .jid = r->jid,
+        .password = r->password,
+        .resource = r->resource[0] ? r->resource : NULL,
+        .flags = r->flags,
+        .iq_timeout_ms = r->iq_timeout,
+        .ping_interval_ms = r->ping_interval,
+        .ping_timeout_ms = r->ping_timeout,
+        .negotiation_timeout_ms = r->nego_timeout,
+        .mem = r->use_test_mem ? &test_mem : NULL,
+        .log = on_log,
+        .log_ud = r,
+    };
+    int rc = xt_conn_new(&cfg, &r->c);
+    if (rc)
+        return failf(r, "xt_conn_new: %s", errname(rc));
+    xt_conn_set_test_id_prefix(r->c, "t");
+    if (r->nonce[0] && xt_conn_set_test_nonce(r->c, r->nonce))
+        return failf(r, "set_test_nonce failed");
+    if (xt_conn_on(r->c, XT_EV_ALL, on_event, r) <= 0)
+        return failf(r, "xt_conn_on failed");
+    return 0;
+}
+
+static const char *state_names[] = {"new",  "stream", "tls",     "auth",
+                                    "bind", "online", "closing", "closed"};
+
+static int do_call(run *r, char *arg, int want)
+{
+    char *sp = strchr(arg, ' ');
+    char *rest = sp ? sp + 1 : NULL;
+    if (sp)
+        *sp = '\0';
+    int rc;
+    if (strcmp(arg, "ping") == 0) {
+        rc = xt_conn_ping(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "message") == 0) {
+        char *body = rest ? strchr(rest, ' ') : NULL;
+        if (body)
+            *body++ = '\0';
+        char id[64] = "";
+        rc = xt_conn_send_message(r->c, rest ? rest : "", NULL, body, NULL, id);
+        if (!rc && strncmp(id, "t", 1) != 0)
+            return failf(r, "message id %s", id);
+    } else if (strcmp(arg, "presence") == 0) {
+        char *status = rest ? strchr(rest, ' ') : NULL;
+        if (status)
+            *status++ = '\0';
+        static const char *shows[] = {"available", "chat", "away", "xa", "dnd", "unavailable"};
+        int show = -1;
+        for (int i = 0; i < 6; i++)
+            if (rest && strcmp(rest, shows[i]) == 0)
+                show = i;
+        rc = xt_conn_send_presence(r->c, (xt_show)show, status, 0);
+    } else if (strcmp(arg, "subscribe") == 0) {
+        rc = xt_conn_subscription(r->c, rest ? rest : "", "subscribe");
+    } else if (strcmp(arg, "roster_set") == 0) {
+        char *name = rest ? strchr(rest, ' ') : NULL;
+        if (name)
+            *name++ = '\0';
+        const char *groups[] = {"Friends"};
+        rc = xt_conn_roster_set(r->c, rest ? rest : "", name, groups, 1, on_iq, r);
+    } else if (strcmp(arg, "roster_remove") == 0) {
+        rc = xt_conn_roster_remove(r->c, rest ? rest : "", on_iq, r);
+    } else if (strcmp(arg, "close") == 0) {
+        rc = xt_conn_close(r->c);
+    } else if (strcmp(arg, "eof") == 0) {
+        rc = xt_conn_eof(r->c, 0, NULL, r->now);
+    } else {
+        return failf(r, "unknown CALL %s", arg);
+    }
+    if (rc != want)
+        return failf(r, "CALL %s returned %s, expected %s", arg, errname(rc), errname(want));
+    return 0;
+}
+
+static int do_check(run *r, char *arg)
+{
+    char a[256] = "", b[256] = "", c3[256] = "";
+    char what[64];
+    if (sscanf(arg, "%63s %255s %255s %255s", what, a, b, c3) < 1)
+        return failf(r, "bad CHECK");
+    if (strcmp(what, "mechanism") == 0) {
+        const char *m = xt_conn_mechanism(r->c);
+        if (!m || strcmp(m, a))
+            return failf(r, "mechanism %s, expected %s", m ? m : "(none)", a);
+    } else if (strcmp(what, "bound") == 0) {
+        const char *m = xt_conn_bound_jid(r->c);
+        if (strcmp(a, "-") == 0 ? m != NULL : (!m || strcmp(m, a)))
+            return failf(r, "bound %s, expected %s", m ? m : "(none)", a);
+    } else if (strcmp(what, "roster_count") == 0) {
+        if (xt_conn_roster_count(r->c) != (size_t)atol(a))
+            return failf(r, "roster_count %zu, expected %s", xt_conn_roster_count(r->c), a);
+    } else if (strcmp(what, "roster") == 0) {
+        const xt_roster_item *it = xt_conn_roster_item(r->c, (size_t)atol(a));
+        if (!it || strcmp(it->jid, b) || strcmp(it->subscription, c3))
+            return failf(r, "roster item %s: %s %s", a, it ? it->jid : "(none)",
+                         it ? it->subscription : "");
+    } else if (strcmp(what, "presence_count") == 0) {
+        size_t n = xt_conn_presence_count(r->c, a);
+        if (n != (size_t)atol(b))
+            return failf(r, "presence_count %s = %zu, expected %s", a, n, b);
+    } else if (strcmp(what, "deadline") == 0) {
+        long long d = (long long)xt_conn_deadline(r->c);
+        if (d != atoll(a))
+            return failf(r, "deadline %lld, expected %s", d, a);
+    } else {
+        return failf(r, "unknown CHECK %s", what);
+    }
+    return 0;
+}
+
+static int run_file(run *r, const char *name, int depth);
+
+static int do_line(run *r, char *line, int depth)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    if (!n || line[0] == '#')
+        return 0;
+    char *colon = strchr(line, ':');
+    char empty[1] = "";
+    char *arg = empty;
+    const char *kw = line;
+    if (colon && colon != line && (colon[1] == ' ' || colon[1] == '\0') &&
+        strcspn(line, " ") > (size_t)(colon - line)) {
+        *colon = '\0';
+        arg = colon[1] ? colon + 2 : colon + 1;
+    }
+    const char *bad = NULL;
+    char *sarg = substitute(arg, &bad);
+    if (!sarg)
+        return failf(r, "%s", bad);
+    int rc = 0;
+
+    if (strcmp(kw, "JID") == 0)
+        snprintf(r->jid, sizeof r->jid, "%s", sarg);
+    else if (strcmp(kw, "PASSWORD") == 0)
+        snprintf(r->password, sizeof r->password, "%s", sarg);
+    else if (strcmp(kw, "RESOURCE") == 0)
+        snprintf(r->resource, sizeof r->resource, "%s", sarg);
+    else if (strcmp(kw, "NONCE") == 0)
+        snprintf(r->nonce, sizeof r->nonce, "%s", sarg);
+    else if (strcmp(kw, "RECORD") == 0)
+        r->record_stanza = strcmp(sarg, "stanza") == 0;
+    else if (strcmp(kw, "FLAGS") == 0) {
+        if (strstr(sarg, "direct_tls"))
+            r->flags |= XT_CONN_DIRECT_TLS;
+        if (strstr(sarg, "insecure"))
+            r->flags |= XT_CONN_INSECURE_ALLOW_PLAINTEXT;
+        if (strstr(sarg, "no_roster"))
+            r->flags |= XT_CONN_NO_ROSTER;
+        if (strstr(sarg, "no_presence"))
+            r->flags |= XT_CONN_NO_PRESENCE;
+        if (strstr(sarg, "no_plain"))
+            r->flags |= XT_CONN_NO_PLAIN_MECH;
+    } else if (strcmp(kw, "CONFIG") == 0) {
+        const char *p;
+        if ((p = strstr(sarg, "ping_interval=")))
+            r->ping_interval = (uint32_t)strtoul(p + 14, NULL, 10);
+        if ((p = strstr(sarg, "ping_timeout=")))
+            r->ping_timeout = (uint32_t)strtoul(p + 13, NULL, 10);
+        if ((p = strstr(sarg, "iq_timeout=")))
+            r->iq_timeout = (uint32_t)strtoul(p + 11, NULL, 10);
+        if ((p = strstr(sarg, "nego_timeout=")))
+            r->nego_timeout = (uint32_t)strtoul(p + 13, NULL, 10);
+    } else if (strcmp(kw, "INCLUDE") == 0) {
+        rc = run_file(r, sarg, depth + 1);
+    } else if ((rc = ensure_conn(r)) != 0) {
+        /* failf already set */
+    } else if (strcmp(kw, "START") == 0) {
+        int x = xt_conn_start(r->c, r->now);
+        if (x)
+            rc = failf(r, "start: %s", errname(x));
+    } else if (strcmp(kw, "S") == 0) {
+        size_t len = strlen(sarg);
+        if (r->bytewise) {
+            for (size_t i = 0; i < len; i++) {
+                xt_conn_feed(r->c, sarg + i, 1, r->now);
+                drain(r);
+                if (xt_conn_get_state(r->c) == XT_STATE_CLOSED)
+                    break;
+            }
+        } else {
+            xt_conn_feed(r->c, sarg, len, r->now);
+        }
+    } else if (strcmp(kw, "C") == 0) {
+        drain(r);
+        const char *hay = r->out.s ? r->out.s + r->cursor : "";
+        const char *f = strstr(hay, sarg);
+        if (!f)
+            rc = failf(r, "client output lacks [%s]; unread output: [%s]", sarg, hay);
+        else
+            r->cursor = (size_t)(f - r->out.s) + strlen(sarg);
+    } else if (strcmp(kw, "!C") == 0) {
+        drain(r);
+        const char *hay = r->out.s ? r->out.s + r->cursor : "";
+        if (strstr(hay, sarg))
+            rc = failf(r, "client output has [%s]: [%s]", sarg, hay);
+    } else if (strcmp(kw, "CNONE") == 0) {
+        drain(r);
+        if (r->out.n > r->cursor)
+            rc = failf(r, "unexpected client output [%s]", r->out.s + r->cursor);
+    } else if (strcmp(kw, "TLS") == 0 || strcmp(kw, "TLSREADY") == 0) {
+        if (kw[3] == '\0') {
+            if (r->evpos >= r->nev || strcmp(r->events[r->evpos], "starttls") != 0)
+                rc = failf(r, "expected starttls event, got %s",
+                           r->evpos < r->nev ? r->events[r->evpos] : "(none)");
+            else
+                r->evpos++;
+        }
+        if (!rc) {
+            int x = xt_conn_tls_ready(r->c, NULL, r->now);
+            if (x)
+                rc = failf(r, "tls_ready: %s", errname(x));
+        }
+    } else if (strcmp(kw, "T") == 0) {
+        r->now += strtoull(sarg, NULL, 10);
+        xt_conn_tick(r->c, r->now);
+    } else if (strcmp(kw, "E") == 0) {
+        char *sp = strchr(sarg, ' ');
+        size_t tl = sp ? (size_t)(sp - sarg) : strlen(sarg);
+        const char *ev = r->evpos < r->nev ? r->events[r->evpos] : NULL;
+        if (!ev)
+            rc = failf(r, "expected event [%s], none recorded", sarg);
+        else if (strncmp(ev, sarg, tl) || (ev[tl] != ' ' && ev[tl] != '\0') ||
+                 (sp && !strstr(ev, sp + 1)))
+            rc = failf(r, "expected event [%s], got [%s]", sarg, ev);
+        else
+            r->evpos++;
+    } else if (strcmp(kw, "STATE") == 0) {
+        xt_conn_state st = xt_conn_get_state(r->c);
+        if (strcmp(state_names[st], sarg))
+            rc = failf(r, "state %s, expected %s", state_names[st], sarg);
+    } else if (strcmp(kw, "DETAIL") == 0) {
+        if (!strstr(xt_conn_errdetail(r->c), sarg))
+            rc = failf(r, "errdetail [%s] lacks [%s]", xt_conn_errdetail(r->c), sarg);
+    } else if (strcmp(kw, "LOG") == 0) {
+        if (!r->log.s || !strstr(r->log.s, sarg))
+            rc = failf(r, "log lacks [%s]", sarg);
+    } else if (strcmp(kw, "!LOG") == 0) {
+        if (r->log.s && strstr(r->log.s, sarg))
+            rc = failf(r, "log has [%s]", sarg);
+    } else if (strcmp(kw, "CHECK") == 0) {
+        rc = do_check(r, sarg);
+    } else if (strcmp(kw, "CALL") == 0) {
+        rc = do_call(r, sarg, 0);
+        drain(r);
+    } else if (strcmp(kw, "CALLERR") == 0) {
+        char *sp = strchr(sarg, ' ');
+        if (!sp) {
+            rc = failf(r, "bad CALLERR");
+        } else {
+            *sp = '\0';
+            rc = do_call(r, sp + 1, errcode(sarg));
+        }
+        drain(r);
+    } else {
+        rc = failf(r, "unknown directive %s", kw);
+    }
+    free(sarg);
+    drain(r);
+    return rc;
+}
+
+static int run_file(run *r, const char *name, int depth)
+{
+    if (depth > 4)
+        return failf(r, "INCLUDE too deep");
+    const char *dir = getenv("XT_TRANSCRIPTS");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/transcripts", name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return failf(r, "cannot open %s", path);
+    const char *saved_file = r->file;
+    int saved_line = r->lineno;
+    r->file = name;
+    r->lineno = 0;
+    char line[8192];
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        r->lineno++;
+        rc = do_line(r, line, depth);
+        if (getenv("XT_DEBUG_LIVE"))
+            fprintf(stderr, "%s:%d live=%ld\n", r->file, r->lineno, A.live);
+    }
+    fclose(f);
+    if (!rc) {
+        r->file = saved_file;
+        r->lineno = saved_line;
+    }
+    return rc;
+}
+
+/* Runs one transcript; 0 when every expectation held. */
+static int run_transcript(const char *name, int bytewise, int use_test_mem, char *err,
+                          size_t errlen)
+{
+    run *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->bytewise = bytewise;
+    r->use_test_mem = use_test_mem;
+    r->now = 1000;
+    snprintf(r->jid, sizeof r->jid, "user@example.com");
+    snprintf(r->password, sizeof r->password, "pencil");
+    r->file = name;
+    int rc = run_file(r, name, 0);
+    if (!rc && r->evpos < r->nev)
+        rc = failf(r, "unmatched event at end: [%s]", r->events[r->evpos]);
+    if (rc)
+        snprintf(err, errlen, "%s%s", r->err, bytewise ? " (byte at a time)" : "");
+    xt_conn_free(r->c);
+    for (size_t i = 0; i < r->nev; i++)
+        free(r->events[i]);
+    sb_free(&r->out);
+    sb_free(&r->log);
+    free(r);
+    return rc;
+}
+
+static const char *const transcripts[] = {
+    "login_scram_sha1.txt",
+    "login_plain.txt",
+    "direct_tls.txt",
+    "auth_failure.txt",
+    "stream_error.txt",
+    "see_other_host.txt",
+    "no_starttls.txt",
+    "no_starttls_insecure.txt",
+    "bad_server_signature.txt",
+    "starttls_failure.txt",
+    "roster_push.txt",
+    "iq_handling.txt",
+    "iq_timeout.txt",
+    "keepalive.txt",
+    "im_events.txt",
+    "bind_conflict.txt",
+    "legacy_session.txt",
+    "negotiation_timeout.txt",
+    "server_close.txt",
+    "sending.txt",
+    "restricted_xml.txt",
+};
+
+static void test_transcripts(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof transcripts / sizeof *transcripts; i++) {
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            char err[1200] = "";
+            int rc = run_transcript(transcripts[i], bytewise, 1, err, sizeof err);
+            if (rc)
+                fail_msg("%s", err);
+            assert_int_equal(A.live, 0);
+        }
+    }
+}
+
+/* STYLE.md: fail each allocation in turn; every run must end cleanly
+ * (no crash, nothing leaked), and the run with no failure must pass. */
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    const char *const names[] = {"login_scram_sha1.txt", "im_events.txt"};
+    for (size_t k = 0; k < 2; k++) {
+        long n;
+        for (n = 1; n < 100000; n++) {
+            A = (alloc_state){.fail_at = n};
+            char err[1200] = "";
+            int rc = run_transcript(names[k], 0, 1, err, sizeof err);
+            if (A.live != 0)
+                fail_msg("%s: leak of %ld blocks when allocation %ld fails", names[k], A.live, n);
+            if (!A.failed) {
+                if (rc)
+                    fail_msg("%s", err);
+                break;
+            }
+        }
+        assert_true(n > 10); /* the loop really exercised failures */
+        A = (alloc_state){0};
+    }
+}
+
+/* --- direct API checks ------------------------------------------------------------ */
+
+static int removed_calls, other_calls, removal_id;
+
+static void h_remove_self(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)ev;
+    (void)ud;
+    removed_calls++;
+    assert_int_equal(xt_conn_off(c, removal_id), 0);
+}
+
+static void h_other(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)c;
+    (void)ev;
+    (void)ud;
+    other_calls++;
+}
+
+static void test_api(void **state)
+{
+    (void)state;
+    xt_conn *c = NULL;
+    xt_conn_config cfg = {.jid = "example.com", .password = "x"};
+    assert_int_equal(xt_conn_new(&cfg, &c), XT_EJID); /* no localpart: no SASL username */
+    cfg.jid = "a@@b";
+    assert_int_equal(xt_conn_new(&cfg, &c), XT_EJID);
+    cfg.jid = "user@example.com";
+    cfg.password = NULL;
+    assert_int_equal(xt_conn_new(&cfg, &c), XT_EINVAL);
+    cfg.password = "pencil";
+    cfg.initial_priority = 500;
+    assert_int_equal(xt_conn_new(&cfg, &c), XT_EINVAL);
+    cfg.initial_priority = 0;
+    assert_int_equal(xt_conn_new(&cfg, &c), 0);
+    assert_string_equal(xt_conn_domain(c), "example.com");
+    assert_int_equal(xt_conn_get_state(c), XT_STATE_NEW);
+    assert_int_equal(xt_conn_deadline(c), -1);
+    assert_null(xt_conn_bound_jid(c));
+    assert_null(xt_conn_mechanism(c));
+    assert_int_equal(xt_conn_send_message(c, "a@b", NULL, "hi", NULL, NULL), XT_ESTATE);
+    assert_int_equal(xt_conn_ping(c, NULL, NULL, NULL), XT_ESTATE);
+    assert_int_equal(xt_conn_feed(c, "<", 1, 0), XT_ESTATE); /* before start */
+    assert_int_equal(xt_conn_off(c, 42), XT_ENOTFOUND);
+
+    /* A handler removing itself during an event; the other still runs,
+     * and the removed one never runs again. */
+    removal_id = xt_conn_on(c, XT_EV_DISCONNECTED, h_remove_self, NULL);
+    assert_true(removal_id > 0);
+    assert_true(xt_conn_on(c, XT_EV_ALL, h_other, NULL) > removal_id);
+    assert_int_equal(xt_conn_start(c, 100), 0);
+    assert_int_equal(xt_conn_start(c, 100), XT_ESTATE);
+    assert_int_equal(xt_conn_deadline(c), 100 + 60000);
+    assert_int_equal(xt_conn_close(c), 0);
+    assert_int_equal(xt_conn_get_state(c), XT_STATE_CLOSING);
+    assert_int_equal(removed_calls, 0);
+    assert_int_equal(xt_conn_eof(c, 0, NULL, 200), 0);
+    assert_int_equal(xt_conn_get_state(c), XT_STATE_CLOSED);
+    assert_int_equal(removed_calls, 1);
+    assert_int_equal(other_calls, 1);
+    assert_int_equal(xt_conn_eof(c, XT_EIO, NULL, 200), 0); /* once only */
+    assert_int_equal(removed_calls, 1);
+    assert_int_equal(other_calls, 1);
+    assert_int_equal(xt_conn_close(c), XT_ESTATE);
+    const uint8_t *p;
+    size_t n = xt_conn_pending(c, &p);
+    assert_true(n > 0);
+    assert_true(n >= 16);
+    assert_memory_equal(p + n - 16, "</stream:stream>", 16);
+    xt_conn_free(c);
+    xt_conn_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_api),
+        cmocka_unit_test(test_transcripts),
+        cmocka_unit_test(test_alloc_failure),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    json_decref(scram_json);
+    json_decref(misc_json);
+    return rc;
+}
