@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "xtalk/client.h"
 
@@ -349,8 +356,159 @@ static void test_client_tls_garbage(void **state)
     run_fake("HTTP/1.0 400 Bad Request\r\n\r\n", XT_CONN_DIRECT_TLS, XT_ETLS, 1);
 }
 
+/* --- TLS through the client: an in-process server on a loop fd ---------- */
+
+typedef struct tls_server {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    int lfd, cfd, lid, cid;
+    int handshaken;
+    const char *reply;
+} tls_server;
+
+static X509 *self_signed(EVP_PKEY *key)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "DNS:localhost");
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    X509_sign(x, key, EVP_sha256());
+    return x;
+}
+
+static void tls_server_io(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)loop, (void)fd, (void)revents;
+    tls_server *s = ud;
+    ERR_clear_error();
+    if (!s->handshaken) {
+        int r = SSL_accept(s->ssl);
+        if (r == 1) {
+            s->handshaken = 1;
+        } else if (SSL_get_error(s->ssl, r) != SSL_ERROR_WANT_READ) {
+            xt_loop_remove_fd(loop, s->cid); /* the client refused us */
+            s->cid = 0;
+            return;
+        }
+    }
+    if (s->handshaken) {
+        char buf[4096];
+        size_t n;
+        /* The client's stream header arrives: answer with junk. */
+        if (SSL_read_ex(s->ssl, buf, sizeof buf, &n) == 1 && s->reply) {
+            SSL_write(s->ssl, s->reply, (int)strlen(s->reply));
+            s->reply = NULL;
+        }
+    }
+    ERR_clear_error();
+}
+
+static void tls_server_accept(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)revents;
+    tls_server *s = ud;
+    s->cfd = accept(fd, NULL, NULL);
+    assert_true(s->cfd >= 0);
+    fcntl(s->cfd, F_SETFL, O_NONBLOCK);
+    s->ssl = SSL_new(s->ctx);
+    SSL_set_fd(s->ssl, s->cfd);
+    s->cid = xt_loop_add_fd(loop, s->cfd, POLLIN, tls_server_io, s);
+    xt_loop_remove_fd(loop, s->lid);
+}
+
+static void run_tls(EVP_PKEY *key, X509 *cert, const char *pin, int expect, const char *want_detail,
+                    int want_handshake, char fp_out[65])
+{
+    tls_server s = {.reply = "definitely not <xml"};
+    s.ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(s.ctx, cert);
+    SSL_CTX_use_PrivateKey(s.ctx, key);
+    fake_server fs = {0};
+    uint16_t port = listen_loopback(&fs);
+    s.lfd = fs.lfd;
+
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    s.lid = xt_loop_add_fd(loop, s.lfd, POLLIN, tls_server_accept, &s);
+    watch w = {0};
+    xt_client_config cfg = {
+        .conn = {.jid = "alice@localhost", .password = "pw", .flags = XT_CONN_DIRECT_TLS},
+        .host = "127.0.0.1",
+        .port = port,
+        .pin_sha256 = pin,
+        .flags = XT_CLIENT_NO_SYSTEM_CA,
+        .connect_timeout_ms = 3000,
+    };
+    xt_client *cl;
+    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    uint64_t start = xt_loop_now(loop);
+    while (!w.disconnected && xt_loop_now(loop) - start < 5000)
+        assert_int_equal(xt_loop_run_once(loop, 100), 0);
+    assert_int_equal(w.disconnected, 1);
+    assert_int_equal(w.error, expect);
+    if (want_detail)
+        assert_non_null(strstr(w.text, want_detail));
+    assert_non_null(xt_client_peer_sha256(cl));
+    if (fp_out)
+        snprintf(fp_out, 65, "%s", xt_client_peer_sha256(cl));
+    if (want_handshake)
+        assert_true(s.handshaken);
+    else if (!pin)
+        assert_false(s.handshaken);
+    xt_client_free(cl);
+    /* Drain: the client is gone; nothing of ours is active. */
+    while (xt_loop_run_once(loop, 0) == 0 && xt_loop_now(loop) - start < 6000 && s.cid) {
+        xt_loop_remove_fd(loop, s.cid);
+        s.cid = 0;
+    }
+    SSL_free(s.ssl);
+    SSL_CTX_free(s.ctx);
+    if (s.cfd >= 0)
+        close(s.cfd);
+    close(s.lfd);
+    xt_loop_free(loop);
+}
+
+static void test_client_tls(void **state)
+{
+    (void)state;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = self_signed(key);
+    /* Self-signed and not pinned: refused, with the fingerprint to pin. */
+    char fp[65];
+    run_tls(key, cert, NULL, XT_ECERT, "self-signed", 0, fp);
+    assert_int_equal(strlen(fp), 64);
+    /* Pinned: TLS comes up, the stream header goes out encrypted, and the
+     * server's junk comes back decrypted to the XML parser. */
+    run_tls(key, cert, fp, XT_EXML, NULL, 1, NULL);
+    /* A wrong pin is refused. */
+    char wrong[65];
+    memcpy(wrong, fp, sizeof wrong);
+    wrong[10] = wrong[10] == 'a' ? 'b' : 'a';
+    run_tls(key, cert, wrong, XT_ECERT, "pinned", 0, NULL);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+}
+
 int main(void)
 {
+    /* The in-process TLS server writes with write(2): a client that
+     * already hung up must not kill the test. (The library itself never
+     * raises SIGPIPE: it sends with MSG_NOSIGNAL.) */
+    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timer_order),
         cmocka_unit_test(test_timer_rearm),
@@ -361,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_client_garbage),
         cmocka_unit_test(test_client_eof),
         cmocka_unit_test(test_client_tls_garbage),
+        cmocka_unit_test(test_client_tls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
