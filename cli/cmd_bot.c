@@ -4,7 +4,8 @@
  * Loop safety: only chat and normal messages with a body are answered;
  * never errors (RFC 6120 §8.3.1 forbids answering an error with an error,
  * and a body-less answer war between two bots is the classic loop),
- * never groupchat or headline, never our own messages.
+ * never groupchat or headline, never our own messages, never messages
+ * delivered late from offline storage.
  *
  * --exec runs the user's command through /bin/sh -c. The message is data,
  * never code: the body goes to the command's stdin, the addresses into
@@ -360,6 +361,14 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return; /* never error, groupchat or headline */
     if (self && xt_jid_str_equal(m->from, self))
         return;
+    if (m->stamp) {
+        /* Stored while we were offline (XEP-0203 delay): the asking
+         * resource is likely gone, and a backlog answered at once surprises
+         * everyone. */
+        if (xt_cli_session_settings(s)->verbose)
+            fprintf(stderr, "xtalk: bot: not answering the delayed message from %s\n", m->from);
+        return;
+    }
 
     if (b->a->echo) {
         answer(b, m->from, type, m->thread, m->body);

@@ -97,8 +97,9 @@ static int check_body(const char *s, size_t len, unsigned line)
         return XT_CLI_EXIT_USAGE;
     }
     if (xt_cli_text_check(s, len, &why, &off) != 0) {
-        xt_cli_errorf("send: the message%s contains %s at byte %zu; send UTF-8 text", where, why,
-                      off);
+        xt_cli_errorf("send: the message%s contains %s at byte %zu; XMPP carries only UTF-8 "
+                      "text without control characters",
+                      where, why, off);
         return XT_CLI_EXIT_USAGE;
     }
     return 0;

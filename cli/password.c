@@ -92,13 +92,13 @@ int xt_cli_password_from_command(const char *cmd, char **out, char *err, size_t 
     }
     buf[len] = '\0';
     char *nl = memchr(buf, '\n', len);
-    if (nl) {
-        *nl = '\0';
-        overflow = 0; /* only the first line counts */
-    }
-    size_t plen = strlen(buf);
+    size_t plen = nl ? (size_t)(nl - buf) : len;
+    int has_nul = memchr(buf, '\0', plen) != NULL;
+    if (nl)
+        overflow = 0; /* only the first line counts, and it fit */
     if (plen > 0 && buf[plen - 1] == '\r')
-        buf[--plen] = '\0';
+        plen--;
+    buf[plen] = '\0';
 
     int rc = 0;
     if (status == -1 || !WIFEXITED(status)) {
@@ -114,10 +114,11 @@ int xt_cli_password_from_command(const char *cmd, char **out, char *err, size_t 
     } else if (overflow) {
         snprintf(err, errlen, "password_command printed a line longer than %d bytes", PW_MAX);
         rc = XT_CLI_EXIT_CONFIG;
-    } else if (plen == 0 || memchr(buf, '\0', len) != buf + plen) {
-        snprintf(err, errlen,
-                 plen == 0 ? "password_command printed no password (its first line is empty)"
-                           : "password_command printed a NUL byte");
+    } else if (has_nul) {
+        snprintf(err, errlen, "password_command printed a NUL byte");
+        rc = XT_CLI_EXIT_CONFIG;
+    } else if (plen == 0) {
+        snprintf(err, errlen, "password_command printed no password (its first line is empty)");
         rc = XT_CLI_EXIT_CONFIG;
     } else {
         *out = strdup(buf);

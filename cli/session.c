@@ -204,34 +204,27 @@ int xt_cli_session_ack(xt_cli_session *s, const char *what,
     return rc;
 }
 
-/* "why" for a failed connection: the code's name and every distinct detail. */
+/* "why" for a failed connection: the code's name and the most specific
+ * detail: the transport's (TLS verify reason, DNS error), else the
+ * stream's (which already names the condition), else the event's. */
 static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, size_t len)
 {
-    const char *parts[5] = {
-        d->condition, d->text, xt_client_errdetail(s->client), xt_conn_errdetail(s->conn),
-        d->redirect,
-    };
-    size_t o = (size_t)snprintf(buf, len, "%s", xt_strerror(d->error));
-    int first = 1;
+    const char *detail = xt_client_errdetail(s->client);
+    char ev[512];
 
-    for (size_t i = 0; i < 5 && o < len; i++) {
-        const char *pt = parts[i];
-        if (!pt || !*pt)
-            continue;
-        int dup = 0;
-        for (size_t k = 0; k < i; k++)
-            if (parts[k] && strcmp(parts[k], pt) == 0)
-                dup = 1;
-        if (dup)
-            continue;
-        char *e = xt_cli_escape(pt, 0);
-        o += (size_t)snprintf(buf + o, len - o, "%s%s%s", first ? " (" : ", ",
-                              i == 4 ? "to " : "", e ? e : "?");
-        free(e);
-        first = 0;
+    if (!detail || !*detail)
+        detail = xt_conn_errdetail(s->conn);
+    if (!detail || !*detail) {
+        snprintf(ev, sizeof ev, "%s%s%s", d->condition ? d->condition : "",
+                 d->condition && d->text ? ": " : "", d->text ? d->text : "");
+        detail = ev;
     }
-    if (!first && o < len)
-        snprintf(buf + o, len - o, ")");
+    char *e = *detail ? xt_cli_escape(detail, 0) : NULL;
+    char *r = d->redirect ? xt_cli_escape(d->redirect, 0) : NULL;
+    snprintf(buf, len, "%s%s%s%s%s%s", xt_strerror(d->error), e ? " (" : "", e ? e : "",
+             e ? ")" : "", r ? " to " : "", r ? r : "");
+    free(e);
+    free(r);
 }
 
 static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
@@ -245,7 +238,9 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
     describe(s, d, why, sizeof why);
     if (!s->online) {
         int err = d->error ? d->error : XT_ECLOSED;
-        const char *hint = xt_cli_hint_for(err);
+        /* The library's detail may carry its own advice (naming an
+         * option); do not repeat it. */
+        const char *hint = strstr(why, " --") ? "" : xt_cli_hint_for(err);
         xt_cli_errorf("cannot connect as %s: %s%s%s", s->set->jid, why, *hint ? "; " : "", hint);
         s->exit_code = xt_cli_exit_for(err, 0);
     } else if (d->error == 0) {

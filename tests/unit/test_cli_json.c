@@ -1,0 +1,184 @@
+/* Unit tests: the JSON Lines writer: escaping (quotes, backslash,
+ * control characters), non-ASCII passthrough, invalid UTF-8, nesting;
+ * every produced line is checked by parsing it back with jansson. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "json.h"
+
+/* Writes {"k": s} and returns the text (static buffer). */
+static const char *one(const char *s, size_t len)
+{
+    static char out[1024];
+    xt_cli_json j;
+    xt_cli_json_init(&j);
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_strn(&j, "k", s, len);
+    xt_cli_json_end(&j);
+    const char *t = xt_cli_json_text(&j, NULL);
+    assert_non_null(t);
+    snprintf(out, sizeof out, "%s", t);
+    xt_cli_json_free(&j);
+    return out;
+}
+
+/* Parses text back and checks member k equals want (len bytes). */
+static void roundtrip(const char *text, const char *want, size_t len)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, 0, &e);
+    if (!v)
+        fail_msg("not valid JSON: %s (%s)", text, e.text);
+    json_t *k = json_object_get(v, "k");
+    assert_non_null(k);
+    assert_int_equal(json_string_length(k), len);
+    assert_memory_equal(json_string_value(k), want, len);
+    json_decref(v);
+}
+
+static void test_escaping(void **state)
+{
+    (void)state;
+    assert_string_equal(one("plain", 5), "{\"k\":\"plain\"}");
+    assert_string_equal(one("say \"hi\"", 8), "{\"k\":\"say \\\"hi\\\"\"}");
+    assert_string_equal(one("a\\b", 3), "{\"k\":\"a\\\\b\"}");
+    assert_string_equal(one("l1\nl2\r\t", 7), "{\"k\":\"l1\\nl2\\r\\t\"}");
+    assert_string_equal(one("\b\f", 2), "{\"k\":\"\\b\\f\"}");
+    assert_string_equal(one("\x01\x1f\x7f", 3), "{\"k\":\"\\u0001\\u001f\\u007f\"}");
+    assert_string_equal(one("nul\0x", 5), "{\"k\":\"nul\\u0000x\"}");
+    assert_string_equal(one("/", 1), "{\"k\":\"/\"}");
+
+    const char *tricky = "q\" b\\ n\n c\x01 e\x1b[31m";
+    roundtrip(one(tricky, strlen(tricky)), tricky, strlen(tricky));
+}
+
+static void test_non_ascii(void **state)
+{
+    (void)state;
+    /* UTF-8 passes through byte for byte (RFC 8259 §8.1). */
+    const char *s = "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 \xe2\x80\xa8";
+    char want[256];
+    snprintf(want, sizeof want, "{\"k\":\"%s\"}", s);
+    assert_string_equal(one(s, strlen(s)), want);
+    roundtrip(one(s, strlen(s)), s, strlen(s));
+
+    /* Invalid UTF-8 becomes U+FFFD so the line stays valid JSON. */
+    assert_string_equal(one("a\xff" "b", 3), "{\"k\":\"a\\ufffdb\"}");
+    assert_string_equal(one("\xc3", 1), "{\"k\":\"\\ufffd\"}");          /* truncated */
+    assert_string_equal(one("\xc0\x80", 2), "{\"k\":\"\\ufffd\\ufffd\"}"); /* overlong */
+    assert_string_equal(one("\xed\xa0\x80", 3),
+                        "{\"k\":\"\\ufffd\\ufffd\\ufffd\"}"); /* surrogate */
+    roundtrip(one("x\xfe", 2), "x\xef\xbf\xbd", 4);
+}
+
+static void test_structure(void **state)
+{
+    (void)state;
+    xt_cli_json j;
+    const char *groups[] = {"Friends", "W\xc3\xb6rk"};
+
+    xt_cli_json_init(&j);
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_str(&j, "event", "roster");
+    xt_cli_json_str(&j, "name", NULL); /* absent: omitted */
+    xt_cli_json_int(&j, "priority", -5);
+    xt_cli_json_bool(&j, "online", 1);
+    xt_cli_json_arr(&j, "groups");
+    for (size_t i = 0; i < 2; i++)
+        xt_cli_json_str(&j, NULL, groups[i]);
+    xt_cli_json_end(&j);
+    xt_cli_json_arr(&j, "empty");
+    xt_cli_json_end(&j);
+    xt_cli_json_arr(&j, "resources");
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_str(&j, "jid", "a@b/c");
+    xt_cli_json_end(&j);
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_end(&j);
+    xt_cli_json_end(&j);
+    xt_cli_json_end(&j);
+    assert_string_equal(xt_cli_json_text(&j, NULL),
+                        "{\"event\":\"roster\",\"priority\":-5,\"online\":true,"
+                        "\"groups\":[\"Friends\",\"W\xc3\xb6rk\"],\"empty\":[],"
+                        "\"resources\":[{\"jid\":\"a@b/c\"},{}]}");
+
+    /* write_line: the text, one newline, and a reset for the next line. */
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(xt_cli_json_write_line(&j, f), 0);
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_str(&j, "k", "two");
+    xt_cli_json_end(&j);
+    assert_int_equal(xt_cli_json_write_line(&j, f), 0);
+    rewind(f);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t e;
+        json_t *v = json_loads(line, 0, &e);
+        assert_non_null(v);
+        json_decref(v);
+        assert_non_null(strchr(line, '\n'));
+        n++;
+    }
+    assert_int_equal(n, 2);
+    fclose(f);
+
+    /* Unbalanced containers are refused, not written half. */
+    f = tmpfile();
+    xt_cli_json_obj(&j, NULL);
+    assert_int_equal(xt_cli_json_write_line(&j, f), -1);
+    assert_int_equal(ftell(f), 0);
+    xt_cli_json_end(&j); /* nothing open after the reset */
+    assert_null(xt_cli_json_text(&j, NULL));
+    xt_cli_json_reset(&j);
+    /* Two top-level values on one line are refused. */
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_end(&j);
+    xt_cli_json_obj(&j, NULL);
+    assert_null(xt_cli_json_text(&j, NULL));
+    fclose(f);
+    xt_cli_json_free(&j);
+}
+
+static void test_long(void **state)
+{
+    (void)state;
+    /* Growth past the initial buffer, with escapes at the boundaries. */
+    size_t n = 100000;
+    char *s = malloc(n);
+    assert_non_null(s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (char)(i % 3 == 0 ? '"' : i % 3 == 1 ? 'x' : '\n');
+    xt_cli_json j;
+    xt_cli_json_init(&j);
+    xt_cli_json_obj(&j, NULL);
+    xt_cli_json_strn(&j, "k", s, n);
+    xt_cli_json_end(&j);
+    size_t len;
+    const char *t = xt_cli_json_text(&j, &len);
+    assert_non_null(t);
+    assert_int_equal(strlen(t), len);
+    roundtrip(t, s, n);
+    xt_cli_json_free(&j);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_non_ascii),
+        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_long),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
