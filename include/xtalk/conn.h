@@ -39,7 +39,9 @@ typedef struct xt_conn xt_conn;
 enum {
     XT_CONN_DIRECT_TLS = 1u << 0,   /* transport is TLS from the first byte (XEP-0368) */
     /* Allow the stream to continue without TLS if the server offers none.
-     * Insecure: passwords may cross the wire in the clear. Off by default. */
+     * Insecure: everything is readable on the wire and a SCRAM exchange
+     * can be attacked offline; PLAIN is still never used without TLS.
+     * Off by default. */
     XT_CONN_INSECURE_ALLOW_PLAINTEXT = 1u << 1,
     XT_CONN_NO_ROSTER = 1u << 2,    /* do not fetch the roster on login */
     XT_CONN_NO_PRESENCE = 1u << 3,  /* do not send initial presence on login */
@@ -182,8 +184,9 @@ XT_EXTERN void xt_conn_free(xt_conn *c);
 
 /* --- driving ------------------------------------------------------------ */
 
-/* Begins the stream: queues the stream header (unless DIRECT_TLS, where it
- * waits for xt_conn_tls_ready). */
+/* Begins the stream: queues the stream header and arms the negotiation
+ * timeout. With DIRECT_TLS the header goes out once both this and
+ * xt_conn_tls_ready have been called, in either order. */
 XT_EXTERN int xt_conn_start(xt_conn *c, uint64_t now_ms);
 /* Received plaintext bytes. A negative return means the stream failed;
  * XT_EV_DISCONNECTED has been emitted and closing bytes may be pending. */
@@ -243,7 +246,9 @@ XT_EXTERN int xt_conn_roster_set(xt_conn *c, const char *jid, const char *name,
                                  const char *const *groups, size_t ngroups, xt_iq_fn cb, void *ud);
 XT_EXTERN int xt_conn_roster_remove(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud);
 /* Sends unavailable presence and </stream:stream>; XT_EV_DISCONNECTED
- * follows when the server closes its side (or at the driver's EOF). */
+ * follows when the server closes its side, at the driver's EOF, or after
+ * ping_timeout_ms without either (error 0 in all three cases). Before the
+ * stream is open it ends at once. XT_ESTATE when already closed. */
 XT_EXTERN int xt_conn_close(xt_conn *c);
 
 /* --- state ------------------------------------------------------------- */

@@ -132,8 +132,18 @@ static const char *find_by_id(json_t *arr, const char *id, const char *field)
     json_array_foreach(arr, i, v)
     {
         const char *vid = json_string_value(json_object_get(v, "id"));
-        if (vid && strcmp(vid, id) == 0)
+        if (vid && strcmp(vid, id) == 0) {
+            /* "outer/inner" reaches into a nested object. */
+            char f[128];
+            snprintf(f, sizeof f, "%s", field);
+            char *slash = strchr(f, '/');
+            if (slash) {
+                *slash = '\0';
+                v = json_object_get(v, f);
+                return json_string_value(json_object_get(v, slash + 1));
+            }
             return json_string_value(json_object_get(v, field));
+        }
     }
     return NULL;
 }
@@ -627,6 +637,22 @@ static int do_line(run *r, char *line, int depth)
             if (x)
                 rc = failf(r, "tls_ready: %s", errname(x));
         }
+    } else if (strcmp(kw, "TLSCB") == 0) {
+        /* TLSCB: type data -- STARTTLS with channel binding data. */
+        char *sp = strchr(sarg, ' ');
+        if (!sp || r->evpos >= r->nev || strcmp(r->events[r->evpos], "starttls") != 0) {
+            rc = failf(r, "TLSCB: bad line or no starttls event");
+        } else {
+            r->evpos++;
+            *sp = '\0';
+            xt_tls_info info = {.cb_type = sarg,
+                                .cb_data = (const uint8_t *)(sp + 1),
+                                .cb_len = strlen(sp + 1),
+                                .tls13 = 1};
+            int x = xt_conn_tls_ready(r->c, &info, r->now);
+            if (x)
+                rc = failf(r, "tls_ready: %s", errname(x));
+        }
     } else if (strcmp(kw, "T") == 0) {
         r->now += strtoull(sarg, NULL, 10);
         xt_conn_tick(r->c, r->now);
@@ -753,6 +779,7 @@ static const char *const transcripts[] = {
     "negotiation_timeout.txt",
     "server_close.txt",
     "sending.txt",
+    "scram_plus.txt",
     "restricted_xml.txt",
 };
 
