@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -503,6 +504,103 @@ static void test_client_tls(void **state)
     EVP_PKEY_free(key);
 }
 
+/* --- allocation failures ------------------------------------------------- */
+
+typedef struct failmem {
+    long countdown; /* fail when it reaches 0; < 0 never */
+    long allocs;
+    int fired;
+} failmem;
+
+static void *fm_malloc(size_t n, void *ud)
+{
+    failmem *f = ud;
+    f->allocs++;
+    if (f->countdown >= 0 && f->countdown-- == 0) {
+        f->fired = 1;
+        if (getenv("FM_TRAP"))
+            __builtin_trap();
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void *fm_realloc(void *p, size_t n, void *ud)
+{
+    failmem *f = ud;
+    f->allocs++;
+    if (f->countdown >= 0 && f->countdown-- == 0) {
+        f->fired = 1;
+        if (getenv("FM_TRAP"))
+            __builtin_trap();
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void fm_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* The refused-connection scenario once per allocation, failing that one:
+ * every path must end cleanly (an error code, or a disconnect event), and
+ * the sanitizer build checks that nothing leaks. Debugging one case:
+ * FM_ONLY=k runs only allocation k, FM_TRAP=1 traps there (for gdb). */
+static void test_client_alloc_failures(void **state)
+{
+    (void)state;
+    uint16_t port = closed_port();
+    long total = -1;
+    for (long k = 0;; k++) {
+        failmem f = {.countdown = total < 0 ? -1 : k};
+        if (getenv("FM_ONLY") && total >= 0 && k != atol(getenv("FM_ONLY")))
+            f.countdown = -1;
+        xt_mem mem = {fm_malloc, fm_realloc, fm_free, &f};
+        xt_loop *loop = NULL;
+        if (xt_loop_new(&mem, &loop) < 0) {
+            assert_null(loop);
+            continue;
+        }
+        watch w = {0};
+        xt_client_config cfg = {
+            .conn = {.jid = "alice@localhost", .password = "pw"},
+            .host = "127.0.0.1",
+            .port = port,
+            .connect_timeout_ms = 2000,
+        };
+        xt_client *cl = NULL;
+        if (xt_client_new(loop, &cfg, &cl) == 0) {
+            assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0 || f.fired);
+            if (xt_client_connect(cl) == 0) {
+                uint64_t start = xt_loop_now(loop);
+                /* A loop iteration may fail with XT_ENOMEM itself; the
+                 * next one then carries on. */
+                while (!w.disconnected && xt_loop_now(loop) - start < 3000)
+                    (void)xt_loop_run_once(loop, 100);
+                if (!w.disconnected)
+                    fprintf(stderr, "allocation %ld of %ld: no disconnect\n", k, total);
+                {
+                    assert_int_equal(w.disconnected, 1);
+                    assert_true(w.error < 0);
+                }
+            }
+        } else {
+            assert_null(cl);
+        }
+        xt_loop_free(loop);
+        if (total < 0) {
+            total = f.allocs; /* the dry run counted them */
+            k = -1;
+            continue;
+        }
+        if (k >= total)
+            break;
+    }
+    assert_true(total > 5);
+}
+
 int main(void)
 {
     /* The in-process TLS server writes with write(2): a client that
@@ -520,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_client_eof),
         cmocka_unit_test(test_client_tls_garbage),
         cmocka_unit_test(test_client_tls),
+        cmocka_unit_test(test_client_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
