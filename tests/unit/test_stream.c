@@ -653,6 +653,25 @@ static int do_line(run *r, char *line, int depth)
             if (x)
                 rc = failf(r, "tls_ready: %s", errname(x));
         }
+    } else if (strcmp(kw, "FLOOD") == 0) {
+        /* A peer that stops reading: sends fail with XT_ETOOBIG once the
+         * output queue holds XT_OUT_LIMIT bytes; nothing grows past it. */
+        size_t big = (size_t)1 << 20;
+        char *body = malloc(big + 1);
+        assert_non_null(body);
+        memset(body, 'x', big);
+        body[big] = '\0';
+        int x = 0, sent = 0;
+        while (sent < 100 &&
+               (x = xt_conn_send_message(r->c, "a@example.com", NULL, body, NULL, NULL)) == 0)
+            sent++;
+        const uint8_t *p;
+        size_t pend = xt_conn_pending(r->c, &p);
+        free(body);
+        if (x != XT_ETOOBIG || pend > XT_OUT_LIMIT || sent < 15)
+            rc = failf(r, "flood: %s after %d sends, %zu bytes pending", errname(x), sent, pend);
+        else
+            xt_conn_consume(r->c, pend); /* the peer reads again */
     } else if (strcmp(kw, "T") == 0) {
         r->now += strtoull(sarg, NULL, 10);
         xt_conn_tick(r->c, r->now);
