@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "base/mem.h"
 #include "net/dns.h"
 #include "net/loop.h"
@@ -303,16 +305,14 @@ static void addr_cb(void *ud, int status, const xt_addr *a, size_t n, const char
     cl->naddrs = n;
 }
 
+/* RFC 2782's weighted pick. OpenSSL's generator: thread-safe, and no
+ * hidden static state shared between loops in different threads. */
 static uint32_t srv_rand(uint32_t bound, void *ud)
 {
     (void)ud;
     uint32_t r = 0;
-    /* RAND_bytes would do, but a weight pick needs no cryptography. */
-    static uint32_t x = 2463534242u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    r = x;
+    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+        r = (uint32_t)xt_clock_ms();
     return bound == UINT32_MAX ? r : r % (bound + 1);
 }
 
