@@ -144,6 +144,10 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
         return error;
     /* RFC 6120 §4.9.1.1: the stream error, then the closing tag. Output
      * failures here are ignored: the stream is ending either way. */
+    /* While the driver's TLS handshake runs there is no stream to close:
+     * the old one ended at <proceed/>, the new one has not started. */
+    if (s->phase == XT_PH_TLS)
+        s->close_sent = 1;
     if (s->header_sent && !s->close_sent) {
         if (stream_cond) {
             char buf[256];

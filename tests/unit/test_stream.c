@@ -799,6 +799,7 @@ static const char *const transcripts[] = {
     "server_close.txt",
     "sending.txt",
     "scram_plus.txt",
+    "tls_wait_timeout.txt",
     "restricted_xml.txt",
 };
 
