@@ -948,7 +948,7 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
                                   NULL);
         return 0;
     }
-    if (now - s->last_rx >= s->ping_interval) {
+    if (now >= s->last_rx && now - s->last_rx >= s->ping_interval) {
         /* XEP-0199 §4.2 client-to-server ping. Not tracked: any bytes
          * from the server clear ka_deadline, the reply included. */
         char id[64], buf[192];
