@@ -181,8 +181,9 @@ static int from_tty(const char *jid, char **out, char *err, size_t errlen)
     noecho = tty_saved;
     noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
     noecho.c_lflag |= ICANON;
-    dprintf(fd, "Password for %s: ", jid ? jid : "the account");
+    /* Echo off before the prompt shows, so nothing typed after it echoes. */
     (void)tcsetattr(fd, TCSAFLUSH, &noecho);
+    dprintf(fd, "Password for %s: ", jid ? jid : "the account");
 
     for (;;) {
         char c;
