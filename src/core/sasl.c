@@ -97,8 +97,10 @@ void xt_sasl_free(xt_sasl *s)
     xt_free(mem, s->authzid);
     xt_free(mem, s->authcid);
     xt_free_secret(mem, s->password);
+    /* s->mem may point into s itself (mem_copy): keep the hooks past the wipe. */
+    xt_mem hooks = mem ? *mem : (xt_mem){0};
     xt_wipe(s, sizeof *s);
-    xt_free(mem, s);
+    xt_free(mem ? &hooks : NULL, s);
 }
 
 int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,

@@ -220,8 +220,10 @@ void xt_scram_free(xt_scram *s)
     xt_free(mem, s->first_bare);
     xt_free(mem, s->auth_message);
     xt_free(mem, s->detail_owned);
+    /* s->mem may point into s itself (mem_copy): keep the hooks past the wipe. */
+    xt_mem hooks = mem ? *mem : (xt_mem){0};
     xt_wipe(s, sizeof *s);
-    xt_free(mem, s);
+    xt_free(mem ? &hooks : NULL, s);
 }
 
 static int make_nonce(xt_scram *s)
