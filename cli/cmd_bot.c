@@ -233,7 +233,7 @@ static void on_child_timeout(xt_loop *loop, void *ud)
 
     j->timer_id = 0;
     j->timed_out = 1;
-    xt_cli_errorf("bot: the command took longer than %u s (message from %s); killed it, no "
+    xt_cli_errorf("bot: the command timed out after %u s (message from %s); killed it, no "
                   "answer sent; raise --exec-timeout if it needs more",
                   j->b->a->exec_timeout_s, j->from);
     (void)kill(-j->ch.pid, SIGKILL);
@@ -414,8 +414,7 @@ static void on_online(xt_cli_session *s, void *ud)
 {
     struct bot *b = ud;
     b->s = s;
-    if (xt_cli_session_settings(s)->verbose)
-        fprintf(stderr, "xtalk: bot: ready\n");
+    (void)s;
 }
 
 int xt_cli_cmd_bot(const xt_cli_args *a)
@@ -430,6 +429,7 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             .status = a->status_message,
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_OK,
+            .announce = 1,
             .want_sigchld = a->exec_cmd != NULL,
             .on_online = on_online,
             .on_event = on_event,

@@ -72,6 +72,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .status = a->status_message,
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_OK,
+            .announce = 1,
             .on_event = on_event,
             .ud = &l,
         };

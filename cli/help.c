@@ -29,7 +29,7 @@ static const char exit_codes[] =
     "  8 disconnected by the server\n";
 
 static const char overview[] =
-    "usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
+    "Usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
     "       xtalk --version | --help | help COMMAND\n"
     "\n"
     "An XMPP client for the command line.\n"
@@ -50,7 +50,7 @@ static const char overview[] =
 
 static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_SEND] =
-        "usage: xtalk send [OPTIONS] JID [TEXT]\n"
+        "Usage: xtalk send [OPTIONS] JID [TEXT]\n"
         "\n"
         "Sends TEXT to JID as a chat message; without TEXT, the whole of stdin is one\n"
         "message (trailing newlines removed). Exits 0 only once the server has\n"
@@ -62,7 +62,7 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "\n"
         "Empty messages are a usage error; text must be valid UTF-8.\n",
     [XT_CLI_CMD_ROSTER] =
-        "usage: xtalk roster [OPTIONS]\n"
+        "Usage: xtalk roster [OPTIONS]\n"
         "\n"
         "Prints each contact (JID, name, subscription, groups) and its online resources\n"
         "(show, priority, status), after the roster and the contacts' presence arrived.\n"
@@ -70,7 +70,7 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --json                 one JSON object per contact per line\n"
         "  --wait MS              quiet period ending the presence wait (default 1500)\n",
     [XT_CLI_CMD_LISTEN] =
-        "usage: xtalk listen [OPTIONS]\n"
+        "Usage: xtalk listen [OPTIONS]\n"
         "\n"
         "Stays online and prints every incoming message, presence change, subscription\n"
         "request and roster change, one per line. SIGINT/SIGTERM close the session\n"
@@ -83,7 +83,7 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --priority N           own priority, -128..127 (default 0)\n"
         "  --count N              exit 0 after N messages with a body\n",
     [XT_CLI_CMD_BOT] =
-        "usage: xtalk bot --echo | --exec CMD [OPTIONS]\n"
+        "Usage: xtalk bot --echo | --exec CMD [OPTIONS]\n"
         "\n"
         "Answers each chat or normal message that has a body; never errors, messages\n"
         "without a body, or messages stored while the bot was offline. --echo answers\n"
@@ -98,25 +98,25 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --status SHOW, --status-message TEXT, --priority N   as for listen\n"
         "  --count N              exit 0 after handling N messages\n",
     [XT_CLI_CMD_ADD] =
-        "usage: xtalk add [OPTIONS] JID [NAME]\n"
+        "Usage: xtalk add [OPTIONS] JID [NAME]\n"
         "\n"
         "Adds JID to the roster (with NAME and groups) and asks to see its presence.\n"
         "\n"
         "  --group GROUP          put the contact in GROUP (repeatable)\n",
     [XT_CLI_CMD_REMOVE] =
-        "usage: xtalk remove [OPTIONS] JID\n"
+        "Usage: xtalk remove [OPTIONS] JID\n"
         "\n"
         "Removes JID from the roster (this also cancels subscriptions both ways).\n",
     [XT_CLI_CMD_APPROVE] =
-        "usage: xtalk approve [OPTIONS] JID\n"
+        "Usage: xtalk approve [OPTIONS] JID\n"
         "\n"
         "Allows JID to see your presence (answers or pre-approves its request).\n",
     [XT_CLI_CMD_DENY] =
-        "usage: xtalk deny [OPTIONS] JID\n"
+        "Usage: xtalk deny [OPTIONS] JID\n"
         "\n"
         "Refuses JID's presence subscription request, or revokes one granted.\n",
     [XT_CLI_CMD_STATUS] =
-        "usage: xtalk status [OPTIONS] SHOW [MESSAGE]\n"
+        "Usage: xtalk status [OPTIONS] SHOW [MESSAGE]\n"
         "\n"
         "Goes online with this presence (available, chat, away, xa, dnd), waits for the\n"
         "server to acknowledge it, and exits (going offline again). For a lasting\n"

@@ -266,8 +266,12 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
             xt_loop_cancel_timer(s->loop, s->connect_timer);
             s->connect_timer = 0;
         }
-        if (s->set->verbose)
+        /* listen and bot say when they are ready, so whoever started
+         * them (a script, a test) knows messages will now be seen. */
+        if (s->set->verbose || s->p->announce) {
             fprintf(stderr, "xtalk: online as %s\n", ev->u.online.jid ? ev->u.online.jid : "?");
+            fflush(stderr);
+        }
         if (s->p->on_online && !s->finishing)
             s->p->on_online(s, s->p->ud);
         break;

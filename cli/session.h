@@ -24,6 +24,7 @@ typedef struct xt_cli_session_params {
     int priority;
     int interrupt_exit;     /* exit code after SIGINT/SIGTERM (clean close) */
     int want_sigchld;       /* deliver SIGCHLD to on_sigchld */
+    int announce;           /* say "online as JID" on stderr (long-running commands) */
     void (*on_online)(xt_cli_session *s, void *ud);
     /* Every event after ONLINE except DISCONNECTED (the session handles it). */
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);
