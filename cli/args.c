@@ -9,11 +9,11 @@
 #include "xtalk/conn.h"
 
 static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
-    [XT_CLI_CMD_NONE] = "",          [XT_CLI_CMD_SEND] = "send",
-    [XT_CLI_CMD_ROSTER] = "roster",  [XT_CLI_CMD_LISTEN] = "listen",
-    [XT_CLI_CMD_BOT] = "bot",        [XT_CLI_CMD_ADD] = "add",
-    [XT_CLI_CMD_REMOVE] = "remove",  [XT_CLI_CMD_APPROVE] = "approve",
-    [XT_CLI_CMD_DENY] = "deny",      [XT_CLI_CMD_STATUS] = "status",
+    [XT_CLI_CMD_NONE] = "",         [XT_CLI_CMD_SEND] = "send",
+    [XT_CLI_CMD_ROSTER] = "roster", [XT_CLI_CMD_LISTEN] = "listen",
+    [XT_CLI_CMD_BOT] = "bot",       [XT_CLI_CMD_ADD] = "add",
+    [XT_CLI_CMD_REMOVE] = "remove", [XT_CLI_CMD_APPROVE] = "approve",
+    [XT_CLI_CMD_DENY] = "deny",     [XT_CLI_CMD_STATUS] = "status",
     [XT_CLI_CMD_HELP] = "help",
 };
 
@@ -36,9 +36,12 @@ int xt_cli_parse_show(const char *s, int *show)
         const char *name;
         int show;
     } t[] = {
-        {"available", XT_SHOW_AVAILABLE}, {"online", XT_SHOW_AVAILABLE},
-        {"chat", XT_SHOW_CHAT},           {"away", XT_SHOW_AWAY},
-        {"xa", XT_SHOW_XA},               {"dnd", XT_SHOW_DND},
+        {"available", XT_SHOW_AVAILABLE},
+        {"online", XT_SHOW_AVAILABLE},
+        {"chat", XT_SHOW_CHAT},
+        {"away", XT_SHOW_AWAY},
+        {"xa", XT_SHOW_XA},
+        {"dnd", XT_SHOW_DND},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (strcmp(s, t[i].name) == 0) {
@@ -50,16 +53,37 @@ int xt_cli_parse_show(const char *s, int *show)
 }
 
 #define BIT(c) (1u << (c))
-#define CONN_CMDS                                                                              \
-    (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) |                  \
-     BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                      \
+#define CONN_CMDS                                                                                  \
+    (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) |                      \
+     BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
-    O_HELP, O_VERSION, O_VERBOSE, O_JID, O_SERVER, O_CA_FILE, O_PIN, O_DIRECT_TLS,
-    O_RESOURCE, O_CONFIG, O_TIMEOUT, O_INSECURE, O_LINES, O_WAIT_REPLY, O_JSON, O_WAIT,
-    O_STATUS, O_STATUS_MESSAGE, O_PRIORITY, O_COUNT, O_ECHO, O_EXEC, O_EXEC_TIMEOUT, O_GROUP,
+    O_HELP,
+    O_VERSION,
+    O_VERBOSE,
+    O_JID,
+    O_SERVER,
+    O_CA_FILE,
+    O_PIN,
+    O_DIRECT_TLS,
+    O_RESOURCE,
+    O_CONFIG,
+    O_TIMEOUT,
+    O_INSECURE,
+    O_LINES,
+    O_WAIT_REPLY,
+    O_JSON,
+    O_WAIT,
+    O_STATUS,
+    O_STATUS_MESSAGE,
+    O_PRIORITY,
+    O_COUNT,
+    O_ECHO,
+    O_EXEC,
+    O_EXEC_TIMEOUT,
+    O_GROUP,
     O_COUNT_
 };
 
@@ -119,31 +143,55 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
     long v;
     const char *name = opts[id].name;
 
-#define NUM(min, max, what)                                                                    \
-    do {                                                                                       \
-        if (parse_long(val, (min), (max), &v) != 0) {                                          \
-            snprintf(err, errlen, "--%s: '%s' is not %s", name, val, (what));                  \
-            return XT_CLI_EXIT_USAGE;                                                          \
-        }                                                                                      \
+#define NUM(min, max, what)                                                                        \
+    do {                                                                                           \
+        if (parse_long(val, (min), (max), &v) != 0) {                                              \
+            snprintf(err, errlen, "--%s: '%s' is not %s", name, val, (what));                      \
+            return XT_CLI_EXIT_USAGE;                                                              \
+        }                                                                                          \
     } while (0)
 
     switch (id) {
-    case O_HELP: a->help = 1; break;
-    case O_VERSION: a->version = 1; break;
-    case O_VERBOSE: a->verbose++; break;
-    case O_JID: a->jid = val; break;
-    case O_SERVER: a->server = val; break;
-    case O_CA_FILE: a->ca_file = val; break;
-    case O_PIN: a->pin = val; break;
-    case O_DIRECT_TLS: a->direct_tls = 1; break;
-    case O_RESOURCE: a->resource = val; break;
-    case O_CONFIG: a->config = val; break;
+    case O_HELP:
+        a->help = 1;
+        break;
+    case O_VERSION:
+        a->version = 1;
+        break;
+    case O_VERBOSE:
+        a->verbose++;
+        break;
+    case O_JID:
+        a->jid = val;
+        break;
+    case O_SERVER:
+        a->server = val;
+        break;
+    case O_CA_FILE:
+        a->ca_file = val;
+        break;
+    case O_PIN:
+        a->pin = val;
+        break;
+    case O_DIRECT_TLS:
+        a->direct_tls = 1;
+        break;
+    case O_RESOURCE:
+        a->resource = val;
+        break;
+    case O_CONFIG:
+        a->config = val;
+        break;
     case O_TIMEOUT:
         NUM(1, 86400, "a number of seconds from 1 to 86400");
         a->timeout_s = (unsigned)v;
         break;
-    case O_INSECURE: a->insecure_plaintext = 1; break;
-    case O_LINES: a->lines = 1; break;
+    case O_INSECURE:
+        a->insecure_plaintext = 1;
+        break;
+    case O_LINES:
+        a->lines = 1;
+        break;
     case O_WAIT_REPLY:
         a->wait_reply = 1;
         if (val) {
@@ -151,7 +199,9 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
             a->wait_reply_s = (unsigned)v;
         }
         break;
-    case O_JSON: a->json = 1; break;
+    case O_JSON:
+        a->json = 1;
+        break;
     case O_WAIT:
         NUM(0, 600000, "a number of milliseconds from 0 to 600000");
         a->wait_ms = (unsigned)v;
@@ -163,7 +213,9 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
             return XT_CLI_EXIT_USAGE;
         }
         break;
-    case O_STATUS_MESSAGE: a->status_message = val; break;
+    case O_STATUS_MESSAGE:
+        a->status_message = val;
+        break;
     case O_PRIORITY:
         NUM(-128, 127, "a priority from -128 to 127");
         a->priority = (int)v;
@@ -172,8 +224,12 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         NUM(1, 1000000000L, "a positive count");
         a->count = (unsigned long)v;
         break;
-    case O_ECHO: a->echo = 1; break;
-    case O_EXEC: a->exec_cmd = val; break;
+    case O_ECHO:
+        a->echo = 1;
+        break;
+    case O_EXEC:
+        a->exec_cmd = val;
+        break;
     case O_EXEC_TIMEOUT:
         NUM(1, 86400, "a number of seconds from 1 to 86400");
         a->exec_timeout_s = (unsigned)v;
@@ -189,7 +245,8 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         }
         a->groups[a->ngroups++] = val;
         break;
-    default: break;
+    default:
+        break;
     }
 #undef NUM
     return 0;
@@ -203,14 +260,35 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     const char *what = "";
 
     switch (a->cmd) {
-    case XT_CLI_CMD_SEND: min = 1; max = 2; what = "JID [TEXT]"; break;
-    case XT_CLI_CMD_ADD: min = 1; max = 2; what = "JID [NAME]"; break;
+    case XT_CLI_CMD_SEND:
+        min = 1;
+        max = 2;
+        what = "JID [TEXT]";
+        break;
+    case XT_CLI_CMD_ADD:
+        min = 1;
+        max = 2;
+        what = "JID [NAME]";
+        break;
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
-    case XT_CLI_CMD_DENY: min = 1; max = 1; what = "JID"; break;
-    case XT_CLI_CMD_STATUS: min = 1; max = 2; what = "SHOW [MESSAGE]"; break;
-    case XT_CLI_CMD_HELP: min = 0; max = 1; what = "[COMMAND]"; break;
-    default: break;
+    case XT_CLI_CMD_DENY:
+        min = 1;
+        max = 1;
+        what = "JID";
+        break;
+    case XT_CLI_CMD_STATUS:
+        min = 1;
+        max = 2;
+        what = "SHOW [MESSAGE]";
+        break;
+    case XT_CLI_CMD_HELP:
+        min = 0;
+        max = 1;
+        what = "[COMMAND]";
+        break;
+    default:
+        break;
     }
     if (npos < min || npos > max) {
         if (max == 0)
@@ -337,8 +415,7 @@ int xt_cli_args_parse(int argc, char *const argv[], xt_cli_args *a, char *err, s
             if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, name, nlen) == 0)
                 id = k;
         if (id < 0) {
-            snprintf(err, errlen, "unknown option '--%.*s' (see 'xtalk --help')", (int)nlen,
-                     name);
+            snprintf(err, errlen, "unknown option '--%.*s' (see 'xtalk --help')", (int)nlen, name);
             return XT_CLI_EXIT_USAGE;
         }
         const char *val = NULL;

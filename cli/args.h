@@ -31,8 +31,8 @@ typedef enum xt_cli_cmd {
 #define XT_CLI_MAX_GROUPS 32
 
 /* Defaults, also shown in --help and the man page. */
-#define XT_CLI_DEFAULT_TIMEOUT_S 30
-#define XT_CLI_DEFAULT_WAIT_REPLY_S 10
+#define XT_CLI_DEFAULT_TIMEOUT_S      30
+#define XT_CLI_DEFAULT_WAIT_REPLY_S   10
 #define XT_CLI_DEFAULT_ROSTER_WAIT_MS 1500
 #define XT_CLI_DEFAULT_EXEC_TIMEOUT_S 10
 
@@ -59,7 +59,7 @@ typedef struct xt_cli_args {
     int show;                   /* an xt_show value */
     const char *status_message; /* NULL = none */
     int priority;
-    unsigned long count;        /* listen/bot --count; 0 = unlimited */
+    unsigned long count; /* listen/bot --count; 0 = unlimited */
 
     /* bot */
     int echo;

@@ -31,9 +31,9 @@
 #include "text.h"
 #include "xtalk/jid.h"
 
-#define MAX_OUTPUT (64 * 1024) /* answer size cap; the rest is dropped */
+#define MAX_OUTPUT  (64 * 1024) /* answer size cap; the rest is dropped */
 #define MAX_RUNNING 8
-#define MAX_QUEUED 256
+#define MAX_QUEUED  256
 
 struct bot;
 
@@ -269,16 +269,15 @@ static int start_job(job *j)
     if (xt_cli_spawn(b->a->exec_cmd, (const char *const *)env,
                      XT_CLI_SPAWN_STDIN_PIPE | XT_CLI_SPAWN_NEW_PGRP | XT_CLI_SPAWN_NONBLOCK,
                      &j->ch) != 0) {
-        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno),
-                      j->from);
+        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno), j->from);
         goto out;
     }
     j->running = 1;
     b->running++;
     j->out_id = xt_loop_add_fd(loop, j->ch.out_fd, POLLIN, on_child_out, j);
     j->in_id = xt_loop_add_fd(loop, j->ch.in_fd, POLLOUT, on_child_in, j);
-    j->timer_id = xt_loop_add_timer(loop, (uint64_t)b->a->exec_timeout_s * 1000,
-                                    on_child_timeout, j);
+    j->timer_id =
+        xt_loop_add_timer(loop, (uint64_t)b->a->exec_timeout_s * 1000, on_child_timeout, j);
     if (j->out_id < 0 || j->in_id < 0 || j->timer_id < 0) {
         /* Cannot watch it: stop it now; SIGCHLD reaps it. */
         j->out_id = j->out_id < 0 ? 0 : j->out_id;
@@ -376,8 +375,8 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return;
     }
     if (b->queued >= MAX_QUEUED) {
-        xt_cli_errorf("bot: %d messages are already waiting; dropping the one from %s",
-                      MAX_QUEUED, m->from);
+        xt_cli_errorf("bot: %d messages are already waiting; dropping the one from %s", MAX_QUEUED,
+                      m->from);
         return;
     }
     job *j = calloc(1, sizeof *j);

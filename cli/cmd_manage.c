@@ -43,8 +43,10 @@ static void on_roster_set(xt_conn *c, int status, const xt_stanza *reply, void *
     /* add: now ask to see the contact's presence. */
     int rc = xt_conn_subscription(c, m->jid, "subscribe");
     if (rc < 0) {
-        xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "%s: cannot send the subscription "
-                            "request: %s", m->what, xt_strerror(rc));
+        xt_cli_session_fail(s, xt_cli_exit_for(rc, 1),
+                            "%s: cannot send the subscription "
+                            "request: %s",
+                            m->what, xt_strerror(rc));
         return;
     }
     snprintf(m->what, sizeof m->what, "the subscription request to %s", m->jid);

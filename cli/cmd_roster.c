@@ -243,8 +243,8 @@ static void on_online(xt_cli_session *s, void *ud)
         roster_arrived(r);
         return;
     }
-    r->bound_timer = xt_loop_add_timer(xt_cli_session_loop(s), (uint64_t)r->a->timeout_s * 1000,
-                                       on_bound, r);
+    r->bound_timer =
+        xt_loop_add_timer(xt_cli_session_loop(s), (uint64_t)r->a->timeout_s * 1000, on_bound, r);
 }
 
 static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)

@@ -26,11 +26,11 @@
 
 struct send {
     const xt_cli_args *a;
-    char *to;       /* normalized JID to send to */
+    char *to; /* normalized JID to send to */
     char **msgs;
     size_t nmsgs;
     int acked;
-    char *reply;    /* first reply body, when --wait-reply */
+    char *reply; /* first reply body, when --wait-reply */
     int reply_timer;
 };
 

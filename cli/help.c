@@ -111,10 +111,9 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "Usage: xtalk approve [OPTIONS] JID\n"
         "\n"
         "Allows JID to see your presence (answers or pre-approves its request).\n",
-    [XT_CLI_CMD_DENY] =
-        "Usage: xtalk deny [OPTIONS] JID\n"
-        "\n"
-        "Refuses JID's presence subscription request, or revokes one granted.\n",
+    [XT_CLI_CMD_DENY] = "Usage: xtalk deny [OPTIONS] JID\n"
+                        "\n"
+                        "Refuses JID's presence subscription request, or revokes one granted.\n",
     [XT_CLI_CMD_STATUS] =
         "Usage: xtalk status [OPTIONS] SHOW [MESSAGE]\n"
         "\n"

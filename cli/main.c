@@ -34,15 +34,21 @@ int main(int argc, char **argv)
         return fflush(stdout) == 0 ? XT_CLI_EXIT_OK : XT_CLI_EXIT_ERROR;
     }
     switch (a.cmd) {
-    case XT_CLI_CMD_SEND: return xt_cli_cmd_send(&a);
-    case XT_CLI_CMD_ROSTER: return xt_cli_cmd_roster(&a);
-    case XT_CLI_CMD_LISTEN: return xt_cli_cmd_listen(&a);
-    case XT_CLI_CMD_BOT: return xt_cli_cmd_bot(&a);
+    case XT_CLI_CMD_SEND:
+        return xt_cli_cmd_send(&a);
+    case XT_CLI_CMD_ROSTER:
+        return xt_cli_cmd_roster(&a);
+    case XT_CLI_CMD_LISTEN:
+        return xt_cli_cmd_listen(&a);
+    case XT_CLI_CMD_BOT:
+        return xt_cli_cmd_bot(&a);
     case XT_CLI_CMD_ADD:
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
-    case XT_CLI_CMD_DENY: return xt_cli_cmd_manage(&a);
-    case XT_CLI_CMD_STATUS: return xt_cli_cmd_status(&a);
+    case XT_CLI_CMD_DENY:
+        return xt_cli_cmd_manage(&a);
+    case XT_CLI_CMD_STATUS:
+        return xt_cli_cmd_status(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

@@ -147,7 +147,8 @@ static void on_prompt_signal(int sig)
 {
     restore_tty();
     if (tty_fd >= 0)
-        if (write(tty_fd, "\n", 1) < 0) { /* nothing to do in a handler */ }
+        if (write(tty_fd, "\n", 1) < 0) { /* nothing to do in a handler */
+        }
     /* Die of the same signal so the shell sees what happened. */
     signal(sig, SIG_DFL);
     raise(sig);
@@ -200,7 +201,8 @@ static int from_tty(const char *jid, char **out, char *err, size_t errlen)
             buf[len++] = c;
     }
     restore_tty();
-    if (write(fd, "\n", 1) < 0) { /* the newline is cosmetic */ }
+    if (write(fd, "\n", 1) < 0) { /* the newline is cosmetic */
+    }
     tty_fd = -1;
     for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
         sigaction(prompt_signals[i], &old[i], NULL);

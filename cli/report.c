@@ -63,7 +63,8 @@ const char *xt_cli_hint_for(int xt_err)
     case XT_EDNS:
         return "check the JID's domain, or give the host with --server HOST[:PORT]";
     case XT_ECONNECT:
-        return "check that the server runs and the port is right (--server HOST[:PORT], --direct-tls)";
+        return "check that the server runs and the port is right (--server HOST[:PORT], "
+               "--direct-tls)";
     case XT_ECERT:
         return "use --ca-file FILE to trust its CA, or --pin SHA256 to pin its certificate";
     case XT_ETLS:

@@ -83,8 +83,7 @@ void xt_cli_session_finish(xt_cli_session *s, int exit_code)
         return;
     s->finishing = 1;
     s->exit_code = exit_code;
-    if (s->online && xt_conn_get_state(s->conn) == XT_STATE_ONLINE &&
-        xt_conn_close(s->conn) == 0 &&
+    if (s->online && xt_conn_get_state(s->conn) == XT_STATE_ONLINE && xt_conn_close(s->conn) == 0 &&
         xt_loop_add_timer(s->loop, CLOSE_WAIT_MS, on_close_wait, s) > 0)
         return; /* XT_EV_DISCONNECTED (or the timer) stops the loop */
     xt_loop_stop(s->loop);
@@ -339,8 +338,8 @@ static void log_cb(void *ud, int level, const char *msg)
     if (level == XT_LOG_DEBUG && s->set->verbose < 2)
         return;
     char *e = xt_cli_escape(msg ? msg : "", 1);
-    fprintf(stderr, "xtalk: %s: %s\n",
-            level >= 0 && level <= XT_LOG_XML_OUT ? names[level] : "log", e ? e : "?");
+    fprintf(stderr, "xtalk: %s: %s\n", level >= 0 && level <= XT_LOG_XML_OUT ? names[level] : "log",
+            e ? e : "?");
     free(e);
 }
 
@@ -433,7 +432,8 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
     rc = xt_loop_run(s.loop);
     if (!s.finishing) {
         /* The loop ran dry without an ending: should not happen. */
-        xt_cli_errorf("the connection ended unexpectedly: %s", xt_strerror(rc < 0 ? rc : XT_ECLOSED));
+        xt_cli_errorf("the connection ended unexpectedly: %s",
+                      xt_strerror(rc < 0 ? rc : XT_ECLOSED));
         s.exit_code = XT_CLI_EXIT_ERROR;
     }
 out:

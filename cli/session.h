@@ -18,13 +18,13 @@
 typedef struct xt_cli_session xt_cli_session;
 
 typedef struct xt_cli_session_params {
-    unsigned conn_flags;    /* XT_CONN_NO_ROSTER, XT_CONN_NO_PRESENCE */
-    int show;               /* initial presence */
+    unsigned conn_flags; /* XT_CONN_NO_ROSTER, XT_CONN_NO_PRESENCE */
+    int show;            /* initial presence */
     const char *status;
     int priority;
-    int interrupt_exit;     /* exit code after SIGINT/SIGTERM (clean close) */
-    int want_sigchld;       /* deliver SIGCHLD to on_sigchld */
-    int announce;           /* say "online as JID" on stderr (long-running commands) */
+    int interrupt_exit; /* exit code after SIGINT/SIGTERM (clean close) */
+    int want_sigchld;   /* deliver SIGCHLD to on_sigchld */
+    int announce;       /* say "online as JID" on stderr (long-running commands) */
     void (*on_online)(xt_cli_session *s, void *ud);
     /* Every event after ONLINE except DISCONNECTED (the session handles it). */
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);

@@ -144,8 +144,10 @@ int xt_cli_settings_resolve(const xt_cli_args *a, xt_cli_settings *s, char *err,
     const char *why = NULL;
     int jrc = xt_jid_parse(NULL, jid, &pj, &why);
     if (jrc != 0 || !xt_jid_local(pj)) {
-        snprintf(err, errlen, "the account JID '%s' is not valid: %s; give it as user@domain",
-                 jid, jrc == 0 ? "it has no user part" : why ? why : xt_strerror(jrc));
+        snprintf(err, errlen, "the account JID '%s' is not valid: %s; give it as user@domain", jid,
+                 jrc == 0 ? "it has no user part"
+                 : why    ? why
+                          : xt_strerror(jrc));
         xt_jid_free(pj);
         rc = jrc == XT_ENOMEM ? XT_CLI_EXIT_ERROR : XT_CLI_EXIT_CONFIG;
         goto out;
@@ -161,8 +163,8 @@ int xt_cli_settings_resolve(const xt_cli_args *a, xt_cli_settings *s, char *err,
         rc = a->server ? XT_CLI_EXIT_USAGE : XT_CLI_EXIT_CONFIG;
         goto out;
     }
-    if ((rc = dup_opt(&s->ca_file, pick(a->ca_file, "XTALK_CA_FILE", cfg.ca_file), err,
-                      errlen)) != 0)
+    if ((rc = dup_opt(&s->ca_file, pick(a->ca_file, "XTALK_CA_FILE", cfg.ca_file), err, errlen)) !=
+        0)
         goto out;
     const char *pin = pick(a->pin, NULL, cfg.pin);
     if (pin && xt_cli_parse_pin(pin, s->pin) != 0) {

@@ -14,12 +14,12 @@
 
 typedef struct xt_cli_settings {
     char *jid;
-    char *host;      /* NULL = SRV lookup */
-    uint16_t port;   /* 0 = default */
+    char *host;    /* NULL = SRV lookup */
+    uint16_t port; /* 0 = default */
     char *ca_file;
-    char pin[65];    /* lowercase hex SHA-256, "" when none */
+    char pin[65]; /* lowercase hex SHA-256, "" when none */
     char *resource;
-    char *password;  /* wiped when freed or handed over */
+    char *password; /* wiped when freed or handed over */
     int direct_tls;
     int insecure_plaintext;
     int verbose;

@@ -69,8 +69,8 @@ int xt_cli_spawn(const char *cmd, const char *const *env, unsigned flags, xt_cli
     if (pid == 0) {
         /* Child: only async-signal-safe calls from here on. */
         sigset_t none;
-        char *argv[] = {(char *)(uintptr_t) "sh", (char *)(uintptr_t) "-c",
-                        (char *)(uintptr_t)cmd, NULL};
+        char *argv[] = {(char *)(uintptr_t) "sh", (char *)(uintptr_t) "-c", (char *)(uintptr_t)cmd,
+                        NULL};
         if (flags & XT_CLI_SPAWN_NEW_PGRP)
             (void)setpgid(0, 0);
         /* We ignore SIGPIPE and catch INT/TERM/CHLD; the command must start

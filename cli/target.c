@@ -19,8 +19,8 @@ int xt_cli_check_target(const char *cmd, const char *jid, int bare, char **out)
         return XT_CLI_EXIT_ERROR;
     }
     if (rc != 0) {
-        xt_cli_errorf("%s: invalid JID '%s': %s; give an address like user@example.org", cmd,
-                      jid, why ? why : xt_strerror(rc));
+        xt_cli_errorf("%s: invalid JID '%s': %s; give an address like user@example.org", cmd, jid,
+                      why ? why : xt_strerror(rc));
         return XT_CLI_EXIT_USAGE;
     }
     if (out) {

@@ -73,8 +73,8 @@ static void test_common(void **state)
     xt_cli_args a;
     /* Options before and after the command, both value forms. */
     assert_int_equal(P(&a, "--jid", "me@example.org", "roster", "--server=h:5222", "--ca-file",
-                       "/ca.pem", "--pin", "ab", "--direct-tls", "--resource", "r",
-                       "--config", "/c", "--timeout", "5", "--insecure-allow-plaintext"),
+                       "/ca.pem", "--pin", "ab", "--direct-tls", "--resource", "r", "--config",
+                       "/c", "--timeout", "5", "--insecure-allow-plaintext"),
                      0);
     assert_int_equal(a.cmd, XT_CLI_CMD_ROSTER);
     assert_string_equal(a.jid, "me@example.org");
@@ -165,9 +165,12 @@ static void test_roster_listen(void **state)
     static const struct {
         const char *w;
         int show;
-    } shows[] = {{"available", XT_SHOW_AVAILABLE}, {"online", XT_SHOW_AVAILABLE},
-                 {"chat", XT_SHOW_CHAT},           {"away", XT_SHOW_AWAY},
-                 {"xa", XT_SHOW_XA},               {"dnd", XT_SHOW_DND}};
+    } shows[] = {{"available", XT_SHOW_AVAILABLE},
+                 {"online", XT_SHOW_AVAILABLE},
+                 {"chat", XT_SHOW_CHAT},
+                 {"away", XT_SHOW_AWAY},
+                 {"xa", XT_SHOW_XA},
+                 {"dnd", XT_SHOW_DND}};
     for (size_t i = 0; i < sizeof shows / sizeof shows[0]; i++) {
         assert_int_equal(P(&a, "listen", "--status", shows[i].w), 0);
         assert_int_equal(a.show, shows[i].show);
@@ -256,9 +259,9 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_global),        cmocka_unit_test(test_common),
-        cmocka_unit_test(test_send),          cmocka_unit_test(test_roster_listen),
-        cmocka_unit_test(test_bot),           cmocka_unit_test(test_manage_status),
+        cmocka_unit_test(test_global), cmocka_unit_test(test_common),
+        cmocka_unit_test(test_send),   cmocka_unit_test(test_roster_listen),
+        cmocka_unit_test(test_bot),    cmocka_unit_test(test_manage_status),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

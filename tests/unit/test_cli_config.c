@@ -111,8 +111,7 @@ static void test_permissions(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *path = write_temp("password_command = echo x\n", bad[i]);
         xt_cli_config_init(&cfg);
-        assert_int_equal(xt_cli_config_load(path, 0, &cfg, err, sizeof err),
-                         XT_CLI_EXIT_CONFIG);
+        assert_int_equal(xt_cli_config_load(path, 0, &cfg, err, sizeof err), XT_CLI_EXIT_CONFIG);
         assert_non_null(strstr(err, "readable by others"));
         assert_non_null(strstr(err, "chmod 600"));
         assert_non_null(strstr(err, path));

@@ -71,8 +71,11 @@ static void test_non_ascii(void **state)
     roundtrip(one(s, strlen(s)), s, strlen(s));
 
     /* Invalid UTF-8 becomes U+FFFD so the line stays valid JSON. */
-    assert_string_equal(one("a\xff" "b", 3), "{\"k\":\"a\\ufffdb\"}");
-    assert_string_equal(one("\xc3", 1), "{\"k\":\"\\ufffd\"}");          /* truncated */
+    assert_string_equal(one("a\xff"
+                            "b",
+                            3),
+                        "{\"k\":\"a\\ufffdb\"}");
+    assert_string_equal(one("\xc3", 1), "{\"k\":\"\\ufffd\"}");            /* truncated */
     assert_string_equal(one("\xc0\x80", 2), "{\"k\":\"\\ufffd\\ufffd\"}"); /* overlong */
     assert_string_equal(one("\xed\xa0\x80", 3),
                         "{\"k\":\"\\ufffd\\ufffd\\ufffd\"}"); /* surrogate */

@@ -40,14 +40,14 @@ static void test_command(void **state)
     xt_cli_password_free(pw);
 
     /* A long second line does not matter; a long first line does. */
-    assert_int_equal(xt_cli_password_from_command(
-                         "echo ok; head -c 100000 /dev/zero | tr '\\0' x", &pw, err, sizeof err),
+    assert_int_equal(xt_cli_password_from_command("echo ok; head -c 100000 /dev/zero | tr '\\0' x",
+                                                  &pw, err, sizeof err),
                      0);
     assert_string_equal(pw, "ok");
     xt_cli_password_free(pw);
-    assert_int_equal(xt_cli_password_from_command("head -c 5000 /dev/zero | tr '\\0' x", &pw, err,
-                                                  sizeof err),
-                     XT_CLI_EXIT_CONFIG);
+    assert_int_equal(
+        xt_cli_password_from_command("head -c 5000 /dev/zero | tr '\\0' x", &pw, err, sizeof err),
+        XT_CLI_EXIT_CONFIG);
     assert_null(pw);
     assert_non_null(strstr(err, "longer than"));
 }
@@ -94,9 +94,8 @@ static void test_order(void **state)
     xt_cli_password_free(pw);
     assert_null(getenv("XTALK_PASSWORD"));
 
-    assert_int_equal(xt_cli_password_get("a@b", "echo \"${XTALK_PASSWORD:-unset}\"", &pw, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        xt_cli_password_get("a@b", "echo \"${XTALK_PASSWORD:-unset}\"", &pw, err, sizeof err), 0);
     assert_string_equal(pw, "unset");
     xt_cli_password_free(pw);
 
@@ -138,8 +137,8 @@ static void test_server_pin(void **state)
     assert_string_equal(host, "fe80::1");
     assert_int_equal(port, 0);
     free(host);
-    static const char *const bad[] = {"", ":5222", "h:", "h:0", "h:65536", "h:12x", "[::1",
-                                      "[]:1", "[::1]x", "a b", "u@h", "h:-1"};
+    static const char *const bad[] = {"",     ":5222", "h:",     "h:0", "h:65536", "h:12x",
+                                      "[::1", "[]:1",  "[::1]x", "a b", "u@h",     "h:-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (xt_cli_parse_server(bad[i], &host, &port) == 0)
             fail_msg("accepted bad server '%s'", bad[i]);
@@ -154,15 +153,15 @@ static void test_server_pin(void **state)
                      0);
     assert_string_equal(pin, "6223bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b");
     assert_int_equal(xt_cli_parse_pin("00", pin), -1);
-    assert_int_equal(xt_cli_parse_pin("zz23bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b",
-                                      pin),
-                     -1);
-    assert_int_equal(xt_cli_parse_pin("6223bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b00",
-                                      pin),
-                     -1);
-    assert_int_equal(xt_cli_parse_pin(":6223bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b",
-                                      pin),
-                     -1);
+    assert_int_equal(
+        xt_cli_parse_pin("zz23bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b", pin),
+        -1);
+    assert_int_equal(
+        xt_cli_parse_pin("6223bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b00", pin),
+        -1);
+    assert_int_equal(
+        xt_cli_parse_pin(":6223bc002ba62659a0de9be7c0267c182709a7fcb163fbe23b547d6b38673c3b", pin),
+        -1);
 }
 
 static void test_precedence(void **state)
@@ -192,10 +191,10 @@ static void test_precedence(void **state)
 
     xt_cli_settings s;
     assert_int_equal(xt_cli_settings_resolve(&a, &s, err, sizeof err), 0);
-    assert_string_equal(s.jid, "arg@example.org");       /* command line */
-    assert_string_equal(s.host, "env.example.org");      /* environment */
+    assert_string_equal(s.jid, "arg@example.org");  /* command line */
+    assert_string_equal(s.host, "env.example.org"); /* environment */
     assert_int_equal(s.port, 2);
-    assert_string_equal(s.ca_file, "/cfg.pem");          /* config */
+    assert_string_equal(s.ca_file, "/cfg.pem"); /* config */
     assert_string_equal(s.resource, "cfgres");
     assert_true(s.direct_tls);
     assert_string_equal(s.password, "cfg-pass");

@@ -37,13 +37,13 @@ static void test_valid(void **state)
     ok("", 0);
     ok("hello", 5);
     ok("tab\tnew\nline\r\n", 14);
-    ok("caf\xc3\xa9", 5);                 /* U+00E9 */
-    ok("\xe6\x97\xa5\xe6\x9c\xac", 6);    /* CJK */
-    ok("\xf0\x9f\x98\x80", 4);            /* U+1F600 */
-    ok("\xf4\x8f\xbf\xbf", 4);            /* U+10FFFF, the last code point */
-    ok("\xef\xbf\xbd", 3);                /* U+FFFD */
-    ok("\xc2\x85", 2);                    /* U+0085 is an XML Char */
-    ok("\x7f", 1);                        /* DEL is an XML 1.0 Char */
+    ok("caf\xc3\xa9", 5);              /* U+00E9 */
+    ok("\xe6\x97\xa5\xe6\x9c\xac", 6); /* CJK */
+    ok("\xf0\x9f\x98\x80", 4);         /* U+1F600 */
+    ok("\xf4\x8f\xbf\xbf", 4);         /* U+10FFFF, the last code point */
+    ok("\xef\xbf\xbd", 3);             /* U+FFFD */
+    ok("\xc2\x85", 2);                 /* U+0085 is an XML Char */
+    ok("\x7f", 1);                     /* DEL is an XML 1.0 Char */
     assert_int_equal(xt_cli_text_ok("plain \xc3\xa9"), 0);
 }
 
@@ -63,8 +63,8 @@ static void test_invalid(void **state)
     bad("bell\x07", 5, 4, "control character");
     bad("\x1b[31m", 5, 0, "control character");
     bad("caf\xc3\xa9\x0b", 6, 5, "control character");
-    bad("\xef\xbf\xbe", 3, 0, "non-character");     /* U+FFFE */
-    bad("a\xef\xbf\xbf", 4, 1, "non-character");    /* U+FFFF */
+    bad("\xef\xbf\xbe", 3, 0, "non-character");  /* U+FFFE */
+    bad("a\xef\xbf\xbf", 4, 1, "non-character"); /* U+FFFF */
     assert_int_equal(xt_cli_text_ok("bad \xff"), -1);
 }
 
@@ -77,7 +77,9 @@ static void test_escape(void **state)
     e = xt_cli_escape("line1\nline2\t\x1b", 1);
     assert_string_equal(e, "line1\nline2\t\\x1b");
     free(e);
-    e = xt_cli_escape("caf\xc3\xa9 \xc2\x9b" "31m \xff", 0); /* C1 CSI, invalid byte */
+    e = xt_cli_escape("caf\xc3\xa9 \xc2\x9b"
+                      "31m \xff",
+                      0); /* C1 CSI, invalid byte */
     assert_string_equal(e, "caf\xc3\xa9 \\u009b31m \\xff");
     free(e);
 }
