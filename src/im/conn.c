@@ -268,7 +268,7 @@ const char *xt_conn_mechanism(const xt_conn *c)
 
 int xt_conn_close(xt_conn *c)
 {
-    return c ? xt_stream_close(&c->s, 1) : XT_EINVAL;
+    return c ? xt_stream_close(&c->s, c->available) : XT_EINVAL;
 }
 
 /* --- sending ------------------------------------------------------------------- */

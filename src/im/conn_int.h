@@ -33,6 +33,9 @@ struct xt_conn {
     int initial_show;
     char *initial_status;
     int initial_priority;
+    /* 1 while our last broadcast presence was available: only then does
+     * close announce unavailable (a NO_PRESENCE session never appeared). */
+    int available;
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or

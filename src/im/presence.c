@@ -196,6 +196,8 @@ int xt_im_send_presence(xt_conn *c, xt_show show, const char *status, int priori
         ok = xt_stanza_add_text_child(p, "priority", NULL, prio) != NULL;
     int rc = ok ? xt_stream_send(&c->s, p) : XT_ENOMEM;
     xt_stanza_free(p);
+    if (!rc)
+        c->available = show != XT_SHOW_UNAVAILABLE;
     return rc;
 }
 
