@@ -78,15 +78,20 @@ struct xt_parser {
 
 #define EX_HDR _Alignof(max_align_t)
 static _Thread_local const xt_mem *tls_mem;
+/* Set when one of expat's allocations failed during the current call:
+ * expat does not always report that as XML_ERROR_NO_MEMORY (a failed
+ * namespace binding can surface as "unbound prefix"), and an allocation
+ * failure must be a resource-constraint, not blamed on the peer. */
+static _Thread_local int tls_alloc_failed;
 
 static void *XMLCALL ex_malloc(size_t n)
 {
     const xt_mem *m = tls_mem;
-    if (!m || n > SIZE_MAX - EX_HDR)
+    unsigned char *r = m && n <= SIZE_MAX - EX_HDR ? xt_malloc(m, n + EX_HDR) : NULL;
+    if (!r) {
+        tls_alloc_failed = 1;
         return NULL;
-    unsigned char *r = xt_malloc(m, n + EX_HDR);
-    if (!r)
-        return NULL;
+    }
     memcpy(r, &m, sizeof m);
     return r + EX_HDR;
 }
@@ -95,13 +100,15 @@ static void *XMLCALL ex_realloc(void *ptr, size_t n)
 {
     if (!ptr)
         return ex_malloc(n);
-    if (n > SIZE_MAX - EX_HDR)
-        return NULL;
     unsigned char *r = (unsigned char *)ptr - EX_HDR;
     const xt_mem *m;
     memcpy(&m, r, sizeof m);
-    r = xt_realloc(m, r, n + EX_HDR);
-    return r ? r + EX_HDR : NULL;
+    r = n <= SIZE_MAX - EX_HDR ? xt_realloc(m, r, n + EX_HDR) : NULL;
+    if (!r) {
+        tls_alloc_failed = 1;
+        return NULL;
+    }
+    return r + EX_HDR;
 }
 
 static void XMLCALL ex_free(void *ptr)
@@ -119,16 +126,23 @@ static const xt_mem *pmem(const xt_parser *p)
     return p->has_mem ? &p->mem : NULL;
 }
 
-static const xt_mem *enter(const xt_parser *p)
+typedef struct ex_saved {
+    const xt_mem *mem;
+    int failed;
+} ex_saved;
+
+static ex_saved enter(const xt_parser *p)
 {
-    const xt_mem *saved = tls_mem;
+    ex_saved s = {tls_mem, tls_alloc_failed};
     tls_mem = pmem(p);
-    return saved;
+    tls_alloc_failed = 0;
+    return s;
 }
 
-static void leave(const xt_mem *saved)
+static void leave(ex_saved s)
 {
-    tls_mem = saved;
+    tls_mem = s.mem;
+    tls_alloc_failed = s.failed;
 }
 
 /* ---- failure ---- */
@@ -506,7 +520,7 @@ static void setup_expat(xt_parser *p)
 static int create_expat(xt_parser *p)
 {
     static const XML_Memory_Handling_Suite suite = {ex_malloc, ex_realloc, ex_free};
-    const xt_mem *saved = enter(p);
+    ex_saved saved = enter(p);
     /* Encoding forced to UTF-8 (RFC 6120 §11.6): no auto-detection of
      * UTF-16 and no honouring of a declared encoding. */
     p->xp = XML_ParserCreate_MM("UTF-8", p->has_mem ? &suite : NULL, "|");
@@ -555,7 +569,7 @@ static void destroy(xt_parser *p)
     drop_stream_state(p);
     xt_buf_free(&p->text);
     if (p->xp) {
-        const xt_mem *saved = enter(p);
+        ex_saved saved = enter(p);
         XML_ParserFree(p->xp);
         leave(saved);
     }
@@ -592,7 +606,7 @@ int xt_parser_reset(xt_parser *p)
     p->detail[0] = '\0';
     p->stopped = 0;
     p->cb_rc = 0;
-    const xt_mem *saved = enter(p);
+    ex_saved saved = enter(p);
     /* XML_ParserReset clears the handlers and the forced encoding; the
      * encoding is set again with XML_SetEncoding, which, unlike the reset,
      * reports the allocation failure. */
@@ -620,7 +634,7 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
     if (p->stopped)
         return XT_ESTATE;
     p->feed_base = p->fed;
-    const xt_mem *saved = enter(p);
+    ex_saved saved = enter(p);
     int rc = 0;
     size_t pos = 0;
     while (pos < len) {
@@ -650,8 +664,14 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
                 rc = p->cb_rc;
                 break;
             }
-            if (!p->err && st != XML_STATUS_OK)
+            if (!p->err && st != XML_STATUS_OK) {
                 map_expat_error(p);
+                if (tls_alloc_failed && p->err != XT_ENOMEM) {
+                    p->err = XT_ENOMEM;
+                    p->cond = "resource-constraint";
+                    snprintf(p->detail, sizeof p->detail, "out of memory");
+                }
+            }
             if (p->err) {
                 rc = p->err;
                 break;
