@@ -83,6 +83,17 @@ static int have_cb(const xt_sasl_params *p)
             strcmp(p->cb_type, "tls-server-end-point") == 0);
 }
 
+/* Whether the server takes our binding type (see sasl.h, xt_sasl_new). */
+static int server_takes_cb(const xt_sasl_params *p)
+{
+    if (!p->server_cb_advertised)
+        return strcmp(p->cb_type, "tls-exporter") == 0;
+    for (size_t i = 0; i < p->server_cb_ntypes; i++)
+        if (p->server_cb_types[i] && strcmp(p->server_cb_types[i], p->cb_type) == 0)
+            return 1;
+    return 0;
+}
+
 static int valid_utf8(const char *s)
 {
     return u8_check((const uint8_t *)s, strlen(s)) == NULL;
@@ -117,10 +128,11 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
 
     const struct mech *m = NULL;
     int cb = have_cb(params);
+    int plus_ok = cb && server_takes_cb(params);
     for (size_t i = 0; i < sizeof mechs / sizeof mechs[0] && !m; i++) {
         if (!offered_has(offered, noffered, mechs[i].name))
             continue;
-        if (mechs[i].plus && !cb)
+        if (mechs[i].plus && !plus_ok)
             continue;
         /* RFC 6120 §13.8: PLAIN only under TLS, and only if allowed. */
         if (mechs[i].kind == MECH_PLAIN && !(params->tls && params->allow_plain))

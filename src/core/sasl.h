@@ -25,6 +25,11 @@ typedef struct xt_sasl_params {
     const char *cb_type;   /* "tls-exporter" or "tls-server-end-point" */
     const uint8_t *cb_data;
     size_t cb_len;
+    /* XEP-0440: the channel-binding types the server advertised in
+     * <sasl-channel-binding/>; server_cb_advertised 0 = no such element. */
+    int server_cb_advertised;
+    const char *const *server_cb_types;
+    size_t server_cb_ntypes;
     /* Tests only: a fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
 } xt_sasl_params;
@@ -32,7 +37,11 @@ typedef struct xt_sasl_params {
 /*
  * Picks the strongest mechanism among `offered` (names from <mechanisms/>)
  * that these params allow, in this order: SCRAM-SHA-512-PLUS,
- * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with channel binding data),
+ * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with channel binding data
+ * of a type the server takes: listed by XEP-0440 when it advertises its
+ * types; without that list only tls-exporter, since a server offering
+ * -PLUS over TLS 1.3 cannot mean tls-unique (RFC 9266 §3) while over
+ * TLS 1.2 it usually means tls-unique, which we do not produce),
  * SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (only over TLS and
  * allowed). Returns 0 and *out, XT_EUNSUPPORTED when none is usable,
  * XT_EINVAL for unusable params (missing authcid, invalid UTF-8, a

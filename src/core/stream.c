@@ -533,7 +533,20 @@ static int start_sasl(xt_stream *s, const xt_stanza *features)
         size_t ol = strlen(offered);
         snprintf(offered + ol, sizeof offered - ol, "%s%s", ol ? " " : "", t);
     }
+    /* XEP-0440: which channel-binding types the server takes, if it says. */
+    const char *cbtypes[8];
+    size_t ncb = 0;
+    const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
+    for (const xt_stanza *c = cbl ? xt_stanza_first_child(cbl) : NULL; c && ncb < 8;
+         c = xt_stanza_next_sibling(c)) {
+        const char *type = xt_stanza_attr(c, "type");
+        if (type && strcmp(xt_stanza_name(c), "channel-binding") == 0)
+            cbtypes[ncb++] = type;
+    }
     xt_sasl_params p = {
+        .server_cb_advertised = cbl != NULL,
+        .server_cb_types = cbtypes,
+        .server_cb_ntypes = ncb,
         .authcid = xt_jid_local(s->jid),
         .password = s->password ? s->password : "",
         .tls = s->tls,

@@ -493,12 +493,16 @@ static void test_cb_flags(void **state)
         xt_buf_init(&cb, NULL);
         hex_to_buf(&cb, jstr(g, "cb_data_hex"));
         const char *offered[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
+        const char *advertised[] = {"tls-unique", type};
         xt_sasl_params p = {.authcid = "user",
                             .password = "pencil",
                             .nonce = "abcdef",
                             .cb_type = type,
                             .cb_data = xt_buf_head(&cb),
-                            .cb_len = xt_buf_size(&cb)};
+                            .cb_len = xt_buf_size(&cb),
+                            .server_cb_advertised = 1,
+                            .server_cb_types = advertised,
+                            .server_cb_ntypes = 2};
         xt_sasl *s;
         assert_int_equal(xt_sasl_new(NULL, offered, 2, &p, &s), 0);
         assert_string_equal(xt_sasl_mechanism(s), "SCRAM-SHA-256-PLUS");
@@ -581,9 +585,57 @@ static void test_alloc_failures(void **state)
     assert_true(fail_at > 5);
 }
 
+/* XEP-0440 and the -PLUS choice: our binding type must be one the server
+ * takes. Without its list, only tls-exporter (TLS 1.3, where tls-unique
+ * does not exist); over TLS 1.2 a bare -PLUS offer usually means
+ * tls-unique, which we do not produce, so we use plain SCRAM with 'n'. */
+static void test_plus_needs_a_type_the_server_takes(void **state)
+{
+    (void)state;
+    const char *offered[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
+    const char *unique_only[] = {"tls-unique"};
+    const char *endpoint[] = {"tls-unique", "tls-server-end-point"};
+    struct {
+        const char *cb_type;
+        int advertised;
+        const char *const *types;
+        size_t ntypes;
+        const char *mech;
+        char flag;
+    } cases[] = {
+        {"tls-exporter", 0, NULL, 0, "SCRAM-SHA-256-PLUS", 'p'},
+        {"tls-server-end-point", 0, NULL, 0, "SCRAM-SHA-256", 'n'},
+        {"tls-server-end-point", 1, endpoint, 2, "SCRAM-SHA-256-PLUS", 'p'},
+        {"tls-exporter", 1, unique_only, 1, "SCRAM-SHA-256", 'n'},
+        {"tls-exporter", 1, NULL, 0, "SCRAM-SHA-256", 'n'},
+    };
+    for (size_t k = 0; k < N(cases); k++) {
+        xt_sasl_params p = {.authcid = "user",
+                            .password = "pencil",
+                            .nonce = "abcdef",
+                            .tls = 1,
+                            .cb_type = cases[k].cb_type,
+                            .cb_data = cb32,
+                            .cb_len = sizeof cb32,
+                            .server_cb_advertised = cases[k].advertised,
+                            .server_cb_types = cases[k].types,
+                            .server_cb_ntypes = cases[k].ntypes};
+        xt_sasl *s = NULL;
+        assert_int_equal(xt_sasl_new(NULL, offered, N(offered), &p, &s), 0);
+        assert_string_equal(xt_sasl_mechanism(s), cases[k].mech);
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        assert_int_equal(xt_sasl_initial(s, &out), 0);
+        assert_int_equal(xt_buf_cstr(&out)[0], cases[k].flag);
+        xt_buf_free(&out);
+        xt_sasl_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plus_needs_a_type_the_server_takes),
         cmocka_unit_test(test_selection),     cmocka_unit_test(test_plain_vectors),
         cmocka_unit_test(test_plain_invalid), cmocka_unit_test(test_scram_runs),
         cmocka_unit_test(test_scram_wire),    cmocka_unit_test(test_scram_bad_success),

@@ -799,6 +799,8 @@ static const char *const transcripts[] = {
     "server_close.txt",
     "sending.txt",
     "scram_plus.txt",
+    "scram_plus_xep0440.txt",
+    "scram_plus_xep0440_endpoint.txt",
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
 };
