@@ -36,6 +36,9 @@
 #define MAX_SLICE ((size_t)1 << 30)
 /* Pending-text scratch above this is released after each stanza. */
 #define TEXT_KEEP 65536u
+/* A partial token (a start tag still open) above this size turns expat's
+ * reparse deferral on; see setup_expat. */
+#define DEFER_ABOVE ((uint64_t)16 * 1024)
 
 struct xt_parser {
     xt_mem mem;
@@ -58,6 +61,8 @@ struct xt_parser {
                              unit (stanza, header) in progress began */
     uint64_t feed_base;   /* `fed` when the current xt_parser_feed began */
     uint64_t stop_end;    /* end of the event whose callback stopped us */
+    uint64_t last_event;  /* end of the last event expat reported */
+    int deferring;        /* expat's reparse deferral is on */
     size_t consumed;
     xt_utf8 u8;
 
@@ -321,6 +326,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     xt_parser *p = ud;
     if (HALTED(p))
         return;
+    p->last_event = event_end(p);
     const char *bar = strrchr(name, '|');
     const char *local = bar ? bar + 1 : name;
     size_t nslen = bar ? (size_t)(bar - name) : 0;
@@ -355,6 +361,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
     (void)name; /* expat has already matched it to the start tag */
     if (HALTED(p) || p->level == 0)
         return;
+    p->last_event = event_end(p);
     if (p->level == 1) {
         p->level = 0;
         p->mark = event_end(p);
@@ -395,6 +402,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     xt_parser *p = ud;
     if (HALTED(p) || len <= 0)
         return;
+    p->last_event = event_end(p);
     if (p->level >= 2) {
         if (xt_buf_append(&p->text, s, (size_t)len))
             nomem(p);
@@ -509,11 +517,29 @@ static void setup_expat(xt_parser *p)
     XML_SetParamEntityParsing(xp, XML_PARAM_ENTITY_PARSING_NEVER);
 #ifdef XT_HAVE_REPARSE_DEFERRAL
     /* Reparse deferral (expat 2.6, backported by distributions) holds a
-     * partial token until the buffer has doubled: a stanza's last bytes
-     * could then wait for unrelated later traffic, which breaks an
-     * interactive stream. The quadratic re-scan it prevents is bounded
-     * here by max_stanza (no token can exceed it). */
+     * partial token until the buffered bytes have doubled: a stanza's
+     * last bytes could then wait for unrelated later traffic, which breaks
+     * an interactive stream. So it is off, and xt_parser_feed turns it on
+     * only while one token (in practice a start tag: text is reported as
+     * it comes) exceeds DEFER_ABOVE: no real XMPP start tag is that big,
+     * and without deferral a peer trickling a huge tag byte by byte would
+     * make expat rescan it on every feed (quadratic CPU). */
     XML_SetReparseDeferralEnabled(xp, XML_FALSE);
+#endif
+    p->deferring = 0;
+}
+
+/* See setup_expat. */
+static void update_deferral(xt_parser *p)
+{
+#ifdef XT_HAVE_REPARSE_DEFERRAL
+    int want = p->fed - p->last_event > DEFER_ABOVE;
+    if (want != p->deferring) {
+        XML_SetReparseDeferralEnabled(p->xp, want ? XML_TRUE : XML_FALSE);
+        p->deferring = want;
+    }
+#else
+    (void)p;
 #endif
 }
 
@@ -598,7 +624,7 @@ int xt_parser_reset(xt_parser *p)
         return XT_ESTATE;
     drop_stream_state(p);
     p->level = 0;
-    p->fed = p->mark = p->feed_base = p->stop_end = 0;
+    p->fed = p->mark = p->feed_base = p->stop_end = p->last_event = 0;
     p->consumed = 0;
     xt_utf8_init(&p->u8);
     p->err = 0;
@@ -652,6 +678,7 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
             n = MAX_SLICE;
         size_t ok = xt_utf8_scan(&p->u8, (const uint8_t *)data + pos, n);
         if (ok) {
+            update_deferral(p);
             enum XML_Status st = XML_Parse(p->xp, data + pos, (int)ok, XML_FALSE);
             p->fed += ok;
             if (p->free_pending) {

@@ -73,6 +73,11 @@ void xt_parser_free(xt_parser *p);
  * RFC 6120 §4.6.1) is ignored; other text there fails with "bad-format".
  * A leading UTF-8 BOM is accepted and skipped (expat's behaviour; RFC 6120
  * §11.6 forbids sending one, we are liberal in receiving it).
+ *
+ * Latency: every complete construct is reported within the feed that
+ * completes it, except a single start tag larger than 16 KiB, during which
+ * expat's reparse deferral is on (to keep a trickled huge tag from costing
+ * quadratic CPU): its end may then wait for more input.
  */
 int xt_parser_feed(xt_parser *p, const char *data, size_t len);
 

@@ -690,6 +690,42 @@ static void test_size_boundary(void **state)
     free(st);
 }
 
+/* Big start tags trickled a byte at a time: up to the deferral threshold
+ * (16 KiB) the stanza comes out with its last byte; above it expat's
+ * reparse deferral may hold the tail until more input arrives, but the
+ * stanza does arrive and the attribute is intact. */
+static void test_trickled_big_tag(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {10 * 1024, 200 * 1024};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sizes[i];
+        char *m = malloc(n + 32);
+        strcpy(m, "<message id='");
+        memset(m + 13, 'a', n);
+        strcpy(m + 13 + n, "'/>");
+        size_t len = strlen(m);
+        run r;
+        run_init(&r);
+        xt_parser *p = xt_parser_new(NULL, &cbs, &r, NULL);
+        assert_int_equal(feed_str(p, HDR), 0);
+        assert_int_equal(feed(p, m, len, 1), 0);
+        size_t extra = 0;
+        while (r.stanzas == 0 && extra < 2 * len) {
+            assert_int_equal(feed_str(p, " "), 0);
+            extra++;
+        }
+        if (i == 0)
+            assert_int_equal(extra, 0);
+        print_message("%zu-byte tag: delivered after %zu more bytes\n", len, extra);
+        assert_int_equal(r.stanzas, 1);
+        assert_int_equal(strlen(xt_stanza_attr(r.first, "id")), n);
+        xt_parser_free(p);
+        run_clear(&r);
+        free(m);
+    }
+}
+
 static void test_depth_boundary(void **state)
 {
     (void)state;
@@ -881,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_two_stanzas_one_feed_and_keepalives),
         cmocka_unit_test(test_size_boundary),
         cmocka_unit_test(test_depth_boundary),
+        cmocka_unit_test(test_trickled_big_tag),
         cmocka_unit_test(test_stop_consumed_reset),
         cmocka_unit_test(test_reentrancy),
         cmocka_unit_test(test_misc_rejects),
