@@ -864,6 +864,33 @@ static void test_misc_rejects(void **state)
     assert_null(xt_parser_condition(NULL));
 }
 
+/* The hot path: once warmed up, a typical message stanza costs one
+ * allocation (its arena chunk), nothing else. */
+static void test_allocations_per_stanza(void **state)
+{
+    (void)state;
+    counter c = {0};
+    xt_mem mem = counting(&c);
+    run r;
+    run_init(&r);
+    xt_parser *p = xt_parser_new(&mem, &cbs, &r, NULL);
+    assert_int_equal(feed_str(p, HDR), 0);
+    const char *m = "<message from='juliet@example.com/balcony' to='romeo@example.net' type='chat' "
+                    "id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body>"
+                    "<active xmlns='http://jabber.org/protocol/chatstates'/></message>";
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(feed_str(p, m), 0);
+    long before = c.calls;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(feed_str(p, m), 0);
+    print_message("allocations per stanza: %.2f\n", (double)(c.calls - before) / 100);
+    assert_int_equal(c.calls - before, 100);
+    assert_int_equal(r.stanzas, 103);
+    xt_parser_free(p);
+    run_clear(&r);
+    assert_int_equal(c.live, 0);
+}
+
 /* Every allocation failing in turn, fed whole and byte by byte: a clean
  * XT_ENOMEM / resource-constraint or success, never a leak (ASan). */
 static void test_alloc_failure(void **state)
@@ -921,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_stop_consumed_reset),
         cmocka_unit_test(test_reentrancy),
         cmocka_unit_test(test_misc_rejects),
+        cmocka_unit_test(test_allocations_per_stanza),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, load_vectors, free_vectors);
