@@ -10,7 +10,16 @@
  * namespace URI (never a prefix; prefixes are a serialization detail).
  * Attributes without a namespace are addressed by their plain name; the
  * xml:lang attribute is addressed as "xml:lang"; any other namespaced
- * attribute as "URI|local" (URI, a '|' and the local name).
+ * attribute as "URI|local" (URI, a '|' and the local name). Other
+ * attributes in the XML namespace are "xml:local" too (e.g. "xml:space").
+ *
+ * What an application hands in is checked so that the tree always
+ * serializes to well-formed XML: names must be plain local names (no
+ * prefix, no markup characters; "xmlns" is refused: namespaces are given
+ * as the ns argument), and text, values and namespace URIs must be valid
+ * UTF-8 made of XML 1.0 characters (no NUL or C0 controls other than TAB,
+ * LF, CR; no U+FFFE/U+FFFF). A violation gives XT_EINVAL, or NULL from the
+ * functions returning a node.
  */
 #ifndef XTALK_STANZA_H
 #define XTALK_STANZA_H
@@ -29,7 +38,8 @@ typedef struct xt_stanza xt_stanza;
 
 /*
  * New root element `name` in namespace `ns` (ns may be NULL: no namespace).
- * Returns NULL on allocation failure. Free with xt_stanza_free().
+ * Returns NULL on allocation failure or an invalid name. Free with
+ * xt_stanza_free().
  */
 XT_EXTERN xt_stanza *xt_stanza_new(const xt_mem *mem, const char *name, const char *ns);
 
