@@ -188,6 +188,11 @@ XT_EXTERN void xt_conn_free(xt_conn *c);
  * timeout. With DIRECT_TLS the header goes out once both this and
  * xt_conn_tls_ready have been called, in either order. */
 XT_EXTERN int xt_conn_start(xt_conn *c, uint64_t now_ms);
+/* Before xt_conn_start: whether the transport is TLS from the first byte
+ * (1) or the stream negotiates STARTTLS (0), overriding XT_CONN_DIRECT_TLS
+ * for this connection. For drivers that choose per SRV target (XEP-0368).
+ * XT_ESTATE once started. */
+XT_EXTERN int xt_conn_set_direct_tls(xt_conn *c, int on);
 /* Received plaintext bytes. A negative return means the stream failed;
  * XT_EV_DISCONNECTED has been emitted and closing bytes may be pending. */
 XT_EXTERN int xt_conn_feed(xt_conn *c, const void *data, size_t len, uint64_t now_ms);

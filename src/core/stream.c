@@ -834,6 +834,17 @@ static int cb_stream_close(void *ud)
 
 /* --- driving ----------------------------------------------------------------- */
 
+int xt_stream_set_direct_tls(xt_stream *s, int on)
+{
+    if (s->phase != XT_PH_NEW || s->tls)
+        return XT_ESTATE;
+    if (on)
+        s->flags |= XT_CONN_DIRECT_TLS;
+    else
+        s->flags &= ~(unsigned)XT_CONN_DIRECT_TLS;
+    return 0;
+}
+
 int xt_stream_start(xt_stream *s, uint64_t now)
 {
     if (s->phase != XT_PH_NEW || s->header_sent)

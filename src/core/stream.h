@@ -124,6 +124,8 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
 void xt_stream_cleanup(xt_stream *s);
 
 int xt_stream_start(xt_stream *s, uint64_t now);
+/* Before start: direct TLS (1) or STARTTLS (0). XT_ESTATE after. */
+int xt_stream_set_direct_tls(xt_stream *s, int on);
 int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now);
 int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now);
 int xt_stream_eof(xt_stream *s, int error, const char *detail, uint64_t now);

@@ -193,6 +193,11 @@ void xt_conn_set_test_id_prefix(xt_conn *c, const char *prefix)
 
 /* --- driving ------------------------------------------------------------------ */
 
+int xt_conn_set_direct_tls(xt_conn *c, int on)
+{
+    return c ? xt_stream_set_direct_tls(&c->s, on != 0) : XT_EINVAL;
+}
+
 int xt_conn_start(xt_conn *c, uint64_t now_ms)
 {
     return c ? xt_stream_start(&c->s, now_ms) : XT_EINVAL;

@@ -39,7 +39,8 @@ struct xt_client {
     uint16_t port;
     unsigned flags;
     uint32_t connect_timeout;
-    uint8_t direct_tls;
+    uint8_t direct_tls;       /* the current target's transport */
+    uint8_t direct_only;      /* XT_CONN_DIRECT_TLS: never STARTTLS */
 
     enum phase phase;
     uint64_t phase_deadline;  /* 0 = none */
@@ -140,6 +141,7 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
     cl->log = cfg->conn.log;
     cl->log_ud = cfg->conn.log_ud;
     cl->direct_tls = (cfg->conn.flags & XT_CONN_DIRECT_TLS) != 0;
+    cl->direct_only = cl->direct_tls;
     cl->connect_timeout = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
     cl->port = cfg->port ? cfg->port : (cl->direct_tls ? 5223 : 5222);
     int rc = XT_ENOMEM;
@@ -261,12 +263,13 @@ static void fail(xt_client *cl, int code, const char *detail, uint64_t now)
 
 /* --- resolution ------------------------------------------------------------ */
 
-static void srv_cb(void *ud, int status, xt_srv_target *t, size_t n, const char *why)
+/* A "." answer (RFC 2782) ends the search only for the service we would
+ * otherwise fall back to: _xmpps-client saying "." while STARTTLS is
+ * allowed only means "no direct TLS here" (XEP-0368 §3). */
+static void srv_result(xt_client *cl, int status, xt_srv_target *t, size_t n, int final_service)
 {
-    xt_client *cl = ud;
-    (void)why;
     cl->srv_pending--;
-    if (status == XT_EUNSUPPORTED)
+    if (status == XT_EUNSUPPORTED && final_service)
         cl->srv_unavailable = 1;
     if (status < 0 || !n)
         return;
@@ -282,6 +285,19 @@ static void srv_cb(void *ud, int status, xt_srv_target *t, size_t n, const char 
         cl->targets[cl->ntargets++] = t[i];
         t[i].host = NULL; /* taken */
     }
+}
+
+static void srv_cb(void *ud, int status, xt_srv_target *t, size_t n, const char *why)
+{
+    (void)why;
+    srv_result(ud, status, t, n, 1);
+}
+
+/* The _xmpps-client answer when STARTTLS targets are wanted too. */
+static void srv_direct_cb(void *ud, int status, xt_srv_target *t, size_t n, const char *why)
+{
+    (void)why;
+    srv_result(ud, status, t, n, 0);
 }
 
 static void addr_cb(void *ud, int status, const xt_addr *a, size_t n, const char *why)
@@ -337,6 +353,7 @@ static int start_addr(xt_client *cl)
 {
     cl->addr_done = 0;
     xt_srv_target *t = &cl->targets[cl->target_i];
+    cl->direct_tls = t->direct_tls; /* XEP-0368: each target its transport */
     return xt_dns_addrs(cl->dns, t->host, t->port, addr_cb, cl);
 }
 
@@ -446,7 +463,9 @@ static void connected(xt_client *cl, uint64_t now)
     cl->dns = NULL;
     free_targets(cl);
     cl->phase_deadline = 0;
-    int rc = xt_conn_start(cl->conn, now);
+    int rc = xt_conn_set_direct_tls(cl->conn, cl->direct_tls);
+    if (rc == 0)
+        rc = xt_conn_start(cl->conn, now);
     if (rc < 0) {
         fail(cl, rc, xt_conn_errdetail(cl->conn), now);
         return;
@@ -688,15 +707,25 @@ int xt_client_connect(xt_client *cl)
     if (cl->host) {
         rc = add_target(cl, cl->host, cl->port, cl->direct_tls);
     } else {
-        /* RFC 6120 §3.2.1 / XEP-0368 §3: the service name matches the
-         * transport the xt_conn was configured for. */
+        /* RFC 6120 §3.2.1 and XEP-0368 §3: both services, merged by
+         * priority and weight, each target keeping its transport; only
+         * _xmpps-client when direct TLS is all we may use. */
         char name[600];
-        snprintf(name, sizeof name, "%s._tcp.%s", cl->direct_tls ? "_xmpps-client" : "_xmpp-client",
-                 xt_conn_domain(cl->conn));
+        const char *domain = xt_conn_domain(cl->conn);
+        snprintf(name, sizeof name, "_xmpps-client._tcp.%s", domain);
         cl->srv_pending = 1;
-        rc = xt_dns_srv(cl->dns, name, cl->direct_tls, srv_cb, cl);
-        if (rc < 0)
+        rc = xt_dns_srv(cl->dns, name, 1, cl->direct_only ? srv_cb : srv_direct_cb, cl);
+        if (rc < 0) {
             cl->srv_pending = 0;
+        } else if (!cl->direct_only) {
+            snprintf(name, sizeof name, "_xmpp-client._tcp.%s", domain);
+            cl->srv_pending++;
+            rc = xt_dns_srv(cl->dns, name, 0, srv_cb, cl);
+            if (rc < 0) {
+                cl->srv_pending--; /* the direct-TLS query still runs */
+                rc = 0;
+            }
+        }
     }
     if (rc < 0) {
         cl->busy = 0;

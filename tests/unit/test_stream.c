@@ -918,10 +918,42 @@ static void test_api(void **state)
     xt_conn_free(NULL);
 }
 
+/* XEP-0368: a driver picks the transport per SRV target, before start. */
+static void test_set_direct_tls(void **state)
+{
+    (void)state;
+    xt_conn_config cfg = {.jid = "user@example.com", .password = "pencil"};
+    xt_conn *c = NULL;
+    const uint8_t *p;
+    assert_int_equal(xt_conn_new(&cfg, &c), 0);
+    assert_int_equal(xt_conn_set_direct_tls(c, 1), 0);
+    assert_int_equal(xt_conn_start(c, 0), 0);
+    assert_int_equal(xt_conn_pending(c, &p), 0); /* waits for the TLS handshake */
+    assert_int_equal(xt_conn_get_state(c), XT_STATE_TLS);
+    assert_int_equal(xt_conn_set_direct_tls(c, 0), XT_ESTATE);
+    assert_int_equal(xt_conn_tls_ready(c, NULL, 1), 0);
+    size_t n = xt_conn_pending(c, &p);
+    assert_true(n > 35);
+    assert_memory_equal(p, "<?xml version='1.0'?><stream:stream", 35);
+    xt_conn_free(c);
+
+    cfg.flags = XT_CONN_DIRECT_TLS; /* and back: STARTTLS for this target */
+    assert_int_equal(xt_conn_new(&cfg, &c), 0);
+    assert_int_equal(xt_conn_set_direct_tls(c, 0), 0);
+    assert_int_equal(xt_conn_start(c, 0), 0);
+    n = xt_conn_pending(c, &p);
+    assert_true(n > 35);
+    assert_memory_equal(p, "<?xml version='1.0'?><stream:stream", 35);
+    assert_int_equal(xt_conn_get_state(c), XT_STATE_STREAM);
+    xt_conn_free(c);
+    assert_int_equal(xt_conn_set_direct_tls(NULL, 1), XT_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api),
+        cmocka_unit_test(test_set_direct_tls),
         cmocka_unit_test(test_transcripts),
         cmocka_unit_test(test_alloc_failure),
     };
