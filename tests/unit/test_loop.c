@@ -337,6 +337,55 @@ static void run_fake(const char *reply, unsigned conn_flags, int expect, int fre
     xt_loop_free(loop);
 }
 
+/* The loop is replaceable: a client driven by the application's own
+ * poll() through xt_client_pollfds / xt_client_deadline /
+ * xt_client_process only (the xt_loop is just where it is registered;
+ * xt_loop_run is never called). The fake server answers with garbage,
+ * so the client must resolve, connect, write its header, read, fail and
+ * report, all through the external loop. */
+static void test_external_loop(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    fake_server s = {.reply = "<not-a-stream/>"};
+    uint16_t port = listen_loopback(&s);
+    watch w = {0};
+    xt_client *cl = make_client(loop, "127.0.0.1", port, &w, 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    struct pollfd fds[16];
+    int rounds = 0;
+    while (!w.disconnected && rounds++ < 500) {
+        size_t n = xt_client_pollfds(cl, fds, 15);
+        assert_true(n <= 15);
+        fds[n] = (struct pollfd){.fd = s.cfd < 0 ? s.lfd : -1, .events = POLLIN};
+        int64_t dl = xt_client_deadline(cl);
+        uint64_t now = xt_loop_now(loop);
+        int timeout = dl < 0 ? 100 : (dl <= (int64_t)now ? 0 : (int)(dl - (int64_t)now));
+        if (timeout > 100)
+            timeout = 100;
+        assert_true(poll(fds, n + 1, timeout) >= 0);
+        if (fds[n].revents & POLLIN) {
+            s.cfd = accept(s.lfd, NULL, NULL);
+            assert_true(s.cfd >= 0);
+            assert_true(write(s.cfd, s.reply, strlen(s.reply)) > 0);
+        }
+        assert_true(xt_client_process(cl, fds, n, xt_loop_now(loop)) >= 0);
+    }
+    assert_int_equal(w.disconnected, 1);
+    assert_int_equal(w.error, XT_EXML);
+    /* The client wrote its stream header before failing. */
+    char buf[512];
+    ssize_t got = read(s.cfd, buf, sizeof buf - 1);
+    assert_true(got > 0);
+    buf[got] = 0;
+    assert_non_null(strstr(buf, "<stream:stream"));
+    xt_client_free(cl);
+    close(s.cfd);
+    close(s.lfd);
+    xt_loop_free(loop);
+}
+
 static void test_client_garbage(void **state)
 {
     (void)state;
@@ -615,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_client_refused),
         cmocka_unit_test(test_client_bad_ca),
         cmocka_unit_test(test_client_garbage),
+        cmocka_unit_test(test_external_loop),
         cmocka_unit_test(test_client_eof),
         cmocka_unit_test(test_client_tls_garbage),
         cmocka_unit_test(test_client_tls),
