@@ -1,0 +1,110 @@
+/*
+ * xtalk/store.h -- the optional local store (SQLite): a durable outbox,
+ * the record of messages already seen (deduplication), and the message
+ * history with a full-text index.
+ *
+ * One file per user (the CLI uses $XDG_DATA_HOME/xtalk/xtalk.db), WAL
+ * mode, schema versioned and migrated on open. Every row belongs to an
+ * account (a bare JID), so one store serves several accounts. An xt_store
+ * is used from one thread; several processes may open the same file
+ * (SQLite's locking, busy timeout).
+ *
+ * Durability contract of the outbox: a message is written (and the
+ * transaction committed) BEFORE it is handed to the stream, and removed
+ * only when the server has acknowledged it. After a crash, whatever is
+ * still there is sent again; the XEP-0359 origin-id kept with it lets
+ * receivers drop the duplicate.
+ */
+#ifndef XTALK_STORE_H
+#define XTALK_STORE_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xt_store xt_store;
+
+/* Opens (creating it and its schema if needed) the store at path.
+ * XT_EIO with a detail (xt_store_errdetail) on failure. */
+XT_EXTERN int xt_store_open(const char *path, const xt_mem *mem, xt_store **out);
+/* NULL is a no-op. */
+XT_EXTERN void xt_store_close(xt_store *st);
+/* The last error's detail, or "". */
+XT_EXTERN const char *xt_store_errdetail(const xt_store *st);
+
+/* Groups the writes between them in one transaction (a batch). Nested
+ * calls are counted; the outermost commit commits. */
+XT_EXTERN int xt_store_begin(xt_store *st);
+XT_EXTERN int xt_store_commit(xt_store *st);
+
+/* --- outbox -------------------------------------------------------------- */
+
+typedef struct xt_outbox_msg {
+    int64_t seq;            /* order of insertion, unique */
+    const char *account;    /* bare JID */
+    const char *to;
+    const char *type;       /* "chat", "normal", ... */
+    const char *body;
+    const char *thread;     /* NULL when none */
+    const char *origin_id;  /* XEP-0359 origin-id, also used as the stanza id */
+    int64_t created_ms;     /* wall-clock ms since the epoch */
+} xt_outbox_msg;
+
+/* Pointers in *m are valid only during the call. Return non-zero to stop
+ * the iteration (that value is returned by the listing function). */
+typedef int (*xt_outbox_fn)(const xt_outbox_msg *m, void *ud);
+
+/* Adds a message (fields as in xt_outbox_msg; seq and created_ms are set
+ * here). *seq_out, if not NULL, gets its seq. Durable when it returns 0
+ * (outside a batch) or when the batch commits. */
+XT_EXTERN int xt_outbox_add(xt_store *st, const xt_outbox_msg *m, int64_t *seq_out);
+/* Removes the message with this origin-id (acknowledged by the server).
+ * XT_ENOTFOUND when it is not there. */
+XT_EXTERN int xt_outbox_remove(xt_store *st, const char *account, const char *origin_id);
+/* Every queued message of the account, oldest first. */
+XT_EXTERN int xt_outbox_list(xt_store *st, const char *account, xt_outbox_fn fn, void *ud);
+XT_EXTERN int64_t xt_outbox_count(xt_store *st, const char *account);
+
+/* --- deduplication ------------------------------------------------------- */
+
+/* Records that a message with this id (XEP-0359 stanza-id/origin-id, or
+ * the stanza id) from this sender (bare JID) was seen. Returns 1 when it
+ * had been seen before (a duplicate: drop it), 0 when new, < 0 on error.
+ * Entries older than a retention window are pruned, so the table stays
+ * bounded. */
+XT_EXTERN int xt_seen_check_add(xt_store *st, const char *account, const char *from_bare,
+                                const char *id, int64_t now_ms);
+
+/* --- history ------------------------------------------------------------- */
+
+typedef struct xt_history_msg {
+    int64_t id;             /* row id, increasing with insertion */
+    const char *account;    /* bare JID */
+    const char *peer;       /* the conversation: the other side's bare JID */
+    const char *from;       /* full JID of the sender */
+    const char *body;
+    const char *stanza_id;  /* origin-id / id, may be NULL */
+    int outgoing;           /* 1 when we sent it */
+    int64_t ts_ms;          /* wall-clock ms since the epoch */
+} xt_history_msg;
+
+typedef int (*xt_history_fn)(const xt_history_msg *m, void *ud);
+
+/* Stores a message (m->id ignored); *id_out gets its id. */
+XT_EXTERN int xt_history_add(xt_store *st, const xt_history_msg *m, int64_t *id_out);
+/* Up to limit messages of one conversation with id < before_id
+ * (before_id <= 0: from the newest), newest first. */
+XT_EXTERN int xt_history_page(xt_store *st, const char *account, const char *peer,
+                              int64_t before_id, size_t limit, xt_history_fn fn, void *ud);
+/* Full-text search over all conversations of the account (FTS5 query
+ * syntax is NOT exposed: the text is matched as words/prefixes, so user
+ * input cannot form a malformed query), newest first, up to limit. */
+XT_EXTERN int xt_history_search(xt_store *st, const char *account, const char *text,
+                                size_t limit, xt_history_fn fn, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
