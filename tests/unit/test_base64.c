@@ -11,32 +11,16 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "vectors.h"
 #include "base/buf.h"
 #include "core/base64.h"
 
 static json_t *load_vectors(void)
 {
-    const char *dir = getenv("XT_VECTORS");
-    assert_non_null(dir);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/sasl-misc.json", dir);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
+    json_t *root = xt_test_load_json("sasl-misc.json");
     if (!root)
-        fail_msg("cannot load %s: %s", path, err.text);
+        fail_msg("cannot load the sasl-misc.json vectors");
     return root;
-}
-
-/* Hex text -> bytes in b; fails the test on bad hex. */
-static void hex_to_buf(xt_buf *b, const char *hex)
-{
-    size_t n = strlen(hex);
-    assert_int_equal(n % 2, 0);
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + i, "%2x", &v), 1);
-        assert_int_equal(xt_buf_append_byte(b, (uint8_t)v), 0);
-    }
 }
 
 static void check_pair(const uint8_t *raw, size_t rawlen, const char *b64)
@@ -89,7 +73,7 @@ static void test_peer_cases(void **state)
         const char *hex = json_string_value(json_object_get(v, "raw_hex"));
         const char *txt = json_string_value(json_object_get(v, "raw"));
         if (hex)
-            hex_to_buf(&raw, hex);
+            xt_test_hex_to_buf(&raw, hex);
         else {
             assert_non_null(txt);
             assert_int_equal(xt_buf_append_str(&raw, txt), 0);
@@ -123,7 +107,7 @@ static void test_strict_edges(void **state)
                 fail_msg("rejected %s (%s)", in, json_string_value(json_object_get(v, "why")));
             xt_buf want;
             xt_buf_init(&want, NULL);
-            hex_to_buf(&want, json_string_value(json_object_get(v, "decoded_hex")));
+            xt_test_hex_to_buf(&want, json_string_value(json_object_get(v, "decoded_hex")));
             assert_int_equal(xt_buf_size(&b), xt_buf_size(&want));
             if (xt_buf_size(&want))
                 assert_memory_equal(xt_buf_head(&b), xt_buf_head(&want), xt_buf_size(&want));

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
 #include "base/mem.h"
 #include "core/jid_int.h"
 #include "xtalk/jid.h"
@@ -182,10 +183,8 @@ static int run_row(char **c, int ci_id, int ci_op, int ci_hex, int ci_valid, int
 static void test_vectors(void **state)
 {
     (void)state;
-    const char *dir = getenv("XT_VECTORS");
-    assert_non_null(dir);
     char path[4096];
-    snprintf(path, sizeof path, "%s/jid.tsv", dir);
+    assert_int_equal(xt_test_vector_path("jid.tsv", path, sizeof path), 0);
     size_t flen;
     char *file = slurp(path, &flen);
     if (!file)
@@ -419,10 +418,8 @@ static void test_alloc_failures(void **state)
 static void test_escaping(void **state)
 {
     (void)state;
-    const char *dir = getenv("XT_VECTORS");
-    assert_non_null(dir);
     char path[4096];
-    snprintf(path, sizeof path, "%s/jid-escaping.tsv", dir);
+    assert_int_equal(xt_test_vector_path("jid-escaping.tsv", path, sizeof path), 0);
     size_t flen;
     char *file = slurp(path, &flen);
     if (!file)

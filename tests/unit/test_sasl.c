@@ -12,31 +12,18 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "vectors.h"
 #include "base/buf.h"
 #include "core/base64.h"
 #include "core/sasl.h"
 
 static json_t *misc, *scram;
 
-static json_t *load(const char *name)
-{
-    const char *dir = getenv("XT_VECTORS");
-    if (!dir)
-        return NULL;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    json_error_t err;
-    json_t *j = json_load_file(path, 0, &err);
-    if (!j)
-        fprintf(stderr, "cannot load %s: %s\n", path, err.text);
-    return j;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    misc = load("sasl-misc.json");
-    scram = load("scram.json");
+    misc = xt_test_load_json("sasl-misc.json");
+    scram = xt_test_load_json("scram.json");
     return misc && scram ? 0 : -1;
 }
 
@@ -48,30 +35,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static void hex_to_buf(xt_buf *b, const char *hex)
-{
-    assert_non_null(hex);
-    size_t n = strlen(hex);
-    assert_int_equal(n % 2, 0);
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + i, "%2x", &v), 1);
-        assert_int_equal(xt_buf_append_byte(b, (uint8_t)v), 0);
-    }
-}
-
 static json_t *exchange(const char *id)
 {
     size_t i;
     json_t *ex;
     json_array_foreach(json_object_get(scram, "exchanges"), i, ex)
     {
-        if (strcmp(jstr(ex, "id"), id) == 0)
+        if (strcmp(xt_test_jstr(ex, "id"), id) == 0)
             return ex;
     }
     fail_msg("no exchange %s", id);
@@ -166,10 +136,10 @@ static void test_plain_vectors(void **state)
     json_t *v;
     json_array_foreach(arr, i, v)
     {
-        const char *authzid = jstr(v, "authzid");
+        const char *authzid = xt_test_jstr(v, "authzid");
         xt_sasl_params p = {
-            .authcid = jstr(v, "authcid"),
-            .password = jstr(v, "passwd"),
+            .authcid = xt_test_jstr(v, "authcid"),
+            .password = xt_test_jstr(v, "passwd"),
             .authzid = authzid && *authzid ? authzid : NULL,
             .tls = 1,
             .allow_plain = 1,
@@ -181,12 +151,12 @@ static void test_plain_vectors(void **state)
         xt_buf_init(&want, NULL);
         xt_buf_init(&b64, NULL);
         assert_int_equal(xt_sasl_initial(s, &out), 0);
-        hex_to_buf(&want, jstr(v, "message_hex"));
+        xt_test_hex_to_buf(&want, xt_test_jstr(v, "message_hex"));
         assert_int_equal(xt_buf_size(&out), json_integer_value(json_object_get(v, "message_len")));
         assert_int_equal(xt_buf_size(&out), xt_buf_size(&want));
         assert_memory_equal(xt_buf_head(&out), xt_buf_head(&want), xt_buf_size(&want));
         assert_int_equal(xt_base64_encode(&b64, xt_buf_head(&out), xt_buf_size(&out)), 0);
-        assert_string_equal(xt_buf_cstr(&b64), jstr(v, "message_b64"));
+        assert_string_equal(xt_buf_cstr(&b64), xt_test_jstr(v, "message_b64"));
         /* PLAIN has no challenges; success carries no data. */
         assert_int_equal(xt_sasl_success(s, NULL, 0), 0);
         xt_buf_free(&out);
@@ -212,7 +182,7 @@ static void test_plain_invalid(void **state)
     {
         xt_buf m;
         xt_buf_init(&m, NULL);
-        hex_to_buf(&m, jstr(v, "message_hex"));
+        xt_test_hex_to_buf(&m, xt_test_jstr(v, "message_hex"));
         char *f[3];
         int nf = 0;
         const char *data = xt_buf_cstr(&m);
@@ -233,7 +203,7 @@ static void test_plain_invalid(void **state)
                                 .allow_plain = 1};
             xt_sasl *s = NULL;
             if (xt_sasl_new(NULL, offered, 1, &p, &s) != XT_EINVAL)
-                fail_msg("client accepted %s (%s)", jstr(v, "message_hex"), jstr(v, "reason"));
+                fail_msg("client accepted %s (%s)", xt_test_jstr(v, "message_hex"), xt_test_jstr(v, "reason"));
             assert_null(s);
             checked++;
         }
@@ -247,10 +217,10 @@ static void test_plain_invalid(void **state)
 /* Runs an exchange from scram.json through xt_sasl. */
 static xt_sasl *sasl_to_final(json_t *ex, const char *const *offered, size_t n, xt_buf *cb)
 {
-    const char *gs2 = jstr(ex, "gs2_header");
+    const char *gs2 = xt_test_jstr(ex, "gs2_header");
     if (gs2[0] == 'p') {
         /* Binding data: from c= = base64(gs2-header || cb-data). */
-        const char *cfw = jstr(ex, "client_final_without_proof");
+        const char *cfw = xt_test_jstr(ex, "client_final_without_proof");
         const char *comma = strchr(cfw, ',');
         xt_buf c;
         xt_buf_init(&c, NULL);
@@ -260,26 +230,26 @@ static xt_sasl *sasl_to_final(json_t *ex, const char *const *offered, size_t n, 
         xt_buf_free(&c);
     }
     xt_sasl_params p = {
-        .authcid = jstr(ex, "username"),
-        .password = jstr(ex, "password"),
+        .authcid = xt_test_jstr(ex, "username"),
+        .password = xt_test_jstr(ex, "password"),
         .tls = 1,
         .allow_plain = 1,
         .cb_type = gs2[0] == 'p' ? "tls-exporter" : NULL,
         .cb_data = xt_buf_size(cb) ? xt_buf_head(cb) : NULL,
         .cb_len = xt_buf_size(cb),
-        .nonce = jstr(ex, "client_nonce"),
+        .nonce = xt_test_jstr(ex, "client_nonce"),
     };
     xt_sasl *s = NULL;
     assert_int_equal(xt_sasl_new(NULL, offered, n, &p, &s), 0);
-    assert_string_equal(xt_sasl_mechanism(s), jstr(ex, "mechanism"));
+    assert_string_equal(xt_sasl_mechanism(s), xt_test_jstr(ex, "mechanism"));
     xt_buf out;
     xt_buf_init(&out, NULL);
     assert_int_equal(xt_sasl_initial(s, &out), 0);
-    assert_string_equal(xt_buf_cstr(&out), jstr(ex, "client_first"));
+    assert_string_equal(xt_buf_cstr(&out), xt_test_jstr(ex, "client_first"));
     xt_buf_clear(&out);
-    const char *sf = jstr(ex, "server_first");
+    const char *sf = xt_test_jstr(ex, "server_first");
     assert_int_equal(xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out), 0);
-    assert_string_equal(xt_buf_cstr(&out), jstr(ex, "client_final"));
+    assert_string_equal(xt_buf_cstr(&out), xt_test_jstr(ex, "client_final"));
     xt_buf_free(&out);
     return s;
 }
@@ -299,7 +269,7 @@ static void test_scram_runs(void **state)
     };
     for (size_t i = 0; i < N(runs); i++) {
         json_t *ex = exchange(runs[i].id);
-        const char *sfin = jstr(ex, "server_final");
+        const char *sfin = xt_test_jstr(ex, "server_final");
         xt_buf cb;
         /* 1: server-final in <success/>. */
         xt_buf_init(&cb, NULL);
@@ -329,7 +299,7 @@ static void test_scram_wire(void **state)
     json_t *w = json_object_get(ex, "wire_base64");
     const char *offered[] = {"SCRAM-SHA-1", "PLAIN"};
     xt_sasl_params p = {
-        .authcid = "juliet", .password = "r0m30myr0m30", .nonce = jstr(ex, "client_nonce")};
+        .authcid = "juliet", .password = "r0m30myr0m30", .nonce = xt_test_jstr(ex, "client_nonce")};
     xt_sasl *s;
     assert_int_equal(xt_sasl_new(NULL, offered, 2, &p, &s), 0);
     xt_buf out, enc, in;
@@ -338,16 +308,16 @@ static void test_scram_wire(void **state)
     xt_buf_init(&in, NULL);
     assert_int_equal(xt_sasl_initial(s, &out), 0);
     assert_int_equal(xt_base64_encode(&enc, xt_buf_head(&out), xt_buf_size(&out)), 0);
-    assert_string_equal(xt_buf_cstr(&enc), jstr(w, "auth"));
-    const char *ch = jstr(w, "challenge");
+    assert_string_equal(xt_buf_cstr(&enc), xt_test_jstr(w, "auth"));
+    const char *ch = xt_test_jstr(w, "challenge");
     assert_int_equal(xt_base64_decode(&in, ch, strlen(ch)), 0);
     xt_buf_clear(&out);
     xt_buf_clear(&enc);
     assert_int_equal(xt_sasl_step(s, xt_buf_head(&in), xt_buf_size(&in), &out), 0);
     assert_int_equal(xt_base64_encode(&enc, xt_buf_head(&out), xt_buf_size(&out)), 0);
-    assert_string_equal(xt_buf_cstr(&enc), jstr(w, "response"));
+    assert_string_equal(xt_buf_cstr(&enc), xt_test_jstr(w, "response"));
     xt_buf_clear(&in);
-    const char *su = jstr(w, "success");
+    const char *su = xt_test_jstr(w, "success");
     assert_int_equal(xt_base64_decode(&in, su, strlen(su)), 0);
     assert_int_equal(xt_sasl_success(s, xt_buf_head(&in), xt_buf_size(&in)), 0);
     xt_buf_free(&out);
@@ -367,17 +337,17 @@ static void test_scram_bad_success(void **state)
     int n = 0;
     json_array_foreach(json_object_get(scram, "negative"), i, v)
     {
-        const char *sfin = jstr(v, "server_final");
+        const char *sfin = xt_test_jstr(v, "server_final");
         if (!sfin)
             continue;
-        assert_string_equal(jstr(v, "based_on"), "rfc5802-sha1");
+        assert_string_equal(xt_test_jstr(v, "based_on"), "rfc5802-sha1");
         xt_buf cb;
         xt_buf_init(&cb, NULL);
         xt_sasl *s = sasl_to_final(ex, offered, 1, &cb);
         int rc = xt_sasl_success(s, (const uint8_t *)sfin, strlen(sfin));
-        if (strcmp(jstr(v, "id"), "bad-server-signature") == 0)
+        if (strcmp(xt_test_jstr(v, "id"), "bad-server-signature") == 0)
             assert_int_equal(rc, XT_EDOWNGRADE);
-        else if (strcmp(jstr(v, "id"), "server-error-e") == 0) {
+        else if (strcmp(xt_test_jstr(v, "id"), "server-error-e") == 0) {
             assert_int_equal(rc, XT_EAUTH);
             assert_string_equal(xt_sasl_detail(s), "invalid-proof");
         } else
@@ -399,7 +369,7 @@ static void test_scram_bad_success(void **state)
     xt_sasl_free(s);
     /* The signature of a different exchange (right shape, wrong value). */
     s = sasl_to_final(ex, offered, 1, &cb);
-    const char *other = jstr(exchange("rfc6120-sha1-juliet"), "server_final");
+    const char *other = xt_test_jstr(exchange("rfc6120-sha1-juliet"), "server_final");
     assert_int_equal(xt_sasl_success(s, (const uint8_t *)other, strlen(other)), XT_EDOWNGRADE);
     xt_sasl_free(s);
     xt_buf_free(&cb);
@@ -484,14 +454,14 @@ static void test_cb_flags(void **state)
     json_t *g;
     json_array_foreach(json_object_get(scram, "gs2_headers"), i, g)
     {
-        const char *hdr = jstr(g, "gs2_header");
+        const char *hdr = xt_test_jstr(g, "gs2_header");
         if (hdr[0] != 'p')
             continue;
         char type[64];
         sscanf(hdr, "p=%63[a-z-]", type);
         xt_buf cb;
         xt_buf_init(&cb, NULL);
-        hex_to_buf(&cb, jstr(g, "cb_data_hex"));
+        xt_test_hex_to_buf(&cb, xt_test_jstr(g, "cb_data_hex"));
         const char *offered[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
         const char *advertised[] = {"tls-unique", type};
         xt_sasl_params p = {.authcid = "user",
@@ -513,7 +483,7 @@ static void test_cb_flags(void **state)
         xt_buf_clear(&out);
         assert_int_equal(xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out), 0);
         char want[256];
-        snprintf(want, sizeof want, "c=%s,", jstr(g, "c"));
+        snprintf(want, sizeof want, "c=%s,", xt_test_jstr(g, "c"));
         assert_int_equal(strncmp(xt_buf_cstr(&out), want, strlen(want)), 0);
         xt_buf_free(&out);
         xt_buf_free(&cb);
@@ -550,13 +520,13 @@ static void test_alloc_failures(void **state)
     const xt_mem mem = {fail_malloc, fail_realloc, fail_free, NULL};
     json_t *ex = exchange("rfc7677-sha256");
     const char *offered[] = {"SCRAM-SHA-256", "PLAIN"};
-    const char *sf = jstr(ex, "server_first"), *sfin = jstr(ex, "server_final");
+    const char *sf = xt_test_jstr(ex, "server_first"), *sfin = xt_test_jstr(ex, "server_final");
     int completed = 0;
     for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
         alloc_count = 0;
-        xt_sasl_params p = {.authcid = jstr(ex, "username"),
-                            .password = jstr(ex, "password"),
-                            .nonce = jstr(ex, "client_nonce")};
+        xt_sasl_params p = {.authcid = xt_test_jstr(ex, "username"),
+                            .password = xt_test_jstr(ex, "password"),
+                            .nonce = xt_test_jstr(ex, "client_nonce")};
         xt_sasl *s = NULL;
         xt_buf out;
         xt_buf_init(&out, NULL);
@@ -568,7 +538,7 @@ static void test_alloc_failures(void **state)
             rc = xt_sasl_step(s, (const uint8_t *)sf, strlen(sf), &out);
         }
         if (rc == 0) {
-            assert_string_equal(xt_buf_cstr(&out), jstr(ex, "client_final"));
+            assert_string_equal(xt_buf_cstr(&out), xt_test_jstr(ex, "client_final"));
             rc = xt_sasl_success(s, (const uint8_t *)sfin, strlen(sfin));
         }
         if (rc == 0) {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "vectors.h"
 #include "base/buf.h"
 #include "core/base64.h"
 #include "core/scram.h"
@@ -21,18 +22,8 @@ static json_t *root;
 static int setup(void **state)
 {
     (void)state;
-    const char *dir = getenv("XT_VECTORS");
-    if (!dir)
-        return -1;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/scram.json", dir);
-    json_error_t err;
-    root = json_load_file(path, 0, &err);
-    if (!root) {
-        fprintf(stderr, "cannot load %s: %s\n", path, err.text);
-        return -1;
-    }
-    return 0;
+    root = xt_test_load_json("scram.json");
+    return root ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -40,23 +31,6 @@ static int teardown(void **state)
     (void)state;
     json_decref(root);
     return 0;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static void hex_to_buf(xt_buf *b, const char *hex)
-{
-    assert_non_null(hex);
-    size_t n = strlen(hex);
-    assert_int_equal(n % 2, 0);
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + i, "%2x", &v), 1);
-        assert_int_equal(xt_buf_append_byte(b, (uint8_t)v), 0);
-    }
 }
 
 static xt_scram_hash hash_of(const char *name)
@@ -84,8 +58,8 @@ static void assert_buf_str(xt_buf *b, const char *want)
  * whatever sits between r=<nonce> and p= in the vector's message. */
 static char *final_ext_of(json_t *ex)
 {
-    const char *cfw = jstr(ex, "client_final_without_proof");
-    const char *nonce = jstr(ex, "full_nonce");
+    const char *cfw = xt_test_jstr(ex, "client_final_without_proof");
+    const char *nonce = xt_test_jstr(ex, "full_nonce");
     const char *r = strstr(cfw, ",r=");
     assert_non_null(r);
     const char *after = r + 3 + strlen(nonce);
@@ -114,35 +88,35 @@ static void gs2_parse(const char *h, char *flag, char *type, size_t tlen)
 static xt_scram *run_to_final(json_t *ex, xt_buf *cb)
 {
     char flag, type[64];
-    gs2_parse(jstr(ex, "gs2_header"), &flag, type, sizeof type);
+    gs2_parse(xt_test_jstr(ex, "gs2_header"), &flag, type, sizeof type);
     json_t *cbo = json_object_get(ex, "channel_binding");
     if (cbo) {
-        hex_to_buf(cb, jstr(cbo, "cb_data_hex"));
+        xt_test_hex_to_buf(cb, xt_test_jstr(cbo, "cb_data_hex"));
     } else if (flag == 'p') {
         /* Entries without a channel_binding object (the historical
          * XEP-0474 one) carry the data only inside c=: base64(gs2-header
          * || cb-data) (RFC 5802 §7). Take what follows the header. */
-        const char *cfw = jstr(ex, "client_final_without_proof");
+        const char *cfw = xt_test_jstr(ex, "client_final_without_proof");
         const char *comma = strchr(cfw, ',');
         xt_buf c;
         xt_buf_init(&c, NULL);
         assert_int_equal(xt_base64_decode(&c, cfw + 2, (size_t)(comma - cfw - 2)), 0);
-        size_t hl = strlen(jstr(ex, "gs2_header"));
+        size_t hl = strlen(xt_test_jstr(ex, "gs2_header"));
         assert_true(xt_buf_size(&c) > hl);
-        assert_memory_equal(xt_buf_head(&c), jstr(ex, "gs2_header"), hl);
+        assert_memory_equal(xt_buf_head(&c), xt_test_jstr(ex, "gs2_header"), hl);
         assert_int_equal(xt_buf_append(cb, xt_buf_head(&c) + hl, xt_buf_size(&c) - hl), 0);
         xt_buf_free(&c);
     }
     char *ext = final_ext_of(ex);
     xt_scram_params p = {
-        .hash = hash_of(jstr(ex, "hash")),
-        .username = jstr(ex, "username"),
-        .password = jstr(ex, "password"),
+        .hash = hash_of(xt_test_jstr(ex, "hash")),
+        .username = xt_test_jstr(ex, "username"),
+        .password = xt_test_jstr(ex, "password"),
         .cbflag = flag,
         .cb_type = flag == 'p' ? type : NULL,
         .cb_data = xt_buf_size(cb) ? xt_buf_head(cb) : NULL,
         .cb_len = xt_buf_size(cb),
-        .nonce = jstr(ex, "client_nonce"),
+        .nonce = xt_test_jstr(ex, "client_nonce"),
         .final_ext = ext,
     };
     xt_scram *s = NULL;
@@ -151,12 +125,12 @@ static xt_scram *run_to_final(json_t *ex, xt_buf *cb)
     xt_buf out;
     xt_buf_init(&out, NULL);
     assert_int_equal(xt_scram_client_first(s, &out), 0);
-    assert_buf_str(&out, jstr(ex, "client_first"));
+    assert_buf_str(&out, xt_test_jstr(ex, "client_first"));
     xt_buf_clear(&out);
-    const char *sf = jstr(ex, "server_first");
+    const char *sf = xt_test_jstr(ex, "server_first");
     assert_int_equal(xt_scram_client_final(s, (const uint8_t *)sf, strlen(sf), &out), 0);
-    assert_buf_str(&out, jstr(ex, "client_final"));
-    assert_string_equal(xt_scram_auth_message(s), jstr(ex, "auth_message"));
+    assert_buf_str(&out, xt_test_jstr(ex, "client_final"));
+    assert_string_equal(xt_scram_auth_message(s), xt_test_jstr(ex, "auth_message"));
     xt_buf_free(&out);
     return s;
 }
@@ -167,7 +141,7 @@ static json_t *exchange_by_id(const char *id)
     json_t *ex;
     json_array_foreach(json_object_get(root, "exchanges"), i, ex)
     {
-        if (strcmp(jstr(ex, "id"), id) == 0)
+        if (strcmp(xt_test_jstr(ex, "id"), id) == 0)
             return ex;
     }
     fail_msg("no exchange %s", id);
@@ -186,7 +160,7 @@ static void test_exchanges(void **state)
         xt_buf cb;
         xt_buf_init(&cb, NULL);
         xt_scram *s = run_to_final(ex, &cb);
-        const char *sfin = jstr(ex, "server_final");
+        const char *sfin = xt_test_jstr(ex, "server_final");
         assert_int_equal(xt_scram_server_final(s, (const uint8_t *)sfin, strlen(sfin)), 0);
         assert_null(xt_scram_detail(s));
         /* Done: no more steps. */
@@ -198,11 +172,11 @@ static void test_exchanges(void **state)
         xt_buf salt, want;
         xt_buf_init(&salt, NULL);
         xt_buf_init(&want, NULL);
-        hex_to_buf(&salt, jstr(ex, "salt_hex"));
-        hex_to_buf(&want, jstr(d, "salted_password_hex"));
+        xt_test_hex_to_buf(&salt, xt_test_jstr(ex, "salt_hex"));
+        xt_test_hex_to_buf(&want, xt_test_jstr(d, "salted_password_hex"));
         uint8_t sp[64];
-        const char *pw = jstr(ex, "password");
-        xt_scram_hash h = hash_of(jstr(ex, "hash"));
+        const char *pw = xt_test_jstr(ex, "password");
+        xt_scram_hash h = hash_of(xt_test_jstr(ex, "hash"));
         assert_int_equal(xt_buf_size(&want), xt_scram_hash_len(h));
         assert_int_equal(
             xt_scram_pbkdf2(h, (const uint8_t *)pw, strlen(pw), xt_buf_head(&salt),
@@ -216,10 +190,10 @@ static void test_exchanges(void **state)
         if (cbo) {
             xt_buf c;
             xt_buf_init(&c, NULL);
-            const char *cfw = jstr(ex, "client_final_without_proof");
+            const char *cfw = xt_test_jstr(ex, "client_final_without_proof");
             const char *comma = strchr(cfw, ',');
             assert_int_equal(xt_base64_decode(&c, cfw + 2, (size_t)(comma - cfw - 2)), 0);
-            assert_buf_str(&c, jstr(cbo, "c_attribute_decoded"));
+            assert_buf_str(&c, xt_test_jstr(cbo, "c_attribute_decoded"));
             xt_buf_free(&c);
         }
         xt_buf_free(&salt);
@@ -237,13 +211,13 @@ static void test_wire_base64(void **state)
     json_t *w = json_object_get(ex, "wire_base64");
     xt_buf b;
     xt_buf_init(&b, NULL);
-    const char *cf = jstr(ex, "client_first");
+    const char *cf = xt_test_jstr(ex, "client_first");
     assert_int_equal(xt_base64_encode(&b, (const uint8_t *)cf, strlen(cf)), 0);
-    assert_buf_str(&b, jstr(w, "auth"));
+    assert_buf_str(&b, xt_test_jstr(w, "auth"));
     xt_buf_clear(&b);
-    const char *fin = jstr(ex, "client_final");
+    const char *fin = xt_test_jstr(ex, "client_final");
     assert_int_equal(xt_base64_encode(&b, (const uint8_t *)fin, strlen(fin)), 0);
-    assert_buf_str(&b, jstr(w, "response"));
+    assert_buf_str(&b, xt_test_jstr(w, "response"));
     xt_buf_free(&b);
 }
 
@@ -262,20 +236,20 @@ static void test_pbkdf2(void **state)
         xt_buf_init(&pw, NULL);
         xt_buf_init(&salt, NULL);
         xt_buf_init(&want, NULL);
-        if (jstr(v, "P_hex"))
-            hex_to_buf(&pw, jstr(v, "P_hex"));
+        if (xt_test_jstr(v, "P_hex"))
+            xt_test_hex_to_buf(&pw, xt_test_jstr(v, "P_hex"));
         else
-            assert_int_equal(xt_buf_append_str(&pw, jstr(v, "P")), 0);
-        if (jstr(v, "S_hex"))
-            hex_to_buf(&salt, jstr(v, "S_hex"));
+            assert_int_equal(xt_buf_append_str(&pw, xt_test_jstr(v, "P")), 0);
+        if (xt_test_jstr(v, "S_hex"))
+            xt_test_hex_to_buf(&salt, xt_test_jstr(v, "S_hex"));
         else
-            assert_int_equal(xt_buf_append_str(&salt, jstr(v, "S")), 0);
-        hex_to_buf(&want, jstr(v, "DK_hex"));
+            assert_int_equal(xt_buf_append_str(&salt, xt_test_jstr(v, "S")), 0);
+        xt_test_hex_to_buf(&want, xt_test_jstr(v, "DK_hex"));
         size_t dklen = (size_t)json_integer_value(json_object_get(v, "dkLen"));
         assert_int_equal(dklen, xt_buf_size(&want));
         uint8_t dk[128];
         assert_true(dklen <= sizeof dk);
-        assert_int_equal(xt_scram_pbkdf2(hash_of(jstr(v, "hash")), xt_buf_head(&pw),
+        assert_int_equal(xt_scram_pbkdf2(hash_of(xt_test_jstr(v, "hash")), xt_buf_head(&pw),
                                          xt_buf_size(&pw), xt_buf_head(&salt), xt_buf_size(&salt),
                                          (uint32_t)json_integer_value(json_object_get(v, "c")), dk,
                                          dklen),
@@ -296,7 +270,7 @@ static void test_gs2_headers(void **state)
     json_t *v;
     json_array_foreach(arr, i, v)
     {
-        const char *h = jstr(v, "gs2_header");
+        const char *h = xt_test_jstr(v, "gs2_header");
         char flag, type[64];
         gs2_parse(h, &flag, type, sizeof type);
         /* authzid, if any, from "x,a=<authzid>," */
@@ -311,20 +285,20 @@ static void test_gs2_headers(void **state)
         xt_buf_init(&b, NULL);
         assert_int_equal(xt_scram_gs2_header(&b, flag, flag == 'p' ? type : NULL, authz), 0);
         assert_buf_str(&b, h);
-        if (jstr(v, "cb_data_hex"))
-            hex_to_buf(&b, jstr(v, "cb_data_hex"));
+        if (xt_test_jstr(v, "cb_data_hex"))
+            xt_test_hex_to_buf(&b, xt_test_jstr(v, "cb_data_hex"));
         xt_buf c;
         xt_buf_init(&c, NULL);
         assert_int_equal(xt_base64_encode(&c, xt_buf_head(&b), xt_buf_size(&b)), 0);
-        assert_buf_str(&c, jstr(v, "c"));
+        assert_buf_str(&c, xt_test_jstr(v, "c"));
         xt_buf_free(&c);
         xt_buf_free(&b);
 
         /* And through a whole client: the c= it sends. */
         xt_buf cb;
         xt_buf_init(&cb, NULL);
-        if (jstr(v, "cb_data_hex"))
-            hex_to_buf(&cb, jstr(v, "cb_data_hex"));
+        if (xt_test_jstr(v, "cb_data_hex"))
+            xt_test_hex_to_buf(&cb, xt_test_jstr(v, "cb_data_hex"));
         xt_scram_params p = {
             .hash = XT_SCRAM_SHA1,
             .username = "user",
@@ -343,10 +317,10 @@ static void test_gs2_headers(void **state)
         assert_int_equal(xt_scram_client_first(s, &out), 0);
         assert_int_equal(strncmp(xt_buf_cstr(&out), h, strlen(h)), 0);
         xt_buf_clear(&out);
-        const char *sf = jstr(exchange_by_id("rfc5802-sha1"), "server_first");
+        const char *sf = xt_test_jstr(exchange_by_id("rfc5802-sha1"), "server_first");
         assert_int_equal(xt_scram_client_final(s, (const uint8_t *)sf, strlen(sf), &out), 0);
         char want[512];
-        snprintf(want, sizeof want, "c=%s,", jstr(v, "c"));
+        snprintf(want, sizeof want, "c=%s,", xt_test_jstr(v, "c"));
         assert_int_equal(strncmp(xt_buf_cstr(&out), want, strlen(want)), 0);
         xt_buf_free(&out);
         xt_buf_free(&cb);
@@ -391,12 +365,12 @@ static void test_negative(void **state)
     int n_first = 0, n_final = 0;
     json_array_foreach(arr, i, v)
     {
-        const char *id = jstr(v, "id");
-        const char *sfirst = jstr(v, "server_first");
-        const char *sfinal = jstr(v, "server_final");
+        const char *id = xt_test_jstr(v, "id");
+        const char *sfirst = xt_test_jstr(v, "server_first");
+        const char *sfinal = xt_test_jstr(v, "server_final");
         if (sfirst) {
             const char *cf =
-                jstr(v, "client_first") ? jstr(v, "client_first") : jstr(base, "client_first");
+                xt_test_jstr(v, "client_first") ? xt_test_jstr(v, "client_first") : xt_test_jstr(base, "client_first");
             xt_scram *s = client_from(cf, "sha1");
             xt_buf out;
             xt_buf_init(&out, NULL);
@@ -406,7 +380,7 @@ static void test_negative(void **state)
             assert_int_equal(xt_buf_size(&out), 0); /* no client-final sent */
             assert_non_null(xt_scram_detail(s));
             /* Failure is final. */
-            const char *good = jstr(base, "server_first");
+            const char *good = xt_test_jstr(base, "server_first");
             assert_int_equal(xt_scram_client_final(s, (const uint8_t *)good, strlen(good), &out),
                              XT_ESTATE);
             xt_buf_free(&out);
@@ -414,7 +388,7 @@ static void test_negative(void **state)
             n_first++;
         } else {
             assert_non_null(sfinal);
-            assert_string_equal(jstr(v, "based_on"), "rfc5802-sha1");
+            assert_string_equal(xt_test_jstr(v, "based_on"), "rfc5802-sha1");
             xt_buf cb;
             xt_buf_init(&cb, NULL);
             xt_scram *s = run_to_final(base, &cb);
@@ -494,9 +468,9 @@ static void test_saslname(void **state)
     {
         xt_buf b;
         xt_buf_init(&b, NULL);
-        const char *user = jstr(v, "username");
+        const char *user = xt_test_jstr(v, "username");
         if (user) {
-            const char *esc = jstr(v, "saslname");
+            const char *esc = xt_test_jstr(v, "saslname");
             assert_int_equal(xt_scram_saslname_escape(&b, user, strlen(user)), 0);
             assert_buf_str(&b, esc);
             xt_buf_clear(&b);
@@ -517,10 +491,10 @@ static void test_saslname(void **state)
             assert_buf_str(&b, want);
             xt_scram_free(s);
         } else {
-            const char *bad = jstr(v, "invalid_saslname");
+            const char *bad = xt_test_jstr(v, "invalid_saslname");
             assert_non_null(bad);
             if (xt_scram_saslname_unescape(&b, bad, strlen(bad)) != XT_EPROTO)
-                fail_msg("accepted saslname %s (%s)", bad, jstr(v, "reason"));
+                fail_msg("accepted saslname %s (%s)", bad, xt_test_jstr(v, "reason"));
         }
         xt_buf_free(&b);
     }
