@@ -92,6 +92,18 @@ typedef struct xt_client_config {
     unsigned flags;
     /* per address; also bounds name resolution and the TLS handshake; 0 = 10000 */
     uint32_t connect_timeout_ms;
+    /* Automatic reconnection: 0 = off. When on, a disconnection with
+     * retry=1 is followed by xt_conn_reset and a new connection (DNS, TCP,
+     * TLS, then XEP-0198 resumption when possible) after a delay drawn
+     * uniformly from [min, min(max, min * 2^attempt)] (exponential
+     * backoff, full jitter; attempt resets once online). XT_EV_DISCONNECTED
+     * is still emitted every time, with retry_in_ms set. Never after a
+     * clean close, authentication, certificate or policy failure. A
+     * see-other-host redirect is followed once (to its host; the TLS name
+     * stays the JID's domain). */
+    int reconnect;
+    uint32_t reconnect_min_ms; /* 0 = 500 */
+    uint32_t reconnect_max_ms; /* 0 = 60000 */
 } xt_client_config;
 
 /* Creates a client attached to loop; nothing happens until xt_client_connect. */

@@ -47,6 +47,9 @@ enum {
     XT_CONN_NO_PRESENCE = 1u << 3,  /* do not send initial presence on login */
     XT_CONN_ALLOW_PLAIN_MECH = 1u << 4, /* reserved: PLAIN is allowed over TLS by default */
     XT_CONN_NO_PLAIN_MECH = 1u << 5,/* never use SASL PLAIN, even over TLS */
+    /* Do not use XEP-0198 stream management even when the server offers
+     * it (acks then come from XEP-0199 pings; no resumption). */
+    XT_CONN_NO_SM = 1u << 6,
 };
 
 typedef struct xt_conn_config {
@@ -67,6 +70,20 @@ typedef struct xt_conn_config {
     const xt_mem *mem;          /* NULL = malloc */
     xt_log_fn log;              /* NULL = silent */
     void *log_ud;
+    /* Acknowledgements (XT_EV_ACKED). With XEP-0198 the conn asks the
+     * server for an ack (<r/>) once ack_every stanzas are unacked, and
+     * ack_delay_ms after the last stanza sent (before going idle);
+     * without SM it sends a XEP-0199 ping ack_delay_ms after the last
+     * message (or after ack_every messages): its answer acks every
+     * message sent before it. */
+    uint32_t ack_every;         /* stanzas; 0 = 10 */
+    uint32_t ack_delay_ms;      /* 0 = 100 */
+    /* An ack request (<r/> or the ack ping) unanswered this long means
+     * the connection is dead: XT_ETIMEOUT, retryable. 0 = ping_timeout_ms. */
+    uint32_t ack_timeout_ms;
+    /* Most stanzas kept for re-sending (XEP-0198 unacked queue); sends
+     * fail with XT_ETOOBIG while it is full. 0 = 5000. */
+    uint32_t sm_max_unacked;
 } xt_conn_config;
 
 /* Connection state, in order. */
@@ -100,13 +117,21 @@ typedef enum xt_event_type {
     XT_EV_SUBSCRIPTION = 1u << 5, /* subscribe/subscribed/unsubscribe/unsubscribed; .subscription */
     XT_EV_STANZA = 1u << 6,       /* every received stanza, before the typed events; .stanza */
     XT_EV_DISCONNECTED = 1u << 7, /* the stream ended; .disconnected */
-    XT_EV_ALL = 0xffu,
+    XT_EV_ACKED = 1u << 8,        /* the server holds an outgoing message; .acked */
+    XT_EV_ALL = 0x1ffu,
 } xt_event_type;
 
 typedef struct xt_message {
     const char *from, *to, *type, *id; /* type: "normal" when absent */
     const char *body, *subject, *thread, *lang; /* NULL when absent */
     const char *stamp;      /* XEP-0203 delay stamp, NULL when live */
+    /* XEP-0359 unique ids, for deduplication; NULL when absent. origin_id
+     * is the sender's <origin-id/> (set by the sending client: compare it
+     * together with `from`); stanza_id is a <stanza-id/> whose 'by' is our
+     * own bare JID (our server's archive id; others are ignored since
+     * anyone could forge them). */
+    const char *origin_id;
+    const char *stanza_id;
     const xt_stanza *stanza;
 } xt_message;
 
@@ -145,18 +170,38 @@ typedef struct xt_disconnected {
     const char *condition;  /* stream error / SASL failure condition, or NULL */
     const char *text;       /* human-readable detail, or NULL */
     const char *redirect;   /* see-other-host target, or NULL */
+    /* 1 when connecting again may work: network errors, timeouts, TLS
+     * record errors, a server closing or restarting (system-shutdown,
+     * connection-timeout, reset, ...), see-other-host. 0 for a clean close
+     * of ours, authentication, certificate and policy failures, conflict. */
+    int retry;
+    /* Set by an xt_client with reconnect on: it connects again in this
+     * many ms (0 = it will not). */
+    uint32_t retry_in_ms;
 } xt_disconnected;
+
+typedef struct xt_acked {
+    const char *id;         /* the stanza id of the acknowledged <message> */
+} xt_acked;
 
 typedef struct xt_event {
     xt_event_type type;
     union {
-        struct { const char *jid; } online; /* the bound full JID */
+        struct {
+            const char *jid; /* the bound full JID */
+            /* 1: an XEP-0198 session was resumed (roster, presence and
+             * the server-side session survived; nothing was lost). 0: a new
+             * session (after xt_conn_reset: unacked messages were sent
+             * again, see xt_conn_is_unacked). */
+            int resumed;
+        } online;
         xt_message message;
         xt_presence presence;
         xt_subscription subscription;
         xt_roster_event roster;
         const xt_stanza *stanza;
         xt_disconnected disconnected;
+        xt_acked acked;
     } u;
 } xt_event;
 
@@ -206,7 +251,14 @@ XT_EXTERN int xt_conn_tls_ready(xt_conn *c, const xt_tls_info *info, uint64_t no
 /* The transport closed (error 0) or failed (XT_E*). Emits XT_EV_DISCONNECTED
  * if the stream was not already closed. */
 XT_EXTERN int xt_conn_eof(xt_conn *c, int error, const char *detail, uint64_t now_ms);
-/* Runs timers: IQ timeouts, keepalive, negotiation timeout. */
+/* After XT_EV_DISCONNECTED: puts the connection back to XT_STATE_NEW so
+ * the driver can connect again (new transport, then xt_conn_start).
+ * Handlers, roster, configuration and the XEP-0198 state (session id,
+ * counters, unacked stanzas) are kept: after authentication the conn
+ * resumes the session (<resume/>), or on failure binds a new one and
+ * re-sends the unacked messages itself. XT_ESTATE unless closed. */
+XT_EXTERN int xt_conn_reset(xt_conn *c);
+/* Runs timers: IQ timeouts, keepalive, negotiation timeout, acks. */
 XT_EXTERN int xt_conn_tick(xt_conn *c, uint64_t now_ms);
 /* Absolute time of the next timer, or -1 when none. */
 XT_EXTERN int64_t xt_conn_deadline(const xt_conn *c);
@@ -233,9 +285,25 @@ XT_EXTERN int xt_conn_off(xt_conn *c, int id);
 /* Serializes st and queues it. st is not taken. XT_ESTATE unless online. */
 XT_EXTERN int xt_conn_send(xt_conn *c, const xt_stanza *st);
 /* Sends <message>. type NULL = "chat". If id_out is not NULL, the stanza
- * id (at most 63 chars) is copied there. body and thread may be NULL. */
+ * id (at most 63 chars) is copied there. body and thread may be NULL.
+ * The message carries <origin-id xmlns='urn:xmpp:sid:0' id='ID'/> with
+ * its stanza id (XEP-0359), and XT_EV_ACKED with that id follows once the
+ * server has it. XT_ETOOBIG while the unacked queue is full. */
 XT_EXTERN int xt_conn_send_message(xt_conn *c, const char *to, const char *type,
                                    const char *body, const char *thread, char id_out[64]);
+/* The same with a caller-chosen stanza id (1..63 chars, e.g. an outbox
+ * entry re-sent after a crash with the id it had). The id is also the
+ * XEP-0359 <origin-id/> of the message, as with xt_conn_send_message. */
+XT_EXTERN int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type,
+                                      const char *body, const char *thread, const char *id);
+/* 1 when the conn holds the <message> with this id and will deliver it
+ * itself: XT_EV_ACKED follows (unless the conn is freed first), also
+ * across xt_conn_reset when XEP-0198 was in use. 0 otherwise: after a
+ * disconnect without SM, unacked messages are the application's to
+ * re-send. */
+XT_EXTERN int xt_conn_is_unacked(const xt_conn *c, const char *id);
+/* 1 when XEP-0198 stream management is enabled on the current stream. */
+XT_EXTERN int xt_conn_sm_enabled(const xt_conn *c);
 /* Broadcast presence. show XT_SHOW_UNAVAILABLE sends type='unavailable'. */
 XT_EXTERN int xt_conn_send_presence(xt_conn *c, xt_show show, const char *status, int priority);
 /* Subscription presence to a bare JID: "subscribe", "subscribed"

@@ -271,6 +271,35 @@ const char *xt_conn_mechanism(const xt_conn *c)
     return c && c->s.mech[0] ? c->s.mech : NULL;
 }
 
+int xt_conn_reset(xt_conn *c)
+{
+    (void)c;
+    return XT_EUNSUPPORTED;
+}
+
+int xt_conn_is_unacked(const xt_conn *c, const char *id)
+{
+    (void)c;
+    (void)id;
+    return 0;
+}
+
+int xt_conn_sm_enabled(const xt_conn *c)
+{
+    (void)c;
+    return 0;
+}
+
+int xt_im_is_own_bare(xt_conn *c, const char *jid)
+{
+    xt_jid *j = NULL;
+    if (xt_jid_parse(c->s.mem, jid, &j, NULL))
+        return 0;
+    int own = !xt_jid_resource(j) && strcmp(xt_jid_bare(j), xt_stream_bare(&c->s)) == 0;
+    xt_jid_free(j);
+    return own;
+}
+
 int xt_conn_close(xt_conn *c)
 {
     return c ? xt_stream_close(&c->s, c->available) : XT_EINVAL;

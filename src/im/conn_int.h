@@ -52,6 +52,9 @@ int xt_im_request_roster(xt_conn *c);
 /* Builds <presence/> with show/status/priority (RFC 6121 §4.7). */
 int xt_im_send_presence(xt_conn *c, xt_show show, const char *status, int priority);
 
+/* 1 when jid (any form) is our account's bare JID. */
+int xt_im_is_own_bare(xt_conn *c, const char *jid);
+
 /* 1 when s is complete UTF-8 made of XML 1.0 characters. */
 int xt_im_text_ok(const char *s);
 

@@ -5,6 +5,7 @@
 #include "im/conn_int.h"
 
 #define XT_NS_DELAY "urn:xmpp:delay"
+#define XT_NS_SID "urn:xmpp:sid:0"
 
 int xt_im_on_message(xt_conn *c, const xt_stanza *st)
 {
@@ -26,6 +27,19 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
      * offline or archived message. */
     const xt_stanza *d = xt_stanza_child(st, "delay", XT_NS_DELAY);
     m->stamp = d ? xt_stanza_attr(d, "stamp") : NULL;
+    /* XEP-0359 §3: <origin-id/> is the sender's; a <stanza-id/> is only
+     * trusted when 'by' is our own account (our server stamped it and
+     * strips forged copies, §4), so one from anybody else is ignored. */
+    const xt_stanza *o = xt_stanza_child(st, "origin-id", XT_NS_SID);
+    m->origin_id = o ? xt_stanza_attr(o, "id") : NULL;
+    for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
+        const char *by = xt_stanza_attr(ch, "by");
+        if (strcmp(xt_stanza_name(ch), "stanza-id") == 0 && strcmp(xt_stanza_ns(ch), XT_NS_SID) == 0 &&
+            by && xt_im_is_own_bare(c, by)) {
+            m->stanza_id = xt_stanza_attr(ch, "id");
+            break;
+        }
+    }
     m->stanza = st;
     xt_conn_emit(c, &ev);
     return 0;
@@ -40,8 +54,17 @@ static int valid_type(const char *t)
     return 0;
 }
 
-int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const char *body,
-                         const char *thread, char id_out[64])
+/* 1..63 characters, valid XML text: fits id_out[64] and an attribute. */
+static int valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n > 0 && n < 64 && xt_im_text_ok(id);
+}
+
+/* id NULL: a fresh one is made (once the arguments are known good, so
+ * refused calls use up no id) and copied to gen[64]. */
+static int send_message(xt_conn *c, const char *to, const char *type, const char *body,
+                        const char *thread, const char *id, char gen[64])
 {
     if (!c || !to)
         return XT_EINVAL;
@@ -49,26 +72,48 @@ int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const cha
         return XT_ESTATE;
     if (!type)
         type = "chat";
-    if (!valid_type(type) || (body && !xt_im_text_ok(body)) || (thread && !xt_im_text_ok(thread)))
+    if (!valid_type(type) || (id && !valid_id(id)) || (body && !xt_im_text_ok(body)) ||
+        (thread && !xt_im_text_ok(thread)))
         return XT_EINVAL;
     xt_jid *j = NULL;
     int rc = xt_jid_parse(c->s.mem, to, &j, NULL);
     if (rc)
         return rc;
-    char id[64];
-    xt_stream_next_id(&c->s, id);
+    if (!id) {
+        xt_stream_next_id(&c->s, gen);
+        id = gen;
+    }
     xt_stanza *m = xt_stanza_new(c->s.mem, "message", XT_NS_CLIENT);
+    xt_stanza *o = NULL;
     rc = m && !xt_stanza_set_attr(m, "to", xt_jid_full(j)) &&
                  !xt_stanza_set_attr(m, "type", type) && !xt_stanza_set_attr(m, "id", id) &&
                  (!body || xt_stanza_add_text_child(m, "body", NULL, body)) &&
-                 (!thread || xt_stanza_add_text_child(m, "thread", NULL, thread))
+                 (!thread || xt_stanza_add_text_child(m, "thread", NULL, thread)) &&
+                 (o = xt_stanza_add_child(m, "origin-id", XT_NS_SID)) &&
+                 !xt_stanza_set_attr(o, "id", id)
              ? 0
              : XT_ENOMEM;
     xt_jid_free(j);
     if (!rc)
         rc = xt_stream_send(&c->s, m);
     xt_stanza_free(m);
+    return rc;
+}
+
+int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const char *body,
+                         const char *thread, char id_out[64])
+{
+    char id[64];
+    int rc = send_message(c, to, type, body, thread, NULL, id);
     if (!rc && id_out)
         memcpy(id_out, id, strlen(id) + 1);
     return rc;
+}
+
+int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type, const char *body,
+                            const char *thread, const char *id)
+{
+    if (!id)
+        return XT_EINVAL;
+    return send_message(c, to, type, body, thread, id, NULL);
 }
