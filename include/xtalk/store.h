@@ -27,7 +27,13 @@ extern "C" {
 typedef struct xt_store xt_store;
 
 /* Opens (creating it and its schema if needed) the store at path.
- * XT_EIO with a detail (xt_store_errdetail) on failure. */
+ * XT_EIO with a detail (xt_store_errdetail) on failure; XT_EUNSUPPORTED
+ * when the file has a newer schema than this library knows. *out is set
+ * on every return but XT_ENOMEM/XT_EINVAL-for-NULL-out: after a failure it
+ * is a handle good only for xt_store_errdetail and xt_store_close (as
+ * sqlite3_open), so the detail can be read; always close it.
+ * SQLite's own allocations do not go through mem (it has one global
+ * allocator); only this handle's do. */
 XT_EXTERN int xt_store_open(const char *path, const xt_mem *mem, xt_store **out);
 /* NULL is a no-op. */
 XT_EXTERN void xt_store_close(xt_store *st);

@@ -1,0 +1,679 @@
+/*
+ * The local store on SQLite: outbox, dedup record, history with FTS5.
+ *
+ * Invariants worth knowing before changing anything here:
+ *
+ * - WAL journal, synchronous=NORMAL by default: a commit survives a crash
+ *   of the process (kill -9) because the WAL pages are in the OS before
+ *   COMMIT returns, but may be lost on power failure. The outbox promise
+ *   ("committed before handed to the stream") must survive power failure
+ *   too, so every transaction that adds to the outbox commits with
+ *   synchronous=FULL (an fsync of the WAL). SQLite refuses to change the
+ *   level inside a transaction, so the level is chosen before BEGIN:
+ *   FULL for explicit batches (xt_store_begin) and single outbox adds,
+ *   NORMAL for single dedup/history writes (losing one of those on power
+ *   failure costs at worst a duplicate shown once, or one history line).
+ * - Batches are BEGIN IMMEDIATE: the write lock is taken up front, so two
+ *   processes never deadlock upgrading read locks; the busy timeout makes
+ *   the second one wait instead of failing.
+ * - Statements are prepared once per handle (lazily) and reset after
+ *   each use, so no statement holds a read snapshot between calls.
+ * - The schema carries its version in schema_version; open migrates an
+ *   older file step by step in one transaction and refuses a newer one.
+ */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "store_int.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+enum stmt_id {
+    S_OUTBOX_ADD,
+    S_OUTBOX_REMOVE,
+    S_OUTBOX_LIST,
+    S_OUTBOX_COUNT,
+    S_SEEN_ADD,
+    S_SEEN_PRUNE_AGE,
+    S_SEEN_PRUNE_CAP,
+    S_SEEN_COUNT,
+    S_HISTORY_ADD,
+    S_HISTORY_PAGE,
+    S_HISTORY_PAGE_BEFORE,
+    S_HISTORY_SEARCH,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_OUTBOX_ADD] = "INSERT INTO outbox(account, to_jid, type, body, thread, origin_id, created_ms)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_OUTBOX_REMOVE] = "DELETE FROM outbox WHERE account = ?1 AND origin_id = ?2",
+    [S_OUTBOX_LIST] = "SELECT seq, account, to_jid, type, body, thread, origin_id, created_ms"
+                      " FROM outbox WHERE account = ?1 ORDER BY seq",
+    [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE account = ?1",
+    [S_SEEN_ADD] = "INSERT OR IGNORE INTO seen(account, sender, msg_id, seen_ms)"
+                   " VALUES(?1, ?2, ?3, ?4)",
+    [S_SEEN_PRUNE_AGE] = "DELETE FROM seen WHERE seen_ms < ?1",
+    /* rowids grow with insertion: keep the newest ?1 rows. */
+    [S_SEEN_PRUNE_CAP] = "DELETE FROM seen WHERE rowid <= "
+                         "(SELECT rowid FROM seen ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
+    [S_SEEN_COUNT] = "SELECT count(*) FROM seen",
+    [S_HISTORY_ADD] = "INSERT INTO history(account, peer, from_jid, body, stanza_id, outgoing, ts_ms)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_HISTORY_PAGE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
+                       " FROM history WHERE account = ?1 AND peer = ?2"
+                       " ORDER BY id DESC LIMIT ?3",
+    [S_HISTORY_PAGE_BEFORE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
+                              " FROM history WHERE account = ?1 AND peer = ?2 AND id < ?4"
+                              " ORDER BY id DESC LIMIT ?3",
+    /* The FTS table drives (rowid order, newest first), the account
+     * filter is applied on the joined row. */
+    [S_HISTORY_SEARCH] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
+                         " h.outgoing, h.ts_ms FROM history_fts f JOIN history h ON h.id = f.rowid"
+                         " WHERE history_fts MATCH ?2 AND h.account = ?1"
+                         " ORDER BY f.rowid DESC LIMIT ?3",
+};
+
+/* Migrations: migrations[v] takes a file from version v to v + 1. */
+static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
+    /* 0 -> 1 */
+    "CREATE TABLE outbox("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " account TEXT NOT NULL, to_jid TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,"
+    " thread TEXT, origin_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " UNIQUE(account, origin_id));"
+    "CREATE TABLE seen("
+    " account TEXT NOT NULL, sender TEXT NOT NULL, msg_id TEXT NOT NULL,"
+    " seen_ms INTEGER NOT NULL, UNIQUE(account, sender, msg_id));"
+    "CREATE INDEX seen_time ON seen(seen_ms);"
+    "CREATE TABLE history("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " account TEXT NOT NULL, peer TEXT NOT NULL, from_jid TEXT NOT NULL, body TEXT NOT NULL,"
+    " stanza_id TEXT, outgoing INTEGER NOT NULL, ts_ms INTEGER NOT NULL);"
+    "CREATE INDEX history_conv ON history(account, peer, id);"
+    /* External-content FTS5: the text lives once, in history; the
+     * triggers keep the index in step with every change. */
+    "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', content_rowid='id',"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER history_ai AFTER INSERT ON history BEGIN"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, new.body); END;"
+    "CREATE TRIGGER history_ad AFTER DELETE ON history BEGIN"
+    " INSERT INTO history_fts(history_fts, rowid, body) VALUES('delete', old.id, old.body); END;"
+    "CREATE TRIGGER history_au AFTER UPDATE ON history BEGIN"
+    " INSERT INTO history_fts(history_fts, rowid, body) VALUES('delete', old.id, old.body);"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, new.body); END;",
+};
+
+struct xt_store {
+    xt_mem mem;
+    int has_mem;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    int depth;     /* xt_store_begin nesting */
+    int failed;    /* a write inside the batch failed: the commit rolls back */
+    int sync_full; /* the synchronous level currently set */
+    int64_t seen_retention_ms, seen_cap;
+    int seen_prune_every, seen_adds;
+    char err[256];
+};
+
+static const xt_mem *mem_of(const xt_store *st)
+{
+    return st->has_mem ? &st->mem : NULL;
+}
+
+static int fail(xt_store *st, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(xt_store *st, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->err, sizeof st->err, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Maps an SQLite result to our codes, keeping SQLite's message. */
+static int fail_db(xt_store *st, int rc, const char *what)
+{
+    int code = XT_EIO;
+    if (rc == SQLITE_NOMEM)
+        code = XT_ENOMEM;
+    else if (rc == SQLITE_TOOBIG)
+        code = XT_ETOOBIG;
+    return fail(st, code, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+const char *xt_store_errdetail(const xt_store *st)
+{
+    return st ? st->err : "";
+}
+
+static int exec(xt_store *st, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fail_db(st, rc, what);
+}
+
+static sqlite3_stmt *stmt(xt_store *st, enum stmt_id id)
+{
+    if (!st->stmt[id]) {
+        int rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &st->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            fail_db(st, rc, "cannot prepare a statement");
+            st->stmt[id] = NULL;
+            return NULL;
+        }
+    }
+    return st->stmt[id];
+}
+
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static int set_sync(xt_store *st, int full)
+{
+    if (st->sync_full == full)
+        return 0;
+    int rc = exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                  "cannot set the synchronous level");
+    if (rc == 0)
+        st->sync_full = full;
+    return rc;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+/* Brings the file to XT_STORE_SCHEMA_VERSION inside one transaction. */
+static int migrate(xt_store *st)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t version = 0;
+    int rc;
+
+    /* The common case, a current file, needs no write lock: another
+     * process may be in the middle of a batch. */
+    if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
+        SQLITE_OK) {
+        int r = sqlite3_step(q);
+        int current = r == SQLITE_ROW && sqlite3_column_int64(q, 0) == XT_STORE_SCHEMA_VERSION;
+        sqlite3_finalize(q);
+        q = NULL;
+        if (current)
+            return 0;
+    }
+    if ((rc = exec(st, "BEGIN IMMEDIATE", "cannot lock the store")) < 0)
+        return rc;
+    if ((rc = exec(st, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
+                   "cannot create the schema")) < 0)
+        goto rollback;
+    int s = sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &q, NULL);
+    if (s != SQLITE_OK) {
+        rc = fail_db(st, s, "cannot read the schema version");
+        goto rollback;
+    }
+    s = sqlite3_step(q);
+    if (s == SQLITE_ROW)
+        version = sqlite3_column_int64(q, 0);
+    else {
+        rc = fail_db(st, s, "cannot read the schema version");
+        goto rollback;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (version > XT_STORE_SCHEMA_VERSION || version < 0) {
+        rc = fail(st, XT_EUNSUPPORTED,
+                  "the store has schema version %lld, newer than this xtalk understands (%d); "
+                  "upgrade xtalk or use another --store",
+                  (long long)version, XT_STORE_SCHEMA_VERSION);
+        goto rollback;
+    }
+    if (version == XT_STORE_SCHEMA_VERSION)
+        return exec(st, "COMMIT", "cannot commit");
+    for (int64_t v = version; v < XT_STORE_SCHEMA_VERSION; v++)
+        if ((rc = exec(st, migrations[v], "cannot migrate the schema")) < 0)
+            goto rollback;
+    char sql[96];
+    snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d)",
+             XT_STORE_SCHEMA_VERSION);
+    if ((rc = exec(st, sql, "cannot record the schema version")) < 0)
+        goto rollback;
+    return exec(st, "COMMIT", "cannot commit the schema");
+rollback:
+    sqlite3_finalize(q);
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
+{
+    xt_store *st;
+    int rc;
+
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    st = xt_calloc(mem, 1, sizeof *st);
+    if (!st)
+        return XT_ENOMEM;
+    if (mem) {
+        st->mem = *mem;
+        st->has_mem = 1;
+    }
+    st->seen_retention_ms = XT_SEEN_RETENTION_MS;
+    st->seen_cap = XT_SEEN_CAP;
+    st->seen_prune_every = XT_SEEN_PRUNE_EVERY;
+    st->sync_full = -1;
+    *out = st;
+    if (!path || !*path)
+        return fail(st, XT_EINVAL, "no store path given");
+
+    int s = sqlite3_open_v2(path, &st->db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                                SQLITE_OPEN_EXRESCODE,
+                            NULL);
+    if (s != SQLITE_OK) {
+        rc = fail(st, s == SQLITE_NOMEM ? XT_ENOMEM : XT_EIO, "cannot open the store %s: %s", path,
+                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(s));
+        sqlite3_close(st->db);
+        st->db = NULL;
+        return rc;
+    }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    /* Checks the file is a database at all before switching modes: a
+     * text file given as --store must be refused, not clobbered. */
+    sqlite3_stmt *q = NULL;
+    s = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+    if (s == SQLITE_OK)
+        s = sqlite3_step(q);
+    if (s != SQLITE_ROW) {
+        rc = fail(st, s == SQLITE_NOMEM ? XT_ENOMEM : XT_EIO, "cannot open the store %s: %s", path,
+                  sqlite3_errmsg(st->db));
+        sqlite3_finalize(q);
+        return rc;
+    }
+    const unsigned char *mode = sqlite3_column_text(q, 0);
+    if (!mode || strcmp((const char *)mode, "wal") != 0) {
+        rc = fail(st, XT_EIO, "cannot open the store %s: WAL mode unavailable (journal mode %s)",
+                  path, mode ? (const char *)mode : "?");
+        sqlite3_finalize(q);
+        return rc;
+    }
+    sqlite3_finalize(q);
+    if ((rc = set_sync(st, 0)) < 0 ||
+        (rc = exec(st, "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON", "cannot configure")) < 0)
+        return rc;
+    if ((rc = migrate(st)) < 0)
+        return rc;
+    return 0;
+}
+
+void xt_store_close(xt_store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    if (st->db) {
+        if (st->depth > 0)
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(st->db);
+    }
+    xt_free(mem_of(st), st);
+}
+
+static int usable(xt_store *st)
+{
+    return st && st->db;
+}
+
+int xt_store_begin(xt_store *st)
+{
+    int rc;
+
+    if (!usable(st))
+        return XT_EINVAL;
+    if (st->depth > 0) {
+        st->depth++;
+        return 0;
+    }
+    if ((rc = set_sync(st, 1)) < 0 || (rc = exec(st, "BEGIN IMMEDIATE", "cannot begin")) < 0)
+        return rc;
+    st->depth = 1;
+    st->failed = 0;
+    return 0;
+}
+
+int xt_store_commit(xt_store *st)
+{
+    if (!usable(st) || st->depth == 0)
+        return st ? fail(st, XT_ESTATE, "commit without begin") : XT_EINVAL;
+    if (--st->depth > 0)
+        return 0;
+    if (st->failed) {
+        /* A write in the batch failed: all or nothing. */
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        st->failed = 0;
+        return fail(st, XT_EIO, "the batch was rolled back after an earlier error");
+    }
+    int s = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (s != SQLITE_OK) {
+        int rc = fail_db(st, s, "cannot commit");
+        if (!sqlite3_get_autocommit(st->db))
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return 0;
+}
+
+/* Runs a write statement that is already bound; in a batch, a failure
+ * marks the batch so its commit rolls back. */
+static int step_write(xt_store *st, sqlite3_stmt *s, const char *what)
+{
+    int r = sqlite3_step(s);
+    int rc = r == SQLITE_DONE ? 0 : fail_db(st, r, what);
+    done(s);
+    if (rc < 0 && st->depth > 0)
+        st->failed = 1;
+    return rc;
+}
+
+static int valid_text(const char *s)
+{
+    return s && *s;
+}
+
+/* --- outbox -------------------------------------------------------------- */
+
+int xt_outbox_add(xt_store *st, const xt_outbox_msg *m, int64_t *seq_out)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!usable(st) || !m || !valid_text(m->account) || !valid_text(m->to) ||
+        !valid_text(m->type) || !m->body || !valid_text(m->origin_id))
+        return st ? fail(st, XT_EINVAL, "outbox: missing field") : XT_EINVAL;
+    /* Alone, the add is its own transaction, committed with FULL sync. */
+    if (st->depth == 0 && (rc = set_sync(st, 1)) < 0)
+        return rc;
+    if (!(s = stmt(st, S_OUTBOX_ADD)))
+        return XT_EIO;
+    bind_text(s, 1, m->account);
+    bind_text(s, 2, m->to);
+    bind_text(s, 3, m->type);
+    bind_text(s, 4, m->body);
+    bind_text(s, 5, m->thread);
+    bind_text(s, 6, m->origin_id);
+    sqlite3_bind_int64(s, 7, m->created_ms);
+    rc = step_write(st, s, "cannot queue the message");
+    if (rc == 0 && seq_out)
+        *seq_out = sqlite3_last_insert_rowid(st->db);
+    if (st->depth == 0) {
+        int r2 = set_sync(st, 0);
+        if (rc == 0)
+            rc = r2;
+    }
+    return rc;
+}
+
+int xt_outbox_remove(xt_store *st, const char *account, const char *origin_id)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!usable(st) || !account || !origin_id)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_OUTBOX_REMOVE)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, origin_id);
+    rc = step_write(st, s, "cannot remove the message from the outbox");
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = fail(st, XT_ENOTFOUND, "no such message in the outbox");
+    return rc;
+}
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+/* A text column that may not be NULL here; NULL only when SQLite ran out
+ * of memory converting it. */
+static int col_ok(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL || sqlite3_column_text(s, i) != NULL;
+}
+
+int xt_outbox_list(xt_store *st, const char *account, xt_outbox_fn fn, void *ud)
+{
+    sqlite3_stmt *s;
+    int r, rc = 0;
+
+    if (!usable(st) || !account || !fn)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_OUTBOX_LIST)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        for (int i = 1; i <= 6; i++)
+            if (!col_ok(s, i)) {
+                done(s);
+                return fail(st, XT_ENOMEM, "out of memory reading the outbox");
+            }
+        xt_outbox_msg m = {
+            .seq = sqlite3_column_int64(s, 0),
+            .account = col(s, 1),
+            .to = col(s, 2),
+            .type = col(s, 3),
+            .body = col(s, 4),
+            .thread = col(s, 5),
+            .origin_id = col(s, 6),
+            .created_ms = sqlite3_column_int64(s, 7),
+        };
+        if ((rc = fn(&m, ud)) != 0)
+            break;
+    }
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = fail_db(st, r, "cannot read the outbox");
+    done(s);
+    return rc;
+}
+
+static int64_t count_query(xt_store *st, enum stmt_id id, const char *account)
+{
+    sqlite3_stmt *s = stmt(st, id);
+    int64_t n;
+
+    if (!s)
+        return XT_EIO;
+    if (account)
+        bind_text(s, 1, account);
+    int r = sqlite3_step(s);
+    n = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : fail_db(st, r, "cannot count");
+    done(s);
+    return n;
+}
+
+int64_t xt_outbox_count(xt_store *st, const char *account)
+{
+    if (!usable(st) || !account)
+        return XT_EINVAL;
+    return count_query(st, S_OUTBOX_COUNT, account);
+}
+
+/* --- deduplication ------------------------------------------------------- */
+
+void xt_seen_set_limits(xt_store *st, int64_t retention_ms, int64_t cap, int prune_every)
+{
+    st->seen_retention_ms = retention_ms;
+    st->seen_cap = cap;
+    st->seen_prune_every = prune_every > 0 ? prune_every : 1;
+}
+
+int64_t xt_seen_count(xt_store *st)
+{
+    if (!usable(st))
+        return XT_EINVAL;
+    return count_query(st, S_SEEN_COUNT, NULL);
+}
+
+static int seen_prune(xt_store *st, int64_t now_ms)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!(s = stmt(st, S_SEEN_PRUNE_AGE)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, now_ms - st->seen_retention_ms);
+    if ((rc = step_write(st, s, "cannot prune the dedup record")) < 0)
+        return rc;
+    if (!(s = stmt(st, S_SEEN_PRUNE_CAP)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, st->seen_cap);
+    return step_write(st, s, "cannot prune the dedup record");
+}
+
+int xt_seen_check_add(xt_store *st, const char *account, const char *from_bare, const char *id,
+                      int64_t now_ms)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!usable(st) || !valid_text(account) || !from_bare || !valid_text(id))
+        return st ? fail(st, XT_EINVAL, "dedup: missing field") : XT_EINVAL;
+    if (!(s = stmt(st, S_SEEN_ADD)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, from_bare);
+    bind_text(s, 3, id);
+    sqlite3_bind_int64(s, 4, now_ms);
+    if ((rc = step_write(st, s, "cannot record the message as seen")) < 0)
+        return rc;
+    if (sqlite3_changes(st->db) == 0)
+        return 1; /* the UNIQUE row was there: a repeat */
+    if (++st->seen_adds >= st->seen_prune_every) {
+        st->seen_adds = 0;
+        if ((rc = seen_prune(st, now_ms)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* --- history ------------------------------------------------------------- */
+
+int xt_history_add(xt_store *st, const xt_history_msg *m, int64_t *id_out)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!usable(st) || !m || !valid_text(m->account) || !valid_text(m->peer) || !m->from ||
+        !m->body)
+        return st ? fail(st, XT_EINVAL, "history: missing field") : XT_EINVAL;
+    if (!(s = stmt(st, S_HISTORY_ADD)))
+        return XT_EIO;
+    bind_text(s, 1, m->account);
+    bind_text(s, 2, m->peer);
+    bind_text(s, 3, m->from);
+    bind_text(s, 4, m->body);
+    bind_text(s, 5, m->stanza_id);
+    sqlite3_bind_int(s, 6, m->outgoing ? 1 : 0);
+    sqlite3_bind_int64(s, 7, m->ts_ms);
+    rc = step_write(st, s, "cannot store the message in the history");
+    if (rc == 0 && id_out)
+        *id_out = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+static int history_rows(xt_store *st, sqlite3_stmt *s, xt_history_fn fn, void *ud)
+{
+    int r, rc = 0;
+
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        for (int i = 1; i <= 5; i++)
+            if (!col_ok(s, i)) {
+                done(s);
+                return fail(st, XT_ENOMEM, "out of memory reading the history");
+            }
+        xt_history_msg m = {
+            .id = sqlite3_column_int64(s, 0),
+            .account = col(s, 1),
+            .peer = col(s, 2),
+            .from = col(s, 3),
+            .body = col(s, 4),
+            .stanza_id = col(s, 5),
+            .outgoing = sqlite3_column_int(s, 6),
+            .ts_ms = sqlite3_column_int64(s, 7),
+        };
+        if ((rc = fn(&m, ud)) != 0)
+            break;
+    }
+    if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = fail_db(st, r, "cannot read the history");
+    done(s);
+    return rc;
+}
+
+static int64_t clamp_limit(size_t limit)
+{
+    return limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+int xt_history_page(xt_store *st, const char *account, const char *peer, int64_t before_id,
+                    size_t limit, xt_history_fn fn, void *ud)
+{
+    sqlite3_stmt *s;
+
+    if (!usable(st) || !account || !peer || !fn)
+        return XT_EINVAL;
+    if (limit == 0)
+        return 0;
+    if (!(s = stmt(st, before_id > 0 ? S_HISTORY_PAGE_BEFORE : S_HISTORY_PAGE)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, peer);
+    sqlite3_bind_int64(s, 3, clamp_limit(limit));
+    if (before_id > 0)
+        sqlite3_bind_int64(s, 4, before_id);
+    return history_rows(st, s, fn, ud);
+}
+
+int xt_history_search(xt_store *st, const char *account, const char *text, size_t limit,
+                      xt_history_fn fn, void *ud)
+{
+    sqlite3_stmt *s;
+    char *q;
+    int rc;
+
+    if (!usable(st) || !account || !text || !fn)
+        return XT_EINVAL;
+    if (limit == 0)
+        return 0;
+    if (!(q = xt_fts_query(mem_of(st), text)))
+        return fail(st, XT_ENOMEM, "out of memory building the search");
+    if (!*q) {
+        /* Nothing searchable (only punctuation or spaces): no match. */
+        xt_free(mem_of(st), q);
+        return 0;
+    }
+    if (!(s = stmt(st, S_HISTORY_SEARCH))) {
+        xt_free(mem_of(st), q);
+        return XT_EIO;
+    }
+    bind_text(s, 1, account);
+    bind_text(s, 2, q);
+    sqlite3_bind_int64(s, 3, clamp_limit(limit));
+    rc = history_rows(st, s, fn, ud);
+    xt_free(mem_of(st), q);
+    return rc;
+}

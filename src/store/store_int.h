@@ -1,0 +1,33 @@
+/*
+ * Internals of the store, for its own files and the unit tests.
+ */
+#ifndef XT_STORE_INT_H
+#define XT_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xtalk/store.h"
+
+/* The schema version this code writes; older files are migrated on open,
+ * newer ones refused. */
+#define XT_STORE_SCHEMA_VERSION 1
+
+/* Dedup record bounds: entries older than the retention window go, and
+ * the table never holds more than the cap (plus one prune interval). */
+#define XT_SEEN_RETENTION_MS (14LL * 24 * 3600 * 1000)
+#define XT_SEEN_CAP 200000
+#define XT_SEEN_PRUNE_EVERY 256
+
+/* Turns user text into a safe FTS5 query: each word (a run of non-space
+ * bytes containing at least one letter or digit, or any non-ASCII byte)
+ * becomes a quoted prefix term "w"*, quotes doubled, terms ANDed by
+ * juxtaposition. Returns a malloc'd string (through mem), "" when no
+ * word remains, NULL on allocation failure. */
+char *xt_fts_query(const xt_mem *mem, const char *text);
+
+/* Test hooks: change the dedup bounds of one handle; count its rows. */
+void xt_seen_set_limits(xt_store *st, int64_t retention_ms, int64_t cap, int prune_every);
+int64_t xt_seen_count(xt_store *st);
+
+#endif

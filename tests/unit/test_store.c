@@ -1,0 +1,693 @@
+/* Unit tests: the SQLite store (outbox, dedup record, history + search). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "base/mem.h"
+#include "store/store_int.h"
+
+/* ---- a temporary directory per test ---- */
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/xt_store_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *db_path(const char *name)
+{
+    static char p[320];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static xt_store *open_ok(const char *name)
+{
+    xt_store *st = NULL;
+    int rc = xt_store_open(db_path(name), NULL, &st);
+    if (rc != 0)
+        fail_msg("open: %s: %s", xt_strerror(rc), xt_store_errdetail(st));
+    return st;
+}
+
+static xt_outbox_msg msg(const char *to, const char *body, const char *oid)
+{
+    return (xt_outbox_msg){.account = "alice@localhost",
+                           .to = to,
+                           .type = "chat",
+                           .body = body,
+                           .origin_id = oid};
+}
+
+/* ---- outbox ---- */
+
+struct collect {
+    int n;
+    char ids[64][64];
+    char bodies[64][256];
+    int64_t seqs[64];
+    int stop_at;
+};
+
+static int collect_outbox(const xt_outbox_msg *m, void *ud)
+{
+    struct collect *c = ud;
+    if (c->n < 64) {
+        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", m->origin_id);
+        snprintf(c->bodies[c->n], sizeof c->bodies[0], "%s", m->body);
+        c->seqs[c->n] = m->seq;
+    }
+    c->n++;
+    return c->stop_at && c->n >= c->stop_at ? 42 : 0;
+}
+
+static void test_outbox(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("a.db");
+    int64_t s1 = 0, s2 = 0, s3 = 0;
+    xt_outbox_msg m = msg("bob@localhost", "one", "id-1");
+    m.thread = "th";
+    m.created_ms = 1234;
+    assert_int_equal(xt_outbox_add(st, &m, &s1), 0);
+    m = msg("bob@localhost", "two", "id-2");
+    assert_int_equal(xt_outbox_add(st, &m, &s2), 0);
+    m = msg("carol@localhost", "three \"quoted\" 😀", "id-3");
+    assert_int_equal(xt_outbox_add(st, &m, &s3), 0);
+    assert_true(s1 < s2 && s2 < s3);
+    /* origin-id is unique per account... */
+    m = msg("bob@localhost", "dup", "id-1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), XT_EIO);
+    assert_non_null(strstr(xt_store_errdetail(st), "UNIQUE"));
+    /* ...but not across accounts. */
+    m.account = "other@localhost";
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 3);
+    assert_int_equal(xt_outbox_count(st, "other@localhost"), 1);
+    assert_int_equal(xt_outbox_count(st, "nobody@localhost"), 0);
+
+    struct collect c = {0};
+    assert_int_equal(xt_outbox_list(st, "alice@localhost", collect_outbox, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.ids[0], "id-1");
+    assert_string_equal(c.ids[1], "id-2");
+    assert_string_equal(c.bodies[2], "three \"quoted\" 😀");
+    /* The callback's non-zero value stops the listing and is returned. */
+    struct collect c2 = {.stop_at = 2};
+    assert_int_equal(xt_outbox_list(st, "alice@localhost", collect_outbox, &c2), 42);
+    assert_int_equal(c2.n, 2);
+
+    assert_int_equal(xt_outbox_remove(st, "alice@localhost", "id-2"), 0);
+    assert_int_equal(xt_outbox_remove(st, "alice@localhost", "id-2"), XT_ENOTFOUND);
+    assert_int_equal(xt_outbox_remove(st, "other@localhost", "id-3"), XT_ENOTFOUND);
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 2);
+
+    /* Missing fields are refused, not stored. */
+    m = msg("bob@localhost", "x", NULL);
+    assert_int_equal(xt_outbox_add(st, &m, NULL), XT_EINVAL);
+    m = msg(NULL, "x", "id-9");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), XT_EINVAL);
+    assert_int_equal(xt_outbox_add(NULL, &m, NULL), XT_EINVAL);
+    assert_int_equal(xt_outbox_list(st, "alice@localhost", NULL, NULL), XT_EINVAL);
+    xt_store_close(st);
+
+    /* Persistence: a new handle sees what the last one committed. */
+    st = open_ok("a.db");
+    struct collect c3 = {0};
+    assert_int_equal(xt_outbox_list(st, "alice@localhost", collect_outbox, &c3), 0);
+    assert_int_equal(c3.n, 2);
+    assert_string_equal(c3.ids[0], "id-1");
+    assert_string_equal(c3.ids[1], "id-3");
+    assert_true(c3.seqs[0] == s1 && c3.seqs[1] == s3);
+    xt_store_close(st);
+    xt_store_close(NULL);
+}
+
+static void test_batch(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("b.db");
+    char id[32];
+
+    assert_int_equal(xt_store_begin(st), 0);
+    assert_int_equal(xt_store_begin(st), 0); /* nested */
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "b-%d", i);
+        xt_outbox_msg m = msg("bob@localhost", "line", id);
+        assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    }
+    assert_int_equal(xt_store_commit(st), 0); /* inner: nothing yet */
+    /* A second handle does not see the uncommitted batch. */
+    xt_store *other = open_ok("b.db");
+    assert_int_equal(xt_outbox_count(other, "alice@localhost"), 0);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_outbox_count(other, "alice@localhost"), 100);
+    assert_int_equal(xt_store_commit(st), XT_ESTATE);
+
+    /* A failed write makes the whole batch roll back. */
+    assert_int_equal(xt_store_begin(st), 0);
+    xt_outbox_msg m = msg("bob@localhost", "new", "fresh");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    m = msg("bob@localhost", "dup", "b-1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), XT_EIO);
+    assert_int_equal(xt_store_commit(st), XT_EIO);
+    assert_int_equal(xt_outbox_count(other, "alice@localhost"), 100);
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 100);
+
+    /* Closing inside a batch rolls it back. */
+    assert_int_equal(xt_store_begin(st), 0);
+    m = msg("bob@localhost", "lost", "lost-1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    xt_store_close(st);
+    assert_int_equal(xt_outbox_count(other, "alice@localhost"), 100);
+    xt_store_close(other);
+}
+
+/* Two handles (as two processes) write concurrently: the busy timeout
+ * serializes them; nothing is lost. */
+static void test_two_handles(void **state)
+{
+    (void)state;
+    xt_store *a = open_ok("c.db"), *b = open_ok("c.db");
+    char id[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(id, sizeof id, "a-%d", i);
+        xt_outbox_msg m = msg("bob@localhost", "x", id);
+        assert_int_equal(xt_outbox_add(a, &m, NULL), 0);
+        snprintf(id, sizeof id, "b-%d", i);
+        m.origin_id = id;
+        assert_int_equal(xt_outbox_add(b, &m, NULL), 0);
+        assert_int_equal(xt_seen_check_add(a, "alice@localhost", "bob@localhost", id, 1000), 0);
+        assert_int_equal(xt_seen_check_add(b, "alice@localhost", "bob@localhost", id, 1000), 1);
+    }
+    assert_int_equal(xt_outbox_count(a, "alice@localhost"), 100);
+    assert_int_equal(xt_outbox_count(b, "alice@localhost"), 100);
+    xt_store_close(a);
+    xt_store_close(b);
+
+    /* Real processes: a child and the parent both write 200 rows. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    xt_store *st = open_ok("d.db");
+    const char *who = pid == 0 ? "child" : "parent";
+    int bad = 0;
+    for (int i = 0; i < 200; i++) {
+        snprintf(id, sizeof id, "%s-%d", who, i);
+        xt_outbox_msg m = msg("bob@localhost", "x", id);
+        if (i % 10 == 0 && xt_store_begin(st) != 0)
+            bad++;
+        if (xt_outbox_add(st, &m, NULL) != 0)
+            bad++;
+        if (i % 10 == 9 && xt_store_commit(st) != 0)
+            bad++;
+    }
+    xt_store_close(st);
+    if (pid == 0)
+        _exit(bad ? 1 : 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(bad, 0);
+    st = open_ok("d.db");
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 400);
+    xt_store_close(st);
+}
+
+/* ---- open, schema, errors ---- */
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    xt_store *st = NULL;
+
+    assert_int_equal(xt_store_open("/nonexistent-dir/x/y.db", NULL, &st), XT_EIO);
+    assert_non_null(st);
+    assert_non_null(strstr(xt_store_errdetail(st), "/nonexistent-dir/x/y.db"));
+    assert_non_null(strstr(xt_store_errdetail(st), "unable to open"));
+    assert_int_equal(xt_outbox_count(st, "a@b"), XT_EINVAL); /* a failed handle refuses work */
+    xt_store_close(st);
+
+    /* A file that is not a database is refused and left alone. */
+    const char *p = db_path("text.db");
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("this is not a database, do not clobber it\n", f);
+    fclose(f);
+    st = NULL;
+    assert_int_equal(xt_store_open(p, NULL, &st), XT_EIO);
+    assert_non_null(strstr(xt_store_errdetail(st), "not a database"));
+    xt_store_close(st);
+    char buf[64] = {0};
+    f = fopen(p, "r");
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "this is not a database, do not clobber it\n");
+
+    assert_int_equal(xt_store_open("", NULL, &st), XT_EINVAL);
+    xt_store_close(st);
+    assert_int_equal(xt_store_open(p, NULL, NULL), XT_EINVAL);
+    assert_string_equal(xt_store_errdetail(NULL), "");
+}
+
+static void test_schema(void **state)
+{
+    (void)state;
+    /* An existing empty file (0 bytes) is migrated from nothing. */
+    const char *p = db_path("empty.db");
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fclose(f);
+    xt_store *st = open_ok("empty.db");
+    xt_store_close(st);
+
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), XT_STORE_SCHEMA_VERSION);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE); /* exactly one row */
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    /* A file from a newer xtalk is refused, not downgraded. */
+    assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 99", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    st = NULL;
+    assert_int_equal(xt_store_open(p, NULL, &st), XT_EUNSUPPORTED);
+    assert_non_null(strstr(xt_store_errdetail(st), "newer"));
+    xt_store_close(st);
+
+    /* Reopening a current file changes nothing (idempotent migration). */
+    st = open_ok("again.db");
+    xt_outbox_msg m = msg("bob@localhost", "keep", "k1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    xt_store_close(st);
+    for (int i = 0; i < 3; i++) {
+        st = open_ok("again.db");
+        assert_int_equal(xt_outbox_count(st, "alice@localhost"), 1);
+        xt_store_close(st);
+    }
+}
+
+/* ---- dedup ---- */
+
+static void test_seen(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("s.db");
+    const char *me = "alice@localhost";
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "m1", 1000), 0);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "m1", 2000), 1);
+    /* The same id from another sender, or to another account, is new. */
+    assert_int_equal(xt_seen_check_add(st, me, "carol@localhost", "m1", 2000), 0);
+    assert_int_equal(xt_seen_check_add(st, "other@localhost", "bob@localhost", "m1", 2000), 0);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "", 2000), XT_EINVAL);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", NULL, 2000), XT_EINVAL);
+    xt_store_close(st);
+    st = open_ok("s.db"); /* remembered across runs */
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "m1", 3000), 1);
+    xt_store_close(st);
+}
+
+static void test_seen_bounded(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("sb.db");
+    char id[32];
+    const int cap = 100, every = 10;
+
+    xt_seen_set_limits(st, 1000000, cap, every);
+    for (int i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "id-%d", i);
+        assert_int_equal(xt_seen_check_add(st, "a@b", "c@d", id, 5000 + i), 0);
+        assert_true(xt_seen_count(st) <= cap + every);
+    }
+    /* The newest are kept: a repeat of a recent one is still caught. */
+    assert_int_equal(xt_seen_check_add(st, "a@b", "c@d", "id-1999", 9000), 1);
+
+    /* Retention: entries older than the window go at the next prune. */
+    xt_seen_set_limits(st, 100, 1000000, 1);
+    assert_int_equal(xt_seen_check_add(st, "a@b", "c@d", "late", 1000000), 0);
+    assert_int_equal(xt_seen_count(st), 1);
+    xt_store_close(st);
+}
+
+/* ---- history ---- */
+
+struct hcollect {
+    int n;
+    int64_t ids[200];
+    char bodies[200][128];
+    char peers[200][64];
+};
+
+static int collect_history(const xt_history_msg *m, void *ud)
+{
+    struct hcollect *c = ud;
+    if (c->n < 200) {
+        c->ids[c->n] = m->id;
+        snprintf(c->bodies[c->n], sizeof c->bodies[0], "%s", m->body);
+        snprintf(c->peers[c->n], sizeof c->peers[0], "%s", m->peer);
+    }
+    c->n++;
+    return 0;
+}
+
+static int64_t hadd(xt_store *st, const char *peer, const char *body, int outgoing)
+{
+    int64_t id = 0;
+    xt_history_msg m = {.account = "alice@localhost",
+                        .peer = peer,
+                        .from = outgoing ? "alice@localhost/x" : peer,
+                        .body = body,
+                        .stanza_id = "sid",
+                        .outgoing = outgoing,
+                        .ts_ms = 42};
+    int rc = xt_history_add(st, &m, &id);
+    if (rc != 0)
+        fail_msg("history_add: %s", xt_store_errdetail(st));
+    return id;
+}
+
+static void test_history_page(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("h.db");
+    char body[32];
+    int64_t ids[50];
+
+    for (int i = 0; i < 50; i++) {
+        snprintf(body, sizeof body, "bob %d", i);
+        ids[i] = hadd(st, "bob@localhost", body, i % 2);
+        hadd(st, "carol@localhost", "noise", 0);
+    }
+    struct hcollect c = {0};
+    assert_int_equal(xt_history_page(st, "alice@localhost", "bob@localhost", 0, 20,
+                                     collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 20);
+    assert_string_equal(c.bodies[0], "bob 49"); /* newest first */
+    assert_string_equal(c.bodies[19], "bob 30");
+    /* The next page starts before the oldest one seen. */
+    struct hcollect c2 = {0};
+    assert_int_equal(xt_history_page(st, "alice@localhost", "bob@localhost", c.ids[19], 20,
+                                     collect_history, &c2),
+                     0);
+    assert_int_equal(c2.n, 20);
+    assert_string_equal(c2.bodies[0], "bob 29");
+    struct hcollect c3 = {0};
+    assert_int_equal(xt_history_page(st, "alice@localhost", "bob@localhost", ids[5], 20,
+                                     collect_history, &c3),
+                     0);
+    assert_int_equal(c3.n, 5); /* the end */
+    assert_string_equal(c3.bodies[4], "bob 0");
+    struct hcollect c4 = {0};
+    assert_int_equal(xt_history_page(st, "alice@localhost", "nobody@localhost", 0, 20,
+                                     collect_history, &c4),
+                     0);
+    assert_int_equal(c4.n, 0);
+    assert_int_equal(xt_history_page(st, "alice@localhost", "bob@localhost", 0, 0,
+                                     collect_history, &c4),
+                     0);
+    assert_int_equal(c4.n, 0);
+    xt_history_msg bad = {.account = "alice@localhost", .peer = "bob@localhost"};
+    assert_int_equal(xt_history_add(st, &bad, NULL), XT_EINVAL);
+    xt_store_close(st);
+}
+
+static void test_history_search(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("f.db");
+    hadd(st, "bob@localhost", "Hello world, how are you?", 0);
+    hadd(st, "carol@localhost", "the helicopter lands at noon", 1);
+    hadd(st, "bob@localhost", "Crème brûlée for dessert", 0);
+    hadd(st, "bob@localhost", "he said \"AND(\" NEAR the OR", 0);
+    hadd(st, "bob@localhost", "東京 で 会いましょう 😀", 0);
+    xt_history_msg other = {.account = "eve@localhost",
+                            .peer = "bob@localhost",
+                            .from = "bob@localhost",
+                            .body = "hello from another account"};
+    assert_int_equal(xt_history_add(st, &other, NULL), 0);
+
+    struct hcollect c = {0};
+    assert_int_equal(xt_history_search(st, "alice@localhost", "hel", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 2); /* prefix: hello, helicopter; not eve's */
+    assert_string_equal(c.bodies[0], "the helicopter lands at noon"); /* newest first */
+    assert_string_equal(c.peers[1], "bob@localhost");
+
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "HELLO   World", 10,
+                                       collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1); /* every word must match */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "creme brulee", 10, collect_history,
+                                       &c),
+                     0);
+    assert_int_equal(c.n, 1); /* diacritics folded */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "東京", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 1);
+
+    /* Hostile input: FTS5 syntax is never interpreted. Each must succeed
+     * (no "malformed MATCH" error). */
+    static const char *const hostile[] = {
+        "\"", "\"\"", "AND(", "AND", "OR", "NOT", "NEAR(a b, 1)", "body:hello", "*", "^he",
+        "(", ")", "a\"b", "\"hello", "hello\"", "- hello", "+", "{body}: x", "a OR b", "''",
+        "\x01\x02", "\xff\xfe", "   ", "", "hello*\"*", "NEAR", "\"AND(\"",
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        memset(&c, 0, sizeof c);
+        int rc = xt_history_search(st, "alice@localhost", hostile[i], 10, collect_history, &c);
+        if (rc != 0)
+            fail_msg("search for '%s' failed: %s", hostile[i], xt_store_errdetail(st));
+    }
+    /* Operators are plain words: "AND(" finds the message containing it,
+     * "NEAR" finds the one with the word. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "AND(", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.bodies[0], "he said \"AND(\" NEAR the OR");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "a OR b", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 0); /* "OR" is a word here, not an operator */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "\"", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 0);
+
+    /* The limit holds. */
+    for (int i = 0; i < 30; i++)
+        hadd(st, "bob@localhost", "repeat", 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "repeat", 7, collect_history, &c), 0);
+    assert_int_equal(c.n, 7);
+    xt_store_close(st);
+
+    /* The index persists across handles. */
+    st = open_ok("f.db");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "dessert", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1);
+    xt_store_close(st);
+}
+
+static void test_fts_query(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"hello", "\"hello\"*"},
+        {"  two  words ", "\"two\"* \"words\"*"},
+        {"a\"b", "\"a\"\"b\"*"},
+        {"\"", ""},
+        {"( ) * ^", ""},
+        {"AND(", "\"AND(\"*"},
+        {"é", "\"é\"*"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *q = xt_fts_query(NULL, cases[i].in);
+        assert_non_null(q);
+        assert_string_equal(q, cases[i].out);
+        free(q);
+    }
+    /* Worst case for the size bound: quotes and one-byte words. */
+    char *q = xt_fts_query(NULL, "\"\"\"a a a a\"\"");
+    assert_non_null(q);
+    free(q);
+}
+
+/* ---- allocation failures ---- */
+
+/* Our allocator hooks: the handle's allocation failing is a clean
+ * XT_ENOMEM. */
+static void *null_malloc(size_t n, void *ud)
+{
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+static void *null_realloc(void *p, size_t n, void *ud)
+{
+    (void)p;
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* SQLite's allocator, wrapped to fail the Nth allocation. */
+static sqlite3_mem_methods real_mem;
+static long sq_calls, sq_fail_at;
+
+static void *sq_malloc(int n)
+{
+    if (sq_fail_at && ++sq_calls == sq_fail_at)
+        return NULL;
+    return real_mem.xMalloc(n);
+}
+static void *sq_realloc(void *p, int n)
+{
+    if (sq_fail_at && ++sq_calls == sq_fail_at)
+        return NULL;
+    return real_mem.xRealloc(p, n);
+}
+
+static int hadd_quiet(xt_store *st)
+{
+    xt_history_msg m = {.account = "alice@localhost",
+                        .peer = "bob@localhost",
+                        .from = "bob@localhost",
+                        .body = "hello there"};
+    return xt_history_add(st, &m, NULL);
+}
+
+static int scenario(const char *path)
+{
+    xt_store *st = NULL;
+    int rc = xt_store_open(path, NULL, &st);
+    int bad = 0;
+    if (rc == 0) {
+        xt_outbox_msg m = msg("bob@localhost", "body", "o1");
+        struct collect c = {0};
+        struct hcollect hc = {0};
+        int r[8];
+        r[0] = xt_store_begin(st);
+        r[1] = xt_outbox_add(st, &m, NULL);
+        r[2] = r[0] == 0 ? xt_store_commit(st) : 0;
+        r[3] = xt_outbox_list(st, "alice@localhost", collect_outbox, &c);
+        r[4] = xt_seen_check_add(st, "alice@localhost", "bob@localhost", "x", 1);
+        r[5] = (int)hadd_quiet(st);
+        r[6] = xt_history_search(st, "alice@localhost", "hello", 5, collect_history, &hc);
+        r[7] = xt_outbox_remove(st, "alice@localhost", "o1");
+        for (int i = 0; i < 8; i++)
+            if (r[i] != 0 && r[i] != XT_ENOMEM && r[i] != XT_EIO && r[i] != XT_ENOTFOUND &&
+                r[i] != XT_ESTATE)
+                bad++;
+        rc = 0;
+        for (int i = 0; i < 8; i++)
+            if (r[i] < 0)
+                rc = r[i];
+    } else if (rc != XT_ENOMEM && rc != XT_EIO) {
+        bad++;
+    }
+    xt_store_close(st);
+    return bad ? 1000 : rc;
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    xt_mem failing = {.malloc = null_malloc, .realloc = null_realloc, .free = plain_free};
+    xt_store *st = (xt_store *)1;
+    assert_int_equal(xt_store_open(db_path("m.db"), &failing, &st), XT_ENOMEM);
+    assert_null(st);
+    assert_null(xt_fts_query(&failing, "hello"));
+
+    /* Every SQLite allocation of a whole scenario failing in turn: each
+     * run ends with a clean error code (and no leak under ASan). */
+    char path[320];
+    long n;
+    /* Every point of the first few hundred (open, schema), then a
+     * stride through the rest, to keep the test quick. */
+    for (n = 1; n < 20000; n += n < 400 ? 1 : 7) {
+        snprintf(path, sizeof path, "%s/alloc-%ld.db", tmpdir, n);
+        sq_calls = 0;
+        sq_fail_at = n;
+        int rc = scenario(path);
+        long calls = sq_calls;
+        sq_fail_at = 0;
+        assert_int_not_equal(rc, 1000);
+        static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t k = 0; k < 4; k++) {
+            char f[340];
+            snprintf(f, sizeof f, "%.320s%s", path, sfx[k]);
+            unlink(f);
+        }
+        if (calls < n) /* the failure point was never reached: done */
+            break;
+    }
+    print_message("scenario: %ld allocation failure points\n", n);
+    assert_true(n > 10);
+    assert_true(n < 20000);
+}
+
+int main(void)
+{
+    /* Before SQLite initializes: route its allocations through the
+     * failing wrapper (a pass-through unless sq_fail_at is set). */
+    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem);
+    sqlite3_mem_methods m = real_mem;
+    m.xMalloc = sq_malloc;
+    m.xRealloc = sq_realloc;
+    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+    sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0);
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
+        cmocka_unit_test(test_fts_query),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
