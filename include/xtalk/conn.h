@@ -54,7 +54,7 @@ enum {
 
 typedef struct xt_conn_config {
     const char *jid;       /* account JID; a resource part is the requested resource */
-    const char *password;  /* copied; wiped from memory when no longer needed */
+    const char *password;  /* copied; kept for xt_conn_reset, wiped by xt_conn_free */
     const char *resource;  /* requested resource; NULL = JID's or server-assigned */
     unsigned flags;
     size_t max_stanza_size;     /* bytes; 0 = 1 MiB */

@@ -60,12 +60,67 @@ static int emit_str(xt_stream *s, const char *str)
     return emit(s, str, strlen(str), NULL);
 }
 
+static int send_r(xt_stream *s);
+
+/* The stanza just appended to the output from offset `before` (relative
+ * to the head) was sent: XEP-0198 §4 counts it and keeps its bytes until
+ * the server acks it; without SM a <message> id waits for an ack ping.
+ * On failure the stanza is taken back out of the output, so nothing
+ * untracked ever leaves. */
+static int track(xt_stream *s, size_t before, const char *name, const char *id)
+{
+    const char *mid = name && strcmp(name, "message") == 0 ? id : NULL;
+    int rc = 0;
+    if (s->sm.state != XT_SM_OFF) {
+        rc = xt_sm_queue_push(s->mem, &s->sm.q, (const char *)xt_buf_head(&s->out) + before,
+                              xt_buf_size(&s->out) - before, mid);
+        if (!rc) {
+            s->sm.since_r++;
+            s->sm.last_tx = s->now;
+        }
+    } else if (mid && s->phase == XT_PH_ONLINE) {
+        rc = xt_sm_queue_push(s->mem, &s->sm.pend, NULL, 0, mid);
+        if (!rc)
+            s->sm.last_tx = s->now;
+    }
+    if (rc) {
+        s->out.len = s->out.off + before;
+        return rc;
+    }
+    /* Ack policy: an <r/> every ack_every stanzas (the timer asks for
+     * the rest ack_delay after the last one). */
+    if (s->sm.state == XT_SM_ON && s->sm.since_r >= s->ack_every)
+        return send_r(s);
+    return 0;
+}
+
+/* Appends bytes that are already serialized (a re-sent stanza). */
+static int emit_bytes(xt_stream *s, const char *data, size_t len)
+{
+    int rc = xt_buf_append(&s->out, data, len);
+    if (rc)
+        return rc;
+    xt_stream_logf(s, XT_LOG_XML_OUT, "%.*s", (int)(len > 900 ? 900 : len), data);
+    return 0;
+}
+
+/* A stanza given as text (keepalive ping, unavailable presence). */
+static int emit_stanza_str(xt_stream *s, const char *str, const char *name)
+{
+    size_t before = xt_buf_size(&s->out);
+    int rc = emit_str(s, str);
+    return rc ? rc : track(s, before, name, NULL);
+}
+
 /* Serializes a tree straight into the output (the serializer appends
  * nothing on failure, so no half stanza is ever queued). */
 static int emit_tree(xt_stream *s, const xt_stanza *st)
 {
     size_t before = xt_buf_size(&s->out);
     int rc = xt_stanza_serialize(st, XT_NS_CLIENT, &s->out);
+    if (rc)
+        return rc;
+    rc = track(s, before, xt_stanza_name(st), xt_stanza_attr(st, "id"));
     if (rc)
         return rc;
     if (s->log) {
@@ -137,6 +192,38 @@ static void set_detail(xt_stream *s, int error, const char *cond, const char *te
     }
 }
 
+/* Whether connecting again may work (xt_disconnected.retry). */
+static int retryable(int error, const char *cond)
+{
+    switch (error) {
+    case XT_ESTREAM: {
+        /* RFC 6120 §4.9.3: conditions about the server's state, not
+         * about us; policy-violation, conflict, not-authorized, host-
+         * unknown... would fail the same way again. */
+        static const char *const ok[] = {"system-shutdown", "connection-timeout", "reset",
+                                         "internal-server-error", "remote-connection-failed",
+                                         "resource-constraint"};
+        for (size_t i = 0; cond && i < sizeof ok / sizeof *ok; i++)
+            if (strcmp(cond, ok[i]) == 0)
+                return 1;
+        return 0;
+    }
+    case XT_ECLOSED:
+    case XT_ETIMEOUT:
+    case XT_EIO:
+    case XT_ECONNECT:
+    case XT_EDNS:
+    case XT_ETLS:
+    case XT_EPROTO:
+    case XT_EXML:
+    case XT_ETOOBIG:
+    case XT_EREDIRECT:
+        return 1;
+    default: /* 0 (our close), XT_EAUTH, XT_ECERT, XT_EDOWNGRADE, XT_ENOTLS, ... */
+        return 0;
+    }
+}
+
 int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char *condition,
                    const char *text, const char *redirect)
 {
@@ -166,8 +253,17 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
                    s->detail[0] ? s->detail : "closed");
     xt_sasl_free(s->sasl);
     s->sasl = NULL;
-    xt_free_secret(s->mem, s->password);
-    s->password = NULL;
+    /* The password stays (xt_stream_reset reconnects with it). */
+
+    /* XEP-0198: the unacked queue and the resumption id outlive the
+     * stream; messages waiting for an ack ping without SM stay unacked
+     * (the application's to re-send). */
+    s->sm.state = XT_SM_OFF;
+    s->sm.since_r = 0;
+    s->sm.r_deadline = 0;
+    xt_sm_queue_free(s->mem, &s->sm.pend);
+    s->sm.covered = 0;
+    s->sm.ping_out = 0;
 
     /* Every pending request learns its fate exactly once. */
     xt_iq_pending p;
@@ -181,6 +277,7 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
         .condition = condition,
         .text = text ? text : (s->detail[0] ? s->detail : NULL),
         .redirect = redirect,
+        .retry = retryable(error, condition),
     };
     if (s->hooks.disconnected)
         s->hooks.disconnected(s->hooks_ud, &d);
@@ -207,8 +304,12 @@ int xt_stream_close(xt_stream *s, int unavailable)
         return 0;
     }
     int rc = 0;
+    /* XEP-0198 §5: closing the stream ends the session; it cannot be
+     * resumed (unacked messages are still sent again after a reset). */
+    xt_free(s->mem, s->sm.id);
+    s->sm.id = NULL;
     if (unavailable && s->phase == XT_PH_ONLINE)
-        rc = emit_str(s, "<presence type='unavailable'/>");
+        rc = emit_stanza_str(s, "<presence type='unavailable'/>", "presence");
     if (!rc)
         rc = emit_str(s, stream_close_tag);
     if (rc)
@@ -266,17 +367,35 @@ static int iq_open(const xt_stream *s)
     return s->phase >= XT_PH_BIND && s->phase <= XT_PH_ONLINE;
 }
 
+static int unacked_full(const xt_stream *s)
+{
+    size_t n = s->sm.state != XT_SM_OFF ? s->sm.q.n : s->sm.pend.n;
+    return n >= s->max_unacked;
+}
+
+static int send_ack_ping(xt_stream *s);
+
 int xt_stream_send(xt_stream *s, const xt_stanza *st)
 {
     if (!iq_open(s))
         return XT_ESTATE;
-    return emit_tree(s, st);
+    if (unacked_full(s))
+        return XT_ETOOBIG;
+    int rc = emit_tree(s, st);
+    /* Without SM: a ping once ack_every messages wait (the timer sends
+     * one ack_delay after the last message otherwise). */
+    if (!rc && s->sm.state == XT_SM_OFF && s->phase == XT_PH_ONLINE && !s->sm.ping_out &&
+        s->sm.pend.n >= s->ack_every)
+        rc = send_ack_ping(s);
+    return rc;
 }
 
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud)
 {
     if (!iq_open(s))
         return XT_ESTATE;
+    if (s->sm.state != XT_SM_OFF && s->sm.q.n >= s->max_unacked)
+        return XT_ETOOBIG;
     const char *type = xt_stanza_attr(st, "type");
     if (strcmp(xt_stanza_name(st), "iq") != 0 || !type ||
         (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
@@ -350,13 +469,35 @@ int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, c
 
 /* --- negotiation ------------------------------------------------------------ */
 
+/* A new session is bound: XEP-0198 <enable/> first (so every stanza
+ * after it is counted; the IM layer's roster query and presence are
+ * pipelined behind it, §3), then the messages a failed resumption left
+ * unacked, then the login stanzas and XT_EV_ONLINE. */
 static void go_online(xt_stream *s)
 {
     s->phase = XT_PH_ONLINE;
     s->nego_deadline = 0;
     s->last_rx = s->now;
     xt_stream_logf(s, XT_LOG_INFO, "bound as %s", s->bound);
-    int rc = s->hooks.online ? s->hooks.online(s->hooks_ud, s->bound) : 0;
+    int rc = 0;
+    if (s->sm_offered) {
+        rc = emit_str(s, "<enable xmlns='" XT_NS_SM "' resume='true'/>");
+        s->sm.state = XT_SM_ENABLING;
+        s->sm.h_in = 0;
+        s->sm.acked = 0;
+        s->sm.since_r = 0;
+        s->sm.r_deadline = 0;
+    }
+    xt_sm_entry e;
+    while (!rc && xt_sm_queue_pop(&s->resend, &e)) {
+        size_t before = xt_buf_size(&s->out);
+        rc = emit_bytes(s, e.data, e.len);
+        if (!rc)
+            rc = track(s, before, "message", e.msg_id);
+        xt_sm_entry_done(s->mem, &e);
+    }
+    if (!rc && s->hooks.online)
+        rc = s->hooks.online(s->hooks_ud, s->bound, 0);
     if (rc < 0)
         fail_code(s, rc);
 }
@@ -476,6 +617,26 @@ static int send_bind(xt_stream *s, const char *resource)
     return rc;
 }
 
+/* Resumption is impossible or failed: the unacked <message> stanzas of
+ * the old session go out again on the new one (others, IQs and
+ * presence, belong to the old session and are dropped). */
+static void sm_new_session(xt_stream *s)
+{
+    xt_free(s->mem, s->sm.id);
+    s->sm.id = NULL;
+    xt_sm_entry e;
+    while (xt_sm_queue_pop(&s->sm.q, &e)) {
+        if (e.msg_id && e.data) {
+            /* Moving never allocates more than it frees: on failure the
+             * message is lost to the conn, and xt_conn_is_unacked says
+             * so (the application's copy is then the one to re-send). */
+            (void)xt_sm_queue_push(s->mem, &s->resend, e.data, e.len, e.msg_id);
+        }
+        xt_sm_entry_done(s->mem, &e);
+    }
+    s->sm.h_in = s->sm.acked = 0;
+}
+
 static int start_bind(xt_stream *s, const xt_stanza *features)
 {
     if (!xt_stanza_child(features, "bind", XT_NS_BIND))
@@ -483,6 +644,27 @@ static int start_bind(xt_stream *s, const xt_stanza *features)
                               NULL);
     const xt_stanza *sess = xt_stanza_child(features, "session", XT_NS_SESSION);
     s->session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
+    s->sm_offered = !(s->flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
+    if (s->sm_offered && s->sm.id) {
+        /* XEP-0198 §5: resume instead of binding. */
+        char buf[320];
+        xt_buf *b = &s->scratch;
+        xt_buf_clear(b);
+        snprintf(buf, sizeof buf, "<resume xmlns='" XT_NS_SM "' h='%lu' previd='",
+                 (unsigned long)s->sm.h_in);
+        int rc = xt_buf_append_str(b, buf);
+        if (!rc)
+            rc = xt_buf_append_escaped(b, s->sm.id, strlen(s->sm.id), 1);
+        if (!rc)
+            rc = xt_buf_append_str(b, "'/>");
+        char *txt = rc ? NULL : xt_buf_cstr(b);
+        rc = txt ? emit(s, txt, xt_buf_size(b), NULL) : XT_ENOMEM;
+        if (rc)
+            return fail_code(s, rc);
+        s->phase = XT_PH_RESUME;
+        return 0;
+    }
+    sm_new_session(s);
     return send_bind(s, s->resource);
 }
 
@@ -565,9 +747,8 @@ static int start_sasl(xt_stream *s, const xt_stanza *features)
     }
     if (rc)
         return fail_code(s, rc);
-    /* The SASL object holds its own copy now. */
-    xt_free_secret(s->mem, s->password);
-    s->password = NULL;
+    /* The SASL object holds its own copy; ours stays for reconnecting
+     * (xt_stream_reset) and is wiped by xt_stream_cleanup. */
 
     xt_buf ir;
     xt_buf_init(&ir, s->mem);
@@ -714,6 +895,198 @@ static int on_stream_error(xt_stream *s, const xt_stanza *st)
     return xt_stream_fail(s, XT_ESTREAM, NULL, cond, text, NULL);
 }
 
+/* --- XEP-0198 ------------------------------------------------------------------ */
+
+static int send_r(xt_stream *s)
+{
+    int rc = emit_str(s, "<r xmlns='" XT_NS_SM "'/>");
+    if (rc)
+        return rc;
+    s->sm.since_r = 0;
+    /* The first unanswered request sets the dead-connection deadline. */
+    if (!s->sm.r_deadline)
+        s->sm.r_deadline = s->now + s->ack_timeout;
+    return 0;
+}
+
+/* The server acknowledged n more stanzas: drop them, XT_EV_ACKED for
+ * the messages. Entries leave the queue before the hook runs, so a
+ * handler may send (append) freely. */
+static void ack_n(xt_stream *s, uint32_t n)
+{
+    xt_sm_entry e;
+    while (n-- && xt_sm_queue_pop(&s->sm.q, &e)) {
+        s->sm.acked++;
+        if (e.msg_id && s->hooks.acked)
+            s->hooks.acked(s->hooks_ud, e.msg_id);
+        xt_sm_entry_done(s->mem, &e);
+    }
+}
+
+/* Validates <a h/> or <resumed h/> (§4: h counts stanzas we sent, so it
+ * can never exceed that) and acks. Negative when the stream failed. */
+static int sm_take_h(xt_stream *s, const xt_stanza *st)
+{
+    uint32_t h;
+    if (xt_sm_parse_h(xt_stanza_attr(st, "h"), &h))
+        return xt_stream_fail(s, XT_EPROTO, "undefined-condition", "undefined-condition",
+                              "the server sent a malformed XEP-0198 h value", NULL);
+    uint32_t n = h - s->sm.acked; /* modulo 2^32 */
+    if (n > s->sm.q.n) {
+        char buf[400];
+        uint32_t sent = s->sm.acked + (uint32_t)s->sm.q.n;
+        snprintf(buf, sizeof buf,
+                 "<stream:error><undefined-condition xmlns='" XT_NS_STREAM_ERRORS
+                 "'/><handled-count-too-high xmlns='" XT_NS_SM
+                 "' h='%lu' send-count='%lu'/></stream:error>",
+                 (unsigned long)h, (unsigned long)sent);
+        if (!s->close_sent)
+            (void)emit_str(s, buf);
+        snprintf(buf, sizeof buf,
+                 "the server acknowledged %lu stanzas but only %lu were sent (XEP-0198 "
+                 "handled-count-too-high)",
+                 (unsigned long)h, (unsigned long)sent);
+        /* A session with broken counters is not resumed. */
+        xt_free(s->mem, s->sm.id);
+        s->sm.id = NULL;
+        return xt_stream_fail(s, XT_EPROTO, NULL, "undefined-condition", buf, NULL);
+    }
+    ack_n(s, n);
+    return 0;
+}
+
+static int on_sm(xt_stream *s, const xt_stanza *st)
+{
+    const char *name = xt_stanza_name(st);
+    if (strcmp(name, "r") == 0) {
+        if (s->sm.state != XT_SM_ON)
+            return 0;
+        char buf[96];
+        snprintf(buf, sizeof buf, "<a xmlns='" XT_NS_SM "' h='%lu'/>", (unsigned long)s->sm.h_in);
+        return emit_str(s, buf);
+    }
+    if (strcmp(name, "a") == 0) {
+        if (s->sm.state == XT_SM_OFF)
+            return 0;
+        s->sm.r_deadline = 0;
+        return sm_take_h(s, st);
+    }
+    if (strcmp(name, "enabled") == 0) {
+        if (s->sm.state != XT_SM_ENABLING)
+            return 0;
+        s->sm.state = XT_SM_ON;
+        const char *res = xt_stanza_attr(st, "resume"), *id = xt_stanza_attr(st, "id");
+        xt_free(s->mem, s->sm.id);
+        s->sm.id = NULL;
+        if (res && (strcmp(res, "true") == 0 || strcmp(res, "1") == 0) && id && *id &&
+            strlen(id) < 1024 && !(s->sm.id = xt_strdup(s->mem, id)))
+            return XT_ENOMEM;
+        xt_stream_logf(s, XT_LOG_INFO, "stream management enabled%s",
+                       s->sm.id ? " (resumable)" : "");
+        if (s->sm.since_r >= s->ack_every)
+            return send_r(s);
+        return 0;
+    }
+    if (strcmp(name, "resumed") == 0) {
+        if (s->phase != XT_PH_RESUME)
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected XEP-0198 <resumed/>",
+                                  NULL);
+        int rc = sm_take_h(s, st);
+        if (rc < 0 || s->phase == XT_PH_CLOSED)
+            return rc;
+        /* §5: everything the server did not get goes out again, in
+         * order, still counted as before (the server's count continues). */
+        s->sm.state = XT_SM_ON;
+        s->sm.since_r = 0;
+        s->sm.r_deadline = 0;
+        for (size_t i = 0; i < s->sm.q.n; i++) {
+            xt_sm_entry *e = xt_sm_queue_at(&s->sm.q, i);
+            if ((rc = emit_bytes(s, e->data, e->len)) != 0)
+                return rc;
+        }
+        xt_stream_logf(s, XT_LOG_INFO, "stream resumed; %zu stanzas sent again", s->sm.q.n);
+        s->sm.since_r = (uint32_t)s->sm.q.n;
+        s->sm.last_tx = s->now;
+        s->phase = XT_PH_ONLINE;
+        s->nego_deadline = 0;
+        s->last_rx = s->now;
+        rc = s->hooks.online ? s->hooks.online(s->hooks_ud, s->bound, 1) : 0;
+        if (rc < 0 || s->phase != XT_PH_ONLINE)
+            return rc;
+        return s->sm.since_r >= s->ack_every ? send_r(s) : 0;
+    }
+    if (strcmp(name, "failed") == 0) {
+        if (s->phase == XT_PH_RESUME) {
+            /* §5: a failed resumption may still say what arrived. */
+            uint32_t h;
+            if (!xt_sm_parse_h(xt_stanza_attr(st, "h"), &h) && (uint32_t)(h - s->sm.acked) <= s->sm.q.n)
+                ack_n(s, h - s->sm.acked);
+            if (s->phase == XT_PH_CLOSED)
+                return 0;
+            xt_stream_logf(s, XT_LOG_INFO, "stream resumption failed; starting a new session");
+            sm_new_session(s);
+            s->bind_retried = 0;
+            return send_bind(s, s->resource);
+        }
+        if (s->sm.state == XT_SM_ENABLING) {
+            /* No SM after all: messages already counted wait for an ack
+             * ping instead. */
+            xt_stream_logf(s, XT_LOG_INFO, "the server refused stream management");
+            s->sm.state = XT_SM_OFF;
+            s->sm_offered = 0;
+            xt_sm_entry e;
+            while (xt_sm_queue_pop(&s->sm.q, &e)) {
+                int rc = e.msg_id ? xt_sm_queue_push(s->mem, &s->sm.pend, NULL, 0, e.msg_id) : 0;
+                xt_sm_entry_done(s->mem, &e);
+                if (rc)
+                    return rc;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+static void ack_ping_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    (void)c;
+    (void)reply;
+    xt_stream *s = ud;
+    if (status == XT_ECLOSED)
+        return; /* the stream failed: the no-SM list is already gone */
+    s->sm.ping_out = 0;
+    if (status == XT_ETIMEOUT) {
+        xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL, "the server did not answer (ack ping)", NULL);
+        return;
+    }
+    /* A result or an error alike: the server handles a client's stanzas
+     * in order (RFC 6120 §10.1), so it processed every message before. */
+    size_t k = s->sm.covered;
+    s->sm.covered = 0;
+    xt_sm_entry e;
+    while (k-- && s->phase != XT_PH_CLOSED && xt_sm_queue_pop(&s->sm.pend, &e)) {
+        if (s->hooks.acked)
+            s->hooks.acked(s->hooks_ud, e.msg_id);
+        xt_sm_entry_done(s->mem, &e);
+    }
+}
+
+static int send_ack_ping(xt_stream *s)
+{
+    xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
+    int rc = iq && !xt_stanza_set_attr(iq, "type", "get") && xt_stanza_add_child(iq, "ping", XT_NS_PING)
+                 ? 0
+                 : XT_ENOMEM;
+    if (!rc)
+        rc = xt_stream_iq(s, iq, s->ack_timeout, ack_ping_done, s);
+    xt_stanza_free(iq);
+    if (!rc) {
+        s->sm.ping_out = 1;
+        s->sm.covered = s->sm.pend.n;
+    }
+    return rc;
+}
+
 static int on_iq(xt_stream *s, const xt_stanza *st)
 {
     const char *type = xt_stanza_attr(st, "type");
@@ -767,12 +1140,18 @@ static int on_element(xt_stream *s, const xt_stanza *st)
     }
     if (strcmp(ns, XT_NS_SASL) == 0)
         return on_sasl(s, st);
+    if (strcmp(ns, XT_NS_SM) == 0)
+        return on_sm(s, st);
     if (strcmp(ns, XT_NS_CLIENT) == 0 &&
         (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
          strcmp(name, "iq") == 0)) {
         /* Stanzas only make sense once authenticated (RFC 6120 §6.4.6). */
         if (!s->authenticated || s->phase < XT_PH_BIND)
             return 0;
+        /* XEP-0198 §4: counted as handled once we take it (the event
+         * handlers run synchronously below). */
+        if (s->sm.state == XT_SM_ON)
+            s->sm.h_in++;
         if (s->hooks.stanza) {
             int rc = s->hooks.stanza(s->hooks_ud, st);
             if (rc < 0)
@@ -964,7 +1343,25 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
             p.fn(s->owner, XT_ETIMEOUT, NULL, p.ud);
         xt_iq_pending_done(s->mem, &p);
     }
-    if (s->phase != XT_PH_ONLINE || s->ping_interval == UINT32_MAX)
+    if (s->phase != XT_PH_ONLINE)
+        return 0;
+    /* Acks: XEP-0198 <r/> (and its answer's deadline), or the ack ping. */
+    if (s->sm.state == XT_SM_ON) {
+        if (s->sm.r_deadline && now >= s->sm.r_deadline)
+            return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL,
+                                  "the server did not acknowledge (XEP-0198) in time", NULL);
+        if (s->sm.since_r && now - s->sm.last_tx >= s->ack_delay) {
+            int rc = send_r(s);
+            if (rc)
+                return fail_code(s, rc);
+        }
+    } else if (s->sm.state == XT_SM_OFF && !s->sm.ping_out && s->sm.pend.n &&
+               now - s->sm.last_tx >= s->ack_delay) {
+        int rc = send_ack_ping(s);
+        if (rc)
+            return fail_code(s, rc);
+    }
+    if (s->ping_interval == UINT32_MAX)
         return 0;
     if (s->ka_deadline) {
         if (now >= s->ka_deadline)
@@ -978,7 +1375,7 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
         char id[64], buf[192];
         xt_stream_next_id(s, id);
         snprintf(buf, sizeof buf, "<iq type='get' id='%s'><ping xmlns='" XT_NS_PING "'/></iq>", id);
-        int rc = emit_str(s, buf);
+        int rc = emit_stanza_str(s, buf, "iq");
         if (rc)
             return fail_code(s, rc);
         s->ka_deadline = now + s->ping_timeout;
@@ -1004,6 +1401,14 @@ int64_t xt_stream_deadline(const xt_stream *s)
         take_min(&d, s->close_deadline);
     if (s->phase == XT_PH_ONLINE && s->ping_interval != UINT32_MAX)
         take_min(&d, s->ka_deadline ? s->ka_deadline : s->last_rx + s->ping_interval);
+    if (s->phase == XT_PH_ONLINE && s->sm.state == XT_SM_ON) {
+        if (s->sm.r_deadline)
+            take_min(&d, s->sm.r_deadline);
+        if (s->sm.since_r)
+            take_min(&d, s->sm.last_tx + s->ack_delay);
+    }
+    if (s->phase == XT_PH_ONLINE && s->sm.state == XT_SM_OFF && !s->sm.ping_out && s->sm.pend.n)
+        take_min(&d, s->sm.last_tx + s->ack_delay);
     return d;
 }
 
@@ -1020,6 +1425,7 @@ xt_conn_state xt_stream_state(const xt_stream *s)
         return XT_STATE_TLS;
     case XT_PH_SASL:
         return XT_STATE_AUTH;
+    case XT_PH_RESUME:
     case XT_PH_BIND:
     case XT_PH_SESSION:
         return XT_STATE_BIND;
@@ -1067,6 +1473,10 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
     s->ping_interval = cfg->ping_interval_ms ? cfg->ping_interval_ms : 60000;
     s->ping_timeout = cfg->ping_timeout_ms ? cfg->ping_timeout_ms : 30000;
     s->nego_timeout = cfg->negotiation_timeout_ms ? cfg->negotiation_timeout_ms : 60000;
+    s->ack_every = cfg->ack_every ? cfg->ack_every : 10;
+    s->ack_delay = cfg->ack_delay_ms ? cfg->ack_delay_ms : 100;
+    s->ack_timeout = cfg->ack_timeout_ms ? cfg->ack_timeout_ms : s->ping_timeout;
+    s->max_unacked = cfg->sm_max_unacked ? cfg->sm_max_unacked : 5000;
     s->log = cfg->log;
     s->log_ud = cfg->log_ud;
     s->limits.max_stanza = cfg->max_stanza_size;
@@ -1117,10 +1527,59 @@ void xt_stream_cleanup(xt_stream *s)
     if (s->jid)
         xt_jid_free(s->jid);
     xt_iq_table_free(&s->iqs);
+    xt_sm_queue_free(s->mem, &s->sm.q);
+    xt_sm_queue_free(s->mem, &s->sm.pend);
+    xt_sm_queue_free(s->mem, &s->resend);
+    xt_free(s->mem, s->sm.id);
     /* Both may have held SASL payloads. */
     xt_buf_free_wipe(&s->out);
     xt_buf_free_wipe(&s->scratch);
     memset(s, 0, sizeof *s);
+}
+
+int xt_stream_reset(xt_stream *s)
+{
+    if (s->phase != XT_PH_CLOSED || s->in_feed)
+        return XT_ESTATE;
+    int rc = xt_parser_reset(s->parser);
+    if (rc)
+        return rc;
+    /* The old output (closing bytes the transport never took) is dropped:
+     * it belongs to the dead connection. */
+    xt_buf_free_wipe(&s->out);
+    xt_buf_init(&s->out, s->mem);
+    s->out.limit = XT_OUT_LIMIT;
+    xt_buf_clear(&s->scratch);
+    s->phase = XT_PH_NEW;
+    s->tls = s->authenticated = s->restart = 0;
+    s->session_needed = s->bind_retried = s->header_sent = s->close_sent = 0;
+    s->sm_offered = 0;
+    s->mech[0] = 0;
+    xt_free(s->mem, s->cb_type);
+    xt_free(s->mem, s->cb_data);
+    s->cb_type = NULL;
+    s->cb_data = NULL;
+    s->cb_len = 0;
+    s->nego_deadline = s->ka_deadline = s->close_deadline = 0;
+    s->error = 0;
+    s->condition[0] = 0;
+    s->detail[0] = 0;
+    return 0;
+}
+
+int xt_stream_is_unacked(const xt_stream *s, const char *id)
+{
+    return id && (xt_sm_queue_has(&s->sm.q, id) || xt_sm_queue_has(&s->resend, id) ||
+                  xt_sm_queue_has(&s->sm.pend, id));
+}
+
+int xt_stream_sm_preset(xt_stream *s, uint32_t h_in, uint32_t h_out)
+{
+    if (s->sm.q.n)
+        return XT_ESTATE;
+    s->sm.h_in = h_in;
+    s->sm.acked = h_out;
+    return 0;
 }
 
 int xt_stream_set_test_nonce(xt_stream *s, const char *nonce)

@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "core/iq.h"
 #include "core/sasl.h"
+#include "core/sm.h"
 #include "xml/parser.h"
 #include "xtalk/conn.h"
 #include "xtalk/jid.h"
@@ -39,6 +40,7 @@ typedef enum xt_phase {
     XT_PH_PROCEED,  /* <starttls/> sent */
     XT_PH_TLS,      /* waiting for xt_stream_tls_ready */
     XT_PH_SASL,     /* <auth/> sent */
+    XT_PH_RESUME,   /* XEP-0198 <resume/> sent */
     XT_PH_BIND,     /* bind IQ sent */
     XT_PH_SESSION,  /* legacy session IQ sent */
     XT_PH_ONLINE,
@@ -51,8 +53,11 @@ typedef struct xt_stream_hooks {
     /* <proceed/> arrived: the driver must start TLS (XT_EV_STARTTLS). */
     void (*starttls)(void *ud);
     /* Bound (and session established): the IM layer sends its login
-     * stanzas and emits XT_EV_ONLINE. Negative = fail the stream. */
-    int (*online)(void *ud, const char *jid);
+     * stanzas and emits XT_EV_ONLINE. resumed: an XEP-0198 session was
+     * resumed (no login stanzas). Negative = fail the stream. */
+    int (*online)(void *ud, const char *jid, int resumed);
+    /* The server acknowledged the <message> with this id. */
+    void (*acked)(void *ud, const char *id);
     /* The stream ended; called exactly once. */
     void (*disconnected)(void *ud, const xt_disconnected *d);
     /* Every received message/presence/iq, before the stream handles it.
@@ -77,6 +82,7 @@ typedef struct xt_stream {
     char *password; /* wiped and freed once handed to SASL */
     char *resource; /* requested resource or NULL */
     uint32_t iq_timeout, ping_interval, ping_timeout, nego_timeout;
+    uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
     xt_log_fn log;
     void *log_ud;
     xt_parser_limits limits;
@@ -101,6 +107,9 @@ typedef struct xt_stream {
     uint8_t *cb_data;
     size_t cb_len;
     char *bound; /* bound full JID */
+    int sm_offered; /* the post-auth features offer XEP-0198 */
+    xt_sm sm;       /* survives xt_stream_reset */
+    xt_sm_queue resend; /* after a failed resumption: messages to send again */
 
     xt_iq_table iqs;
     char id_prefix[24];
@@ -122,6 +131,12 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
                    const xt_stream_hooks *hooks, void *hooks_ud);
 /* Wipes secrets, frees everything; pending IQ callbacks are not called. */
 void xt_stream_cleanup(xt_stream *s);
+/* CLOSED -> NEW for a new connection, keeping configuration, password
+ * and the XEP-0198 state. XT_ESTATE unless closed. */
+int xt_stream_reset(xt_stream *s);
+/* 1 when a <message> with this id awaits its ack and will be delivered
+ * by the stream (see xt_conn_is_unacked). */
+int xt_stream_is_unacked(const xt_stream *s, const char *id);
 
 int xt_stream_start(xt_stream *s, uint64_t now);
 /* Before start: direct TLS (1) or STARTTLS (0). XT_ESTATE after. */
@@ -165,5 +180,8 @@ void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
 /* Tests only: fixed SCRAM client nonce / id prefix for deterministic transcripts. */
 int xt_stream_set_test_nonce(xt_stream *s, const char *nonce);
 void xt_stream_set_test_id_prefix(xt_stream *s, const char *prefix);
+/* Tests only: set both XEP-0198 counters (h in, and acked = sent out) to
+ * v, to exercise the wrap at 2^32. Only with an empty unacked queue. */
+int xt_stream_sm_preset(xt_stream *s, uint32_t h_in, uint32_t h_out);
 
 #endif

@@ -81,10 +81,18 @@ static void hk_starttls(void *ud)
     xt_conn_emit(ud, &ev);
 }
 
-static int hk_online(void *ud, const char *jid)
+static int hk_online(void *ud, const char *jid, int resumed)
 {
     xt_conn *c = ud;
     int rc = 0;
+    if (resumed) {
+        /* XEP-0198 §5: the server kept the session (roster, presence,
+         * subscriptions): nothing to send again. */
+        xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 1}};
+        xt_conn_emit(c, &ev);
+        return 0;
+    }
+    xt_presence_clear(&c->presence);
     /* RFC 6121 §2.2 / §4.2: roster first, then initial presence, so
      * presence from contacts arrives after we know who they are. Both go
      * out at once (pipelined). */
@@ -95,7 +103,7 @@ static int hk_online(void *ud, const char *jid)
                                  c->initial_priority);
     if (rc)
         return rc;
-    xt_event ev = {.type = XT_EV_ONLINE, .u.online.jid = jid};
+    xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
     return 0;
 }
@@ -103,9 +111,19 @@ static int hk_online(void *ud, const char *jid)
 static void hk_disconnected(void *ud, const xt_disconnected *d)
 {
     xt_conn *c = ud;
+    /* Contacts' presence is only known while a session lives; a resumed
+     * one keeps it, but until then nobody is known to be online. */
     xt_presence_clear(&c->presence);
     xt_event ev = {.type = XT_EV_DISCONNECTED, .u.disconnected = *d};
+    if (c->plan_retry)
+        ev.u.disconnected.retry_in_ms = c->plan_retry(c->plan_retry_ud, d);
     xt_conn_emit(c, &ev);
+}
+
+static void hk_acked(void *ud, const char *id)
+{
+    xt_event ev = {.type = XT_EV_ACKED, .u.acked.id = id};
+    xt_conn_emit(ud, &ev);
 }
 
 static int hk_stanza(void *ud, const xt_stanza *st)
@@ -150,6 +168,7 @@ int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
         .disconnected = hk_disconnected,
         .stanza = hk_stanza,
         .iq_request = hk_iq_request,
+        .acked = hk_acked,
     };
     int rc = xt_stream_init(&c->s, cfg, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
@@ -273,21 +292,28 @@ const char *xt_conn_mechanism(const xt_conn *c)
 
 int xt_conn_reset(xt_conn *c)
 {
-    (void)c;
-    return XT_EUNSUPPORTED;
+    if (!c)
+        return XT_EINVAL;
+    if (c->emitting)
+        return XT_ESTATE; /* not from a handler: the stream is still unwinding */
+    return xt_stream_reset(&c->s);
 }
 
 int xt_conn_is_unacked(const xt_conn *c, const char *id)
 {
-    (void)c;
-    (void)id;
-    return 0;
+    return c && id ? xt_stream_is_unacked(&c->s, id) : 0;
 }
 
 int xt_conn_sm_enabled(const xt_conn *c)
 {
-    (void)c;
-    return 0;
+    return c && c->s.sm.state != XT_SM_OFF;
+}
+
+void xt_conn_set_retry_planner(xt_conn *c, uint32_t (*fn)(void *ud, const xt_disconnected *d),
+                               void *ud)
+{
+    c->plan_retry = fn;
+    c->plan_retry_ud = ud;
 }
 
 int xt_im_is_own_bare(xt_conn *c, const char *jid)

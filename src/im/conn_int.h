@@ -36,7 +36,15 @@ struct xt_conn {
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */
     int available;
+    /* The transport's reconnect plan (xt_client): fills retry_in_ms. */
+    uint32_t (*plan_retry)(void *ud, const xt_disconnected *d);
+    void *plan_retry_ud;
 };
+
+/* For the driver (src/net/client.c): called before XT_EV_DISCONNECTED is
+ * emitted; its result becomes the event's retry_in_ms. */
+void xt_conn_set_retry_planner(xt_conn *c, uint32_t (*fn)(void *ud, const xt_disconnected *d),
+                               void *ud);
 
 /* Calls every handler registered for ev->type. Handlers may register or
  * remove handlers meanwhile. */

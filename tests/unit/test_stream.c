@@ -221,6 +221,7 @@ typedef struct run {
     char jid[256], password[256], resource[64], nonce[256];
     unsigned flags;
     uint32_t ping_interval, ping_timeout, iq_timeout, nego_timeout;
+    uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
     int record_stanza;
     uint64_t now;
     sb out;
@@ -294,6 +295,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     case XT_EV_ONLINE:
         sb_add(&d, "online");
         sb_field(&d, "jid", ev->u.online.jid);
+        sb_field(&d, "resumed", ev->u.online.resumed ? "1" : "0");
         break;
     case XT_EV_ROSTER:
         if (ev->u.roster.loaded) {
@@ -329,6 +331,8 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_field(&d, "thread", m->thread);
         sb_field(&d, "lang", m->lang);
         sb_field(&d, "stamp", m->stamp);
+        sb_field(&d, "origin_id", m->origin_id);
+        sb_field(&d, "stanza_id", m->stanza_id);
         assert_non_null(m->stanza);
         break;
     }
@@ -361,12 +365,17 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     case XT_EV_DISCONNECTED: {
         const xt_disconnected *x = &ev->u.disconnected;
         sb_add(&d, "disconnected");
+        sb_field(&d, "retry", x->retry ? "1" : "0");
         sb_field(&d, "error", errname(x->error));
         sb_field(&d, "condition", x->condition);
         sb_field(&d, "text", x->text);
         sb_field(&d, "redirect", x->redirect);
         break;
     }
+    case XT_EV_ACKED:
+        sb_add(&d, "acked");
+        sb_field(&d, "id", ev->u.acked.id);
+        break;
     default:
         sb_add(&d, "unknown");
         break;
@@ -429,6 +438,10 @@ static int ensure_conn(run *r)
         .ping_interval_ms = r->ping_interval,
         .ping_timeout_ms = r->ping_timeout,
         .negotiation_timeout_ms = r->nego_timeout,
+        .ack_every = r->ack_every,
+        .ack_delay_ms = r->ack_delay,
+        .ack_timeout_ms = r->ack_timeout,
+        .sm_max_unacked = r->max_unacked,
         .mem = r->use_test_mem ? &test_mem : NULL,
         .log = on_log,
         .log_ud = r,
@@ -464,6 +477,23 @@ static int do_call(run *r, char *arg, int want)
         rc = xt_conn_send_message(r->c, rest ? rest : "", NULL, body, NULL, id);
         if (!rc && strncmp(id, "t", 1) != 0)
             return failf(r, "message id %s", id);
+    } else if (strcmp(arg, "message_id") == 0) {
+        /* message_id TO ID BODY */
+        char *id = rest ? strchr(rest, ' ') : NULL;
+        if (id)
+            *id++ = '\0';
+        char *body = id ? strchr(id, ' ') : NULL;
+        if (body)
+            *body++ = '\0';
+        rc = xt_conn_send_message_id(r->c, rest ? rest : "", NULL, body, NULL, id ? id : "");
+    } else if (strcmp(arg, "reset") == 0) {
+        rc = xt_conn_reset(r->c);
+    } else if (strcmp(arg, "sm_preset") == 0) {
+        /* sm_preset IN OUT: XEP-0198 counters, to test the wrap at 2^32. */
+        char *out = rest ? strchr(rest, ' ') : NULL;
+        rc = out ? xt_stream_sm_preset(&r->c->s, (uint32_t)strtoul(rest, NULL, 10),
+                                       (uint32_t)strtoul(out + 1, NULL, 10))
+                 : XT_EINVAL;
     } else if (strcmp(arg, "presence") == 0) {
         char *status = rest ? strchr(rest, ' ') : NULL;
         if (status)
@@ -522,6 +552,12 @@ static int do_check(run *r, char *arg)
         size_t n = xt_conn_presence_count(r->c, a);
         if (n != (size_t)atol(b))
             return failf(r, "presence_count %s = %zu, expected %s", a, n, b);
+    } else if (strcmp(what, "unacked") == 0) {
+        if (xt_conn_is_unacked(r->c, a) != atoi(b))
+            return failf(r, "unacked %s = %d, expected %s", a, xt_conn_is_unacked(r->c, a), b);
+    } else if (strcmp(what, "sm") == 0) {
+        if (xt_conn_sm_enabled(r->c) != atoi(a))
+            return failf(r, "sm %d, expected %s", xt_conn_sm_enabled(r->c), a);
     } else if (strcmp(what, "deadline") == 0) {
         long long d = (long long)xt_conn_deadline(r->c);
         if (d != atoll(a))
@@ -577,6 +613,8 @@ static int do_line(run *r, char *line, int depth)
             r->flags |= XT_CONN_NO_PRESENCE;
         if (strstr(sarg, "no_plain"))
             r->flags |= XT_CONN_NO_PLAIN_MECH;
+        if (strstr(sarg, "no_sm"))
+            r->flags |= XT_CONN_NO_SM;
     } else if (strcmp(kw, "CONFIG") == 0) {
         const char *p;
         if ((p = strstr(sarg, "ping_interval=")))
@@ -587,6 +625,14 @@ static int do_line(run *r, char *line, int depth)
             r->iq_timeout = (uint32_t)strtoul(p + 11, NULL, 10);
         if ((p = strstr(sarg, "nego_timeout=")))
             r->nego_timeout = (uint32_t)strtoul(p + 13, NULL, 10);
+        if ((p = strstr(sarg, "ack_every=")))
+            r->ack_every = (uint32_t)strtoul(p + 10, NULL, 10);
+        if ((p = strstr(sarg, "ack_delay=")))
+            r->ack_delay = (uint32_t)strtoul(p + 10, NULL, 10);
+        if ((p = strstr(sarg, "ack_timeout=")))
+            r->ack_timeout = (uint32_t)strtoul(p + 12, NULL, 10);
+        if ((p = strstr(sarg, "max_unacked=")))
+            r->max_unacked = (uint32_t)strtoul(p + 12, NULL, 10);
     } else if (strcmp(kw, "INCLUDE") == 0) {
         rc = run_file(r, sarg, depth + 1);
     } else if ((rc = ensure_conn(r)) != 0) {
@@ -803,6 +849,14 @@ static const char *const transcripts[] = {
     "scram_plus_xep0440_endpoint.txt",
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
+    "sm_enable.txt",
+    "sm_wrap.txt",
+    "sm_too_high.txt",
+    "sm_resume.txt",
+    "sm_resume_failed.txt",
+    "sm_refused.txt",
+    "ack_ping.txt",
+    "reset_no_sm.txt",
 };
 
 static void test_transcripts(void **state)
