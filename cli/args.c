@@ -14,7 +14,7 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_BOT] = "bot",       [XT_CLI_CMD_ADD] = "add",
     [XT_CLI_CMD_REMOVE] = "remove", [XT_CLI_CMD_APPROVE] = "approve",
     [XT_CLI_CMD_DENY] = "deny",     [XT_CLI_CMD_STATUS] = "status",
-    [XT_CLI_CMD_HELP] = "help",
+    [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_HELP] = "help",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -56,7 +56,8 @@ int xt_cli_parse_show(const char *s, int *show)
 #define CONN_CMDS                                                                                  \
     (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) |                      \
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
-     BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS))
+     BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
+     BIT(XT_CLI_CMD_CHAT))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {

@@ -24,6 +24,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_APPROVE,
     XT_CLI_CMD_DENY,
     XT_CLI_CMD_STATUS,
+    XT_CLI_CMD_CHAT,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;

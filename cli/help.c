@@ -44,6 +44,7 @@ static const char overview[] =
     "  approve JID            let JID see your presence\n"
     "  deny JID               refuse or revoke JID's presence subscription\n"
     "  status SHOW [MESSAGE]  go online with this presence once, then exit\n"
+    "  chat                   full-screen chat: roster, conversations, searchable history\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -123,6 +124,16 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "status, use 'xtalk listen --status SHOW'.\n"
         "\n"
         "  --priority N           priority, -128..127 (default 0)\n",
+    [XT_CLI_CMD_CHAT] =
+        "Usage: xtalk chat [OPTIONS]\n"
+        "\n"
+        "A full-screen chat client: roster grouped by group with presence (+ available,\n"
+        "* chat, ~ away, % xa, ! dnd, - offline), one window per conversation, a line\n"
+        "editor, slash commands (/help inside lists them and the keys). Every message is\n"
+        "kept in $XDG_DATA_HOME/xtalk/xtalk.db: PgUp loads older ones, /search TEXT\n"
+        "searches them all. A lost connection is retried; messages typed meanwhile are\n"
+        "queued and sent once online. XTALK_CHAT_BELL=0 silences the bell; NO_COLOR\n"
+        "turns colours off. Needs a terminal.\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)

@@ -49,6 +49,8 @@ int main(int argc, char **argv)
         return xt_cli_cmd_manage(&a);
     case XT_CLI_CMD_STATUS:
         return xt_cli_cmd_status(&a);
+    case XT_CLI_CMD_CHAT:
+        return xt_cli_cmd_chat(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

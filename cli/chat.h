@@ -1,0 +1,130 @@
+/*
+ * chat.h -- `xtalk chat`, the full-screen terminal client: what its parts
+ * share. One xt_chat per run, single-threaded, driven by xt_loop: stdin
+ * and a SIGWINCH/SIGINT self-pipe are loop fds, so nothing ever blocks.
+ *
+ *   chat.c          the command: connection, reconnection, events, quit
+ *   chat_win.c      conversation windows (buffers of lines, unread, scroll-back)
+ *   chat_roster.c   the contacts: roster groups, presence, the roster pane
+ *   chat_ui.c       curses: layout, drawing, colours, resize
+ *   chat_input.c    keys, the line editor's bindings, slash commands, sending
+ *   chat_history.c  the store: history, search, outbox
+ *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)
+ */
+#ifndef XT_CLI_CHAT_H
+#define XT_CLI_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#include "chat_edit.h"
+#include "chat_history.h"
+#include "settings.h"
+#include "xtalk/client.h"
+
+enum { XT_CHAT_LINE_INFO, XT_CHAT_LINE_IN, XT_CHAT_LINE_OUT, XT_CHAT_LINE_ERROR,
+       XT_CHAT_LINE_MARK };
+
+typedef struct xt_chat_line {
+    int64_t hist_id; /* 0 when not from / in the store */
+    int kind;
+    int queued;      /* outgoing, not yet acknowledged while offline */
+    char id[64];     /* stanza id of an outgoing message */
+    wchar_t *text;   /* "HH:MM who: body" */
+    size_t len;
+} xt_chat_line;
+
+typedef struct xt_chat_win {
+    char *peer; /* bare JID; NULL for the console (window 0) */
+    xt_chat_line *lines;
+    size_t nlines, cap;
+    size_t scroll;     /* rows scrolled back from the bottom */
+    int unread;
+    int64_t oldest_id; /* smallest history id shown; 0 = none loaded yet */
+    int hist_done;     /* nothing older in the store */
+} xt_chat_win;
+
+typedef struct xt_chat_contact {
+    char *jid, *name, *group, *status, *sub;
+    int show; /* xt_show; XT_SHOW_UNAVAILABLE when offline */
+    int ask;  /* our subscription request is pending */
+} xt_chat_contact;
+
+typedef struct xt_chat {
+    xt_cli_settings *set;
+    char *account; /* bare JID */
+    char *password; /* kept for reconnecting; wiped at the end */
+    xt_loop *loop;
+    xt_client *client;
+    xt_conn *conn;
+    int online, ever_online, finishing, exit_code;
+    int done; /* leave the loop */
+    char conn_text[256]; /* the status bar's connection part */
+    int quit_timer;
+
+    xt_chat_contact *contacts; /* sorted by group, then name */
+    size_t ncontacts;
+    xt_chat_win **wins; /* wins[0] is the console */
+    size_t nwins, cur;
+
+    xt_chat_edit edit;
+    int roster_focus;
+    size_t roster_sel;
+    char **subs; /* pending subscription requests, oldest first */
+    size_t nsubs;
+    /* Messages typed while offline without a store: sent on reconnect. */
+    struct xt_chat_pending { char *to, *body; } *pend;
+    size_t npend;
+
+    int bell, color, show;
+    char *status_msg;
+    char hint[512]; /* one-line notice on the status bar, until the next key */
+    xt_chat_hist *hist;
+    int sig_fd;
+    int dirty; /* redraw before waiting */
+} xt_chat;
+
+/* chat_win.c */
+xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx);
+/* Finds or opens; NULL on allocation failure. Opening loads the newest
+ * page of history. */
+xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx);
+void xt_chat_win_close(xt_chat *c, size_t idx);
+void xt_chat_win_free(xt_chat_win *w);
+/* Appends a line "HH:MM who: body" (who may be NULL: "HH:MM body"). */
+xt_chat_line *xt_chat_win_add(xt_chat_win *w, int kind, int64_t ts_ms, const char *who,
+                              const char *body, int64_t hist_id);
+void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Loads up to n older messages of the window from the store. Returns how many. */
+size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n);
+void xt_chat_switch(xt_chat *c, size_t idx);
+
+/* chat_roster.c */
+void xt_chat_roster_rebuild(xt_chat *c);
+void xt_chat_roster_presence(xt_chat *c, const char *bare);
+void xt_chat_roster_free(xt_chat *c);
+xt_chat_contact *xt_chat_contact_find(xt_chat *c, const char *bare);
+const char *xt_chat_show_symbol(int show);
+const char *xt_chat_show_name(int show);
+/* Display name of a JID: the roster name, else the JID. */
+const char *xt_chat_display_name(xt_chat *c, const char *bare);
+
+/* chat_ui.c */
+int xt_chat_ui_start(xt_chat *c);
+void xt_chat_ui_stop(xt_chat *c);
+void xt_chat_ui_resize(xt_chat *c);
+void xt_chat_ui_draw(xt_chat *c);
+void xt_chat_ui_bell(xt_chat *c);
+
+/* chat_input.c */
+void xt_chat_input_ready(xt_chat *c); /* stdin readable */
+/* Sends (or queues) a message to peer and shows it in its window. */
+void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
+/* Resends the outbox / memory queue once online. */
+void xt_chat_flush_queue(xt_chat *c);
+
+/* chat.c */
+void xt_chat_quit(xt_chat *c);
+
+#endif

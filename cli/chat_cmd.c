@@ -1,0 +1,129 @@
+/* Slash commands: table, parsing, completion. */
+#include "chat_cmd.h"
+
+#include <string.h>
+
+static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
+    [XT_CHAT_CMD_MSG] = {"msg", "JID [TEXT]", "open a conversation (and send TEXT)", 1},
+    [XT_CHAT_CMD_ADD] = {"add", "JID [NAME]", "add a contact and ask to see its presence", 1},
+    [XT_CHAT_CMD_REMOVE] = {"remove", "JID", "remove a contact", 1},
+    [XT_CHAT_CMD_APPROVE] = {"approve", "JID", "let JID see your presence", 1},
+    [XT_CHAT_CMD_DENY] = {"deny", "JID", "refuse (or revoke) JID's subscription", 1},
+    [XT_CHAT_CMD_STATUS] = {"status", "available|chat|away|xa|dnd [MESSAGE]",
+                            "set your presence", 0},
+    [XT_CHAT_CMD_CLOSE] = {"close", "", "close this conversation", 0},
+    [XT_CHAT_CMD_HISTORY] = {"history", "[N]", "load N older messages here (default 50)", 0},
+    [XT_CHAT_CMD_SEARCH] = {"search", "TEXT", "search every conversation's history", 0},
+    [XT_CHAT_CMD_WINDOWS] = {"windows", "", "list the open windows", 0},
+    [XT_CHAT_CMD_BELL] = {"bell", "on|off", "ring the terminal bell on new messages", 0},
+    [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
+    [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
+};
+
+static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
+    "/msg",  "/add",     "/remove",  "/approve", "/deny", "/status", "/close",
+    "/history", "/search", "/windows", "/bell", "/help", "/quit",
+};
+
+const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)
+{
+    return id > XT_CHAT_CMD_NONE && id < XT_CHAT_CMD_COUNT_ ? &cmds[id] : NULL;
+}
+
+const char *const *xt_chat_cmd_names(size_t *n)
+{
+    *n = sizeof names / sizeof names[0];
+    return names;
+}
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+xt_chat_cmd_id xt_chat_cmd_parse(const char *line, char *buf, size_t len, const char **arg1,
+                                 const char **rest)
+{
+    size_t i = 1, n = 0, o = 0;
+    xt_chat_cmd_id found = XT_CHAT_CMD_NONE;
+
+    *arg1 = *rest = "";
+    if (line[0] != '/' || line[1] == '/' || len < strlen(line) + 2)
+        return XT_CHAT_CMD_NONE;
+    while (line[i] && !blank(line[i]))
+        i++;
+    n = i - 1;
+    if (n == 0)
+        return XT_CHAT_CMD_NONE;
+    for (int c = 1; c < XT_CHAT_CMD_COUNT_; c++) {
+        if (strlen(cmds[c].name) < n || strncmp(cmds[c].name, line + 1, n) != 0)
+            continue;
+        if (strlen(cmds[c].name) == n) { /* exact beats prefix */
+            found = (xt_chat_cmd_id)c;
+            break;
+        }
+        if (found != XT_CHAT_CMD_NONE)
+            return XT_CHAT_CMD_NONE; /* ambiguous */
+        found = (xt_chat_cmd_id)c;
+    }
+    if (found == XT_CHAT_CMD_NONE)
+        return found;
+    while (blank(line[i]))
+        i++;
+    /* arg1: the first word */
+    size_t a = i;
+    while (line[i] && !blank(line[i]))
+        i++;
+    memcpy(buf, line + a, i - a);
+    buf[i - a] = 0;
+    *arg1 = buf;
+    o = i - a + 1;
+    while (blank(line[i]))
+        i++;
+    /* rest: after the first word, trailing blanks trimmed */
+    size_t r = strlen(line + i);
+    while (r > 0 && blank(line[i + r - 1]))
+        r--;
+    memcpy(buf + o, line + i, r);
+    buf[o + r] = 0;
+    *rest = buf + o;
+    return found;
+}
+
+size_t xt_chat_complete(const char *prefix, const char *const *cands, size_t n, char *out,
+                        size_t outlen, size_t *first)
+{
+    size_t plen = strlen(prefix), count = 0, common = 0;
+    const char *best = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(cands[i], prefix, plen) != 0)
+            continue;
+        if (!best) {
+            best = cands[i];
+            common = strlen(best);
+            if (first)
+                *first = i;
+        } else {
+            size_t k = 0;
+            while (k < common && cands[i][k] == best[k])
+                k++;
+            common = k;
+        }
+        count++;
+    }
+    if (outlen == 0)
+        return count;
+    if (!best) {
+        out[0] = 0;
+        return 0;
+    }
+    if (common >= outlen)
+        common = outlen - 1;
+    /* Never cut inside a UTF-8 sequence. */
+    while (common > plen && ((unsigned char)best[common] & 0xc0) == 0x80)
+        common--;
+    memcpy(out, best, common);
+    out[common] = 0;
+    return count;
+}

@@ -1,0 +1,166 @@
+/* The chat's history and outbox, on the local store. */
+#include "chat_history.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "xtalk/store.h"
+
+struct xt_chat_hist {
+    xt_store *st;
+    char *account;
+};
+
+int64_t xt_chat_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* mkdir -p for the directories of path (0700: history is private). */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        int rc = mkdir(path, 0700);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+xt_chat_hist *xt_chat_hist_open(const char *account, char *why, size_t whylen)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    char path[4096];
+    xt_chat_hist *h;
+
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/xtalk/xtalk.db", xdg);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.local/share/xtalk/xtalk.db", home);
+    else {
+        snprintf(why, whylen, "neither XDG_DATA_HOME nor HOME is set");
+        return NULL;
+    }
+    if (make_dirs(path) != 0) {
+        snprintf(why, whylen, "cannot create the directory of %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    h = calloc(1, sizeof *h);
+    if (!h || !(h->account = strdup(account))) {
+        free(h);
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    int rc = xt_store_open(path, NULL, &h->st);
+    if (rc < 0) {
+        snprintf(why, whylen, "%s: %s", path, h->st ? xt_store_errdetail(h->st) : xt_strerror(rc));
+        xt_chat_hist_close(h);
+        return NULL;
+    }
+    return h;
+}
+
+void xt_chat_hist_close(xt_chat_hist *h)
+{
+    if (!h)
+        return;
+    xt_store_close(h->st);
+    free(h->account);
+    free(h);
+}
+
+int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, const char *body,
+                         const char *stanza_id, int outgoing, int64_t ts_ms)
+{
+    int64_t id = 0;
+    if (!h)
+        return 0;
+    xt_history_msg m = {
+        .account = h->account,
+        .peer = peer,
+        .from = from,
+        .body = body,
+        .stanza_id = stanza_id,
+        .outgoing = outgoing,
+        .ts_ms = ts_ms,
+    };
+    return xt_history_add(h->st, &m, &id) == 0 ? id : 0;
+}
+
+struct relay {
+    xt_chat_hist_fn fn;
+    void *ud;
+};
+
+static int relay_fn(const xt_history_msg *m, void *ud)
+{
+    const struct relay *r = ud;
+    xt_chat_hmsg c = {
+        .id = m->id,
+        .peer = m->peer,
+        .from = m->from,
+        .body = m->body,
+        .stanza_id = m->stanza_id,
+        .outgoing = m->outgoing,
+        .ts_ms = m->ts_ms,
+    };
+    return r->fn(&c, r->ud);
+}
+
+int xt_chat_hist_page(xt_chat_hist *h, const char *peer, int64_t before_id, size_t limit,
+                      xt_chat_hist_fn fn, void *ud)
+{
+    struct relay r = {fn, ud};
+    if (!h)
+        return XT_EUNSUPPORTED;
+    return xt_history_page(h->st, h->account, peer, before_id, limit, relay_fn, &r);
+}
+
+int xt_chat_hist_search(xt_chat_hist *h, const char *text, size_t limit, xt_chat_hist_fn fn,
+                        void *ud)
+{
+    struct relay r = {fn, ud};
+    if (!h)
+        return XT_EUNSUPPORTED;
+    return xt_history_search(h->st, h->account, text, limit, relay_fn, &r);
+}
+
+int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id)
+{
+    if (!h)
+        return XT_EUNSUPPORTED;
+    xt_outbox_msg m = {.account = h->account, .to = to, .type = "chat", .body = body, .origin_id = id};
+    return xt_outbox_add(h->st, &m, NULL);
+}
+
+int xt_chat_outbox_remove(xt_chat_hist *h, const char *id)
+{
+    return h ? xt_outbox_remove(h->st, h->account, id) : XT_EUNSUPPORTED;
+}
+
+struct orelay {
+    xt_chat_outbox_fn fn;
+    void *ud;
+};
+
+static int orelay_fn(const xt_outbox_msg *m, void *ud)
+{
+    const struct orelay *r = ud;
+    return r->fn(m->to, m->body, m->origin_id, r->ud);
+}
+
+int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud)
+{
+    struct orelay r = {fn, ud};
+    return h ? xt_outbox_list(h->st, h->account, orelay_fn, &r) : XT_EUNSUPPORTED;
+}

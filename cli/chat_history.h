@@ -1,0 +1,49 @@
+/*
+ * chat_history.h -- `xtalk chat`'s glue to the local store (xtalk/store.h):
+ * the message history (every message sent and received), its full-text
+ * search, and the outbox of messages not yet acknowledged by the server.
+ * The store lives in $XDG_DATA_HOME/xtalk/xtalk.db (else
+ * ~/.local/share/xtalk/xtalk.db). When it cannot be opened, chat runs
+ * without history (xt_chat_hist_open says why) and these calls do nothing.
+ */
+#ifndef XT_CLI_CHAT_HISTORY_H
+#define XT_CLI_CHAT_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct xt_chat_hist xt_chat_hist;
+
+typedef struct xt_chat_hmsg {
+    int64_t id;
+    const char *peer, *from, *body, *stanza_id;
+    int outgoing;
+    int64_t ts_ms;
+} xt_chat_hmsg;
+
+/* Return non-zero to stop. */
+typedef int (*xt_chat_hist_fn)(const xt_chat_hmsg *m, void *ud);
+
+/* Opens the store for account (bare JID). NULL on failure, with why. */
+xt_chat_hist *xt_chat_hist_open(const char *account, char *why, size_t whylen);
+void xt_chat_hist_close(xt_chat_hist *h);
+
+/* Wall-clock ms since the epoch. */
+int64_t xt_chat_now_ms(void);
+
+/* Stores a message; returns its id (> 0) or 0 when not stored. */
+int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, const char *body,
+                         const char *stanza_id, int outgoing, int64_t ts_ms);
+/* Newest first, ids < before_id (<= 0: from the newest). < 0 on error. */
+int xt_chat_hist_page(xt_chat_hist *h, const char *peer, int64_t before_id, size_t limit,
+                      xt_chat_hist_fn fn, void *ud);
+int xt_chat_hist_search(xt_chat_hist *h, const char *text, size_t limit, xt_chat_hist_fn fn,
+                        void *ud);
+
+/* The outbox: add before sending, remove once acknowledged. */
+int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id);
+int xt_chat_outbox_remove(xt_chat_hist *h, const char *id);
+typedef int (*xt_chat_outbox_fn)(const char *to, const char *body, const char *id, void *ud);
+int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud);
+
+#endif

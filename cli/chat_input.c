@@ -1,0 +1,616 @@
+/*
+ * Keys and commands of `xtalk chat`. Keys are read in batches (everything
+ * stdin has); an Enter followed by more input in the same batch is a
+ * pasted line break and goes into the line, so a multi-line paste becomes
+ * one message instead of several.
+ */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "chat.h"
+#include "chat_cmd.h"
+#include "chat_text.h"
+#include "text.h"
+#include "xtalk/jid.h"
+
+#define KEY_BATCH 4096
+#define CTRL(k) ((k) & 0x1f)
+
+struct key {
+    int fn; /* KEY_CODE_YES: a curses function key */
+    wint_t ch;
+};
+
+static void hintf(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void hintf(xt_chat *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->hint, sizeof c->hint, fmt, ap);
+    va_end(ap);
+    c->dirty = 1;
+}
+
+/* A normalized bare JID (malloc'd) or NULL with a hint. */
+static char *bare_of(xt_chat *c, const char *s)
+{
+    xt_jid *j = NULL;
+    const char *why = NULL;
+    char *out = NULL;
+
+    if (!*s) {
+        hintf(c, "give a JID, like user@example.org");
+        return NULL;
+    }
+    if (xt_jid_parse(NULL, s, &j, &why) != 0) {
+        hintf(c, "invalid JID '%s': %s", s, why ? why : "?");
+        return NULL;
+    }
+    out = strdup(xt_jid_bare(j));
+    xt_jid_free(j);
+    return out;
+}
+
+static int need_online(xt_chat *c)
+{
+    if (c->online && c->conn)
+        return 1;
+    hintf(c, "not connected: try again once online");
+    return 0;
+}
+
+/* --- sending ---------------------------------------------------------------- */
+
+static void new_id(char id[64])
+{
+    unsigned char r[9];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (unsigned char)rand();
+    strcpy(id, "xtc-");
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(id + 4 + 2 * i, 3, "%02x", r[i]);
+}
+
+static int send_now(xt_chat *c, const char *to, const char *body, char id[64])
+{
+    return xt_conn_send_message(c->conn, to, "chat", body, NULL, id);
+}
+
+static void mark_sent(xt_chat *c, const char *peer, const char *id)
+{
+    xt_chat_win *w = xt_chat_win_find(c, peer, NULL);
+    if (!w)
+        return;
+    for (size_t i = w->nlines; i > 0; i--) {
+        if (w->lines[i - 1].queued && strcmp(w->lines[i - 1].id, id) == 0) {
+            w->lines[i - 1].queued = 0;
+            c->dirty = 1;
+        }
+    }
+}
+
+void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
+{
+    char id[64];
+    size_t idx;
+
+    if (xt_cli_text_ok(body) != 0) {
+        hintf(c, "not sent: the text holds characters XMPP cannot carry");
+        return;
+    }
+    xt_chat_win *w = xt_chat_win_open(c, peer, &idx);
+    if (!w) {
+        hintf(c, "out of memory");
+        return;
+    }
+    new_id(id);
+    int64_t ts = xt_chat_now_ms();
+    int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts);
+    xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, "me", body, hid);
+    if (l)
+        snprintf(l->id, sizeof l->id, "%s", id);
+    int stored;
+    if (c->online && send_now(c, peer, body, id) >= 0) {
+        w->scroll = 0;
+        c->dirty = 1;
+        return;
+    }
+    /* Offline: keep it for the reconnection. */
+    if (l)
+        l->queued = 1;
+    /* Offline: into the store's outbox (it survives a restart), else
+     * into memory. */
+    stored = c->hist && xt_chat_outbox_add(c->hist, peer, body, id) == 0;
+    if (!stored) {
+        struct xt_chat_pending *p = realloc(c->pend, (c->npend + 1) * sizeof *p);
+        if (p) {
+            c->pend = p;
+            p[c->npend].to = strdup(peer);
+            p[c->npend].body = strdup(body);
+            if (p[c->npend].to && p[c->npend].body)
+                c->npend++;
+            else
+                free(p[c->npend].to), free(p[c->npend].body);
+        }
+    }
+    hintf(c, "offline: the message is queued and goes out on reconnection");
+}
+
+static int flush_one(const char *to, const char *body, const char *id, void *ud)
+{
+    xt_chat *c = ud;
+    char buf[64];
+    if (send_now(c, to, body, buf) < 0)
+        return 1;
+    mark_sent(c, to, id);
+    xt_chat_outbox_remove(c->hist, id);
+    return 0;
+}
+
+void xt_chat_flush_queue(xt_chat *c)
+{
+    if (!c->online)
+        return;
+    if (c->hist)
+        xt_chat_outbox_list(c->hist, flush_one, c);
+    size_t i = 0;
+    for (; i < c->npend; i++) {
+        char id[64];
+        if (send_now(c, c->pend[i].to, c->pend[i].body, id) < 0)
+            break;
+        xt_chat_win *w = xt_chat_win_find(c, c->pend[i].to, NULL);
+        for (size_t k = 0; w && k < w->nlines; k++)
+            w->lines[k].queued = 0;
+        free(c->pend[i].to);
+        free(c->pend[i].body);
+    }
+    memmove(c->pend, c->pend + i, (c->npend - i) * sizeof *c->pend);
+    c->npend -= i;
+    c->dirty = 1;
+}
+
+/* --- commands ------------------------------------------------------------- */
+
+static void show_help(xt_chat *c)
+{
+    for (int i = 1; i < XT_CHAT_CMD_COUNT_; i++) {
+        const xt_chat_cmd_info *in = xt_chat_cmd_info_of((xt_chat_cmd_id)i);
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "/%s %s  -- %s", in->name, in->args, in->help);
+    }
+    static const char *const keys[] = {
+        "Keys: Enter send | Tab complete | Up/Down input history | PgUp/PgDn scroll back",
+        "Alt-0..9 window | Ctrl-N/Ctrl-P next/previous window | Alt-A or Ctrl-X next unread",
+        "Ctrl-R roster (arrows, Enter opens) | Ctrl-A/E/B/F, Alt-B/F move | Ctrl-W, Alt-D words",
+        "Ctrl-K/Ctrl-U kill to end/start | Ctrl-L redraw | Ctrl-C or /quit leave",
+        "Presence: + available  * chat  ~ away  % xa  ! dnd  - offline",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s", keys[i]);
+    xt_chat_switch(c, 0);
+}
+
+static int search_fn(const xt_chat_hmsg *m, void *ud)
+{
+    xt_chat *c = ud;
+    char who[600];
+    snprintf(who, sizeof who, "%s %s %s", m->peer, m->outgoing ? "<" : ">",
+             m->outgoing ? "me" : xt_chat_display_name(c, m->peer));
+    xt_chat_line *l =
+        xt_chat_win_add(c->wins[0], m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms,
+                        who, m->body, 0);
+    return l ? 0 : 1;
+}
+
+static void do_search(xt_chat *c, const char *text)
+{
+    if (!*text) {
+        hintf(c, "/search TEXT");
+        return;
+    }
+    if (!c->hist) {
+        hintf(c, "no history store: search is not available");
+        return;
+    }
+    xt_chat_infof(c, XT_CHAT_LINE_MARK, "-- search: %s --", text);
+    size_t before = c->wins[0]->nlines;
+    int rc = xt_chat_hist_search(c->hist, text, 100, search_fn, c);
+    size_t found = c->wins[0]->nlines - before;
+    if (rc < 0)
+        xt_chat_infof(c, XT_CHAT_LINE_ERROR, "search failed: %s", xt_strerror(rc));
+    else
+        xt_chat_infof(c, XT_CHAT_LINE_MARK, "-- %zu found (newest first) --", found);
+    c->wins[0]->scroll = 0;
+    xt_chat_switch(c, 0);
+}
+
+static void answer_sub(xt_chat *c, const char *jid, int allow)
+{
+    if (!need_online(c))
+        return;
+    xt_conn_subscription(c->conn, jid, allow ? "subscribed" : "unsubscribed");
+    if (allow) {
+        const xt_chat_contact *k = xt_chat_contact_find(c, jid);
+        /* Mutual by default, as most clients do. */
+        if (!k || (strcmp(k->sub, "to") != 0 && strcmp(k->sub, "both") != 0 && !k->ask))
+            xt_conn_subscription(c->conn, jid, "subscribe");
+    }
+    for (size_t i = 0; i < c->nsubs; i++) {
+        if (strcmp(c->subs[i], jid) == 0) {
+            free(c->subs[i]);
+            memmove(c->subs + i, c->subs + i + 1, (c->nsubs - i - 1) * sizeof *c->subs);
+            c->nsubs--;
+            break;
+        }
+    }
+    xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s %s", allow ? "approved" : "denied", jid);
+    c->dirty = 1;
+}
+
+static void run_command(xt_chat *c, const char *line)
+{
+    size_t len = strlen(line) + 2;
+    char *buf = malloc(len);
+    const char *a1, *rest;
+    char *jid = NULL;
+
+    if (!buf)
+        return;
+    xt_chat_cmd_id id = xt_chat_cmd_parse(line, buf, len, &a1, &rest);
+    const xt_chat_cmd_info *in = xt_chat_cmd_info_of(id);
+    if (in && in->jid_arg && !(jid = bare_of(c, a1)))
+        goto out;
+    switch (id) {
+    case XT_CHAT_CMD_MSG: {
+        size_t idx;
+        if (!xt_chat_win_open(c, jid, &idx))
+            break;
+        xt_chat_switch(c, idx);
+        if (*rest)
+            xt_chat_send_text(c, jid, rest);
+        break;
+    }
+    case XT_CHAT_CMD_ADD:
+        if (!need_online(c))
+            break;
+        if (xt_conn_roster_set(c->conn, jid, *rest ? rest : NULL, NULL, 0, NULL, NULL) < 0 ||
+            xt_conn_subscription(c->conn, jid, "subscribe") < 0)
+            hintf(c, "could not add %s", jid);
+        else
+            xt_chat_infof(c, XT_CHAT_LINE_INFO, "added %s; asked to see its presence", jid);
+        break;
+    case XT_CHAT_CMD_REMOVE:
+        if (need_online(c) && xt_conn_roster_remove(c->conn, jid, NULL, NULL) >= 0)
+            xt_chat_infof(c, XT_CHAT_LINE_INFO, "removed %s", jid);
+        break;
+    case XT_CHAT_CMD_APPROVE:
+    case XT_CHAT_CMD_DENY:
+        answer_sub(c, jid, id == XT_CHAT_CMD_APPROVE);
+        break;
+    case XT_CHAT_CMD_STATUS: {
+        int show;
+        if (xt_cli_parse_show(a1, &show) != 0) {
+            hintf(c, "/status available|chat|away|xa|dnd [MESSAGE]");
+            break;
+        }
+        c->show = show;
+        free(c->status_msg);
+        c->status_msg = *rest ? strdup(rest) : NULL;
+        if (need_online(c))
+            xt_conn_send_presence(c->conn, (xt_show)show, c->status_msg, 0);
+        hintf(c, "you are %s%s%s", xt_chat_show_name(show), *rest ? ": " : "", rest);
+        break;
+    }
+    case XT_CHAT_CMD_CLOSE:
+        if (c->cur == 0)
+            hintf(c, "the console cannot be closed (/quit leaves)");
+        else
+            xt_chat_win_close(c, c->cur);
+        break;
+    case XT_CHAT_CMD_HISTORY: {
+        long n = *a1 ? strtol(a1, NULL, 10) : 50;
+        xt_chat_win *w = c->wins[c->cur];
+        if (!w->peer || n <= 0 || n > 100000) {
+            hintf(c, "/history [N] in a conversation window");
+            break;
+        }
+        size_t got = xt_chat_win_load_older(c, w, (size_t)n);
+        hintf(c, "%zu older messages loaded%s", got, w->hist_done ? " (all)" : "");
+        break;
+    }
+    case XT_CHAT_CMD_SEARCH: {
+        /* The whole text after /search, not just its first word. */
+        const char *t = line + 1;
+        while (*t && *t != ' ')
+            t++;
+        while (*t == ' ')
+            t++;
+        do_search(c, t);
+        break;
+    }
+    case XT_CHAT_CMD_WINDOWS:
+        for (size_t i = 0; i < c->nwins; i++)
+            xt_chat_infof(c, XT_CHAT_LINE_INFO, "%zu: %s%s", i,
+                          c->wins[i]->peer ? c->wins[i]->peer : "console",
+                          c->wins[i]->unread ? " (unread)" : "");
+        xt_chat_switch(c, 0);
+        break;
+    case XT_CHAT_CMD_BELL:
+        if (strcmp(a1, "on") == 0 || strcmp(a1, "off") == 0)
+            c->bell = strcmp(a1, "on") == 0;
+        hintf(c, "bell %s", c->bell ? "on" : "off");
+        break;
+    case XT_CHAT_CMD_HELP:
+        show_help(c);
+        break;
+    case XT_CHAT_CMD_QUIT:
+        xt_chat_quit(c);
+        break;
+    default:
+        hintf(c, "unknown command '%s' (/help lists them; // sends a line starting with /)", line);
+        break;
+    }
+out:
+    free(jid);
+    free(buf);
+}
+
+static void submit(xt_chat *c)
+{
+    char *line = xt_chat_edit_text(&c->edit);
+    if (!line)
+        return;
+    if (!*line) {
+        free(line);
+        return;
+    }
+    xt_chat_edit_hist_add(&c->edit, line);
+    xt_chat_edit_clear(&c->edit);
+    if (line[0] == '/' && line[1] != '/') {
+        run_command(c, line);
+    } else if (!c->wins[c->cur]->peer) {
+        hintf(c, "this is the console: open a conversation with /msg JID or Ctrl-R");
+    } else {
+        xt_chat_send_text(c, c->wins[c->cur]->peer, line[0] == '/' ? line + 1 : line);
+    }
+    free(line);
+}
+
+/* --- completion ------------------------------------------------------------- */
+
+static void complete(xt_chat *c)
+{
+    xt_chat_edit *e = &c->edit;
+    size_t ws = e->cur;
+    while (ws > 0 && e->buf[ws - 1] != L' ')
+        ws--;
+    char *word = xt_chat_utf8_encode(e->buf + ws, e->cur - ws);
+    char *line = xt_chat_edit_text(e);
+    const char **cands = NULL;
+    size_t n = 0, first = 0;
+    char common[512];
+
+    if (!word || !line)
+        goto out;
+    if (ws == 0 && line[0] == '/') {
+        cands = malloc(XT_CHAT_CMD_COUNT_ * sizeof *cands);
+        const char *const *names = xt_chat_cmd_names(&n);
+        if (!cands)
+            goto out;
+        memcpy(cands, names, n * sizeof *cands);
+    } else {
+        /* A JID argument: the second word of a command taking one. */
+        char buf[600];
+        const char *a1, *rest;
+        size_t words = 0;
+        for (size_t i = 0; i < ws; i++)
+            if (e->buf[i] != L' ' && (i == 0 || e->buf[i - 1] == L' '))
+                words++;
+        snprintf(buf, sizeof buf, "%s", line);
+        char *sp = strchr(buf, ' ');
+        if (sp)
+            *sp = 0;
+        char pbuf[sizeof buf + 2];
+        const xt_chat_cmd_info *in =
+            xt_chat_cmd_info_of(xt_chat_cmd_parse(buf, pbuf, sizeof pbuf, &a1, &rest));
+        if (words != 1 || !in || !in->jid_arg)
+            goto out;
+        cands = malloc((c->ncontacts + c->nsubs + 1) * sizeof *cands);
+        if (!cands)
+            goto out;
+        for (size_t i = 0; i < c->ncontacts; i++)
+            cands[n++] = c->contacts[i].jid;
+        for (size_t i = 0; i < c->nsubs; i++)
+            cands[n++] = c->subs[i];
+    }
+    size_t m = xt_chat_complete(word, cands, n, common, sizeof common, &first);
+    if (m == 0) {
+        hintf(c, "no completion");
+        goto out;
+    }
+    c->edit.cur = ws;
+    xt_chat_edit_delete_word_fwd(e); /* the rest of the word goes too */
+    xt_chat_edit_insert_utf8(e, common);
+    if (m == 1)
+        xt_chat_edit_insert(e, L" ", 1);
+    else {
+        char list[512];
+        size_t o = 0;
+        for (size_t i = first; i < n && o < sizeof list - 80; i++)
+            if (strncmp(cands[i], word, strlen(word)) == 0)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s ", cands[i]);
+        hintf(c, "%s", list);
+    }
+out:
+    free(cands);
+    free(word);
+    free(line);
+}
+
+/* --- keys ------------------------------------------------------------------- */
+
+static void next_unread(xt_chat *c)
+{
+    for (size_t k = 1; k <= c->nwins; k++) {
+        size_t i = (c->cur + k) % c->nwins;
+        if (c->wins[i]->unread) {
+            xt_chat_switch(c, i);
+            return;
+        }
+    }
+    hintf(c, "nothing unread");
+}
+
+static void scroll_by(xt_chat *c, int up)
+{
+    xt_chat_win *w = c->wins[c->cur];
+    size_t page = LINES > 6 ? (size_t)LINES - 5 : 1;
+    if (up) {
+        /* Count rows of everything loaded; near the top, load older. */
+        size_t rows = 0;
+        int width = COLS - (COLS >= 50 ? (COLS / 4 > 32 ? 32 : COLS / 4 < 16 ? 16 : COLS / 4) : 0);
+        for (size_t i = 0; i < w->nlines; i++) {
+            size_t dummy[1];
+            rows += xt_chat_wrap(w->lines[i].text, w->lines[i].len, width > 0 ? (size_t)width : 1,
+                                 dummy, 0);
+        }
+        if (w->scroll + 2 * page >= rows)
+            xt_chat_win_load_older(c, w, 100);
+        w->scroll += page;
+    } else {
+        w->scroll = w->scroll > page ? w->scroll - page : 0;
+    }
+    c->dirty = 1;
+}
+
+static void roster_key(xt_chat *c, const struct key *k)
+{
+    if (k->fn && k->ch == KEY_UP && c->roster_sel > 0)
+        c->roster_sel--;
+    else if (k->fn && k->ch == KEY_DOWN && c->roster_sel + 1 < c->ncontacts)
+        c->roster_sel++;
+    else if ((!k->fn && (k->ch == L'\r' || k->ch == L'\n')) || (k->fn && k->ch == KEY_ENTER)) {
+        size_t idx;
+        if (c->roster_sel < c->ncontacts &&
+            xt_chat_win_open(c, c->contacts[c->roster_sel].jid, &idx))
+            xt_chat_switch(c, idx);
+    } else if (!k->fn && (k->ch == 27 || k->ch == CTRL('r')))
+        c->roster_focus = 0;
+    c->dirty = 1;
+}
+
+static void alt_key(xt_chat *c, wint_t ch)
+{
+    if ((ch == L'y' || ch == L'n') && c->nsubs > 0) {
+        /* The subscription prompt (chat_ui.c shows it on the status bar). */
+        char *j = strdup(c->subs[0]);
+        if (j)
+            answer_sub(c, j, ch == L'y');
+        free(j);
+    } else if (ch >= L'0' && ch <= L'9')
+        xt_chat_switch(c, (size_t)(ch - L'0'));
+    else if (ch == L'a')
+        next_unread(c);
+    else if (ch == L'b')
+        xt_chat_edit_word_left(&c->edit);
+    else if (ch == L'f')
+        xt_chat_edit_word_right(&c->edit);
+    else if (ch == L'd')
+        xt_chat_edit_delete_word_fwd(&c->edit);
+    else if (ch == 127 || ch == 8)
+        xt_chat_edit_delete_word_back(&c->edit);
+}
+
+static void key(xt_chat *c, const struct key *k, int more)
+{
+    xt_chat_edit *e = &c->edit;
+    wint_t ch = k->ch;
+
+    if (c->roster_focus) {
+        roster_key(c, k);
+        return;
+    }
+    if (k->fn) {
+        switch (ch) {
+        case KEY_LEFT: xt_chat_edit_left(e); break;
+        case KEY_RIGHT: xt_chat_edit_right(e); break;
+        case KEY_HOME: xt_chat_edit_home(e); break;
+        case KEY_END: xt_chat_edit_end(e); break;
+        case KEY_UP: xt_chat_edit_hist_prev(e); break;
+        case KEY_DOWN: xt_chat_edit_hist_next(e); break;
+        case KEY_BACKSPACE: xt_chat_edit_backspace(e); break;
+        case KEY_DC: xt_chat_edit_delete(e); break;
+        case KEY_PPAGE: scroll_by(c, 1); break;
+        case KEY_NPAGE: scroll_by(c, 0); break;
+        case KEY_ENTER: submit(c); break;
+        case KEY_F(2): c->roster_focus = 1; break;
+        default: break;
+        }
+        c->dirty = 1;
+        return;
+    }
+    switch (ch) {
+    case L'\r':
+    case L'\n':
+        if (more)
+            xt_chat_edit_insert(e, L"\n", 1); /* pasted: part of the message */
+        else
+            submit(c);
+        break;
+    case 127:
+    case CTRL('h'): xt_chat_edit_backspace(e); break;
+    case CTRL('a'): xt_chat_edit_home(e); break;
+    case CTRL('e'): xt_chat_edit_end(e); break;
+    case CTRL('b'): xt_chat_edit_left(e); break;
+    case CTRL('f'): xt_chat_edit_right(e); break;
+    case CTRL('d'): xt_chat_edit_delete(e); break;
+    case CTRL('w'): xt_chat_edit_delete_word_back(e); break;
+    case CTRL('k'): xt_chat_edit_kill_end(e); break;
+    case CTRL('u'): xt_chat_edit_kill_start(e); break;
+    case CTRL('n'): xt_chat_switch(c, (c->cur + 1) % c->nwins); break;
+    case CTRL('p'): xt_chat_switch(c, (c->cur + c->nwins - 1) % c->nwins); break;
+    case CTRL('x'): next_unread(c); break;
+    case CTRL('r'): c->roster_focus = c->ncontacts > 0; break;
+    case CTRL('l'): clearok(curscr, TRUE); break;
+    case CTRL('c'): xt_chat_quit(c); break;
+    case L'\t': complete(c); return;
+    default:
+        if (ch >= 32 && ch != 127) {
+            wchar_t w = (wchar_t)ch;
+            xt_chat_edit_insert(e, &w, 1);
+        }
+        break;
+    }
+    c->dirty = 1;
+}
+
+void xt_chat_input_ready(xt_chat *c)
+{
+    static struct key keys[KEY_BATCH];
+    size_t n = 0;
+    wint_t ch;
+    int r;
+
+    while (n < KEY_BATCH && (r = get_wch(&ch)) != ERR) {
+        keys[n].fn = r == KEY_CODE_YES;
+        keys[n].ch = ch;
+        n++;
+    }
+    if (n > 0)
+        c->hint[0] = 0;
+    for (size_t i = 0; i < n && !c->finishing; i++) {
+        /* ESC + key = Alt-key (how terminals send Meta). */
+        if (!keys[i].fn && keys[i].ch == 27 && i + 1 < n && !keys[i + 1].fn &&
+            keys[i + 1].ch != 27 && !c->roster_focus) {
+            alt_key(c, keys[++i].ch);
+            c->dirty = 1;
+            continue;
+        }
+        key(c, &keys[i], i + 1 < n);
+    }
+}

@@ -1,0 +1,364 @@
+/*
+ * Curses drawing for `xtalk chat`. The whole screen is redrawn from the
+ * model after every batch of events (ncurses sends only the difference),
+ * so a resize is just a redraw at the new size.
+ *
+ *   row 0          title: the current window
+ *   rows 1..H-3    roster pane | conversation
+ *   row H-2        status bar: account, connection, windows, unread, notices
+ *   row H-1        input line (or a subscription prompt)
+ */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chat.h"
+#include "chat_text.h"
+
+enum { P_AVAIL = 1, P_AWAY, P_XA, P_DND, P_OFF, P_OUT, P_ERR, P_MARK, P_IN };
+
+int xt_chat_ui_start(xt_chat *c)
+{
+    const char *nc = getenv("NO_COLOR");
+
+    if (!initscr())
+        return -1;
+    raw(); /* Ctrl-C, Ctrl-Z... reach us as keys: the chat binds them */
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    /* https://no-color.org: set and not empty disables colour */
+    c->color = !(nc && *nc) && has_colors();
+    if (c->color) {
+        start_color();
+        use_default_colors(); /* -1: the terminal's own colours */
+        init_pair(P_AVAIL, COLOR_GREEN, -1);
+        init_pair(P_AWAY, COLOR_YELLOW, -1);
+        init_pair(P_XA, COLOR_MAGENTA, -1);
+        init_pair(P_DND, COLOR_RED, -1);
+        init_pair(P_OFF, -1, -1);
+        init_pair(P_OUT, COLOR_CYAN, -1);
+        init_pair(P_ERR, COLOR_RED, -1);
+        init_pair(P_MARK, COLOR_BLUE, -1);
+        init_pair(P_IN, -1, -1);
+    }
+    return 0;
+}
+
+void xt_chat_ui_stop(xt_chat *c)
+{
+    (void)c;
+    if (!isendwin())
+        endwin();
+}
+
+void xt_chat_ui_resize(xt_chat *c)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+        resizeterm(ws.ws_row, ws.ws_col);
+    clearok(curscr, TRUE);
+    c->dirty = 1;
+}
+
+void xt_chat_ui_bell(xt_chat *c)
+{
+    if (c->bell)
+        beep();
+}
+
+static attr_t color(const xt_chat *c, int pair)
+{
+    return c->color ? COLOR_PAIR(pair) : 0;
+}
+
+static int show_pair(int show)
+{
+    switch (show) {
+    case XT_SHOW_AVAILABLE:
+    case XT_SHOW_CHAT:
+        return P_AVAIL;
+    case XT_SHOW_AWAY:
+        return P_AWAY;
+    case XT_SHOW_XA:
+        return P_XA;
+    case XT_SHOW_DND:
+        return P_DND;
+    default:
+        return P_OFF;
+    }
+}
+
+/* Draws UTF-8 s at (y, x) in at most cols columns; returns columns used. */
+static int put(int y, int x, const char *s, int cols)
+{
+    size_t n;
+    wchar_t *w;
+    int used = 0;
+
+    if (cols <= 0 || !(w = xt_chat_utf8_decode(s, strlen(s), &n)))
+        return 0;
+    move(y, x);
+    for (size_t i = 0; i < n; i++) {
+        wchar_t g = w[i] == L'\n' || w[i] == L'\t' ? L' ' : xt_chat_glyph(w[i]);
+        int cw = xt_chat_wcwidth(g);
+        if (used + cw > cols)
+            break;
+        addnwstr(&g, 1);
+        used += cw;
+    }
+    free(w);
+    return used;
+}
+
+static int unread_of(const xt_chat *c, const char *jid)
+{
+    for (size_t i = 1; i < c->nwins; i++)
+        if (strcmp(c->wins[i]->peer, jid) == 0)
+            return c->wins[i]->unread;
+    return 0;
+}
+
+static void draw_roster(xt_chat *c, int top, int rows, int width)
+{
+    /* Rows: a header per group, then its contacts. Scroll so the
+     * selection stays visible. */
+    int total = 0, sel_row = 0;
+    for (size_t i = 0; i < c->ncontacts; i++) {
+        if (i == 0 || strcmp(c->contacts[i].group, c->contacts[i - 1].group) != 0)
+            total++;
+        if (i == c->roster_sel)
+            sel_row = total;
+        total++;
+    }
+    int first = 0;
+    if (c->roster_focus && sel_row >= rows)
+        first = sel_row - rows + 1;
+    int r = 0;
+    for (size_t i = 0; i < c->ncontacts; i++) {
+        const xt_chat_contact *k = &c->contacts[i];
+        char buf[512];
+        if (i == 0 || strcmp(k->group, c->contacts[i - 1].group) != 0) {
+            if (r >= first && r - first < rows) {
+                attron(A_BOLD);
+                put(top + r - first, 0, k->group, width);
+                attroff(A_BOLD);
+            }
+            r++;
+        }
+        if (r >= first && r - first < rows) {
+            int y = top + r - first, unread = unread_of(c, k->jid);
+            attr_t sel = c->roster_focus && i == c->roster_sel ? A_REVERSE : 0;
+            attron(color(c, show_pair(k->show)) | A_BOLD);
+            mvaddstr(y, 1, xt_chat_show_symbol(k->show));
+            attroff(color(c, show_pair(k->show)) | A_BOLD);
+            if (unread)
+                snprintf(buf, sizeof buf, "%s (%d)", k->name ? k->name : k->jid, unread);
+            else
+                snprintf(buf, sizeof buf, "%s", k->name ? k->name : k->jid);
+            attron(sel | (unread ? A_BOLD : 0));
+            int used = put(y, 3, buf, width - 3);
+            attroff(sel | (unread ? A_BOLD : 0));
+            if (k->status && used + 5 < width - 3) {
+                attron(A_DIM);
+                put(y, 3 + used + 1, k->status, width - 3 - used - 1);
+                attroff(A_DIM);
+            }
+        }
+        r++;
+    }
+    if (c->ncontacts == 0)
+        put(top, 0, c->online ? "(no contacts)" : "", width);
+}
+
+static int line_pair(int kind)
+{
+    switch (kind) {
+    case XT_CHAT_LINE_OUT:
+        return P_OUT;
+    case XT_CHAT_LINE_ERROR:
+        return P_ERR;
+    case XT_CHAT_LINE_MARK:
+    case XT_CHAT_LINE_INFO:
+        return P_MARK;
+    default:
+        return P_IN;
+    }
+}
+
+/* Draws row `r` of line l (wrapped at width) at (y, x). */
+static void draw_row(xt_chat *c, const xt_chat_line *l, const size_t *starts, size_t nrows,
+                     size_t r, int y, int x, int width)
+{
+    size_t a = starts[r], b = r + 1 < nrows ? starts[r + 1] : l->len;
+    attr_t at = color(c, line_pair(l->kind)) | (l->kind == XT_CHAT_LINE_INFO ? A_DIM : 0) |
+                (l->queued ? A_DIM : 0);
+    move(y, x);
+    attron(at);
+    int used = 0;
+    for (size_t i = a; i < b; i++) {
+        if (l->text[i] == L'\n')
+            continue;
+        wchar_t g = l->text[i] == L'\t' ? L' ' : xt_chat_glyph(l->text[i]);
+        int cw = xt_chat_wcwidth(g);
+        if (used + cw > width)
+            break;
+        addnwstr(&g, 1);
+        used += cw;
+    }
+    if (l->queued && r + 1 == nrows && used + 9 <= width)
+        addstr(" (queued)");
+    attroff(at);
+}
+
+static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
+{
+    xt_chat_win *w = c->wins[c->cur];
+    int y = top + rows - 1;
+    size_t skip = w->scroll, cap = 0;
+    size_t *starts = NULL;
+
+    for (size_t li = w->nlines; li > 0 && y >= top; li--) {
+        const xt_chat_line *l = &w->lines[li - 1];
+        if (cap < l->len + 1) {
+            size_t *s = realloc(starts, (l->len + 1) * sizeof *s);
+            if (!s)
+                break;
+            starts = s;
+            cap = l->len + 1;
+        }
+        size_t nrows = xt_chat_wrap(l->text, l->len, (size_t)width, starts, cap);
+        for (size_t r = nrows; r > 0 && y >= top; r--) {
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            draw_row(c, l, starts, nrows, r - 1, y--, x, width);
+        }
+    }
+    free(starts);
+    /* Scrolled past everything loaded: the scroll is clamped. */
+    if (skip > 0 && w->scroll >= skip)
+        w->scroll -= skip;
+}
+
+static void draw_title(xt_chat *c, int width)
+{
+    xt_chat_win *w = c->wins[c->cur];
+    char buf[1024];
+
+    attron(A_REVERSE);
+    mvhline(0, 0, ' ', width);
+    if (c->nsubs > 0) {
+        /* A subscription request is the prompt until answered. */
+        snprintf(buf, sizeof buf, "%s asks to see your presence: Alt-Y allow, Alt-N deny",
+                 c->subs[0]);
+        attron(A_BOLD);
+    } else if (!w->peer) {
+        snprintf(buf, sizeof buf, "[0] xtalk console - /help for commands and keys");
+    } else {
+        const xt_chat_contact *k = xt_chat_contact_find(c, w->peer);
+        snprintf(buf, sizeof buf, "[%zu] %s %s %s%s%s%s", c->cur, w->peer,
+                 k ? xt_chat_show_symbol(k->show) : "?",
+                 k ? xt_chat_show_name(k->show) : "not in roster", k && k->status ? ": " : "",
+                 k && k->status ? k->status : "", w->scroll ? "  [scrolled back]" : "");
+    }
+    put(0, 1, buf, width - 1);
+    attroff(A_REVERSE | A_BOLD);
+}
+
+static void draw_status(xt_chat *c, int y, int width)
+{
+    char buf[2048];
+    size_t o = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    char hm[8] = "";
+
+    if (localtime_r(&now, &tm))
+        strftime(hm, sizeof hm, "%H:%M", &tm);
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "%s [%s] [%s] [", hm, c->account, c->conn_text);
+    for (size_t i = 0; i < c->nwins && o < sizeof buf - 100; i++) {
+        const xt_chat_win *w = c->wins[i];
+        const char *name = w->peer ? xt_chat_display_name(c, w->peer) : "console";
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s%zu:%.20s", i ? " " : "",
+                              i == c->cur ? "*" : "", i, name);
+        if (w->unread)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "(%d)", w->unread);
+    }
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "]");
+    if (c->hint[0] && o < sizeof buf - 4)
+        snprintf(buf + o, sizeof buf - o, " %s", c->hint);
+    attron(A_REVERSE);
+    mvhline(y, 0, ' ', width);
+    put(y, 0, buf, width);
+    attroff(A_REVERSE);
+}
+
+static void draw_input(xt_chat *c, int y, int width)
+{
+    const xt_chat_edit *e = &c->edit;
+    char prompt[600];
+    int cur_x;
+
+    snprintf(prompt, sizeof prompt, "%s> ", c->roster_focus ? "[roster] " : "");
+    int px = put(y, 0, prompt, width);
+    int avail = width - px - 1;
+    if (avail < 1)
+        return;
+    /* Scroll horizontally so the cursor is visible. */
+    size_t start = 0;
+    if (xt_chat_width(e->buf, e->cur) > (size_t)avail)
+        start = xt_chat_tail(e->buf, e->cur, (size_t)avail);
+    move(y, px);
+    int used = 0;
+    cur_x = px;
+    for (size_t i = start; i < e->len; i++) {
+        wchar_t g = e->buf[i] == L'\n' ? (wchar_t)0x21b5 : e->buf[i] == L'\t' ? L' ' :
+                                                                               xt_chat_glyph(e->buf[i]);
+        int cw = xt_chat_wcwidth(g);
+        if (used + cw > avail)
+            break;
+        if (i == e->cur)
+            cur_x = px + used;
+        addnwstr(&g, 1);
+        used += cw;
+    }
+    if (e->cur >= e->len || e->cur < start)
+        cur_x = px + used;
+    move(y, cur_x);
+}
+
+void xt_chat_ui_draw(xt_chat *c)
+{
+    int H = LINES, W = COLS;
+
+    c->dirty = 0;
+    erase();
+    if (H < 5 || W < 20) {
+        put(0, 0, "terminal too small", W);
+        refresh();
+        return;
+    }
+    int rw = W >= 50 ? W / 4 : 0;
+    if (rw > 32)
+        rw = 32;
+    if (rw && rw < 16)
+        rw = 16;
+    draw_title(c, W);
+    if (rw) {
+        draw_roster(c, 1, H - 3, rw - 1);
+        mvvline(1, rw - 1, ACS_VLINE, H - 3);
+    }
+    draw_conversation(c, 1, H - 3, rw, W - rw);
+    draw_status(c, H - 2, W);
+    draw_input(c, H - 1, W);
+    curs_set(1);
+    refresh();
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""`xtalk chat` driven inside tmux: send-keys types, capture-pane reads the
+screen; the other side is the CLI (`xtalk send`, `xtalk listen --json`)."""
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from xtlib import SLOW, WRAPPER, XTALK, ServerTest, jid, main
+
+TMUX = shutil.which("tmux")
+
+
+class Screen:
+    """One `xtalk chat` in a detached tmux session of a fixed size."""
+
+    def __init__(self, test, user, cols=80, rows=24):
+        self.t = test
+        self.dir = tempfile.mkdtemp(prefix="xtchat-", dir=test.srv.dir)
+        self.sock = os.path.join(self.dir, "tmux.sock")
+        self.rc_file = os.path.join(self.dir, "rc")
+        env = test.env(user)
+        env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="tmux-256color", NO_COLOR="1")
+        script = os.path.join(self.dir, "run.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n")
+            for k in ("XTALK_PASSWORD", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "LANG", "LC_ALL",
+                      "NO_COLOR", "PATH", "HOME"):
+                if k in env:
+                    f.write("export %s=%s\n" % (k, shlex.quote(env[k])))
+            f.write("unset XTALK_JID\n")
+            f.write("%s 2>%s\n" % (" ".join(shlex.quote(a) for a in test.argv(user, "chat")),
+                                   shlex.quote(os.path.join(self.dir, "stderr"))))
+            f.write("echo $? > %s\n" % shlex.quote(self.rc_file))
+        os.chmod(script, 0o700)
+        self.tmux("new-session", "-d", "-s", "chat", "-x", str(cols), "-y", str(rows), script)
+
+    def tmux(self, *args):
+        return subprocess.run([TMUX, "-u", "-S", self.sock] + list(args), check=False,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "chat", *keys)
+
+    def type(self, text):
+        self.tmux("send-keys", "-t", "chat", "-l", text)
+
+    def lines(self):
+        r = self.tmux("capture-pane", "-t", "chat", "-p")
+        out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
+        return out.split("\n")
+
+    def text(self):
+        return "\n".join(self.lines())
+
+    def wait(self, pred, what, timeout=15):
+        end = time.monotonic() + timeout * SLOW
+        while time.monotonic() < end:
+            s = self.text()
+            if pred(s):
+                return s
+            time.sleep(0.1)
+        raise AssertionError("screen never showed %s:\n%s\nstderr: %s"
+                             % (what, self.text(), self.stderr()))
+
+    def wait_for(self, needle, timeout=15):
+        return self.wait(lambda s: needle in s, repr(needle), timeout)
+
+    def stderr(self):
+        try:
+            with open(os.path.join(self.dir, "stderr")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def exit_code(self, timeout=10):
+        end = time.monotonic() + timeout * SLOW
+        while time.monotonic() < end:
+            if os.path.exists(self.rc_file):
+                with open(self.rc_file) as f:
+                    s = f.read().strip()
+                if s:
+                    return int(s)
+            time.sleep(0.1)
+        raise AssertionError("chat did not exit:\n%s" % self.text())
+
+    def close(self):
+        self.tmux("kill-server")
+
+
+@unittest.skipUnless(TMUX, "tmux not installed")
+class Chat(ServerTest):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # alice <-> bob both ways; alice sees carol (offline) too.
+        t = cls("run")
+        t.procs = []
+        A, B, C = (jid(u, cls.srv) for u in ("alice", "bob", "carol"))
+        for who, other in (("bob", A), ("carol", A)):
+            t.assertOk(t.xtalk(who, "approve", other), "pre-approve")
+        t.assertOk(t.xtalk("alice", "add", B, "--group", "Friends"), "add bob")
+        t.assertOk(t.xtalk("alice", "add", C, "--group", "Work"), "add carol")
+        alice = t.spawn("alice", "listen", "--json")
+        alice.wait_stderr("online")
+        t.assertOk(t.xtalk("bob", "add", A), "add alice")
+        alice.json_until(lambda o: o.get("event") == "subscription")
+        t.assertOk(t.xtalk("alice", "approve", B), "approve bob")
+        alice.terminate()
+        t.tearDown()
+
+    def run(self, result=None):
+        return super().run(result) if self._testMethodName != "run" else None
+
+    def screen(self, user="alice", **kw):
+        s = Screen(self, user, **kw)
+        self.addCleanup(s.close)
+        return s
+
+    def test_roster_messages_unread_resize_utf8(self):
+        A, B, C = (jid(u, self.srv) for u in ("alice", "bob", "carol"))
+        bob = self.spawn("bob", "listen", "--json", "--status", "away", "--status-message", "lunch")
+        bob.wait_stderr("online")
+        s = self.screen()
+        # The roster: groups, bob away (~), carol offline (-).
+        scr = s.wait(lambda t: "~ " + B in t and "- " + C in t and "[online]" in t,
+                     "bob away and carol offline")
+        self.assertIn("Friends", scr)
+        self.assertIn("Work", scr)
+
+        # A typed message, with CJK and an emoji, reaches bob intact.
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("[1] " + B)
+        s.type("hello 你好 🎉 end")
+        s.keys("Enter")
+        m = bob.json_until(lambda o: o.get("event") == "message")
+        self.assertEqual(m["body"], "hello 你好 🎉 end")
+        self.assertTrue(m["from"].startswith(A), m)
+        s.wait_for("me: hello 你好 🎉 end")
+
+        # Back to the console; bob's answer raises the unread marker.
+        s.keys("M-0")
+        s.wait_for("[0] xtalk console")
+        self.assertOk(self.xtalk("bob", "send", A, "réponse 日本語 👍"), "bob send")
+        s.wait(lambda t: ":%s(1)" % B in t, "the unread marker on bob's window")
+        s.keys("M-1")
+        scr = s.wait_for(": réponse 日本語 👍")
+        # Read now: the marker is gone from the status bar.
+        s.wait(lambda t: ":%s(1)" % B not in t and "*1:" + B in t, "the marker cleared")
+
+        # A subscription request is a prompt; Alt-Y accepts it.
+        carol = self.spawn("carol", "listen", "--json")
+        carol.wait_stderr("online")
+        self.assertOk(self.xtalk("carol", "add", A), "carol asks")
+        s.wait_for(C + " asks to see your presence: Alt-Y allow")
+        s.keys("M-y")
+        sub = carol.json_until(lambda o: o.get("event") == "subscription")
+        self.assertEqual(sub["type"], "subscribed")
+        s.wait(lambda t: "Alt-Y allow" not in t and "[1] " + B in t, "the prompt gone")
+
+        # Resize: the screen is redrawn at the new size, coherently.
+        s.tmux("resize-window", "-t", "chat", "-x", "60", "-y", "20")
+        scr = s.wait(lambda t: len(t.split("\n")) == 20 and "[online]" in t.split("\n")[18],
+                     "a 60x20 screen")
+        rows = scr.split("\n")
+        self.assertTrue(rows[0].startswith(" [1] " + B), rows[0])
+        self.assertTrue(rows[19].startswith(">"), rows[19])
+        self.assertTrue(all(len(r) <= 60 for r in rows), rows)
+        self.assertIn("réponse 日本語 👍", scr)
+        self.assertIn(B, scr)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        bob.terminate()
+
+    def test_search_after_restart(self):
+        B = jid("bob", self.srv)
+        s = self.screen()
+        s.wait_for("[online]")
+        s.type("/msg " + B + " zebra crossing 42")
+        s.keys("Enter")
+        s.wait_for("me: zebra crossing 42")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        s.close()
+
+        s = self.screen()
+        s.wait_for("[online]")
+        s.type("/search zebra")
+        s.keys("Enter")
+        scr = s.wait_for("1 found")
+        self.assertIn("me: zebra crossing 42", scr)
+        # Opening the conversation shows the stored history too.
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("me: zebra crossing 42")
+        s.type("/search nothing-like-this")
+        s.keys("Enter")
+        s.wait_for("0 found")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+
+if __name__ == "__main__":
+    main()
