@@ -120,6 +120,10 @@ XT_EXTERN xt_conn *xt_client_conn(xt_client *cl);
  * nothing started and no event follows: XT_ESTATE (called twice),
  * XT_EINVAL (ca_file unreadable: see xt_client_errdetail), XT_ENOMEM. */
 XT_EXTERN int xt_client_connect(xt_client *cl);
+/* Cancels automatic reconnection for good (e.g. the application is
+ * shutting down after a disconnection): 1 if a reconnect was pending
+ * (the client is now done), 0 if not. */
+XT_EXTERN int xt_client_stop_reconnect(xt_client *cl);
 /* Detail of the last transport error (TLS verify reason, DNS error), or "". */
 XT_EXTERN const char *xt_client_errdetail(const xt_client *cl);
 /* Lowercase hex SHA-256 of the server's leaf certificate (64 chars, the

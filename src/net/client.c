@@ -19,12 +19,14 @@
 #include <openssl/rand.h>
 
 #include "base/mem.h"
+#include "im/conn_int.h"
 #include "net/dns.h"
 #include "net/loop.h"
 #include "net/tcp.h"
 #include "net/tls.h"
 
-enum phase { P_IDLE, P_RESOLVE, P_CONNECT, P_TLS, P_STREAM, P_LINGER, P_DONE };
+/* P_WAIT: disconnected, reconnecting at phase_deadline (reconnect on). */
+enum phase { P_IDLE, P_RESOLVE, P_CONNECT, P_TLS, P_STREAM, P_LINGER, P_DONE, P_WAIT };
 
 #define XT_LINGER_MS 2000u      /* time to flush closing bytes */
 #define XT_CLOSE_WAIT_MS 5000u  /* time for the server's </stream:stream> */
@@ -74,6 +76,16 @@ struct xt_client {
     void *log_ud;
     char *detail;
     char peer_hex[65];
+
+    /* reconnection */
+    int reconnect;
+    uint32_t backoff_min, backoff_max;
+    unsigned attempt;         /* consecutive retries since last online */
+    uint8_t retry_pending;    /* the last disconnection will be retried */
+    uint8_t redirected;       /* a see-other-host was followed since online */
+    uint32_t retry_delay;
+    char *redir_host;         /* see-other-host target for the next connection */
+    uint16_t redir_port;
 };
 
 static void set_detail(xt_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -107,10 +119,89 @@ static void on_conn_event(xt_conn *c, const xt_event *ev, void *ud)
 {
     (void)c;
     xt_client *cl = ud;
-    if (ev->type == XT_EV_STARTTLS)
+    if (ev->type == XT_EV_STARTTLS) {
         cl->want_starttls = 1;
-    else if (ev->type == XT_EV_DISCONNECTED)
+    } else if (ev->type == XT_EV_DISCONNECTED) {
         cl->disconnected = 1;
+    } else if (ev->type == XT_EV_ONLINE) {
+        cl->attempt = 0;
+        cl->redirected = 0;
+    }
+}
+
+static uint32_t srv_rand(uint32_t bound, void *ud);
+
+/* "host", "host:port", "[v6]:port" (RFC 6120 §4.9.3.19). 0 or -1. */
+static int parse_redirect(xt_client *cl, const char *to)
+{
+    char h[300];
+    uint16_t port = cl->direct_only ? 5223 : 5222;
+    const char *colon = NULL;
+    if (to[0] == '[') {
+        const char *e = strchr(to, ']');
+        if (!e || (size_t)(e - to - 1) >= sizeof h)
+            return -1;
+        memcpy(h, to + 1, (size_t)(e - to - 1));
+        h[e - to - 1] = 0;
+        colon = e[1] == ':' ? e + 1 : NULL;
+    } else {
+        colon = strrchr(to, ':');
+        size_t n = colon ? (size_t)(colon - to) : strlen(to);
+        if (n >= sizeof h)
+            return -1;
+        memcpy(h, to, n);
+        h[n] = 0;
+    }
+    if (colon) {
+        char *end;
+        unsigned long v = strtoul(colon + 1, &end, 10);
+        if (*end || v == 0 || v > 65535)
+            return -1;
+        port = (uint16_t)v;
+    }
+    if (!h[0])
+        return -1;
+    char *dup = xt_strdup(cl->mem, h);
+    if (!dup)
+        return -1;
+    xt_free(cl->mem, cl->redir_host);
+    cl->redir_host = dup;
+    cl->redir_port = port;
+    return 0;
+}
+
+/* Called by the xt_conn just before it emits XT_EV_DISCONNECTED: decides
+ * whether and when to connect again, so the event can say so. */
+static uint32_t plan_retry(void *ud, const xt_disconnected *d)
+{
+    xt_client *cl = ud;
+    cl->retry_pending = 0;
+    if (!cl->reconnect || !d->retry || cl->free_pending)
+        return 0;
+    if (d->error == XT_EREDIRECT) {
+        /* Followed once per successful session: a loop of redirects ends. */
+        if (cl->redirected || !d->redirect || parse_redirect(cl, d->redirect))
+            return 0;
+        cl->redirected = 1;
+        cl->retry_pending = 1;
+        cl->retry_delay = 1;
+        return cl->retry_delay;
+    }
+    /* Exponential backoff with full jitter over [min, min * 2^attempt],
+     * bounded by max. */
+    uint64_t cap = (uint64_t)cl->backoff_min << (cl->attempt < 20 ? cl->attempt : 20);
+    if (cap > cl->backoff_max)
+        cap = cl->backoff_max;
+    if (cap < cl->backoff_min)
+        cap = cl->backoff_min;
+    uint32_t span = (uint32_t)(cap - cl->backoff_min);
+    cl->retry_delay = cl->backoff_min + (span ? srv_rand(span, NULL) : 0);
+    if (cl->retry_delay == 0)
+        cl->retry_delay = 1;
+    if (cl->attempt < 64)
+        cl->attempt++;
+    cl->retry_pending = 1;
+    return cl->retry_delay;
 }
 
 void xt_client_set_slot(xt_client *cl, size_t slot)
@@ -144,6 +235,11 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
     cl->direct_only = cl->direct_tls;
     cl->connect_timeout = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
     cl->port = cfg->port ? cfg->port : (cl->direct_tls ? 5223 : 5222);
+    cl->reconnect = cfg->reconnect != 0;
+    cl->backoff_min = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : 500;
+    cl->backoff_max = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : 60000;
+    if (cl->backoff_max < cl->backoff_min)
+        cl->backoff_max = cl->backoff_min;
     int rc = XT_ENOMEM;
     if ((cfg->host && !(cl->host = xt_strdup(mem, cfg->host))) ||
         (cfg->ca_file && !(cl->ca_file = xt_strdup(mem, cfg->ca_file))) ||
@@ -160,10 +256,12 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
         goto fail;
     /* Ours first, so the transport state is updated before the
      * application's handlers see the event. */
-    rc = xt_conn_on(cl->conn, XT_EV_STARTTLS | XT_EV_DISCONNECTED, on_conn_event, cl);
+    rc = xt_conn_on(cl->conn, XT_EV_STARTTLS | XT_EV_DISCONNECTED | XT_EV_ONLINE, on_conn_event,
+                    cl);
     if (rc < 0)
         goto fail;
     cl->handler = rc;
+    xt_conn_set_retry_planner(cl->conn, plan_retry, cl);
     if ((rc = xt_loop_attach(loop, cl)) < 0)
         goto fail;
     *out = cl;
@@ -217,6 +315,7 @@ static void really_free(xt_client *cl)
     xt_free(cl->mem, cl->ca_file);
     xt_free_secret(cl->mem, cl->pin);
     xt_free(cl->mem, cl->detail);
+    xt_free(cl->mem, cl->redir_host);
     xt_free(cl->mem, cl);
 }
 
@@ -679,12 +778,63 @@ static void pump_in(xt_client *cl, uint64_t now)
 
 /* --- the driver interface -------------------------------------------------- */
 
+static int begin(xt_client *cl);
+
 int xt_client_connect(xt_client *cl)
 {
     if (!cl)
         return XT_EINVAL;
     if (cl->phase != P_IDLE)
         return XT_ESTATE;
+    cl->busy = 1;
+    int rc = begin(cl);
+    cl->busy = 0;
+    if (cl->free_pending)
+        really_free(cl);
+    return rc;
+}
+
+int xt_client_stop_reconnect(xt_client *cl)
+{
+    if (!cl)
+        return XT_EINVAL;
+    cl->reconnect = 0;
+    int waiting = cl->phase == P_WAIT || cl->retry_pending;
+    cl->retry_pending = 0;
+    if (cl->phase == P_WAIT) {
+        cl->phase = P_DONE;
+        cl->phase_deadline = 0;
+    }
+    return waiting;
+}
+
+/* A new connection after a retryable disconnection: the xt_conn goes back
+ * to NEW (keeping its XEP-0198 state) and everything below it starts over:
+ * DNS, TCP, TLS. */
+static void reconnect_now(xt_client *cl)
+{
+    cl->retry_pending = 0;
+    release_transport(cl);
+    cl->disconnected = cl->sock_dead = cl->tls_up = cl->tls_shut = cl->want_starttls = 0;
+    cl->srv_pending = cl->srv_unavailable = cl->targets_ready = 0;
+    cl->addr_done = cl->addr_status = cl->fail_code = 0;
+    cl->target_i = cl->addr_i = 0;
+    cl->close_deadline = cl->phase_deadline = 0;
+    cl->direct_tls = cl->direct_only;
+    cl->peer_hex[0] = 0;
+    cl->phase = P_IDLE;
+    int rc = xt_conn_reset(cl->conn);
+    if (!rc)
+        rc = begin(cl);
+    if (rc < 0) {
+        logf_(cl, XT_LOG_ERROR, "cannot reconnect: %s", xt_strerror(rc));
+        release_transport(cl);
+        cl->phase = P_DONE;
+    }
+}
+
+static int begin(xt_client *cl)
+{
     char err[300];
     int rc = xt_loop_tls_ctx(cl->loop, cl->ca_file, (cl->flags & XT_CLIENT_NO_SYSTEM_CA) != 0,
                              &cl->tls_ctx, err, sizeof err);
@@ -703,8 +853,14 @@ int xt_client_connect(xt_client *cl)
     cl->phase = P_RESOLVE;
     /* Resolution as a whole gets the connect timeout. */
     cl->phase_deadline = now + cl->connect_timeout;
-    cl->busy = 1;
-    if (cl->host) {
+    if (cl->redir_host) {
+        /* see-other-host, once: that host; the TLS name stays the JID's
+         * domain (begin_tls), so a redirect cannot change whom we trust. */
+        logf_(cl, XT_LOG_INFO, "following the redirect to %s:%u", cl->redir_host, cl->redir_port);
+        rc = add_target(cl, cl->redir_host, cl->redir_port, cl->direct_tls);
+        xt_free(cl->mem, cl->redir_host);
+        cl->redir_host = NULL;
+    } else if (cl->host) {
         rc = add_target(cl, cl->host, cl->port, cl->direct_tls);
     } else {
         /* RFC 6120 §3.2.1 and XEP-0368 §3: both services, merged by
@@ -728,7 +884,6 @@ int xt_client_connect(xt_client *cl)
         }
     }
     if (rc < 0) {
-        cl->busy = 0;
         set_detail(cl, "out of memory");
         release_transport(cl);
         cl->phase = P_IDLE;
@@ -736,9 +891,6 @@ int xt_client_connect(xt_client *cl)
     }
     /* c-ares may have answered already (IP literals, /etc/hosts). */
     advance(cl, now);
-    cl->busy = 0;
-    if (cl->free_pending)
-        really_free(cl);
     return 0;
 }
 
@@ -909,11 +1061,23 @@ int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_
         if (cl->phase == P_TLS || cl->phase == P_STREAM)
             flush(cl, now);
         break;
+    case P_WAIT:
+        if (now >= cl->phase_deadline)
+            reconnect_now(cl);
+        break;
     case P_IDLE:
     case P_DONE:
         break;
     }
     after_events(cl, now);
+    if (cl->phase == P_DONE && cl->retry_pending && cl->reconnect && !cl->free_pending) {
+        logf_(cl, XT_LOG_INFO, "reconnecting in %u ms", (unsigned)cl->retry_delay);
+        release_transport(cl);
+        cl->retry_pending = 0;
+        cl->disconnected = 0;
+        cl->phase = P_WAIT;
+        cl->phase_deadline = now + cl->retry_delay;
+    }
     cl->busy = 0;
     if (cl->free_pending)
         really_free(cl);

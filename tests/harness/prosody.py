@@ -72,7 +72,7 @@ c2s_ports = {{ {port} }}
 c2s_direct_tls_ports = {{ {tls_port} }}
 s2s_ports = {{ }}
 modules_enabled = {{
-  "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "offline"; "dialback";
+  "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "offline"; "dialback"; "smacks";
 }}
 modules_disabled = {{ "s2s"; "http"; "admin_telnet"; "admin_shell"; }}
 authentication = "internal_hashed"

@@ -406,6 +406,173 @@ static void test_client_tls_garbage(void **state)
     run_fake("HTTP/1.0 400 Bad Request\r\n\r\n", XT_CONN_DIRECT_TLS, XT_ETLS, 1);
 }
 
+/* --- reconnection ------------------------------------------------------------ */
+
+/* A server that accepts any number of connections, answers each with
+ * `reply` (empty: closes at once) and counts them. */
+typedef struct multi_server {
+    int lfd, id, accepts;
+    int fds[16];
+    const char *reply;
+} multi_server;
+
+static void multi_accept(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)loop;
+    (void)revents;
+    multi_server *m = ud;
+    int c = accept(fd, NULL, NULL);
+    assert_true(c >= 0);
+    assert_true(m->accepts < 16);
+    m->fds[m->accepts++] = c;
+    if (*m->reply)
+        assert_true(write(c, m->reply, strlen(m->reply)) > 0);
+    shutdown(c, SHUT_WR);
+}
+
+static uint16_t multi_listen(xt_loop *loop, multi_server *m)
+{
+    fake_server f;
+    uint16_t port = listen_loopback(&f);
+    m->lfd = f.lfd;
+    m->id = xt_loop_add_fd(loop, m->lfd, POLLIN, multi_accept, m);
+    assert_true(m->id > 0);
+    return port;
+}
+
+static void multi_close(multi_server *m)
+{
+    for (int i = 0; i < m->accepts; i++)
+        close(m->fds[i]);
+    close(m->lfd);
+}
+
+typedef struct rwatch {
+    int n;          /* disconnections seen */
+    int errors[16], retry[16];
+    uint32_t in_ms[16];
+    int stop_after;
+    xt_client *cl;
+} rwatch;
+
+static void on_rev(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)c;
+    rwatch *w = ud;
+    if (ev->type != XT_EV_DISCONNECTED || w->n >= 16)
+        return;
+    w->errors[w->n] = ev->u.disconnected.error;
+    w->retry[w->n] = ev->u.disconnected.retry;
+    w->in_ms[w->n] = ev->u.disconnected.retry_in_ms;
+    if (++w->n >= w->stop_after)
+        assert_int_equal(xt_client_stop_reconnect(w->cl), 1);
+}
+
+/* A server that hangs up at once: every disconnection is retryable, the
+ * client connects again (a new TCP connection each time) after a backoff
+ * within the configured bounds, the event says when, and
+ * xt_client_stop_reconnect ends it (xt_loop_run returns: nothing left). */
+static void test_client_reconnect(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    multi_server m = {.reply = ""};
+    uint16_t port = multi_listen(loop, &m);
+    xt_client_config cfg = {
+        .conn = {.jid = "alice@localhost", .password = "pw"},
+        .host = "127.0.0.1",
+        .port = port,
+        .connect_timeout_ms = 2000,
+        .reconnect = 1,
+        .reconnect_min_ms = 5,
+        .reconnect_max_ms = 40,
+    };
+    xt_client *cl;
+    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    rwatch w = {.stop_after = 5, .cl = cl};
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_rev, &w) > 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    int timer = xt_loop_add_timer(loop, 10000, do_stop, NULL); /* a hang fails below */
+    while (w.n < 5 && xt_loop_run_once(loop, 100) == 0)
+        ;
+    assert_int_equal(w.n, 5);
+    xt_loop_cancel_timer(loop, timer);
+    xt_loop_remove_fd(loop, m.id);
+    assert_int_equal(xt_loop_run(loop), 0); /* the client is done: returns */
+    assert_int_equal(m.accepts, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(w.errors[i], XT_ECLOSED);
+        assert_int_equal(w.retry[i], 1);
+        /* Backoff: [min, min(max, min * 2^attempt)]. */
+        uint32_t cap = 5u << i;
+        if (cap > 40)
+            cap = 40;
+        assert_true(w.in_ms[i] >= 5 && w.in_ms[i] <= cap);
+    }
+    xt_client_free(cl);
+    multi_close(&m);
+    xt_loop_free(loop);
+}
+
+/* see-other-host is followed once, to the host it names; a failure that
+ * is not retryable (here: the policy-violation stream error) ends it. */
+static void test_client_redirect(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    multi_server b = {.reply = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                               "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+                               "<stream:error><policy-violation "
+                               "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"};
+    uint16_t pb = multi_listen(loop, &b);
+    static char redir[512];
+    snprintf(redir, sizeof redir,
+             "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+             "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:error>"
+             "<see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>127.0.0.1:%u"
+             "</see-other-host></stream:error>",
+             pb);
+    multi_server a = {.reply = redir};
+    uint16_t pa = multi_listen(loop, &a);
+    xt_client_config cfg = {
+        .conn = {.jid = "alice@localhost", .password = "pw"},
+        .host = "127.0.0.1",
+        .port = pa,
+        .connect_timeout_ms = 2000,
+        .reconnect = 1,
+        .reconnect_min_ms = 5,
+        .reconnect_max_ms = 10,
+    };
+    xt_client *cl;
+    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    rwatch w = {.stop_after = 100, .cl = cl};
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_rev, &w) > 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    int timer = xt_loop_add_timer(loop, 10000, do_stop, NULL);
+    while (w.n < 2 && xt_loop_run_once(loop, 100) == 0)
+        ;
+    xt_loop_cancel_timer(loop, timer);
+    xt_loop_remove_fd(loop, a.id);
+    xt_loop_remove_fd(loop, b.id);
+    assert_int_equal(xt_loop_run(loop), 0); /* no reconnect pending: returns */
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.errors[0], XT_EREDIRECT);
+    assert_int_equal(w.retry[0], 1);
+    assert_true(w.in_ms[0] > 0);
+    assert_int_equal(w.errors[1], XT_ESTREAM);
+    assert_int_equal(w.retry[1], 0);
+    assert_int_equal(w.in_ms[1], 0);
+    assert_int_equal(a.accepts, 1);
+    assert_int_equal(b.accepts, 1);
+    assert_int_equal(xt_client_stop_reconnect(cl), 0);
+    xt_client_free(cl);
+    multi_close(&a);
+    multi_close(&b);
+    xt_loop_free(loop);
+}
+
 /* --- TLS through the client: an in-process server on a loop fd ---------- */
 
 typedef struct tls_server {
@@ -666,6 +833,8 @@ int main(void)
         cmocka_unit_test(test_client_garbage),
         cmocka_unit_test(test_external_loop),
         cmocka_unit_test(test_client_eof),
+        cmocka_unit_test(test_client_reconnect),
+        cmocka_unit_test(test_client_redirect),
         cmocka_unit_test(test_client_tls_garbage),
         cmocka_unit_test(test_client_tls),
         cmocka_unit_test(test_client_alloc_failures),
