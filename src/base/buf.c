@@ -53,7 +53,7 @@ int xt_buf_reserve(xt_buf *b, size_t extra)
     return 0;
 }
 
-int xt_buf_append(xt_buf *b, const void *p, size_t n)
+int xt_buf_append_slow(xt_buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return 0;
@@ -65,34 +65,36 @@ int xt_buf_append(xt_buf *b, const void *p, size_t n)
     return 0;
 }
 
-int xt_buf_append_str(xt_buf *b, const char *s)
-{
-    return xt_buf_append(b, s, strlen(s));
-}
-
-int xt_buf_append_byte(xt_buf *b, uint8_t c)
-{
-    return xt_buf_append(b, &c, 1);
-}
+/* Bit 0: escaped in text and attribute values; bit 1: in attribute
+ * values only. */
+static const uint8_t esc_class[256] = {
+    ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 2, ['\''] = 2,
+};
 
 int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr)
 {
+    const uint8_t mask = attr ? 3 : 1;
+    /* Escaping only grows the text: room for the plain bytes up front,
+     * so the runs between specials are straight copies. */
+    int rc = xt_buf_reserve(b, n);
+    if (rc)
+        return rc;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\'': rep = attr ? "&apos;" : NULL; break;
-        default: break;
-        }
-        if (!rep)
+        if (!(esc_class[(uint8_t)s[i]] & mask))
             continue;
-        int rc = xt_buf_append(b, s + run, i - run);
+        const char *rep;
+        size_t rlen;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; rlen = 5; break;
+        case '<': rep = "&lt;"; rlen = 4; break;
+        case '>': rep = "&gt;"; rlen = 4; break;
+        case '"': rep = "&quot;"; rlen = 6; break;
+        default: rep = "&apos;"; rlen = 6; break;
+        }
+        rc = xt_buf_append(b, s + run, i - run);
         if (!rc)
-            rc = xt_buf_append_str(b, rep);
+            rc = xt_buf_append(b, rep, rlen);
         if (rc)
             return rc;
         run = i + 1;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "xtalk/common.h"
 
@@ -25,9 +26,36 @@ void xt_buf_free(xt_buf *b);
 /* Wipes the whole allocation (for buffers that held secrets), then frees. */
 void xt_buf_free_wipe(xt_buf *b);
 int xt_buf_reserve(xt_buf *b, size_t extra);
-int xt_buf_append(xt_buf *b, const void *p, size_t n);
-int xt_buf_append_str(xt_buf *b, const char *s);
-int xt_buf_append_byte(xt_buf *b, uint8_t c);
+/* The out-of-line part of xt_buf_append: grows (or compacts) first. */
+int xt_buf_append_slow(xt_buf *b, const void *p, size_t n);
+/* 1 when n more bytes fit without growing and within the limit. */
+static inline int xt_buf_fits(const xt_buf *b, size_t n)
+{
+    return n <= b->cap - b->len && (!b->limit || b->len - b->off + n <= b->limit);
+}
+/* Appends are on every hot path (serializer, output queue): the common
+ * case, room already there, is inline. */
+static inline int xt_buf_append(xt_buf *b, const void *p, size_t n)
+{
+    if (n && xt_buf_fits(b, n)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return 0;
+    }
+    return xt_buf_append_slow(b, p, n);
+}
+static inline int xt_buf_append_str(xt_buf *b, const char *s)
+{
+    return xt_buf_append(b, s, strlen(s));
+}
+static inline int xt_buf_append_byte(xt_buf *b, uint8_t c)
+{
+    if (xt_buf_fits(b, 1)) {
+        b->data[b->len++] = c;
+        return 0;
+    }
+    return xt_buf_append_slow(b, &c, 1);
+}
 /* Appends XML-escaped text: & < > always; " and ' too when attr is set. */
 int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr);
 static inline size_t xt_buf_size(const xt_buf *b) { return b->len - b->off; }

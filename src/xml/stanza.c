@@ -215,16 +215,30 @@ int xt_stanza_append_text(xt_stanza *st, const char *s, size_t len)
  * would break the serialized markup or its namespace structure. Full
  * NameChar tables are not worth it here: the goal is that whatever we
  * accept serializes to namespace-well-formed XML. */
+/* Bytes never allowed in a name: controls, space, DEL and markup or
+ * structure characters. */
+static const uint8_t name_bad[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00-0x0F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10-0x1F */
+    [' '] = 1, [0x7F] = 1,
+    ['<'] = 1, ['>'] = 1, ['&'] = 1, ['\''] = 1, ['"'] = 1, ['='] = 1, ['/'] = 1,
+    [':'] = 1, ['|'] = 1, ['?'] = 1, ['!'] = 1, [';'] = 1, [','] = 1, ['('] = 1,
+    [')'] = 1, ['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, ['`'] = 1, ['\\'] = 1,
+};
+
 static int valid_ncname(const char *s, size_t n)
 {
-    if (n == 0 || strchr("-.0123456789", s[0]))
+    if (n == 0 || s[0] == '-' || s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))
         return 0;
+    unsigned high = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == 0x7F || strchr("<>&'\"=/:|?!;,()[]{}`\\", c))
+        if (name_bad[c])
             return 0;
+        high |= c;
     }
-    return xt_xml_chars_valid(s, n);
+    /* Pure ASCII names were fully checked above. */
+    return high < 0x80 || xt_xml_chars_valid(s, n);
 }
 
 static int valid_attr_name(const char *name)

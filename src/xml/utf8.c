@@ -72,6 +72,20 @@ int xt_xml_chars_valid(const char *str, size_t n)
     const uint8_t *s = (const uint8_t *)str;
     size_t i = 0;
     while (i < n) {
+        /* Fast path, eight bytes at a time: printable ASCII (no byte with
+         * the high bit, none below 0x20) is the common case. The borrow
+         * trick flags every word holding a byte < 0x20; such a word (and
+         * any non-ASCII one) takes the exact byte-wise path below. */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            uint64_t low = (w - UINT64_C(0x2020202020202020)) & ~w;
+            if ((w | low) & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
         uint8_t c = s[i];
         if (c < 0x80) {
             if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
