@@ -1,0 +1,197 @@
+/*
+ * bench/xt_client.c -- the xtalk side of the network benchmarks (public
+ * API only: xt_loop, xt_client, xt_conn). bench/strophe_client.c is the
+ * same program on libstrophe.
+ *
+ *   xt_client login JID PW HOST PORT CA [direct]
+ *       online with the roster loaded and initial presence sent, then
+ *       prints "online" and exits (bench/run times it from process start)
+ *   xt_client hold PREFIX N PW HOST PORT CA
+ *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
+ *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online="
+ *   xt_client recv JID PW HOST PORT CA COUNT
+ *       prints "online", exits after COUNT messages; prints "cpu_s="
+ *   xt_client send JID PW HOST PORT CA COUNT TO
+ *       sends COUNT messages to TO (as fast as the acks allow); "cpu_s="
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "xtalk/xtalk.h"
+
+static const char BODY[] = "Are you coming to the meeting tomorrow at ten? "
+                           "Bring the printed slides and the notes, please.";
+
+static xt_loop *loop;
+static long target, done_count, online_count, failed;
+static const char *send_to;
+static xt_conn *sender;
+static long sent;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static void pump(void)
+{
+    while (sent < target) {
+        int rc = xt_conn_send_message(sender, send_to, "chat", BODY, NULL, NULL);
+        if (rc == XT_ETOOBIG)
+            return; /* wait for acks */
+        if (rc != 0) {
+            fprintf(stderr, "send: %s\n", xt_strerror(rc));
+            exit(1);
+        }
+        sent++;
+    }
+}
+
+static int mode_send, mode_recv, mode_hold;
+
+static void handler(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)ud;
+    switch (ev->type) {
+    case XT_EV_ROSTER:
+        if (!ev->u.roster.loaded)
+            break;
+        online_count++;
+        if (!mode_hold) {
+            printf("online\n");
+            fflush(stdout);
+        }
+        if (mode_send) {
+            sender = c;
+            pump();
+        }
+        if ((!mode_send && !mode_recv && !mode_hold) || (mode_recv && target == 0))
+            xt_loop_stop(loop);
+        if (mode_hold && online_count + failed == target)
+            xt_loop_stop(loop);
+        break;
+    case XT_EV_ACKED:
+        if (mode_send) {
+            done_count++;
+            pump();
+            if (done_count == target)
+                xt_loop_stop(loop);
+        }
+        break;
+    case XT_EV_MESSAGE:
+        if (mode_recv && ev->u.message.body && ++done_count == target)
+            xt_loop_stop(loop);
+        break;
+    case XT_EV_DISCONNECTED:
+        fprintf(stderr, "disconnected: %s %s\n", xt_strerror(ev->u.disconnected.error),
+                ev->u.disconnected.text ? ev->u.disconnected.text : "");
+        failed++;
+        if (!mode_hold || online_count + failed == target)
+            xt_loop_stop(loop);
+        break;
+    default:
+        break;
+    }
+}
+
+static xt_client *start(const char *jid, const char *pw, const char *host, int port,
+                        const char *ca, unsigned flags)
+{
+    xt_client_config cfg = {0};
+    cfg.conn.jid = jid;
+    cfg.conn.password = pw;
+    cfg.conn.flags = flags;
+    cfg.host = host;
+    cfg.port = (uint16_t)port;
+    cfg.ca_file = ca;
+    cfg.flags = XT_CLIENT_NO_SYSTEM_CA;
+    cfg.connect_timeout_ms = 60000;
+    cfg.conn.negotiation_timeout_ms = 600000;
+    xt_client *cl;
+    if (xt_client_new(loop, &cfg, &cl) != 0)
+        exit(1);
+    xt_conn_on(xt_client_conn(cl), XT_EV_ALL, handler, NULL);
+    if (xt_client_connect(cl) != 0) {
+        fprintf(stderr, "connect: %s\n", xt_client_errdetail(cl));
+        exit(1);
+    }
+    return cl;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 7) {
+        fprintf(stderr, "usage: see bench/xt_client.c\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    if (xt_loop_new(NULL, &loop) != 0)
+        return 1;
+    double t0 = now_s();
+    if (strcmp(mode, "login") == 0) {
+        unsigned fl = argc > 7 && strcmp(argv[7], "direct") == 0 ? XT_CONN_DIRECT_TLS : 0;
+        start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6], fl);
+        xt_loop_run(loop);
+        xt_loop_free(loop);
+        return online_count == 1 ? 0 : 1;
+    }
+    if (strcmp(mode, "hold") == 0 && argc >= 8) {
+        mode_hold = 1;
+        target = atol(argv[3]);
+        long before = rss_kb();
+        double c0 = cpu_s();
+        char jid[256];
+        for (long i = 0; i < target; i++) {
+            snprintf(jid, sizeof jid, "%s%ld@localhost", argv[2], i);
+            start(jid, argv[4], argv[5], atoi(argv[6]), argv[7], 0);
+        }
+        xt_loop_run(loop);
+        printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld\n", before,
+               rss_kb(), cpu_s() - c0, now_s() - t0, online_count);
+        fflush(stdout);
+        xt_loop_free(loop);
+        return online_count == target ? 0 : 1;
+    }
+    if ((strcmp(mode, "recv") == 0 || strcmp(mode, "send") == 0) && argc >= 8) {
+        mode_recv = mode[0] == 'r';
+        mode_send = !mode_recv;
+        target = atol(argv[7]);
+        send_to = argc > 8 ? argv[8] : NULL;
+        if (mode_send && !send_to)
+            return 2;
+        start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6], 0);
+        xt_loop_run(loop);
+        printf("cpu_s=%.3f done=%ld\n", cpu_s(), done_count);
+        fflush(stdout);
+        xt_loop_free(loop);
+        return done_count == target ? 0 : 1;
+    }
+    fprintf(stderr, "bad mode\n");
+    return 2;
+}
