@@ -415,8 +415,10 @@ const char *xt_stanza_attr(const xt_stanza *st, const char *name)
 {
     if (!st || !name)
         return NULL;
+    /* Lookups run many times per received stanza: the first byte
+     * settles most mismatches without a call. */
     for (size_t i = 0; i < st->nattrs; i++)
-        if (strcmp(st->attrs[i].name, name) == 0)
+        if (st->attrs[i].name[0] == name[0] && strcmp(st->attrs[i].name, name) == 0)
             return st->attrs[i].value;
     return NULL;
 }
@@ -447,7 +449,8 @@ xt_stanza *xt_stanza_next_sibling(const xt_stanza *st)
 xt_stanza *xt_stanza_child(const xt_stanza *st, const char *name, const char *ns)
 {
     for (xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
-        if ((!name || strcmp(c->name, name) == 0) && (!ns || strcmp(c->ns, ns) == 0))
+        if ((!name || (c->name[0] == name[0] && strcmp(c->name, name) == 0)) &&
+            (!ns || c->ns == ns || strcmp(c->ns, ns) == 0))
             return c;
     return NULL;
 }
