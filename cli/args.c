@@ -85,10 +85,19 @@ enum opt_id {
     O_EXEC,
     O_EXEC_TIMEOUT,
     O_GROUP,
+    O_STORE,
+    O_NO_STORE,
+    O_QUEUE,
+    O_NO_RECONNECT,
+    O_KEEPALIVE,
+    O_FLUSH,
     O_COUNT_
 };
 
 enum { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
+
+/* The commands that use the local store (outbox, dedup record). */
+#define XT_CLI_STORE_CMDS (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT))
 
 static const struct opt {
     const char *name;
@@ -122,6 +131,12 @@ static const struct opt {
     [O_EXEC] = {"exec", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOT)},
     [O_EXEC_TIMEOUT] = {"exec-timeout", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOT)},
     [O_GROUP] = {"group", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ADD)},
+    [O_STORE] = {"store", 0, ARG_REQUIRED, XT_CLI_STORE_CMDS},
+    [O_NO_STORE] = {"no-store", 0, ARG_NONE, XT_CLI_STORE_CMDS},
+    [O_QUEUE] = {"queue", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
+    [O_NO_RECONNECT] = {"no-reconnect", 0, ARG_NONE, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
+    [O_KEEPALIVE] = {"keepalive", 0, ARG_REQUIRED, XT_CLI_STORE_CMDS},
+    [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -246,6 +261,29 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         }
         a->groups[a->ngroups++] = val;
         break;
+    case O_STORE:
+        if (!*val) {
+            snprintf(err, errlen, "--store: the file name is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->store = val;
+        break;
+    case O_NO_STORE:
+        a->no_store = 1;
+        break;
+    case O_QUEUE:
+        a->queue = 1;
+        break;
+    case O_NO_RECONNECT:
+        a->no_reconnect = 1;
+        break;
+    case O_KEEPALIVE:
+        NUM(1, 3600, "a number of seconds from 1 to 3600");
+        a->keepalive_s = (unsigned)v;
+        break;
+    case O_FLUSH:
+        a->flush = 1;
+        break;
     default:
         break;
     }
@@ -262,8 +300,8 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
 
     switch (a->cmd) {
     case XT_CLI_CMD_SEND:
-        min = 1;
-        max = 2;
+        min = a->flush ? 0 : 1; /* --flush: only what the outbox holds */
+        max = a->flush ? 0 : 2;
         what = "JID [TEXT]";
         break;
     case XT_CLI_CMD_ADD:
@@ -303,14 +341,24 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     }
     switch (a->cmd) {
     case XT_CLI_CMD_SEND:
-        a->target = pos[0];
+        a->target = npos > 0 ? pos[0] : NULL;
         a->text = npos > 1 ? pos[1] : NULL;
+        if (a->flush && (a->no_store || a->lines || a->wait_reply || a->queue)) {
+            snprintf(err, errlen, "send: --flush only sends what the outbox holds; it takes no "
+                                  "JID, --lines, --wait-reply, --queue or --no-store");
+            return XT_CLI_EXIT_USAGE;
+        }
         if (a->lines && a->text) {
             snprintf(err, errlen, "send: --lines reads the messages from stdin; do not give TEXT");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->text && !*a->text) {
             snprintf(err, errlen, "send: the message is empty; give a non-empty TEXT");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (a->queue && (a->no_store || a->wait_reply)) {
+            snprintf(err, errlen, "send: --queue needs the store and cannot wait for a reply; "
+                                  "drop --no-store / --wait-reply");
             return XT_CLI_EXIT_USAGE;
         }
         break;

@@ -67,6 +67,14 @@ typedef struct xt_cli_args {
     const char *exec_cmd;
     unsigned exec_timeout_s;
 
+    /* send, listen, bot: the local store (outbox, dedup record) */
+    const char *store; /* --store FILE; NULL = $XDG_DATA_HOME/xtalk/xtalk.db */
+    int no_store;      /* --no-store */
+    int queue;         /* send --queue */
+    int flush;         /* send --flush: only the outbox's messages */
+    int no_reconnect;  /* listen/bot --no-reconnect */
+    unsigned keepalive_s; /* --keepalive: ping after this idle time, dead after as long; 0 = default */
+
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];
     size_t ngroups;

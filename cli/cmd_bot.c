@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dedup.h"
+#include "outbox.h"
 #include "report.h"
 #include "session.h"
 #include "spawn.h"
@@ -59,6 +61,8 @@ struct bot {
     job *head;
     size_t queued, running;
     unsigned long handled;
+    xt_cli_dedup *dedup; /* a repeated message is never answered twice */
+    int dedup_warned;
 };
 
 static void job_free(job *j)
@@ -368,6 +372,17 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
             fprintf(stderr, "xtalk: bot: not answering the delayed message from %s\n", m->from);
         return;
     }
+    const char *derr = NULL;
+    if (xt_cli_dedup_check(b->dedup, m, &derr) == 1) {
+        if (xt_cli_session_settings(s)->verbose)
+            fprintf(stderr, "xtalk: bot: not answering a repeat of a message from %s\n", m->from);
+        return;
+    }
+    if (derr && !b->dedup_warned) {
+        b->dedup_warned = 1;
+        xt_cli_errorf("warning: the dedup record failed (%s); a repeat may be answered twice",
+                      derr);
+    }
 
     if (b->a->echo) {
         answer(b, m->from, type, m->thread, m->body);
@@ -420,8 +435,17 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
 {
     struct bot b = {.a = a};
     xt_cli_settings set;
+    xt_store *store = NULL;
+    char *account = NULL;
     int rc = xt_cli_settings_get(a, &set);
 
+    if (rc == 0)
+        rc = xt_cli_store_open(a, &store);
+    if (rc == 0 && (!(account = xt_cli_bare(set.jid)) ||
+                    !(b.dedup = xt_cli_dedup_new(store, account)))) {
+        xt_cli_errorf("bot: out of memory");
+        rc = XT_CLI_EXIT_ERROR;
+    }
     if (rc == 0) {
         xt_cli_session_params p = {
             .show = a->show,
@@ -429,6 +453,8 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_OK,
             .announce = 1,
+            .reconnect = !a->no_reconnect,
+            .keepalive_ms = a->keepalive_s * 1000u,
             .want_sigchld = a->exec_cmd != NULL,
             .on_online = on_online,
             .on_event = on_event,
@@ -454,5 +480,8 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             close(j->ch.out_fd);
         job_free(j);
     }
+    xt_cli_dedup_free(b.dedup);
+    xt_store_close(store);
+    free(account);
     return rc;
 }

@@ -4,18 +4,23 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "dedup.h"
 #include "json.h"
 #include "output.h"
 #include "report.h"
+#include "outbox.h"
 #include "session.h"
 
 struct listen {
     const xt_cli_args *a;
     xt_cli_json json;
     unsigned long messages;
+    xt_cli_dedup *dedup;
+    int warned;
 };
 
 static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
@@ -25,12 +30,21 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     int rc = 0;
 
     switch (ev->type) {
-    case XT_EV_MESSAGE:
+    case XT_EV_MESSAGE: {
+        const char *err = NULL;
+        /* A repeat (a resend after a drop, a re-delivery) is shown once. */
+        if (xt_cli_dedup_check(l->dedup, &ev->u.message, &err) == 1)
+            return;
+        if (err && !l->warned) {
+            l->warned = 1;
+            xt_cli_errorf("warning: the dedup record failed (%s); repeats may show twice", err);
+        }
         rc = xt_cli_out_message(stdout, j, &ev->u.message);
         /* --count counts messages that carry text; chat states do not. */
         if (rc == 0 && ev->u.message.body)
             l->messages++;
         break;
+    }
     case XT_EV_PRESENCE:
         rc = xt_cli_out_presence(stdout, j, &ev->u.presence);
         break;
@@ -64,8 +78,18 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
     xt_cli_settings set;
     int rc;
 
+    xt_store *store = NULL;
+    char *account = NULL;
+
     xt_cli_json_init(&l.json);
     rc = xt_cli_settings_get(a, &set);
+    if (rc == 0)
+        rc = xt_cli_store_open(a, &store);
+    if (rc == 0 && (!(account = xt_cli_bare(set.jid)) ||
+                    !(l.dedup = xt_cli_dedup_new(store, account)))) {
+        xt_cli_errorf("listen: out of memory");
+        rc = XT_CLI_EXIT_ERROR;
+    }
     if (rc == 0) {
         xt_cli_session_params p = {
             .show = a->show,
@@ -73,6 +97,8 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_OK,
             .announce = 1,
+            .reconnect = !a->no_reconnect,
+            .keepalive_ms = a->keepalive_s * 1000u,
             .on_event = on_event,
             .ud = &l,
         };
@@ -80,5 +106,8 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
     }
     xt_cli_settings_free(&set);
     xt_cli_json_free(&l.json);
+    xt_cli_dedup_free(l.dedup);
+    xt_store_close(store);
+    free(account);
     return rc;
 }

@@ -1,17 +1,31 @@
 /*
  * xtalk send JID [TEXT]: send, then prove the server has it.
  *
- * "Sent" means acknowledged: after the messages we ping the server
- * (XEP-0199). The server handles a client's stanzas in order (RFC 6120
- * §10.1), so its answer to the ping means it has processed the messages.
+ * "Sent" means acknowledged. Each message is first committed to the
+ * outbox in the local store (one transaction for a --lines batch), then
+ * handed to the stream with its outbox id as stanza id and XEP-0359
+ * origin-id, and removed from the outbox when acknowledged: by
+ * XT_EV_ACKED (an XEP-0198 <a/>, or the library's ack ping), or by our
+ * own ping after the batch (XEP-0199: the server handles a client's
+ * stanzas in order, RFC 6120 §10.1, so its answer means every message
+ * sent before it on that stream was processed). A connection lost
+ * midway is retried; messages not held by the library for XEP-0198
+ * re-sending are sent again with the same id (receivers drop repeats).
+ *
+ * Whatever an earlier run left in the outbox (killed, timed out, offline
+ * with --queue) is sent first, with its original id. Exit 0 means every
+ * message, those included, was acknowledged; --queue means committed to
+ * the outbox (then a short attempt to send).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "outbox.h"
 #include "output.h"
 #include "report.h"
 #include "session.h"
@@ -24,6 +38,17 @@
 /* All of stdin, for --lines. */
 #define MAX_INPUT (16 * 1024 * 1024)
 
+/* How long --queue tries to deliver before leaving the rest queued. */
+#define QUEUE_TRY_MS 5000
+
+/* One message to deliver: from this run, or left by an earlier one. */
+struct pending {
+    char id[64];
+    char *to, *type, *body, *thread;
+    unsigned gen; /* the stream generation it was last handed to */
+    int acked;
+};
+
 struct send {
     const xt_cli_args *a;
     char *to; /* normalized JID to send to */
@@ -32,6 +57,15 @@ struct send {
     int acked;
     char *reply; /* first reply body, when --wait-reply */
     int reply_timer;
+
+    xt_store *store; /* NULL with --no-store */
+    char *account;   /* our bare JID: the outbox's key */
+    struct pending *pend;
+    size_t npend, nleft, nacked;
+    unsigned gen;       /* ++ on every XT_EV_ONLINE */
+    int progress_timer; /* no ack within --timeout: give up (exit 7) */
+    int queue_timer;    /* --queue: stop trying, leave the rest queued */
+    int queued_note;    /* said where the rest stays */
 };
 
 static int read_stdin(char **out, size_t *outlen)
@@ -210,11 +244,19 @@ static void on_reply_timeout(xt_loop *loop, void *ud)
                         st->to, st->a->wait_reply_s);
 }
 
-static void on_acked(xt_cli_session *s, void *ud)
+static void cancel(xt_cli_session *s, int *timer)
 {
-    struct send *st = ud;
+    if (*timer > 0)
+        xt_loop_cancel_timer(xt_cli_session_loop(s), *timer);
+    *timer = 0;
+}
 
+/* Every message acknowledged. */
+static void all_acked(xt_cli_session *s, struct send *st)
+{
     st->acked = 1;
+    cancel(s, &st->progress_timer);
+    cancel(s, &st->queue_timer);
     if (!st->a->wait_reply) {
         xt_cli_session_finish(s, XT_CLI_EXIT_OK);
         return;
@@ -229,20 +271,140 @@ static void on_acked(xt_cli_session *s, void *ud)
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
 }
 
+static void on_progress_timeout(xt_loop *loop, void *ud);
+
+static void arm_progress(xt_cli_session *s, struct send *st)
+{
+    cancel(s, &st->progress_timer);
+    st->progress_timer =
+        xt_loop_add_timer(xt_cli_session_loop(s),
+                          (uint64_t)xt_cli_session_settings(s)->timeout_ms, on_progress_timeout, s);
+}
+
+static void ack_one(xt_cli_session *s, struct send *st, struct pending *p)
+{
+    if (p->acked)
+        return;
+    p->acked = 1;
+    st->nacked++;
+    if (st->store) {
+        int rc = xt_outbox_remove(st->store, st->account, p->id);
+        if (rc < 0 && rc != XT_ENOTFOUND)
+            xt_cli_errorf("warning: cannot remove an acknowledged message from the outbox "
+                          "(%s); a later run will send it again and receivers will drop it",
+                          xt_store_errdetail(st->store));
+    }
+    if (st->nacked == st->npend)
+        all_acked(s, st);
+    else if (!xt_cli_session_finishing(s))
+        arm_progress(s, st);
+}
+
+static void say_queued(struct send *st)
+{
+    size_t left = st->npend - st->nacked;
+    if (st->queued_note || left == 0)
+        return;
+    st->queued_note = 1;
+    if (st->store)
+        fprintf(stderr,
+                "xtalk: %zu message%s not acknowledged yet; kept in the outbox, the next "
+                "'xtalk send' sends %s (receivers drop repeats)\n",
+                left, left == 1 ? "" : "s", left == 1 ? "it" : "them");
+}
+
+static void on_progress_timeout(xt_loop *loop, void *ud)
+{
+    xt_cli_session *s = ud;
+    struct send *st = xt_cli_session_ud(s);
+    (void)loop;
+
+    st->progress_timer = 0;
+    size_t left = st->npend - st->nacked;
+    xt_cli_session_fail(s, XT_CLI_EXIT_TIMEOUT,
+                        "send: %zu of %zu message%s not acknowledged by the server within %u s; "
+                        "%s",
+                        left, st->npend, st->npend == 1 ? "" : "s",
+                        xt_cli_session_settings(s)->timeout_ms / 1000,
+                        st->store ? "they stay in the outbox and the next 'xtalk send' sends "
+                                    "them (receivers drop repeats)"
+                                  : "they may or may not have been delivered; raise --timeout "
+                                    "or try again");
+}
+
+static void on_queue_timeout(xt_loop *loop, void *ud)
+{
+    xt_cli_session *s = ud;
+    struct send *st = xt_cli_session_ud(s);
+    (void)loop;
+
+    st->queue_timer = 0;
+    say_queued(st);
+    xt_cli_session_finish(s, XT_CLI_EXIT_OK);
+}
+
+struct ping {
+    xt_cli_session *s;
+    unsigned gen;
+};
+
+/* The answer to our ping on stream `gen`: everything handed to that
+ * stream before it was processed. A lost ping proves nothing; the next
+ * stream pings again. */
+static void on_ping(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    struct ping *pg = ud;
+    xt_cli_session *s = pg->s;
+    struct send *st = xt_cli_session_ud(s);
+    (void)c;
+    (void)reply;
+
+    if ((status == 0 || status == XT_ESTANZA) && !xt_cli_session_finishing(s))
+        for (size_t i = 0; i < st->npend && !xt_cli_session_finishing(s); i++)
+            if (st->pend[i].gen == pg->gen)
+                ack_one(s, st, &st->pend[i]);
+    free(pg);
+}
+
 static void on_online(xt_cli_session *s, void *ud)
 {
     struct send *st = ud;
     xt_conn *c = xt_cli_session_conn(s);
+    size_t sent = 0;
 
-    for (size_t i = 0; i < st->nmsgs; i++) {
-        int rc = xt_conn_send_message(c, st->to, "chat", st->msgs[i], NULL, NULL);
+    st->gen++;
+    if (st->gen == 1 && st->nleft > 0)
+        fprintf(stderr, "xtalk: sending %zu message%s left in the outbox by an earlier run\n",
+                st->nleft, st->nleft == 1 ? "" : "s");
+    for (size_t i = 0; i < st->npend; i++) {
+        struct pending *p = &st->pend[i];
+        /* Held by the library (XEP-0198): it re-sends and acks it. */
+        if (p->acked || xt_conn_is_unacked(c, p->id))
+            continue;
+        int rc = xt_conn_send_message_id(c, p->to, p->type, p->body, p->thread, p->id);
         if (rc < 0) {
-            xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "send: cannot send the message: %s",
-                                xt_strerror(rc));
+            xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "send: cannot send the message: %s%s",
+                                xt_strerror(rc),
+                                st->store ? "; it stays in the outbox for the next run" : "");
             return;
         }
+        p->gen = st->gen;
+        sent++;
     }
-    xt_cli_session_ack(s, st->nmsgs > 1 ? "the messages" : "the message", on_acked, st);
+    if (sent > 0) {
+        struct ping *pg = malloc(sizeof *pg);
+        if (!pg) {
+            xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
+            return;
+        }
+        *pg = (struct ping){.s = s, .gen = st->gen};
+        if (xt_conn_ping(c, NULL, on_ping, pg) < 0)
+            free(pg); /* XT_EV_ACKED still comes; or the progress timer */
+    }
+    if (st->nacked == st->npend && !st->acked)
+        all_acked(s, st);
+    else
+        arm_progress(s, st);
 }
 
 static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
@@ -250,6 +412,14 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     struct send *st = ud;
     const xt_message *m = &ev->u.message;
 
+    if (ev->type == XT_EV_ACKED) {
+        for (size_t i = 0; i < st->npend && ev->u.acked.id; i++)
+            if (strcmp(st->pend[i].id, ev->u.acked.id) == 0) {
+                ack_one(s, st, &st->pend[i]);
+                break;
+            }
+        return;
+    }
     if (ev->type != XT_EV_MESSAGE || !st->a->wait_reply || st->reply)
         return;
     if (!m->from || !xt_jid_str_bare_equal(m->from, st->to) || m->stamp)
@@ -269,11 +439,143 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return;
     }
     if (st->acked) {
-        if (st->reply_timer > 0)
-            xt_loop_cancel_timer(xt_cli_session_loop(s), st->reply_timer);
-        st->reply_timer = 0;
+        cancel(s, &st->reply_timer);
         print_reply(s, st);
     }
+}
+
+static void on_start(xt_cli_session *s, void *ud)
+{
+    struct send *st = ud;
+
+    if (st->a->queue) {
+        st->queue_timer =
+            xt_loop_add_timer(xt_cli_session_loop(s), QUEUE_TRY_MS, on_queue_timeout, s);
+        if (st->queue_timer < 0)
+            xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
+    }
+}
+
+static void on_reconnecting(xt_cli_session *s, void *ud)
+{
+    (void)s;
+    (void)ud;
+    /* Nothing to do: on_online re-sends what the library does not hold;
+     * the progress timer keeps running across the gap. */
+}
+
+static struct pending *new_pending(struct send *st)
+{
+    if (st->npend % 64 == 0) {
+        struct pending *np = realloc(st->pend, (st->npend + 64) * sizeof *np);
+        if (!np)
+            return NULL;
+        st->pend = np;
+    }
+    struct pending *p = &st->pend[st->npend];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+static int load_left(const xt_outbox_msg *m, void *ud)
+{
+    struct send *st = ud;
+    struct pending *p = new_pending(st);
+    if (!p || strlen(m->origin_id) >= sizeof p->id)
+        return p ? 0 : -1; /* an id too long for us: cannot have been ours */
+    snprintf(p->id, sizeof p->id, "%s", m->origin_id);
+    p->to = strdup(m->to);
+    p->type = strdup(m->type);
+    p->body = strdup(m->body);
+    p->thread = m->thread ? strdup(m->thread) : NULL;
+    if (!p->to || !p->type || !p->body || (m->thread && !p->thread)) {
+        free(p->to);
+        free(p->type);
+        free(p->body);
+        free(p->thread);
+        return -1;
+    }
+    st->npend++;
+    st->nleft++;
+    return 0;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Leftovers first, then this run's messages, committed to the outbox in
+ * one transaction before anything is sent. */
+static int prepare(struct send *st, const xt_cli_settings *set)
+{
+    int rc;
+
+    if (!(st->account = xt_cli_bare(set->jid)))
+        return xt_cli_errorf("send: out of memory"), XT_CLI_EXIT_ERROR;
+    if ((rc = xt_cli_store_open(st->a, &st->store)) != 0)
+        return rc;
+    if (st->store) {
+        rc = xt_outbox_list(st->store, st->account, load_left, st);
+        if (rc != 0) {
+            xt_cli_errorf("send: cannot read the outbox: %s",
+                          rc == -1 ? "out of memory" : xt_store_errdetail(st->store));
+            return XT_CLI_EXIT_ERROR;
+        }
+        if (xt_store_begin(st->store) < 0)
+            goto store_failed;
+    }
+    for (size_t i = 0; i < st->nmsgs; i++) {
+        struct pending *p = new_pending(st);
+        if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat"))) {
+            if (p)
+                free(p->to);
+            xt_cli_errorf("send: out of memory");
+            return XT_CLI_EXIT_ERROR;
+        }
+        p->body = st->msgs[i];
+        st->msgs[i] = NULL;
+        st->npend++;
+        if (xt_cli_new_id(p->id) != 0) {
+            xt_cli_errorf("send: cannot get random bytes for a message id: %s", strerror(errno));
+            return XT_CLI_EXIT_ERROR;
+        }
+        if (st->store) {
+            xt_outbox_msg m = {.account = st->account,
+                               .to = p->to,
+                               .type = p->type,
+                               .body = p->body,
+                               .origin_id = p->id,
+                               .created_ms = wall_ms()};
+            if (xt_outbox_add(st->store, &m, NULL) < 0) {
+                xt_store_commit(st->store); /* rolls the batch back */
+                goto store_failed;
+            }
+        }
+    }
+    if (st->store && xt_store_commit(st->store) < 0)
+        goto store_failed;
+    return 0;
+store_failed:
+    xt_cli_errorf("send: cannot queue the message%s in the outbox: %s; nothing was sent (use "
+                  "--no-store to send without it)",
+                  st->nmsgs == 1 ? "" : "s", xt_store_errdetail(st->store));
+    return XT_CLI_EXIT_ERROR;
+}
+
+/* Never online: nothing of this run reached a stream, and the user was
+ * told it failed (and will run it again), so this run's messages leave
+ * the outbox; an earlier run's stay. Not for --queue, whose promise is
+ * to keep them. */
+static void withdraw(struct send *st)
+{
+    if (!st->store)
+        return;
+    for (size_t i = st->nleft; i < st->npend; i++)
+        if (st->pend[i].id[0])
+            (void)xt_outbox_remove(st->store, st->account, st->pend[i].id);
 }
 
 int xt_cli_cmd_send(const xt_cli_args *a)
@@ -282,11 +584,24 @@ int xt_cli_cmd_send(const xt_cli_args *a)
     xt_cli_settings set;
     int rc;
 
-    rc = xt_cli_check_target("send", a->target, 0, &st.to);
-    if (rc == 0)
+    rc = a->flush ? 0 : xt_cli_check_target("send", a->target, 0, &st.to);
+    if (rc == 0 && !a->flush)
         rc = gather(&st);
     if (rc == 0) {
         rc = xt_cli_settings_get(a, &set);
+        if (rc == 0)
+            rc = prepare(&st, &set);
+        if (rc == 0 && a->flush && st.npend == 0) {
+            if (set.verbose)
+                fprintf(stderr, "xtalk: the outbox is empty\n");
+            xt_cli_settings_free(&set);
+            goto out;
+        }
+        if (rc == 0 && a->queue) {
+            /* Committed: that is --queue's promise. Now a short try. */
+            if (set.timeout_ms > QUEUE_TRY_MS)
+                set.timeout_ms = QUEUE_TRY_MS;
+        }
         if (rc == 0) {
             xt_cli_session_params p = {
                 /* No roster needed. Presence only to receive the reply: at
@@ -296,17 +611,39 @@ int xt_cli_cmd_send(const xt_cli_args *a)
                 .conn_flags = XT_CONN_NO_ROSTER | (a->wait_reply ? 0 : XT_CONN_NO_PRESENCE),
                 .priority = -1,
                 .interrupt_exit = XT_CLI_EXIT_ERROR,
+                .reconnect = 1,
+                .keepalive_ms = a->keepalive_s * 1000u,
+                .on_start = on_start,
                 .on_online = on_online,
+                .on_reconnecting = on_reconnecting,
                 .on_event = on_event,
                 .ud = &st,
             };
             rc = xt_cli_session_run(&set, &p);
+            if (st.gen == 0 && !a->queue)
+                withdraw(&st);
+            if (a->queue && (rc == XT_CLI_EXIT_CONNECT || rc == XT_CLI_EXIT_TIMEOUT ||
+                             rc == XT_CLI_EXIT_DISCONNECTED)) {
+                /* Offline: queued is what --queue promised. */
+                say_queued(&st);
+                rc = XT_CLI_EXIT_OK;
+            }
         }
         xt_cli_settings_free(&set);
     }
+out:
     for (size_t i = 0; i < st.nmsgs; i++)
         free(st.msgs[i]);
     free(st.msgs);
+    for (size_t i = 0; i < st.npend; i++) {
+        free(st.pend[i].to);
+        free(st.pend[i].type);
+        free(st.pend[i].body);
+        free(st.pend[i].thread);
+    }
+    free(st.pend);
+    xt_store_close(st.store);
+    free(st.account);
     free(st.to);
     free(st.reply);
     return rc;

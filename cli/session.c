@@ -25,6 +25,7 @@ struct xt_cli_session {
     xt_client *client;
     xt_conn *conn;
     int online;
+    int resumed;
     int finishing;
     int exit_code;
     int connect_timer;
@@ -69,6 +70,11 @@ void *xt_cli_session_ud(xt_cli_session *s)
 int xt_cli_session_finishing(const xt_cli_session *s)
 {
     return s->finishing;
+}
+
+int xt_cli_session_resumed(const xt_cli_session *s)
+{
+    return s->resumed;
 }
 
 static void on_close_wait(xt_loop *loop, void *ud)
@@ -235,6 +241,14 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
         return;
     }
     describe(s, d, why, sizeof why);
+    if (s->online && s->p->reconnect && d->retry && d->retry_in_ms > 0) {
+        /* The client connects again by itself; the session goes on. */
+        fprintf(stderr, "xtalk: reconnecting in %u ms: %s\n", (unsigned)d->retry_in_ms, why);
+        fflush(stderr);
+        if (s->p->on_reconnecting)
+            s->p->on_reconnecting(s, s->p->ud);
+        return;
+    }
     if (!s->online) {
         int err = d->error ? d->error : XT_ECLOSED;
         /* The library's detail may carry its own advice (naming an
@@ -261,6 +275,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     switch (ev->type) {
     case XT_EV_ONLINE:
         s->online = 1;
+        s->resumed = ev->u.online.resumed;
         if (s->connect_timer > 0) {
             xt_loop_cancel_timer(s->loop, s->connect_timer);
             s->connect_timer = 0;
@@ -268,7 +283,8 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         /* listen and bot say when they are ready, so whoever started
          * them (a script, a test) knows messages will now be seen. */
         if (s->set->verbose || s->p->announce) {
-            fprintf(stderr, "xtalk: online as %s\n", ev->u.online.jid ? ev->u.online.jid : "?");
+            fprintf(stderr, "xtalk: online as %s%s\n", ev->u.online.jid ? ev->u.online.jid : "?",
+                    ev->u.online.resumed ? " (resumed)" : "");
             fflush(stderr);
         }
         if (s->p->on_online && !s->finishing)
@@ -388,7 +404,10 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
                 .initial_priority = p->priority,
                 .log = set->verbose ? log_cb : NULL,
                 .log_ud = &s,
+                .ping_interval_ms = p->keepalive_ms,
+                .ping_timeout_ms = p->keepalive_ms,
             },
+        .reconnect = p->reconnect,
         .host = set->host,
         .port = set->port,
         .ca_file = set->ca_file,
@@ -418,7 +437,9 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
         xt_cli_errorf("cannot set up the connection: out of memory");
         goto out;
     }
-    rc = xt_client_connect(s.client);
+    if (p->on_start)
+        p->on_start(&s, p->ud);
+    rc = s.finishing ? 0 : xt_client_connect(s.client);
     if (rc < 0) {
         const char *d = xt_client_errdetail(s.client);
         const char *hint = xt_cli_hint_for(rc);
@@ -429,7 +450,8 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
         s.exit_code = xt_cli_exit_for(rc, 0);
         goto out;
     }
-    rc = xt_loop_run(s.loop);
+    if (!s.finishing)
+        rc = xt_loop_run(s.loop);
     if (!s.finishing) {
         /* The loop ran dry without an ending: should not happen. */
         xt_cli_errorf("the connection ended unexpectedly: %s",

@@ -25,7 +25,18 @@ typedef struct xt_cli_session_params {
     int interrupt_exit; /* exit code after SIGINT/SIGTERM (clean close) */
     int want_sigchld;   /* deliver SIGCHLD to on_sigchld */
     int announce;       /* say "online as JID" on stderr (long-running commands) */
+    /* Reconnect automatically after a lost connection once online (with
+     * backoff, XEP-0198 resumption when the server allows), saying
+     * "xtalk: reconnecting in N ms: REASON" on stderr each time. */
+    int reconnect;
+    uint32_t keepalive_ms; /* ping interval and timeout; 0 = the library's */
+    /* After the loop and client exist, before connecting (timers). */
+    void (*on_start)(xt_cli_session *s, void *ud);
+    /* Called on every XT_EV_ONLINE: once, or again after each reconnect
+     * (xt_cli_session_resumed says whether the session survived). */
     void (*on_online)(xt_cli_session *s, void *ud);
+    /* The connection was lost and will be retried (reconnect only). */
+    void (*on_reconnecting)(xt_cli_session *s, void *ud);
     /* Every event after ONLINE except DISCONNECTED (the session handles it). */
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);
     void (*on_sigchld)(xt_cli_session *s, void *ud);
@@ -41,6 +52,8 @@ void xt_cli_session_finish(xt_cli_session *s, int exit_code);
 void xt_cli_session_fail(xt_cli_session *s, int exit_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int xt_cli_session_finishing(const xt_cli_session *s);
+/* 1 when the last XT_EV_ONLINE resumed an XEP-0198 session. */
+int xt_cli_session_resumed(const xt_cli_session *s);
 
 xt_conn *xt_cli_session_conn(xt_cli_session *s);
 xt_loop *xt_cli_session_loop(xt_cli_session *s);

@@ -118,7 +118,8 @@ class ServerGoesAway(ServerTest):
     """The server shutting down closes the stream: a clean, named error."""
 
     def test_server_shutdown_while_listening(self):
-        bob = self.spawn("bob", "listen", "--json")
+        # listen reconnects by default (test_reliability covers that).
+        bob = self.spawn("bob", "listen", "--json", "--no-reconnect")
         bob.wait_stderr("online")
         self.srv.stop()
         rc = bob.wait(20)

@@ -1,0 +1,117 @@
+/* The CLI's local store: its location, and ids for queued messages. */
+#include "outbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "report.h"
+
+/* mkdir -p for the directory part of path, mode 0700 (the store holds
+ * message text). */
+static int make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0700);
+        int e = errno;
+        *p = '/';
+        if (rc != 0 && e != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+static char *default_path(void)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    char *p;
+    size_t n;
+
+    if (xdg && xdg[0] == '/') {
+        n = strlen(xdg) + sizeof "/xtalk/xtalk.db";
+        if ((p = malloc(n)))
+            snprintf(p, n, "%s/xtalk/xtalk.db", xdg);
+    } else if (home && home[0] == '/') {
+        n = strlen(home) + sizeof "/.local/share/xtalk/xtalk.db";
+        if ((p = malloc(n)))
+            snprintf(p, n, "%s/.local/share/xtalk/xtalk.db", home);
+    } else {
+        errno = ENOENT;
+        return NULL;
+    }
+    return p;
+}
+
+int xt_cli_store_open(const xt_cli_args *a, xt_store **out)
+{
+    char *path;
+    int rc;
+
+    *out = NULL;
+    if (a->no_store)
+        return 0;
+    if (a->store) {
+        path = strdup(a->store);
+    } else {
+        path = default_path();
+        if (!path && errno == ENOENT) {
+            xt_cli_errorf("cannot find the store: neither XDG_DATA_HOME nor HOME is set; "
+                          "give --store FILE or --no-store");
+            return XT_CLI_EXIT_CONFIG;
+        }
+        if (path && make_parents(path) != 0) {
+            xt_cli_errorf("cannot create the directory of the store %s: %s; give --store FILE "
+                          "or --no-store",
+                          path, strerror(errno));
+            free(path);
+            return XT_CLI_EXIT_CONFIG;
+        }
+    }
+    if (!path) {
+        xt_cli_errorf("out of memory");
+        return XT_CLI_EXIT_ERROR;
+    }
+    rc = xt_store_open(path, NULL, out);
+    if (rc < 0) {
+        xt_cli_errorf("%s; give another --store FILE, or --no-store",
+                      *out ? xt_store_errdetail(*out) : xt_strerror(rc));
+        xt_store_close(*out);
+        *out = NULL;
+        free(path);
+        return rc == XT_ENOMEM ? XT_CLI_EXIT_ERROR : XT_CLI_EXIT_CONFIG;
+    }
+    free(path);
+    return 0;
+}
+
+int xt_cli_new_id(char out[64])
+{
+    unsigned char r[16];
+    size_t got = 0;
+
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    memcpy(out, "xt-", 3);
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(out + 3 + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
+char *xt_cli_bare(const char *jid)
+{
+    const char *slash = strchr(jid, '/');
+    return slash ? strndup(jid, (size_t)(slash - jid)) : strdup(jid);
+}
