@@ -170,8 +170,10 @@ void xt_chat_flush_queue(xt_chat *c)
         free(c->pend[i].to);
         free(c->pend[i].body);
     }
-    memmove(c->pend, c->pend + i, (c->npend - i) * sizeof *c->pend);
-    c->npend -= i;
+    if (i > 0) { /* memmove of a NULL array, even for 0 bytes, is undefined */
+        memmove(c->pend, c->pend + i, (c->npend - i) * sizeof *c->pend);
+        c->npend -= i;
+    }
     c->dirty = 1;
 }
 
