@@ -402,6 +402,8 @@ static enum precis_err map_once(enum precis_profile prof, u32s *x)
 }
 
 /* Enforces a profile; on PE_OK *out is a malloc'd UTF-8 copy. */
+int xt_precis_test_slow_path;
+
 static enum precis_err precis_enforce(enum precis_profile prof, const char *in, size_t len,
                                       uint8_t **out, size_t *outlen)
 {
@@ -411,6 +413,27 @@ static enum precis_err precis_enforce(enum precis_profile prof, const char *in, 
         return PE_UTF8;
     if (len == 0)
         return PE_EMPTY;
+    /* Fast path, the common case on every send: printable ASCII (U+0021..
+     * U+007E) is PVALID in both classes (RFC 8264 §9.11 ASCII7), width
+     * mapping and NFC leave it unchanged, it has no RTL character for the
+     * Bidi Rule, and case mapping is plain lowering. Same result as the
+     * full path below, without converting to UTF-32. */
+    size_t ascii = xt_precis_test_slow_path ? len + 1 : 0;
+    while (ascii < len && (unsigned char)in[ascii] >= 0x21 && (unsigned char)in[ascii] <= 0x7E)
+        ascii++;
+    if (ascii == len) {
+        uint8_t *r = malloc(len + 1);
+        if (!r)
+            return PE_NOMEM;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)in[i];
+            r[i] = prof == PROF_USERNAME_CASEMAPPED && c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+        }
+        r[len] = 0;
+        *out = r;
+        *outlen = len;
+        return PE_OK;
+    }
     u32s x = {NULL, 0};
     x.s = u8_to_u32((const uint8_t *)in, len, NULL, &x.n);
     if (!x.s)

@@ -23,4 +23,8 @@ int xt_precis_opaque(const xt_mem *mem, const char *in, size_t len, char **out, 
 int xt_precis_username_casemapped(const xt_mem *mem, const char *in, size_t len, char **out,
                                   const char **why);
 
+/* Tests only: non-zero disables the printable-ASCII fast path, so a test
+ * can check that both paths give the same result. */
+extern int xt_precis_test_slow_path;
+
 #endif

@@ -472,9 +472,39 @@ static void test_escaping(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The printable-ASCII fast path of PRECIS enforcement gives exactly what
+ * the full (UTF-32, libunistring) path gives, for every such character
+ * at the start, middle and end, in both profiles. */
+static void test_ascii_fast_path_matches_full_path(void **state)
+{
+    (void)state;
+    for (int c = 0x20; c <= 0x7F; c++) {
+        for (int pos = 0; pos < 3; pos++) {
+            char in[8] = "AbZ";
+            in[pos] = (char)c;
+            for (int prof = 0; prof < 2; prof++) {
+                char *fast = NULL, *slow = NULL;
+                const char *wf = NULL, *ws = NULL;
+                int rf = prof ? xt_precis_username_casemapped(NULL, in, 3, &fast, &wf)
+                              : xt_precis_opaque(NULL, in, 3, &fast, &wf);
+                xt_precis_test_slow_path = 1;
+                int rs = prof ? xt_precis_username_casemapped(NULL, in, 3, &slow, &ws)
+                              : xt_precis_opaque(NULL, in, 3, &slow, &ws);
+                xt_precis_test_slow_path = 0;
+                if (rf != rs || (fast && !slow) || (!fast && slow) || (fast && strcmp(fast, slow)))
+                    fail_msg("char 0x%02x at %d, profile %d: fast %d '%s', full %d '%s'", c, pos,
+                             prof, rf, fast ? fast : "", rs, slow ? slow : "");
+                xt_free(NULL, fast);
+                xt_free(NULL, slow);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ascii_fast_path_matches_full_path),
         cmocka_unit_test(test_vectors),        cmocka_unit_test(test_compare),
         cmocka_unit_test(test_build),          cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_precis_helpers), cmocka_unit_test(test_alloc_failures),
