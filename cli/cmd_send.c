@@ -619,12 +619,16 @@ int xt_cli_cmd_send(const xt_cli_args *a)
                 .on_event = on_event,
                 .ud = &st,
             };
+            int retryable = 0;
+            p.retryable = &retryable;
             rc = xt_cli_session_run(&set, &p);
             if (st.gen == 0 && !a->queue)
                 withdraw(&st);
-            if (a->queue && (rc == XT_CLI_EXIT_CONNECT || rc == XT_CLI_EXIT_TIMEOUT ||
-                             rc == XT_CLI_EXIT_DISCONNECTED)) {
-                /* Offline: queued is what --queue promised. */
+            if (a->queue && rc != XT_CLI_EXIT_OK &&
+                (retryable || rc == XT_CLI_EXIT_CONNECT || rc == XT_CLI_EXIT_TIMEOUT)) {
+                /* Offline, or the network failed us: queued is what
+                 * --queue promised. Authentication, certificate and
+                 * configuration failures are still reported. */
                 say_queued(&st);
                 rc = XT_CLI_EXIT_OK;
             }

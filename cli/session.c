@@ -249,6 +249,8 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
             s->p->on_reconnecting(s, s->p->ud);
         return;
     }
+    if (s->p->retryable)
+        *s->p->retryable = d->retry;
     if (!s->online) {
         int err = d->error ? d->error : XT_ECLOSED;
         /* The library's detail may carry its own advice (naming an
@@ -310,6 +312,8 @@ static void on_connect_timeout(xt_loop *loop, void *ud)
 
     s->connect_timer = 0;
     if (!s->online && !s->finishing) {
+        if (s->p->retryable)
+            *s->p->retryable = 1;
         xt_cli_errorf("cannot connect as %s: timed out after %u s; check the network and "
                       "--server, or raise --timeout",
                       s->set->jid, s->set->timeout_ms / 1000);
@@ -441,6 +445,9 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
         p->on_start(&s, p->ud);
     rc = s.finishing ? 0 : xt_client_connect(s.client);
     if (rc < 0) {
+        if (p->retryable)
+            *p->retryable = rc == XT_EDNS || rc == XT_ECONNECT || rc == XT_ETIMEOUT ||
+                            rc == XT_EIO;
         const char *d = xt_client_errdetail(s.client);
         const char *hint = xt_cli_hint_for(rc);
         char *ed = d && *d ? xt_cli_escape(d, 0) : NULL;

@@ -37,6 +37,9 @@ typedef struct xt_cli_session_params {
     void (*on_online)(xt_cli_session *s, void *ud);
     /* The connection was lost and will be retried (reconnect only). */
     void (*on_reconnecting)(xt_cli_session *s, void *ud);
+    /* If not NULL, set to 1 when the run failed in a way connecting again
+     * may fix (network, timeout, a cut TLS handshake), 0 otherwise. */
+    int *retryable;
     /* Every event after ONLINE except DISCONNECTED (the session handles it). */
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);
     void (*on_sigchld)(xt_cli_session *s, void *ud);
