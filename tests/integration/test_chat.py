@@ -208,9 +208,12 @@ class Chat(ServerTest):
         s.keys("Enter")
         scr = s.wait_for("1 found")
         self.assertIn("me: zebra crossing 42", scr)
-        # Opening the conversation shows the stored history too.
+        # Opening the conversation shows the stored history too. Wait for
+        # the window itself (the search result above already shows the
+        # text), so the next keys cannot race with this Enter.
         s.type("/msg " + B)
         s.keys("Enter")
+        s.wait_for("[1] " + B)
         s.wait_for("me: zebra crossing 42")
         s.type("/search nothing-like-this")
         s.keys("Enter")
