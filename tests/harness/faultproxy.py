@@ -77,6 +77,7 @@ class FaultProxy:
         self._t0 = None
         self._last_fault = 0.0
         self._writers = set()
+        self._pairs = {}  # (client writer, server writer) -> connection number
         self._enabled = enabled
 
     # -- control -----------------------------------------------------------
@@ -103,10 +104,15 @@ class FaultProxy:
         self._enabled = False
 
     def cut_all(self):
-        """Reset every open connection now (counts as one fault each)."""
+        """Reset every open connection now, wherever it is (one fault,
+        one cut, per client connection)."""
         def go():
-            for w in list(self._writers):
-                self._abort(w)
+            for cw, sw in list(self._pairs):
+                self.faults += 1
+                self.cuts += 1
+                self.fault_log.append("cut_all conn %d" % self._pairs[(cw, sw)])
+                self._abort(cw)
+                self._abort(sw)
         self._loop.call_soon_threadsafe(go)
 
     def __enter__(self):
@@ -178,6 +184,7 @@ class FaultProxy:
             self._abort(cw)
             return
         self._writers.update((cw, sw))
+        self._pairs[(cw, sw)] = n
         # The plan: which direction, after how many bytes, what fault.
         if rng.random() < 0.5:
             at = rng.randint(0, self.early_bytes)
@@ -200,6 +207,7 @@ class FaultProxy:
             await asyncio.sleep(self.stall_max)
         for t in (t1, t2):
             t.cancel()
+        self._pairs.pop((cw, sw), None)
         for w in (cw, sw):
             self._abort(w, rst=False)
 
