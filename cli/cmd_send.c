@@ -66,6 +66,12 @@ struct send {
     int progress_timer; /* no ack within --timeout: give up (exit 7) */
     int queue_timer;    /* --queue: stop trying, leave the rest queued */
     int queued_note;    /* said where the rest stays */
+    /* Acknowledged messages not yet removed from the outbox: removed
+     * together in one transaction shortly after (a crash in between only
+     * means a resend that receivers drop). */
+    size_t *to_remove;
+    size_t nremove;
+    int remove_timer;
 };
 
 static int read_stdin(char **out, size_t *outlen)
@@ -281,6 +287,41 @@ static void arm_progress(xt_cli_session *s, struct send *st)
                           (uint64_t)xt_cli_session_settings(s)->timeout_ms, on_progress_timeout, s);
 }
 
+/* Removes the acknowledged messages from the outbox, in one transaction. */
+static void flush_removals(struct send *st)
+{
+    int rc = 0;
+
+    if (!st->store || st->nremove == 0)
+        return;
+    rc = xt_store_begin(st->store);
+    int began = rc == 0;
+    for (size_t i = 0; rc == 0 && i < st->nremove; i++) {
+        int r = xt_outbox_remove(st->store, st->account, st->pend[st->to_remove[i]].id);
+        if (r < 0 && r != XT_ENOTFOUND)
+            rc = r;
+    }
+    /* After a failed removal the commit rolls back; the ids are sent
+     * again by a later run, which is safe. */
+    if (began && xt_store_commit(st->store) < 0 && rc == 0)
+        rc = XT_EIO;
+    if (rc < 0)
+        xt_cli_errorf("warning: cannot remove acknowledged messages from the outbox (%s); a "
+                      "later run will send them again and receivers will drop them",
+                      xt_store_errdetail(st->store));
+    st->nremove = 0;
+}
+
+static void on_remove_timer(xt_loop *loop, void *ud)
+{
+    xt_cli_session *s = ud;
+    struct send *st = xt_cli_session_ud(s);
+    (void)loop;
+
+    st->remove_timer = 0;
+    flush_removals(st);
+}
+
 static void ack_one(xt_cli_session *s, struct send *st, struct pending *p)
 {
     if (p->acked)
@@ -288,11 +329,13 @@ static void ack_one(xt_cli_session *s, struct send *st, struct pending *p)
     p->acked = 1;
     st->nacked++;
     if (st->store) {
-        int rc = xt_outbox_remove(st->store, st->account, p->id);
-        if (rc < 0 && rc != XT_ENOTFOUND)
-            xt_cli_errorf("warning: cannot remove an acknowledged message from the outbox "
-                          "(%s); a later run will send it again and receivers will drop it",
-                          xt_store_errdetail(st->store));
+        st->to_remove[st->nremove++] = (size_t)(p - st->pend);
+        if (st->nacked == st->npend)
+            flush_removals(st); /* before saying it is done */
+        else if (st->remove_timer <= 0 &&
+                 (st->remove_timer = xt_loop_add_timer(xt_cli_session_loop(s), 50,
+                                                       on_remove_timer, s)) <= 0)
+            flush_removals(st);
     }
     if (st->nacked == st->npend)
         all_acked(s, st);
@@ -557,6 +600,10 @@ static int prepare(struct send *st, const xt_cli_settings *set)
     }
     if (st->store && xt_store_commit(st->store) < 0)
         goto store_failed;
+    if (st->store && !(st->to_remove = malloc((st->npend + 1) * sizeof *st->to_remove))) {
+        xt_cli_errorf("send: out of memory");
+        return XT_CLI_EXIT_ERROR;
+    }
     return 0;
 store_failed:
     xt_cli_errorf("send: cannot queue the message%s in the outbox: %s; nothing was sent (use "
@@ -622,6 +669,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
             int retryable = 0;
             p.retryable = &retryable;
             rc = xt_cli_session_run(&set, &p);
+            flush_removals(&st); /* acked while the session ended */
             if (st.gen == 0 && !a->queue)
                 withdraw(&st);
             if (a->queue && rc != XT_CLI_EXIT_OK &&
@@ -646,6 +694,7 @@ out:
         free(st.pend[i].thread);
     }
     free(st.pend);
+    free(st.to_remove);
     xt_store_close(st.store);
     free(st.account);
     free(st.to);

@@ -255,6 +255,8 @@ rollback:
     return rc;
 }
 
+static int setup(xt_store *st, const char *path);
+
 int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
 {
     xt_store *st;
@@ -290,6 +292,25 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
         return rc;
     }
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    /* Another process creating the same file at this moment makes the
+     * mode switch or the schema step fail with BUSY (the busy handler is
+     * not used for every lock the first open takes) or, while the WAL
+     * index is being set up, a transient I/O error: retry for as long as
+     * the busy timeout. */
+    for (int attempt = 0;; attempt++) {
+        rc = setup(st, path);
+        int prim = sqlite3_extended_errcode(st->db) & 0xff;
+        if (rc == 0 || attempt >= BUSY_TIMEOUT_MS / 50 ||
+            (prim != SQLITE_BUSY && prim != SQLITE_LOCKED && prim != SQLITE_IOERR))
+            return rc;
+        sqlite3_sleep(50);
+    }
+}
+
+/* WAL mode, sync level, schema: the part of opening that can race. */
+static int setup(xt_store *st, const char *path)
+{
+    int rc, s;
     /* Checks the file is a database at all before switching modes: a
      * text file given as --store must be refused, not clobbered. */
     sqlite3_stmt *q = NULL;
@@ -313,9 +334,7 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
     if ((rc = set_sync(st, 0)) < 0 ||
         (rc = exec(st, "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON", "cannot configure")) < 0)
         return rc;
-    if ((rc = migrate(st)) < 0)
-        return rc;
-    return 0;
+    return migrate(st);
 }
 
 void xt_store_close(xt_store *st)

@@ -45,8 +45,12 @@ static xt_store *open_ok(const char *name)
 {
     xt_store *st = NULL;
     int rc = xt_store_open(db_path(name), NULL, &st);
-    if (rc != 0)
-        fail_msg("open: %s: %s", xt_strerror(rc), xt_store_errdetail(st));
+    if (rc != 0) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", xt_store_errdetail(st));
+        xt_store_close(st);
+        fail_msg("open: %s: %s", xt_strerror(rc), why);
+    }
     return st;
 }
 
