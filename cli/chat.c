@@ -175,6 +175,13 @@ static void on_message(xt_chat *c, const xt_message *m)
         free(peer);
         return;
     }
+    /* A re-send after a dropped connection repeats the message with the
+     * same origin-id (XEP-0359): show it once. */
+    const char *key = m->origin_id ? m->origin_id : m->stanza_id ? m->stanza_id : m->id;
+    if (key && xt_chat_seen(c->hist, peer, key) == 1) {
+        free(peer);
+        return;
+    }
     int64_t ts = xt_chat_now_ms();
     int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, m->id, 0, ts);
     xt_chat_win *w = xt_chat_win_find(c, peer, &idx);
@@ -250,6 +257,9 @@ static void on_event(xt_conn *conn, const xt_event *ev, void *ud)
         break;
     case XT_EV_DISCONNECTED:
         on_disconnected(c, &ev->u.disconnected);
+        break;
+    case XT_EV_ACKED:
+        xt_chat_acked(c, ev->u.acked.id);
         break;
     default:
         break;

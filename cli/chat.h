@@ -123,6 +123,8 @@ void xt_chat_input_ready(xt_chat *c); /* stdin readable */
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
 /* Resends the outbox / memory queue once online. */
 void xt_chat_flush_queue(xt_chat *c);
+/* The server holds message `id` (XT_EV_ACKED): it leaves the outbox. */
+void xt_chat_acked(xt_chat *c, const char *id);
 
 /* chat.c */
 void xt_chat_quit(xt_chat *c);

@@ -164,3 +164,8 @@ int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud)
     struct orelay r = {fn, ud};
     return h ? xt_outbox_list(h->st, h->account, orelay_fn, &r) : XT_EUNSUPPORTED;
 }
+
+int xt_chat_seen(xt_chat_hist *h, const char *from_bare, const char *id)
+{
+    return h ? xt_seen_check_add(h->st, h->account, from_bare, id, xt_chat_now_ms()) : 0;
+}

@@ -42,6 +42,9 @@ int xt_chat_hist_search(xt_chat_hist *h, const char *text, size_t limit, xt_chat
 
 /* The outbox: add before sending, remove once acknowledged. */
 int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id);
+/* 1 when a message with this id from this sender was already seen (drop
+ * it), 0 when new (now recorded) or without a store, < 0 on error. */
+int xt_chat_seen(xt_chat_hist *h, const char *from_bare, const char *id);
 int xt_chat_outbox_remove(xt_chat_hist *h, const char *id);
 typedef int (*xt_chat_outbox_fn)(const char *to, const char *body, const char *id, void *ud);
 int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud);

@@ -77,9 +77,12 @@ static void new_id(char id[64])
         snprintf(id + 4 + 2 * i, 3, "%02x", r[i]);
 }
 
-static int send_now(xt_chat *c, const char *to, const char *body, char id[64])
+/* Sends with the message's own id, which is also its XEP-0359 origin-id
+ * and its outbox key: a re-send after a drop carries the same id, so the
+ * receiver can drop the repeat. */
+static int send_now(xt_chat *c, const char *to, const char *body, const char *id)
 {
-    return xt_conn_send_message(c->conn, to, "chat", body, NULL, id);
+    return xt_conn_send_message_id(c->conn, to, "chat", body, NULL, id);
 }
 
 static void mark_sent(xt_chat *c, const char *peer, const char *id)
@@ -115,7 +118,10 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
     xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, "me", body, hid);
     if (l)
         snprintf(l->id, sizeof l->id, "%s", id);
-    int stored;
+    /* Into the store's outbox BEFORE the stream sees it; it leaves the
+     * outbox only at XT_EV_ACKED (the server holds it), so a message the
+     * connection loses is sent again after reconnecting. */
+    int stored = c->hist && xt_chat_outbox_add(c->hist, peer, body, id) == 0;
     if (c->online && send_now(c, peer, body, id) >= 0) {
         w->scroll = 0;
         c->dirty = 1;
@@ -124,9 +130,7 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
     /* Offline: keep it for the reconnection. */
     if (l)
         l->queued = 1;
-    /* Offline: into the store's outbox (it survives a restart), else
-     * into memory. */
-    stored = c->hist && xt_chat_outbox_add(c->hist, peer, body, id) == 0;
+    /* Without a store, in memory. */
     if (!stored) {
         struct xt_chat_pending *p = realloc(c->pend, (c->npend + 1) * sizeof *p);
         if (p) {
@@ -142,15 +146,21 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
     hintf(c, "offline: the message is queued and goes out on reconnection");
 }
 
+/* Called once per new session: everything still in the outbox (typed
+ * offline, or sent but never acknowledged) goes out again with its id. */
 static int flush_one(const char *to, const char *body, const char *id, void *ud)
 {
     xt_chat *c = ud;
-    char buf[64];
-    if (send_now(c, to, body, buf) < 0)
+    if (send_now(c, to, body, id) < 0)
         return 1;
     mark_sent(c, to, id);
-    xt_chat_outbox_remove(c->hist, id);
     return 0;
+}
+
+void xt_chat_acked(xt_chat *c, const char *id)
+{
+    if (c->hist && id)
+        (void)xt_chat_outbox_remove(c->hist, id);
 }
 
 void xt_chat_flush_queue(xt_chat *c)
@@ -162,6 +172,7 @@ void xt_chat_flush_queue(xt_chat *c)
     size_t i = 0;
     for (; i < c->npend; i++) {
         char id[64];
+        new_id(id);
         if (send_now(c, c->pend[i].to, c->pend[i].body, id) < 0)
             break;
         xt_chat_win *w = xt_chat_win_find(c, c->pend[i].to, NULL);

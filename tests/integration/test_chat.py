@@ -4,6 +4,7 @@ screen; the other side is the CLI (`xtalk send`, `xtalk listen --json`)."""
 
 import os
 import shlex
+import sqlite3
 import shutil
 import subprocess
 import tempfile
@@ -222,6 +223,18 @@ class Chat(ServerTest):
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
 
+    def wait_outbox_empty(self, user, timeout=15):
+        db = os.path.join(self.env(user)["XDG_DATA_HOME"], "xtalk", "xtalk.db")
+        end = time.monotonic() + timeout * SLOW
+        n = None
+        while time.monotonic() < end:
+            with sqlite3.connect(db) as con:
+                n = con.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            if n == 0:
+                return
+            time.sleep(0.1)
+        self.fail("%s messages still in the outbox after %ss" % (n, timeout))
+
     def test_zz_offline_queue_then_reconnect(self):
         """Runs last: it stops the server for a moment."""
         A, B = jid("alice", self.srv), jid("bob", self.srv)
@@ -243,6 +256,12 @@ class Chat(ServerTest):
         m = bob.json_until(lambda o: o.get("event") == "message"
                            and o.get("body") == "typed while offline ✈")
         self.assertTrue(m["from"].startswith(A), m)
+        # Acknowledged by the server (XT_EV_ACKED), so gone from the outbox;
+        # a message sent online goes through the outbox the same way.
+        s.type("sent online")
+        s.keys("Enter")
+        bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "sent online")
+        self.wait_outbox_empty("alice")
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
