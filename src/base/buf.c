@@ -67,8 +67,16 @@ int xt_buf_append_slow(xt_buf *b, const void *p, size_t n)
 
 /* Bit 0: escaped in text and attribute values; bit 1: in attribute
  * values only. */
+/*
+ * One pass: & < > always, " and ' in attribute values; characters an XML
+ * parser would normalise away become character references: CR always
+ * (XML 1.0 §2.11 end-of-line handling), TAB and LF in attribute values
+ * (§3.3.3 attribute-value normalisation), so every string round-trips.
+ * esc_class bit 0: special in text and attributes; bit 1: in attributes.
+ */
 static const uint8_t esc_class[256] = {
-    ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 2, ['\''] = 2,
+    ['&'] = 1, ['<'] = 1, ['>'] = 1, ['\r'] = 1,
+    ['"'] = 2, ['\''] = 2, ['\n'] = 2, ['\t'] = 2,
 };
 
 int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr)
@@ -83,18 +91,21 @@ int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr)
     for (size_t i = 0; i < n; i++) {
         if (!(esc_class[(uint8_t)s[i]] & mask))
             continue;
-        const char *rep;
+        const char *ref;
         size_t rlen;
         switch (s[i]) {
-        case '&': rep = "&amp;"; rlen = 5; break;
-        case '<': rep = "&lt;"; rlen = 4; break;
-        case '>': rep = "&gt;"; rlen = 4; break;
-        case '"': rep = "&quot;"; rlen = 6; break;
-        default: rep = "&apos;"; rlen = 6; break;
+        case '&': ref = "&amp;"; rlen = 5; break;
+        case '<': ref = "&lt;"; rlen = 4; break;
+        case '>': ref = "&gt;"; rlen = 4; break;
+        case '"': ref = "&quot;"; rlen = 6; break;
+        case '\'': ref = "&apos;"; rlen = 6; break;
+        case '\r': ref = "&#13;"; rlen = 5; break;
+        case '\n': ref = "&#10;"; rlen = 5; break;
+        default: ref = "&#9;"; rlen = 4; break;
         }
         rc = xt_buf_append(b, s + run, i - run);
         if (!rc)
-            rc = xt_buf_append(b, rep, rlen);
+            rc = xt_buf_append(b, ref, rlen);
         if (rc)
             return rc;
         run = i + 1;

@@ -56,7 +56,8 @@ static inline int xt_buf_append_byte(xt_buf *b, uint8_t c)
     }
     return xt_buf_append_slow(b, &c, 1);
 }
-/* Appends XML-escaped text: & < > always; " and ' too when attr is set. */
+/* Appends XML-escaped text: & < > and CR always; " ' TAB LF too when attr
+ * is set (as character references), so the text round-trips. */
 int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr);
 static inline size_t xt_buf_size(const xt_buf *b) { return b->len - b->off; }
 static inline const uint8_t *xt_buf_head(const xt_buf *b) { return b->data + b->off; }

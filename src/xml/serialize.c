@@ -7,56 +7,11 @@
 #include "base/mem.h"
 #include "xml/stanza_int.h"
 
-/*
- * Escapes n bytes in one pass: & < > always, " and ' in attribute values;
- * characters an XML parser would normalise away become character
- * references: CR always (XML 1.0 §2.11 end-of-line handling), TAB and LF
- * in attribute values (§3.3.3 attribute-value normalisation).
- * esc_class bit 0: special in text and attributes; bit 1: in attributes.
- */
-static const uint8_t esc_class[256] = {
-    ['&'] = 1, ['<'] = 1, ['>'] = 1, ['\r'] = 1,
-    ['"'] = 2, ['\''] = 2, ['\n'] = 2, ['\t'] = 2,
-};
-
-static int put_escaped(xt_buf *b, const char *s, size_t n, int attr)
-{
-    const uint8_t mask = attr ? 3 : 1;
-    /* Escaping only grows the text: room for the plain bytes up front. */
-    int rc = xt_buf_reserve(b, n);
-    if (rc)
-        return rc;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!(esc_class[(uint8_t)s[i]] & mask))
-            continue;
-        const char *ref;
-        size_t rlen;
-        switch (s[i]) {
-        case '&': ref = "&amp;"; rlen = 5; break;
-        case '<': ref = "&lt;"; rlen = 4; break;
-        case '>': ref = "&gt;"; rlen = 4; break;
-        case '"': ref = "&quot;"; rlen = 6; break;
-        case '\'': ref = "&apos;"; rlen = 6; break;
-        case '\r': ref = "&#13;"; rlen = 5; break;
-        case '\n': ref = "&#10;"; rlen = 5; break;
-        default: ref = "&#9;"; rlen = 4; break;
-        }
-        rc = xt_buf_append(b, s + run, i - run);
-        if (!rc)
-            rc = xt_buf_append(b, ref, rlen);
-        if (rc)
-            return rc;
-        run = i + 1;
-    }
-    return xt_buf_append(b, s + run, n - run);
-}
-
 static int put_attr_value(xt_buf *b, const char *v)
 {
     int rc = xt_buf_append(b, "='", 2);
     if (!rc)
-        rc = put_escaped(b, v, strlen(v), 1);
+        rc = xt_buf_append_escaped(b, v, strlen(v), 1);
     if (!rc)
         rc = xt_buf_append_byte(b, '\'');
     return rc;
@@ -110,7 +65,7 @@ static int open_tag(xt_buf *b, const xt_stanza *e, const char *scope)
                 if (!rc)
                     rc = xt_buf_append(b, "='", 2);
                 if (!rc)
-                    rc = put_escaped(b, nm, ulen, 1);
+                    rc = xt_buf_append_escaped(b, nm, ulen, 1);
                 if (!rc)
                     rc = xt_buf_append(b, "' ", 2);
             }
@@ -157,7 +112,7 @@ static int serialize(const xt_stanza *st, const char *scope, xt_buf *b)
         }
         if (n->kind == XT_NODE_TEXT) {
             const xt_text *tx = (const xt_text *)(const void *)n;
-            if ((rc = put_escaped(b, tx->s, tx->len, 0)) != 0)
+            if ((rc = xt_buf_append_escaped(b, tx->s, tx->len, 0)) != 0)
                 return rc;
             n = n->next;
             continue;

@@ -37,6 +37,14 @@ static void test_escape(void **state)
     xt_buf_clear(&b);
     assert_int_equal(xt_buf_append_escaped(&b, in, strlen(in), 1), 0);
     assert_string_equal(xt_buf_cstr(&b), "a&lt;b&gt;&amp;&quot;c&apos;");
+    /* What a parser would normalise away becomes a character reference:
+     * CR everywhere, TAB and LF inside attribute values. */
+    xt_buf_clear(&b);
+    assert_int_equal(xt_buf_append_escaped(&b, "a\rb\nc\td", 7, 0), 0);
+    assert_string_equal(xt_buf_cstr(&b), "a&#13;b\nc\td");
+    xt_buf_clear(&b);
+    assert_int_equal(xt_buf_append_escaped(&b, "a\rb\nc\td", 7, 1), 0);
+    assert_string_equal(xt_buf_cstr(&b), "a&#13;b&#10;c&#9;d");
     xt_buf_free(&b);
 }
 
