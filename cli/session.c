@@ -226,8 +226,14 @@ static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, siz
     }
     char *e = *detail ? xt_cli_escape(detail, 0) : NULL;
     char *r = d->redirect ? xt_cli_escape(d->redirect, 0) : NULL;
-    snprintf(buf, len, "%s%s%s%s%s%s", xt_strerror(d->error), e ? " (" : "", e ? e : "",
-             e ? ")" : "", r ? " to " : "", r ? r : "");
+    /* A detail that already begins with the error's name says it all:
+     * "authentication failed: not-authorized (...)", not the name twice. */
+    const char *name = xt_strerror(d->error);
+    if (e && strncmp(e, name, strlen(name)) == 0)
+        snprintf(buf, len, "%s%s%s", e, r ? " to " : "", r ? r : "");
+    else
+        snprintf(buf, len, "%s%s%s%s%s%s", name, e ? " (" : "", e ? e : "", e ? ")" : "",
+                 r ? " to " : "", r ? r : "");
     free(e);
     free(r);
 }
