@@ -239,11 +239,17 @@ class Reliability(ServerTest):
         finally:
             fp.stop()
         left = self.outbox_count("alice")
-        self.assertGreater(left, 0, "nothing left in the outbox after kill -9")
+        # Under valgrind the receiver prints so slowly that the sender may
+        # already hold every acknowledgement when the kill lands (the kill
+        # is timed on what bob has printed): then there is nothing left to
+        # flush, and only the exactly-once check below is meaningful.
+        if not VALGRIND:
+            self.assertGreater(left, 0, "nothing left in the outbox after kill -9")
         # The next run sends what the killed one left, with the same ids.
         r = self.xtalk("alice", "send", "--flush", timeout=60)
         self.assertOk(r, "send --flush after kill -9")
-        self.assertIn("left in the outbox", r.stderr)
+        if left:
+            self.assertIn("left in the outbox", r.stderr)
         self.assertEqual(self.outbox_count("alice"), 0)
         end = time.monotonic() + 30 * SLOW
         while col.count() < n and time.monotonic() < end:
