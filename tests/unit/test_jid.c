@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "failmem.h"
 #include "vectors.h"
 #include "base/mem.h"
 #include "core/jid_int.h"
@@ -366,45 +367,25 @@ static void test_precis_helpers(void **state)
 
 /* Allocation-failure loop over the xt_mem hooks: every failure point
  * gives XT_ENOMEM and no leak (checked by ASan). */
-static long fail_at, alloc_count;
-
-static void *fail_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    return ++alloc_count == fail_at ? NULL : malloc(n);
-}
-
-static void *fail_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    return ++alloc_count == fail_at ? NULL : realloc(p, n);
-}
-
-static void fail_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    const xt_mem mem = {fail_malloc, fail_realloc, fail_free, NULL};
+    const xt_mem mem = xt_test_failing_mem;
     const char *in = "Juliet@B\xc3\x9c"
                      "CHER.example/Balcony\xe3\x80\x80"
                      "1";
     int completed = 0;
-    for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
-        alloc_count = 0;
+    for (xt_test_fail_at = 1; xt_test_fail_at < 1000 && !completed; xt_test_fail_at++) {
+        xt_test_alloc_count = 0;
         xt_jid *j = NULL;
         const char *why = NULL;
         int rc = xt_jid_parse(&mem, in, &j, &why);
         if (rc == 0) {
             assert_string_equal(xt_jid_full(j), "juliet@b\xc3\xbc"
                                                 "cher.example/Balcony 1");
-            completed = alloc_count < fail_at;
+            completed = xt_test_alloc_count < xt_test_fail_at;
             if (!completed)
-                fail_msg("allocation %ld failed but parse succeeded", fail_at);
+                fail_msg("allocation %ld failed but parse succeeded", xt_test_fail_at);
         } else {
             assert_int_equal(rc, XT_ENOMEM);
             assert_null(j);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "failmem.h"
 #include "vectors.h"
 #include "base/buf.h"
 #include "core/base64.h"
@@ -494,36 +495,16 @@ static void test_cb_flags(void **state)
 /* Allocation-failure loop (house style): fail the k-th allocation made
  * through the xt_mem hooks, for every k, over a whole SCRAM run; each
  * run must end in XT_ENOMEM or success, never a crash or leak (ASan). */
-static long fail_at, alloc_count;
-
-static void *fail_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    return ++alloc_count == fail_at ? NULL : malloc(n);
-}
-
-static void *fail_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    return ++alloc_count == fail_at ? NULL : realloc(p, n);
-}
-
-static void fail_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    const xt_mem mem = {fail_malloc, fail_realloc, fail_free, NULL};
+    const xt_mem mem = xt_test_failing_mem;
     json_t *ex = exchange("rfc7677-sha256");
     const char *offered[] = {"SCRAM-SHA-256", "PLAIN"};
     const char *sf = xt_test_jstr(ex, "server_first"), *sfin = xt_test_jstr(ex, "server_final");
     int completed = 0;
-    for (fail_at = 1; fail_at < 1000 && !completed; fail_at++) {
-        alloc_count = 0;
+    for (xt_test_fail_at = 1; xt_test_fail_at < 1000 && !completed; xt_test_fail_at++) {
+        xt_test_alloc_count = 0;
         xt_sasl_params p = {.authcid = xt_test_jstr(ex, "username"),
                             .password = xt_test_jstr(ex, "password"),
                             .nonce = xt_test_jstr(ex, "client_nonce")};
@@ -542,9 +523,9 @@ static void test_alloc_failures(void **state)
             rc = xt_sasl_success(s, (const uint8_t *)sfin, strlen(sfin));
         }
         if (rc == 0) {
-            completed = alloc_count < fail_at;
+            completed = xt_test_alloc_count < xt_test_fail_at;
             if (!completed)
-                fail_msg("allocation %ld failed but the run succeeded", fail_at);
+                fail_msg("allocation %ld failed but the run succeeded", xt_test_fail_at);
         } else {
             assert_int_equal(rc, XT_ENOMEM);
         }
@@ -552,7 +533,7 @@ static void test_alloc_failures(void **state)
         xt_buf_free(&out);
     }
     assert_true(completed);
-    assert_true(fail_at > 5);
+    assert_true(xt_test_fail_at > 5);
 }
 
 /* XEP-0440 and the -PLUS choice: our binding type must be one the server
