@@ -232,6 +232,14 @@ int xt_dns_addrs(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, 
     memset(&h, 0, sizeof h);
     h.ai_family = AF_UNSPEC;
     h.ai_socktype = SOCK_STREAM;
+    /* An address literal is its own answer: no query may leave. */
+    unsigned char lit[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, host, lit) == 1)
+        h.ai_family = AF_INET; /* c-ares 1.18 answers a literal itself only for one family */
+    else if (inet_pton(AF_INET6, host, lit) == 1)
+        h.ai_family = AF_INET6;
+    if (h.ai_family != AF_UNSPEC)
+        h.ai_flags |= ARES_AI_NUMERICHOST;
     d->outstanding++;
     ares_getaddrinfo(d->ch, host, NULL, &h, addr_done, r);
     return 0;
