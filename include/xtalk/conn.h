@@ -50,6 +50,14 @@ enum {
     /* Do not use XEP-0198 stream management even when the server offers
      * it (acks then come from XEP-0199 pings; no resumption). */
     XT_CONN_NO_SM = 1u << 6,
+    /* Do not pipeline the login: wait for each step's answer and for the
+     * stream features before sending the next request, as RFC 6120's
+     * examples do. By default the conn sends <starttls/> with the first
+     * stream header, its first SASL message with the post-TLS header
+     * (when sasl_hint allows), and the bind request, roster query and
+     * initial presence with the post-auth header; a server handles them
+     * in order, and the features are still checked when they arrive. */
+    XT_CONN_NO_PIPELINING = 1u << 7,
 };
 
 typedef struct xt_conn_config {
@@ -84,6 +92,16 @@ typedef struct xt_conn_config {
     /* Most stanzas kept for re-sending (XEP-0198 unacked queue); sends
      * fail with XT_ETOOBIG while it is full. 0 = 5000. */
     uint32_t sm_max_unacked;
+    /* What xt_conn_sasl_hint returned after an earlier login to this
+     * account: the server's SASL offer. With it the first SASL message
+     * goes out with the post-TLS stream header instead of a round trip
+     * later (only SCRAM, only over TLS). The choice is made as if the
+     * server had offered exactly this, and checked against the real
+     * offer when it arrives: if it differs (the server changed, or
+     * someone strips mechanisms), that exchange is abandoned and the
+     * right one started, costing a round trip, never security.
+     * NULL = wait for the server's offer. Copied. */
+    const char *sasl_hint;
 } xt_conn_config;
 
 /* Connection state, in order. */
@@ -272,6 +290,11 @@ XT_EXTERN const char *xt_conn_bound_jid(const xt_conn *c);
 XT_EXTERN const char *xt_conn_domain(const xt_conn *c);
 /* The SASL mechanism used, once authenticated, else NULL. */
 XT_EXTERN const char *xt_conn_mechanism(const xt_conn *c);
+/* Once the server's SASL offer has been seen: that offer, a short
+ * printable string to keep per account (it holds no secret) and pass as
+ * xt_conn_config.sasl_hint next time; NULL before. Valid until the conn
+ * is reset or freed. */
+XT_EXTERN const char *xt_conn_sasl_hint(const xt_conn *c);
 
 /* --- handlers ----------------------------------------------------------- */
 

@@ -55,6 +55,7 @@ struct xt_sasl {
     char *authcid;
     char *password; /* secret */
     const char *detail;
+    char cbflag; /* SCRAM GS2 flag: 'n', 'y' or 'p'; 0 for PLAIN */
 };
 
 static int offered_has(const char *const *offered, size_t n, const char *name)
@@ -191,6 +192,7 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
             .cb_len = flag == 'p' ? params->cb_len : 0,
             .nonce = params->nonce,
         };
+        s->cbflag = flag;
         rc = xt_scram_new(s->mem, &sp, &s->scram);
         xt_free_secret(s->mem, pw);
         pw = NULL;
@@ -208,6 +210,16 @@ fail:
 const char *xt_sasl_mechanism(const xt_sasl *s)
 {
     return s ? s->mech->name : NULL;
+}
+
+int xt_sasl_is_scram(const xt_sasl *s)
+{
+    return s && s->mech->kind != MECH_PLAIN;
+}
+
+int xt_sasl_same_choice(const xt_sasl *a, const xt_sasl *b)
+{
+    return a && b && a->mech == b->mech && a->cbflag == b->cbflag;
 }
 
 const char *xt_sasl_detail(const xt_sasl *s)

@@ -58,6 +58,11 @@ void xt_sasl_free(xt_sasl *s);
 
 /* The chosen mechanism's name, e.g. "SCRAM-SHA-256-PLUS". */
 const char *xt_sasl_mechanism(const xt_sasl *s);
+/* 1 for the SCRAM family. */
+int xt_sasl_is_scram(const xt_sasl *s);
+/* 1 when both chose the same mechanism with the same GS2 flag (so one's
+ * first message is what the other would have sent, nonce aside). */
+int xt_sasl_same_choice(const xt_sasl *a, const xt_sasl *b);
 
 /* Why the last call failed (static or owned by s; valid until the next
  * call or free), e.g. the server's SCRAM e= value; NULL if none. */

@@ -497,7 +497,8 @@ static void go_online(xt_stream *s)
         xt_sm_entry_done(s->mem, &e);
     }
     if (!rc && s->hooks.online)
-        rc = s->hooks.online(s->hooks_ud, s->bound, 0);
+        rc = s->hooks.online(s->hooks_ud, s->bound, s->login_early ? 2 : 0);
+    s->login_early = 0;
     if (rc < 0)
         fail_code(s, rc);
 }
@@ -545,6 +546,7 @@ static void bind_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
             (strcmp(cond, "conflict") == 0 || strcmp(cond, "not-allowed") == 0 ||
              strcmp(cond, "bad-request") == 0)) {
             s->bind_retried = 1;
+            s->login_early = 0; /* the server refused those unbound: again once bound */
             xt_stream_logf(s, XT_LOG_INFO,
                            "resource refused (%s); asking for a server-assigned one", cond);
             int rc = send_bind(s, NULL);
@@ -695,40 +697,91 @@ static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt
     return rc;
 }
 
-static int start_sasl(xt_stream *s, const xt_stanza *features)
-{
-    const xt_stanza *mechs = xt_stanza_child(features, "mechanisms", XT_NS_SASL);
-    if (!mechs)
-        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
-                              "the server offers no SASL authentication", NULL);
+/* The server's SASL offer: mechanism names and the XEP-0440 channel-
+ * binding types. As text (xt_conn_sasl_hint) it is the mechanisms, then
+ * "cb:" when <sasl-channel-binding/> was there and "cb:TYPE" per type,
+ * separated by spaces. */
+typedef struct offer {
     const char *names[32];
-    size_t n = 0;
-    char offered[256] = "";
-    for (const xt_stanza *m = xt_stanza_first_child(mechs); m && n < 32;
+    size_t n;
+    const char *cbtypes[8];
+    size_t ncb;
+    int cb_advertised;
+} offer;
+
+static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o)
+{
+    memset(o, 0, sizeof *o);
+    const xt_stanza *mechs = xt_stanza_child(features, "mechanisms", XT_NS_SASL);
+    for (const xt_stanza *m = mechs ? xt_stanza_first_child(mechs) : NULL; m && o->n < 32;
          m = xt_stanza_next_sibling(m)) {
         if (strcmp(xt_stanza_name(m), "mechanism") || strcmp(xt_stanza_ns(m), XT_NS_SASL))
             continue;
         const char *t = xt_stanza_text(m);
         if (!t)
-            return fail_code(s, XT_ENOMEM);
-        names[n++] = t;
-        size_t ol = strlen(offered);
-        snprintf(offered + ol, sizeof offered - ol, "%s%s", ol ? " " : "", t);
+            return XT_ENOMEM;
+        o->names[o->n++] = t;
     }
-    /* XEP-0440: which channel-binding types the server takes, if it says. */
-    const char *cbtypes[8];
-    size_t ncb = 0;
     const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
-    for (const xt_stanza *c = cbl ? xt_stanza_first_child(cbl) : NULL; c && ncb < 8;
+    o->cb_advertised = cbl != NULL;
+    for (const xt_stanza *c = cbl ? xt_stanza_first_child(cbl) : NULL; c && o->ncb < 8;
          c = xt_stanza_next_sibling(c)) {
         const char *type = xt_stanza_attr(c, "type");
         if (type && strcmp(xt_stanza_name(c), "channel-binding") == 0)
-            cbtypes[ncb++] = type;
+            o->cbtypes[o->ncb++] = type;
     }
+    /* Kept as the hint for next time: only tokens that survive a round
+     * trip through the text form (no spaces, printable ASCII). */
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    int rc = 0;
+    for (size_t i = 0; i < o->n + o->ncb + (size_t)o->cb_advertised && !rc; i++) {
+        const char *t = i < o->n ? o->names[i] : i == o->n ? "cb:" : o->cbtypes[i - o->n - 1];
+        int ok = *t != '\0' || i == o->n;
+        for (const char *q = t; *q && ok; q++)
+            ok = *q > ' ' && *q < 0x7f;
+        if (!ok || strlen(t) > 64)
+            continue;
+        if (xt_buf_size(b))
+            rc = xt_buf_append_str(b, " ");
+        if (!rc && i > o->n)
+            rc = xt_buf_append_str(b, "cb:");
+        if (!rc)
+            rc = xt_buf_append_str(b, t);
+    }
+    char *txt = rc ? NULL : xt_buf_cstr(b);
+    if (!txt)
+        return XT_ENOMEM;
+    xt_free(s->mem, s->offer);
+    s->offer = xt_strdup(s->mem, txt);
+    xt_buf_clear(b);
+    return s->offer ? 0 : XT_ENOMEM;
+}
+
+/* The offer text back into an offer; its strings point into `text`
+ * (modified). 0, or XT_EINVAL when it names no mechanism. */
+static int offer_from_text(char *text, offer *o)
+{
+    memset(o, 0, sizeof *o);
+    for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (strncmp(t, "cb:", 3) == 0) {
+            o->cb_advertised = 1;
+            if (t[3] && o->ncb < 8)
+                o->cbtypes[o->ncb++] = t + 3;
+        } else if (o->n < 32) {
+            o->names[o->n++] = t;
+        }
+    }
+    return o->n ? 0 : XT_EINVAL;
+}
+
+/* The exchange this offer calls for (xt_sasl_new's rules). */
+static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
+{
     xt_sasl_params p = {
-        .server_cb_advertised = cbl != NULL,
-        .server_cb_types = cbtypes,
-        .server_cb_ntypes = ncb,
+        .server_cb_advertised = o->cb_advertised,
+        .server_cb_types = o->cbtypes,
+        .server_cb_ntypes = o->ncb,
         .authcid = xt_jid_local(s->jid),
         .password = s->password ? s->password : "",
         .tls = s->tls,
@@ -738,35 +791,184 @@ static int start_sasl(xt_stream *s, const xt_stanza *features)
         .cb_len = s->cb_len,
         .nonce = s->test_nonce,
     };
-    int rc = xt_sasl_new(s->mem, names, n, &p, &s->sasl);
-    if (rc == XT_EUNSUPPORTED) {
-        char t[400];
-        snprintf(t, sizeof t, "no usable SASL mechanism (server offers: %s%s)",
-                 offered[0] ? offered : "none", s->tls ? "" : "; PLAIN needs TLS");
-        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, t, NULL);
-    }
-    if (rc)
-        return fail_code(s, rc);
-    /* The SASL object holds its own copy; ours stays for reconnecting
-     * (xt_stream_reset) and is wiped by xt_stream_cleanup. */
+    /* The SASL object holds its own copy of the password; ours stays for
+     * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
+    return xt_sasl_new(s->mem, o->names, o->n, &p, out);
+}
 
+/* <auth mechanism='...'>initial response</auth> for s->sasl. */
+static int send_auth(xt_stream *s)
+{
     xt_buf ir;
     xt_buf_init(&ir, s->mem);
-    rc = xt_sasl_initial(s->sasl, &ir);
+    int rc = xt_sasl_initial(s->sasl, &ir);
     if (!rc) {
         char attrs[64];
         snprintf(attrs, sizeof attrs, " mechanism='%s'", xt_sasl_mechanism(s->sasl));
         rc = send_sasl(s, "auth", attrs, &ir);
     }
     xt_buf_free_wipe(&ir);
+    if (!rc)
+        s->phase = XT_PH_SASL;
+    return rc;
+}
+
+/* Pipelined authentication: with a hint of the server's offer, the
+ * first SCRAM message goes out with the stream header. Nothing is sent
+ * when the hint is unusable or calls for PLAIN. */
+static int send_early_auth(xt_stream *s)
+{
+    if (!s->sasl_hint || !s->tls)
+        return 0;
+    char *text = xt_strdup(s->mem, s->sasl_hint);
+    if (!text)
+        return XT_ENOMEM;
+    offer o;
+    xt_sasl *sasl = NULL;
+    int rc = offer_from_text(text, &o);
+    if (!rc)
+        rc = choose_sasl(s, &o, &sasl);
+    xt_free(s->mem, text);
+    if (rc == XT_ENOMEM)
+        return rc;
+    if (rc || !xt_sasl_is_scram(sasl)) {
+        xt_sasl_free(sasl);
+        return 0; /* wait for the features */
+    }
+    xt_sasl_free(s->sasl);
+    s->sasl = sasl;
+    rc = send_auth(s);
+    if (!rc) {
+        s->early = 1;
+        xt_stream_logf(s, XT_LOG_INFO, "%s sent with the stream header (the server's earlier offer)",
+                       xt_sasl_mechanism(sasl));
+    }
+    return rc;
+}
+
+static int start_sasl(xt_stream *s, const xt_stanza *features)
+{
+    offer o;
+    int rc = offer_from_features(s, features, &o);
     if (rc)
         return fail_code(s, rc);
-    s->phase = XT_PH_SASL;
-    return 0;
+    if (!xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
+        if (s->early) /* our early <auth/> will fail; this is the reason */
+            s->early = 0;
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
+                              "the server offers no SASL authentication", NULL);
+    }
+    xt_sasl *sasl = NULL;
+    rc = choose_sasl(s, &o, &sasl);
+    if (rc == XT_EUNSUPPORTED) {
+        char t[400];
+        snprintf(t, sizeof t, "no usable SASL mechanism (server offers: %s%s)",
+                 o.n ? s->offer : "none", s->tls ? "" : "; PLAIN needs TLS");
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, t, NULL);
+    }
+    if (rc)
+        return fail_code(s, rc);
+    if (s->early) {
+        /* The early <auth/> stands if it is what this offer calls for. */
+        s->early = 0;
+        if (xt_sasl_same_choice(s->sasl, sasl)) {
+            xt_sasl_free(sasl);
+            return 0;
+        }
+        xt_stream_logf(s, XT_LOG_INFO,
+                       "the server's SASL offer differs from the hint: %s instead of %s, one round "
+                       "trip more",
+                       xt_sasl_mechanism(sasl), xt_sasl_mechanism(s->sasl));
+        xt_sasl_free(s->sasl_next);
+        s->sasl_next = sasl;
+        s->sasl_stale = 1;
+        return 0;
+    }
+    xt_sasl_free(s->sasl);
+    s->sasl = sasl;
+    rc = send_auth(s);
+    return rc ? fail_code(s, rc) : 0;
+}
+
+/* A stream header and what is pipelined behind it. The requests that
+ * normally wait for the features go out at once; a server reads its
+ * input in order, so it answers the header (features) before it handles
+ * them, and on_early_features checks the features when they come:
+ *   before TLS: <starttls/> (TLS is required anyway);
+ *   over TLS, before SASL: the first SCRAM message, with a hint;
+ *   after SASL: the bind IQ, then the IM layer's roster query and
+ *   initial presence (RFC 6120 §7.1 lets a not yet bound client address
+ *   its own account; the server binds first, in order).
+ * Not with XT_CONN_NO_PIPELINING, and not when resuming (XEP-0198 §5
+ * needs the features to say whether the server still offers it). */
+static int send_opening(xt_stream *s)
+{
+    int rc = send_header(s);
+    if (rc || (s->flags & XT_CONN_NO_PIPELINING))
+        return rc;
+    if (!s->tls) {
+        if (s->flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT)
+            return 0; /* plaintext may do: the features decide */
+        xt_stream_logf(s, XT_LOG_INFO, "TLS required: sending STARTTLS with the stream header");
+        rc = emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
+        if (!rc) {
+            s->phase = XT_PH_PROCEED;
+            s->early = 1;
+        }
+        return rc;
+    }
+    if (!s->authenticated)
+        return send_early_auth(s);
+    if (s->sm.id)
+        return 0;
+    sm_new_session(s);
+    rc = send_bind(s, s->resource);
+    if (rc)
+        return rc;
+    s->early = 1;
+    if (s->hooks.login) {
+        rc = s->hooks.login(s->hooks_ud);
+        if (!rc)
+            s->login_early = 1;
+    }
+    return rc;
+}
+
+/* Features that arrive behind a pipelined request: check that the
+ * server offers what we already asked for. */
+static int on_early_features(xt_stream *s, const xt_stanza *st)
+{
+    switch (s->phase) {
+    case XT_PH_PROCEED:
+        s->early = 0;
+        if (!xt_stanza_child(st, "starttls", XT_NS_TLS))
+            return xt_stream_fail(s, XT_ENOTLS, NULL, NULL,
+                                  "the server does not offer STARTTLS and plaintext is not allowed",
+                                  NULL);
+        return 0; /* <proceed/> follows */
+    case XT_PH_SASL:
+        return start_sasl(s, st); /* compares with the early <auth/> */
+    default: /* the bind IQ (and maybe its answer) went ahead */
+        s->early = 0;
+        if (!xt_stanza_child(st, "bind", XT_NS_BIND))
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
+                                  "the server offers no resource binding", NULL);
+        const xt_stanza *sess = xt_stanza_child(st, "session", XT_NS_SESSION);
+        if (sess && !xt_stanza_child(sess, "optional", NULL)) {
+            /* RFC 3921 §3: this server wants a session before it routes
+             * our stanzas; the pipelined ones go again after it. */
+            s->session_needed = 1;
+            s->login_early = 0;
+        }
+        s->sm_offered = !(s->flags & XT_CONN_NO_SM) && xt_stanza_child(st, "sm", XT_NS_SM);
+        return 0;
+    }
 }
 
 static int on_features(xt_stream *s, const xt_stanza *st)
 {
+    if (s->early)
+        return on_early_features(s, st);
     if (s->phase != XT_PH_FEATURES)
         return 0; /* duplicate features: nothing to act on */
     if (!s->tls && !s->authenticated) {
@@ -808,6 +1010,26 @@ static int on_sasl(xt_stream *s, const xt_stanza *st)
     if (s->phase != XT_PH_SASL)
         return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
                               NULL);
+    if (s->sasl_stale) {
+        /* The early exchange is not the one the features call for: a
+         * challenge gets <abort/>, and its failure (or the server's
+         * refusal of the mechanism) starts the right one. */
+        int rc = 0;
+        if (strcmp(name, "challenge") == 0 && s->sasl_stale == 1) {
+            s->sasl_stale = 2;
+            rc = emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        } else if (strcmp(name, "failure") == 0) {
+            s->sasl_stale = 0;
+            xt_sasl_free(s->sasl);
+            s->sasl = s->sasl_next;
+            s->sasl_next = NULL;
+            rc = send_auth(s);
+        } else {
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
+                                  "unexpected SASL element from the server", NULL);
+        }
+        return rc ? fail_code(s, rc) : 0;
+    }
     if (strcmp(name, "failure") == 0) {
         const char *cond = NULL;
         for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
@@ -1236,7 +1458,7 @@ int xt_stream_start(xt_stream *s, uint64_t now)
         s->phase = XT_PH_TLS; /* the header goes out at xt_stream_tls_ready */
         return 0;
     }
-    int rc = send_header(s);
+    int rc = send_opening(s);
     return rc ? fail_code(s, rc) : 0;
 }
 
@@ -1267,7 +1489,7 @@ int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
     /* RFC 6120 §5.4.3.3: a fresh stream over TLS. */
     int rc = xt_parser_reset(s->parser);
     if (!rc)
-        rc = send_header(s);
+        rc = send_opening(s);
     return rc ? fail_code(s, rc) : 0;
 }
 
@@ -1298,7 +1520,7 @@ int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now)
         s->restart = 0;
         rc = xt_parser_reset(s->parser);
         if (!rc)
-            rc = send_header(s);
+            rc = send_opening(s);
         return rc ? fail_code(s, rc) : 0;
     }
     if (rc < 0) {
@@ -1495,6 +1717,8 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     if (!(s->password = xt_strdup(s->mem, cfg->password)))
         return XT_ENOMEM;
+    if (cfg->sasl_hint && *cfg->sasl_hint && !(s->sasl_hint = xt_strdup(s->mem, cfg->sasl_hint)))
+        return XT_ENOMEM;
 
     unsigned char r[6];
     if (RAND_bytes(r, sizeof r) != 1)
@@ -1518,6 +1742,9 @@ void xt_stream_cleanup(xt_stream *s)
     if (s->parser)
         xt_parser_free(s->parser);
     xt_sasl_free(s->sasl);
+    xt_sasl_free(s->sasl_next);
+    xt_free(s->mem, s->sasl_hint);
+    xt_free(s->mem, s->offer);
     xt_free_secret(s->mem, s->password);
     xt_free_secret(s->mem, s->test_nonce);
     xt_free(s->mem, s->resource);
@@ -1554,6 +1781,15 @@ int xt_stream_reset(xt_stream *s)
     s->tls = s->authenticated = s->restart = 0;
     s->session_needed = s->bind_retried = s->header_sent = s->close_sent = 0;
     s->sm_offered = 0;
+    s->early = s->login_early = s->sasl_stale = 0;
+    xt_sasl_free(s->sasl);
+    xt_sasl_free(s->sasl_next);
+    s->sasl = s->sasl_next = NULL;
+    if (s->offer) { /* what this server offered is the best hint for the next connection */
+        xt_free(s->mem, s->sasl_hint);
+        s->sasl_hint = s->offer;
+        s->offer = NULL;
+    }
     s->mech[0] = 0;
     xt_free(s->mem, s->cb_type);
     xt_free(s->mem, s->cb_data);

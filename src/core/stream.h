@@ -54,8 +54,15 @@ typedef struct xt_stream_hooks {
     void (*starttls)(void *ud);
     /* Bound (and session established): the IM layer sends its login
      * stanzas and emits XT_EV_ONLINE. resumed: an XEP-0198 session was
-     * resumed (no login stanzas). Negative = fail the stream. */
+     * resumed (no login stanzas); 2: a new session whose login stanzas
+     * already went out pipelined behind the bind request (the `login`
+     * hook). Negative = fail the stream. */
     int (*online)(void *ud, const char *jid, int resumed);
+    /* The bind request just went out pipelined with the post-auth stream
+     * header: the IM layer may send its login stanzas (roster query,
+     * initial presence) now, a round trip before the binding is
+     * confirmed (the server handles them after the bind, in order). */
+    int (*login)(void *ud);
     /* The server acknowledged the <message> with this id. */
     void (*acked)(void *ud, const char *id);
     /* The stream ended; called exactly once. */
@@ -87,6 +94,7 @@ typedef struct xt_stream {
     void *log_ud;
     xt_parser_limits limits;
     char *test_nonce; /* transcript tests: fixed SCRAM nonce */
+    char *sasl_hint;  /* the server's SASL offer last time (xt_conn_config.sasl_hint) */
 
     /* runtime */
     xt_parser *parser;
@@ -103,6 +111,13 @@ typedef struct xt_stream {
     int close_sent;
     xt_sasl *sasl;
     char mech[32];
+    /* Pipelining (see send_opening): what went out before the features
+     * that would normally allow it; checked when they arrive. */
+    int early;         /* <starttls/>, <auth/> or the bind IQ is ahead of the features */
+    int login_early;   /* the login stanzas went out behind the early bind */
+    int sasl_stale;    /* early <auth/> is not what the features call for: 1 = drop it, 2 = aborted */
+    xt_sasl *sasl_next; /* the exchange the features call for, once the stale one is gone */
+    char *offer;       /* the server's SASL offer, as xt_conn_sasl_hint gives it */
     char *cb_type; /* channel binding from the driver's TLS */
     uint8_t *cb_data;
     size_t cb_len;

@@ -81,11 +81,27 @@ static void hk_starttls(void *ud)
     xt_conn_emit(ud, &ev);
 }
 
+/* RFC 6121 §2.2 / §4.2: roster first, then initial presence, so
+ * presence from contacts arrives after we know who they are. Both go
+ * out at once (pipelined), behind the bind request when the stream
+ * pipelines the login, else once bound. */
+static int hk_login(void *ud)
+{
+    xt_conn *c = ud;
+    int rc = 0;
+    if (!(c->s.flags & XT_CONN_NO_ROSTER))
+        rc = xt_im_request_roster(c);
+    if (!rc && !(c->s.flags & XT_CONN_NO_PRESENCE))
+        rc = xt_im_send_presence(c, (xt_show)c->initial_show, c->initial_status,
+                                 c->initial_priority);
+    return rc;
+}
+
 static int hk_online(void *ud, const char *jid, int resumed)
 {
     xt_conn *c = ud;
     int rc = 0;
-    if (resumed) {
+    if (resumed == 1) {
         /* XEP-0198 §5: the server kept the session (roster, presence,
          * subscriptions): nothing to send again. */
         xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 1}};
@@ -93,15 +109,7 @@ static int hk_online(void *ud, const char *jid, int resumed)
         return 0;
     }
     xt_presence_clear(&c->presence);
-    /* RFC 6121 §2.2 / §4.2: roster first, then initial presence, so
-     * presence from contacts arrives after we know who they are. Both go
-     * out at once (pipelined). */
-    if (!(c->s.flags & XT_CONN_NO_ROSTER))
-        rc = xt_im_request_roster(c);
-    if (!rc && !(c->s.flags & XT_CONN_NO_PRESENCE))
-        rc = xt_im_send_presence(c, (xt_show)c->initial_show, c->initial_status,
-                                 c->initial_priority);
-    if (rc)
+    if (resumed == 0 && (rc = hk_login(c)) != 0)
         return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
@@ -165,6 +173,7 @@ int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
     static const xt_stream_hooks hooks = {
         .starttls = hk_starttls,
         .online = hk_online,
+        .login = hk_login,
         .disconnected = hk_disconnected,
         .stanza = hk_stanza,
         .iq_request = hk_iq_request,
@@ -283,6 +292,11 @@ const char *xt_conn_bound_jid(const xt_conn *c)
 const char *xt_conn_domain(const xt_conn *c)
 {
     return c ? xt_stream_domain(&c->s) : NULL;
+}
+
+const char *xt_conn_sasl_hint(const xt_conn *c)
+{
+    return c ? c->s.offer : NULL;
 }
 
 const char *xt_conn_mechanism(const xt_conn *c)

@@ -218,7 +218,7 @@ typedef struct run {
     int bytewise;
     int use_test_mem;
     xt_conn *c;
-    char jid[256], password[256], resource[64], nonce[256];
+    char jid[256], password[256], resource[64], nonce[256], hint[256];
     unsigned flags;
     uint32_t ping_interval, ping_timeout, iq_timeout, nego_timeout;
     uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
@@ -442,6 +442,7 @@ static int ensure_conn(run *r)
         .ack_delay_ms = r->ack_delay,
         .ack_timeout_ms = r->ack_timeout,
         .sm_max_unacked = r->max_unacked,
+        .sasl_hint = r->hint[0] ? r->hint : NULL,
         .mem = r->use_test_mem ? &test_mem : NULL,
         .log = on_log,
         .log_ud = r,
@@ -536,6 +537,12 @@ static int do_check(run *r, char *arg)
         const char *m = xt_conn_mechanism(r->c);
         if (!m || strcmp(m, a))
             return failf(r, "mechanism %s, expected %s", m ? m : "(none)", a);
+    } else if (strcmp(what, "hint") == 0) {
+        /* the rest of the line: the offer has spaces */
+        const char *want = strchr(arg, ' ') ? strchr(arg, ' ') + 1 : "-";
+        const char *h = xt_conn_sasl_hint(r->c);
+        if (strcmp(want, "-") == 0 ? h != NULL : (!h || strcmp(h, want)))
+            return failf(r, "hint [%s], expected [%s]", h ? h : "(none)", want);
     } else if (strcmp(what, "bound") == 0) {
         const char *m = xt_conn_bound_jid(r->c);
         if (strcmp(a, "-") == 0 ? m != NULL : (!m || strcmp(m, a)))
@@ -600,6 +607,8 @@ static int do_line(run *r, char *line, int depth)
         snprintf(r->resource, sizeof r->resource, "%s", sarg);
     else if (strcmp(kw, "NONCE") == 0)
         snprintf(r->nonce, sizeof r->nonce, "%s", sarg);
+    else if (strcmp(kw, "HINT") == 0)
+        snprintf(r->hint, sizeof r->hint, "%s", sarg);
     else if (strcmp(kw, "RECORD") == 0)
         r->record_stanza = strcmp(sarg, "stanza") == 0;
     else if (strcmp(kw, "FLAGS") == 0) {
@@ -615,6 +624,8 @@ static int do_line(run *r, char *line, int depth)
             r->flags |= XT_CONN_NO_PLAIN_MECH;
         if (strstr(sarg, "no_sm"))
             r->flags |= XT_CONN_NO_SM;
+        if (strstr(sarg, "no_pipelining"))
+            r->flags |= XT_CONN_NO_PIPELINING;
     } else if (strcmp(kw, "CONFIG") == 0) {
         const char *p;
         if ((p = strstr(sarg, "ping_interval=")))
@@ -841,6 +852,14 @@ static const char *const transcripts[] = {
     "im_events.txt",
     "bind_conflict.txt",
     "legacy_session.txt",
+    "legacy_session_pipelined.txt",
+    "login_pipelined.txt",
+    "sasl_hint_stale.txt",
+    "sasl_hint_refused.txt",
+    "sasl_hint_unusable.txt",
+    "sasl_hint_learned.txt",
+    "bind_conflict_pipelined.txt",
+    "pipelined_starttls_refused.txt",
     "negotiation_timeout.txt",
     "server_close.txt",
     "sending.txt",
@@ -878,8 +897,9 @@ static void test_transcripts(void **state)
 static void test_alloc_failure(void **state)
 {
     (void)state;
-    const char *const names[] = {"login_scram_sha1.txt", "im_events.txt"};
-    for (size_t k = 0; k < 2; k++) {
+    const char *const names[] = {"login_scram_sha1.txt", "im_events.txt", "login_pipelined.txt",
+                                 "sasl_hint_stale.txt"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         long n;
         for (n = 1; n < 100000; n++) {
             A = (alloc_state){.fail_at = n};
