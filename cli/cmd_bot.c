@@ -460,6 +460,7 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             .on_event = on_event,
             .on_sigchld = on_sigchld,
             .ud = &b,
+            .store = store,
         };
         rc = xt_cli_session_run(&set, &p);
     }

@@ -101,6 +101,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .keepalive_ms = a->keepalive_s * 1000u,
             .on_event = on_event,
             .ud = &l,
+            .store = store,
         };
         rc = xt_cli_session_run(&set, &p);
     }

@@ -665,6 +665,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
                 .on_reconnecting = on_reconnecting,
                 .on_event = on_event,
                 .ud = &st,
+                .store = st.store,
             };
             int retryable = 0;
             p.retryable = &retryable;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outbox.h"
 #include "output.h"
 #include "password.h"
 #include "report.h"
@@ -30,6 +31,8 @@ struct xt_cli_session {
     int exit_code;
     int connect_timer;
     int sig_fd_id;
+    char *account; /* bare JID, the store's key (with p->store) */
+    char *hint;    /* the SASL offer the store had for it */
 };
 
 /* The self-pipe: signal handlers only write the signal number to it; the
@@ -275,6 +278,19 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
     xt_loop_stop(s->loop);
 }
 
+/* Keeps the server's SASL offer for the next login when it changed. A
+ * failure only costs that login a round trip: not worth an error. */
+static void save_hint(xt_cli_session *s)
+{
+    const char *h = xt_conn_sasl_hint(s->conn);
+    if (!s->p->store || !s->account || !h || (s->hint && strcmp(s->hint, h) == 0))
+        return;
+    if (xt_store_sasl_hint_set(s->p->store, s->account, h) == 0) {
+        free(s->hint);
+        s->hint = strdup(h);
+    }
+}
+
 static void on_event(xt_conn *c, const xt_event *ev, void *ud)
 {
     xt_cli_session *s = ud;
@@ -283,6 +299,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     switch (ev->type) {
     case XT_EV_ONLINE:
         s->online = 1;
+        save_hint(s);
         s->resumed = ev->u.online.resumed;
         if (s->connect_timer > 0) {
             xt_loop_cancel_timer(s->loop, s->connect_timer);
@@ -399,6 +416,8 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
         goto out;
     }
 
+    if (p->store && (s.account = xt_cli_bare(set->jid)) != NULL)
+        (void)xt_store_sasl_hint_get(p->store, s.account, &s.hint);
     xt_client_config cc = {
         .conn =
             {
@@ -416,6 +435,7 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
                 .log_ud = &s,
                 .ping_interval_ms = p->keepalive_ms,
                 .ping_timeout_ms = p->keepalive_ms,
+                .sasl_hint = s.hint,
             },
         .reconnect = p->reconnect,
         .host = set->host,
@@ -474,6 +494,8 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
 out:
     xt_client_free(s.client);
     xt_loop_free(s.loop);
+    free(s.account);
+    free(s.hint);
     for (size_t i = 0; i < NSIGNALS; i++)
         sigaction(handled_signals[i], &old[i], NULL);
     close(sig_pipe[0]);

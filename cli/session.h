@@ -14,6 +14,7 @@
 
 #include "settings.h"
 #include "xtalk/client.h"
+#include "xtalk/store.h"
 
 typedef struct xt_cli_session xt_cli_session;
 
@@ -44,6 +45,10 @@ typedef struct xt_cli_session_params {
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);
     void (*on_sigchld)(xt_cli_session *s, void *ud);
     void *ud;
+    /* The local store, if the command has one open: the server's SASL
+     * offer is kept there per account, so the next login pipelines its
+     * first SCRAM message (xt_conn_config.sasl_hint). */
+    xt_store *store;
 } xt_cli_session_params;
 
 /* Runs until finished; returns the exit code. Takes the password out of

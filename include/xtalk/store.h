@@ -73,6 +73,15 @@ XT_EXTERN int xt_outbox_remove(xt_store *st, const char *account, const char *or
 XT_EXTERN int xt_outbox_list(xt_store *st, const char *account, xt_outbox_fn fn, void *ud);
 XT_EXTERN int64_t xt_outbox_count(xt_store *st, const char *account);
 
+/* --- the server's SASL offer ------------------------------------------------ */
+
+/* Per account, what xt_conn_sasl_hint returned last time (pass it as
+ * xt_conn_config.sasl_hint: the login saves a round trip). get: *out is
+ * a copy to free with the store's allocator (free() by default), NULL
+ * when none is recorded; 0 or < 0 on error. */
+XT_EXTERN int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out);
+XT_EXTERN int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint);
+
 /* --- deduplication ------------------------------------------------------- */
 
 /* Records that a message with this id (XEP-0359 stanza-id/origin-id, or

@@ -44,6 +44,8 @@ enum stmt_id {
     S_HISTORY_PAGE,
     S_HISTORY_PAGE_BEFORE,
     S_HISTORY_SEARCH,
+    S_HINT_GET,
+    S_HINT_SET,
     S_COUNT
 };
 
@@ -75,6 +77,9 @@ static const char *const stmt_sql[S_COUNT] = {
                          " h.outgoing, h.ts_ms FROM history_fts f JOIN history h ON h.id = f.rowid"
                          " WHERE history_fts MATCH ?2 AND h.account = ?1"
                          " ORDER BY f.rowid DESC LIMIT ?3",
+    [S_HINT_GET] = "SELECT sasl_hint FROM server_hint WHERE account = ?1",
+    [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
+                   " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint",
 };
 
 /* Migrations: migrations[v] takes a file from version v to v + 1. */
@@ -105,6 +110,9 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     "CREATE TRIGGER history_au AFTER UPDATE ON history BEGIN"
     " INSERT INTO history_fts(history_fts, rowid, body) VALUES('delete', old.id, old.body);"
     " INSERT INTO history_fts(rowid, body) VALUES(new.id, new.body); END;",
+    /* 1 -> 2: what each account's server offered for SASL (the login
+     * pipelining hint, xt_conn_sasl_hint). */
+    "CREATE TABLE server_hint(account TEXT PRIMARY KEY, sasl_hint TEXT NOT NULL);",
 };
 
 struct xt_store {
@@ -529,6 +537,44 @@ int64_t xt_outbox_count(xt_store *st, const char *account)
     if (!usable(st) || !account)
         return XT_EINVAL;
     return count_query(st, S_OUTBOX_COUNT, account);
+}
+
+/* --- the server's SASL offer ------------------------------------------------ */
+
+int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out)
+{
+    sqlite3_stmt *s;
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    if (!usable(st) || !account)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_HINT_GET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    int r = sqlite3_step(s), rc = 0;
+    if (r == SQLITE_ROW) {
+        if (!col_ok(s, 0))
+            rc = XT_ENOMEM;
+        else if (!(*out = xt_strdup(mem_of(st), col(s, 0))))
+            rc = XT_ENOMEM;
+    } else if (r != SQLITE_DONE) {
+        rc = fail_db(st, r, "cannot read the server hint");
+    }
+    done(s);
+    return rc;
+}
+
+int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint)
+{
+    sqlite3_stmt *s;
+    if (!usable(st) || !account || !hint)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_HINT_SET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, hint);
+    return step_write(st, s, "cannot record the server hint");
 }
 
 /* --- deduplication ------------------------------------------------------- */

@@ -53,6 +53,23 @@ class Messaging(ServerTest):
         m = bob.json_until(lambda o: o.get("event") == "message")
         self.assertEqual(m["body"], "over direct TLS")
 
+    def test_next_login_pipelines_scram_with_the_servers_earlier_offer(self):
+        # The store keeps what the server offered for SASL; the next run
+        # sends its first SCRAM message with the stream header, and the
+        # server takes it (no "differs from the hint" detour).
+        bob = self.listen("bob")
+        store = tempfile.mkdtemp(dir=self.srv.dir) + "/xtalk.db"
+        r1 = self.xtalk("alice", "send", "-v", "--store", store, jid("bob", self.srv), "first")
+        self.assertOk(r1, "first send")
+        self.assertNotIn("sent with the stream header", r1.stderr)
+        r2 = self.xtalk("alice", "send", "-v", "--store", store, jid("bob", self.srv), "second")
+        self.assertOk(r2, "second send")
+        self.assertRegex(r2.stderr, r"SCRAM-SHA-[0-9]+(-PLUS)? sent with the stream header")
+        self.assertNotIn("differs from the hint", r2.stderr)
+        self.assertIn("authenticated with SCRAM", r2.stderr)
+        got = [bob.json_until(lambda o: o.get("event") == "message")["body"] for _ in range(2)]
+        self.assertEqual(got, ["first", "second"])
+
     def test_listen_count_exits_after_n(self):
         bob = self.listen("bob", "--count", "2")
         for t in ("a", "b"):

@@ -318,6 +318,55 @@ static void test_schema(void **state)
     }
 }
 
+/* ---- the server's SASL offer ---- */
+
+static void test_sasl_hint(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("hint.db");
+    char untouched[] = "untouched";
+    char *h = untouched;
+    assert_int_equal(xt_store_sasl_hint_get(st, "alice@localhost", &h), 0);
+    assert_null(h); /* none recorded */
+    assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", "SCRAM-SHA-1 PLAIN"), 0);
+    assert_int_equal(xt_store_sasl_hint_set(st, "bob@localhost", "SCRAM-SHA-256"), 0);
+    /* replaced, not added */
+    assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", "SCRAM-SHA-256 cb:"), 0);
+    xt_store_close(st);
+    st = open_ok("hint.db");
+    assert_int_equal(xt_store_sasl_hint_get(st, "alice@localhost", &h), 0);
+    assert_string_equal(h, "SCRAM-SHA-256 cb:");
+    free(h);
+    assert_int_equal(xt_store_sasl_hint_get(st, "bob@localhost", &h), 0);
+    assert_string_equal(h, "SCRAM-SHA-256");
+    free(h);
+    assert_int_equal(xt_store_sasl_hint_get(st, NULL, &h), XT_EINVAL);
+    assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", NULL), XT_EINVAL);
+    xt_store_close(st);
+
+    /* A version 1 file (before the table existed) is migrated, its rows kept. */
+    const char *p = db_path("v1.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                                  "INSERT INTO schema_version VALUES(1);"
+                                  "CREATE TABLE outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                  " account TEXT NOT NULL, to_jid TEXT NOT NULL, type TEXT NOT NULL,"
+                                  " body TEXT NOT NULL, thread TEXT, origin_id TEXT NOT NULL,"
+                                  " created_ms INTEGER NOT NULL, UNIQUE(account, origin_id));"
+                                  "INSERT INTO outbox(account, to_jid, type, body, origin_id,"
+                                  " created_ms) VALUES('alice@localhost', 'bob@localhost', 'chat',"
+                                  " 'old', 'o1', 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    st = open_ok("v1.db");
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 1);
+    assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", "SCRAM-SHA-1"), 0);
+    xt_store_close(st);
+}
+
 /* ---- dedup ---- */
 
 static void test_seen(void **state)
@@ -686,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sasl_hint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_page, setup, teardown),
