@@ -5,7 +5,9 @@
  *
  *   xt_client login JID PW HOST PORT CA [direct]
  *       online with the roster loaded and initial presence sent, then
- *       prints "online" and exits (bench/run times it from process start)
+ *       prints "online", then "hint=" and the server's SASL offer, and
+ *       exits (bench/run times it from process start); $XTB_SASL_HINT is
+ *       passed as xt_conn_config.sasl_hint (the offer an earlier run saw)
  *   xt_client hold PREFIX N PW HOST PORT CA
  *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
  *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online="
@@ -84,7 +86,8 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
             break;
         online_count++;
         if (!mode_hold) {
-            printf("online\n");
+            const char *hint = xt_conn_sasl_hint(c);
+            printf("online\nhint=%s\n", hint ? hint : "");
             fflush(stdout);
         }
         if (mode_send) {
@@ -133,6 +136,9 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
     cfg.flags = XT_CLIENT_NO_SYSTEM_CA;
     cfg.connect_timeout_ms = 60000;
     cfg.conn.negotiation_timeout_ms = 600000;
+    /* login: the server's SASL offer from an earlier run (what a client
+     * keeps per account; see xt_conn_sasl_hint) */
+    cfg.conn.sasl_hint = getenv("XTB_SASL_HINT");
     xt_client *cl;
     if (xt_client_new(loop, &cfg, &cl) != 0)
         exit(1);
