@@ -234,6 +234,7 @@ static void on_event(xt_conn *conn, const xt_event *ev, void *ud)
         retry_ms = RETRY_MIN_MS;
         snprintf(c->conn_text, sizeof c->conn_text, "online");
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s", ev->u.online.jid);
+        xt_chat_hint_set(c->hist, xt_conn_sasl_hint(c->conn));
         if (c->show != XT_SHOW_AVAILABLE || c->status_msg)
             xt_conn_send_presence(c->conn, (xt_show)c->show, c->status_msg, 0);
         xt_chat_roster_rebuild(c);
@@ -269,6 +270,7 @@ static void on_event(xt_conn *conn, const xt_event *ev, void *ud)
 static int start_client(xt_chat *c)
 {
     const xt_cli_settings *set = c->set;
+    char *hint = xt_chat_hint_get(c->hist);
     xt_client_config cc = {
         .conn =
             {
@@ -281,6 +283,7 @@ static int start_client(xt_chat *c)
                 .negotiation_timeout_ms = set->timeout_ms,
                 .initial_show = c->show,
                 .initial_status = c->status_msg,
+                .sasl_hint = hint,
             },
         .host = set->host,
         .port = set->port,
@@ -289,6 +292,7 @@ static int start_client(xt_chat *c)
         .connect_timeout_ms = set->timeout_ms,
     };
     int rc = xt_client_new(c->loop, &cc, &c->client);
+    free(hint); /* the conn keeps a copy */
     if (rc < 0)
         return rc;
     c->conn = xt_client_conn(c->client);

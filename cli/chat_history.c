@@ -70,6 +70,24 @@ xt_chat_hist *xt_chat_hist_open(const char *account, char *why, size_t whylen)
     return h;
 }
 
+char *xt_chat_hint_get(xt_chat_hist *h)
+{
+    char *hint = NULL;
+    if (h)
+        (void)xt_store_sasl_hint_get(h->st, h->account, &hint);
+    return hint;
+}
+
+void xt_chat_hint_set(xt_chat_hist *h, const char *hint)
+{
+    if (!h || !hint)
+        return;
+    char *old = xt_chat_hint_get(h);
+    if (!old || strcmp(old, hint) != 0)
+        (void)xt_store_sasl_hint_set(h->st, h->account, hint);
+    free(old);
+}
+
 void xt_chat_hist_close(xt_chat_hist *h)
 {
     if (!h)

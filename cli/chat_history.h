@@ -49,4 +49,10 @@ int xt_chat_outbox_remove(xt_chat_hist *h, const char *id);
 typedef int (*xt_chat_outbox_fn)(const char *to, const char *body, const char *id, void *ud);
 int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud);
 
+/* The server's SASL offer kept for the next login (xt_conn_sasl_hint):
+ * get returns a copy to free(), or NULL; set ignores failures (they only
+ * cost a round trip) and writes only when the offer changed. */
+char *xt_chat_hint_get(xt_chat_hist *h);
+void xt_chat_hint_set(xt_chat_hist *h, const char *hint);
+
 #endif

@@ -222,6 +222,13 @@ class Chat(ServerTest):
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
+        # The server's SASL offer is kept for the next login's pipelining.
+        db = os.path.join(self.env("alice")["XDG_DATA_HOME"], "xtalk", "xtalk.db")
+        with sqlite3.connect(db) as con:
+            row = con.execute("SELECT sasl_hint FROM server_hint WHERE account = ?",
+                              (jid("alice", self.srv),)).fetchone()
+        self.assertIsNotNone(row)
+        self.assertRegex(row[0], r"\bSCRAM-SHA-1\b")
 
     def wait_outbox_empty(self, user, timeout=15):
         db = os.path.join(self.env(user)["XDG_DATA_HOME"], "xtalk", "xtalk.db")
