@@ -61,6 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .max_stanza_size = 8192,
         .max_depth = 16,
     };
+    /* The login's variants, picked by the input's length: pipelined or
+     * not, with no SASL hint, one the seeds match, or a stale one. */
+    static const char *const hints[] = {NULL, "SCRAM-SHA-1 PLAIN", "SCRAM-SHA-256 cb:tls-exporter"};
+    cfg.sasl_hint = hints[size % 3];
+    if (size % 5 == 0)
+        cfg.flags |= XT_CONN_NO_PIPELINING;
     xt_conn *c = NULL;
     if (xt_conn_new(&cfg, &c) != 0)
         return 0;
