@@ -65,8 +65,8 @@ int xt_im_send_presence(xt_conn *c, xt_show show, const char *status, int priori
 typedef struct xt_im_message_out {
     const char *to;
     size_t to_len;
-    const char *type;
-    const char *id; /* also the XEP-0359 origin-id */
+    const char *type; /* chat, normal, groupchat or headline (written as is) */
+    const char *id;   /* also the XEP-0359 origin-id */
     size_t id_len;
     const char *body;   /* NULL = none */
     const char *thread; /* NULL = none */

@@ -88,8 +88,8 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m)
         rc = xt_buf_append_escaped(b, m->to, m->to_len, 1);
     if (!rc)
         rc = xt_buf_append(b, LIT("' type='"));
-    if (!rc)
-        rc = xt_buf_append_escaped(b, m->type, strlen(m->type), 1);
+    if (!rc) /* one of the four types: nothing to escape */
+        rc = xt_buf_append(b, m->type, strlen(m->type));
     if (!rc)
         rc = xt_buf_append(b, LIT("' id='"));
     if (!rc)

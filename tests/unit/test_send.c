@@ -336,6 +336,44 @@ static void test_ids_unique(void **state)
     xt_conn_free(b);
 }
 
+/* XEP-0198 queue entries are one block (bytes, then the id): every mix
+ * of data and id comes back intact and is freed once (ASan run). */
+static void test_sm_entries(void **state)
+{
+    (void)state;
+    xt_sm_queue q = {0};
+    for (int i = 0; i < 40; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%d", i);
+        const char *data = i % 4 == 1 ? NULL : "<message id='x'/>";
+        size_t len = i % 4 == 3 ? 0 : (data ? strlen(data) : 0);
+        assert_int_equal(xt_sm_queue_push(NULL, &q, data, len, i % 4 == 2 ? NULL : id), 0);
+    }
+    assert_true(xt_sm_queue_has(&q, "m39"));
+    assert_false(xt_sm_queue_has(&q, "m38")); /* pushed without an id */
+    xt_sm_entry e;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(xt_sm_queue_pop(&q, &e), 1);
+        char id[16];
+        snprintf(id, sizeof id, "m%d", i);
+        if (i % 4 == 2)
+            assert_null(e.msg_id);
+        else
+            assert_string_equal(e.msg_id, id);
+        if (i % 4 == 1) {
+            assert_null(e.data);
+        } else {
+            assert_non_null(e.data);
+            assert_int_equal(e.len, i % 4 == 3 ? 0 : 17);
+            if (e.len)
+                assert_memory_equal(e.data, "<message id='x'/>", 17);
+        }
+        xt_sm_entry_done(NULL, &e);
+    }
+    assert_int_equal(xt_sm_queue_push(NULL, &q, NULL, 0, NULL), 0);
+    xt_sm_queue_free(NULL, &q); /* the other 21 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_next_id),
         cmocka_unit_test(test_send_message_wire),
         cmocka_unit_test(test_ids_unique),
+        cmocka_unit_test(test_sm_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
