@@ -81,7 +81,7 @@ static const uint8_t esc_class[256] = {
 
 /* SWAR word filter: non-zero when some byte of v is zero. Exact as an
  * existence test (a borrow only marks bytes above a real zero). */
-#define ONES UINT64_C(0x0101010101010101)
+#define ONES  UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 static inline uint64_t zero_byte(uint64_t v)
 {

@@ -64,8 +64,8 @@ static int valid_id(const char *id)
 
 /* One element with escaped text, or empty (<name/>) as the serializer
  * writes an element without children. */
-static int put_text_elem(xt_buf *b, const char *open, size_t olen, const char *empty,
-                         size_t elen, const char *close, size_t clen, const char *text)
+static int put_text_elem(xt_buf *b, const char *open, size_t olen, const char *empty, size_t elen,
+                         const char *close, size_t clen, const char *text)
 {
     size_t n = strlen(text);
     if (n == 0)

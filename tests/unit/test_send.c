@@ -80,7 +80,8 @@ static void test_writer_matches_tree(void **state)
         "a@b/res with ' \" & < > \t\n\r inside",
         "j\xc3\xbcliet@ex\xc3\xa4mple.com/\xe2\x99\x9e",
     };
-    static const char *const ids[] = {"t1", "0123456789ab-18446744073709551615", "id'\"&<>\t\n\r x"};
+    static const char *const ids[] = {"t1", "0123456789ab-18446744073709551615",
+                                      "id'\"&<>\t\n\r x"};
     static const char *const types[] = {"chat", "normal", "groupchat", "headline"};
     int cases = 0;
     for (size_t b = 0; b < sizeof bodies / sizeof *bodies; b++)
@@ -99,8 +100,8 @@ static void test_writer_matches_tree(void **state)
                     char *want = tree_bytes(&m);
                     char *got = writer_bytes(&m);
                     if (strcmp(want, got) != 0)
-                        fail_msg("body %zu thread %zu to %zu id %zu:\n tree   %s\n writer %s", b,
-                                 t, j, i, want, got);
+                        fail_msg("body %zu thread %zu to %zu id %zu:\n tree   %s\n writer %s", b, t,
+                                 j, i, want, got);
                     free(want);
                     free(got);
                     cases++;
@@ -108,8 +109,13 @@ static void test_writer_matches_tree(void **state)
     assert_int_equal(cases, 11 * 4 * 5 * 3);
 
     /* One spelled out, so a change to both at once is caught too. */
-    xt_im_message_out m = {.to = "a@b/x'y", .to_len = 7, .type = "chat", .id = "t7",
-                           .id_len = 2, .body = "1 < 2 & \r", .thread = NULL};
+    xt_im_message_out m = {.to = "a@b/x'y",
+                           .to_len = 7,
+                           .type = "chat",
+                           .id = "t7",
+                           .id_len = 2,
+                           .body = "1 < 2 & \r",
+                           .thread = NULL};
     char *got = writer_bytes(&m);
     assert_string_equal(got, "<message to='a@b/x&apos;y' type='chat' id='t7'><body>1 &lt; 2 "
                              "&amp; &#13;</body><origin-id xmlns='urn:xmpp:sid:0' "
@@ -128,8 +134,8 @@ static void test_writer_appends(void **state)
     for (size_t i = 0; i < sizeof body - 1; i++)
         body[i] = "ab&<"[i % 4];
     body[sizeof body - 1] = '\0';
-    xt_im_message_out m = {.to = "x@y", .to_len = 3, .type = "chat", .id = "i",
-                           .id_len = 1, .body = body};
+    xt_im_message_out m = {
+        .to = "x@y", .to_len = 3, .type = "chat", .id = "i", .id_len = 1, .body = body};
     assert_int_equal(xt_im_write_message(&b, &m), 0);
     char *want = tree_bytes(&m);
     const char *got = xt_buf_cstr(&b);
@@ -270,9 +276,8 @@ static void test_send_message_wire(void **state)
     assert_string_equal(out, "<message to='juliet@example.com' type='chat' id='t3'><body>hi &amp; "
                              "bye</body><origin-id xmlns='urn:xmpp:sid:0' id='t3'/></message>");
     free(out);
-    assert_int_equal(xt_conn_send_message(c, "J\xc3\x9cLIET@example.com/Balcony", NULL, NULL,
-                                          "th", id),
-                     0);
+    assert_int_equal(
+        xt_conn_send_message(c, "J\xc3\x9cLIET@example.com/Balcony", NULL, NULL, "th", id), 0);
     out = take(c);
     assert_string_equal(out, "<message to='j\xc3\xbcliet@example.com/Balcony' type='chat' "
                              "id='t4'><thread>th</thread><origin-id xmlns='urn:xmpp:sid:0' "
@@ -287,7 +292,7 @@ static void test_send_message_wire(void **state)
 
     /* Refusals as before: the JID error of xt_jid_parse, nothing sent,
      * no id used up. */
-    static const char *const bad_jids[] = {"",      "@example.com",   "juliet@",  "a@b/",
+    static const char *const bad_jids[] = {"",      "@example.com",    "juliet@",  "a@b/",
                                            "a b@c", "juliet@exa_mple", "a@-b.com", "x@[::1"};
     for (size_t i = 0; i < sizeof bad_jids / sizeof *bad_jids; i++) {
         xt_jid *j = NULL;
