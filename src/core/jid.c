@@ -919,6 +919,90 @@ int xt_jid_parse_n(const xt_mem *mem, const char *s, size_t len, xt_jid **out, c
                     slash ? slash + 1 : NULL, slash ? len - blen - 1 : 0, slash != NULL, out, why);
 }
 
+/* A domain label as the full path checks it (domain_label, NR-LDH):
+ * 1..63 octets, not starting or ending with '-', no "--" in positions
+ * 3-4 (which also sends every "xn--" A-label to the full path). */
+static int fast_label_ok(const char *l, size_t n)
+{
+    return n > 0 && n <= 63 && l[0] != '-' && l[n - 1] != '-' &&
+           !(n >= 4 && l[2] == '-' && l[3] == '-');
+}
+
+/*
+ * Accept-only fast path of xt_jid_parse_n for the common address:
+ * printable ASCII, an LDH domain. It only ever accepts what the full
+ * path accepts, with the same result (the printable-ASCII reasoning of
+ * precis_enforce: PVALID, width mapping and NFC are no-ops, case mapping
+ * is ASCII lowering; an all-ASCII domainpart is lowered, its one
+ * trailing '.' stripped, a dotted IPv4 literal is kept as given, which is
+ * the lowered input again). Anything else -- every refusal included --
+ * returns 0 so the caller takes the full path, which gives the error.
+ */
+size_t xt_jid_prep_fast(const char *s, size_t len, char *out, size_t cap)
+{
+    if (len == 0 || len >= cap)
+        return 0;
+    const char *slash = memchr(s, '/', len);
+    size_t blen = slash ? (size_t)(slash - s) : len;
+    const char *at = memchr(s, '@', blen);
+    size_t o = 0, i = 0;
+    if (at) {
+        size_t llen = (size_t)(at - s);
+        if (llen == 0 || llen > JID_PART_MAX)
+            return 0;
+        for (; i < llen; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x21 || c > 0x7E || c == '"' || c == '&' || c == '\'' || c == ':' || c == '<' ||
+                c == '>')
+                return 0;
+            out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        out[o++] = '@';
+        i++;
+    }
+    size_t dstart = o, lab = o;
+    for (; i < blen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c == '.') {
+            if (!fast_label_ok(out + lab, o - lab))
+                return 0;
+            out[o++] = '.';
+            lab = o;
+        } else if (is_ldh((char)c)) {
+            out[o++] = (char)c;
+        } else {
+            return 0;
+        }
+    }
+    if (o == lab) {
+        /* Empty domainpart, or a trailing '.' (stripped once; a second
+         * one was an empty label above). */
+        if (lab == dstart)
+            return 0;
+        o--;
+    } else if (!fast_label_ok(out + lab, o - lab)) {
+        return 0;
+    }
+    if (o - dstart > JID_PART_MAX)
+        return 0;
+    if (slash) {
+        size_t rlen = len - blen - 1;
+        if (rlen == 0 || rlen > JID_PART_MAX)
+            return 0;
+        out[o++] = '/';
+        for (i = blen + 1; i < len; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x21 || c > 0x7E)
+                return 0;
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
 int xt_jid_parse(const xt_mem *mem, const char *s, xt_jid **out, const char **why)
 {
     return xt_jid_parse_n(mem, s, s ? strlen(s) : 0, out, why);

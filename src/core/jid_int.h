@@ -23,6 +23,17 @@ int xt_precis_opaque(const xt_mem *mem, const char *in, size_t len, char **out, 
 int xt_precis_username_casemapped(const xt_mem *mem, const char *in, size_t len, char **out,
                                   const char **why);
 
+/*
+ * The prepared full JID of the `len` bytes at s, written NUL-terminated
+ * to out[cap] without allocating, for the common case only (printable
+ * ASCII, LDH domain labels): returns its length, or 0 when the input
+ * must go through xt_jid_parse_n (non-ASCII, IDNA, IP literals, too long
+ * for cap, and every invalid JID, whose error only the full path gives).
+ * Whenever it returns non-zero the result equals xt_jid_full() of the
+ * full path.
+ */
+size_t xt_jid_prep_fast(const char *s, size_t len, char *out, size_t cap);
+
 /* Tests only: non-zero disables the printable-ASCII fast path, so a test
  * can check that both paths give the same result. */
 extern int xt_precis_test_slow_path;

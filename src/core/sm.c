@@ -1,14 +1,16 @@
 /* XEP-0198 queues and counters; see sm.h. */
 #include "core/sm.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "base/mem.h"
 
+/* An entry is one allocation: the stanza bytes, then the NUL-terminated
+ * message id (so data, when present, is the block; else msg_id is). */
 void xt_sm_entry_done(const xt_mem *mem, xt_sm_entry *e)
 {
-    xt_free(mem, e->data);
-    xt_free(mem, e->msg_id);
+    xt_free(mem, e->data ? e->data : e->msg_id);
     e->data = e->msg_id = NULL;
 }
 
@@ -39,16 +41,22 @@ int xt_sm_queue_push(const xt_mem *mem, xt_sm_queue *q, const char *data, size_t
         }
     }
     xt_sm_entry e = {0};
-    if (data) {
-        e.data = xt_malloc(mem, len ? len : 1);
-        if (!e.data)
+    size_t dlen = data ? len : 0, ilen = msg_id ? strlen(msg_id) + 1 : 0;
+    if (data || msg_id) {
+        if (dlen > SIZE_MAX - ilen - 1)
             return XT_ENOMEM;
-        memcpy(e.data, data, len);
-        e.len = len;
-    }
-    if (msg_id && !(e.msg_id = xt_strdup(mem, msg_id))) {
-        xt_free(mem, e.data);
-        return XT_ENOMEM;
+        char *block = xt_malloc(mem, dlen + ilen ? dlen + ilen : 1);
+        if (!block)
+            return XT_ENOMEM;
+        if (data) {
+            memcpy(block, data, dlen);
+            e.data = block;
+            e.len = dlen;
+        }
+        if (msg_id) {
+            memcpy(block + dlen, msg_id, ilen);
+            e.msg_id = block + dlen;
+        }
     }
     q->v[q->head + q->n++] = e;
     return 0;

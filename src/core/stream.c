@@ -112,15 +112,11 @@ static int emit_stanza_str(xt_stream *s, const char *str, const char *name)
     return rc ? rc : track(s, before, name, NULL);
 }
 
-/* Serializes a tree straight into the output (the serializer appends
- * nothing on failure, so no half stanza is ever queued). */
-static int emit_tree(xt_stream *s, const xt_stanza *st)
+/* The stanza `name` (id `id`) now ends the output from `before`: tracks
+ * and logs it. */
+static int emitted(xt_stream *s, size_t before, const char *name, const char *id)
 {
-    size_t before = xt_buf_size(&s->out);
-    int rc = xt_stanza_serialize(st, XT_NS_CLIENT, &s->out);
-    if (rc)
-        return rc;
-    rc = track(s, before, xt_stanza_name(st), xt_stanza_attr(st, "id"));
+    int rc = track(s, before, name, id);
     if (rc)
         return rc;
     if (s->log) {
@@ -131,6 +127,15 @@ static int emit_tree(xt_stream *s, const xt_stanza *st)
             s->log(s->log_ud, XT_LOG_XML_OUT, head + before);
     }
     return 0;
+}
+
+/* Serializes a tree straight into the output (the serializer appends
+ * nothing on failure, so no half stanza is ever queued). */
+static int emit_tree(xt_stream *s, const xt_stanza *st)
+{
+    size_t before = xt_buf_size(&s->out);
+    int rc = xt_stanza_serialize(st, XT_NS_CLIENT, &s->out);
+    return rc ? rc : emitted(s, before, xt_stanza_name(st), xt_stanza_attr(st, "id"));
 }
 
 /* Buffers that held a SASL payload: wipe the bytes outside the live data. */
@@ -359,7 +364,20 @@ static int send_header(xt_stream *s)
 
 void xt_stream_next_id(xt_stream *s, char out[64])
 {
-    snprintf(out, 64, "%s%llu", s->id_prefix, (unsigned long long)++s->id_counter);
+    /* prefix + decimal counter, as "%s%llu" would write it (on every
+     * send, so without snprintf): at most 23 + 20 characters. */
+    char dig[20];
+    size_t nd = 0;
+    uint64_t v = ++s->id_counter;
+    do {
+        dig[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    size_t pl = s->id_prefix_len;
+    memcpy(out, s->id_prefix, pl);
+    for (size_t i = 0; i < nd; i++)
+        out[pl + i] = dig[nd - 1 - i];
+    out[pl + nd] = '\0';
 }
 
 static int iq_open(const xt_stream *s)
@@ -375,6 +393,16 @@ static int unacked_full(const xt_stream *s)
 
 static int send_ack_ping(xt_stream *s);
 
+/* Without SM: a ping once ack_every messages wait (the timer sends one
+ * ack_delay after the last message otherwise). */
+static int after_send(xt_stream *s)
+{
+    if (s->sm.state == XT_SM_OFF && s->phase == XT_PH_ONLINE && !s->sm.ping_out &&
+        s->sm.pend.n >= s->ack_every)
+        return send_ack_ping(s);
+    return 0;
+}
+
 int xt_stream_send(xt_stream *s, const xt_stanza *st)
 {
     if (!iq_open(s))
@@ -382,12 +410,24 @@ int xt_stream_send(xt_stream *s, const xt_stanza *st)
     if (unacked_full(s))
         return XT_ETOOBIG;
     int rc = emit_tree(s, st);
-    /* Without SM: a ping once ack_every messages wait (the timer sends
-     * one ack_delay after the last message otherwise). */
-    if (!rc && s->sm.state == XT_SM_OFF && s->phase == XT_PH_ONLINE && !s->sm.ping_out &&
-        s->sm.pend.n >= s->ack_every)
-        rc = send_ack_ping(s);
-    return rc;
+    return rc ? rc : after_send(s);
+}
+
+int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
+                           const char *name, const char *id)
+{
+    if (!iq_open(s))
+        return XT_ESTATE;
+    if (unacked_full(s))
+        return XT_ETOOBIG;
+    size_t before = xt_buf_size(&s->out);
+    int rc = write(&s->out, ud);
+    if (rc) {
+        s->out.len = s->out.off + before; /* no half stanza */
+        return rc;
+    }
+    rc = emitted(s, before, name, id);
+    return rc ? rc : after_send(s);
 }
 
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud)
@@ -1725,6 +1765,7 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x%02x%02x-", r[0], r[1], r[2], r[3],
              r[4], r[5]);
+    s->id_prefix_len = strlen(s->id_prefix);
 
     static const xt_parser_callbacks pcb = {
         .stream_open = cb_stream_open,
@@ -1830,4 +1871,5 @@ int xt_stream_set_test_nonce(xt_stream *s, const char *nonce)
 void xt_stream_set_test_id_prefix(xt_stream *s, const char *prefix)
 {
     snprintf(s->id_prefix, sizeof s->id_prefix, "%s", prefix ? prefix : "");
+    s->id_prefix_len = strlen(s->id_prefix);
 }

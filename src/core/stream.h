@@ -128,6 +128,7 @@ typedef struct xt_stream {
 
     xt_iq_table iqs;
     char id_prefix[24];
+    size_t id_prefix_len;
     uint64_t id_counter;
 
     uint64_t now;
@@ -168,6 +169,16 @@ int xt_stream_close(xt_stream *s, int unavailable);
 /* Serializes st (in jabber:client) into the output. XT_ESTATE when the
  * stream is not open for stanzas, XT_ETOOBIG when the output is full. */
 int xt_stream_send(xt_stream *s, const xt_stanza *st);
+/* Writes one stanza into the output: write(out, ud) appends its bytes
+ * (jabber:client as the default namespace, as xt_stanza_serialize would)
+ * and returns 0 or an error; on error the output is cut back, so nothing
+ * half-written is sent. The stanza is then tracked like one given to
+ * xt_stream_send (XEP-0198 queue or ack ping by `name` and `id`) and
+ * logged. Same errors as xt_stream_send, plus write's. For hot paths
+ * that need no tree (xt_conn_send_message). */
+typedef int (*xt_stanza_writer)(xt_buf *out, const void *ud);
+int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
+                           const char *name, const char *id);
 /* Sends an IQ get/set and tracks it. If st has no id one is assigned (on
  * a copy). The reply is expected from st's 'to'. timeout_ms 0 = default. */
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud);

@@ -60,6 +60,23 @@ int xt_im_request_roster(xt_conn *c);
 /* Builds <presence/> with show/status/priority (RFC 6121 §4.7). */
 int xt_im_send_presence(xt_conn *c, xt_show show, const char *status, int priority);
 
+/* An outgoing chat message, all strings already validated (XML text,
+ * `to` a prepared JID, type one of the four RFC 6121 types). */
+typedef struct xt_im_message_out {
+    const char *to;
+    size_t to_len;
+    const char *type; /* chat, normal, groupchat or headline (written as is) */
+    const char *id;   /* also the XEP-0359 origin-id */
+    size_t id_len;
+    const char *body;   /* NULL = none */
+    const char *thread; /* NULL = none */
+} xt_im_message_out;
+/* Appends the <message/> exactly as xt_stanza_serialize writes the
+ * equivalent tree in jabber:client (xt_conn_send_message's wire form),
+ * without building one. On error b may hold part of it: the caller cuts
+ * it back (xt_stream_send_written does). */
+int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
+
 /* 1 when jid (any form) is our account's bare JID. */
 int xt_im_is_own_bare(xt_conn *c, const char *jid);
 

@@ -113,6 +113,8 @@ static int streq_opt(const char *got, const char *want)
     return got && strcmp(got, want) == 0;
 }
 
+static int fast_rows; /* rows xt_jid_prep_fast took */
+
 /* Runs one row; returns 1 if it behaves as the vector says. Writes a
  * description of the mismatch into msg. */
 static int run_row(char **c, int ci_id, int ci_op, int ci_hex, int ci_valid, int ci_l, int ci_d,
@@ -143,6 +145,16 @@ static int run_row(char **c, int ci_id, int ci_op, int ci_hex, int ci_valid, int
     int rc = -1;
     if (strcmp(c[ci_op], "parse") == 0) {
         rc = xt_jid_parse_n(NULL, in, len, &j, &why);
+        /* The send path's fast preparation: only what the full path
+         * accepts, with the same result. */
+        char fast[4096];
+        size_t fl = xt_jid_prep_fast(in, len, fast, sizeof fast);
+        if (fl) {
+            fast_rows++;
+            if (rc != 0 || strlen(fast) != fl || strcmp(fast, xt_jid_full(j)) != 0)
+                fail_msg("%s: fast path gives \"%s\", full path rc %d \"%s\"", c[ci_id], fast, rc,
+                         j ? xt_jid_full(j) : "");
+        }
     } else if (strcmp(c[ci_op], "build_local") == 0) {
         /* The localpart must not hide a NUL we would cut at. */
         assert_int_equal(strlen(in), len);
@@ -245,6 +257,8 @@ static void test_vectors(void **state)
     assert_int_equal((size_t)known, listed);
     assert_true(rows >= 90);
     assert_int_equal(unexpected, 0);
+    /* The common rows (ASCII, LDH) did take the fast path. */
+    assert_true(fast_rows >= 15);
 }
 
 static void test_compare(void **state)
@@ -482,6 +496,80 @@ static void test_ascii_fast_path_matches_full_path(void **state)
     }
 }
 
+/* xt_jid_prep_fast against the full path: accepted means accepted with
+ * the same full JID; everything else is left to the full path. */
+static void check_fast(const char *in, size_t len, int *taken)
+{
+    char fast[2100];
+    size_t fl = xt_jid_prep_fast(in, len, fast, sizeof fast);
+    xt_jid *j = NULL;
+    int rc = xt_jid_parse_n(NULL, in, len, &j, NULL);
+    if (fl) {
+        (*taken)++;
+        if (rc != 0 || fl != strlen(xt_jid_full(j)) || memcmp(fast, xt_jid_full(j), fl + 1) != 0)
+            fail_msg("'%.*s': fast \"%s\", full rc %d \"%s\"", (int)len, in, fast, rc,
+                     j ? xt_jid_full(j) : "");
+    }
+    xt_jid_free(j);
+}
+
+static void test_prep_fast(void **state)
+{
+    (void)state;
+    int taken = 0;
+    static const char *const cases[] = {
+        "juliet@example.com", "Juliet@EXAMPLE.com/Balcony", "example.com", "example.com.",
+        "example.com..", ".", "a@.", "a@b..c", "a@-b", "a@b-", "a@ab--c", "a@xn--caf-dma.com",
+        "a@XN--caf-dma.com", "a@1.2.3.4", "a@1.2.3.4.", "a@999.1.1.1", "a@[::1]", "a@[::1",
+        "a@b_c", "a'b@c", "a\"b@c", "a&b@c", "a:b@c", "a<b@c", "a>b@c", "a/b@c", "@c", "a@",
+        "a@/r", "a@b/", "a@b/r/s@t", "a@b/r'\"&<>", "a@b/r s", "a b@c", "a@b c", "a@b@c",
+        "a@@b", "!#$%()*+,-;=?[]^_`{|}~@x", "a@b.c/\x7f", "a\x7f@b", "\xc3\xa9@b", "a@\xc3\xa9",
+        "a@b/\xc3\xa9", "A@B/C", "a@b/R/S",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        check_fast(cases[i], strlen(cases[i]), &taken);
+    /* Length limits: 63/64-octet labels, 1023/1024-octet parts. */
+    static char big[2100];
+    size_t sizes[] = {62, 63, 64, 1022, 1023, 1024};
+    for (size_t k = 0; k < 6; k++) {
+        size_t n = sizes[k];
+        memset(big, 'a', n); /* localpart */
+        memcpy(big + n, "@b", 3);
+        check_fast(big, n + 2, &taken);
+        memcpy(big, "a@", 2); /* one long label */
+        memset(big + 2, 'b', n);
+        check_fast(big, n + 2, &taken);
+        for (size_t i = 2; i < n + 2; i += 10) /* labels of 9 joined by dots */
+            big[i] = '.';
+        big[3] = 'c';
+        check_fast(big, n + 2, &taken);
+        memcpy(big, "a@b/", 4); /* resourcepart */
+        memset(big + 4, 'R', n);
+        check_fast(big, n + 4, &taken);
+    }
+    /* Does not fit: left to the full path. */
+    char small[8];
+    assert_int_equal(xt_jid_prep_fast("abc@d.e", 7, small, 7), 0);
+    assert_int_equal(xt_jid_prep_fast("abc@d.e", 7, small, 8), 7);
+    assert_string_equal(small, "abc@d.e");
+    /* Random strings over the characters that matter. */
+    static const char alpha[] = "abcXYZ0129.-@/abcXYZ.@/_[]:' \"&<>\x7f\xc3\xa9";
+    uint32_t x = 12345;
+    char in[16];
+    for (int n = 0; n < 40000; n++) {
+        x = x * 1103515245u + 12345u;
+        size_t len = 1 + (x >> 16) % 12;
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            in[i] = alpha[(x >> 16) % (sizeof alpha - 1)];
+        }
+        check_fast(in, len, &taken);
+    }
+    /* The fast path is not dead. */
+    print_message("fast path taken %d times\n", taken);
+    assert_true(taken > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,7 +577,7 @@ int main(void)
         cmocka_unit_test(test_vectors),        cmocka_unit_test(test_compare),
         cmocka_unit_test(test_build),          cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_precis_helpers), cmocka_unit_test(test_alloc_failures),
-        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_escaping),       cmocka_unit_test(test_prep_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
