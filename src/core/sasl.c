@@ -191,6 +191,7 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
             .cb_data = flag == 'p' ? params->cb_data : NULL,
             .cb_len = flag == 'p' ? params->cb_len : 0,
             .nonce = params->nonce,
+            .cache = params->salted,
         };
         s->cbflag = flag;
         rc = xt_scram_new(s->mem, &sp, &s->scram);

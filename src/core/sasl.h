@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "core/scram.h"
 #include "xtalk/common.h"
 
 typedef struct xt_sasl xt_sasl;
@@ -32,6 +33,8 @@ typedef struct xt_sasl_params {
     size_t server_cb_ntypes;
     /* Tests only: a fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
+    /* NULL, or SaltedPassword kept across exchanges (see scram.h). */
+    xt_scram_salted *salted;
 } xt_sasl_params;
 
 /*

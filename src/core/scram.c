@@ -57,6 +57,7 @@ struct xt_scram {
     char *first_bare; /* client-first-message-bare */
     char *auth_message;
     uint8_t server_sig[SCRAM_MAX_HASH]; /* expected ServerSignature */
+    xt_scram_salted *cache;             /* not owned */
     const char *detail;                 /* static reason */
     char *detail_owned;                 /* server's e= value */
 };
@@ -85,6 +86,19 @@ size_t xt_scram_hash_len(xt_scram_hash h)
         return 64;
     }
     return 0;
+}
+
+int xt_scram_salted_compute(xt_scram_salted *c, const char *password)
+{
+    size_t h = c ? xt_scram_hash_len(c->hash) : 0;
+    if (!c || !password || !h || c->salt_len == 0 || c->salt_len > XT_SCRAM_SALT_MAX ||
+        c->iterations < XT_SCRAM_MIN_ITERATIONS || c->iterations > XT_SCRAM_MAX_ITERATIONS)
+        return XT_EINVAL;
+    c->valid = 0;
+    int rc = xt_scram_pbkdf2(c->hash, (const uint8_t *)password, strlen(password), c->salt,
+                             c->salt_len, c->iterations, c->key, h);
+    c->valid = rc == 0;
+    return rc;
 }
 
 int xt_scram_pbkdf2(xt_scram_hash h, const uint8_t *pw, size_t pwlen, const uint8_t *salt,
@@ -287,6 +301,7 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
     if ((rc = xt_scram_gs2_header(&s->gs2, p->cbflag, p->cb_type, p->authzid)) != 0)
         goto fail;
     s->gs2_hdr_len = xt_buf_size(&s->gs2);
+    s->cache = p->cache;
     /* RFC 5802 §7: c= is base64(gs2-header [cbind-data]); the data is
      * only present with 'p'. */
     if (p->cbflag == 'p' && (rc = xt_buf_append(&s->gs2, p->cb_data, p->cb_len)) != 0)
@@ -512,9 +527,22 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
     uint8_t salted[SCRAM_MAX_HASH], ckey[SCRAM_MAX_HASH], skey[SCRAM_MAX_HASH];
     uint8_t stored[SCRAM_MAX_HASH], csig[SCRAM_MAX_HASH], proof[SCRAM_MAX_HASH];
     size_t h = s->hlen;
-    if (!rc)
+    xt_scram_salted *c = s->cache;
+    if (!rc && c && c->valid && c->hash == s->hash && c->iterations == iter &&
+        c->salt_len == xt_buf_size(&salt) && memcmp(c->salt, xt_buf_head(&salt), c->salt_len) == 0) {
+        memcpy(salted, c->key, h); /* RFC 5802 §5.1 */
+    } else if (!rc) {
         rc = xt_scram_pbkdf2(s->hash, (const uint8_t *)s->password, strlen(s->password),
                              xt_buf_head(&salt), xt_buf_size(&salt), iter, salted, h);
+        if (!rc && c && xt_buf_size(&salt) <= XT_SCRAM_SALT_MAX) {
+            c->hash = s->hash;
+            c->iterations = iter;
+            c->salt_len = xt_buf_size(&salt);
+            memcpy(c->salt, xt_buf_head(&salt), c->salt_len);
+            memcpy(c->key, salted, h);
+            c->valid = 1;
+        }
+    }
     if (!rc)
         rc = hmac(s, salted, h, "Client Key", 10, ckey);
     if (!rc)

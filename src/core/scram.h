@@ -39,6 +39,28 @@ typedef enum xt_scram_hash {
 
 typedef struct xt_scram xt_scram;
 
+/*
+ * RFC 5802 §5.1: "the client can cache the ClientKey/ServerKey (or
+ * SaltedPassword) for later reauthentication to the same service, as it
+ * is likely that the server is going to advertise the same salt value".
+ * SaltedPassword for one hash, salt and iteration count: an exchange with
+ * the same ones skips Hi(), the costly part of a login. key is secret
+ * (password-equivalent for that server): wipe it with the password.
+ */
+#define XT_SCRAM_SALT_MAX 64
+typedef struct xt_scram_salted {
+    xt_scram_hash hash;
+    uint32_t iterations;
+    size_t salt_len;
+    uint8_t salt[XT_SCRAM_SALT_MAX];
+    uint8_t key[64];
+    int valid; /* key holds Hi(password, salt, iterations) */
+} xt_scram_salted;
+
+/* Computes c->key from the (prepared) password for c's hash, salt and
+ * count, which must be within the bounds above. 0, XT_EINVAL, XT_ENOMEM. */
+int xt_scram_salted_compute(xt_scram_salted *c, const char *password);
+
 typedef struct xt_scram_params {
     xt_scram_hash hash;
     const char *username; /* authcid, UTF-8, already prepared; escaped here */
@@ -52,6 +74,9 @@ typedef struct xt_scram_params {
     size_t cb_len;
     /* Tests only: fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
+    /* NULL, or a cache kept with the password: used when it matches the
+     * server's salt and count, and filled when Hi() had to run. */
+    xt_scram_salted *cache;
     /* Tests only: extension attributes ("x=...") put before p= in the
      * client-final message (covered by the proof); NULL = none. */
     const char *final_ext;

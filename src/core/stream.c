@@ -21,6 +21,7 @@
 
 #include "base/mem.h"
 #include "core/base64.h"
+#include "core/jid_int.h"
 #include "xml/serialize.h"
 
 /* A parser callback's "stop now, the stream restarts" value. */
@@ -804,6 +805,8 @@ static int offer_from_text(char *text, offer *o)
 {
     memset(o, 0, sizeof *o);
     for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (strncmp(t, "salt:", 5) == 0)
+            continue; /* see hint_salt */
         if (strncmp(t, "cb:", 3) == 0) {
             o->cb_advertised = 1;
             if (t[3] && o->ncb < 8)
@@ -830,6 +833,7 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .cb_data = s->cb_data,
         .cb_len = s->cb_len,
         .nonce = s->test_nonce,
+        .salted = &s->salted,
     };
     /* The SASL object holds its own copy of the password; ours stays for
      * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
@@ -851,6 +855,93 @@ static int send_auth(xt_stream *s)
     if (!rc)
         s->phase = XT_PH_SASL;
     return rc;
+}
+
+static const char *const hash_names[] = {[XT_SCRAM_SHA1] = "sha1",
+                                         [XT_SCRAM_SHA256] = "sha256",
+                                         [XT_SCRAM_SHA512] = "sha512"};
+
+/* The hint's "salt:HASH:ITERATIONS:BASE64" token (what the server gave
+ * for this account last time; public, it gives it to anyone who asks)
+ * into s->salted, so Hi() can run before the challenge comes. */
+static int hint_salt(xt_stream *s)
+{
+    const char *t = s->sasl_hint;
+    while (t && (t = strstr(t, "salt:")) != NULL && t != s->sasl_hint && t[-1] != ' ')
+        t += 5;
+    if (!t)
+        return 0;
+    t += 5;
+    xt_scram_salted c = {0};
+    for (int h = XT_SCRAM_SHA1; h <= XT_SCRAM_SHA512; h++) {
+        size_t n = strlen(hash_names[h]);
+        if (strncmp(t, hash_names[h], n) == 0 && t[n] == ':') {
+            c.hash = (xt_scram_hash)h;
+            t += n + 1;
+            break;
+        }
+    }
+    char *end = NULL;
+    unsigned long it = c.hash ? strtoul(t, &end, 10) : 0;
+    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS ||
+        it > XT_SCRAM_MAX_ITERATIONS)
+        return 0;
+    c.iterations = (uint32_t)it;
+    t = end + 1;
+    size_t n = strcspn(t, " ");
+    xt_buf salt;
+    xt_buf_init(&salt, s->mem);
+    int rc = xt_base64_decode(&salt, t, n);
+    if (!rc && xt_buf_size(&salt) > 0 && xt_buf_size(&salt) <= XT_SCRAM_SALT_MAX) {
+        c.salt_len = xt_buf_size(&salt);
+        memcpy(c.salt, xt_buf_head(&salt), c.salt_len);
+        s->salted = c;
+        s->precompute = 1;
+    }
+    xt_buf_free(&salt);
+    return rc == XT_ENOMEM ? rc : 0;
+}
+
+/* Hi() for the hinted salt, with the prepared password (as SASL does). */
+static void precompute_salted(xt_stream *s)
+{
+    s->precompute = 0;
+    if (s->salted.valid || !s->password)
+        return;
+    char *pw = NULL;
+    const char *why = NULL;
+    if (xt_precis_opaque(s->mem, s->password, strlen(s->password), &pw, &why) == 0) {
+        if (xt_scram_salted_compute(&s->salted, pw) == 0)
+            xt_stream_logf(s, XT_LOG_DEBUG, "SCRAM salted password computed ahead (%u iterations)",
+                           (unsigned)s->salted.iterations);
+        xt_free_secret(s->mem, pw);
+    }
+}
+
+/* After SCRAM succeeded: the salt joins the offer text, so the hint for
+ * the next login lets it compute Hi() while it waits for the server. */
+static int offer_add_salt(xt_stream *s)
+{
+    if (!s->offer || !s->salted.valid)
+        return 0;
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    char head[64];
+    snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->salted.hash],
+             (unsigned)s->salted.iterations);
+    int rc = xt_buf_append_str(b, s->offer);
+    if (!rc)
+        rc = xt_buf_append_str(b, head);
+    if (!rc)
+        rc = xt_base64_encode(b, s->salted.salt, s->salted.salt_len);
+    char *txt = rc ? NULL : xt_buf_cstr(b);
+    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
+    xt_buf_clear(b);
+    if (!dup)
+        return XT_ENOMEM;
+    xt_free(s->mem, s->offer);
+    s->offer = dup;
+    return 0;
 }
 
 /* Pipelined authentication: with a hint of the server's offer, the
@@ -1113,6 +1204,11 @@ static int on_sasl(xt_stream *s, const xt_stanza *st)
                                   NULL);
         snprintf(s->mech, sizeof s->mech, "%s", xt_sasl_mechanism(s->sasl));
         xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->mech);
+        if (xt_sasl_is_scram(s->sasl) && offer_add_salt(s) != 0) {
+            xt_sasl_free(s->sasl);
+            s->sasl = NULL;
+            return fail_code(s, XT_ENOMEM);
+        }
         /* Nothing needs the credentials any more. */
         xt_sasl_free(s->sasl);
         s->sasl = NULL;
@@ -1599,6 +1695,8 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
     if (s->phase == XT_PH_CLOSING && now >= s->close_deadline)
         return xt_stream_fail(s, 0, NULL, NULL, "the server did not close its stream in time",
                               NULL);
+    if (s->precompute && !s->authenticated)
+        precompute_salted(s);
     xt_iq_pending p;
     while (s->phase != XT_PH_CLOSED && xt_iq_take_expired(&s->iqs, now, &p)) {
         if (p.fn)
@@ -1657,6 +1755,8 @@ int64_t xt_stream_deadline(const xt_stream *s)
     if (s->phase == XT_PH_CLOSED || s->phase == XT_PH_NEW)
         return -1;
     int64_t d = xt_iq_deadline(&s->iqs);
+    if (s->precompute && !s->authenticated)
+        take_min(&d, s->now); /* now: the driver ticks once it has sent what it has */
     if (s->phase < XT_PH_ONLINE && s->nego_deadline)
         take_min(&d, s->nego_deadline);
     if (s->phase == XT_PH_CLOSING)
@@ -1759,6 +1859,8 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     if (cfg->sasl_hint && *cfg->sasl_hint && !(s->sasl_hint = xt_strdup(s->mem, cfg->sasl_hint)))
         return XT_ENOMEM;
+    if ((rc = hint_salt(s)) != 0)
+        return rc;
 
     unsigned char r[6];
     if (RAND_bytes(r, sizeof r) != 1)
@@ -1786,6 +1888,7 @@ void xt_stream_cleanup(xt_stream *s)
     xt_sasl_free(s->sasl_next);
     xt_free(s->mem, s->sasl_hint);
     xt_free(s->mem, s->offer);
+    xt_wipe(&s->salted, sizeof s->salted);
     xt_free_secret(s->mem, s->password);
     xt_free_secret(s->mem, s->test_nonce);
     xt_free(s->mem, s->resource);

@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "core/iq.h"
 #include "core/sasl.h"
+#include "core/scram.h"
 #include "core/sm.h"
 #include "xml/parser.h"
 #include "xtalk/conn.h"
@@ -118,6 +119,12 @@ typedef struct xt_stream {
     int sasl_stale;    /* early <auth/> is not what the features call for: 1 = drop it, 2 = aborted */
     xt_sasl *sasl_next; /* the exchange the features call for, once the stale one is gone */
     char *offer;       /* the server's SASL offer, as xt_conn_sasl_hint gives it */
+    /* SaltedPassword kept across connections (RFC 5802 §5.1), secret;
+     * precompute: the hint named the salt, Hi() runs at the next tick
+     * (a moment the driver has nothing to send) instead of when the
+     * challenge arrives. */
+    xt_scram_salted salted;
+    int precompute;
     char *cb_type; /* channel binding from the driver's TLS */
     uint8_t *cb_data;
     size_t cb_len;

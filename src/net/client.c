@@ -1049,8 +1049,13 @@ int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_
             fail(cl, XT_ETIMEOUT, "TLS handshake timed out", now);
         if ((cl->phase == P_STREAM || cl->phase == P_TLS) && !cl->disconnected) {
             int64_t d = xt_conn_deadline(cl->conn);
-            if (d >= 0 && (uint64_t)d <= now)
-                (void)xt_conn_tick(cl->conn, now);
+            if (d >= 0 && (uint64_t)d <= now) {
+                /* What is ready goes out first: a tick may do slow work
+                 * (SCRAM's Hi() ahead of the challenge) while we wait. */
+                flush(cl, now);
+                if (cl->phase == P_STREAM || cl->phase == P_TLS)
+                    (void)xt_conn_tick(cl->conn, now);
+            }
         }
         if (cl->close_deadline && now >= cl->close_deadline && !cl->disconnected) {
             cl->close_deadline = 0;

@@ -858,6 +858,8 @@ static const char *const transcripts[] = {
     "sasl_hint_refused.txt",
     "sasl_hint_unusable.txt",
     "sasl_hint_learned.txt",
+    "sasl_hint_salted.txt",
+    "sasl_hint_salt_stale.txt",
     "bind_conflict_pipelined.txt",
     "pipelined_starttls_refused.txt",
     "negotiation_timeout.txt",
