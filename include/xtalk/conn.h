@@ -93,9 +93,11 @@ typedef struct xt_conn_config {
      * fail with XT_ETOOBIG while it is full. 0 = 5000. */
     uint32_t sm_max_unacked;
     /* What xt_conn_sasl_hint returned after an earlier login to this
-     * account: the server's SASL offer. With it the first SASL message
-     * goes out with the post-TLS stream header instead of a round trip
-     * later (only SCRAM, only over TLS). The choice is made as if the
+     * account: the server's SASL offer (and, after SCRAM, the salt and
+     * iteration count it gave, public values). With it the first SASL
+     * message goes out with the post-TLS stream header instead of a round
+     * trip later (only SCRAM, only over TLS), and SCRAM's costly Hi() runs
+     * at a tick while the driver waits for the server. The choice is made as if the
      * server had offered exactly this, and checked against the real
      * offer when it arrives: if it differs (the server changed, or
      * someone strips mechanisms), that exchange is abandoned and the
