@@ -202,6 +202,99 @@ static void test_exchanges(void **state)
     }
 }
 
+/* RFC 5802 §5.1's cache: Hi() ahead equals the vectors; an exchange with
+ * an empty cache fills it; a filled one is used (a planted wrong key
+ * changes the proof), a mismatched salt or count is not. */
+static void test_salted_cache(void **state)
+{
+    (void)state;
+    size_t i;
+    json_t *ex;
+    json_array_foreach(json_object_get(root, "exchanges"), i, ex)
+    {
+        json_t *d = json_object_get(ex, "derived");
+        xt_buf salt, want;
+        xt_buf_init(&salt, NULL);
+        xt_buf_init(&want, NULL);
+        xt_test_hex_to_buf(&salt, xt_test_jstr(ex, "salt_hex"));
+        xt_test_hex_to_buf(&want, xt_test_jstr(d, "salted_password_hex"));
+        xt_scram_salted c = {.hash = hash_of(xt_test_jstr(ex, "hash")),
+                             .iterations =
+                                 (uint32_t)json_integer_value(json_object_get(ex, "iterations")),
+                             .salt_len = xt_buf_size(&salt)};
+        assert_true(c.salt_len <= XT_SCRAM_SALT_MAX);
+        memcpy(c.salt, xt_buf_head(&salt), c.salt_len);
+        assert_int_equal(xt_scram_salted_compute(&c, xt_test_jstr(ex, "password")), 0);
+        assert_true(c.valid);
+        assert_memory_equal(c.key, xt_buf_head(&want), xt_buf_size(&want));
+        xt_buf_free(&salt);
+        xt_buf_free(&want);
+    }
+
+    json_t *e = exchange_by_id("rfc5802-sha1");
+    const char *sf = xt_test_jstr(e, "server_first");
+    xt_scram_params p = {
+        .hash = XT_SCRAM_SHA1,
+        .username = xt_test_jstr(e, "username"),
+        .password = xt_test_jstr(e, "password"),
+        .cbflag = 'n',
+        .nonce = xt_test_jstr(e, "client_nonce"),
+    };
+    xt_buf out;
+    xt_buf_init(&out, NULL);
+    for (int k = 0; k < 4; k++) {
+        xt_scram_salted c = {0};
+        if (k == 1 || k == 2 || k == 3) { /* planted: right salt and count, wrong key */
+            c.hash = XT_SCRAM_SHA1;
+            c.iterations = 4096;
+            c.salt_len = 12;
+            memcpy(c.salt, "\x41\x25\xc2\x47\xe4\x3a\xb1\xe9\x3c\x6d\xff\x76", 12);
+            memset(c.key, 0x5a, sizeof c.key);
+            c.valid = 1;
+        }
+        if (k == 2)
+            c.iterations = 4097; /* another count: not used */
+        if (k == 3)
+            c.salt[0] ^= 1; /* another salt: not used */
+        p.cache = &c;
+        xt_scram *s = NULL;
+        assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+        xt_buf_clear(&out);
+        assert_int_equal(xt_scram_client_first(s, &out), 0);
+        xt_buf_clear(&out);
+        assert_int_equal(xt_scram_client_final(s, (const uint8_t *)sf, strlen(sf), &out), 0);
+        char *got = xt_buf_cstr(&out);
+        assert_non_null(got);
+        if (k == 1)
+            assert_string_not_equal(got, xt_test_jstr(e, "client_final"));
+        else
+            assert_string_equal(got, xt_test_jstr(e, "client_final"));
+        if (k != 1) { /* Hi() ran and the cache now holds its result */
+            assert_true(c.valid);
+            assert_int_equal(c.iterations, 4096);
+            assert_memory_equal(c.salt, "\x41\x25\xc2\x47\xe4\x3a\xb1\xe9\x3c\x6d\xff\x76", 12);
+        }
+        xt_scram_free(s);
+    }
+    xt_buf_free(&out);
+
+    /* Bounds: the same as for a server's values. */
+    xt_scram_salted b = {.hash = XT_SCRAM_SHA1, .iterations = 4095, .salt_len = 4};
+    assert_int_equal(xt_scram_salted_compute(&b, "pw"), XT_EINVAL);
+    b.iterations = XT_SCRAM_MAX_ITERATIONS + 1;
+    assert_int_equal(xt_scram_salted_compute(&b, "pw"), XT_EINVAL);
+    b.iterations = 4096;
+    b.salt_len = 0;
+    assert_int_equal(xt_scram_salted_compute(&b, "pw"), XT_EINVAL);
+    b.salt_len = XT_SCRAM_SALT_MAX + 1;
+    assert_int_equal(xt_scram_salted_compute(&b, "pw"), XT_EINVAL);
+    b.salt_len = 4;
+    b.hash = (xt_scram_hash)9;
+    assert_int_equal(xt_scram_salted_compute(&b, "pw"), XT_EINVAL);
+    assert_false(b.valid);
+    assert_int_equal(xt_scram_salted_compute(NULL, "pw"), XT_EINVAL);
+}
+
 static void test_wire_base64(void **state)
 {
     (void)state;
@@ -545,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_pbkdf2),    cmocka_unit_test(test_gs2_headers),
         cmocka_unit_test(test_negative),  cmocka_unit_test(test_negative_more),
         cmocka_unit_test(test_saslname),  cmocka_unit_test(test_params_and_nonce),
+        cmocka_unit_test(test_salted_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
