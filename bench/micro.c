@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "canned_login.h"
 #include "im/conn_int.h"
 #include "xtalk/conn.h"
 
@@ -78,70 +79,19 @@ static long g_count;
 
 /* ---- xtalk ---------------------------------------------------------------- */
 
-static int g_tls;
 static void bench_handler(xt_conn *c, const xt_event *ev, void *ud)
 {
     (void)c;
     (void)ud;
-    if (ev->type == XT_EV_STARTTLS)
-        g_tls = 1;
     if (ev->type == XT_EV_MESSAGE && ev->u.message.body && ev->u.message.from)
         g_count++;
 }
 
-static void xfeed(xt_conn *c, const char *s)
-{
-    if (xt_conn_feed(c, s, strlen(s), 1) < 0) {
-        fprintf(stderr, "login feed failed: %s\n", xt_conn_errdetail(c));
-        exit(1);
-    }
-    const uint8_t *p;
-    size_t n;
-    while ((n = xt_conn_pending(c, &p)) > 0)
-        xt_conn_consume(c, n);
-    if (g_tls) {
-        g_tls = 0;
-        xt_conn_tls_ready(c, NULL, 1);
-        while ((n = xt_conn_pending(c, &p)) > 0)
-            xt_conn_consume(c, n);
-    }
-}
-
-/* The login of tests/transcripts/_login.inc: STARTTLS, PLAIN, bind, roster. */
+/* An xt_conn online after the login of tests/transcripts/_login.inc. */
 static xt_conn *xt_online(void)
 {
-    xt_conn_config cfg = {0};
-    cfg.jid = "user@example.com";
-    cfg.password = "pencil";
-    cfg.resource = "laptop";
-    xt_conn *c;
-    if (xt_conn_new(&cfg, &c) != 0)
-        exit(1);
-    xt_conn_set_test_id_prefix(c, "t");
-    xt_conn_on(c, XT_EV_ALL, bench_handler, NULL);
-    xt_conn_start(c, 1);
-    static const char *const server[] = {
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0' "
-        "xml:lang='en' id='s1'>",
-        "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
-        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0' "
-        "xml:lang='en' id='s2'>",
-        "<stream:features><mechanisms "
-        "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></"
-        "stream:features>",
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
-        STREAM_HDR,
-        "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
-        "<iq type='result' id='t1'><bind "
-        "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/laptop</jid></bind></iq>",
-        "<iq type='result' id='t2'><query xmlns='jabber:iq:roster'/></iq>",
-    };
-    for (size_t i = 0; i < sizeof server / sizeof *server; i++)
-        xfeed(c, server[i]);
-    if (xt_conn_get_state(c) != XT_STATE_ONLINE) {
+    xt_conn *c = xt_test_online_conn("t", bench_handler, NULL);
+    if (!c) {
         fprintf(stderr, "xtalk: not online\n");
         exit(1);
     }

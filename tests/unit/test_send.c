@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "base/buf.h"
+#include "canned_login.h"
 #include "im/conn_int.h"
 #include "xml/serialize.h"
 #include "xtalk/conn.h"
@@ -169,15 +170,6 @@ static void test_next_id(void **state)
 
 /* ---- a connection online (login of tests/transcripts/_login.inc) ---- */
 
-static int g_tls;
-static void handler(xt_conn *c, const xt_event *ev, void *ud)
-{
-    (void)c;
-    (void)ud;
-    if (ev->type == XT_EV_STARTTLS)
-        g_tls = 1;
-}
-
 static void drain(xt_conn *c)
 {
     const uint8_t *p;
@@ -186,61 +178,10 @@ static void drain(xt_conn *c)
         xt_conn_consume(c, n);
 }
 
-static void feed(xt_conn *c, const char *s)
-{
-    assert_true(xt_conn_feed(c, s, strlen(s), 1) >= 0);
-    drain(c);
-    if (g_tls) {
-        g_tls = 0;
-        assert_int_equal(xt_conn_tls_ready(c, NULL, 1), 0);
-        drain(c);
-    }
-}
-
 static xt_conn *online(const char *prefix)
 {
-    xt_conn_config cfg = {0};
-    cfg.jid = "user@example.com";
-    cfg.password = "pencil";
-    cfg.resource = "laptop";
-    xt_conn *c = NULL;
-    assert_int_equal(xt_conn_new(&cfg, &c), 0);
-    if (prefix)
-        xt_conn_set_test_id_prefix(c, prefix);
-    xt_conn_on(c, XT_EV_ALL, handler, NULL);
-    assert_int_equal(xt_conn_start(c, 1), 0);
-    static const char *const server[] = {
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0' "
-        "xml:lang='en' id='s1'>",
-        "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
-        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0' "
-        "xml:lang='en' id='s2'>",
-        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
-        "</mechanism></mechanisms></stream:features>",
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0' "
-        "xml:lang='en' id='s3'>",
-        "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
-        NULL, /* the bind result: its id depends on the prefix */
-        NULL,
-    };
-    for (size_t i = 0; i < 8; i++)
-        feed(c, server[i]);
-    char iq[512];
-    /* Ids 1 and 2 are the bind and roster IQs. */
-    snprintf(iq, sizeof iq,
-             "<iq type='result' id='%s1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
-             "user@example.com/laptop</jid></bind></iq>",
-             c->s.id_prefix);
-    feed(c, iq);
-    snprintf(iq, sizeof iq, "<iq type='result' id='%s2'><query xmlns='jabber:iq:roster'/></iq>",
-             c->s.id_prefix);
-    feed(c, iq);
-    assert_int_equal(xt_conn_get_state(c), XT_STATE_ONLINE);
+    xt_conn *c = xt_test_online_conn(prefix, NULL, NULL);
+    assert_non_null(c);
     return c;
 }
 
