@@ -19,6 +19,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "xtalk/xtalk.h"
 
@@ -59,6 +62,18 @@ static long rss_kb(void)
     return v;
 }
 
+/* glibc's view of the heap: bytes in use by live allocations and bytes
+ * free inside the heap (freed but not returned: fragmentation), so RSS
+ * growth can be split into live memory and allocator slack. */
+static void heap_stats(void)
+{
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    printf(" heap_inuse_kb=%zu heap_free_kb=%zu heap_mmap_kb=%zu", (mi.uordblks) / 1024,
+           mi.fordblks / 1024, mi.hblkhd / 1024);
+#endif
+}
+
 static void pump(void)
 {
     while (sent < target) {
@@ -74,6 +89,12 @@ static void pump(void)
 }
 
 static int mode_send, mode_recv, mode_hold;
+
+static void stop_cb(xt_loop *l, void *ud)
+{
+    (void)ud;
+    xt_loop_stop(l);
+}
 
 static void handler(xt_conn *c, const xt_event *ev, void *ud)
 {
@@ -172,9 +193,18 @@ int main(int argc, char **argv)
             start(jid, argv[4], argv[5], atoi(argv[6]), argv[7], 0);
         }
         xt_loop_run(loop);
-        printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld\n", before,
+        printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld", before,
                rss_kb(), cpu_s() - c0, now_s() - t0, online_count);
+        heap_stats();
+        printf("\n");
         fflush(stdout);
+        /* XTB_HOLD_WAIT=S: stay online S more seconds (for a heap profiler's
+         * snapshot of the idle sessions, e.g. vgdb under massif). */
+        const char *w = getenv("XTB_HOLD_WAIT");
+        if (w && atoi(w) > 0) {
+            xt_loop_add_timer(loop, (uint64_t)atoi(w) * 1000u, stop_cb, NULL);
+            xt_loop_run(loop);
+        }
         xt_loop_free(loop);
         return online_count == target ? 0 : 1;
     }
