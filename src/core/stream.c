@@ -1395,6 +1395,10 @@ void xt_stream_trim(xt_stream *s)
     if (s->phase != XT_PH_ONLINE || s->in_feed)
         return;
     (void)xt_parser_suspend(s->parser);
+    xt_iq_table_trim(&s->iqs);
+    xt_sm_queue_trim(s->mem, &s->sm.q);
+    xt_sm_queue_trim(s->mem, &s->sm.pend);
+    xt_sm_queue_trim(s->mem, &s->resend);
     if (!xt_buf_size(&s->out))
         xt_buf_free(&s->out); /* its limit stays */
     xt_buf_free_wipe(&s->scratch);
