@@ -165,10 +165,28 @@ static void start(const char *jid, const char *pw, const char *host, int port, c
     }
 }
 
+/* hold with INFLIGHT > 0: at most that many logins at a time (as in
+ * bench/xt_client.c). */
+static long hold_started, hold_inflight;
+static const char *hold_prefix, *hold_pw, *hold_host, *hold_ca;
+static int hold_port;
+
+static void hold_more(void)
+{
+    while (mode_hold && hold_started < target &&
+           (hold_inflight == 0 || hold_started - online_count - failed < hold_inflight)) {
+        char jid[256];
+        snprintf(jid, sizeof jid, "%s%ld@localhost", hold_prefix, hold_started++);
+        start(jid, hold_pw, hold_host, hold_port, hold_ca, 0);
+    }
+}
+
 static void run(void)
 {
-    while (!stop)
+    while (!stop) {
         xmpp_run_once(ctx, 100);
+        hold_more();
+    }
 }
 
 int main(int argc, char **argv)
@@ -192,11 +210,13 @@ int main(int argc, char **argv)
         target = atol(argv[3]);
         long before = rss_kb();
         double c0 = cpu_s();
-        char jid[256];
-        for (long i = 0; i < target; i++) {
-            snprintf(jid, sizeof jid, "%s%ld@localhost", argv[2], i);
-            start(jid, argv[4], argv[5], atoi(argv[6]), argv[7], 0);
-        }
+        hold_prefix = argv[2];
+        hold_pw = argv[4];
+        hold_host = argv[5];
+        hold_port = atoi(argv[6]);
+        hold_ca = argv[7];
+        hold_inflight = argc > 8 ? atol(argv[8]) : 0;
+        hold_more();
         run();
         printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld\n", before,
                rss_kb(), cpu_s() - c0, now_s() - t0, online_count);

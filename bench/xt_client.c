@@ -8,9 +8,13 @@
  *       prints "online", then "hint=" and the server's SASL offer, and
  *       exits (bench/run times it from process start); $XTB_SASL_HINT is
  *       passed as xt_conn_config.sasl_hint (the offer an earlier run saw)
- *   xt_client hold PREFIX N PW HOST PORT CA
+ *   xt_client hold PREFIX N PW HOST PORT CA [INFLIGHT]
  *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
- *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online="
+ *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online=" and glibc's
+ *       heap_inuse_kb= heap_free_kb=. All N connect at once, or with
+ *       INFLIGHT > 0 at most that many logins at a time (the next starts
+ *       when one is online or failed), as an application bringing up
+ *       thousands of sessions would do.
  *   xt_client recv JID PW HOST PORT CA COUNT
  *       prints "online", exits after COUNT messages; prints "cpu_s="
  *   xt_client send JID PW HOST PORT CA COUNT TO
@@ -21,6 +25,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "xtalk/xtalk.h"
 
@@ -61,6 +68,18 @@ static long rss_kb(void)
     return v;
 }
 
+/* glibc's view of the heap: bytes in use by live allocations and bytes
+ * free inside the heap (freed but not returned: fragmentation), so RSS
+ * growth can be split into live memory and allocator slack. */
+static void heap_stats(void)
+{
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    printf(" heap_inuse_kb=%zu heap_free_kb=%zu heap_mmap_kb=%zu", (mi.uordblks) / 1024,
+           mi.fordblks / 1024, mi.hblkhd / 1024);
+#endif
+}
+
 static void pump(void)
 {
     while (sent < target) {
@@ -76,6 +95,28 @@ static void pump(void)
 }
 
 static int mode_send, mode_recv, mode_hold;
+static long hold_started, hold_inflight;
+static const char *hold_prefix, *hold_pw, *hold_host, *hold_ca;
+static int hold_port;
+static xt_client *start(const char *jid, const char *pw, const char *host, int port,
+                        const char *ca, unsigned flags);
+
+/* Starts the next hold session while fewer than INFLIGHT are logging in. */
+static void hold_more(void)
+{
+    while (hold_started < target &&
+           (hold_inflight == 0 || hold_started - online_count - failed < hold_inflight)) {
+        char jid[256];
+        snprintf(jid, sizeof jid, "%s%ld@localhost", hold_prefix, hold_started++);
+        start(jid, hold_pw, hold_host, hold_port, hold_ca, 0);
+    }
+}
+
+static void stop_cb(xt_loop *l, void *ud)
+{
+    (void)ud;
+    xt_loop_stop(l);
+}
 
 static void handler(xt_conn *c, const xt_event *ev, void *ud)
 {
@@ -98,6 +139,8 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
             xt_loop_stop(loop);
         if (mode_hold && online_count + failed == target)
             xt_loop_stop(loop);
+        else if (mode_hold)
+            hold_more();
         break;
     case XT_EV_ACKED:
         if (mode_send) {
@@ -117,6 +160,8 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
         failed++;
         if (!mode_hold || online_count + failed == target)
             xt_loop_stop(loop);
+        else
+            hold_more();
         break;
     default:
         break;
@@ -172,15 +217,26 @@ int main(int argc, char **argv)
         target = atol(argv[3]);
         long before = rss_kb();
         double c0 = cpu_s();
-        char jid[256];
-        for (long i = 0; i < target; i++) {
-            snprintf(jid, sizeof jid, "%s%ld@localhost", argv[2], i);
-            start(jid, argv[4], argv[5], atoi(argv[6]), argv[7], 0);
-        }
+        hold_prefix = argv[2];
+        hold_pw = argv[4];
+        hold_host = argv[5];
+        hold_port = atoi(argv[6]);
+        hold_ca = argv[7];
+        hold_inflight = argc > 8 ? atol(argv[8]) : 0;
+        hold_more();
         xt_loop_run(loop);
-        printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld\n", before,
+        printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld", before,
                rss_kb(), cpu_s() - c0, now_s() - t0, online_count);
+        heap_stats();
+        printf("\n");
         fflush(stdout);
+        /* XTB_HOLD_WAIT=S: stay online S more seconds (for a heap profiler's
+         * snapshot of the idle sessions, e.g. vgdb under massif). */
+        const char *w = getenv("XTB_HOLD_WAIT");
+        if (w && atoi(w) > 0) {
+            xt_loop_add_timer(loop, (uint64_t)atoi(w) * 1000u, stop_cb, NULL);
+            xt_loop_run(loop);
+        }
         xt_loop_free(loop);
         return online_count == target ? 0 : 1;
     }

@@ -27,11 +27,20 @@ void xt_iq_table_free(xt_iq_table *t)
     t->n = t->cap = 0;
 }
 
+void xt_iq_table_trim(xt_iq_table *t)
+{
+    if (t->n)
+        return;
+    xt_free(t->mem, t->v);
+    t->v = NULL;
+    t->cap = 0;
+}
+
 int xt_iq_add(xt_iq_table *t, const char *id, const char *to, uint64_t deadline, xt_iq_fn fn,
               void *ud)
 {
     if (t->n == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 8;
+        size_t ncap = t->cap ? t->cap * 2 : 2;
         if (ncap > SIZE_MAX / sizeof *t->v)
             return XT_ENOMEM;
         xt_iq_pending *nv = xt_realloc(t->mem, t->v, ncap * sizeof *nv);

@@ -34,6 +34,8 @@ typedef struct xt_iq_table {
 void xt_iq_table_init(xt_iq_table *t, const xt_mem *mem);
 /* Frees every entry without calling callbacks (xt_conn_free). */
 void xt_iq_table_free(xt_iq_table *t);
+/* Releases the array when nothing is pending (an idle connection). */
+void xt_iq_table_trim(xt_iq_table *t);
 
 /* Adds a request; id and to are copied. 0 or XT_ENOMEM. */
 int xt_iq_add(xt_iq_table *t, const char *id, const char *to, uint64_t deadline, xt_iq_fn fn,

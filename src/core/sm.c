@@ -32,7 +32,7 @@ int xt_sm_queue_push(const xt_mem *mem, xt_sm_queue *q, const char *data, size_t
             memmove(q->v, q->v + q->head, q->n * sizeof *q->v);
             q->head = 0;
         } else {
-            size_t ncap = q->cap ? q->cap * 2 : 16;
+            size_t ncap = q->cap ? q->cap * 2 : 4;
             xt_sm_entry *nv = xt_realloc(mem, q->v, ncap * sizeof *nv);
             if (!nv)
                 return XT_ENOMEM;
@@ -60,6 +60,15 @@ int xt_sm_queue_push(const xt_mem *mem, xt_sm_queue *q, const char *data, size_t
     }
     q->v[q->head + q->n++] = e;
     return 0;
+}
+
+void xt_sm_queue_trim(const xt_mem *mem, xt_sm_queue *q)
+{
+    if (q->n)
+        return;
+    xt_free(mem, q->v);
+    q->v = NULL;
+    q->head = q->cap = 0;
 }
 
 int xt_sm_queue_pop(xt_sm_queue *q, xt_sm_entry *out)

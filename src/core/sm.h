@@ -55,6 +55,8 @@ typedef struct xt_sm {
 } xt_sm;
 
 void xt_sm_queue_free(const xt_mem *mem, xt_sm_queue *q);
+/* Releases the array of an empty queue (an idle connection). */
+void xt_sm_queue_trim(const xt_mem *mem, xt_sm_queue *q);
 /* Appends; data/msg_id copied (either may be NULL). 0 or XT_ENOMEM. */
 int xt_sm_queue_push(const xt_mem *mem, xt_sm_queue *q, const char *data, size_t len,
                      const char *msg_id);

@@ -1750,6 +1750,20 @@ static void take_min(int64_t *d, uint64_t v)
         *d = x;
 }
 
+void xt_stream_trim(xt_stream *s)
+{
+    if (s->phase != XT_PH_ONLINE || s->in_feed)
+        return;
+    (void)xt_parser_suspend(s->parser);
+    xt_iq_table_trim(&s->iqs);
+    xt_sm_queue_trim(s->mem, &s->sm.q);
+    xt_sm_queue_trim(s->mem, &s->sm.pend);
+    xt_sm_queue_trim(s->mem, &s->resend);
+    if (!xt_buf_size(&s->out))
+        xt_buf_free(&s->out); /* its limit stays */
+    xt_buf_free_wipe(&s->scratch);
+}
+
 int64_t xt_stream_deadline(const xt_stream *s)
 {
     if (s->phase == XT_PH_CLOSED || s->phase == XT_PH_NEW)

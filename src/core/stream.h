@@ -168,6 +168,8 @@ int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now);
 int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now);
 int xt_stream_eof(xt_stream *s, int error, const char *detail, uint64_t now);
 int xt_stream_tick(xt_stream *s, uint64_t now);
+/* See xt_conn_trim. */
+void xt_stream_trim(xt_stream *s);
 int64_t xt_stream_deadline(const xt_stream *s);
 xt_conn_state xt_stream_state(const xt_stream *s);
 /* `unavailable`: precede the close tag with <presence type='unavailable'/>. */

@@ -252,6 +252,12 @@ void xt_conn_consume(xt_conn *c, size_t n)
         xt_buf_consume(&c->s.out, n);
 }
 
+void xt_conn_trim(xt_conn *c)
+{
+    if (c)
+        xt_stream_trim(&c->s);
+}
+
 int xt_conn_tls_ready(xt_conn *c, const xt_tls_info *info, uint64_t now_ms)
 {
     return c ? xt_stream_tls_ready(&c->s, info, now_ms) : XT_EINVAL;

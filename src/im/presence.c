@@ -65,7 +65,8 @@ int xt_presence_set(xt_presence_table *t, const char *bare, const char *full, co
         k++;
     if (k == t->n) {
         if (t->n == t->cap) {
-            size_t ncap = t->cap ? t->cap * 2 : 16;
+            /* Small first: most tables hold a handful of resources. */
+            size_t ncap = t->cap ? t->cap * 2 : 2;
             xt_pres_entry *nv = xt_realloc(t->mem, t->v, ncap * sizeof *nv);
             if (!nv) {
                 xt_free(t->mem, st);

@@ -171,7 +171,7 @@ int xt_roster_apply(xt_roster *r, xt_roster_entry *e, const xt_roster_item **vie
         return 0;
     }
     if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 16;
+        size_t ncap = r->cap ? r->cap * 2 : 4;
         xt_roster_entry *nv = xt_realloc(r->mem, r->v, ncap * sizeof *nv);
         if (!nv) {
             xt_roster_entry_free(r->mem, e);

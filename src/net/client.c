@@ -31,6 +31,10 @@ enum phase { P_IDLE, P_RESOLVE, P_CONNECT, P_TLS, P_STREAM, P_LINGER, P_DONE, P_
 #define XT_LINGER_MS 2000u      /* time to flush closing bytes */
 #define XT_CLOSE_WAIT_MS 5000u  /* time for the server's </stream:stream> */
 #define XT_READ_BUDGET (256u * 1024u) /* per process call: fairness between clients */
+/* Quiet this long (nothing received or sent), an online connection gives
+ * back what it holds only for traffic (xt_conn_trim): about 10 KiB of
+ * parser state, which a later stanza rebuilds in microseconds. */
+#define XT_TRIM_IDLE_MS 1000u
 
 struct xt_client {
     xt_loop *loop;
@@ -47,6 +51,7 @@ struct xt_client {
     enum phase phase;
     uint64_t phase_deadline;  /* 0 = none */
     uint64_t close_deadline;  /* waiting for the server's stream close */
+    uint64_t trim_at;         /* xt_conn_trim when quiet until then; 0 = done */
 
     /* resolution */
     xt_dns *dns;
@@ -448,6 +453,14 @@ static int add_target(xt_client *cl, const char *host, uint16_t port, int direct
     return 0;
 }
 
+/* xt_dns_addrs could not start: no memory, or no resolver (the c-ares
+ * channel is made on the first lookup that needs one). */
+static void start_addr_failed(xt_client *cl, int rc, uint64_t now)
+{
+    fail(cl, rc == XT_ENOMEM ? XT_ENOMEM : XT_EDNS,
+         rc == XT_ENOMEM ? "out of memory" : "cannot set up the resolver", now);
+}
+
 static int start_addr(xt_client *cl)
 {
     cl->addr_done = 0;
@@ -484,8 +497,9 @@ static void advance(xt_client *cl, uint64_t now)
             xt_srv_order(cl->targets, cl->ntargets, srv_rand, NULL);
         }
         cl->target_i = 0;
-        if (start_addr(cl) < 0) {
-            fail(cl, XT_ENOMEM, "out of memory", now);
+        int rc = start_addr(cl);
+        if (rc < 0) {
+            start_addr_failed(cl, rc, now);
             return;
         }
     }
@@ -503,8 +517,9 @@ static void advance(xt_client *cl, uint64_t now)
             fail(cl, cl->addr_status == XT_ETIMEOUT ? XT_ETIMEOUT : XT_EDNS, cl->detail, now);
             return;
         }
-        if (start_addr(cl) < 0) {
-            fail(cl, XT_ENOMEM, "out of memory", now);
+        int rc = start_addr(cl);
+        if (rc < 0) {
+            start_addr_failed(cl, rc, now);
             return;
         }
     }
@@ -528,8 +543,9 @@ static void next_address(xt_client *cl, uint64_t now)
     if (cl->target_i + 1 < cl->ntargets) {
         cl->target_i++;
         cl->phase = P_RESOLVE;
-        if (start_addr(cl) < 0)
-            fail(cl, XT_ENOMEM, "out of memory", now);
+        int rc = start_addr(cl);
+        if (rc < 0)
+            start_addr_failed(cl, rc, now);
         else
             advance(cl, now);
         return;
@@ -655,6 +671,8 @@ static void flush(xt_client *cl, uint64_t now)
                 }
                 xt_tls_out_consume(cl->tls, w);
                 progress += w;
+                if (w)
+                    cl->trim_at = now + XT_TRIM_IDLE_MS;
                 if (w < n)
                     return; /* socket full: POLLOUT */
             }
@@ -677,6 +695,8 @@ static void flush(xt_client *cl, uint64_t now)
         }
         xt_conn_consume(cl->conn, w);
         progress += w;
+        if (w)
+            cl->trim_at = now + XT_TRIM_IDLE_MS;
         if (!progress)
             return;
         if (!cl->tls && w < n)
@@ -712,8 +732,7 @@ static void pump_in(xt_client *cl, uint64_t now)
             uint8_t *room;
             size_t cap = xt_tls_in_space(cl->tls, &room);
             rc = cap ? xt_tcp_read(cl->fd, room, cap, &got, d, sizeof d) : 0;
-            if (got)
-                xt_tls_in_commit(cl->tls, got);
+            xt_tls_in_commit(cl->tls, got); /* 0 too: releases an empty buffer */
         } else {
             rc = xt_tcp_read(cl->fd, buf, sizeof buf, &got, d, sizeof d);
         }
@@ -723,6 +742,8 @@ static void pump_in(xt_client *cl, uint64_t now)
             return;
         }
         budget -= got < budget ? got : budget;
+        if (got)
+            cl->trim_at = now + XT_TRIM_IDLE_MS;
 
         if (cl->tls && !cl->tls_up) {
             step_tls(cl, now);
@@ -739,7 +760,7 @@ static void pump_in(xt_client *cl, uint64_t now)
                     return;
                 }
                 if (r < 0) {
-                    fail(cl, XT_ETLS, xt_tls_detail(cl->tls), now);
+                    fail(cl, r == XT_ENOMEM ? XT_ENOMEM : XT_ETLS, xt_tls_detail(cl->tls), now);
                     return;
                 }
                 if (!pt)
@@ -819,7 +840,7 @@ static void reconnect_now(xt_client *cl)
     cl->srv_pending = cl->srv_unavailable = cl->targets_ready = 0;
     cl->addr_done = cl->addr_status = cl->fail_code = 0;
     cl->target_i = cl->addr_i = 0;
-    cl->close_deadline = cl->phase_deadline = 0;
+    cl->close_deadline = cl->phase_deadline = cl->trim_at = 0;
     cl->direct_tls = cl->direct_only;
     cl->peer_hex[0] = 0;
     cl->phase = P_IDLE;
@@ -884,7 +905,7 @@ static int begin(xt_client *cl)
         }
     }
     if (rc < 0) {
-        set_detail(cl, "out of memory");
+        set_detail(cl, "%s", rc == XT_ENOMEM ? "out of memory" : "cannot set up the resolver");
         release_transport(cl);
         cl->phase = P_IDLE;
         return rc;
@@ -937,6 +958,8 @@ int64_t xt_client_deadline(const xt_client *cl)
         XT_MIN_DEADLINE(xt_dns_deadline(cl->dns, xt_clock_ms()));
     if (cl->phase == P_TLS || cl->phase == P_STREAM)
         XT_MIN_DEADLINE(xt_conn_deadline(cl->conn));
+    if (cl->phase == P_STREAM && cl->trim_at)
+        XT_MIN_DEADLINE((int64_t)cl->trim_at);
 #undef XT_MIN_DEADLINE
     return d;
 }
@@ -1065,6 +1088,10 @@ int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_
         }
         if (cl->phase == P_TLS || cl->phase == P_STREAM)
             flush(cl, now);
+        if (cl->phase == P_STREAM && !cl->disconnected && cl->trim_at && now >= cl->trim_at) {
+            cl->trim_at = 0;
+            xt_conn_trim(cl->conn);
+        }
         break;
     case P_WAIT:
         if (now >= cl->phase_deadline)

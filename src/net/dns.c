@@ -19,8 +19,9 @@ typedef struct dns_sock {
 } dns_sock;
 
 struct xt_dns {
-    ares_channel ch;
+    ares_channel ch;  /* NULL until a query needs it */
     const xt_mem *mem;
+    uint32_t timeout_ms;
     dns_sock *socks;
     size_t nsocks, cap;
     int outstanding;  /* queries whose callback has not run */
@@ -80,11 +81,23 @@ int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out)
     if (!d)
         return XT_ENOMEM;
     d->mem = mem;
+    d->timeout_ms = timeout_ms ? timeout_ms : 3000;
+    *out = d;
+    return 0;
+}
+
+/* The c-ares channel, made on the first query that needs one: a channel
+ * costs some 70 KiB (its query tables) and reads resolv.conf, which a
+ * connection to an IP literal never needs. */
+static int channel(xt_dns *d)
+{
+    if (d->ch)
+        return 0;
     struct ares_options o;
     memset(&o, 0, sizeof o);
     o.sock_state_cb = sock_state;
     o.sock_state_cb_data = d;
-    o.timeout = (int)(timeout_ms ? timeout_ms : 3000);
+    o.timeout = (int)d->timeout_ms;
     o.tries = 2;
     /* Files first so "localhost" and /etc/hosts names never reach the network. */
     o.lookups = (char *)(uintptr_t) "fb";
@@ -92,10 +105,9 @@ int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out)
                                ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
                                    ARES_OPT_LOOKUPS);
     if (st != ARES_SUCCESS) {
-        xt_free(mem, d);
+        d->ch = NULL;
         return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
     }
-    *out = d;
     return 0;
 }
 
@@ -104,7 +116,8 @@ void xt_dns_free(xt_dns *d)
     if (!d)
         return;
     d->dying = 1;
-    ares_destroy(d->ch); /* runs pending callbacks with ARES_EDESTRUCTION */
+    if (d->ch)
+        ares_destroy(d->ch); /* runs pending callbacks with ARES_EDESTRUCTION */
     xt_free(d->mem, d->socks);
     xt_free(d->mem, d);
 }
@@ -165,6 +178,9 @@ static void srv_done(void *arg, int status, int timeouts, unsigned char *abuf, i
 
 int xt_dns_srv(xt_dns *d, const char *name, int direct_tls, xt_dns_srv_fn cb, void *ud)
 {
+    int rc = channel(d);
+    if (rc < 0)
+        return rc;
     dns_req *r = xt_calloc(d->mem, 1, sizeof *r);
     if (!r)
         return XT_ENOMEM;
@@ -222,8 +238,37 @@ static void addr_done(void *arg, int status, int timeouts, struct ares_addrinfo 
     xt_free(d->mem, r);
 }
 
+/* An IP literal is its own answer (as c-ares would give it, without a
+ * channel): one address, the callback before returning. */
+static int literal(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, void *ud)
+{
+    xt_addr a;
+    memset(&a, 0, sizeof a);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&a.ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&a.ss;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        a.len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        a.len = sizeof *v6;
+    } else {
+        return 0;
+    }
+    (void)d;
+    cb(ud, 0, &a, 1, "");
+    return 1;
+}
+
 int xt_dns_addrs(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, void *ud)
 {
+    if (literal(d, host, port, cb, ud))
+        return 0;
+    int rc = channel(d);
+    if (rc < 0)
+        return rc;
     dns_req *r = xt_calloc(d->mem, 1, sizeof *r);
     if (!r)
         return XT_ENOMEM;
@@ -232,14 +277,6 @@ int xt_dns_addrs(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, 
     memset(&h, 0, sizeof h);
     h.ai_family = AF_UNSPEC;
     h.ai_socktype = SOCK_STREAM;
-    /* An address literal is its own answer: no query may leave. */
-    unsigned char lit[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, host, lit) == 1)
-        h.ai_family = AF_INET; /* c-ares 1.18 answers a literal itself only for one family */
-    else if (inet_pton(AF_INET6, host, lit) == 1)
-        h.ai_family = AF_INET6;
-    if (h.ai_family != AF_UNSPEC)
-        h.ai_flags |= ARES_AI_NUMERICHOST;
     d->outstanding++;
     ares_getaddrinfo(d->ch, host, NULL, &h, addr_done, r);
     return 0;
@@ -261,7 +298,7 @@ size_t xt_dns_pollfds(const xt_dns *d, struct pollfd *fds, size_t max)
 
 int64_t xt_dns_deadline(const xt_dns *d, uint64_t now_ms)
 {
-    if (!d->outstanding)
+    if (!d->outstanding || !d->ch)
         return -1;
     struct timeval tv;
     if (!ares_timeout(d->ch, NULL, &tv))
@@ -273,6 +310,8 @@ int64_t xt_dns_deadline(const xt_dns *d, uint64_t now_ms)
 
 void xt_dns_process(xt_dns *d, const struct pollfd *fds, size_t n)
 {
+    if (!d->ch)
+        return;
     for (size_t i = 0; i < n; i++) {
         if (!fds[i].revents)
             continue;

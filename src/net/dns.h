@@ -6,7 +6,9 @@
  * select() anywhere.
  *
  * One session per connection attempt: it lives only while resolving, so
- * thousands of established connections hold no resolver state.
+ * thousands of established connections hold no resolver state. The c-ares
+ * channel (some 70 KiB) is made on the first query that needs it: an IP
+ * literal is answered without one.
  *
  * XMPP service location: RFC 6120 §3.2.1 (_xmpp-client._tcp SRV,
  * STARTTLS) and XEP-0368 (_xmpps-client._tcp SRV, direct TLS), ordered
@@ -46,16 +48,18 @@ typedef void (*xt_dns_srv_fn)(void *ud, int status, xt_srv_target *t, size_t n, 
  * preferred order (RFC 6724), port filled in; else XT_EDNS / XT_ETIMEOUT. */
 typedef void (*xt_dns_addr_fn)(void *ud, int status, const xt_addr *a, size_t n, const char *why);
 
-/* timeout_ms: per try; 0 = 3000. XT_ENOMEM, XT_EDNS (resolver config). */
+/* timeout_ms: per try; 0 = 3000. XT_ENOMEM. */
 int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out);
 /* Cancels everything; no callback runs after (or during) this call.
  * Not from inside one of this session's callbacks. NULL is a no-op. */
 void xt_dns_free(xt_dns *d);
 
-/* name is queried as given ("_xmpp-client._tcp.example.org"). */
+/* name is queried as given ("_xmpp-client._tcp.example.org"). Both
+ * queries: XT_ENOMEM, or XT_EDNS when the resolver cannot be set up
+ * (resolver configuration); no callback then. */
 int xt_dns_srv(xt_dns *d, const char *name, int direct_tls, xt_dns_srv_fn cb, void *ud);
 /* A/AAAA (AF_UNSPEC) of host; IP literals and /etc/hosts are answered
- * without a query. */
+ * without a query (an IP literal before this returns). */
 int xt_dns_addrs(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, void *ud);
 
 /* 1 while a query is outstanding. */

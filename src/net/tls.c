@@ -1,4 +1,4 @@
-/* TLS client over a memory BIO pair (see tls.h for the contract). */
+/* TLS client over memory buffers (see tls.h for the contract). */
 #include "net/tls.h"
 
 #include <stdint.h>
@@ -16,10 +16,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 
 struct xt_tls_ctx {
     SSL_CTX *ssl_ctx;
+    BIO_METHOD *bio_method;   /* our ciphertext BIO (see "ciphertext buffers") */
     char *ca_file;
     int no_system_ca;
     const xt_mem *mem;
@@ -27,12 +29,16 @@ struct xt_tls_ctx {
 
 struct xt_tls {
     SSL *ssl;
-    BIO *net;                 /* our end of the pair: the network side */
+    /* Ciphertext from the network (read by the SSL through our BIO) and
+     * to it (written by the SSL). Allocated while they hold bytes and
+     * released once drained: an idle connection holds neither. */
+    xt_buf in, out;
     const xt_mem *mem;
     char *host;
     char *detail;             /* allocated only when something failed */
     int verr;                 /* first X509 verification error seen */
     uint8_t has_pin, no_verify, have_leaf, done, tls13;
+    uint8_t nomem;            /* a ciphertext buffer could not grow: sticky */
     uint8_t pin[32];
     uint8_t leaf_sha256[32];
     uint8_t cb[EVP_MAX_MD_SIZE];
@@ -40,12 +46,94 @@ struct xt_tls {
     const char *cb_type;
 };
 
-/* The pair's ring buffers, allocated with the pair and kept for the
- * connection's life: the main per-connection cost besides the SSL object.
- * Records larger than this (up to 16 KiB + overhead, RFC 8446 §5.2) pass
- * through in pieces, so 8 KiB costs a few more loop turns on bulk data
- * and saves 18 KiB on every idle connection. */
-#define XT_TLS_BIO_SIZE (8 * 1024)
+/* Ciphertext buffers. The SSL reads and writes through a BIO of our own
+ * over two xt_bufs instead of a BIO pair, whose two ring buffers (8 KiB
+ * each here) were allocated with the connection and kept for its life:
+ * with the SSL's own record buffers released when empty
+ * (SSL_MODE_RELEASE_BUFFERS), an idle connection now holds no buffer at
+ * all. Incoming ciphertext is read from the socket straight into `in`
+ * (16 KiB per read: about one full record, RFC 8446 §5.2); `out` takes what
+ * the SSL writes up to XT_TLS_OUT_MAX, beyond which the SSL is told to
+ * retry (the caller drains it to the socket first). */
+#define XT_TLS_IN_ROOM (16 * 1024)
+#define XT_TLS_OUT_MAX (32 * 1024)
+
+static int bio_write(BIO *b, const char *data, size_t n, size_t *written)
+{
+    xt_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    *written = 0;
+    size_t room = XT_TLS_OUT_MAX - (xt_buf_size(&t->out) < XT_TLS_OUT_MAX ? xt_buf_size(&t->out)
+                                                                          : XT_TLS_OUT_MAX);
+    if (n > room)
+        n = room;
+    if (!n) {
+        BIO_set_retry_write(b);
+        return 0;
+    }
+    if (xt_buf_append(&t->out, data, n) < 0) {
+        t->nomem = 1; /* no retry flag: the SSL call fails, we say why */
+        return 0;
+    }
+    *written = n;
+    return 1;
+}
+
+static int bio_read(BIO *b, char *buf, size_t n, size_t *got)
+{
+    xt_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    *got = 0;
+    size_t have = xt_buf_size(&t->in);
+    if (!have) {
+        BIO_set_retry_read(b);
+        return 0;
+    }
+    if (n > have)
+        n = have;
+    memcpy(buf, xt_buf_head(&t->in), n);
+    xt_buf_consume(&t->in, n);
+    if (!xt_buf_size(&t->in))
+        xt_buf_free(&t->in); /* drained: released */
+    *got = n;
+    return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    (void)ptr;
+    xt_tls *t = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_PENDING:
+        return t ? (long)xt_buf_size(&t->in) : 0;
+    case BIO_CTRL_WPENDING:
+        return t ? (long)xt_buf_size(&t->out) : 0;
+    default:
+        return 0;
+    }
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *bio_method_new(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "xtalk ciphertext");
+    if (!m)
+        return NULL;
+    if (!BIO_meth_set_write_ex(m, bio_write) || !BIO_meth_set_read_ex(m, bio_read) ||
+        !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create)) {
+        BIO_meth_free(m);
+        return NULL;
+    }
+    return m;
+}
 
 void xt_tls_hex(const uint8_t *p, size_t n, char *out)
 {
@@ -123,7 +211,7 @@ int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
     }
     ERR_clear_error();
     ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx->ssl_ctx)
+    if (!ctx->ssl_ctx || !(ctx->bio_method = bio_method_new()))
         goto nomem;
     /* RFC 7590 §3.1 / RFC 8996: nothing older than TLS 1.2. */
     if (!SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION))
@@ -161,6 +249,7 @@ void xt_tls_ctx_free(xt_tls_ctx *ctx)
     if (!ctx)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
+    BIO_meth_free(ctx->bio_method);
     xt_free(ctx->mem, ctx->ca_file);
     xt_free(ctx->mem, ctx);
 }
@@ -208,6 +297,8 @@ int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls 
     if (!t)
         return XT_ENOMEM;
     t->mem = mem;
+    xt_buf_init(&t->in, mem);
+    xt_buf_init(&t->out, mem);
     t->no_verify = !!o->no_verify;
     if (o->pin_sha256) {
         if (parse_pin(o->pin_sha256, t->pin) < 0) {
@@ -217,16 +308,17 @@ int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls 
         t->has_pin = 1;
     }
     int rc = XT_ENOMEM;
-    BIO *inner = NULL;
+    BIO *bio = NULL;
     if (!(t->host = xt_strdup(mem, o->host)))
         goto fail;
     ERR_clear_error();
     if (!(t->ssl = SSL_new(ctx->ssl_ctx)))
         goto fail;
     SSL_set_app_data(t->ssl, t);
-    if (!BIO_new_bio_pair(&inner, XT_TLS_BIO_SIZE, &t->net, XT_TLS_BIO_SIZE))
+    if (!(bio = BIO_new(ctx->bio_method)))
         goto fail;
-    SSL_set_bio(t->ssl, inner, inner); /* the SSL owns inner now */
+    BIO_set_data(bio, t);
+    SSL_set_bio(t->ssl, bio, bio); /* the SSL owns it now */
     SSL_set_connect_state(t->ssl);
 
     /* An IP-literal domain is matched as an iPAddress and gets no SNI
@@ -267,7 +359,8 @@ void xt_tls_free(xt_tls *t)
     if (!t)
         return;
     SSL_free(t->ssl);
-    BIO_free(t->net);
+    xt_buf_free(&t->in);
+    xt_buf_free(&t->out);
     xt_wipe(t->cb, sizeof t->cb);
     xt_free(t->mem, t->host);
     xt_free(t->mem, t->detail);
@@ -276,21 +369,32 @@ void xt_tls_free(xt_tls *t)
 
 size_t xt_tls_in_space(xt_tls *t, uint8_t **p)
 {
-    char *q = NULL;
-    ossl_ssize_t n = BIO_nwrite0(t->net, &q);
-    if (n <= 0) {
-        *p = NULL;
+    *p = NULL;
+    size_t have = xt_buf_size(&t->in);
+    if (have >= XT_TLS_IN_ROOM)
+        return 0;
+    if (t->in.off) {
+        /* Left over from the last read: to the front, so the room is
+         * contiguous and the buffer never grows past XT_TLS_IN_ROOM. */
+        memmove(t->in.data, t->in.data + t->in.off, have);
+        t->in.off = 0;
+        t->in.len = have;
+    }
+    if (xt_buf_reserve(&t->in, XT_TLS_IN_ROOM - have) < 0) {
+        t->nomem = 1;
         return 0;
     }
-    *p = (uint8_t *)q;
-    return (size_t)n;
+    *p = t->in.data + t->in.len;
+    return t->in.cap - t->in.len;
 }
 
 void xt_tls_in_commit(xt_tls *t, size_t n)
 {
-    char *q = NULL;
-    if (n)
-        (void)BIO_nwrite(t->net, &q, (int)n);
+    if (n > t->in.cap - t->in.len)
+        n = t->in.cap - t->in.len;
+    t->in.len += n;
+    if (!xt_buf_size(&t->in))
+        xt_buf_free(&t->in); /* nothing came: no buffer kept while idle */
 }
 
 size_t xt_tls_feed(xt_tls *t, const void *data, size_t len)
@@ -312,26 +416,34 @@ size_t xt_tls_feed(xt_tls *t, const void *data, size_t len)
 
 size_t xt_tls_out_peek(xt_tls *t, const uint8_t **p)
 {
-    char *q = NULL;
-    int n = BIO_nread0(t->net, &q);
-    if (n <= 0) {
-        *p = NULL;
-        return 0;
-    }
-    *p = (const uint8_t *)q;
-    return (size_t)n;
+    size_t n = xt_buf_size(&t->out);
+    *p = n ? xt_buf_head(&t->out) : NULL;
+    return n;
 }
 
 void xt_tls_out_consume(xt_tls *t, size_t n)
 {
-    char *q = NULL;
-    if (n)
-        (void)BIO_nread(t->net, &q, (int)n);
+    xt_buf_consume(&t->out, n);
+    if (!xt_buf_size(&t->out))
+        xt_buf_free(&t->out);
 }
 
 size_t xt_tls_out_pending(const xt_tls *t)
 {
-    return BIO_ctrl_pending(t->net);
+    return xt_buf_size(&t->out);
+}
+
+size_t xt_tls_buffered(const xt_tls *t)
+{
+    return t->in.cap + t->out.cap;
+}
+
+/* A ciphertext buffer could not grow: the connection cannot go on. */
+static int out_of_memory(xt_tls *t)
+{
+    set_detail(t, "out of memory");
+    ERR_clear_error();
+    return XT_ENOMEM;
 }
 
 /* The last OpenSSL error as text, for details. */
@@ -431,6 +543,8 @@ int xt_tls_handshake(xt_tls *t)
 {
     if (t->done)
         return 0;
+    if (t->nomem)
+        return out_of_memory(t);
     ERR_clear_error();
     int r = SSL_do_handshake(t->ssl);
     if (r == 1) {
@@ -439,6 +553,8 @@ int xt_tls_handshake(xt_tls *t)
             xt_tls_shutdown(t);
         return rc;
     }
+    if (t->nomem)
+        return out_of_memory(t);
     int e = SSL_get_error(t->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return 1;
@@ -456,6 +572,8 @@ int xt_tls_handshake(xt_tls *t)
 int xt_tls_read(xt_tls *t, void *buf, size_t cap, size_t *got)
 {
     *got = 0;
+    if (t->nomem)
+        return out_of_memory(t);
     if (!cap)
         return 0;
     ERR_clear_error();
@@ -463,6 +581,8 @@ int xt_tls_read(xt_tls *t, void *buf, size_t cap, size_t *got)
     if (r == 1)
         return 0;
     *got = 0;
+    if (t->nomem)
+        return out_of_memory(t);
     int e = SSL_get_error(t->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return 0;
@@ -476,6 +596,8 @@ int xt_tls_read(xt_tls *t, void *buf, size_t cap, size_t *got)
 int xt_tls_write(xt_tls *t, const void *data, size_t n, size_t *wrote)
 {
     *wrote = 0;
+    if (t->nomem)
+        return out_of_memory(t);
     if (!n)
         return 0;
     ERR_clear_error();
@@ -483,6 +605,8 @@ int xt_tls_write(xt_tls *t, const void *data, size_t n, size_t *wrote)
     if (r == 1)
         return 0;
     *wrote = 0;
+    if (t->nomem)
+        return out_of_memory(t);
     int e = SSL_get_error(t->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return 0;

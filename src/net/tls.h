@@ -1,5 +1,5 @@
 /*
- * TLS client over memory BIOs: ciphertext in / ciphertext out on one
+ * TLS client over memory buffers: ciphertext in / ciphertext out on one
  * side, plaintext in / out on the other. No socket, no loop, no clock,
  * so it can be driven by any loop and tested against an in-process
  * server.
@@ -46,28 +46,35 @@ typedef struct xt_tls_opts {
 int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls **out);
 void xt_tls_free(xt_tls *t);
 
-/* Ciphertext received from the network: room to write into, then the
- * number of bytes written there. Room is 0 when the buffer is full; read
- * plaintext (xt_tls_read / xt_tls_handshake) to drain it. */
+/* Ciphertext received from the network: room to write into (up to one
+ * full record), then the number of bytes written there; commit after
+ * every xt_tls_in_space, 0 too (an empty buffer is released then, so an
+ * idle connection keeps none). Room is 0 when the buffer is full (read
+ * plaintext with xt_tls_read / xt_tls_handshake to drain it) or when it
+ * could not be allocated (those calls then fail with XT_ENOMEM). */
 size_t xt_tls_in_space(xt_tls *t, uint8_t **p);
 void xt_tls_in_commit(xt_tls *t, size_t n);
 /* Copies as much of data as fits; returns how much. */
 size_t xt_tls_feed(xt_tls *t, const void *data, size_t len);
 
-/* Ciphertext to send: a contiguous chunk (maybe not all of it), then
- * how many bytes of it were written. */
+/* Ciphertext to send: a contiguous chunk, then how many bytes of it were
+ * written (the buffer is released once drained). */
 size_t xt_tls_out_peek(xt_tls *t, const uint8_t **p);
 void xt_tls_out_consume(xt_tls *t, size_t n);
 size_t xt_tls_out_pending(const xt_tls *t);
+/* Bytes allocated for ciphertext buffers right now (0 when idle). */
+size_t xt_tls_buffered(const xt_tls *t);
 
 /* Drives the handshake: 0 done (and verified), 1 needs more I/O,
- * XT_ECERT / XT_ETLS with xt_tls_detail(). */
+ * XT_ECERT / XT_ETLS / XT_ENOMEM with xt_tls_detail(). */
 int xt_tls_handshake(xt_tls *t);
 /* Plaintext out of the connection. 0 with *got = 0 means more ciphertext
- * is needed; XT_ECLOSED when the peer sent close_notify; XT_ETLS. */
+ * is needed; XT_ECLOSED when the peer sent close_notify; XT_ETLS,
+ * XT_ENOMEM. */
 int xt_tls_read(xt_tls *t, void *buf, size_t cap, size_t *got);
 /* Encrypts up to n bytes; *wrote may be less (0 when the ciphertext
- * buffer is full: drain it and call again with the same bytes). */
+ * buffer is full: drain it and call again with the same bytes). XT_ETLS,
+ * XT_ENOMEM. */
 int xt_tls_write(xt_tls *t, const void *data, size_t n, size_t *wrote);
 /* Queues close_notify (RFC 8446 §6.1). */
 void xt_tls_shutdown(xt_tls *t);

@@ -32,10 +32,15 @@
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
 #define DEFAULT_MAX_STANZA ((size_t)1 << 20)
 #define DEFAULT_MAX_DEPTH 64u
-/* XML_Parse takes an int length. */
-#define MAX_SLICE ((size_t)1 << 30)
-/* Pending-text scratch above this is released after each stanza. */
-#define TEXT_KEEP 65536u
+/* Input goes to XML_Parse in slices of at most this. Expat copies each
+ * slice into its own input buffer, which grows to twice the largest slice
+ * plus the partial token carried over and never shrinks: fed a 16 KiB TLS
+ * record at once it would keep 32 KiB for the connection's life, in
+ * slices it stays at 2 to 4 KiB. */
+#define FEED_SLICE ((size_t)2048)
+/* Pending-text scratch above this is released after each stanza (a
+ * large body does not leave an idle connection holding its size). */
+#define TEXT_KEEP 1024u
 /* A partial token (a start tag still open) above this size turns expat's
  * reparse deferral on; see setup_expat. */
 #define DEFER_ABOVE ((uint64_t)16 * 1024)
@@ -54,6 +59,13 @@ struct xt_parser {
     xt_stanza *cur;       /* innermost open element of root */
     xt_buf text;          /* character data not yet attached to cur */
     char *content_ns;     /* default namespace declared on the stream element */
+    /* The stream element's start tag, which puts a new expat in the same
+     * namespace context: how an idle parser drops expat
+     * (xt_parser_suspend) and comes back. */
+    char *resume;         /* the stream element's start tag as received */
+    size_t resume_len;
+    int replaying;        /* feeding `resume` to a new expat */
+    uint64_t xp_base;     /* stream offset of the current expat's byte 0 */
 
     /* Byte accounting, as offsets in the stream since the last reset. */
     uint64_t fed;         /* bytes handed to expat */
@@ -223,7 +235,8 @@ static void map_expat_error(xt_parser *p)
 
 static uint64_t event_end(const xt_parser *p)
 {
-    return (uint64_t)XML_GetCurrentByteIndex(p->xp) + (uint64_t)XML_GetCurrentByteCount(p->xp);
+    return p->xp_base + (uint64_t)XML_GetCurrentByteIndex(p->xp) +
+           (uint64_t)XML_GetCurrentByteCount(p->xp);
 }
 
 /* After a user callback: a non-zero return stops parsing right after the
@@ -290,6 +303,29 @@ static int flush_text(xt_parser *p)
     return rc;
 }
 
+/* The largest stream start tag kept for xt_parser_suspend; a parser that
+ * got a larger one never suspends. */
+#define RESUME_MAX 4096
+
+/* Keeps the stream element's start tag, as received, for resuming. 0 or
+ * XT_ENOMEM; without expat's input context nothing is kept (no suspend). */
+static int keep_start_tag(xt_parser *p)
+{
+    int off = 0, size = 0;
+    const char *ctx = XML_GetInputContext(p->xp, &off, &size);
+    int n = XML_GetCurrentByteCount(p->xp);
+    if (!ctx || n <= 0 || n > RESUME_MAX || off < 0 || off > size || n > size - off)
+        return 0;
+    char *r = xt_malloc(pmem(p), (size_t)n);
+    if (!r)
+        return XT_ENOMEM;
+    memcpy(r, ctx + off, (size_t)n);
+    xt_free(pmem(p), p->resume);
+    p->resume = r;
+    p->resume_len = (size_t)n;
+    return 0;
+}
+
 static void open_stream(xt_parser *p, const char *name, const char *local, size_t nslen,
                         const XML_Char **atts)
 {
@@ -303,6 +339,11 @@ static void open_stream(xt_parser *p, const char *name, const char *local, size_
     }
     xt_stanza *h = xt_stanza_new_root_n(pmem(p), "stream", 6, streams, nslen);
     if (!h || add_attrs(h, atts)) {
+        xt_stanza_free(h);
+        nomem(p);
+        return;
+    }
+    if (keep_start_tag(p)) {
         xt_stanza_free(h);
         nomem(p);
         return;
@@ -324,8 +365,8 @@ static void open_stream(xt_parser *p, const char *name, const char *local, size_
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
     xt_parser *p = ud;
-    if (HALTED(p))
-        return;
+    if (HALTED(p) || p->replaying)
+        return; /* replaying: the stream element again, p->level stays 1 */
     p->last_event = event_end(p);
     const char *bar = strrchr(name, '|');
     const char *local = bar ? bar + 1 : name;
@@ -423,7 +464,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 static void XMLCALL on_ns(void *ud, const XML_Char *prefix, const XML_Char *uri)
 {
     xt_parser *p = ud;
-    if (HALTED(p) || p->level != 0 || prefix)
+    if (HALTED(p) || p->level != 0 || p->replaying || prefix)
         return;
     /* The stream element's default namespace: the content namespace
      * (jabber:client) the core checks, RFC 6120 §4.8.2. */
@@ -588,6 +629,9 @@ static void drop_stream_state(xt_parser *p)
     xt_buf_clear(&p->text);
     xt_free(pmem(p), p->content_ns);
     p->content_ns = NULL;
+    xt_free(pmem(p), p->resume);
+    p->resume = NULL;
+    p->resume_len = 0;
 }
 
 static void destroy(xt_parser *p)
@@ -638,14 +682,54 @@ int xt_parser_reset(xt_parser *p)
      * reports the allocation failure. */
     int ok = p->xp && XML_ParserReset(p->xp, NULL) && XML_SetEncoding(p->xp, "UTF-8") == XML_STATUS_OK;
     leave(saved);
+    p->xp_base = 0;
     if (ok) {
         setup_expat(p);
         return 0;
     }
+    if (!p->xp && create_expat(p) == 0)
+        return 0; /* it was suspended: a new one */
     p->err = XT_ENOMEM;
     p->cond = "resource-constraint";
     snprintf(p->detail, sizeof p->detail, "out of memory");
     return XT_ENOMEM;
+}
+
+int xt_parser_suspend(xt_parser *p)
+{
+    if (!p || !p->xp || p->in_cb || p->err || p->stopped || p->level != 1 || p->root ||
+        !p->resume || p->fed != p->mark)
+        return 0;
+    ex_saved saved = enter(p);
+    XML_ParserFree(p->xp);
+    leave(saved);
+    p->xp = NULL;
+    p->deferring = 0;
+    xt_buf_free(&p->text);
+    return 1;
+}
+
+/* A suspended parser's next input: a new expat, given the stream's start
+ * tag again (as received; no callback runs for it), continues where the old one
+ * stopped. Its byte offsets count from `resume`'s start, which sits
+ * resume_len bytes before the stream's current offset. */
+static int resume_expat(xt_parser *p)
+{
+    if (create_expat(p)) {
+        fail_at(p, XT_ENOMEM, "resource-constraint", "out of memory", p->fed);
+        return p->err;
+    }
+    p->xp_base = p->fed - p->resume_len;
+    p->replaying = 1;
+    enum XML_Status st = XML_Parse(p->xp, p->resume, (int)p->resume_len, XML_FALSE);
+    p->replaying = 0;
+    if (st != XML_STATUS_OK || p->err) {
+        /* Only an allocation can fail here: the text was parsed once. */
+        p->err = 0;
+        fail_at(p, XT_ENOMEM, "resource-constraint", "out of memory", p->fed);
+        return p->err;
+    }
+    return 0;
 }
 
 int xt_parser_feed(xt_parser *p, const char *data, size_t len)
@@ -661,6 +745,13 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
         return XT_ESTATE;
     p->feed_base = p->fed;
     ex_saved saved = enter(p);
+    if (!p->xp && len) {
+        int r = resume_expat(p);
+        if (r) {
+            leave(saved);
+            return r;
+        }
+    }
     int rc = 0;
     size_t pos = 0;
     while (pos < len) {
@@ -674,8 +765,8 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
         size_t n = len - pos;
         if (n > p->max_stanza - pending)
             n = (size_t)(p->max_stanza - pending);
-        if (n > MAX_SLICE)
-            n = MAX_SLICE;
+        if (n > FEED_SLICE)
+            n = FEED_SLICE;
         size_t ok = xt_utf8_scan(&p->u8, (const uint8_t *)data + pos, n);
         if (ok) {
             update_deferral(p);

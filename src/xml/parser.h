@@ -105,6 +105,20 @@ const char *xt_parser_condition(const xt_parser *p);
 /* Human-readable detail of the last failure (e.g. "comment at line 1, column 200"), or "". */
 const char *xt_parser_detail(const xt_parser *p);
 
+/*
+ * Idle connections: drops expat's state (some 10 KiB: its buffers, the
+ * names it interned, the stream's namespace bindings) and the text
+ * scratch when the parser sits between two top-level children with no
+ * partial input. The next xt_parser_feed makes a new expat and primes it
+ * with the stream element's start tag as received (so the same namespace
+ * bindings; no callback runs), so parsing goes on unchanged; only
+ * line and column numbers in later error details count from the resume
+ * point. Returns 1 when suspended, 0 when not possible now (inside a
+ * callback, mid-stanza, failed, before the stream opened, suspended
+ * already). An allocation failure at the resume is the feed's XT_ENOMEM.
+ */
+int xt_parser_suspend(xt_parser *p);
+
 /* Starts a new stream on the same object (RFC 6120 §4.3.3 stream restart
  * after STARTTLS and SASL): drops any partial stanza and buffered input,
  * clears the error. Returns 0, XT_ENOMEM (the parser is then failed) or

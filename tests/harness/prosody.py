@@ -81,18 +81,20 @@ c2s_require_encryption = true
 allow_registration = false
 log = {{ {{ levels = {{ min = "{loglevel}" }}; to = "file"; filename = "{dir}/prosody.log"; }} }}
 ssl = {{ key = "{key}"; certificate = "{crt}"; }}
-VirtualHost "{domain}"
+{extra}VirtualHost "{domain}"
   ssl = {{ key = "{key}"; certificate = "{crt}"; }}
 """
 
 
 class Prosody:
-    def __init__(self, users=None, dir=None, loglevel="info"):
+    def __init__(self, users=None, dir=None, loglevel="info", extra_config=""):
+        """extra_config: lines for the global section (the benchmarks' limits)."""
         self.users = dict(users or {})
         self._own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="xtalk-prosody-")
         self.domain = DOMAIN
         self.loglevel = loglevel
+        self.extra_config = extra_config
         self.proc = None
         self.port = self.tls_port = None
         self.ca_file = self.cert = self.key = None
@@ -111,7 +113,8 @@ class Prosody:
             f.write(CONFIG.format(run_as_root="true" if os.geteuid() == 0 else "false",
                                   dir=self.dir, port=self.port, tls_port=self.tls_port,
                                   key=self.key, crt=self.cert, domain=self.domain,
-                                  loglevel=self.loglevel))
+                                  loglevel=self.loglevel,
+                                  extra=self.extra_config + "\n" if self.extra_config else ""))
 
     def register(self, user, password):
         """Creates (or resets) an account with prosodyctl."""

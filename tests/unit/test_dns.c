@@ -105,6 +105,12 @@ static void test_literals(void **state)
     result r4 = {0}, r6 = {0};
     assert_int_equal(xt_dns_addrs(d, "127.0.0.1", 5223, on_addr, &r4), 0);
     assert_int_equal(xt_dns_addrs(d, "::1", 1, on_addr, &r6), 0);
+    /* Answered before returning, without a resolver: no socket, no timer. */
+    assert_int_equal(r4.calls, 1);
+    assert_int_equal(r6.calls, 1);
+    assert_false(xt_dns_busy(d));
+    assert_int_equal(xt_dns_pollfds(d, NULL, 0), 0);
+    assert_int_equal(xt_dns_deadline(d, 0), -1);
     drive(d, &r4, 5000);
     drive(d, &r6, 5000);
     assert_int_equal(r4.status, 0);

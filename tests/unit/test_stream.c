@@ -515,6 +515,9 @@ static int do_call(run *r, char *arg, int want)
         rc = xt_conn_roster_set(r->c, rest ? rest : "", name, groups, 1, on_iq, r);
     } else if (strcmp(arg, "roster_remove") == 0) {
         rc = xt_conn_roster_remove(r->c, rest ? rest : "", on_iq, r);
+    } else if (strcmp(arg, "trim") == 0) {
+        xt_conn_trim(r->c);
+        rc = 0;
     } else if (strcmp(arg, "close") == 0) {
         rc = xt_conn_close(r->c);
     } else if (strcmp(arg, "eof") == 0) {
@@ -878,6 +881,7 @@ static const char *const transcripts[] = {
     "sm_refused.txt",
     "ack_ping.txt",
     "reset_no_sm.txt",
+    "idle_trim.txt",
 };
 
 static void test_transcripts(void **state)

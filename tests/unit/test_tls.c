@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/mem.h"
+#include "failmem.h"
 #include "net/tls.h"
 
 static EVP_PKEY *g_key;
@@ -153,10 +154,9 @@ static size_t pump(xt_tls *c, server *s)
             size_t cap = xt_tls_in_space(c, &room);
             if (cap) {
                 int r = BIO_read(s->net, room, (int)(cap < sizeof buf ? cap : sizeof buf));
-                if (r > 0) {
-                    xt_tls_in_commit(c, (size_t)r);
+                xt_tls_in_commit(c, r > 0 ? (size_t)r : 0);
+                if (r > 0)
                     step += (size_t)r;
-                }
             }
         }
         if (!step)
@@ -429,6 +429,113 @@ static void test_data(void **state)
     }
 }
 
+/* The ciphertext buffers exist only while they hold bytes: none after the
+ * handshake, none after a megabyte each way once drained, and the
+ * outgoing one stays bounded when nobody drains it. */
+static void test_buffers_released(void **state)
+{
+    (void)state;
+    int versions[] = {TLS1_3_VERSION, TLS1_2_VERSION};
+    for (size_t v = 0; v < 2; v++) {
+        fixture f;
+        assert_int_equal(connect_with(&f, versions[v], g_ca_path, 0, "localhost", NULL), 0);
+        /* What came after the handshake (TLS 1.3 session tickets) is read
+         * like application data. */
+        char none[16];
+        size_t nr;
+        assert_int_equal(xt_tls_read(f.tls, none, sizeof none, &nr), 0);
+        assert_int_equal(nr, 0);
+        assert_int_equal(xt_tls_buffered(f.tls), 0);
+        round_trip(&f, 1 << 20, 40000);
+        pump(f.tls, &f.srv);
+        assert_int_equal(xt_tls_out_pending(f.tls), 0);
+        assert_int_equal(xt_tls_buffered(f.tls), 0);
+
+        /* Nobody drains: the SSL is told to retry past the bound. */
+        static uint8_t big[1 << 18];
+        memset(big, 'x', sizeof big);
+        size_t total = 0, w;
+        do {
+            assert_int_equal(xt_tls_write(f.tls, big + total, sizeof big - total, &w), 0);
+            total += w;
+        } while (w && total < sizeof big);
+        assert_true(total < sizeof big);
+        assert_true(xt_tls_out_pending(f.tls) <= 32 * 1024);
+        assert_true(xt_tls_buffered(f.tls) <= 32 * 1024);
+        /* Drained, the rest goes through and the buffer is released. */
+        size_t got = 0, r;
+        static uint8_t in[1 << 18];
+        for (int i = 0; i < 1000 && got < sizeof big; i++) {
+            if (total < sizeof big) {
+                assert_int_equal(xt_tls_write(f.tls, big + total, sizeof big - total, &w), 0);
+                total += w;
+            }
+            pump(f.tls, &f.srv);
+            while (SSL_read_ex(f.srv.ssl, in + got, sizeof in - got, &r) == 1)
+                got += r;
+            ERR_clear_error();
+        }
+        assert_int_equal(got, sizeof big);
+        assert_memory_equal(in, big, sizeof big);
+        assert_int_equal(xt_tls_buffered(f.tls), 0);
+
+        /* An incoming buffer that received nothing is released too. */
+        uint8_t *room;
+        assert_true(xt_tls_in_space(f.tls, &room) > 0);
+        assert_true(xt_tls_buffered(f.tls) > 0);
+        xt_tls_in_commit(f.tls, 0);
+        assert_int_equal(xt_tls_buffered(f.tls), 0);
+        fixture_free(&f);
+    }
+}
+
+/* Every allocation of our own (the ciphertext buffers) failed once, at
+ * each step of a handshake and a round trip: XT_ENOMEM, never a crash or
+ * a leak (the ASan build checks the latter). */
+static void test_nomem(void **state)
+{
+    (void)state;
+    int completed = 0;
+    for (xt_test_fail_at = 1; xt_test_fail_at < 200 && !completed; xt_test_fail_at++) {
+        xt_test_alloc_count = 0;
+        fixture f;
+        char err[256];
+        assert_int_equal(xt_tls_ctx_new(NULL, g_ca_path, 0, &f.ctx, err, sizeof err), 0);
+        xt_tls_opts o = {.host = "localhost"};
+        int rc = xt_tls_new(f.ctx, &xt_test_failing_mem, &o, &f.tls);
+        if (rc < 0) {
+            assert_int_equal(rc, XT_ENOMEM);
+            xt_tls_ctx_free(f.ctx);
+            continue;
+        }
+        server_init(&f.srv, TLS1_3_VERSION);
+        rc = handshake(f.tls, &f.srv);
+        if (rc == 0) {
+            const char msg[] = "<presence/>";
+            size_t w = 0, r = 0;
+            char b[64];
+            rc = xt_tls_write(f.tls, msg, sizeof msg - 1, &w);
+            pump(f.tls, &f.srv);
+            if (rc == 0 && SSL_read_ex(f.srv.ssl, b, sizeof b, &r) == 1 &&
+                SSL_write_ex(f.srv.ssl, b, r, &w) == 1) {
+                pump(f.tls, &f.srv);
+                rc = xt_tls_read(f.tls, b, sizeof b, &r);
+            }
+            ERR_clear_error();
+        }
+        if (xt_test_alloc_count < xt_test_fail_at) {
+            assert_int_equal(rc, 0);
+            completed = 1;
+        } else {
+            assert_int_equal(rc, XT_ENOMEM);
+            assert_string_equal(xt_tls_detail(f.tls), "out of memory");
+        }
+        fixture_free(&f);
+    }
+    assert_true(completed);
+    xt_test_fail_at = 0;
+}
+
 static void test_garbage(void **state)
 {
     (void)state;
@@ -460,6 +567,8 @@ int main(void)
         cmocka_unit_test(test_ctx_matches),
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_buffers_released),
+        cmocka_unit_test(test_nomem),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

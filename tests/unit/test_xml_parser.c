@@ -891,6 +891,174 @@ static void test_allocations_per_stanza(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* A large stanza fed in one piece (a 16 KiB TLS record, a big roster, a
+ * long body) does not leave the parser holding its size afterwards:
+ * expat's input buffer and the text scratch go back to a few KiB. */
+static void test_memory_after_big_stanza(void **state)
+{
+    (void)state;
+    counter c = {0};
+    xt_mem mem = counting(&c);
+    run r;
+    run_init(&r);
+    xt_parser *p = xt_parser_new(&mem, &cbs, &r, NULL);
+    assert_int_equal(feed_str(p, HDR), 0);
+    const char *small = "<message to='romeo@example.net' type='chat'><body>hi</body></message>";
+    assert_int_equal(feed_str(p, small), 0);
+    assert_int_equal(feed_str(p, small), 0);
+    size_t base = c.bytes;
+
+    size_t body = 60000;
+    xt_buf big;
+    xt_buf_init(&big, NULL);
+    assert_int_equal(xt_buf_append_str(&big, "<message to='romeo@example.net' type='chat'><body>"), 0);
+    for (size_t i = 0; i < body; i++)
+        assert_int_equal(xt_buf_append_byte(&big, (uint8_t)('a' + i % 26)), 0);
+    assert_int_equal(xt_buf_append_str(&big, "</body></message>"), 0);
+    assert_int_equal(xt_parser_feed(p, (const char *)xt_buf_head(&big), xt_buf_size(&big)), 0);
+    assert_true(c.peak > base + body); /* the body was held while parsing */
+    assert_int_equal(feed_str(p, small), 0);
+    assert_int_equal(r.stanzas, 4);
+    print_message("parser memory: %zu before, %zu after a %zu-byte body\n", base, c.bytes, body);
+    assert_true(c.bytes <= base + 8192);
+    xt_buf_free(&big);
+    xt_parser_free(p);
+    run_clear(&r);
+    assert_int_equal(c.live, 0);
+}
+
+/* Suspending (dropping expat) wherever possible, between any two feeds,
+ * changes nothing in what is parsed: same stanzas, same namespaces, the
+ * stream close still matched to its start tag, the same errors. */
+static void test_suspend_resume(void **state)
+{
+    (void)state;
+    size_t len;
+    char *s = full_stream(&len);
+    run plain;
+    run_init(&plain);
+    xt_parser *p = xt_parser_new(NULL, &cbs, &plain, NULL);
+    assert_int_equal(feed(p, s, len, 0), 0);
+    xt_parser_free(p);
+    assert_int_equal(plain.stanzas, 3);
+    assert_int_equal(plain.closed, 1);
+
+    static const size_t chunks[] = {1, 7, 64};
+    for (size_t k = 0; k < 3; k++) {
+        run r;
+        run_init(&r);
+        p = xt_parser_new(NULL, &cbs, &r, NULL);
+        int suspended = 0;
+        assert_int_equal(xt_parser_suspend(p), 0); /* before the stream opened */
+        for (size_t off = 0; off < len; off += chunks[k]) {
+            size_t n = len - off < chunks[k] ? len - off : chunks[k];
+            assert_int_equal(xt_parser_feed(p, s + off, n), 0);
+            int rc = xt_parser_suspend(p);
+            suspended += rc;
+            if (rc)
+                assert_int_equal(xt_parser_suspend(p), 0); /* already */
+        }
+        if (chunks[k] == 1)
+            assert_true(suspended >= 3); /* after each of the three stanzas */
+        assert_int_equal(r.opened, 1);
+        assert_int_equal(r.stanzas, 3);
+        assert_int_equal(r.closed, 1);
+        assert_int_equal(xt_buf_size(&r.log), xt_buf_size(&plain.log));
+        assert_memory_equal(xt_buf_head(&r.log), xt_buf_head(&plain.log), xt_buf_size(&plain.log));
+        xt_parser_free(p);
+        run_clear(&r);
+    }
+
+    /* Another prefix for the stream namespace and a prefixed child
+     * namespace declared on the stream element, used after a resume. */
+    run r;
+    run_init(&r);
+    p = xt_parser_new(NULL, &cbs, &r, NULL);
+    assert_int_equal(feed_str(p, "<s:stream xmlns:s='http://etherx.jabber.org/streams' "
+                                 "xmlns='jabber:client' xmlns:db='jabber:server:dialback'>"
+                                 "<s:features/>"), 0);
+    assert_int_equal(xt_parser_suspend(p), 1);
+    assert_int_equal(feed_str(p, "<db:result from='a'/><message><body>x</body></message>"), 0);
+    assert_int_equal(xt_parser_suspend(p), 1);
+    assert_int_equal(feed_str(p, " "), 0); /* a keepalive */
+    assert_int_equal(xt_parser_suspend(p), 1);
+    assert_int_equal(feed_str(p, "<message"), 0);
+    assert_int_equal(xt_parser_suspend(p), 0); /* mid-stanza */
+    assert_int_equal(feed_str(p, "/></s:stream>"), 0);
+    assert_int_equal(r.stanzas, 4);
+    assert_int_equal(r.closed, 1);
+    assert_non_null(strstr((const char *)xt_buf_cstr(&r.log),
+                           "<result xmlns='jabber:server:dialback' from='a'/>"));
+    xt_parser_free(p);
+    run_clear(&r);
+
+    /* Errors after a resume are still errors, at stream offsets; a reset
+     * after a suspend starts a clean stream. */
+    run_init(&r);
+    p = xt_parser_new(NULL, &cbs, &r, NULL);
+    assert_int_equal(feed_str(p, HDR), 0);
+    assert_int_equal(xt_parser_suspend(p), 1);
+    assert_int_equal(feed_str(p, "<!-- no -->"), XT_EXML);
+    assert_string_equal(xt_parser_condition(p), "restricted-xml");
+    assert_int_equal(xt_parser_suspend(p), 0);
+    assert_int_equal(xt_parser_reset(p), 0);
+    assert_int_equal(feed_str(p, HDR), 0);
+    assert_int_equal(xt_parser_suspend(p), 1);
+    assert_int_equal(xt_parser_reset(p), 0);
+    assert_int_equal(feed_str(p, HDR), 0);
+    assert_int_equal(feed_str(p, "<iq type='get' id='1'/>"), 0);
+    assert_int_equal(r.opened, 3);
+    assert_int_equal(r.stanzas, 1);
+    xt_parser_free(p);
+    run_clear(&r);
+    run_clear(&plain);
+    free(s);
+}
+
+/* A suspended parser holds a small fraction of a live one; every
+ * allocation of the resume failing in turn is a clean XT_ENOMEM. */
+static void test_suspend_memory_and_failure(void **state)
+{
+    (void)state;
+    counter c = {0};
+    xt_mem mem = counting(&c);
+    run r;
+    run_init(&r);
+    xt_parser *p = xt_parser_new(&mem, &cbs, &r, NULL);
+    assert_int_equal(feed_str(p, HDR), 0);
+    assert_int_equal(feed_str(p, "<message><body>hi</body></message>"), 0);
+    size_t live = c.bytes;
+    assert_int_equal(xt_parser_suspend(p), 1);
+    print_message("parser memory: %zu live, %zu suspended\n", live, c.bytes);
+    assert_true(c.bytes * 4 < live);
+    xt_parser_free(p);
+    run_clear(&r);
+    assert_int_equal(c.live, 0);
+
+    int completed = 0;
+    for (long n = 1; n < 1000 && !completed; n++) {
+        counter f = {0};
+        xt_mem fm = counting(&f);
+        run_init(&r);
+        p = xt_parser_new(&fm, &cbs, &r, NULL);
+        assert_int_equal(feed_str(p, HDR), 0);
+        assert_int_equal(xt_parser_suspend(p), 1);
+        f.fail_at = f.calls + n;
+        int rc = feed_str(p, "<message><body>hi</body></message>");
+        if (rc == 0) {
+            completed = 1;
+            assert_int_equal(r.stanzas, 1);
+        } else {
+            assert_int_equal(rc, XT_ENOMEM);
+            assert_string_equal(xt_parser_condition(p), "resource-constraint");
+        }
+        xt_parser_free(p);
+        run_clear(&r);
+        assert_int_equal(f.live, 0);
+    }
+    assert_true(completed);
+}
+
 /* Every allocation failing in turn, fed whole and byte by byte: a clean
  * XT_ENOMEM / resource-constraint or success, never a leak (ASan). */
 static void test_alloc_failure(void **state)
@@ -950,6 +1118,9 @@ int main(void)
         cmocka_unit_test(test_misc_rejects),
         cmocka_unit_test(test_allocations_per_stanza),
         cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_memory_after_big_stanza),
+        cmocka_unit_test(test_suspend_resume),
+        cmocka_unit_test(test_suspend_memory_and_failure),
     };
     return cmocka_run_group_tests(tests, load_vectors, free_vectors);
 }
