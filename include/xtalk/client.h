@@ -50,6 +50,13 @@ XT_EXTERN void xt_loop_free(xt_loop *loop);
 XT_EXTERN int xt_loop_run(xt_loop *loop);
 /* One iteration, waiting at most timeout_ms (-1 = until something happens). */
 XT_EXTERN int xt_loop_run_once(xt_loop *loop, int timeout_ms);
+/* At most n TLS handshakes at once among the loop's clients (0 = no
+ * limit; default 64): the others wait, connected, for a slot. A herd of
+ * clients connecting together (a bot farm starting, every session after
+ * a server restart) then neither holds a TLS handshake's buffers (~30
+ * KiB each) all at once nor starves the loop; each handshake also ends
+ * sooner. XT_EINVAL for a NULL loop. */
+XT_EXTERN int xt_loop_set_max_handshakes(xt_loop *loop, unsigned n);
 /* Makes xt_loop_run return after the current iteration. Safe from callbacks. */
 XT_EXTERN void xt_loop_stop(xt_loop *loop);
 /* The loop's monotonic clock in milliseconds. */

@@ -72,6 +72,8 @@ struct xt_client {
     uint8_t tls_up;           /* handshake finished */
     uint8_t tls_shut;         /* close_notify queued */
     uint8_t want_starttls;    /* XT_EV_STARTTLS seen */
+    uint8_t tls_wait;         /* connected, waiting for a handshake slot: 1 direct, 2 STARTTLS */
+    uint64_t tls_retry_at;    /* then: when to look for a slot again */
     uint8_t disconnected;     /* XT_EV_DISCONNECTED seen */
     uint8_t sock_dead;        /* the socket failed: close without flushing */
     uint8_t busy;             /* inside a call that runs handlers */
@@ -301,6 +303,7 @@ static void close_socket(xt_client *cl)
 
 static void release_transport(xt_client *cl)
 {
+    cl->tls_wait = 0;
     close_socket(cl);
     xt_tls_free(cl->tls);
     cl->tls = NULL;
@@ -529,6 +532,7 @@ static void advance(xt_client *cl, uint64_t now)
 
 static void begin_tls(xt_client *cl, uint64_t now, int direct);
 static void step_tls(xt_client *cl, uint64_t now);
+static void start_tls(xt_client *cl, uint64_t now, int direct);
 static void flush(xt_client *cl, uint64_t now);
 
 /* The next address, then the next target; fails when none is left. */
@@ -586,12 +590,7 @@ static void connected(xt_client *cl, uint64_t now)
         return;
     }
     if (cl->direct_tls) {
-        begin_tls(cl, now, 1);
-        if (cl->phase == P_TLS) {
-            step_tls(cl, now); /* the ClientHello */
-            if (cl->phase != P_DONE)
-                flush(cl, now);
-        }
+        start_tls(cl, now, 1);
     } else {
         cl->phase = P_STREAM;
         flush(cl, now);
@@ -616,6 +615,29 @@ static void begin_tls(xt_client *cl, uint64_t now, int direct)
     }
     cl->phase = P_TLS;
     cl->phase_deadline = now + cl->connect_timeout;
+}
+
+/* The ClientHello, once the loop has a handshake slot; until then the
+ * client waits connected (nothing to send: the server waits for us). */
+static void start_tls(xt_client *cl, uint64_t now, int direct)
+{
+    if (!xt_loop_tls_slot(cl->loop)) {
+        if (!cl->tls_wait)
+            logf_(cl, XT_LOG_DEBUG, "waiting for a TLS handshake slot");
+        cl->tls_wait = direct ? 1 : 2;
+        cl->tls_retry_at = now + 20; /* a slot frees when another handshake ends */
+        cl->phase = P_TLS;
+        if (!cl->phase_deadline)
+            cl->phase_deadline = now + cl->connect_timeout;
+        return;
+    }
+    cl->tls_wait = 0;
+    begin_tls(cl, now, direct);
+    if (cl->phase != P_TLS)
+        return;
+    step_tls(cl, now); /* the ClientHello */
+    if (cl->phase != P_DONE)
+        flush(cl, now);
 }
 
 static void note_peer(xt_client *cl)
@@ -658,6 +680,8 @@ static void step_tls(xt_client *cl, uint64_t now)
 static void flush(xt_client *cl, uint64_t now)
 {
     char d[256];
+    if (cl->tls_wait)
+        return; /* only a ClientHello may come next */
     while (cl->fd >= 0) {
         size_t progress = 0;
         if (cl->tls) {
@@ -775,13 +799,9 @@ static void pump_in(xt_client *cl, uint64_t now)
                 /* RFC 6120 §5.4.3.3: after <proceed/> the next bytes are the
                  * TLS handshake; nothing else may be in this buffer. */
                 cl->want_starttls = 0;
-                begin_tls(cl, now, 0);
-                if (cl->phase == P_DONE)
+                start_tls(cl, now, 0);
+                if (cl->phase == P_DONE || cl->tls_wait)
                     return;
-                step_tls(cl, now);
-                if (cl->phase == P_DONE)
-                    return;
-                flush(cl, now);
                 continue;
             }
         }
@@ -915,6 +935,11 @@ static int begin(xt_client *cl)
     return 0;
 }
 
+int xt_client_handshaking(const xt_client *cl)
+{
+    return cl->phase == P_TLS && cl->tls && !cl->tls_up;
+}
+
 size_t xt_client_pollfds(xt_client *cl, struct pollfd *fds, size_t max)
 {
     if (!cl)
@@ -923,7 +948,9 @@ size_t xt_client_pollfds(xt_client *cl, struct pollfd *fds, size_t max)
     if (cl->fd >= 0) {
         short ev = POLLIN;
         const uint8_t *p;
-        if (cl->phase == P_CONNECT || cl->phase == P_LINGER)
+        if (cl->tls_wait)
+            ev = 0; /* waiting for a handshake slot: only POLLHUP/POLLERR */
+        else if (cl->phase == P_CONNECT || cl->phase == P_LINGER)
             ev = POLLOUT; /* lingering: only flushing, POLLHUP still arrives */
         else if ((cl->tls && xt_tls_out_pending(cl->tls)) ||
                  ((!cl->tls || cl->tls_up) && xt_conn_pending(cl->conn, &p) > 0))
@@ -952,6 +979,8 @@ int64_t xt_client_deadline(const xt_client *cl)
         return 0; /* closed by a call outside the loop: tidy up now */
     if (cl->phase_deadline)
         XT_MIN_DEADLINE((int64_t)cl->phase_deadline);
+    if (cl->tls_wait)
+        XT_MIN_DEADLINE((int64_t)cl->tls_retry_at);
     if (cl->close_deadline)
         XT_MIN_DEADLINE((int64_t)cl->close_deadline);
     if (cl->dns)
@@ -1066,6 +1095,8 @@ int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_
         break; /* after_events flushes */
     case P_TLS:
     case P_STREAM:
+        if (cl->tls_wait && !cl->disconnected && !(rev & (POLLHUP | POLLERR)))
+            start_tls(cl, now, cl->tls_wait == 1);
         if (rev & (POLLIN | POLLHUP | POLLERR))
             pump_in(cl, now);
         if (cl->phase == P_TLS && !cl->disconnected && cl->phase_deadline && now >= cl->phase_deadline)

@@ -60,6 +60,8 @@ struct xt_loop {
     size_t cap_ranges;
     uint64_t seq;
     int next_id;
+    size_t tls_busy, tls_cap; /* handshakes running, at most */
+    uint64_t tls_counted_at;  /* when tls_busy was last counted */
     int depth;    /* > 0 while dispatching */
     int dirty;    /* slots were emptied during dispatch */
     int stop;
@@ -102,6 +104,7 @@ int xt_loop_new(const xt_mem *mem, xt_loop **out)
         l->memv = *mem;
         l->mem = &l->memv;
     }
+    l->tls_cap = 64;
     *out = l;
     return 0;
 }
@@ -181,6 +184,39 @@ void xt_loop_tls_ctx_release(xt_loop *loop, xt_tls_ctx *ctx)
 }
 
 /* --- clients --------------------------------------------------------------- */
+
+int xt_loop_set_max_handshakes(xt_loop *loop, unsigned n)
+{
+    if (!loop)
+        return XT_EINVAL;
+    loop->tls_cap = n;
+    return 0;
+}
+
+static void count_handshakes(xt_loop *loop, uint64_t now)
+{
+    loop->tls_busy = 0;
+    for (size_t i = 0; i < loop->nclients; i++)
+        if (loop->clients[i] && xt_client_handshaking(loop->clients[i]))
+            loop->tls_busy++;
+    loop->tls_counted_at = now;
+}
+
+int xt_loop_tls_slot(xt_loop *loop)
+{
+    if (loop->tls_cap && loop->tls_busy >= loop->tls_cap) {
+        /* Handshakes may have ended since the count (an application
+         * driving clients without xt_loop_run_once): count again, at most
+         * once a millisecond. */
+        uint64_t now = xt_clock_ms();
+        if (now != loop->tls_counted_at)
+            count_handshakes(loop, now);
+        if (loop->tls_busy >= loop->tls_cap)
+            return 0;
+    }
+    loop->tls_busy++;
+    return 1;
+}
 
 int xt_loop_attach(xt_loop *loop, xt_client *cl)
 {
@@ -376,6 +412,7 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
     uint64_t now = xt_clock_ms();
     int64_t wake = -1;
 
+    count_handshakes(loop, now);
     for (size_t i = 0; i < nclients; i++) {
         xt_client *cl = loop->clients[i];
         size_t need = xt_client_pollfds(cl, loop->pfds ? loop->pfds + n : NULL,

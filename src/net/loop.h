@@ -27,5 +27,12 @@ void xt_loop_detach(xt_loop *loop, size_t slot);
 void xt_client_set_slot(xt_client *cl, size_t slot);
 /* 1 from xt_client_connect until its socket is closed. */
 int xt_client_active(const xt_client *cl);
+/* 1 while its TLS handshake runs (it holds one of the loop's slots). */
+int xt_client_handshaking(const xt_client *cl);
+/* A TLS handshake slot (xt_loop_set_max_handshakes), taken by a client
+ * before its ClientHello: 1 = go, 0 = wait (try again later). Counted
+ * afresh each loop iteration from xt_client_handshaking, so a slot is
+ * never leaked by a client that fails or is freed. */
+int xt_loop_tls_slot(xt_loop *loop);
 
 #endif

@@ -573,6 +573,118 @@ static void test_client_redirect(void **state)
     xt_loop_free(loop);
 }
 
+/* --- the handshake cap ------------------------------------------------------ */
+
+/* A plain TCP server that accepts up to 4 connections and only notes which
+ * of them have sent something (a ClientHello: the clients use direct TLS). */
+typedef struct hs_server {
+    int lfd, lid;
+    int cfd[4], cid[4];
+    int got[4];
+    int n;
+} hs_server;
+
+static void hs_io(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)loop, (void)revents;
+    hs_server *s = ud;
+    for (int i = 0; i < s->n; i++)
+        if (s->cfd[i] == fd) {
+            char buf[4096];
+            ssize_t r = read(fd, buf, sizeof buf);
+            if (r > 0)
+                s->got[i] = 1;
+            else if (s->cid[i]) {
+                xt_loop_remove_fd(loop, s->cid[i]);
+                s->cid[i] = 0;
+            }
+        }
+}
+
+static void hs_accept(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)revents;
+    hs_server *s = ud;
+    int c = accept(fd, NULL, NULL);
+    assert_true(c >= 0 && s->n < 4);
+    fcntl(c, F_SETFL, O_NONBLOCK);
+    s->cfd[s->n] = c;
+    s->cid[s->n] = xt_loop_add_fd(loop, c, POLLIN, hs_io, s);
+    s->n++;
+}
+
+static int hs_total(const hs_server *s)
+{
+    int t = 0;
+    for (int i = 0; i < s->n; i++)
+        t += s->got[i];
+    return t;
+}
+
+/* With one slot, the second client says nothing until the first one's
+ * handshake is over (here: the server hangs up on it); then it goes. */
+static void test_handshake_cap(void **state)
+{
+    (void)state;
+    assert_int_equal(xt_loop_set_max_handshakes(NULL, 1), XT_EINVAL);
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    assert_int_equal(xt_loop_set_max_handshakes(loop, 1), 0);
+    hs_server s = {0};
+    fake_server f;
+    uint16_t port = listen_loopback(&f);
+    s.lfd = f.lfd;
+    s.lid = xt_loop_add_fd(loop, s.lfd, POLLIN, hs_accept, &s);
+    xt_client_config cfg = {
+        .conn = {.jid = "alice@localhost", .password = "pw", .flags = XT_CONN_DIRECT_TLS},
+        .host = "127.0.0.1",
+        .port = port,
+        .flags = XT_CLIENT_NO_SYSTEM_CA,
+        .connect_timeout_ms = 5000,
+    };
+    xt_client *a, *b;
+    watch wa = {0}, wb = {0};
+    assert_int_equal(xt_client_new(loop, &cfg, &a), 0);
+    assert_int_equal(xt_client_new(loop, &cfg, &b), 0);
+    assert_true(xt_conn_on(xt_client_conn(a), XT_EV_ALL, on_event, &wa) > 0);
+    assert_true(xt_conn_on(xt_client_conn(b), XT_EV_ALL, on_event, &wb) > 0);
+    assert_int_equal(xt_client_connect(a), 0);
+    assert_int_equal(xt_client_connect(b), 0);
+    uint64_t start = xt_loop_now(loop);
+    /* Both connect; only one ClientHello arrives, and stays the only one. */
+    while ((s.n < 2 || hs_total(&s) < 1) && xt_loop_now(loop) - start < 3000)
+        assert_int_equal(xt_loop_run_once(loop, 50), 0);
+    assert_int_equal(s.n, 2);
+    uint64_t t = xt_loop_now(loop);
+    while (xt_loop_now(loop) - t < 200)
+        assert_int_equal(xt_loop_run_once(loop, 50), 0);
+    assert_int_equal(hs_total(&s), 1);
+    assert_int_equal(wa.disconnected + wb.disconnected, 0);
+    /* The server hangs up on the one that spoke: its handshake fails,
+     * the slot frees, the other one speaks. */
+    int first = s.got[0] ? 0 : 1;
+    xt_loop_remove_fd(loop, s.cid[first]);
+    s.cid[first] = 0;
+    close(s.cfd[first]);
+    t = xt_loop_now(loop);
+    while (hs_total(&s) < 2 && xt_loop_now(loop) - t < 3000)
+        assert_int_equal(xt_loop_run_once(loop, 50), 0);
+    assert_int_equal(s.got[1 - first], 1);
+    assert_int_equal(wa.disconnected + wb.disconnected, 1);
+    assert_int_equal(wa.disconnected ? wa.error : wb.error, XT_ETLS);
+    xt_client_free(a);
+    xt_client_free(b);
+    for (int i = 0; i < s.n; i++) {
+        if (s.cid[i])
+            xt_loop_remove_fd(loop, s.cid[i]);
+        if (i != first)
+            close(s.cfd[i]);
+    }
+    xt_loop_remove_fd(loop, s.lid);
+    close(s.lfd);
+    xt_loop_free(loop);
+}
+
 /* --- TLS through the client: an in-process server on a loop fd ---------- */
 
 typedef struct tls_server {
@@ -837,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_client_redirect),
         cmocka_unit_test(test_client_tls_garbage),
         cmocka_unit_test(test_client_tls),
+        cmocka_unit_test(test_handshake_cap),
         cmocka_unit_test(test_client_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
