@@ -935,6 +935,11 @@ static int begin(xt_client *cl)
     return 0;
 }
 
+int xt_client_tls_waiting(const xt_client *cl)
+{
+    return cl->tls_wait != 0;
+}
+
 int xt_client_handshaking(const xt_client *cl)
 {
     return cl->phase == P_TLS && cl->tls && !cl->tls_up;

@@ -426,6 +426,9 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         loop->ranges[i] = (client_range){.start = n, .n = need};
         n += need;
         int64_t d = xt_client_deadline(cl);
+        /* A free handshake slot and a client waiting for one: no sleeping. */
+        if (cl && xt_client_tls_waiting(cl) && loop->tls_busy < loop->tls_cap)
+            d = (int64_t)now;
         if (d >= 0 && (wake < 0 || d < wake))
             wake = d;
     }
@@ -462,7 +465,8 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         for (size_t k = 0; k < r.n && !ready; k++)
             ready = loop->pfds[r.start + k].revents != 0;
         int64_t d = xt_client_deadline(cl);
-        if (ready || (d >= 0 && (uint64_t)d <= now))
+        int slot = xt_client_tls_waiting(cl) && (!loop->tls_cap || loop->tls_busy < loop->tls_cap);
+        if (ready || slot || (d >= 0 && (uint64_t)d <= now))
             (void)xt_client_process(cl, loop->pfds + r.start, r.n, now);
     }
     for (size_t i = 0; i < nfds; i++) {

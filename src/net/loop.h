@@ -29,6 +29,8 @@ void xt_client_set_slot(xt_client *cl, size_t slot);
 int xt_client_active(const xt_client *cl);
 /* 1 while its TLS handshake runs (it holds one of the loop's slots). */
 int xt_client_handshaking(const xt_client *cl);
+/* 1 while it waits for a slot. */
+int xt_client_tls_waiting(const xt_client *cl);
 /* A TLS handshake slot (xt_loop_set_max_handshakes), taken by a client
  * before its ClientHello: 1 = go, 0 = wait (try again later). Counted
  * afresh each loop iteration from xt_client_handshaking, so a slot is
