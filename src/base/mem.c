@@ -52,6 +52,26 @@ char *xt_strndup(const xt_mem *mem, const char *s, size_t n)
     return d;
 }
 
+int xt_grow(const xt_mem *mem, void **arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : first;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return XT_ENOMEM;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / size)
+        return XT_ENOMEM;
+    void *n = xt_realloc(mem, *arr, ncap * size);
+    if (!n)
+        return XT_ENOMEM;
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+
 char *xt_strdup(const xt_mem *mem, const char *s)
 {
     return s ? xt_strndup(mem, s, strlen(s)) : NULL;

@@ -39,16 +39,8 @@ void xt_iq_table_trim(xt_iq_table *t)
 int xt_iq_add(xt_iq_table *t, const char *id, const char *to, uint64_t deadline, xt_iq_fn fn,
               void *ud)
 {
-    if (t->n == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 2;
-        if (ncap > SIZE_MAX / sizeof *t->v)
-            return XT_ENOMEM;
-        xt_iq_pending *nv = xt_realloc(t->mem, t->v, ncap * sizeof *nv);
-        if (!nv)
-            return XT_ENOMEM;
-        t->v = nv;
-        t->cap = ncap;
-    }
+    if (xt_grow(t->mem, (void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 2))
+        return XT_ENOMEM;
     xt_iq_pending p = {.deadline = deadline, .fn = fn, .ud = ud};
     p.id = xt_strdup(t->mem, id);
     if (to)

@@ -44,14 +44,9 @@ int xt_conn_on(xt_conn *c, unsigned mask, xt_handler_fn fn, void *ud)
         return XT_EINVAL;
     if (c->next_handler_id == INT32_MAX)
         return XT_ETOOBIG;
-    if (c->nhandlers == c->caphandlers) {
-        size_t ncap = c->caphandlers ? c->caphandlers * 2 : 4;
-        xt_handler *nv = xt_realloc(c->s.mem, c->handlers, ncap * sizeof *nv);
-        if (!nv)
-            return XT_ENOMEM;
-        c->handlers = nv;
-        c->caphandlers = ncap;
-    }
+    if (xt_grow(c->s.mem, (void **)&c->handlers, &c->caphandlers, c->nhandlers + 1,
+                sizeof *c->handlers, 4))
+        return XT_ENOMEM;
     int id = ++c->next_handler_id;
     c->handlers[c->nhandlers++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};
     return id;

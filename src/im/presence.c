@@ -64,16 +64,10 @@ int xt_presence_set(xt_presence_table *t, const char *bare, const char *full, co
     while (k < t->n && strcmp(t->v[k].full, full))
         k++;
     if (k == t->n) {
-        if (t->n == t->cap) {
-            /* Small first: most tables hold a handful of resources. */
-            size_t ncap = t->cap ? t->cap * 2 : 2;
-            xt_pres_entry *nv = xt_realloc(t->mem, t->v, ncap * sizeof *nv);
-            if (!nv) {
-                xt_free(t->mem, st);
-                return XT_ENOMEM;
-            }
-            t->v = nv;
-            t->cap = ncap;
+        /* Small first: most tables hold a handful of resources. */
+        if (xt_grow(t->mem, (void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 2)) {
+            xt_free(t->mem, st);
+            return XT_ENOMEM;
         }
         xt_pres_entry e = {.bare = xt_strdup(t->mem, bare), .full = xt_strdup(t->mem, full)};
         if (!e.bare || !e.full) {

@@ -170,15 +170,9 @@ int xt_roster_apply(xt_roster *r, xt_roster_entry *e, const xt_roster_item **vie
         *view = &r->v[k].view;
         return 0;
     }
-    if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 4;
-        xt_roster_entry *nv = xt_realloc(r->mem, r->v, ncap * sizeof *nv);
-        if (!nv) {
-            xt_roster_entry_free(r->mem, e);
-            return XT_ENOMEM;
-        }
-        r->v = nv;
-        r->cap = ncap;
+    if (xt_grow(r->mem, (void **)&r->v, &r->cap, r->n + 1, sizeof *r->v, 4)) {
+        xt_roster_entry_free(r->mem, e);
+        return XT_ENOMEM;
     }
     r->v[r->n] = *e;
     memset(e, 0, sizeof *e);

@@ -441,14 +441,9 @@ static uint32_t srv_rand(uint32_t bound, void *ud)
 
 static int add_target(xt_client *cl, const char *host, uint16_t port, int direct)
 {
-    if (cl->ntargets == cl->cap_targets) {
-        size_t cap = cl->cap_targets ? cl->cap_targets * 2 : 2;
-        xt_srv_target *nt = xt_realloc(cl->mem, cl->targets, cap * sizeof *nt);
-        if (!nt)
-            return XT_ENOMEM;
-        cl->targets = nt;
-        cl->cap_targets = cap;
-    }
+    if (xt_grow(cl->mem, (void **)&cl->targets, &cl->cap_targets, cl->ntargets + 1,
+                sizeof *cl->targets, 2))
+        return XT_ENOMEM;
     char *h = xt_strdup(cl->mem, host);
     if (!h)
         return XT_ENOMEM;

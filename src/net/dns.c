@@ -61,14 +61,8 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
         return;
     }
     if (i == d->nsocks) {
-        if (d->nsocks == d->cap) {
-            size_t ncap = d->cap ? d->cap * 2 : 4;
-            dns_sock *n = xt_realloc(d->mem, d->socks, ncap * sizeof *n);
-            if (!n)
-                return; /* the query then times out: reported, not a crash */
-            d->socks = n;
-            d->cap = ncap;
-        }
+        if (xt_grow(d->mem, (void **)&d->socks, &d->cap, d->nsocks + 1, sizeof *d->socks, 4))
+            return; /* the query then times out: reported, not a crash */
         d->socks[d->nsocks++].fd = fd;
     }
     d->socks[i].events = (short)((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));

@@ -62,8 +62,8 @@ struct xt_loop {
     int next_id;
     size_t tls_busy, tls_cap; /* handshakes running, at most */
     uint64_t tls_counted_at;  /* when tls_busy was last counted */
-    int depth;    /* > 0 while dispatching */
-    int dirty;    /* slots were emptied during dispatch */
+    int depth;                /* > 0 while dispatching */
+    int dirty;                /* slots were emptied during dispatch */
     int stop;
 };
 
@@ -72,24 +72,6 @@ uint64_t xt_clock_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* Grows *arr (of *cap elements of size sz) to hold at least need. */
-static int grow(const xt_mem *mem, void **arr, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 8;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > SIZE_MAX / sz)
-        return XT_ENOMEM;
-    void *n = xt_realloc(mem, *arr, ncap * sz);
-    if (!n)
-        return XT_ENOMEM;
-    *arr = n;
-    *cap = ncap;
-    return 0;
 }
 
 int xt_loop_new(const xt_mem *mem, xt_loop **out)
@@ -161,7 +143,8 @@ int xt_loop_tls_ctx(xt_loop *loop, const char *ca_file, int no_system_ca, xt_tls
             return 0;
         }
     }
-    if (grow(loop->mem, (void **)&loop->ctxs, &loop->cap_ctxs, loop->nctxs + 1, sizeof *loop->ctxs))
+    if (xt_grow(loop->mem, (void **)&loop->ctxs, &loop->cap_ctxs, loop->nctxs + 1,
+                sizeof *loop->ctxs, 8))
         return XT_ENOMEM;
     int rc = xt_tls_ctx_new(loop->mem, ca_file, no_system_ca, out, err, errlen);
     if (rc < 0)
@@ -220,8 +203,8 @@ int xt_loop_tls_slot(xt_loop *loop)
 
 int xt_loop_attach(xt_loop *loop, xt_client *cl)
 {
-    if (grow(loop->mem, (void **)&loop->clients, &loop->cap_clients, loop->nclients + 1,
-             sizeof *loop->clients))
+    if (xt_grow(loop->mem, (void **)&loop->clients, &loop->cap_clients, loop->nclients + 1,
+                sizeof *loop->clients, 8))
         return XT_ENOMEM;
     xt_client_set_slot(cl, loop->nclients);
     loop->clients[loop->nclients++] = cl;
@@ -275,7 +258,8 @@ int xt_loop_add_fd(xt_loop *loop, int fd, short events, xt_fd_fn cb, void *ud)
 {
     if (!loop || fd < 0 || !cb)
         return XT_EINVAL;
-    if (grow(loop->mem, (void **)&loop->fds, &loop->cap_fds, loop->nfds + 1, sizeof *loop->fds))
+    if (xt_grow(loop->mem, (void **)&loop->fds, &loop->cap_fds, loop->nfds + 1,
+                sizeof *loop->fds, 8))
         return XT_ENOMEM;
     int id = new_id(loop);
     loop->fds[loop->nfds++] = (loop_fd){.id = id, .fd = fd, .events = events, .cb = cb, .ud = ud};
@@ -362,8 +346,8 @@ int xt_loop_add_timer(xt_loop *loop, uint64_t delay_ms, xt_timer_fn cb, void *ud
 {
     if (!loop || !cb)
         return XT_EINVAL;
-    if (grow(loop->mem, (void **)&loop->timers, &loop->cap_timers, loop->ntimers + 1,
-             sizeof *loop->timers))
+    if (xt_grow(loop->mem, (void **)&loop->timers, &loop->cap_timers, loop->ntimers + 1,
+                sizeof *loop->timers, 8))
         return XT_ENOMEM;
     uint64_t now = xt_clock_ms();
     int id = new_id(loop);
@@ -407,7 +391,8 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
     if (loop->depth)
         return XT_ESTATE; /* re-entered from a callback */
     size_t nclients = loop->nclients, nfds = loop->nfds, n = 0;
-    if (grow(loop->mem, (void **)&loop->ranges, &loop->cap_ranges, nclients, sizeof *loop->ranges))
+    if (xt_grow(loop->mem, (void **)&loop->ranges, &loop->cap_ranges, nclients,
+                sizeof *loop->ranges, 8))
         return XT_ENOMEM;
     uint64_t now = xt_clock_ms();
     int64_t wake = -1;
@@ -418,8 +403,8 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         size_t need = xt_client_pollfds(cl, loop->pfds ? loop->pfds + n : NULL,
                                         loop->cap_pfds - n);
         if (n + need > loop->cap_pfds) {
-            if (grow(loop->mem, (void **)&loop->pfds, &loop->cap_pfds, n + need + nfds,
-                     sizeof *loop->pfds))
+            if (xt_grow(loop->mem, (void **)&loop->pfds, &loop->cap_pfds, n + need + nfds,
+                        sizeof *loop->pfds, 8))
                 return XT_ENOMEM;
             need = xt_client_pollfds(cl, loop->pfds + n, loop->cap_pfds - n);
         }
@@ -432,7 +417,7 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         if (d >= 0 && (wake < 0 || d < wake))
             wake = d;
     }
-    if (grow(loop->mem, (void **)&loop->pfds, &loop->cap_pfds, n + nfds, sizeof *loop->pfds))
+    if (xt_grow(loop->mem, (void **)&loop->pfds, &loop->cap_pfds, n + nfds, sizeof *loop->pfds, 8))
         return XT_ENOMEM;
     size_t fd_start = n;
     for (size_t i = 0; i < nfds; i++)

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "failmem.h"
 
 static void test_append_consume(void **state)
 {
@@ -129,6 +130,45 @@ static void test_limit(void **state)
     xt_buf_free(&b);
 }
 
+/* xt_grow: doubling from `first`, no-op when it fits, XT_ENOMEM with the
+ * array untouched on overflow or a failed allocation. */
+static void test_grow(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 0, sizeof *v, 4), 0);
+    assert_null(v);
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 1, sizeof *v, 4), 0);
+    assert_int_equal(cap, 4);
+    v[3] = 7;
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 4, sizeof *v, 4), 0);
+    assert_int_equal(cap, 4); /* fits */
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 5, sizeof *v, 4), 0);
+    assert_int_equal(cap, 8);
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 33, sizeof *v, 4), 0);
+    assert_int_equal(cap, 64);
+    assert_int_equal(v[3], 7); /* contents kept */
+    int *old = v;
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, SIZE_MAX / 2, sizeof *v, 4), XT_ENOMEM);
+    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, SIZE_MAX, 1, 4), XT_ENOMEM);
+    assert_ptr_equal(v, old);
+    assert_int_equal(cap, 64);
+    xt_free(NULL, v);
+
+    v = NULL;
+    cap = 0;
+    xt_test_alloc_count = 0;
+    xt_test_fail_at = 1;
+    assert_int_equal(xt_grow(&xt_test_failing_mem, (void **)&v, &cap, 3, sizeof *v, 2), XT_ENOMEM);
+    assert_null(v);
+    assert_int_equal(cap, 0);
+    xt_test_fail_at = 0;
+    assert_int_equal(xt_grow(&xt_test_failing_mem, (void **)&v, &cap, 3, sizeof *v, 2), 0);
+    assert_int_equal(cap, 4);
+    xt_free(&xt_test_failing_mem, v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_escape_words),
         cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
