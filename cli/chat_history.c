@@ -80,12 +80,8 @@ char *xt_chat_hint_get(xt_chat_hist *h)
 
 void xt_chat_hint_set(xt_chat_hist *h, const char *hint)
 {
-    if (!h || !hint)
-        return;
-    char *old = xt_chat_hint_get(h);
-    if (!old || strcmp(old, hint) != 0)
+    if (h && hint)
         (void)xt_store_sasl_hint_set(h->st, h->account, hint);
-    free(old);
 }
 
 void xt_chat_hist_close(xt_chat_hist *h)

@@ -51,7 +51,7 @@ int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud);
 
 /* The server's SASL offer kept for the next login (xt_conn_sasl_hint):
  * get returns a copy to free(), or NULL; set ignores failures (they only
- * cost a round trip) and writes only when the offer changed. */
+ * cost a round trip; the store writes only when the offer changed). */
 char *xt_chat_hint_get(xt_chat_hist *h);
 void xt_chat_hint_set(xt_chat_hist *h, const char *hint);
 

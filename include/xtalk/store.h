@@ -80,6 +80,7 @@ XT_EXTERN int64_t xt_outbox_count(xt_store *st, const char *account);
  * a copy to free with the store's allocator (free() by default), NULL
  * when none is recorded; 0 or < 0 on error. */
 XT_EXTERN int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out);
+/* set writes nothing when the account already has this hint. */
 XT_EXTERN int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint);
 
 /* --- deduplication ------------------------------------------------------- */

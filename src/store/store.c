@@ -79,7 +79,8 @@ static const char *const stmt_sql[S_COUNT] = {
                          " ORDER BY f.rowid DESC LIMIT ?3",
     [S_HINT_GET] = "SELECT sasl_hint FROM server_hint WHERE account = ?1",
     [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
-                   " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint",
+                   " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint"
+                   " WHERE sasl_hint IS NOT excluded.sasl_hint",
 };
 
 /* Migrations: migrations[v] takes a file from version v to v + 1. */
@@ -563,6 +564,11 @@ int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out)
     }
     done(s);
     return rc;
+}
+
+int64_t xt_store_test_total_changes(xt_store *st)
+{
+    return usable(st) ? (int64_t)sqlite3_total_changes64(st->db) : XT_EINVAL;
 }
 
 int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint)

@@ -29,5 +29,7 @@ char *xt_fts_query(const xt_mem *mem, const char *text);
 /* Test hooks: change the dedup bounds of one handle; count its rows. */
 void xt_seen_set_limits(xt_store *st, int64_t retention_ms, int64_t cap, int prune_every);
 int64_t xt_seen_count(xt_store *st);
+/* Test hook: rows this handle has changed so far (sqlite3_total_changes64). */
+int64_t xt_store_test_total_changes(xt_store *st);
 
 #endif

@@ -330,8 +330,11 @@ static void test_sasl_hint(void **state)
     assert_null(h); /* none recorded */
     assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", "SCRAM-SHA-1 PLAIN"), 0);
     assert_int_equal(xt_store_sasl_hint_set(st, "bob@localhost", "SCRAM-SHA-256"), 0);
-    /* replaced, not added */
+    /* replaced, not added; the same again writes nothing */
     assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", "SCRAM-SHA-256 cb:"), 0);
+    int64_t before = xt_store_test_total_changes(st);
+    assert_int_equal(xt_store_sasl_hint_set(st, "alice@localhost", "SCRAM-SHA-256 cb:"), 0);
+    assert_int_equal(xt_store_test_total_changes(st), before);
     xt_store_close(st);
     st = open_ok("hint.db");
     assert_int_equal(xt_store_sasl_hint_get(st, "alice@localhost", &h), 0);
