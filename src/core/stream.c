@@ -680,7 +680,9 @@ static void sm_new_session(xt_stream *s)
     s->sm.h_in = s->sm.acked = 0;
 }
 
-static int start_bind(xt_stream *s, const xt_stanza *features)
+/* What the post-auth features say about binding: it must be offered;
+ * a legacy session (RFC 3921 §3) without <optional/> is needed; XEP-0198. */
+static int read_bind_features(xt_stream *s, const xt_stanza *features)
 {
     if (!xt_stanza_child(features, "bind", XT_NS_BIND))
         return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server offers no resource binding",
@@ -688,6 +690,13 @@ static int start_bind(xt_stream *s, const xt_stanza *features)
     const xt_stanza *sess = xt_stanza_child(features, "session", XT_NS_SESSION);
     s->session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
     s->sm_offered = !(s->flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
+    return 0;
+}
+
+static int start_bind(xt_stream *s, const xt_stanza *features)
+{
+    if (read_bind_features(s, features))
+        return XT_EPROTO;
     if (s->sm_offered && s->sm.id) {
         /* XEP-0198 §5: resume instead of binding. */
         char buf[320];
@@ -1081,17 +1090,12 @@ static int on_early_features(xt_stream *s, const xt_stanza *st)
         return start_sasl(s, st); /* compares with the early <auth/> */
     default: /* the bind IQ (and maybe its answer) went ahead */
         s->early = 0;
-        if (!xt_stanza_child(st, "bind", XT_NS_BIND))
-            return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
-                                  "the server offers no resource binding", NULL);
-        const xt_stanza *sess = xt_stanza_child(st, "session", XT_NS_SESSION);
-        if (sess && !xt_stanza_child(sess, "optional", NULL)) {
-            /* RFC 3921 §3: this server wants a session before it routes
-             * our stanzas; the pipelined ones go again after it. */
-            s->session_needed = 1;
+        if (read_bind_features(s, st))
+            return XT_EPROTO;
+        /* A server wanting a session before it routes our stanzas gets the
+         * pipelined ones again after it. */
+        if (s->session_needed)
             s->login_early = 0;
-        }
-        s->sm_offered = !(s->flags & XT_CONN_NO_SM) && xt_stanza_child(st, "sm", XT_NS_SM);
         return 0;
     }
 }

@@ -176,6 +176,11 @@ int xt_loop_set_max_handshakes(xt_loop *loop, unsigned n)
     return 0;
 }
 
+static int tls_slot_free(const xt_loop *loop)
+{
+    return !loop->tls_cap || loop->tls_busy < loop->tls_cap;
+}
+
 static void count_handshakes(xt_loop *loop, uint64_t now)
 {
     loop->tls_busy = 0;
@@ -187,14 +192,14 @@ static void count_handshakes(xt_loop *loop, uint64_t now)
 
 int xt_loop_tls_slot(xt_loop *loop)
 {
-    if (loop->tls_cap && loop->tls_busy >= loop->tls_cap) {
+    if (!tls_slot_free(loop)) {
         /* Handshakes may have ended since the count (an application
          * driving clients without xt_loop_run_once): count again, at most
          * once a millisecond. */
         uint64_t now = xt_clock_ms();
         if (now != loop->tls_counted_at)
             count_handshakes(loop, now);
-        if (loop->tls_busy >= loop->tls_cap)
+        if (!tls_slot_free(loop))
             return 0;
     }
     loop->tls_busy++;
@@ -412,7 +417,7 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         n += need;
         int64_t d = xt_client_deadline(cl);
         /* A free handshake slot and a client waiting for one: no sleeping. */
-        if (cl && xt_client_tls_waiting(cl) && loop->tls_busy < loop->tls_cap)
+        if (cl && xt_client_tls_waiting(cl) && tls_slot_free(loop))
             d = (int64_t)now;
         if (d >= 0 && (wake < 0 || d < wake))
             wake = d;
@@ -450,7 +455,7 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         for (size_t k = 0; k < r.n && !ready; k++)
             ready = loop->pfds[r.start + k].revents != 0;
         int64_t d = xt_client_deadline(cl);
-        int slot = xt_client_tls_waiting(cl) && (!loop->tls_cap || loop->tls_busy < loop->tls_cap);
+        int slot = xt_client_tls_waiting(cl) && tls_slot_free(loop);
         if (ready || slot || (d >= 0 && (uint64_t)d <= now))
             (void)xt_client_process(cl, loop->pfds + r.start, r.n, now);
     }
