@@ -402,9 +402,16 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
     uint64_t now = xt_clock_ms();
     int64_t wake = -1;
 
-    count_handshakes(loop, now);
+    /* One pass: each client's fds and deadline, and the handshakes
+     * running (xt_loop_tls_slot's count). */
+    size_t busy = 0;
+    int waiting = 0;
     for (size_t i = 0; i < nclients; i++) {
         xt_client *cl = loop->clients[i];
+        if (cl) {
+            busy += (size_t)xt_client_handshaking(cl);
+            waiting |= xt_client_tls_waiting(cl);
+        }
         size_t need = xt_client_pollfds(cl, loop->pfds ? loop->pfds + n : NULL,
                                         loop->cap_pfds - n);
         if (n + need > loop->cap_pfds) {
@@ -416,12 +423,13 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
         loop->ranges[i] = (client_range){.start = n, .n = need};
         n += need;
         int64_t d = xt_client_deadline(cl);
-        /* A free handshake slot and a client waiting for one: no sleeping. */
-        if (cl && xt_client_tls_waiting(cl) && tls_slot_free(loop))
-            d = (int64_t)now;
         if (d >= 0 && (wake < 0 || d < wake))
             wake = d;
     }
+    loop->tls_busy = busy;
+    loop->tls_counted_at = now;
+    if (waiting && tls_slot_free(loop))
+        wake = (int64_t)now; /* a free handshake slot and a client waiting for one */
     if (xt_grow(loop->mem, (void **)&loop->pfds, &loop->cap_pfds, n + nfds, sizeof *loop->pfds, 8))
         return XT_ENOMEM;
     size_t fd_start = n;
