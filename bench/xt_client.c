@@ -118,6 +118,18 @@ static void stop_cb(xt_loop *l, void *ud)
     xt_loop_stop(l);
 }
 
+/* Done: close the stream (unavailable presence, </stream:stream>) and
+ * stop once the server has closed its side. An exit without it would
+ * leave the session hibernating on the server (XEP-0198), and later
+ * logins to the account would pay for every such session. */
+static int closing;
+static void finish(xt_conn *c)
+{
+    closing = 1;
+    if (xt_conn_close(c) != 0)
+        xt_loop_stop(loop);
+}
+
 static void handler(xt_conn *c, const xt_event *ev, void *ud)
 {
     (void)ud;
@@ -136,7 +148,7 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
             pump();
         }
         if ((!mode_send && !mode_recv && !mode_hold) || (mode_recv && target == 0))
-            xt_loop_stop(loop);
+            finish(c);
         if (mode_hold && online_count + failed == target)
             xt_loop_stop(loop);
         else if (mode_hold)
@@ -147,14 +159,18 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
             done_count++;
             pump();
             if (done_count == target)
-                xt_loop_stop(loop);
+                finish(c);
         }
         break;
     case XT_EV_MESSAGE:
         if (mode_recv && ev->u.message.body && ++done_count == target)
-            xt_loop_stop(loop);
+            finish(c);
         break;
     case XT_EV_DISCONNECTED:
+        if (closing) {
+            xt_loop_stop(loop);
+            break;
+        }
         fprintf(stderr, "disconnected: %s %s\n", xt_strerror(ev->u.disconnected.error),
                 ev->u.disconnected.text ? ev->u.disconnected.text : "");
         failed++;
