@@ -62,6 +62,7 @@ static int emit_str(xt_stream *s, const char *str)
 }
 
 static int send_r(xt_stream *s);
+static int send_a(xt_stream *s);
 
 /* The stanza just appended to the output from offset `before` (relative
  * to the head) was sent: XEP-0198 §4 counts it and keeps its bytes until
@@ -316,6 +317,12 @@ int xt_stream_close(xt_stream *s, int unavailable)
     s->sm.id = NULL;
     if (unavailable && s->phase == XT_PH_ONLINE)
         rc = emit_stanza_str(s, "<presence type='unavailable'/>", "presence");
+    /* XEP-0198 stream closure: the server takes stanzas we have not
+     * acknowledged as undelivered when the stream ends (Prosody stores
+     * such messages offline, and the next login gets them again): a last
+     * <a/> says what we handled. */
+    if (!rc && s->sm.state == XT_SM_ON)
+        rc = send_a(s);
     if (!rc)
         rc = emit_str(s, stream_close_tag);
     if (rc)
@@ -1259,6 +1266,14 @@ static int on_stream_error(xt_stream *s, const xt_stanza *st)
 
 /* --- XEP-0198 ------------------------------------------------------------------ */
 
+/* <a/>: how many stanzas from the server we have handled. */
+static int send_a(xt_stream *s)
+{
+    char buf[96];
+    snprintf(buf, sizeof buf, "<a xmlns='" XT_NS_SM "' h='%lu'/>", (unsigned long)s->sm.h_in);
+    return emit_str(s, buf);
+}
+
 static int send_r(xt_stream *s)
 {
     int rc = emit_str(s, "<r xmlns='" XT_NS_SM "'/>");
@@ -1320,13 +1335,8 @@ static int sm_take_h(xt_stream *s, const xt_stanza *st)
 static int on_sm(xt_stream *s, const xt_stanza *st)
 {
     const char *name = xt_stanza_name(st);
-    if (strcmp(name, "r") == 0) {
-        if (s->sm.state != XT_SM_ON)
-            return 0;
-        char buf[96];
-        snprintf(buf, sizeof buf, "<a xmlns='" XT_NS_SM "' h='%lu'/>", (unsigned long)s->sm.h_in);
-        return emit_str(s, buf);
-    }
+    if (strcmp(name, "r") == 0)
+        return s->sm.state == XT_SM_ON ? send_a(s) : 0;
     if (strcmp(name, "a") == 0) {
         if (s->sm.state == XT_SM_OFF)
             return 0;

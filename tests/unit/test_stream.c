@@ -874,6 +874,7 @@ static const char *const transcripts[] = {
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
     "sm_enable.txt",
+    "sm_close.txt",
     "sm_wrap.txt",
     "sm_too_high.txt",
     "sm_resume.txt",
