@@ -76,6 +76,23 @@ class Messaging(ServerTest):
             self.assertOk(self.xtalk("alice", "send", jid("bob", self.srv), t))
         self.assertEqual(bob.wait(), 0, bob.err_lines)
 
+    def test_clean_exit_loses_and_repeats_nothing(self):
+        # listen --count 1 leaves as soon as the first of a burst is in.
+        # Prosody takes what the listener did not acknowledge (XEP-0198)
+        # as undelivered and stores it offline: the next login must get
+        # exactly the rest, none lost and none twice.
+        burst = ["d%d" % i for i in range(20)]
+        bob = self.listen("bob", "--count", "1")
+        self.assertOk(self.xtalk("alice", "send", "--lines", jid("bob", self.srv),
+                                 input="".join(b + "\n" for b in burst)), "send")
+        first = bob.json_until(lambda o: o.get("event") == "message")["body"]
+        self.assertEqual(bob.wait(), 0, bob.err_lines)
+        bob = self.listen("bob", "--count", str(len(burst) - 1))
+        rest = [bob.json_until(lambda o: o.get("event") == "message")["body"]
+                for _ in range(len(burst) - 1)]
+        self.assertEqual(bob.wait(), 0, bob.err_lines)
+        self.assertEqual([first] + rest, burst)
+
     def test_echo_bot_answers(self):
         bot = self.spawn("bob", "bot", "--echo")
         bot.wait_stderr("online")
