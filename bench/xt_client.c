@@ -98,6 +98,7 @@ static int mode_send, mode_recv, mode_hold;
 static long hold_started, hold_inflight;
 static const char *hold_prefix, *hold_pw, *hold_host, *hold_ca;
 static int hold_port;
+static xt_client **held; /* the hold sessions, closed at the end */
 static xt_client *start(const char *jid, const char *pw, const char *host, int port,
                         const char *ca, unsigned flags);
 
@@ -107,8 +108,8 @@ static void hold_more(void)
     while (hold_started < target &&
            (hold_inflight == 0 || hold_started - online_count - failed < hold_inflight)) {
         char jid[256];
-        snprintf(jid, sizeof jid, "%s%ld@localhost", hold_prefix, hold_started++);
-        start(jid, hold_pw, hold_host, hold_port, hold_ca, 0);
+        snprintf(jid, sizeof jid, "%s%ld@localhost", hold_prefix, hold_started);
+        held[hold_started++] = start(jid, hold_pw, hold_host, hold_port, hold_ca, 0);
     }
 }
 
@@ -123,11 +124,15 @@ static void stop_cb(xt_loop *l, void *ud)
  * leave the session hibernating on the server (XEP-0198), and later
  * logins to the account would pay for every such session. */
 static int closing;
+static long to_close; /* closes sent, disconnections not yet seen */
 static void finish(xt_conn *c)
 {
-    closing = 1;
-    if (xt_conn_close(c) != 0)
+    if (xt_conn_close(c) == 0) {
+        closing = 1;
+        to_close++;
+    } else if (to_close == 0) {
         xt_loop_stop(loop);
+    }
 }
 
 static void handler(xt_conn *c, const xt_event *ev, void *ud)
@@ -168,7 +173,8 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
         break;
     case XT_EV_DISCONNECTED:
         if (closing) {
-            xt_loop_stop(loop);
+            if (--to_close <= 0)
+                xt_loop_stop(loop);
             break;
         }
         fprintf(stderr, "disconnected: %s %s\n", xt_strerror(ev->u.disconnected.error),
@@ -239,6 +245,9 @@ int main(int argc, char **argv)
         hold_port = atoi(argv[6]);
         hold_ca = argv[7];
         hold_inflight = argc > 8 ? atol(argv[8]) : 0;
+        held = calloc(target > 0 ? (size_t)target : 1, sizeof *held);
+        if (!held)
+            return 1;
         hold_more();
         xt_loop_run(loop);
         printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld", before,
@@ -253,6 +262,11 @@ int main(int argc, char **argv)
             xt_loop_add_timer(loop, (uint64_t)atoi(w) * 1000u, stop_cb, NULL);
             xt_loop_run(loop);
         }
+        for (long i = 0; i < hold_started; i++)
+            finish(xt_client_conn(held[i]));
+        if (to_close > 0)
+            xt_loop_run(loop);
+        free(held);
         xt_loop_free(loop);
         return online_count == target ? 0 : 1;
     }
