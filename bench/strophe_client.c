@@ -111,6 +111,12 @@ static int msg_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* Every connection made, for the close at the end. */
+static xmpp_conn_t **conns;
+static size_t nconns, conns_cap;
+static int closing;
+static long to_close;
+
 static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
                          xmpp_stream_error_t *se, void *ud)
 {
@@ -131,6 +137,11 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
         xmpp_stanza_release(pres);
         return;
     }
+    if (closing) {
+        if (--to_close <= 0)
+            stop = 1;
+        return;
+    }
     fprintf(stderr, "disconnected: %d\n", error);
     failed++;
     if (!mode_hold || online_count + failed == target)
@@ -149,6 +160,15 @@ static void start(const char *jid, const char *pw, const char *host, int port, c
                   int direct)
 {
     xmpp_conn_t *conn = xmpp_conn_new(ctx);
+    if (nconns == conns_cap) {
+        size_t cap = conns_cap ? conns_cap * 2 : 16;
+        xmpp_conn_t **n = realloc(conns, cap * sizeof *n);
+        if (!n)
+            exit(1);
+        conns = n;
+        conns_cap = cap;
+    }
+    conns[nconns++] = conn;
     xmpp_conn_set_jid(conn, jid);
     xmpp_conn_set_pass(conn, pw);
     xmpp_conn_set_cafile(conn, ca);
@@ -189,6 +209,24 @@ static void run(void)
     }
 }
 
+/* Done: close every stream that is up and wait for the ends, as
+ * bench/xt_client.c does. libstrophe negotiates XEP-0198 with resumption
+ * too: an exit without closing leaves the session hibernating on the
+ * server, which then stores its unacknowledged messages offline, and the
+ * next run gets them. */
+static void close_all(void)
+{
+    closing = 1;
+    for (size_t i = 0; i < nconns; i++)
+        if (xmpp_conn_is_connected(conns[i])) {
+            xmpp_disconnect(conns[i]);
+            to_close++;
+        }
+    stop = to_close == 0;
+    while (!stop)
+        xmpp_run_once(ctx, 100);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 7) {
@@ -203,6 +241,7 @@ int main(int argc, char **argv)
         start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6],
               argc > 7 && strcmp(argv[7], "direct") == 0);
         run();
+        close_all();
         return online_count == 1 ? 0 : 1;
     }
     if (strcmp(mode, "hold") == 0 && argc >= 8) {
@@ -221,6 +260,7 @@ int main(int argc, char **argv)
         printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld\n", before,
                rss_kb(), cpu_s() - c0, now_s() - t0, online_count);
         fflush(stdout);
+        close_all();
         return online_count == target ? 0 : 1;
     }
     if ((strcmp(mode, "recv") == 0 || strcmp(mode, "send") == 0) && argc >= 8) {
@@ -232,6 +272,7 @@ int main(int argc, char **argv)
             return 2;
         start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6], 0);
         run();
+        close_all();
         printf("cpu_s=%.3f done=%ld\n", cpu_s(), done_count);
         fflush(stdout);
         return done_count == target ? 0 : 1;
