@@ -48,6 +48,11 @@ void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
  * credentials stay out of logs. */
 static int emit(xt_stream *s, const char *data, size_t len, const char *logged)
 {
+    /* RFC 6120 §4.4: nothing after our closing tag (an <a/> for the
+     * server's <r/>, an IQ error reply, ...) while we wait for the
+     * server's. */
+    if (s->close_sent)
+        return 0;
     int rc = xt_buf_append(&s->out, data, len);
     if (rc)
         return rc;
@@ -99,6 +104,8 @@ static int track(xt_stream *s, size_t before, const char *name, const char *id)
 /* Appends bytes that are already serialized (a re-sent stanza). */
 static int emit_bytes(xt_stream *s, const char *data, size_t len)
 {
+    if (s->close_sent)
+        return 0; /* see emit */
     int rc = xt_buf_append(&s->out, data, len);
     if (rc)
         return rc;
@@ -1520,6 +1527,15 @@ static int on_element(xt_stream *s, const xt_stanza *st)
         /* Stanzas only make sense once authenticated (RFC 6120 §6.4.6). */
         if (!s->authenticated || s->phase < XT_PH_BIND)
             return 0;
+        /* After our close with XEP-0198 on, the last <a/> is out: what
+         * still arrives is unacknowledged, so the server keeps it for the
+         * next session. Handing it up too would show it twice. (Without
+         * stream management it is delivered: nothing would resend it.) */
+        if (s->phase == XT_PH_CLOSING && s->sm.state == XT_SM_ON) {
+            xt_stream_logf(s, XT_LOG_DEBUG,
+                           "<%s/> after our close left to the server for the next session", name);
+            return 0;
+        }
         /* XEP-0198 §4: counted as handled once we take it (the event
          * handlers run synchronously below). */
         if (s->sm.state == XT_SM_ON)

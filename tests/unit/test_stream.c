@@ -875,6 +875,7 @@ static const char *const transcripts[] = {
     "restricted_xml.txt",
     "sm_enable.txt",
     "sm_close.txt",
+    "close_no_sm.txt",
     "sm_wrap.txt",
     "sm_too_high.txt",
     "sm_resume.txt",
