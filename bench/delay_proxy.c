@@ -8,7 +8,8 @@
  *       each accepted connection to 127.0.0.1:TARGET_PORT until killed.
  *
  * One thread waiting in ppoll with a nanosecond timeout, so a chunk leaves
- * within a few microseconds of its due time. (The Python proxy it
+ * within a few microseconds of its due time. Sends block: made for the
+ * few small exchanges of a login, not for bulk traffic. (The Python proxy it
  * replaces ran four threads per connection; their wakeups behind the
  * interpreter lock added 0.3-8 ms to single hops, noise in a figure
  * counted in round trips.)
