@@ -1324,8 +1324,7 @@ static int sm_take_h(xt_stream *s, const xt_stanza *st)
                  "'/><handled-count-too-high xmlns='" XT_NS_SM
                  "' h='%lu' send-count='%lu'/></stream:error>",
                  (unsigned long)h, (unsigned long)sent);
-        if (!s->close_sent)
-            (void)emit_str(s, buf);
+        (void)emit_str(s, buf); /* nothing once our close is out (emit) */
         snprintf(buf, sizeof buf,
                  "the server acknowledged %lu stanzas but only %lu were sent (XEP-0198 "
                  "handled-count-too-high)",
