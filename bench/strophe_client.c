@@ -11,44 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strophe.h>
-#include <sys/resource.h>
-#include <time.h>
 
-static const char BODY[] = "Are you coming to the meeting tomorrow at ten? "
-                           "Bring the printed slides and the notes, please.";
+#include "common.h"
 
 static xmpp_ctx_t *ctx;
 static long target, done_count, online_count, failed, sent;
 static const char *send_to;
 static int mode_send, mode_recv, mode_hold, stop;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &v) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return v;
-}
 
 static int ping_result(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
@@ -66,7 +35,7 @@ static void pump(xmpp_conn_t *conn)
     while (sent < target && xmpp_conn_send_queue_len(conn) < 100) {
         snprintf(id, sizeof id, "m%ld", sent);
         xmpp_stanza_t *m = xmpp_message_new(ctx, "chat", send_to, id);
-        xmpp_message_set_body(m, BODY);
+        xmpp_message_set_body(m, bench_body);
         xmpp_send(conn, m);
         xmpp_stanza_release(m);
         if (++sent == target) {
@@ -188,17 +157,16 @@ static void start(const char *jid, const char *pw, const char *host, int port, c
 
 /* hold with INFLIGHT > 0: at most that many logins at a time (as in
  * bench/xt_client.c). */
-static long hold_started, hold_inflight;
-static const char *hold_prefix, *hold_pw, *hold_host, *hold_ca;
-static int hold_port;
+static long hold_started;
+static bench_hold hold;
 
 static void hold_more(void)
 {
     while (mode_hold && hold_started < target &&
-           (hold_inflight == 0 || hold_started - online_count - failed < hold_inflight)) {
+           (hold.inflight == 0 || hold_started - online_count - failed < hold.inflight)) {
         char jid[256];
-        snprintf(jid, sizeof jid, "%s%ld@localhost", hold_prefix, hold_started++);
-        start(jid, hold_pw, hold_host, hold_port, hold_ca, 0);
+        snprintf(jid, sizeof jid, "%s%ld@localhost", hold.prefix, hold_started++);
+        start(jid, hold.pw, hold.host, hold.port, hold.ca, 0);
     }
 }
 
@@ -240,7 +208,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     xmpp_initialize();
     ctx = xmpp_ctx_new(NULL, NULL);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (strcmp(mode, "login") == 0) {
         start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6],
               argc > 7 && strcmp(argv[7], "direct") == 0);
@@ -250,19 +218,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "hold") == 0 && argc >= 8) {
         mode_hold = 1;
-        target = atol(argv[3]);
-        long before = rss_kb();
-        double c0 = cpu_s();
-        hold_prefix = argv[2];
-        hold_pw = argv[4];
-        hold_host = argv[5];
-        hold_port = atoi(argv[6]);
-        hold_ca = argv[7];
-        hold_inflight = argc > 8 ? atol(argv[8]) : 0;
+        bench_hold_args(argc, argv, &hold);
+        target = hold.n;
+        long before = bench_rss_kb();
+        double c0 = bench_cpu_s();
         hold_more();
         run();
         printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld\n", before,
-               rss_kb(), cpu_s() - c0, now_s() - t0, online_count);
+               bench_rss_kb(), bench_cpu_s() - c0, bench_now_s() - t0, online_count);
         fflush(stdout);
         close_all();
         return online_count == target ? 0 : 1;
@@ -277,7 +240,7 @@ int main(int argc, char **argv)
         start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6], 0);
         run();
         close_all();
-        printf("cpu_s=%.3f done=%ld\n", cpu_s(), done_count);
+        printf("cpu_s=%.3f done=%ld\n", bench_cpu_s(), done_count);
         fflush(stdout);
         return done_count == target ? 0 : 1;
     }

@@ -23,50 +23,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "xtalk/xtalk.h"
 
-static const char BODY[] = "Are you coming to the meeting tomorrow at ten? "
-                           "Bring the printed slides and the notes, please.";
+#include "common.h"
 
 static xt_loop *loop;
 static long target, done_count, online_count, failed;
 static const char *send_to;
 static xt_conn *sender;
 static long sent;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &v) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return v;
-}
 
 /* glibc's view of the heap: bytes in use by live allocations and bytes
  * free inside the heap (freed but not returned: fragmentation), so RSS
@@ -83,7 +52,7 @@ static void heap_stats(void)
 static void pump(void)
 {
     while (sent < target) {
-        int rc = xt_conn_send_message(sender, send_to, "chat", BODY, NULL, NULL);
+        int rc = xt_conn_send_message(sender, send_to, "chat", bench_body, NULL, NULL);
         if (rc == XT_ETOOBIG)
             return; /* wait for acks */
         if (rc != 0) {
@@ -95,9 +64,8 @@ static void pump(void)
 }
 
 static int mode_send, mode_recv, mode_hold;
-static long hold_started, hold_inflight;
-static const char *hold_prefix, *hold_pw, *hold_host, *hold_ca;
-static int hold_port;
+static long hold_started;
+static bench_hold hold;
 static xt_client **held; /* the hold sessions, closed at the end */
 static xt_client *start(const char *jid, const char *pw, const char *host, int port,
                         const char *ca, unsigned flags);
@@ -106,10 +74,10 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
 static void hold_more(void)
 {
     while (hold_started < target &&
-           (hold_inflight == 0 || hold_started - online_count - failed < hold_inflight)) {
+           (hold.inflight == 0 || hold_started - online_count - failed < hold.inflight)) {
         char jid[256];
-        snprintf(jid, sizeof jid, "%s%ld@localhost", hold_prefix, hold_started);
-        held[hold_started++] = start(jid, hold_pw, hold_host, hold_port, hold_ca, 0);
+        snprintf(jid, sizeof jid, "%s%ld@localhost", hold.prefix, hold_started);
+        held[hold_started++] = start(jid, hold.pw, hold.host, hold.port, hold.ca, 0);
     }
 }
 
@@ -226,7 +194,7 @@ int main(int argc, char **argv)
     const char *mode = argv[1];
     if (xt_loop_new(NULL, &loop) != 0)
         return 1;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (strcmp(mode, "login") == 0) {
         unsigned fl = argc > 7 && strcmp(argv[7], "direct") == 0 ? XT_CONN_DIRECT_TLS : 0;
         start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6], fl);
@@ -236,22 +204,17 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "hold") == 0 && argc >= 8) {
         mode_hold = 1;
-        target = atol(argv[3]);
-        long before = rss_kb();
-        double c0 = cpu_s();
-        hold_prefix = argv[2];
-        hold_pw = argv[4];
-        hold_host = argv[5];
-        hold_port = atoi(argv[6]);
-        hold_ca = argv[7];
-        hold_inflight = argc > 8 ? atol(argv[8]) : 0;
+        bench_hold_args(argc, argv, &hold);
+        target = hold.n;
+        long before = bench_rss_kb();
+        double c0 = bench_cpu_s();
         held = calloc(target > 0 ? (size_t)target : 1, sizeof *held);
         if (!held)
             return 1;
         hold_more();
         xt_loop_run(loop);
         printf("rss_kb_before=%ld rss_kb_after=%ld cpu_s=%.3f wall_s=%.3f online=%ld", before,
-               rss_kb(), cpu_s() - c0, now_s() - t0, online_count);
+               bench_rss_kb(), bench_cpu_s() - c0, bench_now_s() - t0, online_count);
         heap_stats();
         printf("\n");
         fflush(stdout);
@@ -279,7 +242,7 @@ int main(int argc, char **argv)
             return 2;
         start(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6], 0);
         xt_loop_run(loop);
-        printf("cpu_s=%.3f done=%ld\n", cpu_s(), done_count);
+        printf("cpu_s=%.3f done=%ld\n", bench_cpu_s(), done_count);
         fflush(stdout);
         xt_loop_free(loop);
         return done_count == target ? 0 : 1;
