@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "chat.h"
-#include "commands.h"
-#include "output.h"
-#include "password.h"
-#include "report.h"
+#include "../commands.h"
+#include "../output.h"
+#include "../password.h"
+#include "../report.h"
 #include "xtalk/jid.h"
 
 #define QUIT_WAIT_MS 2000

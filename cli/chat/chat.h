@@ -20,7 +20,7 @@
 
 #include "chat_edit.h"
 #include "chat_history.h"
-#include "settings.h"
+#include "../settings.h"
 #include "xtalk/client.h"
 
 enum { XT_CHAT_LINE_INFO, XT_CHAT_LINE_IN, XT_CHAT_LINE_OUT, XT_CHAT_LINE_ERROR,

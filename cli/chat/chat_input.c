@@ -15,7 +15,7 @@
 #include "chat.h"
 #include "chat_cmd.h"
 #include "chat_text.h"
-#include "text.h"
+#include "../text.h"
 #include "xtalk/jid.h"
 
 #define KEY_BATCH 4096
