@@ -131,8 +131,9 @@ static const struct opt {
     [O_EXEC] = {"exec", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOT)},
     [O_EXEC_TIMEOUT] = {"exec-timeout", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOT)},
     [O_GROUP] = {"group", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ADD)},
-    [O_STORE] = {"store", 0, ARG_REQUIRED, XT_CLI_STORE_CMDS},
-    [O_NO_STORE] = {"no-store", 0, ARG_NONE, XT_CLI_STORE_CMDS},
+    /* Every connecting command keeps its account's SASL hint there. */
+    [O_STORE] = {"store", 0, ARG_REQUIRED, CONN_CMDS},
+    [O_NO_STORE] = {"no-store", 0, ARG_NONE, CONN_CMDS},
     [O_QUEUE] = {"queue", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_NO_RECONNECT] = {"no-reconnect", 0, ARG_NONE, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_KEEPALIVE] = {"keepalive", 0, ARG_REQUIRED, XT_CLI_STORE_CMDS},

@@ -1,117 +1,44 @@
 /*
- * `xtalk chat`: the full-screen client. This file runs the connection
- * (connect, reconnect with backoff after a loss, clean quit) and turns
- * xt_conn events into model changes; the other chat_*.c files hold the
- * windows, roster, drawing and keys (see chat.h).
+ * `xtalk chat`: the full-screen client. This file connects chat to the
+ * session every command shares (session.h: one xt_client for the whole
+ * run, reconnected by the library with backoff and jitter, XEP-0198
+ * resumption, the library's retry decision, the store's SASL hint) and
+ * turns xt_conn events into model changes; the other chat_*.c files hold
+ * the windows, roster, drawing and keys (see chat.h).
  *
- * Why not xt_cli_session: a session ends at the first disconnection,
- * while chat stays up offline and connects again. The settings, the
- * password and the exit codes are the same as every other command's.
+ * What differs from the line commands is only the session's mode: chat
+ * stays up while offline (`stay`), retries after a loss, and keeps the
+ * terminal to curses (`quiet`: the final error is printed after it).
  */
-#define _GNU_SOURCE /* pipe2 */
-#include <errno.h>
-#include <fcntl.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "chat.h"
 #include "../commands.h"
+#include "../dedup.h"
+#include "../outbox.h"
 #include "../output.h"
-#include "../password.h"
 #include "../report.h"
-#include "xtalk/jid.h"
-
-#define QUIT_WAIT_MS 2000
-#define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS 60000
-
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (write(sig_pipe[1], &b, 1) < 0) {
-        /* full: a wakeup is pending anyway */
-    }
-    errno = saved;
-}
-
-static int start_client(xt_chat *c);
-
-static void on_quit_wait(xt_loop *loop, void *ud)
-{
-    xt_chat *c = ud;
-    (void)loop;
-    c->quit_timer = 0;
-    c->done = 1;
-}
+#include "chat.h"
 
 void xt_chat_quit(xt_chat *c)
 {
-    if (c->finishing) {
-        c->done = 1; /* a second request: stop waiting for the server */
-        return;
-    }
-    c->finishing = 1;
-    if (c->online && c->conn && xt_conn_close(c->conn) == 0 &&
-        (c->quit_timer = xt_loop_add_timer(c->loop, QUIT_WAIT_MS, on_quit_wait, c)) > 0)
-        return; /* XT_EV_DISCONNECTED or the timer ends the run */
-    c->done = 1;
+    /* A second request stops waiting for the server. */
+    if (xt_cli_session_finishing(c->s))
+        xt_cli_session_stop(c->s);
+    else
+        xt_cli_session_finish(c->s, XT_CLI_EXIT_OK);
 }
 
-static char *bare_jid(const char *full)
-{
-    xt_jid *j = NULL;
-    char *b = NULL;
-    if (full && xt_jid_parse(NULL, full, &j, NULL) == 0)
-        b = strdup(xt_jid_bare(j));
-    xt_jid_free(j);
-    return b;
-}
+/* --- the connection's ups and downs ---------------------------------------- */
 
-/* --- reconnection ---------------------------------------------------------- */
-
-static unsigned retry_ms = RETRY_MIN_MS;
-static int retry_timer;
-
-static void on_retry(xt_loop *loop, void *ud)
+static void on_offline(xt_cli_session *s, const char *why, uint32_t retry_in_ms, void *ud)
 {
     xt_chat *c = ud;
-    (void)loop;
-    retry_timer = 0;
-    if (c->finishing || c->client)
-        return;
-    snprintf(c->conn_text, sizeof c->conn_text, "connecting");
-    c->dirty = 1;
-    if (start_client(c) < 0) {
-        retry_timer = xt_loop_add_timer(c->loop, retry_ms, on_retry, c);
-        if (retry_ms < RETRY_MAX_MS)
-            retry_ms *= 2;
-    }
-}
+    (void)s;
 
-/* A failure that another attempt cannot fix. */
-static int permanent(int err)
-{
-    return err == XT_EAUTH || err == XT_ECERT || err == XT_EJID || err == XT_ENOTLS ||
-           err == XT_EDOWNGRADE || err == XT_EUNSUPPORTED;
-}
-
-static void on_disconnected(xt_chat *c, const xt_disconnected *d)
-{
-    const char *detail = c->client ? xt_client_errdetail(c->client) : "";
-    char why[512];
-
-    if (!detail || !*detail)
-        detail = d->text ? d->text : d->condition ? d->condition : "";
-    snprintf(why, sizeof why, "%s%s%s", xt_strerror(d->error ? d->error : XT_ECLOSED),
-             *detail ? ": " : "", detail);
     c->online = 0;
     for (size_t i = 0; i < c->ncontacts; i++) {
         c->contacts[i].show = XT_SHOW_UNAVAILABLE;
@@ -119,45 +46,23 @@ static void on_disconnected(xt_chat *c, const xt_disconnected *d)
         c->contacts[i].status = NULL;
     }
     c->dirty = 1;
-    /* The client is freed once its processing returns (client.h). */
-    xt_client_free(c->client);
-    c->client = NULL;
-    c->conn = NULL;
-    if (c->finishing) {
-        c->done = 1;
-        return;
-    }
-    if (permanent(d->error)) {
-        if (!c->ever_online) {
-            /* Wrong password, untrusted certificate...: say it like every
-             * other command and leave. */
-            char *e = xt_cli_escape(why, 0);
-            snprintf(c->hint, sizeof c->hint, "cannot connect as %s: %s%s%s", c->set->jid,
-                     e ? e : "?", *xt_cli_hint_for(d->error) ? "; " : "",
-                     xt_cli_hint_for(d->error));
-            free(e);
-            c->exit_code = xt_cli_exit_for(d->error, 0);
-            c->finishing = c->done = 1;
-            return;
-        }
+    if (retry_in_ms == 0) {
+        /* The library says another attempt would fail the same way
+         * (refused password, conflict, policy...). */
         snprintf(c->conn_text, sizeof c->conn_text, "offline: %.200s", why);
         xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; not retrying", why);
         return;
     }
-    snprintf(c->conn_text, sizeof c->conn_text, "offline: %.150s; retry in %us", why,
-             retry_ms / 1000);
-    xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; connecting again in %u s", why,
-                  retry_ms / 1000);
-    retry_timer = xt_loop_add_timer(c->loop, retry_ms, on_retry, c);
-    if (retry_ms < RETRY_MAX_MS)
-        retry_ms *= 2;
+    unsigned secs = (retry_in_ms + 999) / 1000;
+    snprintf(c->conn_text, sizeof c->conn_text, "offline: %.150s; retry in %us", why, secs);
+    xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; connecting again in %u s", why, secs);
 }
 
 /* --- events ---------------------------------------------------------------- */
 
 static void on_message(xt_chat *c, const xt_message *m)
 {
-    char *peer = bare_jid(m->from);
+    char *peer = xt_cli_bare(m->from, NULL);
     size_t idx;
 
     if (!peer)
@@ -176,9 +81,9 @@ static void on_message(xt_chat *c, const xt_message *m)
         return;
     }
     /* A re-send after a dropped connection repeats the message with the
-     * same origin-id (XEP-0359): show it once. */
-    const char *key = m->origin_id ? m->origin_id : m->stanza_id ? m->stanza_id : m->id;
-    if (key && xt_chat_seen(c->hist, peer, key) == 1) {
+     * same origin-id (XEP-0359): show it once. The same record and keys
+     * as listen and bot (dedup.h). */
+    if (xt_cli_dedup_check(c->dedup, m, NULL) == 1) {
         free(peer);
         return;
     }
@@ -223,28 +128,34 @@ static void on_subscription(xt_chat *c, const xt_subscription *s)
     }
 }
 
-static void on_event(xt_conn *conn, const xt_event *ev, void *ud)
+static void on_online(xt_cli_session *s, void *ud)
 {
     xt_chat *c = ud;
-    (void)conn;
+
+    c->online = 1;
+    snprintf(c->conn_text, sizeof c->conn_text, "online");
+    xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s%s", xt_conn_bound_jid(c->conn),
+                  xt_cli_session_resumed(s) ? " (resumed: nothing was lost)" : "");
+    /* A resumed session kept our presence (XEP-0198 §5). */
+    if (!xt_cli_session_resumed(s) && (c->show != XT_SHOW_AVAILABLE || c->status_msg))
+        xt_conn_send_presence(c->conn, (xt_show)c->show, c->status_msg, 0);
+    xt_chat_roster_rebuild(c);
+    xt_chat_flush_queue(c);
+}
+
+/* Every event once online, but XT_EV_ONLINE / XT_EV_DISCONNECTED (the
+ * session's, relayed as on_online / on_offline). */
+static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
+{
+    xt_chat *c = ud;
+    (void)s;
 
     switch (ev->type) {
-    case XT_EV_ONLINE:
-        c->online = c->ever_online = 1;
-        retry_ms = RETRY_MIN_MS;
-        snprintf(c->conn_text, sizeof c->conn_text, "online");
-        xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s", ev->u.online.jid);
-        xt_chat_hint_set(c->hist, xt_conn_sasl_hint(c->conn));
-        if (c->show != XT_SHOW_AVAILABLE || c->status_msg)
-            xt_conn_send_presence(c->conn, (xt_show)c->show, c->status_msg, 0);
-        xt_chat_roster_rebuild(c);
-        xt_chat_flush_queue(c);
-        break;
     case XT_EV_ROSTER:
         xt_chat_roster_rebuild(c);
         break;
     case XT_EV_PRESENCE: {
-        char *b = bare_jid(ev->u.presence.from);
+        char *b = xt_cli_bare(ev->u.presence.from, NULL);
         if (b)
             xt_chat_roster_presence(c, b);
         free(b);
@@ -256,55 +167,12 @@ static void on_event(xt_conn *conn, const xt_event *ev, void *ud)
     case XT_EV_SUBSCRIPTION:
         on_subscription(c, &ev->u.subscription);
         break;
-    case XT_EV_DISCONNECTED:
-        on_disconnected(c, &ev->u.disconnected);
-        break;
     case XT_EV_ACKED:
         xt_chat_acked(c, ev->u.acked.id);
         break;
     default:
         break;
     }
-}
-
-static int start_client(xt_chat *c)
-{
-    const xt_cli_settings *set = c->set;
-    char *hint = xt_chat_hint_get(c->hist);
-    xt_client_config cc = {
-        .conn =
-            {
-                .jid = set->jid,
-                .password = c->password,
-                .resource = set->resource,
-                .flags = (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-                .iq_timeout_ms = set->timeout_ms,
-                .negotiation_timeout_ms = set->timeout_ms,
-                .initial_show = c->show,
-                .initial_status = c->status_msg,
-                .sasl_hint = hint,
-            },
-        .host = set->host,
-        .port = set->port,
-        .ca_file = set->ca_file,
-        .pin_sha256 = set->pin[0] ? set->pin : NULL,
-        .connect_timeout_ms = set->timeout_ms,
-    };
-    int rc = xt_client_new(c->loop, &cc, &c->client);
-    free(hint); /* the conn keeps a copy */
-    if (rc < 0)
-        return rc;
-    c->conn = xt_client_conn(c->client);
-    if ((rc = xt_conn_on(c->conn, XT_EV_ALL, on_event, c)) < 0 ||
-        (rc = xt_client_connect(c->client)) < 0) {
-        snprintf(c->conn_text, sizeof c->conn_text, "offline: %s", xt_strerror(rc));
-        xt_client_free(c->client);
-        c->client = NULL;
-        c->conn = NULL;
-        return rc;
-    }
-    return 0;
 }
 
 /* --- terminal -------------------------------------------------------------- */
@@ -322,21 +190,10 @@ static void on_stdin(xt_loop *loop, int fd, short revents, void *ud)
     xt_chat_input_ready(c);
 }
 
-static void on_sig(xt_loop *loop, int fd, short revents, void *ud)
+static void on_sigwinch(xt_cli_session *s, void *ud)
 {
-    xt_chat *c = ud;
-    unsigned char b[64];
-    ssize_t n;
-    (void)loop;
-    (void)revents;
-
-    while ((n = read(fd, b, sizeof b)) > 0)
-        for (ssize_t i = 0; i < n; i++) {
-            if (b[i] == SIGWINCH)
-                xt_chat_ui_resize(c);
-            else
-                xt_chat_quit(c);
-        }
+    (void)s;
+    xt_chat_ui_resize(ud);
 }
 
 static void on_clock(xt_loop *loop, void *ud)
@@ -346,15 +203,33 @@ static void on_clock(xt_loop *loop, void *ud)
     xt_loop_add_timer(loop, 30000, on_clock, c);
 }
 
-static const int sigs[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP};
-#define NSIGS (sizeof sigs / sizeof sigs[0])
+/* The loop and client exist, nothing is connecting yet: the terminal. */
+static void on_start(xt_cli_session *s, void *ud)
+{
+    xt_chat *c = ud;
+    xt_loop *loop = xt_cli_session_loop(s);
+
+    c->s = s;
+    c->conn = xt_cli_session_conn(s);
+    if (xt_chat_ui_start(c) != 0) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR,
+                            "chat: cannot start the terminal interface (is TERM set?)");
+        return;
+    }
+    xt_chat_infof(c, XT_CHAT_LINE_INFO, "xtalk chat %s - /help lists commands and keys",
+                  XT_VERSION_STRING);
+    if (!c->hist)
+        xt_chat_infof(c, XT_CHAT_LINE_ERROR, "no history: %s",
+                      c->acct.store_err[0] ? c->acct.store_err : "--no-store");
+    snprintf(c->conn_text, sizeof c->conn_text, "connecting");
+    if (xt_loop_add_fd(loop, STDIN_FILENO, POLLIN, on_stdin, c) < 0 ||
+        xt_loop_add_timer(loop, 30000, on_clock, c) < 0)
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "chat: cannot start: out of memory");
+}
 
 int xt_cli_cmd_chat(const xt_cli_args *a)
 {
-    xt_cli_settings set;
-    xt_chat c = {.set = &set, .exit_code = XT_CLI_EXIT_OK, .show = XT_SHOW_AVAILABLE};
-    struct sigaction sa, old[NSIGS];
-    char why[600] = "";
+    xt_chat c = {.show = XT_SHOW_AVAILABLE};
     int rc;
 
     setlocale(LC_ALL, "");
@@ -362,78 +237,57 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
         xt_cli_errorf("chat: needs a terminal (stdin and stdout); for scripts use send/listen");
         return XT_CLI_EXIT_USAGE;
     }
-    rc = xt_cli_settings_get(a, &set);
+    /* Without a store chat still runs, without history. */
+    rc = xt_cli_account_open(a, 1, 1, &c.acct);
     if (rc != 0) {
-        xt_cli_settings_free(&set);
+        xt_cli_account_close(&c.acct);
         return rc;
     }
-    c.password = set.password;
-    set.password = NULL;
-    c.account = bare_jid(set.jid);
-    if (!c.account) {
-        xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain", set.jid);
-        rc = XT_CLI_EXIT_CONFIG;
-        goto out_settings;
-    }
+    c.account = c.acct.key;
     const char *bell = getenv("XTALK_CHAT_BELL");
     c.bell = !(bell && strcmp(bell, "0") == 0);
     xt_chat_edit_init(&c.edit);
-    c.hist = xt_chat_hist_open(c.account, why, sizeof why);
+    c.hist = xt_chat_hist_open(c.acct.store, c.account);
+    c.dedup = xt_cli_dedup_new(c.acct.store, c.account);
     c.wins = calloc(1, sizeof *c.wins);
-    if (!c.wins || !(c.wins[0] = calloc(1, sizeof **c.wins)) || xt_loop_new(NULL, &c.loop) < 0 ||
-        pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        xt_cli_errorf("chat: cannot start: out of memory or file descriptors");
+    if (!c.dedup || !c.wins || !(c.wins[0] = calloc(1, sizeof **c.wins))) {
+        xt_cli_errorf("chat: cannot start: out of memory");
         rc = XT_CLI_EXIT_ERROR;
         goto out;
     }
     c.nwins = 1;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < NSIGS; i++)
-        sigaction(sigs[i], &sa, &old[i]);
-    if (xt_chat_ui_start(&c) != 0) {
-        xt_cli_errorf("chat: cannot start the terminal interface (is TERM set?)");
-        rc = XT_CLI_EXIT_ERROR;
-        goto out_sig;
-    }
-    xt_chat_infof(&c, XT_CHAT_LINE_INFO, "xtalk chat %s - /help lists commands and keys",
-                  XT_VERSION_STRING);
-    if (!c.hist)
-        xt_chat_infof(&c, XT_CHAT_LINE_ERROR, "no history: %s", why);
-    snprintf(c.conn_text, sizeof c.conn_text, "connecting");
-    if (xt_loop_add_fd(c.loop, STDIN_FILENO, POLLIN, on_stdin, &c) < 0 ||
-        xt_loop_add_fd(c.loop, sig_pipe[0], POLLIN, on_sig, &c) < 0 ||
-        xt_loop_add_timer(c.loop, 30000, on_clock, &c) < 0) {
-        c.exit_code = XT_CLI_EXIT_ERROR;
-        c.finishing = c.done = 1;
-    } else if ((rc = start_client(&c)) < 0) {
-        xt_chat_infof(&c, XT_CHAT_LINE_ERROR, "cannot connect: %s", xt_strerror(rc));
-        retry_timer = xt_loop_add_timer(c.loop, retry_ms, on_retry, &c);
-    }
-    xt_chat_ui_draw(&c);
-    while (!c.done) {
-        if (xt_loop_run_once(c.loop, 1000) < 0)
-            break;
-        if (c.dirty && !c.done)
+
+    xt_cli_session_params p = {
+        .show = c.show,
+        .interrupt_exit = XT_CLI_EXIT_OK,
+        .want_sigwinch = 1,
+        .want_sighup = 1,
+        .reconnect = XT_CLI_RECONNECT_ALWAYS,
+        .stay = 1,
+        .quiet = 1,
+        .on_start = on_start,
+        .on_online = on_online,
+        .on_offline = on_offline,
+        .on_event = on_event,
+        .on_sigwinch = on_sigwinch,
+        .ud = &c,
+    };
+    xt_cli_session *s;
+    rc = xt_cli_session_start(&c.acct, &p, &s);
+    if (s) {
+        if (!xt_cli_session_done(s))
             xt_chat_ui_draw(&c);
+        while (!xt_cli_session_done(s)) {
+            if (xt_loop_run_once(xt_cli_session_loop(s), 1000) < 0)
+                break;
+            if (c.dirty && !xt_cli_session_done(s))
+                xt_chat_ui_draw(&c);
+        }
+        xt_chat_ui_stop(&c);
+        c.conn = NULL;
+        rc = xt_cli_session_end(s);
     }
-    xt_chat_ui_stop(&c);
-    if (c.exit_code != XT_CLI_EXIT_OK && c.hint[0])
-        xt_cli_errorf("%s", c.hint);
-    rc = c.exit_code;
-out_sig:
-    for (size_t i = 0; i < NSIGS; i++)
-        sigaction(sigs[i], &old[i], NULL);
 out:
-    xt_client_free(c.client);
-    xt_loop_free(c.loop);
-    if (sig_pipe[0] >= 0) {
-        close(sig_pipe[0]);
-        close(sig_pipe[1]);
-        sig_pipe[0] = sig_pipe[1] = -1;
-    }
     for (size_t i = 0; i < c.nwins; i++)
         xt_chat_win_free(c.wins[i]);
     free(c.wins);
@@ -447,9 +301,7 @@ out:
     free(c.status_msg);
     xt_chat_edit_free(&c.edit);
     xt_chat_hist_close(c.hist);
-    free(c.account);
-out_settings:
-    xt_cli_password_free(c.password);
-    xt_cli_settings_free(&set);
+    xt_cli_dedup_free(c.dedup);
+    xt_cli_account_close(&c.acct);
     return rc;
 }
