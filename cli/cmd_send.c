@@ -57,6 +57,13 @@ struct send {
     int acked;
     char *reply; /* first reply body, when --wait-reply */
     int reply_timer;
+    /* --wait-reply: this run's messages carry a fresh XEP-0201 thread; a
+     * peer that answers in the thread (as `xtalk bot` does) is matched by
+     * it. `ambiguous`: messages of an earlier run to the same peer went
+     * out too, so a reply without our thread may answer one of them and
+     * is not taken. */
+    char thread[64];
+    int ambiguous;
 
     xt_store *store;     /* NULL with --no-store (the account's) */
     const char *account; /* the account key: the outbox's key */
@@ -469,6 +476,11 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return;
     if (!m->from || !xt_jid_str_bare_equal(m->from, st->to) || m->stamp)
         return; /* someone else, or an old (offline-stored) message */
+    /* Only what comes once the server holds this run's messages can
+     * answer them (a reply to an earlier run's message, or a message the
+     * peer sent meanwhile, can come sooner). */
+    if (!st->acked)
+        return;
     if (m->type && strcmp(m->type, "error") == 0) {
         char why[512];
         xt_cli_stanza_error(m->stanza, why, sizeof why);
@@ -478,6 +490,8 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     }
     if (!m->body || (m->type && strcmp(m->type, "chat") != 0 && strcmp(m->type, "normal") != 0))
         return; /* chat states and the like: keep waiting */
+    if (m->thread ? strcmp(m->thread, st->thread) != 0 : st->ambiguous)
+        return; /* answers another conversation, or maybe an earlier message */
     st->reply = strdup(m->body);
     if (!st->reply) {
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
@@ -560,11 +574,23 @@ static int prepare(struct send *st)
         if (xt_store_begin(st->store) < 0)
             goto store_failed;
     }
+    if (st->a->wait_reply) {
+        if (xt_cli_new_id(st->thread) != 0) {
+            if (st->store)
+                (void)xt_store_rollback(st->store);
+            xt_cli_errorf("send: cannot get random bytes for a thread id: %s", strerror(errno));
+            return XT_CLI_EXIT_ERROR;
+        }
+        for (size_t i = 0; i < st->npend; i++)
+            if (xt_jid_str_bare_equal(st->pend[i].to, st->to))
+                st->ambiguous = 1;
+    }
     for (size_t i = 0; i < st->nmsgs; i++) {
         struct pending *p = new_pending(st);
-        if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat"))) {
+        if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat")) ||
+            (st->thread[0] && !(p->thread = strdup(st->thread)))) {
             if (p)
-                free(p->to);
+                free(p->to), free(p->type);
             xt_cli_errorf("send: out of memory");
             return XT_CLI_EXIT_ERROR;
         }
@@ -580,6 +606,7 @@ static int prepare(struct send *st)
                                .to = p->to,
                                .type = p->type,
                                .body = p->body,
+                               .thread = p->thread,
                                .origin_id = p->id,
                                .created_ms = wall_ms()};
             if (xt_outbox_add(st->store, &m, NULL) < 0) {
