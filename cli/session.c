@@ -649,9 +649,10 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p,
         p->on_start(s, p->ud);
     rc = s->finishing ? 0 : xt_client_connect(s->client);
     if (rc < 0) {
+        /* Nothing started (client.h: a second connect, an unreadable
+         * ca_file, no memory): another try would fail the same way. */
         if (p->retryable)
-            *p->retryable = rc == XT_EDNS || rc == XT_ECONNECT || rc == XT_ETIMEOUT ||
-                            rc == XT_EIO;
+            *p->retryable = 0;
         const char *d = xt_client_errdetail(s->client);
         const char *hint = xt_cli_hint_for(rc);
         char *ed = d && *d ? xt_cli_escape(d, 0) : NULL;

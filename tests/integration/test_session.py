@@ -193,6 +193,20 @@ class Session(ServerTest):
         self.assertNotIn("trying again", r.stderr)
         self.assertLess(time.monotonic() - t0, 15 * SLOW)
 
+    def test_name_not_found_is_not_retried(self):
+        # RFC 6761: .invalid never exists. Where the resolver says so
+        # (NXDOMAIN), that is an answer: one attempt, no retries.
+        t0 = time.monotonic()
+        argv = self.argv("alice", "send", "--no-store", "--timeout", "20", server=False) + [
+            "--server", "nonexistent.invalid", jid("bob", self.srv), "x"]
+        r = subprocess.run(argv, env=self.env("alice"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60 * SLOW)
+        if "not found" not in r.stderr.lower():
+            self.skipTest("this machine's resolver gives no NXDOMAIN: %s" % r.stderr.strip())
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertNotIn("trying again", r.stderr)
+        self.assertLess(time.monotonic() - t0, 15 * SLOW)
+
     # -- --wait-reply takes its own reply --------------------------------------
     def test_wait_reply_ignores_the_answer_to_an_earlier_message(self):
         self.fresh("alice")
