@@ -270,6 +270,8 @@ static void all_acked(xt_cli_session *s, struct send *st)
     st->acked = 1;
     cancel(s, &st->progress_timer);
     cancel(s, &st->queue_timer);
+    if (xt_cli_session_finishing(s))
+        return; /* acknowledged while closing: the run's end is decided */
     if (!st->a->wait_reply) {
         xt_cli_session_finish(s, XT_CLI_EXIT_OK);
         return;

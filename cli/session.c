@@ -406,7 +406,9 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     case XT_EV_STANZA:
         break;
     default:
-        if (s->online && !s->finishing && s->p->on_event)
+        /* While closing, acknowledgements still count: a message the
+         * server confirms then need not leave the outbox a second time. */
+        if (s->online && s->p->on_event && (!s->finishing || ev->type == XT_EV_ACKED))
             s->p->on_event(s, ev, s->p->ud);
         break;
     }

@@ -85,7 +85,8 @@ typedef struct xt_cli_session_params {
     /* If not NULL, set to 1 when the run failed in a way connecting again
      * may fix (network, timeout, a cut TLS handshake), 0 otherwise. */
     int *retryable;
-    /* Every event after ONLINE except DISCONNECTED (the session handles it). */
+    /* Every event after ONLINE except DISCONNECTED (the session handles
+     * it); once finishing, only XT_EV_ACKED. */
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);
     void (*on_sigchld)(xt_cli_session *s, void *ud);
     void (*on_sigwinch)(xt_cli_session *s, void *ud);
