@@ -590,8 +590,7 @@ static int make_client(xt_cli_session *s)
     return xt_client_new(s->loop, &cc, &s->client);
 }
 
-int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p,
-                         xt_cli_session **out)
+int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, xt_cli_session **out)
 {
     xt_cli_session *s = calloc(1, sizeof *s);
     struct sigaction sa;
@@ -602,8 +601,7 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p,
         xt_cli_errorf("out of memory");
         return XT_CLI_EXIT_ERROR;
     }
-    *s = (xt_cli_session){.acct = acct, .set = &acct->set, .p = p,
-                          .exit_code = XT_CLI_EXIT_ERROR};
+    *s = (xt_cli_session){.acct = acct, .set = &acct->set, .p = p, .exit_code = XT_CLI_EXIT_ERROR};
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         xt_cli_errorf("cannot create a pipe: %s", strerror(errno));
         free(s);
@@ -631,8 +629,7 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p,
     s->set->password = NULL;
     if (rc < 0) {
         if (rc == XT_EJID)
-            xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain",
-                          s->set->jid);
+            xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain", s->set->jid);
         else
             xt_cli_errorf("cannot set up the connection: %s", xt_strerror(rc));
         s->exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;
@@ -641,9 +638,9 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p,
     s->conn = xt_client_conn(s->client);
     if (xt_conn_on(s->conn, XT_EV_ALL, on_event, s) < 0 ||
         (s->sig_fd_id = xt_loop_add_fd(s->loop, sig_pipe[0], POLLIN, on_sig_fd, s)) < 0 ||
-        (!p->stay && (s->connect_timer = xt_loop_add_timer(s->loop,
-                                                           (uint64_t)s->set->timeout_ms + 1000,
-                                                           on_connect_timeout, s)) < 0)) {
+        (!p->stay &&
+         (s->connect_timer = xt_loop_add_timer(s->loop, (uint64_t)s->set->timeout_ms + 1000,
+                                               on_connect_timeout, s)) < 0)) {
         xt_cli_errorf("cannot set up the connection: out of memory");
         goto fail;
     }

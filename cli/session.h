@@ -27,8 +27,8 @@
 /* The account a run acts for. */
 typedef struct xt_cli_account {
     xt_cli_settings set;
-    xt_store *store; /* NULL with --no-store, or an optional store that failed */
-    char *key;       /* the store's account key (xt_cli_bare of set.jid) */
+    xt_store *store;     /* NULL with --no-store, or an optional store that failed */
+    char *key;           /* the store's account key (xt_cli_bare of set.jid) */
     char store_err[512]; /* why store is NULL when an optional store failed */
 } xt_cli_account;
 
@@ -37,8 +37,7 @@ typedef struct xt_cli_account {
  * reason in store_err (printed as a warning unless quiet); otherwise it
  * is an error. Returns 0 or an exit code (the error printed). Close acct
  * in both cases. */
-int xt_cli_account_open(const xt_cli_args *a, int store_optional, int quiet,
-                        xt_cli_account *acct);
+int xt_cli_account_open(const xt_cli_args *a, int store_optional, int quiet, xt_cli_account *acct);
 void xt_cli_account_close(xt_cli_account *acct);
 
 typedef enum xt_cli_reconnect {

@@ -54,11 +54,11 @@ typedef struct xt_chat_contact {
 } xt_chat_contact;
 
 typedef struct xt_chat {
-    xt_cli_account acct;   /* settings, store, account key */
-    const char *account;   /* acct.key: the normalized bare JID */
-    xt_cli_session *s;     /* the one session path (session.h) */
-    xt_conn *conn;         /* the session's; lives across reconnections */
-    int online;            /* a session is up now */
+    xt_cli_account acct; /* settings, store, account key */
+    const char *account; /* acct.key: the normalized bare JID */
+    xt_cli_session *s;   /* the one session path (session.h) */
+    xt_conn *conn;       /* the session's; lives across reconnections */
+    int online;          /* a session is up now */
     char conn_text[256]; /* the status bar's connection part */
 
     xt_chat_contact *contacts; /* sorted by group, then name */
@@ -80,7 +80,7 @@ typedef struct xt_chat {
     char hint[512]; /* one-line notice on the status bar, until the next key */
     xt_chat_hist *hist;
     struct xt_cli_dedup *dedup; /* repeats dropped (dedup.h) */
-    int dirty; /* redraw before waiting */
+    int dirty;                  /* redraw before waiting */
 } xt_chat;
 
 /* chat_win.c */

@@ -245,8 +245,8 @@ static int run2(xt_store *st, const char *sql, const char *from, const char *to)
 static int table_exists(xt_store *st, const char *name, int *out)
 {
     sqlite3_stmt *q = NULL;
-    int r = sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                               -1, &q, NULL);
+    int r = sqlite3_prepare_v2(
+        st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &q, NULL);
     if (r == SQLITE_OK) {
         bind_text(q, 1, name);
         r = sqlite3_step(q);

@@ -263,10 +263,14 @@ static void test_store_everywhere(void **state)
     (void)state;
     xt_cli_args a;
     static const char *const cmds[][3] = {
-        {"roster", NULL, NULL},         {"status", "away", NULL},
-        {"add", "bob@example.org", NULL}, {"remove", "bob@example.org", NULL},
-        {"approve", "bob@example.org", NULL}, {"deny", "bob@example.org", NULL},
-        {"chat", NULL, NULL},           {"listen", NULL, NULL},
+        {"roster", NULL, NULL},
+        {"status", "away", NULL},
+        {"add", "bob@example.org", NULL},
+        {"remove", "bob@example.org", NULL},
+        {"approve", "bob@example.org", NULL},
+        {"deny", "bob@example.org", NULL},
+        {"chat", NULL, NULL},
+        {"listen", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         const char *w[6] = {cmds[i][0], "--no-store"};

@@ -650,25 +650,26 @@ static void test_account_key_migration(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db,
-                     "UPDATE schema_version SET version = 2;"
-                     /* the same message queued under both spellings, and one each */
-                     "INSERT INTO outbox(account, to_jid, type, body, origin_id, created_ms) VALUES"
-                     " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'typed', 'o-typed', 1),"
-                     " ('alice@example.org', 'bob@example.org', 'chat', 'prepared', 'o-prep', 2),"
-                     " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'both', 'o-both', 3),"
-                     " ('alice@example.org', 'bob@example.org', 'chat', 'both', 'o-both', 3),"
-                     " ('not a jid@', 'bob@example.org', 'chat', 'odd', 'o-odd', 4);"
-                     "INSERT INTO seen(account, sender, msg_id, seen_ms) VALUES"
-                     " ('Alice@Example.ORG', 'bob@example.org', 'o:1', 1),"
-                     " ('alice@example.org', 'bob@example.org', 'o:1', 1),"
-                     " ('ALICE@example.org', 'bob@example.org', 'o:2', 1);"
-                     "INSERT INTO history(account, peer, from_jid, body, outgoing, ts_ms) VALUES"
-                     " ('Alice@Example.ORG', 'bob@example.org', 'x', 'h1', 1, 1),"
-                     " ('alice@example.org', 'bob@example.org', 'x', 'h2', 1, 2);"
-                     "INSERT INTO server_hint(account, sasl_hint) VALUES"
-                     " ('Alice@Example.ORG', 'SCRAM-SHA-1'), ('alice@example.org', 'SCRAM-SHA-256');",
-                     NULL, NULL, NULL),
+        sqlite3_exec(
+            db,
+            "UPDATE schema_version SET version = 2;"
+            /* the same message queued under both spellings, and one each */
+            "INSERT INTO outbox(account, to_jid, type, body, origin_id, created_ms) VALUES"
+            " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'typed', 'o-typed', 1),"
+            " ('alice@example.org', 'bob@example.org', 'chat', 'prepared', 'o-prep', 2),"
+            " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'both', 'o-both', 3),"
+            " ('alice@example.org', 'bob@example.org', 'chat', 'both', 'o-both', 3),"
+            " ('not a jid@', 'bob@example.org', 'chat', 'odd', 'o-odd', 4);"
+            "INSERT INTO seen(account, sender, msg_id, seen_ms) VALUES"
+            " ('Alice@Example.ORG', 'bob@example.org', 'o:1', 1),"
+            " ('alice@example.org', 'bob@example.org', 'o:1', 1),"
+            " ('ALICE@example.org', 'bob@example.org', 'o:2', 1);"
+            "INSERT INTO history(account, peer, from_jid, body, outgoing, ts_ms) VALUES"
+            " ('Alice@Example.ORG', 'bob@example.org', 'x', 'h1', 1, 1),"
+            " ('alice@example.org', 'bob@example.org', 'x', 'h2', 1, 2);"
+            "INSERT INTO server_hint(account, sasl_hint) VALUES"
+            " ('Alice@Example.ORG', 'SCRAM-SHA-1'), ('alice@example.org', 'SCRAM-SHA-256');",
+            NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
 
@@ -683,9 +684,8 @@ static void test_account_key_migration(void **state)
     assert_int_equal(xt_seen_check_add(st, "alice@example.org", "bob@example.org", "o:2", 5), 1);
     assert_int_equal(xt_seen_count(st), 2);
     struct hcollect h = {0};
-    assert_int_equal(xt_history_page(st, "alice@example.org", "bob@example.org", 0, 10,
-                                     collect_history, &h),
-                     0);
+    assert_int_equal(
+        xt_history_page(st, "alice@example.org", "bob@example.org", 0, 10, collect_history, &h), 0);
     assert_int_equal(h.n, 2);
     char *hint = NULL;
     assert_int_equal(xt_store_sasl_hint_get(st, "alice@example.org", &hint), 0);
