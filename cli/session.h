@@ -1,6 +1,6 @@
 /*
  * session.h -- the one path every connecting command (chat included)
- * takes: the account (settings, store, account key), then the session:
+ * takes: the account (account.h: settings, store, key), then the session:
  * signals through a self-pipe in the loop, the conn config and xt_client
  * built in one place, the SASL hint read from and saved to the store,
  * connecting, retrying what the library says may work on another try,
@@ -20,25 +20,8 @@
 #ifndef XT_CLI_SESSION_H
 #define XT_CLI_SESSION_H
 
-#include "settings.h"
+#include "account.h"
 #include "xtalk/client.h"
-#include "xtalk/store.h"
-
-/* The account a run acts for. */
-typedef struct xt_cli_account {
-    xt_cli_settings set;
-    xt_store *store;     /* NULL with --no-store, or an optional store that failed */
-    char *key;           /* the store's account key (xt_cli_bare of set.jid) */
-    char store_err[512]; /* why store is NULL when an optional store failed */
-} xt_cli_account;
-
-/* Settings (with the password), the account key and the store. With
- * store_optional, a store that cannot be opened leaves store NULL and the
- * reason in store_err (printed as a warning unless quiet); otherwise it
- * is an error. Returns 0 or an exit code (the error printed). Close acct
- * in both cases. */
-int xt_cli_account_open(const xt_cli_args *a, int store_optional, int quiet, xt_cli_account *acct);
-void xt_cli_account_close(xt_cli_account *acct);
 
 typedef enum xt_cli_reconnect {
     /* The first failure ends the run (--no-reconnect). */
