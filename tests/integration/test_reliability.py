@@ -255,7 +255,7 @@ class Reliability(ServerTest):
             marker = "end %s to %s" % (user, other)
             r = self.run_xtalk(user, self.argv(user, "send", jid(other, self.srv), marker))
             self.assertOk(r, "the end marker " + where)
-            col.wait_for_body(marker, timeout=STALL_S)
+            col.wait_for_body(marker, timeout=60)
         for col in (col_bob, col_alice):
             self.assertEqual(col.problems, [], where)
             self.assertEqual(sorted(set(col.got)), list(range(MESSAGES)), where)
