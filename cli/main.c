@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "report.h"
 #include "xtalk/common.h"
+#include "xtalk/version.h"
 
 int main(int argc, char **argv)
 {

@@ -1,11 +1,15 @@
-/* xtalk/xtalk.h -- umbrella header for libxtalk. */
+/* xtalk/xtalk.h -- umbrella header for libxtalk: includes every public header. */
 #ifndef XTALK_XTALK_H
 #define XTALK_XTALK_H
 
+#include "xtalk/version.h" /* generated: in the build or install include dir */
 #include "common.h"
 #include "stanza.h"
 #include "jid.h"
 #include "conn.h"
 #include "client.h"
+#if XT_HAVE_STORE
+#include "store.h"
+#endif
 
 #endif

@@ -1,5 +1,6 @@
 /* Names of error codes, and the library version. */
 #include "xtalk/common.h"
+#include "xtalk/version.h"
 
 const char *xt_strerror(int code)
 {
