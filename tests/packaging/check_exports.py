@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """libxtalk.so exports exactly the public API.
 
-    check_exports.py LIBXTALK_SO PUBLIC_INCLUDE_DIR GENERATED_VERSION_H
+    check_exports.py LIBXTALK_SO PUBLIC_INCLUDE_DIR GENERATED_VERSION_H [XTALK_PROGRAM]
 
 Every dynamic symbol the library defines (nm -D --defined-only) must start
 with xt_ and be declared XT_EXTERN in a public header (include/xtalk/);
@@ -9,7 +9,9 @@ every XT_EXTERN declaration must be exported (a header must not promise
 a function an application cannot link). store.h counts only when the
 library was built with the store (XT_HAVE_STORE in xtalk/version.h).
 The xtalk program links this library and nothing else of ours, so this is
-also everything the CLI can reach.
+also everything the CLI can reach: given the program, checks that it needs
+libxtalk.so.0 and defines none of the library's functions itself (no
+copy of a layer's static library linked in beside it).
 
 Runs a self-test on made-up lists first, so the check cannot pass by
 comparing two empty sets.
@@ -45,6 +47,18 @@ def declared(include_dir, have_store):
                 text = re.sub(r'/\*.*?\*/', ' ', fh.read(), flags=re.S)
             names.update(DECL_RE.findall(text))
     return names
+
+
+def program_problems(prog, exp):
+    out = []
+    dyn = subprocess.run(['readelf', '-d', prog], check=True, capture_output=True, text=True).stdout
+    if '[libxtalk.so.0]' not in dyn:
+        out.append('%s does not link libxtalk.so.0' % prog)
+    nm = subprocess.run(['nm', '--defined-only', prog], check=True, capture_output=True, text=True).stdout
+    own = {line.split()[2] for line in nm.splitlines() if len(line.split()) >= 3}
+    for s in sorted(own & exp):
+        out.append('%s defines the library function %s itself' % (prog, s))
+    return out
 
 
 def problems(exp, decl):
@@ -87,11 +101,14 @@ def main():
         print('only %d exported symbols found in %s: not the library?' % (len(exp), lib))
         return 1
     bad = problems(exp, decl)
+    if len(sys.argv) > 4:
+        bad += program_problems(sys.argv[4], exp)
     for b in bad:
         print(b)
     if bad:
         return 1
-    print('%d exported symbols, all xt_ and all declared in include/xtalk/' % len(exp))
+    print('%d exported symbols, all xt_ and all declared in include/xtalk/%s' %
+          (len(exp), '; %s uses them from libxtalk.so.0' % sys.argv[4] if len(sys.argv) > 4 else ''))
     return 0
 
 

@@ -149,6 +149,18 @@ def main():
             if not m or not os.path.realpath(m.group(1)).startswith(os.path.realpath(root)):
                 print('embed did not load the installed libxtalk:\n' + ldd)
                 return 1
+        if o['cli']:
+            # The installed program runs on the installed library.
+            xt = inst(prefix, o['bindir'], 'xtalk')
+            got = run([xt, '--version'], env=env_run).strip()
+            if got != 'xtalk %s (libxtalk %s)' % (a.version, a.version):
+                print('installed xtalk --version printed %r' % got)
+                return 1
+            if not static:
+                m = re.search(r'libxtalk\.so\.0 => (\S+)', run(['ldd', xt], env=env_run))
+                if not m or not os.path.realpath(m.group(1)).startswith(os.path.realpath(root)):
+                    print('the installed xtalk does not load the installed libxtalk')
+                    return 1
         print('installed under %s (%s library, cli %s, store %s); embed built with pkg-config and ran:\n%s'
               % (prefix, 'static' if static else 'shared', o['cli'], o['store'], out.rstrip()))
         ok = True

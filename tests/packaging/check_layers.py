@@ -16,6 +16,12 @@ then src/ for the library's layers, then include/) and the file it lands
 on decides its layer. A quoted include that resolves to nothing is an
 error too: a renamed header must not hide a violation.
 
+The build enforces most of this too (meson.build: each layer compiles with
+build/layers/<layer>/ on its include path, links to the layers it may
+see); this check gives the reason in words, and covers net (whose build
+still sees im, core and xml for the known violation below), cli/ and
+examples/.
+
 Runs a self-test first (a made-up tree with one violation of each kind
 that must all be reported), so this check cannot pass by finding nothing.
 """
