@@ -6,7 +6,8 @@
 Every dynamic symbol the library defines (nm -D --defined-only) must start
 with xt_ and be declared XT_EXTERN in a public header (include/xtalk/);
 every XT_EXTERN declaration must be exported (a header must not promise
-a function an application cannot link). store.h counts only when the
+a function an application cannot link); xtalk.h includes every public
+header. store.h counts only when the
 library was built with the store (XT_HAVE_STORE in xtalk/version.h).
 The xtalk program links this library and nothing else of ours, so this is
 also everything the CLI can reach: given the program, checks that it needs
@@ -61,6 +62,22 @@ def program_problems(prog, exp):
     return out
 
 
+def umbrella_problems(include_dir, have_store):
+    """xtalk.h includes every header directly in include/xtalk/ (headers in
+    subdirectories, such as event-loop adapters, need other libraries and
+    are included by the application itself)."""
+    with open(os.path.join(include_dir, 'xtalk.h')) as fh:
+        text = fh.read()
+    included = {os.path.basename(n) for n in re.findall(r'^\s*#\s*include\s*["<]([^">]+)[">]', text, re.M)}
+    out = []
+    for f in sorted(os.listdir(include_dir)):
+        if f.endswith('.h') and f != 'xtalk.h' and f not in included and (f != 'store.h' or have_store):
+            out.append('xtalk.h does not include the public header %s' % f)
+    if 'version.h' not in included:
+        out.append('xtalk.h does not include the generated xtalk/version.h')
+    return out
+
+
 def problems(exp, decl):
     out = []
     for s in sorted(exp):
@@ -100,7 +117,7 @@ def main():
     if len(exp) < 20:
         print('only %d exported symbols found in %s: not the library?' % (len(exp), lib))
         return 1
-    bad = problems(exp, decl)
+    bad = problems(exp, decl) + umbrella_problems(include_dir, have_store)
     if len(sys.argv) > 4:
         bad += program_problems(sys.argv[4], exp)
     for b in bad:

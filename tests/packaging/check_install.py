@@ -130,6 +130,18 @@ def main():
                   % (sorted(req), sorted(req_priv), sorted(want), '' if static else ' all private', pcs))
             return 1
 
+        # Each installed header compiles on its own (self-contained), with
+        # the same strict flags as the program below.
+        hdr_dir = inst(incdir, 'xtalk')
+        for h in sorted(os.listdir(hdr_dir)):
+            if h.endswith('.h'):
+                r = subprocess.run(shlex.split(a.cc) + ['-std=c11', '-Wall', '-Wextra', '-pedantic', '-Werror',
+                                                        '-fsyntax-only', '-x', 'c', '-'] + cflags,
+                                   input='#include <xtalk/%s>\ntypedef int not_empty;\n' % h, capture_output=True, text=True)
+                if r.returncode != 0:
+                    print('the installed xtalk/%s does not compile on its own:\n%s' % (h, r.stderr[-3000:]))
+                    return 1
+
         # A sanitized library needs a sanitized program (the runtime first).
         san = [] if o['b_sanitize'] == 'none' else ['-fsanitize=' + o['b_sanitize']]
         exe = os.path.join(tmp, 'embed')
