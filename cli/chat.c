@@ -25,7 +25,6 @@
 #include "password.h"
 #include "report.h"
 #include "xtalk/jid.h"
-#include "xtalk/version.h"
 
 #define QUIT_WAIT_MS 2000
 #define RETRY_MIN_MS 1000

@@ -6,7 +6,6 @@
 #include "commands.h"
 #include "report.h"
 #include "xtalk/common.h"
-#include "xtalk/version.h"
 
 int main(int argc, char **argv)
 {

@@ -2,8 +2,7 @@
 #ifndef XTALK_XTALK_H
 #define XTALK_XTALK_H
 
-#include "xtalk/version.h" /* generated: in the build or install include dir */
-#include "common.h"
+#include "common.h" /* and the generated xtalk/version.h */
 #include "stanza.h"
 #include "jid.h"
 #include "conn.h"

@@ -1,6 +1,5 @@
 /* Names of error codes, and the library version. */
 #include "xtalk/common.h"
-#include "xtalk/version.h"
 
 const char *xt_strerror(int code)
 {

@@ -66,9 +66,14 @@ def umbrella_problems(include_dir, have_store):
     """xtalk.h includes every header directly in include/xtalk/ (headers in
     subdirectories, such as event-loop adapters, need other libraries and
     are included by the application itself)."""
-    with open(os.path.join(include_dir, 'xtalk.h')) as fh:
-        text = fh.read()
-    included = {os.path.basename(n) for n in re.findall(r'^\s*#\s*include\s*["<]([^">]+)[">]', text, re.M)}
+    def includes(name):
+        with open(os.path.join(include_dir, name)) as fh:
+            return {os.path.basename(n) for n in
+                    re.findall(r'^\s*#\s*include\s*["<]([^">]+)[">]', fh.read(), re.M)}
+    included = includes('xtalk.h')
+    # The generated version.h comes with common.h, so with every header.
+    if 'common.h' in included:
+        included |= includes('common.h')
     out = []
     for f in sorted(os.listdir(include_dir)):
         if f.endswith('.h') and f != 'xtalk.h' and f not in included and (f != 'store.h' or have_store):
