@@ -88,7 +88,7 @@ def resolve(root, layer, including_dir, name):
     return None
 
 
-def scan(root):
+def scan(root, known):
     """Returns (violations, known_seen): lists of (file, include, why)."""
     bad, known_seen = [], set()
     dirs = [os.path.join(root, 'src'), os.path.join(root, 'cli'),
@@ -119,7 +119,7 @@ def scan(root):
                         bad.append((rel, name, 'reaches outside the layers (%s)' %
                                     os.path.relpath(target, root)))
                     elif tlayer not in ALLOWED[layer]:
-                        if (rel, name) in KNOWN:
+                        if (rel, name) in known:
                             known_seen.add((rel, name))
                             continue
                         bad.append((rel, name, 'a %s file may include only %s headers, this is %s' %
@@ -138,13 +138,13 @@ def farm_problems(root, known_layers):
         text = fh.read()
     m = re.search(r'xt_layer_sees\s*=\s*\{(.*?)\n\}', text, re.S)
     if not m:
-        return ['meson.build: no xt_layer_sees table found']
+        return ["no xt_layer_sees table found"]
     out = []
     for layer, sees in re.findall(r"'(\w+)'\s*:\s*\[([^\]]*)\]", m.group(1)):
         seen = set(re.findall(r"'(\w+)'", sees))
         extra = seen - ALLOWED.get(layer, set())
         if extra and layer not in known_layers:
-            out.append("meson.build: xt_layer_sees lets %s see %s, which check_layers.py does not allow "
+            out.append("xt_layer_sees lets %s see %s, which check_layers.py does not allow "
                        "(no KNOWN violation needs it any more: make it %s)"
                        % (layer, '/'.join(sorted(extra)), sorted(seen - extra)))
     return out
@@ -172,7 +172,7 @@ def self_test():
             os.makedirs(os.path.join(d, os.path.dirname(p)), exist_ok=True)
             with open(os.path.join(d, p), 'w') as fh:
                 fh.write(text)
-        bad, known = scan(d)
+        bad, known = scan(d, {('src/net/client.c', 'im/conn_int.h'): 'test'})
     found = sorted((f, i) for f, i, _ in bad)
     want = sorted([('src/core/stream.c', 'net/tls.h'), ('src/core/stream.h', 'core/gone.h'),
                    ('src/net/tls.h', 'xml/parser.h'), ('include/xtalk/conn.h', '../../src/base/mem.h'),
@@ -188,7 +188,7 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', '..')
     if not self_test():
         return 1
-    bad, known_seen = scan(root)
+    bad, known_seen = scan(root, KNOWN)
     stale = sorted(set(KNOWN) - known_seen)
     for f, name in stale:
         print('%s no longer includes "%s": delete its line from KNOWN in tests/packaging/check_layers.py'
