@@ -173,6 +173,12 @@ def self_test():
             with open(os.path.join(d, p), 'w') as fh:
                 fh.write(text)
         bad, known = scan(d, {('src/net/client.c', 'im/conn_int.h'): 'test'})
+        with open(os.path.join(d, 'meson.build'), 'w') as fh:
+            fh.write("xt_layer_sees = {\n  'core' : ['core', 'im'],\n  'net' : ['net', 'im'],\n}\n")
+        farm = farm_problems(d, {'net'})
+    if len(farm) != 1 or 'lets core see im' not in farm[0]:
+        print('self-test FAILED: include-path table check reports %s' % farm)
+        return False
     found = sorted((f, i) for f, i, _ in bad)
     want = sorted([('src/core/stream.c', 'net/tls.h'), ('src/core/stream.h', 'core/gone.h'),
                    ('src/net/tls.h', 'xml/parser.h'), ('include/xtalk/conn.h', '../../src/base/mem.h'),
