@@ -1,4 +1,4 @@
-/* xtalk/xtalk.h -- umbrella header for libxtalk: includes every public header. */
+/* xtalk/xtalk.h -- umbrella header for libxtalk: every public header. */
 #ifndef XTALK_XTALK_H
 #define XTALK_XTALK_H
 
