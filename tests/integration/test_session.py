@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from xtlib import SLOW, ServerTest, jid, main
+from xtlib import SLOW, Proc, ServerTest, jid, main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
@@ -158,7 +158,6 @@ class Session(ServerTest):
             p = subprocess.Popen(argv, env=self.env("bob"), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.procs.append(p)
-            from xtlib import Proc
             bob = Proc(p)
             bob.wait_stderr("online as", timeout=60)
             self.assertEqual(fp.cuts, 2)
