@@ -1,14 +1,27 @@
 /*
- * User search text -> FTS5 query. FTS5's query language has operators
- * (AND, OR, NOT, NEAR, parentheses, column filters, ^, +, *) and a bare
- * quote makes the query malformed; user text must never reach it as
- * syntax. So every word is wrapped in a string ("..." with " doubled),
- * which FTS5 treats as a phrase of its tokens and never as an operator,
- * followed by * (prefix match, so "hel" finds "hello"). Words made only
- * of ASCII punctuation are dropped: they produce no token and an empty
- * phrase would match nothing or, as a prefix, be rejected.
+ * User search text -> what the history search runs (xt_fts_plan).
+ *
+ * The index is FTS5's trigram tokenizer over the folded text (fold.c), so
+ * a term of 3 characters or more is a substring search in any script: the
+ * term becomes a phrase of its trigrams. FTS5's query language has
+ * operators (AND, OR, NOT, NEAR, parentheses, column filters, ^, +, *)
+ * and a bare quote makes the query malformed; user text must never reach
+ * it as syntax. So every term is wrapped in a string ("..." with "
+ * doubled), which FTS5 treats as a phrase and never as an operator.
+ *
+ * A trigram index cannot find anything shorter than a trigram (SQLite
+ * 3.40 answers such a phrase with no rows, and has no prefix query on
+ * trigrams), yet a CJK word is often one or two characters and an emoji
+ * is one. Those short terms become LIKE patterns ('%t%', ASCII case
+ * folded, \ escapes) checked on the rows: on the rows the long terms
+ * found when there are any, else on the newest XT_SEARCH_SCAN_ROWS rows
+ * of the store (store.c); see store.h.
+ *
+ * Terms made only of ASCII punctuation are dropped: nobody searches for
+ * a lone quote, and keeping them would make "a, b" need a comma.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -19,19 +32,65 @@ static int is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-char *xt_fts_query(const xt_mem *mem, const char *text)
+void xt_fts_plan_free(const xt_mem *mem, xt_fts_plan *p)
 {
-    size_t n = text ? strlen(text) : 0;
-    /* Worst case: every byte a quote (doubled) in one word, plus
-     * per-word overhead "", *, space: 3n + 4 bounds it. */
-    if (n > (SIZE_MAX - 4) / 3)
-        return NULL;
-    char *out = xt_malloc(mem, 3 * n + 4);
-    size_t o = 0;
+    if (!p)
+        return;
+    xt_free(mem, p->match);
+    for (size_t i = 0; i < p->nlike; i++)
+        xt_free(mem, p->like[i]);
+    memset(p, 0, sizeof *p);
+}
 
+/* '%' term '%' with the LIKE wildcards and the escape escaped. */
+static char *like_pattern(const xt_mem *mem, const char *t, size_t n)
+{
+    char *out = xt_malloc(mem, 2 * n + 3);
+    size_t o = 0;
     if (!out)
         return NULL;
-    for (size_t i = 0; i < n;) {
+    out[o++] = '%';
+    for (size_t k = 0; k < n; k++) {
+        if (t[k] == '%' || t[k] == '_' || t[k] == '\\')
+            out[o++] = '\\';
+        out[o++] = t[k];
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return out;
+}
+
+/* Appends "term" (quotes doubled) to the match string. */
+static int add_phrase(const xt_mem *mem, xt_fts_plan *p, size_t *len, const char *t, size_t n)
+{
+    size_t need = *len + 2 * n + 4;
+    char *m = xt_realloc(mem, p->match, need);
+    if (!m)
+        return XT_ENOMEM;
+    p->match = m;
+    if (*len)
+        m[(*len)++] = ' ';
+    m[(*len)++] = '"';
+    for (size_t k = 0; k < n; k++) {
+        if (t[k] == '"')
+            m[(*len)++] = '"';
+        m[(*len)++] = t[k];
+    }
+    m[(*len)++] = '"';
+    m[*len] = '\0';
+    return 0;
+}
+
+int xt_fts_plan_make(const xt_mem *mem, const char *text, xt_fts_plan *p)
+{
+    size_t n = text ? strlen(text) : 0, mlen = 0;
+    int rc = 0;
+
+    memset(p, 0, sizeof *p);
+    if (!(p->match = xt_malloc(mem, 1)))
+        return XT_ENOMEM;
+    p->match[0] = '\0';
+    for (size_t i = 0; rc == 0 && i < n;) {
         while (i < n && is_space((unsigned char)text[i]))
             i++;
         size_t start = i;
@@ -44,17 +103,24 @@ char *xt_fts_query(const xt_mem *mem, const char *text)
         }
         if (i == start || !wordy)
             continue;
-        if (o)
-            out[o++] = ' ';
-        out[o++] = '"';
-        for (size_t k = start; k < i; k++) {
-            if (text[k] == '"')
-                out[o++] = '"';
-            out[o++] = text[k];
+        size_t flen = 0;
+        char *folded = xt_store_fold(text + start, i - start, &flen);
+        if (!folded) {
+            rc = XT_ENOMEM;
+            break;
         }
-        out[o++] = '"';
-        out[o++] = '*';
+        if (xt_store_utf8_chars(folded, flen) >= 3) {
+            rc = add_phrase(mem, p, &mlen, folded, flen);
+        } else if (p->nlike < XT_SEARCH_MAX_SHORT) {
+            /* The term as typed: LIKE runs on the stored text, unfolded. */
+            if (!(p->like[p->nlike] = like_pattern(mem, text + start, i - start)))
+                rc = XT_ENOMEM;
+            else
+                p->nlike++;
+        }
+        free(folded);
     }
-    out[o] = '\0';
-    return out;
+    if (rc < 0)
+        xt_fts_plan_free(mem, p);
+    return rc;
 }

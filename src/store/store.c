@@ -1,5 +1,6 @@
 /*
- * The local store on SQLite: outbox, dedup record, history with FTS5.
+ * The local store on SQLite: outbox, dedup record, history with FTS5
+ * (trigram index over the folded text: fold.c, fts_query.c).
  *
  * Invariants worth knowing before changing anything here:
  *
@@ -24,6 +25,7 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -44,7 +46,6 @@ enum stmt_id {
     S_HISTORY_ADD,
     S_HISTORY_PAGE,
     S_HISTORY_PAGE_BEFORE,
-    S_HISTORY_SEARCH,
     S_HINT_GET,
     S_HINT_SET,
     S_COUNT
@@ -72,12 +73,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_HISTORY_PAGE_BEFORE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
                               " FROM history WHERE account = ?1 AND peer = ?2 AND id < ?4"
                               " ORDER BY id DESC LIMIT ?3",
-    /* The FTS table drives (rowid order, newest first), the account
-     * filter is applied on the joined row. */
-    [S_HISTORY_SEARCH] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
-                         " h.outgoing, h.ts_ms FROM history_fts f JOIN history h ON h.id = f.rowid"
-                         " WHERE history_fts MATCH ?2 AND h.account = ?1"
-                         " ORDER BY f.rowid DESC LIMIT ?3",
     [S_HINT_GET] = "SELECT sasl_hint FROM server_hint WHERE account = ?1",
     [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
                    " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint"
@@ -118,6 +113,29 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE server_hint(account TEXT PRIMARY KEY, sasl_hint TEXT NOT NULL);",
     /* 2 -> 3: one account key (migrate_account_keys). */
     NULL,
+    /* 3 -> 4: search in every script. The word index (unicode61) found
+     * neither "世界" inside "你好世界" nor an emoji; the trigram index
+     * finds any substring of 3 characters or more (shorter ones: see
+     * fts_query.c). It indexes xt_fold(body) (fold.c: accents removed,
+     * as unicode61's remove_diacritics did), so its entries are not the
+     * content table's column: every write goes through these triggers,
+     * and FTS5's 'rebuild' must not be used on it. The update trigger
+     * fires only on a changed body (the account-key merge rewrites the
+     * account of many rows). */
+    "DROP TRIGGER IF EXISTS history_ai; DROP TRIGGER IF EXISTS history_ad;"
+    " DROP TRIGGER IF EXISTS history_au; DROP TABLE IF EXISTS history_fts;"
+    "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', content_rowid='id',"
+    " tokenize='trigram');"
+    "INSERT INTO history_fts(rowid, body) SELECT id, xt_fold(body) FROM history;"
+    "CREATE TRIGGER history_ai AFTER INSERT ON history BEGIN"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fold(new.body)); END;"
+    "CREATE TRIGGER history_ad AFTER DELETE ON history BEGIN"
+    " INSERT INTO history_fts(history_fts, rowid, body)"
+    " VALUES('delete', old.id, xt_fold(old.body)); END;"
+    "CREATE TRIGGER history_au AFTER UPDATE OF body ON history BEGIN"
+    " INSERT INTO history_fts(history_fts, rowid, body)"
+    " VALUES('delete', old.id, xt_fold(old.body));"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fold(new.body)); END;",
 };
 
 struct xt_store {
@@ -333,6 +351,14 @@ static int migrate_account_keys(xt_store *st)
 
 static int migrate_step(xt_store *st, int64_t v)
 {
+    int have;
+    if (v == 3) {
+        /* A file without a history table has nothing to index (the unit
+         * tests make such files; xtalk never did). */
+        int rc = table_exists(st, "history", &have);
+        if (rc < 0 || !have)
+            return rc;
+    }
     if (migrations[v])
         return exec(st, migrations[v], "cannot migrate the schema");
     return migrate_account_keys(st);
@@ -451,6 +477,24 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
     }
 }
 
+/* xt_fold(text): the search fold (fold.c) for the index triggers. */
+static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return; /* NULL */
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    size_t flen = 0;
+    char *f = t ? xt_store_fold(t, (size_t)n, &flen) : NULL;
+    if (!f || flen > (size_t)INT32_MAX) {
+        free(f);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, f, (int)flen, free);
+}
+
 /* WAL mode, sync level, schema: the part of opening that can race. */
 static int setup(xt_store *st, const char *path)
 {
@@ -475,6 +519,12 @@ static int setup(xt_store *st, const char *path)
         return rc;
     }
     sqlite3_finalize(q);
+    /* Before the schema: the history triggers call it. */
+    s = sqlite3_create_function_v2(st->db, "xt_fold", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   fold_sql, NULL, NULL, NULL);
+    if (s != SQLITE_OK)
+        return fail_db(st, s, "cannot register the search fold");
     if ((rc = set_sync(st, 0)) < 0 ||
         (rc = exec(st, "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON", "cannot configure")) < 0)
         return rc;
@@ -876,32 +926,82 @@ int xt_history_page(xt_store *st, const char *account, const char *peer, int64_t
     return history_rows(st, s, fn, ud);
 }
 
+/*
+ * The search statement for a plan. With long terms the FTS table drives
+ * (rowid order, newest first) and the short terms' LIKE and the account
+ * are checked on the joined row. With short terms only there is no index
+ * to use: the newest XT_SEARCH_SCAN_ROWS rows are scanned, newest first,
+ * stopping at the limit (the bound holds the cost of a term found
+ * nowhere; store.h says it).
+ * ?1 account, ?2 match, ?3 limit, ?4 scan bound, ?5.. the LIKE patterns.
+ */
+static int search_sql(const xt_fts_plan *p, char *sql, size_t cap)
+{
+    static const char cols[] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
+                               " h.outgoing, h.ts_ms";
+    int n;
+    size_t o;
+
+    if (*p->match)
+        n = snprintf(sql, cap,
+                     "%s FROM history_fts f JOIN history h ON h.id = f.rowid"
+                     " WHERE history_fts MATCH ?2 AND h.account = ?1",
+                     cols);
+    else
+        n = snprintf(sql, cap,
+                     "%s FROM history h WHERE h.id > (SELECT coalesce(max(id), 0) FROM history)"
+                     " - ?4 AND h.account = ?1",
+                     cols);
+    if (n < 0 || (size_t)n >= cap)
+        return XT_ETOOBIG;
+    o = (size_t)n;
+    for (size_t i = 0; i < p->nlike; i++) {
+        n = snprintf(sql + o, cap - o, " AND h.body LIKE ?%zu ESCAPE '\\'", i + 5);
+        if (n < 0 || (size_t)n >= cap - o)
+            return XT_ETOOBIG;
+        o += (size_t)n;
+    }
+    n = snprintf(sql + o, cap - o, " ORDER BY %s DESC LIMIT ?3", *p->match ? "f.rowid" : "h.id");
+    return n < 0 || (size_t)n >= cap - o ? XT_ETOOBIG : 0;
+}
+
 int xt_history_search(xt_store *st, const char *account, const char *text, size_t limit,
                       xt_history_fn fn, void *ud)
 {
-    sqlite3_stmt *s;
-    char *q;
+    sqlite3_stmt *s = NULL;
+    xt_fts_plan p;
+    char sql[1024];
     int rc;
 
     if (!usable(st) || !account || !text || !fn)
         return XT_EINVAL;
     if (limit == 0)
         return 0;
-    if (!(q = xt_fts_query(mem_of(st), text)))
+    if (xt_fts_plan_make(mem_of(st), text, &p) < 0)
         return fail(st, XT_ENOMEM, "out of memory building the search");
-    if (!*q) {
+    if (!*p.match && p.nlike == 0) {
         /* Nothing searchable (only punctuation or spaces): no match. */
-        xt_free(mem_of(st), q);
+        xt_fts_plan_free(mem_of(st), &p);
         return 0;
     }
-    if (!(s = stmt(st, S_HISTORY_SEARCH))) {
-        xt_free(mem_of(st), q);
-        return XT_EIO;
+    if ((rc = search_sql(&p, sql, sizeof sql)) < 0) {
+        xt_fts_plan_free(mem_of(st), &p);
+        return fail(st, rc, "search too long");
     }
-    bind_text(s, 1, account);
-    bind_text(s, 2, q);
-    sqlite3_bind_int64(s, 3, clamp_limit(limit));
-    rc = history_rows(st, s, fn, ud);
-    xt_free(mem_of(st), q);
+    int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (r != SQLITE_OK) {
+        rc = fail_db(st, r, "cannot prepare the search");
+    } else {
+        bind_text(s, 1, account);
+        if (*p.match)
+            bind_text(s, 2, p.match);
+        sqlite3_bind_int64(s, 3, clamp_limit(limit));
+        sqlite3_bind_int64(s, 4, XT_SEARCH_SCAN_ROWS);
+        for (size_t i = 0; i < p.nlike; i++)
+            bind_text(s, (int)i + 5, p.like[i]);
+        rc = history_rows(st, s, fn, ud);
+    }
+    sqlite3_finalize(s);
+    xt_fts_plan_free(mem_of(st), &p);
     return rc;
 }

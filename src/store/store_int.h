@@ -11,7 +11,7 @@
 
 /* The schema version this code writes; older files are migrated on open,
  * newer ones refused. */
-#define XT_STORE_SCHEMA_VERSION 3
+#define XT_STORE_SCHEMA_VERSION 4
 
 /* Dedup record bounds: entries older than the retention window go, and
  * the table never holds more than the cap (plus one prune interval). */
@@ -19,12 +19,34 @@
 #define XT_SEEN_CAP 200000
 #define XT_SEEN_PRUNE_EVERY 256
 
-/* Turns user text into a safe FTS5 query: each word (a run of non-space
- * bytes containing at least one letter or digit, or any non-ASCII byte)
- * becomes a quoted prefix term "w"*, quotes doubled, terms ANDed by
- * juxtaposition. Returns a malloc'd string (through mem), "" when no
- * word remains, NULL on allocation failure. */
-char *xt_fts_query(const xt_mem *mem, const char *text);
+/* A search: the FTS5 query of the terms of 3 characters or more (each a
+ * quoted phrase of the folded term, matched as a substring by the
+ * trigram index; "" when there is none) and LIKE patterns ('%t%', \
+ * escaping) for the shorter ones, at most XT_SEARCH_MAX_SHORT (more are
+ * ignored). fts_query.c explains the split. */
+#define XT_SEARCH_MAX_SHORT 8
+typedef struct xt_fts_plan {
+    char *match;
+    char *like[XT_SEARCH_MAX_SHORT];
+    size_t nlike;
+} xt_fts_plan;
+
+/* Fills *p from user text (strings through mem). 0 or XT_ENOMEM (*p is
+ * then empty). */
+int xt_fts_plan_make(const xt_mem *mem, const char *text, xt_fts_plan *p);
+void xt_fts_plan_free(const xt_mem *mem, xt_fts_plan *p);
+
+/* A search of short terms only looks at this many of the newest rows of
+ * the store (all accounts): the bound that keeps it within the time of an
+ * indexed search at a million messages (bench/history_bench). */
+#define XT_SEARCH_SCAN_ROWS 100000
+
+/* The search fold (fold.c): n bytes of UTF-8 with the accents of
+ * U+0300..U+036F removed, NUL-terminated, malloc'd (libc: libunistring
+ * allocates there); its length in *outlen. NULL on allocation failure. */
+char *xt_store_fold(const char *s, size_t n, size_t *outlen);
+/* Characters (code points) in n bytes of UTF-8. */
+size_t xt_store_utf8_chars(const char *s, size_t n);
 
 /* Test hooks: change the dedup bounds of one handle; count its rows. */
 void xt_seen_set_limits(xt_store *st, int64_t retention_ms, int64_t cap, int prune_every);

@@ -1,0 +1,84 @@
+/*
+ * The search fold: what the history's full-text index sees of a text, and
+ * what a search term is turned into before it is looked up.
+ *
+ * Why: the index is FTS5's trigram tokenizer (substrings in every script:
+ * "世界" inside "你好世界", an emoji inside a sentence), which folds case
+ * but, in SQLite 3.40 (Debian 12), not diacritics (its remove_diacritics
+ * option came in 3.45). A search for "creme" must still find "Crème", so
+ * the text is folded here, the same way for the index and for the query:
+ * canonical decomposition (NFD), the combining marks of U+0300..U+036F
+ * dropped (the accents of Latin, Greek and Cyrillic letters), then
+ * recomposition (NFC). Only that block goes: the marks of other scripts
+ * carry meaning (Japanese dakuten: "が" is not "か"; Hangul syllables,
+ * decomposed by NFD, come back whole).
+ *
+ * The triggers of the history table call this as the SQL function
+ * xt_fold(), registered on every connection xt_store_open makes; the
+ * index's 'delete' entries recompute it from the old row, so it must stay
+ * deterministic (it is: Unicode's canonical decompositions are stable).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "store_int.h"
+
+static int combining_accent(ucs4_t c)
+{
+    return c >= 0x300 && c <= 0x36f; /* Combining Diacritical Marks */
+}
+
+char *xt_store_fold(const char *s, size_t n, size_t *outlen)
+{
+    size_t dn = 0, rn = 0, o = 0;
+    uint8_t *d, *r;
+
+    /* No byte >= 0x80: nothing to decompose. */
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == n || !(d = u8_normalize(UNINORM_NFD, (const uint8_t *)s, n, NULL, &dn))) {
+        /* ASCII, or not valid UTF-8 (EILSEQ; the store is given XML text,
+         * so only a caller's bug): the text as it is. ENOMEM too ends
+         * here, and the copy below then fails as well. */
+        char *copy = malloc(n + 1);
+        if (!copy)
+            return NULL;
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+        *outlen = n;
+        return copy;
+    }
+    for (size_t k = 0; k < dn;) {
+        ucs4_t c;
+        int len = u8_mbtouc(&c, d + k, dn - k);
+        if (!combining_accent(c)) {
+            memmove(d + o, d + k, (size_t)len);
+            o += (size_t)len;
+        }
+        k += (size_t)len;
+    }
+    r = o ? u8_normalize(UNINORM_NFC, d, o, NULL, &rn) : NULL;
+    free(d);
+    if (o && !r)
+        return NULL;
+    char *out = malloc(rn + 1);
+    if (out) {
+        if (rn)
+            memcpy(out, r, rn);
+        out[rn] = '\0';
+        *outlen = rn;
+    }
+    free(r);
+    return out;
+}
+
+size_t xt_store_utf8_chars(const char *s, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return chars;
+}
