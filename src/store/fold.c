@@ -18,8 +18,10 @@
  * index's 'delete' entries recompute it from the old row, so it must stay
  * deterministic (it is: Unicode's canonical decompositions are stable).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicase.h>
 #include <uninorm.h>
 #include <unistr.h>
 
@@ -81,4 +83,82 @@ size_t xt_store_utf8_chars(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         chars += ((unsigned char)s[i] & 0xc0) != 0x80;
     return chars;
+}
+
+/*
+ * The short-term index's text. A trigram index finds nothing shorter than
+ * three characters, yet a Chinese or Japanese word is often one or two
+ * and an emoji is one: for every run of non-ASCII characters this lists
+ * each character and each pair of neighbours as a word of its own
+ * ("你好世界" -> "你 好 你好 世 好世 界 世界"), lowercased (Greek,
+ * Cyrillic), so FTS5's ascii tokenizer (every non-ASCII character is part
+ * of a word, ASCII blanks separate) indexes them and a one- or
+ * two-character term is one token lookup. ASCII text adds nothing: short
+ * ASCII terms are looked for another way (fts_query.c).
+ */
+char *xt_store_grams(const char *s, size_t n, size_t *outlen)
+{
+    size_t ln = 0, o = 0;
+    uint8_t *low;
+    char *out;
+
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == n) {
+        if (!(out = malloc(1)))
+            return NULL;
+        out[0] = '\0';
+        *outlen = 0;
+        return out;
+    }
+    if (!(low = u8_tolower((const uint8_t *)s, n, NULL, NULL, NULL, &ln)))
+        return NULL;
+    /* Each character of L bytes appears three times at most (alone, in
+     * the pair before it, in the pair after), each time followed by one
+     * blank: 3L + 3 <= 6L bytes, and a NUL. */
+    if (ln > (SIZE_MAX - 1) / 6 || !(out = malloc(6 * ln + 1))) {
+        free(low);
+        return NULL;
+    }
+    for (size_t k = 0; k < ln;) {
+        if (low[k] < 0x80) {
+            k++;
+            continue;
+        }
+        size_t start = k, prev = k, cur;
+        /* One run: k walks its characters; prev is the one before. */
+        while (k < ln && low[k] >= 0x80) {
+            ucs4_t c;
+            int len = u8_mbtouc(&c, low + k, ln - k);
+            cur = k;
+            memcpy(out + o, low + cur, (size_t)len);
+            o += (size_t)len;
+            out[o++] = ' ';
+            if (cur > start) {
+                memcpy(out + o, low + prev, (size_t)len + (cur - prev));
+                o += (size_t)len + (cur - prev);
+                out[o++] = ' ';
+            }
+            prev = cur;
+            k += (size_t)len;
+        }
+    }
+    if (o && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+    *outlen = o;
+    free(low);
+    return out;
+}
+
+int xt_store_is_gram_term(const char *s, size_t n)
+{
+    size_t chars = xt_store_utf8_chars(s, n);
+    if (chars == 0 || chars > 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x80)
+            return 0;
+    return 1;
 }

@@ -12,10 +12,13 @@
  * A trigram index cannot find anything shorter than a trigram (SQLite
  * 3.40 answers such a phrase with no rows, and has no prefix query on
  * trigrams), yet a CJK word is often one or two characters and an emoji
- * is one. Those short terms become LIKE patterns ('%t%', ASCII case
- * folded, \ escapes) checked on the rows: on the rows the long terms
- * found when there are any, else on the newest XT_SEARCH_SCAN_ROWS rows
- * of the store (store.c); see store.h.
+ * is one. A 1-2 character term of non-ASCII characters is a token of the
+ * short-term index (xt_store_grams: every such character and pair); a
+ * short term with ASCII in it ("ok", "é" folded to "e") has no index: it
+ * is a LIKE pattern ('%t%', ASCII case folded, \ escapes) checked on the
+ * rows an index found for the other terms, or else on the newest
+ * XT_SEARCH_SCAN_ROWS rows of the store (store.c; store.h says it). Every
+ * short term also gets its LIKE pattern, for when another index drives.
  *
  * Terms made only of ASCII punctuation are dropped: nobody searches for
  * a lone quote, and keeping them would make "a, b" need a comma.
@@ -37,6 +40,7 @@ void xt_fts_plan_free(const xt_mem *mem, xt_fts_plan *p)
     if (!p)
         return;
     xt_free(mem, p->match);
+    xt_free(mem, p->grams);
     for (size_t i = 0; i < p->nlike; i++)
         xt_free(mem, p->like[i]);
     memset(p, 0, sizeof *p);
@@ -60,14 +64,14 @@ static char *like_pattern(const xt_mem *mem, const char *t, size_t n)
     return out;
 }
 
-/* Appends "term" (quotes doubled) to the match string. */
-static int add_phrase(const xt_mem *mem, xt_fts_plan *p, size_t *len, const char *t, size_t n)
+/* Appends "term" (quotes doubled) to an FTS5 query string. */
+static int add_phrase(const xt_mem *mem, char **q, size_t *len, const char *t, size_t n)
 {
     size_t need = *len + 2 * n + 4;
-    char *m = xt_realloc(mem, p->match, need);
+    char *m = xt_realloc(mem, *q, need);
     if (!m)
         return XT_ENOMEM;
-    p->match = m;
+    *q = m;
     if (*len)
         m[(*len)++] = ' ';
     m[(*len)++] = '"';
@@ -83,13 +87,15 @@ static int add_phrase(const xt_mem *mem, xt_fts_plan *p, size_t *len, const char
 
 int xt_fts_plan_make(const xt_mem *mem, const char *text, xt_fts_plan *p)
 {
-    size_t n = text ? strlen(text) : 0, mlen = 0;
+    size_t n = text ? strlen(text) : 0, mlen = 0, glen = 0;
     int rc = 0;
 
     memset(p, 0, sizeof *p);
-    if (!(p->match = xt_malloc(mem, 1)))
+    if (!(p->match = xt_malloc(mem, 1)) || !(p->grams = xt_malloc(mem, 1))) {
+        xt_fts_plan_free(mem, p);
         return XT_ENOMEM;
-    p->match[0] = '\0';
+    }
+    p->match[0] = p->grams[0] = '\0';
     for (size_t i = 0; rc == 0 && i < n;) {
         while (i < n && is_space((unsigned char)text[i]))
             i++;
@@ -110,13 +116,23 @@ int xt_fts_plan_make(const xt_mem *mem, const char *text, xt_fts_plan *p)
             break;
         }
         if (xt_store_utf8_chars(folded, flen) >= 3) {
-            rc = add_phrase(mem, p, &mlen, folded, flen);
+            rc = add_phrase(mem, &p->match, &mlen, folded, flen);
         } else if (p->nlike < XT_SEARCH_MAX_SHORT) {
             /* The term as typed: LIKE runs on the stored text, unfolded. */
             if (!(p->like[p->nlike] = like_pattern(mem, text + start, i - start)))
                 rc = XT_ENOMEM;
             else
                 p->nlike++;
+            if (rc == 0 && xt_store_is_gram_term(folded, flen)) {
+                size_t gn = 0;
+                char *g = xt_store_grams(folded, flen, &gn);
+                /* The term's own gram is the last word: a pair, or the
+                 * one character. */
+                const char *w = g ? strrchr(g, ' ') : NULL;
+                w = w ? w + 1 : g;
+                rc = g ? add_phrase(mem, &p->grams, &glen, w, strlen(w)) : XT_ENOMEM;
+                free(g);
+            }
         }
         free(folded);
     }

@@ -115,8 +115,8 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     NULL,
     /* 3 -> 4: search in every script. The word index (unicode61) found
      * neither "世界" inside "你好世界" nor an emoji; the trigram index
-     * finds any substring of 3 characters or more (shorter ones: see
-     * fts_query.c). It indexes xt_fold(body) (fold.c: accents removed,
+     * finds any substring of 3 characters or more; shorter ones of
+     * non-ASCII characters are in a second index (fts_query.c). It indexes xt_fold(body) (fold.c: accents removed,
      * as unicode61's remove_diacritics did), so its entries are not the
      * content table's column: every write goes through these triggers,
      * and FTS5's 'rebuild' must not be used on it. The update trigger
@@ -124,6 +124,8 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
      * account of many rows). */
     "DROP TRIGGER IF EXISTS history_ai; DROP TRIGGER IF EXISTS history_ad;"
     " DROP TRIGGER IF EXISTS history_au; DROP TABLE IF EXISTS history_fts;"
+    " DROP TRIGGER IF EXISTS history_gi; DROP TRIGGER IF EXISTS history_gd;"
+    " DROP TRIGGER IF EXISTS history_gu; DROP TABLE IF EXISTS history_grams;"
     "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', content_rowid='id',"
     " tokenize='trigram');"
     "INSERT INTO history_fts(rowid, body) SELECT id, xt_fold(body) FROM history;"
@@ -135,7 +137,21 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     "CREATE TRIGGER history_au AFTER UPDATE OF body ON history BEGIN"
     " INSERT INTO history_fts(history_fts, rowid, body)"
     " VALUES('delete', old.id, xt_fold(old.body));"
-    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fold(new.body)); END;",
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fold(new.body)); END;"
+    /* The short-term index (fold.c, xt_store_grams): presence only
+     * (detail=none), every query on it being single words. */
+    "CREATE VIRTUAL TABLE history_grams USING fts5(body, content='history',"
+    " content_rowid='id', tokenize='ascii', detail='none', columnsize=0);"
+    "INSERT INTO history_grams(rowid, body) SELECT id, xt_grams(body) FROM history;"
+    "CREATE TRIGGER history_gi AFTER INSERT ON history BEGIN"
+    " INSERT INTO history_grams(rowid, body) VALUES(new.id, xt_grams(new.body)); END;"
+    "CREATE TRIGGER history_gd AFTER DELETE ON history BEGIN"
+    " INSERT INTO history_grams(history_grams, rowid, body)"
+    " VALUES('delete', old.id, xt_grams(old.body)); END;"
+    "CREATE TRIGGER history_gu AFTER UPDATE OF body ON history BEGIN"
+    " INSERT INTO history_grams(history_grams, rowid, body)"
+    " VALUES('delete', old.id, xt_grams(old.body));"
+    " INSERT INTO history_grams(rowid, body) VALUES(new.id, xt_grams(new.body)); END;",
 };
 
 struct xt_store {
@@ -477,7 +493,8 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
     }
 }
 
-/* xt_fold(text): the search fold (fold.c) for the index triggers. */
+/* xt_fold(text) and xt_grams(text): the two indexes' texts (fold.c),
+ * for the history triggers. */
 static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -485,8 +502,15 @@ static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return; /* NULL */
     const char *t = (const char *)sqlite3_value_text(argv[0]);
     int n = sqlite3_value_bytes(argv[0]);
-    size_t flen = 0;
+    int grams = sqlite3_user_data(ctx) != NULL;
+    size_t flen = 0, glen = 0;
     char *f = t ? xt_store_fold(t, (size_t)n, &flen) : NULL;
+    if (f && grams) {
+        char *g = xt_store_grams(f, flen, &glen);
+        free(f);
+        f = g;
+        flen = glen;
+    }
     if (!f || flen > (size_t)INT32_MAX) {
         free(f);
         sqlite3_result_error_nomem(ctx);
@@ -520,9 +544,14 @@ static int setup(xt_store *st, const char *path)
     }
     sqlite3_finalize(q);
     /* Before the schema: the history triggers call it. */
+    static char grams_tag;
     s = sqlite3_create_function_v2(st->db, "xt_fold", 1,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
                                    fold_sql, NULL, NULL, NULL);
+    if (s == SQLITE_OK)
+        s = sqlite3_create_function_v2(st->db, "xt_grams", 1,
+                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                       &grams_tag, fold_sql, NULL, NULL, NULL);
     if (s != SQLITE_OK)
         return fail_db(st, s, "cannot register the search fold");
     if ((rc = set_sync(st, 0)) < 0 ||
@@ -927,41 +956,55 @@ int xt_history_page(xt_store *st, const char *account, const char *peer, int64_t
 }
 
 /*
- * The search statement for a plan. With long terms the FTS table drives
- * (rowid order, newest first) and the short terms' LIKE and the account
- * are checked on the joined row. With short terms only there is no index
- * to use: the newest XT_SEARCH_SCAN_ROWS rows are scanned, newest first,
- * stopping at the limit (the bound holds the cost of a term found
- * nowhere; store.h says it).
- * ?1 account, ?2 match, ?3 limit, ?4 scan bound, ?5.. the LIKE patterns.
+ * The search statement for a plan. An index drives when one applies
+ * (rowid order, newest first, stopping at the limit): the trigram index
+ * for the long terms, else the short-term index for the short non-ASCII
+ * ones; the other terms (their LIKE patterns) and the account are checked
+ * on the joined row. With short ASCII terms only there is no index to
+ * use: the newest XT_SEARCH_SCAN_ROWS rows are scanned, newest first (the
+ * bound holds the cost of a term found nowhere; store.h says it). The
+ * unary + keeps the planner off the (account, peer, id) index, which
+ * would read every row of the account and sort them.
+ * ?1 account, ?2 trigram query, ?3 limit, ?4 scan bound, ?5 short-term
+ * query, ?6.. the LIKE patterns.
  */
 static int search_sql(const xt_fts_plan *p, char *sql, size_t cap)
 {
     static const char cols[] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
                                " h.outgoing, h.ts_ms";
+    const char *order;
     int n;
     size_t o;
 
-    if (*p->match)
+    if (*p->match) {
         n = snprintf(sql, cap,
                      "%s FROM history_fts f JOIN history h ON h.id = f.rowid"
                      " WHERE history_fts MATCH ?2 AND h.account = ?1",
                      cols);
-    else
+        order = "f.rowid";
+    } else if (*p->grams) {
+        n = snprintf(sql, cap,
+                     "%s FROM history_grams g JOIN history h ON h.id = g.rowid"
+                     " WHERE history_grams MATCH ?5 AND h.account = ?1",
+                     cols);
+        order = "g.rowid";
+    } else {
         n = snprintf(sql, cap,
                      "%s FROM history h WHERE h.id > (SELECT coalesce(max(id), 0) FROM history)"
-                     " - ?4 AND h.account = ?1",
+                     " - ?4 AND +h.account = ?1",
                      cols);
+        order = "h.id";
+    }
     if (n < 0 || (size_t)n >= cap)
         return XT_ETOOBIG;
     o = (size_t)n;
     for (size_t i = 0; i < p->nlike; i++) {
-        n = snprintf(sql + o, cap - o, " AND h.body LIKE ?%zu ESCAPE '\\'", i + 5);
+        n = snprintf(sql + o, cap - o, " AND h.body LIKE ?%zu ESCAPE '\\'", i + 6);
         if (n < 0 || (size_t)n >= cap - o)
             return XT_ETOOBIG;
         o += (size_t)n;
     }
-    n = snprintf(sql + o, cap - o, " ORDER BY %s DESC LIMIT ?3", *p->match ? "f.rowid" : "h.id");
+    n = snprintf(sql + o, cap - o, " ORDER BY %s DESC LIMIT ?3", order);
     return n < 0 || (size_t)n >= cap - o ? XT_ETOOBIG : 0;
 }
 
@@ -997,8 +1040,10 @@ int xt_history_search(xt_store *st, const char *account, const char *text, size_
             bind_text(s, 2, p.match);
         sqlite3_bind_int64(s, 3, clamp_limit(limit));
         sqlite3_bind_int64(s, 4, XT_SEARCH_SCAN_ROWS);
+        if (*p.grams)
+            bind_text(s, 5, p.grams);
         for (size_t i = 0; i < p.nlike; i++)
-            bind_text(s, (int)i + 5, p.like[i]);
+            bind_text(s, (int)i + 6, p.like[i]);
         rc = history_rows(st, s, fn, ud);
     }
     sqlite3_finalize(s);

@@ -19,14 +19,19 @@
 #define XT_SEEN_CAP 200000
 #define XT_SEEN_PRUNE_EVERY 256
 
-/* A search: the FTS5 query of the terms of 3 characters or more (each a
- * quoted phrase of the folded term, matched as a substring by the
- * trigram index; "" when there is none) and LIKE patterns ('%t%', \
- * escaping) for the shorter ones, at most XT_SEARCH_MAX_SHORT (more are
- * ignored). fts_query.c explains the split. */
+/* A search (fts_query.c explains the split):
+ * - match: the FTS5 query of the terms of 3 characters or more, for the
+ *   trigram index (each a quoted phrase of the folded term); "" if none;
+ * - grams: the FTS5 query of the 1-2 character terms made of non-ASCII
+ *   characters only, for the short-term index (xt_store_grams); "" if none;
+ * - like: a LIKE pattern ('%t%', \ escaping) of every 1-2 character term,
+ *   checked on the rows an index found, or on the newest
+ *   XT_SEARCH_SCAN_ROWS rows when no index applies (short ASCII terms).
+ *   At most XT_SEARCH_MAX_SHORT short terms (more are ignored). */
 #define XT_SEARCH_MAX_SHORT 8
 typedef struct xt_fts_plan {
     char *match;
+    char *grams;
     char *like[XT_SEARCH_MAX_SHORT];
     size_t nlike;
 } xt_fts_plan;
@@ -39,12 +44,19 @@ void xt_fts_plan_free(const xt_mem *mem, xt_fts_plan *p);
 /* A search of short terms only looks at this many of the newest rows of
  * the store (all accounts): the bound that keeps it within the time of an
  * indexed search at a million messages (bench/history_bench). */
-#define XT_SEARCH_SCAN_ROWS 100000
+#define XT_SEARCH_SCAN_ROWS 50000
 
 /* The search fold (fold.c): n bytes of UTF-8 with the accents of
  * U+0300..U+036F removed, NUL-terminated, malloc'd (libc: libunistring
  * allocates there); its length in *outlen. NULL on allocation failure. */
 char *xt_store_fold(const char *s, size_t n, size_t *outlen);
+/* The short-term index's text of a folded text (fold.c): each non-ASCII
+ * character and each pair of neighbouring ones, lowercased, blank
+ * separated; "" for ASCII text. malloc'd; NULL on allocation failure. */
+char *xt_store_grams(const char *s, size_t n, size_t *outlen);
+/* 1 when a folded term is 1 or 2 characters, all non-ASCII: the
+ * short-term index has it. */
+int xt_store_is_gram_term(const char *s, size_t n);
 /* Characters (code points) in n bytes of UTF-8. */
 size_t xt_store_utf8_chars(const char *s, size_t n);
 

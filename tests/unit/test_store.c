@@ -704,7 +704,7 @@ static void test_account_key_migration(void **state)
             "UPDATE schema_version SET version = 2;"
             /* version 2 had no xt_fold() triggers (the 3 -> 4 step makes
              * them and indexes the rows) */
-            "DROP TRIGGER history_ai;"
+            "DROP TRIGGER history_ai; DROP TRIGGER history_gi;"
             /* the same message queued under both spellings, and one each */
             "INSERT INTO outbox(account, to_jid, type, body, origin_id, created_ms) VALUES"
             " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'typed', 'o-typed', 1),"
@@ -773,7 +773,8 @@ static void test_fts_migration(void **state)
         sqlite3_exec(
             db,
             "DROP TRIGGER history_ai; DROP TRIGGER history_ad; DROP TRIGGER history_au;"
-            "DROP TABLE history_fts;"
+            "DROP TABLE history_fts; DROP TRIGGER history_gi; DROP TRIGGER history_gd;"
+            "DROP TRIGGER history_gu; DROP TABLE history_grams;"
             "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history',"
             " content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
             "CREATE TRIGGER history_ai AFTER INSERT ON history BEGIN"
@@ -846,27 +847,30 @@ static void test_fts_plan(void **state)
 {
     (void)state;
     static const struct {
-        const char *in, *match, *like0;
+        const char *in, *match, *grams, *like0;
         size_t nlike;
     } cases[] = {
-        {"hello", "\"hello\"", NULL, 0},
-        {"  two  words ", "\"two\" \"words\"", NULL, 0},
-        {"a\"bc", "\"a\"\"bc\"", NULL, 0},
-        {"\"", "", NULL, 0},
-        {"( ) * ^", "", NULL, 0},
-        {"AND(", "\"AND(\"", NULL, 0},
-        {"é", "", "%é%", 1},
-        {"crème", "\"creme\"", NULL, 0}, /* folded */
-        {"世界 hello", "\"hello\"", "%世界%", 1},
-        {"ok 😀", "", "%ok%", 2},
-        {"a%_\\", "\"a%_\\\"", NULL, 0},
-        {"%a", "", "%\\%a%", 1},
-        {"", "", NULL, 0},
+        {"hello", "\"hello\"", "", NULL, 0},
+        {"  two  words ", "\"two\" \"words\"", "", NULL, 0},
+        {"a\"bc", "\"a\"\"bc\"", "", NULL, 0},
+        {"\"", "", "", NULL, 0},
+        {"( ) * ^", "", "", NULL, 0},
+        {"AND(", "\"AND(\"", "", NULL, 0},
+        {"é", "", "", "%é%", 1}, /* folds to ASCII "e": no gram */
+        {"crème", "\"creme\"", "", NULL, 0}, /* folded */
+        {"世界 hello", "\"hello\"", "\"世界\"", "%世界%", 1},
+        {"ok 😀", "", "\"😀\"", "%ok%", 2},
+        {"ΣΑ", "", "\"σα\"", "%ΣΑ%", 1}, /* grams lowercased */
+        {"a世", "", "", "%a世%", 1},
+        {"a%_\\", "\"a%_\\\"", "", NULL, 0},
+        {"%a", "", "", "%\\%a%", 1},
+        {"", "", "", NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         xt_fts_plan p;
         assert_int_equal(xt_fts_plan_make(NULL, cases[i].in, &p), 0);
         assert_string_equal(p.match, cases[i].match);
+        assert_string_equal(p.grams, cases[i].grams);
         assert_int_equal(p.nlike, cases[i].nlike);
         if (cases[i].like0)
             assert_string_equal(p.like[0], cases[i].like0);
@@ -901,6 +905,22 @@ static void test_fold(void **state)
         assert_string_equal(f, cases[i].out);
         assert_int_equal(n, strlen(cases[i].out));
         free(f);
+    }
+    static const struct {
+        const char *in, *out;
+    } grams[] = {
+        {"你好世界", "你 好 你好 世 好世 界 世界"},
+        {"ok 😀!", "😀"},
+        {"Σα x", "σ α σα"},
+        {"ascii only", ""},
+    };
+    for (size_t i = 0; i < sizeof grams / sizeof grams[0]; i++) {
+        size_t n = 0;
+        char *g = xt_store_grams(grams[i].in, strlen(grams[i].in), &n);
+        assert_non_null(g);
+        assert_string_equal(g, grams[i].out);
+        assert_int_equal(n, strlen(grams[i].out));
+        free(g);
     }
     assert_int_equal(xt_store_utf8_chars("世界", strlen("世界")), 2);
     assert_int_equal(xt_store_utf8_chars("😀a", strlen("😀a")), 2);
