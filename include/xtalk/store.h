@@ -124,9 +124,19 @@ XT_EXTERN int xt_history_add(xt_store *st, const xt_history_msg *m, int64_t *id_
  * (before_id <= 0: from the newest), newest first. */
 XT_EXTERN int xt_history_page(xt_store *st, const char *account, const char *peer,
                               int64_t before_id, size_t limit, xt_history_fn fn, void *ud);
-/* Full-text search over all conversations of the account (FTS5 query
- * syntax is NOT exposed: the text is matched as words/prefixes, so user
- * input cannot form a malformed query), newest first, up to limit. */
+/* Search over all conversations of the account, newest first, up to
+ * limit. The text is split at blanks into terms; a message matches when
+ * it contains every term as a substring, in any script ("世界" finds
+ * "你好世界", an emoji finds the messages holding it), case folded and
+ * with the accents of Latin, Greek and Cyrillic letters ignored ("creme"
+ * finds "Crème"). Terms of ASCII punctuation only are ignored; FTS5 query
+ * syntax is NOT exposed (user input cannot form a malformed query).
+ * Terms of 3 characters or more, and 1-2 character terms of non-ASCII
+ * characters, are looked up in indexes; 1-2 character terms with ASCII in
+ * them ("ok") are compared on the rows the other terms found, or, when
+ * all terms are such, on the newest 50,000 messages of the store only
+ * (the bound keeps a search under 20 ms at a million messages; ASCII case
+ * is folded there, accents are not). At most 8 short terms count. */
 XT_EXTERN int xt_history_search(xt_store *st, const char *account, const char *text,
                                 size_t limit, xt_history_fn fn, void *ud);
 
