@@ -234,6 +234,52 @@ class Chat(ServerTest):
         self.assertIsNotNone(row)
         self.assertRegex(row[0], r"\bSCRAM-SHA-1\b")
 
+    def test_dates_separators_and_full_search_stamps(self):
+        # Issue 13 item 6: a message from two days ago shows its date, a
+        # day separator comes before today's lines, and a search result
+        # has the full date and time.
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        db = os.path.join(self.env("alice")["XDG_DATA_HOME"], "xtalk", "xtalk.db")
+        old_s = int(time.time()) - 2 * 86400
+        with sqlite3.connect(db) as con:
+            # The store's index triggers call its own SQL functions; for
+            # ASCII text they are the identity and the empty string.
+            con.create_function("xt_fold", 1, lambda t: t)
+            con.create_function("xt_grams", 1, lambda t: "")
+            con.execute("INSERT INTO history(account, peer, from_jid, body, stanza_id, outgoing,"
+                        " ts_ms) VALUES(?, ?, ?, 'walrus from the day before yesterday', NULL,"
+                        " 0, ?)", (A, B, B + "/x", old_s * 1000))
+        old = time.localtime(old_s)
+        s = self.screen()
+        s.wait_for("[online]")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("[1] " + B)
+        s.wait_for(time.strftime("%Y-%m-%d %H:%M", old) + " " + B + ": walrus from")
+        s.type("walrus today")
+        s.keys("Enter")
+        scr = s.wait_for("me: walrus today")
+        rows = scr.split("\n")
+        today = time.localtime()
+        sep = [i for i, r in enumerate(rows)
+               if time.strftime("%Y-%m-%d", today) + " ---" in r and "---" in r]
+        mine = [i for i, r in enumerate(rows) if "me: walrus today" in r]
+        old_row = [i for i, r in enumerate(rows) if "walrus from" in r]
+        self.assertTrue(sep and mine and old_row, scr)
+        self.assertLess(old_row[0], sep[0], scr)
+        self.assertLess(sep[0], mine[0], scr)
+        # Today's line has the time alone.
+        self.assertRegex(rows[mine[0]], r"[\s│]\d\d:\d\d me: walrus today")
+        s.type("/search walrus")
+        s.keys("Enter")
+        scr = s.wait_for("2 found")
+        self.assertIn(time.strftime("%Y-%m-%d %H:%M:%S", old), scr)
+        self.assertRegex(scr, time.strftime("%Y-%m-%d", today)
+                         + r" \d\d:\d\d:\d\d " + B + " < me: walrus today")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
     def wait_outbox_empty(self, user, timeout=15):
         db = os.path.join(self.env(user)["XDG_DATA_HOME"], "xtalk", "xtalk.db")
         end = time.monotonic() + timeout * SLOW
