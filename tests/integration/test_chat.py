@@ -280,6 +280,51 @@ class Chat(ServerTest):
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
 
+    def test_one_stable_resource(self):
+        # Issue 13 item 7: without --resource, every run binds the
+        # installation's resource (kept in the data directory, 0600), not
+        # a new random one; a run beside it takes a resource of its own,
+        # so neither is replaced (a conflict) by the other.
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        bob = self.spawn("bob", "listen", "--json")
+        bob.wait_stderr("online")
+        froms = []
+        for n in range(2):
+            s = self.screen()
+            s.wait_for("[online]")
+            s.type("/msg %s resource run %d" % (B, n))
+            s.keys("Enter")
+            m = bob.json_until(lambda o: o.get("event") == "message"
+                               and o.get("body") == "resource run %d" % n)
+            froms.append(m["from"])
+            if n == 1:
+                # A send while chat runs: another resource, chat stays.
+                self.assertOk(self.xtalk("alice", "send", B, "beside chat"), "send beside")
+                m = bob.json_until(lambda o: o.get("event") == "message"
+                                   and o.get("body") == "beside chat")
+                self.assertNotEqual(m["from"], froms[0])
+                self.assertEqual(m["from"], froms[0] + "-2")
+                s.type("still here")
+                s.keys("Enter")
+                m = bob.json_until(lambda o: o.get("event") == "message"
+                                   and o.get("body") == "still here")
+                self.assertEqual(m["from"], froms[0])
+                self.assertNotIn("conflict", s.text())
+            s.type("/quit")
+            s.keys("Enter")
+            self.assertEqual(s.exit_code(), 0, s.stderr())
+            s.close()
+        self.assertEqual(froms[0], froms[1])
+        path = os.path.join(self.env("alice")["XDG_DATA_HOME"], "xtalk", "resource")
+        with open(path) as f:
+            self.assertEqual(A + "/" + f.read().strip(), froms[0])
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        # Alone again, `send` binds the first resource too.
+        self.assertOk(self.xtalk("alice", "send", B, "alone"), "send alone")
+        m = bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "alone")
+        self.assertEqual(m["from"], froms[0])
+        bob.terminate()
+
     def wait_outbox_empty(self, user, timeout=15):
         db = os.path.join(self.env(user)["XDG_DATA_HOME"], "xtalk", "xtalk.db")
         end = time.monotonic() + timeout * SLOW
