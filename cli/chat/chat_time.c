@@ -13,8 +13,8 @@ static int local_tm(int64_t ts_ms, struct tm *tm)
     return (int64_t)t == s && localtime_r(&t, tm) != NULL;
 }
 
-const char *xt_chat_time_stamp(int64_t ts_ms, int64_t now_ms, xt_chat_time_style style,
-                               char *buf, size_t cap)
+const char *xt_chat_time_stamp(int64_t ts_ms, int64_t now_ms, xt_chat_time_style style, char *buf,
+                               size_t cap)
 {
     struct tm tm, now;
     size_t n;

@@ -17,14 +17,14 @@ typedef enum {
 } xt_chat_time_style;
 
 /* Longest stamp and separator, with the NUL. */
-#define XT_CHAT_STAMP_MAX 32
+#define XT_CHAT_STAMP_MAX     32
 #define XT_CHAT_DAY_LABEL_MAX 96
 
 /* The stamp of ts_ms (ms since the epoch) as seen at now_ms, into buf
  * (cap >= XT_CHAT_STAMP_MAX); "--:--" for a time the C library cannot
  * convert. Returns buf. */
-const char *xt_chat_time_stamp(int64_t ts_ms, int64_t now_ms, xt_chat_time_style style,
-                               char *buf, size_t cap);
+const char *xt_chat_time_stamp(int64_t ts_ms, int64_t now_ms, xt_chat_time_style style, char *buf,
+                               size_t cap);
 /* The local calendar day of ts_ms as YYYYMMDD, 0 when unknown: equal
  * values, same day. */
 int32_t xt_chat_day(int64_t ts_ms);

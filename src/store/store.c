@@ -116,12 +116,13 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     /* 3 -> 4: search in every script. The word index (unicode61) found
      * neither "世界" inside "你好世界" nor an emoji; the trigram index
      * finds any substring of 3 characters or more; shorter ones of
-     * non-ASCII characters are in a second index (fts_query.c). It indexes xt_fold(body) (fold.c: accents removed,
-     * as unicode61's remove_diacritics did), so its entries are not the
-     * content table's column: every write goes through these triggers,
-     * and FTS5's 'rebuild' must not be used on it. The update trigger
-     * fires only on a changed body (the account-key merge rewrites the
-     * account of many rows). */
+     * non-ASCII characters are in a second index (fts_query.c). Both
+     * index a function of the body (fold.c: xt_fold removes accents, as
+     * unicode61's remove_diacritics did; xt_grams lists characters and
+     * pairs), not the content table's column: every write goes through
+     * these triggers, and FTS5's 'rebuild' must not be used on them. The
+     * update triggers fire only on a changed body (the account-key merge
+     * rewrites the account of many rows). */
     "DROP TRIGGER IF EXISTS history_ai; DROP TRIGGER IF EXISTS history_ad;"
     " DROP TRIGGER IF EXISTS history_au; DROP TABLE IF EXISTS history_fts;"
     " DROP TRIGGER IF EXISTS history_gi; DROP TRIGGER IF EXISTS history_gd;"

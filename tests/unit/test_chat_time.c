@@ -34,13 +34,13 @@ static void test_stamp_short(void **state)
                                            XT_CHAT_TIME_SHORT, b, sizeof b),
                         "2026-11-30 23:59");
     /* The same day of another year is not today. */
-    assert_string_equal(xt_chat_time_stamp(NOW_MS - 365 * DAY_MS, NOW_MS, XT_CHAT_TIME_SHORT, b,
-                                           sizeof b),
-                        "2025-12-01 22:30");
+    assert_string_equal(
+        xt_chat_time_stamp(NOW_MS - 365 * DAY_MS, NOW_MS, XT_CHAT_TIME_SHORT, b, sizeof b),
+        "2025-12-01 22:30");
     /* A clock that is behind: a message "from tomorrow" has its date. */
-    assert_string_equal(xt_chat_time_stamp(NOW_MS + DAY_MS, NOW_MS, XT_CHAT_TIME_SHORT, b,
-                                           sizeof b),
-                        "2026-12-02 22:30");
+    assert_string_equal(
+        xt_chat_time_stamp(NOW_MS + DAY_MS, NOW_MS, XT_CHAT_TIME_SHORT, b, sizeof b),
+        "2026-12-02 22:30");
 }
 
 static void test_stamp_full(void **state)
@@ -49,9 +49,9 @@ static void test_stamp_full(void **state)
     char b[XT_CHAT_STAMP_MAX];
     assert_string_equal(xt_chat_time_stamp(NOW_MS, NOW_MS, XT_CHAT_TIME_FULL, b, sizeof b),
                         "2026-12-01 22:30:15");
-    assert_string_equal(xt_chat_time_stamp(NOW_MS - 3 * DAY_MS + 999, NOW_MS, XT_CHAT_TIME_FULL, b,
-                                           sizeof b),
-                        "2026-11-28 22:30:15");
+    assert_string_equal(
+        xt_chat_time_stamp(NOW_MS - 3 * DAY_MS + 999, NOW_MS, XT_CHAT_TIME_FULL, b, sizeof b),
+        "2026-11-28 22:30:15");
     /* Before 1970: floor, not truncation, of the milliseconds. */
     assert_string_equal(xt_chat_time_stamp(-1, NOW_MS, XT_CHAT_TIME_FULL, b, sizeof b),
                         "1969-12-31 23:59:59");
