@@ -126,17 +126,19 @@ XT_EXTERN int xt_history_page(xt_store *st, const char *account, const char *pee
                               int64_t before_id, size_t limit, xt_history_fn fn, void *ud);
 /* Search over all conversations of the account, newest first, up to
  * limit. The text is split at blanks into terms; a message matches when
- * it contains every term as a substring, in any script ("世界" finds
- * "你好世界", an emoji finds the messages holding it), case folded and
- * with the accents of Latin, Greek and Cyrillic letters ignored ("creme"
- * finds "Crème"). Terms of ASCII punctuation only are ignored; FTS5 query
- * syntax is NOT exposed (user input cannot form a malformed query).
- * Terms of 3 characters or more, and 1-2 character terms of non-ASCII
- * characters, are looked up in indexes; 1-2 character terms with ASCII in
- * them ("ok") are compared on the rows the other terms found, or, when
- * all terms are such, on the newest 50,000 messages of the store only
- * (the bound keeps a search under 20 ms at a million messages; ASCII case
- * is folded there, accents are not). At most 8 short terms count. */
+ * it matches every term. A term of 3 characters or more matches as a
+ * substring, in any script ("好世界" inside "你好世界"); so does a term of
+ * 1 or 2 non-ASCII characters ("世界", an emoji). A 2-character ASCII
+ * term matches the words that begin with it ("ok": "ok", "okay", not
+ * "book"). All of these are indexed. Case is folded, and the accents of
+ * Latin, Greek and Cyrillic letters ignored ("creme" finds "Crème").
+ * Other short terms (one ASCII character; ASCII and non-ASCII mixed) are
+ * compared on the rows the other terms found, or, when all terms are
+ * such, on the newest 20,000 messages of the store only (the bound keeps
+ * a search under 20 ms at a million messages; ASCII case is folded there,
+ * accents are not). Terms of ASCII punctuation only are ignored; at most
+ * 8 short terms count. FTS5 query syntax is NOT exposed: user input
+ * cannot form a malformed query. */
 XT_EXTERN int xt_history_search(xt_store *st, const char *account, const char *text,
                                 size_t limit, xt_history_fn fn, void *ud);
 

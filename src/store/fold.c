@@ -13,10 +13,13 @@
  * carry meaning (Japanese dakuten: "が" is not "か"; Hangul syllables,
  * decomposed by NFD, come back whole).
  *
- * The triggers of the history table call this as the SQL function
- * xt_fold(), registered on every connection xt_store_open makes; the
- * index's 'delete' entries recompute it from the old row, so it must stay
- * deterministic (it is: Unicode's canonical decompositions are stable).
+ * The trigram index sees xt_store_fts_text: the fold with a blank in
+ * front and ASCII blanks made spaces, so " ok" (a trigram) finds the
+ * words that begin with a two-letter ASCII term (fts_query.c). The
+ * history triggers call it as the SQL function xt_fts_text(), registered
+ * on every connection xt_store_open makes; the index's 'delete' entries
+ * recompute it from the old row, so it must stay deterministic (it is:
+ * Unicode's canonical decompositions are stable).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,6 +77,27 @@ char *xt_store_fold(const char *s, size_t n, size_t *outlen)
         *outlen = rn;
     }
     free(r);
+    return out;
+}
+
+char *xt_store_fts_text(const char *s, size_t n, size_t *outlen)
+{
+    size_t fn = 0;
+    char *f = xt_store_fold(s, n, &fn), *out;
+    if (!f)
+        return NULL;
+    if (fn == SIZE_MAX || !(out = malloc(fn + 2))) {
+        free(f);
+        return NULL;
+    }
+    out[0] = ' ';
+    for (size_t i = 0; i < fn; i++) {
+        char c = f[i];
+        out[i + 1] = c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ? ' ' : c;
+    }
+    out[fn + 1] = '\0';
+    *outlen = fn + 1;
+    free(f);
     return out;
 }
 

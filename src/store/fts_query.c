@@ -13,12 +13,17 @@
  * 3.40 answers such a phrase with no rows, and has no prefix query on
  * trigrams), yet a CJK word is often one or two characters and an emoji
  * is one. A 1-2 character term of non-ASCII characters is a token of the
- * short-term index (xt_store_grams: every such character and pair); a
- * short term with ASCII in it ("ok", "é" folded to "e") has no index: it
- * is a LIKE pattern ('%t%', ASCII case folded, \ escapes) checked on the
- * rows an index found for the other terms, or else on the newest
- * XT_SEARCH_SCAN_ROWS rows of the store (store.c; store.h says it). Every
- * short term also gets its LIKE pattern, for when another index drives.
+ * short-term index (xt_store_grams: every such character and pair). A
+ * 2-character ASCII term is looked up as the trigram " ok": the index's
+ * text has a blank in front and ASCII blanks as spaces (xt_store_fts_text),
+ * so it finds the words beginning with the term, which is what a short
+ * Latin search means ("ok" finds "ok" and "okay", not "book"), in the
+ * whole history. What remains (one ASCII character, "é" folded to "e";
+ * ASCII and non-ASCII mixed) has no index: a LIKE pattern ('%t%', ASCII
+ * case folded, \ escapes) checked on the rows an index found for the
+ * other terms, or else on the newest XT_SEARCH_SCAN_ROWS rows of the
+ * store (store.c; store.h says it). A non-ASCII short term also gets its
+ * LIKE pattern, for when the trigram index drives.
  *
  * Terms made only of ASCII punctuation are dropped: nobody searches for
  * a lone quote, and keeping them would make "a, b" need a comma.
@@ -115,8 +120,13 @@ int xt_fts_plan_make(const xt_mem *mem, const char *text, xt_fts_plan *p)
             rc = XT_ENOMEM;
             break;
         }
-        if (xt_store_utf8_chars(folded, flen) >= 3) {
+        size_t chars = xt_store_utf8_chars(folded, flen);
+        if (chars >= 3) {
             rc = add_phrase(mem, &p->match, &mlen, folded, flen);
+        } else if (chars == 2 && flen == 2) {
+            /* Two ASCII characters: the word start " ok". */
+            char w[3] = {' ', folded[0], folded[1]};
+            rc = add_phrase(mem, &p->match, &mlen, w, 3);
         } else if (p->nlike < XT_SEARCH_MAX_SHORT) {
             /* The term as typed: LIKE runs on the stored text, unfolded. */
             if (!(p->like[p->nlike] = like_pattern(mem, text + start, i - start)))

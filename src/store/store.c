@@ -117,9 +117,9 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
      * neither "世界" inside "你好世界" nor an emoji; the trigram index
      * finds any substring of 3 characters or more; shorter ones of
      * non-ASCII characters are in a second index (fts_query.c). Both
-     * index a function of the body (fold.c: xt_fold removes accents, as
-     * unicode61's remove_diacritics did; xt_grams lists characters and
-     * pairs), not the content table's column: every write goes through
+     * index a function of the body (fold.c: xt_fts_text removes accents,
+     * as unicode61's remove_diacritics did, and puts a blank in front;
+     * xt_grams lists characters and pairs), not the content table's column: every write goes through
      * these triggers, and FTS5's 'rebuild' must not be used on them. The
      * update triggers fire only on a changed body (the account-key merge
      * rewrites the account of many rows). */
@@ -129,16 +129,16 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     " DROP TRIGGER IF EXISTS history_gu; DROP TABLE IF EXISTS history_grams;"
     "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', content_rowid='id',"
     " tokenize='trigram');"
-    "INSERT INTO history_fts(rowid, body) SELECT id, xt_fold(body) FROM history;"
+    "INSERT INTO history_fts(rowid, body) SELECT id, xt_fts_text(body) FROM history;"
     "CREATE TRIGGER history_ai AFTER INSERT ON history BEGIN"
-    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fold(new.body)); END;"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fts_text(new.body)); END;"
     "CREATE TRIGGER history_ad AFTER DELETE ON history BEGIN"
     " INSERT INTO history_fts(history_fts, rowid, body)"
-    " VALUES('delete', old.id, xt_fold(old.body)); END;"
+    " VALUES('delete', old.id, xt_fts_text(old.body)); END;"
     "CREATE TRIGGER history_au AFTER UPDATE OF body ON history BEGIN"
     " INSERT INTO history_fts(history_fts, rowid, body)"
-    " VALUES('delete', old.id, xt_fold(old.body));"
-    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fold(new.body)); END;"
+    " VALUES('delete', old.id, xt_fts_text(old.body));"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fts_text(new.body)); END;"
     /* The short-term index (fold.c, xt_store_grams): presence only
      * (detail=none), every query on it being single words. */
     "CREATE VIRTUAL TABLE history_grams USING fts5(body, content='history',"
@@ -494,7 +494,7 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
     }
 }
 
-/* xt_fold(text) and xt_grams(text): the two indexes' texts (fold.c),
+/* xt_fts_text(text) and xt_grams(text): the two indexes' texts (fold.c),
  * for the history triggers. */
 static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -505,12 +505,14 @@ static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     int n = sqlite3_value_bytes(argv[0]);
     int grams = sqlite3_user_data(ctx) != NULL;
     size_t flen = 0, glen = 0;
-    char *f = t ? xt_store_fold(t, (size_t)n, &flen) : NULL;
-    if (f && grams) {
-        char *g = xt_store_grams(f, flen, &glen);
-        free(f);
-        f = g;
+    char *f = NULL;
+    if (t && grams) {
+        char *folded = xt_store_fold(t, (size_t)n, &flen);
+        f = folded ? xt_store_grams(folded, flen, &glen) : NULL;
+        free(folded);
         flen = glen;
+    } else if (t) {
+        f = xt_store_fts_text(t, (size_t)n, &flen);
     }
     if (!f || flen > (size_t)INT32_MAX) {
         free(f);
@@ -546,7 +548,7 @@ static int setup(xt_store *st, const char *path)
     sqlite3_finalize(q);
     /* Before the schema: the history triggers call it. */
     static char grams_tag;
-    s = sqlite3_create_function_v2(st->db, "xt_fold", 1,
+    s = sqlite3_create_function_v2(st->db, "xt_fts_text", 1,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
                                    fold_sql, NULL, NULL, NULL);
     if (s == SQLITE_OK)

@@ -21,12 +21,14 @@
 
 /* A search (fts_query.c explains the split):
  * - match: the FTS5 query of the terms of 3 characters or more, for the
- *   trigram index (each a quoted phrase of the folded term); "" if none;
+ *   trigram index (each a quoted phrase of the folded term), and of the
+ *   2-character ASCII terms (" ok": words that begin with it); "" if none;
  * - grams: the FTS5 query of the 1-2 character terms made of non-ASCII
  *   characters only, for the short-term index (xt_store_grams); "" if none;
- * - like: a LIKE pattern ('%t%', \ escaping) of every 1-2 character term,
- *   checked on the rows an index found, or on the newest
- *   XT_SEARCH_SCAN_ROWS rows when no index applies (short ASCII terms).
+ * - like: a LIKE pattern ('%t%', \ escaping) of every other 1-2 character
+ *   term, checked on the rows an index found, or on the newest
+ *   XT_SEARCH_SCAN_ROWS rows when no index applies (one ASCII character,
+ *   or ASCII and non-ASCII mixed).
  *   At most XT_SEARCH_MAX_SHORT short terms (more are ignored). */
 #define XT_SEARCH_MAX_SHORT 8
 typedef struct xt_fts_plan {
@@ -44,7 +46,7 @@ void xt_fts_plan_free(const xt_mem *mem, xt_fts_plan *p);
 /* A search of short terms only looks at this many of the newest rows of
  * the store (all accounts): the bound that keeps it within the time of an
  * indexed search at a million messages (bench/history_bench). */
-#define XT_SEARCH_SCAN_ROWS 50000
+#define XT_SEARCH_SCAN_ROWS 20000
 
 /* The search fold (fold.c): n bytes of UTF-8 with the accents of
  * U+0300..U+036F removed, NUL-terminated, malloc'd (libc: libunistring
@@ -57,6 +59,9 @@ char *xt_store_grams(const char *s, size_t n, size_t *outlen);
 /* 1 when a folded term is 1 or 2 characters, all non-ASCII: the
  * short-term index has it. */
 int xt_store_is_gram_term(const char *s, size_t n);
+/* The trigram index's text (fold.c): " " + the fold, ASCII blanks made
+ * spaces. malloc'd; NULL on allocation failure. */
+char *xt_store_fts_text(const char *s, size_t n, size_t *outlen);
 /* Characters (code points) in n bytes of UTF-8. */
 size_t xt_store_utf8_chars(const char *s, size_t n);
 

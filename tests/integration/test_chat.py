@@ -243,8 +243,8 @@ class Chat(ServerTest):
         old_s = int(time.time()) - 2 * 86400
         with sqlite3.connect(db) as con:
             # The store's index triggers call its own SQL functions; for
-            # ASCII text they are the identity and the empty string.
-            con.create_function("xt_fold", 1, lambda t: t)
+            # ASCII text on one line they are a blank in front and "".
+            con.create_function("xt_fts_text", 1, lambda t: " " + t)
             con.create_function("xt_grams", 1, lambda t: "")
             con.execute("INSERT INTO history(account, peer, from_jid, body, stanza_id, outgoing,"
                         " ts_ms) VALUES(?, ?, ?, 'walrus from the day before yesterday', NULL,"

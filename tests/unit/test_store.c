@@ -627,7 +627,24 @@ static void test_history_search(void **state)
     assert_string_equal(c.bodies[0], "東京 で 会いましょう 😀");
     memset(&c, 0, sizeof c);
     assert_int_equal(xt_history_search(st, "alice@localhost", "OK 😀", 10, collect_history, &c), 0);
-    assert_int_equal(c.n, 1); /* two short terms, ASCII case folded */
+    assert_int_equal(c.n, 1); /* two short terms, case folded */
+    /* Two ASCII letters: the words that begin with them, anywhere in the
+     * history (an index, not a scan), at the start or after a line
+     * break too; not the middle of a word. */
+    hadd(st, "bob@localhost", "a book about Okapis", 0);
+    hadd(st, "bob@localhost", "first line\nok then", 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "ok", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.bodies[0], "first line\nok then");
+    assert_string_equal(c.bodies[1], "a book about Okapis");
+    assert_string_equal(c.bodies[2], "ok 😀😀 see you");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "oo", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 0); /* "book" does not begin with it */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "o", 10, collect_history, &c), 0);
+    assert_true(c.n >= 4); /* one letter: a scan of the newest rows, any position */
     memset(&c, 0, sizeof c);
     assert_int_equal(xt_history_search(st, "alice@localhost", "界世", 10, collect_history, &c), 0);
     assert_int_equal(c.n, 0); /* order counts within a term */
@@ -702,7 +719,7 @@ static void test_account_key_migration(void **state)
         sqlite3_exec(
             db,
             "UPDATE schema_version SET version = 2;"
-            /* version 2 had no xt_fold() triggers (the 3 -> 4 step makes
+            /* version 2 had no xt_fts_text() triggers (the 3 -> 4 step makes
              * them and indexes the rows) */
             "DROP TRIGGER history_ai; DROP TRIGGER history_gi;"
             /* the same message queued under both spellings, and one each */
@@ -859,11 +876,13 @@ static void test_fts_plan(void **state)
         {"é", "", "", "%é%", 1}, /* folds to ASCII "e": no gram */
         {"crème", "\"creme\"", "", NULL, 0}, /* folded */
         {"世界 hello", "\"hello\"", "\"世界\"", "%世界%", 1},
-        {"ok 😀", "", "\"😀\"", "%ok%", 2},
+        {"ok 😀", "\" ok\"", "\"😀\"", "%😀%", 1}, /* "ok": a word start */
+        {"o", "", "", "%o%", 1},                     /* one ASCII character */
         {"ΣΑ", "", "\"σα\"", "%ΣΑ%", 1}, /* grams lowercased */
         {"a世", "", "", "%a世%", 1},
         {"a%_\\", "\"a%_\\\"", "", NULL, 0},
-        {"%a", "", "", "%\\%a%", 1},
+        {"%a", "\" %a\"", "", NULL, 0},
+        {"é_", "\" e_\"", "", NULL, 0}, /* folded, then two ASCII */
         {"", "", "", NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -922,6 +941,12 @@ static void test_fold(void **state)
         assert_int_equal(n, strlen(grams[i].out));
         free(g);
     }
+    size_t tn = 0;
+    char *tx = xt_store_fts_text("Crème\n\tok", strlen("Crème\n\tok"), &tn);
+    assert_non_null(tx);
+    assert_string_equal(tx, " Creme  ok");
+    assert_int_equal(tn, strlen(" Creme  ok"));
+    free(tx);
     assert_int_equal(xt_store_utf8_chars("世界", strlen("世界")), 2);
     assert_int_equal(xt_store_utf8_chars("😀a", strlen("😀a")), 2);
 }
