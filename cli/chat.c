@@ -271,27 +271,27 @@ static int start_client(xt_chat *c)
 {
     const xt_cli_settings *set = c->set;
     char *hint = xt_chat_hint_get(c->hist);
-    xt_client_config cc = {
-        .conn =
-            {
-                .jid = set->jid,
-                .password = c->password,
-                .resource = set->resource,
-                .flags = (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-                .iq_timeout_ms = set->timeout_ms,
-                .negotiation_timeout_ms = set->timeout_ms,
-                .initial_show = c->show,
-                .initial_status = c->status_msg,
-                .sasl_hint = hint,
-            },
-        .host = set->host,
-        .port = set->port,
-        .ca_file = set->ca_file,
-        .pin_sha256 = set->pin[0] ? set->pin : NULL,
-        .connect_timeout_ms = set->timeout_ms,
+    xt_conn_config cc = {
+        .jid = set->jid,
+        .password = c->password,
+        .resource = set->resource,
+        .flags = (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                 (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
+        .iq_timeout_ms = set->timeout_ms,
+        .negotiation_timeout_ms = set->timeout_ms,
+        .initial_show = c->show,
+        .initial_status = c->status_msg,
+        .sasl_hint = hint,
     };
-    int rc = xt_client_new(c->loop, &cc, &c->client);
+    int rc = xt_client_new(NULL, &cc, &c->client);
+    if (rc == 0 && ((rc = xt_client_set_server(c->client, set->host, set->port)) < 0 ||
+                    (rc = xt_client_set_ca_file(c->client, set->ca_file)) < 0 ||
+                    (rc = xt_client_set_pin(c->client, set->pin[0] ? set->pin : NULL)) < 0 ||
+                    (rc = xt_client_set_connect_timeout(c->client, set->timeout_ms)) < 0 ||
+                    (rc = xt_loop_add_client(c->loop, c->client)) < 0)) {
+        xt_client_free(c->client);
+        c->client = NULL;
+    }
     free(hint); /* the conn keeps a copy */
     if (rc < 0)
         return rc;

@@ -418,36 +418,36 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
 
     if (p->store && (s.account = xt_cli_bare(set->jid)) != NULL)
         (void)xt_store_sasl_hint_get(p->store, s.account, &s.hint);
-    xt_client_config cc = {
-        .conn =
-            {
-                .jid = set->jid,
-                .password = set->password,
-                .resource = set->resource,
-                .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-                .iq_timeout_ms = set->timeout_ms,
-                .negotiation_timeout_ms = set->timeout_ms,
-                .initial_show = p->show,
-                .initial_status = p->status,
-                .initial_priority = p->priority,
-                .log = set->verbose ? log_cb : NULL,
-                .log_ud = &s,
-                .ping_interval_ms = p->keepalive_ms,
-                .ping_timeout_ms = p->keepalive_ms,
-                .sasl_hint = s.hint,
-            },
-        .reconnect = p->reconnect,
-        .host = set->host,
-        .port = set->port,
-        .ca_file = set->ca_file,
-        .pin_sha256 = set->pin[0] ? set->pin : NULL,
-        .connect_timeout_ms = set->timeout_ms,
+    xt_conn_config cc = {
+        .jid = set->jid,
+        .password = set->password,
+        .resource = set->resource,
+        .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                 (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
+        .iq_timeout_ms = set->timeout_ms,
+        .negotiation_timeout_ms = set->timeout_ms,
+        .initial_show = p->show,
+        .initial_status = p->status,
+        .initial_priority = p->priority,
+        .log = set->verbose ? log_cb : NULL,
+        .log_ud = &s,
+        .ping_interval_ms = p->keepalive_ms,
+        .ping_timeout_ms = p->keepalive_ms,
+        .sasl_hint = s.hint,
     };
     if (set->insecure_plaintext)
         xt_cli_errorf("WARNING: --insecure-allow-plaintext: if the server offers no TLS, the "
                       "password and all messages cross the network in the clear");
-    rc = xt_client_new(s.loop, &cc, &s.client);
+    rc = xt_client_new(NULL, &cc, &s.client);
+    if (rc == 0 && ((rc = xt_client_set_server(s.client, set->host, set->port)) < 0 ||
+                    (rc = xt_client_set_ca_file(s.client, set->ca_file)) < 0 ||
+                    (rc = xt_client_set_pin(s.client, set->pin[0] ? set->pin : NULL)) < 0 ||
+                    (rc = xt_client_set_connect_timeout(s.client, set->timeout_ms)) < 0 ||
+                    (rc = xt_client_set_reconnect(s.client, p->reconnect, 0, 0)) < 0 ||
+                    (rc = xt_loop_add_client(s.loop, s.client)) < 0)) {
+        xt_client_free(s.client);
+        s.client = NULL;
+    }
     /* The connection holds its own copy now; ours is no longer needed. */
     xt_cli_password_free(set->password);
     set->password = NULL;

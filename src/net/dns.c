@@ -26,6 +26,8 @@ struct xt_dns {
     size_t nsocks, cap;
     int outstanding;  /* queries whose callback has not run */
     int dying;        /* xt_dns_free in progress: swallow callbacks */
+    xt_dns_watch_fn watch;
+    void *watch_ud;
 };
 
 typedef struct dns_req {
@@ -56,8 +58,13 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
     for (i = 0; i < d->nsocks && d->socks[i].fd != fd; i++)
         ;
     if (!readable && !writable) {
-        if (i < d->nsocks)
+        /* c-ares says so before it closes the socket: the watcher hears
+         * it while the fd number is still this socket's. */
+        if (i < d->nsocks) {
             d->socks[i] = d->socks[--d->nsocks];
+            if (d->watch)
+                d->watch(d->watch_ud, fd, 0);
+        }
         return;
     }
     if (i == d->nsocks) {
@@ -66,6 +73,14 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
         d->socks[d->nsocks++].fd = fd;
     }
     d->socks[i].events = (short)((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+    if (d->watch)
+        d->watch(d->watch_ud, fd, (readable ? 1u : 0u) | (writable ? 2u : 0u));
+}
+
+void xt_dns_set_watch(xt_dns *d, xt_dns_watch_fn fn, void *ud)
+{
+    d->watch = fn;
+    d->watch_ud = ud;
 }
 
 int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out)
@@ -110,6 +125,9 @@ void xt_dns_free(xt_dns *d)
     if (!d)
         return;
     d->dying = 1;
+    /* Unwatched before ares_destroy closes them. */
+    while (d->watch && d->nsocks)
+        d->watch(d->watch_ud, d->socks[--d->nsocks].fd, 0);
     if (d->ch)
         ares_destroy(d->ch); /* runs pending callbacks with ARES_EDESTRUCTION */
     xt_free(d->mem, d->socks);

@@ -62,6 +62,12 @@ int xt_dns_srv(xt_dns *d, const char *name, int direct_tls, xt_dns_srv_fn cb, vo
  * without a query (an IP literal before this returns). */
 int xt_dns_addrs(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, void *ud);
 
+/* Told of every change to the sockets c-ares wants watched: events
+ * 1 = read, 2 = write, both; 0 = no longer watched, said before the
+ * socket is closed (also by xt_dns_free). Runs inside xt_dns_* calls. */
+typedef void (*xt_dns_watch_fn)(void *ud, int fd, unsigned events);
+void xt_dns_set_watch(xt_dns *d, xt_dns_watch_fn fn, void *ud);
+
 /* 1 while a query is outstanding. */
 int xt_dns_busy(const xt_dns *d);
 /* Fills at most max entries; returns the number needed. */

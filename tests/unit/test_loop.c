@@ -213,6 +213,39 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     }
 }
 
+/* The tests' client: alice@localhost, settings from o, run by loop. */
+typedef struct copts {
+    const char *host;
+    uint16_t port;
+    unsigned conn_flags, flags;
+    const char *pin, *ca;
+    uint32_t timeout;
+    int reconnect;
+    uint32_t rmin, rmax;
+    xt_ctx *ctx;
+    const xt_mem *mem;
+} copts;
+
+static int new_client(xt_loop *loop, const copts *o, xt_client **out)
+{
+    xt_conn_config cc = {.jid = "alice@localhost", .password = "pw", .flags = o->conn_flags,
+                         .mem = o->mem};
+    int rc = xt_client_new(o->ctx, &cc, out);
+    if (rc < 0)
+        return rc;
+    xt_client *cl = *out;
+    if ((rc = xt_client_set_server(cl, o->host, o->port)) < 0 ||
+        (rc = xt_client_set_ca_file(cl, o->ca)) < 0 || (rc = xt_client_set_pin(cl, o->pin)) < 0 ||
+        (rc = xt_client_set_flags(cl, o->flags)) < 0 ||
+        (rc = xt_client_set_connect_timeout(cl, o->timeout)) < 0 ||
+        (rc = xt_client_set_reconnect(cl, o->reconnect, o->rmin, o->rmax)) < 0 ||
+        (loop && (rc = xt_loop_add_client(loop, cl)) < 0)) {
+        xt_client_free(cl);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* A port nothing listens on: bind, read the port, close. */
 static uint16_t closed_port(void)
 {
@@ -227,14 +260,14 @@ static uint16_t closed_port(void)
 
 static xt_client *make_client(xt_loop *loop, const char *host, uint16_t port, watch *w, unsigned conn_flags)
 {
-    xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw", .flags = conn_flags},
+    copts cfg = {
+        .conn_flags = conn_flags,
         .host = host,
         .port = port,
-        .connect_timeout_ms = 2000,
+        .timeout = 2000,
     };
     xt_client *cl;
-    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_int_equal(new_client(loop, &cfg, &cl), 0);
     assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, w) > 0);
     w->cl = cl;
     return cl;
@@ -268,17 +301,17 @@ static void test_client_bad_ca(void **state)
     (void)state;
     xt_loop *loop;
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
-    xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw"},
-        .host = "127.0.0.1",
-        .ca_file = "/nonexistent/ca.pem",
+    copts cfg = {
+                .host = "127.0.0.1",
+        .ca = "/nonexistent/ca.pem",
     };
     xt_client *cl;
-    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_int_equal(new_client(loop, &cfg, &cl), 0);
     assert_int_equal(xt_client_connect(cl), XT_EINVAL);
     assert_non_null(strstr(xt_client_errdetail(cl), "/nonexistent/ca.pem"));
-    /* Freed with the loop. */
+    /* The loop may go first: the client is detached, not freed. */
     xt_loop_free(loop);
+    xt_client_free(cl);
 }
 
 /* A "server" that accepts and answers garbage: the stream fails with an
@@ -338,30 +371,93 @@ static void run_fake(const char *reply, unsigned conn_flags, int expect, int fre
 }
 
 /* The loop is replaceable: a client driven by the application's own
- * poll() through xt_client_pollfds / xt_client_deadline /
- * xt_client_process only (the xt_loop is just where it is registered;
- * xt_loop_run is never called). The fake server answers with garbage,
- * so the client must resolve, connect, write its header, read, fail and
- * report, all through the external loop. */
+ * poll() through the hooks alone (no xt_loop at all; no context either:
+ * the client makes its own). The fake server answers with garbage, so the
+ * client must resolve, connect, write its header, read, fail and report,
+ * all through the application's loop. The hooks' record checks the
+ * contract: an fd is unwatched before it is closed (fcntl still works on
+ * it at unwatch time), and cleanup comes last. */
+typedef struct ext_loop {
+    struct pollfd fds[8];
+    size_t n;
+    int64_t timer_at;
+    int watches, unwatches, timers, cleanups;
+    int unwatched_open; /* unwatch calls that found the fd still open */
+} ext_loop;
+
+static void ext_watch(void *ud, int fd, unsigned events)
+{
+    ext_loop *e = ud;
+    assert_int_equal(e->cleanups, 0);
+    e->watches++;
+    size_t i;
+    for (i = 0; i < e->n && e->fds[i].fd != fd; i++)
+        ;
+    if (i == e->n) {
+        assert_true(e->n < 8);
+        e->n++;
+    }
+    e->fds[i] = (struct pollfd){.fd = fd,
+                                .events = (short)((events & XT_IO_READ ? POLLIN : 0) |
+                                                  (events & XT_IO_WRITE ? POLLOUT : 0))};
+}
+
+static void ext_unwatch(void *ud, int fd)
+{
+    ext_loop *e = ud;
+    e->unwatches++;
+    if (fcntl(fd, F_GETFD) >= 0)
+        e->unwatched_open++;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->fds[i].fd == fd) {
+            e->fds[i] = e->fds[--e->n];
+            return;
+        }
+    fail_msg("unwatch of fd %d, which was not watched", fd);
+}
+
+static void ext_timer(void *ud, int64_t at)
+{
+    ext_loop *e = ud;
+    e->timers++;
+    e->timer_at = at;
+}
+
+static void ext_cleanup(void *ud)
+{
+    ext_loop *e = ud;
+    e->cleanups++;
+}
+
 static void test_external_loop(void **state)
 {
     (void)state;
-    xt_loop *loop;
-    assert_int_equal(xt_loop_new(NULL, &loop), 0);
     fake_server s = {.reply = "<not-a-stream/>"};
     uint16_t port = listen_loopback(&s);
     watch w = {0};
-    xt_client *cl = make_client(loop, "127.0.0.1", port, &w, 0);
+    copts o = {.host = "127.0.0.1", .port = port, .timeout = 2000};
+    xt_client *cl;
+    assert_int_equal(new_client(NULL, &o, &cl), 0);
+    w.cl = cl;
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0);
+    ext_loop e = {.timer_at = -1};
+    assert_int_equal(xt_client_connect(cl), XT_ESTATE); /* nobody drives it yet */
+    assert_int_equal(xt_client_set_hooks(cl, ext_watch, NULL, ext_timer, NULL, &e), XT_EINVAL);
+    assert_int_equal(xt_client_set_hooks(cl, ext_watch, ext_unwatch, ext_timer, ext_cleanup, &e), 0);
+    assert_int_equal(xt_client_set_hooks(cl, ext_watch, ext_unwatch, ext_timer, ext_cleanup, &e),
+                     XT_ESTATE);
     assert_int_equal(xt_client_connect(cl), 0);
-    struct pollfd fds[16];
+    assert_int_equal(xt_client_set_server(cl, "x", 1), XT_ESTATE); /* settings: before connect */
+    assert_int_equal(e.n, 1); /* the socket, connecting: announced before connect returned */
+    assert_true(e.fds[0].events & POLLOUT);
     int rounds = 0;
     while (!w.disconnected && rounds++ < 500) {
-        size_t n = xt_client_pollfds(cl, fds, 15);
-        assert_true(n <= 15);
+        struct pollfd fds[9];
+        memcpy(fds, e.fds, e.n * sizeof *fds);
+        size_t n = e.n;
         fds[n] = (struct pollfd){.fd = s.cfd < 0 ? s.lfd : -1, .events = POLLIN};
-        int64_t dl = xt_client_deadline(cl);
-        uint64_t now = xt_loop_now(loop);
-        int timeout = dl < 0 ? 100 : (dl <= (int64_t)now ? 0 : (int)(dl - (int64_t)now));
+        uint64_t now = xt_now_ms();
+        int timeout = e.timer_at < 0 ? 100 : e.timer_at <= (int64_t)now ? 0 : (int)(e.timer_at - (int64_t)now);
         if (timeout > 100)
             timeout = 100;
         assert_true(poll(fds, n + 1, timeout) >= 0);
@@ -370,10 +466,24 @@ static void test_external_loop(void **state)
             assert_true(s.cfd >= 0);
             assert_true(write(s.cfd, s.reply, strlen(s.reply)) > 0);
         }
-        assert_true(xt_client_process(cl, fds, n, xt_loop_now(loop)) >= 0);
+        for (size_t i = 0; i < n; i++) {
+            unsigned ev = (fds[i].revents & POLLIN ? XT_IO_READ : 0u) |
+                          (fds[i].revents & POLLOUT ? XT_IO_WRITE : 0u) |
+                          (fds[i].revents & (POLLERR | POLLHUP) ? XT_IO_ERROR : 0u);
+            if (ev)
+                assert_int_equal(xt_client_on_fd(cl, fds[i].fd, ev, xt_now_ms()), 0);
+        }
+        if (e.timer_at >= 0 && (uint64_t)e.timer_at <= xt_now_ms())
+            assert_int_equal(xt_client_on_timer(cl, xt_now_ms()), 0);
     }
     assert_int_equal(w.disconnected, 1);
     assert_int_equal(w.error, XT_EXML);
+    /* Over: nothing watched, no timer, each unwatch while the fd was open. */
+    assert_int_equal(e.n, 0);
+    assert_int_equal(e.timer_at, -1);
+    assert_int_equal(e.unwatches, 1);
+    assert_int_equal(e.unwatched_open, 1);
+    assert_int_equal(xt_client_active(cl), 0);
     /* The client wrote its stream header before failing. */
     char buf[512];
     ssize_t got = read(s.cfd, buf, sizeof buf - 1);
@@ -381,9 +491,9 @@ static void test_external_loop(void **state)
     buf[got] = 0;
     assert_non_null(strstr(buf, "<stream:stream"));
     xt_client_free(cl);
+    assert_int_equal(e.cleanups, 1);
     close(s.cfd);
     close(s.lfd);
-    xt_loop_free(loop);
 }
 
 static void test_client_garbage(void **state)
@@ -479,17 +589,16 @@ static void test_client_reconnect(void **state)
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
     multi_server m = {.reply = ""};
     uint16_t port = multi_listen(loop, &m);
-    xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw"},
-        .host = "127.0.0.1",
+    copts cfg = {
+                .host = "127.0.0.1",
         .port = port,
-        .connect_timeout_ms = 2000,
+        .timeout = 2000,
         .reconnect = 1,
-        .reconnect_min_ms = 5,
-        .reconnect_max_ms = 40,
+        .rmin = 5,
+        .rmax = 40,
     };
     xt_client *cl;
-    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_int_equal(new_client(loop, &cfg, &cl), 0);
     rwatch w = {.stop_after = 5, .cl = cl};
     assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_rev, &w) > 0);
     assert_int_equal(xt_client_connect(cl), 0);
@@ -536,17 +645,16 @@ static void test_client_redirect(void **state)
              pb);
     multi_server a = {.reply = redir};
     uint16_t pa = multi_listen(loop, &a);
-    xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw"},
-        .host = "127.0.0.1",
+    copts cfg = {
+                .host = "127.0.0.1",
         .port = pa,
-        .connect_timeout_ms = 2000,
+        .timeout = 2000,
         .reconnect = 1,
-        .reconnect_min_ms = 5,
-        .reconnect_max_ms = 10,
+        .rmin = 5,
+        .rmax = 10,
     };
     xt_client *cl;
-    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_int_equal(new_client(loop, &cfg, &cl), 0);
     rwatch w = {.stop_after = 100, .cl = cl};
     assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_rev, &w) > 0);
     assert_int_equal(xt_client_connect(cl), 0);
@@ -626,26 +734,30 @@ static int hs_total(const hs_server *s)
 static void test_handshake_cap(void **state)
 {
     (void)state;
-    assert_int_equal(xt_loop_set_max_handshakes(NULL, 1), XT_EINVAL);
+    assert_int_equal(xt_ctx_set_max_handshakes(NULL, 1), XT_EINVAL);
     xt_loop *loop;
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
-    assert_int_equal(xt_loop_set_max_handshakes(loop, 1), 0);
+    xt_ctx *ctx;
+    assert_int_equal(xt_ctx_new(NULL, &ctx), 0);
+    assert_int_equal(xt_ctx_set_max_handshakes(ctx, 1), 0);
     hs_server s = {0};
     fake_server f;
     uint16_t port = listen_loopback(&f);
     s.lfd = f.lfd;
     s.lid = xt_loop_add_fd(loop, s.lfd, POLLIN, hs_accept, &s);
-    xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw", .flags = XT_CONN_DIRECT_TLS},
+    copts cfg = {
+        .conn_flags = XT_CONN_DIRECT_TLS,
         .host = "127.0.0.1",
         .port = port,
         .flags = XT_CLIENT_NO_SYSTEM_CA,
-        .connect_timeout_ms = 5000,
+        .timeout = 5000,
+        .ctx = ctx,
     };
     xt_client *a, *b;
     watch wa = {0}, wb = {0};
-    assert_int_equal(xt_client_new(loop, &cfg, &a), 0);
-    assert_int_equal(xt_client_new(loop, &cfg, &b), 0);
+    assert_int_equal(new_client(loop, &cfg, &a), 0);
+    assert_int_equal(new_client(loop, &cfg, &b), 0);
+    xt_ctx_free(ctx); /* the clients hold it now */
     assert_true(xt_conn_on(xt_client_conn(a), XT_EV_ALL, on_event, &wa) > 0);
     assert_true(xt_conn_on(xt_client_conn(b), XT_EV_ALL, on_event, &wb) > 0);
     assert_int_equal(xt_client_connect(a), 0);
@@ -771,16 +883,16 @@ static void run_tls(EVP_PKEY *key, X509 *cert, const char *pin, int expect, cons
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
     s.lid = xt_loop_add_fd(loop, s.lfd, POLLIN, tls_server_accept, &s);
     watch w = {0};
-    xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw", .flags = XT_CONN_DIRECT_TLS},
+    copts cfg = {
+        .conn_flags = XT_CONN_DIRECT_TLS,
         .host = "127.0.0.1",
         .port = port,
-        .pin_sha256 = pin,
+        .pin = pin,
         .flags = XT_CLIENT_NO_SYSTEM_CA,
-        .connect_timeout_ms = 3000,
+        .timeout = 3000,
     };
     xt_client *cl;
-    assert_int_equal(xt_client_new(loop, &cfg, &cl), 0);
+    assert_int_equal(new_client(loop, &cfg, &cl), 0);
     assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0);
     assert_int_equal(xt_client_connect(cl), 0);
     uint64_t start = xt_loop_now(loop);
@@ -892,14 +1004,14 @@ static void test_client_alloc_failures(void **state)
             continue;
         }
         watch w = {0};
-        xt_client_config cfg = {
-            .conn = {.jid = "alice@localhost", .password = "pw"},
-            .host = "127.0.0.1",
+        copts cfg = {
+                        .host = "127.0.0.1",
             .port = port,
-            .connect_timeout_ms = 2000,
+            .timeout = 2000,
+            .mem = &mem,
         };
         xt_client *cl = NULL;
-        if (xt_client_new(loop, &cfg, &cl) == 0) {
+        if (new_client(loop, &cfg, &cl) == 0) {
             assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0 || f.fired);
             if (xt_client_connect(cl) == 0) {
                 uint64_t start = xt_loop_now(loop);
@@ -917,6 +1029,7 @@ static void test_client_alloc_failures(void **state)
         } else {
             assert_null(cl);
         }
+        xt_client_free(cl);
         xt_loop_free(loop);
         if (total < 0) {
             total = f.allocs; /* the dry run counted them */
