@@ -462,12 +462,12 @@ static int cert_failure(xt_tls *t)
     if (t->verr == X509_V_ERR_HOSTNAME_MISMATCH || t->verr == X509_V_ERR_IP_ADDRESS_MISMATCH)
         set_detail(t,
                    "certificate is not valid for %s: it was issued for another name; check the "
-                   "server name, or pin its fingerprint with --pin SHA256 (server's is %s)",
+                   "server name, or pin the certificate's SHA-256 fingerprint (server's is %s)",
                    t->host, fp);
     else
         set_detail(t,
-                   "certificate for %s is not trusted: %s; use --ca-file FILE or pin its "
-                   "fingerprint with --pin SHA256 (server's is %s)",
+                   "certificate for %s is not trusted: %s; trust its CA (a CA file) or pin "
+                   "the certificate's SHA-256 fingerprint (server's is %s)",
                    t->host, X509_verify_cert_error_string(t->verr), fp);
     return XT_ECERT;
 }
@@ -524,7 +524,7 @@ static int after_handshake(xt_tls *t)
                 set_detail(t,
                            "certificate for %s does not match the pinned fingerprint "
                            "(server's is %s); if the server changed its certificate, "
-                           "check it and update --pin",
+                           "check it and update the pin",
                            t->host, fp);
                 return XT_ECERT;
             }
