@@ -76,6 +76,7 @@ struct xt_loop {
     uint64_t seq;
     int next_id;
     int depth; /* > 0 while dispatching */
+    uint64_t calls; /* into clients: xt_loop_client_calls */
     int stop;
 };
 
@@ -506,8 +507,10 @@ int xt_loop_add_client(xt_loop *loop, xt_client *cl)
 static void flush_clients(xt_loop *loop, uint64_t now)
 {
     for (lclient *lc = loop->clients; lc; lc = lc->next)
-        if (!lc->dead)
+        if (!lc->dead) {
+            loop->calls++;
             (void)xt_client_flush(lc->cl, now);
+        }
 }
 
 int xt_loop_run_once(xt_loop *loop, int timeout_ms)
@@ -547,6 +550,7 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
             unsigned io = (ev[i].events & EPOLLIN ? XT_IO_READ : 0u) |
                           (ev[i].events & EPOLLOUT ? XT_IO_WRITE : 0u) |
                           (ev[i].events & (EPOLLERR | EPOLLHUP) ? XT_IO_ERROR : 0u);
+            loop->calls++;
             (void)xt_client_on_fd(w->lc->cl, w->fd, io, now);
         } else {
             w->cb(loop, w->fd, from_epoll(ev[i].events), w->ud);
@@ -559,6 +563,7 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
     while (loop->ncheap && loop->cheap[0]->due <= now && loop->cheap[0]->seq < limit) {
         lclient *lc = loop->cheap[0];
         cheap_remove(loop, lc);
+        loop->calls++;
         (void)xt_client_on_timer(lc->cl, now);
     }
     while (loop->ntimers && loop->timers[0].due <= now && loop->timers[0].seq < limit) {
@@ -572,6 +577,11 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
     loop->depth--;
     sweep(loop);
     return 0;
+}
+
+uint64_t xt_loop_client_calls(const xt_loop *loop)
+{
+    return loop->calls;
 }
 
 static int anything_left(const xt_loop *loop)

@@ -23,6 +23,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "net/ctx.h"
+#include "net/loop.h"
 #include "xtalk/client.h"
 
 typedef struct rec {
@@ -224,12 +226,13 @@ typedef struct copts {
     uint32_t rmin, rmax;
     xt_ctx *ctx;
     const xt_mem *mem;
+    uint32_t neg_timeout;
 } copts;
 
 static int new_client(xt_loop *loop, const copts *o, xt_client **out)
 {
     xt_conn_config cc = {.jid = "alice@localhost", .password = "pw", .flags = o->conn_flags,
-                         .mem = o->mem};
+                         .mem = o->mem, .negotiation_timeout_ms = o->neg_timeout};
     int rc = xt_client_new(o->ctx, &cc, out);
     if (rc < 0)
         return rc;
@@ -757,7 +760,6 @@ static void test_handshake_cap(void **state)
     watch wa = {0}, wb = {0};
     assert_int_equal(new_client(loop, &cfg, &a), 0);
     assert_int_equal(new_client(loop, &cfg, &b), 0);
-    xt_ctx_free(ctx); /* the clients hold it now */
     assert_true(xt_conn_on(xt_client_conn(a), XT_EV_ALL, on_event, &wa) > 0);
     assert_true(xt_conn_on(xt_client_conn(b), XT_EV_ALL, on_event, &wb) > 0);
     assert_int_equal(xt_client_connect(a), 0);
@@ -784,8 +786,13 @@ static void test_handshake_cap(void **state)
     assert_int_equal(s.got[1 - first], 1);
     assert_int_equal(wa.disconnected + wb.disconnected, 1);
     assert_int_equal(wa.disconnected ? wa.error : wb.error, XT_ETLS);
+    /* The failed one gave its slot back; the one still in its handshake
+     * holds it until it is freed, mid-handshake. */
+    assert_int_equal(xt_ctx_slots_busy(ctx), 1);
     xt_client_free(a);
     xt_client_free(b);
+    assert_int_equal(xt_ctx_slots_busy(ctx), 0);
+    xt_ctx_free(ctx);
     for (int i = 0; i < s.n; i++) {
         if (s.cid[i])
             xt_loop_remove_fd(loop, s.cid[i]);
@@ -944,6 +951,252 @@ static void test_client_tls(void **state)
     EVP_PKEY_free(key);
 }
 
+
+/* --- the context's limiter, on its own ----------------------------------- */
+
+typedef struct fake_slot {
+    xt_slot s; /* first: granted() gets &s */
+    int granted;
+    int order;
+} fake_slot;
+
+static int grant_seq;
+static void fake_granted(xt_slot *s)
+{
+    fake_slot *f = (fake_slot *)(void *)s;
+    f->granted++;
+    f->order = ++grant_seq;
+}
+
+/* Exact counting and FIFO order: a queued slot that leaves (its client
+ * freed while waiting) is never granted; a held one that is released
+ * (handshake over, failed, or its client freed) goes to the first waiter;
+ * raising the cap wakes waiters at once, in order; nothing is left held. */
+static void test_ctx_limiter(void **state)
+{
+    (void)state;
+    xt_ctx *ctx;
+    assert_int_equal(xt_ctx_new(NULL, &ctx), 0);
+    assert_int_equal(xt_ctx_set_max_handshakes(ctx, 1), 0);
+    fake_slot f[5];
+    memset(f, 0, sizeof f);
+    for (int i = 0; i < 5; i++)
+        f[i].s.granted = fake_granted;
+    grant_seq = 0;
+    assert_int_equal(xt_ctx_slot_take(ctx, &f[0].s), 1);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(xt_ctx_slot_take(ctx, &f[i].s), 0);
+    assert_int_equal(xt_ctx_slot_take(ctx, &f[1].s), 0); /* asking again: still queued, once */
+    assert_int_equal(xt_ctx_slots_busy(ctx), 1);
+    xt_ctx_slot_release(ctx, &f[1].s); /* freed while waiting: leaves the queue */
+    xt_ctx_slot_release(ctx, &f[0].s); /* the handshake ends: the next in line */
+    assert_int_equal(f[1].granted, 0);
+    assert_int_equal(f[2].granted, 1);
+    assert_int_equal(f[3].granted + f[4].granted, 0);
+    assert_int_equal(xt_ctx_slots_busy(ctx), 1);
+    /* A newcomer does not jump the queue even when a slot is free. */
+    assert_int_equal(xt_ctx_set_max_handshakes(ctx, 3), 0);
+    assert_int_equal(f[3].order, 2);
+    assert_int_equal(f[4].order, 3);
+    assert_int_equal(xt_ctx_slots_busy(ctx), 3);
+    fake_slot late = {.s.granted = fake_granted};
+    assert_int_equal(xt_ctx_set_max_handshakes(ctx, 0), 0); /* no limit */
+    assert_int_equal(xt_ctx_slot_take(ctx, &late.s), 1);
+    xt_ctx_slot_release(ctx, &late.s);
+    xt_ctx_slot_release(ctx, &late.s); /* twice: nothing */
+    for (int i = 2; i < 5; i++)
+        xt_ctx_slot_release(ctx, &f[i].s);
+    assert_int_equal(xt_ctx_slots_busy(ctx), 0);
+    xt_ctx_free(ctx);
+    xt_ctx_free(NULL);
+}
+
+/* --- the epoll loop's cost ------------------------------------------------- */
+
+static int wait_header(int fd, xt_loop *loop)
+{
+    char buf[1024];
+    size_t n = 0;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    uint64_t start = xt_now_ms();
+    while (xt_now_ms() - start < 10000) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r > 0) {
+            n += (size_t)r;
+            buf[n] = 0;
+            if (strstr(buf, "<stream:stream"))
+                return 1;
+        }
+        (void)xt_loop_run_once(loop, 10);
+    }
+    return 0;
+}
+
+/* Many idle clients cost nothing per iteration: N clients connected to
+ * a server that never answers (each has sent its stream header and
+ * waits). Once their one idle timer (the trim after 1 s) has run, loop
+ * iterations make no call into any client; a byte for one client makes
+ * exactly one call, into that client. (A poll loop visits all N every
+ * iteration.) */
+#define IDLE_N 100
+static void test_loop_idle_cost(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    xt_ctx *ctx;
+    assert_int_equal(xt_ctx_new(NULL, &ctx), 0);
+    fake_server f;
+    uint16_t port = listen_loopback(&f);
+    assert_int_equal(listen(f.lfd, IDLE_N + 8), 0);
+    static xt_client *cl[IDLE_N];
+    static int sfd[IDLE_N];
+    static watch w[IDLE_N];
+    memset(w, 0, sizeof w);
+    copts o = {.host = "127.0.0.1", .port = port, .timeout = 5000, .ctx = ctx};
+    for (int i = 0; i < IDLE_N; i++) {
+        assert_int_equal(new_client(loop, &o, &cl[i]), 0);
+        assert_true(xt_conn_on(xt_client_conn(cl[i]), XT_EV_ALL, on_event, &w[i]) > 0);
+        assert_int_equal(xt_client_connect(cl[i]), 0);
+    }
+    for (int i = 0; i < IDLE_N; i++) {
+        sfd[i] = accept(f.lfd, NULL, NULL);
+        assert_true(sfd[i] >= 0);
+        assert_true(wait_header(sfd[i], loop));
+    }
+    /* Quiet: until an iteration that waited 1.5 s made no call at all. */
+    for (int k = 0;; k++) {
+        assert_true(k < 20);
+        uint64_t before = xt_loop_client_calls(loop);
+        assert_int_equal(xt_loop_run_once(loop, 1500), 0);
+        if (xt_loop_client_calls(loop) == before)
+            break;
+    }
+    uint64_t before = xt_loop_client_calls(loop);
+    for (int k = 0; k < 1000; k++)
+        assert_int_equal(xt_loop_run_once(loop, 0), 0);
+    assert_int_equal(xt_loop_client_calls(loop) - before, 0);
+    /* One ready fd: one call. The garbage ends that client's stream. */
+    assert_int_equal(write(sfd[IDLE_N / 2], "<x", 2), 2);
+    before = xt_loop_client_calls(loop);
+    while (xt_loop_client_calls(loop) == before)
+        assert_int_equal(xt_loop_run_once(loop, 1000), 0);
+    assert_int_equal(xt_loop_client_calls(loop) - before, 1);
+    for (int i = 0; i < IDLE_N; i++) {
+        assert_int_equal(w[i].disconnected, 0);
+        xt_client_free(cl[i]);
+        close(sfd[i]);
+    }
+    close(f.lfd);
+    xt_ctx_free(ctx);
+    assert_int_equal(xt_loop_run(loop), 0); /* nothing left: returns */
+    xt_loop_free(loop);
+}
+
+/* The clients' timers fire in deadline order, whatever the order they
+ * were armed in (the loop's heap of client timers): four clients whose
+ * negotiation times out after 400, 100, 300 and 200 ms. */
+typedef struct order_rec {
+    int order[4];
+    int n;
+} order_rec;
+typedef struct order_tag {
+    order_rec *r;
+    int v;
+} order_tag;
+
+static void on_order(xt_conn *c, const xt_event *ev, void *ud)
+{
+    (void)c;
+    order_tag *t = ud;
+    if (ev->type == XT_EV_DISCONNECTED) {
+        assert_int_equal(ev->u.disconnected.error, XT_ETIMEOUT);
+        t->r->order[t->r->n++] = t->v;
+    }
+}
+
+static void test_loop_client_timer_order(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    fake_server f;
+    uint16_t port = listen_loopback(&f);
+    order_rec r = {0};
+    static const uint32_t ms[4] = {400, 100, 300, 200};
+    order_tag tags[4];
+    xt_client *cl[4];
+    for (int i = 0; i < 4; i++) {
+        copts o = {.host = "127.0.0.1", .port = port, .timeout = 5000, .neg_timeout = ms[i]};
+        tags[i] = (order_tag){&r, (int)ms[i]};
+        assert_int_equal(new_client(loop, &o, &cl[i]), 0);
+        assert_true(xt_conn_on(xt_client_conn(cl[i]), XT_EV_ALL, on_order, &tags[i]) > 0);
+        assert_int_equal(xt_client_connect(cl[i]), 0);
+    }
+    uint64_t start = xt_now_ms();
+    while (r.n < 4 && xt_now_ms() - start < 10000)
+        assert_int_equal(xt_loop_run_once(loop, 1000), 0);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.order[0], 100);
+    assert_int_equal(r.order[1], 200);
+    assert_int_equal(r.order[2], 300);
+    assert_int_equal(r.order[3], 400);
+    for (int i = 0; i < 4; i++)
+        xt_client_free(cl[i]);
+    close(f.lfd);
+    xt_loop_free(loop);
+}
+
+/* Hook order across reconnections, with the application's own driver:
+ * the server hangs up at once, the client reconnects three times (a new
+ * socket each time, usually with the number the last one had). Every
+ * fd is unwatched while still open, before any watch of the next one,
+ * and the watch/unwatch calls pair up. */
+static void test_hooks_fd_reuse(void **state)
+{
+    (void)state;
+    fake_server srv;
+    uint16_t port = listen_loopback(&srv);
+    copts o = {.host = "127.0.0.1", .port = port, .timeout = 2000, .reconnect = 1, .rmin = 1, .rmax = 2};
+    xt_client *cl;
+    assert_int_equal(new_client(NULL, &o, &cl), 0);
+    rwatch rw = {.stop_after = 3, .cl = cl};
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_rev, &rw) > 0);
+    ext_loop e = {.timer_at = -1};
+    assert_int_equal(xt_client_set_hooks(cl, ext_watch, ext_unwatch, ext_timer, ext_cleanup, &e), 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    int rounds = 0;
+    while (xt_client_active(cl) && rounds++ < 2000) {
+        struct pollfd fds[9];
+        memcpy(fds, e.fds, e.n * sizeof *fds);
+        size_t n = e.n;
+        fds[n] = (struct pollfd){.fd = srv.lfd, .events = POLLIN};
+        uint64_t now = xt_now_ms();
+        int timeout = e.timer_at < 0 ? 100 : e.timer_at <= (int64_t)now ? 0 : (int)(e.timer_at - (int64_t)now);
+        assert_true(poll(fds, n + 1, timeout > 100 ? 100 : timeout) >= 0);
+        if (fds[n].revents & POLLIN)
+            close(accept(srv.lfd, NULL, NULL)); /* hang up at once */
+        for (size_t i = 0; i < n; i++) {
+            unsigned ev = (fds[i].revents & POLLIN ? XT_IO_READ : 0u) |
+                          (fds[i].revents & POLLOUT ? XT_IO_WRITE : 0u) |
+                          (fds[i].revents & (POLLERR | POLLHUP) ? XT_IO_ERROR : 0u);
+            /* An fd unwatched by an earlier call in this round is ignored. */
+            if (ev)
+                assert_int_equal(xt_client_on_fd(cl, fds[i].fd, ev, xt_now_ms()), 0);
+        }
+        if (e.timer_at >= 0 && (uint64_t)e.timer_at <= xt_now_ms())
+            assert_int_equal(xt_client_on_timer(cl, xt_now_ms()), 0);
+    }
+    assert_int_equal(rw.n, 3);
+    assert_int_equal(e.n, 0);
+    assert_int_equal(e.unwatches, 3);      /* one socket per attempt */
+    assert_int_equal(e.unwatched_open, 3); /* each before its close */
+    assert_int_equal(e.timer_at, -1);
+    xt_client_free(cl);
+    assert_int_equal(e.cleanups, 1);
+    close(srv.lfd);
+}
+
 /* --- allocation failures ------------------------------------------------- */
 
 typedef struct failmem {
@@ -1063,6 +1316,10 @@ int main(void)
         cmocka_unit_test(test_client_tls_garbage),
         cmocka_unit_test(test_client_tls),
         cmocka_unit_test(test_handshake_cap),
+        cmocka_unit_test(test_ctx_limiter),
+        cmocka_unit_test(test_loop_idle_cost),
+        cmocka_unit_test(test_loop_client_timer_order),
+        cmocka_unit_test(test_hooks_fd_reuse),
         cmocka_unit_test(test_client_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
