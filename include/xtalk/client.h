@@ -5,8 +5,10 @@
  * Three objects:
  *
  *   xt_ctx     what clients share: the allocator, the TLS contexts (one
- *              per trust setting, reference-counted) and the TLS handshake
- *              limiter. Optional: a client made without one makes and owns
+ *              per trust setting, reference-counted), the TLS handshake
+ *              limiter and the DNS servers to ask (each connection attempt
+ *              has its own short-lived c-ares channel, which needs no
+ *              sharing). Optional: a client made without one makes and owns
  *              a private context.
  *   xt_client  one XMPP connection: an xt_conn plus its sockets. It does
  *              no waiting of its own. It tells the application what to
@@ -103,6 +105,15 @@ XT_EXTERN void xt_ctx_free(xt_ctx *ctx);
  * and each handshake ends sooner. Raising n wakes waiting clients at
  * once. XT_EINVAL for a NULL ctx. */
 XT_EXTERN int xt_ctx_set_max_handshakes(xt_ctx *ctx, unsigned n);
+
+/* The DNS servers the context's clients ask (SRV and address lookups),
+ * instead of /etc/resolv.conf's: a comma-separated list of IPv4 or
+ * [IPv6] addresses, each with an optional :port ("192.0.2.53",
+ * "127.0.0.1:5353,[::1]:53"). Copied; NULL = the system's again. Applies
+ * to connection attempts started afterwards. /etc/hosts is still read
+ * first. XT_EINVAL (ctx NULL or a malformed list), XT_ENOMEM, XT_EDNS
+ * (the resolver library cannot be set up). */
+XT_EXTERN int xt_ctx_set_dns_servers(xt_ctx *ctx, const char *servers);
 
 /* --- the client ------------------------------------------------------------ */
 

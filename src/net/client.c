@@ -1056,6 +1056,11 @@ static int begin(xt_client *cl)
         return rc;
     }
     xt_dns_set_watch(cl->dns, dns_watch, cl);
+    if (xt_ctx_dns_servers(cl->ctx) && (rc = xt_dns_set_servers(cl->dns, xt_ctx_dns_servers(cl->ctx))) < 0) {
+        set_detail(cl, "out of memory");
+        release_transport(cl);
+        return rc;
+    }
     uint64_t now = xt_clock_ms();
     cl->phase = P_RESOLVE;
     /* Resolution as a whole gets the connect timeout. */

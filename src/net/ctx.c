@@ -18,6 +18,7 @@
 
 #include "base/mem.h"
 #include "net/ctx.h"
+#include "net/dns.h"
 #include "net/loop.h"
 
 typedef struct ctx_tls {
@@ -31,7 +32,8 @@ struct xt_ctx {
     unsigned refs;
     ctx_tls *tls;
     size_t ntls, cap_tls;
-    size_t busy, cap; /* handshakes running, at most (0 = no limit) */
+    size_t busy, cap;  /* handshakes running, at most (0 = no limit) */
+    char *dns_servers; /* NULL = resolv.conf's */
     xt_slot *head, *tail;
 };
 
@@ -79,6 +81,7 @@ void xt_ctx_free(xt_ctx *ctx)
     for (size_t i = 0; i < ctx->ntls; i++)
         xt_tls_ctx_free(ctx->tls[i].tls);
     xt_free(ctx->mem, ctx->tls);
+    xt_free(ctx->mem, ctx->dns_servers);
     xt_free(ctx->mem, ctx);
 }
 
@@ -117,6 +120,28 @@ void xt_ctx_tls_release(xt_ctx *ctx, xt_tls_ctx *tls)
         }
         return;
     }
+}
+
+/* --- DNS ------------------------------------------------------------------- */
+
+int xt_ctx_set_dns_servers(xt_ctx *ctx, const char *servers)
+{
+    if (!ctx)
+        return XT_EINVAL;
+    int rc;
+    if (servers && (rc = xt_dns_check_servers(servers)) < 0)
+        return rc;
+    char *dup = NULL;
+    if (servers && !(dup = xt_strdup(ctx->mem, servers)))
+        return XT_ENOMEM;
+    xt_free(ctx->mem, ctx->dns_servers);
+    ctx->dns_servers = dup;
+    return 0;
+}
+
+const char *xt_ctx_dns_servers(const xt_ctx *ctx)
+{
+    return ctx->dns_servers;
 }
 
 /* --- the handshake limiter ---------------------------------------------- */

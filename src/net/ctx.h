@@ -28,6 +28,9 @@ int xt_ctx_tls(xt_ctx *ctx, const char *ca_file, int no_system_ca, xt_tls_ctx **
                size_t errlen);
 void xt_ctx_tls_release(xt_ctx *ctx, xt_tls_ctx *tls);
 
+/* xt_ctx_set_dns_servers' list, or NULL. */
+const char *xt_ctx_dns_servers(const xt_ctx *ctx);
+
 /* 1: the slot is HELD now (go). 0: QUEUED; granted() runs when it is
  * HELD. Already QUEUED or HELD: returns its state unchanged. */
 int xt_ctx_slot_take(xt_ctx *ctx, xt_slot *s);

@@ -28,6 +28,7 @@ struct xt_dns {
     int dying;        /* xt_dns_free in progress: swallow callbacks */
     xt_dns_watch_fn watch;
     void *watch_ud;
+    char *servers;    /* xt_dns_set_servers; NULL = resolv.conf's */
 };
 
 typedef struct dns_req {
@@ -117,7 +118,40 @@ static int channel(xt_dns *d)
         d->ch = NULL;
         return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
     }
+    if (d->servers && (st = ares_set_servers_ports_csv(d->ch, d->servers)) != ARES_SUCCESS) {
+        ares_destroy(d->ch);
+        d->ch = NULL;
+        return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
+    }
     return 0;
+}
+
+int xt_dns_set_servers(xt_dns *d, const char *csv)
+{
+    char *dup = NULL;
+    if (csv && !(dup = xt_strdup(d->mem, csv)))
+        return XT_ENOMEM;
+    xt_free(d->mem, d->servers);
+    d->servers = dup;
+    return 0;
+}
+
+int xt_dns_check_servers(const char *csv)
+{
+    /* c-ares parses the list into a channel: a throwaway one, made
+     * without reading resolv.conf's servers (one placeholder). */
+    struct ares_options o;
+    memset(&o, 0, sizeof o);
+    struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+    o.servers = &lo;
+    o.nservers = 1;
+    ares_channel ch;
+    int st = ares_init_options(&ch, &o, ARES_OPT_SERVERS);
+    if (st != ARES_SUCCESS)
+        return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
+    st = ares_set_servers_ports_csv(ch, csv);
+    ares_destroy(ch);
+    return st == ARES_SUCCESS ? 0 : st == ARES_ENOMEM ? XT_ENOMEM : XT_EINVAL;
 }
 
 void xt_dns_free(xt_dns *d)
@@ -131,6 +165,7 @@ void xt_dns_free(xt_dns *d)
     if (d->ch)
         ares_destroy(d->ch); /* runs pending callbacks with ARES_EDESTRUCTION */
     xt_free(d->mem, d->socks);
+    xt_free(d->mem, d->servers);
     xt_free(d->mem, d);
 }
 

@@ -50,6 +50,13 @@ typedef void (*xt_dns_addr_fn)(void *ud, int status, const xt_addr *a, size_t n,
 
 /* timeout_ms: per try; 0 = 3000. XT_ENOMEM. */
 int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out);
+/* The name servers to ask, as c-ares's ares_set_servers_ports_csv takes
+ * them ("192.0.2.1,[2001:db8::1]:5353,127.0.0.1:5300"); copied; NULL =
+ * resolv.conf's. Before the first query. XT_ENOMEM. */
+int xt_dns_set_servers(xt_dns *d, const char *csv);
+/* 0 when csv is a list xt_dns_set_servers can use, else XT_EINVAL
+ * (XT_ENOMEM, XT_EDNS when c-ares cannot be set up at all). */
+int xt_dns_check_servers(const char *csv);
 /* Cancels everything; no callback runs after (or during) this call.
  * Not from inside one of this session's callbacks. NULL is a no-op. */
 void xt_dns_free(xt_dns *d);

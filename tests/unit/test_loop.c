@@ -1197,6 +1197,107 @@ static void test_hooks_fd_reuse(void **state)
     close(srv.lfd);
 }
 
+/* --- DNS through the context ------------------------------------------------- */
+
+/* A DNS server on a loop fd: answers _xmpp-client._tcp.<anything> with one
+ * SRV record (localhost, port `port`) and every other query with
+ * NXDOMAIN. */
+typedef struct fake_dns {
+    int fd, id;
+    uint16_t port;
+    int srv_answers, queries;
+} fake_dns;
+
+static void dns_io(xt_loop *loop, int fd, short revents, void *ud)
+{
+    (void)loop, (void)revents;
+    fake_dns *d = ud;
+    uint8_t q[512], r[600];
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof from;
+    ssize_t n = recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &flen);
+    if (n < 17)
+        return;
+    d->queries++;
+    size_t i = 12;
+    while (i < (size_t)n && q[i])
+        i += (size_t)q[i] + 1;
+    size_t qend = i + 5; /* the root label, QTYPE, QCLASS */
+    assert_true(qend <= (size_t)n);
+    int srv = q[i + 1] == 0 && q[i + 2] == 33 && memcmp(q + 13, "_xmpp-client", 12) == 0;
+    memcpy(r, q, qend);
+    r[2] = 0x81;                    /* QR, RD */
+    r[3] = srv ? 0x80 : 0x83;       /* RA; NXDOMAIN unless answered */
+    r[4] = 0, r[5] = 1;             /* QDCOUNT */
+    r[6] = 0, r[7] = srv ? 1 : 0;   /* ANCOUNT */
+    memset(r + 8, 0, 4);            /* NSCOUNT, ARCOUNT: no OPT echoed */
+    size_t k = qend;
+    if (srv) {
+        static const uint8_t target[] = "\x09localhost";
+        const uint8_t rr[] = {0xc0, 0x0c, 0, 33, 0, 1, 0, 0, 0, 60, 0, (uint8_t)(6 + sizeof target),
+                              0, 0, 0, 0, (uint8_t)(d->port >> 8), (uint8_t)d->port};
+        memcpy(r + k, rr, sizeof rr);
+        k += sizeof rr;
+        memcpy(r + k, target, sizeof target); /* with its root label */
+        k += sizeof target;
+        d->srv_answers++;
+    }
+    assert_true(sendto(fd, r, k, 0, (struct sockaddr *)&from, flen) == (ssize_t)k);
+}
+
+/* The context's DNS servers are the ones asked: a client with no host
+ * looks up the SRV record of its JID's domain there (c-ares' socket
+ * watched and unwatched through the client's hooks, in the epoll loop)
+ * and connects to the port it names, where a fake server answers with
+ * garbage. A malformed server list is refused. */
+static void test_ctx_dns_servers(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    fake_server xs = {.reply = "<not-a-stream/>"};
+    fake_dns d = {0};
+    d.port = listen_loopback(&xs);
+    xs.id = xt_loop_add_fd(loop, xs.lfd, POLLIN, on_accept, &xs);
+    d.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(d.fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(d.fd, (struct sockaddr *)&a, &len);
+    d.id = xt_loop_add_fd(loop, d.fd, POLLIN, dns_io, &d);
+    char servers[64];
+    snprintf(servers, sizeof servers, "127.0.0.1:%u", ntohs(a.sin_port));
+    xt_ctx *ctx;
+    assert_int_equal(xt_ctx_new(NULL, &ctx), 0);
+    assert_int_equal(xt_ctx_set_dns_servers(ctx, "not an address"), XT_EINVAL);
+    assert_int_equal(xt_ctx_set_dns_servers(NULL, servers), XT_EINVAL);
+    assert_int_equal(xt_ctx_set_dns_servers(ctx, servers), 0);
+
+    xt_conn_config cc = {.jid = "alice@xmpp.test", .password = "pw"};
+    xt_client *cl;
+    assert_int_equal(xt_client_new(ctx, &cc, &cl), 0);
+    xt_ctx_free(ctx);
+    assert_int_equal(xt_client_set_connect_timeout(cl, 3000), 0);
+    assert_int_equal(xt_loop_add_client(loop, cl), 0);
+    watch w = {.cl = cl};
+    assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    uint64_t start = xt_now_ms();
+    while (!w.disconnected && xt_now_ms() - start < 10000)
+        assert_int_equal(xt_loop_run_once(loop, 1000), 0);
+    assert_int_equal(d.srv_answers, 1);
+    assert_int_equal(w.disconnected, 1);
+    assert_int_equal(w.error, XT_EXML); /* it reached the SRV target's port */
+    assert_true(xs.cfd >= 0);
+    xt_client_free(cl);
+    xt_loop_remove_fd(loop, d.id);
+    close(d.fd);
+    close(xs.cfd);
+    close(xs.lfd);
+    assert_int_equal(xt_loop_run(loop), 0); /* nothing of the client is left in the loop */
+    xt_loop_free(loop);
+}
+
 /* --- allocation failures ------------------------------------------------- */
 
 typedef struct failmem {
@@ -1320,6 +1421,7 @@ int main(void)
         cmocka_unit_test(test_loop_idle_cost),
         cmocka_unit_test(test_loop_client_timer_order),
         cmocka_unit_test(test_hooks_fd_reuse),
+        cmocka_unit_test(test_ctx_dns_servers),
         cmocka_unit_test(test_client_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
