@@ -34,6 +34,7 @@ typedef struct watch {
     int fd;
     int id; /* application fd id; 0 for a client's fd */
     int dead;
+    int always;   /* a regular file (epoll refuses it): ready at every iteration, as poll says */
     short events; /* application: poll events */
     xt_fd_fn cb;
     void *ud;
@@ -67,6 +68,7 @@ struct xt_loop {
     size_t nwatches; /* live ones */
     watch **apps;    /* live application fds, for lookups by id */
     size_t napps, cap_apps;
+    size_t nalways; /* application fds with .always */
     watch *dead_watches;
     lclient *clients, *clients_tail, *dead_clients;
     app_timer *timers; /* binary min-heap on (due, seq) */
@@ -75,7 +77,7 @@ struct xt_loop {
     size_t ncheap, cap_cheap;
     uint64_t seq;
     int next_id;
-    int depth; /* > 0 while dispatching */
+    int depth;      /* > 0 while dispatching */
     uint64_t calls; /* into clients: xt_loop_client_calls */
     int stop;
 };
@@ -179,6 +181,8 @@ static void kill_watch(xt_loop *loop, watch *w)
     if (loop->byfd[w->fd] == w)
         loop->byfd[w->fd] = NULL;
     loop->nwatches--;
+    if (w->always)
+        loop->nalways--;
     w->dead = 1;
     if (loop->depth) {
         w->next_dead = loop->dead_watches;
@@ -206,8 +210,14 @@ static int add_watch(xt_loop *loop, watch *w, uint32_t ev)
     if (loop->byfd[w->fd])
         return XT_EINVAL; /* one watch per fd */
     struct epoll_event e = {.events = ev, .data.ptr = w};
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &e) < 0)
-        return errno == ENOMEM || errno == ENOSPC ? XT_ENOMEM : XT_EINVAL;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &e) < 0) {
+        /* EPERM: a regular file or directory. poll(2) calls those always
+         * ready; an application fd keeps that meaning here. */
+        if (errno != EPERM || w->lc)
+            return errno == ENOMEM || errno == ENOSPC ? XT_ENOMEM : XT_EINVAL;
+        w->always = 1;
+        loop->nalways++;
+    }
     loop->byfd[w->fd] = w;
     loop->nwatches++;
     return 0;
@@ -255,7 +265,7 @@ int xt_loop_mod_fd(xt_loop *loop, int id, short events)
         return XT_ENOTFOUND;
     watch *w = loop->apps[i];
     struct epoll_event e = {.events = to_epoll(events), .data.ptr = w};
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, w->fd, &e) < 0)
+    if (!w->always && epoll_ctl(loop->epfd, EPOLL_CTL_MOD, w->fd, &e) < 0)
         return XT_EIO;
     w->events = events;
     return 0;
@@ -268,8 +278,18 @@ int xt_loop_remove_fd(xt_loop *loop, int id)
         return XT_ENOTFOUND;
     watch *w = loop->apps[i];
     loop->apps[i] = loop->apps[--loop->napps];
-    (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    if (!w->always)
+        (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
     kill_watch(loop, w);
+    return 0;
+}
+
+/* Application fds that are always ready and wanted: 1 if any. */
+static int always_ready(const xt_loop *loop)
+{
+    for (size_t i = 0; loop->nalways && i < loop->napps; i++)
+        if (loop->apps[i]->always && (loop->apps[i]->events & (POLLIN | POLLOUT)))
+            return 1;
     return 0;
 }
 
@@ -526,6 +546,8 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
     if (loop->ncheap && (wake < 0 || loop->cheap[0]->due < (uint64_t)wake))
         wake = (int64_t)loop->cheap[0]->due;
     int wait = timeout_ms;
+    if (loop->nalways && always_ready(loop))
+        wait = 0;
     if (wake >= 0) {
         uint64_t rel = (uint64_t)wake > now ? (uint64_t)wake - now : 0;
         if (wait < 0 || rel < (uint64_t)wait)
@@ -554,6 +576,16 @@ int xt_loop_run_once(xt_loop *loop, int timeout_ms)
             (void)xt_client_on_fd(w->lc->cl, w->fd, io, now);
         } else {
             w->cb(loop, w->fd, from_epoll(ev[i].events), w->ud);
+            app_ran = 1;
+        }
+    }
+    /* Regular files, ready by definition. Callbacks may change the
+     * array: walk a count taken now, re-checking the bound. */
+    for (size_t i = 0, n0 = loop->nalways ? loop->napps : 0; i < n0 && i < loop->napps; i++) {
+        watch *w = loop->apps[i];
+        short rev = (short)(w->events & (POLLIN | POLLOUT));
+        if (w->always && !w->dead && rev) {
+            w->cb(loop, w->fd, rev, w->ud);
             app_ran = 1;
         }
     }

@@ -158,6 +158,41 @@ static void test_fd(void **state)
     xt_loop_free(loop);
 }
 
+/* A regular file (stdin redirected from one): epoll refuses it, poll(2)
+ * calls it always readable; the loop keeps poll's meaning. */
+static void on_file(xt_loop *loop, int fd, short revents, void *ud)
+{
+    pipe_ctx *p = ud;
+    assert_true(revents & POLLIN);
+    p->calls++;
+    ssize_t r = read(fd, p->got + p->n, sizeof p->got - 1 - p->n);
+    if (r > 0)
+        p->n += (size_t)r;
+    else
+        assert_int_equal(xt_loop_remove_fd(loop, p->id), 0); /* EOF */
+}
+
+static void test_fd_regular_file(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(fwrite("from a file", 1, 11, f), 11);
+    fflush(f);
+    rewind(f);
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    pipe_ctx p = {0};
+    p.id = xt_loop_add_fd(loop, fileno(f), POLLIN, on_file, &p);
+    assert_true(p.id > 0);
+    assert_int_equal(xt_loop_run(loop), 0); /* returns: removed at EOF */
+    assert_int_equal(p.n, 11);
+    assert_memory_equal(p.got, "from a file", 11);
+    assert_true(p.calls >= 2);
+    xt_loop_free(loop);
+    fclose(f);
+}
+
 static void do_stop(xt_loop *loop, void *ud)
 {
     (void)ud;
@@ -305,7 +340,7 @@ static void test_client_bad_ca(void **state)
     xt_loop *loop;
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
     copts cfg = {
-                .host = "127.0.0.1",
+        .host = "127.0.0.1",
         .ca = "/nonexistent/ca.pem",
     };
     xt_client *cl;
@@ -593,7 +628,7 @@ static void test_client_reconnect(void **state)
     multi_server m = {.reply = ""};
     uint16_t port = multi_listen(loop, &m);
     copts cfg = {
-                .host = "127.0.0.1",
+        .host = "127.0.0.1",
         .port = port,
         .timeout = 2000,
         .reconnect = 1,
@@ -649,7 +684,7 @@ static void test_client_redirect(void **state)
     multi_server a = {.reply = redir};
     uint16_t pa = multi_listen(loop, &a);
     copts cfg = {
-                .host = "127.0.0.1",
+        .host = "127.0.0.1",
         .port = pa,
         .timeout = 2000,
         .reconnect = 1,
@@ -1359,7 +1394,7 @@ static void test_client_alloc_failures(void **state)
         }
         watch w = {0};
         copts cfg = {
-                        .host = "127.0.0.1",
+            .host = "127.0.0.1",
             .port = port,
             .timeout = 2000,
             .mem = &mem,
@@ -1406,6 +1441,7 @@ int main(void)
         cmocka_unit_test(test_timer_order),
         cmocka_unit_test(test_timer_rearm),
         cmocka_unit_test(test_fd),
+        cmocka_unit_test(test_fd_regular_file),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_client_refused),
         cmocka_unit_test(test_client_bad_ca),
