@@ -160,7 +160,7 @@ XT_EXTERN int xt_client_set_server(xt_client *cl, const char *host, uint16_t por
 XT_EXTERN int xt_client_set_ca_file(xt_client *cl, const char *path);
 /* Hex SHA-256 of the server's leaf certificate (DER), colons allowed
  * (`openssl x509 -fingerprint -sha256` form); NULL = none. See the top.
- * A malformed pin fails the connection with XT_ETLS. */
+ * XT_EINVAL for anything but 64 hex digits (with colons or spaces). */
 XT_EXTERN int xt_client_set_pin(xt_client *cl, const char *sha256_hex);
 /* XT_CLIENT_* flags (replaces the previous value). */
 XT_EXTERN int xt_client_set_flags(xt_client *cl, unsigned flags);

@@ -363,7 +363,11 @@ int xt_client_set_ca_file(xt_client *cl, const char *path)
 int xt_client_set_pin(xt_client *cl, const char *sha256_hex)
 {
     int rc = settable(cl);
-    return rc < 0 ? rc : set_str(cl, &cl->pin, sha256_hex, 1);
+    if (rc < 0)
+        return rc;
+    if (sha256_hex && xt_tls_pin_check(sha256_hex) < 0)
+        return XT_EINVAL;
+    return set_str(cl, &cl->pin, sha256_hex, 1);
 }
 
 int xt_client_set_flags(xt_client *cl, unsigned flags)

@@ -178,6 +178,12 @@ static int parse_pin(const char *s, uint8_t out[32])
     return n == 32 && hi < 0 ? 0 : XT_EINVAL;
 }
 
+int xt_tls_pin_check(const char *pin_sha256)
+{
+    uint8_t tmp[32];
+    return parse_pin(pin_sha256, tmp);
+}
+
 static void set_detail(xt_tls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_detail(xt_tls *t, const char *fmt, ...)
 {

@@ -480,12 +480,20 @@ static void test_external_loop(void **state)
     assert_true(xt_conn_on(xt_client_conn(cl), XT_EV_ALL, on_event, &w) > 0);
     ext_loop e = {.timer_at = -1};
     assert_int_equal(xt_client_connect(cl), XT_ESTATE); /* nobody drives it yet */
+    /* Settings check what they can at once, and copy. */
+    assert_int_equal(xt_client_set_pin(cl, "12:34"), XT_EINVAL);
+    assert_int_equal(xt_client_set_server(cl, "", 5222), XT_EINVAL);
+    assert_int_equal(xt_client_set_server(NULL, "h", 1), XT_EINVAL);
+    char host[16] = "127.0.0.1";
+    assert_int_equal(xt_client_set_server(cl, host, port), 0);
+    memset(host, 'x', sizeof host - 1); /* the client kept its own copy */
     assert_int_equal(xt_client_set_hooks(cl, ext_watch, NULL, ext_timer, NULL, &e), XT_EINVAL);
     assert_int_equal(xt_client_set_hooks(cl, ext_watch, ext_unwatch, ext_timer, ext_cleanup, &e), 0);
     assert_int_equal(xt_client_set_hooks(cl, ext_watch, ext_unwatch, ext_timer, ext_cleanup, &e),
                      XT_ESTATE);
     assert_int_equal(xt_client_connect(cl), 0);
     assert_int_equal(xt_client_set_server(cl, "x", 1), XT_ESTATE); /* settings: before connect */
+    assert_int_equal(xt_client_set_pin(cl, NULL), XT_ESTATE);
     assert_int_equal(e.n, 1); /* the socket, connecting: announced before connect returned */
     assert_true(e.fds[0].events & POLLOUT);
     int rounds = 0;
