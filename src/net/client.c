@@ -1258,6 +1258,11 @@ static int run(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
         }
         break;
     case P_CONNECT:
+        /* Asked again: a driver may hand us an event of a closed socket
+         * whose number this one reuses; only a real writability (or an
+         * error) ends the connect. */
+        if (rev && poll(&(struct pollfd){.fd = cl->fd, .events = POLLOUT}, 1, 0) <= 0)
+            rev = 0;
         if (rev) {
             char d[256];
             const xt_addr *a = &cl->addrs[cl->addr_i];
