@@ -53,6 +53,9 @@ static void test_timer_order(void **state)
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
     rec r = {.loop = loop};
     tag t30 = {&r, 30}, t10 = {&r, 10}, t20 = {&r, 20}, tx = {&r, 99}, t20b = {&r, 21};
+    /* Before the timers are added: each is due 30 ms after its own adding
+     * (a slow machine, valgrind, may take milliseconds between these). */
+    uint64_t start = xt_loop_now(loop);
     assert_true(xt_loop_add_timer(loop, 30, on_timer, &t30) > 0);
     assert_true(xt_loop_add_timer(loop, 10, on_timer, &t10) > 0);
     int idx = xt_loop_add_timer(loop, 15, on_timer, &tx);
@@ -61,7 +64,6 @@ static void test_timer_order(void **state)
     assert_true(xt_loop_add_timer(loop, 20, on_timer, &t20b) > 0); /* same delay: creation order */
     assert_int_equal(xt_loop_cancel_timer(loop, idx), 0);
     assert_int_equal(xt_loop_cancel_timer(loop, idx), XT_ENOTFOUND);
-    uint64_t start = xt_loop_now(loop);
     assert_int_equal(xt_loop_run(loop), 0); /* returns when no timer is left */
     uint64_t took = xt_loop_now(loop) - start;
     assert_int_equal(r.n, 4);
@@ -70,7 +72,7 @@ static void test_timer_order(void **state)
     assert_int_equal(r.order[2], 21);
     assert_int_equal(r.order[3], 30);
     assert_true(took >= 30);
-    assert_true(took < 1000);
+    assert_true(took < 10000);
     xt_loop_free(loop);
 }
 
