@@ -6,8 +6,9 @@
  * scroll-back (xt_history_page, 50 messages) at the newest end and deep in
  * a conversation. One message in 20 also holds a Chinese phrase and one in
  * 37 an emoji, for the searches the trigram index and the short-term path
- * serve (a 2-character CJK word, an emoji, a 2-character term found nowhere:
- * the bounded scan's worst case). Prints figures; not a test.
+ * serve (a 2-character CJK word, an emoji, 2-letter word starts, and
+ * a one-letter term found almost nowhere: the bounded scan's worst case).
+ * Prints figures; not a test.
  *
  *   history_bench [N] [DIR]     (DIR: where the store goes, default /tmp)
  */
@@ -166,6 +167,8 @@ int main(int argc, char **argv)
     time_search(st, "😀");
     time_search(st, "ok");
     time_search(st, "qz");
+    time_search(st, "o");
+    time_search(st, "z"); /* one letter found almost nowhere: the bounded scan */
     time_search(st, "世界 coffee");
     time_pages(st, "peer7@example.org", 1);
     time_pages(st, "peer7@example.org", 100);

@@ -134,7 +134,7 @@ XT_EXTERN int xt_history_page(xt_store *st, const char *account, const char *pee
  * Latin, Greek and Cyrillic letters ignored ("creme" finds "Crème").
  * Other short terms (one ASCII character; ASCII and non-ASCII mixed) are
  * compared on the rows the other terms found, or, when all terms are
- * such, on the newest 20,000 messages of the store only (the bound keeps
+ * such, on the newest 10,000 messages of the store only (the bound keeps
  * a search under 20 ms at a million messages; ASCII case is folded there,
  * accents are not). Terms of ASCII punctuation only are ignored; at most
  * 8 short terms count. FTS5 query syntax is NOT exposed: user input

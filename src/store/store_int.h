@@ -46,7 +46,7 @@ void xt_fts_plan_free(const xt_mem *mem, xt_fts_plan *p);
 /* A search of short terms only looks at this many of the newest rows of
  * the store (all accounts): the bound that keeps it within the time of an
  * indexed search at a million messages (bench/history_bench). */
-#define XT_SEARCH_SCAN_ROWS 20000
+#define XT_SEARCH_SCAN_ROWS 10000
 
 /* The search fold (fold.c): n bytes of UTF-8 with the accents of
  * U+0300..U+036F removed, NUL-terminated, malloc'd (libc: libunistring
