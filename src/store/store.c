@@ -21,6 +21,10 @@
  *   each use, so no statement holds a read snapshot between calls.
  * - The schema carries its version in schema_version; open migrates an
  *   older file step by step in one transaction and refuses a newer one.
+ * - The history's indexes are kept by triggers that call xt_fts_text()
+ *   and xt_grams(), SQL functions every handle registers before its
+ *   first statement: another program (the sqlite3 shell) can read the
+ *   file but not write the history.
  */
 #include <sqlite3.h>
 #include <stdarg.h>
