@@ -15,7 +15,7 @@
 #include <unistr.h>
 
 #include "base/mem.h"
-#include "core/jid_int.h"
+#include "core/precis.h"
 #include "core/scram.h"
 
 enum sasl_state {

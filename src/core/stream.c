@@ -21,7 +21,7 @@
 
 #include "base/mem.h"
 #include "core/base64.h"
-#include "core/jid_int.h"
+#include "core/precis.h"
 #include "xml/serialize.h"
 
 /* A parser callback's "stop now, the stream restarts" value. */
