@@ -44,8 +44,7 @@ int xt_conn_on(xt_conn *c, unsigned mask, xt_handler_fn fn, void *ud)
         return XT_EINVAL;
     if (c->next_handler_id == INT32_MAX)
         return XT_ETOOBIG;
-    if (xt_grow(c->s.mem, (void **)&c->handlers, &c->caphandlers, c->nhandlers + 1,
-                sizeof *c->handlers, 4))
+    if (XT_GROW(c->s.mem, c->handlers, c->caphandlers, c->nhandlers + 1, 4))
         return XT_ENOMEM;
     int id = ++c->next_handler_id;
     c->handlers[c->nhandlers++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};

@@ -65,7 +65,7 @@ int xt_presence_set(xt_presence_table *t, const char *bare, const char *full, co
         k++;
     if (k == t->n) {
         /* Small first: most tables hold a handful of resources. */
-        if (xt_grow(t->mem, (void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 2)) {
+        if (XT_GROW(t->mem, t->v, t->cap, t->n + 1, 2)) {
             xt_free(t->mem, st);
             return XT_ENOMEM;
         }

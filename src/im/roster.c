@@ -170,7 +170,7 @@ int xt_roster_apply(xt_roster *r, xt_roster_entry *e, const xt_roster_item **vie
         *view = &r->v[k].view;
         return 0;
     }
-    if (xt_grow(r->mem, (void **)&r->v, &r->cap, r->n + 1, sizeof *r->v, 4)) {
+    if (XT_GROW(r->mem, r->v, r->cap, r->n + 1, 4)) {
         xt_roster_entry_free(r->mem, e);
         return XT_ENOMEM;
     }

@@ -130,41 +130,45 @@ static void test_limit(void **state)
     xt_buf_free(&b);
 }
 
-/* xt_grow: doubling from `first`, no-op when it fits, XT_ENOMEM with the
+/* XT_GROW: doubling from `first`, no-op when it fits, XT_ENOMEM with the
  * array untouched on overflow or a failed allocation. */
 static void test_grow(void **state)
 {
     (void)state;
     int *v = NULL;
     size_t cap = 0;
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 0, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 0, 4), 0);
     assert_null(v);
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 1, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 1, 4), 0);
     assert_int_equal(cap, 4);
     v[3] = 7;
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 4, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 4, 4), 0);
     assert_int_equal(cap, 4); /* fits */
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 5, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 5, 4), 0);
     assert_int_equal(cap, 8);
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 33, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 33, 4), 0);
     assert_int_equal(cap, 64);
     assert_int_equal(v[3], 7); /* contents kept */
     int *old = v;
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, SIZE_MAX / 2, sizeof *v, 4), XT_ENOMEM);
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, SIZE_MAX, 1, 4), XT_ENOMEM);
+    assert_int_equal(XT_GROW(NULL, v, cap, SIZE_MAX / 2, 4), XT_ENOMEM);
     assert_ptr_equal(v, old);
     assert_int_equal(cap, 64);
     xt_free(NULL, v);
+    char *bytes = NULL;
+    size_t bcap = 0;
+    assert_int_equal(XT_GROW(NULL, bytes, bcap, SIZE_MAX, 4), XT_ENOMEM); /* doubling overflows */
+    assert_null(bytes);
+    assert_int_equal(bcap, 0);
 
     v = NULL;
     cap = 0;
     xt_test_alloc_count = 0;
     xt_test_fail_at = 1;
-    assert_int_equal(xt_grow(&xt_test_failing_mem, (void **)&v, &cap, 3, sizeof *v, 2), XT_ENOMEM);
+    assert_int_equal(XT_GROW(&xt_test_failing_mem, v, cap, 3, 2), XT_ENOMEM);
     assert_null(v);
     assert_int_equal(cap, 0);
     xt_test_fail_at = 0;
-    assert_int_equal(xt_grow(&xt_test_failing_mem, (void **)&v, &cap, 3, sizeof *v, 2), 0);
+    assert_int_equal(XT_GROW(&xt_test_failing_mem, v, cap, 3, 2), 0);
     assert_int_equal(cap, 4);
     xt_free(&xt_test_failing_mem, v);
 }
