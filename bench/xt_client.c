@@ -7,7 +7,7 @@
  *       online with the roster loaded and initial presence sent, then
  *       prints "online", then "hint=" and the server's SASL offer, and
  *       exits (bench/run times it from process start); $XTB_SASL_HINT is
- *       passed as xt_conn_config.sasl_hint (the offer an earlier run saw)
+ *       passed to xt_conn_opts_set_sasl_hint (the offer an earlier run saw)
  *   xt_client hold PREFIX N PW HOST PORT CA [INFLIGHT]
  *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
  *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online=" and glibc's
@@ -161,22 +161,25 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
 static xt_client *start(const char *jid, const char *pw, const char *host, int port,
                         const char *ca, unsigned flags)
 {
+    xt_conn_opts *opts = NULL;
+    /* login: the server's SASL offer from an earlier run (what a client
+     * keeps per account; see xt_conn_sasl_hint) */
+    if (xt_conn_opts_new(NULL, &opts) != 0 || xt_conn_opts_set_jid(opts, jid) != 0 ||
+        xt_conn_opts_set_password(opts, pw) != 0 || xt_conn_opts_set_flags(opts, flags) != 0 ||
+        xt_conn_opts_set_timeouts(opts, 0, 600000) != 0 ||
+        xt_conn_opts_set_sasl_hint(opts, getenv("XTB_SASL_HINT")) != 0)
+        exit(1);
     xt_client_config cfg = {0};
-    cfg.conn.jid = jid;
-    cfg.conn.password = pw;
-    cfg.conn.flags = flags;
+    cfg.conn = opts;
     cfg.host = host;
     cfg.port = (uint16_t)port;
     cfg.ca_file = ca;
     cfg.flags = XT_CLIENT_NO_SYSTEM_CA;
     cfg.connect_timeout_ms = 60000;
-    cfg.conn.negotiation_timeout_ms = 600000;
-    /* login: the server's SASL offer from an earlier run (what a client
-     * keeps per account; see xt_conn_sasl_hint) */
-    cfg.conn.sasl_hint = getenv("XTB_SASL_HINT");
     xt_client *cl;
     if (xt_client_new(loop, &cfg, &cl) != 0)
         exit(1);
+    xt_conn_opts_free(opts);
     xt_conn_on(xt_client_conn(cl), XT_EV_ALL, handler, NULL);
     if (xt_client_connect(cl) != 0) {
         fprintf(stderr, "connect: %s\n", xt_client_errdetail(cl));

@@ -271,27 +271,36 @@ static int start_client(xt_chat *c)
 {
     const xt_cli_settings *set = c->set;
     char *hint = xt_chat_hint_get(c->hist);
+    xt_conn_opts *opts = NULL;
+    int rc = xt_conn_opts_new(NULL, &opts);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(opts, set->jid);
+    if (!rc)
+        rc = xt_conn_opts_set_password(opts, c->password);
+    if (!rc)
+        rc = xt_conn_opts_set_resource(opts, set->resource);
+    if (!rc)
+        rc = xt_conn_opts_set_flags(opts, (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                                              (set->insecure_plaintext
+                                                   ? XT_CONN_INSECURE_ALLOW_PLAINTEXT
+                                                   : 0));
+    if (!rc)
+        rc = xt_conn_opts_set_timeouts(opts, set->timeout_ms, set->timeout_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_initial_presence(opts, (xt_show)c->show, c->status_msg, 0);
+    if (!rc)
+        rc = xt_conn_opts_set_sasl_hint(opts, hint);
     xt_client_config cc = {
-        .conn =
-            {
-                .jid = set->jid,
-                .password = c->password,
-                .resource = set->resource,
-                .flags = (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-                .iq_timeout_ms = set->timeout_ms,
-                .negotiation_timeout_ms = set->timeout_ms,
-                .initial_show = c->show,
-                .initial_status = c->status_msg,
-                .sasl_hint = hint,
-            },
+        .conn = opts,
         .host = set->host,
         .port = set->port,
         .ca_file = set->ca_file,
         .pin_sha256 = set->pin[0] ? set->pin : NULL,
         .connect_timeout_ms = set->timeout_ms,
     };
-    int rc = xt_client_new(c->loop, &cc, &c->client);
+    if (!rc)
+        rc = xt_client_new(c->loop, &cc, &c->client);
+    xt_conn_opts_free(opts);
     free(hint); /* the conn keeps a copy */
     if (rc < 0)
         return rc;

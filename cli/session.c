@@ -418,25 +418,31 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
 
     if (p->store && (s.account = xt_cli_bare(set->jid)) != NULL)
         (void)xt_store_sasl_hint_get(p->store, s.account, &s.hint);
+    xt_conn_opts *opts = NULL;
+    rc = xt_conn_opts_new(NULL, &opts);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(opts, set->jid);
+    if (!rc)
+        rc = xt_conn_opts_set_password(opts, set->password);
+    if (!rc)
+        rc = xt_conn_opts_set_resource(opts, set->resource);
+    if (!rc)
+        rc = xt_conn_opts_set_flags(opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                                              (set->insecure_plaintext
+                                                   ? XT_CONN_INSECURE_ALLOW_PLAINTEXT
+                                                   : 0));
+    if (!rc)
+        rc = xt_conn_opts_set_timeouts(opts, set->timeout_ms, set->timeout_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_initial_presence(opts, (xt_show)p->show, p->status, p->priority);
+    if (!rc)
+        rc = xt_conn_opts_set_log(opts, set->verbose ? log_cb : NULL, &s);
+    if (!rc)
+        rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_sasl_hint(opts, s.hint);
     xt_client_config cc = {
-        .conn =
-            {
-                .jid = set->jid,
-                .password = set->password,
-                .resource = set->resource,
-                .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-                .iq_timeout_ms = set->timeout_ms,
-                .negotiation_timeout_ms = set->timeout_ms,
-                .initial_show = p->show,
-                .initial_status = p->status,
-                .initial_priority = p->priority,
-                .log = set->verbose ? log_cb : NULL,
-                .log_ud = &s,
-                .ping_interval_ms = p->keepalive_ms,
-                .ping_timeout_ms = p->keepalive_ms,
-                .sasl_hint = s.hint,
-            },
+        .conn = opts,
         .reconnect = p->reconnect,
         .host = set->host,
         .port = set->port,
@@ -447,18 +453,22 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
     if (set->insecure_plaintext)
         xt_cli_errorf("WARNING: --insecure-allow-plaintext: if the server offers no TLS, the "
                       "password and all messages cross the network in the clear");
-    rc = xt_client_new(s.loop, &cc, &s.client);
+    if (!rc)
+        rc = xt_client_new(s.loop, &cc, &s.client);
     /* The connection holds its own copy now; ours is no longer needed. */
     xt_cli_password_free(set->password);
     set->password = NULL;
     if (rc < 0) {
         if (rc == XT_EJID)
-            xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain", set->jid);
+            xt_cli_errorf("%s ('%s'); give the account as user@domain", xt_conn_opts_errdetail(opts),
+                          set->jid);
         else
             xt_cli_errorf("cannot set up the connection: %s", xt_strerror(rc));
         s.exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;
+        xt_conn_opts_free(opts);
         goto out;
     }
+    xt_conn_opts_free(opts);
     s.conn = xt_client_conn(s.client);
     if (xt_conn_on(s.conn, XT_EV_ALL, on_event, &s) < 0 ||
         (s.sig_fd_id = xt_loop_add_fd(s.loop, sig_pipe[0], POLLIN, on_sig_fd, &s)) < 0 ||

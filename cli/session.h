@@ -47,7 +47,7 @@ typedef struct xt_cli_session_params {
     void *ud;
     /* The local store, if the command has one open: the server's SASL
      * offer is kept there per account, so the next login pipelines its
-     * first SCRAM message (xt_conn_config.sasl_hint). */
+     * first SCRAM message (xt_conn_opts_set_sasl_hint). */
     xt_store *store;
 } xt_cli_session_params;
 

@@ -85,9 +85,12 @@ enum {
 };
 
 typedef struct xt_client_config {
-    xt_conn_config conn;       /* copied; set conn.flags XT_CONN_DIRECT_TLS for direct TLS */
+    /* The connection's options (required; XT_CONN_DIRECT_TLS in its flags
+     * for direct TLS). Not taken: xt_client_new copies them into its
+     * xt_conn (which uses their allocator), so they may be freed after. */
+    const xt_conn_opts *conn;
     /* Connect here (name or IP literal), skipping SRV; NULL = SRV lookup of
-     * the JID's domain: _xmpps-client._tcp (XEP-0368) when conn.flags has
+     * the JID's domain: _xmpps-client._tcp (XEP-0368) when conn's flags have
      * XT_CONN_DIRECT_TLS, else _xmpp-client._tcp (RFC 6120 §3.2.1); no
      * records -> the domain itself on port 5222 / 5223 (§3.2.2). */
     const char *host;

@@ -86,6 +86,21 @@ enum xt_log_level {
  */
 typedef void (*xt_log_fn)(void *ud, int level, const char *msg);
 
+/*
+ * A source of random bytes (xt_conn_opts_set_random), for tests that
+ * replay a recorded exchange byte for byte and for applications with
+ * their own CSPRNG. It fills buf with len bytes and returns XT_RANDOM_OK,
+ * or XT_RANDOM_FAILED, after which the operation that needed them fails
+ * (nothing guessable is used instead). Its return values are their own,
+ * not XT_E* codes. The default is OpenSSL's RAND_bytes. The library never
+ * calls it from another thread than the call that needs the bytes.
+ */
+typedef int (*xt_random_fn)(void *ud, uint8_t *buf, size_t len);
+enum xt_random_result {
+    XT_RANDOM_FAILED = 0,
+    XT_RANDOM_OK = 1,
+};
+
 #ifdef __cplusplus
 }
 #endif

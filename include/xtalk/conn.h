@@ -35,7 +35,30 @@ extern "C" {
 
 typedef struct xt_conn xt_conn;
 
-/* xt_conn_config.flags */
+typedef enum xt_show {
+    XT_SHOW_AVAILABLE = 0,
+    XT_SHOW_CHAT,
+    XT_SHOW_AWAY,
+    XT_SHOW_XA,
+    XT_SHOW_DND,
+    XT_SHOW_UNAVAILABLE,
+} xt_show;
+
+/* --- options -------------------------------------------------------------- */
+
+/*
+ * The settings of a connection: an opaque object with a setter per
+ * setting, so that a setting added later changes no struct layout (the
+ * ABI). Every setter copies what it is given (strings included) and
+ * returns 0 or a negative XT_E* code; a refused value leaves the option
+ * as it was, and xt_conn_opts_errdetail() says why. Only the JID and the
+ * password are required; everything else has the default its setter
+ * names. xt_conn_new() copies what it needs: the opts may be changed,
+ * reused for another connection or freed right after it returns.
+ */
+typedef struct xt_conn_opts xt_conn_opts;
+
+/* xt_conn_opts_set_flags */
 enum {
     XT_CONN_DIRECT_TLS = 1u << 0,   /* transport is TLS from the first byte (XEP-0368) */
     /* Allow the stream to continue without TLS if the server offers none.
@@ -45,7 +68,8 @@ enum {
     XT_CONN_INSECURE_ALLOW_PLAINTEXT = 1u << 1,
     XT_CONN_NO_ROSTER = 1u << 2,    /* do not fetch the roster on login */
     XT_CONN_NO_PRESENCE = 1u << 3,  /* do not send initial presence on login */
-    XT_CONN_ALLOW_PLAIN_MECH = 1u << 4, /* reserved: PLAIN is allowed over TLS by default */
+    /* 1u << 4 is retired (was a no-op; PLAIN is allowed over TLS unless
+     * XT_CONN_NO_PLAIN_MECH): never reused. */
     XT_CONN_NO_PLAIN_MECH = 1u << 5,/* never use SASL PLAIN, even over TLS */
     /* Do not use XEP-0198 stream management even when the server offers
      * it (acks then come from XEP-0199 pings; no resumption). */
@@ -54,57 +78,111 @@ enum {
      * stream features before sending the next request, as RFC 6120's
      * examples do. By default the conn sends <starttls/> with the first
      * stream header, its first SASL message with the post-TLS header
-     * (when sasl_hint allows), and the bind request, roster query and
+     * (when the SASL hint allows), and the bind request, roster query and
      * initial presence with the post-auth header; a server handles them
      * in order, and the features are still checked when they arrive. */
     XT_CONN_NO_PIPELINING = 1u << 7,
 };
 
-typedef struct xt_conn_config {
-    const char *jid;       /* account JID; a resource part is the requested resource */
-    const char *password;  /* copied; kept for xt_conn_reset, wiped by xt_conn_free */
-    const char *resource;  /* requested resource; NULL = JID's or server-assigned */
-    unsigned flags;
-    size_t max_stanza_size;     /* bytes; 0 = 1 MiB */
-    unsigned max_depth;         /* element nesting; 0 = 64 */
-    uint32_t iq_timeout_ms;     /* default IQ timeout; 0 = 30000 */
-    uint32_t ping_interval_ms;  /* idle time before a keepalive ping; 0 = 60000, UINT32_MAX = never */
-    uint32_t ping_timeout_ms;   /* no answer to keepalive -> disconnect; 0 = 30000 */
-    uint32_t negotiation_timeout_ms; /* start -> online; 0 = 60000 */
-    /* Initial presence (unless XT_CONN_NO_PRESENCE). */
-    int initial_show;           /* an xt_show value; 0 = available */
-    const char *initial_status; /* NULL = none */
-    int initial_priority;
-    const xt_mem *mem;          /* NULL = malloc */
-    xt_log_fn log;              /* NULL = silent */
-    void *log_ud;
-    /* Acknowledgements (XT_EV_ACKED). With XEP-0198 the conn asks the
-     * server for an ack (<r/>) once ack_every stanzas are unacked, and
-     * ack_delay_ms after the last stanza sent (before going idle);
-     * without SM it sends a XEP-0199 ping ack_delay_ms after the last
-     * message (or after ack_every messages): its answer acks every
-     * message sent before it. */
-    uint32_t ack_every;         /* stanzas; 0 = 10 */
-    uint32_t ack_delay_ms;      /* 0 = 100 */
-    /* An ack request (<r/> or the ack ping) unanswered this long means
-     * the connection is dead: XT_ETIMEOUT, retryable. 0 = ping_timeout_ms. */
-    uint32_t ack_timeout_ms;
-    /* Most stanzas kept for re-sending (XEP-0198 unacked queue); sends
-     * fail with XT_ETOOBIG while it is full. 0 = 5000. */
-    uint32_t sm_max_unacked;
-    /* What xt_conn_sasl_hint returned after an earlier login to this
-     * account: the server's SASL offer (and, after SCRAM, the salt and
-     * iteration count it gave, public values). With it the first SASL
-     * message goes out with the post-TLS stream header instead of a round
-     * trip later (only SCRAM, only over TLS), and SCRAM's costly Hi() runs
-     * at a tick while the driver waits for the server. The choice is made as if the
-     * server had offered exactly this, and checked against the real
-     * offer when it arrives: if it differs (the server changed, or
-     * someone strips mechanisms), that exchange is abandoned and the
-     * right one started, costing a round trip, never security.
-     * NULL = wait for the server's offer. Copied. */
-    const char *sasl_hint;
-} xt_conn_config;
+/* A new options object with every default. mem (NULL = malloc) is copied
+ * and becomes the allocator of the opts and of every xt_conn made from
+ * them. 0 and *out, XT_EINVAL (out NULL), XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_new(const xt_mem *mem, xt_conn_opts **out);
+/* Wipes the password and frees. NULL is a no-op. */
+XT_EXTERN void xt_conn_opts_free(xt_conn_opts *o);
+/* Why the last setter on o failed ("" when none did): a static-size
+ * string owned by o, valid until the next setter call on o or its free. */
+XT_EXTERN const char *xt_conn_opts_errdetail(const xt_conn_opts *o);
+
+/* The account JID (required): checked and prepared now (RFC 7622); a
+ * resourcepart is the requested resource unless xt_conn_opts_set_resource
+ * names one. XT_EJID when it is not a valid JID or has no localpart (SASL
+ * needs a username), with the reason in the errdetail; XT_EINVAL (NULL),
+ * XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_jid(xt_conn_opts *o, const char *jid);
+/* The password (required). Copied; every copy (the opts', each conn's)
+ * is wiped when freed. A password SASL cannot use (not UTF-8, refused by
+ * the OpaqueString profile) fails the login with XT_EINVAL. XT_EINVAL
+ * (NULL), XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_password(xt_conn_opts *o, const char *password);
+/* The resource to request at binding (RFC 6120 §7.6); NULL or "" = the
+ * JID's resourcepart, else server-assigned. XT_EJID when it is not a
+ * valid resourcepart (RFC 7622 §3.4), XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_resource(xt_conn_opts *o, const char *resource);
+/* XT_CONN_* flags (replaces the set; default 0). XT_EINVAL for an unknown
+ * or retired bit. */
+XT_EXTERN int xt_conn_opts_set_flags(xt_conn_opts *o, unsigned flags);
+/* Limits on received XML: the largest stanza in bytes (0 = 1 MiB) and
+ * the deepest element nesting (0 = 64). Always 0. */
+XT_EXTERN int xt_conn_opts_set_limits(xt_conn_opts *o, size_t max_stanza_size, unsigned max_depth);
+/* Timeouts in ms: the default for an IQ (0 = 30000) and for the whole
+ * negotiation from xt_conn_start to online (0 = 60000). Always 0. */
+XT_EXTERN int xt_conn_opts_set_timeouts(xt_conn_opts *o, uint32_t iq_timeout_ms,
+                                        uint32_t negotiation_timeout_ms);
+/* Keepalive (XEP-0199): idle time before a ping (0 = 60000, UINT32_MAX =
+ * never) and how long its answer may take before the connection counts as
+ * dead (0 = 30000; also the wait for the server's closing tag). Always 0. */
+XT_EXTERN int xt_conn_opts_set_keepalive(xt_conn_opts *o, uint32_t ping_interval_ms,
+                                         uint32_t ping_timeout_ms);
+/* The presence sent on login unless XT_CONN_NO_PRESENCE (RFC 6121 §4.2):
+ * show (XT_SHOW_AVAILABLE..XT_SHOW_DND; default available), status
+ * (copied; NULL = none) and priority (-128..127, default 0). XT_EINVAL
+ * for a value out of range or a status that is not XML-safe UTF-8,
+ * XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_initial_presence(xt_conn_opts *o, xt_show show,
+                                                const char *status, int priority);
+/* Where the conn logs (default: nowhere). Always 0. */
+XT_EXTERN int xt_conn_opts_set_log(xt_conn_opts *o, xt_log_fn fn, void *ud);
+/*
+ * Acknowledgements (XT_EV_ACKED). With XEP-0198 the conn asks the server
+ * for an ack (<r/>) once `every` stanzas are unacked (0 = 10), and
+ * delay_ms after the last stanza sent (0 = 100); without SM it sends a
+ * XEP-0199 ping delay_ms after the last message (or after `every`
+ * messages): its answer acks every message sent before it. An ack request
+ * unanswered for timeout_ms means the connection is dead: XT_ETIMEOUT,
+ * retryable (0 = the keepalive ping timeout). Always 0.
+ */
+XT_EXTERN int xt_conn_opts_set_acks(xt_conn_opts *o, uint32_t every, uint32_t delay_ms,
+                                    uint32_t timeout_ms);
+/* Most stanzas kept for re-sending (the XEP-0198 unacked queue, or the
+ * messages waiting for an ack ping); sends fail with XT_ETOOBIG while it
+ * is full. 0 = 5000. Always 0. */
+XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
+/*
+ * What xt_conn_sasl_hint returned after an earlier login to this account:
+ * the server's SASL offer (and, after SCRAM, the salt and iteration count
+ * it gave, public values). With it the first SASL message goes out with
+ * the post-TLS stream header instead of a round trip later (only SCRAM,
+ * only over TLS), and SCRAM's costly Hi() runs at a tick while the driver
+ * waits for the server. The choice is made as if the server had offered
+ * exactly this, and checked against the real offer when it arrives: if it
+ * differs (the server changed, or someone strips mechanisms), that
+ * exchange is abandoned and the right one started, costing a round trip,
+ * never security. NULL or "" = wait for the server's offer (default).
+ * Copied. XT_ENOMEM.
+ */
+XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
+/*
+ * The source of every random byte the conn uses: the SCRAM client nonce
+ * (24 bytes per exchange) and the stanza id prefix (6 bytes per
+ * xt_conn_new). NULL = OpenSSL's RAND_bytes (default). With a fixed
+ * source a recorded exchange replays byte for byte; anything but a CSPRNG
+ * outside tests makes SCRAM nonces and stanza ids guessable. fn must stay
+ * callable, with ud, while any conn made from these opts lives.
+ * Always 0.
+ */
+XT_EXTERN int xt_conn_opts_set_random(xt_conn_opts *o, xt_random_fn fn, void *ud);
+/*
+ * Generated stanza ids are PREFIX, then 12 hex digits drawn from the
+ * random source at xt_conn_new, '-', and a per-conn counter; PREFIX is ""
+ * by default. Up to 16 printable ASCII characters, none of them XML
+ * special (< > & ' "). XT_EINVAL otherwise, XT_ENOMEM.
+ */
+XT_EXTERN int xt_conn_opts_set_id_prefix(xt_conn_opts *o, const char *prefix);
+/* For drivers built on xt_conn (such as xt_client): the flags and the
+ * log callback these opts hold. */
+XT_EXTERN unsigned xt_conn_opts_get_flags(const xt_conn_opts *o);
+XT_EXTERN xt_log_fn xt_conn_opts_get_log(const xt_conn_opts *o, void **ud);
 
 /* Connection state, in order. */
 typedef enum xt_conn_state {
@@ -118,14 +196,6 @@ typedef enum xt_conn_state {
     XT_STATE_CLOSED,        /* finished (see xt_conn_error) */
 } xt_conn_state;
 
-typedef enum xt_show {
-    XT_SHOW_AVAILABLE = 0,
-    XT_SHOW_CHAT,
-    XT_SHOW_AWAY,
-    XT_SHOW_XA,
-    XT_SHOW_DND,
-    XT_SHOW_UNAVAILABLE,
-} xt_show;
 
 /* Event types; also bits for the mask of xt_conn_on. */
 typedef enum xt_event_type {
@@ -242,8 +312,12 @@ typedef struct xt_tls_info {
 
 /* --- lifetime ----------------------------------------------------------- */
 
-/* Copies cfg. Returns 0 and *out, or XT_EJID (bad cfg->jid), XT_EINVAL, XT_ENOMEM. */
-XT_EXTERN int xt_conn_new(const xt_conn_config *cfg, xt_conn **out);
+/* A connection with these options: copies every setting (strings and
+ * the password included) and the allocator, so opts may be freed or
+ * changed at once. 0 and *out; XT_EINVAL when opts has no JID or no
+ * password (or out/opts is NULL); XT_ENOMEM, also when the random source
+ * fails. */
+XT_EXTERN int xt_conn_new(const xt_conn_opts *opts, xt_conn **out);
 /* Wipes secrets and frees. Pending IQ callbacks are NOT called. NULL is a no-op. */
 XT_EXTERN void xt_conn_free(xt_conn *c);
 
@@ -294,7 +368,7 @@ XT_EXTERN const char *xt_conn_domain(const xt_conn *c);
 XT_EXTERN const char *xt_conn_mechanism(const xt_conn *c);
 /* Once the server's SASL offer has been seen: that offer, a short
  * printable string to keep per account (it holds no secret) and pass as
- * xt_conn_config.sasl_hint next time; NULL before. Valid until the conn
+ * xt_conn_opts_set_sasl_hint next time; NULL before. Valid until the conn
  * is reset or freed. */
 XT_EXTERN const char *xt_conn_sasl_hint(const xt_conn *c);
 

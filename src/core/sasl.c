@@ -191,6 +191,8 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
             .cb_data = flag == 'p' ? params->cb_data : NULL,
             .cb_len = flag == 'p' ? params->cb_len : 0,
             .nonce = params->nonce,
+            .random = params->random,
+            .random_ud = params->random_ud,
             .cache = params->salted,
         };
         s->cbflag = flag;

@@ -1,8 +1,8 @@
 /*
  * SCRAM client (RFC 5802; SHA-256 per RFC 7677; SHA-512 by the same
  * construction). All crypto is OpenSSL's: PKCS5_PBKDF2_HMAC for Hi(),
- * HMAC() and EVP_Digest() for the keys, RAND_bytes for the nonce,
- * CRYPTO_memcmp for the server signature.
+ * HMAC() and EVP_Digest() for the keys, CRYPTO_memcmp for the server
+ * signature; the nonce's bytes come from xt_random_bytes (base/random.c).
  *
  * RFC 5802 §3:
  *   SaltedPassword  := Hi(Normalize(password), salt, i)
@@ -26,9 +26,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "base/mem.h"
+#include "base/random.h"
 #include "core/base64.h"
 
 #define SCRAM_MAX_HASH  64 /* SHA-512 */
@@ -240,11 +240,11 @@ void xt_scram_free(xt_scram *s)
     xt_free(mem ? &hooks : NULL, s);
 }
 
-static int make_nonce(xt_scram *s)
+static int make_nonce(xt_scram *s, xt_random_fn random, void *random_ud)
 {
     uint8_t raw[SCRAM_NONCE_RAW];
     xt_buf b;
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (xt_random_bytes(random, random_ud, raw, sizeof raw))
         return XT_ENOMEM; /* no entropy: refuse rather than guessable */
     xt_buf_init(&b, s->mem);
     int rc = xt_base64_encode(&b, raw, sizeof raw);
@@ -312,7 +312,7 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
     if (p->nonce) {
         if (!(s->nonce = xt_strdup(s->mem, p->nonce)))
             goto fail;
-    } else if ((rc = make_nonce(s)) != 0) {
+    } else if ((rc = make_nonce(s, p->random, p->random_ud)) != 0) {
         goto fail;
     }
     xt_buf_free(&u);

@@ -15,11 +15,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "base/mem.h"
+#include "base/random.h"
 #include "core/base64.h"
 #include "core/precis.h"
 #include "xml/serialize.h"
@@ -856,6 +856,8 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .cb_data = s->cb_data,
         .cb_len = s->cb_len,
         .nonce = s->test_nonce,
+        .random = s->random,
+        .random_ud = s->random_ud,
         .salted = &s->salted,
     };
     /* The SASL object holds its own copy of the password; ours stays for
@@ -1856,7 +1858,7 @@ const char *xt_stream_domain(const xt_stream *s)
 
 /* --- lifetime ------------------------------------------------------------------ */
 
-int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
+int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
                    const xt_stream_hooks *hooks, void *hooks_ud)
 {
     memset(s, 0, sizeof *s);
@@ -1884,6 +1886,8 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
     s->max_unacked = cfg->sm_max_unacked ? cfg->sm_max_unacked : 5000;
     s->log = cfg->log;
     s->log_ud = cfg->log_ud;
+    s->random = cfg->random;
+    s->random_ud = cfg->random_ud;
     s->limits.max_stanza = cfg->max_stanza_size;
     s->limits.max_depth = cfg->max_depth;
 
@@ -1905,11 +1909,13 @@ int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
     if ((rc = hint_salt(s)) != 0)
         return rc;
 
+    /* Ids unique across connections and runs (a receiver's XEP-0359
+     * origin-id dedup must never drop a new message as a repeat). */
     unsigned char r[6];
-    if (RAND_bytes(r, sizeof r) != 1)
-        return XT_ENOMEM;
-    snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x%02x%02x-", r[0], r[1], r[2], r[3],
-             r[4], r[5]);
+    if ((rc = xt_random_bytes(s->random, s->random_ud, r, sizeof r)) != 0)
+        return rc;
+    snprintf(s->id_prefix, sizeof s->id_prefix, "%.16s%02x%02x%02x%02x%02x%02x-",
+             cfg->id_prefix ? cfg->id_prefix : "", r[0], r[1], r[2], r[3], r[4], r[5]);
     s->id_prefix_len = strlen(s->id_prefix);
 
     static const xt_parser_callbacks pcb = {

@@ -77,6 +77,27 @@ typedef struct xt_stream_hooks {
     int (*iq_request)(void *ud, const xt_stanza *iq);
 } xt_stream_hooks;
 
+/* What the stream needs from xt_conn_opts (see the setters in
+ * xtalk/conn.h for meanings and defaults; 0 = default). Strings are
+ * borrowed for the duration of xt_stream_init, which copies them. */
+typedef struct xt_stream_config {
+    const xt_mem *mem;
+    unsigned flags;
+    const char *jid;      /* required, already checked by the opts */
+    const char *password; /* required */
+    const char *resource; /* NULL = the JID's */
+    size_t max_stanza_size;
+    unsigned max_depth;
+    uint32_t iq_timeout_ms, ping_interval_ms, ping_timeout_ms, negotiation_timeout_ms;
+    uint32_t ack_every, ack_delay_ms, ack_timeout_ms, sm_max_unacked;
+    xt_log_fn log;
+    void *log_ud;
+    const char *sasl_hint;
+    xt_random_fn random; /* NULL = RAND_bytes */
+    void *random_ud;
+    const char *id_prefix; /* NULL = "" */
+} xt_stream_config;
+
 typedef struct xt_stream {
     xt_mem mem_copy;
     const xt_mem *mem; /* &mem_copy, or NULL for malloc */
@@ -95,7 +116,9 @@ typedef struct xt_stream {
     void *log_ud;
     xt_parser_limits limits;
     char *test_nonce; /* transcript tests: fixed SCRAM nonce */
-    char *sasl_hint;  /* the server's SASL offer last time (xt_conn_config.sasl_hint) */
+    xt_random_fn random; /* NULL = RAND_bytes */
+    void *random_ud;
+    char *sasl_hint;  /* the server's SASL offer last time (xt_conn_opts_set_sasl_hint) */
 
     /* runtime */
     xt_parser *parser;
@@ -134,7 +157,7 @@ typedef struct xt_stream {
     xt_sm_queue resend; /* after a failed resumption: messages to send again */
 
     xt_iq_table iqs;
-    char id_prefix[24];
+    char id_prefix[40]; /* the application's prefix, 12 random hex digits, '-' */
     size_t id_prefix_len;
     uint64_t id_counter;
 
@@ -150,7 +173,7 @@ typedef struct xt_stream {
 } xt_stream;
 
 /* Copies cfg. 0, XT_EJID, XT_EINVAL or XT_ENOMEM (then call xt_stream_cleanup). */
-int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
+int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
                    const xt_stream_hooks *hooks, void *hooks_ud);
 /* Wipes secrets, frees everything; pending IQ callbacks are not called. */
 void xt_stream_cleanup(xt_stream *s);

@@ -150,18 +150,15 @@ static int hk_iq_request(void *ud, const xt_stanza *iq)
 
 /* --- lifetime -------------------------------------------------------------- */
 
-int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
+int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
 {
     if (!out)
         return XT_EINVAL;
     *out = NULL;
-    if (!cfg || !cfg->jid || !cfg->password)
+    /* Everything else was checked by the setters. */
+    if (!opts || !opts->jid || !opts->password)
         return XT_EINVAL;
-    if (cfg->initial_show < XT_SHOW_AVAILABLE || cfg->initial_show >= XT_SHOW_UNAVAILABLE ||
-        cfg->initial_priority < -128 || cfg->initial_priority > 127 ||
-        (cfg->initial_status && !xt_im_text_ok(cfg->initial_status)))
-        return XT_EINVAL;
-    xt_conn *c = xt_calloc(cfg->mem, 1, sizeof *c);
+    xt_conn *c = xt_calloc(opts->mem, 1, sizeof *c);
     if (!c)
         return XT_ENOMEM;
     static const xt_stream_hooks hooks = {
@@ -173,13 +170,13 @@ int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
         .iq_request = hk_iq_request,
         .acked = hk_acked,
     };
-    int rc = xt_stream_init(&c->s, cfg, c, &hooks, c);
+    int rc = xt_stream_init(&c->s, &opts->core, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
     xt_presence_init(&c->presence, c->s.mem);
-    c->initial_show = cfg->initial_show;
-    c->initial_priority = cfg->initial_priority;
-    if (!rc && cfg->initial_status &&
-        !(c->initial_status = xt_strdup(c->s.mem, cfg->initial_status)))
+    c->initial_show = opts->initial_show;
+    c->initial_priority = opts->initial_priority;
+    if (!rc && opts->initial_status &&
+        !(c->initial_status = xt_strdup(c->s.mem, opts->initial_status)))
         rc = XT_ENOMEM;
     if (rc) {
         xt_conn_free(c);

@@ -14,6 +14,19 @@
 #include "im/roster.h"
 #include "xtalk/conn.h"
 
+/* The public options object (opts.c). `core` is handed to the stream;
+ * its strings point at the copies owned here. */
+struct xt_conn_opts {
+    xt_mem mem_copy;
+    const xt_mem *mem; /* &mem_copy, or NULL for malloc */
+    xt_stream_config core;
+    char *jid, *password, *resource, *sasl_hint, *id_prefix;
+    xt_show initial_show;
+    char *initial_status;
+    int initial_priority;
+    char detail[256]; /* why the last setter failed */
+};
+
 typedef struct xt_handler {
     int id;
     unsigned mask;

@@ -226,7 +226,7 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
     if (!out)
         return XT_EINVAL;
     *out = NULL;
-    if (!loop || !cfg)
+    if (!loop || !cfg || !cfg->conn)
         return XT_EINVAL;
     const xt_mem *mem = xt_loop_mem(loop);
     xt_client *cl = xt_calloc(mem, 1, sizeof *cl);
@@ -236,9 +236,8 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
     cl->mem = mem;
     cl->fd = -1;
     cl->flags = cfg->flags;
-    cl->log = cfg->conn.log;
-    cl->log_ud = cfg->conn.log_ud;
-    cl->direct_tls = (cfg->conn.flags & XT_CONN_DIRECT_TLS) != 0;
+    cl->log = xt_conn_opts_get_log(cfg->conn, &cl->log_ud);
+    cl->direct_tls = (xt_conn_opts_get_flags(cfg->conn) & XT_CONN_DIRECT_TLS) != 0;
     cl->direct_only = cl->direct_tls;
     cl->connect_timeout = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
     cl->port = cfg->port ? cfg->port : (cl->direct_tls ? 5223 : 5222);
@@ -256,10 +255,7 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
         rc = XT_EINVAL;
         goto fail;
     }
-    xt_conn_config cc = cfg->conn;
-    if (!cc.mem)
-        cc.mem = mem;
-    if ((rc = xt_conn_new(&cc, &cl->conn)) < 0)
+    if ((rc = xt_conn_new(cfg->conn, &cl->conn)) < 0)
         goto fail;
     /* Ours first, so the transport state is updated before the
      * application's handlers see the event. */

@@ -73,14 +73,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s starttls|direct HOST PORT JID PASSWORD [options]\n", argv[0]);
         return 2;
     }
+    xt_conn_opts *opts = NULL;
+    if (xt_conn_opts_new(NULL, &opts) != 0 || xt_conn_opts_set_jid(opts, argv[4]) != 0 ||
+        xt_conn_opts_set_password(opts, argv[5]) != 0 ||
+        xt_conn_opts_set_log(opts, on_log, NULL) != 0 ||
+        xt_conn_opts_set_flags(opts, strcmp(argv[1], "direct") == 0 ? XT_CONN_DIRECT_TLS : 0)) {
+        fprintf(stderr, "options: %s\n", xt_conn_opts_errdetail(opts));
+        return 2;
+    }
     xt_client_config cfg = {
-        .conn = {.jid = argv[4], .password = argv[5], .log = on_log},
+        .conn = opts,
         .host = strcmp(argv[2], "-") ? argv[2] : NULL, /* "-": SRV lookup */
         .port = (uint16_t)atoi(argv[3]),
         .connect_timeout_ms = 5000,
     };
-    if (strcmp(argv[1], "direct") == 0)
-        cfg.conn.flags |= XT_CONN_DIRECT_TLS;
     int expect = 0, count = 1;
     size_t big = 0;
     for (int i = 6; i < argc; i++) {

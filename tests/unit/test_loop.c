@@ -225,10 +225,36 @@ static uint16_t closed_port(void)
     return ntohs(a.sin_port);
 }
 
+/* Options for the test account; freed at the end of main (the clients
+ * copied them). mem: the allocator of the conns made from them. */
+static xt_conn_opts *made_opts[16];
+static size_t n_made_opts;
+
+static xt_conn_opts *alice_opts(const xt_mem *mem, unsigned flags)
+{
+    xt_conn_opts *o = NULL;
+    if (xt_conn_opts_new(mem, &o) != 0 || xt_conn_opts_set_jid(o, "alice@localhost") != 0 ||
+        xt_conn_opts_set_password(o, "pw") != 0 || xt_conn_opts_set_flags(o, flags) != 0) {
+        xt_conn_opts_free(o);
+        return NULL; /* an allocation failed: xt_client_new refuses NULL */
+    }
+    if (!mem) {
+        assert_true(n_made_opts < sizeof made_opts / sizeof *made_opts);
+        made_opts[n_made_opts++] = o;
+    }
+    return o;
+}
+
+static void free_made_opts(void)
+{
+    while (n_made_opts)
+        xt_conn_opts_free(made_opts[--n_made_opts]);
+}
+
 static xt_client *make_client(xt_loop *loop, const char *host, uint16_t port, watch *w, unsigned conn_flags)
 {
     xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw", .flags = conn_flags},
+        .conn = alice_opts(NULL, conn_flags),
         .host = host,
         .port = port,
         .connect_timeout_ms = 2000,
@@ -269,7 +295,7 @@ static void test_client_bad_ca(void **state)
     xt_loop *loop;
     assert_int_equal(xt_loop_new(NULL, &loop), 0);
     xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw"},
+        .conn = alice_opts(NULL, 0),
         .host = "127.0.0.1",
         .ca_file = "/nonexistent/ca.pem",
     };
@@ -480,7 +506,7 @@ static void test_client_reconnect(void **state)
     multi_server m = {.reply = ""};
     uint16_t port = multi_listen(loop, &m);
     xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw"},
+        .conn = alice_opts(NULL, 0),
         .host = "127.0.0.1",
         .port = port,
         .connect_timeout_ms = 2000,
@@ -537,7 +563,7 @@ static void test_client_redirect(void **state)
     multi_server a = {.reply = redir};
     uint16_t pa = multi_listen(loop, &a);
     xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw"},
+        .conn = alice_opts(NULL, 0),
         .host = "127.0.0.1",
         .port = pa,
         .connect_timeout_ms = 2000,
@@ -636,7 +662,7 @@ static void test_handshake_cap(void **state)
     s.lfd = f.lfd;
     s.lid = xt_loop_add_fd(loop, s.lfd, POLLIN, hs_accept, &s);
     xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw", .flags = XT_CONN_DIRECT_TLS},
+        .conn = alice_opts(NULL, XT_CONN_DIRECT_TLS),
         .host = "127.0.0.1",
         .port = port,
         .flags = XT_CLIENT_NO_SYSTEM_CA,
@@ -772,7 +798,7 @@ static void run_tls(EVP_PKEY *key, X509 *cert, const char *pin, int expect, cons
     s.lid = xt_loop_add_fd(loop, s.lfd, POLLIN, tls_server_accept, &s);
     watch w = {0};
     xt_client_config cfg = {
-        .conn = {.jid = "alice@localhost", .password = "pw", .flags = XT_CONN_DIRECT_TLS},
+        .conn = alice_opts(NULL, XT_CONN_DIRECT_TLS),
         .host = "127.0.0.1",
         .port = port,
         .pin_sha256 = pin,
@@ -892,8 +918,10 @@ static void test_client_alloc_failures(void **state)
             continue;
         }
         watch w = {0};
+        /* Made with the failing allocator too (it is the conn's). */
+        xt_conn_opts *opts = alice_opts(&mem, 0);
         xt_client_config cfg = {
-            .conn = {.jid = "alice@localhost", .password = "pw"},
+            .conn = opts,
             .host = "127.0.0.1",
             .port = port,
             .connect_timeout_ms = 2000,
@@ -917,6 +945,7 @@ static void test_client_alloc_failures(void **state)
         } else {
             assert_null(cl);
         }
+        xt_conn_opts_free(opts);
         xt_loop_free(loop);
         if (total < 0) {
             total = f.allocs; /* the dry run counted them */
@@ -952,5 +981,7 @@ int main(void)
         cmocka_unit_test(test_handshake_cap),
         cmocka_unit_test(test_client_alloc_failures),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free_made_opts();
+    return rc;
 }
