@@ -124,3 +124,11 @@ int64_t xt_iq_deadline(const xt_iq_table *t)
     }
     return d;
 }
+
+void xt_iq_drop_last(xt_iq_table *t)
+{
+    if (t->n == 0)
+        return;
+    t->n--;
+    xt_iq_pending_done(t->mem, &t->v[t->n]);
+}

@@ -33,14 +33,14 @@ static const char stream_close_tag[] = "</stream:stream>";
 
 void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
 {
-    if (!s->log)
+    if (!s->cfg.log)
         return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    s->log(s->log_ud, level, msg);
+    s->cfg.log(s->cfg.log_ud, level, msg);
 }
 
 /* Appends bytes to the output. `data` must be NUL-terminated at len (it is
@@ -56,8 +56,8 @@ static int emit(xt_stream *s, const char *data, size_t len, const char *logged)
     int rc = xt_buf_append(&s->out, data, len);
     if (rc)
         return rc;
-    if (s->log)
-        s->log(s->log_ud, XT_LOG_XML_OUT, logged ? logged : data);
+    if (s->cfg.log)
+        s->cfg.log(s->cfg.log_ud, XT_LOG_XML_OUT, logged ? logged : data);
     return 0;
 }
 
@@ -83,20 +83,20 @@ static int track(xt_stream *s, size_t before, const char *name, const char *id)
                               xt_buf_size(&s->out) - before, mid);
         if (!rc) {
             s->sm.since_r++;
-            s->sm.last_tx = s->now;
+            s->sm.last_tx = s->t.now;
         }
     } else if (mid && s->phase == XT_PH_ONLINE) {
         rc = xt_sm_queue_push(s->mem, &s->sm.pend, NULL, 0, mid);
         if (!rc)
-            s->sm.last_tx = s->now;
+            s->sm.last_tx = s->t.now;
     }
     if (rc) {
-        s->out.len = s->out.off + before;
+        xt_buf_truncate(&s->out, before);
         return rc;
     }
     /* Ack policy: an <r/> every ack_every stanzas (the timer asks for
      * the rest ack_delay after the last one). */
-    if (s->sm.state == XT_SM_ON && s->sm.since_r >= s->ack_every)
+    if (s->sm.state == XT_SM_ON && s->sm.since_r >= s->cfg.ack_every)
         return send_r(s);
     return 0;
 }
@@ -128,12 +128,12 @@ static int emitted(xt_stream *s, size_t before, const char *name, const char *id
     int rc = track(s, before, name, id);
     if (rc)
         return rc;
-    if (s->log) {
+    if (s->cfg.log) {
         /* NUL-terminate without counting the NUL; offsets relative to the
          * head survive a compaction. */
         char *head = xt_buf_cstr(&s->out);
         if (head)
-            s->log(s->log_ud, XT_LOG_XML_OUT, head + before);
+            s->cfg.log(s->cfg.log_ud, XT_LOG_XML_OUT, head + before);
     }
     return 0;
 }
@@ -158,7 +158,7 @@ static void wipe_stale(xt_buf *b)
 
 static void log_in(xt_stream *s, const xt_stanza *st)
 {
-    if (!s->log)
+    if (!s->cfg.log)
         return;
     const char *name = xt_stanza_name(st);
     if (strcmp(xt_stanza_ns(st), XT_NS_SASL) == 0 &&
@@ -174,7 +174,7 @@ static void log_in(xt_stream *s, const xt_stanza *st)
     if (xt_stanza_serialize(st, XT_NS_CLIENT, &b) == 0)
         txt = xt_buf_cstr(&b);
     if (txt)
-        s->log(s->log_ud, XT_LOG_XML_IN, txt);
+        s->cfg.log(s->cfg.log_ud, XT_LOG_XML_IN, txt);
     xt_buf_free(&b);
 }
 
@@ -186,22 +186,22 @@ static void set_detail(xt_stream *s, int error, const char *cond, const char *te
     const char *lp = text ? " (" : "", *t = text ? text : "", *rp = text ? ")" : "";
     switch (error) {
     case 0:
-        snprintf(s->detail, sizeof s->detail, "%s", t);
+        snprintf(s->err.detail, sizeof s->err.detail, "%s", t);
         break;
     case XT_EAUTH:
-        snprintf(s->detail, sizeof s->detail, "authentication failed: %s%s%s%s",
+        snprintf(s->err.detail, sizeof s->err.detail, "authentication failed: %s%s%s%s",
                  cond ? cond : "not-authorized", lp, t, rp);
         break;
     case XT_ESTREAM:
-        snprintf(s->detail, sizeof s->detail, "stream error from the server: %s%s%s%s",
+        snprintf(s->err.detail, sizeof s->err.detail, "stream error from the server: %s%s%s%s",
                  cond ? cond : "undefined-condition", lp, t, rp);
         break;
     case XT_EREDIRECT:
-        snprintf(s->detail, sizeof s->detail, "the server redirects to %s (see-other-host)%s%s%s",
+        snprintf(s->err.detail, sizeof s->err.detail, "the server redirects to %s (see-other-host)%s%s%s",
                  redirect && *redirect ? redirect : "(no host given)", lp, t, rp);
         break;
     default:
-        snprintf(s->detail, sizeof s->detail, "%s", text ? text : xt_strerror(error));
+        snprintf(s->err.detail, sizeof s->err.detail, "%s", text ? text : xt_strerror(error));
         break;
     }
 }
@@ -260,13 +260,13 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
         s->close_sent = 1;
     }
     s->phase = XT_PH_CLOSED;
-    s->error = error;
-    snprintf(s->condition, sizeof s->condition, "%s", condition ? condition : "");
+    s->err.code = error;
+    snprintf(s->err.condition, sizeof s->err.condition, "%s", condition ? condition : "");
     set_detail(s, error, condition, text, redirect);
     xt_stream_logf(s, error ? XT_LOG_WARN : XT_LOG_INFO, "disconnected: %s",
-                   s->detail[0] ? s->detail : "closed");
-    xt_sasl_free(s->sasl);
-    s->sasl = NULL;
+                   s->err.detail[0] ? s->err.detail : "closed");
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = NULL;
     /* The password stays (xt_stream_reset reconnects with it). */
 
     /* XEP-0198: the unacked queue and the resumption id outlive the
@@ -289,7 +289,7 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
     xt_disconnected d = {
         .error = error,
         .condition = condition,
-        .text = text ? text : (s->detail[0] ? s->detail : NULL),
+        .text = text ? text : (s->err.detail[0] ? s->err.detail : NULL),
         .redirect = redirect,
         .retry = retryable(error, condition),
     };
@@ -337,7 +337,7 @@ int xt_stream_close(xt_stream *s, int unavailable)
     s->close_sent = 1;
     s->phase = XT_PH_CLOSING;
     /* RFC 6120 §4.4: wait for the server's closing tag, but not forever. */
-    s->close_deadline = s->now + s->ping_timeout;
+    s->t.close_deadline = s->t.now + s->cfg.ping_timeout;
     return 0;
 }
 
@@ -349,7 +349,7 @@ static int send_header(xt_stream *s)
     xt_buf_clear(b);
     int rc = xt_buf_append_str(b, "<?xml version='1.0'?><stream:stream");
     /* RFC 6120 §4.7.1: 'from' only once TLS hides it from observers. */
-    if (!rc && s->tls) {
+    if (!rc && s->tls.on) {
         rc = xt_buf_append_str(b, " from='");
         if (!rc)
             rc = xt_buf_append_escaped(b, xt_stream_bare(s), strlen(xt_stream_bare(s)), 1);
@@ -403,7 +403,7 @@ static int iq_open(const xt_stream *s)
 static int unacked_full(const xt_stream *s)
 {
     size_t n = s->sm.state != XT_SM_OFF ? s->sm.q.n : s->sm.pend.n;
-    return n >= s->max_unacked;
+    return n >= s->cfg.max_unacked;
 }
 
 static int send_ack_ping(xt_stream *s);
@@ -413,7 +413,7 @@ static int send_ack_ping(xt_stream *s);
 static int after_send(xt_stream *s)
 {
     if (s->sm.state == XT_SM_OFF && s->phase == XT_PH_ONLINE && !s->sm.ping_out &&
-        s->sm.pend.n >= s->ack_every)
+        s->sm.pend.n >= s->cfg.ack_every)
         return send_ack_ping(s);
     return 0;
 }
@@ -438,7 +438,7 @@ int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
     size_t before = xt_buf_size(&s->out);
     int rc = write(&s->out, ud);
     if (rc) {
-        s->out.len = s->out.off + before; /* no half stanza */
+        xt_buf_truncate(&s->out, before); /* no half stanza */
         return rc;
     }
     rc = emitted(s, before, name, id);
@@ -449,7 +449,7 @@ int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_f
 {
     if (!iq_open(s))
         return XT_ESTATE;
-    if (s->sm.state != XT_SM_OFF && s->sm.q.n >= s->max_unacked)
+    if (s->sm.state != XT_SM_OFF && s->sm.q.n >= s->cfg.max_unacked)
         return XT_ETOOBIG;
     const char *type = xt_stanza_attr(st, "type");
     if (strcmp(xt_stanza_name(st), "iq") != 0 || !type ||
@@ -468,15 +468,13 @@ int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_f
         st = copy;
         id = xt_stanza_attr(st, "id");
     }
-    uint64_t deadline = s->now + (timeout_ms ? timeout_ms : s->iq_timeout);
+    uint64_t deadline = s->t.now + (timeout_ms ? timeout_ms : s->cfg.iq_timeout);
     /* Tracked before it is sent, so a send never leaves an untracked IQ. */
     int rc = xt_iq_add(&s->iqs, id, xt_stanza_attr(st, "to"), deadline, fn, ud);
     if (!rc) {
         rc = emit_tree(s, st);
-        if (rc) {
-            s->iqs.n--;
-            xt_iq_pending_done(s->mem, &s->iqs.v[s->iqs.n]);
-        }
+        if (rc)
+            xt_iq_drop_last(&s->iqs);
     }
     xt_stanza_free(copy);
     return rc;
@@ -531,11 +529,11 @@ int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, c
 static void go_online(xt_stream *s)
 {
     s->phase = XT_PH_ONLINE;
-    s->nego_deadline = 0;
-    s->last_rx = s->now;
-    xt_stream_logf(s, XT_LOG_INFO, "bound as %s", s->bound);
+    s->t.nego_deadline = 0;
+    s->t.last_rx = s->t.now;
+    xt_stream_logf(s, XT_LOG_INFO, "bound as %s", s->bind.jid);
     int rc = 0;
-    if (s->sm_offered) {
+    if (s->bind.sm_offered) {
         rc = emit_str(s, "<enable xmlns='" XT_NS_SM "' resume='true'/>");
         s->sm.state = XT_SM_ENABLING;
         s->sm.h_in = 0;
@@ -552,8 +550,9 @@ static void go_online(xt_stream *s)
         xt_sm_entry_done(s->mem, &e);
     }
     if (!rc && s->hooks.online)
-        rc = s->hooks.online(s->hooks_ud, s->bound, s->login_early ? 2 : 0);
-    s->login_early = 0;
+        rc = s->hooks.online(s->hooks_ud, s->bind.jid,
+                             s->pipe.login_sent ? XT_ONLINE_NEW_PIPELINED : XT_ONLINE_NEW);
+    s->pipe.login_sent = 0;
     if (rc < 0)
         fail_code(s, rc);
 }
@@ -597,11 +596,11 @@ static void bind_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
         const char *cond = stanza_error_cond(reply);
         /* RFC 6120 §7.6.2: conflict (or a refused resource) -> ask the
          * server to pick one, once. */
-        if (!s->bind_retried &&
+        if (!s->bind.retried &&
             (strcmp(cond, "conflict") == 0 || strcmp(cond, "not-allowed") == 0 ||
              strcmp(cond, "bad-request") == 0)) {
-            s->bind_retried = 1;
-            s->login_early = 0; /* the server refused those unbound: again once bound */
+            s->bind.retried = 1;
+            s->pipe.login_sent = 0; /* the server refused those unbound: again once bound */
             xt_stream_logf(s, XT_LOG_INFO,
                            "resource refused (%s); asking for a server-assigned one", cond);
             int rc = send_bind(s, NULL);
@@ -627,19 +626,19 @@ static void bind_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
         fail_code(s, rc);
         return;
     }
-    if (rc || !xt_jid_resource(j) || !xt_jid_bare_equal(j, s->jid)) {
+    if (rc || !xt_jid_resource(j) || !xt_jid_bare_equal(j, s->cfg.jid)) {
         xt_jid_free(j);
         xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server bound an unexpected JID", NULL);
         return;
     }
-    xt_free(s->mem, s->bound);
-    s->bound = xt_strdup(s->mem, xt_jid_full(j));
+    xt_free(s->mem, s->bind.jid);
+    s->bind.jid = xt_strdup(s->mem, xt_jid_full(j));
     xt_jid_free(j);
-    if (!s->bound) {
+    if (!s->bind.jid) {
         fail_code(s, XT_ENOMEM);
         return;
     }
-    if (!s->session_needed) {
+    if (!s->bind.session_needed) {
         go_online(s);
         return;
     }
@@ -702,8 +701,8 @@ static int read_bind_features(xt_stream *s, const xt_stanza *features)
         return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server offers no resource binding",
                               NULL);
     const xt_stanza *sess = xt_stanza_child(features, "session", XT_NS_SESSION);
-    s->session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
-    s->sm_offered = !(s->flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
+    s->bind.session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
+    s->bind.sm_offered = !(s->cfg.flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
     return 0;
 }
 
@@ -711,7 +710,7 @@ static int start_bind(xt_stream *s, const xt_stanza *features)
 {
     if (read_bind_features(s, features))
         return XT_EPROTO;
-    if (s->sm_offered && s->sm.id) {
+    if (s->bind.sm_offered && s->sm.id) {
         /* XEP-0198 §5: resume instead of binding. */
         char buf[320];
         xt_buf *b = &s->scratch;
@@ -731,7 +730,7 @@ static int start_bind(xt_stream *s, const xt_stanza *features)
         return 0;
     }
     sm_new_session(s);
-    return send_bind(s, s->resource);
+    return send_bind(s, s->cfg.resource);
 }
 
 /* Sends <auth/> or <response/> with base64 payload (RFC 6120 §6.4.2:
@@ -816,10 +815,10 @@ static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o
     char *txt = rc ? NULL : xt_buf_cstr(b);
     if (!txt)
         return XT_ENOMEM;
-    xt_free(s->mem, s->offer);
-    s->offer = xt_strdup(s->mem, txt);
+    xt_free(s->mem, s->auth.offer);
+    s->auth.offer = xt_strdup(s->mem, txt);
     xt_buf_clear(b);
-    return s->offer ? 0 : XT_ENOMEM;
+    return s->auth.offer ? 0 : XT_ENOMEM;
 }
 
 /* The offer text back into an offer; its strings point into `text`
@@ -848,32 +847,32 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .server_cb_advertised = o->cb_advertised,
         .server_cb_types = o->cbtypes,
         .server_cb_ntypes = o->ncb,
-        .authcid = xt_jid_local(s->jid),
-        .password = s->password ? s->password : "",
-        .tls = s->tls,
-        .allow_plain = !(s->flags & XT_CONN_NO_PLAIN_MECH),
-        .cb_type = s->cb_type,
-        .cb_data = s->cb_data,
-        .cb_len = s->cb_len,
-        .nonce = s->test_nonce,
-        .random = s->random,
-        .random_ud = s->random_ud,
-        .salted = &s->salted,
+        .authcid = xt_jid_local(s->cfg.jid),
+        .password = s->cfg.password ? s->cfg.password : "",
+        .tls = s->tls.on,
+        .allow_plain = !(s->cfg.flags & XT_CONN_NO_PLAIN_MECH),
+        .cb_type = s->tls.cb_type,
+        .cb_data = s->tls.cb_data,
+        .cb_len = s->tls.cb_len,
+        .nonce = s->cfg.test_nonce,
+        .random = s->cfg.random,
+        .random_ud = s->cfg.random_ud,
+        .salted = &s->auth.salted,
     };
     /* The SASL object holds its own copy of the password; ours stays for
      * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
     return xt_sasl_new(s->mem, o->names, o->n, &p, out);
 }
 
-/* <auth mechanism='...'>initial response</auth> for s->sasl. */
+/* <auth mechanism='...'>initial response</auth> for s->auth.sasl. */
 static int send_auth(xt_stream *s)
 {
     xt_buf ir;
     xt_buf_init(&ir, s->mem);
-    int rc = xt_sasl_initial(s->sasl, &ir);
+    int rc = xt_sasl_initial(s->auth.sasl, &ir);
     if (!rc) {
         char attrs[64];
-        snprintf(attrs, sizeof attrs, " mechanism='%s'", xt_sasl_mechanism(s->sasl));
+        snprintf(attrs, sizeof attrs, " mechanism='%s'", xt_sasl_mechanism(s->auth.sasl));
         rc = send_sasl(s, "auth", attrs, &ir);
     }
     xt_buf_free_wipe(&ir);
@@ -888,11 +887,11 @@ static const char *const hash_names[] = {[XT_SCRAM_SHA1] = "sha1",
 
 /* The hint's "salt:HASH:ITERATIONS:BASE64" token (what the server gave
  * for this account last time; public, it gives it to anyone who asks)
- * into s->salted, so Hi() can run before the challenge comes. */
+ * into s->auth.salted, so Hi() can run before the challenge comes. */
 static int hint_salt(xt_stream *s)
 {
-    const char *t = s->sasl_hint;
-    while (t && (t = strstr(t, "salt:")) != NULL && t != s->sasl_hint && t[-1] != ' ')
+    const char *t = s->auth.hint;
+    while (t && (t = strstr(t, "salt:")) != NULL && t != s->auth.hint && t[-1] != ' ')
         t += 5;
     if (!t)
         return 0;
@@ -920,8 +919,8 @@ static int hint_salt(xt_stream *s)
     if (!rc && xt_buf_size(&salt) > 0 && xt_buf_size(&salt) <= XT_SCRAM_SALT_MAX) {
         c.salt_len = xt_buf_size(&salt);
         memcpy(c.salt, xt_buf_head(&salt), c.salt_len);
-        s->salted = c;
-        s->precompute = 1;
+        s->auth.salted = c;
+        s->auth.precompute = 1;
     }
     xt_buf_free(&salt);
     return rc == XT_ENOMEM ? rc : 0;
@@ -930,15 +929,15 @@ static int hint_salt(xt_stream *s)
 /* Hi() for the hinted salt, with the prepared password (as SASL does). */
 static void precompute_salted(xt_stream *s)
 {
-    s->precompute = 0;
-    if (s->salted.valid || !s->password)
+    s->auth.precompute = 0;
+    if (s->auth.salted.valid || !s->cfg.password)
         return;
     char *pw = NULL;
     const char *why = NULL;
-    if (xt_precis_opaque(s->mem, s->password, strlen(s->password), &pw, &why) == 0) {
-        if (xt_scram_salted_compute(&s->salted, pw) == 0)
+    if (xt_precis_opaque(s->mem, s->cfg.password, strlen(s->cfg.password), &pw, &why) == 0) {
+        if (xt_scram_salted_compute(&s->auth.salted, pw) == 0)
             xt_stream_logf(s, XT_LOG_DEBUG, "SCRAM salted password computed ahead (%u iterations)",
-                           (unsigned)s->salted.iterations);
+                           (unsigned)s->auth.salted.iterations);
         xt_free_secret(s->mem, pw);
     }
 }
@@ -947,25 +946,25 @@ static void precompute_salted(xt_stream *s)
  * the next login lets it compute Hi() while it waits for the server. */
 static int offer_add_salt(xt_stream *s)
 {
-    if (!s->offer || !s->salted.valid)
+    if (!s->auth.offer || !s->auth.salted.valid)
         return 0;
     xt_buf *b = &s->scratch;
     xt_buf_clear(b);
     char head[64];
-    snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->salted.hash],
-             (unsigned)s->salted.iterations);
-    int rc = xt_buf_append_str(b, s->offer);
+    snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->auth.salted.hash],
+             (unsigned)s->auth.salted.iterations);
+    int rc = xt_buf_append_str(b, s->auth.offer);
     if (!rc)
         rc = xt_buf_append_str(b, head);
     if (!rc)
-        rc = xt_base64_encode(b, s->salted.salt, s->salted.salt_len);
+        rc = xt_base64_encode(b, s->auth.salted.salt, s->auth.salted.salt_len);
     char *txt = rc ? NULL : xt_buf_cstr(b);
     char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
     xt_buf_clear(b);
     if (!dup)
         return XT_ENOMEM;
-    xt_free(s->mem, s->offer);
-    s->offer = dup;
+    xt_free(s->mem, s->auth.offer);
+    s->auth.offer = dup;
     return 0;
 }
 
@@ -974,9 +973,9 @@ static int offer_add_salt(xt_stream *s)
  * when the hint is unusable or calls for PLAIN. */
 static int send_early_auth(xt_stream *s)
 {
-    if (!s->sasl_hint || !s->tls)
+    if (!s->auth.hint || !s->tls.on)
         return 0;
-    char *text = xt_strdup(s->mem, s->sasl_hint);
+    char *text = xt_strdup(s->mem, s->auth.hint);
     if (!text)
         return XT_ENOMEM;
     offer o;
@@ -991,11 +990,11 @@ static int send_early_auth(xt_stream *s)
         xt_sasl_free(sasl);
         return 0; /* wait for the features */
     }
-    xt_sasl_free(s->sasl);
-    s->sasl = sasl;
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = sasl;
     rc = send_auth(s);
     if (!rc) {
-        s->early = 1;
+        s->pipe.early = 1;
         xt_stream_logf(s, XT_LOG_INFO, "%s sent with the stream header (the server's earlier offer)",
                        xt_sasl_mechanism(sasl));
     }
@@ -1009,8 +1008,8 @@ static int start_sasl(xt_stream *s, const xt_stanza *features)
     if (rc)
         return fail_code(s, rc);
     if (!xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
-        if (s->early) /* our early <auth/> will fail; this is the reason */
-            s->early = 0;
+        if (s->pipe.early) /* our early <auth/> will fail; this is the reason */
+            s->pipe.early = 0;
         return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
                               "the server offers no SASL authentication", NULL);
     }
@@ -1019,29 +1018,29 @@ static int start_sasl(xt_stream *s, const xt_stanza *features)
     if (rc == XT_EUNSUPPORTED) {
         char t[400];
         snprintf(t, sizeof t, "no usable SASL mechanism (server offers: %s%s)",
-                 o.n ? s->offer : "none", s->tls ? "" : "; PLAIN needs TLS");
+                 o.n ? s->auth.offer : "none", s->tls.on ? "" : "; PLAIN needs TLS");
         return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, t, NULL);
     }
     if (rc)
         return fail_code(s, rc);
-    if (s->early) {
+    if (s->pipe.early) {
         /* The early <auth/> stands if it is what this offer calls for. */
-        s->early = 0;
-        if (xt_sasl_same_choice(s->sasl, sasl)) {
+        s->pipe.early = 0;
+        if (xt_sasl_same_choice(s->auth.sasl, sasl)) {
             xt_sasl_free(sasl);
             return 0;
         }
         xt_stream_logf(s, XT_LOG_INFO,
                        "the server's SASL offer differs from the hint: %s instead of %s, one round "
                        "trip more",
-                       xt_sasl_mechanism(sasl), xt_sasl_mechanism(s->sasl));
-        xt_sasl_free(s->sasl_next);
-        s->sasl_next = sasl;
-        s->sasl_stale = 1;
+                       xt_sasl_mechanism(sasl), xt_sasl_mechanism(s->auth.sasl));
+        xt_sasl_free(s->auth.next);
+        s->auth.next = sasl;
+        s->auth.early = XT_EARLY_AUTH_STALE;
         return 0;
     }
-    xt_sasl_free(s->sasl);
-    s->sasl = sasl;
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = sasl;
     rc = send_auth(s);
     return rc ? fail_code(s, rc) : 0;
 }
@@ -1060,32 +1059,32 @@ static int start_sasl(xt_stream *s, const xt_stanza *features)
 static int send_opening(xt_stream *s)
 {
     int rc = send_header(s);
-    if (rc || (s->flags & XT_CONN_NO_PIPELINING))
+    if (rc || (s->cfg.flags & XT_CONN_NO_PIPELINING))
         return rc;
-    if (!s->tls) {
-        if (s->flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT)
+    if (!s->tls.on) {
+        if (s->cfg.flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT)
             return 0; /* plaintext may do: the features decide */
         xt_stream_logf(s, XT_LOG_INFO, "TLS required: sending STARTTLS with the stream header");
         rc = emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
         if (!rc) {
             s->phase = XT_PH_PROCEED;
-            s->early = 1;
+            s->pipe.early = 1;
         }
         return rc;
     }
-    if (!s->authenticated)
+    if (!s->auth.done)
         return send_early_auth(s);
     if (s->sm.id)
         return 0;
     sm_new_session(s);
-    rc = send_bind(s, s->resource);
+    rc = send_bind(s, s->cfg.resource);
     if (rc)
         return rc;
-    s->early = 1;
+    s->pipe.early = 1;
     if (s->hooks.login) {
         rc = s->hooks.login(s->hooks_ud);
         if (!rc)
-            s->login_early = 1;
+            s->pipe.login_sent = 1;
     }
     return rc;
 }
@@ -1096,7 +1095,7 @@ static int on_early_features(xt_stream *s, const xt_stanza *st)
 {
     switch (s->phase) {
     case XT_PH_PROCEED:
-        s->early = 0;
+        s->pipe.early = 0;
         if (!xt_stanza_child(st, "starttls", XT_NS_TLS))
             return xt_stream_fail(s, XT_ENOTLS, NULL, NULL,
                                   "the server does not offer STARTTLS and plaintext is not allowed",
@@ -1105,24 +1104,24 @@ static int on_early_features(xt_stream *s, const xt_stanza *st)
     case XT_PH_SASL:
         return start_sasl(s, st); /* compares with the early <auth/> */
     default: /* the bind IQ (and maybe its answer) went ahead */
-        s->early = 0;
+        s->pipe.early = 0;
         if (read_bind_features(s, st))
             return XT_EPROTO;
         /* A server wanting a session before it routes our stanzas gets the
          * pipelined ones again after it. */
-        if (s->session_needed)
-            s->login_early = 0;
+        if (s->bind.session_needed)
+            s->pipe.login_sent = 0;
         return 0;
     }
 }
 
 static int on_features(xt_stream *s, const xt_stanza *st)
 {
-    if (s->early)
+    if (s->pipe.early)
         return on_early_features(s, st);
     if (s->phase != XT_PH_FEATURES)
         return 0; /* duplicate features: nothing to act on */
-    if (!s->tls && !s->authenticated) {
+    if (!s->tls.on && !s->auth.done) {
         if (xt_stanza_child(st, "starttls", XT_NS_TLS)) {
             xt_stream_logf(s, XT_LOG_INFO, "TLS required: sending STARTTLS");
             int rc = emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
@@ -1131,14 +1130,14 @@ static int on_features(xt_stream *s, const xt_stanza *st)
             s->phase = XT_PH_PROCEED;
             return 0;
         }
-        if (!(s->flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT))
+        if (!(s->cfg.flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT))
             return xt_stream_fail(s, XT_ENOTLS, NULL, NULL,
                                   "the server does not offer STARTTLS and plaintext is not allowed",
                                   NULL);
         xt_stream_logf(s, XT_LOG_WARN,
                        "the server offers no TLS: continuing in plaintext (insecure)");
     }
-    if (!s->authenticated)
+    if (!s->auth.done)
         return start_sasl(s, st);
     return start_bind(s, st);
 }
@@ -1161,19 +1160,19 @@ static int on_sasl(xt_stream *s, const xt_stanza *st)
     if (s->phase != XT_PH_SASL)
         return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
                               NULL);
-    if (s->sasl_stale) {
+    if (s->auth.early != XT_EARLY_AUTH_OK) {
         /* The early exchange is not the one the features call for: a
          * challenge gets <abort/>, and its failure (or the server's
          * refusal of the mechanism) starts the right one. */
         int rc = 0;
-        if (strcmp(name, "challenge") == 0 && s->sasl_stale == 1) {
-            s->sasl_stale = 2;
+        if (strcmp(name, "challenge") == 0 && s->auth.early == XT_EARLY_AUTH_STALE) {
+            s->auth.early = XT_EARLY_AUTH_ABORTED;
             rc = emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
         } else if (strcmp(name, "failure") == 0) {
-            s->sasl_stale = 0;
-            xt_sasl_free(s->sasl);
-            s->sasl = s->sasl_next;
-            s->sasl_next = NULL;
+            s->auth.early = XT_EARLY_AUTH_OK;
+            xt_sasl_free(s->auth.sasl);
+            s->auth.sasl = s->auth.next;
+            s->auth.next = NULL;
             rc = send_auth(s);
         } else {
             return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
@@ -1211,7 +1210,7 @@ static int on_sasl(xt_stream *s, const xt_stanza *st)
                               "the server sent malformed SASL data (bad base64)", NULL);
     }
     if (is_success) {
-        rc = xt_sasl_success(s->sasl, xt_buf_head(&data), xt_buf_size(&data));
+        rc = xt_sasl_success(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data));
         xt_buf_free_wipe(&data);
         if (rc == XT_EDOWNGRADE)
             return xt_stream_fail(
@@ -1222,23 +1221,23 @@ static int on_sasl(xt_stream *s, const xt_stanza *st)
         if (rc)
             return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL success data is malformed",
                                   NULL);
-        snprintf(s->mech, sizeof s->mech, "%s", xt_sasl_mechanism(s->sasl));
-        xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->mech);
-        if (xt_sasl_is_scram(s->sasl) && offer_add_salt(s) != 0) {
-            xt_sasl_free(s->sasl);
-            s->sasl = NULL;
+        snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
+        xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
+        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s) != 0) {
+            xt_sasl_free(s->auth.sasl);
+            s->auth.sasl = NULL;
             return fail_code(s, XT_ENOMEM);
         }
         /* Nothing needs the credentials any more. */
-        xt_sasl_free(s->sasl);
-        s->sasl = NULL;
+        xt_sasl_free(s->auth.sasl);
+        s->auth.sasl = NULL;
         wipe_stale(&s->out);
         wipe_stale(&s->scratch);
-        s->authenticated = 1;
-        s->restart = 2; /* RFC 6120 §6.4.6: restart the stream */
+        s->auth.done = 1;
+        s->restart = XT_RESTART_SASL; /* RFC 6120 §6.4.6: restart the stream */
         return 0;
     }
-    rc = xt_sasl_step(s->sasl, xt_buf_head(&data), xt_buf_size(&data), &resp);
+    rc = xt_sasl_step(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data), &resp);
     xt_buf_free_wipe(&data);
     if (!rc)
         rc = send_sasl(s, "response", "", &resp);
@@ -1291,7 +1290,7 @@ static int send_r(xt_stream *s)
     s->sm.since_r = 0;
     /* The first unanswered request sets the dead-connection deadline. */
     if (!s->sm.r_deadline)
-        s->sm.r_deadline = s->now + s->ack_timeout;
+        s->sm.r_deadline = s->t.now + s->cfg.ack_timeout;
     return 0;
 }
 
@@ -1363,7 +1362,7 @@ static int on_sm(xt_stream *s, const xt_stanza *st)
             return XT_ENOMEM;
         xt_stream_logf(s, XT_LOG_INFO, "stream management enabled%s",
                        s->sm.id ? " (resumable)" : "");
-        if (s->sm.since_r >= s->ack_every)
+        if (s->sm.since_r >= s->cfg.ack_every)
             return send_r(s);
         return 0;
     }
@@ -1386,14 +1385,14 @@ static int on_sm(xt_stream *s, const xt_stanza *st)
         }
         xt_stream_logf(s, XT_LOG_INFO, "stream resumed; %zu stanzas sent again", s->sm.q.n);
         s->sm.since_r = (uint32_t)s->sm.q.n;
-        s->sm.last_tx = s->now;
+        s->sm.last_tx = s->t.now;
         s->phase = XT_PH_ONLINE;
-        s->nego_deadline = 0;
-        s->last_rx = s->now;
-        rc = s->hooks.online ? s->hooks.online(s->hooks_ud, s->bound, 1) : 0;
+        s->t.nego_deadline = 0;
+        s->t.last_rx = s->t.now;
+        rc = s->hooks.online ? s->hooks.online(s->hooks_ud, s->bind.jid, XT_ONLINE_RESUMED) : 0;
         if (rc < 0 || s->phase != XT_PH_ONLINE)
             return rc;
-        return s->sm.since_r >= s->ack_every ? send_r(s) : 0;
+        return s->sm.since_r >= s->cfg.ack_every ? send_r(s) : 0;
     }
     if (strcmp(name, "failed") == 0) {
         if (s->phase == XT_PH_RESUME) {
@@ -1405,15 +1404,15 @@ static int on_sm(xt_stream *s, const xt_stanza *st)
                 return 0;
             xt_stream_logf(s, XT_LOG_INFO, "stream resumption failed; starting a new session");
             sm_new_session(s);
-            s->bind_retried = 0;
-            return send_bind(s, s->resource);
+            s->bind.retried = 0;
+            return send_bind(s, s->cfg.resource);
         }
         if (s->sm.state == XT_SM_ENABLING) {
             /* No SM after all: messages already counted wait for an ack
              * ping instead. */
             xt_stream_logf(s, XT_LOG_INFO, "the server refused stream management");
             s->sm.state = XT_SM_OFF;
-            s->sm_offered = 0;
+            s->bind.sm_offered = 0;
             xt_sm_entry e;
             while (xt_sm_queue_pop(&s->sm.q, &e)) {
                 int rc = e.msg_id ? xt_sm_queue_push(s->mem, &s->sm.pend, NULL, 0, e.msg_id) : 0;
@@ -1458,7 +1457,7 @@ static int send_ack_ping(xt_stream *s)
                  ? 0
                  : XT_ENOMEM;
     if (!rc)
-        rc = xt_stream_iq(s, iq, s->ack_timeout, ack_ping_done, s);
+        rc = xt_stream_iq(s, iq, s->cfg.ack_timeout, ack_ping_done, s);
     xt_stanza_free(iq);
     if (!rc) {
         s->sm.ping_out = 1;
@@ -1474,7 +1473,7 @@ static int on_iq(xt_stream *s, const xt_stanza *st)
     if (!type)
         return 0;
     if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
-        xt_iq_self self = {xt_stream_bare(s), xt_stream_domain(s), s->bound};
+        xt_iq_self self = {xt_stream_bare(s), xt_stream_domain(s), s->bind.jid};
         xt_iq_pending p;
         if (!xt_iq_take(&s->iqs, id, xt_stanza_attr(st, "from"), &self, &p))
             return 0; /* unknown, or from someone we did not ask: §10.1 */
@@ -1513,7 +1512,7 @@ static int on_element(xt_stream *s, const xt_stanza *st)
         if (s->phase != XT_PH_PROCEED)
             return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected STARTTLS element", NULL);
         if (strcmp(name, "proceed") == 0) {
-            s->restart = 1;
+            s->restart = XT_RESTART_TLS;
             return 0;
         }
         return xt_stream_fail(s, XT_ETLS, NULL, NULL, "the server refused STARTTLS", NULL);
@@ -1526,7 +1525,7 @@ static int on_element(xt_stream *s, const xt_stanza *st)
         (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
          strcmp(name, "iq") == 0)) {
         /* Stanzas only make sense once authenticated (RFC 6120 §6.4.6). */
-        if (!s->authenticated || s->phase < XT_PH_BIND)
+        if (!s->auth.done || s->phase < XT_PH_BIND)
             return 0;
         /* After our close with XEP-0198 on, the last <a/> is out: what
          * still arrives is unacknowledged, so the server keeps it for the
@@ -1586,7 +1585,7 @@ static int cb_stanza(void *ud, xt_stanza *st)
         fail_code(s, rc);
     if (s->phase == XT_PH_CLOSED)
         return XT_ECLOSED;
-    return s->restart ? STOP_RESTART : 0;
+    return s->restart != XT_RESTART_NONE ? STOP_RESTART : 0;
 }
 
 static int cb_stream_close(void *ud)
@@ -1604,12 +1603,12 @@ static int cb_stream_close(void *ud)
 
 int xt_stream_set_direct_tls(xt_stream *s, int on)
 {
-    if (s->phase != XT_PH_NEW || s->tls)
+    if (s->phase != XT_PH_NEW || s->tls.on)
         return XT_ESTATE;
     if (on)
-        s->flags |= XT_CONN_DIRECT_TLS;
+        s->cfg.flags |= XT_CONN_DIRECT_TLS;
     else
-        s->flags &= ~(unsigned)XT_CONN_DIRECT_TLS;
+        s->cfg.flags &= ~(unsigned)XT_CONN_DIRECT_TLS;
     return 0;
 }
 
@@ -1617,11 +1616,11 @@ int xt_stream_start(xt_stream *s, uint64_t now)
 {
     if (s->phase != XT_PH_NEW || s->header_sent)
         return XT_ESTATE;
-    s->now = now;
-    s->nego_deadline = now + s->nego_timeout;
-    if (s->nego_deadline == 0)
-        s->nego_deadline = 1;
-    if ((s->flags & XT_CONN_DIRECT_TLS) && !s->tls) {
+    s->t.now = now;
+    s->t.nego_deadline = now + s->cfg.nego_timeout;
+    if (s->t.nego_deadline == 0)
+        s->t.nego_deadline = 1;
+    if ((s->cfg.flags & XT_CONN_DIRECT_TLS) && !s->tls.on) {
         s->phase = XT_PH_TLS; /* the header goes out at xt_stream_tls_ready */
         return 0;
     }
@@ -1631,26 +1630,26 @@ int xt_stream_start(xt_stream *s, uint64_t now)
 
 int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
 {
-    s->now = now;
-    int direct_early = s->phase == XT_PH_NEW && (s->flags & XT_CONN_DIRECT_TLS);
+    s->t.now = now;
+    int direct_early = s->phase == XT_PH_NEW && (s->cfg.flags & XT_CONN_DIRECT_TLS);
     if (!direct_early && s->phase != XT_PH_TLS)
         return XT_ESTATE;
-    xt_free(s->mem, s->cb_type);
-    xt_free(s->mem, s->cb_data);
-    s->cb_type = NULL;
-    s->cb_data = NULL;
-    s->cb_len = 0;
+    xt_free(s->mem, s->tls.cb_type);
+    xt_free(s->mem, s->tls.cb_data);
+    s->tls.cb_type = NULL;
+    s->tls.cb_data = NULL;
+    s->tls.cb_len = 0;
     if (info && info->cb_type && info->cb_data && info->cb_len) {
-        s->cb_type = xt_strdup(s->mem, info->cb_type);
-        s->cb_data = xt_malloc(s->mem, info->cb_len);
-        if (!s->cb_type || !s->cb_data)
+        s->tls.cb_type = xt_strdup(s->mem, info->cb_type);
+        s->tls.cb_data = xt_malloc(s->mem, info->cb_len);
+        if (!s->tls.cb_type || !s->tls.cb_data)
             return direct_early ? XT_ENOMEM : fail_code(s, XT_ENOMEM);
-        memcpy(s->cb_data, info->cb_data, info->cb_len);
-        s->cb_len = info->cb_len;
+        memcpy(s->tls.cb_data, info->cb_data, info->cb_len);
+        s->tls.cb_len = info->cb_len;
     }
-    s->tls = 1;
-    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s", s->cb_type ? " (channel binding " : "",
-                   s->cb_type ? s->cb_type : "", s->cb_type ? ")" : "");
+    s->tls.on = 1;
+    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s", s->tls.cb_type ? " (channel binding " : "",
+                   s->tls.cb_type ? s->tls.cb_type : "", s->tls.cb_type ? ")" : "");
     if (direct_early)
         return 0; /* xt_stream_start sends the header */
     /* RFC 6120 §5.4.3.3: a fresh stream over TLS. */
@@ -1662,29 +1661,29 @@ int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
 
 int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now)
 {
-    s->now = now;
+    s->t.now = now;
     if (s->phase == XT_PH_CLOSED)
-        return s->error ? s->error : XT_ECLOSED;
+        return s->err.code ? s->err.code : XT_ECLOSED;
     if (s->in_feed || s->phase == XT_PH_NEW || s->phase == XT_PH_TLS)
         return XT_ESTATE;
     if (len == 0)
         return 0;
-    s->last_rx = now;
-    s->ka_deadline = 0; /* any bytes prove the server is alive */
+    s->t.last_rx = now;
+    s->t.ka_deadline = 0; /* any bytes prove the server is alive */
     s->in_feed = 1;
     int rc = xt_parser_feed(s->parser, data, len);
     s->in_feed = 0;
     if (s->phase == XT_PH_CLOSED)
-        return s->error;
-    if (s->restart == 1) {
-        s->restart = 0;
+        return s->err.code;
+    if (s->restart == XT_RESTART_TLS) {
+        s->restart = XT_RESTART_NONE;
         s->phase = XT_PH_TLS;
         if (s->hooks.starttls)
             s->hooks.starttls(s->hooks_ud);
-        return s->phase == XT_PH_CLOSED ? s->error : 0;
+        return s->phase == XT_PH_CLOSED ? s->err.code : 0;
     }
-    if (s->restart == 2) {
-        s->restart = 0;
+    if (s->restart == XT_RESTART_SASL) {
+        s->restart = XT_RESTART_NONE;
         rc = xt_parser_reset(s->parser);
         if (!rc)
             rc = send_opening(s);
@@ -1706,7 +1705,7 @@ int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now)
 
 int xt_stream_eof(xt_stream *s, int error, const char *detail, uint64_t now)
 {
-    s->now = now;
+    s->t.now = now;
     if (s->phase == XT_PH_CLOSED)
         return 0;
     s->close_sent = 1; /* the transport is gone: nothing more to write */
@@ -1718,15 +1717,15 @@ int xt_stream_eof(xt_stream *s, int error, const char *detail, uint64_t now)
 
 int xt_stream_tick(xt_stream *s, uint64_t now)
 {
-    s->now = now;
+    s->t.now = now;
     if (s->phase == XT_PH_CLOSED || s->phase == XT_PH_NEW)
         return 0;
-    if (s->phase < XT_PH_ONLINE && s->nego_deadline && now >= s->nego_deadline)
+    if (s->phase < XT_PH_ONLINE && s->t.nego_deadline && now >= s->t.nego_deadline)
         return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL, "stream negotiation timed out", NULL);
-    if (s->phase == XT_PH_CLOSING && now >= s->close_deadline)
+    if (s->phase == XT_PH_CLOSING && now >= s->t.close_deadline)
         return xt_stream_fail(s, 0, NULL, NULL, "the server did not close its stream in time",
                               NULL);
-    if (s->precompute && !s->authenticated)
+    if (s->auth.precompute && !s->auth.done)
         precompute_salted(s);
     xt_iq_pending p;
     while (s->phase != XT_PH_CLOSED && xt_iq_take_expired(&s->iqs, now, &p)) {
@@ -1741,26 +1740,26 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
         if (s->sm.r_deadline && now >= s->sm.r_deadline)
             return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL,
                                   "the server did not acknowledge (XEP-0198) in time", NULL);
-        if (s->sm.since_r && now - s->sm.last_tx >= s->ack_delay) {
+        if (s->sm.since_r && now - s->sm.last_tx >= s->cfg.ack_delay) {
             int rc = send_r(s);
             if (rc)
                 return fail_code(s, rc);
         }
     } else if (s->sm.state == XT_SM_OFF && !s->sm.ping_out && s->sm.pend.n &&
-               now - s->sm.last_tx >= s->ack_delay) {
+               now - s->sm.last_tx >= s->cfg.ack_delay) {
         int rc = send_ack_ping(s);
         if (rc)
             return fail_code(s, rc);
     }
-    if (s->ping_interval == UINT32_MAX)
+    if (s->cfg.ping_interval == UINT32_MAX)
         return 0;
-    if (s->ka_deadline) {
-        if (now >= s->ka_deadline)
+    if (s->t.ka_deadline) {
+        if (now >= s->t.ka_deadline)
             return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL, "server did not answer keepalive",
                                   NULL);
         return 0;
     }
-    if (now >= s->last_rx && now - s->last_rx >= s->ping_interval) {
+    if (now >= s->t.last_rx && now - s->t.last_rx >= s->cfg.ping_interval) {
         /* XEP-0199 §4.2 client-to-server ping. Not tracked: any bytes
          * from the server clear ka_deadline, the reply included. */
         char id[64], buf[192];
@@ -1769,7 +1768,7 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
         int rc = emit_stanza_str(s, buf, "iq");
         if (rc)
             return fail_code(s, rc);
-        s->ka_deadline = now + s->ping_timeout;
+        s->t.ka_deadline = now + s->cfg.ping_timeout;
     }
     return 0;
 }
@@ -1800,22 +1799,22 @@ int64_t xt_stream_deadline(const xt_stream *s)
     if (s->phase == XT_PH_CLOSED || s->phase == XT_PH_NEW)
         return -1;
     int64_t d = xt_iq_deadline(&s->iqs);
-    if (s->precompute && !s->authenticated)
-        take_min(&d, s->now); /* now: the driver ticks once it has sent what it has */
-    if (s->phase < XT_PH_ONLINE && s->nego_deadline)
-        take_min(&d, s->nego_deadline);
+    if (s->auth.precompute && !s->auth.done)
+        take_min(&d, s->t.now); /* now: the driver ticks once it has sent what it has */
+    if (s->phase < XT_PH_ONLINE && s->t.nego_deadline)
+        take_min(&d, s->t.nego_deadline);
     if (s->phase == XT_PH_CLOSING)
-        take_min(&d, s->close_deadline);
-    if (s->phase == XT_PH_ONLINE && s->ping_interval != UINT32_MAX)
-        take_min(&d, s->ka_deadline ? s->ka_deadline : s->last_rx + s->ping_interval);
+        take_min(&d, s->t.close_deadline);
+    if (s->phase == XT_PH_ONLINE && s->cfg.ping_interval != UINT32_MAX)
+        take_min(&d, s->t.ka_deadline ? s->t.ka_deadline : s->t.last_rx + s->cfg.ping_interval);
     if (s->phase == XT_PH_ONLINE && s->sm.state == XT_SM_ON) {
         if (s->sm.r_deadline)
             take_min(&d, s->sm.r_deadline);
         if (s->sm.since_r)
-            take_min(&d, s->sm.last_tx + s->ack_delay);
+            take_min(&d, s->sm.last_tx + s->cfg.ack_delay);
     }
     if (s->phase == XT_PH_ONLINE && s->sm.state == XT_SM_OFF && !s->sm.ping_out && s->sm.pend.n)
-        take_min(&d, s->sm.last_tx + s->ack_delay);
+        take_min(&d, s->sm.last_tx + s->cfg.ack_delay);
     return d;
 }
 
@@ -1825,7 +1824,7 @@ xt_conn_state xt_stream_state(const xt_stream *s)
     case XT_PH_NEW:
         return XT_STATE_NEW;
     case XT_PH_FEATURES:
-        return s->authenticated ? XT_STATE_BIND : s->tls ? XT_STATE_AUTH : XT_STATE_STREAM;
+        return s->auth.done ? XT_STATE_BIND : s->tls.on ? XT_STATE_AUTH : XT_STATE_STREAM;
     case XT_PH_PROCEED:
         return XT_STATE_STREAM;
     case XT_PH_TLS:
@@ -1848,12 +1847,12 @@ xt_conn_state xt_stream_state(const xt_stream *s)
 
 const char *xt_stream_bare(const xt_stream *s)
 {
-    return xt_jid_bare(s->jid);
+    return xt_jid_bare(s->cfg.jid);
 }
 
 const char *xt_stream_domain(const xt_stream *s)
 {
-    return xt_jid_domain(s->jid);
+    return xt_jid_domain(s->cfg.jid);
 }
 
 /* --- lifetime ------------------------------------------------------------------ */
@@ -1875,36 +1874,36 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     s->out.limit = XT_OUT_LIMIT;
     s->scratch.limit = XT_OUT_LIMIT;
     xt_iq_table_init(&s->iqs, s->mem);
-    s->flags = cfg->flags;
-    s->iq_timeout = cfg->iq_timeout_ms ? cfg->iq_timeout_ms : 30000;
-    s->ping_interval = cfg->ping_interval_ms ? cfg->ping_interval_ms : 60000;
-    s->ping_timeout = cfg->ping_timeout_ms ? cfg->ping_timeout_ms : 30000;
-    s->nego_timeout = cfg->negotiation_timeout_ms ? cfg->negotiation_timeout_ms : 60000;
-    s->ack_every = cfg->ack_every ? cfg->ack_every : 10;
-    s->ack_delay = cfg->ack_delay_ms ? cfg->ack_delay_ms : 100;
-    s->ack_timeout = cfg->ack_timeout_ms ? cfg->ack_timeout_ms : s->ping_timeout;
-    s->max_unacked = cfg->sm_max_unacked ? cfg->sm_max_unacked : 5000;
-    s->log = cfg->log;
-    s->log_ud = cfg->log_ud;
-    s->random = cfg->random;
-    s->random_ud = cfg->random_ud;
-    s->limits.max_stanza = cfg->max_stanza_size;
-    s->limits.max_depth = cfg->max_depth;
+    s->cfg.flags = cfg->flags;
+    s->cfg.iq_timeout = cfg->iq_timeout_ms ? cfg->iq_timeout_ms : 30000;
+    s->cfg.ping_interval = cfg->ping_interval_ms ? cfg->ping_interval_ms : 60000;
+    s->cfg.ping_timeout = cfg->ping_timeout_ms ? cfg->ping_timeout_ms : 30000;
+    s->cfg.nego_timeout = cfg->negotiation_timeout_ms ? cfg->negotiation_timeout_ms : 60000;
+    s->cfg.ack_every = cfg->ack_every ? cfg->ack_every : 10;
+    s->cfg.ack_delay = cfg->ack_delay_ms ? cfg->ack_delay_ms : 100;
+    s->cfg.ack_timeout = cfg->ack_timeout_ms ? cfg->ack_timeout_ms : s->cfg.ping_timeout;
+    s->cfg.max_unacked = cfg->sm_max_unacked ? cfg->sm_max_unacked : 5000;
+    s->cfg.log = cfg->log;
+    s->cfg.log_ud = cfg->log_ud;
+    s->cfg.random = cfg->random;
+    s->cfg.random_ud = cfg->random_ud;
+    s->cfg.limits.max_stanza = cfg->max_stanza_size;
+    s->cfg.limits.max_depth = cfg->max_depth;
 
     if (!cfg->jid || !cfg->password)
         return XT_EINVAL;
-    int rc = xt_jid_parse(s->mem, cfg->jid, &s->jid, NULL);
+    int rc = xt_jid_parse(s->mem, cfg->jid, &s->cfg.jid, NULL);
     if (rc)
         return rc;
     /* SASL needs a username: an account JID has a localpart. */
-    if (!xt_jid_local(s->jid))
+    if (!xt_jid_local(s->cfg.jid))
         return XT_EJID;
-    const char *res = cfg->resource && *cfg->resource ? cfg->resource : xt_jid_resource(s->jid);
-    if (res && !(s->resource = xt_strdup(s->mem, res)))
+    const char *res = cfg->resource && *cfg->resource ? cfg->resource : xt_jid_resource(s->cfg.jid);
+    if (res && !(s->cfg.resource = xt_strdup(s->mem, res)))
         return XT_ENOMEM;
-    if (!(s->password = xt_strdup(s->mem, cfg->password)))
+    if (!(s->cfg.password = xt_strdup(s->mem, cfg->password)))
         return XT_ENOMEM;
-    if (cfg->sasl_hint && *cfg->sasl_hint && !(s->sasl_hint = xt_strdup(s->mem, cfg->sasl_hint)))
+    if (cfg->sasl_hint && *cfg->sasl_hint && !(s->auth.hint = xt_strdup(s->mem, cfg->sasl_hint)))
         return XT_ENOMEM;
     if ((rc = hint_salt(s)) != 0)
         return rc;
@@ -1912,7 +1911,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     /* Ids unique across connections and runs (a receiver's XEP-0359
      * origin-id dedup must never drop a new message as a repeat). */
     unsigned char r[6];
-    if ((rc = xt_random_bytes(s->random, s->random_ud, r, sizeof r)) != 0)
+    if ((rc = xt_random_bytes(s->cfg.random, s->cfg.random_ud, r, sizeof r)) != 0)
         return rc;
     snprintf(s->id_prefix, sizeof s->id_prefix, "%.16s%02x%02x%02x%02x%02x%02x-",
              cfg->id_prefix ? cfg->id_prefix : "", r[0], r[1], r[2], r[3], r[4], r[5]);
@@ -1923,7 +1922,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
         .stanza = cb_stanza,
         .stream_close = cb_stream_close,
     };
-    s->parser = xt_parser_new(s->mem, &pcb, s, &s->limits);
+    s->parser = xt_parser_new(s->mem, &pcb, s, &s->cfg.limits);
     if (!s->parser)
         return XT_ENOMEM;
     return 0;
@@ -1933,19 +1932,19 @@ void xt_stream_cleanup(xt_stream *s)
 {
     if (s->parser)
         xt_parser_free(s->parser);
-    xt_sasl_free(s->sasl);
-    xt_sasl_free(s->sasl_next);
-    xt_free(s->mem, s->sasl_hint);
-    xt_free(s->mem, s->offer);
-    xt_wipe(&s->salted, sizeof s->salted);
-    xt_free_secret(s->mem, s->password);
-    xt_free_secret(s->mem, s->test_nonce);
-    xt_free(s->mem, s->resource);
-    xt_free(s->mem, s->bound);
-    xt_free(s->mem, s->cb_type);
-    xt_free(s->mem, s->cb_data);
-    if (s->jid)
-        xt_jid_free(s->jid);
+    xt_sasl_free(s->auth.sasl);
+    xt_sasl_free(s->auth.next);
+    xt_free(s->mem, s->auth.hint);
+    xt_free(s->mem, s->auth.offer);
+    xt_wipe(&s->auth.salted, sizeof s->auth.salted);
+    xt_free_secret(s->mem, s->cfg.password);
+    xt_free_secret(s->mem, s->cfg.test_nonce);
+    xt_free(s->mem, s->cfg.resource);
+    xt_free(s->mem, s->bind.jid);
+    xt_free(s->mem, s->tls.cb_type);
+    xt_free(s->mem, s->tls.cb_data);
+    if (s->cfg.jid)
+        xt_jid_free(s->cfg.jid);
     xt_iq_table_free(&s->iqs);
     xt_sm_queue_free(s->mem, &s->sm.q);
     xt_sm_queue_free(s->mem, &s->sm.pend);
@@ -1971,28 +1970,30 @@ int xt_stream_reset(xt_stream *s)
     s->out.limit = XT_OUT_LIMIT;
     xt_buf_clear(&s->scratch);
     s->phase = XT_PH_NEW;
-    s->tls = s->authenticated = s->restart = 0;
-    s->session_needed = s->bind_retried = s->header_sent = s->close_sent = 0;
-    s->sm_offered = 0;
-    s->early = s->login_early = s->sasl_stale = 0;
-    xt_sasl_free(s->sasl);
-    xt_sasl_free(s->sasl_next);
-    s->sasl = s->sasl_next = NULL;
-    if (s->offer) { /* what this server offered is the best hint for the next connection */
-        xt_free(s->mem, s->sasl_hint);
-        s->sasl_hint = s->offer;
-        s->offer = NULL;
+    s->tls.on = s->auth.done = 0;
+    s->restart = XT_RESTART_NONE;
+    s->bind.session_needed = s->bind.retried = s->header_sent = s->close_sent = 0;
+    s->bind.sm_offered = 0;
+    s->pipe.early = s->pipe.login_sent = 0;
+    s->auth.early = XT_EARLY_AUTH_OK;
+    xt_sasl_free(s->auth.sasl);
+    xt_sasl_free(s->auth.next);
+    s->auth.sasl = s->auth.next = NULL;
+    if (s->auth.offer) { /* what this server offered is the best hint for the next connection */
+        xt_free(s->mem, s->auth.hint);
+        s->auth.hint = s->auth.offer;
+        s->auth.offer = NULL;
     }
-    s->mech[0] = 0;
-    xt_free(s->mem, s->cb_type);
-    xt_free(s->mem, s->cb_data);
-    s->cb_type = NULL;
-    s->cb_data = NULL;
-    s->cb_len = 0;
-    s->nego_deadline = s->ka_deadline = s->close_deadline = 0;
-    s->error = 0;
-    s->condition[0] = 0;
-    s->detail[0] = 0;
+    s->auth.mech[0] = 0;
+    xt_free(s->mem, s->tls.cb_type);
+    xt_free(s->mem, s->tls.cb_data);
+    s->tls.cb_type = NULL;
+    s->tls.cb_data = NULL;
+    s->tls.cb_len = 0;
+    s->t.nego_deadline = s->t.ka_deadline = s->t.close_deadline = 0;
+    s->err.code = 0;
+    s->err.condition[0] = 0;
+    s->err.detail[0] = 0;
     return 0;
 }
 
@@ -2013,9 +2014,9 @@ int xt_stream_sm_preset(xt_stream *s, uint32_t h_in, uint32_t h_out)
 
 int xt_stream_set_test_nonce(xt_stream *s, const char *nonce)
 {
-    xt_free_secret(s->mem, s->test_nonce);
-    s->test_nonce = NULL;
-    if (nonce && !(s->test_nonce = xt_strdup(s->mem, nonce)))
+    xt_free_secret(s->mem, s->cfg.test_nonce);
+    s->cfg.test_nonce = NULL;
+    if (nonce && !(s->cfg.test_nonce = xt_strdup(s->mem, nonce)))
         return XT_ENOMEM;
     return 0;
 }

@@ -83,19 +83,19 @@ static int hk_login(void *ud)
 {
     xt_conn *c = ud;
     int rc = 0;
-    if (!(c->s.flags & XT_CONN_NO_ROSTER))
+    if (!(xt_stream_flags(&c->s) & XT_CONN_NO_ROSTER))
         rc = xt_im_request_roster(c);
-    if (!rc && !(c->s.flags & XT_CONN_NO_PRESENCE))
+    if (!rc && !(xt_stream_flags(&c->s) & XT_CONN_NO_PRESENCE))
         rc = xt_im_send_presence(c, (xt_show)c->initial_show, c->initial_status,
                                  c->initial_priority);
     return rc;
 }
 
-static int hk_online(void *ud, const char *jid, int resumed)
+static int hk_online(void *ud, const char *jid, xt_online_kind kind)
 {
     xt_conn *c = ud;
     int rc = 0;
-    if (resumed == 1) {
+    if (kind == XT_ONLINE_RESUMED) {
         /* XEP-0198 §5: the server kept the session (roster, presence,
          * subscriptions): nothing to send again. */
         xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 1}};
@@ -103,7 +103,7 @@ static int hk_online(void *ud, const char *jid, int resumed)
         return 0;
     }
     xt_presence_clear(&c->presence);
-    if (resumed == 0 && (rc = hk_login(c)) != 0)
+    if (kind == XT_ONLINE_NEW && (rc = hk_login(c)) != 0)
         return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
@@ -133,7 +133,7 @@ static int hk_stanza(void *ud, const xt_stanza *st)
     xt_conn *c = ud;
     xt_event ev = {.type = XT_EV_STANZA, .u.stanza = st};
     xt_conn_emit(c, &ev);
-    if (c->s.phase == XT_PH_CLOSED)
+    if (xt_stream_is_closed(&c->s))
         return 0;
     const char *name = xt_stanza_name(st);
     if (strcmp(name, "message") == 0)
@@ -233,14 +233,13 @@ size_t xt_conn_pending(xt_conn *c, const uint8_t **data)
 {
     if (!c || !data)
         return 0;
-    *data = xt_buf_head(&c->s.out);
-    return xt_buf_size(&c->s.out);
+    return xt_stream_pending(&c->s, data);
 }
 
 void xt_conn_consume(xt_conn *c, size_t n)
 {
     if (c)
-        xt_buf_consume(&c->s.out, n);
+        xt_stream_consume(&c->s, n);
 }
 
 void xt_conn_trim(xt_conn *c)
@@ -276,14 +275,12 @@ xt_conn_state xt_conn_get_state(const xt_conn *c)
 
 const char *xt_conn_errdetail(const xt_conn *c)
 {
-    return c ? c->s.detail : "";
+    return c ? xt_stream_errdetail(&c->s) : "";
 }
 
 const char *xt_conn_bound_jid(const xt_conn *c)
 {
-    if (!c || (c->s.phase != XT_PH_ONLINE && c->s.phase != XT_PH_CLOSING))
-        return NULL;
-    return c->s.bound;
+    return c ? xt_stream_bound(&c->s) : NULL;
 }
 
 const char *xt_conn_domain(const xt_conn *c)
@@ -293,12 +290,12 @@ const char *xt_conn_domain(const xt_conn *c)
 
 const char *xt_conn_sasl_hint(const xt_conn *c)
 {
-    return c ? c->s.offer : NULL;
+    return c ? xt_stream_sasl_offer(&c->s) : NULL;
 }
 
 const char *xt_conn_mechanism(const xt_conn *c)
 {
-    return c && c->s.mech[0] ? c->s.mech : NULL;
+    return c ? xt_stream_mechanism(&c->s) : NULL;
 }
 
 int xt_conn_reset(xt_conn *c)
@@ -317,7 +314,7 @@ int xt_conn_is_unacked(const xt_conn *c, const char *id)
 
 int xt_conn_sm_enabled(const xt_conn *c)
 {
-    return c && c->s.sm.state != XT_SM_OFF;
+    return c && xt_stream_sm_enabled(&c->s);
 }
 
 void xt_conn_set_retry_planner(xt_conn *c, uint32_t (*fn)(void *ud, const xt_disconnected *d),
@@ -353,7 +350,7 @@ int xt_conn_send(xt_conn *c, const xt_stanza *st)
 {
     if (!c || !st)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     return xt_stream_send(&c->s, st);
 }
@@ -362,7 +359,7 @@ int xt_conn_iq(xt_conn *c, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn cb
 {
     if (!c || !st)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     return xt_stream_iq(&c->s, st, timeout_ms, cb, ud);
 }
@@ -371,7 +368,7 @@ int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud)
 {
     if (!c)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     xt_jid *j = NULL;
     int rc = to ? xt_jid_parse(c->s.mem, to, &j, NULL) : 0;

@@ -200,7 +200,7 @@ int xt_conn_send_presence(xt_conn *c, xt_show show, const char *status, int prio
 {
     if (!c)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     if (show < XT_SHOW_AVAILABLE || show > XT_SHOW_UNAVAILABLE || priority < -128 ||
         priority > 127 || (status && !xt_im_text_ok(status)))
@@ -212,7 +212,7 @@ int xt_conn_subscription(xt_conn *c, const char *to, const char *type)
 {
     if (!c || !to || !type)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     if (strcmp(type, "subscribe") && strcmp(type, "subscribed") && strcmp(type, "unsubscribe") &&
         strcmp(type, "unsubscribed"))

@@ -270,7 +270,7 @@ static int roster_change(xt_conn *c, const char *jid, const char *name, const ch
 {
     if (!c || !jid || (ngroups && !groups))
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     if ((name && !xt_im_text_ok(name)))
         return XT_EINVAL;

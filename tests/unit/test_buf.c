@@ -24,6 +24,16 @@ static void test_append_consume(void **state)
     assert_memory_equal(xt_buf_head(&b), "c", 1);
     xt_buf_consume(&b, 10);
     assert_int_equal(xt_buf_size(&b), 0);
+    /* truncate: relative to the unconsumed head, never grows. */
+    assert_int_equal(xt_buf_append_str(&b, "xyz"), 0);
+    xt_buf_consume(&b, 1);
+    assert_int_equal(xt_buf_append_str(&b, "123"), 0);
+    xt_buf_truncate(&b, 2);
+    assert_int_equal(xt_buf_size(&b), 2);
+    assert_memory_equal(xt_buf_head(&b), "yz", 2);
+    xt_buf_truncate(&b, 5);
+    assert_int_equal(xt_buf_size(&b), 2);
+    xt_buf_consume(&b, 2);
     xt_buf_free(&b);
 }
 
