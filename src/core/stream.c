@@ -1,5 +1,9 @@
 /*
- * The client stream state machine; see stream.h.
+ * The client stream state machine; see stream.h. This file holds the
+ * output, failing and closing, the negotiation's dispatch (features,
+ * pipelining), IQs, the parser callbacks, driving and lifetime; SASL is
+ * stream_sasl.c's, binding stream_bind.c's, XEP-0198 stream_sm.c's (see
+ * stream_int.h).
  *
  * Flow (RFC 6120 §9.1, client side):
  *   header -> features -> <starttls/> -> <proceed/> -> driver TLS ->
@@ -11,17 +15,14 @@
  * same read are dropped on purpose: anything after it must be TLS, and
  * plaintext there is the STARTTLS command-injection attack.
  */
-#include "core/stream.h"
+#include "core/stream_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
 #include "base/random.h"
-#include "core/base64.h"
-#include "core/precis.h"
 #include "xml/serialize.h"
 
 /* A parser callback's "stop now, the stream restarts" value. */
@@ -46,7 +47,7 @@ void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
 /* Appends bytes to the output. `data` must be NUL-terminated at len (it is
  * logged as is) unless `logged` gives the text to log instead: how
  * credentials stay out of logs. */
-static int emit(xt_stream *s, const char *data, size_t len, const char *logged)
+int xt_stream_emit(xt_stream *s, const char *data, size_t len, const char *logged)
 {
     /* RFC 6120 §4.4: nothing after our closing tag (an <a/> for the
      * server's <r/>, an IQ error reply, ...) while we wait for the
@@ -61,48 +62,13 @@ static int emit(xt_stream *s, const char *data, size_t len, const char *logged)
     return 0;
 }
 
-static int emit_str(xt_stream *s, const char *str)
+int xt_stream_emit_str(xt_stream *s, const char *str)
 {
-    return emit(s, str, strlen(str), NULL);
-}
-
-static int send_r(xt_stream *s);
-static int send_a(xt_stream *s);
-
-/* The stanza just appended to the output from offset `before` (relative
- * to the head) was sent: XEP-0198 §4 counts it and keeps its bytes until
- * the server acks it; without SM a <message> id waits for an ack ping.
- * On failure the stanza is taken back out of the output, so nothing
- * untracked ever leaves. */
-static int track(xt_stream *s, size_t before, const char *name, const char *id)
-{
-    const char *mid = name && strcmp(name, "message") == 0 ? id : NULL;
-    int rc = 0;
-    if (s->sm.state != XT_SM_OFF) {
-        rc = xt_sm_queue_push(s->mem, &s->sm.q, (const char *)xt_buf_head(&s->out) + before,
-                              xt_buf_size(&s->out) - before, mid);
-        if (!rc) {
-            s->sm.since_r++;
-            s->sm.last_tx = s->t.now;
-        }
-    } else if (mid && s->phase == XT_PH_ONLINE) {
-        rc = xt_sm_queue_push(s->mem, &s->sm.pend, NULL, 0, mid);
-        if (!rc)
-            s->sm.last_tx = s->t.now;
-    }
-    if (rc) {
-        xt_buf_truncate(&s->out, before);
-        return rc;
-    }
-    /* Ack policy: an <r/> every ack_every stanzas (the timer asks for
-     * the rest ack_delay after the last one). */
-    if (s->sm.state == XT_SM_ON && s->sm.since_r >= s->cfg.ack_every)
-        return send_r(s);
-    return 0;
+    return xt_stream_emit(s, str, strlen(str), NULL);
 }
 
 /* Appends bytes that are already serialized (a re-sent stanza). */
-static int emit_bytes(xt_stream *s, const char *data, size_t len)
+int xt_stream_emit_bytes(xt_stream *s, const char *data, size_t len)
 {
     if (s->close_sent)
         return 0; /* see emit */
@@ -117,15 +83,15 @@ static int emit_bytes(xt_stream *s, const char *data, size_t len)
 static int emit_stanza_str(xt_stream *s, const char *str, const char *name)
 {
     size_t before = xt_buf_size(&s->out);
-    int rc = emit_str(s, str);
-    return rc ? rc : track(s, before, name, NULL);
+    int rc = xt_stream_emit_str(s, str);
+    return rc ? rc : xt_stream_track(s, before, name, NULL);
 }
 
 /* The stanza `name` (id `id`) now ends the output from `before`: tracks
  * and logs it. */
 static int emitted(xt_stream *s, size_t before, const char *name, const char *id)
 {
-    int rc = track(s, before, name, id);
+    int rc = xt_stream_track(s, before, name, id);
     if (rc)
         return rc;
     if (s->cfg.log) {
@@ -145,15 +111,6 @@ static int emit_tree(xt_stream *s, const xt_stanza *st)
     size_t before = xt_buf_size(&s->out);
     int rc = xt_stanza_serialize(st, XT_NS_CLIENT, &s->out);
     return rc ? rc : emitted(s, before, xt_stanza_name(st), xt_stanza_attr(st, "id"));
-}
-
-/* Buffers that held a SASL payload: wipe the bytes outside the live data. */
-static void wipe_stale(xt_buf *b)
-{
-    if (!b->data)
-        return;
-    xt_wipe(b->data, b->off);
-    xt_wipe(b->data + b->len, b->cap - b->len);
 }
 
 static void log_in(xt_stream *s, const xt_stanza *st)
@@ -254,9 +211,9 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
             char buf[256];
             snprintf(buf, sizeof buf, "<stream:error><%s xmlns='%s'/></stream:error>", stream_cond,
                      XT_NS_STREAM_ERRORS);
-            (void)emit_str(s, buf);
+            (void)xt_stream_emit_str(s, buf);
         }
-        (void)emit_str(s, stream_close_tag);
+        (void)xt_stream_emit_str(s, stream_close_tag);
         s->close_sent = 1;
     }
     s->phase = XT_PH_CLOSED;
@@ -269,15 +226,7 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
     s->auth.sasl = NULL;
     /* The password stays (xt_stream_reset reconnects with it). */
 
-    /* XEP-0198: the unacked queue and the resumption id outlive the
-     * stream; messages waiting for an ack ping without SM stay unacked
-     * (the application's to re-send). */
-    s->sm.state = XT_SM_OFF;
-    s->sm.since_r = 0;
-    s->sm.r_deadline = 0;
-    xt_sm_queue_free(s->mem, &s->sm.pend);
-    s->sm.covered = 0;
-    s->sm.ping_out = 0;
+    xt_stream_sm_stream_ended(s);
 
     /* Every pending request learns its fate exactly once. */
     xt_iq_pending p;
@@ -299,7 +248,7 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
 }
 
 /* Internal failures (allocation, full output buffer). */
-static int fail_code(xt_stream *s, int rc)
+int xt_stream_fail_code(xt_stream *s, int rc)
 {
     return xt_stream_fail(s, rc, NULL, NULL, xt_strerror(rc), NULL);
 }
@@ -318,22 +267,15 @@ int xt_stream_close(xt_stream *s, int unavailable)
         return 0;
     }
     int rc = 0;
-    /* XEP-0198 §5: closing the stream ends the session; it cannot be
-     * resumed (unacked messages are still sent again after a reset). */
-    xt_free(s->mem, s->sm.id);
-    s->sm.id = NULL;
+    xt_stream_sm_forget(s);
     if (unavailable && s->phase == XT_PH_ONLINE)
         rc = emit_stanza_str(s, "<presence type='unavailable'/>", "presence");
-    /* XEP-0198 stream closure: the server takes stanzas we have not
-     * acknowledged as undelivered when the stream ends (Prosody stores
-     * such messages offline, and the next login gets them again): a last
-     * <a/> says what we handled. */
-    if (!rc && s->sm.state == XT_SM_ON)
-        rc = send_a(s);
     if (!rc)
-        rc = emit_str(s, stream_close_tag);
+        rc = xt_stream_sm_final_ack(s);
+    if (!rc)
+        rc = xt_stream_emit_str(s, stream_close_tag);
     if (rc)
-        return fail_code(s, rc);
+        return xt_stream_fail_code(s, rc);
     s->close_sent = 1;
     s->phase = XT_PH_CLOSING;
     /* RFC 6120 §4.4: wait for the server's closing tag, but not forever. */
@@ -367,7 +309,7 @@ static int send_header(xt_stream *s)
     if (!rc && !txt)
         rc = XT_ENOMEM;
     if (!rc)
-        rc = emit(s, txt, xt_buf_size(b), NULL);
+        rc = xt_stream_emit(s, txt, xt_buf_size(b), NULL);
     if (rc)
         return rc;
     s->header_sent = 1;
@@ -400,32 +342,14 @@ static int iq_open(const xt_stream *s)
     return s->phase >= XT_PH_BIND && s->phase <= XT_PH_ONLINE;
 }
 
-static int unacked_full(const xt_stream *s)
-{
-    size_t n = s->sm.state != XT_SM_OFF ? s->sm.q.n : s->sm.pend.n;
-    return n >= s->cfg.max_unacked;
-}
-
-static int send_ack_ping(xt_stream *s);
-
-/* Without SM: a ping once ack_every messages wait (the timer sends one
- * ack_delay after the last message otherwise). */
-static int after_send(xt_stream *s)
-{
-    if (s->sm.state == XT_SM_OFF && s->phase == XT_PH_ONLINE && !s->sm.ping_out &&
-        s->sm.pend.n >= s->cfg.ack_every)
-        return send_ack_ping(s);
-    return 0;
-}
-
 int xt_stream_send(xt_stream *s, const xt_stanza *st)
 {
     if (!iq_open(s))
         return XT_ESTATE;
-    if (unacked_full(s))
+    if (xt_stream_unacked_full(s))
         return XT_ETOOBIG;
     int rc = emit_tree(s, st);
-    return rc ? rc : after_send(s);
+    return rc ? rc : xt_stream_after_send(s);
 }
 
 int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
@@ -433,7 +357,7 @@ int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
 {
     if (!iq_open(s))
         return XT_ESTATE;
-    if (unacked_full(s))
+    if (xt_stream_unacked_full(s))
         return XT_ETOOBIG;
     size_t before = xt_buf_size(&s->out);
     int rc = write(&s->out, ud);
@@ -442,7 +366,7 @@ int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
         return rc;
     }
     rc = emitted(s, before, name, id);
-    return rc ? rc : after_send(s);
+    return rc ? rc : xt_stream_after_send(s);
 }
 
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud)
@@ -522,529 +446,6 @@ int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, c
 
 /* --- negotiation ------------------------------------------------------------ */
 
-/* A new session is bound: XEP-0198 <enable/> first (so every stanza
- * after it is counted; the IM layer's roster query and presence are
- * pipelined behind it, §3), then the messages a failed resumption left
- * unacked, then the login stanzas and XT_EV_ONLINE. */
-static void go_online(xt_stream *s)
-{
-    s->phase = XT_PH_ONLINE;
-    s->t.nego_deadline = 0;
-    s->t.last_rx = s->t.now;
-    xt_stream_logf(s, XT_LOG_INFO, "bound as %s", s->bind.jid);
-    int rc = 0;
-    if (s->bind.sm_offered) {
-        rc = emit_str(s, "<enable xmlns='" XT_NS_SM "' resume='true'/>");
-        s->sm.state = XT_SM_ENABLING;
-        s->sm.h_in = 0;
-        s->sm.acked = 0;
-        s->sm.since_r = 0;
-        s->sm.r_deadline = 0;
-    }
-    xt_sm_entry e;
-    while (!rc && xt_sm_queue_pop(&s->resend, &e)) {
-        size_t before = xt_buf_size(&s->out);
-        rc = emit_bytes(s, e.data, e.len);
-        if (!rc)
-            rc = track(s, before, "message", e.msg_id);
-        xt_sm_entry_done(s->mem, &e);
-    }
-    if (!rc && s->hooks.online)
-        rc = s->hooks.online(s->hooks_ud, s->bind.jid,
-                             s->pipe.login_sent ? XT_ONLINE_NEW_PIPELINED : XT_ONLINE_NEW);
-    s->pipe.login_sent = 0;
-    if (rc < 0)
-        fail_code(s, rc);
-}
-
-/* The defined condition of a stanza error reply, or "undefined-condition". */
-static const char *stanza_error_cond(const xt_stanza *reply)
-{
-    const xt_stanza *e = reply ? xt_stanza_child(reply, "error", NULL) : NULL;
-    for (const xt_stanza *c = e ? xt_stanza_first_child(e) : NULL; c; c = xt_stanza_next_sibling(c))
-        if (strcmp(xt_stanza_ns(c), XT_NS_STANZA_ERRORS) == 0 && strcmp(xt_stanza_name(c), "text"))
-            return xt_stanza_name(c);
-    return "undefined-condition";
-}
-
-static void session_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
-{
-    (void)c;
-    xt_stream *s = ud;
-    if (status == XT_ECLOSED || s->phase != XT_PH_SESSION)
-        return;
-    if (status == 0) {
-        go_online(s);
-        return;
-    }
-    char t[128];
-    snprintf(t, sizeof t, "session establishment failed: %s",
-             status == XT_ETIMEOUT ? "no answer" : stanza_error_cond(reply));
-    xt_stream_fail(s, status == XT_ETIMEOUT ? XT_ETIMEOUT : XT_EPROTO, NULL, NULL, t, NULL);
-}
-
-static int send_bind(xt_stream *s, const char *resource);
-
-static void bind_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
-{
-    (void)c;
-    xt_stream *s = ud;
-    if (status == XT_ECLOSED || s->phase != XT_PH_BIND)
-        return;
-    char t[160];
-    if (status == XT_ESTANZA) {
-        const char *cond = stanza_error_cond(reply);
-        /* RFC 6120 §7.6.2: conflict (or a refused resource) -> ask the
-         * server to pick one, once. */
-        if (!s->bind.retried &&
-            (strcmp(cond, "conflict") == 0 || strcmp(cond, "not-allowed") == 0 ||
-             strcmp(cond, "bad-request") == 0)) {
-            s->bind.retried = 1;
-            s->pipe.login_sent = 0; /* the server refused those unbound: again once bound */
-            xt_stream_logf(s, XT_LOG_INFO,
-                           "resource refused (%s); asking for a server-assigned one", cond);
-            int rc = send_bind(s, NULL);
-            if (rc)
-                fail_code(s, rc);
-            return;
-        }
-        snprintf(t, sizeof t, "resource binding failed: %s", cond);
-        xt_stream_fail(s, XT_EPROTO, NULL, cond, t, NULL);
-        return;
-    }
-    if (status != 0) {
-        xt_stream_fail(s, status, NULL, NULL, "resource binding got no answer", NULL);
-        return;
-    }
-    const xt_stanza *b = xt_stanza_child(reply, "bind", XT_NS_BIND);
-    const char *jid = b ? xt_stanza_child_text(b, "jid", XT_NS_BIND) : NULL;
-    xt_jid *j = NULL;
-    int rc = jid ? xt_jid_parse(s->mem, jid, &j, NULL) : XT_EJID;
-    /* §7.6.1: the server returns our full JID; one for another account
-     * or without a resource is not a binding we asked for. */
-    if (rc == XT_ENOMEM) {
-        fail_code(s, rc);
-        return;
-    }
-    if (rc || !xt_jid_resource(j) || !xt_jid_bare_equal(j, s->cfg.jid)) {
-        xt_jid_free(j);
-        xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server bound an unexpected JID", NULL);
-        return;
-    }
-    xt_free(s->mem, s->bind.jid);
-    s->bind.jid = xt_strdup(s->mem, xt_jid_full(j));
-    xt_jid_free(j);
-    if (!s->bind.jid) {
-        fail_code(s, XT_ENOMEM);
-        return;
-    }
-    if (!s->bind.session_needed) {
-        go_online(s);
-        return;
-    }
-    /* RFC 3921 §3: legacy servers that advertise session without
-     * <optional/> need it before they route our stanzas. */
-    xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
-    rc = iq && !xt_stanza_set_attr(iq, "type", "set") &&
-                 xt_stanza_add_child(iq, "session", XT_NS_SESSION)
-             ? 0
-             : XT_ENOMEM;
-    if (!rc) {
-        s->phase = XT_PH_SESSION;
-        rc = xt_stream_iq(s, iq, 0, session_done, s);
-    }
-    xt_stanza_free(iq);
-    if (rc)
-        fail_code(s, rc);
-}
-
-static int send_bind(xt_stream *s, const char *resource)
-{
-    xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
-    xt_stanza *b = iq ? xt_stanza_add_child(iq, "bind", XT_NS_BIND) : NULL;
-    int rc = b && !xt_stanza_set_attr(iq, "type", "set") ? 0 : XT_ENOMEM;
-    if (!rc && resource && !xt_stanza_add_text_child(b, "resource", NULL, resource))
-        rc = XT_ENOMEM;
-    if (!rc) {
-        s->phase = XT_PH_BIND;
-        rc = xt_stream_iq(s, iq, 0, bind_done, s);
-    }
-    xt_stanza_free(iq);
-    return rc;
-}
-
-/* Resumption is impossible or failed: the unacked <message> stanzas of
- * the old session go out again on the new one (others, IQs and
- * presence, belong to the old session and are dropped). */
-static void sm_new_session(xt_stream *s)
-{
-    xt_free(s->mem, s->sm.id);
-    s->sm.id = NULL;
-    xt_sm_entry e;
-    while (xt_sm_queue_pop(&s->sm.q, &e)) {
-        if (e.msg_id && e.data) {
-            /* Moving never allocates more than it frees: on failure the
-             * message is lost to the conn, and xt_conn_is_unacked says
-             * so (the application's copy is then the one to re-send). */
-            (void)xt_sm_queue_push(s->mem, &s->resend, e.data, e.len, e.msg_id);
-        }
-        xt_sm_entry_done(s->mem, &e);
-    }
-    s->sm.h_in = s->sm.acked = 0;
-}
-
-/* What the post-auth features say about binding: it must be offered;
- * a legacy session (RFC 3921 §3) without <optional/> is needed; XEP-0198. */
-static int read_bind_features(xt_stream *s, const xt_stanza *features)
-{
-    if (!xt_stanza_child(features, "bind", XT_NS_BIND))
-        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "the server offers no resource binding",
-                              NULL);
-    const xt_stanza *sess = xt_stanza_child(features, "session", XT_NS_SESSION);
-    s->bind.session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
-    s->bind.sm_offered = !(s->cfg.flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
-    return 0;
-}
-
-static int start_bind(xt_stream *s, const xt_stanza *features)
-{
-    if (read_bind_features(s, features))
-        return XT_EPROTO;
-    if (s->bind.sm_offered && s->sm.id) {
-        /* XEP-0198 §5: resume instead of binding. */
-        char buf[320];
-        xt_buf *b = &s->scratch;
-        xt_buf_clear(b);
-        snprintf(buf, sizeof buf, "<resume xmlns='" XT_NS_SM "' h='%lu' previd='",
-                 (unsigned long)s->sm.h_in);
-        int rc = xt_buf_append_str(b, buf);
-        if (!rc)
-            rc = xt_buf_append_escaped(b, s->sm.id, strlen(s->sm.id), 1);
-        if (!rc)
-            rc = xt_buf_append_str(b, "'/>");
-        char *txt = rc ? NULL : xt_buf_cstr(b);
-        rc = txt ? emit(s, txt, xt_buf_size(b), NULL) : XT_ENOMEM;
-        if (rc)
-            return fail_code(s, rc);
-        s->phase = XT_PH_RESUME;
-        return 0;
-    }
-    sm_new_session(s);
-    return send_bind(s, s->cfg.resource);
-}
-
-/* Sends <auth/> or <response/> with base64 payload (RFC 6120 §6.4.2:
- * an empty payload is "="), logging only the element name. */
-static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt_buf *raw)
-{
-    xt_buf *b = &s->scratch;
-    xt_buf_clear(b);
-    char open[160], logged[224];
-    snprintf(open, sizeof open, "<%s xmlns='%s'%s>", name, XT_NS_SASL, attrs);
-    snprintf(logged, sizeof logged, "%s[redacted]</%s>", open, name);
-    int rc = xt_buf_append_str(b, open);
-    if (!rc)
-        rc = xt_buf_size(raw) ? xt_base64_encode(b, xt_buf_head(raw), xt_buf_size(raw))
-                              : xt_buf_append_str(b, "=");
-    if (!rc)
-        rc = xt_buf_append_str(b, "</");
-    if (!rc)
-        rc = xt_buf_append_str(b, name);
-    if (!rc)
-        rc = xt_buf_append_str(b, ">");
-    if (!rc)
-        rc = emit(s, (const char *)xt_buf_head(b), xt_buf_size(b), logged);
-    wipe_stale(b);
-    xt_wipe(b->data, b->len);
-    xt_buf_clear(b);
-    return rc;
-}
-
-/* The server's SASL offer: mechanism names and the XEP-0440 channel-
- * binding types. As text (xt_conn_sasl_hint) it is the mechanisms, then
- * "cb:" when <sasl-channel-binding/> was there and "cb:TYPE" per type,
- * separated by spaces. */
-typedef struct offer {
-    const char *names[32];
-    size_t n;
-    const char *cbtypes[8];
-    size_t ncb;
-    int cb_advertised;
-} offer;
-
-static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o)
-{
-    memset(o, 0, sizeof *o);
-    const xt_stanza *mechs = xt_stanza_child(features, "mechanisms", XT_NS_SASL);
-    for (const xt_stanza *m = mechs ? xt_stanza_first_child(mechs) : NULL; m && o->n < 32;
-         m = xt_stanza_next_sibling(m)) {
-        if (strcmp(xt_stanza_name(m), "mechanism") || strcmp(xt_stanza_ns(m), XT_NS_SASL))
-            continue;
-        const char *t = xt_stanza_text(m);
-        if (!t)
-            return XT_ENOMEM;
-        o->names[o->n++] = t;
-    }
-    const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
-    o->cb_advertised = cbl != NULL;
-    for (const xt_stanza *c = cbl ? xt_stanza_first_child(cbl) : NULL; c && o->ncb < 8;
-         c = xt_stanza_next_sibling(c)) {
-        const char *type = xt_stanza_attr(c, "type");
-        if (type && strcmp(xt_stanza_name(c), "channel-binding") == 0)
-            o->cbtypes[o->ncb++] = type;
-    }
-    /* Kept as the hint for next time: only tokens that survive a round
-     * trip through the text form (no spaces, printable ASCII). */
-    xt_buf *b = &s->scratch;
-    xt_buf_clear(b);
-    int rc = 0;
-    for (size_t i = 0; i < o->n + o->ncb + (size_t)o->cb_advertised && !rc; i++) {
-        const char *t = i < o->n ? o->names[i] : i == o->n ? "cb:" : o->cbtypes[i - o->n - 1];
-        int ok = *t != '\0' || i == o->n;
-        for (const char *q = t; *q && ok; q++)
-            ok = *q > ' ' && *q < 0x7f;
-        if (!ok || strlen(t) > 64)
-            continue;
-        if (xt_buf_size(b))
-            rc = xt_buf_append_str(b, " ");
-        if (!rc && i > o->n)
-            rc = xt_buf_append_str(b, "cb:");
-        if (!rc)
-            rc = xt_buf_append_str(b, t);
-    }
-    char *txt = rc ? NULL : xt_buf_cstr(b);
-    if (!txt)
-        return XT_ENOMEM;
-    xt_free(s->mem, s->auth.offer);
-    s->auth.offer = xt_strdup(s->mem, txt);
-    xt_buf_clear(b);
-    return s->auth.offer ? 0 : XT_ENOMEM;
-}
-
-/* The offer text back into an offer; its strings point into `text`
- * (modified). 0, or XT_EINVAL when it names no mechanism. */
-static int offer_from_text(char *text, offer *o)
-{
-    memset(o, 0, sizeof *o);
-    for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (strncmp(t, "salt:", 5) == 0)
-            continue; /* see hint_salt */
-        if (strncmp(t, "cb:", 3) == 0) {
-            o->cb_advertised = 1;
-            if (t[3] && o->ncb < 8)
-                o->cbtypes[o->ncb++] = t + 3;
-        } else if (o->n < 32) {
-            o->names[o->n++] = t;
-        }
-    }
-    return o->n ? 0 : XT_EINVAL;
-}
-
-/* The exchange this offer calls for (xt_sasl_new's rules). */
-static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
-{
-    xt_sasl_params p = {
-        .server_cb_advertised = o->cb_advertised,
-        .server_cb_types = o->cbtypes,
-        .server_cb_ntypes = o->ncb,
-        .authcid = xt_jid_local(s->cfg.jid),
-        .password = s->cfg.password ? s->cfg.password : "",
-        .tls = s->tls.on,
-        .allow_plain = !(s->cfg.flags & XT_CONN_NO_PLAIN_MECH),
-        .cb_type = s->tls.cb_type,
-        .cb_data = s->tls.cb_data,
-        .cb_len = s->tls.cb_len,
-        .nonce = s->cfg.test_nonce,
-        .random = s->cfg.random,
-        .random_ud = s->cfg.random_ud,
-        .salted = &s->auth.salted,
-    };
-    /* The SASL object holds its own copy of the password; ours stays for
-     * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
-    return xt_sasl_new(s->mem, o->names, o->n, &p, out);
-}
-
-/* <auth mechanism='...'>initial response</auth> for s->auth.sasl. */
-static int send_auth(xt_stream *s)
-{
-    xt_buf ir;
-    xt_buf_init(&ir, s->mem);
-    int rc = xt_sasl_initial(s->auth.sasl, &ir);
-    if (!rc) {
-        char attrs[64];
-        snprintf(attrs, sizeof attrs, " mechanism='%s'", xt_sasl_mechanism(s->auth.sasl));
-        rc = send_sasl(s, "auth", attrs, &ir);
-    }
-    xt_buf_free_wipe(&ir);
-    if (!rc)
-        s->phase = XT_PH_SASL;
-    return rc;
-}
-
-static const char *const hash_names[] = {[XT_SCRAM_SHA1] = "sha1",
-                                         [XT_SCRAM_SHA256] = "sha256",
-                                         [XT_SCRAM_SHA512] = "sha512"};
-
-/* The hint's "salt:HASH:ITERATIONS:BASE64" token (what the server gave
- * for this account last time; public, it gives it to anyone who asks)
- * into s->auth.salted, so Hi() can run before the challenge comes. */
-static int hint_salt(xt_stream *s)
-{
-    const char *t = s->auth.hint;
-    while (t && (t = strstr(t, "salt:")) != NULL && t != s->auth.hint && t[-1] != ' ')
-        t += 5;
-    if (!t)
-        return 0;
-    t += 5;
-    xt_scram_salted c = {0};
-    for (int h = XT_SCRAM_SHA1; h <= XT_SCRAM_SHA512; h++) {
-        size_t n = strlen(hash_names[h]);
-        if (strncmp(t, hash_names[h], n) == 0 && t[n] == ':') {
-            c.hash = (xt_scram_hash)h;
-            t += n + 1;
-            break;
-        }
-    }
-    char *end = NULL;
-    unsigned long it = c.hash ? strtoul(t, &end, 10) : 0;
-    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS ||
-        it > XT_SCRAM_MAX_ITERATIONS)
-        return 0;
-    c.iterations = (uint32_t)it;
-    t = end + 1;
-    size_t n = strcspn(t, " ");
-    xt_buf salt;
-    xt_buf_init(&salt, s->mem);
-    int rc = xt_base64_decode(&salt, t, n);
-    if (!rc && xt_buf_size(&salt) > 0 && xt_buf_size(&salt) <= XT_SCRAM_SALT_MAX) {
-        c.salt_len = xt_buf_size(&salt);
-        memcpy(c.salt, xt_buf_head(&salt), c.salt_len);
-        s->auth.salted = c;
-        s->auth.precompute = 1;
-    }
-    xt_buf_free(&salt);
-    return rc == XT_ENOMEM ? rc : 0;
-}
-
-/* Hi() for the hinted salt, with the prepared password (as SASL does). */
-static void precompute_salted(xt_stream *s)
-{
-    s->auth.precompute = 0;
-    if (s->auth.salted.valid || !s->cfg.password)
-        return;
-    char *pw = NULL;
-    const char *why = NULL;
-    if (xt_precis_opaque(s->mem, s->cfg.password, strlen(s->cfg.password), &pw, &why) == 0) {
-        if (xt_scram_salted_compute(&s->auth.salted, pw) == 0)
-            xt_stream_logf(s, XT_LOG_DEBUG, "SCRAM salted password computed ahead (%u iterations)",
-                           (unsigned)s->auth.salted.iterations);
-        xt_free_secret(s->mem, pw);
-    }
-}
-
-/* After SCRAM succeeded: the salt joins the offer text, so the hint for
- * the next login lets it compute Hi() while it waits for the server. */
-static int offer_add_salt(xt_stream *s)
-{
-    if (!s->auth.offer || !s->auth.salted.valid)
-        return 0;
-    xt_buf *b = &s->scratch;
-    xt_buf_clear(b);
-    char head[64];
-    snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->auth.salted.hash],
-             (unsigned)s->auth.salted.iterations);
-    int rc = xt_buf_append_str(b, s->auth.offer);
-    if (!rc)
-        rc = xt_buf_append_str(b, head);
-    if (!rc)
-        rc = xt_base64_encode(b, s->auth.salted.salt, s->auth.salted.salt_len);
-    char *txt = rc ? NULL : xt_buf_cstr(b);
-    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
-    xt_buf_clear(b);
-    if (!dup)
-        return XT_ENOMEM;
-    xt_free(s->mem, s->auth.offer);
-    s->auth.offer = dup;
-    return 0;
-}
-
-/* Pipelined authentication: with a hint of the server's offer, the
- * first SCRAM message goes out with the stream header. Nothing is sent
- * when the hint is unusable or calls for PLAIN. */
-static int send_early_auth(xt_stream *s)
-{
-    if (!s->auth.hint || !s->tls.on)
-        return 0;
-    char *text = xt_strdup(s->mem, s->auth.hint);
-    if (!text)
-        return XT_ENOMEM;
-    offer o;
-    xt_sasl *sasl = NULL;
-    int rc = offer_from_text(text, &o);
-    if (!rc)
-        rc = choose_sasl(s, &o, &sasl);
-    xt_free(s->mem, text);
-    if (rc == XT_ENOMEM)
-        return rc;
-    if (rc || !xt_sasl_is_scram(sasl)) {
-        xt_sasl_free(sasl);
-        return 0; /* wait for the features */
-    }
-    xt_sasl_free(s->auth.sasl);
-    s->auth.sasl = sasl;
-    rc = send_auth(s);
-    if (!rc) {
-        s->pipe.early = 1;
-        xt_stream_logf(s, XT_LOG_INFO, "%s sent with the stream header (the server's earlier offer)",
-                       xt_sasl_mechanism(sasl));
-    }
-    return rc;
-}
-
-static int start_sasl(xt_stream *s, const xt_stanza *features)
-{
-    offer o;
-    int rc = offer_from_features(s, features, &o);
-    if (rc)
-        return fail_code(s, rc);
-    if (!xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
-        if (s->pipe.early) /* our early <auth/> will fail; this is the reason */
-            s->pipe.early = 0;
-        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
-                              "the server offers no SASL authentication", NULL);
-    }
-    xt_sasl *sasl = NULL;
-    rc = choose_sasl(s, &o, &sasl);
-    if (rc == XT_EUNSUPPORTED) {
-        char t[400];
-        snprintf(t, sizeof t, "no usable SASL mechanism (server offers: %s%s)",
-                 o.n ? s->auth.offer : "none", s->tls.on ? "" : "; PLAIN needs TLS");
-        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, t, NULL);
-    }
-    if (rc)
-        return fail_code(s, rc);
-    if (s->pipe.early) {
-        /* The early <auth/> stands if it is what this offer calls for. */
-        s->pipe.early = 0;
-        if (xt_sasl_same_choice(s->auth.sasl, sasl)) {
-            xt_sasl_free(sasl);
-            return 0;
-        }
-        xt_stream_logf(s, XT_LOG_INFO,
-                       "the server's SASL offer differs from the hint: %s instead of %s, one round "
-                       "trip more",
-                       xt_sasl_mechanism(sasl), xt_sasl_mechanism(s->auth.sasl));
-        xt_sasl_free(s->auth.next);
-        s->auth.next = sasl;
-        s->auth.early = XT_EARLY_AUTH_STALE;
-        return 0;
-    }
-    xt_sasl_free(s->auth.sasl);
-    s->auth.sasl = sasl;
-    rc = send_auth(s);
-    return rc ? fail_code(s, rc) : 0;
-}
-
 /* A stream header and what is pipelined behind it. The requests that
  * normally wait for the features go out at once; a server reads its
  * input in order, so it answers the header (features) before it handles
@@ -1065,7 +466,7 @@ static int send_opening(xt_stream *s)
         if (s->cfg.flags & XT_CONN_INSECURE_ALLOW_PLAINTEXT)
             return 0; /* plaintext may do: the features decide */
         xt_stream_logf(s, XT_LOG_INFO, "TLS required: sending STARTTLS with the stream header");
-        rc = emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
+        rc = xt_stream_emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
         if (!rc) {
             s->phase = XT_PH_PROCEED;
             s->pipe.early = 1;
@@ -1073,11 +474,11 @@ static int send_opening(xt_stream *s)
         return rc;
     }
     if (!s->auth.done)
-        return send_early_auth(s);
+        return xt_stream_send_early_auth(s);
     if (s->sm.id)
         return 0;
-    sm_new_session(s);
-    rc = send_bind(s, s->cfg.resource);
+    xt_stream_sm_new_session(s);
+    rc = xt_stream_send_bind(s, s->cfg.resource);
     if (rc)
         return rc;
     s->pipe.early = 1;
@@ -1102,10 +503,10 @@ static int on_early_features(xt_stream *s, const xt_stanza *st)
                                   NULL);
         return 0; /* <proceed/> follows */
     case XT_PH_SASL:
-        return start_sasl(s, st); /* compares with the early <auth/> */
+        return xt_stream_start_sasl(s, st); /* compares with the early <auth/> */
     default: /* the bind IQ (and maybe its answer) went ahead */
         s->pipe.early = 0;
-        if (read_bind_features(s, st))
+        if (xt_stream_read_bind_features(s, st))
             return XT_EPROTO;
         /* A server wanting a session before it routes our stanzas gets the
          * pipelined ones again after it. */
@@ -1124,9 +525,9 @@ static int on_features(xt_stream *s, const xt_stanza *st)
     if (!s->tls.on && !s->auth.done) {
         if (xt_stanza_child(st, "starttls", XT_NS_TLS)) {
             xt_stream_logf(s, XT_LOG_INFO, "TLS required: sending STARTTLS");
-            int rc = emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
+            int rc = xt_stream_emit_str(s, "<starttls xmlns='" XT_NS_TLS "'/>");
             if (rc)
-                return fail_code(s, rc);
+                return xt_stream_fail_code(s, rc);
             s->phase = XT_PH_PROCEED;
             return 0;
         }
@@ -1138,117 +539,8 @@ static int on_features(xt_stream *s, const xt_stanza *st)
                        "the server offers no TLS: continuing in plaintext (insecure)");
     }
     if (!s->auth.done)
-        return start_sasl(s, st);
-    return start_bind(s, st);
-}
-
-/* Decodes SASL element text: "" or "=" is empty (RFC 6120 §6.4.2). */
-static int sasl_decode(const xt_stanza *st, xt_buf *out)
-{
-    const char *t = xt_stanza_text(st);
-    if (!t)
-        return XT_ENOMEM;
-    size_t n = strlen(t);
-    if (n == 0 || (n == 1 && t[0] == '='))
-        return 0;
-    return xt_base64_decode(out, t, n);
-}
-
-static int on_sasl(xt_stream *s, const xt_stanza *st)
-{
-    const char *name = xt_stanza_name(st);
-    if (s->phase != XT_PH_SASL)
-        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
-                              NULL);
-    if (s->auth.early != XT_EARLY_AUTH_OK) {
-        /* The early exchange is not the one the features call for: a
-         * challenge gets <abort/>, and its failure (or the server's
-         * refusal of the mechanism) starts the right one. */
-        int rc = 0;
-        if (strcmp(name, "challenge") == 0 && s->auth.early == XT_EARLY_AUTH_STALE) {
-            s->auth.early = XT_EARLY_AUTH_ABORTED;
-            rc = emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
-        } else if (strcmp(name, "failure") == 0) {
-            s->auth.early = XT_EARLY_AUTH_OK;
-            xt_sasl_free(s->auth.sasl);
-            s->auth.sasl = s->auth.next;
-            s->auth.next = NULL;
-            rc = send_auth(s);
-        } else {
-            return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
-                                  "unexpected SASL element from the server", NULL);
-        }
-        return rc ? fail_code(s, rc) : 0;
-    }
-    if (strcmp(name, "failure") == 0) {
-        const char *cond = NULL;
-        for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
-            if (strcmp(xt_stanza_ns(c), XT_NS_SASL) == 0 && strcmp(xt_stanza_name(c), "text")) {
-                cond = xt_stanza_name(c);
-                break;
-            }
-        const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
-        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
-                              text && *text ? text : NULL, NULL);
-    }
-    int is_success = strcmp(name, "success") == 0;
-    if (!is_success && strcmp(name, "challenge") != 0)
-        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
-                              NULL);
-    xt_buf data, resp;
-    xt_buf_init(&data, s->mem);
-    xt_buf_init(&resp, s->mem);
-    int rc = sasl_decode(st, &data);
-    if (rc == XT_ENOMEM) {
-        xt_buf_free_wipe(&data);
-        return fail_code(s, rc);
-    }
-    if (rc) {
-        xt_buf_free_wipe(&data);
-        (void)emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
-        return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
-                              "the server sent malformed SASL data (bad base64)", NULL);
-    }
-    if (is_success) {
-        rc = xt_sasl_success(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data));
-        xt_buf_free_wipe(&data);
-        if (rc == XT_EDOWNGRADE)
-            return xt_stream_fail(
-                s, XT_EDOWNGRADE, NULL, NULL,
-                "the server's SCRAM signature is wrong or missing: it did not prove it knows the "
-                "password (impostor or downgrade attack?); not continuing",
-                NULL);
-        if (rc)
-            return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL success data is malformed",
-                                  NULL);
-        snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
-        xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s) != 0) {
-            xt_sasl_free(s->auth.sasl);
-            s->auth.sasl = NULL;
-            return fail_code(s, XT_ENOMEM);
-        }
-        /* Nothing needs the credentials any more. */
-        xt_sasl_free(s->auth.sasl);
-        s->auth.sasl = NULL;
-        wipe_stale(&s->out);
-        wipe_stale(&s->scratch);
-        s->auth.done = 1;
-        s->restart = XT_RESTART_SASL; /* RFC 6120 §6.4.6: restart the stream */
-        return 0;
-    }
-    rc = xt_sasl_step(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data), &resp);
-    xt_buf_free_wipe(&data);
-    if (!rc)
-        rc = send_sasl(s, "response", "", &resp);
-    xt_buf_free_wipe(&resp);
-    if (rc == XT_ENOMEM || rc == XT_ETOOBIG)
-        return fail_code(s, rc);
-    if (rc) {
-        (void)emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
-        return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL challenge was rejected", NULL);
-    }
-    return 0;
+        return xt_stream_start_sasl(s, st);
+    return xt_stream_start_bind(s, st);
 }
 
 static int on_stream_error(xt_stream *s, const xt_stanza *st)
@@ -1270,200 +562,6 @@ static int on_stream_error(xt_stream *s, const xt_stanza *st)
         return xt_stream_fail(s, XT_EREDIRECT, NULL, cond, text, to && *to ? to : NULL);
     }
     return xt_stream_fail(s, XT_ESTREAM, NULL, cond, text, NULL);
-}
-
-/* --- XEP-0198 ------------------------------------------------------------------ */
-
-/* <a/>: how many stanzas from the server we have handled. */
-static int send_a(xt_stream *s)
-{
-    char buf[96];
-    snprintf(buf, sizeof buf, "<a xmlns='" XT_NS_SM "' h='%lu'/>", (unsigned long)s->sm.h_in);
-    return emit_str(s, buf);
-}
-
-static int send_r(xt_stream *s)
-{
-    int rc = emit_str(s, "<r xmlns='" XT_NS_SM "'/>");
-    if (rc)
-        return rc;
-    s->sm.since_r = 0;
-    /* The first unanswered request sets the dead-connection deadline. */
-    if (!s->sm.r_deadline)
-        s->sm.r_deadline = s->t.now + s->cfg.ack_timeout;
-    return 0;
-}
-
-/* The server acknowledged n more stanzas: drop them, XT_EV_ACKED for
- * the messages. Entries leave the queue before the hook runs, so a
- * handler may send (append) freely. */
-static void ack_n(xt_stream *s, uint32_t n)
-{
-    xt_sm_entry e;
-    while (n-- && xt_sm_queue_pop(&s->sm.q, &e)) {
-        s->sm.acked++;
-        if (e.msg_id && s->hooks.acked)
-            s->hooks.acked(s->hooks_ud, e.msg_id);
-        xt_sm_entry_done(s->mem, &e);
-    }
-}
-
-/* Validates <a h/> or <resumed h/> (§4: h counts stanzas we sent, so it
- * can never exceed that) and acks. Negative when the stream failed. */
-static int sm_take_h(xt_stream *s, const xt_stanza *st)
-{
-    uint32_t h;
-    if (xt_sm_parse_h(xt_stanza_attr(st, "h"), &h))
-        return xt_stream_fail(s, XT_EPROTO, "undefined-condition", "undefined-condition",
-                              "the server sent a malformed XEP-0198 h value", NULL);
-    uint32_t n = h - s->sm.acked; /* modulo 2^32 */
-    if (n > s->sm.q.n) {
-        char buf[400];
-        uint32_t sent = s->sm.acked + (uint32_t)s->sm.q.n;
-        snprintf(buf, sizeof buf,
-                 "<stream:error><undefined-condition xmlns='" XT_NS_STREAM_ERRORS
-                 "'/><handled-count-too-high xmlns='" XT_NS_SM
-                 "' h='%lu' send-count='%lu'/></stream:error>",
-                 (unsigned long)h, (unsigned long)sent);
-        (void)emit_str(s, buf); /* nothing once our close is out (emit) */
-        snprintf(buf, sizeof buf,
-                 "the server acknowledged %lu stanzas but only %lu were sent (XEP-0198 "
-                 "handled-count-too-high)",
-                 (unsigned long)h, (unsigned long)sent);
-        /* A session with broken counters is not resumed. */
-        xt_free(s->mem, s->sm.id);
-        s->sm.id = NULL;
-        return xt_stream_fail(s, XT_EPROTO, NULL, "undefined-condition", buf, NULL);
-    }
-    ack_n(s, n);
-    return 0;
-}
-
-static int on_sm(xt_stream *s, const xt_stanza *st)
-{
-    const char *name = xt_stanza_name(st);
-    if (strcmp(name, "r") == 0)
-        return s->sm.state == XT_SM_ON ? send_a(s) : 0;
-    if (strcmp(name, "a") == 0) {
-        if (s->sm.state == XT_SM_OFF)
-            return 0;
-        s->sm.r_deadline = 0;
-        return sm_take_h(s, st);
-    }
-    if (strcmp(name, "enabled") == 0) {
-        if (s->sm.state != XT_SM_ENABLING)
-            return 0;
-        s->sm.state = XT_SM_ON;
-        const char *res = xt_stanza_attr(st, "resume"), *id = xt_stanza_attr(st, "id");
-        xt_free(s->mem, s->sm.id);
-        s->sm.id = NULL;
-        if (res && (strcmp(res, "true") == 0 || strcmp(res, "1") == 0) && id && *id &&
-            strlen(id) < 1024 && !(s->sm.id = xt_strdup(s->mem, id)))
-            return XT_ENOMEM;
-        xt_stream_logf(s, XT_LOG_INFO, "stream management enabled%s",
-                       s->sm.id ? " (resumable)" : "");
-        if (s->sm.since_r >= s->cfg.ack_every)
-            return send_r(s);
-        return 0;
-    }
-    if (strcmp(name, "resumed") == 0) {
-        if (s->phase != XT_PH_RESUME)
-            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected XEP-0198 <resumed/>",
-                                  NULL);
-        int rc = sm_take_h(s, st);
-        if (rc < 0 || s->phase == XT_PH_CLOSED)
-            return rc;
-        /* §5: everything the server did not get goes out again, in
-         * order, still counted as before (the server's count continues). */
-        s->sm.state = XT_SM_ON;
-        s->sm.since_r = 0;
-        s->sm.r_deadline = 0;
-        for (size_t i = 0; i < s->sm.q.n; i++) {
-            xt_sm_entry *e = xt_sm_queue_at(&s->sm.q, i);
-            if ((rc = emit_bytes(s, e->data, e->len)) != 0)
-                return rc;
-        }
-        xt_stream_logf(s, XT_LOG_INFO, "stream resumed; %zu stanzas sent again", s->sm.q.n);
-        s->sm.since_r = (uint32_t)s->sm.q.n;
-        s->sm.last_tx = s->t.now;
-        s->phase = XT_PH_ONLINE;
-        s->t.nego_deadline = 0;
-        s->t.last_rx = s->t.now;
-        rc = s->hooks.online ? s->hooks.online(s->hooks_ud, s->bind.jid, XT_ONLINE_RESUMED) : 0;
-        if (rc < 0 || s->phase != XT_PH_ONLINE)
-            return rc;
-        return s->sm.since_r >= s->cfg.ack_every ? send_r(s) : 0;
-    }
-    if (strcmp(name, "failed") == 0) {
-        if (s->phase == XT_PH_RESUME) {
-            /* §5: a failed resumption may still say what arrived. */
-            uint32_t h;
-            if (!xt_sm_parse_h(xt_stanza_attr(st, "h"), &h) && (uint32_t)(h - s->sm.acked) <= s->sm.q.n)
-                ack_n(s, h - s->sm.acked);
-            if (s->phase == XT_PH_CLOSED)
-                return 0;
-            xt_stream_logf(s, XT_LOG_INFO, "stream resumption failed; starting a new session");
-            sm_new_session(s);
-            s->bind.retried = 0;
-            return send_bind(s, s->cfg.resource);
-        }
-        if (s->sm.state == XT_SM_ENABLING) {
-            /* No SM after all: messages already counted wait for an ack
-             * ping instead. */
-            xt_stream_logf(s, XT_LOG_INFO, "the server refused stream management");
-            s->sm.state = XT_SM_OFF;
-            s->bind.sm_offered = 0;
-            xt_sm_entry e;
-            while (xt_sm_queue_pop(&s->sm.q, &e)) {
-                int rc = e.msg_id ? xt_sm_queue_push(s->mem, &s->sm.pend, NULL, 0, e.msg_id) : 0;
-                xt_sm_entry_done(s->mem, &e);
-                if (rc)
-                    return rc;
-            }
-        }
-        return 0;
-    }
-    return 0;
-}
-
-static void ack_ping_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
-{
-    (void)c;
-    (void)reply;
-    xt_stream *s = ud;
-    if (status == XT_ECLOSED)
-        return; /* the stream failed: the no-SM list is already gone */
-    s->sm.ping_out = 0;
-    if (status == XT_ETIMEOUT) {
-        xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL, "the server did not answer (ack ping)", NULL);
-        return;
-    }
-    /* A result or an error alike: the server handles a client's stanzas
-     * in order (RFC 6120 §10.1), so it processed every message before. */
-    size_t k = s->sm.covered;
-    s->sm.covered = 0;
-    xt_sm_entry e;
-    while (k-- && s->phase != XT_PH_CLOSED && xt_sm_queue_pop(&s->sm.pend, &e)) {
-        if (s->hooks.acked)
-            s->hooks.acked(s->hooks_ud, e.msg_id);
-        xt_sm_entry_done(s->mem, &e);
-    }
-}
-
-static int send_ack_ping(xt_stream *s)
-{
-    xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
-    int rc = iq && !xt_stanza_set_attr(iq, "type", "get") && xt_stanza_add_child(iq, "ping", XT_NS_PING)
-                 ? 0
-                 : XT_ENOMEM;
-    if (!rc)
-        rc = xt_stream_iq(s, iq, s->cfg.ack_timeout, ack_ping_done, s);
-    xt_stanza_free(iq);
-    if (!rc) {
-        s->sm.ping_out = 1;
-        s->sm.covered = s->sm.pend.n;
-    }
-    return rc;
 }
 
 static int on_iq(xt_stream *s, const xt_stanza *st)
@@ -1518,9 +616,9 @@ static int on_element(xt_stream *s, const xt_stanza *st)
         return xt_stream_fail(s, XT_ETLS, NULL, NULL, "the server refused STARTTLS", NULL);
     }
     if (strcmp(ns, XT_NS_SASL) == 0)
-        return on_sasl(s, st);
+        return xt_stream_on_sasl(s, st);
     if (strcmp(ns, XT_NS_SM) == 0)
-        return on_sm(s, st);
+        return xt_stream_on_sm(s, st);
     if (strcmp(ns, XT_NS_CLIENT) == 0 &&
         (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
          strcmp(name, "iq") == 0)) {
@@ -1531,15 +629,12 @@ static int on_element(xt_stream *s, const xt_stanza *st)
          * still arrives is unacknowledged, so the server keeps it for the
          * next session. Handing it up too would show it twice. (Without
          * stream management it is delivered: nothing would resend it.) */
-        if (s->phase == XT_PH_CLOSING && s->sm.state == XT_SM_ON) {
+        if (s->phase == XT_PH_CLOSING && xt_stream_sm_on(s)) {
             xt_stream_logf(s, XT_LOG_DEBUG,
                            "<%s/> after our close left to the server for the next session", name);
             return 0;
         }
-        /* XEP-0198 §4: counted as handled once we take it (the event
-         * handlers run synchronously below). */
-        if (s->sm.state == XT_SM_ON)
-            s->sm.h_in++;
+        xt_stream_sm_count_in(s);
         if (s->hooks.stanza) {
             int rc = s->hooks.stanza(s->hooks_ud, st);
             if (rc < 0)
@@ -1582,7 +677,7 @@ static int cb_stanza(void *ud, xt_stanza *st)
     int rc = on_element(s, st);
     xt_stanza_free(st);
     if (rc < 0 && s->phase != XT_PH_CLOSED)
-        fail_code(s, rc);
+        xt_stream_fail_code(s, rc);
     if (s->phase == XT_PH_CLOSED)
         return XT_ECLOSED;
     return s->restart != XT_RESTART_NONE ? STOP_RESTART : 0;
@@ -1625,7 +720,7 @@ int xt_stream_start(xt_stream *s, uint64_t now)
         return 0;
     }
     int rc = send_opening(s);
-    return rc ? fail_code(s, rc) : 0;
+    return rc ? xt_stream_fail_code(s, rc) : 0;
 }
 
 int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
@@ -1643,7 +738,7 @@ int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
         s->tls.cb_type = xt_strdup(s->mem, info->cb_type);
         s->tls.cb_data = xt_malloc(s->mem, info->cb_len);
         if (!s->tls.cb_type || !s->tls.cb_data)
-            return direct_early ? XT_ENOMEM : fail_code(s, XT_ENOMEM);
+            return direct_early ? XT_ENOMEM : xt_stream_fail_code(s, XT_ENOMEM);
         memcpy(s->tls.cb_data, info->cb_data, info->cb_len);
         s->tls.cb_len = info->cb_len;
     }
@@ -1656,7 +751,7 @@ int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
     int rc = xt_parser_reset(s->parser);
     if (!rc)
         rc = send_opening(s);
-    return rc ? fail_code(s, rc) : 0;
+    return rc ? xt_stream_fail_code(s, rc) : 0;
 }
 
 int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now)
@@ -1687,7 +782,7 @@ int xt_stream_feed(xt_stream *s, const void *data, size_t len, uint64_t now)
         rc = xt_parser_reset(s->parser);
         if (!rc)
             rc = send_opening(s);
-        return rc ? fail_code(s, rc) : 0;
+        return rc ? xt_stream_fail_code(s, rc) : 0;
     }
     if (rc < 0) {
         const char *cond = xt_parser_condition(s->parser);
@@ -1726,7 +821,7 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
         return xt_stream_fail(s, 0, NULL, NULL, "the server did not close its stream in time",
                               NULL);
     if (s->auth.precompute && !s->auth.done)
-        precompute_salted(s);
+        xt_stream_sasl_precompute(s);
     xt_iq_pending p;
     while (s->phase != XT_PH_CLOSED && xt_iq_take_expired(&s->iqs, now, &p)) {
         if (p.fn)
@@ -1735,22 +830,9 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
     }
     if (s->phase != XT_PH_ONLINE)
         return 0;
-    /* Acks: XEP-0198 <r/> (and its answer's deadline), or the ack ping. */
-    if (s->sm.state == XT_SM_ON) {
-        if (s->sm.r_deadline && now >= s->sm.r_deadline)
-            return xt_stream_fail(s, XT_ETIMEOUT, NULL, NULL,
-                                  "the server did not acknowledge (XEP-0198) in time", NULL);
-        if (s->sm.since_r && now - s->sm.last_tx >= s->cfg.ack_delay) {
-            int rc = send_r(s);
-            if (rc)
-                return fail_code(s, rc);
-        }
-    } else if (s->sm.state == XT_SM_OFF && !s->sm.ping_out && s->sm.pend.n &&
-               now - s->sm.last_tx >= s->cfg.ack_delay) {
-        int rc = send_ack_ping(s);
-        if (rc)
-            return fail_code(s, rc);
-    }
+    int rc = xt_stream_sm_tick(s, now);
+    if (rc < 0 || s->phase != XT_PH_ONLINE)
+        return rc;
     if (s->cfg.ping_interval == UINT32_MAX)
         return 0;
     if (s->t.ka_deadline) {
@@ -1765,19 +847,12 @@ int xt_stream_tick(xt_stream *s, uint64_t now)
         char id[64], buf[192];
         xt_stream_next_id(s, id);
         snprintf(buf, sizeof buf, "<iq type='get' id='%s'><ping xmlns='" XT_NS_PING "'/></iq>", id);
-        int rc = emit_stanza_str(s, buf, "iq");
+        rc = emit_stanza_str(s, buf, "iq");
         if (rc)
-            return fail_code(s, rc);
+            return xt_stream_fail_code(s, rc);
         s->t.ka_deadline = now + s->cfg.ping_timeout;
     }
     return 0;
-}
-
-static void take_min(int64_t *d, uint64_t v)
-{
-    int64_t x = v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
-    if (*d < 0 || x < *d)
-        *d = x;
 }
 
 void xt_stream_trim(xt_stream *s)
@@ -1786,9 +861,7 @@ void xt_stream_trim(xt_stream *s)
         return;
     (void)xt_parser_suspend(s->parser);
     xt_iq_table_trim(&s->iqs);
-    xt_sm_queue_trim(s->mem, &s->sm.q);
-    xt_sm_queue_trim(s->mem, &s->sm.pend);
-    xt_sm_queue_trim(s->mem, &s->resend);
+    xt_stream_sm_trim(s);
     if (!xt_buf_size(&s->out))
         xt_buf_free(&s->out); /* its limit stays */
     xt_buf_free_wipe(&s->scratch);
@@ -1800,21 +873,15 @@ int64_t xt_stream_deadline(const xt_stream *s)
         return -1;
     int64_t d = xt_iq_deadline(&s->iqs);
     if (s->auth.precompute && !s->auth.done)
-        take_min(&d, s->t.now); /* now: the driver ticks once it has sent what it has */
+        xt_take_min(&d, s->t.now); /* now: the driver ticks once it has sent what it has */
     if (s->phase < XT_PH_ONLINE && s->t.nego_deadline)
-        take_min(&d, s->t.nego_deadline);
+        xt_take_min(&d, s->t.nego_deadline);
     if (s->phase == XT_PH_CLOSING)
-        take_min(&d, s->t.close_deadline);
+        xt_take_min(&d, s->t.close_deadline);
     if (s->phase == XT_PH_ONLINE && s->cfg.ping_interval != UINT32_MAX)
-        take_min(&d, s->t.ka_deadline ? s->t.ka_deadline : s->t.last_rx + s->cfg.ping_interval);
-    if (s->phase == XT_PH_ONLINE && s->sm.state == XT_SM_ON) {
-        if (s->sm.r_deadline)
-            take_min(&d, s->sm.r_deadline);
-        if (s->sm.since_r)
-            take_min(&d, s->sm.last_tx + s->cfg.ack_delay);
-    }
-    if (s->phase == XT_PH_ONLINE && s->sm.state == XT_SM_OFF && !s->sm.ping_out && s->sm.pend.n)
-        take_min(&d, s->sm.last_tx + s->cfg.ack_delay);
+        xt_take_min(&d, s->t.ka_deadline ? s->t.ka_deadline : s->t.last_rx + s->cfg.ping_interval);
+    if (s->phase == XT_PH_ONLINE)
+        xt_stream_sm_deadline(s, &d);
     return d;
 }
 
@@ -1905,7 +972,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     if (cfg->sasl_hint && *cfg->sasl_hint && !(s->auth.hint = xt_strdup(s->mem, cfg->sasl_hint)))
         return XT_ENOMEM;
-    if ((rc = hint_salt(s)) != 0)
+    if ((rc = xt_stream_sasl_hint_salt(s)) != 0)
         return rc;
 
     /* Ids unique across connections and runs (a receiver's XEP-0359
@@ -1946,10 +1013,7 @@ void xt_stream_cleanup(xt_stream *s)
     if (s->cfg.jid)
         xt_jid_free(s->cfg.jid);
     xt_iq_table_free(&s->iqs);
-    xt_sm_queue_free(s->mem, &s->sm.q);
-    xt_sm_queue_free(s->mem, &s->sm.pend);
-    xt_sm_queue_free(s->mem, &s->resend);
-    xt_free(s->mem, s->sm.id);
+    xt_stream_sm_cleanup(s);
     /* Both may have held SASL payloads. */
     xt_buf_free_wipe(&s->out);
     xt_buf_free_wipe(&s->scratch);
@@ -1997,21 +1061,6 @@ int xt_stream_reset(xt_stream *s)
     return 0;
 }
 
-int xt_stream_is_unacked(const xt_stream *s, const char *id)
-{
-    return id && (xt_sm_queue_has(&s->sm.q, id) || xt_sm_queue_has(&s->resend, id) ||
-                  xt_sm_queue_has(&s->sm.pend, id));
-}
-
-int xt_stream_sm_preset(xt_stream *s, uint32_t h_in, uint32_t h_out)
-{
-    if (s->sm.q.n)
-        return XT_ESTATE;
-    s->sm.h_in = h_in;
-    s->sm.acked = h_out;
-    return 0;
-}
-
 int xt_stream_set_test_nonce(xt_stream *s, const char *nonce)
 {
     xt_free_secret(s->mem, s->cfg.test_nonce);
@@ -2026,3 +1075,4 @@ void xt_stream_set_test_id_prefix(xt_stream *s, const char *prefix)
     snprintf(s->id_prefix, sizeof s->id_prefix, "%s", prefix ? prefix : "");
     s->id_prefix_len = strlen(s->id_prefix);
 }
+
