@@ -1,4 +1,4 @@
-/* xtalk/xtalk.h -- umbrella header for libxtalk. */
+/* xtalk/xtalk.h -- umbrella header for libxtalk: every public header. */
 #ifndef XTALK_XTALK_H
 #define XTALK_XTALK_H
 
@@ -7,5 +7,6 @@
 #include "jid.h"
 #include "conn.h"
 #include "client.h"
+#include "store.h"
 
 #endif

@@ -477,11 +477,12 @@ int xt_jid_build(const xt_mem *mem, const char *local, const char *domain, const
     const char *dummy;
     if (!why)
         why = &dummy;
+    if (out)
+        *out = NULL;
     if (!out || !domain) {
         *why = !out ? "no output pointer" : "no domainpart";
         return XT_EINVAL;
     }
-    *out = NULL;
     return jid_make(mem, local, local ? strlen(local) : 0, local != NULL, domain, strlen(domain),
                     resource, resource ? strlen(resource) : 0, resource != NULL, out, why);
 }
