@@ -15,26 +15,26 @@
 static void compact_handlers(xt_conn *c)
 {
     size_t w = 0;
-    for (size_t i = 0; i < c->nhandlers; i++)
-        if (c->handlers[i].fn)
-            c->handlers[w++] = c->handlers[i];
-    c->nhandlers = w;
-    c->handlers_dirty = 0;
+    for (size_t i = 0; i < c->handlers.n; i++)
+        if (c->handlers.v[i].fn)
+            c->handlers.v[w++] = c->handlers.v[i];
+    c->handlers.n = w;
+    c->handlers.dirty = 0;
 }
 
 void xt_conn_emit(xt_conn *c, const xt_event *ev)
 {
     /* Handlers added meanwhile wait for the next event; removed ones are
      * skipped (fn NULL) and compacted once no emit is running. */
-    size_t n = c->nhandlers;
-    c->emitting++;
+    size_t n = c->handlers.n;
+    c->handlers.emitting++;
     for (size_t i = 0; i < n; i++) {
-        xt_handler h = c->handlers[i];
+        xt_handler h = c->handlers.v[i];
         if (h.fn && (h.mask & (unsigned)ev->type))
             h.fn(c, ev, h.ud);
     }
-    c->emitting--;
-    if (!c->emitting && c->handlers_dirty)
+    c->handlers.emitting--;
+    if (!c->handlers.emitting && c->handlers.dirty)
         compact_handlers(c);
 }
 
@@ -42,12 +42,12 @@ int xt_conn_on(xt_conn *c, unsigned mask, xt_handler_fn fn, void *ud)
 {
     if (!c || !fn || !mask)
         return XT_EINVAL;
-    if (c->next_handler_id == INT32_MAX)
+    if (c->handlers.next_id == INT32_MAX)
         return XT_ETOOBIG;
-    if (XT_GROW(c->s.mem, c->handlers, c->caphandlers, c->nhandlers + 1, 4))
+    if (XT_GROW(c->s.mem, c->handlers.v, c->handlers.cap, c->handlers.n + 1, 4))
         return XT_ENOMEM;
-    int id = ++c->next_handler_id;
-    c->handlers[c->nhandlers++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};
+    int id = ++c->handlers.next_id;
+    c->handlers.v[c->handlers.n++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};
     return id;
 }
 
@@ -55,11 +55,11 @@ int xt_conn_off(xt_conn *c, int id)
 {
     if (!c)
         return XT_EINVAL;
-    for (size_t i = 0; i < c->nhandlers; i++) {
-        if (c->handlers[i].id == id && c->handlers[i].fn) {
-            c->handlers[i].fn = NULL;
-            c->handlers_dirty = 1;
-            if (!c->emitting)
+    for (size_t i = 0; i < c->handlers.n; i++) {
+        if (c->handlers.v[i].id == id && c->handlers.v[i].fn) {
+            c->handlers.v[i].fn = NULL;
+            c->handlers.dirty = 1;
+            if (!c->handlers.emitting)
                 compact_handlers(c);
             return 0;
         }
@@ -86,8 +86,8 @@ static int hk_login(void *ud)
     if (!(xt_stream_flags(&c->s) & XT_CONN_NO_ROSTER))
         rc = xt_im_request_roster(c);
     if (!rc && !(xt_stream_flags(&c->s) & XT_CONN_NO_PRESENCE))
-        rc = xt_im_send_presence(c, (xt_show)c->initial_show, c->initial_status,
-                                 c->initial_priority);
+        rc = xt_im_send_presence(c, c->initial.show, c->initial.status,
+                                 c->initial.priority);
     return rc;
 }
 
@@ -173,10 +173,10 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     int rc = xt_stream_init(&c->s, &opts->core, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
     xt_presence_init(&c->presence, c->s.mem);
-    c->initial_show = opts->initial_show;
-    c->initial_priority = opts->initial_priority;
-    if (!rc && opts->initial_status &&
-        !(c->initial_status = xt_strdup(c->s.mem, opts->initial_status)))
+    c->initial.show = opts->initial.show;
+    c->initial.priority = opts->initial.priority;
+    if (!rc && opts->initial.status &&
+        !(c->initial.status = xt_strdup(c->s.mem, opts->initial.status)))
         rc = XT_ENOMEM;
     if (rc) {
         xt_conn_free(c);
@@ -194,8 +194,8 @@ void xt_conn_free(xt_conn *c)
     const xt_mem *m = c->s.mem ? &mem : NULL;
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
-    xt_free(c->s.mem, c->initial_status);
-    xt_free(c->s.mem, c->handlers);
+    xt_free(c->s.mem, c->initial.status);
+    xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);
     xt_free(m, c);
 }
@@ -302,7 +302,7 @@ int xt_conn_reset(xt_conn *c)
 {
     if (!c)
         return XT_EINVAL;
-    if (c->emitting)
+    if (c->handlers.emitting)
         return XT_ESTATE; /* not from a handler: the stream is still unwinding */
     return xt_stream_reset(&c->s);
 }

@@ -44,7 +44,7 @@ void xt_conn_opts_free(xt_conn_opts *o)
     xt_free(m, o->resource);
     xt_free(m, o->sasl_hint);
     xt_free(m, o->id_prefix);
-    xt_free(m, o->initial_status);
+    xt_free(m, o->initial.status);
     xt_free(m, o);
 }
 
@@ -191,11 +191,11 @@ int xt_conn_opts_set_initial_presence(xt_conn_opts *o, xt_show show, const char 
         return refuse(o, XT_EINVAL, "initial presence: priority outside -128..127", NULL);
     if (status && !xt_im_text_ok(status))
         return refuse(o, XT_EINVAL, "initial presence: status is not valid XML text", NULL);
-    int rc = set_str(o, &o->initial_status, status, 0);
+    int rc = set_str(o, &o->initial.status, status, 0);
     if (rc)
         return rc;
-    o->initial_show = show;
-    o->initial_priority = priority;
+    o->initial.show = show;
+    o->initial.priority = priority;
     return 0;
 }
 
