@@ -32,6 +32,11 @@ static inline void xt_take_min(int64_t *d, uint64_t v)
         *d = x;
 }
 
+/* --- stream_iq.c ------------------------------------------------------------ */
+
+/* A received <iq/> (once authenticated). Negative = fail the stream. */
+int xt_stream_on_iq(xt_stream *s, const xt_stanza *st);
+
 /* --- stream_sasl.c ----------------------------------------------------------- */
 
 /* The features after TLS: choose and start the exchange, or check the
