@@ -24,8 +24,8 @@ void *xt_realloc(const xt_mem *mem, void *ptr, size_t size);
  * arguments are evaluated more than once: pass plain lvalues and
  * side-effect-free expressions.
  */
-#define XT_GROW(mem, arr, cap, need, first)                                                      \
-    ((arr) = xt_grow_array((mem), (arr), &(cap), (need), sizeof *(arr), (first)),                 \
+#define XT_GROW(mem, arr, cap, need, first)                                                        \
+    ((arr) = xt_grow_array((mem), (arr), &(cap), (need), sizeof *(arr), (first)),                  \
      xt_grow_status((cap), (need)))
 /* XT_GROW's worker: returns the (possibly moved) array with *cap
  * updated, or `arr` itself with *cap unchanged when it cannot grow. */
@@ -38,7 +38,7 @@ static inline int xt_grow_status(size_t cap, size_t need)
 /* The old form, kept only until src/net moves to XT_GROW: `arr` must be
  * the address of a `void *`, which a typed array's address is not. */
 int xt_grow(const xt_mem *mem, void **arr, size_t *cap, size_t need, size_t size, size_t first);
-char *xt_strdup(const xt_mem *mem, const char *s);          /* NULL in -> NULL out */
+char *xt_strdup(const xt_mem *mem, const char *s); /* NULL in -> NULL out */
 char *xt_strndup(const xt_mem *mem, const char *s, size_t n);
 /* Overwrites n bytes in a way the compiler cannot elide (secrets). */
 void xt_wipe(void *p, size_t n);

@@ -57,8 +57,8 @@ static int prep_local(const xt_mem *mem, const char *in, size_t len, char **out,
     }
     uint8_t *r;
     size_t n;
-    int prc = xt_precis_enforce(XT_PRECIS_USERNAME_CASEMAPPED, XT_PRECIS_LOCAL, XT_PRECIS_FAST_PATH, in, len, &r,
-                                &n, why);
+    int prc = xt_precis_enforce(XT_PRECIS_USERNAME_CASEMAPPED, XT_PRECIS_LOCAL, XT_PRECIS_FAST_PATH,
+                                in, len, &r, &n, why);
     if (prc)
         return prc == XT_ENOMEM ? XT_ENOMEM : XT_EJID;
     int rc = 0;
@@ -91,8 +91,8 @@ static int prep_resource(const xt_mem *mem, const char *in, size_t len, char **o
     }
     uint8_t *r;
     size_t n;
-    int prc = xt_precis_enforce(XT_PRECIS_OPAQUE, XT_PRECIS_RESOURCE, XT_PRECIS_FAST_PATH, in, len, &r,
-                                &n, why);
+    int prc = xt_precis_enforce(XT_PRECIS_OPAQUE, XT_PRECIS_RESOURCE, XT_PRECIS_FAST_PATH, in, len,
+                                &r, &n, why);
     if (prc)
         return prc == XT_ENOMEM ? XT_ENOMEM : XT_EJID;
     int rc = 0;

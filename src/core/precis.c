@@ -398,7 +398,8 @@ static enum precis_err precis_enforce(xt_precis_profile prof, xt_precis_path pat
             return PE_NOMEM;
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)in[i];
-            r[i] = prof == XT_PRECIS_USERNAME_CASEMAPPED && c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+            r[i] = prof == XT_PRECIS_USERNAME_CASEMAPPED && c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32)
+                                                                                 : c;
         }
         r[len] = 0;
         *out = r;

@@ -128,7 +128,8 @@ static void set_detail(xt_stream *s, int error, const char *cond, const char *te
                  cond ? cond : "undefined-condition", lp, t, rp);
         break;
     case XT_EREDIRECT:
-        snprintf(s->err.detail, sizeof s->err.detail, "the server redirects to %s (see-other-host)%s%s%s",
+        snprintf(s->err.detail, sizeof s->err.detail,
+                 "the server redirects to %s (see-other-host)%s%s%s",
                  redirect && *redirect ? redirect : "(no host given)", lp, t, rp);
         break;
     default:
@@ -145,9 +146,9 @@ static int retryable(int error, const char *cond)
         /* RFC 6120 §4.9.3: conditions about the server's state, not
          * about us; policy-violation, conflict, not-authorized, host-
          * unknown... would fail the same way again. */
-        static const char *const ok[] = {"system-shutdown", "connection-timeout", "reset",
-                                         "internal-server-error", "remote-connection-failed",
-                                         "resource-constraint"};
+        static const char *const ok[] = {
+            "system-shutdown",       "connection-timeout",       "reset",
+            "internal-server-error", "remote-connection-failed", "resource-constraint"};
         for (size_t i = 0; cond && i < sizeof ok / sizeof *ok; i++)
             if (strcmp(cond, ok[i]) == 0)
                 return 1;
@@ -351,7 +352,7 @@ static int on_early_features(xt_stream *s, const xt_stanza *st)
         return 0; /* <proceed/> follows */
     case XT_PH_SASL:
         return xt_stream_start_sasl(s, st); /* compares with the early <auth/> */
-    default: /* the bind IQ (and maybe its answer) went ahead */
+    default:                                /* the bind IQ (and maybe its answer) went ahead */
         s->pipe.early = 0;
         if (xt_stream_read_bind_features(s, st))
             return XT_EPROTO;
@@ -559,8 +560,9 @@ int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
         s->tls.cb_len = info->cb_len;
     }
     s->tls.on = 1;
-    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s", s->tls.cb_type ? " (channel binding " : "",
-                   s->tls.cb_type ? s->tls.cb_type : "", s->tls.cb_type ? ")" : "");
+    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s",
+                   s->tls.cb_type ? " (channel binding " : "", s->tls.cb_type ? s->tls.cb_type : "",
+                   s->tls.cb_type ? ")" : "");
     if (direct_early)
         return 0; /* xt_stream_start sends the header */
     /* RFC 6120 §5.4.3.3: a fresh stream over TLS. */
@@ -891,4 +893,3 @@ void xt_stream_set_test_id_prefix(xt_stream *s, const char *prefix)
     snprintf(s->id_prefix, sizeof s->id_prefix, "%s", prefix ? prefix : "");
     s->id_prefix_len = strlen(s->id_prefix);
 }
-

@@ -113,9 +113,9 @@ typedef enum xt_restart {
 
 /* A pipelined <auth/> (sent from the hint) against the real features. */
 typedef enum xt_early_auth {
-    XT_EARLY_AUTH_OK = 0, /* none, or it is what the features call for */
-    XT_EARLY_AUTH_STALE,  /* not what they call for: abort it at its challenge */
-    XT_EARLY_AUTH_ABORTED,/* <abort/> sent: its <failure/> starts auth.next */
+    XT_EARLY_AUTH_OK = 0,  /* none, or it is what the features call for */
+    XT_EARLY_AUTH_STALE,   /* not what they call for: abort it at its challenge */
+    XT_EARLY_AUTH_ABORTED, /* <abort/> sent: its <failure/> starts auth.next */
 } xt_early_auth;
 
 /* Configuration, fixed by xt_stream_init (flags also by set_direct_tls). */
@@ -137,12 +137,12 @@ typedef struct xt_stream_cfg {
 /* SASL (stream_sasl.c). */
 typedef struct xt_stream_auth {
     xt_sasl *sasl;
-    char mech[32];   /* the mechanism that succeeded */
-    int done;        /* SASL succeeded */
+    char mech[32]; /* the mechanism that succeeded */
+    int done;      /* SASL succeeded */
     xt_early_auth early;
-    xt_sasl *next;   /* the exchange the features call for, once the stale one is gone */
-    char *hint;      /* the server's SASL offer last time (xt_conn_opts_set_sasl_hint) */
-    char *offer;     /* the server's SASL offer, as xt_conn_sasl_hint gives it */
+    xt_sasl *next; /* the exchange the features call for, once the stale one is gone */
+    char *hint;    /* the server's SASL offer last time (xt_conn_opts_set_sasl_hint) */
+    char *offer;   /* the server's SASL offer, as xt_conn_sasl_hint gives it */
     /* SaltedPassword kept across connections (RFC 5802 §5.1), secret;
      * precompute: the hint named the salt, Hi() runs at the next tick
      * (a moment the driver has nothing to send) instead of when the
@@ -260,8 +260,8 @@ int xt_stream_send(xt_stream *s, const xt_stanza *st);
  * logged. Same errors as xt_stream_send, plus write's. For hot paths
  * that need no tree (xt_conn_send_message). */
 typedef int (*xt_stanza_writer)(xt_buf *out, const void *ud);
-int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
-                           const char *name, const char *id);
+int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud, const char *name,
+                           const char *id);
 /* Sends an IQ get/set and tracks it. If st has no id one is assigned (on
  * a copy). The reply is expected from st's 'to'. timeout_ms 0 = default. */
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud);

@@ -151,7 +151,8 @@ int xt_stream_read_bind_features(xt_stream *s, const xt_stanza *features)
                               NULL);
     const xt_stanza *sess = xt_stanza_child(features, "session", XT_NS_SESSION);
     s->bind.session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
-    s->bind.sm_offered = !(s->cfg.flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
+    s->bind.sm_offered =
+        !(s->cfg.flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
     return 0;
 }
 

@@ -172,9 +172,8 @@ static int send_auth(xt_stream *s)
     return rc;
 }
 
-static const char *const hash_names[] = {[XT_SCRAM_SHA1] = "sha1",
-                                         [XT_SCRAM_SHA256] = "sha256",
-                                         [XT_SCRAM_SHA512] = "sha512"};
+static const char *const hash_names[] = {
+    [XT_SCRAM_SHA1] = "sha1", [XT_SCRAM_SHA256] = "sha256", [XT_SCRAM_SHA512] = "sha512"};
 
 /* The hint's "salt:HASH:ITERATIONS:BASE64" token (what the server gave
  * for this account last time; public, it gives it to anyone who asks)
@@ -286,7 +285,8 @@ int xt_stream_send_early_auth(xt_stream *s)
     rc = send_auth(s);
     if (!rc) {
         s->pipe.early = 1;
-        xt_stream_logf(s, XT_LOG_INFO, "%s sent with the stream header (the server's earlier offer)",
+        xt_stream_logf(s, XT_LOG_INFO,
+                       "%s sent with the stream header (the server's earlier offer)",
                        xt_sasl_mechanism(sasl));
     }
     return rc;

@@ -157,8 +157,7 @@ int xt_stream_on_sm(xt_stream *s, const xt_stanza *st)
     }
     if (strcmp(name, "resumed") == 0) {
         if (s->phase != XT_PH_RESUME)
-            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected XEP-0198 <resumed/>",
-                                  NULL);
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected XEP-0198 <resumed/>", NULL);
         int rc = sm_take_h(s, st);
         if (rc < 0 || s->phase == XT_PH_CLOSED)
             return rc;
@@ -187,7 +186,8 @@ int xt_stream_on_sm(xt_stream *s, const xt_stanza *st)
         if (s->phase == XT_PH_RESUME) {
             /* §5: a failed resumption may still say what arrived. */
             uint32_t h;
-            if (!xt_sm_parse_h(xt_stanza_attr(st, "h"), &h) && (uint32_t)(h - s->sm.acked) <= s->sm.q.n)
+            if (!xt_sm_parse_h(xt_stanza_attr(st, "h"), &h) &&
+                (uint32_t)(h - s->sm.acked) <= s->sm.q.n)
                 ack_n(s, h - s->sm.acked);
             if (s->phase == XT_PH_CLOSED)
                 return 0;
@@ -376,9 +376,10 @@ static void ack_ping_done(xt_conn *c, int status, const xt_stanza *reply, void *
 static int send_ack_ping(xt_stream *s)
 {
     xt_stanza *iq = xt_stanza_new(s->mem, "iq", XT_NS_CLIENT);
-    int rc = iq && !xt_stanza_set_attr(iq, "type", "get") && xt_stanza_add_child(iq, "ping", XT_NS_PING)
-                 ? 0
-                 : XT_ENOMEM;
+    int rc =
+        iq && !xt_stanza_set_attr(iq, "type", "get") && xt_stanza_add_child(iq, "ping", XT_NS_PING)
+            ? 0
+            : XT_ENOMEM;
     if (!rc)
         rc = xt_stream_iq(s, iq, s->cfg.ack_timeout, ack_ping_done, s);
     xt_stanza_free(iq);

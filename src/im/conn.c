@@ -86,8 +86,7 @@ static int hk_login(void *ud)
     if (!(xt_stream_flags(&c->s) & XT_CONN_NO_ROSTER))
         rc = xt_im_request_roster(c);
     if (!rc && !(xt_stream_flags(&c->s) & XT_CONN_NO_PRESENCE))
-        rc = xt_im_send_presence(c, c->initial.show, c->initial.status,
-                                 c->initial.priority);
+        rc = xt_im_send_presence(c, c->initial.show, c->initial.status, c->initial.priority);
     return rc;
 }
 

@@ -10,8 +10,8 @@
 #include "im/conn_int.h"
 
 /* Every XT_CONN_* bit in use (1u << 4 is retired). */
-#define KNOWN_FLAGS                                                                               \
-    (XT_CONN_DIRECT_TLS | XT_CONN_INSECURE_ALLOW_PLAINTEXT | XT_CONN_NO_ROSTER |                 \
+#define KNOWN_FLAGS                                                                                \
+    (XT_CONN_DIRECT_TLS | XT_CONN_INSECURE_ALLOW_PLAINTEXT | XT_CONN_NO_ROSTER |                   \
      XT_CONN_NO_PRESENCE | XT_CONN_NO_PLAIN_MECH | XT_CONN_NO_SM | XT_CONN_NO_PIPELINING)
 
 #define ID_PREFIX_MAX 16
@@ -168,8 +168,7 @@ int xt_conn_opts_set_timeouts(xt_conn_opts *o, uint32_t iq_timeout_ms,
     return 0;
 }
 
-int xt_conn_opts_set_keepalive(xt_conn_opts *o, uint32_t ping_interval_ms,
-                               uint32_t ping_timeout_ms)
+int xt_conn_opts_set_keepalive(xt_conn_opts *o, uint32_t ping_interval_ms, uint32_t ping_timeout_ms)
 {
     if (!o)
         return XT_EINVAL;
