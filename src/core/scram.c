@@ -364,12 +364,12 @@ int xt_scram_client_first(xt_scram *s, xt_buf *out)
     xt_buf_free(&b);
     if (rc)
         return scram_fail(s, rc, "out of memory");
-    size_t mark = out->len;
+    size_t mark = xt_buf_size(out); /* relative: an append may compact */
     rc = xt_buf_append(out, xt_buf_head(&s->gs2), s->gs2_hdr_len);
     if (!rc)
         rc = xt_buf_append_str(out, s->first_bare);
     if (rc) {
-        out->len = mark;
+        xt_buf_truncate(out, mark);
         return scram_fail(s, rc, "out of memory");
     }
     s->state = ST_FIRST_SENT;
@@ -558,7 +558,7 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
             proof[i] = ckey[i] ^ csig[i];
     }
 
-    size_t mark = out->len;
+    size_t mark = xt_buf_size(out); /* relative: an append may compact */
     if (!rc)
         rc = xt_buf_append(out, xt_buf_head(&cfw), xt_buf_size(&cfw));
     if (!rc)
@@ -566,7 +566,7 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
     if (!rc)
         rc = xt_base64_encode(out, proof, h);
     if (rc)
-        out->len = mark;
+        xt_buf_truncate_wipe(out, mark); /* a partial proof */
 
     xt_wipe(salted, sizeof salted);
     xt_wipe(ckey, sizeof ckey);

@@ -33,6 +33,13 @@ static void test_append_consume(void **state)
     assert_memory_equal(xt_buf_head(&b), "yz", 2);
     xt_buf_truncate(&b, 5);
     assert_int_equal(xt_buf_size(&b), 2);
+    /* truncate_wipe zeroes what it cuts off (a secret's tail). */
+    assert_int_equal(xt_buf_append_str(&b, "pw"), 0);
+    const uint8_t *tail = xt_buf_head(&b) + 2;
+    xt_buf_truncate_wipe(&b, 2);
+    assert_int_equal(xt_buf_size(&b), 2);
+    assert_int_equal(tail[0], 0);
+    assert_int_equal(tail[1], 0);
     xt_buf_consume(&b, 2);
     xt_buf_free(&b);
 }
