@@ -4,7 +4,7 @@
 # (or sudo) only when something is missing.
 set -eu
 
-PKGS="gcc libc6-dev clang libclang-rt-14-dev meson ninja-build pkg-config python3 openssl
+PKGS="gcc libc6-dev binutils clang libclang-rt-14-dev meson ninja-build pkg-config python3 openssl
 libexpat1-dev libssl-dev libc-ares-dev libidn2-dev libunistring-dev libsqlite3-dev
 libncurses-dev libcmocka-dev libjansson-dev
 prosody lua-unbound valgrind tmux

@@ -2,11 +2,13 @@
 #ifndef XTALK_XTALK_H
 #define XTALK_XTALK_H
 
-#include "common.h"
+#include "common.h" /* and the generated xtalk/version.h */
 #include "stanza.h"
 #include "jid.h"
 #include "conn.h"
 #include "client.h"
+#if XT_HAVE_STORE
 #include "store.h"
+#endif
 
 #endif

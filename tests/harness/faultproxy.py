@@ -18,6 +18,15 @@ stream each fault happens, which is what matters for the protocol):
   for ever.
 - delay: any chunk may wait a few milliseconds before being forwarded
   (order within a direction is kept).
+- hold (`hold_after=N`, no randomness): once N bytes in total have gone
+  from clients to the server, over every connection the proxy carried,
+  nothing more goes that way (the rest is read and kept back, nothing is
+  closed; server-to-client traffic still flows, so what the server got is
+  acknowledged). The byte stream is TLS, so the proxy cannot count
+  stanzas; a test that needs "stopped after some messages, before all of
+  them" makes its messages big enough that N bytes hold more than the
+  login and less than the batch. `held` is a threading.Event set at that
+  moment: tests wait on it instead of on time.
 
 Cut points are drawn half from the first few kilobytes of a connection
 (the TLS handshake, SASL, binding or <resume/>: a fresh reconnection is
@@ -49,7 +58,7 @@ class FaultProxy:
     def __init__(self, target, seed=None, listen_port=0, max_faults=50, fault_time=60.0,
                  lifetime=600.0, early_bytes=6000, late_bytes=60000, stall_prob=0.2,
                  stall_max=6.0, delay_prob=0.05, delay_max_ms=30, min_gap=0.0, log=None,
-                 enabled=True):
+                 enabled=True, hold_after=None):
         self.target = target
         self.seed = seed if seed is not None else int.from_bytes(os.urandom(4), "big")
         self.listen_port = listen_port
@@ -79,6 +88,9 @@ class FaultProxy:
         self._writers = set()
         self._pairs = {}  # (client writer, server writer) -> connection number
         self._enabled = enabled
+        self.hold_after = hold_after
+        self.c2s_bytes = 0            # client -> server, every connection
+        self.held = threading.Event()
 
     # -- control -----------------------------------------------------------
     def start(self):
@@ -227,6 +239,18 @@ class FaultProxy:
                     return
                 if plan["stalled"].is_set():
                     continue  # swallowed: a stalled link forwards nothing
+                if direction == "c2s" and self.hold_after is not None:
+                    room = self.hold_after - self.c2s_bytes
+                    if room <= 0:
+                        continue  # held: kept back for good
+                    if len(data) >= room:
+                        w.write(data[:room])
+                        await w.drain()
+                        self.c2s_bytes += room
+                        self.log("faultproxy: holding client data after %d bytes" % self.c2s_bytes)
+                        self.held.set()
+                        continue
+                    self.c2s_bytes += len(data)
                 if (not plan["done"] and plan["dir"] == direction
                         and count + len(data) > plan["at"] and self._may_fault()):
                     plan["done"] = True

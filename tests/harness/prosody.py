@@ -121,23 +121,65 @@ class Prosody:
         _run(["prosodyctl", "--config", self.config, "register", user, self.domain, password])
         self.users[user] = password
 
-    def start(self, timeout=20.0):
+    def start(self, timeout=60.0):
+        """Starts the server and returns once it listens on both ports.
+        The ports of a first start are picked free, but another program
+        (another test run on the machine) may take one before Prosody
+        binds it: then new ones are picked and it starts again. A restart
+        keeps its ports (clients reconnect to them). The timeout is a
+        safety net for a loaded machine, not an expected duration."""
+        first = self.proc is None and not getattr(self, "_started_once", False)
+        for attempt in range(5):
+            if self._start_once(timeout):
+                self._started_once = True
+                return self
+            if not first:
+                break
+            self.port = self.tls_port = None  # write_config picks new ones
+        raise RuntimeError("prosody could not open its ports %s and %s:\n%s"
+                           % (self.port, self.tls_port, self.log_tail()))
+
+    def _start_once(self, timeout):
+        """True once listening, False if a port was taken; raises otherwise."""
         self.write_config()
         for u, p in list(self.users.items()):
             self.register(u, p)
+        log = os.path.join(self.dir, "prosody.log")
+        log_from = os.path.getsize(log) if os.path.exists(log) else 0
         self._logf = open(os.path.join(self.dir, "stdout.log"), "a")
         self.proc = subprocess.Popen(["prosody", "--config", self.config, "-F"],
                                      stdout=self._logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        # Prosody says which services it activated (at level info): wait
+        # for its own word where the log has it, so a port held by someone
+        # else is not taken for ours.
+        want = ["Activated service 'c2s' on [127.0.0.1]:%d" % self.port,
+                "Activated service 'c2s_direct_tls' on [127.0.0.1]:%d" % self.tls_port]
+        if self.loglevel not in ("debug", "info"):
+            want = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("prosody exited with %s:\n%s" % (self.proc.returncode, self.log_tail()))
-            if self._listening(self.port) and self._listening(self.tls_port):
-                return self
+            text = self._log_since(log, log_from)
+            if "Failed to open server port" in text:
+                self.stop()
+                return False
+            if (all(w in text for w in want)
+                    and self._listening(self.port) and self._listening(self.tls_port)):
+                return True
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("prosody did not start listening within %.0fs:\n%s" % (timeout, self.log_tail()))
+
+    @staticmethod
+    def _log_since(path, offset):
+        try:
+            with open(path, errors="replace") as f:
+                f.seek(offset)
+                return f.read()
+        except OSError:
+            return ""
 
     @staticmethod
     def _listening(port):
@@ -168,6 +210,9 @@ class Prosody:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+        if getattr(self, "_logf", None):
+            self._logf.close()
+            self._logf = None
 
     def restart(self):
         self.stop()

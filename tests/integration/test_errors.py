@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 
-from xtlib import ServerTest, XTALK, USERS, jid, main
+from xtlib import SLOW, ServerTest, XTALK, USERS, jid, main
 
 
 def cert_sha256(path):
@@ -48,7 +48,7 @@ class Errors(ServerTest):
             r = subprocess.run(
                 self.argv("alice", "send", jid("bob", self.srv), "x", server=False)
                 + ["--server", "127.0.0.1:%d" % port],
-                env=self.env("alice"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+                env=self.env("alice"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60 * SLOW)
         self.assertEqual(r.returncode, 4, r.stderr)
         self.assertIn("refused", r.stderr.lower())
 
@@ -57,7 +57,7 @@ class Errors(ServerTest):
         del e["XTALK_PASSWORD"]
         r = subprocess.run(self.argv("alice", "send", jid("bob", self.srv), "x"), env=e,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=30, start_new_session=True)  # no controlling tty
+                           text=True, timeout=30 * SLOW, start_new_session=True)  # no controlling tty
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("XTALK_PASSWORD", r.stderr)
 
@@ -75,12 +75,12 @@ class Errors(ServerTest):
         os.chmod(cfg, 0o644)
         r = subprocess.run([XTALK, "send", jid("bob", self.srv), "from config"],
                            env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=30)
+                           stderr=subprocess.PIPE, text=True, timeout=30 * SLOW)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("chmod 600", r.stderr)
         os.chmod(cfg, 0o600)
         r = subprocess.run([XTALK, "send", jid("bob", self.srv), "from config"], env=e, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30 * SLOW)
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_bad_input(self):
@@ -92,7 +92,7 @@ class Errors(ServerTest):
         self.assertEqual(r.returncode, 2, r.stderr)
         r = subprocess.run(self.argv("alice", "send", jid("bob", self.srv)), env=self.env("alice"),
                            input=b"\xff\xfe bad utf-8", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=30)
+                           timeout=30 * SLOW)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(b"UTF-8", r.stderr)
 

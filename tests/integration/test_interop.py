@@ -7,13 +7,13 @@ import os
 import subprocess
 import sys
 
-from xtlib import HERE, Proc, ServerTest, USERS, jid, main
+from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
 
 
 class Interop(ServerTest):
 
     def slix(self, user, *args):
-        e = dict(os.environ, XTALK_PASSWORD=USERS[user])
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(60 * SLOW))
         # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
         p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"), jid(user, self.srv),
                               str(self.srv.port), self.srv.ca_file] + list(args), env=e,

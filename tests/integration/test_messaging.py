@@ -7,7 +7,12 @@ import os
 import queue
 import tempfile
 
-from xtlib import ServerTest, jid, main
+from xtlib import SLOW, ServerTest, jid, main
+
+# --wait-reply: how long a send waits for the bot's answer; a safety net
+# (the answer comes in milliseconds), longer where everything runs under
+# valgrind.
+REPLY_S = "--wait-reply=%d" % (15 * SLOW)
 
 
 class Messaging(ServerTest):
@@ -80,15 +85,17 @@ class Messaging(ServerTest):
 
     def bodies(self, proc, until=None):
         """Message bodies proc printed: up to the one equal to `until`,
-        or (until None) all of them once it has exited."""
+        or (until None) all of them once it has exited and its output is
+        all read (an event, not two quiet seconds)."""
+        if until is None:
+            objs = [json.loads(l) for l in proc.rest()]
+            return [o["body"] for o in objs if o.get("event") == "message"]
         got = []
         while True:
             try:
-                line = proc.out.get(timeout=15 if until else 2)
+                line = proc.out.get(timeout=15 * SLOW)
             except queue.Empty:
-                if until:
-                    raise AssertionError("no %r in time; got %r" % (until, got))
-                return got
+                raise AssertionError("no %r in time; got %r" % (until, got))
             o = json.loads(line)
             if o.get("event") == "message":
                 if o["body"] == until:
@@ -115,7 +122,7 @@ class Messaging(ServerTest):
     def test_echo_bot_answers(self):
         bot = self.spawn("bob", "bot", "--echo")
         bot.wait_stderr("online")
-        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), "ping? ✓")
+        r = self.xtalk("alice", "send", REPLY_S, jid("bob", self.srv), "ping? ✓")
         self.assertOk(r, "send --wait-reply")
         self.assertEqual(r.stdout.strip(), "ping? ✓")
 
@@ -125,7 +132,7 @@ class Messaging(ServerTest):
         bot = self.spawn("bob", "bot", "--exec", "tr a-z A-Z")
         bot.wait_stderr("online")
         evil = "$(touch %s); `touch %s`; ' \" ; touch %s" % (marker, marker, marker)
-        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), evil)
+        r = self.xtalk("alice", "send", REPLY_S, jid("bob", self.srv), evil)
         self.assertOk(r, "send to exec bot")
         self.assertEqual(r.stdout.strip(), evil.upper())
         self.assertFalse(os.path.exists(marker), "message content reached a shell")
@@ -133,18 +140,21 @@ class Messaging(ServerTest):
     def test_exec_bot_sees_sender_in_environment(self):
         bot = self.spawn("bob", "bot", "--exec", 'printf "%s" "$XTALK_FROM"')
         bot.wait_stderr("online")
-        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), "who am I?")
+        r = self.xtalk("alice", "send", REPLY_S, jid("bob", self.srv), "who am I?")
         self.assertOk(r)
         self.assertTrue(r.stdout.strip().startswith(jid("alice", self.srv) + "/"), r.stdout)
 
     def test_exec_bot_timeout_kills_and_keeps_serving(self):
-        bot = self.spawn("bob", "bot", "--exec-timeout", "1", "--exec",
+        # The limit is 1 s, the fast answer takes milliseconds; under
+        # valgrind the bot itself may not run for a second on a loaded
+        # machine, so the limit is longer there (the slow command sleeps 60).
+        bot = self.spawn("bob", "bot", "--exec-timeout", str(1 if SLOW == 1 else 20), "--exec",
                          'read x; case "$x" in slow) sleep 60;; *) echo "ok $x";; esac')
         bot.wait_stderr("online")
         r = self.xtalk("alice", "send", "--wait-reply=4", jid("bob", self.srv), "slow")
         self.assertEqual(r.returncode, 7, "a timed-out command must not answer: %s" % r.stdout)
         bot.wait_stderr("timed out")
-        r = self.xtalk("alice", "send", "--wait-reply=15", jid("bob", self.srv), "fast")
+        r = self.xtalk("alice", "send", REPLY_S, jid("bob", self.srv), "fast")
         self.assertOk(r)
         self.assertEqual(r.stdout.strip(), "ok fast")
 

@@ -108,13 +108,30 @@ class Proc:
         self.p = p
         self.out = queue.Queue()
         self.err_lines = []
-        threading.Thread(target=self._pump, args=(p.stdout, self.out.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(p.stderr, self.err_lines.append), daemon=True).start()
+        # Set once every stdout line is in `out` (the process closed it):
+        # "all it printed" is an event to wait for, not a quiet spell.
+        self.out_done = threading.Event()
+        threading.Thread(target=self._pump, args=(p.stdout, self.out.put, self.out_done),
+                         daemon=True).start()
+        threading.Thread(target=self._pump, args=(p.stderr, self.err_lines.append, None),
+                         daemon=True).start()
 
     @staticmethod
-    def _pump(f, put):
+    def _pump(f, put, done):
         for line in f:
             put(line.rstrip("\n"))
+        if done:
+            done.set()
+
+    def rest(self, timeout=15):
+        """Every stdout line not read yet, once the process has exited."""
+        self.wait(timeout)
+        if not self.out_done.wait(timeout * SLOW):
+            raise AssertionError("stdout never closed")
+        lines = []
+        while not self.out.empty():
+            lines.append(self.out.get_nowait())
+        return lines
 
     def line(self, timeout=15):
         """Next stdout line, or AssertionError after timeout seconds."""

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The performance guard: instruction counts of the receive and send paths,
+checked against the README's figures on every test run.
+
+    perf_guard.py MICRO [N]
+
+MICRO is bench/micro (bench/micro.c). Each path runs under
+`valgrind --tool=callgrind --toggle-collect=xtb_region_*`, so only the
+region that feeds the bytes (receive) or builds and takes the output (send)
+is counted, as bench/run counts it; the cost of a message is
+(count(N) - count(0)) / N. Instruction counts do not depend on the load of
+the machine or on its speed, so this test cannot flake the way a timing
+would; what varies between runs is expat's random hash salt, a few dozen
+instructions per message (about 0.2%) against the margins below.
+
+The limits (README, Performance; bench/run rows 1 and 2):
+  receive  <= 1.3 x the expat floor (namespace-aware expat with no-op
+              callbacks over the same bytes) measured in the same run,
+              today ~30,050 against ~23,840: 1.26x
+  send     <= 3,500 instructions per built and serialized message,
+              today 3,004
+
+Exit 0: within the limits (the figures are printed); 1: over a limit or the
+measurement failed; 77 (meson's "skipped"): valgrind is not installed.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+RECV_MAX_RATIO = 1.3
+SEND_MAX = 3500
+
+
+def count(micro, mode, n, tmp):
+    """Instructions inside the xtb_region_* functions of one run."""
+    out = os.path.join(tmp, "cg.%s.%d" % (mode, n))
+    # `meson test` sets MALLOC_PERTURB_ (glibc then fills every block it
+    # hands out or takes back: ~90 instructions a message on the send
+    # path); the limits are for the allocator as an application gets it.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MALLOC_PERTURB_", "MALLOC_CHECK_", "GLIBC_TUNABLES")}
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                        "--toggle-collect=xtb_region_*", micro, mode, str(n)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if r.returncode != 0 or r.stdout.strip() != "ok %d" % n:
+        raise RuntimeError("%s %s %d failed (exit %d): %s %s"
+                           % (micro, mode, n, r.returncode, r.stdout, r.stderr[-2000:]))
+    with open(out) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("no instruction total in %s" % out)
+
+
+def per_message(micro, mode, n, tmp):
+    return (count(micro, mode, n, tmp) - count(micro, mode, 0, tmp)) / n
+
+
+def main(argv):
+    if len(argv) not in (2, 3):
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 1
+    micro = argv[1]
+    n = int(argv[2]) if len(argv) == 3 else 2000
+    if not shutil.which("valgrind"):
+        print("perf guard SKIPPED: valgrind is not installed, so instruction counts cannot be "
+              "taken (Debian: apt-get install valgrind; scripts/deps.sh lists it)")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="xtalk-perf-") as tmp:
+        try:
+            recv = per_message(micro, "recv-xtalk", n, tmp)
+            expat = per_message(micro, "recv-expat", n, tmp)
+            send = per_message(micro, "send-xtalk", n, tmp)
+        except (OSError, RuntimeError) as e:
+            print("perf guard: measuring failed: %s" % e)
+            return 1
+    ratio = recv / expat
+    print("receive: %.0f instructions/message, expat floor %.0f: %.3fx (limit %.2fx)"
+          % (recv, expat, ratio, RECV_MAX_RATIO))
+    print("send: %.0f instructions/message (limit %d)" % (send, SEND_MAX))
+    bad = []
+    if ratio > RECV_MAX_RATIO:
+        bad.append("the receive path costs %.3fx the expat floor, over %.2fx: profile it with "
+                   "`valgrind --tool=callgrind --toggle-collect='xtb_region_*' %s recv-xtalk %d`"
+                   % (ratio, RECV_MAX_RATIO, micro, n))
+    if send > SEND_MAX:
+        bad.append("the send path costs %.0f instructions a message, over %d: profile it with "
+                   "`valgrind --tool=callgrind --toggle-collect='xtb_region_*' %s send-xtalk %d`"
+                   % (send, SEND_MAX, micro, n))
+    for b in bad:
+        print("perf guard FAILED: " + b)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
