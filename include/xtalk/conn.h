@@ -211,10 +211,13 @@ XT_EXTERN int xt_conn_opts_set_random(xt_conn_opts *o, xt_random_fn fn, void *ud
  * special (< > & ' "). XT_EINVAL otherwise, XT_ENOMEM.
  */
 XT_EXTERN int xt_conn_opts_set_id_prefix(xt_conn_opts *o, const char *prefix);
-/* For drivers built on xt_conn (such as xt_client): the flags and the
- * log callback these opts hold. */
+/* For drivers built on xt_conn (such as xt_client): the flags, the log
+ * callback and the allocator these opts hold. NULL o gives 0 / NULL. */
 XT_EXTERN unsigned xt_conn_opts_get_flags(const xt_conn_opts *o);
 XT_EXTERN xt_log_fn xt_conn_opts_get_log(const xt_conn_opts *o, void **ud);
+/* The allocator the opts were made with (NULL = malloc); lives as long
+ * as the opts. */
+XT_EXTERN const xt_mem *xt_conn_opts_get_mem(const xt_conn_opts *o);
 
 /* Connection state, in order. */
 typedef enum xt_conn_state {

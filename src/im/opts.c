@@ -274,3 +274,8 @@ xt_log_fn xt_conn_opts_get_log(const xt_conn_opts *o, void **ud)
         *ud = o ? o->core.log_ud : NULL;
     return o ? o->core.log : NULL;
 }
+
+const xt_mem *xt_conn_opts_get_mem(const xt_conn_opts *o)
+{
+    return o ? o->mem : NULL;
+}

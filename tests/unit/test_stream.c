@@ -1009,6 +1009,9 @@ static void test_api(void **state)
     assert_int_equal(xt_conn_opts_set_flags(o, 1u << 20), XT_EINVAL);
     assert_int_equal(xt_conn_opts_set_flags(o, XT_CONN_NO_SM | XT_CONN_DIRECT_TLS), 0);
     assert_int_equal(xt_conn_opts_get_flags(o), XT_CONN_NO_SM | XT_CONN_DIRECT_TLS);
+    assert_null(xt_conn_opts_get_mem(o)); /* made with NULL: malloc */
+    void *lud = NULL;
+    assert_null(xt_conn_opts_get_log(o, &lud));
     assert_int_equal(xt_conn_opts_set_flags(o, 0), 0);
     assert_int_equal(xt_conn_opts_set_id_prefix(o, "bad'quote"), XT_EINVAL);
     assert_int_equal(xt_conn_opts_set_id_prefix(o, "seventeen-chars-x"), XT_EINVAL);
