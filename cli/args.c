@@ -96,8 +96,8 @@ enum opt_id {
 
 enum { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
 
-/* The commands that use the local store (outbox, dedup record). */
-#define XT_CLI_STORE_CMDS (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT))
+/* The line commands that stay online long enough to need a keepalive. */
+#define XT_CLI_LONG_CMDS (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT))
 
 static const struct opt {
     const char *name;
@@ -131,11 +131,12 @@ static const struct opt {
     [O_EXEC] = {"exec", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOT)},
     [O_EXEC_TIMEOUT] = {"exec-timeout", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOT)},
     [O_GROUP] = {"group", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ADD)},
-    [O_STORE] = {"store", 0, ARG_REQUIRED, XT_CLI_STORE_CMDS},
-    [O_NO_STORE] = {"no-store", 0, ARG_NONE, XT_CLI_STORE_CMDS},
+    /* Every connecting command keeps its account's SASL hint there. */
+    [O_STORE] = {"store", 0, ARG_REQUIRED, CONN_CMDS},
+    [O_NO_STORE] = {"no-store", 0, ARG_NONE, CONN_CMDS},
     [O_QUEUE] = {"queue", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_NO_RECONNECT] = {"no-reconnect", 0, ARG_NONE, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
-    [O_KEEPALIVE] = {"keepalive", 0, ARG_REQUIRED, XT_CLI_STORE_CMDS},
+    [O_KEEPALIVE] = {"keepalive", 0, ARG_REQUIRED, XT_CLI_LONG_CMDS},
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
 };
 

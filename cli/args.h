@@ -67,7 +67,7 @@ typedef struct xt_cli_args {
     const char *exec_cmd;
     unsigned exec_timeout_s;
 
-    /* send, listen, bot: the local store (outbox, dedup record) */
+    /* every connecting command: the local store (session.h: xt_cli_account) */
     const char *store; /* --store FILE; NULL = $XDG_DATA_HOME/xtalk/xtalk.db */
     int no_store;      /* --no-store */
     int queue;         /* send --queue */

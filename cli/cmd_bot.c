@@ -434,15 +434,10 @@ static void on_online(xt_cli_session *s, void *ud)
 int xt_cli_cmd_bot(const xt_cli_args *a)
 {
     struct bot b = {.a = a};
-    xt_cli_settings set;
-    xt_store *store = NULL;
-    char *account = NULL;
-    int rc = xt_cli_settings_get(a, &set);
+    xt_cli_account acct;
+    int rc = xt_cli_account_open(a, 0, 0, &acct);
 
-    if (rc == 0)
-        rc = xt_cli_store_open(a, &store);
-    if (rc == 0 && (!(account = xt_cli_bare(set.jid)) ||
-                    !(b.dedup = xt_cli_dedup_new(store, account)))) {
+    if (rc == 0 && !(b.dedup = xt_cli_dedup_new(acct.store, acct.key))) {
         xt_cli_errorf("bot: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
@@ -453,18 +448,17 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_OK,
             .announce = 1,
-            .reconnect = !a->no_reconnect,
+            .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
             .want_sigchld = a->exec_cmd != NULL,
             .on_online = on_online,
             .on_event = on_event,
             .on_sigchld = on_sigchld,
             .ud = &b,
-            .store = store,
         };
-        rc = xt_cli_session_run(&set, &p);
+        rc = xt_cli_session_run(&acct, &p);
     }
-    xt_cli_settings_free(&set);
+    xt_cli_account_close(&acct);
     /* Commands still running when we stop: kill and reap them. */
     while (b.head) {
         job *j = b.head;
@@ -482,7 +476,5 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
         job_free(j);
     }
     xt_cli_dedup_free(b.dedup);
-    xt_store_close(store);
-    free(account);
     return rc;
 }

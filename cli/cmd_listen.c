@@ -12,7 +12,6 @@
 #include "json.h"
 #include "output.h"
 #include "report.h"
-#include "outbox.h"
 #include "session.h"
 
 struct listen {
@@ -75,18 +74,12 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
 int xt_cli_cmd_listen(const xt_cli_args *a)
 {
     struct listen l = {.a = a};
-    xt_cli_settings set;
+    xt_cli_account acct;
     int rc;
 
-    xt_store *store = NULL;
-    char *account = NULL;
-
     xt_cli_json_init(&l.json);
-    rc = xt_cli_settings_get(a, &set);
-    if (rc == 0)
-        rc = xt_cli_store_open(a, &store);
-    if (rc == 0 && (!(account = xt_cli_bare(set.jid)) ||
-                    !(l.dedup = xt_cli_dedup_new(store, account)))) {
+    rc = xt_cli_account_open(a, 0, 0, &acct);
+    if (rc == 0 && !(l.dedup = xt_cli_dedup_new(acct.store, acct.key))) {
         xt_cli_errorf("listen: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
@@ -97,18 +90,15 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_OK,
             .announce = 1,
-            .reconnect = !a->no_reconnect,
+            .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
             .on_event = on_event,
             .ud = &l,
-            .store = store,
         };
-        rc = xt_cli_session_run(&set, &p);
+        rc = xt_cli_session_run(&acct, &p);
     }
-    xt_cli_settings_free(&set);
     xt_cli_json_free(&l.json);
     xt_cli_dedup_free(l.dedup);
-    xt_store_close(store);
-    free(account);
+    xt_cli_account_close(&acct);
     return rc;
 }

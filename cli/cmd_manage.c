@@ -86,7 +86,6 @@ static void on_online(xt_cli_session *s, void *ud)
 int xt_cli_cmd_manage(const xt_cli_args *a)
 {
     struct manage m = {.a = a, .cmd = xt_cli_cmd_name(a->cmd)};
-    xt_cli_settings set;
     int rc;
 
     /* Roster items and subscriptions are about bare JIDs (RFC 6121 §2.1.1). */
@@ -102,17 +101,20 @@ int xt_cli_cmd_manage(const xt_cli_args *a)
         }
     }
     if (rc == 0) {
-        rc = xt_cli_settings_get(a, &set);
+        xt_cli_account acct;
+        /* The store only speeds the login up (the SASL hint): optional. */
+        rc = xt_cli_account_open(a, 1, 0, &acct);
         if (rc == 0) {
             xt_cli_session_params p = {
                 .conn_flags = XT_CONN_NO_ROSTER | XT_CONN_NO_PRESENCE,
                 .interrupt_exit = XT_CLI_EXIT_ERROR,
+                .reconnect = XT_CLI_RECONNECT_LOGIN,
                 .on_online = on_online,
                 .ud = &m,
             };
-            rc = xt_cli_session_run(&set, &p);
+            rc = xt_cli_session_run(&acct, &p);
         }
-        xt_cli_settings_free(&set);
+        xt_cli_account_close(&acct);
     }
     free(m.jid);
     return rc;

@@ -261,8 +261,9 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
 int xt_cli_cmd_roster(const xt_cli_args *a)
 {
     struct roster r = {.a = a};
-    xt_cli_settings set;
-    int rc = xt_cli_settings_get(a, &set);
+    xt_cli_account acct;
+    /* The store only speeds the login up (the SASL hint): optional. */
+    int rc = xt_cli_account_open(a, 1, 0, &acct);
 
     if (rc == 0) {
         xt_cli_session_params p = {
@@ -270,12 +271,13 @@ int xt_cli_cmd_roster(const xt_cli_args *a)
              * §4.3); priority -1 keeps messages and offline storage away. */
             .priority = -1,
             .interrupt_exit = XT_CLI_EXIT_ERROR,
+            .reconnect = XT_CLI_RECONNECT_LOGIN,
             .on_online = on_online,
             .on_event = on_event,
             .ud = &r,
         };
-        rc = xt_cli_session_run(&set, &p);
+        rc = xt_cli_session_run(&acct, &p);
     }
-    xt_cli_settings_free(&set);
+    xt_cli_account_close(&acct);
     return rc;
 }

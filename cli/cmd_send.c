@@ -57,9 +57,16 @@ struct send {
     int acked;
     char *reply; /* first reply body, when --wait-reply */
     int reply_timer;
+    /* --wait-reply: this run's messages carry a fresh XEP-0201 thread; a
+     * peer that answers in the thread (as `xtalk bot` does) is matched by
+     * it. `ambiguous`: messages of an earlier run to the same peer went
+     * out too, so a reply without our thread may answer one of them and
+     * is not taken. */
+    char thread[64];
+    int ambiguous;
 
-    xt_store *store; /* NULL with --no-store */
-    char *account;   /* our bare JID: the outbox's key */
+    xt_store *store;     /* NULL with --no-store (the account's) */
+    const char *account; /* the account key: the outbox's key */
     struct pending *pend;
     size_t npend, nleft, nacked;
     unsigned gen;       /* ++ on every XT_EV_ONLINE */
@@ -263,6 +270,8 @@ static void all_acked(xt_cli_session *s, struct send *st)
     st->acked = 1;
     cancel(s, &st->progress_timer);
     cancel(s, &st->queue_timer);
+    if (xt_cli_session_finishing(s))
+        return; /* acknowledged while closing: the run's end is decided */
     if (!st->a->wait_reply) {
         xt_cli_session_finish(s, XT_CLI_EXIT_OK);
         return;
@@ -301,10 +310,12 @@ static void flush_removals(struct send *st)
         if (r < 0 && r != XT_ENOTFOUND)
             rc = r;
     }
-    /* After a failed removal the commit rolls back; the ids are sent
+    /* After a failed removal the batch is abandoned; the ids are sent
      * again by a later run, which is safe. */
-    if (began && xt_store_commit(st->store) < 0 && rc == 0)
-        rc = XT_EIO;
+    if (began && rc < 0)
+        (void)xt_store_rollback(st->store);
+    else if (began)
+        rc = xt_store_commit(st->store);
     if (rc < 0)
         xt_cli_errorf("warning: cannot remove acknowledged messages from the outbox (%s); a "
                       "later run will send them again and receivers will drop them",
@@ -467,6 +478,11 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return;
     if (!m->from || !xt_jid_str_bare_equal(m->from, st->to) || m->stamp)
         return; /* someone else, or an old (offline-stored) message */
+    /* Only what comes once the server holds this run's messages can
+     * answer them (a reply to an earlier run's message, or a message the
+     * peer sent meanwhile, can come sooner). */
+    if (!st->acked)
+        return;
     if (m->type && strcmp(m->type, "error") == 0) {
         char why[512];
         xt_cli_stanza_error(m->stanza, why, sizeof why);
@@ -476,6 +492,8 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     }
     if (!m->body || (m->type && strcmp(m->type, "chat") != 0 && strcmp(m->type, "normal") != 0))
         return; /* chat states and the like: keep waiting */
+    if (m->thread ? strcmp(m->thread, st->thread) != 0 : st->ambiguous)
+        return; /* answers another conversation, or maybe an earlier message */
     st->reply = strdup(m->body);
     if (!st->reply) {
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
@@ -497,14 +515,6 @@ static void on_start(xt_cli_session *s, void *ud)
         if (st->queue_timer < 0)
             xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
     }
-}
-
-static void on_reconnecting(xt_cli_session *s, void *ud)
-{
-    (void)s;
-    (void)ud;
-    /* Nothing to do: on_online re-sends what the library does not hold;
-     * the progress timer keeps running across the gap. */
 }
 
 static struct pending *new_pending(struct send *st)
@@ -552,14 +562,10 @@ static int64_t wall_ms(void)
 
 /* Leftovers first, then this run's messages, committed to the outbox in
  * one transaction before anything is sent. */
-static int prepare(struct send *st, const xt_cli_settings *set)
+static int prepare(struct send *st)
 {
     int rc;
 
-    if (!(st->account = xt_cli_bare(set->jid)))
-        return xt_cli_errorf("send: out of memory"), XT_CLI_EXIT_ERROR;
-    if ((rc = xt_cli_store_open(st->a, &st->store)) != 0)
-        return rc;
     if (st->store) {
         rc = xt_outbox_list(st->store, st->account, load_left, st);
         if (rc != 0) {
@@ -570,11 +576,23 @@ static int prepare(struct send *st, const xt_cli_settings *set)
         if (xt_store_begin(st->store) < 0)
             goto store_failed;
     }
+    if (st->a->wait_reply) {
+        if (xt_cli_new_id(st->thread) != 0) {
+            if (st->store)
+                (void)xt_store_rollback(st->store);
+            xt_cli_errorf("send: cannot get random bytes for a thread id: %s", strerror(errno));
+            return XT_CLI_EXIT_ERROR;
+        }
+        for (size_t i = 0; i < st->npend; i++)
+            if (xt_jid_str_bare_equal(st->pend[i].to, st->to))
+                st->ambiguous = 1;
+    }
     for (size_t i = 0; i < st->nmsgs; i++) {
         struct pending *p = new_pending(st);
-        if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat"))) {
+        if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat")) ||
+            (st->thread[0] && !(p->thread = strdup(st->thread)))) {
             if (p)
-                free(p->to);
+                free(p->to), free(p->type);
             xt_cli_errorf("send: out of memory");
             return XT_CLI_EXIT_ERROR;
         }
@@ -590,10 +608,13 @@ static int prepare(struct send *st, const xt_cli_settings *set)
                                .to = p->to,
                                .type = p->type,
                                .body = p->body,
+                               .thread = p->thread,
                                .origin_id = p->id,
                                .created_ms = wall_ms()};
             if (xt_outbox_add(st->store, &m, NULL) < 0) {
-                xt_store_commit(st->store); /* rolls the batch back */
+                /* All or nothing; the store's detail still names the
+                 * cause (a full disk, a read-only file) for the user. */
+                (void)xt_store_rollback(st->store);
                 goto store_failed;
             }
         }
@@ -628,26 +649,28 @@ static void withdraw(struct send *st)
 int xt_cli_cmd_send(const xt_cli_args *a)
 {
     struct send st = {.a = a};
-    xt_cli_settings set;
+    xt_cli_account acct;
     int rc;
 
+    memset(&acct, 0, sizeof acct);
     rc = a->flush ? 0 : xt_cli_check_target("send", a->target, 0, &st.to);
     if (rc == 0 && !a->flush)
         rc = gather(&st);
     if (rc == 0) {
-        rc = xt_cli_settings_get(a, &set);
+        rc = xt_cli_account_open(a, 0, 0, &acct);
+        st.store = acct.store;
+        st.account = acct.key;
         if (rc == 0)
-            rc = prepare(&st, &set);
+            rc = prepare(&st);
         if (rc == 0 && a->flush && st.npend == 0) {
-            if (set.verbose)
+            if (acct.set.verbose)
                 fprintf(stderr, "xtalk: the outbox is empty\n");
-            xt_cli_settings_free(&set);
             goto out;
         }
         if (rc == 0 && a->queue) {
             /* Committed: that is --queue's promise. Now a short try. */
-            if (set.timeout_ms > QUEUE_TRY_MS)
-                set.timeout_ms = QUEUE_TRY_MS;
+            if (acct.set.timeout_ms > QUEUE_TRY_MS)
+                acct.set.timeout_ms = QUEUE_TRY_MS;
         }
         if (rc == 0) {
             xt_cli_session_params p = {
@@ -658,18 +681,16 @@ int xt_cli_cmd_send(const xt_cli_args *a)
                 .conn_flags = XT_CONN_NO_ROSTER | (a->wait_reply ? 0 : XT_CONN_NO_PRESENCE),
                 .priority = -1,
                 .interrupt_exit = XT_CLI_EXIT_ERROR,
-                .reconnect = 1,
+                .reconnect = XT_CLI_RECONNECT_ALWAYS,
                 .keepalive_ms = a->keepalive_s * 1000u,
                 .on_start = on_start,
                 .on_online = on_online,
-                .on_reconnecting = on_reconnecting,
                 .on_event = on_event,
                 .ud = &st,
-                .store = st.store,
             };
             int retryable = 0;
             p.retryable = &retryable;
-            rc = xt_cli_session_run(&set, &p);
+            rc = xt_cli_session_run(&acct, &p);
             flush_removals(&st); /* acked while the session ended */
             if (st.gen == 0 && !a->queue)
                 withdraw(&st);
@@ -682,7 +703,6 @@ int xt_cli_cmd_send(const xt_cli_args *a)
                 rc = XT_CLI_EXIT_OK;
             }
         }
-        xt_cli_settings_free(&set);
     }
 out:
     for (size_t i = 0; i < st.nmsgs; i++)
@@ -696,8 +716,7 @@ out:
     }
     free(st.pend);
     free(st.to_remove);
-    xt_store_close(st.store);
-    free(st.account);
+    xt_cli_account_close(&acct);
     free(st.to);
     free(st.reply);
     return rc;

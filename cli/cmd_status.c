@@ -18,14 +18,15 @@ static void on_online(xt_cli_session *s, void *ud)
 
 int xt_cli_cmd_status(const xt_cli_args *a)
 {
-    xt_cli_settings set;
+    xt_cli_account acct;
     int rc;
 
     if (a->status_message && xt_cli_text_ok(a->status_message) != 0) {
         xt_cli_errorf("status: the message is not valid UTF-8 text");
         return XT_CLI_EXIT_USAGE;
     }
-    rc = xt_cli_settings_get(a, &set);
+    /* The store only speeds the login up (the SASL hint): optional. */
+    rc = xt_cli_account_open(a, 1, 0, &acct);
     if (rc == 0) {
         xt_cli_session_params p = {
             .conn_flags = XT_CONN_NO_ROSTER,
@@ -33,10 +34,11 @@ int xt_cli_cmd_status(const xt_cli_args *a)
             .status = a->status_message,
             .priority = a->priority,
             .interrupt_exit = XT_CLI_EXIT_ERROR,
+            .reconnect = XT_CLI_RECONNECT_LOGIN,
             .on_online = on_online,
         };
-        rc = xt_cli_session_run(&set, &p);
+        rc = xt_cli_session_run(&acct, &p);
     }
-    xt_cli_settings_free(&set);
+    xt_cli_account_close(&acct);
     return rc;
 }

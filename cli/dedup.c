@@ -1,6 +1,8 @@
 /* Dropping repeated incoming messages; see dedup.h. */
 #include "dedup.h"
 
+#include "outbox.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,17 +73,15 @@ static int check_key(xt_cli_dedup *d, const char *sender, const char *key)
 
 int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_detail)
 {
-    char key[160], bare[3072];
+    char key[160];
     int dup = 0, n = 0;
 
     if (!d || !m->from)
         return 0;
-    const char *slash = strchr(m->from, '/');
-    size_t blen = slash ? (size_t)(slash - m->from) : strlen(m->from);
-    if (blen >= sizeof bare)
+    /* The sender as the store keys every JID (outbox.h). */
+    char *bare = xt_cli_bare(m->from, NULL);
+    if (!bare)
         return 0;
-    memcpy(bare, m->from, blen);
-    bare[blen] = '\0';
 
     const char *keys[2];
     char idkey[200];
@@ -105,5 +105,6 @@ int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_de
         if (r == 1)
             dup = 1;
     }
+    free(bare);
     return dup;
 }

@@ -14,13 +14,19 @@ static const char common_opts[] =
     "  --resource RES         resource to request\n"
     "  --config FILE          config file (default $XDG_CONFIG_HOME/xtalk/config)\n"
     "  --timeout SECONDS      connect and acknowledgement deadline (default 30)\n"
+    "  --store FILE           the store (default $XDG_DATA_HOME/xtalk/xtalk.db): outbox,\n"
+    "                         repeats seen, history, the server's login offer\n"
+    "  --no-store             use none (logins then take one round trip more)\n"
     "  --insecure-allow-plaintext\n"
     "                         go on without TLS if the server offers none (INSECURE)\n"
     "  -v, --verbose          log the XML stream on stderr (credentials redacted)\n"
     "  -h, --help             this help\n"
     "Precedence: command line, then environment, then config file.\n"
     "The password is never taken from the command line: XTALK_PASSWORD, then\n"
-    "password_command in the config, then a prompt on the terminal.\n";
+    "password_command in the config, then a prompt on the terminal.\n"
+    "A connection cut or refused before the login is retried with backoff until\n"
+    "--timeout passes; a refused password or certificate, a policy error or a\n"
+    "name that does not exist fails at once.\n";
 
 static const char exit_codes[] =
     "Exit status:\n"
@@ -61,20 +67,23 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "any an earlier run left in the outbox (killed, offline, timed out), which are\n"
         "sent first with their original ids so receivers drop repeats. A lost\n"
         "connection is retried until --timeout passes without progress (exit 7; the\n"
-        "rest stays queued). If it never gets online, this run's messages are taken\n"
-        "back out of the outbox (the exit code says it failed).\n"
+        "rest stays queued), and so is one cut before the login. If it never gets\n"
+        "online, this run's messages are taken back out of the outbox (the exit code\n"
+        "says it failed).\n"
         "\n"
         "  --lines                each stdin line is its own message (empty lines skipped);\n"
         "                         the whole batch is queued in one transaction\n"
         "  --wait-reply[=SECONDS] then wait for the next message from JID (any resource)\n"
-        "                         and print its body on stdout (default 10 s; exit 7 if none)\n"
+        "                         and print its body on stdout (default 10 s; exit 7 if none);\n"
+        "                         only one arriving after the message was acknowledged, in\n"
+        "                         its thread (or without one, unless an earlier run's\n"
+        "                         message to JID went out too)\n"
         "  --queue                exit 0 once the messages are durably queued: then try to\n"
         "                         deliver for up to 5 s; what is not acknowledged by then\n"
         "                         (offline, slow server) stays queued for the next send;\n"
         "                         authentication, certificate and config errors still fail\n"
         "  --flush                send only what the outbox holds (no JID, no TEXT);\n"
         "                         exit 0 when it is empty afterwards\n"
-        "  --store FILE           the store to use instead of the default\n"
         "  --no-store             no outbox: nothing is kept across runs\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"
@@ -105,8 +114,7 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --no-reconnect         exit on a lost connection instead of reconnecting\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"
-        "  --store FILE, --no-store  where repeats are remembered (default\n"
-        "                         $XDG_DATA_HOME/xtalk/xtalk.db; --no-store: in memory)\n"
+        "  --no-store             remember repeats in memory only\n"
         "\n"
         "A message seen before (same XEP-0359 origin-id or stanza-id, or same id and\n"
         "text, from the same bare JID) is not printed again. A lost connection is\n"
@@ -127,7 +135,7 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --exec-timeout SECONDS kill CMD's process group after this (default 10)\n"
         "  --status SHOW, --status-message TEXT, --priority N   as for listen\n"
         "  --count N              exit 0 after handling N messages\n"
-        "  --no-reconnect, --keepalive SECONDS, --store FILE, --no-store   as for listen\n"
+        "  --no-reconnect, --keepalive SECONDS, --no-store   as for listen\n"
         "\n"
         "A repeated message (see listen) is never answered twice.\n",
     [XT_CLI_CMD_ADD] =
@@ -162,9 +170,12 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "* chat, ~ away, % xa, ! dnd, - offline), one window per conversation, a line\n"
         "editor, slash commands (/help inside lists them and the keys). Every message is\n"
         "kept in $XDG_DATA_HOME/xtalk/xtalk.db: PgUp loads older ones, /search TEXT\n"
-        "searches them all. A lost connection is retried; messages typed meanwhile are\n"
-        "queued and sent once online. XTALK_CHAT_BELL=0 silences the bell; NO_COLOR\n"
-        "turns colours off. Needs a terminal.\n",
+        "searches them all (the store is the one every command uses: --store FILE;\n"
+        "--no-store runs without history). A lost connection is retried like listen's\n"
+        "(backoff, XEP-0198 resumption); one that cannot be retried (conflict,\n"
+        "authentication) leaves chat offline. Messages typed meanwhile are queued and\n"
+        "sent once online. XTALK_CHAT_BELL=0 silences the bell; NO_COLOR turns colours\n"
+        "off. Needs a terminal.\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)

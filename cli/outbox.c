@@ -1,4 +1,5 @@
-/* The CLI's local store: its location, and ids for queued messages. */
+/* The CLI's local store: its location, its account key, and ids for
+ * queued messages. */
 #include "outbox.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "report.h"
+#include "xtalk/jid.h"
 
 /* mkdir -p for the directory part of path, mode 0700 (the store holds
  * message text). */
@@ -49,7 +51,7 @@ static char *default_path(void)
     return p;
 }
 
-int xt_cli_store_open(const xt_cli_args *a, xt_store **out)
+int xt_cli_store_open(const xt_cli_args *a, xt_store **out, char *err, size_t errlen)
 {
     char *path;
     int rc;
@@ -62,26 +64,28 @@ int xt_cli_store_open(const xt_cli_args *a, xt_store **out)
     } else {
         path = default_path();
         if (!path && errno == ENOENT) {
-            xt_cli_errorf("cannot find the store: neither XDG_DATA_HOME nor HOME is set; "
-                          "give --store FILE or --no-store");
+            snprintf(err, errlen,
+                     "cannot find the store: neither XDG_DATA_HOME nor HOME is set; give "
+                     "--store FILE or --no-store");
             return XT_CLI_EXIT_CONFIG;
         }
         if (path && make_parents(path) != 0) {
-            xt_cli_errorf("cannot create the directory of the store %s: %s; give --store FILE "
-                          "or --no-store",
-                          path, strerror(errno));
+            snprintf(err, errlen,
+                     "cannot create the directory of the store %s: %s; give --store FILE or "
+                     "--no-store",
+                     path, strerror(errno));
             free(path);
             return XT_CLI_EXIT_CONFIG;
         }
     }
     if (!path) {
-        xt_cli_errorf("out of memory");
+        snprintf(err, errlen, "out of memory");
         return XT_CLI_EXIT_ERROR;
     }
     rc = xt_store_open(path, NULL, out);
     if (rc < 0) {
-        xt_cli_errorf("%s; give another --store FILE, or --no-store",
-                      *out ? xt_store_errdetail(*out) : xt_strerror(rc));
+        snprintf(err, errlen, "%s; give another --store FILE, or --no-store",
+                 *out ? xt_store_errdetail(*out) : xt_strerror(rc));
         xt_store_close(*out);
         *out = NULL;
         free(path);
@@ -110,8 +114,17 @@ int xt_cli_new_id(char out[64])
     return 0;
 }
 
-char *xt_cli_bare(const char *jid)
+char *xt_cli_bare(const char *jid, const char **why)
 {
-    const char *slash = strchr(jid, '/');
-    return slash ? strndup(jid, (size_t)(slash - jid)) : strdup(jid);
+    xt_jid *j = NULL;
+    const char *w = NULL;
+    char *out = NULL;
+
+    int rc = jid ? xt_jid_parse(NULL, jid, &j, &w) : XT_EJID;
+    if (rc == 0 && !(out = strdup(xt_jid_bare(j))))
+        rc = XT_ENOMEM;
+    xt_jid_free(j);
+    if (rc < 0 && why)
+        *why = rc == XT_ENOMEM ? "out of memory" : w ? w : "not a JID";
+    return out;
 }

@@ -35,6 +35,7 @@ int xt_cli_exit_for(int xt_err, int online)
         return XT_CLI_EXIT_DISCONNECTED;
     switch (xt_err) {
     case XT_EDNS:
+    case XT_ENONAME:
     case XT_ECONNECT:
     case XT_EREDIRECT:
         return XT_CLI_EXIT_CONNECT;
@@ -61,6 +62,7 @@ const char *xt_cli_hint_for(int xt_err)
 {
     switch (xt_err) {
     case XT_EDNS:
+    case XT_ENONAME:
         return "check the JID's domain, or give the host with --server HOST[:PORT]";
     case XT_ECONNECT:
         return "check that the server runs and the port is right (--server HOST[:PORT], "

@@ -1,5 +1,6 @@
-/* Connect, run until done, close cleanly: shared by every command. */
-#define _GNU_SOURCE /* pipe2 */
+/* The account, the client, connect, retry, run until done, close
+ * cleanly: the one session path of every command, chat included. */
+#define _GNU_SOURCE /* pipe2, vasprintf */
 #include "session.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "outbox.h"
 #include "output.h"
 #include "password.h"
 #include "report.h"
@@ -20,19 +20,30 @@
 #define CLOSE_WAIT_MS 3000
 
 struct xt_cli_session {
-    xt_cli_settings *set;
+    xt_cli_account *acct;
+    xt_cli_settings *set; /* &acct->set */
     const xt_cli_session_params *p;
     xt_loop *loop;
     xt_client *client;
     xt_conn *conn;
-    int online;
+    int online; /* has been online (once is enough) */
+    int up;     /* online now */
     int resumed;
     int finishing;
+    int done; /* the loop is to end */
     int exit_code;
     int connect_timer;
     int sig_fd_id;
-    char *account; /* bare JID, the store's key (with p->store) */
-    char *hint;    /* the SASL offer the store had for it */
+    int signals_set;
+    char *hint; /* the SASL offer the store had for the account */
+    /* Before the first login: the last failed attempt, for the error
+     * when --timeout passes without getting online. */
+    int last_err;
+    int last_retry;
+    unsigned attempts;
+    char last_why[1024];
+    char *deferred; /* the final error, held until the end (quiet) */
+    struct sigaction old[5];
 };
 
 /* The self-pipe: signal handlers only write the signal number to it; the
@@ -80,10 +91,48 @@ int xt_cli_session_resumed(const xt_cli_session *s)
     return s->resumed;
 }
 
+int xt_cli_session_online(const xt_cli_session *s)
+{
+    return s->up;
+}
+
+int xt_cli_session_done(const xt_cli_session *s)
+{
+    return s->done;
+}
+
+void xt_cli_session_stop(xt_cli_session *s)
+{
+    s->finishing = 1;
+    s->done = 1;
+    xt_loop_stop(s->loop);
+}
+
+/* "xtalk: <msg>" on stderr now, or at the end when the terminal is not
+ * ours (quiet): then only the first message is kept, the one that
+ * decided the exit code. */
+static void report(xt_cli_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(xt_cli_session *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (s->p->quiet) {
+        if (!s->deferred && vasprintf(&s->deferred, fmt, ap) < 0)
+            s->deferred = NULL;
+    } else {
+        fflush(stdout);
+        fputs("xtalk: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    }
+    va_end(ap);
+}
+
 static void on_close_wait(xt_loop *loop, void *ud)
 {
-    (void)ud;
-    xt_loop_stop(loop);
+    (void)loop;
+    xt_cli_session_stop(ud);
 }
 
 void xt_cli_session_finish(xt_cli_session *s, int exit_code)
@@ -92,24 +141,26 @@ void xt_cli_session_finish(xt_cli_session *s, int exit_code)
         return;
     s->finishing = 1;
     s->exit_code = exit_code;
-    if (s->online && xt_conn_get_state(s->conn) == XT_STATE_ONLINE && xt_conn_close(s->conn) == 0 &&
+    if (s->up && xt_conn_get_state(s->conn) == XT_STATE_ONLINE && xt_conn_close(s->conn) == 0 &&
         xt_loop_add_timer(s->loop, CLOSE_WAIT_MS, on_close_wait, s) > 0)
         return; /* XT_EV_DISCONNECTED (or the timer) stops the loop */
-    xt_loop_stop(s->loop);
+    /* Offline, maybe waiting to connect again: that wait ends here. */
+    if (s->client)
+        (void)xt_client_stop_reconnect(s->client);
+    xt_cli_session_stop(s);
 }
 
 void xt_cli_session_fail(xt_cli_session *s, int exit_code, const char *fmt, ...)
 {
     va_list ap;
+    char msg[1024];
 
     if (s->finishing)
         return;
-    fflush(stdout);
-    fputs("xtalk: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    report(s, "%s", msg);
     xt_cli_session_finish(s, exit_code);
 }
 
@@ -231,7 +282,7 @@ static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, siz
     char *r = d->redirect ? xt_cli_escape(d->redirect, 0) : NULL;
     /* A detail that already begins with the error's name says it all:
      * "authentication failed: not-authorized (...)", not the name twice. */
-    const char *name = xt_strerror(d->error);
+    const char *name = xt_strerror(d->error ? d->error : XT_ECLOSED);
     if (e && strncmp(e, name, strlen(name)) == 0)
         snprintf(buf, len, "%s%s%s", e, r ? " to " : "", r ? r : "");
     else
@@ -241,41 +292,73 @@ static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, siz
     free(r);
 }
 
+/* The run cannot connect: say so like every command does, and end. */
+static void end_not_connected(xt_cli_session *s, int err, const char *why)
+{
+    /* The library's detail may carry its own advice (naming an option);
+     * do not repeat it. */
+    const char *hint = strstr(why, " --") ? "" : xt_cli_hint_for(err);
+    report(s, "cannot connect as %s: %s%s%s", s->set->jid, why, *hint ? "; " : "", hint);
+    s->exit_code = xt_cli_exit_for(err, 0);
+    xt_cli_session_stop(s);
+}
+
 static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
 {
+    const xt_cli_reconnect mode = s->p->reconnect;
     char why[1024];
 
+    s->up = 0;
     if (s->finishing) {
-        xt_loop_stop(s->loop);
+        xt_cli_session_stop(s);
         return;
     }
     describe(s, d, why, sizeof why);
-    if (s->online && s->p->reconnect && d->retry && d->retry_in_ms > 0) {
+    /* Whether another attempt may work is the library's call (d->retry,
+     * and retry_in_ms > 0 once its client has planned the attempt);
+     * whether this command wants one is ours. */
+    int again = d->retry_in_ms > 0 &&
+                (mode == XT_CLI_RECONNECT_ALWAYS || (mode == XT_CLI_RECONNECT_LOGIN && !s->online));
+    if (!s->online) {
+        s->attempts++;
+        s->last_err = d->error ? d->error : XT_ECLOSED;
+        s->last_retry = d->retry;
+        snprintf(s->last_why, sizeof s->last_why, "%s", why);
+    }
+    if (again) {
         /* The client connects again by itself; the session goes on. */
-        fprintf(stderr, "xtalk: reconnecting in %u ms: %s\n", (unsigned)d->retry_in_ms, why);
-        fflush(stderr);
-        if (s->p->on_reconnecting)
-            s->p->on_reconnecting(s, s->p->ud);
+        if (!s->p->quiet) {
+            fprintf(stderr, "xtalk: %s in %u ms: %s\n",
+                    s->online ? "reconnecting" : "cannot connect yet; trying again",
+                    (unsigned)d->retry_in_ms, why);
+            fflush(stderr);
+        }
+        if (s->p->on_offline)
+            s->p->on_offline(s, why, d->retry_in_ms, s->p->ud);
+        return;
+    }
+    if (d->retry_in_ms > 0)
+        (void)xt_client_stop_reconnect(s->client); /* not wanted here */
+    if (s->p->stay && s->online) {
+        /* Offline for good, but the run (chat) goes on. */
+        if (s->p->on_offline)
+            s->p->on_offline(s, why, 0, s->p->ud);
         return;
     }
     if (s->p->retryable)
         *s->p->retryable = d->retry;
     if (!s->online) {
-        int err = d->error ? d->error : XT_ECLOSED;
-        /* The library's detail may carry its own advice (naming an
-         * option); do not repeat it. */
-        const char *hint = strstr(why, " --") ? "" : xt_cli_hint_for(err);
-        xt_cli_errorf("cannot connect as %s: %s%s%s", s->set->jid, why, *hint ? "; " : "", hint);
-        s->exit_code = xt_cli_exit_for(err, 0);
-    } else if (d->error == 0) {
-        xt_cli_errorf("disconnected: the server closed the stream; try again later");
+        end_not_connected(s, d->error ? d->error : XT_ECLOSED, why);
+        return;
+    }
+    if (d->error == 0) {
+        report(s, "disconnected: the server closed the stream; try again later");
         s->exit_code = XT_CLI_EXIT_DISCONNECTED;
     } else {
-        xt_cli_errorf("disconnected by the server: %s; try again later", why);
+        report(s, "disconnected by the server: %s; try again later", why);
         s->exit_code = xt_cli_exit_for(d->error, 1);
     }
-    s->finishing = 1;
-    xt_loop_stop(s->loop);
+    xt_cli_session_stop(s);
 }
 
 /* Keeps the server's SASL offer for the next login when it changed. A
@@ -283,9 +366,9 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
 static void save_hint(xt_cli_session *s)
 {
     const char *h = xt_conn_sasl_hint(s->conn);
-    if (!s->p->store || !s->account || !h || (s->hint && strcmp(s->hint, h) == 0))
+    if (!s->acct->store || !h || (s->hint && strcmp(s->hint, h) == 0))
         return;
-    if (xt_store_sasl_hint_set(s->p->store, s->account, h) == 0) {
+    if (xt_store_sasl_hint_set(s->acct->store, s->acct->key, h) == 0) {
         free(s->hint);
         s->hint = strdup(h);
     }
@@ -298,7 +381,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
 
     switch (ev->type) {
     case XT_EV_ONLINE:
-        s->online = 1;
+        s->online = s->up = 1;
         save_hint(s);
         s->resumed = ev->u.online.resumed;
         if (s->connect_timer > 0) {
@@ -307,7 +390,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         }
         /* listen and bot say when they are ready, so whoever started
          * them (a script, a test) knows messages will now be seen. */
-        if (s->set->verbose || s->p->announce) {
+        if ((s->set->verbose || s->p->announce) && !s->p->quiet) {
             fprintf(stderr, "xtalk: online as %s%s\n", ev->u.online.jid ? ev->u.online.jid : "?",
                     ev->u.online.resumed ? " (resumed)" : "");
             fflush(stderr);
@@ -322,28 +405,41 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     case XT_EV_STANZA:
         break;
     default:
-        if (s->online && !s->finishing && s->p->on_event)
+        /* While closing, acknowledgements still count: a message the
+         * server confirms then need not leave the outbox a second time. */
+        if (s->online && s->p->on_event && (!s->finishing || ev->type == XT_EV_ACKED))
             s->p->on_event(s, ev, s->p->ud);
         break;
     }
 }
 
+/* --timeout passed without getting online, whatever was retried. */
 static void on_connect_timeout(xt_loop *loop, void *ud)
 {
     xt_cli_session *s = ud;
     (void)loop;
 
     s->connect_timer = 0;
-    if (!s->online && !s->finishing) {
-        if (s->p->retryable)
-            *s->p->retryable = 1;
-        xt_cli_errorf("cannot connect as %s: timed out after %u s; check the network and "
-                      "--server, or raise --timeout",
-                      s->set->jid, s->set->timeout_ms / 1000);
-        s->exit_code = XT_CLI_EXIT_TIMEOUT;
-        s->finishing = 1;
-        xt_loop_stop(s->loop);
+    if (s->online || s->finishing)
+        return;
+    if (s->p->retryable)
+        *s->p->retryable = s->attempts ? s->last_retry : 1;
+    (void)xt_client_stop_reconnect(s->client);
+    if (s->attempts > 0) {
+        /* The last attempt's failure is the most useful thing to say
+         * (and decides the exit code: refused, TLS, closed...). */
+        char why[1200];
+        snprintf(why, sizeof why, "%s (%u attempt%s in %u s)", s->last_why, s->attempts,
+                 s->attempts == 1 ? "" : "s", s->set->timeout_ms / 1000);
+        end_not_connected(s, s->last_err, why);
+        return;
     }
+    report(s,
+           "cannot connect as %s: timed out after %u s; check the network and --server, or "
+           "raise --timeout",
+           s->set->jid, s->set->timeout_ms / 1000);
+    s->exit_code = XT_CLI_EXIT_TIMEOUT;
+    xt_cli_session_stop(s);
 }
 
 static void on_sig_fd(xt_loop *loop, int fd, short revents, void *ud)
@@ -361,13 +457,18 @@ static void on_sig_fd(xt_loop *loop, int fd, short revents, void *ud)
                     s->p->on_sigchld(s, s->p->ud);
                 continue;
             }
+            if (b[i] == SIGWINCH) {
+                if (s->p->on_sigwinch)
+                    s->p->on_sigwinch(s, s->p->ud);
+                continue;
+            }
             if (s->finishing) {
                 /* A second interrupt: stop waiting for the server. */
-                xt_loop_stop(s->loop);
+                xt_cli_session_stop(s);
                 continue;
             }
             if (s->p->interrupt_exit != XT_CLI_EXIT_OK)
-                xt_cli_errorf("interrupted");
+                report(s, "interrupted");
             xt_cli_session_finish(s, s->p->interrupt_exit);
         }
     }
@@ -386,40 +487,41 @@ static void log_cb(void *ud, int level, const char *msg)
     free(e);
 }
 
-static const int handled_signals[] = {SIGINT, SIGTERM, SIGCHLD};
+/* --- the session ------------------------------------------------------------ */
+
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGCHLD, SIGWINCH, SIGHUP};
 #define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
 
-int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
+static int wanted(const xt_cli_session_params *p, int sig)
 {
-    xt_cli_session s = {.set = set, .p = p, .exit_code = XT_CLI_EXIT_ERROR};
-    struct sigaction sa, old[NSIGNALS];
-    int rc;
-
-    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        xt_cli_errorf("cannot create a pipe: %s", strerror(errno));
-        return XT_CLI_EXIT_ERROR;
+    switch (sig) {
+    case SIGCHLD:
+        return p->want_sigchld;
+    case SIGWINCH:
+        return p->want_sigwinch;
+    case SIGHUP:
+        /* Not by default: a bot under nohup keeps ignoring it. */
+        return p->want_sighup;
+    default:
+        return 1;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < NSIGNALS; i++) {
-        if (handled_signals[i] == SIGCHLD && !p->want_sigchld)
-            sigaction(SIGCHLD, NULL, &old[i]);
-        else
-            sigaction(handled_signals[i], &sa, &old[i]);
-    }
+}
 
-    rc = xt_loop_new(NULL, &s.loop);
-    if (rc < 0) {
-        xt_cli_errorf("cannot start: %s", xt_strerror(rc));
-        goto out;
-    }
+/*
+ * THE place where a run's conn config and xt_client are made, for every
+ * command and chat: the settings, the command's presence and flags, the
+ * store's SASL hint, keepalive, and the library's reconnection (which
+ * also brings XEP-0198 resumption and the salted password kept for it).
+ */
+static int make_client(xt_cli_session *s, char *why, size_t whylen)
+{
+    const xt_cli_settings *set = s->set;
+    const xt_cli_session_params *p = s->p;
 
-    if (p->store && (s.account = xt_cli_bare(set->jid)) != NULL)
-        (void)xt_store_sasl_hint_get(p->store, s.account, &s.hint);
+    if (s->acct->store)
+        (void)xt_store_sasl_hint_get(s->acct->store, s->acct->key, &s->hint);
     xt_conn_opts *opts = NULL;
-    rc = xt_conn_opts_new(NULL, &opts);
+    int rc = xt_conn_opts_new(NULL, &opts);
     if (!rc)
         rc = xt_conn_opts_set_jid(opts, set->jid);
     if (!rc)
@@ -436,80 +538,145 @@ int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p)
     if (!rc)
         rc = xt_conn_opts_set_initial_presence(opts, (xt_show)p->show, p->status, p->priority);
     if (!rc)
-        rc = xt_conn_opts_set_log(opts, set->verbose ? log_cb : NULL, &s);
+        rc = xt_conn_opts_set_log(opts, set->verbose && !p->quiet ? log_cb : NULL, s);
     if (!rc)
         rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
     if (!rc)
-        rc = xt_conn_opts_set_sasl_hint(opts, s.hint);
+        rc = xt_conn_opts_set_sasl_hint(opts, s->hint);
     xt_client_config cc = {
         .conn = opts,
-        .reconnect = p->reconnect,
+        .reconnect = p->reconnect != XT_CLI_RECONNECT_NEVER,
         .host = set->host,
         .port = set->port,
         .ca_file = set->ca_file,
         .pin_sha256 = set->pin[0] ? set->pin : NULL,
         .connect_timeout_ms = set->timeout_ms,
     };
-    if (set->insecure_plaintext)
+    if (!rc)
+        rc = xt_client_new(s->loop, &cc, &s->client);
+    /* Why a setter refused (an invalid JID or resource), for the message. */
+    if (rc == XT_EJID)
+        snprintf(why, whylen, "%s", xt_conn_opts_errdetail(opts));
+    xt_conn_opts_free(opts); /* the client's conn copied them */
+    return rc;
+}
+
+int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, xt_cli_session **out)
+{
+    xt_cli_session *s = calloc(1, sizeof *s);
+    struct sigaction sa;
+    int rc;
+
+    *out = NULL;
+    if (!s) {
+        xt_cli_errorf("out of memory");
+        return XT_CLI_EXIT_ERROR;
+    }
+    *s = (xt_cli_session){.acct = acct, .set = &acct->set, .p = p, .exit_code = XT_CLI_EXIT_ERROR};
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        xt_cli_errorf("cannot create a pipe: %s", strerror(errno));
+        free(s);
+        return XT_CLI_EXIT_ERROR;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaction(handled_signals[i], wanted(p, handled_signals[i]) ? &sa : NULL, &s->old[i]);
+    s->signals_set = 1;
+
+    rc = xt_loop_new(NULL, &s->loop);
+    if (rc < 0) {
+        xt_cli_errorf("cannot start: %s", xt_strerror(rc));
+        goto fail;
+    }
+    if (s->set->insecure_plaintext)
         xt_cli_errorf("WARNING: --insecure-allow-plaintext: if the server offers no TLS, the "
                       "password and all messages cross the network in the clear");
-    if (!rc)
-        rc = xt_client_new(s.loop, &cc, &s.client);
+    char why[256] = "";
+    rc = make_client(s, why, sizeof why);
     /* The connection holds its own copy now; ours is no longer needed. */
-    xt_cli_password_free(set->password);
-    set->password = NULL;
+    xt_cli_password_free(s->set->password);
+    s->set->password = NULL;
     if (rc < 0) {
         if (rc == XT_EJID)
-            xt_cli_errorf("%s ('%s'); give the account as user@domain", xt_conn_opts_errdetail(opts),
-                          set->jid);
+            xt_cli_errorf("%s ('%s'); give the account as user@domain", why, s->set->jid);
         else
             xt_cli_errorf("cannot set up the connection: %s", xt_strerror(rc));
-        s.exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;
-        xt_conn_opts_free(opts);
-        goto out;
+        s->exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;
+        goto fail;
     }
-    xt_conn_opts_free(opts);
-    s.conn = xt_client_conn(s.client);
-    if (xt_conn_on(s.conn, XT_EV_ALL, on_event, &s) < 0 ||
-        (s.sig_fd_id = xt_loop_add_fd(s.loop, sig_pipe[0], POLLIN, on_sig_fd, &s)) < 0 ||
-        (s.connect_timer = xt_loop_add_timer(s.loop, (uint64_t)set->timeout_ms + 1000,
-                                             on_connect_timeout, &s)) < 0) {
+    s->conn = xt_client_conn(s->client);
+    if (xt_conn_on(s->conn, XT_EV_ALL, on_event, s) < 0 ||
+        (s->sig_fd_id = xt_loop_add_fd(s->loop, sig_pipe[0], POLLIN, on_sig_fd, s)) < 0 ||
+        (!p->stay &&
+         (s->connect_timer = xt_loop_add_timer(s->loop, (uint64_t)s->set->timeout_ms + 1000,
+                                               on_connect_timeout, s)) < 0)) {
         xt_cli_errorf("cannot set up the connection: out of memory");
-        goto out;
+        goto fail;
     }
     if (p->on_start)
-        p->on_start(&s, p->ud);
-    rc = s.finishing ? 0 : xt_client_connect(s.client);
+        p->on_start(s, p->ud);
+    rc = s->finishing ? 0 : xt_client_connect(s->client);
     if (rc < 0) {
+        /* Nothing started (client.h: a second connect, an unreadable
+         * ca_file, no memory): another try would fail the same way. */
         if (p->retryable)
-            *p->retryable = rc == XT_EDNS || rc == XT_ECONNECT || rc == XT_ETIMEOUT ||
-                            rc == XT_EIO;
-        const char *d = xt_client_errdetail(s.client);
+            *p->retryable = 0;
+        const char *d = xt_client_errdetail(s->client);
         const char *hint = xt_cli_hint_for(rc);
         char *ed = d && *d ? xt_cli_escape(d, 0) : NULL;
-        xt_cli_errorf("cannot connect as %s: %s%s%s%s%s%s", set->jid, xt_strerror(rc),
-                      ed ? " (" : "", ed ? ed : "", ed ? ")" : "", *hint ? "; " : "", hint);
+        report(s, "cannot connect as %s: %s%s%s%s%s%s", s->set->jid, xt_strerror(rc),
+               ed ? " (" : "", ed ? ed : "", ed ? ")" : "", *hint ? "; " : "", hint);
         free(ed);
-        s.exit_code = xt_cli_exit_for(rc, 0);
-        goto out;
+        s->exit_code = xt_cli_exit_for(rc, 0);
+        xt_cli_session_stop(s);
     }
-    if (!s.finishing)
-        rc = xt_loop_run(s.loop);
-    if (!s.finishing) {
-        /* The loop ran dry without an ending: should not happen. */
-        xt_cli_errorf("the connection ended unexpectedly: %s",
-                      xt_strerror(rc < 0 ? rc : XT_ECLOSED));
-        s.exit_code = XT_CLI_EXIT_ERROR;
-    }
-out:
-    xt_client_free(s.client);
-    xt_loop_free(s.loop);
-    free(s.account);
-    free(s.hint);
-    for (size_t i = 0; i < NSIGNALS; i++)
-        sigaction(handled_signals[i], &old[i], NULL);
+    *out = s;
+    return 0;
+fail:
+    return xt_cli_session_end(s);
+}
+
+int xt_cli_session_end(xt_cli_session *s)
+{
+    int code;
+
+    if (!s)
+        return XT_CLI_EXIT_ERROR;
+    xt_client_free(s->client);
+    xt_loop_free(s->loop);
+    free(s->hint);
+    if (s->signals_set)
+        for (size_t i = 0; i < NSIGNALS; i++)
+            sigaction(handled_signals[i], &s->old[i], NULL);
     close(sig_pipe[0]);
     close(sig_pipe[1]);
     sig_pipe[0] = sig_pipe[1] = -1;
-    return s.exit_code;
+    if (s->deferred) {
+        fflush(stdout);
+        fprintf(stderr, "xtalk: %s\n", s->deferred);
+        free(s->deferred);
+    }
+    code = s->exit_code;
+    free(s);
+    return code;
+}
+
+int xt_cli_session_run(xt_cli_account *acct, const xt_cli_session_params *p)
+{
+    xt_cli_session *s;
+    int rc = xt_cli_session_start(acct, p, &s);
+
+    if (!s)
+        return rc;
+    if (!s->done)
+        rc = xt_loop_run(s->loop);
+    if (!s->done) {
+        /* The loop ran dry without an ending: should not happen. */
+        report(s, "the connection ended unexpectedly: %s", xt_strerror(rc < 0 ? rc : XT_ECLOSED));
+        s->exit_code = XT_CLI_EXIT_ERROR;
+    }
+    return xt_cli_session_end(s);
 }

@@ -1,20 +1,37 @@
 /*
- * session.h -- what every connecting command shares: build the client
- * from the settings, connect, report connection failures with the right
- * exit code, watch SIGINT/SIGTERM (and SIGCHLD for bot) through a
- * self-pipe in the loop, and end cleanly (xt_conn_close, wait for the
- * server's </stream:stream> for a moment, stop).
+ * session.h -- the one path every connecting command (chat included)
+ * takes: the account (account.h: settings, store, key), then the session:
+ * signals through a self-pipe in the loop, the conn config and xt_client
+ * built in one place, the SASL hint read from and saved to the store,
+ * connecting, retrying what the library says may work on another try,
+ * reporting failures with the right exit code, and a clean end
+ * (xt_conn_close, wait for the server's </stream:stream> for a moment).
  *
  * A command supplies hooks; they run inside the loop. A command ends the
  * run with xt_cli_session_finish(s, code) or xt_cli_session_fail(...);
  * the first call decides the exit code, later ones are ignored.
+ *
+ * Retrying is the library's (xt_client reconnect: backoff with jitter,
+ * XEP-0198 resumption) and so is the decision (xt_disconnected.retry):
+ * the session only chooses, per command, when a retry is welcome (see
+ * xt_cli_reconnect). Before the first login, retries go on until
+ * --timeout passes without getting online.
  */
 #ifndef XT_CLI_SESSION_H
 #define XT_CLI_SESSION_H
 
-#include "settings.h"
+#include "account.h"
 #include "xtalk/client.h"
-#include "xtalk/store.h"
+
+typedef enum xt_cli_reconnect {
+    /* The first failure ends the run (--no-reconnect). */
+    XT_CLI_RECONNECT_NEVER,
+    /* Transient failures before the first login are retried; a loss
+     * once online ends the run (one-shot commands: roster, status...). */
+    XT_CLI_RECONNECT_LOGIN,
+    /* Also after a loss once online (send, listen, bot, chat). */
+    XT_CLI_RECONNECT_ALWAYS,
+} xt_cli_reconnect;
 
 typedef struct xt_cli_session xt_cli_session;
 
@@ -25,41 +42,62 @@ typedef struct xt_cli_session_params {
     int priority;
     int interrupt_exit; /* exit code after SIGINT/SIGTERM (clean close) */
     int want_sigchld;   /* deliver SIGCHLD to on_sigchld */
+    int want_sigwinch;  /* deliver SIGWINCH to on_sigwinch */
+    int want_sighup;    /* SIGHUP ends the run like SIGTERM (a terminal closed) */
     int announce;       /* say "online as JID" on stderr (long-running commands) */
-    /* Reconnect automatically after a lost connection once online (with
-     * backoff, XEP-0198 resumption when the server allows), saying
-     * "xtalk: reconnecting in N ms: REASON" on stderr each time. */
-    int reconnect;
+    xt_cli_reconnect reconnect;
+    /* Stay up offline: no --timeout bound on getting online, and a
+     * definite failure once online leaves the run going (on_offline says
+     * so) until the command finishes it (chat). */
+    int stay;
+    /* Nothing on stderr while running (the terminal belongs to curses):
+     * no log, no "reconnecting" notes; the final error is printed by
+     * xt_cli_session_end. */
+    int quiet;
     uint32_t keepalive_ms; /* ping interval and timeout; 0 = the library's */
-    /* After the loop and client exist, before connecting (timers). */
+    /* After the loop and client exist, before connecting (timers, fds). */
     void (*on_start)(xt_cli_session *s, void *ud);
     /* Called on every XT_EV_ONLINE: once, or again after each reconnect
      * (xt_cli_session_resumed says whether the session survived). */
     void (*on_online)(xt_cli_session *s, void *ud);
-    /* The connection was lost and will be retried (reconnect only). */
-    void (*on_reconnecting)(xt_cli_session *s, void *ud);
+    /* The connection was lost (or an attempt failed) and the run goes on:
+     * retry_in_ms > 0 when the client connects again by itself, 0 when
+     * not (stay only). why is valid during the call. */
+    void (*on_offline)(xt_cli_session *s, const char *why, uint32_t retry_in_ms, void *ud);
     /* If not NULL, set to 1 when the run failed in a way connecting again
      * may fix (network, timeout, a cut TLS handshake), 0 otherwise. */
     int *retryable;
-    /* Every event after ONLINE except DISCONNECTED (the session handles it). */
+    /* Every event after ONLINE except DISCONNECTED (the session handles
+     * it); once finishing, only XT_EV_ACKED. */
     void (*on_event)(xt_cli_session *s, const xt_event *ev, void *ud);
     void (*on_sigchld)(xt_cli_session *s, void *ud);
+    void (*on_sigwinch)(xt_cli_session *s, void *ud);
     void *ud;
-    /* The local store, if the command has one open: the server's SASL
-     * offer is kept there per account, so the next login pipelines its
-     * first SCRAM message (xt_conn_opts_set_sasl_hint). */
-    xt_store *store;
 } xt_cli_session_params;
 
 /* Runs until finished; returns the exit code. Takes the password out of
- * set (wipes and frees it once the connection has its copy). */
-int xt_cli_session_run(xt_cli_settings *set, const xt_cli_session_params *p);
+ * acct->set (wipes and frees it once the connection has its copy). */
+int xt_cli_session_run(xt_cli_account *acct, const xt_cli_session_params *p);
+
+/* The same in steps, for a command that drives the loop itself (chat
+ * redraws between iterations): start (0, or an exit code after printing
+ * why: *out is then NULL), xt_loop_run_once on xt_cli_session_loop while
+ * !xt_cli_session_done, then end (prints a deferred error, frees, returns
+ * the exit code). */
+int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p,
+                         xt_cli_session **out);
+int xt_cli_session_done(const xt_cli_session *s);
+int xt_cli_session_end(xt_cli_session *s);
 
 void xt_cli_session_finish(xt_cli_session *s, int exit_code);
 /* Prints "xtalk: <fmt>" and finishes with exit_code. */
 void xt_cli_session_fail(xt_cli_session *s, int exit_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Ends the run at once, without waiting for the server (a second quit). */
+void xt_cli_session_stop(xt_cli_session *s);
 int xt_cli_session_finishing(const xt_cli_session *s);
+/* 1 while a session is up (between XT_EV_ONLINE and the disconnection). */
+int xt_cli_session_online(const xt_cli_session *s);
 /* 1 when the last XT_EV_ONLINE resumed an XEP-0198 session. */
 int xt_cli_session_resumed(const xt_cli_session *s);
 

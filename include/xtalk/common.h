@@ -60,6 +60,7 @@ enum xt_error {
     XT_ECANCELED = -21,   /* operation canceled (connection freed) */
     XT_ENOTFOUND = -22,   /* no such item */
     XT_EDOWNGRADE = -23,  /* a SCRAM downgrade or server signature mismatch */
+    XT_ENONAME = -24,     /* the server's name does not exist (DNS NXDOMAIN / no address) */
 };
 
 /* Name of an error code: a static string, never NULL ("unknown error"

@@ -298,7 +298,8 @@ typedef struct xt_disconnected {
     /* 1 when connecting again may work: network errors, timeouts, TLS
      * record errors, a server closing or restarting (system-shutdown,
      * connection-timeout, reset, ...), see-other-host. 0 for a clean close
-     * of ours, authentication, certificate and policy failures, conflict. */
+     * of ours, authentication, certificate and policy failures, conflict,
+     * a server name that does not exist (XT_ENONAME). */
     int retry;
     /* Set by an xt_client with reconnect on: it connects again in this
      * many ms (0 = it will not). */

@@ -41,9 +41,19 @@ XT_EXTERN void xt_store_close(xt_store *st);
 XT_EXTERN const char *xt_store_errdetail(const xt_store *st);
 
 /* Groups the writes between them in one transaction (a batch). Nested
- * calls are counted; the outermost commit commits. */
+ * calls are counted; the outermost commit commits. After a write in the
+ * batch failed, the outermost commit rolls the batch back instead and
+ * returns XT_EIO; xt_store_errdetail then still names the failed write's
+ * cause. commit: XT_ESTATE without a begin, XT_EIO (or XT_ENOMEM) when
+ * the commit itself fails (the batch is then rolled back too). */
 XT_EXTERN int xt_store_begin(xt_store *st);
 XT_EXTERN int xt_store_commit(xt_store *st);
+/* Abandons the batch: rolls back every write since the outermost begin,
+ * whatever the nesting depth (later commits of outer levels return
+ * XT_ESTATE). Leaves xt_store_errdetail as it was, so a caller giving up
+ * after a failed write can still report that write's cause. 0, or
+ * XT_ESTATE outside a batch, XT_EINVAL for NULL. */
+XT_EXTERN int xt_store_rollback(xt_store *st);
 
 /* --- outbox -------------------------------------------------------------- */
 

@@ -28,6 +28,7 @@ const char *xt_strerror(int code)
     case XT_ECANCELED: return "canceled";
     case XT_ENOTFOUND: return "not found";
     case XT_EDOWNGRADE: return "server authentication failed (possible downgrade or impostor)";
+    case XT_ENONAME: return "name resolution failed: no such name";
     default: return "unknown error";
     }
 }

@@ -508,7 +508,13 @@ static void advance(xt_client *cl, uint64_t now)
             return;
         }
         if (++cl->target_i >= cl->ntargets) {
-            fail(cl, cl->addr_status == XT_ETIMEOUT ? XT_ETIMEOUT : XT_EDNS, cl->detail, now);
+            /* No such name is an answer: retrying asks the same question
+             * (XT_ENONAME is not retryable); the rest may pass. */
+            fail(cl,
+                 cl->addr_status == XT_ETIMEOUT    ? XT_ETIMEOUT
+                 : cl->addr_status == XT_ENOTFOUND ? XT_ENONAME
+                                                   : XT_EDNS,
+                 cl->detail, now);
             return;
         }
         int rc = start_addr(cl);

@@ -205,9 +205,10 @@ static void addr_done(void *arg, int status, int timeouts, struct ares_addrinfo 
                 n++;
     xt_addr *v = n ? xt_calloc(d->mem, n, sizeof *v) : NULL;
     if (status != ARES_SUCCESS || !n) {
+        /* XT_ENOTFOUND (the name has no address: an answer, not a
+         * failure to get one) lets the client tell a definite failure
+         * from a transient one. */
         int code = status == ARES_SUCCESS ? XT_EDNS : map_status(status);
-        if (code == XT_ENOTFOUND)
-            code = XT_EDNS;
         r->addr_cb(r->ud, code, NULL, 0, status == ARES_SUCCESS ? "no addresses" : ares_strerror(status));
     } else if (!v) {
         r->addr_cb(r->ud, XT_ENOMEM, NULL, 0, "out of memory");

@@ -28,6 +28,7 @@
 
 #include "base/mem.h"
 #include "store_int.h"
+#include "xtalk/jid.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -83,7 +84,8 @@ static const char *const stmt_sql[S_COUNT] = {
                    " WHERE sasl_hint IS NOT excluded.sasl_hint",
 };
 
-/* Migrations: migrations[v] takes a file from version v to v + 1. */
+/* Migrations: migrations[v] takes a file from version v to v + 1 (SQL;
+ * NULL for a step done in C, see migrate_step). */
 static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     /* 0 -> 1 */
     "CREATE TABLE outbox("
@@ -114,6 +116,8 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     /* 1 -> 2: what each account's server offered for SASL (the login
      * pipelining hint, xt_conn_sasl_hint). */
     "CREATE TABLE server_hint(account TEXT PRIMARY KEY, sasl_hint TEXT NOT NULL);",
+    /* 2 -> 3: one account key (migrate_account_keys). */
+    NULL,
 };
 
 struct xt_store {
@@ -203,6 +207,137 @@ static int bind_text(sqlite3_stmt *s, int i, const char *v)
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
+/* The tables keyed by account, and what merging one key into another
+ * does to each. Where the key is unique (the outbox's origin-id, the
+ * dedup record's sender + id, the hint) and the target already holds
+ * the row, it is the same message or the same fact recorded under both
+ * spellings: the copy under the old key goes. */
+static const struct {
+    const char *table;
+    const char *move, *drop;
+} keyed[] = {
+    {"outbox", "UPDATE OR IGNORE outbox SET account = ?2 WHERE account = ?1",
+     "DELETE FROM outbox WHERE account = ?1"},
+    {"seen", "UPDATE OR IGNORE seen SET account = ?2 WHERE account = ?1",
+     "DELETE FROM seen WHERE account = ?1"},
+    {"history", "UPDATE history SET account = ?2 WHERE account = ?1", NULL},
+    {"server_hint", "UPDATE OR IGNORE server_hint SET account = ?2 WHERE account = ?1",
+     "DELETE FROM server_hint WHERE account = ?1"},
+};
+#define NKEYED (sizeof keyed / sizeof *keyed)
+
+/* Runs sql with from and to bound as ?1 and ?2 (NULL sql: nothing). */
+static int run2(xt_store *st, const char *sql, const char *from, const char *to)
+{
+    sqlite3_stmt *q = NULL;
+    if (!sql)
+        return 0;
+    int r = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+    if (r == SQLITE_OK) {
+        bind_text(q, 1, from);
+        bind_text(q, 2, to);
+        r = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    return r == SQLITE_DONE ? 0 : fail_db(st, r, "cannot merge account keys");
+}
+
+static int table_exists(xt_store *st, const char *name, int *out)
+{
+    sqlite3_stmt *q = NULL;
+    int r = sqlite3_prepare_v2(
+        st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &q, NULL);
+    if (r == SQLITE_OK) {
+        bind_text(q, 1, name);
+        r = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    *out = r == SQLITE_ROW;
+    return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : fail_db(st, r, "cannot read the schema");
+}
+
+/* Adds each distinct account of table to *keys (no repeats). */
+static int collect_keys(xt_store *st, const char *table, char ***keys, size_t *n, size_t *cap)
+{
+    sqlite3_stmt *q = NULL;
+    char sql[96];
+    int rc = 0, r;
+
+    snprintf(sql, sizeof sql, "SELECT DISTINCT account FROM %s", table);
+    if ((r = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL)) != SQLITE_OK)
+        return fail_db(st, r, "cannot read the account keys");
+    while (rc == 0 && (r = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        size_t i = 0;
+        while (k && i < *n && strcmp((*keys)[i], k) != 0)
+            i++;
+        if (!k || i < *n)
+            continue;
+        if (*n == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 16;
+            char **nk = xt_realloc(mem_of(st), *keys, ncap * sizeof *nk);
+            if (!nk) {
+                rc = fail(st, XT_ENOMEM, "out of memory migrating the store");
+                break;
+            }
+            *keys = nk;
+            *cap = ncap;
+        }
+        if (!((*keys)[*n] = xt_strdup(mem_of(st), k)))
+            rc = fail(st, XT_ENOMEM, "out of memory migrating the store");
+        else
+            (*n)++;
+    }
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = fail_db(st, r, "cannot read the account keys");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/*
+ * 2 -> 3: before version 3 some xtalk commands keyed rows by the JID as
+ * typed, cut at '/' ("Alice@Example.ORG"), others by its RFC 7622
+ * preparation ("alice@example.org"): one account had two outboxes, dedup
+ * records and hints. From 3 on every account key is the prepared bare
+ * JID (xt_jid_bare), and this step merges the rows already there. A key
+ * that is not a valid JID is left as it is (nothing could look it up).
+ * The keys are collected first: rows must not change under a running
+ * SELECT.
+ */
+static int migrate_account_keys(xt_store *st)
+{
+    char **keys = NULL;
+    size_t n = 0, cap = 0;
+    int have[NKEYED];
+    int rc = 0;
+
+    for (size_t t = 0; rc == 0 && t < NKEYED; t++)
+        if ((rc = table_exists(st, keyed[t].table, &have[t])) == 0 && have[t])
+            rc = collect_keys(st, keyed[t].table, &keys, &n, &cap);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        xt_jid *j = NULL;
+        int pr = xt_jid_parse(mem_of(st), keys[i], &j, NULL);
+        if (pr == XT_ENOMEM)
+            rc = fail(st, XT_ENOMEM, "out of memory migrating the store");
+        else if (pr == 0 && strcmp(xt_jid_bare(j), keys[i]) != 0)
+            for (size_t t = 0; rc == 0 && t < NKEYED; t++)
+                if (have[t] && (rc = run2(st, keyed[t].move, keys[i], xt_jid_bare(j))) == 0)
+                    rc = run2(st, keyed[t].drop, keys[i], NULL);
+        xt_jid_free(j);
+    }
+    for (size_t i = 0; i < n; i++)
+        xt_free(mem_of(st), keys[i]);
+    xt_free(mem_of(st), keys);
+    return rc;
+}
+
+static int migrate_step(xt_store *st, int64_t v)
+{
+    if (migrations[v])
+        return exec(st, migrations[v], "cannot migrate the schema");
+    return migrate_account_keys(st);
+}
+
 /* Brings the file to XT_STORE_SCHEMA_VERSION inside one transaction. */
 static int migrate(xt_store *st)
 {
@@ -250,7 +385,7 @@ static int migrate(xt_store *st)
     if (version == XT_STORE_SCHEMA_VERSION)
         return exec(st, "COMMIT", "cannot commit");
     for (int64_t v = version; v < XT_STORE_SCHEMA_VERSION; v++)
-        if ((rc = exec(st, migrations[v], "cannot migrate the schema")) < 0)
+        if ((rc = migrate_step(st, v)) < 0)
             goto rollback;
     char sql[96];
     snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d)",
@@ -389,10 +524,12 @@ int xt_store_commit(xt_store *st)
     if (--st->depth > 0)
         return 0;
     if (st->failed) {
-        /* A write in the batch failed: all or nothing. */
+        /* A write in the batch failed: all or nothing. The detail stays
+         * the failed write's (the cause: "database or disk is full"), not
+         * a word about the rollback the caller can infer from the code. */
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         st->failed = 0;
-        return fail(st, XT_EIO, "the batch was rolled back after an earlier error");
+        return XT_EIO;
     }
     int s = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (s != SQLITE_OK) {
@@ -401,6 +538,21 @@ int xt_store_commit(xt_store *st)
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
     }
+    return 0;
+}
+
+int xt_store_rollback(xt_store *st)
+{
+    if (!usable(st) || st->depth == 0)
+        return st ? fail(st, XT_ESTATE, "rollback without begin") : XT_EINVAL;
+    /* The whole batch goes, whatever the nesting: an inner level cannot
+     * undo only its own writes (no savepoints), and an outer commit of
+     * half a batch would break all or nothing. st->err is left alone: it
+     * still names what made the caller give up. */
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->depth = 0;
+    st->failed = 0;
     return 0;
 }
 
@@ -569,6 +721,11 @@ int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out)
 int64_t xt_store_test_total_changes(xt_store *st)
 {
     return usable(st) ? (int64_t)sqlite3_total_changes64(st->db) : XT_EINVAL;
+}
+
+int xt_store_test_exec(xt_store *st, const char *sql)
+{
+    return usable(st) ? exec(st, sql, "test") : XT_EINVAL;
 }
 
 int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint)

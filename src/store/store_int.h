@@ -11,7 +11,7 @@
 
 /* The schema version this code writes; older files are migrated on open,
  * newer ones refused. */
-#define XT_STORE_SCHEMA_VERSION 2
+#define XT_STORE_SCHEMA_VERSION 3
 
 /* Dedup record bounds: entries older than the retention window go, and
  * the table never holds more than the cap (plus one prune interval). */
@@ -31,5 +31,8 @@ void xt_seen_set_limits(xt_store *st, int64_t retention_ms, int64_t cap, int pru
 int64_t xt_seen_count(xt_store *st);
 /* Test hook: rows this handle has changed so far (sqlite3_total_changes64). */
 int64_t xt_store_test_total_changes(xt_store *st);
+/* Test hook: runs SQL on this handle's connection (per-connection pragmas
+ * such as max_page_count, to simulate a full disk). 0 or XT_EIO. */
+int xt_store_test_exec(xt_store *st, const char *sql);
 
 #endif

@@ -13,13 +13,17 @@ import unittest
 
 from xtlib import SLOW, WRAPPER, XTALK, ServerTest, jid, main
 
+import sys  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from faultproxy import FaultProxy  # noqa: E402
+
 TMUX = shutil.which("tmux")
 
 
 class Screen:
     """One `xtalk chat` in a detached tmux session of a fixed size."""
 
-    def __init__(self, test, user, cols=80, rows=24):
+    def __init__(self, test, user, cols=80, rows=24, extra=(), server=True):
         self.t = test
         self.dir = tempfile.mkdtemp(prefix="xtchat-", dir=test.srv.dir)
         self.sock = os.path.join(self.dir, "tmux.sock")
@@ -34,7 +38,7 @@ class Screen:
                 if k in env:
                     f.write("export %s=%s\n" % (k, shlex.quote(env[k])))
             f.write("unset XTALK_JID\n")
-            argv = test.argv(user, "chat")
+            argv = test.argv(user, "chat", *extra, server=server)
             if WRAPPER and "valgrind" in WRAPPER[0]:
                 # ncurses keeps its terminfo caches until exit, by design.
                 supp = os.path.join(self.dir, "ncurses.supp")
@@ -241,6 +245,34 @@ class Chat(ServerTest):
                 return
             time.sleep(0.1)
         self.fail("%s messages still in the outbox after %ss" % (n, timeout))
+
+    def test_a_cut_connection_is_resumed(self):
+        # chat reconnects through the library like listen: the same client,
+        # XEP-0198 resumption (it used to start a new client each time).
+        with FaultProxy(("127.0.0.1", self.srv.port), seed=1, enabled=False, max_faults=10 ** 6,
+                        fault_time=3600, lifetime=600) as fp:
+            s = self.screen(extra=("--server", "127.0.0.1:%d" % fp.port), server=False)
+            s.wait_for("[online]")
+            fp.cut_all()
+            s.wait_for("(resumed", timeout=30)
+            s.wait_for("[online]")
+            s.type("/quit")
+            s.keys("Enter")
+            self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_conflict_is_not_retried(self):
+        # Another login with the same resource replaces chat's session
+        # (stream error conflict): the library says another try would fail
+        # the same way (or kick the other login back), and chat, which used
+        # its own list of permanent errors, now follows it.
+        s = self.screen(extra=("--resource", "desk"))
+        s.wait_for("[online]")
+        self.assertOk(self.xtalk("alice", "status", "away", "--resource", "desk"), "status")
+        s.wait_for("not retrying", timeout=20)
+        self.assertNotIn("connecting again", s.text())
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
 
     def test_zz_offline_queue_then_reconnect(self):
         """Runs last: it stops the server for a moment."""

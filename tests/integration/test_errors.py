@@ -45,9 +45,11 @@ class Errors(ServerTest):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]   # bound, not listening: refused
+            # Retried (a server restarting refuses too) until --timeout;
+            # then the last attempt's refusal is the error and the code.
             r = subprocess.run(
                 self.argv("alice", "send", jid("bob", self.srv), "x", server=False)
-                + ["--server", "127.0.0.1:%d" % port],
+                + ["--server", "127.0.0.1:%d" % port, "--timeout", "2"],
                 env=self.env("alice"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60 * SLOW)
         self.assertEqual(r.returncode, 4, r.stderr)
         self.assertIn("refused", r.stderr.lower())

@@ -256,13 +256,45 @@ static void test_names(void **state)
     assert_string_equal(xt_cli_cmd_name(XT_CLI_CMD_NONE), "");
 }
 
+/* Every connecting command takes the same session path, store included:
+ * --store and --no-store are accepted by all of them (chat too). */
+static void test_store_everywhere(void **state)
+{
+    (void)state;
+    xt_cli_args a;
+    static const char *const cmds[][3] = {
+        {"roster", NULL, NULL},
+        {"status", "away", NULL},
+        {"add", "bob@example.org", NULL},
+        {"remove", "bob@example.org", NULL},
+        {"approve", "bob@example.org", NULL},
+        {"deny", "bob@example.org", NULL},
+        {"chat", NULL, NULL},
+        {"listen", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        const char *w[6] = {cmds[i][0], "--no-store"};
+        size_t n = 2;
+        if (cmds[i][1])
+            w[n++] = cmds[i][1];
+        w[n] = NULL;
+        if (parse_v(&a, w) != 0)
+            fail_msg("%s --no-store: %s", cmds[i][0], err);
+        assert_true(a.no_store);
+        const char *w2[6] = {cmds[i][0], "--store", "/tmp/x.db", cmds[i][1], NULL};
+        if (parse_v(&a, w2) != 0)
+            fail_msg("%s --store: %s", cmds[i][0], err);
+        assert_string_equal(a.store, "/tmp/x.db");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_global), cmocka_unit_test(test_common),
         cmocka_unit_test(test_send),   cmocka_unit_test(test_roster_listen),
         cmocka_unit_test(test_bot),    cmocka_unit_test(test_manage_status),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),  cmocka_unit_test(test_store_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,6 +187,69 @@ static void test_batch(void **state)
     xt_store_close(other);
 }
 
+/* A full disk (SQLite's max_page_count) in the middle of a batch: the
+ * caller rolls back with xt_store_rollback, nothing of the batch stays,
+ * and the detail still names the cause, not the rollback. */
+static void test_full_disk_rollback(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("full.db");
+    static char body[64 * 1024];
+    char id[32];
+    int rc = 0, n = 0;
+
+    memset(body, 'x', sizeof body - 1);
+    xt_outbox_msg m = msg("bob@localhost", "before", "keep-1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    /* Room for a few pages more than the file has now. */
+    assert_int_equal(xt_store_test_exec(st, "PRAGMA max_page_count = 40"), 0);
+    assert_int_equal(xt_store_begin(st), 0);
+    for (n = 0; n < 100 && rc == 0; n++) {
+        snprintf(id, sizeof id, "big-%d", n);
+        m = msg("bob@localhost", body, id);
+        rc = xt_outbox_add(st, &m, NULL);
+    }
+    assert_int_equal(rc, XT_EIO);
+    assert_true(n > 0 && n < 100);
+    assert_non_null(strstr(xt_store_errdetail(st), "full"));
+    assert_int_equal(xt_store_rollback(st), 0);
+    assert_non_null(strstr(xt_store_errdetail(st), "full"));
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 1);
+    /* The batch is over: a commit or a second rollback is out of place. */
+    assert_int_equal(xt_store_commit(st), XT_ESTATE);
+    assert_int_equal(xt_store_rollback(st), XT_ESTATE);
+    assert_int_equal(xt_store_rollback(NULL), XT_EINVAL);
+
+    /* Nested: the rollback ends the whole batch; the outer commit has
+     * nothing left to commit. */
+    assert_int_equal(xt_store_test_exec(st, "PRAGMA max_page_count = 100000"), 0);
+    assert_int_equal(xt_store_begin(st), 0);
+    assert_int_equal(xt_store_begin(st), 0);
+    m = msg("bob@localhost", "inner", "inner-1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    assert_int_equal(xt_store_rollback(st), 0);
+    assert_int_equal(xt_store_commit(st), XT_ESTATE);
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 1);
+
+    /* Without an explicit rollback, the commit after a failed write rolls
+     * back and keeps the write's detail (it used to overwrite it with "the
+     * batch was rolled back after an earlier error"). */
+    assert_int_equal(xt_store_test_exec(st, "PRAGMA max_page_count = 40"), 0);
+    assert_int_equal(xt_store_begin(st), 0);
+    rc = 0;
+    for (n = 0; n < 100 && rc == 0; n++) {
+        snprintf(id, sizeof id, "big2-%d", n);
+        m = msg("bob@localhost", body, id);
+        rc = xt_outbox_add(st, &m, NULL);
+    }
+    assert_int_equal(rc, XT_EIO);
+    assert_int_equal(xt_store_commit(st), XT_EIO);
+    assert_non_null(strstr(xt_store_errdetail(st), "full"));
+    assert_null(strstr(xt_store_errdetail(st), "rolled back"));
+    assert_int_equal(xt_outbox_count(st, "alice@localhost"), 1);
+    xt_store_close(st);
+}
+
 /* Two handles (as two processes) write concurrently: the busy timeout
  * serializes them; nothing is lost. */
 static void test_two_handles(void **state)
@@ -575,6 +638,74 @@ static void test_history_search(void **state)
     xt_store_close(st);
 }
 
+/* A version 2 file, written when send/listen/bot keyed rows by the JID
+ * as typed ("Alice@Example.ORG") and chat by its preparation: opening it
+ * merges every row under the prepared key, repeats once. */
+static void test_account_key_migration(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("v2.db");
+    xt_store_close(st);
+    const char *p = db_path("v2.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "UPDATE schema_version SET version = 2;"
+            /* the same message queued under both spellings, and one each */
+            "INSERT INTO outbox(account, to_jid, type, body, origin_id, created_ms) VALUES"
+            " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'typed', 'o-typed', 1),"
+            " ('alice@example.org', 'bob@example.org', 'chat', 'prepared', 'o-prep', 2),"
+            " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'both', 'o-both', 3),"
+            " ('alice@example.org', 'bob@example.org', 'chat', 'both', 'o-both', 3),"
+            " ('not a jid@', 'bob@example.org', 'chat', 'odd', 'o-odd', 4);"
+            "INSERT INTO seen(account, sender, msg_id, seen_ms) VALUES"
+            " ('Alice@Example.ORG', 'bob@example.org', 'o:1', 1),"
+            " ('alice@example.org', 'bob@example.org', 'o:1', 1),"
+            " ('ALICE@example.org', 'bob@example.org', 'o:2', 1);"
+            "INSERT INTO history(account, peer, from_jid, body, outgoing, ts_ms) VALUES"
+            " ('Alice@Example.ORG', 'bob@example.org', 'x', 'h1', 1, 1),"
+            " ('alice@example.org', 'bob@example.org', 'x', 'h2', 1, 2);"
+            "INSERT INTO server_hint(account, sasl_hint) VALUES"
+            " ('Alice@Example.ORG', 'SCRAM-SHA-1'), ('alice@example.org', 'SCRAM-SHA-256');",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    st = open_ok("v2.db");
+    struct collect c = {.stop_at = 0};
+    assert_int_equal(xt_outbox_list(st, "alice@example.org", collect_outbox, &c), 0);
+    assert_int_equal(c.n, 3); /* typed, prepared, both (once) */
+    assert_int_equal(xt_outbox_count(st, "Alice@Example.ORG"), 0);
+    assert_int_equal(xt_outbox_count(st, "not a jid@"), 1); /* left alone */
+    /* The dedup record knows both ids under the one key. */
+    assert_int_equal(xt_seen_check_add(st, "alice@example.org", "bob@example.org", "o:1", 5), 1);
+    assert_int_equal(xt_seen_check_add(st, "alice@example.org", "bob@example.org", "o:2", 5), 1);
+    assert_int_equal(xt_seen_count(st), 2);
+    struct hcollect h = {0};
+    assert_int_equal(
+        xt_history_page(st, "alice@example.org", "bob@example.org", 0, 10, collect_history, &h), 0);
+    assert_int_equal(h.n, 2);
+    char *hint = NULL;
+    assert_int_equal(xt_store_sasl_hint_get(st, "alice@example.org", &hint), 0);
+    assert_non_null(hint); /* one of the two: either is only a hint */
+    free(hint);
+    assert_int_equal(xt_store_sasl_hint_get(st, "Alice@Example.ORG", &hint), 0);
+    assert_null(hint);
+    xt_store_close(st);
+
+    /* The version is now current: opening again changes nothing. */
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), XT_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void test_fts_query(void **state)
 {
     (void)state;
@@ -735,10 +866,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sasl_hint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_page, setup, teardown),

@@ -2,15 +2,18 @@
  * chat_history.h -- `xtalk chat`'s glue to the local store (xtalk/store.h):
  * the message history (every message sent and received), its full-text
  * search, and the outbox of messages not yet acknowledged by the server.
- * The store lives in $XDG_DATA_HOME/xtalk/xtalk.db (else
- * ~/.local/share/xtalk/xtalk.db). When it cannot be opened, chat runs
- * without history (xt_chat_hist_open says why) and these calls do nothing.
+ * The store is the account's (xt_cli_account_open: --store FILE, else
+ * $XDG_DATA_HOME/xtalk/xtalk.db, the same one every command uses). When
+ * there is none, chat runs without history: every call here takes a NULL
+ * xt_chat_hist and does nothing.
  */
 #ifndef XT_CLI_CHAT_HISTORY_H
 #define XT_CLI_CHAT_HISTORY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "xtalk/store.h"
 
 typedef struct xt_chat_hist xt_chat_hist;
 
@@ -24,8 +27,9 @@ typedef struct xt_chat_hmsg {
 /* Return non-zero to stop. */
 typedef int (*xt_chat_hist_fn)(const xt_chat_hmsg *m, void *ud);
 
-/* Opens the store for account (bare JID). NULL on failure, with why. */
-xt_chat_hist *xt_chat_hist_open(const char *account, char *why, size_t whylen);
+/* The history of account (its key) in st, which must outlive it. NULL
+ * without a store or memory. */
+xt_chat_hist *xt_chat_hist_open(xt_store *st, const char *account);
 void xt_chat_hist_close(xt_chat_hist *h);
 
 /* Wall-clock ms since the epoch. */
@@ -42,17 +46,8 @@ int xt_chat_hist_search(xt_chat_hist *h, const char *text, size_t limit, xt_chat
 
 /* The outbox: add before sending, remove once acknowledged. */
 int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id);
-/* 1 when a message with this id from this sender was already seen (drop
- * it), 0 when new (now recorded) or without a store, < 0 on error. */
-int xt_chat_seen(xt_chat_hist *h, const char *from_bare, const char *id);
 int xt_chat_outbox_remove(xt_chat_hist *h, const char *id);
 typedef int (*xt_chat_outbox_fn)(const char *to, const char *body, const char *id, void *ud);
 int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud);
-
-/* The server's SASL offer kept for the next login (xt_conn_sasl_hint):
- * get returns a copy to free(), or NULL; set ignores failures (they only
- * cost a round trip; the store writes only when the offer changed). */
-char *xt_chat_hint_get(xt_chat_hist *h);
-void xt_chat_hint_set(xt_chat_hist *h, const char *hint);
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * chat.h -- `xtalk chat`, the full-screen terminal client: what its parts
- * share. One xt_chat per run, single-threaded, driven by xt_loop: stdin
- * and a SIGWINCH/SIGINT self-pipe are loop fds, so nothing ever blocks.
+ * share. One xt_chat per run, single-threaded, driven by the session's
+ * xt_loop (session.h, the path every command takes: signals, store, SASL
+ * hint, the library's reconnection with XEP-0198 resumption): stdin and
+ * the signal self-pipe are loop fds, so nothing ever blocks.
  *
- *   chat.c          the command: connection, reconnection, events, quit
+ *   chat.c          the command: the session's hooks, events, quit
  *   chat_win.c      conversation windows (buffers of lines, unread, scroll-back)
  *   chat_roster.c   the contacts: roster groups, presence, the roster pane
  *   chat_ui.c       curses: layout, drawing, colours, resize
@@ -20,7 +22,7 @@
 
 #include "chat_edit.h"
 #include "chat_history.h"
-#include "settings.h"
+#include "../session.h"
 #include "xtalk/client.h"
 
 enum { XT_CHAT_LINE_INFO, XT_CHAT_LINE_IN, XT_CHAT_LINE_OUT, XT_CHAT_LINE_ERROR,
@@ -52,16 +54,12 @@ typedef struct xt_chat_contact {
 } xt_chat_contact;
 
 typedef struct xt_chat {
-    xt_cli_settings *set;
-    char *account; /* bare JID */
-    char *password; /* kept for reconnecting; wiped at the end */
-    xt_loop *loop;
-    xt_client *client;
-    xt_conn *conn;
-    int online, ever_online, finishing, exit_code;
-    int done; /* leave the loop */
+    xt_cli_account acct; /* settings, store, account key */
+    const char *account; /* acct.key: the normalized bare JID */
+    xt_cli_session *s;   /* the one session path (session.h) */
+    xt_conn *conn;       /* the session's; lives across reconnections */
+    int online;          /* a session is up now */
     char conn_text[256]; /* the status bar's connection part */
-    int quit_timer;
 
     xt_chat_contact *contacts; /* sorted by group, then name */
     size_t ncontacts;
@@ -81,8 +79,8 @@ typedef struct xt_chat {
     char *status_msg;
     char hint[512]; /* one-line notice on the status bar, until the next key */
     xt_chat_hist *hist;
-    int sig_fd;
-    int dirty; /* redraw before waiting */
+    struct xt_cli_dedup *dedup; /* repeats dropped (dedup.h) */
+    int dirty;                  /* redraw before waiting */
 } xt_chat;
 
 /* chat_win.c */

@@ -10,13 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "chat.h"
 #include "chat_cmd.h"
 #include "chat_text.h"
-#include "text.h"
-#include "xtalk/jid.h"
+#include "../outbox.h"
+#include "../text.h"
 
 #define KEY_BATCH 4096
 #define CTRL(k) ((k) & 0x1f)
@@ -39,20 +38,15 @@ static void hintf(xt_chat *c, const char *fmt, ...)
 /* A normalized bare JID (malloc'd) or NULL with a hint. */
 static char *bare_of(xt_chat *c, const char *s)
 {
-    xt_jid *j = NULL;
     const char *why = NULL;
-    char *out = NULL;
+    char *out;
 
     if (!*s) {
         hintf(c, "give a JID, like user@example.org");
         return NULL;
     }
-    if (xt_jid_parse(NULL, s, &j, &why) != 0) {
+    if (!(out = xt_cli_bare(s, &why)))
         hintf(c, "invalid JID '%s': %s", s, why ? why : "?");
-        return NULL;
-    }
-    out = strdup(xt_jid_bare(j));
-    xt_jid_free(j);
     return out;
 }
 
@@ -65,17 +59,6 @@ static int need_online(xt_chat *c)
 }
 
 /* --- sending ---------------------------------------------------------------- */
-
-static void new_id(char id[64])
-{
-    unsigned char r[9];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = (unsigned char)rand();
-    strcpy(id, "xtc-");
-    for (size_t i = 0; i < sizeof r; i++)
-        snprintf(id + 4 + 2 * i, 3, "%02x", r[i]);
-}
 
 /* Sends with the message's own id, which is also its XEP-0359 origin-id
  * and its outbox key: a re-send after a drop carries the same id, so the
@@ -112,7 +95,11 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
         hintf(c, "out of memory");
         return;
     }
-    new_id(id);
+    /* The one id generator (outbox.h): random, never rand(). */
+    if (xt_cli_new_id(id) != 0) {
+        hintf(c, "not sent: no random bytes for a message id");
+        return;
+    }
     int64_t ts = xt_chat_now_ms();
     int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts);
     xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, "me", body, hid);
@@ -151,7 +138,9 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
 static int flush_one(const char *to, const char *body, const char *id, void *ud)
 {
     xt_chat *c = ud;
-    if (send_now(c, to, body, id) < 0)
+    /* Held by the library (XEP-0198: resumed, or re-sent after a new
+     * session): it sends and acknowledges it itself; once is enough. */
+    if (!xt_conn_is_unacked(c->conn, id) && send_now(c, to, body, id) < 0)
         return 1;
     mark_sent(c, to, id);
     return 0;
@@ -172,8 +161,7 @@ void xt_chat_flush_queue(xt_chat *c)
     size_t i = 0;
     for (; i < c->npend; i++) {
         char id[64];
-        new_id(id);
-        if (send_now(c, c->pend[i].to, c->pend[i].body, id) < 0)
+        if (xt_cli_new_id(id) != 0 || send_now(c, c->pend[i].to, c->pend[i].body, id) < 0)
             break;
         xt_chat_win *w = xt_chat_win_find(c, c->pend[i].to, NULL);
         for (size_t k = 0; w && k < w->nlines; k++)
@@ -616,7 +604,7 @@ void xt_chat_input_ready(xt_chat *c)
     }
     if (n > 0)
         c->hint[0] = 0;
-    for (size_t i = 0; i < n && !c->finishing; i++) {
+    for (size_t i = 0; i < n && !xt_cli_session_finishing(c->s); i++) {
         /* ESC + key = Alt-key (how terminals send Meta). */
         if (!keys[i].fn && keys[i].ch == 27 && i + 1 < n && !keys[i + 1].fn &&
             keys[i + 1].ch != 27 && !c->roster_focus) {

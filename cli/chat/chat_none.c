@@ -3,8 +3,8 @@
  * ncursesw): the command exists, so `xtalk chat` says why it cannot run
  * instead of "unknown command".
  */
-#include "commands.h"
-#include "report.h"
+#include "../commands.h"
+#include "../report.h"
 
 int xt_cli_cmd_chat(const xt_cli_args *a)
 {

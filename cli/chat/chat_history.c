@@ -1,17 +1,14 @@
 /* The chat's history and outbox, on the local store. */
 #include "chat_history.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "xtalk/store.h"
 
 struct xt_chat_hist {
-    xt_store *st;
+    xt_store *st; /* the account's (xt_cli_account), not ours to close */
     char *account;
 };
 
@@ -22,73 +19,24 @@ int64_t xt_chat_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* mkdir -p for the directories of path (0700: history is private). */
-static int make_dirs(char *path)
+xt_chat_hist *xt_chat_hist_open(xt_store *st, const char *account)
 {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        int rc = mkdir(path, 0700);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
-xt_chat_hist *xt_chat_hist_open(const char *account, char *why, size_t whylen)
-{
-    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    char path[4096];
     xt_chat_hist *h;
 
-    if (xdg && *xdg)
-        snprintf(path, sizeof path, "%s/xtalk/xtalk.db", xdg);
-    else if (home && *home)
-        snprintf(path, sizeof path, "%s/.local/share/xtalk/xtalk.db", home);
-    else {
-        snprintf(why, whylen, "neither XDG_DATA_HOME nor HOME is set");
+    if (!st || !(h = calloc(1, sizeof *h)))
         return NULL;
-    }
-    if (make_dirs(path) != 0) {
-        snprintf(why, whylen, "cannot create the directory of %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    h = calloc(1, sizeof *h);
-    if (!h || !(h->account = strdup(account))) {
+    h->st = st;
+    if (!(h->account = strdup(account))) {
         free(h);
-        snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    int rc = xt_store_open(path, NULL, &h->st);
-    if (rc < 0) {
-        snprintf(why, whylen, "%s: %s", path, h->st ? xt_store_errdetail(h->st) : xt_strerror(rc));
-        xt_chat_hist_close(h);
         return NULL;
     }
     return h;
-}
-
-char *xt_chat_hint_get(xt_chat_hist *h)
-{
-    char *hint = NULL;
-    if (h)
-        (void)xt_store_sasl_hint_get(h->st, h->account, &hint);
-    return hint;
-}
-
-void xt_chat_hint_set(xt_chat_hist *h, const char *hint)
-{
-    if (h && hint)
-        (void)xt_store_sasl_hint_set(h->st, h->account, hint);
 }
 
 void xt_chat_hist_close(xt_chat_hist *h)
 {
     if (!h)
         return;
-    xt_store_close(h->st);
     free(h->account);
     free(h);
 }
@@ -177,9 +125,4 @@ int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud)
 {
     struct orelay r = {fn, ud};
     return h ? xt_outbox_list(h->st, h->account, orelay_fn, &r) : XT_EUNSUPPORTED;
-}
-
-int xt_chat_seen(xt_chat_hist *h, const char *from_bare, const char *id)
-{
-    return h ? xt_seen_check_add(h->st, h->account, from_bare, id, xt_chat_now_ms()) : 0;
 }

@@ -1,0 +1,307 @@
+/*
+ * `xtalk chat`: the full-screen client. This file connects chat to the
+ * session every command shares (session.h: one xt_client for the whole
+ * run, reconnected by the library with backoff and jitter, XEP-0198
+ * resumption, the library's retry decision, the store's SASL hint) and
+ * turns xt_conn events into model changes; the other chat_*.c files hold
+ * the windows, roster, drawing and keys (see chat.h).
+ *
+ * What differs from the line commands is only the session's mode: chat
+ * stays up while offline (`stay`), retries after a loss, and keeps the
+ * terminal to curses (`quiet`: the final error is printed after it).
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../commands.h"
+#include "../dedup.h"
+#include "../outbox.h"
+#include "../output.h"
+#include "../report.h"
+#include "chat.h"
+
+void xt_chat_quit(xt_chat *c)
+{
+    /* A second request stops waiting for the server. */
+    if (xt_cli_session_finishing(c->s))
+        xt_cli_session_stop(c->s);
+    else
+        xt_cli_session_finish(c->s, XT_CLI_EXIT_OK);
+}
+
+/* --- the connection's ups and downs ---------------------------------------- */
+
+static void on_offline(xt_cli_session *s, const char *why, uint32_t retry_in_ms, void *ud)
+{
+    xt_chat *c = ud;
+    (void)s;
+
+    c->online = 0;
+    for (size_t i = 0; i < c->ncontacts; i++) {
+        c->contacts[i].show = XT_SHOW_UNAVAILABLE;
+        free(c->contacts[i].status);
+        c->contacts[i].status = NULL;
+    }
+    c->dirty = 1;
+    if (retry_in_ms == 0) {
+        /* The library says another attempt would fail the same way
+         * (refused password, conflict, policy...). */
+        snprintf(c->conn_text, sizeof c->conn_text, "offline: %.200s", why);
+        xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; not retrying", why);
+        return;
+    }
+    unsigned secs = (retry_in_ms + 999) / 1000;
+    snprintf(c->conn_text, sizeof c->conn_text, "offline: %.150s; retry in %us", why, secs);
+    xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; connecting again in %u s", why, secs);
+}
+
+/* --- events ---------------------------------------------------------------- */
+
+static void on_message(xt_chat *c, const xt_message *m)
+{
+    char *peer = xt_cli_bare(m->from, NULL);
+    size_t idx;
+
+    if (!peer)
+        return;
+    if (m->type && strcmp(m->type, "error") == 0) {
+        xt_chat_win *w = xt_chat_win_open(c, peer, &idx);
+        if (w)
+            xt_chat_win_add(w, XT_CHAT_LINE_ERROR, xt_chat_now_ms(), NULL,
+                            "a message was not delivered (the server returned an error)", 0);
+        c->dirty = 1;
+        free(peer);
+        return;
+    }
+    if (!m->body || !*m->body) { /* chat states, receipts... */
+        free(peer);
+        return;
+    }
+    /* A re-send after a dropped connection repeats the message with the
+     * same origin-id (XEP-0359): show it once. The same record and keys
+     * as listen and bot (dedup.h). */
+    if (xt_cli_dedup_check(c->dedup, m, NULL) == 1) {
+        free(peer);
+        return;
+    }
+    int64_t ts = xt_chat_now_ms();
+    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, m->id, 0, ts);
+    xt_chat_win *w = xt_chat_win_find(c, peer, &idx);
+    if (!w) {
+        /* Opening loads its history, this message included. */
+        w = xt_chat_win_open(c, peer, &idx);
+        if (w && hid == 0)
+            xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, xt_chat_display_name(c, peer), m->body, hid);
+    } else {
+        xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, xt_chat_display_name(c, peer), m->body, hid);
+    }
+    if (w && idx != c->cur) {
+        w->unread++;
+        xt_chat_ui_bell(c);
+    }
+    c->dirty = 1;
+    free(peer);
+}
+
+static void on_subscription(xt_chat *c, const xt_subscription *s)
+{
+    if (strcmp(s->type, "subscribe") == 0) {
+        for (size_t i = 0; i < c->nsubs; i++)
+            if (strcmp(c->subs[i], s->from) == 0)
+                return;
+        char **subs = realloc(c->subs, (c->nsubs + 1) * sizeof *subs);
+        if (!subs)
+            return;
+        c->subs = subs;
+        if ((subs[c->nsubs] = strdup(s->from)))
+            c->nsubs++;
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s asks to see your presence", s->from);
+        xt_chat_ui_bell(c);
+    } else {
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s: %s", s->from,
+                      strcmp(s->type, "subscribed") == 0     ? "you may now see its presence"
+                      : strcmp(s->type, "unsubscribed") == 0 ? "you no longer see its presence"
+                                                             : "it no longer sees yours");
+    }
+}
+
+static void on_online(xt_cli_session *s, void *ud)
+{
+    xt_chat *c = ud;
+
+    c->online = 1;
+    snprintf(c->conn_text, sizeof c->conn_text, "online");
+    xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s%s", xt_conn_bound_jid(c->conn),
+                  xt_cli_session_resumed(s) ? " (resumed: nothing was lost)" : "");
+    /* A resumed session kept our presence (XEP-0198 §5). */
+    if (!xt_cli_session_resumed(s) && (c->show != XT_SHOW_AVAILABLE || c->status_msg))
+        xt_conn_send_presence(c->conn, (xt_show)c->show, c->status_msg, 0);
+    xt_chat_roster_rebuild(c);
+    xt_chat_flush_queue(c);
+}
+
+/* Every event once online, but XT_EV_ONLINE / XT_EV_DISCONNECTED (the
+ * session's, relayed as on_online / on_offline). */
+static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
+{
+    xt_chat *c = ud;
+    (void)s;
+
+    switch (ev->type) {
+    case XT_EV_ROSTER:
+        xt_chat_roster_rebuild(c);
+        break;
+    case XT_EV_PRESENCE: {
+        char *b = xt_cli_bare(ev->u.presence.from, NULL);
+        if (b)
+            xt_chat_roster_presence(c, b);
+        free(b);
+        break;
+    }
+    case XT_EV_MESSAGE:
+        on_message(c, &ev->u.message);
+        break;
+    case XT_EV_SUBSCRIPTION:
+        on_subscription(c, &ev->u.subscription);
+        break;
+    case XT_EV_ACKED:
+        xt_chat_acked(c, ev->u.acked.id);
+        break;
+    default:
+        break;
+    }
+}
+
+/* --- terminal -------------------------------------------------------------- */
+
+static void on_stdin(xt_loop *loop, int fd, short revents, void *ud)
+{
+    xt_chat *c = ud;
+    (void)loop;
+    (void)fd;
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        /* The terminal went away: leave cleanly. */
+        xt_chat_quit(c);
+        return;
+    }
+    xt_chat_input_ready(c);
+}
+
+static void on_sigwinch(xt_cli_session *s, void *ud)
+{
+    (void)s;
+    xt_chat_ui_resize(ud);
+}
+
+static void on_clock(xt_loop *loop, void *ud)
+{
+    xt_chat *c = ud;
+    c->dirty = 1; /* the status bar's clock */
+    xt_loop_add_timer(loop, 30000, on_clock, c);
+}
+
+/* The loop and client exist, nothing is connecting yet: the terminal. */
+static void on_start(xt_cli_session *s, void *ud)
+{
+    xt_chat *c = ud;
+    xt_loop *loop = xt_cli_session_loop(s);
+
+    c->s = s;
+    c->conn = xt_cli_session_conn(s);
+    if (xt_chat_ui_start(c) != 0) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR,
+                            "chat: cannot start the terminal interface (is TERM set?)");
+        return;
+    }
+    xt_chat_infof(c, XT_CHAT_LINE_INFO, "xtalk chat %s - /help lists commands and keys",
+                  XT_VERSION_STRING);
+    if (!c->hist)
+        xt_chat_infof(c, XT_CHAT_LINE_ERROR, "no history: %s",
+                      c->acct.store_err[0] ? c->acct.store_err : "--no-store");
+    snprintf(c->conn_text, sizeof c->conn_text, "connecting");
+    if (xt_loop_add_fd(loop, STDIN_FILENO, POLLIN, on_stdin, c) < 0 ||
+        xt_loop_add_timer(loop, 30000, on_clock, c) < 0)
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "chat: cannot start: out of memory");
+}
+
+int xt_cli_cmd_chat(const xt_cli_args *a)
+{
+    xt_chat c = {.show = XT_SHOW_AVAILABLE};
+    int rc;
+
+    setlocale(LC_ALL, "");
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        xt_cli_errorf("chat: needs a terminal (stdin and stdout); for scripts use send/listen");
+        return XT_CLI_EXIT_USAGE;
+    }
+    /* Without a store chat still runs, without history. */
+    rc = xt_cli_account_open(a, 1, 1, &c.acct);
+    if (rc != 0) {
+        xt_cli_account_close(&c.acct);
+        return rc;
+    }
+    c.account = c.acct.key;
+    const char *bell = getenv("XTALK_CHAT_BELL");
+    c.bell = !(bell && strcmp(bell, "0") == 0);
+    xt_chat_edit_init(&c.edit);
+    c.hist = xt_chat_hist_open(c.acct.store, c.account);
+    c.dedup = xt_cli_dedup_new(c.acct.store, c.account);
+    c.wins = calloc(1, sizeof *c.wins);
+    if (!c.dedup || !c.wins || !(c.wins[0] = calloc(1, sizeof **c.wins))) {
+        xt_cli_errorf("chat: cannot start: out of memory");
+        rc = XT_CLI_EXIT_ERROR;
+        goto out;
+    }
+    c.nwins = 1;
+
+    xt_cli_session_params p = {
+        .show = c.show,
+        .interrupt_exit = XT_CLI_EXIT_OK,
+        .want_sigwinch = 1,
+        .want_sighup = 1,
+        .reconnect = XT_CLI_RECONNECT_ALWAYS,
+        .stay = 1,
+        .quiet = 1,
+        .on_start = on_start,
+        .on_online = on_online,
+        .on_offline = on_offline,
+        .on_event = on_event,
+        .on_sigwinch = on_sigwinch,
+        .ud = &c,
+    };
+    xt_cli_session *s;
+    rc = xt_cli_session_start(&c.acct, &p, &s);
+    if (s) {
+        if (!xt_cli_session_done(s))
+            xt_chat_ui_draw(&c);
+        while (!xt_cli_session_done(s)) {
+            if (xt_loop_run_once(xt_cli_session_loop(s), 1000) < 0)
+                break;
+            if (c.dirty && !xt_cli_session_done(s))
+                xt_chat_ui_draw(&c);
+        }
+        xt_chat_ui_stop(&c);
+        c.conn = NULL;
+        rc = xt_cli_session_end(s);
+    }
+out:
+    for (size_t i = 0; i < c.nwins; i++)
+        xt_chat_win_free(c.wins[i]);
+    free(c.wins);
+    xt_chat_roster_free(&c);
+    for (size_t i = 0; i < c.nsubs; i++)
+        free(c.subs[i]);
+    free(c.subs);
+    for (size_t i = 0; i < c.npend; i++)
+        free(c.pend[i].to), free(c.pend[i].body);
+    free(c.pend);
+    free(c.status_msg);
+    xt_chat_edit_free(&c.edit);
+    xt_chat_hist_close(c.hist);
+    xt_cli_dedup_free(c.dedup);
+    xt_cli_account_close(&c.acct);
+    return rc;
+}
