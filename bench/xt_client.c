@@ -32,6 +32,7 @@
 #include "common.h"
 
 static xt_loop *loop;
+static xt_ctx *ctx;
 static long target, done_count, online_count, failed;
 static const char *send_to;
 static xt_conn *sender;
@@ -169,17 +170,16 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
         xt_conn_opts_set_timeouts(opts, 0, 600000) != 0 ||
         xt_conn_opts_set_sasl_hint(opts, getenv("XTB_SASL_HINT")) != 0)
         exit(1);
-    xt_client_config cfg = {0};
-    cfg.conn = opts;
-    cfg.host = host;
-    cfg.port = (uint16_t)port;
-    cfg.ca_file = ca;
-    cfg.flags = XT_CLIENT_NO_SYSTEM_CA;
-    cfg.connect_timeout_ms = 60000;
     xt_client *cl;
-    if (xt_client_new(loop, &cfg, &cl) != 0)
+    /* One context for all: the hold sessions share a TLS context and the
+     * handshake limiter. */
+    int rc = xt_client_new(ctx, opts, &cl);
+    xt_conn_opts_free(opts); /* copied by the conn */
+    if (rc != 0 ||
+        xt_client_set_server(cl, host, (uint16_t)port) != 0 || xt_client_set_ca_file(cl, ca) != 0 ||
+        xt_client_set_flags(cl, XT_CLIENT_NO_SYSTEM_CA) != 0 ||
+        xt_client_set_connect_timeout(cl, 60000) != 0 || xt_loop_add_client(loop, cl) != 0)
         exit(1);
-    xt_conn_opts_free(opts);
     xt_conn_on(xt_client_conn(cl), XT_EV_ALL, handler, NULL);
     if (xt_client_connect(cl) != 0) {
         fprintf(stderr, "connect: %s\n", xt_client_errdetail(cl));
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[1];
-    if (xt_loop_new(NULL, &loop) != 0)
+    if (xt_loop_new(NULL, &loop) != 0 || xt_ctx_new(NULL, &ctx) != 0)
         return 1;
     double t0 = bench_now_s();
     if (strcmp(mode, "login") == 0) {

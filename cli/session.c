@@ -543,21 +543,22 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
         rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
     if (!rc)
         rc = xt_conn_opts_set_sasl_hint(opts, s->hint);
-    xt_client_config cc = {
-        .conn = opts,
-        .reconnect = p->reconnect != XT_CLI_RECONNECT_NEVER,
-        .host = set->host,
-        .port = set->port,
-        .ca_file = set->ca_file,
-        .pin_sha256 = set->pin[0] ? set->pin : NULL,
-        .connect_timeout_ms = set->timeout_ms,
-    };
     if (!rc)
-        rc = xt_client_new(s->loop, &cc, &s->client);
+        rc = xt_client_new(NULL, opts, &s->client);
     /* Why a setter refused (an invalid JID or resource), for the message. */
     if (rc == XT_EJID)
         snprintf(why, whylen, "%s", xt_conn_opts_errdetail(opts));
     xt_conn_opts_free(opts); /* the client's conn copied them */
+    if (rc == 0 && ((rc = xt_client_set_server(s->client, set->host, set->port)) < 0 ||
+                    (rc = xt_client_set_ca_file(s->client, set->ca_file)) < 0 ||
+                    (rc = xt_client_set_pin(s->client, set->pin[0] ? set->pin : NULL)) < 0 ||
+                    (rc = xt_client_set_connect_timeout(s->client, set->timeout_ms)) < 0 ||
+                    (rc = xt_client_set_reconnect(s->client, p->reconnect != XT_CLI_RECONNECT_NEVER,
+                                                  0, 0)) < 0 ||
+                    (rc = xt_loop_add_client(s->loop, s->client)) < 0)) {
+        xt_client_free(s->client);
+        s->client = NULL;
+    }
     return rc;
 }
 

@@ -59,17 +59,6 @@ struct xt_conn {
     void *plan_retry_ud;
 };
 
-/* For the driver (src/net/client.c): called before XT_EV_DISCONNECTED is
- * emitted; its result becomes the event's retry_in_ms. */
-void xt_conn_set_retry_planner(xt_conn *c, uint32_t (*fn)(void *ud, const xt_disconnected *d),
-                               void *ud);
-
-/* For the driver, once the connection was quiet for a while: releases
- * what an idle online connection need not hold (the XML parser's expat
- * state, an empty output buffer, negotiation scratch); all of it comes
- * back on demand. Nothing happens when not online. */
-void xt_conn_trim(xt_conn *c);
-
 /* Calls every handler registered for ev->type. Handlers may register or
  * remove handlers meanwhile. */
 void xt_conn_emit(xt_conn *c, const xt_event *ev);
