@@ -72,12 +72,6 @@ void *xt_grow_array(const xt_mem *mem, void *arr, size_t *cap, size_t need, size
     return n;
 }
 
-int xt_grow(const xt_mem *mem, void **arr, size_t *cap, size_t need, size_t size, size_t first)
-{
-    *arr = xt_grow_array(mem, *arr, cap, need, size, first);
-    return *cap >= need ? 0 : XT_ENOMEM;
-}
-
 char *xt_strdup(const xt_mem *mem, const char *s)
 {
     return s ? xt_strndup(mem, s, strlen(s)) : NULL;

@@ -35,9 +35,6 @@ static inline int xt_grow_status(size_t cap, size_t need)
 {
     return cap >= need ? 0 : XT_ENOMEM;
 }
-/* The old form, kept only until src/net moves to XT_GROW: `arr` must be
- * the address of a `void *`, which a typed array's address is not. */
-int xt_grow(const xt_mem *mem, void **arr, size_t *cap, size_t need, size_t size, size_t first);
 char *xt_strdup(const xt_mem *mem, const char *s); /* NULL in -> NULL out */
 char *xt_strndup(const xt_mem *mem, const char *s, size_t n);
 /* Overwrites n bytes in a way the compiler cannot elide (secrets). */

@@ -604,8 +604,7 @@ static uint32_t srv_rand(uint32_t bound, void *ud)
 
 static int add_target(xt_client *cl, const char *host, uint16_t port, int direct)
 {
-    if (xt_grow(cl->mem, (void **)&cl->targets, &cl->cap_targets, cl->ntargets + 1,
-                sizeof *cl->targets, 2))
+    if (XT_GROW(cl->mem, cl->targets, cl->cap_targets, cl->ntargets + 1, 2))
         return XT_ENOMEM;
     char *h = xt_strdup(cl->mem, host);
     if (!h)
