@@ -280,6 +280,26 @@ class Chat(ServerTest):
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
 
+    def test_search_every_script(self):
+        # Issue 13 item 5: a Chinese word inside a run without spaces, and
+        # an emoji, are found (the word index found neither).
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        s = self.screen()
+        s.wait_for("[online]")
+        self.assertOk(self.xtalk("bob", "send", A, "他说你好世界 😀"), "bob send")
+        s.wait(lambda t: ":%s(1)" % B in t, "bob's message arriving")
+        for term in ("世界", "😀", "你好世"):
+            s.type("/search " + term)
+            s.keys("Enter")
+            scr = s.wait_for("-- search: %s --" % term)
+            scr = s.wait(lambda t: t.count(" found (newest first)") >= 1
+                         and t.rfind("-- search: %s --" % term) < t.rfind(" found (newest"),
+                         "the result of " + term)
+            self.assertIn("1 found", scr.split("-- search: %s --" % term)[-1], scr)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
     def test_one_stable_resource(self):
         # Issue 13 item 7: without --resource, every run binds the
         # installation's resource (kept in the data directory, 0600), not
