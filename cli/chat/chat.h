@@ -67,6 +67,10 @@ typedef struct xt_chat {
     size_t nwins, cur;
 
     xt_chat_edit edit;
+    /* Bracketed paste (xterm mode 2004): `paste_bracketed` when the
+     * terminal announces it (terminfo BE/PS/PE) or has sent a bracket;
+     * `in_paste` between its \e[200~ and \e[201~. */
+    int paste_bracketed, in_paste, paste_cr;
     int roster_focus;
     size_t roster_sel;
     char **subs; /* pending subscription requests, oldest first */
@@ -109,7 +113,12 @@ const char *xt_chat_show_name(int show);
 const char *xt_chat_display_name(xt_chat *c, const char *bare);
 
 /* chat_ui.c */
+/* Key codes (beyond curses' KEY_MAX) the UI defines for the bracketed
+ * paste markers \e[200~ and \e[201~. */
+enum { XT_CHAT_KEY_PASTE_BEGIN = 0x1001, XT_CHAT_KEY_PASTE_END = 0x1002 };
 int xt_chat_ui_start(xt_chat *c);
+/* Leaves the terminal for a job-control stop (Ctrl-Z) and comes back. */
+void xt_chat_ui_suspend(xt_chat *c);
 void xt_chat_ui_stop(xt_chat *c);
 void xt_chat_ui_resize(xt_chat *c);
 void xt_chat_ui_draw(xt_chat *c);

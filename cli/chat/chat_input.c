@@ -1,8 +1,11 @@
 /*
  * Keys and commands of `xtalk chat`. Keys are read in batches (everything
- * stdin has); an Enter followed by more input in the same batch is a
- * pasted line break and goes into the line, so a multi-line paste becomes
- * one message instead of several.
+ * stdin has). What is a paste is the terminal's word: with bracketed
+ * paste (xterm mode 2004, chat_ui.c) a line break between \e[200~ and
+ * \e[201~ goes into the line, so a multi-line paste is one message, and
+ * every other Enter sends, however quickly the next key follows it. Only
+ * on a terminal without the mode is an Enter followed by more input in
+ * the same batch taken for a pasted line break. Alt-Enter inserts one.
  */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
@@ -185,10 +188,11 @@ static void show_help(xt_chat *c)
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "/%s %s  -- %s", in->name, in->args, in->help);
     }
     static const char *const keys[] = {
-        "Keys: Enter send | Tab complete | Up/Down input history | PgUp/PgDn scroll back",
+        "Keys: Enter send | Alt-Enter new line | Tab complete | Up/Down input history",
+        "PgUp/PgDn scroll back | a paste (even of several lines) is one message",
         "Alt-0..9 window | Ctrl-N/Ctrl-P next/previous window | Alt-A or Ctrl-X next unread",
         "Ctrl-R roster (arrows, Enter opens) | Ctrl-A/E/B/F, Alt-B/F move | Ctrl-W, Alt-D words",
-        "Ctrl-K/Ctrl-U kill to end/start | Ctrl-L redraw | Ctrl-C or /quit leave",
+        "Ctrl-K/Ctrl-U kill to end/start | Ctrl-L redraw | Ctrl-Z suspend | Ctrl-C or /quit leave",
         "Presence: + available  * chat  ~ away  % xa  ! dnd  - offline",
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -525,6 +529,29 @@ static void alt_key(xt_chat *c, wint_t ch)
         xt_chat_edit_delete_word_fwd(&c->edit);
     else if (ch == 127 || ch == 8)
         xt_chat_edit_delete_word_back(&c->edit);
+    else if (ch == L'\r' || ch == L'\n')
+        xt_chat_edit_insert(&c->edit, L"\n", 1); /* Alt-Enter: a new line */
+}
+
+/* A key inside a bracketed paste: text, never a command key. A pasted
+ * CR LF is one line break. */
+static void paste_key(xt_chat *c, const struct key *k)
+{
+    int cr = c->paste_cr;
+    c->paste_cr = 0;
+    if (k->fn)
+        return;
+    if (k->ch == L'\r' || k->ch == L'\n') {
+        if (k->ch == L'\n' && cr)
+            return;
+        c->paste_cr = k->ch == L'\r';
+        xt_chat_edit_insert(&c->edit, L"\n", 1);
+    } else if (k->ch == L'\t' || k->ch >= 32) {
+        wchar_t w = (wchar_t)k->ch;
+        if (k->ch != 127)
+            xt_chat_edit_insert(&c->edit, &w, 1);
+    }
+    c->dirty = 1;
 }
 
 static void key(xt_chat *c, const struct key *k, int more)
@@ -550,6 +577,7 @@ static void key(xt_chat *c, const struct key *k, int more)
         case KEY_NPAGE: scroll_by(c, 0); break;
         case KEY_ENTER: submit(c); break;
         case KEY_F(2): c->roster_focus = 1; break;
+        case KEY_SUSPEND: xt_chat_ui_suspend(c); break;
         default: break;
         }
         c->dirty = 1;
@@ -579,6 +607,7 @@ static void key(xt_chat *c, const struct key *k, int more)
     case CTRL('r'): c->roster_focus = c->ncontacts > 0; break;
     case CTRL('l'): clearok(curscr, TRUE); break;
     case CTRL('c'): xt_chat_quit(c); break;
+    case CTRL('z'): xt_chat_ui_suspend(c); break;
     case L'\t': complete(c); return;
     default:
         if (ch >= 32 && ch != 127) {
@@ -605,6 +634,17 @@ void xt_chat_input_ready(xt_chat *c)
     if (n > 0)
         c->hint[0] = 0;
     for (size_t i = 0; i < n && !xt_cli_session_finishing(c->s); i++) {
+        if (keys[i].fn && (keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN ||
+                           keys[i].ch == XT_CHAT_KEY_PASTE_END)) {
+            c->paste_bracketed = 1; /* the terminal brackets: no guessing */
+            c->in_paste = keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN;
+            c->paste_cr = 0;
+            continue;
+        }
+        if (c->in_paste) {
+            paste_key(c, &keys[i]);
+            continue;
+        }
         /* ESC + key = Alt-key (how terminals send Meta). */
         if (!keys[i].fn && keys[i].ch == 27 && i + 1 < n && !keys[i + 1].fn &&
             keys[i + 1].ch != 27 && !c->roster_focus) {
@@ -612,6 +652,8 @@ void xt_chat_input_ready(xt_chat *c)
             c->dirty = 1;
             continue;
         }
-        key(c, &keys[i], i + 1 < n);
+        /* Without bracketed paste, more input in the same read as an
+         * Enter is the only sign of a paste. */
+        key(c, &keys[i], !c->paste_bracketed && i + 1 < n);
     }
 }

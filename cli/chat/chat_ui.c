@@ -10,6 +10,7 @@
  */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,6 +21,81 @@
 #include "chat_text.h"
 
 enum { P_AVAIL = 1, P_AWAY, P_XA, P_DND, P_OFF, P_OUT, P_ERR, P_MARK, P_IN };
+
+/* --- bracketed paste (xterm mode 2004) --------------------------------------
+ * With it on, the terminal wraps pasted text in \e[200~ ... \e[201~, so an
+ * Enter typed after text (however quickly: ssh, tmux send-keys, a busy
+ * machine) is told apart from a pasted line break. The mode outlives us
+ * in the terminal, so every way out turns it off: ui_stop, exit(), a
+ * fatal signal, a job-control stop. The strings are terminfo's (BE/BD,
+ * PS/PE: ncurses 6.4's xterm, tmux, screen... entries have them); a
+ * terminal without them gets the batch heuristic (chat_input.c). */
+static char paste_off[32];     /* BD, copied: the signal handler writes it */
+static size_t paste_off_len;   /* 0: the mode is not on */
+
+static void paste_disable(void)
+{
+    if (paste_off_len > 0) {
+        ssize_t r = write(STDOUT_FILENO, paste_off, paste_off_len);
+        (void)r;
+    }
+}
+
+static void on_fatal(int sig)
+{
+    /* Async-signal-safe: one write(2), then the default action
+     * (SA_RESETHAND put it back) for the core dump. */
+    paste_disable();
+    raise(sig);
+}
+
+static const char *cap(const char *name)
+{
+    char *s = tigetstr(name);
+    return s && s != (char *)-1 ? s : NULL;
+}
+
+static void paste_enable(xt_chat *c)
+{
+    static int hooked;
+    const char *be = cap("BE"), *bd = cap("BD"), *ps = cap("PS"), *pe = cap("PE");
+
+    if (!be || !bd || !ps || !pe || strlen(bd) >= sizeof paste_off)
+        return;
+    define_key(ps, XT_CHAT_KEY_PASTE_BEGIN);
+    define_key(pe, XT_CHAT_KEY_PASTE_END);
+    memcpy(paste_off, bd, strlen(bd));
+    paste_off_len = strlen(bd);
+    if (!hooked) {
+        static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+        struct sigaction sa = {.sa_handler = on_fatal, .sa_flags = SA_RESETHAND};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+            sigaction(fatal[i], &sa, NULL);
+        atexit(paste_disable);
+        hooked = 1;
+    }
+    ssize_t r = write(STDOUT_FILENO, be, strlen(be));
+    (void)r;
+    c->paste_bracketed = 1;
+}
+
+void xt_chat_ui_suspend(xt_chat *c)
+{
+    /* ncurses' own SIGTSTP handler (installed by initscr) restores the
+     * terminal and, on SIGCONT, the screen; the paste mode is ours. */
+    paste_disable();
+    raise(SIGTSTP);
+    if (c->paste_bracketed) {
+        const char *be = cap("BE");
+        if (be) {
+            ssize_t r = write(STDOUT_FILENO, be, strlen(be));
+            (void)r;
+        }
+    }
+    clearok(curscr, TRUE);
+    c->dirty = 1;
+}
 
 int xt_chat_ui_start(xt_chat *c)
 {
@@ -33,6 +109,7 @@ int xt_chat_ui_start(xt_chat *c)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
+    paste_enable(c);
     /* https://no-color.org: set and not empty disables colour */
     c->color = !(nc && *nc) && has_colors();
     if (c->color) {
@@ -56,6 +133,8 @@ void xt_chat_ui_stop(xt_chat *c)
     (void)c;
     if (!isendwin())
         endwin();
+    paste_disable();
+    paste_off_len = 0;
 }
 
 void xt_chat_ui_resize(xt_chat *c)

@@ -195,6 +195,50 @@ class Chat(ServerTest):
         self.assertEqual(s.exit_code(), 0, s.stderr())
         bob.terminate()
 
+    def test_enter_sends_paste_stays_one_message(self):
+        # Issue 13 item 1: keys arriving together are not a paste; only
+        # what the terminal brackets (xterm mode 2004) is.
+        B = jid("bob", self.srv)
+        bob = self.spawn("bob", "listen", "--json")
+        bob.wait_stderr("online")
+        s = self.screen()
+        s.wait_for("[online]")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("[1] " + B)
+
+        def body_is(text):
+            return lambda o: o.get("event") == "message" and o.get("body") == text
+
+        # One send-keys: the text, Enter and more text in one write.
+        s.keys("ok, see you", "Enter", "bye")
+        bob.json_until(body_is("ok, see you"))
+        s.wait(lambda t: t.split("\n")[-1].startswith("> bye"), "'bye' left in the input")
+        s.keys("C-u")
+        s.wait(lambda t: t.split("\n")[-1].rstrip() == ">", "the input cleared")
+        # Two quick lines are two messages.
+        s.keys("quick one", "Enter", "quick two", "Enter")
+        bob.json_until(body_is("quick one"))
+        bob.json_until(body_is("quick two"))
+        # A real paste (tmux brackets it: -p) is one multi-line input.
+        s.tmux("set-buffer", "-b", "p", "pasted one\npasted two")
+        s.tmux("paste-buffer", "-p", "-b", "p", "-t", "chat")
+        s.wait(lambda t: t.split("\n")[-1].startswith("> pasted one\u21b5pasted two"),
+               "the paste in the input as one line")
+        s.keys("Enter")
+        bob.json_until(body_is("pasted one\npasted two"))
+        # Alt-Enter inserts a line break.
+        s.keys("first", "M-Enter", "second", "Enter")
+        bob.json_until(body_is("first\nsecond"))
+        # /help says so.
+        s.type("/help")
+        s.keys("Enter")
+        s.wait_for("Alt-Enter new line")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        bob.terminate()
+
     def test_search_after_restart(self):
         B = jid("bob", self.srv)
         s = self.screen()
