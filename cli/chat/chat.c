@@ -68,10 +68,15 @@ static void on_message(xt_chat *c, const xt_message *m)
     if (!peer)
         return;
     if (m->type && strcmp(m->type, "error") == 0) {
+        /* RFC 6120 §8.3: the condition and the optional text say why. */
+        char why[512], line[600];
+        xt_cli_stanza_error(m->stanza, why, sizeof why);
+        snprintf(line, sizeof line, "not delivered to %s: %s", peer, why);
         xt_chat_win *w = xt_chat_win_open(c, peer, &idx);
         if (w)
-            xt_chat_win_add(w, XT_CHAT_LINE_ERROR, xt_chat_now_ms(), NULL,
-                            "a message was not delivered (the server returned an error)", 0);
+            xt_chat_win_add(w, XT_CHAT_LINE_ERROR, xt_chat_now_ms(), NULL, line, 0);
+        if (!w || idx != c->cur)
+            xt_chat_infof(c, XT_CHAT_LINE_ERROR, "%s", line);
         c->dirty = 1;
         free(peer);
         return;

@@ -28,15 +28,40 @@ struct key {
     wint_t ch;
 };
 
-static void hintf(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void hintf(xt_chat *c, const char *fmt, ...)
+/* Notices. The status bar is one row shared with the window list, so
+ * nothing is said only there but a few words: an error or a long notice
+ * goes in full into the current window (whichever the user looks at),
+ * and the bar repeats the start of it until the next key (chat_ui.c
+ * keeps the window list visible and cuts the notice to what is left). */
+static void say(xt_chat *c, int kind, int in_window, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->hint, sizeof c->hint, fmt, ap);
-    va_end(ap);
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    if (n >= sizeof c->hint) { /* the bar shows far less anyway; cut on a character */
+        n = sizeof c->hint - 1;
+        while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(c->hint, buf, n);
+    c->hint[n] = 0;
+    if (in_window)
+        xt_chat_win_add(c->wins[c->cur], kind, xt_chat_now_ms(), NULL, buf, 0);
     c->dirty = 1;
 }
+
+#define XT_CHAT_SAY(name, kind, in_window)                                                        \
+    static void name(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));    \
+    static void name(xt_chat *c, const char *fmt, ...)                                           \
+    {                                                                                            \
+        va_list ap;                                                                              \
+        va_start(ap, fmt);                                                                       \
+        say(c, kind, in_window, fmt, ap);                                                        \
+        va_end(ap);                                                                              \
+    }
+XT_CHAT_SAY(hintf, XT_CHAT_LINE_ERROR, 1) /* errors: window and bar */
+XT_CHAT_SAY(notef, XT_CHAT_LINE_INFO, 1)  /* information: window and bar */
+XT_CHAT_SAY(barf, XT_CHAT_LINE_INFO, 0)   /* a few words: the bar only */
 
 /* A normalized bare JID (malloc'd) or NULL with a hint. */
 static char *bare_of(xt_chat *c, const char *s)
@@ -50,6 +75,60 @@ static char *bare_of(xt_chat *c, const char *s)
     }
     if (!(out = xt_cli_bare(s, &why)))
         hintf(c, "invalid JID '%s': %s", s, why ? why : "?");
+    return out;
+}
+
+/* The JID a command's argument names (malloc'd), or NULL with the reason
+ * shown: a contact's JID, its roster name, or an unambiguous start of
+ * either (xt_chat_resolve); pending subscription requests count as
+ * contacts. An argument matching nobody is taken as a JID if it has an
+ * '@' or a '.', so a stranger can be written to (and /add takes any
+ * JID as given); a bare word ("Bob" with no such contact) is refused
+ * rather than sent to the server named "bob". */
+static char *resolve_jid(xt_chat *c, const char *arg, int literal)
+{
+    if (literal || !*arg)
+        return bare_of(c, arg);
+    size_t n = c->ncontacts + c->nsubs, idx[16];
+    xt_chat_name *k = malloc((n ? n : 1) * sizeof *k);
+    if (!k) {
+        hintf(c, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->ncontacts; i++)
+        k[i] = (xt_chat_name){c->contacts[i].jid, c->contacts[i].name};
+    for (size_t i = 0; i < c->nsubs; i++)
+        k[c->ncontacts + i] = (xt_chat_name){c->subs[i], NULL};
+    size_t m = xt_chat_resolve(arg, k, n, idx, sizeof idx / sizeof idx[0]);
+    char *out = NULL;
+    if (m == 1) {
+        out = strdup(k[idx[0]].jid);
+    } else if (m > 1) {
+        char list[1024];
+        size_t o = 0;
+        for (size_t i = 0; i < m && i < sizeof idx / sizeof idx[0] && o < sizeof list - 1; i++) {
+            int w = k[idx[i]].name
+                        ? snprintf(list + o, sizeof list - o, "%s%s (%s)", i ? ", " : "",
+                                   k[idx[i]].name, k[idx[i]].jid)
+                        : snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+                                   k[idx[i]].jid);
+            if (w < 0)
+                break;
+            o += (size_t)w;
+            if (o >= sizeof list) { /* cut: snprintf kept it terminated */
+                o = sizeof list - 1;
+                break;
+            }
+        }
+        hintf(c, "'%s' is ambiguous: %zu contacts match: %s%s", arg, m, list,
+              m > sizeof idx / sizeof idx[0] ? ", ..." : "");
+    } else if (strchr(arg, '@') || strchr(arg, '.')) {
+        out = bare_of(c, arg);
+    } else {
+        hintf(c, "no contact named '%s' (give a name from the roster or a JID, like "
+                 "user@example.org)", arg);
+    }
+    free(k);
     return out;
 }
 
@@ -133,7 +212,7 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
                 free(p[c->npend].to), free(p[c->npend].body);
         }
     }
-    hintf(c, "offline: the message is queued and goes out on reconnection");
+    barf(c, "queued: goes out once online");
 }
 
 /* Called once per new session: everything still in the outbox (typed
@@ -257,6 +336,43 @@ static void answer_sub(xt_chat *c, const char *jid, int allow)
     c->dirty = 1;
 }
 
+/* A roster change's answer (RFC 6121 §2.3, §2.5): an error says the
+ * server's condition and text. */
+struct roster_req {
+    xt_chat *c;
+    char what[16];
+    char jid[];
+};
+
+static void on_roster_reply(xt_conn *conn, int status, const xt_stanza *reply, void *ud)
+{
+    struct roster_req *r = ud;
+    char why[512];
+    (void)conn;
+
+    if (status == XT_ESTANZA) {
+        xt_cli_stanza_error(reply, why, sizeof why);
+        hintf(r->c, "could not %s %s: the server said %s", r->what, r->jid, why);
+    } else if (status == XT_ETIMEOUT) {
+        hintf(r->c, "could not %s %s: the server did not answer", r->what, r->jid);
+    } else if (status == 0) {
+        notef(r->c, "%s %s", strcmp(r->what, "add") == 0 ? "added" : "removed", r->jid);
+    }
+    /* XT_ECLOSED: the connection went; the session says so itself. */
+    free(r);
+}
+
+static struct roster_req *roster_req(xt_chat *c, const char *what, const char *jid)
+{
+    struct roster_req *r = malloc(sizeof *r + strlen(jid) + 1);
+    if (r) {
+        r->c = c;
+        snprintf(r->what, sizeof r->what, "%s", what);
+        memcpy(r->jid, jid, strlen(jid) + 1);
+    }
+    return r;
+}
+
 static void run_command(xt_chat *c, const char *line)
 {
     size_t len = strlen(line) + 2;
@@ -268,7 +384,8 @@ static void run_command(xt_chat *c, const char *line)
         return;
     xt_chat_cmd_id id = xt_chat_cmd_parse(line, buf, len, &a1, &rest);
     const xt_chat_cmd_info *in = xt_chat_cmd_info_of(id);
-    if (in && in->jid_arg && !(jid = bare_of(c, a1)))
+    /* /add names someone new: its argument is a JID as written. */
+    if (in && in->jid_arg && !(jid = resolve_jid(c, a1, id == XT_CHAT_CMD_ADD)))
         goto out;
     switch (id) {
     case XT_CHAT_CMD_MSG: {
@@ -280,19 +397,36 @@ static void run_command(xt_chat *c, const char *line)
             xt_chat_send_text(c, jid, rest);
         break;
     }
-    case XT_CHAT_CMD_ADD:
+    case XT_CHAT_CMD_ADD: {
         if (!need_online(c))
             break;
-        if (xt_conn_roster_set(c->conn, jid, *rest ? rest : NULL, NULL, 0, NULL, NULL) < 0 ||
-            xt_conn_subscription(c->conn, jid, "subscribe") < 0)
-            hintf(c, "could not add %s", jid);
-        else
-            xt_chat_infof(c, XT_CHAT_LINE_INFO, "added %s; asked to see its presence", jid);
+        struct roster_req *r = roster_req(c, "add", jid);
+        if (!r) {
+            hintf(c, "out of memory");
+            break;
+        }
+        int e = xt_conn_roster_set(c->conn, jid, *rest ? rest : NULL, NULL, 0, on_roster_reply, r);
+        if (e < 0) {
+            free(r);
+            hintf(c, "could not add %s: %s", jid, xt_strerror(e));
+        } else if ((e = xt_conn_subscription(c->conn, jid, "subscribe")) < 0) {
+            hintf(c, "could not ask %s for its presence: %s", jid, xt_strerror(e));
+        } else {
+            notef(c, "adding %s; asked to see its presence", jid);
+        }
         break;
-    case XT_CHAT_CMD_REMOVE:
-        if (need_online(c) && xt_conn_roster_remove(c->conn, jid, NULL, NULL) >= 0)
-            xt_chat_infof(c, XT_CHAT_LINE_INFO, "removed %s", jid);
+    }
+    case XT_CHAT_CMD_REMOVE: {
+        if (!need_online(c))
+            break;
+        struct roster_req *r = roster_req(c, "remove", jid);
+        int e = r ? xt_conn_roster_remove(c->conn, jid, on_roster_reply, r) : XT_ENOMEM;
+        if (e < 0) {
+            free(r);
+            hintf(c, "could not remove %s: %s", jid, xt_strerror(e));
+        }
         break;
+    }
     case XT_CHAT_CMD_APPROVE:
     case XT_CHAT_CMD_DENY:
         answer_sub(c, jid, id == XT_CHAT_CMD_APPROVE);
@@ -308,7 +442,7 @@ static void run_command(xt_chat *c, const char *line)
         c->status_msg = *rest ? strdup(rest) : NULL;
         if (need_online(c))
             xt_conn_send_presence(c->conn, (xt_show)show, c->status_msg, 0);
-        hintf(c, "you are %s%s%s", xt_chat_show_name(show), *rest ? ": " : "", rest);
+        notef(c, "you are %s%s%s", xt_chat_show_name(show), *rest ? ": " : "", rest);
         break;
     }
     case XT_CHAT_CMD_CLOSE:
@@ -325,7 +459,7 @@ static void run_command(xt_chat *c, const char *line)
             break;
         }
         size_t got = xt_chat_win_load_older(c, w, (size_t)n);
-        hintf(c, "%zu older messages loaded%s", got, w->hist_done ? " (all)" : "");
+        notef(c, "%zu older messages loaded%s", got, w->hist_done ? " (all)" : "");
         break;
     }
     case XT_CHAT_CMD_SEARCH: {
@@ -348,7 +482,7 @@ static void run_command(xt_chat *c, const char *line)
     case XT_CHAT_CMD_BELL:
         if (strcmp(a1, "on") == 0 || strcmp(a1, "off") == 0)
             c->bell = strcmp(a1, "on") == 0;
-        hintf(c, "bell %s", c->bell ? "on" : "off");
+        notef(c, "bell %s", c->bell ? "on" : "off");
         break;
     case XT_CHAT_CMD_HELP:
         show_help(c);
@@ -435,7 +569,7 @@ static void complete(xt_chat *c)
     }
     size_t m = xt_chat_complete(word, cands, n, common, sizeof common, &first);
     if (m == 0) {
-        hintf(c, "no completion");
+        barf(c, "no completion");
         goto out;
     }
     c->edit.cur = ws;
@@ -449,7 +583,7 @@ static void complete(xt_chat *c)
         for (size_t i = first; i < n && o < sizeof list - 80; i++)
             if (strncmp(cands[i], word, strlen(word)) == 0)
                 o += (size_t)snprintf(list + o, sizeof list - o, "%s ", cands[i]);
-        hintf(c, "%s", list);
+        notef(c, "%s", list);
     }
 out:
     free(cands);
@@ -468,7 +602,7 @@ static void next_unread(xt_chat *c)
             return;
         }
     }
-    hintf(c, "nothing unread");
+    barf(c, "nothing unread");
 }
 
 static void scroll_by(xt_chat *c, int up)

@@ -239,6 +239,67 @@ class Chat(ServerTest):
         self.assertEqual(s.exit_code(), 0, s.stderr())
         bob.terminate()
 
+    def test_names_resolve_and_server_errors(self):
+        # Issue 13 item 2: /msg Bob used to send to the JID "bob".
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        dom = B.split("@")[1]
+        r1, r2 = "robert@" + dom, "roberta@" + dom
+        self.assertOk(self.xtalk("alice", "add", B, "Bob", "--group", "Friends"), "name bob")
+        self.addCleanup(self.xtalk, "alice", "add", B, "--group", "Friends")
+        for j, n in ((r1, "Robert"), (r2, "Roberta")):
+            self.assertOk(self.xtalk("alice", "add", j, n), "add " + n)
+            self.addCleanup(self.xtalk, "alice", "remove", j)
+        bob = self.spawn("bob", "listen", "--json")
+        bob.wait_stderr("online")
+        s = self.screen(cols=140)
+        s.wait(lambda t: "[online]" in t and "Roberta" in t, "online with the roster")
+
+        def body_is(text):
+            return lambda o: o.get("event") == "message" and o.get("body") == text
+
+        # A roster name, in any ASCII case, is its JID.
+        s.type("/msg Bob hi by name")
+        s.keys("Enter")
+        m = bob.json_until(body_is("hi by name"))
+        self.assertTrue(m["from"].startswith(A), m)
+        s.wait_for("[1] " + B)
+        # An unambiguous prefix of a name or JID too; /close takes us back.
+        s.type("/close")
+        s.keys("Enter")
+        s.type("/msg bo by prefix")
+        s.keys("Enter")
+        bob.json_until(body_is("by prefix"))
+        s.wait_for("[1] " + B)
+        # A whole name beats a prefix of another ("Robert" starts "Roberta").
+        s.type("/msg robert")
+        s.keys("Enter")
+        s.wait_for("[2] " + r1)
+        # An ambiguous one lists the matches and sends nothing.
+        s.type("/msg Rob x")
+        s.keys("Enter")
+        scr = s.wait_for("is ambiguous")
+        s.wait_for("Robert (%s), Roberta (%s)" % (r1, r2))
+        self.assertNotIn("[3] ", scr)
+        # A bare word matching nobody is refused, not sent to a server "zed".
+        s.type("/msg zed hello")
+        s.keys("Enter")
+        s.wait_for("no contact named 'zed'")
+        # The server's errors say their condition: a message to nobody...
+        s.type("/msg nobody@%s are you there" % dom)
+        s.keys("Enter")
+        s.wait_for("not delivered to nobody@%s: service-unavailable" % dom)
+        # ... and a refused roster change (a name resolves for /remove too).
+        s.type("/remove Roberta")
+        s.keys("Enter")
+        s.wait_for("removed " + r2)
+        s.type("/remove ghost@" + dom)
+        s.keys("Enter")
+        s.wait_for("could not remove ghost@%s: the server said item-not-found" % dom)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        bob.terminate()
+
     def test_search_after_restart(self):
         B = jid("bob", self.srv)
         s = self.screen()
