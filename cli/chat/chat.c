@@ -49,13 +49,17 @@ static void on_offline(xt_cli_session *s, const char *why, uint32_t retry_in_ms,
     if (retry_in_ms == 0) {
         /* The library says another attempt would fail the same way
          * (refused password, conflict, policy...). */
-        snprintf(c->conn_text, sizeof c->conn_text, "offline: %.200s", why);
+        snprintf(c->conn_text, sizeof c->conn_text, "offline, not retrying");
         xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; not retrying", why);
+        snprintf(c->hint, sizeof c->hint, "disconnected: %.400s", why);
         return;
     }
+    /* The bar says the state in a word (it never goes stale: no
+     * countdown to redraw); the reason is in full in the console. */
     unsigned secs = (retry_in_ms + 999) / 1000;
-    snprintf(c->conn_text, sizeof c->conn_text, "offline: %.150s; retry in %us", why, secs);
+    snprintf(c->conn_text, sizeof c->conn_text, "offline");
     xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; connecting again in %u s", why, secs);
+    snprintf(c->hint, sizeof c->hint, "disconnected: %.400s", why);
 }
 
 /* --- events ---------------------------------------------------------------- */
@@ -139,6 +143,7 @@ static void on_online(xt_cli_session *s, void *ud)
 
     c->online = 1;
     snprintf(c->conn_text, sizeof c->conn_text, "online");
+    c->hint[0] = 0; /* a notice about being offline is stale now */
     xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s%s", xt_conn_bound_jid(c->conn),
                   xt_cli_session_resumed(s) ? " (resumed: nothing was lost)" : "");
     /* A resumed session kept our presence (XEP-0198 §5). */
@@ -146,6 +151,7 @@ static void on_online(xt_cli_session *s, void *ud)
         xt_conn_send_presence(c->conn, (xt_show)c->show, c->status_msg, 0);
     xt_chat_roster_rebuild(c);
     xt_chat_flush_queue(c);
+    xt_chat_queue_count(c);
 }
 
 /* Every event once online, but XT_EV_ONLINE / XT_EV_DISCONNECTED (the
@@ -174,6 +180,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         break;
     case XT_EV_ACKED:
         xt_chat_acked(c, ev->u.acked.id);
+        xt_chat_queue_count(c);
         break;
     default:
         break;
@@ -227,6 +234,7 @@ static void on_start(xt_cli_session *s, void *ud)
         xt_chat_infof(c, XT_CHAT_LINE_ERROR, "no history: %s",
                       c->acct.store_err[0] ? c->acct.store_err : "--no-store");
     snprintf(c->conn_text, sizeof c->conn_text, "connecting");
+    xt_chat_queue_count(c); /* a backlog from an earlier run (send --queue, a crash) */
     if (xt_loop_add_fd(loop, STDIN_FILENO, POLLIN, on_stdin, c) < 0 ||
         xt_loop_add_timer(loop, 30000, on_clock, c) < 0)
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "chat: cannot start: out of memory");

@@ -59,7 +59,8 @@ typedef struct xt_chat {
     xt_cli_session *s;   /* the one session path (session.h) */
     xt_conn *conn;       /* the session's; lives across reconnections */
     int online;          /* a session is up now */
-    char conn_text[256]; /* the status bar's connection part */
+    char conn_text[64];  /* the status bar's connection state, a word or two */
+    size_t nqueued;      /* messages not yet acknowledged (outbox + memory) */
 
     xt_chat_contact *contacts; /* sorted by group, then name */
     size_t ncontacts;
@@ -128,6 +129,8 @@ void xt_chat_ui_bell(xt_chat *c);
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */
 /* Sends (or queues) a message to peer and shows it in its window. */
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
+/* Recounts c->nqueued (the outbox and the memory queue). */
+void xt_chat_queue_count(xt_chat *c);
 /* Resends the outbox / memory queue once online. */
 void xt_chat_flush_queue(xt_chat *c);
 /* The server holds message `id` (XT_EV_ACKED): it leaves the outbox. */

@@ -212,6 +212,7 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
                 free(p[c->npend].to), free(p[c->npend].body);
         }
     }
+    xt_chat_queue_count(c);
     barf(c, "queued: goes out once online");
 }
 
@@ -226,6 +227,23 @@ static int flush_one(const char *to, const char *body, const char *id, void *ud)
         return 1;
     mark_sent(c, to, id);
     return 0;
+}
+
+static int count_one(const char *to, const char *body, const char *id, void *ud)
+{
+    (void)to, (void)body, (void)id;
+    (*(size_t *)ud)++;
+    return 0;
+}
+
+void xt_chat_queue_count(xt_chat *c)
+{
+    size_t n = c->npend;
+    if (c->hist)
+        (void)xt_chat_outbox_list(c->hist, count_one, &n);
+    if (n != c->nqueued)
+        c->dirty = 1;
+    c->nqueued = n;
 }
 
 void xt_chat_acked(xt_chat *c, const char *id)

@@ -300,6 +300,64 @@ class Chat(ServerTest):
         self.assertEqual(s.exit_code(), 0, s.stderr())
         bob.terminate()
 
+    def test_status_bar_at_60_columns(self):
+        # Issue 13 item 3: the window list and unread counts stay on the
+        # bar; a long error is in full in the window, the bar cuts it.
+        B, C = jid("bob", self.srv), jid("carol", self.srv)
+        s = self.screen(cols=60)
+        s.wait_for("[online]")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("[1] " + B)
+        s.keys("M-0")
+        s.wait_for("[0] xtalk console")
+        self.assertOk(self.xtalk("bob", "send", "alice@" + B.split("@")[1], "unread one"), "send")
+        bar = lambda t: t.split("\n")[-2]
+        s.wait(lambda t: "1:%s(1)" % B in bar(t), "bob's unread count on the bar")
+        s.type("/msg zed hello")
+        s.keys("Enter")
+        scr = s.wait_for("no contact named 'zed'")
+        # The bar: state, every window with its count, the notice cut.
+        b = bar(scr)
+        self.assertTrue(b.startswith("[online] [*0:console 1:%s(1)] no contact" % B), b)
+        self.assertIn("\u2026", b)
+        self.assertLessEqual(len(b), 60)
+        # The window: the whole text, wrapped (no word of it lost).
+        # (the roster pane is 16 columns at this width)
+        conv = " ".join(" ".join(r[16:].split()) for r in scr.split("\n")[1:-2])
+        self.assertIn("no contact named 'zed' (give a name from the roster or a JID, like "
+                      "user@example.org)", conv)
+        # The next key clears the bar's copy; the window keeps the text.
+        s.keys("x")
+        s.wait(lambda t: "\u2026" not in bar(t) and "no contact named" in t, "the bar's copy gone")
+        s.keys("C-u")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_own_presence_shown_live(self):
+        # Issue 13 item 4: after /status the screen says so (it kept
+        # saying "[online]"), and others see it.
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        bob = self.spawn("bob", "listen", "--json")
+        bob.wait_stderr("online")
+        s = self.screen(cols=100)
+        s.wait(lambda t: "[online]" in t and A + " + available" in t, "our presence on the title")
+        s.type("/status away out for lunch")
+        s.keys("Enter")
+        scr = s.wait_for("[away: out for lunch]")
+        self.assertIn(A + " ~ away: out for lunch", scr.split("\n")[0])
+        p = bob.json_until(lambda o: o.get("event") == "presence" and o.get("show") == "away")
+        self.assertEqual(p.get("status"), "out for lunch")
+        s.type("/status available")
+        s.keys("Enter")
+        s.wait(lambda t: "[away" not in t and A + " + available" in t.split("\n")[0],
+               "back to available")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        bob.terminate()
+
     def test_search_after_restart(self):
         B = jid("bob", self.srv)
         s = self.screen()
@@ -382,22 +440,27 @@ class Chat(ServerTest):
     def test_zz_offline_queue_then_reconnect(self):
         """Runs last: it stops the server for a moment."""
         A, B = jid("alice", self.srv), jid("bob", self.srv)
-        s = self.screen()
+        s = self.screen(cols=60)  # issue 13 item 3: the state fits at 60 columns
         s.wait_for("[online]")
         s.type("/msg " + B)
         s.keys("Enter")
         s.wait_for("[1] " + B)
         self.srv.stop()
-        s.wait(lambda t: "[offline:" in t, "the lost connection on the status bar")
+        # Issue 13 item 4: the state shows as it changes, without a key.
+        s.wait(lambda t: t.split("\n")[-2].startswith("[offline] "),
+               "the lost connection on the status bar")
         s.type("typed while offline ✈")
         s.keys("Enter")
         s.wait_for("typed while offline ✈ (queued)")
+        s.wait(lambda t: t.split("\n")[-2].startswith("[offline] [1 queued] "), "the queued count")
         self.srv.start()
         # Reconnected (backoff 1 s, 2 s, ...): the queued message goes out.
         # The next try comes about as long after the restart as the server
         # was down, which a loaded machine stretches (prosodyctl runs once
-        # per account): a generous net, the wait ends on the screen.
-        s.wait(lambda t: "[online]" in t and "(queued)" not in t, "online again, queue sent",
+        # per account): a generous net, the wait ends on the screen, and
+        # no key is pressed meanwhile: the screen follows the state alone.
+        s.wait(lambda t: t.split("\n")[-2].startswith("[online] [0:console")
+               and "(queued)" not in t and "queued:" not in t, "online again, queue sent",
                timeout=60)
         bob = self.spawn("bob", "listen", "--json")
         m = bob.json_until(lambda o: o.get("event") == "message"
