@@ -250,10 +250,20 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
         xt_cli_errorf("chat: needs a terminal (stdin and stdout); for scripts use send/listen");
         return XT_CLI_EXIT_USAGE;
     }
+    /* The first start asks for the account instead of failing. */
+    char *asked_jid = NULL;
+    if ((rc = xt_chat_first_start(a, &asked_jid)) != 0)
+        return rc;
+    xt_cli_args with_jid = *a;
+    if (asked_jid) {
+        with_jid.jid = asked_jid;
+        a = &with_jid;
+    }
     /* Without a store chat still runs, without history. */
     rc = xt_cli_account_open(a, 1, 1, &c.acct);
     if (rc != 0) {
         xt_cli_account_close(&c.acct);
+        free(asked_jid);
         return rc;
     }
     c.account = c.acct.key;
@@ -316,5 +326,6 @@ out:
     xt_chat_hist_close(c.hist);
     xt_cli_dedup_free(c.dedup);
     xt_cli_account_close(&c.acct);
+    free(asked_jid);
     return rc;
 }

@@ -11,6 +11,7 @@
  *   chat_ui.c       curses: layout, drawing, colours, resize
  *   chat_input.c    keys, the line editor's bindings, slash commands, sending
  *   chat_history.c  the store: history, search, outbox
+ *   chat_setup.c    the first start: ask for the JID, offer to save it
  *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)
  */
 #ifndef XT_CLI_CHAT_H
@@ -35,6 +36,7 @@ typedef struct xt_chat_line {
     char id[64];     /* stanza id of an outgoing message */
     wchar_t *text;   /* "HH:MM who: body" */
     size_t len;
+    size_t body_off; /* where body starts in text: wrapped rows indent to it */
 } xt_chat_line;
 
 typedef struct xt_chat_win {
@@ -138,5 +140,11 @@ void xt_chat_acked(xt_chat *c, const char *id);
 
 /* chat.c */
 void xt_chat_quit(xt_chat *c);
+
+/* chat_setup.c: with no account configured, asks for the JID on the
+ * terminal and offers to save it in the config file (0600). 0 and
+ * *jid_out = the JID (malloc'd) or NULL when one was configured; else
+ * the exit code (the user gave none). */
+int xt_chat_first_start(const xt_cli_args *a, char **jid_out);
 
 #endif

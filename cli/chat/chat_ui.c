@@ -312,13 +312,19 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
             starts = s;
             cap = l->len + 1;
         }
-        size_t nrows = xt_chat_wrap(l->text, l->len, (size_t)width, starts, cap);
+        /* Continuation rows sit under the text, not under the time
+         * and sender (issue 13 item 8, as profanity does). */
+        size_t indent = xt_chat_width(l->text, l->body_off);
+        if (indent * 2 > (size_t)width)
+            indent = 0;
+        size_t nrows = xt_chat_wrap_indent(l->text, l->len, (size_t)width, indent, starts, cap);
         for (size_t r = nrows; r > 0 && y >= top; r--) {
             if (skip > 0) {
                 skip--;
                 continue;
             }
-            draw_row(c, l, starts, nrows, r - 1, y--, x, width);
+            int in = r > 1 ? (int)indent : 0;
+            draw_row(c, l, starts, nrows, r - 1, y--, x + in, width - in);
         }
     }
     free(starts);

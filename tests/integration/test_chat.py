@@ -23,13 +23,15 @@ TMUX = shutil.which("tmux")
 class Screen:
     """One `xtalk chat` in a detached tmux session of a fixed size."""
 
-    def __init__(self, test, user, cols=80, rows=24, extra=(), server=True):
+    def __init__(self, test, user, cols=80, rows=24, extra=(), server=True, env_extra=None,
+                 with_jid=True):
         self.t = test
         self.dir = tempfile.mkdtemp(prefix="xtchat-", dir=test.srv.dir)
         self.sock = os.path.join(self.dir, "tmux.sock")
         self.rc_file = os.path.join(self.dir, "rc")
         env = test.env(user)
         env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="tmux-256color", NO_COLOR="1")
+        env.update(env_extra or {})
         script = os.path.join(self.dir, "run.sh")
         with open(script, "w") as f:
             f.write("#!/bin/sh\n")
@@ -39,6 +41,9 @@ class Screen:
                     f.write("export %s=%s\n" % (k, shlex.quote(env[k])))
             f.write("unset XTALK_JID\n")
             argv = test.argv(user, "chat", *extra, server=server)
+            if not with_jid:
+                i = argv.index("--jid")
+                del argv[i:i + 2]
             if WRAPPER and "valgrind" in WRAPPER[0]:
                 # ncurses keeps its terminfo caches until exit, by design.
                 supp = os.path.join(self.dir, "ncurses.supp")
@@ -357,6 +362,68 @@ class Chat(ServerTest):
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
         bob.terminate()
+
+    def test_first_start_asks_for_the_account(self):
+        # Issue 13 item 8: no account configured used to be one error line
+        # and an exit; now chat asks, and offers to save it (0600).
+        A = jid("alice", self.srv)
+        cfg_home = tempfile.mkdtemp(prefix="cfg-", dir=self.srv.dir)
+        s = self.screen(with_jid=False, env_extra={"XDG_CONFIG_HOME": cfg_home})
+        s.wait_for("no account is configured yet")
+        s.wait_for("Your JID")
+        s.type("nobody")
+        s.keys("Enter")
+        s.wait_for("'nobody' is not an account JID")
+        s.type(A + "/laptop")
+        s.keys("Enter")
+        s.wait_for("[Y/n]")
+        s.keys("Enter")
+        s.wait_for("[online]")
+        path = os.path.join(cfg_home, "xtalk", "config")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.dirname(path)).st_mode & 0o777, 0o700)
+        with open(path) as f:
+            self.assertEqual(f.read(), "jid = %s\n" % A)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        s.close()
+        # The next start takes it from the file and asks nothing.
+        s = self.screen(with_jid=False, env_extra={"XDG_CONFIG_HOME": cfg_home})
+        s.wait_for("[online]")
+        self.assertNotIn("Your JID", s.text())
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_continuation_lines_indented(self):
+        # Issue 13 item 8: wrapped and multi-line messages continue under
+        # the text, not under the time and sender.
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        s = self.screen(cols=70)
+        s.wait_for("[online]")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("[1] " + B)
+        self.assertOk(self.xtalk("bob", "send", A, "first line\nsecond line"), "send")
+        long = " ".join("w%02d" % i for i in range(20))
+        self.assertOk(self.xtalk("bob", "send", A, long), "send")
+        scr = s.wait_for("w19")
+        rows = scr.split("\n")
+        i = next(k for k, r in enumerate(rows) if "%s: first line" % B in r)
+        col, sep = rows[i].index("first line"), rows[i].index("\u2502")
+        # The second line starts in the text's column, blanks before it.
+        self.assertEqual(rows[i + 1].index("second line"), col, rows[i:i + 2])
+        self.assertEqual(rows[i + 1][sep + 1:col].strip(), "", rows[i:i + 2])
+        # A long line wraps into the same column.
+        j = next(k for k, r in enumerate(rows) if "%s: w00" % B in r)
+        col = rows[j].index("w00")
+        self.assertNotIn("w19", rows[j])
+        self.assertRegex(rows[j + 1][col:], r"^w\d\d ", rows[j:j + 2])
+        self.assertEqual(rows[j + 1][sep + 1:col].strip(), "", rows[j:j + 2])
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
 
     def test_search_after_restart(self):
         B = jid("bob", self.srv)
