@@ -208,11 +208,19 @@ static void on_sigwinch(xt_cli_session *s, void *ud)
     xt_chat_ui_resize(ud);
 }
 
+/* Milliseconds to the next minute of the wall clock, when the status
+ * bar's HH:MM changes: its only reason to wake us. */
+static uint64_t to_next_minute(void)
+{
+    int64_t now = xt_chat_now_ms();
+    return (uint64_t)(60000 - now % 60000) + 50;
+}
+
 static void on_clock(xt_loop *loop, void *ud)
 {
     xt_chat *c = ud;
     c->dirty = 1; /* the status bar's clock */
-    xt_loop_add_timer(loop, 30000, on_clock, c);
+    xt_loop_add_timer(loop, to_next_minute(), on_clock, c);
 }
 
 /* The loop and client exist, nothing is connecting yet: the terminal. */
@@ -236,7 +244,7 @@ static void on_start(xt_cli_session *s, void *ud)
     snprintf(c->conn_text, sizeof c->conn_text, "connecting");
     xt_chat_queue_count(c); /* a backlog from an earlier run (send --queue, a crash) */
     if (xt_loop_add_fd(loop, STDIN_FILENO, POLLIN, on_stdin, c) < 0 ||
-        xt_loop_add_timer(loop, 30000, on_clock, c) < 0)
+        xt_loop_add_timer(loop, to_next_minute(), on_clock, c) < 0)
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "chat: cannot start: out of memory");
 }
 
@@ -300,8 +308,13 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
     if (s) {
         if (!xt_cli_session_done(s))
             xt_chat_ui_draw(&c);
+        /* Idle cost (issue 13): sleep until a key, the network or the
+         * next real deadline (a timer: keepalive, reconnection, the
+         * clock's minute), never on a fixed tick. Every change to the
+         * model sets c->dirty from a callback of this very call, so the
+         * screen follows the state without waiting for a key. */
         while (!xt_cli_session_done(s)) {
-            if (xt_loop_run_once(xt_cli_session_loop(s), 1000) < 0)
+            if (xt_loop_run_once(xt_cli_session_loop(s), -1) < 0)
                 break;
             if (c.dirty && !xt_cli_session_done(s))
                 xt_chat_ui_draw(&c);

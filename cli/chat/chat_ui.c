@@ -109,6 +109,9 @@ int xt_chat_ui_start(xt_chat *c)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
+    /* No typeahead polls of stdin while drawing: keys are read in
+     * batches anyway, and an idle redraw (the clock) stays one wakeup. */
+    typeahead(-1);
     paste_enable(c);
     /* https://no-color.org: set and not empty disables colour */
     c->color = !(nc && *nc) && has_colors();

@@ -3,6 +3,7 @@
 screen; the other side is the CLI (`xtalk send`, `xtalk listen --json`)."""
 
 import os
+import re
 import shlex
 import sqlite3
 import shutil
@@ -421,6 +422,60 @@ class Chat(ServerTest):
         self.assertNotIn("w19", rows[j])
         self.assertRegex(rows[j + 1][col:], r"^w\d\d ", rows[j:j + 2])
         self.assertEqual(rows[j + 1][sep + 1:col].strip(), "", rows[j:j + 2])
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    @unittest.skipUnless(shutil.which("strace"), "strace not installed")
+    def test_zy_idle_cost(self):
+        # Issue 13: at most one wakeup per 10 s while nothing happens (it
+        # was one a second). Counted, not timed: strace counts the loop's
+        # waits (poll/epoll) over 30 s of idle; each wait is one wakeup.
+        # Runs late (zy): the other tests' presence traffic is over.
+        if WRAPPER:
+            self.skipTest("counts the syscalls of xtalk itself, not of a wrapper")
+        s = self.screen()
+        s.wait_for("[online]")
+        pane = int(s.tmux("display", "-p", "-t", "chat", "#{pane_pid}").stdout.strip())
+        pid = None
+        for _ in range(50):
+            with open("/proc/%d/task/%d/children" % (pane, pane)) as f:
+                kids = f.read().split()
+            if kids:
+                pid = int(kids[0])
+                break
+            time.sleep(0.1)
+        self.assertIsNotNone(pid, "xtalk's pid")
+        out = os.path.join(s.dir, "strace")
+
+        def waits():
+            # Completed waits that could block (a last argument, the
+            # timeout, other than 0: ncurses' own typeahead checks poll
+            # with 0 and are no wakeup).
+            with open(out) as f:
+                return [l for l in f if re.search(r", (-?[1-9]\d*)\) += ", l)]
+        st = subprocess.Popen(["strace", "-f", "-qq", "-o", out, "-e",
+                               "trace=poll,ppoll,epoll_wait,epoll_pwait,select,pselect6",
+                               "-p", str(pid)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        try:
+            # The 30 s are the measurement window itself, not a guess at
+            # how long something takes.
+            time.sleep(30)
+            idle = waits()
+            # The count can fail: a key is a wakeup strace must see.
+            s.type("x")
+            s.wait(lambda t: t.split("\n")[-1].startswith("> x"), "the key shown")
+            end = time.monotonic() + 10 * SLOW
+            while len(waits()) <= len(idle) and time.monotonic() < end:
+                time.sleep(0.1)
+            self.assertGreater(len(waits()), len(idle), "strace saw no wakeup at all")
+        finally:
+            st.terminate()
+            st.wait()
+        # Up to 3 in 30 s; the clock's minute and a keepalive may fall in.
+        self.assertLessEqual(len(idle), 3, "".join(idle[:20]))
+        s.keys("C-u")
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
