@@ -502,6 +502,20 @@ static void run_command(xt_chat *c, const char *line)
             c->bell = strcmp(a1, "on") == 0;
         notef(c, "bell %s", c->bell ? "on" : "off");
         break;
+    case XT_CHAT_CMD_RECONNECT: {
+        /* The library's reconnection, started now: the one code path
+         * for every reconnection (XEP-0198 resumption included). */
+        int e = xt_cli_session_reconnect(c->s);
+        if (e == XT_ESTATE)
+            notef(c, "%s", c->online ? "already online" : "already connecting");
+        else if (e < 0)
+            hintf(c, "cannot reconnect: %s", xt_strerror(e));
+        else {
+            snprintf(c->conn_text, sizeof c->conn_text, "connecting");
+            notef(c, "connecting again");
+        }
+        break;
+    }
     case XT_CHAT_CMD_HELP:
         show_help(c);
         break;

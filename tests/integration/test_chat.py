@@ -555,6 +555,16 @@ class Chat(ServerTest):
         self.assertOk(self.xtalk("alice", "status", "away", "--resource", "desk"), "status")
         s.wait_for("not retrying", timeout=20)
         self.assertNotIn("connecting again", s.text())
+        s.wait(lambda t: t.split("\n")[-2].startswith("[offline, not retrying]"), "the bar")
+        # Issue 13 item 8: /reconnect tries again when the user says so
+        # (the other login is gone by now), through the library's own
+        # reconnection.
+        s.type("/reconnect")
+        s.keys("Enter")
+        s.wait(lambda t: t.split("\n")[-2].startswith("[online]"), "online again")
+        s.type("/reconnect")
+        s.keys("Enter")
+        s.wait_for("already online")
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
