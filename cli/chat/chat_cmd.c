@@ -10,8 +10,8 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_REMOVE] = {"remove", "JID", "remove a contact", 1},
     [XT_CHAT_CMD_APPROVE] = {"approve", "JID", "let JID see your presence", 1},
     [XT_CHAT_CMD_DENY] = {"deny", "JID", "refuse (or revoke) JID's subscription", 1},
-    [XT_CHAT_CMD_STATUS] = {"status", "available|chat|away|xa|dnd [MESSAGE]",
-                            "set your presence", 0},
+    [XT_CHAT_CMD_STATUS] = {"status", "available|chat|away|xa|dnd [MESSAGE]", "set your presence",
+                            0},
     [XT_CHAT_CMD_CLOSE] = {"close", "", "close this conversation", 0},
     [XT_CHAT_CMD_HISTORY] = {"history", "[N]", "load N older messages here (default 50)", 0},
     [XT_CHAT_CMD_SEARCH] = {"search", "TEXT", "search every conversation's history", 0},
@@ -23,8 +23,8 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
 };
 
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
-    "/msg",  "/add",     "/remove",  "/approve", "/deny", "/status", "/close",
-    "/history", "/search", "/windows", "/bell", "/reconnect", "/help", "/quit",
+    "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
+    "/history", "/search", "/windows", "/bell",    "/reconnect", "/help",   "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

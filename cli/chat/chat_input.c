@@ -50,14 +50,14 @@ static void say(xt_chat *c, int kind, int in_window, const char *fmt, va_list ap
     c->dirty = 1;
 }
 
-#define XT_CHAT_SAY(name, kind, in_window)                                                        \
-    static void name(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));    \
-    static void name(xt_chat *c, const char *fmt, ...)                                           \
-    {                                                                                            \
-        va_list ap;                                                                              \
-        va_start(ap, fmt);                                                                       \
-        say(c, kind, in_window, fmt, ap);                                                        \
-        va_end(ap);                                                                              \
+#define XT_CHAT_SAY(name, kind, in_window)                                                         \
+    static void name(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));      \
+    static void name(xt_chat *c, const char *fmt, ...)                                             \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        say(c, kind, in_window, fmt, ap);                                                          \
+        va_end(ap);                                                                                \
     }
 XT_CHAT_SAY(hintf, XT_CHAT_LINE_ERROR, 1) /* errors: window and bar */
 XT_CHAT_SAY(notef, XT_CHAT_LINE_INFO, 1)  /* information: window and bar */
@@ -110,8 +110,7 @@ static char *resolve_jid(xt_chat *c, const char *arg, int literal)
             int w = k[idx[i]].name
                         ? snprintf(list + o, sizeof list - o, "%s%s (%s)", i ? ", " : "",
                                    k[idx[i]].name, k[idx[i]].jid)
-                        : snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
-                                   k[idx[i]].jid);
+                        : snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", k[idx[i]].jid);
             if (w < 0)
                 break;
             o += (size_t)w;
@@ -125,8 +124,10 @@ static char *resolve_jid(xt_chat *c, const char *arg, int literal)
     } else if (strchr(arg, '@') || strchr(arg, '.')) {
         out = bare_of(c, arg);
     } else {
-        hintf(c, "no contact named '%s' (give a name from the roster or a JID, like "
-                 "user@example.org)", arg);
+        hintf(c,
+              "no contact named '%s' (give a name from the roster or a JID, like "
+              "user@example.org)",
+              arg);
     }
     free(k);
     return out;
@@ -743,7 +744,9 @@ static void key(xt_chat *c, const struct key *k, int more)
         case KEY_NPAGE: scroll_by(c, 0); break;
         case KEY_ENTER: submit(c); break;
         case KEY_F(2): c->roster_focus = 1; break;
-        case KEY_SUSPEND: xt_chat_ui_suspend(c); break;
+        case KEY_SUSPEND:
+            xt_chat_ui_suspend(c);
+            break;
         default: break;
         }
         c->dirty = 1;
@@ -773,7 +776,9 @@ static void key(xt_chat *c, const struct key *k, int more)
     case CTRL('r'): c->roster_focus = c->ncontacts > 0; break;
     case CTRL('l'): clearok(curscr, TRUE); break;
     case CTRL('c'): xt_chat_quit(c); break;
-    case CTRL('z'): xt_chat_ui_suspend(c); break;
+    case CTRL('z'):
+        xt_chat_ui_suspend(c);
+        break;
     case L'\t': complete(c); return;
     default:
         if (ch >= 32 && ch != 127) {
@@ -800,8 +805,8 @@ void xt_chat_input_ready(xt_chat *c)
     if (n > 0)
         c->hint[0] = 0;
     for (size_t i = 0; i < n && !xt_cli_session_finishing(c->s); i++) {
-        if (keys[i].fn && (keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN ||
-                           keys[i].ch == XT_CHAT_KEY_PASTE_END)) {
+        if (keys[i].fn &&
+            (keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN || keys[i].ch == XT_CHAT_KEY_PASTE_END)) {
             c->paste_bracketed = 1; /* the terminal brackets: no guessing */
             c->in_paste = keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN;
             c->paste_cr = 0;

@@ -125,7 +125,9 @@ int xt_chat_first_start(const xt_cli_args *a, char **jid_out)
         char *bare = xt_cli_bare(jid, &why);
         if (!bare || !strchr(bare, '@')) {
             printf("'%s' is not an account JID (%s); give it as user@domain.\n", jid,
-                   bare ? "it has no user part" : why ? why : "invalid");
+                   bare  ? "it has no user part"
+                   : why ? why
+                         : "invalid");
             free(bare);
             free(jid);
             continue;

@@ -108,8 +108,8 @@ size_t xt_chat_wrap(const wchar_t *w, size_t n, size_t width, size_t *starts, si
     return xt_chat_wrap_indent(w, n, width, 0, starts, max);
 }
 
-size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent,
-                           size_t *starts, size_t max)
+size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent, size_t *starts,
+                           size_t max)
 {
     size_t rows = 0, i = 0;
 

@@ -44,8 +44,8 @@ size_t xt_chat_wrap(const wchar_t *w, size_t n, size_t width, size_t *starts, si
  * (width - indent), drawn under the message text rather than under its
  * time and sender (ignored, 0, when more than half the width).
  */
-size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent,
-                           size_t *starts, size_t max);
+size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent, size_t *starts,
+                           size_t max);
 
 /* Offset into w where the last `cols` columns start (for showing the end
  * of a text that is too wide). */

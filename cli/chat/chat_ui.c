@@ -30,8 +30,8 @@ enum { P_AVAIL = 1, P_AWAY, P_XA, P_DND, P_OFF, P_OUT, P_ERR, P_MARK, P_IN };
  * fatal signal, a job-control stop. The strings are terminfo's (BE/BD,
  * PS/PE: ncurses 6.4's xterm, tmux, screen... entries have them); a
  * terminal without them gets the batch heuristic (chat_input.c). */
-static char paste_off[32];     /* BD, copied: the signal handler writes it */
-static size_t paste_off_len;   /* 0: the mode is not on */
+static char paste_off[32];   /* BD, copied: the signal handler writes it */
+static size_t paste_off_len; /* 0: the mode is not on */
 
 static void paste_disable(void)
 {

@@ -89,12 +89,9 @@ static void test_complete(void **state)
 static void test_resolve(void **state)
 {
     static const xt_chat_name k[] = {
-        {"bob@localhost", "Bob"},
-        {"bobby@example.org", "Robert"},
-        {"carol@localhost", NULL},
-        {"dave@localhost", "Bobcat"},
-        {"erin@example.org", "Erin"},
-        {"frank@example.org", "Erin"},
+        {"bob@localhost", "Bob"},     {"bobby@example.org", "Robert"},
+        {"carol@localhost", NULL},    {"dave@localhost", "Bobcat"},
+        {"erin@example.org", "Erin"}, {"frank@example.org", "Erin"},
     };
     size_t n = sizeof k / sizeof k[0], idx[8];
     (void)state;
