@@ -377,8 +377,8 @@ static int migrate(xt_store *st)
     q = NULL;
     if (version > XT_STORE_SCHEMA_VERSION || version < 0) {
         rc = fail(st, XT_EUNSUPPORTED,
-                  "the store has schema version %lld, newer than this xtalk understands (%d); "
-                  "upgrade xtalk or use another --store",
+                  "the store has schema version %lld, newer than this libxtalk understands (%d); "
+                  "upgrade the program or use another store file",
                   (long long)version, XT_STORE_SCHEMA_VERSION);
         goto rollback;
     }
