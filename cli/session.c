@@ -96,6 +96,13 @@ int xt_cli_session_online(const xt_cli_session *s)
     return s->up;
 }
 
+int xt_cli_session_reconnect(xt_cli_session *s)
+{
+    if (s->finishing || s->up)
+        return XT_ESTATE;
+    return xt_client_reconnect_now(s->client);
+}
+
 int xt_cli_session_done(const xt_cli_session *s)
 {
     return s->done;

@@ -79,6 +79,11 @@ static xt_chat_line *insert_line(xt_chat_win *w, size_t at, int kind, int64_t ts
     line.text = format_line(ts_ms, style, who, body, &line.len);
     if (!line.text)
         return NULL;
+    /* The body ends the text, whatever precedes it (time, date, who). */
+    size_t nb = 0;
+    wchar_t *wb = xt_chat_utf8_decode(body, strlen(body), &nb);
+    line.body_off = wb && nb <= line.len ? line.len - nb : 0;
+    free(wb);
     return put_line(w, at, line);
 }
 

@@ -1022,6 +1022,23 @@ int xt_client_stop_reconnect(xt_client *cl)
     return waiting;
 }
 
+static void reconnect_now(xt_client *cl);
+
+int xt_client_reconnect_now(xt_client *cl)
+{
+    if (!cl)
+        return XT_EINVAL;
+    if (cl->busy || !cl->started || cl->free_pending ||
+        (cl->phase != P_WAIT && cl->phase != P_DONE))
+        return XT_ESTATE;
+    /* P_DONE also covers a stop_reconnect'ed wait: the user asks anyway. */
+    cl->busy = 1;
+    reconnect_now(cl);
+    cl->busy = 0;
+    sync_hooks(cl); /* the old wait's timer goes, the new sockets come */
+    return 0;
+}
+
 /* A new connection after a retryable disconnection: the xt_conn goes back
  * to NEW (keeping its XEP-0198 state) and everything below it starts over:
  * DNS, TCP, TLS. */
