@@ -53,8 +53,7 @@ typedef struct job {
     char *out;
     size_t out_len;
     int truncated;
-    int out_done, reaped, timed_out;
-    int status;
+    int out_done, timed_out; /* the child's own state is in ch */
 } job;
 
 struct bot {
@@ -146,24 +145,29 @@ static void job_remove(struct bot *b, job *j)
 
 static void start_ready(struct bot *b);
 
-/* Answers once the command's stdout is closed and the command reaped. */
+/* Answers once the command's stdout is closed and the command has
+ * exited. Only here is it reaped, and the job (with its timer) goes in
+ * the same step: no timeout can fire between the reap and the end, so
+ * the command's PID is never signalled once it may be another's. */
 static void maybe_complete(job *j)
 {
     struct bot *b = j->b;
 
-    if (!j->out_done || !j->reaped)
+    if (!j->out_done || !xt_cli_child_exited(&j->ch, 0))
         return;
+    (void)xt_cli_child_reap(&j->ch, 1); /* a zombie: returns at once */
+    const int status = j->ch.status;
     if (j->timed_out) {
         /* reported when it happened */
-    } else if (!WIFEXITED(j->status) || WEXITSTATUS(j->status) != 0) {
-        if (WIFSIGNALED(j->status))
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (WIFSIGNALED(status))
             xt_cli_errorf("bot: the command was killed by signal %d (message from %s); no "
                           "answer sent",
-                          WTERMSIG(j->status), j->shown);
+                          WTERMSIG(status), j->shown);
         else
             xt_cli_errorf("bot: the command failed with exit status %d (message from %s); no "
                           "answer sent",
-                          WEXITSTATUS(j->status), j->shown);
+                          WEXITSTATUS(status), j->shown);
     } else {
         size_t n = j->out_len;
         const char *why;
@@ -241,6 +245,17 @@ static void on_child_in(xt_loop *loop, int fd, short revents, void *ud)
     close_in(j); /* EOF tells the command the body is complete */
 }
 
+/* Kills the command (and whatever it started) and closes its pipes. */
+static void stop_job(job *j)
+{
+    /* Not reaped yet (maybe_complete reaps and removes the job, timer
+     * included, in one step), so the PID and group are still the
+     * command's; xt_cli_child_kill would refuse otherwise. */
+    (void)xt_cli_child_kill(&j->ch, SIGKILL);
+    close_in(j);
+    close_out(j);
+}
+
 static void on_child_timeout(xt_loop *loop, void *ud)
 {
     job *j = ud;
@@ -251,11 +266,10 @@ static void on_child_timeout(xt_loop *loop, void *ud)
     xt_cli_errorf("bot: the command timed out after %u s (message from %s); killed it, no "
                   "answer sent; raise --exec-timeout if it needs more",
                   j->b->a->exec_timeout_s, j->shown);
-    (void)kill(-j->ch.pid, SIGKILL);
-    (void)kill(j->ch.pid, SIGKILL);
-    close_in(j);
-    close_out(j);
-    /* SIGCHLD reaps it and completes the job. */
+    stop_job(j);
+    /* Its exit is seen now if it had already exited (its stdout held
+     * open by something it started), else at SIGCHLD. May free j. */
+    maybe_complete(j);
 }
 
 static int env_var(char **dst, const char *name, const char *value)
@@ -298,7 +312,10 @@ static int start_job(job *j)
         j->out_id = j->out_id < 0 ? 0 : j->out_id;
         j->in_id = j->in_id < 0 ? 0 : j->in_id;
         j->timer_id = j->timer_id < 0 ? 0 : j->timer_id;
-        on_child_timeout(loop, j);
+        j->timed_out = 1;
+        xt_cli_errorf("bot: cannot watch the command (out of memory); killed it, no answer to %s",
+                      j->shown);
+        stop_job(j);
     }
     rc = 0;
 out:
@@ -337,17 +354,12 @@ static void on_sigchld(xt_cli_session *s, void *ud)
 
 restart:
     for (job *j = b->head; j; j = j->next) {
-        if (!j->running || j->reaped)
+        if (!j->running || j->ch.state != XT_CLI_CHILD_RUNNING)
             continue;
-        int st;
-        pid_t r = waitpid(j->ch.pid, &st, WNOHANG);
-        if (r == j->ch.pid || (r < 0 && errno == ECHILD)) {
-            j->reaped = 1;
-            j->status = r == j->ch.pid ? st : 0xff00; /* ECHILD: treat as failed */
-            if (j->out_done) {
-                maybe_complete(j); /* may free jobs: walk again */
-                goto restart;
-            }
+        /* Exited: noted, not reaped (spawn.h), until the job completes. */
+        if (xt_cli_child_exited(&j->ch, 0) && j->out_done) {
+            maybe_complete(j); /* may free jobs: walk again */
+            goto restart;
         }
     }
 }
@@ -485,11 +497,9 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
     while (b.head) {
         job *j = b.head;
         b.head = j->next;
-        if (j->running && !j->reaped) {
-            (void)kill(-j->ch.pid, SIGKILL);
-            (void)kill(j->ch.pid, SIGKILL);
-            while (waitpid(j->ch.pid, NULL, 0) < 0 && errno == EINTR)
-                ;
+        if (j->running) {
+            (void)xt_cli_child_kill(&j->ch, SIGKILL); /* not if reaped */
+            (void)xt_cli_child_reap(&j->ch, 1);
         }
         if (j->ch.in_fd >= 0)
             close(j->ch.in_fd);
