@@ -44,7 +44,7 @@ typedef struct job {
     struct job *next;
     struct bot *b;
     char *from, *to, *id, *type, *thread, *body;
-    char *shown; /* from as sanitize.h shows it, for our stderr lines */
+    char *shown;       /* from as sanitize.h shows it, for our stderr lines */
     size_t sender_len; /* from[0..sender_len) is the bare JID */
     int running;
     xt_cli_child ch;
@@ -298,7 +298,8 @@ static int start_job(job *j)
     if (xt_cli_spawn(b->a->exec_cmd, (const char *const *)env,
                      XT_CLI_SPAWN_STDIN_PIPE | XT_CLI_SPAWN_NEW_PGRP | XT_CLI_SPAWN_NONBLOCK,
                      &j->ch) != 0) {
-        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno), j->shown);
+        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno),
+                      j->shown);
         goto out;
     }
     j->running = 1;

@@ -92,10 +92,14 @@ static void test_hostile(void **state)
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"\xc2\x9b" "31m\xc2\x85", "{\"k\":\"\\u009b31m\\u0085\"}"},
+        {"\xc2\x9b"
+         "31m\xc2\x85",
+         "{\"k\":\"\\u009b31m\\u0085\"}"},
         {"exe\xe2\x80\xaetxt", "{\"k\":\"exe\\u202etxt\"}"},
         {"\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f", "{\"k\":\"\\u2066\\u2069\\u200f\"}"},
-        {"a\xe2\x80\x8b" "b\xef\xbb\xbf", "{\"k\":\"a\\u200bb\\ufeff\"}"},
+        {"a\xe2\x80\x8b"
+         "b\xef\xbb\xbf",
+         "{\"k\":\"a\\u200bb\\ufeff\"}"},
         {"\xe2\x80\xa8\xe2\x80\xa9", "{\"k\":\"\\u2028\\u2029\"}"},
         {"tag\xf3\xa0\x81\x81", "{\"k\":\"tag\\udb40\\udc41\"}"},
     };
@@ -202,10 +206,8 @@ static void test_long(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_non_ascii),
-        cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_escaping), cmocka_unit_test(test_non_ascii),
+        cmocka_unit_test(test_hostile),  cmocka_unit_test(test_structure),
         cmocka_unit_test(test_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
