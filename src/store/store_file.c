@@ -67,6 +67,36 @@ static char *dir_of(const char *path)
     return d;
 }
 
+/* Whether dir or one of the directories above it lets every user rename
+ * or replace what it holds (writable by others and not sticky): a check
+ * on the file is worth nothing if someone else can move the directory it
+ * is in away and put their own in its place. 0 when none does; XT_EIO
+ * with the first such directory in *bad (malloc'd); XT_ENOMEM. A
+ * directory that does not exist yet is SQLite's to report. */
+static int open_ancestor(const char *dir, char **bad)
+{
+    char *real = realpath(dir, NULL);
+    struct stat st;
+
+    if (!real)
+        return errno == ENOMEM ? XT_ENOMEM : 0;
+    for (size_t n = strlen(real);;) {
+        real[n] = '\0';
+        if (stat(n ? real : "/", &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+            *bad = n ? real : strdup("/");
+            if (!n)
+                free(real);
+            return *bad ? XT_EIO : XT_ENOMEM;
+        }
+        if (n == 0)
+            break;
+        char *slash = strrchr(real, '/');
+        n = slash ? (size_t)(slash - real) : 0;
+    }
+    free(real);
+    return 0;
+}
+
 /* Checks an open file: regular, ours; takes group/other bits away when
  * `fix` (a database, or its -wal/-shm). */
 static int check_fd(int fd, const char *path, int fix, char *why, size_t len)
@@ -119,11 +149,15 @@ int xt_store_file_prepare(const char *path, char *why, size_t len)
 
     if (!dir)
         return XT_ENOMEM;
-    if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-        rc = refuse(why, len,
-                    "refusing the store %s: its directory %s is writable by every user, who "
-                    "could replace it; use a private directory (chmod o-w) or another --store",
-                    path, dir);
+    char *open_dir = NULL;
+    if ((rc = open_ancestor(dir, &open_dir)) != 0) {
+        if (rc == XT_EIO)
+            rc = refuse(why, len,
+                        "refusing the store %s: the directory %s is writable by every user, who "
+                        "could replace what is in it; use a private directory (chmod o-w) or "
+                        "another --store",
+                        path, open_dir);
+        free(open_dir);
         goto out;
     }
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != geteuid()) {

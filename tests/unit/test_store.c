@@ -411,8 +411,18 @@ static void test_private_files(void **state)
     assert_non_null(strstr(xt_store_errdetail(st), "writable by every user"));
     xt_store_close(st);
     assert_int_equal(access(sub_path(dir, "x.db"), F_OK), -1); /* nothing created */
+    /* ... and so is any directory above it: whoever may write there can
+     * swap the private directory below for their own. */
+    char below[420];
+    snprintf(below, sizeof below, "%s", sub_path(dir, "private"));
+    assert_int_equal(mkdir(below, 0700), 0);
+    assert_int_equal(xt_store_open(sub_path(below, "x.db"), NULL, &st), XT_EIO);
+    assert_non_null(strstr(xt_store_errdetail(st), "writable by every user"));
+    assert_non_null(strstr(xt_store_errdetail(st), "/open "));
+    xt_store_close(st);
     assert_int_equal(chmod(dir, 01777), 0);
     open_write_check(sub_path(dir, "x.db"));
+    open_write_check(sub_path(below, "x.db"));
 
     /* A file that is not a database keeps its mode (and is refused). */
     snprintf(p, sizeof p, "%s", db_path("notes.txt"));
