@@ -522,31 +522,42 @@ static int wanted(const xt_cli_session_params *p, int sig)
  * store's SASL hint, keepalive, and the library's reconnection (which
  * also brings XEP-0198 resumption and the salted password kept for it).
  */
-static int make_client(xt_cli_session *s)
+static int make_client(xt_cli_session *s, char *why, size_t whylen)
 {
     const xt_cli_settings *set = s->set;
     const xt_cli_session_params *p = s->p;
 
     if (s->acct->store)
         (void)xt_store_sasl_hint_get(s->acct->store, s->acct->key, &s->hint);
-    xt_conn_config cc = {
-        .jid = set->jid,
-        .password = set->password,
-        .resource = set->resource,
-        .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                 (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-        .iq_timeout_ms = set->timeout_ms,
-        .negotiation_timeout_ms = set->timeout_ms,
-        .initial_show = p->show,
-        .initial_status = p->status,
-        .initial_priority = p->priority,
-        .log = set->verbose && !p->quiet ? log_cb : NULL,
-        .log_ud = s,
-        .ping_interval_ms = p->keepalive_ms,
-        .ping_timeout_ms = p->keepalive_ms,
-        .sasl_hint = s->hint,
-    };
-    int rc = xt_client_new(NULL, &cc, &s->client);
+    xt_conn_opts *opts = NULL;
+    int rc = xt_conn_opts_new(NULL, &opts);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(opts, set->jid);
+    if (!rc)
+        rc = xt_conn_opts_set_password(opts, set->password);
+    if (!rc)
+        rc = xt_conn_opts_set_resource(opts, set->resource);
+    if (!rc)
+        rc = xt_conn_opts_set_flags(opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                                              (set->insecure_plaintext
+                                                   ? XT_CONN_INSECURE_ALLOW_PLAINTEXT
+                                                   : 0));
+    if (!rc)
+        rc = xt_conn_opts_set_timeouts(opts, set->timeout_ms, set->timeout_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_initial_presence(opts, (xt_show)p->show, p->status, p->priority);
+    if (!rc)
+        rc = xt_conn_opts_set_log(opts, set->verbose && !p->quiet ? log_cb : NULL, s);
+    if (!rc)
+        rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_sasl_hint(opts, s->hint);
+    if (!rc)
+        rc = xt_client_new(NULL, opts, &s->client);
+    /* Why a setter refused (an invalid JID or resource), for the message. */
+    if (rc == XT_EJID)
+        snprintf(why, whylen, "%s", xt_conn_opts_errdetail(opts));
+    xt_conn_opts_free(opts); /* the client's conn copied them */
     if (rc == 0 && ((rc = xt_client_set_server(s->client, set->host, set->port)) < 0 ||
                     (rc = xt_client_set_ca_file(s->client, set->ca_file)) < 0 ||
                     (rc = xt_client_set_pin(s->client, set->pin[0] ? set->pin : NULL)) < 0 ||
@@ -593,13 +604,14 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, x
     if (s->set->insecure_plaintext)
         xt_cli_errorf("WARNING: --insecure-allow-plaintext: if the server offers no TLS, the "
                       "password and all messages cross the network in the clear");
-    rc = make_client(s);
+    char why[256] = "";
+    rc = make_client(s, why, sizeof why);
     /* The connection holds its own copy now; ours is no longer needed. */
     xt_cli_password_free(s->set->password);
     s->set->password = NULL;
     if (rc < 0) {
         if (rc == XT_EJID)
-            xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain", s->set->jid);
+            xt_cli_errorf("%s ('%s'); give the account as user@domain", why, s->set->jid);
         else
             xt_cli_errorf("cannot set up the connection: %s", xt_strerror(rc));
         s->exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;

@@ -92,7 +92,7 @@ XT_EXTERN int64_t xt_outbox_count(xt_store *st, const char *account);
 /* --- the server's SASL offer ------------------------------------------------ */
 
 /* Per account, what xt_conn_sasl_hint returned last time (pass it as
- * xt_conn_config.sasl_hint: the login saves a round trip). get: *out is
+ * xt_conn_opts_set_sasl_hint: the login saves a round trip). get: *out is
  * a copy to free with the store's allocator (free() by default), NULL
  * when none is recorded; 0 or < 0 on error. */
 XT_EXTERN int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out);

@@ -258,21 +258,18 @@ static void slot_granted(xt_slot *s)
         sync_hooks(cl);
 }
 
-/* Everything client.c needs from the conn configuration, in one place:
- * the transport choice and the log callback. */
-static int make_conn(xt_client *cl, const xt_conn_config *conn)
+/* Everything client.c needs from the conn options, in one place: the
+ * transport choice and the log callback. The conn copies the options and
+ * allocates with theirs. */
+static int make_conn(xt_client *cl, const xt_conn_opts *conn)
 {
-    cl->log = conn->log;
-    cl->log_ud = conn->log_ud;
-    cl->direct_tls = (conn->flags & XT_CONN_DIRECT_TLS) != 0;
+    cl->log = xt_conn_opts_get_log(conn, &cl->log_ud);
+    cl->direct_tls = (xt_conn_opts_get_flags(conn) & XT_CONN_DIRECT_TLS) != 0;
     cl->direct_only = cl->direct_tls;
-    xt_conn_config cc = *conn;
-    if (!cc.mem)
-        cc.mem = cl->mem;
-    return xt_conn_new(&cc, &cl->conn);
+    return xt_conn_new(conn, &cl->conn);
 }
 
-int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out)
+int xt_client_new(xt_ctx *ctx, const xt_conn_opts *conn, xt_client **out)
 {
     if (!out)
         return XT_EINVAL;
@@ -282,7 +279,7 @@ int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out)
     int rc;
     if (ctx)
         xt_ctx_ref(ctx);
-    else if ((rc = xt_ctx_new(conn->mem, &ctx)) < 0)
+    else if ((rc = xt_ctx_new(xt_conn_opts_get_mem(conn), &ctx)) < 0)
         return rc; /* a private context: ours is its only reference */
     const xt_mem *mem = xt_ctx_mem(ctx);
     xt_client *cl = xt_calloc(mem, 1, sizeof *cl);
@@ -607,8 +604,7 @@ static uint32_t srv_rand(uint32_t bound, void *ud)
 
 static int add_target(xt_client *cl, const char *host, uint16_t port, int direct)
 {
-    if (xt_grow(cl->mem, (void **)&cl->targets, &cl->cap_targets, cl->ntargets + 1,
-                sizeof *cl->targets, 2))
+    if (XT_GROW(cl->mem, cl->targets, cl->cap_targets, cl->ntargets + 1, 2))
         return XT_ENOMEM;
     char *h = xt_strdup(cl->mem, host);
     if (!h)
