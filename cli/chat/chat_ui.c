@@ -19,6 +19,7 @@
 
 #include "chat.h"
 #include "chat_text.h"
+#include "../sanitize.h"
 
 enum { P_AVAIL = 1, P_AWAY, P_XA, P_DND, P_OFF, P_OUT, P_ERR, P_MARK, P_IN };
 
@@ -177,14 +178,22 @@ static int show_pair(int show)
     }
 }
 
-/* Draws UTF-8 s at (y, x) in at most cols columns; returns columns used. */
+/* Draws UTF-8 s at (y, x) in at most cols columns; returns columns used.
+ * Everything drawn this way (names, statuses, the title, the status bar)
+ * may hold network text: it is drawn in its single-line sanitized form
+ * (sanitize.h), so no bidi override reorders the bar, no control acts. */
 static int put(int y, int x, const char *s, int cols)
 {
     size_t n;
     wchar_t *w;
     int used = 0;
+    char *safe;
 
-    if (cols <= 0 || !(w = xt_chat_utf8_decode(s, strlen(s), &n)))
+    if (cols <= 0 || !(safe = xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE)))
+        return 0;
+    w = xt_chat_utf8_decode(safe, strlen(safe), &n);
+    free(safe);
+    if (!w)
         return 0;
     move(y, x);
     for (size_t i = 0; i < n; i++) {
@@ -317,9 +326,7 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
         }
         /* Continuation rows sit under the text, not under the time
          * and sender (issue 13 item 8, as profanity does). */
-        size_t indent = xt_chat_width(l->text, l->body_off);
-        if (indent * 2 > (size_t)width)
-            indent = 0;
+        size_t indent = xt_chat_cont_indent(xt_chat_width(l->text, l->body_off), (size_t)width);
         size_t nrows = xt_chat_wrap_indent(l->text, l->len, (size_t)width, indent, starts, cap);
         for (size_t r = nrows; r > 0 && y >= top; r--) {
             if (skip > 0) {

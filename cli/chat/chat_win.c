@@ -8,6 +8,7 @@
 #include "chat.h"
 #include "chat_text.h"
 #include "chat_time.h"
+#include "../sanitize.h"
 
 #define HISTORY_PAGE 50
 
@@ -35,19 +36,31 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx)
 }
 
 /* "STAMP who: body" as wide characters (chat_time.h: the date too when
- * not today, or always in full). */
+ * not today, or always in full). who and body may come from the
+ * network (a roster name, a message, history): sanitize.h shows them, the
+ * name on one line, the body's line breaks kept: the window draws each
+ * continuation line under the text (xt_chat_wrap_indent), so no line of a
+ * body can pass for another message's "HH:MM who:". */
 static wchar_t *format_line(int64_t ts_ms, xt_chat_time_style style, const char *who,
                             const char *body, size_t *n)
 {
     char hm[XT_CHAT_STAMP_MAX];
     xt_chat_time_stamp(ts_ms, xt_chat_now_ms(), style, hm, sizeof hm);
-    size_t len = strlen(hm) + (who ? strlen(who) + 2 : 0) + strlen(body) + 2;
+    char *sw = who ? xt_cli_sanitize(who, strlen(who), XT_CLI_SAN_LINE) : NULL;
+    char *sb = xt_cli_sanitize(body, strlen(body), XT_CLI_SAN_LAID_OUT);
+    wchar_t *w = NULL;
+    if ((who && !sw) || !sb)
+        goto out;
+    size_t len = strlen(hm) + (sw ? strlen(sw) + 2 : 0) + strlen(sb) + 2;
     char *s = malloc(len);
     if (!s)
-        return NULL;
-    snprintf(s, len, "%s %s%s%s", hm, who ? who : "", who ? ": " : "", body);
-    wchar_t *w = xt_chat_utf8_decode(s, strlen(s), n);
+        goto out;
+    snprintf(s, len, "%s %s%s%s", hm, sw ? sw : "", sw ? ": " : "", sb);
+    w = xt_chat_utf8_decode(s, strlen(s), n);
     free(s);
+out:
+    free(sw);
+    free(sb);
     return w;
 }
 
@@ -140,7 +153,11 @@ void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    xt_chat_win_add(c->wins[0], kind, xt_chat_now_ms(), NULL, buf, 0);
+    /* A notice is one line; its arguments (an address, an error's text)
+     * may come from the network: their newlines are escaped. */
+    char *line = xt_cli_sanitize(buf, strlen(buf), XT_CLI_SAN_LINE);
+    xt_chat_win_add(c->wins[0], kind, xt_chat_now_ms(), NULL, line ? line : "?", 0);
+    free(line);
     c->dirty = 1;
 }
 

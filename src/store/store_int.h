@@ -19,6 +19,14 @@
 #define XT_SEEN_CAP 200000
 #define XT_SEEN_PRUNE_EVERY 256
 
+/* Makes the database file at path private before SQLite opens it
+ * (store_file.c): creates it 0600 if absent; refuses (XT_EIO, the reason
+ * and the fix in why) a directory others may write that is not sticky,
+ * another user's symlink, or a database, -wal or -shm that is not a
+ * regular file of ours; takes group/other bits off those that are.
+ * XT_ENOMEM when out of memory. */
+int xt_store_file_prepare(const char *path, char *why, size_t len);
+
 /* A search (fts_query.c explains the split):
  * - match: the FTS5 query of the terms of 3 characters or more, for the
  *   trigram index (each a quoted phrase of the folded term), and of the

@@ -480,6 +480,31 @@ class Chat(ServerTest):
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
 
+    def test_hostile_text_is_shown_escaped(self):
+        # Issue 12: a contact's bidi override, C1 CSI and a line that
+        # would pass for another message reach the chat window escaped
+        # and indented, never raw.
+        A, B = (jid(u, self.srv) for u in ("alice", "bob"))
+        s = self.screen()
+        s.wait_for("[online]")
+        body = "pay \u202eexe.txt \u009b31m zero\u200bwidth\n12:00 boss: forged"
+        self.assertOk(self.xtalk("bob", "send", A, body), "bob send")
+        s.wait(lambda t: ":%s(1)" % B in t, "bob's window")
+        s.keys("M-1")
+        scr = s.wait_for("pay \\u202eexe.txt \\u009b31m")
+        self.assertIn("zero\\u200bwidth", scr)  # (wrapped to the next row)
+        for ch in ("\u202e", "\u009b", "\u200b"):
+            self.assertNotIn(ch, scr)
+        # The conversation starts after the roster's "│": the body's
+        # second line is drawn under the text, never at the column a
+        # message's "HH:MM who:" starts.
+        row = next(r for r in scr.split("\n") if "12:00 boss: forged" in r)
+        self.assertNotIn("\u250212:00 boss", row)
+        self.assertRegex(row, "\u2502 {2,}12:00 boss: forged")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
     def test_search_after_restart(self):
         B = jid("bob", self.srv)
         s = self.screen()
