@@ -44,6 +44,24 @@
 /* A partial token (a start tag still open) above this size turns expat's
  * reparse deferral on; see setup_expat. */
 #define DEFER_ABOVE ((uint64_t)16 * 1024)
+/*
+ * The tree budget (issue 12 item 6). A tree node costs far more than its
+ * markup (`<a/>` is 4 bytes, its xt_stanza over 100), so a stanza of
+ * tiny elements, attributes or text runs between them would build a
+ * tree tens of times its size. Each top-level child may spend at most
+ * TREE_RATIO times the bytes received of it so far, plus TREE_SLACK, in
+ * these units: TREE_ELEM per element, TREE_ATTR per attribute, TREE_TEXT
+ * per text run (plus the text's bytes); over it, the stream fails with
+ * policy-violation (RFC 6120 §4.9.3.14). Ordinary stanzas stay far
+ * below (a roster <item jid='a@b' subscription='both'/> spends 224 of
+ * its 320); the worst case is a tree within about TREE_RATIO times the
+ * input.
+ */
+#define TREE_RATIO 8u
+#define TREE_SLACK ((uint64_t)64 * 1024)
+#define TREE_ELEM 128u
+#define TREE_ATTR 48u
+#define TREE_TEXT 48u
 
 struct xt_parser {
     xt_mem mem;
@@ -55,6 +73,7 @@ struct xt_parser {
     unsigned max_depth;
 
     unsigned level;       /* open elements, the stream element included */
+    uint64_t spent;       /* tree budget used by the top-level child in progress */
     xt_stanza *root;      /* top-level child being built, or NULL */
     xt_stanza *cur;       /* innermost open element of root */
     xt_buf text;          /* character data not yet attached to cur */
@@ -290,12 +309,29 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
     return 0;
 }
 
+/* Spends `cost` of the tree budget (see TREE_RATIO). 0, or XT_ETOOBIG
+ * with the parser failed. */
+static int spend(xt_parser *p, uint64_t cost)
+{
+    p->spent += cost;
+    uint64_t got = p->last_event - p->mark; /* bytes of this child so far */
+    if (p->spent <= TREE_RATIO * got + TREE_SLACK)
+        return 0;
+    fail(p, XT_ETOOBIG, "policy-violation",
+         "too many elements, attributes or text runs for the stanza's size");
+    return XT_ETOOBIG;
+}
+
 /* Attaches buffered character data to the open element: one copy per
  * text run however expat split it (entities, line ends, feed edges). */
 static int flush_text(xt_parser *p)
 {
     if (xt_buf_size(&p->text) == 0)
         return 0;
+    if (spend(p, TREE_TEXT + xt_buf_size(&p->text))) {
+        xt_buf_clear(&p->text);
+        return XT_ETOOBIG;
+    }
     int rc = xt_stanza_append_text(p->cur, (const char *)xt_buf_head(&p->text), xt_buf_size(&p->text));
     xt_buf_clear(&p->text);
     if (rc)
@@ -380,6 +416,13 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         fail(p, XT_ETOOBIG, "policy-violation", "elements nested too deep");
         return;
     }
+    size_t nattrs = 0;
+    while (atts[nattrs])
+        nattrs++;
+    if (p->level == 1)
+        p->spent = 0;
+    if (spend(p, TREE_ELEM + strlen(local) + (uint64_t)(nattrs / 2) * TREE_ATTR))
+        return;
     xt_stanza *e;
     if (p->level == 1) {
         e = p->root = xt_stanza_new_root_n(pmem(p), local, strlen(local), name, nslen);

@@ -488,6 +488,87 @@ static void test_index_model(void **state)
     xt_index_free(NULL, &ix);
 }
 
+/* Feeds `len` bytes made by gen(i) repeated, in 4 KiB feeds, after
+ * `head`; stops at a disconnect. Returns the bytes fed. */
+static size_t feed_pattern(xt_conn *c, const char *head, const char *unit, size_t len, seen *ev)
+{
+    char buf[4096];
+    size_t fed = 0, ul = strlen(unit), hl = strlen(head);
+    (void)xt_conn_feed(c, head, hl, 3);
+    fed += hl;
+    while (fed < len && !ev->disconnected) {
+        size_t n = 0;
+        while (n + ul <= sizeof buf)
+            memcpy(buf + n, unit, ul), n += ul;
+        (void)xt_conn_feed(c, buf, n, 3);
+        consume(c);
+        fed += n;
+    }
+    return fed;
+}
+
+/*
+ * Issue 12 item 6: 1 MiB of <a/> children in one stanza built a 29 MB
+ * tree (28x). Bound: the stream ends with policy-violation, and the
+ * heap never holds more than 8x what was received of the stanza plus
+ * 256 KiB (the budget's slack and the parser's buffers).
+ */
+static void test_tree_budget(void **state)
+{
+    (void)state;
+    heap_count h = {0};
+    seen ev = {0};
+    xt_conn_opts *o = counted_opts(&h);
+    xt_conn *c = login(o, 0, "", &ev);
+    xt_conn_opts_free(o);
+    size_t base = h.live;
+    h.peak = h.live;
+    size_t fed = feed_pattern(c, "<message from='a@example.com/x'><body>", "<a/>", 1u << 20, &ev);
+    assert_int_equal(ev.disconnected, 1);
+    assert_int_equal(ev.error, XT_ETOOBIG);
+    assert_string_equal(ev.condition, "policy-violation");
+    assert_non_null(strstr(ev.text, "too many elements"));
+    print_message("<a/> flood: %zu bytes fed, heap peak +%zu\n", fed, h.peak - base);
+    assert_true(h.peak - base <= 8 * fed + 256 * 1024);
+    xt_conn_free(c);
+
+    /* Text runs between tiny elements: the same bound. */
+    memset(&ev, 0, sizeof ev);
+    o = counted_opts(&h);
+    c = login(o, 0, "", &ev);
+    xt_conn_opts_free(o);
+    base = h.live;
+    h.peak = h.live;
+    fed = feed_pattern(c, "<message from='a@example.com/x'>", "x<b/>", 1u << 20, &ev);
+    assert_int_equal(ev.disconnected, 1);
+    assert_string_equal(ev.condition, "policy-violation");
+    assert_true(h.peak - base <= 8 * fed + 256 * 1024);
+    xt_conn_free(c);
+
+    /* Attributes: ` aN=''` is 6+ bytes for 48 of budget, so a start tag
+     * of them is within the ratio; the stanza limit (1 MiB) ends it, and
+     * the heap (expat's attribute tables included) stays within 16x. */
+    memset(&ev, 0, sizeof ev);
+    o = counted_opts(&h);
+    c = login(o, 0, "", &ev);
+    xt_conn_opts_free(o);
+    base = h.live;
+    h.peak = h.live;
+    char *tag = malloc(1100000);
+    size_t n = (size_t)sprintf(tag, "<message from='a@example.com/x'");
+    for (int i = 0; n < 1000000; i++)
+        n += (size_t)sprintf(tag + n, " a%d=''", i);
+    n += (size_t)sprintf(tag + n, "/>");
+    for (size_t off = 0; off < n && !ev.disconnected; off += 4096)
+        (void)xt_conn_feed(c, tag + off, n - off < 4096 ? n - off : 4096, 3);
+    print_message("attribute flood: %zu bytes, heap peak +%zu, %s\n", n, h.peak - base,
+                  ev.disconnected ? ev.condition : "accepted");
+    assert_true(h.peak - base <= 16 * n);
+    free(tag);
+    xt_conn_free(c);
+    assert_int_equal(h.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_sm_empty_acks_do_not_answer),
         cmocka_unit_test(test_presence_flood),
         cmocka_unit_test(test_index_model),
+        cmocka_unit_test(test_tree_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
