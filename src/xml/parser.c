@@ -57,6 +57,21 @@
  * its 320); the worst case is a tree within about TREE_RATIO times the
  * input.
  */
+/*
+ * Linear parse time whatever the split (issue 12 item 5). Expat 2.5.0
+ * (Debian 12) has no reparse deferral: each XML_Parse call rescans the
+ * unfinished token it holds from its start, so a 128 KiB start tag fed
+ * a byte at a time (1-byte TLS records) costs O(n^2), 11.6 s of CPU.
+ * So once expat holds an unfinished token of HOLD_ABOVE bytes or more,
+ * input that cannot finish it (our own small lexer, `lex`, says we are
+ * still inside a tag) is held back here until it at least equals that
+ * token's size: expat then rescans a token at most O(log n) times, each
+ * rescan paid for by as many new bytes, O(n) in all. Input that may end
+ * the tag is never held, so no complete stanza waits for more input.
+ */
+#define HOLD_ABOVE ((uint64_t)2048)
+enum { LEX_CONTENT = 0, LEX_TAG, LEX_SQ, LEX_DQ };
+
 #define TREE_RATIO 8u
 #define TREE_SLACK ((uint64_t)64 * 1024)
 #define TREE_ELEM 128u
@@ -74,6 +89,8 @@ struct xt_parser {
 
     unsigned level;       /* open elements, the stream element included */
     uint64_t spent;       /* tree budget used by the top-level child in progress */
+    xt_buf hold;          /* input held back from expat (HOLD_ABOVE) */
+    int lex;              /* LEX_*: where the input's end stands, for hold */
     xt_stanza *root;      /* top-level child being built, or NULL */
     xt_stanza *cur;       /* innermost open element of root */
     xt_buf text;          /* character data not yet attached to cur */
@@ -657,6 +674,7 @@ xt_parser *xt_parser_new(const xt_mem *mem, const xt_parser_callbacks *cb, void 
     p->max_stanza = limits && limits->max_stanza ? limits->max_stanza : DEFAULT_MAX_STANZA;
     p->max_depth = limits && limits->max_depth ? limits->max_depth : DEFAULT_MAX_DEPTH;
     xt_buf_init(&p->text, pmem(p));
+    xt_buf_init(&p->hold, pmem(p));
     xt_utf8_init(&p->u8);
     if (create_expat(p)) {
         xt_free(mem, p);
@@ -681,6 +699,7 @@ static void destroy(xt_parser *p)
 {
     drop_stream_state(p);
     xt_buf_free(&p->text);
+    xt_buf_free(&p->hold);
     if (p->xp) {
         ex_saved saved = enter(p);
         XML_ParserFree(p->xp);
@@ -713,6 +732,8 @@ int xt_parser_reset(xt_parser *p)
     p->level = 0;
     p->fed = p->mark = p->feed_base = p->stop_end = p->last_event = 0;
     p->consumed = 0;
+    p->lex = LEX_CONTENT;
+    xt_buf_free(&p->hold);
     xt_utf8_init(&p->u8);
     p->err = 0;
     p->cond = NULL;
@@ -775,6 +796,43 @@ static int resume_expat(xt_parser *p)
     return 0;
 }
 
+/* Where the input's end stands after `data`: inside a tag (and a quoted
+ * attribute value) or in content. Comments, PIs and DTDs are refused by
+ * the handlers anyway; a CDATA section may mislead it, which costs at
+ * most a hold until the token doubles (never a stuck stanza: holding
+ * also needs expat itself to report an unfinished token). */
+static int lex_scan(int st, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+        switch (st) {
+        case LEX_CONTENT:
+            if (ch == '<')
+                st = LEX_TAG;
+            break;
+        case LEX_TAG:
+            if (ch == '>')
+                st = LEX_CONTENT;
+            else if (ch == '\'')
+                st = LEX_SQ;
+            else if (ch == '"')
+                st = LEX_DQ;
+            break;
+        case LEX_SQ:
+            if (ch == '\'')
+                st = LEX_TAG;
+            break;
+        default:
+            if (ch == '"')
+                st = LEX_TAG;
+            break;
+        }
+    }
+    return st;
+}
+
+static int feed_expat(xt_parser *p, const char *data, size_t len);
+
 int xt_parser_feed(xt_parser *p, const char *data, size_t len)
 {
     if (!p || (!data && len))
@@ -786,6 +844,43 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
         return p->err;
     if (p->stopped)
         return XT_ESTATE;
+    if (!len)
+        return 0;
+    p->lex = lex_scan(p->lex, data, len);
+    size_t held = xt_buf_size(&p->hold);
+    uint64_t partial = p->fed - p->last_event; /* expat's unfinished token, at most */
+    if (p->lex != LEX_CONTENT && partial >= HOLD_ABOVE && held + len < partial) {
+        if (xt_buf_append(&p->hold, data, len)) {
+            nomem(p);
+            return p->err;
+        }
+        p->consumed = len;
+        return 0;
+    }
+    if (!held)
+        return feed_expat(p, data, len);
+    if (xt_buf_append(&p->hold, data, len)) {
+        nomem(p);
+        return p->err;
+    }
+    /* The held bytes leave the parser first: a callback may free it
+     * (feed_expat then returns XT_ECANCELED with p gone). */
+    xt_mem m = p->mem;
+    xt_buf h = p->hold;
+    h.mem = p->has_mem ? &m : NULL;
+    xt_buf_init(&p->hold, pmem(p));
+    int rc = feed_expat(p, (const char *)xt_buf_head(&h), held + len);
+    xt_buf_free(&h);
+    if (rc == XT_ECANCELED)
+        return rc;
+    /* consumed counts this call's bytes only (the held ones were
+     * reported consumed by the calls that gave them). */
+    p->consumed = p->consumed > held ? p->consumed - held : 0;
+    return rc;
+}
+
+static int feed_expat(xt_parser *p, const char *data, size_t len)
+{
     p->feed_base = p->fed;
     ex_saved saved = enter(p);
     if (!p->xp && len) {
