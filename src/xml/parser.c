@@ -803,28 +803,30 @@ static int resume_expat(xt_parser *p)
  * also needs expat itself to report an unfinished token). */
 static int lex_scan(int st, const char *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char ch = data[i];
+    const char *q = data, *end = data + len;
+    while (q < end) {
+        const char *hit;
         switch (st) {
         case LEX_CONTENT:
-            if (ch == '<')
-                st = LEX_TAG;
+            if (!(hit = memchr(q, '<', (size_t)(end - q))))
+                return st;
+            st = LEX_TAG;
+            q = hit + 1;
             break;
         case LEX_TAG:
-            if (ch == '>')
-                st = LEX_CONTENT;
-            else if (ch == '\'')
-                st = LEX_SQ;
-            else if (ch == '"')
-                st = LEX_DQ;
+            for (; q < end; q++) {
+                if (*q == '>' || *q == '\'' || *q == '"') {
+                    st = *q == '>' ? LEX_CONTENT : *q == '\'' ? LEX_SQ : LEX_DQ;
+                    q++;
+                    break;
+                }
+            }
             break;
-        case LEX_SQ:
-            if (ch == '\'')
-                st = LEX_TAG;
-            break;
-        default:
-            if (ch == '"')
-                st = LEX_TAG;
+        default: /* inside a quoted value: to its closing quote */
+            if (!(hit = memchr(q, st == LEX_SQ ? '\'' : '"', (size_t)(end - q))))
+                return st;
+            st = LEX_TAG;
+            q = hit + 1;
             break;
         }
     }
@@ -846,36 +848,54 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
         return XT_ESTATE;
     if (!len)
         return 0;
-    p->lex = lex_scan(p->lex, data, len);
-    size_t held = xt_buf_size(&p->hold);
+    /* The lexer runs only over bytes of an unfinished token (see the
+     * end): whole stanzas cost it nothing. */
     uint64_t partial = p->fed - p->last_event; /* expat's unfinished token, at most */
-    if (p->lex != LEX_CONTENT && partial >= HOLD_ABOVE && held + len < partial) {
+    int after = -1;                            /* the state after data, when known */
+    if (partial >= HOLD_ABOVE)
+        after = lex_scan(p->lex, data, len);
+    size_t held = xt_buf_size(&p->hold);
+    if (after > LEX_CONTENT && held + len < partial) {
         if (xt_buf_append(&p->hold, data, len)) {
             nomem(p);
             return p->err;
         }
+        p->lex = after;
         p->consumed = len;
         return 0;
     }
-    if (!held)
-        return feed_expat(p, data, len);
-    if (xt_buf_append(&p->hold, data, len)) {
-        nomem(p);
-        return p->err;
+    int rc;
+    if (!held) {
+        rc = feed_expat(p, data, len);
+    } else {
+        if (xt_buf_append(&p->hold, data, len)) {
+            nomem(p);
+            return p->err;
+        }
+        /* The held bytes leave the parser first: a callback may free it
+         * (feed_expat then returns XT_ECANCELED with p gone). */
+        xt_mem m = p->mem;
+        xt_buf h = p->hold;
+        h.mem = p->has_mem ? &m : NULL;
+        xt_buf_init(&p->hold, pmem(p));
+        rc = feed_expat(p, (const char *)xt_buf_head(&h), held + len);
+        xt_buf_free(&h);
+        if (rc == XT_ECANCELED)
+            return rc;
+        /* consumed counts this call's bytes only (the held ones were
+         * reported consumed by the calls that gave them). */
+        p->consumed = p->consumed > held ? p->consumed - held : 0;
     }
-    /* The held bytes leave the parser first: a callback may free it
-     * (feed_expat then returns XT_ECANCELED with p gone). */
-    xt_mem m = p->mem;
-    xt_buf h = p->hold;
-    h.mem = p->has_mem ? &m : NULL;
-    xt_buf_init(&p->hold, pmem(p));
-    int rc = feed_expat(p, (const char *)xt_buf_head(&h), held + len);
-    xt_buf_free(&h);
     if (rc == XT_ECANCELED)
         return rc;
-    /* consumed counts this call's bytes only (the held ones were
-     * reported consumed by the calls that gave them). */
-    p->consumed = p->consumed > held ? p->consumed - held : 0;
+    /* What expat still holds is the unfinished token: begun in this
+     * input (its last `tail` bytes, scanned from content), or earlier
+     * (then the state carries on through all of it). */
+    uint64_t tail = p->fed - p->last_event;
+    if (tail <= len)
+        p->lex = lex_scan(LEX_CONTENT, data + len - tail, (size_t)tail);
+    else
+        p->lex = after >= 0 ? after : lex_scan(p->lex, data, len);
     return rc;
 }
 
