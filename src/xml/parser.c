@@ -259,11 +259,6 @@ static void map_expat_error(xt_parser *p)
     case XML_ERROR_INCORRECT_ENCODING:
         cond = "unsupported-encoding";
         break;
-    /* RFC 6120 §4.9.3.2: a prefix with no namespace declaration. */
-    case XML_ERROR_UNBOUND_PREFIX:
-    case XML_ERROR_UNDECLARING_PREFIX:
-        cond = "bad-namespace-prefix";
-        break;
     default:
         break;
     }

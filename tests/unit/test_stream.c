@@ -907,7 +907,6 @@ static const char *const transcripts[] = {
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
     "stream_errors_detected.txt",
-    "stream_bad_prefix.txt",
     "stream_wrong_from.txt",
     "sm_enable.txt",
     "sm_close.txt",
