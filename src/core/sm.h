@@ -47,6 +47,8 @@ typedef struct xt_sm {
     uint32_t since_r;    /* stanzas sent since our last <r/> */
     uint64_t last_tx;    /* time of the last counted stanza */
     uint64_t r_deadline; /* an <r/> unanswered until then = dead; 0 none */
+    uint32_t r_upto;     /* stanzas sent (acked + q.n) at our latest <r/>:
+                          * only an <a/> covering them answers it */
     /* Without SM: <message> ids sent and not yet covered by an answered
      * ping; the first `covered` are what the ping in flight acks. */
     xt_sm_queue pend;

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "base/random.h"
@@ -412,6 +413,19 @@ static int on_stream_error(xt_stream *s, const xt_stanza *st)
     return xt_stream_fail(s, XT_ESTREAM, NULL, cond, text, NULL);
 }
 
+/* RFC 6120 §4.9.3.22: a first-level element we neither negotiated nor
+ * know (a server only sends those of the features it offered and we
+ * used) ends the stream, rather than being dropped while the server
+ * waits for an answer that never comes. */
+static int unsupported(xt_stream *s, const char *name, const char *ns)
+{
+    char t[300];
+    snprintf(t, sizeof t, "the server sent <%.64s xmlns='%.128s'/>, not a first-level element of "
+             "this stream", name, ns);
+    return xt_stream_fail(s, XT_EPROTO, "unsupported-stanza-type", "unsupported-stanza-type", t,
+                          NULL);
+}
+
 static int on_element(xt_stream *s, const xt_stanza *st)
 {
     const char *name = xt_stanza_name(st), *ns = xt_stanza_ns(st);
@@ -421,7 +435,7 @@ static int on_element(xt_stream *s, const xt_stanza *st)
             return on_stream_error(s, st);
         if (strcmp(name, "features") == 0)
             return on_features(s, st);
-        return 0;
+        return unsupported(s, name, ns);
     }
     if (strcmp(ns, XT_NS_TLS) == 0) {
         if (s->phase != XT_PH_PROCEED)
@@ -463,7 +477,7 @@ static int on_element(xt_stream *s, const xt_stanza *st)
             return xt_stream_on_iq(s, st);
         return 0;
     }
-    return 0; /* unknown nonza: ignored */
+    return unsupported(s, name, ns);
 }
 
 /* --- parser callbacks ------------------------------------------------------- */
@@ -477,6 +491,16 @@ static int cb_stream_open(void *ud, const xt_stanza *header, const char *content
     if (!ver || strncmp(ver, "1.", 2) != 0) {
         xt_stream_fail(s, XT_EPROTO, "unsupported-version", "unsupported-version",
                        "the server does not speak XMPP 1.0", NULL);
+        return XT_ECLOSED;
+    }
+    /* §4.7.1, §4.9.3.9: the server's 'from' is the domain we asked for
+     * (absent is tolerated); another one is not who we meant to reach. */
+    const char *from = xt_stanza_attr(header, "from");
+    if (from && strcasecmp(from, xt_stream_domain(s)) != 0) {
+        char t[400];
+        snprintf(t, sizeof t, "the server's stream is from '%.128s', not '%.128s'", from,
+                 xt_stream_domain(s));
+        xt_stream_fail(s, XT_EPROTO, "invalid-from", "invalid-from", t, NULL);
         return XT_ECLOSED;
     }
     /* §4.9.3.10: the content namespace of a client stream. */

@@ -29,6 +29,7 @@ static int send_r(xt_stream *s)
     if (rc)
         return rc;
     s->sm.since_r = 0;
+    s->sm.r_upto = s->sm.acked + (uint32_t)s->sm.q.n; /* modulo 2^32 */
     /* The first unanswered request sets the dead-connection deadline. */
     if (!s->sm.r_deadline)
         s->sm.r_deadline = s->t.now + s->cfg.ack_timeout;
@@ -44,6 +45,23 @@ int xt_stream_track(xt_stream *s, size_t before, const char *name, const char *i
 {
     const char *mid = name && strcmp(name, "message") == 0 ? id : NULL;
     int rc = 0;
+    if (s->sm.state != XT_SM_OFF && s->sm.q.n >= s->cfg.max_unacked) {
+        /* Sends from the application were refused before this (XT_ETOOBIG,
+         * xt_stream_unacked_full); what gets here is an automatic reply
+         * (an IQ result or error, a pong, the keepalive ping). Those count
+         * against the same bound: a server that keeps asking and never
+         * acknowledges (issue 12 item 4) would otherwise grow the queue
+         * without limit. Not growing means not sending, and a reply we
+         * owe cannot be dropped silently (RFC 6120 §8.2.3), so the stream
+         * ends. */
+        xt_buf_truncate(&s->out, before);
+        char t[300];
+        snprintf(t, sizeof t,
+                 "the server left %zu stanzas unacknowledged (XEP-0198), the most kept for "
+                 "resending (sm_max_unacked): not acknowledging is a policy violation",
+                 s->sm.q.n);
+        return xt_stream_fail(s, XT_ETOOBIG, "policy-violation", "policy-violation", t, NULL);
+    }
     if (s->sm.state != XT_SM_OFF) {
         rc = xt_sm_queue_push(s->mem, &s->sm.q, (const char *)xt_buf_head(&s->out) + before,
                               xt_buf_size(&s->out) - before, mid);
@@ -136,8 +154,21 @@ int xt_stream_on_sm(xt_stream *s, const xt_stanza *st)
     if (strcmp(name, "a") == 0) {
         if (s->sm.state == XT_SM_OFF)
             return 0;
-        s->sm.r_deadline = 0;
-        return sm_take_h(s, st);
+        uint32_t before = s->sm.acked;
+        int rc = sm_take_h(s, st);
+        if (rc < 0 || !s->sm.r_deadline)
+            return rc;
+        /* §4: the answer to our <r/> counts everything sent before it.
+         * An <a/> that acknowledges less does not answer it, or a server
+         * sending <a h='0'/> forever would keep a dead session alive
+         * (issue 12 item 4); one that acknowledges some progress proves
+         * the server alive and restarts the wait. */
+        uint32_t left = s->sm.r_upto - s->sm.acked; /* modulo 2^32; > q.n once passed */
+        if (left == 0 || left > s->sm.q.n)
+            s->sm.r_deadline = 0;
+        else if (s->sm.acked != before)
+            s->sm.r_deadline = s->t.now + s->cfg.ack_timeout;
+        return 0;
     }
     if (strcmp(name, "enabled") == 0) {
         if (s->sm.state != XT_SM_ENABLING)

@@ -9,6 +9,16 @@
 
 #include "im/conn_int.h"
 
+/* Issue 12 item 7: the table keeps the presence of roster contacts and
+ * of our own account's other resources only. Anyone else's (directed
+ * presence, or a server inventing 100,000 senders) still reaches the
+ * event, but costs no memory that outlives the stanza. */
+static int keeps(const xt_conn *c, const char *bare)
+{
+    return strcmp(bare, xt_stream_bare(&c->s)) == 0 ||
+           xt_roster_find(&c->roster, bare) != XT_INDEX_NONE;
+}
+
 int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
 {
     const char *type = xt_stanza_attr(st, "type");
@@ -25,7 +35,17 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
         const char *show = xt_presence_norm_show(xt_stanza_child_text(st, "show", XT_NS_CLIENT));
         int prio = xt_presence_parse_priority(xt_stanza_child_text(st, "priority", XT_NS_CLIENT));
         if (!type) {
-            rc = xt_presence_set(&c->presence, xt_jid_bare(j), xt_jid_full(j), show, status, prio);
+            if (keeps(c, xt_jid_bare(j)))
+                rc = xt_presence_set(&c->presence, xt_jid_bare(j), xt_jid_full(j), show, status, prio);
+            if (rc == XT_ETOOBIG) {
+                /* A limit of presence.h: the event still goes out, the
+                 * table just does not grow. */
+                xt_stream_logf(&c->s, XT_LOG_DEBUG,
+                               "presence of %s not kept: at most %d resources per contact, %d in "
+                               "all",
+                               xt_jid_full(j), XT_PRESENCE_MAX_RESOURCES, XT_PRESENCE_MAX_TOTAL);
+                rc = 0;
+            }
         } else if (strcmp(type, "unavailable") == 0) {
             /* §4.5.3: from a bare JID it ends every resource. */
             xt_presence_remove(&c->presence, xt_jid_bare(j),

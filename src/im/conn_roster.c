@@ -23,6 +23,9 @@ static void roster_result(xt_conn *c, int status, const xt_stanza *reply, void *
         xt_stream_fail(&c->s, rc, NULL, NULL, "out of memory while loading the roster", NULL);
         return;
     }
+    if (c->roster.skipped)
+        xt_stream_logf(&c->s, XT_LOG_WARN, "roster: %zu items past the first %d were ignored",
+                       c->roster.skipped, XT_ROSTER_MAX);
     xt_event ev = {.type = XT_EV_ROSTER, .u.roster = {.loaded = 1}};
     xt_conn_emit(c, &ev);
 }
@@ -80,10 +83,20 @@ int xt_im_on_roster_iq(xt_conn *c, const xt_stanza *iq)
     }
     const xt_roster_item *view = NULL;
     rc = xt_roster_apply(&c->roster, &e, &view);
+    if (rc == XT_ETOOBIG) {
+        xt_stream_logf(&c->s, XT_LOG_WARN, "roster push ignored: the roster holds %d items, the most kept",
+                       XT_ROSTER_MAX);
+        rc = xt_stream_reply_error(&c->s, iq, "wait", "resource-constraint");
+        return rc ? rc : 1;
+    }
     if (!rc)
         rc = xt_stream_reply_result(&c->s, iq);
     if (rc)
         return rc;
+    /* A removed contact's presence is no longer ours to keep (the table
+     * holds roster contacts only, conn_presence.c). */
+    if (strcmp(view->subscription, "remove") == 0)
+        xt_presence_remove(&c->presence, view->jid, NULL);
     xt_event ev = {.type = XT_EV_ROSTER, .u.roster = {.loaded = 0, .item = view}};
     xt_conn_emit(c, &ev);
     return 1;

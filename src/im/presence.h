@@ -1,28 +1,53 @@
 /*
  * im/presence.h -- who is online (RFC 6121 §4), internal.
  *
- * One entry per available full JID (contacts and our own other
- * resources), with its show, status and priority. Unavailable presence
- * removes the entry (§4.5.3); presence from a bare JID (no resource)
- * applies to every resource of that bare JID when unavailable.
+ * One entry per available full JID, grouped by bare JID (a "contact"),
+ * with its show, status and priority. Unavailable presence removes the
+ * entry (§4.5.3); presence from a bare JID (no resource) applies to
+ * every resource of that bare JID when unavailable.
+ *
+ * What may enter is the caller's decision (conn_presence.c stores only
+ * roster contacts and our own account, issue 12 item 7); the table
+ * itself is bounded whatever the caller does:
+ *   - XT_PRESENCE_MAX_RESOURCES available resources per bare JID (a new
+ *     one beyond it is refused with XT_ETOOBIG; updates still apply);
+ *   - XT_PRESENCE_MAX_TOTAL entries in all (XT_ETOOBIG likewise);
+ *   - a status text is cut to XT_PRESENCE_MAX_STATUS bytes (at a UTF-8
+ *     character boundary).
+ * Contacts are found by a hash index on the bare JID, resources by a
+ * scan of at most XT_PRESENCE_MAX_RESOURCES: each presence costs O(1)
+ * table work (plus its strings), never a scan of the table.
  */
 #ifndef XT_IM_PRESENCE_H
 #define XT_IM_PRESENCE_H
 
 #include <stddef.h>
 
+#include "im/index.h"
 #include "xtalk/conn.h"
+
+#define XT_PRESENCE_MAX_RESOURCES 64
+#define XT_PRESENCE_MAX_TOTAL 50000
+#define XT_PRESENCE_MAX_STATUS 1024
 
 typedef struct xt_pres_entry {
     xt_presence view; /* points at the fields below (show is static) */
-    char *bare;
     char *full;
     char *status;
 } xt_pres_entry;
 
-typedef struct xt_presence_table {
-    xt_pres_entry *v;
+/* The available resources of one bare JID (never empty in the table). */
+typedef struct xt_pres_contact {
+    char *bare;
+    xt_pres_entry *res;
     size_t n, cap;
+} xt_pres_contact;
+
+typedef struct xt_presence_table {
+    xt_pres_contact *v; /* unordered: a removal moves the last one in */
+    size_t n, cap;
+    size_t total; /* entries over all contacts */
+    xt_index ix;  /* bare JID -> position in v */
     const xt_mem *mem;
 } xt_presence_table;
 
@@ -31,7 +56,8 @@ void xt_presence_free(xt_presence_table *t);
 /* Forgets everything (the stream ended: presence is stale). */
 void xt_presence_clear(xt_presence_table *t);
 /* Adds or updates an available resource. show: NULL or a static string.
- * 0 or XT_ENOMEM (the table is unchanged then). */
+ * 0, XT_ETOOBIG (a limit above: nothing stored) or XT_ENOMEM (the table
+ * is unchanged then). */
 int xt_presence_set(xt_presence_table *t, const char *bare, const char *full, const char *show,
                     const char *status, int priority);
 /* Removes full (or, with full NULL, every resource of bare). */

@@ -28,8 +28,19 @@ static void free_entries(const xt_mem *mem, xt_roster_entry *v, size_t n)
     xt_free(mem, v);
 }
 
+static const char *entry_key(const void *ctx, size_t i)
+{
+    return ((const xt_roster_entry *)ctx)[i].jid;
+}
+
+size_t xt_roster_find(const xt_roster *r, const char *jid)
+{
+    return xt_index_find(&r->ix, jid, entry_key, r->v);
+}
+
 void xt_roster_free(xt_roster *r)
 {
+    xt_index_free(r->mem, &r->ix);
     free_entries(r->mem, r->v, r->n);
     xt_roster_entry_free(r->mem, &r->removed);
     r->v = NULL;
@@ -104,20 +115,28 @@ nomem:
 
 int xt_roster_replace(xt_roster *r, const xt_stanza *query)
 {
-    size_t cap = 0;
+    size_t cap = 0, skipped = 0;
     for (const xt_stanza *i = query ? xt_stanza_first_child(query) : NULL; i;
          i = xt_stanza_next_sibling(i))
         cap++;
+    if (cap > XT_ROSTER_MAX)
+        cap = XT_ROSTER_MAX;
     xt_roster_entry *v = cap ? xt_calloc(r->mem, cap, sizeof *v) : NULL;
     if (cap && !v)
         return XT_ENOMEM;
+    xt_index ix = {0};
     size_t n = 0;
     for (const xt_stanza *i = query ? xt_stanza_first_child(query) : NULL; i;
          i = xt_stanza_next_sibling(i)) {
         if (strcmp(xt_stanza_name(i), "item") || strcmp(xt_stanza_ns(i), XT_NS_ROSTER))
             continue;
+        if (n == XT_ROSTER_MAX) {
+            skipped++;
+            continue;
+        }
         int rc = xt_roster_parse_item(r->mem, i, &v[n]);
         if (rc == XT_ENOMEM) {
+            xt_index_free(r->mem, &ix);
             free_entries(r->mem, v, n);
             return rc;
         }
@@ -127,35 +146,46 @@ int xt_roster_replace(xt_roster *r, const xt_stanza *query)
         }
         /* A duplicate JID replaces the earlier one (a server bug, but the
          * roster must stay a set). */
-        size_t k = 0;
-        while (k < n && strcmp(v[k].jid, v[n].jid))
-            k++;
-        if (k < n) {
+        size_t k = xt_index_find(&ix, v[n].jid, entry_key, v);
+        if (k != XT_INDEX_NONE) {
+            /* Same key: the index entry for k stays right. */
             xt_roster_entry_free(r->mem, &v[k]);
             v[k] = v[n];
             memset(&v[n], 0, sizeof v[n]);
             continue;
         }
+        if (xt_index_add(r->mem, &ix, n, entry_key, v)) {
+            xt_index_free(r->mem, &ix);
+            free_entries(r->mem, v, n + 1);
+            return XT_ENOMEM;
+        }
         n++;
     }
     free_entries(r->mem, r->v, r->n);
+    xt_index_free(r->mem, &r->ix);
+    r->ix = ix;
     r->v = v;
     r->n = n;
     r->cap = cap;
+    r->skipped = skipped;
     r->loaded = 1;
     return 0;
 }
 
 int xt_roster_apply(xt_roster *r, xt_roster_entry *e, const xt_roster_item **view)
 {
-    size_t k = 0;
-    while (k < r->n && strcmp(r->v[k].jid, e->jid))
-        k++;
+    size_t k = xt_roster_find(r, e->jid);
+    if (k == XT_INDEX_NONE)
+        k = r->n;
     if (strcmp(e->view.subscription, "remove") == 0) {
         if (k < r->n) {
+            xt_index_del(&r->ix, k, entry_key, r->v);
             xt_roster_entry_free(r->mem, &r->v[k]);
             memmove(&r->v[k], &r->v[k + 1], (r->n - k - 1) * sizeof *r->v);
             r->n--;
+            /* Positions after k moved down by one. */
+            for (size_t i = k; i < r->n; i++)
+                xt_index_moved(&r->ix, i + 1, i, entry_key, r->v);
         }
         xt_roster_entry_free(r->mem, &r->removed);
         r->removed = *e;
@@ -170,11 +200,19 @@ int xt_roster_apply(xt_roster *r, xt_roster_entry *e, const xt_roster_item **vie
         *view = &r->v[k].view;
         return 0;
     }
+    if (r->n >= XT_ROSTER_MAX) {
+        xt_roster_entry_free(r->mem, e);
+        return XT_ETOOBIG;
+    }
     if (XT_GROW(r->mem, r->v, r->cap, r->n + 1, 4)) {
         xt_roster_entry_free(r->mem, e);
         return XT_ENOMEM;
     }
     r->v[r->n] = *e;
+    if (xt_index_add(r->mem, &r->ix, r->n, entry_key, r->v)) {
+        xt_roster_entry_free(r->mem, e);
+        return XT_ENOMEM;
+    }
     memset(e, 0, sizeof *e);
     *view = &r->v[r->n++].view;
     return 0;

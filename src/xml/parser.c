@@ -44,6 +44,39 @@
 /* A partial token (a start tag still open) above this size turns expat's
  * reparse deferral on; see setup_expat. */
 #define DEFER_ABOVE ((uint64_t)16 * 1024)
+/*
+ * The tree budget (issue 12 item 6). A tree node costs far more than its
+ * markup (`<a/>` is 4 bytes, its xt_stanza over 100), so a stanza of
+ * tiny elements, attributes or text runs between them would build a
+ * tree tens of times its size. Each top-level child may spend at most
+ * TREE_RATIO times the bytes received of it so far, plus TREE_SLACK, in
+ * these units: TREE_ELEM per element, TREE_ATTR per attribute, TREE_TEXT
+ * per text run (plus the text's bytes); over it, the stream fails with
+ * policy-violation (RFC 6120 §4.9.3.14). Ordinary stanzas stay far
+ * below (a roster <item jid='a@b' subscription='both'/> spends 224 of
+ * its 320); the worst case is a tree within about TREE_RATIO times the
+ * input.
+ */
+/*
+ * Linear parse time whatever the split (issue 12 item 5). Expat 2.5.0
+ * (Debian 12) has no reparse deferral: each XML_Parse call rescans the
+ * unfinished token it holds from its start, so a 128 KiB start tag fed
+ * a byte at a time (1-byte TLS records) costs O(n^2), 11.6 s of CPU.
+ * So once expat holds an unfinished token of HOLD_ABOVE bytes or more,
+ * input that cannot finish it (our own small lexer, `lex`, says we are
+ * still inside a tag) is held back here until it at least equals that
+ * token's size: expat then rescans a token at most O(log n) times, each
+ * rescan paid for by as many new bytes, O(n) in all. Input that may end
+ * the tag is never held, so no complete stanza waits for more input.
+ */
+#define HOLD_ABOVE ((uint64_t)2048)
+enum { LEX_CONTENT = 0, LEX_TAG, LEX_SQ, LEX_DQ };
+
+#define TREE_RATIO 8u
+#define TREE_SLACK ((uint64_t)64 * 1024)
+#define TREE_ELEM 128u
+#define TREE_ATTR 48u
+#define TREE_TEXT 48u
 
 struct xt_parser {
     xt_mem mem;
@@ -55,6 +88,9 @@ struct xt_parser {
     unsigned max_depth;
 
     unsigned level;       /* open elements, the stream element included */
+    uint64_t spent;       /* tree budget used by the top-level child in progress */
+    xt_buf hold;          /* input held back from expat (HOLD_ABOVE) */
+    int lex;              /* LEX_*: where the input's end stands, for hold */
     xt_stanza *root;      /* top-level child being built, or NULL */
     xt_stanza *cur;       /* innermost open element of root */
     xt_buf text;          /* character data not yet attached to cur */
@@ -290,12 +326,29 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
     return 0;
 }
 
+/* Spends `cost` of the tree budget (see TREE_RATIO). 0, or XT_ETOOBIG
+ * with the parser failed. */
+static int spend(xt_parser *p, uint64_t cost)
+{
+    p->spent += cost;
+    uint64_t got = p->last_event - p->mark; /* bytes of this child so far */
+    if (p->spent <= TREE_RATIO * got + TREE_SLACK)
+        return 0;
+    fail(p, XT_ETOOBIG, "policy-violation",
+         "too many elements, attributes or text runs for the stanza's size");
+    return XT_ETOOBIG;
+}
+
 /* Attaches buffered character data to the open element: one copy per
  * text run however expat split it (entities, line ends, feed edges). */
 static int flush_text(xt_parser *p)
 {
     if (xt_buf_size(&p->text) == 0)
         return 0;
+    if (spend(p, TREE_TEXT + xt_buf_size(&p->text))) {
+        xt_buf_clear(&p->text);
+        return XT_ETOOBIG;
+    }
     int rc = xt_stanza_append_text(p->cur, (const char *)xt_buf_head(&p->text), xt_buf_size(&p->text));
     xt_buf_clear(&p->text);
     if (rc)
@@ -380,6 +433,13 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         fail(p, XT_ETOOBIG, "policy-violation", "elements nested too deep");
         return;
     }
+    size_t nattrs = 0;
+    while (atts[nattrs])
+        nattrs++;
+    if (p->level == 1)
+        p->spent = 0;
+    if (spend(p, TREE_ELEM + strlen(local) + (uint64_t)(nattrs / 2) * TREE_ATTR))
+        return;
     xt_stanza *e;
     if (p->level == 1) {
         e = p->root = xt_stanza_new_root_n(pmem(p), local, strlen(local), name, nslen);
@@ -614,6 +674,7 @@ xt_parser *xt_parser_new(const xt_mem *mem, const xt_parser_callbacks *cb, void 
     p->max_stanza = limits && limits->max_stanza ? limits->max_stanza : DEFAULT_MAX_STANZA;
     p->max_depth = limits && limits->max_depth ? limits->max_depth : DEFAULT_MAX_DEPTH;
     xt_buf_init(&p->text, pmem(p));
+    xt_buf_init(&p->hold, pmem(p));
     xt_utf8_init(&p->u8);
     if (create_expat(p)) {
         xt_free(mem, p);
@@ -638,6 +699,7 @@ static void destroy(xt_parser *p)
 {
     drop_stream_state(p);
     xt_buf_free(&p->text);
+    xt_buf_free(&p->hold);
     if (p->xp) {
         ex_saved saved = enter(p);
         XML_ParserFree(p->xp);
@@ -670,6 +732,8 @@ int xt_parser_reset(xt_parser *p)
     p->level = 0;
     p->fed = p->mark = p->feed_base = p->stop_end = p->last_event = 0;
     p->consumed = 0;
+    p->lex = LEX_CONTENT;
+    xt_buf_free(&p->hold);
     xt_utf8_init(&p->u8);
     p->err = 0;
     p->cond = NULL;
@@ -732,6 +796,45 @@ static int resume_expat(xt_parser *p)
     return 0;
 }
 
+/* Where the input's end stands after `data`: inside a tag (and a quoted
+ * attribute value) or in content. Comments, PIs and DTDs are refused by
+ * the handlers anyway; a CDATA section may mislead it, which costs at
+ * most a hold until the token doubles (never a stuck stanza: holding
+ * also needs expat itself to report an unfinished token). */
+static int lex_scan(int st, const char *data, size_t len)
+{
+    const char *q = data, *end = data + len;
+    while (q < end) {
+        const char *hit;
+        switch (st) {
+        case LEX_CONTENT:
+            if (!(hit = memchr(q, '<', (size_t)(end - q))))
+                return st;
+            st = LEX_TAG;
+            q = hit + 1;
+            break;
+        case LEX_TAG:
+            for (; q < end; q++) {
+                if (*q == '>' || *q == '\'' || *q == '"') {
+                    st = *q == '>' ? LEX_CONTENT : *q == '\'' ? LEX_SQ : LEX_DQ;
+                    q++;
+                    break;
+                }
+            }
+            break;
+        default: /* inside a quoted value: to its closing quote */
+            if (!(hit = memchr(q, st == LEX_SQ ? '\'' : '"', (size_t)(end - q))))
+                return st;
+            st = LEX_TAG;
+            q = hit + 1;
+            break;
+        }
+    }
+    return st;
+}
+
+static int feed_expat(xt_parser *p, const char *data, size_t len);
+
 int xt_parser_feed(xt_parser *p, const char *data, size_t len)
 {
     if (!p || (!data && len))
@@ -743,6 +846,61 @@ int xt_parser_feed(xt_parser *p, const char *data, size_t len)
         return p->err;
     if (p->stopped)
         return XT_ESTATE;
+    if (!len)
+        return 0;
+    /* The lexer runs only over bytes of an unfinished token (see the
+     * end): whole stanzas cost it nothing. */
+    uint64_t partial = p->fed - p->last_event; /* expat's unfinished token, at most */
+    int after = -1;                            /* the state after data, when known */
+    if (partial >= HOLD_ABOVE)
+        after = lex_scan(p->lex, data, len);
+    size_t held = xt_buf_size(&p->hold);
+    if (after > LEX_CONTENT && held + len < partial) {
+        if (xt_buf_append(&p->hold, data, len)) {
+            nomem(p);
+            return p->err;
+        }
+        p->lex = after;
+        p->consumed = len;
+        return 0;
+    }
+    int rc;
+    if (!held) {
+        rc = feed_expat(p, data, len);
+    } else {
+        if (xt_buf_append(&p->hold, data, len)) {
+            nomem(p);
+            return p->err;
+        }
+        /* The held bytes leave the parser first: a callback may free it
+         * (feed_expat then returns XT_ECANCELED with p gone). */
+        xt_mem m = p->mem;
+        xt_buf h = p->hold;
+        h.mem = p->has_mem ? &m : NULL;
+        xt_buf_init(&p->hold, pmem(p));
+        rc = feed_expat(p, (const char *)xt_buf_head(&h), held + len);
+        xt_buf_free(&h);
+        if (rc == XT_ECANCELED)
+            return rc;
+        /* consumed counts this call's bytes only (the held ones were
+         * reported consumed by the calls that gave them). */
+        p->consumed = p->consumed > held ? p->consumed - held : 0;
+    }
+    if (rc == XT_ECANCELED)
+        return rc;
+    /* What expat still holds is the unfinished token: begun in this
+     * input (its last `tail` bytes, scanned from content), or earlier
+     * (then the state carries on through all of it). */
+    uint64_t tail = p->fed - p->last_event;
+    if (tail <= len)
+        p->lex = lex_scan(LEX_CONTENT, data + len - tail, (size_t)tail);
+    else
+        p->lex = after >= 0 ? after : lex_scan(p->lex, data, len);
+    return rc;
+}
+
+static int feed_expat(xt_parser *p, const char *data, size_t len)
+{
     p->feed_base = p->fed;
     ex_saved saved = enter(p);
     if (!p->xp && len) {

@@ -906,6 +906,8 @@ static const char *const transcripts[] = {
     "scram_plus_xep0440_endpoint.txt",
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
+    "stream_errors_detected.txt",
+    "stream_wrong_from.txt",
     "sm_enable.txt",
     "sm_close.txt",
     "close_no_sm.txt",
