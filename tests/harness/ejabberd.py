@@ -81,22 +81,47 @@ shaper_rules:
   max_user_sessions: 10
   max_user_offline_messages: 5000
   c2s_shaper: none
+# As Debian's packaged ejabberd.yml has them (its defaults where it sets
+# any: roster versioning, resend_on_timeout if_offline, which stores a
+# message a closed session left unacknowledged offline), less the
+# transports and admin front-ends the tests never use (BOSH, MQTT, STUN,
+# push, the HTTP API).
 modules:
-  mod_roster: {{}}
-  mod_stream_mgmt: {{}}
+  mod_adhoc: {{}}
+  mod_admin_extra: {{}}
+  mod_blocking: {{}}
+  mod_caps: {{}}
   mod_carboncopy: {{}}
+  mod_client_state: {{}}
+  mod_disco: {{}}
+  mod_http_upload:
+    put_url: "https://@HOST@:{http_port}/upload"
+    docroot: "{dir}/upload"
+  mod_last: {{}}
   mod_mam:
     default: always
   mod_muc:
     host: "conference.@HOST@"
-  mod_disco: {{}}
-  mod_caps: {{}}
+    access_mam:
+      - allow
+    default_room_options:
+      mam: true
+  mod_offline:
+    access_max_user_messages: max_user_offline_messages
   mod_ping: {{}}
-  mod_offline: {{}}
-  mod_http_upload:
-    put_url: "https://@HOST@:{http_port}/upload"
-    docroot: "{dir}/upload"
-  mod_admin_extra: {{}}
+  mod_privacy: {{}}
+  mod_private: {{}}
+  mod_pubsub:
+    plugins:
+      - flat
+      - pep
+  mod_roster:
+    versioning: true
+  mod_stream_mgmt:
+    resend_on_timeout: if_offline
+  mod_vcard:
+    search: false
+  mod_version: {{}}
 {extra}"""
 
 
