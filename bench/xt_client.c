@@ -32,6 +32,7 @@
 #include "common.h"
 
 static xt_loop *loop;
+static xt_ctx *ctx;
 static long target, done_count, online_count, failed;
 static const char *send_to;
 static xt_conn *sender;
@@ -161,21 +162,21 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
 static xt_client *start(const char *jid, const char *pw, const char *host, int port,
                         const char *ca, unsigned flags)
 {
-    xt_client_config cfg = {0};
-    cfg.conn.jid = jid;
-    cfg.conn.password = pw;
-    cfg.conn.flags = flags;
-    cfg.host = host;
-    cfg.port = (uint16_t)port;
-    cfg.ca_file = ca;
-    cfg.flags = XT_CLIENT_NO_SYSTEM_CA;
-    cfg.connect_timeout_ms = 60000;
-    cfg.conn.negotiation_timeout_ms = 600000;
+    xt_conn_config cfg = {0};
+    cfg.jid = jid;
+    cfg.password = pw;
+    cfg.flags = flags;
+    cfg.negotiation_timeout_ms = 600000;
     /* login: the server's SASL offer from an earlier run (what a client
      * keeps per account; see xt_conn_sasl_hint) */
-    cfg.conn.sasl_hint = getenv("XTB_SASL_HINT");
+    cfg.sasl_hint = getenv("XTB_SASL_HINT");
     xt_client *cl;
-    if (xt_client_new(loop, &cfg, &cl) != 0)
+    /* One context for all: the hold sessions share a TLS context and the
+     * handshake limiter. */
+    if (xt_client_new(ctx, &cfg, &cl) != 0 ||
+        xt_client_set_server(cl, host, (uint16_t)port) != 0 || xt_client_set_ca_file(cl, ca) != 0 ||
+        xt_client_set_flags(cl, XT_CLIENT_NO_SYSTEM_CA) != 0 ||
+        xt_client_set_connect_timeout(cl, 60000) != 0 || xt_loop_add_client(loop, cl) != 0)
         exit(1);
     xt_conn_on(xt_client_conn(cl), XT_EV_ALL, handler, NULL);
     if (xt_client_connect(cl) != 0) {
@@ -192,7 +193,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[1];
-    if (xt_loop_new(NULL, &loop) != 0)
+    if (xt_loop_new(NULL, &loop) != 0 || xt_ctx_new(NULL, &ctx) != 0)
         return 1;
     double t0 = bench_now_s();
     if (strcmp(mode, "login") == 0) {

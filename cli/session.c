@@ -520,33 +520,35 @@ static int make_client(xt_cli_session *s)
 
     if (s->acct->store)
         (void)xt_store_sasl_hint_get(s->acct->store, s->acct->key, &s->hint);
-    xt_client_config cc = {
-        .conn =
-            {
-                .jid = set->jid,
-                .password = set->password,
-                .resource = set->resource,
-                .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                         (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-                .iq_timeout_ms = set->timeout_ms,
-                .negotiation_timeout_ms = set->timeout_ms,
-                .initial_show = p->show,
-                .initial_status = p->status,
-                .initial_priority = p->priority,
-                .log = set->verbose && !p->quiet ? log_cb : NULL,
-                .log_ud = s,
-                .ping_interval_ms = p->keepalive_ms,
-                .ping_timeout_ms = p->keepalive_ms,
-                .sasl_hint = s->hint,
-            },
-        .reconnect = p->reconnect != XT_CLI_RECONNECT_NEVER,
-        .host = set->host,
-        .port = set->port,
-        .ca_file = set->ca_file,
-        .pin_sha256 = set->pin[0] ? set->pin : NULL,
-        .connect_timeout_ms = set->timeout_ms,
+    xt_conn_config cc = {
+        .jid = set->jid,
+        .password = set->password,
+        .resource = set->resource,
+        .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                 (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
+        .iq_timeout_ms = set->timeout_ms,
+        .negotiation_timeout_ms = set->timeout_ms,
+        .initial_show = p->show,
+        .initial_status = p->status,
+        .initial_priority = p->priority,
+        .log = set->verbose && !p->quiet ? log_cb : NULL,
+        .log_ud = s,
+        .ping_interval_ms = p->keepalive_ms,
+        .ping_timeout_ms = p->keepalive_ms,
+        .sasl_hint = s->hint,
     };
-    return xt_client_new(s->loop, &cc, &s->client);
+    int rc = xt_client_new(NULL, &cc, &s->client);
+    if (rc == 0 && ((rc = xt_client_set_server(s->client, set->host, set->port)) < 0 ||
+                    (rc = xt_client_set_ca_file(s->client, set->ca_file)) < 0 ||
+                    (rc = xt_client_set_pin(s->client, set->pin[0] ? set->pin : NULL)) < 0 ||
+                    (rc = xt_client_set_connect_timeout(s->client, set->timeout_ms)) < 0 ||
+                    (rc = xt_client_set_reconnect(s->client, p->reconnect != XT_CLI_RECONNECT_NEVER,
+                                                  0, 0)) < 0 ||
+                    (rc = xt_loop_add_client(s->loop, s->client)) < 0)) {
+        xt_client_free(s->client);
+        s->client = NULL;
+    }
+    return rc;
 }
 
 int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, xt_cli_session **out)

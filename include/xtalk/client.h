@@ -1,29 +1,73 @@
 /*
- * xtalk/client.h -- the transport: DNS (c-ares), TCP, TLS (OpenSSL over
- * memory BIOs) and a poll()-based loop driving xt_conn objects.
+ * xtalk/client.h -- the transport: DNS (c-ares), TCP and TLS (OpenSSL over
+ * memory BIOs) driving an xt_conn, run by any event loop.
  *
- * An xt_loop runs any number of xt_client objects (and application fds
- * and timers) in one thread. A client can also be driven by another loop:
- * xt_client_pollfds() gives the fds and events it wants, xt_client_deadline()
- * its next timer, and xt_client_process() does the work; xt_loop itself is
- * built on exactly these three calls. All times are xt_loop_now()'s clock
- * (CLOCK_MONOTONIC, milliseconds).
+ * Three objects:
  *
- * What a callback may do (fd and timer callbacks, and xt_conn handlers run
- * by a client inside the loop): add, modify and remove fds and timers,
- * create clients, free clients (its own included: the free then happens
- * when the client's processing returns), call any xt_conn function, and
- * stop the loop. It must not free the loop or call xt_loop_run /
- * xt_loop_run_once (XT_ESTATE).
+ *   xt_ctx     what clients share: the allocator, the TLS contexts (one
+ *              per trust setting, reference-counted), the TLS handshake
+ *              limiter and the DNS servers to ask (each connection attempt
+ *              has its own short-lived c-ares channel, which needs no
+ *              sharing). Optional: a client made without one makes and owns
+ *              a private context.
+ *   xt_client  one XMPP connection: an xt_conn plus its sockets. It does
+ *              no waiting of its own. It tells the application what to
+ *              wait for through four hooks (below), and the application
+ *              calls xt_client_on_fd / xt_client_on_timer when that happens.
+ *   xt_loop    the built-in epoll loop (Linux): application fds and timers,
+ *              and clients attached with xt_loop_add_client, which it runs
+ *              through exactly those public hooks. It is one way to drive a
+ *              client, not a requirement: include/xtalk/adapters/libuv.h
+ *              is another, and a few dozen lines make one for any loop.
+ *
+ * Driving a client from your own loop (as hiredis's adapters and curl's
+ * CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION):
+ *
+ *   xt_client_new(NULL, &conn_cfg, &cl);
+ *   xt_client_set_hooks(cl, my_watch, my_unwatch, my_timer, my_cleanup, me);
+ *   xt_client_connect(cl);
+ *   my_watch(me, fd, ev)      -> watch fd for ev (XT_IO_READ|XT_IO_WRITE)
+ *   my_unwatch(me, fd)        -> stop watching fd (it is closed next)
+ *   my_timer(me, at)          -> call xt_client_on_timer at time `at`
+ *   fd ready                  -> xt_client_on_fd(cl, fd, XT_IO_READ..., xt_now_ms())
+ *   timer due                 -> xt_client_on_timer(cl, xt_now_ms())
+ *
+ * All times are xt_now_ms()'s clock: CLOCK_MONOTONIC in milliseconds.
+ *
+ * Sending. Functions of the client's xt_conn (xt_conn_send_message, ...)
+ * never write to a socket: they queue the bytes and return. The client
+ * writes them, and re-arms its fd interest and timer, when it next runs:
+ * at once when the send happened inside one of this client's own
+ * callbacks (xt_conn handlers it runs), else at the next xt_client_on_fd /
+ * xt_client_on_timer / xt_client_flush. So after calling into a client's
+ * conn from anywhere else (your own fd or timer callback, another
+ * client's handler, main()), call xt_client_flush(cl, xt_now_ms()).
+ * xt_loop does this for its clients after your fd and timer callbacks
+ * (see xt_loop_run_once); other drivers must do it themselves.
+ *
+ * Threads. No hidden threads and no global state. An xt_ctx and every
+ * client using it (and their conns) belong to one thread at a time: the
+ * context's reference count, TLS context list and limiter are not
+ * locked. An xt_loop and the clients attached to it belong to the thread
+ * running the loop. Independent contexts (each with its own clients and
+ * loop) may run on different threads at once. Hooks and handlers run on
+ * the thread that made the call into the client.
+ *
+ * Freeing. xt_client_free any time (also from its own handlers: the free
+ * then happens when the client returns to you); it calls unwatch for each
+ * fd it watches, then cleanup. xt_loop_free detaches the clients still
+ * attached (they get no more hooks; free them yourself, before or after).
+ * xt_ctx_free drops the caller's reference: the context lives on until
+ * its last client is freed, so the three may be freed in any order.
  *
  * Certificates (RFC 6125, RFC 7590): the chain must lead to a trusted root
- * (the system store unless XT_CLIENT_NO_SYSTEM_CA, plus ca_file), and the
- * certificate must name the JID's domain (DNS-ID; SNI carries the domain).
- * TLS 1.2 is the minimum. With pin_sha256 set the pin decides instead: a
- * certificate whose SHA-256 matches is accepted even when its chain is not
- * trusted (that is what pinning a self-signed server means), and one that
- * does not match is refused even when its chain is trusted. Failures end
- * the connection with XT_ECERT and a detail saying why and what to do.
+ * (the system store unless XT_CLIENT_NO_SYSTEM_CA, plus the ca_file), and
+ * the certificate must name the JID's domain (DNS-ID; SNI carries the
+ * domain). TLS 1.2 is the minimum. With a pin set the pin decides
+ * instead: a certificate whose SHA-256 matches is accepted even when its
+ * chain is not trusted (that is what pinning a self-signed server means),
+ * and one that does not match is refused even when its chain is trusted.
+ * Failures end the connection with XT_ECERT and a detail saying why.
  */
 #ifndef XTALK_CLIENT_H
 #define XTALK_CLIENT_H
@@ -37,116 +81,239 @@
 extern "C" {
 #endif
 
+typedef struct xt_ctx xt_ctx;
 typedef struct xt_loop xt_loop;
 typedef struct xt_client xt_client;
 
-/* --- the loop ------------------------------------------------------------ */
+/* CLOCK_MONOTONIC in milliseconds: the clock of every time in this header. */
+XT_EXTERN uint64_t xt_now_ms(void);
 
-XT_EXTERN int xt_loop_new(const xt_mem *mem, xt_loop **out);
-/* Frees the loop; clients still attached are freed too. NULL is a no-op. */
-XT_EXTERN void xt_loop_free(xt_loop *loop);
-/* Runs until xt_loop_stop() or until nothing is left to wait for: no
- * client between xt_client_connect and its disconnection, no fd, no timer. */
-XT_EXTERN int xt_loop_run(xt_loop *loop);
-/* One iteration, waiting at most timeout_ms (-1 = until something happens). */
-XT_EXTERN int xt_loop_run_once(xt_loop *loop, int timeout_ms);
-/* At most n TLS handshakes at once among the loop's clients (0 = no
- * limit; default 64): the others wait, connected, for a slot. A herd of
- * clients connecting together (a bot farm starting, every session after
- * a server restart) then neither holds a TLS handshake's buffers (~30
- * KiB each) all at once nor starves the loop; each handshake also ends
- * sooner. XT_EINVAL for a NULL loop. */
-XT_EXTERN int xt_loop_set_max_handshakes(xt_loop *loop, unsigned n);
-/* Makes xt_loop_run return after the current iteration. Safe from callbacks. */
-XT_EXTERN void xt_loop_stop(xt_loop *loop);
-/* The loop's monotonic clock in milliseconds. */
-XT_EXTERN uint64_t xt_loop_now(const xt_loop *loop);
+/* --- the context ----------------------------------------------------------- */
 
-/* Application fds: cb is called with the poll revents. Returns an id > 0.
- * mod/remove: XT_ENOTFOUND for an unknown id. The loop never closes fds. */
-typedef void (*xt_fd_fn)(xt_loop *loop, int fd, short revents, void *ud);
-XT_EXTERN int xt_loop_add_fd(xt_loop *loop, int fd, short events, xt_fd_fn cb, void *ud);
-XT_EXTERN int xt_loop_mod_fd(xt_loop *loop, int id, short events);
-XT_EXTERN int xt_loop_remove_fd(xt_loop *loop, int id);
-/* One-shot timer after delay_ms. Returns an id > 0. Timers due at the same
- * time run in creation order; one added from a timer callback with delay 0
- * runs in the next iteration. cancel: XT_ENOTFOUND once it ran. */
-typedef void (*xt_timer_fn)(xt_loop *loop, void *ud);
-XT_EXTERN int xt_loop_add_timer(xt_loop *loop, uint64_t delay_ms, xt_timer_fn cb, void *ud);
-XT_EXTERN int xt_loop_cancel_timer(xt_loop *loop, int id);
+/* A context with the allocator mem (copied; NULL = malloc). Returns 0,
+ * XT_EINVAL (out NULL) or XT_ENOMEM. The caller holds one reference. */
+XT_EXTERN int xt_ctx_new(const xt_mem *mem, xt_ctx **out);
+/* Drops the caller's reference; the context is freed once no client uses
+ * it either. NULL is a no-op. */
+XT_EXTERN void xt_ctx_free(xt_ctx *ctx);
+/* At most n TLS handshakes at once among the context's clients (0 = no
+ * limit; default 64). The others wait, connected, and get a slot in the
+ * order they asked as handshakes end (succeed, fail, or their client is
+ * freed). A herd of clients connecting together (a bot farm starting,
+ * every session after a server restart) then neither holds a TLS
+ * handshake's buffers (~30 KiB each) all at once nor starves the loop,
+ * and each handshake ends sooner. Raising n wakes waiting clients at
+ * once. XT_EINVAL for a NULL ctx. */
+XT_EXTERN int xt_ctx_set_max_handshakes(xt_ctx *ctx, unsigned n);
 
-/* --- the client ---------------------------------------------------------- */
+/* The DNS servers the context's clients ask (SRV and address lookups),
+ * instead of /etc/resolv.conf's: a comma-separated list of IPv4 or
+ * [IPv6] addresses, each with an optional :port ("192.0.2.53",
+ * "127.0.0.1:5353,[::1]:53"). Copied; NULL = the system's again. Applies
+ * to connection attempts started afterwards. /etc/hosts is still read
+ * first. XT_EINVAL (ctx NULL or a malformed list), XT_ENOMEM, XT_EDNS
+ * (the resolver library cannot be set up). */
+XT_EXTERN int xt_ctx_set_dns_servers(xt_ctx *ctx, const char *servers);
 
-/* xt_client_config.flags */
+/* --- the client ------------------------------------------------------------ */
+
+/* Creates a client. ctx NULL: the client makes and owns a private
+ * context, with conn->mem as its allocator. Else it takes a reference on
+ * ctx (and uses ctx's allocator). conn configures the xt_conn and is
+ * copied (its strings too); its XT_CONN_DIRECT_TLS flag also chooses the
+ * transport (XEP-0368 direct TLS). Nothing happens until
+ * xt_client_connect. Returns 0; XT_EINVAL (out or conn NULL, see also
+ * xt_conn_new), XT_EJID (conn->jid), XT_ENOMEM. */
+XT_EXTERN int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out);
+/* Closes its sockets (unwatch hook for each first), calls the cleanup
+ * hook, frees the xt_conn and drops its context reference. NULL is a
+ * no-op. From one of the client's own handlers the free happens when the
+ * client's call (on_fd / on_timer / flush / connect) returns; not from a
+ * handler run by your own direct call into its xt_conn. */
+XT_EXTERN void xt_client_free(xt_client *cl);
+/* The protocol connection, owned by the client (valid until
+ * xt_client_free): register handlers and send through it. */
+XT_EXTERN xt_conn *xt_client_conn(xt_client *cl);
+
+/*
+ * Settings: each is called before xt_client_connect (XT_ESTATE after) and
+ * returns 0, XT_EINVAL (cl NULL, or a bad value named below) or
+ * XT_ENOMEM. Strings are copied: the caller's may go away after the call.
+ */
+
+/* xt_client_set_flags */
 enum {
-    XT_CLIENT_NO_SYSTEM_CA = 1u << 0, /* trust only ca_file / pin */
+    XT_CLIENT_NO_SYSTEM_CA = 1u << 0, /* trust only the ca_file / pin */
     /* Do not verify the certificate at all. Insecure; for tests only. */
     XT_CLIENT_INSECURE_NO_VERIFY = 1u << 1,
 };
 
-typedef struct xt_client_config {
-    xt_conn_config conn;       /* copied; set conn.flags XT_CONN_DIRECT_TLS for direct TLS */
-    /* Connect here (name or IP literal), skipping SRV; NULL = SRV lookup of
-     * the JID's domain: _xmpps-client._tcp (XEP-0368) when conn.flags has
-     * XT_CONN_DIRECT_TLS, else _xmpp-client._tcp (RFC 6120 §3.2.1); no
-     * records -> the domain itself on port 5222 / 5223 (§3.2.2). */
-    const char *host;
-    uint16_t port;             /* with host; 0 = 5222 (5223 for direct TLS) */
-    const char *ca_file;       /* PEM file trusted in addition to the system store */
-    /* hex SHA-256 of the server's leaf certificate (DER), colons allowed
-     * (openssl x509 -fingerprint -sha256 form); NULL = none. See above. */
-    const char *pin_sha256;
-    unsigned flags;
-    /* per address; also bounds name resolution and the TLS handshake; 0 = 10000 */
-    uint32_t connect_timeout_ms;
-    /* Automatic reconnection: 0 = off. When on, a disconnection with
-     * retry=1 is followed by xt_conn_reset and a new connection (DNS, TCP,
-     * TLS, then XEP-0198 resumption when possible) after a delay drawn
-     * uniformly from [min, min(max, min * 2^attempt)] (exponential
-     * backoff, full jitter; attempt resets once online). XT_EV_DISCONNECTED
-     * is still emitted every time, with retry_in_ms set. Never after a
-     * clean close, authentication, certificate or policy failure. A
-     * see-other-host redirect is followed once (to its host; the TLS name
-     * stays the JID's domain). */
-    int reconnect;
-    uint32_t reconnect_min_ms; /* 0 = 500 */
-    uint32_t reconnect_max_ms; /* 0 = 60000 */
-} xt_client_config;
+/* Connect to host (name or IP literal), skipping SRV; port 0 = 5222 (5223
+ * for direct TLS). host NULL (the default) = SRV lookup of the JID's
+ * domain: _xmpps-client._tcp (XEP-0368) for direct TLS, else both
+ * services (RFC 6120 §3.2.1); no records -> the domain itself (§3.2.2).
+ * XT_EINVAL for "". */
+XT_EXTERN int xt_client_set_server(xt_client *cl, const char *host, uint16_t port);
+/* A PEM file trusted in addition to the system store; NULL = none. The
+ * file is read at xt_client_connect (which then fails with XT_EINVAL
+ * and a detail when it cannot be read). */
+XT_EXTERN int xt_client_set_ca_file(xt_client *cl, const char *path);
+/* Hex SHA-256 of the server's leaf certificate (DER), colons allowed
+ * (`openssl x509 -fingerprint -sha256` form); NULL = none. See the top.
+ * XT_EINVAL for anything but 64 hex digits (with colons or spaces). */
+XT_EXTERN int xt_client_set_pin(xt_client *cl, const char *sha256_hex);
+/* XT_CLIENT_* flags (replaces the previous value). */
+XT_EXTERN int xt_client_set_flags(xt_client *cl, unsigned flags);
+/* Per address; also bounds name resolution and the TLS handshake (with
+ * the wait for a handshake slot). 0 = 10000 (the default). */
+XT_EXTERN int xt_client_set_connect_timeout(xt_client *cl, uint32_t ms);
+/* Automatic reconnection, off by default. When on, a disconnection with
+ * retry=1 is followed by xt_conn_reset and a new connection (DNS, TCP,
+ * TLS, then XEP-0198 resumption when possible) after a delay drawn
+ * uniformly from [min, min(max, min * 2^attempt)] (exponential backoff,
+ * full jitter; attempt resets once online). XT_EV_DISCONNECTED is still
+ * emitted every time, with retry_in_ms set. Never after a clean close,
+ * authentication, certificate or policy failure. A see-other-host
+ * redirect is followed once (to its host; the TLS name stays the JID's
+ * domain). min_ms 0 = 500, max_ms 0 = 60000; max below min is raised to
+ * min. */
+XT_EXTERN int xt_client_set_reconnect(xt_client *cl, int on, uint32_t min_ms, uint32_t max_ms);
 
-/* Creates a client attached to loop; nothing happens until xt_client_connect. */
-XT_EXTERN int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out);
-/* Detaches and frees (closes sockets, frees the xt_conn). NULL is a no-op.
- * Safe at any time from the loop's callbacks (see above); not from a
- * handler that your own direct call into the xt_conn is running. */
-XT_EXTERN void xt_client_free(xt_client *cl);
-/* The protocol connection: register handlers and send through it. */
-XT_EXTERN xt_conn *xt_client_conn(xt_client *cl);
+/*
+ * The hooks. xt_client_set_hooks is called once, before xt_client_connect
+ * (XT_ESTATE after, or when hooks are set already; XT_EINVAL when watch,
+ * unwatch or timer is NULL; cleanup may be NULL). ud is passed to each.
+ * They run inside the client's calls (connect, on_fd, on_timer, flush,
+ * free) and must not call into the client or its conn; record what they
+ * say and act on it from your loop.
+ *
+ * watch(ud, fd, events): watch fd for events (XT_IO_READ and/or
+ *   XT_IO_WRITE), replacing what was asked for fd before. Called on every
+ *   change of interest and for each new fd. events 0: nothing is wanted
+ *   but errors and hang-ups (a loop that cannot wait for only those may
+ *   stop watching fd until the next watch).
+ * unwatch(ud, fd): stop watching fd. Always before the fd is closed, so
+ *   a later fd with the same number is a new one (watch again).
+ * timer(ud, at_ms): call xt_client_on_timer at time at_ms (xt_now_ms
+ *   clock; at or before now = as soon as possible), replacing the
+ *   previous timer; -1 = no timer. The timer is one-shot: after
+ *   xt_client_on_timer the client announces its next one (or -1) again.
+ * cleanup(ud): the client is being freed; no hook runs after this.
+ *
+ * All five NULL removes the hooks, at any time (the driver is going away:
+ * xt_loop_free does this); the client is then driven by nobody.
+ */
+enum {
+    XT_IO_READ = 1u << 0,  /* readable / POLLIN */
+    XT_IO_WRITE = 1u << 1, /* writable / POLLOUT */
+    XT_IO_ERROR = 1u << 2, /* error or hang-up / POLLERR, POLLHUP: for xt_client_on_fd */
+};
+typedef void (*xt_watch_fn)(void *ud, int fd, unsigned events);
+typedef void (*xt_unwatch_fn)(void *ud, int fd);
+typedef void (*xt_timer_set_fn)(void *ud, int64_t at_ms);
+typedef void (*xt_cleanup_fn)(void *ud);
+XT_EXTERN int xt_client_set_hooks(xt_client *cl, xt_watch_fn watch, xt_unwatch_fn unwatch,
+                                  xt_timer_set_fn timer, xt_cleanup_fn cleanup, void *ud);
+
 /* Starts DNS, TCP, TLS and the stream. Progress and failure arrive as
- * xt_conn events (XT_EV_ONLINE, XT_EV_DISCONNECTED with the XT_E* code and
- * the detail as its text). Once per client. A negative return means
- * nothing started and no event follows: XT_ESTATE (called twice),
- * XT_EINVAL (ca_file unreadable: see xt_client_errdetail), XT_ENOMEM. */
+ * xt_conn events (XT_EV_ONLINE, XT_EV_DISCONNECTED with the XT_E* code
+ * and the detail as its text). Once per client. The hooks announce the
+ * first fds and timer before this returns. A negative return means
+ * nothing started and no event follows: XT_EINVAL (cl NULL, or the
+ * ca_file unreadable: see xt_client_errdetail), XT_ESTATE (called
+ * twice, or no hooks set), XT_EDNS (the resolver cannot be set up),
+ * XT_ENOMEM. */
 XT_EXTERN int xt_client_connect(xt_client *cl);
+
+/* fd, one the client asked to watch, is ready: events is what happened
+ * (XT_IO_READ, XT_IO_WRITE, XT_IO_ERROR). The client reads, writes and
+ * runs due timers, handlers run inside, and the hooks announce the new
+ * interest before it returns. An fd it does not watch (any more) is
+ * ignored. Returns 0, XT_EINVAL (cl NULL) or XT_ESTATE (called from one
+ * of its own handlers or hooks). Failures of the connection itself are
+ * never returned here: they arrive as XT_EV_DISCONNECTED. */
+XT_EXTERN int xt_client_on_fd(xt_client *cl, int fd, unsigned events, uint64_t now_ms);
+/* The timer is due: runs what is due at now_ms, writes what is queued,
+ * and announces the next timer. Calling it early is harmless. Returns
+ * as xt_client_on_fd. */
+XT_EXTERN int xt_client_on_timer(xt_client *cl, uint64_t now_ms);
+/* After sending through the client's conn from outside its callbacks:
+ * writes what the socket takes now and announces the new fd interest
+ * and timer. The same as xt_client_on_timer; returns as it does. */
+XT_EXTERN int xt_client_flush(xt_client *cl, uint64_t now_ms);
+
 /* Cancels automatic reconnection for good (e.g. the application is
  * shutting down after a disconnection): 1 if a reconnect was pending
- * (the client is now done), 0 if not. */
+ * (the client is now done), 0 if not, XT_EINVAL for NULL. The pending
+ * timer is withdrawn through the timer hook. */
 XT_EXTERN int xt_client_stop_reconnect(xt_client *cl);
-/* Detail of the last transport error (TLS verify reason, DNS error), or "". */
+/* 1 from xt_client_connect until the connection is over for good
+ * (disconnected, sockets closed, no reconnect pending), else 0. */
+XT_EXTERN int xt_client_active(const xt_client *cl);
+/* Detail of the last transport error (TLS verify reason, DNS error), or
+ * "". Owned by the client: valid until its next call that can fail (a
+ * const getter such as this one does not count) or xt_client_free. */
 XT_EXTERN const char *xt_client_errdetail(const xt_client *cl);
 /* Lowercase hex SHA-256 of the server's leaf certificate (64 chars, the
- * pin_sha256 format) once the server presented it, also when it was then
- * refused (so an application can offer to pin it), else NULL. */
+ * pin format) once the server presented it, also when it was then
+ * refused (so an application can offer to pin it), else NULL. Valid as
+ * xt_client_errdetail's. */
 XT_EXTERN const char *xt_client_peer_sha256(const xt_client *cl);
 
-/* External-loop integration. pollfds fills at most max entries and
- * returns how many it needs (call again with more room if larger); the set
- * changes as the client moves on (resolver sockets, then its TCP socket),
- * so ask again before every wait. process takes the revents of those fds
- * (others are ignored) and runs due timers; call it when any fd is ready
- * or the deadline (0 = now) has passed. */
-XT_EXTERN size_t xt_client_pollfds(xt_client *cl, struct pollfd *fds, size_t max);
-XT_EXTERN int64_t xt_client_deadline(const xt_client *cl); /* absolute ms, -1 = none */
-XT_EXTERN int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now_ms);
+/* --- the built-in loop (epoll) ---------------------------------------------- */
+
+/* A loop with the allocator mem (copied; NULL = malloc). XT_EINVAL (out
+ * NULL), XT_ENOMEM, XT_EIO (epoll_create1 failed). */
+XT_EXTERN int xt_loop_new(const xt_mem *mem, xt_loop **out);
+/* Frees the loop; attached clients are detached (see the top), not
+ * freed. Never from a loop callback. NULL is a no-op. */
+XT_EXTERN void xt_loop_free(xt_loop *loop);
+/* Runs cl through the hooks (xt_client_set_hooks with the loop's own):
+ * before xt_client_connect and once per client. XT_EINVAL (NULL),
+ * XT_ESTATE (connected or hooks already set), XT_ENOMEM. The client
+ * leaves the loop when it is freed. */
+XT_EXTERN int xt_loop_add_client(xt_loop *loop, xt_client *cl);
+/* Runs until xt_loop_stop() or until nothing is left to wait for: no
+ * client with an fd or a timer, no application fd, no timer. Returns 0,
+ * XT_EINVAL, XT_ESTATE (re-entered from a callback), XT_EIO (epoll
+ * failed), XT_ENOMEM. */
+XT_EXTERN int xt_loop_run(xt_loop *loop);
+/* One iteration, waiting at most timeout_ms (-1 = until something
+ * happens): ready fds, then due timers. Its cost is the number of ready
+ * fds and due timers, not the number of clients; except that after an
+ * iteration in which your fd or timer callbacks ran, every attached
+ * client is flushed (xt_client_flush: they may have sent something).
+ * Returns as xt_loop_run. */
+XT_EXTERN int xt_loop_run_once(xt_loop *loop, int timeout_ms);
+/* Makes xt_loop_run return after the current iteration. Safe from callbacks. */
+XT_EXTERN void xt_loop_stop(xt_loop *loop);
+/* xt_now_ms(); the loop argument is unused. */
+XT_EXTERN uint64_t xt_loop_now(const xt_loop *loop);
+
+/* Application fds: cb is called with the ready events as poll(2) revents
+ * (POLLIN, POLLOUT, POLLERR, POLLHUP); events is POLLIN and/or POLLOUT.
+ * Returns an id > 0, XT_EINVAL (bad argument, or fd already added),
+ * XT_ENOMEM. mod/remove: XT_ENOTFOUND for an unknown id. The loop never
+ * closes fds; remove an fd before closing it. */
+typedef void (*xt_fd_fn)(xt_loop *loop, int fd, short revents, void *ud);
+XT_EXTERN int xt_loop_add_fd(xt_loop *loop, int fd, short events, xt_fd_fn cb, void *ud);
+XT_EXTERN int xt_loop_mod_fd(xt_loop *loop, int id, short events);
+XT_EXTERN int xt_loop_remove_fd(xt_loop *loop, int id);
+/* One-shot timer after delay_ms. Returns an id > 0, XT_EINVAL, XT_ENOMEM.
+ * Timers due at the same time run in creation order; one added from a
+ * timer callback with delay 0 runs in the next iteration. cancel:
+ * XT_ENOTFOUND once it ran. */
+typedef void (*xt_timer_fn)(xt_loop *loop, void *ud);
+XT_EXTERN int xt_loop_add_timer(xt_loop *loop, uint64_t delay_ms, xt_timer_fn cb, void *ud);
+XT_EXTERN int xt_loop_cancel_timer(xt_loop *loop, int id);
+
+/*
+ * What a loop callback may do (fd and timer callbacks, and xt_conn
+ * handlers run by an attached client): add, modify and remove fds and
+ * timers, create clients and add them, free clients (its own included),
+ * call any xt_conn function, and stop the loop. It must not free the
+ * loop or call xt_loop_run / xt_loop_run_once (XT_ESTATE).
+ */
 
 #ifdef __cplusplus
 }

@@ -362,6 +362,26 @@ XT_EXTERN const xt_roster_item *xt_conn_roster_item(const xt_conn *c, size_t i);
 XT_EXTERN size_t xt_conn_presence_count(const xt_conn *c, const char *bare_jid);
 XT_EXTERN const xt_presence *xt_conn_presence_at(const xt_conn *c, const char *bare_jid, size_t i);
 
+/* --- for drivers ---------------------------------------------------------- */
+
+/* A transport driving the conn (xt_client, or your own) may plan its
+ * reconnection here: fn is called just before XT_EV_DISCONNECTED is
+ * emitted, with the disconnection's details, and what it returns (ms;
+ * 0 = no reconnect) becomes the event's retry_in_ms. fn must not call
+ * into c. NULL removes it. One planner per conn: a second call replaces
+ * the first (xt_client sets its own: do not replace it on a client's
+ * conn). */
+XT_EXTERN void xt_conn_set_retry_planner(xt_conn *c,
+                                         uint32_t (*fn)(void *ud, const xt_disconnected *d),
+                                         void *ud);
+/* For a driver, once the connection was quiet for a while (xt_client:
+ * 1 s without a byte either way): releases what an idle online
+ * connection need not hold (about 10 KiB: the XML parser's expat state,
+ * an empty output buffer, negotiation scratch); all of it comes back on
+ * demand when traffic resumes. Nothing happens when not online. Never
+ * fails; not from one of c's handlers. */
+XT_EXTERN void xt_conn_trim(xt_conn *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,8 +10,17 @@
  *
  * DNS callbacks only record results; advance() acts on them after
  * xt_dns_process returns, so no callback ever re-enters the resolver.
+ *
+ * Driving (client.h): every entry point (connect, on_fd, on_timer,
+ * flush, stop_reconnect) ends in sync(), which tells the application
+ * through the hooks what changed: the socket's interest, the timer. The
+ * socket is unwatched in close_socket() before close(2); c-ares' sockets
+ * through the resolver's watch callback, which c-ares calls before it
+ * closes one. Nothing here polls: the built-in loop is one user of these
+ * hooks among others.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +28,7 @@
 #include <openssl/rand.h>
 
 #include "base/mem.h"
-#include "im/conn_int.h"
+#include "net/ctx.h"
 #include "net/dns.h"
 #include "net/loop.h"
 #include "net/tcp.h"
@@ -36,9 +45,21 @@ enum phase { P_IDLE, P_RESOLVE, P_CONNECT, P_TLS, P_STREAM, P_LINGER, P_DONE, P_
  * parser state, which a later stanza rebuilds in microseconds. */
 #define XT_TRIM_IDLE_MS 1000u
 
+/* What the application was last told through the hooks. */
+typedef struct client_hooks {
+    xt_watch_fn watch;
+    xt_unwatch_fn unwatch;
+    xt_timer_set_fn timer;
+    xt_cleanup_fn cleanup;
+    void *ud;
+    int fd;             /* our socket as last watched; -1 = not watched */
+    unsigned events;    /* its XT_IO_* interest */
+    int64_t timer_at;   /* the timer announced (-1 = none) */
+    uint8_t timer_known;/* 0: announce the timer whatever it is (one-shot spent) */
+} client_hooks;
+
 struct xt_client {
-    xt_loop *loop;
-    size_t slot;
+    xt_ctx *ctx;              /* one reference held */
     const xt_mem *mem;
     xt_conn *conn;
     char *host, *ca_file, *pin;
@@ -73,7 +94,8 @@ struct xt_client {
     uint8_t tls_shut;         /* close_notify queued */
     uint8_t want_starttls;    /* XT_EV_STARTTLS seen */
     uint8_t tls_wait;         /* connected, waiting for a handshake slot: 1 direct, 2 STARTTLS */
-    uint64_t tls_retry_at;    /* then: when to look for a slot again */
+    xt_slot tslot;            /* our place in the context's handshake limiter */
+    uint8_t started;          /* xt_client_connect succeeded */
     uint8_t disconnected;     /* XT_EV_DISCONNECTED seen */
     uint8_t sock_dead;        /* the socket failed: close without flushing */
     uint8_t busy;             /* inside a call that runs handlers */
@@ -93,7 +115,11 @@ struct xt_client {
     uint32_t retry_delay;
     char *redir_host;         /* see-other-host target for the next connection */
     uint16_t redir_port;
+
+    client_hooks hk;
 };
+
+static void sync_hooks(xt_client *cl);
 
 static void set_detail(xt_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_detail(xt_client *cl, const char *fmt, ...)
@@ -211,56 +237,72 @@ static uint32_t plan_retry(void *ud, const xt_disconnected *d)
     return cl->retry_delay;
 }
 
-void xt_client_set_slot(xt_client *cl, size_t slot)
-{
-    cl->slot = slot;
-}
-
-int xt_client_active(const xt_client *cl)
+static int active(const xt_client *cl)
 {
     return cl->phase != P_IDLE && cl->phase != P_DONE;
 }
 
-int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
+int xt_client_active(const xt_client *cl)
+{
+    return cl ? active(cl) : 0;
+}
+
+/* A queued handshake slot became ours (from another client's call, or
+ * xt_ctx_set_max_handshakes): ask to run now; the ClientHello goes out
+ * from our own xt_client_on_timer, never from the caller's stack. */
+static void slot_granted(xt_slot *s)
+{
+    xt_client *cl = (xt_client *)(void *)((char *)s - offsetof(xt_client, tslot));
+    cl->hk.timer_known = 0;
+    if (!cl->busy)
+        sync_hooks(cl);
+}
+
+/* Everything client.c needs from the conn configuration, in one place:
+ * the transport choice and the log callback. */
+static int make_conn(xt_client *cl, const xt_conn_config *conn)
+{
+    cl->log = conn->log;
+    cl->log_ud = conn->log_ud;
+    cl->direct_tls = (conn->flags & XT_CONN_DIRECT_TLS) != 0;
+    cl->direct_only = cl->direct_tls;
+    xt_conn_config cc = *conn;
+    if (!cc.mem)
+        cc.mem = cl->mem;
+    return xt_conn_new(&cc, &cl->conn);
+}
+
+int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out)
 {
     if (!out)
         return XT_EINVAL;
     *out = NULL;
-    if (!loop || !cfg)
+    if (!conn)
         return XT_EINVAL;
-    const xt_mem *mem = xt_loop_mem(loop);
+    int rc;
+    if (ctx)
+        xt_ctx_ref(ctx);
+    else if ((rc = xt_ctx_new(conn->mem, &ctx)) < 0)
+        return rc; /* a private context: ours is its only reference */
+    const xt_mem *mem = xt_ctx_mem(ctx);
     xt_client *cl = xt_calloc(mem, 1, sizeof *cl);
-    if (!cl)
+    if (!cl) {
+        xt_ctx_free(ctx);
         return XT_ENOMEM;
-    cl->loop = loop;
+    }
+    cl->ctx = ctx;
     cl->mem = mem;
     cl->fd = -1;
-    cl->flags = cfg->flags;
-    cl->log = cfg->conn.log;
-    cl->log_ud = cfg->conn.log_ud;
-    cl->direct_tls = (cfg->conn.flags & XT_CONN_DIRECT_TLS) != 0;
-    cl->direct_only = cl->direct_tls;
-    cl->connect_timeout = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
-    cl->port = cfg->port ? cfg->port : (cl->direct_tls ? 5223 : 5222);
-    cl->reconnect = cfg->reconnect != 0;
-    cl->backoff_min = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : 500;
-    cl->backoff_max = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : 60000;
-    if (cl->backoff_max < cl->backoff_min)
-        cl->backoff_max = cl->backoff_min;
-    int rc = XT_ENOMEM;
-    if ((cfg->host && !(cl->host = xt_strdup(mem, cfg->host))) ||
-        (cfg->ca_file && !(cl->ca_file = xt_strdup(mem, cfg->ca_file))) ||
-        (cfg->pin_sha256 && !(cl->pin = xt_strdup(mem, cfg->pin_sha256))))
+    cl->hk.fd = -1;
+    cl->hk.timer_at = -1;
+    cl->hk.timer_known = 1;
+    cl->tslot.granted = slot_granted;
+    cl->connect_timeout = 10000;
+    cl->backoff_min = 500;
+    cl->backoff_max = 60000;
+    if ((rc = make_conn(cl, conn)) < 0)
         goto fail;
-    if (cfg->host && !*cfg->host) {
-        rc = XT_EINVAL;
-        goto fail;
-    }
-    xt_conn_config cc = cfg->conn;
-    if (!cc.mem)
-        cc.mem = mem;
-    if ((rc = xt_conn_new(&cc, &cl->conn)) < 0)
-        goto fail;
+    cl->port = cl->direct_tls ? 5223 : 5222;
     /* Ours first, so the transport state is updated before the
      * application's handlers see the event. */
     rc = xt_conn_on(cl->conn, XT_EV_STARTTLS | XT_EV_DISCONNECTED | XT_EV_ONLINE, on_conn_event,
@@ -269,17 +311,117 @@ int xt_client_new(xt_loop *loop, const xt_client_config *cfg, xt_client **out)
         goto fail;
     cl->handler = rc;
     xt_conn_set_retry_planner(cl->conn, plan_retry, cl);
-    if ((rc = xt_loop_attach(loop, cl)) < 0)
-        goto fail;
     *out = cl;
     return 0;
 fail:
     xt_conn_free(cl->conn);
-    xt_free(mem, cl->host);
-    xt_free(mem, cl->ca_file);
-    xt_free_secret(mem, cl->pin);
     xt_free(mem, cl);
+    xt_ctx_free(ctx);
     return rc;
+}
+
+/* --- settings --------------------------------------------------------------- */
+
+static int settable(const xt_client *cl)
+{
+    return !cl ? XT_EINVAL : cl->started ? XT_ESTATE : 0;
+}
+
+/* Replaces *slot with a copy of v (NULL clears). */
+static int set_str(xt_client *cl, char **slot, const char *v, int secret)
+{
+    char *dup = NULL;
+    if (v && !(dup = xt_strdup(cl->mem, v)))
+        return XT_ENOMEM;
+    if (secret)
+        xt_free_secret(cl->mem, *slot);
+    else
+        xt_free(cl->mem, *slot);
+    *slot = dup;
+    return 0;
+}
+
+int xt_client_set_server(xt_client *cl, const char *host, uint16_t port)
+{
+    int rc = settable(cl);
+    if (rc < 0)
+        return rc;
+    if (host && !*host)
+        return XT_EINVAL;
+    if ((rc = set_str(cl, &cl->host, host, 0)) < 0)
+        return rc;
+    cl->port = port ? port : (cl->direct_only ? 5223 : 5222);
+    return 0;
+}
+
+int xt_client_set_ca_file(xt_client *cl, const char *path)
+{
+    int rc = settable(cl);
+    return rc < 0 ? rc : set_str(cl, &cl->ca_file, path, 0);
+}
+
+int xt_client_set_pin(xt_client *cl, const char *sha256_hex)
+{
+    int rc = settable(cl);
+    if (rc < 0)
+        return rc;
+    if (sha256_hex && xt_tls_pin_check(sha256_hex) < 0)
+        return XT_EINVAL;
+    return set_str(cl, &cl->pin, sha256_hex, 1);
+}
+
+int xt_client_set_flags(xt_client *cl, unsigned flags)
+{
+    int rc = settable(cl);
+    if (rc < 0)
+        return rc;
+    cl->flags = flags;
+    return 0;
+}
+
+int xt_client_set_connect_timeout(xt_client *cl, uint32_t ms)
+{
+    int rc = settable(cl);
+    if (rc < 0)
+        return rc;
+    cl->connect_timeout = ms ? ms : 10000;
+    return 0;
+}
+
+int xt_client_set_reconnect(xt_client *cl, int on, uint32_t min_ms, uint32_t max_ms)
+{
+    int rc = settable(cl);
+    if (rc < 0)
+        return rc;
+    cl->reconnect = on != 0;
+    cl->backoff_min = min_ms ? min_ms : 500;
+    cl->backoff_max = max_ms ? max_ms : 60000;
+    if (cl->backoff_max < cl->backoff_min)
+        cl->backoff_max = cl->backoff_min;
+    return 0;
+}
+
+int xt_client_set_hooks(xt_client *cl, xt_watch_fn watch, xt_unwatch_fn unwatch,
+                        xt_timer_set_fn timer, xt_cleanup_fn cleanup, void *ud)
+{
+    if (cl && !watch && !unwatch && !timer && !cleanup) {
+        /* Removal, at any time: the driver is going away (xt_loop_free). */
+        cl->hk = (client_hooks){.fd = -1, .timer_at = -1, .timer_known = 1};
+        return 0;
+    }
+    int rc = settable(cl);
+    if (rc < 0)
+        return rc;
+    if (!watch || !unwatch || !timer)
+        return XT_EINVAL;
+    if (cl->hk.watch)
+        return XT_ESTATE;
+    cl->hk.watch = watch;
+    cl->hk.unwatch = unwatch;
+    cl->hk.timer = timer;
+    cl->hk.cleanup = cleanup;
+    cl->hk.ud = ud;
+    return 0;
 }
 
 static void free_targets(xt_client *cl)
@@ -296,18 +438,39 @@ static void free_targets(xt_client *cl)
 
 static void close_socket(xt_client *cl)
 {
-    if (cl->fd >= 0)
+    if (cl->fd >= 0) {
+        /* Before close(2): once closed, the number may come back at once
+         * (our next address's socket, c-ares, the application). */
+        if (cl->hk.fd == cl->fd && cl->hk.unwatch)
+            cl->hk.unwatch(cl->hk.ud, cl->fd);
+        cl->hk.fd = -1;
         close(cl->fd);
+    }
     cl->fd = -1;
+}
+
+/* The resolver's sockets, as c-ares opens, changes and closes them. */
+static void dns_watch(void *ud, int fd, unsigned events)
+{
+    xt_client *cl = ud;
+    if (!cl->hk.watch)
+        return;
+    if (events)
+        cl->hk.watch(cl->hk.ud, fd, (events & 1u ? XT_IO_READ : 0u) | (events & 2u ? XT_IO_WRITE : 0u));
+    else
+        cl->hk.unwatch(cl->hk.ud, fd);
 }
 
 static void release_transport(xt_client *cl)
 {
     cl->tls_wait = 0;
+    /* Every end of a handshake passes here (failure, free, reconnect):
+     * the slot, held or queued, goes back. */
+    xt_ctx_slot_release(cl->ctx, &cl->tslot);
     close_socket(cl);
     xt_tls_free(cl->tls);
     cl->tls = NULL;
-    xt_loop_tls_ctx_release(cl->loop, cl->tls_ctx);
+    xt_ctx_tls_release(cl->ctx, cl->tls_ctx);
     cl->tls_ctx = NULL;
     xt_dns_free(cl->dns);
     cl->dns = NULL;
@@ -316,15 +479,18 @@ static void release_transport(xt_client *cl)
 
 static void really_free(xt_client *cl)
 {
-    xt_loop_detach(cl->loop, cl->slot);
-    release_transport(cl);
+    release_transport(cl); /* unwatches every fd before closing it */
+    if (cl->hk.cleanup)
+        cl->hk.cleanup(cl->hk.ud);
     xt_conn_free(cl->conn);
     xt_free(cl->mem, cl->host);
     xt_free(cl->mem, cl->ca_file);
     xt_free_secret(cl->mem, cl->pin);
     xt_free(cl->mem, cl->detail);
     xt_free(cl->mem, cl->redir_host);
+    xt_ctx *ctx = cl->ctx;
     xt_free(cl->mem, cl);
+    xt_ctx_free(ctx); /* last: the allocator may be the context's */
 }
 
 void xt_client_free(xt_client *cl)
@@ -622,11 +788,11 @@ static void begin_tls(xt_client *cl, uint64_t now, int direct)
  * client waits connected (nothing to send: the server waits for us). */
 static void start_tls(xt_client *cl, uint64_t now, int direct)
 {
-    if (!xt_loop_tls_slot(cl->loop)) {
+    if (!xt_ctx_slot_take(cl->ctx, &cl->tslot)) {
         if (!cl->tls_wait)
             logf_(cl, XT_LOG_DEBUG, "waiting for a TLS handshake slot");
+        /* slot_granted wakes us when one is ours: no polling. */
         cl->tls_wait = direct ? 1 : 2;
-        cl->tls_retry_at = now + 20; /* a slot frees when another handshake ends */
         cl->phase = P_TLS;
         if (!cl->phase_deadline)
             cl->phase_deadline = now + cl->connect_timeout;
@@ -665,6 +831,7 @@ static void step_tls(xt_client *cl, uint64_t now)
         return;
     }
     cl->tls_up = 1;
+    xt_ctx_slot_release(cl->ctx, &cl->tslot); /* the next waiter's turn */
     cl->phase = P_STREAM;
     cl->phase_deadline = 0;
     xt_tls_info info;
@@ -826,13 +993,18 @@ int xt_client_connect(xt_client *cl)
 {
     if (!cl)
         return XT_EINVAL;
-    if (cl->phase != P_IDLE)
-        return XT_ESTATE;
+    if (cl->started || !cl->hk.watch)
+        return XT_ESTATE; /* twice, or nobody would drive it */
     cl->busy = 1;
     int rc = begin(cl);
+    if (rc == 0)
+        cl->started = 1;
     cl->busy = 0;
-    if (cl->free_pending)
+    if (cl->free_pending) {
         really_free(cl);
+        return rc;
+    }
+    sync_hooks(cl);
     return rc;
 }
 
@@ -847,6 +1019,8 @@ int xt_client_stop_reconnect(xt_client *cl)
         cl->phase = P_DONE;
         cl->phase_deadline = 0;
     }
+    if (!cl->busy)
+        sync_hooks(cl); /* withdraws the reconnect timer */
     return waiting;
 }
 
@@ -878,7 +1052,7 @@ static void reconnect_now(xt_client *cl)
 static int begin(xt_client *cl)
 {
     char err[300];
-    int rc = xt_loop_tls_ctx(cl->loop, cl->ca_file, (cl->flags & XT_CLIENT_NO_SYSTEM_CA) != 0,
+    int rc = xt_ctx_tls(cl->ctx, cl->ca_file, (cl->flags & XT_CLIENT_NO_SYSTEM_CA) != 0,
                              &cl->tls_ctx, err, sizeof err);
     if (rc < 0) {
         set_detail(cl, "%s", rc == XT_ENOMEM ? "out of memory" : err);
@@ -888,6 +1062,12 @@ static int begin(xt_client *cl)
     dns_timeout = dns_timeout < 500 ? 500 : dns_timeout > 3000 ? 3000 : dns_timeout;
     if ((rc = xt_dns_new(cl->mem, dns_timeout, &cl->dns)) < 0) {
         set_detail(cl, "cannot set up the resolver");
+        release_transport(cl);
+        return rc;
+    }
+    xt_dns_set_watch(cl->dns, dns_watch, cl);
+    if (xt_ctx_dns_servers(cl->ctx) && (rc = xt_dns_set_servers(cl->dns, xt_ctx_dns_servers(cl->ctx))) < 0) {
+        set_detail(cl, "out of memory");
         release_transport(cl);
         return rc;
     }
@@ -936,43 +1116,24 @@ static int begin(xt_client *cl)
     return 0;
 }
 
-int xt_client_tls_waiting(const xt_client *cl)
+/* The socket's interest: the XT_IO_* events we wait for. */
+static unsigned want_events(const xt_client *cl)
 {
-    return cl->tls_wait != 0;
+    const uint8_t *p;
+    if (cl->tls_wait)
+        return 0; /* waiting for a handshake slot: only errors and hang-ups */
+    if (cl->phase == P_CONNECT || cl->phase == P_LINGER)
+        return XT_IO_WRITE; /* lingering: only flushing; a hang-up still arrives */
+    if ((cl->tls && xt_tls_out_pending(cl->tls)) ||
+        ((!cl->tls || cl->tls_up) && xt_conn_pending(cl->conn, &p) > 0))
+        return XT_IO_READ | XT_IO_WRITE;
+    return XT_IO_READ;
 }
 
-int xt_client_handshaking(const xt_client *cl)
+/* Absolute ms of the next thing to do, -1 = none. */
+static int64_t next_deadline(const xt_client *cl, uint64_t now)
 {
-    return cl->phase == P_TLS && cl->tls && !cl->tls_up;
-}
-
-size_t xt_client_pollfds(xt_client *cl, struct pollfd *fds, size_t max)
-{
-    if (!cl)
-        return 0;
-    size_t n = 0;
-    if (cl->fd >= 0) {
-        short ev = POLLIN;
-        const uint8_t *p;
-        if (cl->tls_wait)
-            ev = 0; /* waiting for a handshake slot: only POLLHUP/POLLERR */
-        else if (cl->phase == P_CONNECT || cl->phase == P_LINGER)
-            ev = POLLOUT; /* lingering: only flushing, POLLHUP still arrives */
-        else if ((cl->tls && xt_tls_out_pending(cl->tls)) ||
-                 ((!cl->tls || cl->tls_up) && xt_conn_pending(cl->conn, &p) > 0))
-            ev |= POLLOUT;
-        if (n < max)
-            fds[n] = (struct pollfd){.fd = cl->fd, .events = ev};
-        n++;
-    }
-    if (cl->dns)
-        n += xt_dns_pollfds(cl->dns, n < max ? fds + n : NULL, n < max ? max - n : 0);
-    return n;
-}
-
-int64_t xt_client_deadline(const xt_client *cl)
-{
-    if (!cl || !xt_client_active(cl))
+    if (!active(cl))
         return -1;
     int64_t d = -1;
 #define XT_MIN_DEADLINE(x)                                                                         \
@@ -982,21 +1143,45 @@ int64_t xt_client_deadline(const xt_client *cl)
             d = v_;                                                                                \
     } while (0)
     if (cl->disconnected && cl->phase != P_LINGER)
-        return 0; /* closed by a call outside the loop: tidy up now */
+        return (int64_t)now; /* closed from outside a client call: tidy up now */
+    if (cl->tls_wait && cl->tslot.state == XT_SLOT_HELD)
+        return (int64_t)now; /* a slot was granted: the ClientHello goes now */
     if (cl->phase_deadline)
         XT_MIN_DEADLINE((int64_t)cl->phase_deadline);
-    if (cl->tls_wait)
-        XT_MIN_DEADLINE((int64_t)cl->tls_retry_at);
     if (cl->close_deadline)
         XT_MIN_DEADLINE((int64_t)cl->close_deadline);
     if (cl->dns)
-        XT_MIN_DEADLINE(xt_dns_deadline(cl->dns, xt_clock_ms()));
+        XT_MIN_DEADLINE(xt_dns_deadline(cl->dns, now));
     if (cl->phase == P_TLS || cl->phase == P_STREAM)
         XT_MIN_DEADLINE(xt_conn_deadline(cl->conn));
     if (cl->phase == P_STREAM && cl->trim_at)
         XT_MIN_DEADLINE((int64_t)cl->trim_at);
 #undef XT_MIN_DEADLINE
     return d;
+}
+
+/* Tells the application what changed since it was last told: the
+ * socket's interest (a new socket is watched here; a closed one was
+ * unwatched by close_socket) and the timer. */
+static void sync_hooks(xt_client *cl)
+{
+    client_hooks *h = &cl->hk;
+    if (!h->watch)
+        return;
+    if (cl->fd >= 0) {
+        unsigned ev = want_events(cl);
+        if (h->fd != cl->fd || h->events != ev) {
+            h->fd = cl->fd;
+            h->events = ev;
+            h->watch(h->ud, cl->fd, ev);
+        }
+    }
+    int64_t d = next_deadline(cl, xt_clock_ms());
+    if (!h->timer_known || d != h->timer_at) {
+        h->timer_known = 1;
+        h->timer_at = d;
+        h->timer(h->ud, d);
+    }
 }
 
 /* After handlers ran: close when the stream ended, bound the wait for the
@@ -1045,7 +1230,8 @@ static void after_events(xt_client *cl, uint64_t now)
     }
 }
 
-int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
+/* One run of the client: fds[0..n) are ready (n 0: a timer or a flush). */
+static int run(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
 {
     if (!cl)
         return XT_EINVAL;
@@ -1078,6 +1264,11 @@ int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_
         }
         break;
     case P_CONNECT:
+        /* Asked again: a driver may hand us an event of a closed socket
+         * whose number this one reuses; only a real writability (or an
+         * error) ends the connect. */
+        if (rev && poll(&(struct pollfd){.fd = cl->fd, .events = POLLOUT}, 1, 0) <= 0)
+            rev = 0;
         if (rev) {
             char d[256];
             const xt_addr *a = &cl->addrs[cl->addr_i];
@@ -1150,5 +1341,27 @@ int xt_client_process(xt_client *cl, const struct pollfd *fds, size_t n, uint64_
     cl->busy = 0;
     if (cl->free_pending)
         really_free(cl);
+    else
+        sync_hooks(cl);
     return 0;
+}
+
+int xt_client_on_fd(xt_client *cl, int fd, unsigned events, uint64_t now_ms)
+{
+    short rev = (short)((events & XT_IO_READ ? POLLIN : 0) | (events & XT_IO_WRITE ? POLLOUT : 0) |
+                        (events & XT_IO_ERROR ? POLLERR | POLLHUP : 0));
+    struct pollfd p = {.fd = fd, .revents = rev};
+    return run(cl, &p, 1, now_ms);
+}
+
+int xt_client_on_timer(xt_client *cl, uint64_t now_ms)
+{
+    if (cl && !cl->busy)
+        cl->hk.timer_known = 0; /* spent: the next one is announced whatever it is */
+    return run(cl, NULL, 0, now_ms);
+}
+
+int xt_client_flush(xt_client *cl, uint64_t now_ms)
+{
+    return run(cl, NULL, 0, now_ms);
 }

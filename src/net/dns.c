@@ -26,6 +26,9 @@ struct xt_dns {
     size_t nsocks, cap;
     int outstanding;  /* queries whose callback has not run */
     int dying;        /* xt_dns_free in progress: swallow callbacks */
+    xt_dns_watch_fn watch;
+    void *watch_ud;
+    char *servers;    /* xt_dns_set_servers; NULL = resolv.conf's */
 };
 
 typedef struct dns_req {
@@ -56,8 +59,13 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
     for (i = 0; i < d->nsocks && d->socks[i].fd != fd; i++)
         ;
     if (!readable && !writable) {
-        if (i < d->nsocks)
+        /* c-ares says so before it closes the socket: the watcher hears
+         * it while the fd number is still this socket's. */
+        if (i < d->nsocks) {
             d->socks[i] = d->socks[--d->nsocks];
+            if (d->watch)
+                d->watch(d->watch_ud, fd, 0);
+        }
         return;
     }
     if (i == d->nsocks) {
@@ -66,6 +74,14 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
         d->socks[d->nsocks++].fd = fd;
     }
     d->socks[i].events = (short)((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+    if (d->watch)
+        d->watch(d->watch_ud, fd, (readable ? 1u : 0u) | (writable ? 2u : 0u));
+}
+
+void xt_dns_set_watch(xt_dns *d, xt_dns_watch_fn fn, void *ud)
+{
+    d->watch = fn;
+    d->watch_ud = ud;
 }
 
 int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out)
@@ -102,7 +118,40 @@ static int channel(xt_dns *d)
         d->ch = NULL;
         return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
     }
+    if (d->servers && (st = ares_set_servers_ports_csv(d->ch, d->servers)) != ARES_SUCCESS) {
+        ares_destroy(d->ch);
+        d->ch = NULL;
+        return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
+    }
     return 0;
+}
+
+int xt_dns_set_servers(xt_dns *d, const char *csv)
+{
+    char *dup = NULL;
+    if (csv && !(dup = xt_strdup(d->mem, csv)))
+        return XT_ENOMEM;
+    xt_free(d->mem, d->servers);
+    d->servers = dup;
+    return 0;
+}
+
+int xt_dns_check_servers(const char *csv)
+{
+    /* c-ares parses the list into a channel: a throwaway one, made
+     * without reading resolv.conf's servers (one placeholder). */
+    struct ares_options o;
+    memset(&o, 0, sizeof o);
+    struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+    o.servers = &lo;
+    o.nservers = 1;
+    ares_channel ch;
+    int st = ares_init_options(&ch, &o, ARES_OPT_SERVERS);
+    if (st != ARES_SUCCESS)
+        return st == ARES_ENOMEM ? XT_ENOMEM : XT_EDNS;
+    st = ares_set_servers_ports_csv(ch, csv);
+    ares_destroy(ch);
+    return st == ARES_SUCCESS ? 0 : st == ARES_ENOMEM ? XT_ENOMEM : XT_EINVAL;
 }
 
 void xt_dns_free(xt_dns *d)
@@ -110,9 +159,13 @@ void xt_dns_free(xt_dns *d)
     if (!d)
         return;
     d->dying = 1;
+    /* Unwatched before ares_destroy closes them. */
+    while (d->watch && d->nsocks)
+        d->watch(d->watch_ud, d->socks[--d->nsocks].fd, 0);
     if (d->ch)
         ares_destroy(d->ch); /* runs pending callbacks with ARES_EDESTRUCTION */
     xt_free(d->mem, d->socks);
+    xt_free(d->mem, d->servers);
     xt_free(d->mem, d);
 }
 

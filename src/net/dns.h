@@ -50,6 +50,13 @@ typedef void (*xt_dns_addr_fn)(void *ud, int status, const xt_addr *a, size_t n,
 
 /* timeout_ms: per try; 0 = 3000. XT_ENOMEM. */
 int xt_dns_new(const xt_mem *mem, uint32_t timeout_ms, xt_dns **out);
+/* The name servers to ask, as c-ares's ares_set_servers_ports_csv takes
+ * them ("192.0.2.1,[2001:db8::1]:5353,127.0.0.1:5300"); copied; NULL =
+ * resolv.conf's. Before the first query. XT_ENOMEM. */
+int xt_dns_set_servers(xt_dns *d, const char *csv);
+/* 0 when csv is a list xt_dns_set_servers can use, else XT_EINVAL
+ * (XT_ENOMEM, XT_EDNS when c-ares cannot be set up at all). */
+int xt_dns_check_servers(const char *csv);
 /* Cancels everything; no callback runs after (or during) this call.
  * Not from inside one of this session's callbacks. NULL is a no-op. */
 void xt_dns_free(xt_dns *d);
@@ -61,6 +68,12 @@ int xt_dns_srv(xt_dns *d, const char *name, int direct_tls, xt_dns_srv_fn cb, vo
 /* A/AAAA (AF_UNSPEC) of host; IP literals and /etc/hosts are answered
  * without a query (an IP literal before this returns). */
 int xt_dns_addrs(xt_dns *d, const char *host, uint16_t port, xt_dns_addr_fn cb, void *ud);
+
+/* Told of every change to the sockets c-ares wants watched: events
+ * 1 = read, 2 = write, both; 0 = no longer watched, said before the
+ * socket is closed (also by xt_dns_free). Runs inside xt_dns_* calls. */
+typedef void (*xt_dns_watch_fn)(void *ud, int fd, unsigned events);
+void xt_dns_set_watch(xt_dns *d, xt_dns_watch_fn fn, void *ud);
 
 /* 1 while a query is outstanding. */
 int xt_dns_busy(const xt_dns *d);

@@ -178,6 +178,12 @@ static int parse_pin(const char *s, uint8_t out[32])
     return n == 32 && hi < 0 ? 0 : XT_EINVAL;
 }
 
+int xt_tls_pin_check(const char *pin_sha256)
+{
+    uint8_t tmp[32];
+    return parse_pin(pin_sha256, tmp);
+}
+
 static void set_detail(xt_tls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_detail(xt_tls *t, const char *fmt, ...)
 {
@@ -462,12 +468,12 @@ static int cert_failure(xt_tls *t)
     if (t->verr == X509_V_ERR_HOSTNAME_MISMATCH || t->verr == X509_V_ERR_IP_ADDRESS_MISMATCH)
         set_detail(t,
                    "certificate is not valid for %s: it was issued for another name; check the "
-                   "server name, or pin its fingerprint with --pin SHA256 (server's is %s)",
+                   "server name, or pin the certificate's SHA-256 fingerprint (server's is %s)",
                    t->host, fp);
     else
         set_detail(t,
-                   "certificate for %s is not trusted: %s; use --ca-file FILE or pin its "
-                   "fingerprint with --pin SHA256 (server's is %s)",
+                   "certificate for %s is not trusted: %s; trust its CA (a CA file) or pin "
+                   "the certificate's SHA-256 fingerprint (server's is %s)",
                    t->host, X509_verify_cert_error_string(t->verr), fp);
     return XT_ECERT;
 }
@@ -524,7 +530,7 @@ static int after_handshake(xt_tls *t)
                 set_detail(t,
                            "certificate for %s does not match the pinned fingerprint "
                            "(server's is %s); if the server changed its certificate, "
-                           "check it and update --pin",
+                           "check it and update the pin",
                            t->host, fp);
                 return XT_ECERT;
             }

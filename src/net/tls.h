@@ -42,6 +42,10 @@ typedef struct xt_tls_opts {
     int no_verify;          /* accept any certificate (tests only) */
 } xt_tls_opts;
 
+/* 0 when pin_sha256 is 64 hex digits (colons or spaces between them
+ * allowed), else XT_EINVAL. */
+int xt_tls_pin_check(const char *pin_sha256);
+
 /* XT_EINVAL for a malformed pin, XT_ENOMEM, XT_ETLS. ctx must outlive t. */
 int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls **out);
 void xt_tls_free(xt_tls *t);

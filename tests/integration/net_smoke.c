@@ -73,23 +73,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s starttls|direct HOST PORT JID PASSWORD [options]\n", argv[0]);
         return 2;
     }
-    xt_client_config cfg = {
-        .conn = {.jid = argv[4], .password = argv[5], .log = on_log},
-        .host = strcmp(argv[2], "-") ? argv[2] : NULL, /* "-": SRV lookup */
-        .port = (uint16_t)atoi(argv[3]),
-        .connect_timeout_ms = 5000,
-    };
+    xt_conn_config cfg = {.jid = argv[4], .password = argv[5], .log = on_log};
+    const char *host = strcmp(argv[2], "-") ? argv[2] : NULL; /* "-": SRV lookup */
+    const char *ca_file = NULL, *pin = NULL;
+    unsigned flags = 0;
     if (strcmp(argv[1], "direct") == 0)
-        cfg.conn.flags |= XT_CONN_DIRECT_TLS;
+        cfg.flags |= XT_CONN_DIRECT_TLS;
     int expect = 0, count = 1;
     size_t big = 0;
     for (int i = 6; i < argc; i++) {
         if (strcmp(argv[i], "--ca-file") == 0 && i + 1 < argc)
-            cfg.ca_file = argv[++i];
+            ca_file = argv[++i];
         else if (strcmp(argv[i], "--pin") == 0 && i + 1 < argc)
-            cfg.pin_sha256 = argv[++i];
+            pin = argv[++i];
         else if (strcmp(argv[i], "--no-system-ca") == 0)
-            cfg.flags |= XT_CLIENT_NO_SYSTEM_CA;
+            flags |= XT_CLIENT_NO_SYSTEM_CA;
         else if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
             expect = atoi(argv[++i]);
         else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
@@ -101,13 +99,19 @@ int main(int argc, char **argv)
         count = 1;
     g_quiet = count > 1;
     xt_loop *loop;
+    xt_ctx *ctx; /* shared: one TLS context and one handshake limiter for all */
     st *s = calloc((size_t)count, sizeof *s);
-    if (!s || xt_loop_new(NULL, &loop) < 0)
+    if (!s || xt_loop_new(NULL, &loop) < 0 || xt_ctx_new(NULL, &ctx) < 0)
         return 3;
     for (int i = 0; i < count; i++) {
         s[i].big = big;
-        if (xt_client_new(loop, &cfg, &s[i].cl) < 0)
+        xt_client *cl;
+        if (xt_client_new(ctx, &cfg, &cl) < 0 || xt_client_set_server(cl, host, (uint16_t)atoi(argv[3])) < 0 ||
+            xt_client_set_ca_file(cl, ca_file) < 0 || xt_client_set_pin(cl, pin) < 0 ||
+            xt_client_set_flags(cl, flags) < 0 || xt_client_set_connect_timeout(cl, 5000) < 0 ||
+            xt_loop_add_client(loop, cl) < 0)
             return 3;
+        s[i].cl = cl;
         xt_conn_on(xt_client_conn(s[i].cl), XT_EV_ALL, on_event, &s[i]);
         int rc = xt_client_connect(s[i].cl);
         if (rc < 0) {
@@ -127,7 +131,10 @@ int main(int argc, char **argv)
     }
     printf("loop: %d, clients %d, online %d, ok %d, detail \"%s\"\n", rc, count, online, ok,
            xt_client_errdetail(s[0].cl));
+    for (int i = 0; i < count; i++)
+        xt_client_free(s[i].cl);
     xt_loop_free(loop);
+    xt_ctx_free(ctx);
     free(s);
     return ok ? 0 : 1;
 }

@@ -48,7 +48,6 @@ ALLOWED = {
 # passes while they are there and fails once one is gone, so its line here
 # is deleted with it (the list only shrinks).
 KNOWN = {
-    ('src/net/client.c', 'im/conn_int.h'): 'H1 moves what client.c needs into include/xtalk/conn.h',
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
