@@ -83,7 +83,14 @@ class ServerTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = make_server(USERS).start()
+        srv = make_server(USERS)
+        try:
+            cls.srv = srv.start()
+        except BaseException:
+            # tearDownClass does not run when setUpClass fails: the
+            # server's directory (and any half-started node) goes here.
+            srv.cleanup()
+            raise
 
     @classmethod
     def tearDownClass(cls):
