@@ -7,7 +7,7 @@
  *       online with the roster loaded and initial presence sent, then
  *       prints "online", then "hint=" and the server's SASL offer, and
  *       exits (bench/run times it from process start); $XTB_SASL_HINT is
- *       passed as xt_conn_config.sasl_hint (the offer an earlier run saw)
+ *       passed to xt_conn_opts_set_sasl_hint (the offer an earlier run saw)
  *   xt_client hold PREFIX N PW HOST PORT CA [INFLIGHT]
  *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
  *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online=" and glibc's
@@ -162,18 +162,20 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
 static xt_client *start(const char *jid, const char *pw, const char *host, int port,
                         const char *ca, unsigned flags)
 {
-    xt_conn_config cfg = {0};
-    cfg.jid = jid;
-    cfg.password = pw;
-    cfg.flags = flags;
-    cfg.negotiation_timeout_ms = 600000;
+    xt_conn_opts *opts = NULL;
     /* login: the server's SASL offer from an earlier run (what a client
      * keeps per account; see xt_conn_sasl_hint) */
-    cfg.sasl_hint = getenv("XTB_SASL_HINT");
+    if (xt_conn_opts_new(NULL, &opts) != 0 || xt_conn_opts_set_jid(opts, jid) != 0 ||
+        xt_conn_opts_set_password(opts, pw) != 0 || xt_conn_opts_set_flags(opts, flags) != 0 ||
+        xt_conn_opts_set_timeouts(opts, 0, 600000) != 0 ||
+        xt_conn_opts_set_sasl_hint(opts, getenv("XTB_SASL_HINT")) != 0)
+        exit(1);
     xt_client *cl;
     /* One context for all: the hold sessions share a TLS context and the
      * handshake limiter. */
-    if (xt_client_new(ctx, &cfg, &cl) != 0 ||
+    int rc = xt_client_new(ctx, opts, &cl);
+    xt_conn_opts_free(opts); /* copied by the conn */
+    if (rc != 0 ||
         xt_client_set_server(cl, host, (uint16_t)port) != 0 || xt_client_set_ca_file(cl, ca) != 0 ||
         xt_client_set_flags(cl, XT_CLIENT_NO_SYSTEM_CA) != 0 ||
         xt_client_set_connect_timeout(cl, 60000) != 0 || xt_loop_add_client(loop, cl) != 0)

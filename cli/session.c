@@ -15,6 +15,7 @@
 #include "output.h"
 #include "password.h"
 #include "report.h"
+#include "sanitize.h"
 
 /* How long a clean close waits for the server's </stream:stream>. */
 #define CLOSE_WAIT_MS 3000
@@ -48,6 +49,12 @@ struct xt_cli_session {
 
 /* The self-pipe: signal handlers only write the signal number to it; the
  * loop reads it and acts outside signal context. */
+/* The single-line sanitized form of network text (sanitize.h). */
+static char *san(const char *s)
+{
+    return xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE);
+}
+
 static int sig_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
@@ -94,6 +101,13 @@ int xt_cli_session_resumed(const xt_cli_session *s)
 int xt_cli_session_online(const xt_cli_session *s)
 {
     return s->up;
+}
+
+int xt_cli_session_reconnect(xt_cli_session *s)
+{
+    if (s->finishing || s->up)
+        return XT_ESTATE;
+    return xt_client_reconnect_now(s->client);
 }
 
 int xt_cli_session_done(const xt_cli_session *s)
@@ -179,8 +193,8 @@ void xt_cli_stanza_error(const xt_stanza *reply, char *buf, size_t len)
                 cond = xt_stanza_name(c);
         }
     }
-    char *ec = xt_cli_escape(cond ? cond : "unknown error", 0);
-    char *et = text && *text ? xt_cli_escape(text, 0) : NULL;
+    char *ec = san(cond ? cond : "unknown error");
+    char *et = text && *text ? san(text) : NULL;
     snprintf(buf, len, "%s%s%s", ec ? ec : "?", et ? ": " : "", et ? et : "");
     free(ec);
     free(et);
@@ -278,8 +292,8 @@ static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, siz
                  d->condition && d->text ? ": " : "", d->text ? d->text : "");
         detail = ev;
     }
-    char *e = *detail ? xt_cli_escape(detail, 0) : NULL;
-    char *r = d->redirect ? xt_cli_escape(d->redirect, 0) : NULL;
+    char *e = *detail ? san(detail) : NULL;
+    char *r = d->redirect ? san(d->redirect) : NULL;
     /* A detail that already begins with the error's name says it all:
      * "authentication failed: not-authorized (...)", not the name twice. */
     const char *name = xt_strerror(d->error ? d->error : XT_ECLOSED);
@@ -391,8 +405,10 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         /* listen and bot say when they are ready, so whoever started
          * them (a script, a test) knows messages will now be seen. */
         if ((s->set->verbose || s->p->announce) && !s->p->quiet) {
-            fprintf(stderr, "xtalk: online as %s%s\n", ev->u.online.jid ? ev->u.online.jid : "?",
-                    ev->u.online.resumed ? " (resumed)" : "");
+            /* The bound JID is the server's choice (RFC 6120 §7.6.1). */
+            fputs("xtalk: online as ", stderr);
+            xt_cli_put_sanitized(stderr, ev->u.online.jid ? ev->u.online.jid : "?");
+            fputs(ev->u.online.resumed ? " (resumed)\n" : "\n", stderr);
             fflush(stderr);
         }
         if (s->p->on_online && !s->finishing)
@@ -481,7 +497,7 @@ static void log_cb(void *ud, int level, const char *msg)
 
     if (level == XT_LOG_DEBUG && s->set->verbose < 2)
         return;
-    char *e = xt_cli_escape(msg ? msg : "", 1);
+    char *e = xt_cli_sanitize(msg ? msg : "", msg ? strlen(msg) : 0, XT_CLI_SAN_LINES);
     fprintf(stderr, "xtalk: %s: %s\n", level >= 0 && level <= XT_LOG_XML_OUT ? names[level] : "log",
             e ? e : "?");
     free(e);
@@ -513,31 +529,42 @@ static int wanted(const xt_cli_session_params *p, int sig)
  * store's SASL hint, keepalive, and the library's reconnection (which
  * also brings XEP-0198 resumption and the salted password kept for it).
  */
-static int make_client(xt_cli_session *s)
+static int make_client(xt_cli_session *s, char *why, size_t whylen)
 {
     const xt_cli_settings *set = s->set;
     const xt_cli_session_params *p = s->p;
 
     if (s->acct->store)
         (void)xt_store_sasl_hint_get(s->acct->store, s->acct->key, &s->hint);
-    xt_conn_config cc = {
-        .jid = set->jid,
-        .password = set->password,
-        .resource = set->resource,
-        .flags = p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                 (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0),
-        .iq_timeout_ms = set->timeout_ms,
-        .negotiation_timeout_ms = set->timeout_ms,
-        .initial_show = p->show,
-        .initial_status = p->status,
-        .initial_priority = p->priority,
-        .log = set->verbose && !p->quiet ? log_cb : NULL,
-        .log_ud = s,
-        .ping_interval_ms = p->keepalive_ms,
-        .ping_timeout_ms = p->keepalive_ms,
-        .sasl_hint = s->hint,
-    };
-    int rc = xt_client_new(NULL, &cc, &s->client);
+    xt_conn_opts *opts = NULL;
+    int rc = xt_conn_opts_new(NULL, &opts);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(opts, set->jid);
+    if (!rc)
+        rc = xt_conn_opts_set_password(opts, set->password);
+    if (!rc)
+        rc = xt_conn_opts_set_resource(opts, set->resource);
+    if (!rc)
+        rc = xt_conn_opts_set_flags(opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                                              (set->insecure_plaintext
+                                                   ? XT_CONN_INSECURE_ALLOW_PLAINTEXT
+                                                   : 0));
+    if (!rc)
+        rc = xt_conn_opts_set_timeouts(opts, set->timeout_ms, set->timeout_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_initial_presence(opts, (xt_show)p->show, p->status, p->priority);
+    if (!rc)
+        rc = xt_conn_opts_set_log(opts, set->verbose && !p->quiet ? log_cb : NULL, s);
+    if (!rc)
+        rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
+    if (!rc)
+        rc = xt_conn_opts_set_sasl_hint(opts, s->hint);
+    if (!rc)
+        rc = xt_client_new(NULL, opts, &s->client);
+    /* Why a setter refused (an invalid JID or resource), for the message. */
+    if (rc == XT_EJID)
+        snprintf(why, whylen, "%s", xt_conn_opts_errdetail(opts));
+    xt_conn_opts_free(opts); /* the client's conn copied them */
     if (rc == 0 && ((rc = xt_client_set_server(s->client, set->host, set->port)) < 0 ||
                     (rc = xt_client_set_ca_file(s->client, set->ca_file)) < 0 ||
                     (rc = xt_client_set_pin(s->client, set->pin[0] ? set->pin : NULL)) < 0 ||
@@ -584,13 +611,14 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, x
     if (s->set->insecure_plaintext)
         xt_cli_errorf("WARNING: --insecure-allow-plaintext: if the server offers no TLS, the "
                       "password and all messages cross the network in the clear");
-    rc = make_client(s);
+    char why[256] = "";
+    rc = make_client(s, why, sizeof why);
     /* The connection holds its own copy now; ours is no longer needed. */
     xt_cli_password_free(s->set->password);
     s->set->password = NULL;
     if (rc < 0) {
         if (rc == XT_EJID)
-            xt_cli_errorf("the account JID '%s' is not valid; give it as user@domain", s->set->jid);
+            xt_cli_errorf("%s ('%s'); give the account as user@domain", why, s->set->jid);
         else
             xt_cli_errorf("cannot set up the connection: %s", xt_strerror(rc));
         s->exit_code = rc == XT_EJID ? XT_CLI_EXIT_CONFIG : XT_CLI_EXIT_ERROR;
@@ -615,7 +643,7 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, x
             *p->retryable = 0;
         const char *d = xt_client_errdetail(s->client);
         const char *hint = xt_cli_hint_for(rc);
-        char *ed = d && *d ? xt_cli_escape(d, 0) : NULL;
+        char *ed = d && *d ? san(d) : NULL;
         report(s, "cannot connect as %s: %s%s%s%s%s%s", s->set->jid, xt_strerror(rc),
                ed ? " (" : "", ed ? ed : "", ed ? ")" : "", *hint ? "; " : "", hint);
         free(ed);

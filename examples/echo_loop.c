@@ -75,11 +75,21 @@ int main(int argc, char **argv)
         return 2;
     }
     bot b = {.left = argc > 5 ? atoi(argv[5]) : 1, .error = -1};
-    xt_conn_config cfg = {
-        .jid = argv[1], .password = pw, .log = getenv("XTALK_DEBUG") ? on_log : NULL};
+    xt_conn_opts *opts = NULL;
     xt_loop *loop = NULL;
     int rc;
-    if ((rc = xt_loop_new(NULL, &loop)) < 0 || (rc = xt_client_new(NULL, &cfg, &b.cl)) < 0 ||
+    if ((rc = xt_conn_opts_new(NULL, &opts)) < 0 || (rc = xt_conn_opts_set_jid(opts, argv[1])) < 0 ||
+        (rc = xt_conn_opts_set_password(opts, pw)) < 0 ||
+        (rc = xt_conn_opts_set_log(opts, getenv("XTALK_DEBUG") ? on_log : NULL, NULL)) < 0) {
+        fprintf(stderr, "%s: %s\n", xt_strerror(rc), opts ? xt_conn_opts_errdetail(opts) : "");
+        xt_conn_opts_free(opts);
+        return 2;
+    }
+    rc = xt_loop_new(NULL, &loop);
+    if (rc >= 0)
+        rc = xt_client_new(NULL, opts, &b.cl); /* copies the options */
+    xt_conn_opts_free(opts);
+    if (rc < 0 ||
         (rc = xt_client_set_server(b.cl, argv[2], (uint16_t)atoi(argv[3]))) < 0 ||
         (rc = xt_client_set_ca_file(b.cl, argv[4])) < 0 ||
         (rc = xt_conn_on(xt_client_conn(b.cl), XT_EV_ALL, on_event, &b)) < 0 ||

@@ -65,9 +65,16 @@ int main(int argc, char **argv)
     uv_loop_t *loop = uv_default_loop();
     uv_timer_init(loop, &a.give_up);
     a.give_up.data = &a;
-    xt_conn_config cfg = {.jid = argv[1], .password = pw};
-    int rc;
-    if ((rc = xt_client_new(NULL, &cfg, &a.cl)) < 0 ||
+    xt_conn_opts *opts = NULL;
+    int rc = xt_conn_opts_new(NULL, &opts);
+    if (rc >= 0)
+        rc = xt_conn_opts_set_jid(opts, argv[1]);
+    if (rc >= 0)
+        rc = xt_conn_opts_set_password(opts, pw);
+    if (rc >= 0)
+        rc = xt_client_new(NULL, opts, &a.cl); /* copies the options */
+    xt_conn_opts_free(opts);
+    if (rc < 0 ||
         (rc = xt_client_set_server(a.cl, argv[2], (uint16_t)atoi(argv[3]))) < 0 ||
         (rc = xt_client_set_ca_file(a.cl, argv[4])) < 0 ||
         (rc = xt_conn_on(xt_client_conn(a.cl), XT_EV_ALL, on_event, &a)) < 0 ||

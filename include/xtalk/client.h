@@ -23,7 +23,7 @@
  * Driving a client from your own loop (as hiredis's adapters and curl's
  * CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION):
  *
- *   xt_client_new(NULL, &conn_cfg, &cl);
+ *   xt_client_new(NULL, conn_opts, &cl);   // an xt_conn_opts (conn.h)
  *   xt_client_set_hooks(cl, my_watch, my_unwatch, my_timer, my_cleanup, me);
  *   xt_client_connect(cl);
  *   my_watch(me, fd, ev)      -> watch fd for ev (XT_IO_READ|XT_IO_WRITE)
@@ -118,13 +118,14 @@ XT_EXTERN int xt_ctx_set_dns_servers(xt_ctx *ctx, const char *servers);
 /* --- the client ------------------------------------------------------------ */
 
 /* Creates a client. ctx NULL: the client makes and owns a private
- * context, with conn->mem as its allocator. Else it takes a reference on
- * ctx (and uses ctx's allocator). conn configures the xt_conn and is
- * copied (its strings too); its XT_CONN_DIRECT_TLS flag also chooses the
- * transport (XEP-0368 direct TLS). Nothing happens until
- * xt_client_connect. Returns 0; XT_EINVAL (out or conn NULL, see also
- * xt_conn_new), XT_EJID (conn->jid), XT_ENOMEM. */
-XT_EXTERN int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out);
+ * context, with conn's allocator (xt_conn_opts_new's mem). Else it takes
+ * a reference on ctx (and uses ctx's allocator for itself). conn
+ * configures the xt_conn: xt_conn_new copies it (strings and password
+ * too; the conn allocates with conn's allocator), so it may be freed once
+ * this returns; its XT_CONN_DIRECT_TLS flag also chooses the transport
+ * (XEP-0368 direct TLS). Nothing happens until xt_client_connect. Returns
+ * 0; XT_EINVAL (out or conn NULL, or see xt_conn_new), XT_ENOMEM. */
+XT_EXTERN int xt_client_new(xt_ctx *ctx, const xt_conn_opts *conn, xt_client **out);
 /* Closes its sockets (unwatch hook for each first), calls the cleanup
  * hook, frees the xt_conn and drops its context reference. NULL is a
  * no-op. From one of the client's own handlers the free happens when the
@@ -247,6 +248,15 @@ XT_EXTERN int xt_client_flush(xt_client *cl, uint64_t now_ms);
  * (the client is now done), 0 if not, XT_EINVAL for NULL. The pending
  * timer is withdrawn through the timer hook. */
 XT_EXTERN int xt_client_stop_reconnect(xt_client *cl);
+/* Connects again now (a user's "reconnect"): while a reconnection waits
+ * for its backoff delay, it starts at once; after a disconnection that
+ * was not going to be retried (a conflict, a refused login), a new
+ * connection starts as after a retryable one (XEP-0198 resumption when
+ * the server still holds the session). Events as for any reconnection.
+ * 0 when started, XT_ESTATE while connecting or connected, before
+ * xt_client_connect, or from the client's own handlers; XT_EINVAL for
+ * NULL. */
+XT_EXTERN int xt_client_reconnect_now(xt_client *cl);
 /* 1 from xt_client_connect until the connection is over for good
  * (disconnected, sockets closed, no reconnect pending), else 0. */
 XT_EXTERN int xt_client_active(const xt_client *cl);

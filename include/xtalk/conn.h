@@ -11,17 +11,49 @@
  * the xt_conn are plaintext XML.
  *
  * Driving, in short:
- *   xt_conn_new(&cfg, &c); xt_conn_on(c, XT_EV_ALL, handler, ud);
+ *   xt_conn_opts_new(NULL, &o); xt_conn_opts_set_jid(o, jid); xt_conn_opts_set_password(o, pw);
+ *   xt_conn_new(o, &c); xt_conn_opts_free(o); xt_conn_on(c, XT_EV_ALL, handler, ud);
  *   xt_conn_start(c, now);            // direct TLS: after xt_conn_tls_ready
  *   loop:
  *     while ((n = xt_conn_pending(c, &p)) > 0) { write p,n; xt_conn_consume(c, w); }
  *     read bytes -> xt_conn_feed(c, buf, len, now);  EOF -> xt_conn_eof(c, code, now)
  *     at xt_conn_deadline(c) -> xt_conn_tick(c, now)
  *
- * Handlers run inside feed/tick/eof/tls_ready. A handler may call any
- * xt_conn function on the same connection (send, iq, on/off, close)
- * except xt_conn_free; free the connection after the driving call returns.
- * Times are milliseconds on any monotonic clock the driver chooses.
+ * Handlers and callbacks. Event handlers and IQ callbacks run inside the
+ * driving calls (feed, tick, eof, tls_ready, start) and inside close
+ * and send calls that end the stream; never later, never on another
+ * thread. A handler may call any xt_conn function on the same connection
+ * (send, iq, on/off, close, getters) except: xt_conn_free (free it after
+ * the driving call returns), xt_conn_reset (XT_ESTATE until the driving
+ * call has returned), and xt_conn_feed/xt_conn_tick/xt_conn_eof/
+ * xt_conn_tls_ready (the stream is mid-step: feed gives XT_ESTATE; do
+ * not nest the others). Times are milliseconds on any monotonic clock
+ * the driver chooses.
+ *
+ * Errors. Every function returning int gives 0 (or a count / id where
+ * said) or a negative XT_E* code, and each lists the codes it can
+ * return. XT_EINVAL always includes a NULL handle or a NULL required
+ * argument. A failed send leaves nothing half-written in the output.
+ *
+ * Lifetimes. "Valid until the conn changes" means: until the next call,
+ * on the same conn, of a function that takes a non-const `xt_conn *`
+ * (feed, tick, eof, tls_ready, start, consume, reset, every send/iq/
+ * ping/roster/presence/close call, on/off, set_direct_tls), or its free.
+ * The getters taking a `const xt_conn *` and xt_conn_pending never
+ * invalidate anything. Pointers inside an xt_event are valid only during
+ * the handler call; copy what you keep. Strings passed in are copied
+ * (nothing the application passes is kept by reference) except the
+ * callbacks' `ud` pointers, which are handed back as given.
+ *
+ * Threading. The library starts no thread and keeps no global mutable
+ * state. One xt_conn (with everything it returns) and one xt_conn_opts
+ * may be used by one thread at a time; different ones may be used by
+ * different threads at once with no locking. A conn may move between
+ * threads between calls. Callbacks (handlers, IQ callbacks, the log,
+ * random and allocator hooks) run on the thread that made the call into
+ * the library, during that call. An immutable xt_jid and a stanza tree
+ * nobody modifies may be read from several threads, except
+ * xt_stanza_text, which may build its result on first use.
  */
 #ifndef XTALK_CONN_H
 #define XTALK_CONN_H
@@ -35,7 +67,30 @@ extern "C" {
 
 typedef struct xt_conn xt_conn;
 
-/* xt_conn_config.flags */
+typedef enum xt_show {
+    XT_SHOW_AVAILABLE = 0,
+    XT_SHOW_CHAT,
+    XT_SHOW_AWAY,
+    XT_SHOW_XA,
+    XT_SHOW_DND,
+    XT_SHOW_UNAVAILABLE,
+} xt_show;
+
+/* --- options -------------------------------------------------------------- */
+
+/*
+ * The settings of a connection: an opaque object with a setter per
+ * setting, so that a setting added later changes no struct layout (the
+ * ABI). Every setter copies what it is given (strings included) and
+ * returns 0 or a negative XT_E* code; a refused value leaves the option
+ * as it was, and xt_conn_opts_errdetail() says why. Only the JID and the
+ * password are required; everything else has the default its setter
+ * names. xt_conn_new() copies what it needs: the opts may be changed,
+ * reused for another connection or freed right after it returns.
+ */
+typedef struct xt_conn_opts xt_conn_opts;
+
+/* xt_conn_opts_set_flags */
 enum {
     XT_CONN_DIRECT_TLS = 1u << 0,   /* transport is TLS from the first byte (XEP-0368) */
     /* Allow the stream to continue without TLS if the server offers none.
@@ -45,7 +100,8 @@ enum {
     XT_CONN_INSECURE_ALLOW_PLAINTEXT = 1u << 1,
     XT_CONN_NO_ROSTER = 1u << 2,    /* do not fetch the roster on login */
     XT_CONN_NO_PRESENCE = 1u << 3,  /* do not send initial presence on login */
-    XT_CONN_ALLOW_PLAIN_MECH = 1u << 4, /* reserved: PLAIN is allowed over TLS by default */
+    /* 1u << 4 is retired (was a no-op; PLAIN is allowed over TLS unless
+     * XT_CONN_NO_PLAIN_MECH): never reused. */
     XT_CONN_NO_PLAIN_MECH = 1u << 5,/* never use SASL PLAIN, even over TLS */
     /* Do not use XEP-0198 stream management even when the server offers
      * it (acks then come from XEP-0199 pings; no resumption). */
@@ -54,57 +110,114 @@ enum {
      * stream features before sending the next request, as RFC 6120's
      * examples do. By default the conn sends <starttls/> with the first
      * stream header, its first SASL message with the post-TLS header
-     * (when sasl_hint allows), and the bind request, roster query and
+     * (when the SASL hint allows), and the bind request, roster query and
      * initial presence with the post-auth header; a server handles them
      * in order, and the features are still checked when they arrive. */
     XT_CONN_NO_PIPELINING = 1u << 7,
 };
 
-typedef struct xt_conn_config {
-    const char *jid;       /* account JID; a resource part is the requested resource */
-    const char *password;  /* copied; kept for xt_conn_reset, wiped by xt_conn_free */
-    const char *resource;  /* requested resource; NULL = JID's or server-assigned */
-    unsigned flags;
-    size_t max_stanza_size;     /* bytes; 0 = 1 MiB */
-    unsigned max_depth;         /* element nesting; 0 = 64 */
-    uint32_t iq_timeout_ms;     /* default IQ timeout; 0 = 30000 */
-    uint32_t ping_interval_ms;  /* idle time before a keepalive ping; 0 = 60000, UINT32_MAX = never */
-    uint32_t ping_timeout_ms;   /* no answer to keepalive -> disconnect; 0 = 30000 */
-    uint32_t negotiation_timeout_ms; /* start -> online; 0 = 60000 */
-    /* Initial presence (unless XT_CONN_NO_PRESENCE). */
-    int initial_show;           /* an xt_show value; 0 = available */
-    const char *initial_status; /* NULL = none */
-    int initial_priority;
-    const xt_mem *mem;          /* NULL = malloc */
-    xt_log_fn log;              /* NULL = silent */
-    void *log_ud;
-    /* Acknowledgements (XT_EV_ACKED). With XEP-0198 the conn asks the
-     * server for an ack (<r/>) once ack_every stanzas are unacked, and
-     * ack_delay_ms after the last stanza sent (before going idle);
-     * without SM it sends a XEP-0199 ping ack_delay_ms after the last
-     * message (or after ack_every messages): its answer acks every
-     * message sent before it. */
-    uint32_t ack_every;         /* stanzas; 0 = 10 */
-    uint32_t ack_delay_ms;      /* 0 = 100 */
-    /* An ack request (<r/> or the ack ping) unanswered this long means
-     * the connection is dead: XT_ETIMEOUT, retryable. 0 = ping_timeout_ms. */
-    uint32_t ack_timeout_ms;
-    /* Most stanzas kept for re-sending (XEP-0198 unacked queue); sends
-     * fail with XT_ETOOBIG while it is full. 0 = 5000. */
-    uint32_t sm_max_unacked;
-    /* What xt_conn_sasl_hint returned after an earlier login to this
-     * account: the server's SASL offer (and, after SCRAM, the salt and
-     * iteration count it gave, public values). With it the first SASL
-     * message goes out with the post-TLS stream header instead of a round
-     * trip later (only SCRAM, only over TLS), and SCRAM's costly Hi() runs
-     * at a tick while the driver waits for the server. The choice is made as if the
-     * server had offered exactly this, and checked against the real
-     * offer when it arrives: if it differs (the server changed, or
-     * someone strips mechanisms), that exchange is abandoned and the
-     * right one started, costing a round trip, never security.
-     * NULL = wait for the server's offer. Copied. */
-    const char *sasl_hint;
-} xt_conn_config;
+/* A new options object with every default. mem (NULL = malloc) is copied
+ * and becomes the allocator of the opts and of every xt_conn made from
+ * them. 0 and *out, XT_EINVAL (out NULL), XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_new(const xt_mem *mem, xt_conn_opts **out);
+/* Wipes the password and frees. NULL is a no-op. */
+XT_EXTERN void xt_conn_opts_free(xt_conn_opts *o);
+/* Why the last setter on o failed ("" when none did): a static-size
+ * string owned by o, valid until the next setter call on o or its free. */
+XT_EXTERN const char *xt_conn_opts_errdetail(const xt_conn_opts *o);
+
+/* The account JID (required): checked and prepared now (RFC 7622); a
+ * resourcepart is the requested resource unless xt_conn_opts_set_resource
+ * names one. XT_EJID when it is not a valid JID or has no localpart (SASL
+ * needs a username), with the reason in the errdetail; XT_EINVAL (NULL),
+ * XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_jid(xt_conn_opts *o, const char *jid);
+/* The password (required). Copied; every copy (the opts', each conn's)
+ * is wiped when freed. A password SASL cannot use (not UTF-8, refused by
+ * the OpaqueString profile) fails the login with XT_EINVAL. XT_EINVAL
+ * (NULL), XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_password(xt_conn_opts *o, const char *password);
+/* The resource to request at binding (RFC 6120 §7.6); NULL or "" = the
+ * JID's resourcepart, else server-assigned. XT_EJID when it is not a
+ * valid resourcepart (RFC 7622 §3.4), XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_resource(xt_conn_opts *o, const char *resource);
+/* XT_CONN_* flags (replaces the set; default 0). XT_EINVAL for an unknown
+ * or retired bit. */
+XT_EXTERN int xt_conn_opts_set_flags(xt_conn_opts *o, unsigned flags);
+/* Limits on received XML: the largest stanza in bytes (0 = 1 MiB) and
+ * the deepest element nesting (0 = 64). Always 0. */
+XT_EXTERN int xt_conn_opts_set_limits(xt_conn_opts *o, size_t max_stanza_size, unsigned max_depth);
+/* Timeouts in ms: the default for an IQ (0 = 30000) and for the whole
+ * negotiation from xt_conn_start to online (0 = 60000). Always 0. */
+XT_EXTERN int xt_conn_opts_set_timeouts(xt_conn_opts *o, uint32_t iq_timeout_ms,
+                                        uint32_t negotiation_timeout_ms);
+/* Keepalive (XEP-0199): idle time before a ping (0 = 60000, UINT32_MAX =
+ * never) and how long its answer may take before the connection counts as
+ * dead (0 = 30000; also the wait for the server's closing tag). Always 0. */
+XT_EXTERN int xt_conn_opts_set_keepalive(xt_conn_opts *o, uint32_t ping_interval_ms,
+                                         uint32_t ping_timeout_ms);
+/* The presence sent on login unless XT_CONN_NO_PRESENCE (RFC 6121 §4.2):
+ * show (XT_SHOW_AVAILABLE..XT_SHOW_DND; default available), status
+ * (copied; NULL = none) and priority (-128..127, default 0). XT_EINVAL
+ * for a value out of range or a status that is not XML-safe UTF-8,
+ * XT_ENOMEM. */
+XT_EXTERN int xt_conn_opts_set_initial_presence(xt_conn_opts *o, xt_show show,
+                                                const char *status, int priority);
+/* Where the conn logs (default: nowhere). Always 0. */
+XT_EXTERN int xt_conn_opts_set_log(xt_conn_opts *o, xt_log_fn fn, void *ud);
+/*
+ * Acknowledgements (XT_EV_ACKED). With XEP-0198 the conn asks the server
+ * for an ack (<r/>) once `every` stanzas are unacked (0 = 10), and
+ * delay_ms after the last stanza sent (0 = 100); without SM it sends a
+ * XEP-0199 ping delay_ms after the last message (or after `every`
+ * messages): its answer acks every message sent before it. An ack request
+ * unanswered for timeout_ms means the connection is dead: XT_ETIMEOUT,
+ * retryable (0 = the keepalive ping timeout). Always 0.
+ */
+XT_EXTERN int xt_conn_opts_set_acks(xt_conn_opts *o, uint32_t every, uint32_t delay_ms,
+                                    uint32_t timeout_ms);
+/* Most stanzas kept for re-sending (the XEP-0198 unacked queue, or the
+ * messages waiting for an ack ping); sends fail with XT_ETOOBIG while it
+ * is full. 0 = 5000. Always 0. */
+XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
+/*
+ * What xt_conn_sasl_hint returned after an earlier login to this account:
+ * the server's SASL offer (and, after SCRAM, the salt and iteration count
+ * it gave, public values). With it the first SASL message goes out with
+ * the post-TLS stream header instead of a round trip later (only SCRAM,
+ * only over TLS), and SCRAM's costly Hi() runs at a tick while the driver
+ * waits for the server. The choice is made as if the server had offered
+ * exactly this, and checked against the real offer when it arrives: if it
+ * differs (the server changed, or someone strips mechanisms), that
+ * exchange is abandoned and the right one started, costing a round trip,
+ * never security. NULL or "" = wait for the server's offer (default).
+ * Copied. XT_ENOMEM.
+ */
+XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
+/*
+ * The source of every random byte the conn uses: the SCRAM client nonce
+ * (24 bytes per exchange) and the stanza id prefix (6 bytes per
+ * xt_conn_new). NULL = OpenSSL's RAND_bytes (default). With a fixed
+ * source a recorded exchange replays byte for byte; anything but a CSPRNG
+ * outside tests makes SCRAM nonces and stanza ids guessable. fn must stay
+ * callable, with ud, while any conn made from these opts lives.
+ * Always 0.
+ */
+XT_EXTERN int xt_conn_opts_set_random(xt_conn_opts *o, xt_random_fn fn, void *ud);
+/*
+ * Generated stanza ids are PREFIX, then 12 hex digits drawn from the
+ * random source at xt_conn_new, '-', and a per-conn counter; PREFIX is ""
+ * by default. Up to 16 printable ASCII characters, none of them XML
+ * special (< > & ' "). XT_EINVAL otherwise, XT_ENOMEM.
+ */
+XT_EXTERN int xt_conn_opts_set_id_prefix(xt_conn_opts *o, const char *prefix);
+/* For drivers built on xt_conn (such as xt_client): the flags, the log
+ * callback and the allocator these opts hold. NULL o gives 0 / NULL. */
+XT_EXTERN unsigned xt_conn_opts_get_flags(const xt_conn_opts *o);
+XT_EXTERN xt_log_fn xt_conn_opts_get_log(const xt_conn_opts *o, void **ud);
+/* The allocator the opts were made with (NULL = malloc); lives as long
+ * as the opts. */
+XT_EXTERN const xt_mem *xt_conn_opts_get_mem(const xt_conn_opts *o);
 
 /* Connection state, in order. */
 typedef enum xt_conn_state {
@@ -118,14 +231,6 @@ typedef enum xt_conn_state {
     XT_STATE_CLOSED,        /* finished (see xt_conn_error) */
 } xt_conn_state;
 
-typedef enum xt_show {
-    XT_SHOW_AVAILABLE = 0,
-    XT_SHOW_CHAT,
-    XT_SHOW_AWAY,
-    XT_SHOW_XA,
-    XT_SHOW_DND,
-    XT_SHOW_UNAVAILABLE,
-} xt_show;
 
 /* Event types; also bits for the mask of xt_conn_on. */
 typedef enum xt_event_type {
@@ -226,128 +331,219 @@ typedef struct xt_event {
     } u;
 } xt_event;
 
-/* Event handler. Pointers in *ev are valid only during the call. */
+/* Event handler. Pointers in *ev are valid only during the call. Runs
+ * inside the call that caused the event (see "Handlers and callbacks"). */
 typedef void (*xt_handler_fn)(xt_conn *c, const xt_event *ev, void *ud);
 
-/* IQ completion: status 0 = type result, XT_ESTANZA = type error
- * (reply holds the error), XT_ETIMEOUT, XT_ECLOSED. reply may be NULL. */
+/* IQ completion, called exactly once per request xt_conn_iq accepted:
+ * status 0 = type result, XT_ESTANZA = type error (reply holds the
+ * <error/>), XT_ETIMEOUT (no answer in time; reply NULL), XT_ECLOSED
+ * (the stream ended first; reply NULL). Not called for a request
+ * xt_conn_iq refused, nor after xt_conn_free. reply is valid only during
+ * the call. */
 typedef void (*xt_iq_fn)(xt_conn *c, int status, const xt_stanza *reply, void *ud);
 
-/* Channel binding data from the driver's TLS layer (RFC 5929, RFC 9266). */
+/*
+ * Channel binding data from the driver's TLS layer, for SCRAM -PLUS
+ * (RFC 5802 §6). Copied by xt_conn_tls_ready.
+ *   "tls-exporter" (RFC 9266; TLS 1.3): cb_data is 32 bytes (cb_len 32)
+ *   of keying material exported with the label "EXPORTER-Channel-Binding"
+ *   and an empty context, e.g. OpenSSL's
+ *   SSL_export_keying_material(ssl, out, 32, "EXPORTER-Channel-Binding",
+ *   24, NULL, 0, 0).
+ *   "tls-server-end-point" (RFC 5929 §4.1; for TLS 1.2): the hash of the
+ *   server's leaf certificate (DER) with its signature's hash function,
+ *   except that MD5 and SHA-1 become SHA-256 (cb_len is that hash's size);
+ *   none for a signature without a separate hash (Ed25519, Ed448).
+ * "tls-unique" is not supported (RFC 9266 §3 deprecates it for TLS 1.3).
+ * cb_type NULL (or cb_len 0) = no channel binding: SCRAM is used without
+ * -PLUS, with the 'n' flag.
+ */
 typedef struct xt_tls_info {
-    const char *cb_type;   /* "tls-exporter" or "tls-server-end-point"; NULL = none */
+    const char *cb_type;   /* "tls-exporter", "tls-server-end-point" or NULL */
     const uint8_t *cb_data;
     size_t cb_len;
-    int tls13;             /* 1 when TLS 1.3 */
+    int tls13;             /* 1 when the connection is TLS 1.3 */
 } xt_tls_info;
 
 /* --- lifetime ----------------------------------------------------------- */
 
-/* Copies cfg. Returns 0 and *out, or XT_EJID (bad cfg->jid), XT_EINVAL, XT_ENOMEM. */
-XT_EXTERN int xt_conn_new(const xt_conn_config *cfg, xt_conn **out);
-/* Wipes secrets and frees. Pending IQ callbacks are NOT called. NULL is a no-op. */
+/* A connection with these options: copies every setting (strings and
+ * the password included) and the allocator, so opts may be freed or
+ * changed at once. 0 and *out; XT_EINVAL when opts has no JID or no
+ * password (or out/opts is NULL); XT_ENOMEM, also when the random source
+ * fails. */
+XT_EXTERN int xt_conn_new(const xt_conn_opts *opts, xt_conn **out);
+/* Wipes secrets and frees everything, the conn's output included.
+ * Pending IQ callbacks are NOT called. NULL is a no-op. Not from a
+ * handler of this conn. */
 XT_EXTERN void xt_conn_free(xt_conn *c);
 
 /* --- driving ------------------------------------------------------------ */
 
 /* Begins the stream: queues the stream header and arms the negotiation
  * timeout. With DIRECT_TLS the header goes out once both this and
- * xt_conn_tls_ready have been called, in either order. */
+ * xt_conn_tls_ready have been called, in either order. 0; XT_EINVAL;
+ * XT_ESTATE unless new (once per connection, again after reset);
+ * XT_ENOMEM / XT_ETOOBIG (the stream then ended: XT_EV_DISCONNECTED was
+ * emitted). */
 XT_EXTERN int xt_conn_start(xt_conn *c, uint64_t now_ms);
 /* Before xt_conn_start: whether the transport is TLS from the first byte
  * (1) or the stream negotiates STARTTLS (0), overriding XT_CONN_DIRECT_TLS
  * for this connection. For drivers that choose per SRV target (XEP-0368).
- * XT_ESTATE once started. */
+ * 0; XT_EINVAL; XT_ESTATE once started. */
 XT_EXTERN int xt_conn_set_direct_tls(xt_conn *c, int on);
-/* Received plaintext bytes. A negative return means the stream failed;
- * XT_EV_DISCONNECTED has been emitted and closing bytes may be pending. */
+/*
+ * Received plaintext bytes (any split: a byte at a time works). 0 while
+ * the stream lives (also when it ended cleanly during this call: check
+ * xt_conn_get_state). Negative when the stream failed in this call, or
+ * had ended before (XT_ECLOSED after a clean end): the code that ended
+ * it (XT_EXML, XT_ETOOBIG,
+ * XT_EPROTO, XT_ESTREAM, XT_EREDIRECT, XT_EAUTH, XT_EDOWNGRADE,
+ * XT_EUNSUPPORTED, XT_ENOTLS, XT_ETLS, XT_ETIMEOUT, XT_ECLOSED,
+ * XT_ENOMEM, or XT_EINVAL for a password SASL cannot use); then
+ * XT_EV_DISCONNECTED has been emitted and closing bytes may be pending.
+ * Without a failure: XT_EINVAL (data NULL with len > 0); XT_ESTATE before
+ * xt_conn_start, while the driver's TLS handshake is awaited, or from a
+ * handler of this conn's own feed.
+ */
 XT_EXTERN int xt_conn_feed(xt_conn *c, const void *data, size_t len, uint64_t now_ms);
 /* Bytes waiting to be sent: returns the count and sets *data (valid until
- * the next call into this connection). */
+ * the conn changes, see Lifetimes). 0 (and *data untouched) when c or
+ * data is NULL. */
 XT_EXTERN size_t xt_conn_pending(xt_conn *c, const uint8_t **data);
-/* Marks n pending bytes as written. */
+/* Marks n pending bytes as written (n above the count = all). */
 XT_EXTERN void xt_conn_consume(xt_conn *c, size_t n);
-/* The driver finished the TLS handshake. info may be NULL (no channel binding). */
+/* The driver finished the TLS handshake; info (may be NULL: no channel
+ * binding) is copied. 0; XT_EINVAL; XT_ESTATE unless the conn waits for
+ * TLS (after XT_EV_STARTTLS, or with direct TLS before the header);
+ * XT_ENOMEM, or XT_ETOOBIG for output it could not queue (after
+ * XT_EV_STARTTLS the stream then ended). */
 XT_EXTERN int xt_conn_tls_ready(xt_conn *c, const xt_tls_info *info, uint64_t now_ms);
-/* The transport closed (error 0) or failed (XT_E*). Emits XT_EV_DISCONNECTED
- * if the stream was not already closed. */
+/* The transport closed (error 0) or failed (an XT_E* code; detail, copied
+ * into the disconnect text, may be NULL). Emits XT_EV_DISCONNECTED unless
+ * the stream had already ended: with error 0 after our close, a clean
+ * end (returns 0); else it ends with `error` (XT_ECLOSED for 0), which is
+ * returned. 0 when already closed; XT_EINVAL. */
 XT_EXTERN int xt_conn_eof(xt_conn *c, int error, const char *detail, uint64_t now_ms);
 /* After XT_EV_DISCONNECTED: puts the connection back to XT_STATE_NEW so
  * the driver can connect again (new transport, then xt_conn_start).
  * Handlers, roster, configuration and the XEP-0198 state (session id,
  * counters, unacked stanzas) are kept: after authentication the conn
  * resumes the session (<resume/>), or on failure binds a new one and
- * re-sends the unacked messages itself. XT_ESTATE unless closed. */
+ * re-sends the unacked messages itself. Pending output is dropped.
+ * 0; XT_EINVAL; XT_ESTATE unless closed, or from a handler; XT_ENOMEM. */
 XT_EXTERN int xt_conn_reset(xt_conn *c);
-/* Runs timers: IQ timeouts, keepalive, negotiation timeout, acks. */
+/* Runs timers: IQ timeouts, keepalive, negotiation timeout, acks (call
+ * it at xt_conn_deadline; earlier is harmless). The stream's end always
+ * shows as XT_EV_DISCONNECTED; the return value is 0 or the code of a
+ * failure tick found itself (XT_ETIMEOUT, or XT_ENOMEM / XT_ETOOBIG for
+ * output it could not queue), and 0 when an IQ callback run by this
+ * tick ended the stream. XT_EINVAL. */
 XT_EXTERN int xt_conn_tick(xt_conn *c, uint64_t now_ms);
-/* Absolute time of the next timer, or -1 when none. */
+/* Absolute time of the next timer, or -1 when none (new, closed, or c
+ * NULL). May be the current time: tick as soon as the output is written. */
 XT_EXTERN int64_t xt_conn_deadline(const xt_conn *c);
 
+/* XT_STATE_CLOSED for NULL. */
 XT_EXTERN xt_conn_state xt_conn_get_state(const xt_conn *c);
-/* The last error's detail (stream error text, SASL condition, ...) or "". */
+/* The last error's detail (stream error text, SASL condition, ...) or ""
+ * (also for NULL). Valid until the conn changes. */
 XT_EXTERN const char *xt_conn_errdetail(const xt_conn *c);
-/* Bound full JID once online, else NULL. */
+/* Bound full JID while online or closing, else NULL. Valid until the
+ * conn changes. */
 XT_EXTERN const char *xt_conn_bound_jid(const xt_conn *c);
-/* Server domain (the JID's domainpart): the TLS name and the stream's 'to'. */
+/* Server domain (the JID's domainpart): the TLS name and the stream's
+ * 'to'. Lives as long as the conn; NULL for NULL. */
 XT_EXTERN const char *xt_conn_domain(const xt_conn *c);
-/* The SASL mechanism used, once authenticated, else NULL. */
+/* The SASL mechanism used, once authenticated, else NULL. Valid until
+ * the conn changes. */
 XT_EXTERN const char *xt_conn_mechanism(const xt_conn *c);
 /* Once the server's SASL offer has been seen: that offer, a short
- * printable string to keep per account (it holds no secret) and pass as
- * xt_conn_config.sasl_hint next time; NULL before. Valid until the conn
- * is reset or freed. */
+ * printable string to keep per account (it holds no secret) and pass to
+ * xt_conn_opts_set_sasl_hint next time; NULL before. Valid until the conn
+ * changes. */
 XT_EXTERN const char *xt_conn_sasl_hint(const xt_conn *c);
 
 /* --- handlers ----------------------------------------------------------- */
 
-/* Registers fn for the events in mask. Returns an id > 0, or < 0 on error. */
+/* Registers fn for the events in mask (XT_EV_* bits). Returns an id > 0;
+ * XT_EINVAL (c or fn NULL, mask 0); XT_ETOOBIG (ids used up); XT_ENOMEM.
+ * One added from a handler first runs for the next event. */
 XT_EXTERN int xt_conn_on(xt_conn *c, unsigned mask, xt_handler_fn fn, void *ud);
-/* Removes the handler with this id. XT_ENOTFOUND if unknown. */
+/* Removes the handler with this id, also from a handler (it is not
+ * called again, even for the event being dispatched). 0; XT_EINVAL;
+ * XT_ENOTFOUND if unknown or already removed. */
 XT_EXTERN int xt_conn_off(xt_conn *c, int id);
 
 /* --- sending ------------------------------------------------------------ */
+/*
+ * Sends queue bytes in the conn's output (xt_conn_pending); nothing is
+ * written anywhere before the driver takes them. Common errors of every
+ * send below: XT_EINVAL (NULL or invalid arguments: text that is not XML-
+ * safe UTF-8, a bad type), XT_EJID (an address that is not a JID),
+ * XT_ESTATE (not online), XT_ETOOBIG (the unacked queue is full, see
+ * xt_conn_opts_set_sm_queue, or 16 MiB of output are waiting: the peer
+ * does not read), XT_ENOMEM. None of these ends the stream.
+ */
 
-/* Serializes st and queues it. st is not taken. XT_ESTATE unless online. */
+/* Serializes st (in jabber:client) and queues it. st is not taken.
+ * An <iq/> sent this way is not tracked: use xt_conn_iq. */
 XT_EXTERN int xt_conn_send(xt_conn *c, const xt_stanza *st);
-/* Sends <message>. type NULL = "chat". If id_out is not NULL, the stanza
- * id (at most 63 chars) is copied there. body and thread may be NULL.
- * The message carries <origin-id xmlns='urn:xmpp:sid:0' id='ID'/> with
- * its stanza id (XEP-0359), and XT_EV_ACKED with that id follows once the
- * server has it. XT_ETOOBIG while the unacked queue is full. */
+/* Sends <message>. type NULL = "chat" (else normal, groupchat,
+ * headline). If id_out is not NULL, the stanza id (at most 63 chars) is
+ * copied there. body and thread may be NULL. The message carries
+ * <origin-id xmlns='urn:xmpp:sid:0' id='ID'/> with its stanza id
+ * (XEP-0359), and XT_EV_ACKED with that id follows once the server has
+ * it. */
 XT_EXTERN int xt_conn_send_message(xt_conn *c, const char *to, const char *type,
                                    const char *body, const char *thread, char id_out[64]);
-/* The same with a caller-chosen stanza id (1..63 chars, e.g. an outbox
- * entry re-sent after a crash with the id it had). The id is also the
- * XEP-0359 <origin-id/> of the message, as with xt_conn_send_message. */
+/* The same with a caller-chosen stanza id (1..63 printable characters,
+ * e.g. an outbox entry re-sent after a crash with the id it had). The id
+ * is also the XEP-0359 <origin-id/> of the message, as with
+ * xt_conn_send_message. */
 XT_EXTERN int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type,
                                       const char *body, const char *thread, const char *id);
 /* 1 when the conn holds the <message> with this id and will deliver it
  * itself: XT_EV_ACKED follows (unless the conn is freed first), also
- * across xt_conn_reset when XEP-0198 was in use. 0 otherwise: after a
- * disconnect without SM, unacked messages are the application's to
- * re-send. */
+ * across xt_conn_reset when XEP-0198 was in use. 0 otherwise (also for
+ * NULL): after a disconnect without SM, unacked messages are the
+ * application's to re-send. */
 XT_EXTERN int xt_conn_is_unacked(const xt_conn *c, const char *id);
 /* 1 when XEP-0198 stream management is enabled on the current stream. */
 XT_EXTERN int xt_conn_sm_enabled(const xt_conn *c);
-/* Broadcast presence. show XT_SHOW_UNAVAILABLE sends type='unavailable'. */
+/* Broadcast presence (RFC 6121 §4.2): show XT_SHOW_UNAVAILABLE sends
+ * type='unavailable'; status may be NULL; priority -128..127. */
 XT_EXTERN int xt_conn_send_presence(xt_conn *c, xt_show show, const char *status, int priority);
-/* Subscription presence to a bare JID: "subscribe", "subscribed"
- * (approve), "unsubscribe", "unsubscribed" (deny / revoke). */
+/* Subscription presence to a bare JID (RFC 6121 §3): "subscribe",
+ * "subscribed" (approve), "unsubscribe", "unsubscribed" (deny / revoke);
+ * any other type is XT_EINVAL. */
 XT_EXTERN int xt_conn_subscription(xt_conn *c, const char *to, const char *type);
-/* Sends an IQ (type get/set) and calls cb on its answer or timeout. An id
- * is assigned if st has none. timeout_ms 0 = config default. */
+/* Sends an IQ get/set (st is copied, not taken) and calls cb once on its
+ * answer, timeout or the stream's end (see xt_iq_fn; cb may be NULL). An
+ * id is assigned if st has none. The answer is only taken from st's
+ * 'to' (our server or account when absent: RFC 6120 §10.1). timeout_ms
+ * 0 = the default (xt_conn_opts_set_timeouts). 0; XT_EINVAL (c or st
+ * NULL, or st is not an <iq/> of type get or set); XT_ESTATE (not
+ * online); XT_ETOOBIG; XT_ENOMEM. On an error cb is never called. */
 XT_EXTERN int xt_conn_iq(xt_conn *c, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn cb, void *ud);
-/* XEP-0199 ping; to NULL pings the server. */
+/* XEP-0199 ping through xt_conn_iq; to NULL pings the server. The errors
+ * of xt_conn_iq, and XT_EJID for a bad `to`. */
 XT_EXTERN int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud);
-/* Roster set (add/update) and remove (RFC 6121 §2.3, §2.5). cb may be NULL. */
+/* Roster set (add/update) and remove (RFC 6121 §2.3, §2.5) through
+ * xt_conn_iq; cb may be NULL. name may be NULL; groups are ngroups non-
+ * empty strings. The errors of the sends above. */
 XT_EXTERN int xt_conn_roster_set(xt_conn *c, const char *jid, const char *name,
                                  const char *const *groups, size_t ngroups, xt_iq_fn cb, void *ud);
 XT_EXTERN int xt_conn_roster_remove(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud);
-/* Sends unavailable presence and </stream:stream>; XT_EV_DISCONNECTED
- * follows when the server closes its side, at the driver's EOF, or after
- * ping_timeout_ms without either (error 0 in all three cases). Before the
- * stream is open it ends at once. XT_ESTATE when already closed. */
+/* Sends unavailable presence (if we were available), a last XEP-0198
+ * <a/>, and </stream:stream>; XT_EV_DISCONNECTED follows when the server
+ * closes its side, at the driver's EOF, or after the keepalive ping
+ * timeout without either (error 0 in all three cases). Before the stream
+ * is open (or while TLS is negotiated) it ends at once, emitting
+ * XT_EV_DISCONNECTED inside this call. 0 (also when already closing);
+ * XT_EINVAL; XT_ESTATE when already closed; XT_ENOMEM / XT_ETOOBIG (the
+ * stream then ended). */
 XT_EXTERN int xt_conn_close(xt_conn *c);
 
 /* --- state ------------------------------------------------------------- */
@@ -355,10 +551,12 @@ XT_EXTERN int xt_conn_close(xt_conn *c);
 /* 1 once the roster result arrived. */
 XT_EXTERN int xt_conn_roster_loaded(const xt_conn *c);
 XT_EXTERN size_t xt_conn_roster_count(const xt_conn *c);
-/* Item i in roster order (i < count); valid until the next call into c. */
+/* Item i in roster order (i < count, else NULL); valid until the conn
+ * changes. */
 XT_EXTERN const xt_roster_item *xt_conn_roster_item(const xt_conn *c, size_t i);
-/* Available resources of a bare JID: count, and item i (valid until the
- * next call into c); from is the full JID. */
+/* Available resources of a bare JID (any form: it is normalized; 0 / NULL
+ * for an invalid one): count, and item i (valid until the conn changes);
+ * from is the full JID. */
 XT_EXTERN size_t xt_conn_presence_count(const xt_conn *c, const char *bare_jid);
 XT_EXTERN const xt_presence *xt_conn_presence_at(const xt_conn *c, const char *bare_jid, size_t i);
 

@@ -20,6 +20,14 @@
  * UTF-8 made of XML 1.0 characters (no NUL or C0 controls other than TAB,
  * LF, CR; no U+FFFE/U+FFFF). A violation gives XT_EINVAL, or NULL from the
  * functions returning a node.
+ *
+ * Lifetimes: every pointer a query returns (nodes, names, attribute
+ * values, text) lives as long as the tree, except that replacing or
+ * removing an attribute invalidates its old value, and adding text to an
+ * element invalidates what xt_stanza_text returned for it. Threading: a
+ * tree is used by one thread at a time; one nobody modifies may be read
+ * from several, except xt_stanza_text (it may build and cache its result
+ * in the tree on first use).
  */
 #ifndef XTALK_STANZA_H
 #define XTALK_STANZA_H
@@ -51,18 +59,24 @@ XT_EXTERN xt_stanza *xt_stanza_copy(const xt_stanza *st);
 
 /*
  * Appends a child element. `ns` NULL means "the parent's namespace".
- * The child belongs to the tree; returns NULL on allocation failure.
+ * The child belongs to the tree; returns NULL on allocation failure, for
+ * a NULL parent or name, or for a name the rules above refuse.
  */
 XT_EXTERN xt_stanza *xt_stanza_add_child(xt_stanza *parent, const char *name, const char *ns);
 
-/* Appends a child element holding text only: <name>text</name>. */
+/* Appends a child element holding text only: <name>text</name>. NULL
+ * on allocation failure or for a name or text the rules above refuse. */
 XT_EXTERN xt_stanza *xt_stanza_add_text_child(xt_stanza *parent, const char *name,
                                               const char *ns, const char *text);
 
-/* Sets (or replaces) attribute `name`; value NULL removes it. */
+/* Sets (or replaces) attribute `name`; value NULL removes it (0 also
+ * when it was absent). 0; XT_EINVAL (st or name NULL, a name or value
+ * the rules above refuse); XT_ENOMEM. */
 XT_EXTERN int xt_stanza_set_attr(xt_stanza *st, const char *name, const char *value);
 
-/* Appends `len` bytes of character data (UTF-8, unescaped). */
+/* Appends `len` bytes of character data (UTF-8, unescaped; text may be
+ * NULL when len is 0). 0; XT_EINVAL (st NULL, text the rules above
+ * refuse); XT_ENOMEM. */
 XT_EXTERN int xt_stanza_add_text(xt_stanza *st, const char *text, size_t len);
 
 /* Queries. Returned strings live as long as the tree, unless the tree is
@@ -80,8 +94,9 @@ XT_EXTERN xt_stanza *xt_stanza_child(const xt_stanza *st, const char *name, cons
 XT_EXTERN xt_stanza *xt_stanza_first_child(const xt_stanza *st);
 XT_EXTERN xt_stanza *xt_stanza_next_sibling(const xt_stanza *st);
 
-/* Attribute iteration: index 0.. ; returns 0 and sets *name and *value, or
- * XT_ENOTFOUND past the end. Names are in the form xt_stanza_attr takes. */
+/* Attribute iteration: index 0.. ; returns 0 and sets *name and *value
+ * (either pointer may be NULL), or XT_ENOTFOUND past the end (and for a
+ * NULL st). Names are in the form xt_stanza_attr takes. */
 XT_EXTERN int xt_stanza_attr_at(const xt_stanza *st, size_t i, const char **name,
                                 const char **value);
 
@@ -101,7 +116,8 @@ XT_EXTERN const char *xt_stanza_child_text(const xt_stanza *st, const char *name
  * where the output will be placed (e.g. XT_NS_CLIENT inside a client
  * stream): an xmlns attribute is written only where an element's
  * namespace differs from what is in scope. Free with xt_free(mem, ptr)
- * using the tree's allocator (NULL = default). NULL on allocation failure.
+ * using the tree's allocator (NULL = default). NULL on allocation failure
+ * or for a NULL st.
  */
 XT_EXTERN char *xt_stanza_to_string(const xt_stanza *st, const char *inherited_ns, size_t *len);
 

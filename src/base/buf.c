@@ -154,6 +154,20 @@ void xt_buf_clear(xt_buf *b)
     b->off = b->len = 0;
 }
 
+void xt_buf_truncate(xt_buf *b, size_t n)
+{
+    if (n < xt_buf_size(b))
+        b->len = b->off + n;
+}
+
+void xt_buf_truncate_wipe(xt_buf *b, size_t n)
+{
+    if (n < xt_buf_size(b)) {
+        xt_wipe(b->data + b->off + n, xt_buf_size(b) - n);
+        b->len = b->off + n;
+    }
+}
+
 char *xt_buf_cstr(xt_buf *b)
 {
     if (xt_buf_reserve(b, 1))

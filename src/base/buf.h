@@ -63,6 +63,11 @@ static inline size_t xt_buf_size(const xt_buf *b) { return b->len - b->off; }
 static inline const uint8_t *xt_buf_head(const xt_buf *b) { return b->data + b->off; }
 void xt_buf_consume(xt_buf *b, size_t n);
 void xt_buf_clear(xt_buf *b);
+/* Cuts the unconsumed data back to its first n bytes (n <= size): takes
+ * back what was appended after a size was noted. */
+void xt_buf_truncate(xt_buf *b, size_t n);
+/* The same, wiping the bytes cut off (they held part of a secret). */
+void xt_buf_truncate_wipe(xt_buf *b, size_t n);
 /* NUL-terminates (not counted in size) and returns the bytes; NULL on ENOMEM. */
 char *xt_buf_cstr(xt_buf *b);
 

@@ -52,24 +52,24 @@ char *xt_strndup(const xt_mem *mem, const char *s, size_t n)
     return d;
 }
 
-int xt_grow(const xt_mem *mem, void **arr, size_t *cap, size_t need, size_t size, size_t first)
+void *xt_grow_array(const xt_mem *mem, void *arr, size_t *cap, size_t need, size_t size,
+                    size_t first)
 {
     if (need <= *cap)
-        return 0;
+        return arr;
     size_t ncap = *cap ? *cap : first;
     while (ncap < need) {
         if (ncap > SIZE_MAX / 2)
-            return XT_ENOMEM;
+            return arr;
         ncap *= 2;
     }
     if (ncap > SIZE_MAX / size)
-        return XT_ENOMEM;
-    void *n = xt_realloc(mem, *arr, ncap * size);
+        return arr;
+    void *n = xt_realloc(mem, arr, ncap * size);
     if (!n)
-        return XT_ENOMEM;
-    *arr = n;
+        return arr;
     *cap = ncap;
-    return 0;
+    return n;
 }
 
 char *xt_strdup(const xt_mem *mem, const char *s)

@@ -39,7 +39,7 @@ void xt_iq_table_trim(xt_iq_table *t)
 int xt_iq_add(xt_iq_table *t, const char *id, const char *to, uint64_t deadline, xt_iq_fn fn,
               void *ud)
 {
-    if (xt_grow(t->mem, (void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 2))
+    if (XT_GROW(t->mem, t->v, t->cap, t->n + 1, 2))
         return XT_ENOMEM;
     xt_iq_pending p = {.deadline = deadline, .fn = fn, .ud = ud};
     p.id = xt_strdup(t->mem, id);
@@ -123,4 +123,12 @@ int64_t xt_iq_deadline(const xt_iq_table *t)
             d = v;
     }
     return d;
+}
+
+void xt_iq_drop_last(xt_iq_table *t)
+{
+    if (t->n == 0)
+        return;
+    t->n--;
+    xt_iq_pending_done(t->mem, &t->v[t->n]);
 }

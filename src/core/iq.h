@@ -59,6 +59,9 @@ typedef struct xt_iq_self {
  */
 int xt_iq_take(xt_iq_table *t, const char *id, const char *from, const xt_iq_self *self,
                xt_iq_pending *out);
+/* Removes the entry added last (its request could not be sent) without
+ * calling its callback. */
+void xt_iq_drop_last(xt_iq_table *t);
 /* Removes one entry whose deadline is <= now: 1 and *out, or 0. */
 int xt_iq_take_expired(xt_iq_table *t, uint64_t now, xt_iq_pending *out);
 /* Removes any entry (disconnect): 1 and *out, or 0 when empty. */

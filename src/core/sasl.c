@@ -15,7 +15,7 @@
 #include <unistr.h>
 
 #include "base/mem.h"
-#include "core/jid_int.h"
+#include "core/precis.h"
 #include "core/scram.h"
 
 enum sasl_state {
@@ -191,6 +191,8 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
             .cb_data = flag == 'p' ? params->cb_data : NULL,
             .cb_len = flag == 'p' ? params->cb_len : 0,
             .nonce = params->nonce,
+            .random = params->random,
+            .random_ud = params->random_ud,
             .cache = params->salted,
         };
         s->cbflag = flag;
@@ -249,7 +251,7 @@ int xt_sasl_initial(xt_sasl *s, xt_buf *out)
     if (s->mech->kind == MECH_PLAIN) {
         /* RFC 4616 §2: message = [authzid] UTF8NUL authcid UTF8NUL passwd.
          * C strings cannot hold NUL, so no field can smuggle one in. */
-        size_t mark = out->len;
+        size_t mark = xt_buf_size(out); /* relative: an append may compact */
         rc = s->authzid ? xt_buf_append_str(out, s->authzid) : 0;
         if (!rc)
             rc = xt_buf_append_byte(out, 0);
@@ -260,8 +262,7 @@ int xt_sasl_initial(xt_sasl *s, xt_buf *out)
         if (!rc)
             rc = xt_buf_append_str(out, s->password);
         if (rc) {
-            xt_wipe(out->data + mark, out->len - mark);
-            out->len = mark;
+            xt_buf_truncate_wipe(out, mark);
         }
         /* The password is sent; keep no copy. */
         xt_free_secret(s->mem, s->password);

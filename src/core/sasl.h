@@ -33,6 +33,9 @@ typedef struct xt_sasl_params {
     size_t server_cb_ntypes;
     /* Tests only: a fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
+    /* The SCRAM nonce's random source (NULL = RAND_bytes). */
+    xt_random_fn random;
+    void *random_ud;
     /* NULL, or SaltedPassword kept across exchanges (see scram.h). */
     xt_scram_salted *salted;
 } xt_sasl_params;

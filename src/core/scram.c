@@ -1,8 +1,8 @@
 /*
  * SCRAM client (RFC 5802; SHA-256 per RFC 7677; SHA-512 by the same
  * construction). All crypto is OpenSSL's: PKCS5_PBKDF2_HMAC for Hi(),
- * HMAC() and EVP_Digest() for the keys, RAND_bytes for the nonce,
- * CRYPTO_memcmp for the server signature.
+ * HMAC() and EVP_Digest() for the keys, CRYPTO_memcmp for the server
+ * signature; the nonce's bytes come from xt_random_bytes (base/random.c).
  *
  * RFC 5802 §3:
  *   SaltedPassword  := Hi(Normalize(password), salt, i)
@@ -26,9 +26,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "base/mem.h"
+#include "base/random.h"
 #include "core/base64.h"
 
 #define SCRAM_MAX_HASH  64 /* SHA-512 */
@@ -240,11 +240,11 @@ void xt_scram_free(xt_scram *s)
     xt_free(mem ? &hooks : NULL, s);
 }
 
-static int make_nonce(xt_scram *s)
+static int make_nonce(xt_scram *s, xt_random_fn random, void *random_ud)
 {
     uint8_t raw[SCRAM_NONCE_RAW];
     xt_buf b;
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (xt_random_bytes(random, random_ud, raw, sizeof raw))
         return XT_ENOMEM; /* no entropy: refuse rather than guessable */
     xt_buf_init(&b, s->mem);
     int rc = xt_base64_encode(&b, raw, sizeof raw);
@@ -312,7 +312,7 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
     if (p->nonce) {
         if (!(s->nonce = xt_strdup(s->mem, p->nonce)))
             goto fail;
-    } else if ((rc = make_nonce(s)) != 0) {
+    } else if ((rc = make_nonce(s, p->random, p->random_ud)) != 0) {
         goto fail;
     }
     xt_buf_free(&u);
@@ -364,12 +364,12 @@ int xt_scram_client_first(xt_scram *s, xt_buf *out)
     xt_buf_free(&b);
     if (rc)
         return scram_fail(s, rc, "out of memory");
-    size_t mark = out->len;
+    size_t mark = xt_buf_size(out); /* relative: an append may compact */
     rc = xt_buf_append(out, xt_buf_head(&s->gs2), s->gs2_hdr_len);
     if (!rc)
         rc = xt_buf_append_str(out, s->first_bare);
     if (rc) {
-        out->len = mark;
+        xt_buf_truncate(out, mark);
         return scram_fail(s, rc, "out of memory");
     }
     s->state = ST_FIRST_SENT;
@@ -558,7 +558,7 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
             proof[i] = ckey[i] ^ csig[i];
     }
 
-    size_t mark = out->len;
+    size_t mark = xt_buf_size(out); /* relative: an append may compact */
     if (!rc)
         rc = xt_buf_append(out, xt_buf_head(&cfw), xt_buf_size(&cfw));
     if (!rc)
@@ -566,7 +566,7 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
     if (!rc)
         rc = xt_base64_encode(out, proof, h);
     if (rc)
-        out->len = mark;
+        xt_buf_truncate_wipe(out, mark); /* a partial proof */
 
     xt_wipe(salted, sizeof salted);
     xt_wipe(ckey, sizeof ckey);

@@ -74,6 +74,9 @@ typedef struct xt_scram_params {
     size_t cb_len;
     /* Tests only: fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
+    /* Where the client nonce's random bytes come from (NULL = RAND_bytes). */
+    xt_random_fn random;
+    void *random_ud;
     /* NULL, or a cache kept with the password: used when it matches the
      * server's salt and count, and filled when Hi() had to run. */
     xt_scram_salted *cache;

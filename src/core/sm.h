@@ -1,7 +1,7 @@
 /*
  * core/sm.h -- XEP-0198 stream management state and the acknowledgement
  * queues (internal). The protocol steps (enable, r/a, resume) live in
- * stream.c next to the rest of the negotiation; this file holds the data
+ * stream_sm.c; this file holds the data
  * that outlives a stream: counters, the resumption id and the stanzas the
  * server has not acknowledged yet.
  *

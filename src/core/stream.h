@@ -49,16 +49,21 @@ typedef enum xt_phase {
     XT_PH_CLOSED,
 } xt_phase;
 
+/* How a session came online (the `online` hook). */
+typedef enum xt_online_kind {
+    XT_ONLINE_NEW = 0,       /* bound: the IM layer sends its login stanzas now */
+    XT_ONLINE_RESUMED,       /* XEP-0198 resumption: nothing to send again */
+    XT_ONLINE_NEW_PIPELINED, /* bound; the login stanzas already went out (`login` hook) */
+} xt_online_kind;
+
 /* Calls from the stream up to the IM layer. `ud` is hooks_ud. */
 typedef struct xt_stream_hooks {
     /* <proceed/> arrived: the driver must start TLS (XT_EV_STARTTLS). */
     void (*starttls)(void *ud);
     /* Bound (and session established): the IM layer sends its login
-     * stanzas and emits XT_EV_ONLINE. resumed: an XEP-0198 session was
-     * resumed (no login stanzas); 2: a new session whose login stanzas
-     * already went out pipelined behind the bind request (the `login`
-     * hook). Negative = fail the stream. */
-    int (*online)(void *ud, const char *jid, int resumed);
+     * stanzas unless `kind` says otherwise, and emits XT_EV_ONLINE.
+     * Negative = fail the stream. */
+    int (*online)(void *ud, const char *jid, xt_online_kind kind);
     /* The bind request just went out pipelined with the post-auth stream
      * header: the IM layer may send its login stanzas (roster query,
      * initial presence) now, a round trip before the binding is
@@ -77,80 +82,149 @@ typedef struct xt_stream_hooks {
     int (*iq_request)(void *ud, const xt_stanza *iq);
 } xt_stream_hooks;
 
-typedef struct xt_stream {
-    xt_mem mem_copy;
-    const xt_mem *mem; /* &mem_copy, or NULL for malloc */
-    xt_conn *owner;    /* handed to IQ callbacks; opaque here */
-    xt_stream_hooks hooks;
-    void *hooks_ud;
+/* What the stream needs from xt_conn_opts (see the setters in
+ * xtalk/conn.h for meanings and defaults; 0 = default). Strings are
+ * borrowed for the duration of xt_stream_init, which copies them. */
+typedef struct xt_stream_config {
+    const xt_mem *mem;
+    unsigned flags;
+    const char *jid;      /* required, already checked by the opts */
+    const char *password; /* required */
+    const char *resource; /* NULL = the JID's */
+    size_t max_stanza_size;
+    unsigned max_depth;
+    uint32_t iq_timeout_ms, ping_interval_ms, ping_timeout_ms, negotiation_timeout_ms;
+    uint32_t ack_every, ack_delay_ms, ack_timeout_ms, sm_max_unacked;
+    xt_log_fn log;
+    void *log_ud;
+    const char *sasl_hint;
+    xt_random_fn random; /* NULL = RAND_bytes */
+    void *random_ud;
+    const char *id_prefix; /* NULL = "" */
+} xt_stream_config;
 
-    /* configuration */
+/* A stream restart (RFC 6120 §4.3.3) recorded inside a parser callback,
+ * acted on once the parser has returned. */
+typedef enum xt_restart {
+    XT_RESTART_NONE = 0,
+    XT_RESTART_TLS,  /* <proceed/>: the driver starts TLS, then a new stream */
+    XT_RESTART_SASL, /* <success/>: a new stream over the same TLS (§6.4.6) */
+} xt_restart;
+
+/* A pipelined <auth/> (sent from the hint) against the real features. */
+typedef enum xt_early_auth {
+    XT_EARLY_AUTH_OK = 0,  /* none, or it is what the features call for */
+    XT_EARLY_AUTH_STALE,   /* not what they call for: abort it at its challenge */
+    XT_EARLY_AUTH_ABORTED, /* <abort/> sent: its <failure/> starts auth.next */
+} xt_early_auth;
+
+/* Configuration, fixed by xt_stream_init (flags also by set_direct_tls). */
+typedef struct xt_stream_cfg {
     unsigned flags;
     xt_jid *jid;    /* the account JID as configured */
-    char *password; /* wiped and freed once handed to SASL */
+    char *password; /* kept for xt_stream_reset, wiped by cleanup */
     char *resource; /* requested resource or NULL */
     uint32_t iq_timeout, ping_interval, ping_timeout, nego_timeout;
     uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
     xt_log_fn log;
     void *log_ud;
+    xt_random_fn random; /* NULL = RAND_bytes */
+    void *random_ud;
     xt_parser_limits limits;
     char *test_nonce; /* transcript tests: fixed SCRAM nonce */
-    char *sasl_hint;  /* the server's SASL offer last time (xt_conn_config.sasl_hint) */
+} xt_stream_cfg;
 
-    /* runtime */
-    xt_parser *parser;
-    xt_buf out;     /* bytes for the driver */
-    xt_buf scratch; /* one serialized stanza before it joins `out` */
-    xt_phase phase;
-    int tls;           /* stream is TLS-protected */
-    int authenticated; /* SASL succeeded */
-    int restart;       /* 1: after STARTTLS, 2: after SASL; acted on after the parser returns */
-    int in_feed;
-    int session_needed;
-    int bind_retried;
-    int header_sent;
-    int close_sent;
+/* SASL (stream_sasl.c). */
+typedef struct xt_stream_auth {
     xt_sasl *sasl;
-    char mech[32];
-    /* Pipelining (see send_opening): what went out before the features
-     * that would normally allow it; checked when they arrive. */
-    int early;         /* <starttls/>, <auth/> or the bind IQ is ahead of the features */
-    int login_early;   /* the login stanzas went out behind the early bind */
-    int sasl_stale;    /* early <auth/> is not what the features call for: 1 = drop it, 2 = aborted */
-    xt_sasl *sasl_next; /* the exchange the features call for, once the stale one is gone */
-    char *offer;       /* the server's SASL offer, as xt_conn_sasl_hint gives it */
+    char mech[32]; /* the mechanism that succeeded */
+    int done;      /* SASL succeeded */
+    xt_early_auth early;
+    xt_sasl *next; /* the exchange the features call for, once the stale one is gone */
+    char *hint;    /* the server's SASL offer last time (xt_conn_opts_set_sasl_hint) */
+    char *offer;   /* the server's SASL offer, as xt_conn_sasl_hint gives it */
     /* SaltedPassword kept across connections (RFC 5802 §5.1), secret;
      * precompute: the hint named the salt, Hi() runs at the next tick
      * (a moment the driver has nothing to send) instead of when the
      * challenge arrives. */
     xt_scram_salted salted;
     int precompute;
-    char *cb_type; /* channel binding from the driver's TLS */
+} xt_stream_auth;
+
+/* The driver's TLS: whether the stream is protected, channel binding. */
+typedef struct xt_stream_tls {
+    int on;
+    char *cb_type;
     uint8_t *cb_data;
     size_t cb_len;
-    char *bound; /* bound full JID */
+} xt_stream_tls;
+
+/* Resource binding (stream_bind.c) and what the post-auth features said. */
+typedef struct xt_stream_bind {
+    char *jid; /* bound full JID */
+    int session_needed;
+    int retried;
     int sm_offered; /* the post-auth features offer XEP-0198 */
-    xt_sm sm;       /* survives xt_stream_reset */
-    xt_sm_queue resend; /* after a failed resumption: messages to send again */
+} xt_stream_bind;
 
-    xt_iq_table iqs;
-    char id_prefix[24];
-    size_t id_prefix_len;
-    uint64_t id_counter;
+/* Pipelining (see send_opening): what went out before the features that
+ * would normally allow it; checked when they arrive. */
+typedef struct xt_stream_pipe {
+    int early;      /* <starttls/>, <auth/> or the bind IQ is ahead of the features */
+    int login_sent; /* the login stanzas went out behind the early bind */
+} xt_stream_pipe;
 
+/* The clock and the timers. */
+typedef struct xt_stream_time {
     uint64_t now;
     uint64_t last_rx;
     uint64_t nego_deadline;  /* 0 = not armed */
     uint64_t ka_deadline;    /* keepalive ping outstanding until then; 0 = none */
     uint64_t close_deadline; /* CLOSING: give up waiting for the server's close */
+} xt_stream_time;
 
-    int error;
+/* How the stream ended. */
+typedef struct xt_stream_err {
+    int code;
     char condition[64];
     char detail[512];
+} xt_stream_err;
+
+typedef struct xt_stream {
+    xt_mem mem_copy;
+    const xt_mem *mem; /* &mem_copy, or NULL for malloc */
+    xt_conn *owner;    /* handed to IQ callbacks; opaque here */
+    xt_stream_hooks hooks;
+    void *hooks_ud;
+    xt_stream_cfg cfg;
+
+    /* runtime */
+    xt_parser *parser;
+    xt_buf out;     /* bytes for the driver */
+    xt_buf scratch; /* one serialized stanza before it joins `out` */
+    xt_phase phase;
+    xt_restart restart;
+    int in_feed;
+    int header_sent;
+    int close_sent;
+    xt_stream_tls tls;
+    xt_stream_auth auth;
+    xt_stream_pipe pipe;
+    xt_stream_bind bind;
+    xt_sm sm;           /* survives xt_stream_reset */
+    xt_sm_queue resend; /* after a failed resumption: messages to send again */
+
+    xt_iq_table iqs;
+    char id_prefix[40]; /* the application's prefix, 12 random hex digits, '-' */
+    size_t id_prefix_len;
+    uint64_t id_counter;
+
+    xt_stream_time t;
+    xt_stream_err err;
 } xt_stream;
 
 /* Copies cfg. 0, XT_EJID, XT_EINVAL or XT_ENOMEM (then call xt_stream_cleanup). */
-int xt_stream_init(xt_stream *s, const xt_conn_config *cfg, xt_conn *owner,
+int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
                    const xt_stream_hooks *hooks, void *hooks_ud);
 /* Wipes secrets, frees everything; pending IQ callbacks are not called. */
 void xt_stream_cleanup(xt_stream *s);
@@ -186,8 +260,8 @@ int xt_stream_send(xt_stream *s, const xt_stanza *st);
  * logged. Same errors as xt_stream_send, plus write's. For hot paths
  * that need no tree (xt_conn_send_message). */
 typedef int (*xt_stanza_writer)(xt_buf *out, const void *ud);
-int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud,
-                           const char *name, const char *id);
+int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud, const char *name,
+                           const char *id);
 /* Sends an IQ get/set and tracks it. If st has no id one is assigned (on
  * a copy). The reply is expected from st's 'to'. timeout_ms 0 = default. */
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud);
@@ -197,6 +271,54 @@ void xt_stream_next_id(xt_stream *s, char out[64]);
  * (RFC 6120 §8.3.2: error type and defined condition). */
 int xt_stream_reply_result(xt_stream *s, const xt_stanza *iq);
 int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, const char *cond);
+
+/* Read-only views for the IM layer (which never writes stream fields). */
+static inline int xt_stream_is_online(const xt_stream *s)
+{
+    return s->phase == XT_PH_ONLINE;
+}
+static inline int xt_stream_is_closed(const xt_stream *s)
+{
+    return s->phase == XT_PH_CLOSED;
+}
+static inline unsigned xt_stream_flags(const xt_stream *s)
+{
+    return s->cfg.flags;
+}
+/* The last error's detail, or "". */
+static inline const char *xt_stream_errdetail(const xt_stream *s)
+{
+    return s->err.detail;
+}
+/* The bound full JID while online or closing, else NULL. */
+static inline const char *xt_stream_bound(const xt_stream *s)
+{
+    return s->phase == XT_PH_ONLINE || s->phase == XT_PH_CLOSING ? s->bind.jid : NULL;
+}
+/* The server's SASL offer as hint text, NULL before it was seen. */
+static inline const char *xt_stream_sasl_offer(const xt_stream *s)
+{
+    return s->auth.offer;
+}
+/* The mechanism that succeeded, NULL before. */
+static inline const char *xt_stream_mechanism(const xt_stream *s)
+{
+    return s->auth.mech[0] ? s->auth.mech : NULL;
+}
+static inline int xt_stream_sm_enabled(const xt_stream *s)
+{
+    return s->sm.state != XT_SM_OFF;
+}
+/* The bytes waiting for the driver, and taking n of them. */
+static inline size_t xt_stream_pending(const xt_stream *s, const uint8_t **data)
+{
+    *data = xt_buf_head(&s->out);
+    return xt_buf_size(&s->out);
+}
+static inline void xt_stream_consume(xt_stream *s, size_t n)
+{
+    xt_buf_consume(&s->out, n);
+}
 
 /* The account's bare JID and domain (normalized). */
 const char *xt_stream_bare(const xt_stream *s);

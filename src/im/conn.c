@@ -15,26 +15,26 @@
 static void compact_handlers(xt_conn *c)
 {
     size_t w = 0;
-    for (size_t i = 0; i < c->nhandlers; i++)
-        if (c->handlers[i].fn)
-            c->handlers[w++] = c->handlers[i];
-    c->nhandlers = w;
-    c->handlers_dirty = 0;
+    for (size_t i = 0; i < c->handlers.n; i++)
+        if (c->handlers.v[i].fn)
+            c->handlers.v[w++] = c->handlers.v[i];
+    c->handlers.n = w;
+    c->handlers.dirty = 0;
 }
 
 void xt_conn_emit(xt_conn *c, const xt_event *ev)
 {
     /* Handlers added meanwhile wait for the next event; removed ones are
      * skipped (fn NULL) and compacted once no emit is running. */
-    size_t n = c->nhandlers;
-    c->emitting++;
+    size_t n = c->handlers.n;
+    c->handlers.emitting++;
     for (size_t i = 0; i < n; i++) {
-        xt_handler h = c->handlers[i];
+        xt_handler h = c->handlers.v[i];
         if (h.fn && (h.mask & (unsigned)ev->type))
             h.fn(c, ev, h.ud);
     }
-    c->emitting--;
-    if (!c->emitting && c->handlers_dirty)
+    c->handlers.emitting--;
+    if (!c->handlers.emitting && c->handlers.dirty)
         compact_handlers(c);
 }
 
@@ -42,13 +42,12 @@ int xt_conn_on(xt_conn *c, unsigned mask, xt_handler_fn fn, void *ud)
 {
     if (!c || !fn || !mask)
         return XT_EINVAL;
-    if (c->next_handler_id == INT32_MAX)
+    if (c->handlers.next_id == INT32_MAX)
         return XT_ETOOBIG;
-    if (xt_grow(c->s.mem, (void **)&c->handlers, &c->caphandlers, c->nhandlers + 1,
-                sizeof *c->handlers, 4))
+    if (XT_GROW(c->s.mem, c->handlers.v, c->handlers.cap, c->handlers.n + 1, 4))
         return XT_ENOMEM;
-    int id = ++c->next_handler_id;
-    c->handlers[c->nhandlers++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};
+    int id = ++c->handlers.next_id;
+    c->handlers.v[c->handlers.n++] = (xt_handler){.id = id, .mask = mask, .fn = fn, .ud = ud};
     return id;
 }
 
@@ -56,11 +55,11 @@ int xt_conn_off(xt_conn *c, int id)
 {
     if (!c)
         return XT_EINVAL;
-    for (size_t i = 0; i < c->nhandlers; i++) {
-        if (c->handlers[i].id == id && c->handlers[i].fn) {
-            c->handlers[i].fn = NULL;
-            c->handlers_dirty = 1;
-            if (!c->emitting)
+    for (size_t i = 0; i < c->handlers.n; i++) {
+        if (c->handlers.v[i].id == id && c->handlers.v[i].fn) {
+            c->handlers.v[i].fn = NULL;
+            c->handlers.dirty = 1;
+            if (!c->handlers.emitting)
                 compact_handlers(c);
             return 0;
         }
@@ -84,19 +83,18 @@ static int hk_login(void *ud)
 {
     xt_conn *c = ud;
     int rc = 0;
-    if (!(c->s.flags & XT_CONN_NO_ROSTER))
+    if (!(xt_stream_flags(&c->s) & XT_CONN_NO_ROSTER))
         rc = xt_im_request_roster(c);
-    if (!rc && !(c->s.flags & XT_CONN_NO_PRESENCE))
-        rc = xt_im_send_presence(c, (xt_show)c->initial_show, c->initial_status,
-                                 c->initial_priority);
+    if (!rc && !(xt_stream_flags(&c->s) & XT_CONN_NO_PRESENCE))
+        rc = xt_im_send_presence(c, c->initial.show, c->initial.status, c->initial.priority);
     return rc;
 }
 
-static int hk_online(void *ud, const char *jid, int resumed)
+static int hk_online(void *ud, const char *jid, xt_online_kind kind)
 {
     xt_conn *c = ud;
     int rc = 0;
-    if (resumed == 1) {
+    if (kind == XT_ONLINE_RESUMED) {
         /* XEP-0198 §5: the server kept the session (roster, presence,
          * subscriptions): nothing to send again. */
         xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 1}};
@@ -104,7 +102,7 @@ static int hk_online(void *ud, const char *jid, int resumed)
         return 0;
     }
     xt_presence_clear(&c->presence);
-    if (resumed == 0 && (rc = hk_login(c)) != 0)
+    if (kind == XT_ONLINE_NEW && (rc = hk_login(c)) != 0)
         return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
@@ -134,7 +132,7 @@ static int hk_stanza(void *ud, const xt_stanza *st)
     xt_conn *c = ud;
     xt_event ev = {.type = XT_EV_STANZA, .u.stanza = st};
     xt_conn_emit(c, &ev);
-    if (c->s.phase == XT_PH_CLOSED)
+    if (xt_stream_is_closed(&c->s))
         return 0;
     const char *name = xt_stanza_name(st);
     if (strcmp(name, "message") == 0)
@@ -151,18 +149,15 @@ static int hk_iq_request(void *ud, const xt_stanza *iq)
 
 /* --- lifetime -------------------------------------------------------------- */
 
-int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
+int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
 {
     if (!out)
         return XT_EINVAL;
     *out = NULL;
-    if (!cfg || !cfg->jid || !cfg->password)
+    /* Everything else was checked by the setters. */
+    if (!opts || !opts->jid || !opts->password)
         return XT_EINVAL;
-    if (cfg->initial_show < XT_SHOW_AVAILABLE || cfg->initial_show >= XT_SHOW_UNAVAILABLE ||
-        cfg->initial_priority < -128 || cfg->initial_priority > 127 ||
-        (cfg->initial_status && !xt_im_text_ok(cfg->initial_status)))
-        return XT_EINVAL;
-    xt_conn *c = xt_calloc(cfg->mem, 1, sizeof *c);
+    xt_conn *c = xt_calloc(opts->mem, 1, sizeof *c);
     if (!c)
         return XT_ENOMEM;
     static const xt_stream_hooks hooks = {
@@ -174,13 +169,13 @@ int xt_conn_new(const xt_conn_config *cfg, xt_conn **out)
         .iq_request = hk_iq_request,
         .acked = hk_acked,
     };
-    int rc = xt_stream_init(&c->s, cfg, c, &hooks, c);
+    int rc = xt_stream_init(&c->s, &opts->core, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
     xt_presence_init(&c->presence, c->s.mem);
-    c->initial_show = cfg->initial_show;
-    c->initial_priority = cfg->initial_priority;
-    if (!rc && cfg->initial_status &&
-        !(c->initial_status = xt_strdup(c->s.mem, cfg->initial_status)))
+    c->initial.show = opts->initial.show;
+    c->initial.priority = opts->initial.priority;
+    if (!rc && opts->initial.status &&
+        !(c->initial.status = xt_strdup(c->s.mem, opts->initial.status)))
         rc = XT_ENOMEM;
     if (rc) {
         xt_conn_free(c);
@@ -198,8 +193,8 @@ void xt_conn_free(xt_conn *c)
     const xt_mem *m = c->s.mem ? &mem : NULL;
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
-    xt_free(c->s.mem, c->initial_status);
-    xt_free(c->s.mem, c->handlers);
+    xt_free(c->s.mem, c->initial.status);
+    xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);
     xt_free(m, c);
 }
@@ -237,14 +232,13 @@ size_t xt_conn_pending(xt_conn *c, const uint8_t **data)
 {
     if (!c || !data)
         return 0;
-    *data = xt_buf_head(&c->s.out);
-    return xt_buf_size(&c->s.out);
+    return xt_stream_pending(&c->s, data);
 }
 
 void xt_conn_consume(xt_conn *c, size_t n)
 {
     if (c)
-        xt_buf_consume(&c->s.out, n);
+        xt_stream_consume(&c->s, n);
 }
 
 void xt_conn_trim(xt_conn *c)
@@ -280,14 +274,12 @@ xt_conn_state xt_conn_get_state(const xt_conn *c)
 
 const char *xt_conn_errdetail(const xt_conn *c)
 {
-    return c ? c->s.detail : "";
+    return c ? xt_stream_errdetail(&c->s) : "";
 }
 
 const char *xt_conn_bound_jid(const xt_conn *c)
 {
-    if (!c || (c->s.phase != XT_PH_ONLINE && c->s.phase != XT_PH_CLOSING))
-        return NULL;
-    return c->s.bound;
+    return c ? xt_stream_bound(&c->s) : NULL;
 }
 
 const char *xt_conn_domain(const xt_conn *c)
@@ -297,19 +289,19 @@ const char *xt_conn_domain(const xt_conn *c)
 
 const char *xt_conn_sasl_hint(const xt_conn *c)
 {
-    return c ? c->s.offer : NULL;
+    return c ? xt_stream_sasl_offer(&c->s) : NULL;
 }
 
 const char *xt_conn_mechanism(const xt_conn *c)
 {
-    return c && c->s.mech[0] ? c->s.mech : NULL;
+    return c ? xt_stream_mechanism(&c->s) : NULL;
 }
 
 int xt_conn_reset(xt_conn *c)
 {
     if (!c)
         return XT_EINVAL;
-    if (c->emitting)
+    if (c->handlers.emitting)
         return XT_ESTATE; /* not from a handler: the stream is still unwinding */
     return xt_stream_reset(&c->s);
 }
@@ -321,7 +313,7 @@ int xt_conn_is_unacked(const xt_conn *c, const char *id)
 
 int xt_conn_sm_enabled(const xt_conn *c)
 {
-    return c && c->s.sm.state != XT_SM_OFF;
+    return c && xt_stream_sm_enabled(&c->s);
 }
 
 void xt_conn_set_retry_planner(xt_conn *c, uint32_t (*fn)(void *ud, const xt_disconnected *d),
@@ -357,7 +349,7 @@ int xt_conn_send(xt_conn *c, const xt_stanza *st)
 {
     if (!c || !st)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     return xt_stream_send(&c->s, st);
 }
@@ -366,7 +358,7 @@ int xt_conn_iq(xt_conn *c, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn cb
 {
     if (!c || !st)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     return xt_stream_iq(&c->s, st, timeout_ms, cb, ud);
 }
@@ -375,7 +367,7 @@ int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud)
 {
     if (!c)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     xt_jid *j = NULL;
     int rc = to ? xt_jid_parse(c->s.mem, to, &j, NULL) : 0;

@@ -14,6 +14,24 @@
 #include "im/roster.h"
 #include "xtalk/conn.h"
 
+/* The presence sent at login (RFC 6121 §4.2). */
+typedef struct xt_initial_presence {
+    xt_show show;
+    char *status;
+    int priority;
+} xt_initial_presence;
+
+/* The public options object (opts.c). `core` is handed to the stream;
+ * its strings point at the copies owned here. */
+struct xt_conn_opts {
+    xt_mem mem_copy;
+    const xt_mem *mem; /* &mem_copy, or NULL for malloc */
+    xt_stream_config core;
+    char *jid, *password, *resource, *sasl_hint, *id_prefix;
+    xt_initial_presence initial;
+    char detail[256]; /* why the last setter failed */
+};
+
 typedef struct xt_handler {
     int id;
     unsigned mask;
@@ -23,16 +41,16 @@ typedef struct xt_handler {
 
 struct xt_conn {
     xt_stream s; /* first: its allocator copy must not move */
-    xt_handler *handlers;
-    size_t nhandlers, caphandlers;
-    int next_handler_id;
-    int emitting; /* depth of xt_conn_emit calls */
-    int handlers_dirty;
+    struct {
+        xt_handler *v;
+        size_t n, cap;
+        int next_id;
+        int emitting; /* depth of xt_conn_emit calls */
+        int dirty;    /* some were removed while emitting: compact later */
+    } handlers;
     xt_roster roster;
     xt_presence_table presence;
-    int initial_show;
-    char *initial_status;
-    int initial_priority;
+    xt_initial_presence initial;
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */
     int available;
@@ -40,17 +58,6 @@ struct xt_conn {
     uint32_t (*plan_retry)(void *ud, const xt_disconnected *d);
     void *plan_retry_ud;
 };
-
-/* For the driver (src/net/client.c): called before XT_EV_DISCONNECTED is
- * emitted; its result becomes the event's retry_in_ms. */
-void xt_conn_set_retry_planner(xt_conn *c, uint32_t (*fn)(void *ud, const xt_disconnected *d),
-                               void *ud);
-
-/* For the driver, once the connection was quiet for a while: releases
- * what an idle online connection need not hold (the XML parser's expat
- * state, an empty output buffer, negotiation scratch); all of it comes
- * back on demand. Nothing happens when not online. */
-void xt_conn_trim(xt_conn *c);
 
 /* Calls every handler registered for ev->type. Handlers may register or
  * remove handlers meanwhile. */

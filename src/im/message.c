@@ -123,7 +123,7 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
 {
     if (!c || !to)
         return XT_EINVAL;
-    if (c->s.phase != XT_PH_ONLINE)
+    if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     if (!type)
         type = "chat";

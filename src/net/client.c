@@ -93,7 +93,9 @@ struct xt_client {
     uint8_t tls_up;           /* handshake finished */
     uint8_t tls_shut;         /* close_notify queued */
     uint8_t want_starttls;    /* XT_EV_STARTTLS seen */
-    uint8_t tls_wait;         /* connected, waiting for a handshake slot: 1 direct, 2 STARTTLS */
+    /* Connected and waiting for a handshake slot, and for which kind of
+     * TLS: the transport's first bytes (XEP-0368) or after <proceed/>. */
+    enum { TLS_NOT_WAITING = 0, TLS_WAIT_DIRECT, TLS_WAIT_STARTTLS } tls_wait;
     xt_slot tslot;            /* our place in the context's handshake limiter */
     uint8_t started;          /* xt_client_connect succeeded */
     uint8_t disconnected;     /* XT_EV_DISCONNECTED seen */
@@ -258,21 +260,18 @@ static void slot_granted(xt_slot *s)
         sync_hooks(cl);
 }
 
-/* Everything client.c needs from the conn configuration, in one place:
- * the transport choice and the log callback. */
-static int make_conn(xt_client *cl, const xt_conn_config *conn)
+/* Everything client.c needs from the conn options, in one place: the
+ * transport choice and the log callback. The conn copies the options and
+ * allocates with theirs. */
+static int make_conn(xt_client *cl, const xt_conn_opts *conn)
 {
-    cl->log = conn->log;
-    cl->log_ud = conn->log_ud;
-    cl->direct_tls = (conn->flags & XT_CONN_DIRECT_TLS) != 0;
+    cl->log = xt_conn_opts_get_log(conn, &cl->log_ud);
+    cl->direct_tls = (xt_conn_opts_get_flags(conn) & XT_CONN_DIRECT_TLS) != 0;
     cl->direct_only = cl->direct_tls;
-    xt_conn_config cc = *conn;
-    if (!cc.mem)
-        cc.mem = cl->mem;
-    return xt_conn_new(&cc, &cl->conn);
+    return xt_conn_new(conn, &cl->conn);
 }
 
-int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out)
+int xt_client_new(xt_ctx *ctx, const xt_conn_opts *conn, xt_client **out)
 {
     if (!out)
         return XT_EINVAL;
@@ -282,7 +281,7 @@ int xt_client_new(xt_ctx *ctx, const xt_conn_config *conn, xt_client **out)
     int rc;
     if (ctx)
         xt_ctx_ref(ctx);
-    else if ((rc = xt_ctx_new(conn->mem, &ctx)) < 0)
+    else if ((rc = xt_ctx_new(xt_conn_opts_get_mem(conn), &ctx)) < 0)
         return rc; /* a private context: ours is its only reference */
     const xt_mem *mem = xt_ctx_mem(ctx);
     xt_client *cl = xt_calloc(mem, 1, sizeof *cl);
@@ -463,7 +462,7 @@ static void dns_watch(void *ud, int fd, unsigned events)
 
 static void release_transport(xt_client *cl)
 {
-    cl->tls_wait = 0;
+    cl->tls_wait = TLS_NOT_WAITING;
     /* Every end of a handshake passes here (failure, free, reconnect):
      * the slot, held or queued, goes back. */
     xt_ctx_slot_release(cl->ctx, &cl->tslot);
@@ -607,8 +606,7 @@ static uint32_t srv_rand(uint32_t bound, void *ud)
 
 static int add_target(xt_client *cl, const char *host, uint16_t port, int direct)
 {
-    if (xt_grow(cl->mem, (void **)&cl->targets, &cl->cap_targets, cl->ntargets + 1,
-                sizeof *cl->targets, 2))
+    if (XT_GROW(cl->mem, cl->targets, cl->cap_targets, cl->ntargets + 1, 2))
         return XT_ENOMEM;
     char *h = xt_strdup(cl->mem, host);
     if (!h)
@@ -792,13 +790,13 @@ static void start_tls(xt_client *cl, uint64_t now, int direct)
         if (!cl->tls_wait)
             logf_(cl, XT_LOG_DEBUG, "waiting for a TLS handshake slot");
         /* slot_granted wakes us when one is ours: no polling. */
-        cl->tls_wait = direct ? 1 : 2;
+        cl->tls_wait = direct ? TLS_WAIT_DIRECT : TLS_WAIT_STARTTLS;
         cl->phase = P_TLS;
         if (!cl->phase_deadline)
             cl->phase_deadline = now + cl->connect_timeout;
         return;
     }
-    cl->tls_wait = 0;
+    cl->tls_wait = TLS_NOT_WAITING;
     begin_tls(cl, now, direct);
     if (cl->phase != P_TLS)
         return;
@@ -1022,6 +1020,23 @@ int xt_client_stop_reconnect(xt_client *cl)
     if (!cl->busy)
         sync_hooks(cl); /* withdraws the reconnect timer */
     return waiting;
+}
+
+static void reconnect_now(xt_client *cl);
+
+int xt_client_reconnect_now(xt_client *cl)
+{
+    if (!cl)
+        return XT_EINVAL;
+    if (cl->busy || !cl->started || cl->free_pending ||
+        (cl->phase != P_WAIT && cl->phase != P_DONE))
+        return XT_ESTATE;
+    /* P_DONE also covers a stop_reconnect'ed wait: the user asks anyway. */
+    cl->busy = 1;
+    reconnect_now(cl);
+    cl->busy = 0;
+    sync_hooks(cl); /* the old wait's timer goes, the new sockets come */
+    return 0;
 }
 
 /* A new connection after a retryable disconnection: the xt_conn goes back
@@ -1293,7 +1308,7 @@ static int run(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
     case P_TLS:
     case P_STREAM:
         if (cl->tls_wait && !cl->disconnected && !(rev & (POLLHUP | POLLERR)))
-            start_tls(cl, now, cl->tls_wait == 1);
+            start_tls(cl, now, cl->tls_wait == TLS_WAIT_DIRECT);
         if (rev & (POLLIN | POLLHUP | POLLERR))
             pump_in(cl, now);
         if (cl->phase == P_TLS && !cl->disconnected && cl->phase_deadline && now >= cl->phase_deadline)

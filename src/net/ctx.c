@@ -100,7 +100,7 @@ int xt_ctx_tls(xt_ctx *ctx, const char *ca_file, int no_system_ca, xt_tls_ctx **
             return 0;
         }
     }
-    if (xt_grow(ctx->mem, (void **)&ctx->tls, &ctx->cap_tls, ctx->ntls + 1, sizeof *ctx->tls, 4))
+    if (XT_GROW(ctx->mem, ctx->tls, ctx->cap_tls, ctx->ntls + 1, 4))
         return XT_ENOMEM;
     int rc = xt_tls_ctx_new(ctx->mem, ca_file, no_system_ca, out, err, errlen);
     if (rc < 0)

@@ -69,7 +69,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
         return;
     }
     if (i == d->nsocks) {
-        if (xt_grow(d->mem, (void **)&d->socks, &d->cap, d->nsocks + 1, sizeof *d->socks, 4))
+        if (XT_GROW(d->mem, d->socks, d->cap, d->nsocks + 1, 4))
             return; /* the query then times out: reported, not a crash */
         d->socks[d->nsocks++].fd = fd;
     }

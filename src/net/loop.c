@@ -234,8 +234,7 @@ int xt_loop_add_fd(xt_loop *loop, int fd, short events, xt_fd_fn cb, void *ud)
 {
     if (!loop || fd < 0 || !cb)
         return XT_EINVAL;
-    if (xt_grow(loop->mem, (void **)&loop->apps, &loop->cap_apps, loop->napps + 1,
-                sizeof *loop->apps, 8))
+    if (XT_GROW(loop->mem, loop->apps, loop->cap_apps, loop->napps + 1, 8))
         return XT_ENOMEM;
     watch *w = xt_calloc(loop->mem, 1, sizeof *w);
     if (!w)
@@ -343,8 +342,7 @@ int xt_loop_add_timer(xt_loop *loop, uint64_t delay_ms, xt_timer_fn cb, void *ud
 {
     if (!loop || !cb)
         return XT_EINVAL;
-    if (xt_grow(loop->mem, (void **)&loop->timers, &loop->cap_timers, loop->ntimers + 1,
-                sizeof *loop->timers, 8))
+    if (XT_GROW(loop->mem, loop->timers, loop->cap_timers, loop->ntimers + 1, 8))
         return XT_ENOMEM;
     uint64_t now = xt_clock_ms();
     int id = new_id(loop);
@@ -501,7 +499,7 @@ int xt_loop_add_client(xt_loop *loop, xt_client *cl)
         n++;
     /* The heap has room for every client, so arming a timer (inside a
      * hook, which cannot fail) never allocates. */
-    if (xt_grow(loop->mem, (void **)&loop->cheap, &loop->cap_cheap, n + 1, sizeof *loop->cheap, 8))
+    if (XT_GROW(loop->mem, loop->cheap, loop->cap_cheap, n + 1, 8))
         return XT_ENOMEM;
     lclient *lc = xt_calloc(loop->mem, 1, sizeof *lc);
     if (!lc)

@@ -138,7 +138,7 @@ int xt_stanza_serialize(const xt_stanza *st, const char *inherited_ns, xt_buf *o
     size_t before = xt_buf_size(out);
     int rc = serialize(st, inherited_ns ? inherited_ns : "", out);
     if (rc)
-        out->len = out->off + before;
+        xt_buf_truncate(out, before);
     return rc;
 }
 

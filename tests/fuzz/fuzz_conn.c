@@ -54,24 +54,24 @@ static void drain(xt_conn *c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    xt_conn_config cfg = {
-        .jid = "user@example.com",
-        .password = "pencil",
-        .resource = "laptop",
-        .max_stanza_size = 8192,
-        .max_depth = 16,
-    };
     /* The login's variants, picked by the input's length: pipelined or
      * not, with no SASL hint, one the seeds match, or a stale one. */
     static const char *const hints[] = {NULL, "SCRAM-SHA-1 PLAIN", "SCRAM-SHA-256 cb:tls-exporter"};
-    cfg.sasl_hint = hints[size % 3];
+    const char *hint = hints[size % 3];
     /* Rarely with a salt: Hi() ahead costs milliseconds, fuzzing wants speed. */
     if (size % 13 == 0)
-        cfg.sasl_hint = "SCRAM-SHA-1 PLAIN salt:sha1:4096:QSXCR+Q6sek8bf92";
-    if (size % 5 == 0)
-        cfg.flags |= XT_CONN_NO_PIPELINING;
+        hint = "SCRAM-SHA-1 PLAIN salt:sha1:4096:QSXCR+Q6sek8bf92";
+    xt_conn_opts *o = NULL;
     xt_conn *c = NULL;
-    if (xt_conn_new(&cfg, &c) != 0)
+    int made = xt_conn_opts_new(NULL, &o) == 0 && xt_conn_opts_set_jid(o, "user@example.com") == 0 &&
+               xt_conn_opts_set_password(o, "pencil") == 0 &&
+               xt_conn_opts_set_resource(o, "laptop") == 0 &&
+               xt_conn_opts_set_limits(o, 8192, 16) == 0 &&
+               xt_conn_opts_set_sasl_hint(o, hint) == 0 &&
+               xt_conn_opts_set_flags(o, size % 5 == 0 ? XT_CONN_NO_PIPELINING : 0) == 0 &&
+               xt_conn_new(o, &c) == 0;
+    xt_conn_opts_free(o);
+    if (!made)
         return 0;
     xt_conn_set_test_id_prefix(c, "t");
     (void)xt_conn_set_test_nonce(c, "fyko+d2lbbFgONRv9qkxdawL");

@@ -73,12 +73,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s starttls|direct HOST PORT JID PASSWORD [options]\n", argv[0]);
         return 2;
     }
-    xt_conn_config cfg = {.jid = argv[4], .password = argv[5], .log = on_log};
+    xt_conn_opts *cfg = NULL;
+    if (xt_conn_opts_new(NULL, &cfg) != 0 || xt_conn_opts_set_jid(cfg, argv[4]) != 0 ||
+        xt_conn_opts_set_password(cfg, argv[5]) != 0 || xt_conn_opts_set_log(cfg, on_log, NULL) != 0) {
+        fprintf(stderr, "options: %s\n", cfg ? xt_conn_opts_errdetail(cfg) : "out of memory");
+        return 2;
+    }
     const char *host = strcmp(argv[2], "-") ? argv[2] : NULL; /* "-": SRV lookup */
     const char *ca_file = NULL, *pin = NULL;
     unsigned flags = 0;
-    if (strcmp(argv[1], "direct") == 0)
-        cfg.flags |= XT_CONN_DIRECT_TLS;
+    if (strcmp(argv[1], "direct") == 0 && xt_conn_opts_set_flags(cfg, XT_CONN_DIRECT_TLS) != 0)
+        return 2;
     int expect = 0, count = 1;
     size_t big = 0;
     for (int i = 6; i < argc; i++) {
@@ -106,7 +111,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < count; i++) {
         s[i].big = big;
         xt_client *cl;
-        if (xt_client_new(ctx, &cfg, &cl) < 0 || xt_client_set_server(cl, host, (uint16_t)atoi(argv[3])) < 0 ||
+        if (xt_client_new(ctx, cfg, &cl) < 0 || xt_client_set_server(cl, host, (uint16_t)atoi(argv[3])) < 0 ||
             xt_client_set_ca_file(cl, ca_file) < 0 || xt_client_set_pin(cl, pin) < 0 ||
             xt_client_set_flags(cl, flags) < 0 || xt_client_set_connect_timeout(cl, 5000) < 0 ||
             xt_loop_add_client(loop, cl) < 0)
@@ -120,6 +125,7 @@ int main(int argc, char **argv)
             return rc == expect ? 0 : 1;
         }
     }
+    xt_conn_opts_free(cfg); /* each client's conn copied it */
     int rc = xt_loop_run(loop);
     int ok = 1, online = 0;
     for (int i = 0; i < count; i++) {

@@ -25,8 +25,16 @@ int main(void)
     printf("jid %s %s\n", xt_jid_bare(jid), xt_jid_resource(jid));
     xt_jid_free(jid);
 
-    xt_conn_config cfg = {.jid = "juliet@example.com", .password = "secret"};
-    if (xt_conn_new(&cfg, &c) != 0 || xt_conn_start(c, 0) != 0)
+    xt_conn_opts *opts = NULL;
+    int rc = xt_conn_opts_new(NULL, &opts);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(opts, "juliet@example.com");
+    if (!rc)
+        rc = xt_conn_opts_set_password(opts, "secret");
+    if (!rc)
+        rc = xt_conn_new(opts, &c); /* copies the options */
+    xt_conn_opts_free(opts);
+    if (rc != 0 || xt_conn_start(c, 0) != 0)
         return 1;
     size_t n = xt_conn_pending(c, &out);
     printf("sends %.*s\n", (int)(n < 300 ? n : 300), (const char *)out);

@@ -44,12 +44,13 @@ xt_conn *xt_test_online_conn(const char *prefix, xt_handler_fn fn, void *ud)
         HDR("s3"),
         "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
     };
-    xt_conn_config cfg = {0};
-    cfg.jid = "user@example.com";
-    cfg.password = "pencil";
-    cfg.resource = "laptop";
+    xt_conn_opts *o = NULL;
     xt_conn *c = NULL;
-    if (xt_conn_new(&cfg, &c) != 0)
+    int made = xt_conn_opts_new(NULL, &o) == 0 && xt_conn_opts_set_jid(o, "user@example.com") == 0 &&
+               xt_conn_opts_set_password(o, "pencil") == 0 &&
+               xt_conn_opts_set_resource(o, "laptop") == 0 && xt_conn_new(o, &c) == 0;
+    xt_conn_opts_free(o);
+    if (!made)
         return NULL;
     if (prefix)
         xt_conn_set_test_id_prefix(c, prefix);

@@ -24,6 +24,23 @@ static void test_append_consume(void **state)
     assert_memory_equal(xt_buf_head(&b), "c", 1);
     xt_buf_consume(&b, 10);
     assert_int_equal(xt_buf_size(&b), 0);
+    /* truncate: relative to the unconsumed head, never grows. */
+    assert_int_equal(xt_buf_append_str(&b, "xyz"), 0);
+    xt_buf_consume(&b, 1);
+    assert_int_equal(xt_buf_append_str(&b, "123"), 0);
+    xt_buf_truncate(&b, 2);
+    assert_int_equal(xt_buf_size(&b), 2);
+    assert_memory_equal(xt_buf_head(&b), "yz", 2);
+    xt_buf_truncate(&b, 5);
+    assert_int_equal(xt_buf_size(&b), 2);
+    /* truncate_wipe zeroes what it cuts off (a secret's tail). */
+    assert_int_equal(xt_buf_append_str(&b, "pw"), 0);
+    const uint8_t *tail = xt_buf_head(&b) + 2;
+    xt_buf_truncate_wipe(&b, 2);
+    assert_int_equal(xt_buf_size(&b), 2);
+    assert_int_equal(tail[0], 0);
+    assert_int_equal(tail[1], 0);
+    xt_buf_consume(&b, 2);
     xt_buf_free(&b);
 }
 
@@ -130,41 +147,45 @@ static void test_limit(void **state)
     xt_buf_free(&b);
 }
 
-/* xt_grow: doubling from `first`, no-op when it fits, XT_ENOMEM with the
+/* XT_GROW: doubling from `first`, no-op when it fits, XT_ENOMEM with the
  * array untouched on overflow or a failed allocation. */
 static void test_grow(void **state)
 {
     (void)state;
     int *v = NULL;
     size_t cap = 0;
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 0, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 0, 4), 0);
     assert_null(v);
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 1, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 1, 4), 0);
     assert_int_equal(cap, 4);
     v[3] = 7;
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 4, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 4, 4), 0);
     assert_int_equal(cap, 4); /* fits */
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 5, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 5, 4), 0);
     assert_int_equal(cap, 8);
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, 33, sizeof *v, 4), 0);
+    assert_int_equal(XT_GROW(NULL, v, cap, 33, 4), 0);
     assert_int_equal(cap, 64);
     assert_int_equal(v[3], 7); /* contents kept */
     int *old = v;
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, SIZE_MAX / 2, sizeof *v, 4), XT_ENOMEM);
-    assert_int_equal(xt_grow(NULL, (void **)&v, &cap, SIZE_MAX, 1, 4), XT_ENOMEM);
+    assert_int_equal(XT_GROW(NULL, v, cap, SIZE_MAX / 2, 4), XT_ENOMEM);
     assert_ptr_equal(v, old);
     assert_int_equal(cap, 64);
     xt_free(NULL, v);
+    char *bytes = NULL;
+    size_t bcap = 0;
+    assert_int_equal(XT_GROW(NULL, bytes, bcap, SIZE_MAX, 4), XT_ENOMEM); /* doubling overflows */
+    assert_null(bytes);
+    assert_int_equal(bcap, 0);
 
     v = NULL;
     cap = 0;
     xt_test_alloc_count = 0;
     xt_test_fail_at = 1;
-    assert_int_equal(xt_grow(&xt_test_failing_mem, (void **)&v, &cap, 3, sizeof *v, 2), XT_ENOMEM);
+    assert_int_equal(XT_GROW(&xt_test_failing_mem, v, cap, 3, 2), XT_ENOMEM);
     assert_null(v);
     assert_int_equal(cap, 0);
     xt_test_fail_at = 0;
-    assert_int_equal(xt_grow(&xt_test_failing_mem, (void **)&v, &cap, 3, sizeof *v, 2), 0);
+    assert_int_equal(XT_GROW(&xt_test_failing_mem, v, cap, 3, 2), 0);
     assert_int_equal(cap, 4);
     xt_free(&xt_test_failing_mem, v);
 }

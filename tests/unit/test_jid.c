@@ -14,6 +14,7 @@
 #include "vectors.h"
 #include "base/mem.h"
 #include "core/jid_int.h"
+#include "core/precis.h"
 #include "xtalk/jid.h"
 
 /*
@@ -478,19 +479,20 @@ static void test_ascii_fast_path_matches_full_path(void **state)
             char in[8] = "AbZ";
             in[pos] = (char)c;
             for (int prof = 0; prof < 2; prof++) {
-                char *fast = NULL, *slow = NULL;
+                uint8_t *fast = NULL, *slow = NULL;
+                size_t nf = 0, ns = 0;
                 const char *wf = NULL, *ws = NULL;
-                int rf = prof ? xt_precis_username_casemapped(NULL, in, 3, &fast, &wf)
-                              : xt_precis_opaque(NULL, in, 3, &fast, &wf);
-                xt_precis_test_slow_path = 1;
-                int rs = prof ? xt_precis_username_casemapped(NULL, in, 3, &slow, &ws)
-                              : xt_precis_opaque(NULL, in, 3, &slow, &ws);
-                xt_precis_test_slow_path = 0;
-                if (rf != rs || (fast && !slow) || (!fast && slow) || (fast && strcmp(fast, slow)))
+                xt_precis_profile pr = prof ? XT_PRECIS_USERNAME_CASEMAPPED : XT_PRECIS_OPAQUE;
+                int rf = xt_precis_enforce(pr, XT_PRECIS_OTHER, XT_PRECIS_FAST_PATH, in, 3, &fast,
+                                           &nf, &wf);
+                int rs = xt_precis_enforce(pr, XT_PRECIS_OTHER, XT_PRECIS_FULL_PATH, in, 3, &slow,
+                                           &ns, &ws);
+                if (rf != rs || (fast && !slow) || (!fast && slow) ||
+                    (fast && (nf != ns || memcmp(fast, slow, nf))) || (rf && strcmp(wf, ws)))
                     fail_msg("char 0x%02x at %d, profile %d: fast %d '%s', full %d '%s'", c, pos,
-                             prof, rf, fast ? fast : "", rs, slow ? slow : "");
-                xt_free(NULL, fast);
-                xt_free(NULL, slow);
+                             prof, rf, fast ? (char *)fast : "", rs, slow ? (char *)slow : "");
+                free(fast);
+                free(slow);
             }
         }
     }

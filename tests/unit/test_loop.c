@@ -268,11 +268,24 @@ typedef struct copts {
 
 static int new_client(xt_loop *loop, const copts *o, xt_client **out)
 {
-    xt_conn_config cc = {.jid = "alice@localhost", .password = "pw", .flags = o->conn_flags,
-                         .mem = o->mem, .negotiation_timeout_ms = o->neg_timeout};
-    int rc = xt_client_new(o->ctx, &cc, out);
-    if (rc < 0)
+    /* The conn's options, made with o->mem: the conn allocates with it. */
+    xt_conn_opts *cc = NULL;
+    int rc = xt_conn_opts_new(o->mem, &cc);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(cc, "alice@localhost");
+    if (!rc)
+        rc = xt_conn_opts_set_password(cc, "pw");
+    if (!rc)
+        rc = xt_conn_opts_set_flags(cc, o->conn_flags);
+    if (!rc)
+        rc = xt_conn_opts_set_timeouts(cc, 0, o->neg_timeout);
+    if (!rc)
+        rc = xt_client_new(o->ctx, cc, out);
+    xt_conn_opts_free(cc); /* copied by the conn */
+    if (rc < 0) {
+        *out = NULL;
         return rc;
+    }
     xt_client *cl = *out;
     if ((rc = xt_client_set_server(cl, o->host, o->port)) < 0 ||
         (rc = xt_client_set_ca_file(cl, o->ca)) < 0 || (rc = xt_client_set_pin(cl, o->pin)) < 0 ||
@@ -1318,9 +1331,13 @@ static void test_ctx_dns_servers(void **state)
     assert_int_equal(xt_ctx_set_dns_servers(NULL, servers), XT_EINVAL);
     assert_int_equal(xt_ctx_set_dns_servers(ctx, servers), 0);
 
-    xt_conn_config cc = {.jid = "alice@xmpp.test", .password = "pw"};
+    xt_conn_opts *cc = NULL;
+    assert_int_equal(xt_conn_opts_new(NULL, &cc), 0);
+    assert_int_equal(xt_conn_opts_set_jid(cc, "alice@xmpp.test"), 0);
+    assert_int_equal(xt_conn_opts_set_password(cc, "pw"), 0);
     xt_client *cl;
-    assert_int_equal(xt_client_new(ctx, &cc, &cl), 0);
+    assert_int_equal(xt_client_new(ctx, cc, &cl), 0);
+    xt_conn_opts_free(cc);
     xt_ctx_free(ctx);
     assert_int_equal(xt_client_set_connect_timeout(cl, 3000), 0);
     assert_int_equal(xt_loop_add_client(loop, cl), 0);

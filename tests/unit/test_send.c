@@ -282,6 +282,70 @@ static void test_ids_unique(void **state)
     xt_conn_free(b);
 }
 
+static int iq_calls, iq_status;
+
+static void count_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    (void)c;
+    (void)reply;
+    (void)ud;
+    iq_calls++;
+    iq_status = status;
+}
+
+/* xt_conn_iq's documented codes (conn.h): XT_EINVAL, XT_ETOOBIG (the
+ * output is full), XT_ESTATE; the callback never runs for a refused
+ * request and runs exactly once (XT_ECLOSED) for an accepted one when the
+ * stream ends. */
+static void test_iq_errors(void **state)
+{
+    (void)state;
+    xt_conn *c = online(NULL);
+    drain(c);
+    xt_stanza *msg = xt_stanza_new(NULL, "message", XT_NS_CLIENT);
+    xt_stanza *res = xt_stanza_new(NULL, "iq", XT_NS_CLIENT);
+    xt_stanza *get = xt_stanza_new(NULL, "iq", XT_NS_CLIENT);
+    assert_int_equal(xt_stanza_set_attr(res, "type", "result"), 0);
+    assert_int_equal(xt_stanza_set_attr(get, "type", "get"), 0);
+    assert_non_null(xt_stanza_add_child(get, "ping", "urn:xmpp:ping"));
+    iq_calls = 0;
+    assert_int_equal(xt_conn_iq(NULL, get, 0, count_iq, NULL), XT_EINVAL);
+    assert_int_equal(xt_conn_iq(c, NULL, 0, count_iq, NULL), XT_EINVAL);
+    assert_int_equal(xt_conn_iq(c, msg, 0, count_iq, NULL), XT_EINVAL);
+    assert_int_equal(xt_conn_iq(c, res, 0, count_iq, NULL), XT_EINVAL);
+    assert_int_equal(pending(c), 0);
+    /* A peer that stops reading: the output fills up (16 MiB). */
+    size_t big = (size_t)1 << 20;
+    char *body = malloc(big + 1);
+    assert_non_null(body);
+    memset(body, 'x', big);
+    body[big] = '\0';
+    int rc = 0;
+    for (int i = 0; i < 40 && rc == 0; i++)
+        rc = xt_conn_send_message(c, "a@b", "chat", body, NULL, NULL);
+    free(body);
+    assert_int_equal(rc, XT_ETOOBIG);
+    /* Up to the last few bytes, with <presence/>s (smaller than the IQ). */
+    xt_stanza *pres = xt_stanza_new(NULL, "presence", XT_NS_CLIENT);
+    while ((rc = xt_conn_send(c, pres)) == 0)
+        ;
+    xt_stanza_free(pres);
+    assert_int_equal(rc, XT_ETOOBIG);
+    assert_int_equal(xt_conn_iq(c, get, 0, count_iq, NULL), XT_ETOOBIG);
+    drain(c);
+    assert_int_equal(xt_conn_iq(c, get, 0, count_iq, NULL), 0);
+    assert_int_equal(iq_calls, 0);
+    assert_int_equal(xt_conn_eof(c, XT_EIO, "gone", 5), XT_EIO);
+    assert_int_equal(iq_calls, 1);
+    assert_int_equal(iq_status, XT_ECLOSED);
+    assert_int_equal(xt_conn_iq(c, get, 0, count_iq, NULL), XT_ESTATE);
+    assert_int_equal(iq_calls, 1);
+    xt_stanza_free(msg);
+    xt_stanza_free(res);
+    xt_stanza_free(get);
+    xt_conn_free(c);
+}
+
 /* XEP-0198 queue entries are one block (bytes, then the id): every mix
  * of data and id comes back intact and is freed once (ASan run). */
 static void test_sm_entries(void **state)
@@ -328,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_next_id),
         cmocka_unit_test(test_send_message_wire),
         cmocka_unit_test(test_ids_unique),
+        cmocka_unit_test(test_iq_errors),
         cmocka_unit_test(test_sm_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

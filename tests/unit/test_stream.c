@@ -223,6 +223,11 @@ typedef struct run {
     uint32_t ping_interval, ping_timeout, iq_timeout, nego_timeout;
     uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
     int record_stanza;
+    /* RANDOM: fixed -- every random byte from fixed_random (a counter),
+     * through the public hook instead of the test nonce and id prefix. */
+    int fixed_random;
+    uint8_t rng_next;
+    char id_prefix[32]; /* ID_PREFIX: xt_conn_opts_set_id_prefix */
     uint64_t now;
     sb out;
     size_t cursor;
@@ -425,34 +430,55 @@ static void drain(run *r)
     }
 }
 
+/* RANDOM: fixed -- bytes 0, 1, 2, ... across all calls of one run. */
+static int fixed_random(void *ud, uint8_t *buf, size_t len)
+{
+    run *r = ud;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = r->rng_next++;
+    return XT_RANDOM_OK;
+}
+
 static int ensure_conn(run *r)
 {
     if (r->c)
         return 0;
-    xt_conn_config cfg = {
-        .jid = r->jid,
-        .password = r->password,
-        .resource = r->resource[0] ? r->resource : NULL,
-        .flags = r->flags,
-        .iq_timeout_ms = r->iq_timeout,
-        .ping_interval_ms = r->ping_interval,
-        .ping_timeout_ms = r->ping_timeout,
-        .negotiation_timeout_ms = r->nego_timeout,
-        .ack_every = r->ack_every,
-        .ack_delay_ms = r->ack_delay,
-        .ack_timeout_ms = r->ack_timeout,
-        .sm_max_unacked = r->max_unacked,
-        .sasl_hint = r->hint[0] ? r->hint : NULL,
-        .mem = r->use_test_mem ? &test_mem : NULL,
-        .log = on_log,
-        .log_ud = r,
-    };
-    int rc = xt_conn_new(&cfg, &r->c);
+    xt_conn_opts *o = NULL;
+    int rc = xt_conn_opts_new(r->use_test_mem ? &test_mem : NULL, &o);
+    if (!rc)
+        rc = xt_conn_opts_set_jid(o, r->jid);
+    if (!rc)
+        rc = xt_conn_opts_set_password(o, r->password);
+    if (!rc)
+        rc = xt_conn_opts_set_resource(o, r->resource[0] ? r->resource : NULL);
+    if (!rc)
+        rc = xt_conn_opts_set_flags(o, r->flags);
+    if (!rc)
+        rc = xt_conn_opts_set_timeouts(o, r->iq_timeout, r->nego_timeout);
+    if (!rc)
+        rc = xt_conn_opts_set_keepalive(o, r->ping_interval, r->ping_timeout);
+    if (!rc)
+        rc = xt_conn_opts_set_acks(o, r->ack_every, r->ack_delay, r->ack_timeout);
+    if (!rc)
+        rc = xt_conn_opts_set_sm_queue(o, r->max_unacked);
+    if (!rc)
+        rc = xt_conn_opts_set_sasl_hint(o, r->hint[0] ? r->hint : NULL);
+    if (!rc)
+        rc = xt_conn_opts_set_log(o, on_log, r);
+    if (!rc && r->fixed_random)
+        rc = xt_conn_opts_set_random(o, fixed_random, r);
+    if (!rc && r->id_prefix[0])
+        rc = xt_conn_opts_set_id_prefix(o, r->id_prefix);
+    if (!rc)
+        rc = xt_conn_new(o, &r->c);
+    xt_conn_opts_free(o);
     if (rc)
         return failf(r, "xt_conn_new: %s", errname(rc));
-    xt_conn_set_test_id_prefix(r->c, "t");
-    if (r->nonce[0] && xt_conn_set_test_nonce(r->c, r->nonce))
-        return failf(r, "set_test_nonce failed");
+    if (!r->fixed_random) {
+        xt_conn_set_test_id_prefix(r->c, "t");
+        if (r->nonce[0] && xt_conn_set_test_nonce(r->c, r->nonce))
+            return failf(r, "set_test_nonce failed");
+    }
     if (xt_conn_on(r->c, XT_EV_ALL, on_event, r) <= 0)
         return failf(r, "xt_conn_on failed");
     return 0;
@@ -476,7 +502,9 @@ static int do_call(run *r, char *arg, int want)
             *body++ = '\0';
         char id[64] = "";
         rc = xt_conn_send_message(r->c, rest ? rest : "", NULL, body, NULL, id);
-        if (!rc && strncmp(id, "t", 1) != 0)
+        /* id_out is the id on the wire: the prefix ids start with. */
+        const char *pre = r->fixed_random ? r->id_prefix : "t";
+        if (!rc && strncmp(id, pre, strlen(pre)) != 0)
             return failf(r, "message id %s", id);
     } else if (strcmp(arg, "message_id") == 0) {
         /* message_id TO ID BODY */
@@ -610,6 +638,10 @@ static int do_line(run *r, char *line, int depth)
         snprintf(r->resource, sizeof r->resource, "%s", sarg);
     else if (strcmp(kw, "NONCE") == 0)
         snprintf(r->nonce, sizeof r->nonce, "%s", sarg);
+    else if (strcmp(kw, "RANDOM") == 0)
+        r->fixed_random = strcmp(sarg, "fixed") == 0;
+    else if (strcmp(kw, "ID_PREFIX") == 0)
+        snprintf(r->id_prefix, sizeof r->id_prefix, "%s", sarg);
     else if (strcmp(kw, "HINT") == 0)
         snprintf(r->hint, sizeof r->hint, "%s", sarg);
     else if (strcmp(kw, "RECORD") == 0)
@@ -839,6 +871,7 @@ static int run_transcript(const char *name, int bytewise, int use_test_mem, char
 
 static const char *const transcripts[] = {
     "login_scram_sha1.txt",
+    "scram_fixed_random.txt",
     "login_plain.txt",
     "direct_tls.txt",
     "auth_failure.txt",
@@ -950,18 +983,43 @@ static void test_api(void **state)
 {
     (void)state;
     xt_conn *c = NULL;
-    xt_conn_config cfg = {.jid = "example.com", .password = "x"};
-    assert_int_equal(xt_conn_new(&cfg, &c), XT_EJID); /* no localpart: no SASL username */
-    cfg.jid = "a@@b";
-    assert_int_equal(xt_conn_new(&cfg, &c), XT_EJID);
-    cfg.jid = "user@example.com";
-    cfg.password = NULL;
-    assert_int_equal(xt_conn_new(&cfg, &c), XT_EINVAL);
-    cfg.password = "pencil";
-    cfg.initial_priority = 500;
-    assert_int_equal(xt_conn_new(&cfg, &c), XT_EINVAL);
-    cfg.initial_priority = 0;
-    assert_int_equal(xt_conn_new(&cfg, &c), 0);
+    xt_conn_opts *o = NULL;
+    assert_int_equal(xt_conn_opts_new(NULL, NULL), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_new(NULL, &o), 0);
+    assert_string_equal(xt_conn_opts_errdetail(o), "");
+    assert_int_equal(xt_conn_new(o, &c), XT_EINVAL); /* no JID, no password */
+    assert_int_equal(xt_conn_new(NULL, &c), XT_EINVAL);
+    /* The JID is checked when set: no localpart means no SASL username. */
+    assert_int_equal(xt_conn_opts_set_jid(o, "example.com"), XT_EJID);
+    assert_non_null(strstr(xt_conn_opts_errdetail(o), "no localpart"));
+    assert_int_equal(xt_conn_opts_set_jid(o, "a@@b"), XT_EJID);
+    assert_non_null(strstr(xt_conn_opts_errdetail(o), "invalid account JID: "));
+    assert_int_equal(xt_conn_opts_set_jid(o, NULL), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_jid(o, "user@example.com"), 0);
+    assert_string_equal(xt_conn_opts_errdetail(o), "");
+    assert_int_equal(xt_conn_new(o, &c), XT_EINVAL); /* still no password */
+    assert_null(c);
+    assert_int_equal(xt_conn_opts_set_password(o, NULL), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_password(o, "pencil"), 0);
+    assert_int_equal(xt_conn_opts_set_initial_presence(o, XT_SHOW_AWAY, NULL, 500), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_initial_presence(o, XT_SHOW_UNAVAILABLE, NULL, 0), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_initial_presence(o, XT_SHOW_AWAY, "a\x01b", 0), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_resource(o, "a\x7f"), XT_EJID); /* a control character */
+    assert_int_equal(xt_conn_opts_set_flags(o, 1u << 4), XT_EINVAL); /* retired bit */
+    assert_int_equal(xt_conn_opts_set_flags(o, 1u << 20), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_flags(o, XT_CONN_NO_SM | XT_CONN_DIRECT_TLS), 0);
+    assert_int_equal(xt_conn_opts_get_flags(o), XT_CONN_NO_SM | XT_CONN_DIRECT_TLS);
+    assert_null(xt_conn_opts_get_mem(o)); /* made with NULL: malloc */
+    void *lud = NULL;
+    assert_null(xt_conn_opts_get_log(o, &lud));
+    assert_int_equal(xt_conn_opts_set_flags(o, 0), 0);
+    assert_int_equal(xt_conn_opts_set_id_prefix(o, "bad'quote"), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_id_prefix(o, "seventeen-chars-x"), XT_EINVAL);
+    assert_int_equal(xt_conn_opts_set_id_prefix(o, "app-"), 0);
+    assert_int_equal(xt_conn_new(o, &c), 0);
+    /* The conn copied everything: the opts go now. */
+    xt_conn_opts_free(o);
+    xt_conn_opts_free(NULL);
     assert_string_equal(xt_conn_domain(c), "example.com");
     assert_int_equal(xt_conn_get_state(c), XT_STATE_NEW);
     assert_int_equal(xt_conn_deadline(c), -1);
@@ -1004,10 +1062,13 @@ static void test_api(void **state)
 static void test_set_direct_tls(void **state)
 {
     (void)state;
-    xt_conn_config cfg = {.jid = "user@example.com", .password = "pencil"};
+    xt_conn_opts *o = NULL;
+    assert_int_equal(xt_conn_opts_new(NULL, &o), 0);
+    assert_int_equal(xt_conn_opts_set_jid(o, "user@example.com"), 0);
+    assert_int_equal(xt_conn_opts_set_password(o, "pencil"), 0);
     xt_conn *c = NULL;
     const uint8_t *p;
-    assert_int_equal(xt_conn_new(&cfg, &c), 0);
+    assert_int_equal(xt_conn_new(o, &c), 0);
     assert_int_equal(xt_conn_set_direct_tls(c, 1), 0);
     assert_int_equal(xt_conn_start(c, 0), 0);
     assert_int_equal(xt_conn_pending(c, &p), 0); /* waits for the TLS handshake */
@@ -1019,8 +1080,10 @@ static void test_set_direct_tls(void **state)
     assert_memory_equal(p, "<?xml version='1.0'?><stream:stream", 35);
     xt_conn_free(c);
 
-    cfg.flags = XT_CONN_DIRECT_TLS; /* and back: STARTTLS for this target */
-    assert_int_equal(xt_conn_new(&cfg, &c), 0);
+    /* and back: STARTTLS for this target */
+    assert_int_equal(xt_conn_opts_set_flags(o, XT_CONN_DIRECT_TLS), 0);
+    assert_int_equal(xt_conn_new(o, &c), 0);
+    xt_conn_opts_free(o);
     assert_int_equal(xt_conn_set_direct_tls(c, 0), 0);
     assert_int_equal(xt_conn_start(c, 0), 0);
     n = xt_conn_pending(c, &p);

@@ -1,0 +1,103 @@
+/*
+ * core/stream_int.h -- what the files of the stream state machine share
+ * (internal to src/core): stream.c (output, failing and closing, the
+ * negotiation's dispatch, IQs, driving, lifetime), stream_sasl.c (SASL
+ * choice, hints, precomputation, the exchange), stream_bind.c (binding,
+ * session, going online) and stream_sm.c (XEP-0198 and the ack ping).
+ * Each concern's fields of xt_stream are written only by its file, and
+ * by stream.c's init/reset/cleanup.
+ */
+#ifndef XT_CORE_STREAM_INT_H
+#define XT_CORE_STREAM_INT_H
+
+#include "core/stream.h"
+
+/* --- stream.c: output ----------------------------------------------------- */
+
+/* Appends bytes to the output. `data` must be NUL-terminated at len (it is
+ * logged as is) unless `logged` gives the text to log instead: how
+ * credentials stay out of logs. Nothing once our closing tag is out. */
+int xt_stream_emit(xt_stream *s, const char *data, size_t len, const char *logged);
+int xt_stream_emit_str(xt_stream *s, const char *str);
+/* Already serialized bytes (a re-sent stanza), logged truncated. */
+int xt_stream_emit_bytes(xt_stream *s, const char *data, size_t len);
+/* Internal failures (allocation, full output buffer): xt_stream_fail
+ * with the code's name as text. */
+int xt_stream_fail_code(xt_stream *s, int rc);
+
+static inline void xt_take_min(int64_t *d, uint64_t v)
+{
+    int64_t x = v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+    if (*d < 0 || x < *d)
+        *d = x;
+}
+
+/* --- stream_iq.c ------------------------------------------------------------ */
+
+/* A received <iq/> (once authenticated). Negative = fail the stream. */
+int xt_stream_on_iq(xt_stream *s, const xt_stanza *st);
+
+/* --- stream_sasl.c ----------------------------------------------------------- */
+
+/* The features after TLS: choose and start the exchange, or check the
+ * pipelined one against them. Negative when the stream failed. */
+int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features);
+/* With a usable hint over TLS: the first SCRAM message now, pipelined
+ * behind the stream header (pipe.early set). 0 also when nothing went. */
+int xt_stream_send_early_auth(xt_stream *s);
+/* A <challenge/>, <success/> or <failure/>. */
+int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st);
+/* init: the hint's salt token into auth.salted (auth.precompute set). */
+int xt_stream_sasl_hint_salt(xt_stream *s);
+/* tick: Hi() for the hinted salt. */
+void xt_stream_sasl_precompute(xt_stream *s);
+
+/* --- stream_bind.c ------------------------------------------------------------- */
+
+/* The post-auth features: binding must be offered; a legacy session
+ * without <optional/> is needed; XEP-0198. XT_EPROTO when the stream
+ * failed. */
+int xt_stream_read_bind_features(xt_stream *s, const xt_stanza *features);
+/* The post-auth features: <resume/> with a resumption id, else bind. */
+int xt_stream_start_bind(xt_stream *s, const xt_stanza *features);
+/* The bind IQ (resource NULL = server-assigned). */
+int xt_stream_send_bind(xt_stream *s, const char *resource);
+
+/* --- stream_sm.c --------------------------------------------------------------- */
+
+/* The stanza `name` (id `id`) now ends the output from offset `before`:
+ * counted (XEP-0198 §4) with its bytes kept until acked, or without SM a
+ * <message> id waits for an ack ping. On failure it is cut back out of
+ * the output, so nothing untracked ever leaves. */
+int xt_stream_track(xt_stream *s, size_t before, const char *name, const char *id);
+/* 1 while the unacked queue is full (sends fail with XT_ETOOBIG). */
+int xt_stream_unacked_full(const xt_stream *s);
+/* Without SM: the ack ping once ack_every messages wait. */
+int xt_stream_after_send(xt_stream *s);
+/* <a h/>. */
+int xt_stream_sm_send_a(xt_stream *s);
+/* <r/>, <a/>, <enabled/>, <resumed/>, <failed/>. */
+int xt_stream_on_sm(xt_stream *s, const xt_stanza *st);
+/* Resumption impossible or failed: unacked messages wait in `resend`. */
+void xt_stream_sm_new_session(xt_stream *s);
+/* A new session is bound: <enable/> if offered, then `resend`. */
+int xt_stream_sm_session_start(xt_stream *s);
+/* The stream ended (xt_stream_fail). */
+void xt_stream_sm_stream_ended(xt_stream *s);
+/* Our close: the session cannot be resumed; then the last <a/>. */
+void xt_stream_sm_forget(xt_stream *s);
+int xt_stream_sm_final_ack(xt_stream *s);
+/* A received stanza handled (h_in). */
+void xt_stream_sm_count_in(xt_stream *s);
+/* Ack timers at a tick (negative: the stream failed) and their deadline. */
+int xt_stream_sm_tick(xt_stream *s, uint64_t now);
+void xt_stream_sm_deadline(const xt_stream *s, int64_t *d);
+void xt_stream_sm_trim(xt_stream *s);
+void xt_stream_sm_cleanup(xt_stream *s);
+
+static inline int xt_stream_sm_on(const xt_stream *s)
+{
+    return s->sm.state == XT_SM_ON;
+}
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * SASL on the stream (RFC 6120 §6): choosing the mechanism from the
+ * server's offer, or ahead of it from the hint an earlier login left
+ * (pipelined <auth/>, checked against the real offer when it arrives),
+ * SCRAM's Hi() computed ahead from a hinted salt, the exchange itself
+ * with payloads kept out of logs and wiped, and the offer kept as the
+ * next hint. The mechanisms themselves are core/sasl.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "core/base64.h"
+#include "core/precis.h"
+#include "core/stream_int.h"
+
+/* Buffers that held a SASL payload: wipe the bytes outside the live data. */
+static void wipe_stale(xt_buf *b)
+{
+    if (!b->data)
+        return;
+    xt_wipe(b->data, b->off);
+    xt_wipe(b->data + b->len, b->cap - b->len);
+}
+
+/* Sends <auth/> or <response/> with base64 payload (RFC 6120 §6.4.2:
+ * an empty payload is "="), logging only the element name. */
+static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt_buf *raw)
+{
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    char open[160], logged[224];
+    snprintf(open, sizeof open, "<%s xmlns='%s'%s>", name, XT_NS_SASL, attrs);
+    snprintf(logged, sizeof logged, "%s[redacted]</%s>", open, name);
+    int rc = xt_buf_append_str(b, open);
+    if (!rc)
+        rc = xt_buf_size(raw) ? xt_base64_encode(b, xt_buf_head(raw), xt_buf_size(raw))
+                              : xt_buf_append_str(b, "=");
+    if (!rc)
+        rc = xt_buf_append_str(b, "</");
+    if (!rc)
+        rc = xt_buf_append_str(b, name);
+    if (!rc)
+        rc = xt_buf_append_str(b, ">");
+    if (!rc)
+        rc = xt_stream_emit(s, (const char *)xt_buf_head(b), xt_buf_size(b), logged);
+    wipe_stale(b);
+    xt_wipe(b->data, b->len);
+    xt_buf_clear(b);
+    return rc;
+}
+
+/* The server's SASL offer: mechanism names and the XEP-0440 channel-
+ * binding types. As text (xt_conn_sasl_hint) it is the mechanisms, then
+ * "cb:" when <sasl-channel-binding/> was there and "cb:TYPE" per type,
+ * separated by spaces. */
+typedef struct offer {
+    const char *names[32];
+    size_t n;
+    const char *cbtypes[8];
+    size_t ncb;
+    int cb_advertised;
+} offer;
+
+static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o)
+{
+    memset(o, 0, sizeof *o);
+    const xt_stanza *mechs = xt_stanza_child(features, "mechanisms", XT_NS_SASL);
+    for (const xt_stanza *m = mechs ? xt_stanza_first_child(mechs) : NULL; m && o->n < 32;
+         m = xt_stanza_next_sibling(m)) {
+        if (strcmp(xt_stanza_name(m), "mechanism") || strcmp(xt_stanza_ns(m), XT_NS_SASL))
+            continue;
+        const char *t = xt_stanza_text(m);
+        if (!t)
+            return XT_ENOMEM;
+        o->names[o->n++] = t;
+    }
+    const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
+    o->cb_advertised = cbl != NULL;
+    for (const xt_stanza *c = cbl ? xt_stanza_first_child(cbl) : NULL; c && o->ncb < 8;
+         c = xt_stanza_next_sibling(c)) {
+        const char *type = xt_stanza_attr(c, "type");
+        if (type && strcmp(xt_stanza_name(c), "channel-binding") == 0)
+            o->cbtypes[o->ncb++] = type;
+    }
+    /* Kept as the hint for next time: only tokens that survive a round
+     * trip through the text form (no spaces, printable ASCII). */
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    int rc = 0;
+    for (size_t i = 0; i < o->n + o->ncb + (size_t)o->cb_advertised && !rc; i++) {
+        const char *t = i < o->n ? o->names[i] : i == o->n ? "cb:" : o->cbtypes[i - o->n - 1];
+        int ok = *t != '\0' || i == o->n;
+        for (const char *q = t; *q && ok; q++)
+            ok = *q > ' ' && *q < 0x7f;
+        if (!ok || strlen(t) > 64)
+            continue;
+        if (xt_buf_size(b))
+            rc = xt_buf_append_str(b, " ");
+        if (!rc && i > o->n)
+            rc = xt_buf_append_str(b, "cb:");
+        if (!rc)
+            rc = xt_buf_append_str(b, t);
+    }
+    char *txt = rc ? NULL : xt_buf_cstr(b);
+    if (!txt)
+        return XT_ENOMEM;
+    xt_free(s->mem, s->auth.offer);
+    s->auth.offer = xt_strdup(s->mem, txt);
+    xt_buf_clear(b);
+    return s->auth.offer ? 0 : XT_ENOMEM;
+}
+
+/* The offer text back into an offer; its strings point into `text`
+ * (modified). 0, or XT_EINVAL when it names no mechanism. */
+static int offer_from_text(char *text, offer *o)
+{
+    memset(o, 0, sizeof *o);
+    for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (strncmp(t, "salt:", 5) == 0)
+            continue; /* see hint_salt */
+        if (strncmp(t, "cb:", 3) == 0) {
+            o->cb_advertised = 1;
+            if (t[3] && o->ncb < 8)
+                o->cbtypes[o->ncb++] = t + 3;
+        } else if (o->n < 32) {
+            o->names[o->n++] = t;
+        }
+    }
+    return o->n ? 0 : XT_EINVAL;
+}
+
+/* The exchange this offer calls for (xt_sasl_new's rules). */
+static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
+{
+    xt_sasl_params p = {
+        .server_cb_advertised = o->cb_advertised,
+        .server_cb_types = o->cbtypes,
+        .server_cb_ntypes = o->ncb,
+        .authcid = xt_jid_local(s->cfg.jid),
+        .password = s->cfg.password ? s->cfg.password : "",
+        .tls = s->tls.on,
+        .allow_plain = !(s->cfg.flags & XT_CONN_NO_PLAIN_MECH),
+        .cb_type = s->tls.cb_type,
+        .cb_data = s->tls.cb_data,
+        .cb_len = s->tls.cb_len,
+        .nonce = s->cfg.test_nonce,
+        .random = s->cfg.random,
+        .random_ud = s->cfg.random_ud,
+        .salted = &s->auth.salted,
+    };
+    /* The SASL object holds its own copy of the password; ours stays for
+     * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
+    return xt_sasl_new(s->mem, o->names, o->n, &p, out);
+}
+
+/* <auth mechanism='...'>initial response</auth> for s->auth.sasl. */
+static int send_auth(xt_stream *s)
+{
+    xt_buf ir;
+    xt_buf_init(&ir, s->mem);
+    int rc = xt_sasl_initial(s->auth.sasl, &ir);
+    if (!rc) {
+        char attrs[64];
+        snprintf(attrs, sizeof attrs, " mechanism='%s'", xt_sasl_mechanism(s->auth.sasl));
+        rc = send_sasl(s, "auth", attrs, &ir);
+    }
+    xt_buf_free_wipe(&ir);
+    if (!rc)
+        s->phase = XT_PH_SASL;
+    return rc;
+}
+
+static const char *const hash_names[] = {
+    [XT_SCRAM_SHA1] = "sha1", [XT_SCRAM_SHA256] = "sha256", [XT_SCRAM_SHA512] = "sha512"};
+
+/* The hint's "salt:HASH:ITERATIONS:BASE64" token (what the server gave
+ * for this account last time; public, it gives it to anyone who asks)
+ * into s->auth.salted, so Hi() can run before the challenge comes. */
+int xt_stream_sasl_hint_salt(xt_stream *s)
+{
+    const char *t = s->auth.hint;
+    while (t && (t = strstr(t, "salt:")) != NULL && t != s->auth.hint && t[-1] != ' ')
+        t += 5;
+    if (!t)
+        return 0;
+    t += 5;
+    xt_scram_salted c = {0};
+    for (int h = XT_SCRAM_SHA1; h <= XT_SCRAM_SHA512; h++) {
+        size_t n = strlen(hash_names[h]);
+        if (strncmp(t, hash_names[h], n) == 0 && t[n] == ':') {
+            c.hash = (xt_scram_hash)h;
+            t += n + 1;
+            break;
+        }
+    }
+    char *end = NULL;
+    unsigned long it = c.hash ? strtoul(t, &end, 10) : 0;
+    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS ||
+        it > XT_SCRAM_MAX_ITERATIONS)
+        return 0;
+    c.iterations = (uint32_t)it;
+    t = end + 1;
+    size_t n = strcspn(t, " ");
+    xt_buf salt;
+    xt_buf_init(&salt, s->mem);
+    int rc = xt_base64_decode(&salt, t, n);
+    if (!rc && xt_buf_size(&salt) > 0 && xt_buf_size(&salt) <= XT_SCRAM_SALT_MAX) {
+        c.salt_len = xt_buf_size(&salt);
+        memcpy(c.salt, xt_buf_head(&salt), c.salt_len);
+        s->auth.salted = c;
+        s->auth.precompute = 1;
+    }
+    xt_buf_free(&salt);
+    return rc == XT_ENOMEM ? rc : 0;
+}
+
+/* Hi() for the hinted salt, with the prepared password (as SASL does). */
+void xt_stream_sasl_precompute(xt_stream *s)
+{
+    s->auth.precompute = 0;
+    if (s->auth.salted.valid || !s->cfg.password)
+        return;
+    char *pw = NULL;
+    const char *why = NULL;
+    if (xt_precis_opaque(s->mem, s->cfg.password, strlen(s->cfg.password), &pw, &why) == 0) {
+        if (xt_scram_salted_compute(&s->auth.salted, pw) == 0)
+            xt_stream_logf(s, XT_LOG_DEBUG, "SCRAM salted password computed ahead (%u iterations)",
+                           (unsigned)s->auth.salted.iterations);
+        xt_free_secret(s->mem, pw);
+    }
+}
+
+/* After SCRAM succeeded: the salt joins the offer text, so the hint for
+ * the next login lets it compute Hi() while it waits for the server. */
+static int offer_add_salt(xt_stream *s)
+{
+    if (!s->auth.offer || !s->auth.salted.valid)
+        return 0;
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    char head[64];
+    snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->auth.salted.hash],
+             (unsigned)s->auth.salted.iterations);
+    int rc = xt_buf_append_str(b, s->auth.offer);
+    if (!rc)
+        rc = xt_buf_append_str(b, head);
+    if (!rc)
+        rc = xt_base64_encode(b, s->auth.salted.salt, s->auth.salted.salt_len);
+    char *txt = rc ? NULL : xt_buf_cstr(b);
+    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
+    xt_buf_clear(b);
+    if (!dup)
+        return XT_ENOMEM;
+    xt_free(s->mem, s->auth.offer);
+    s->auth.offer = dup;
+    return 0;
+}
+
+/* Pipelined authentication: with a hint of the server's offer, the
+ * first SCRAM message goes out with the stream header. Nothing is sent
+ * when the hint is unusable or calls for PLAIN. */
+int xt_stream_send_early_auth(xt_stream *s)
+{
+    if (!s->auth.hint || !s->tls.on)
+        return 0;
+    char *text = xt_strdup(s->mem, s->auth.hint);
+    if (!text)
+        return XT_ENOMEM;
+    offer o;
+    xt_sasl *sasl = NULL;
+    int rc = offer_from_text(text, &o);
+    if (!rc)
+        rc = choose_sasl(s, &o, &sasl);
+    xt_free(s->mem, text);
+    if (rc == XT_ENOMEM)
+        return rc;
+    if (rc || !xt_sasl_is_scram(sasl)) {
+        xt_sasl_free(sasl);
+        return 0; /* wait for the features */
+    }
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = sasl;
+    rc = send_auth(s);
+    if (!rc) {
+        s->pipe.early = 1;
+        xt_stream_logf(s, XT_LOG_INFO,
+                       "%s sent with the stream header (the server's earlier offer)",
+                       xt_sasl_mechanism(sasl));
+    }
+    return rc;
+}
+
+int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
+{
+    offer o;
+    int rc = offer_from_features(s, features, &o);
+    if (rc)
+        return xt_stream_fail_code(s, rc);
+    if (!xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
+        if (s->pipe.early) /* our early <auth/> will fail; this is the reason */
+            s->pipe.early = 0;
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
+                              "the server offers no SASL authentication", NULL);
+    }
+    xt_sasl *sasl = NULL;
+    rc = choose_sasl(s, &o, &sasl);
+    if (rc == XT_EUNSUPPORTED) {
+        char t[400];
+        snprintf(t, sizeof t, "no usable SASL mechanism (server offers: %s%s)",
+                 o.n ? s->auth.offer : "none", s->tls.on ? "" : "; PLAIN needs TLS");
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, t, NULL);
+    }
+    if (rc)
+        return xt_stream_fail_code(s, rc);
+    if (s->pipe.early) {
+        /* The early <auth/> stands if it is what this offer calls for. */
+        s->pipe.early = 0;
+        if (xt_sasl_same_choice(s->auth.sasl, sasl)) {
+            xt_sasl_free(sasl);
+            return 0;
+        }
+        xt_stream_logf(s, XT_LOG_INFO,
+                       "the server's SASL offer differs from the hint: %s instead of %s, one round "
+                       "trip more",
+                       xt_sasl_mechanism(sasl), xt_sasl_mechanism(s->auth.sasl));
+        xt_sasl_free(s->auth.next);
+        s->auth.next = sasl;
+        s->auth.early = XT_EARLY_AUTH_STALE;
+        return 0;
+    }
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = sasl;
+    rc = send_auth(s);
+    return rc ? xt_stream_fail_code(s, rc) : 0;
+}
+
+/* Decodes SASL element text: "" or "=" is empty (RFC 6120 §6.4.2). */
+static int sasl_decode(const xt_stanza *st, xt_buf *out)
+{
+    const char *t = xt_stanza_text(st);
+    if (!t)
+        return XT_ENOMEM;
+    size_t n = strlen(t);
+    if (n == 0 || (n == 1 && t[0] == '='))
+        return 0;
+    return xt_base64_decode(out, t, n);
+}
+
+int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
+{
+    const char *name = xt_stanza_name(st);
+    if (s->phase != XT_PH_SASL)
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
+                              NULL);
+    if (s->auth.early != XT_EARLY_AUTH_OK) {
+        /* The early exchange is not the one the features call for: a
+         * challenge gets <abort/>, and its failure (or the server's
+         * refusal of the mechanism) starts the right one. */
+        int rc = 0;
+        if (strcmp(name, "challenge") == 0 && s->auth.early == XT_EARLY_AUTH_STALE) {
+            s->auth.early = XT_EARLY_AUTH_ABORTED;
+            rc = xt_stream_emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        } else if (strcmp(name, "failure") == 0) {
+            s->auth.early = XT_EARLY_AUTH_OK;
+            xt_sasl_free(s->auth.sasl);
+            s->auth.sasl = s->auth.next;
+            s->auth.next = NULL;
+            rc = send_auth(s);
+        } else {
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
+                                  "unexpected SASL element from the server", NULL);
+        }
+        return rc ? xt_stream_fail_code(s, rc) : 0;
+    }
+    if (strcmp(name, "failure") == 0) {
+        const char *cond = NULL;
+        for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
+            if (strcmp(xt_stanza_ns(c), XT_NS_SASL) == 0 && strcmp(xt_stanza_name(c), "text")) {
+                cond = xt_stanza_name(c);
+                break;
+            }
+        const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
+                              text && *text ? text : NULL, NULL);
+    }
+    int is_success = strcmp(name, "success") == 0;
+    if (!is_success && strcmp(name, "challenge") != 0)
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
+                              NULL);
+    xt_buf data, resp;
+    xt_buf_init(&data, s->mem);
+    xt_buf_init(&resp, s->mem);
+    int rc = sasl_decode(st, &data);
+    if (rc == XT_ENOMEM) {
+        xt_buf_free_wipe(&data);
+        return xt_stream_fail_code(s, rc);
+    }
+    if (rc) {
+        xt_buf_free_wipe(&data);
+        (void)xt_stream_emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        return xt_stream_fail(s, XT_EPROTO, NULL, NULL,
+                              "the server sent malformed SASL data (bad base64)", NULL);
+    }
+    if (is_success) {
+        rc = xt_sasl_success(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data));
+        xt_buf_free_wipe(&data);
+        if (rc == XT_EDOWNGRADE)
+            return xt_stream_fail(
+                s, XT_EDOWNGRADE, NULL, NULL,
+                "the server's SCRAM signature is wrong or missing: it did not prove it knows the "
+                "password (impostor or downgrade attack?); not continuing",
+                NULL);
+        if (rc)
+            return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL success data is malformed",
+                                  NULL);
+        snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
+        xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
+        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s) != 0) {
+            xt_sasl_free(s->auth.sasl);
+            s->auth.sasl = NULL;
+            return xt_stream_fail_code(s, XT_ENOMEM);
+        }
+        /* Nothing needs the credentials any more. */
+        xt_sasl_free(s->auth.sasl);
+        s->auth.sasl = NULL;
+        wipe_stale(&s->out);
+        wipe_stale(&s->scratch);
+        s->auth.done = 1;
+        s->restart = XT_RESTART_SASL; /* RFC 6120 §6.4.6: restart the stream */
+        return 0;
+    }
+    rc = xt_sasl_step(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data), &resp);
+    xt_buf_free_wipe(&data);
+    if (!rc)
+        rc = send_sasl(s, "response", "", &resp);
+    xt_buf_free_wipe(&resp);
+    if (rc == XT_ENOMEM || rc == XT_ETOOBIG)
+        return xt_stream_fail_code(s, rc);
+    if (rc) {
+        (void)xt_stream_emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL challenge was rejected", NULL);
+    }
+    return 0;
+}
