@@ -80,21 +80,29 @@ storage = "internal"
 c2s_require_encryption = true
 allow_registration = false
 log = {{ {{ levels = {{ min = "{loglevel}" }}; to = "file"; filename = "{dir}/prosody.log"; }} }}
-ssl = {{ key = "{key}"; certificate = "{crt}"; }}
+ssl = {{ key = "{key}"; certificate = "{crt}";{protocol} }}
 {extra}VirtualHost "{domain}"
-  ssl = {{ key = "{key}"; certificate = "{crt}"; }}
+  ssl = {{ key = "{key}"; certificate = "{crt}";{protocol} }}
 """
 
 
 class Prosody:
-    def __init__(self, users=None, dir=None, loglevel="info", extra_config=""):
-        """extra_config: lines for the global section (the benchmarks' limits)."""
+    name = "prosody"
+
+    def __init__(self, users=None, dir=None, loglevel="info", extra_config="", tls13=True,
+                 disable_sasl_mechanisms=()):
+        """extra_config: lines for the global section (the benchmarks' limits).
+        tls13: False limits TLS to 1.2 (LuaSec's protocol "tlsv1_2" is exactly
+        that version; the default "tlsv1_2+" allows 1.3). disable_sasl_mechanisms
+        shapes the SASL offer, e.g. ["PLAIN"] (the same option as ejabberd's)."""
         self.users = dict(users or {})
         self._own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="xtalk-prosody-")
         self.domain = DOMAIN
         self.loglevel = loglevel
         self.extra_config = extra_config
+        self.tls13 = tls13
+        self.disable_sasl_mechanisms = list(disable_sasl_mechanisms)
         self.proc = None
         self.port = self.tls_port = None
         self.ca_file = self.cert = self.key = None
@@ -109,12 +117,17 @@ class Prosody:
             self.port, self.tls_port = free_port(), free_port()
             while self.tls_port == self.port:
                 self.tls_port = free_port()
+        extra = self.extra_config + "\n" if self.extra_config else ""
+        if self.disable_sasl_mechanisms:
+            # Prosody's own default list holds DIGEST-MD5; keep it off too.
+            extra += "disable_sasl_mechanisms = { %s }\n" % "; ".join(
+                '"%s"' % m for m in ["DIGEST-MD5"] + self.disable_sasl_mechanisms)
         with open(self.config, "w") as f:
             f.write(CONFIG.format(run_as_root="true" if os.geteuid() == 0 else "false",
                                   dir=self.dir, port=self.port, tls_port=self.tls_port,
                                   key=self.key, crt=self.cert, domain=self.domain,
-                                  loglevel=self.loglevel,
-                                  extra=self.extra_config + "\n" if self.extra_config else ""))
+                                  loglevel=self.loglevel, extra=extra,
+                                  protocol="" if self.tls13 else ' protocol = "tlsv1_2";'))
 
     def register(self, user, password):
         """Creates (or resets) an account with prosodyctl."""

@@ -1,5 +1,5 @@
-"""The example programs (examples/) against the test Prosody: echo_loop
-(the built-in epoll loop) answers as bob; echo_uv (libuv, through
+"""The example programs (examples/) against the test server (XT_SERVER,
+Prosody or ejabberd): echo_loop (the built-in epoll loop) answers as bob; echo_uv (libuv, through
 xtalk/adapters/libuv.h) logs in as alice, asks and checks the answer.
 Each must log in and exchange a message.
 

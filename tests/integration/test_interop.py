@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Interoperability with a peer implementation: slixmpp (python3-slixmpp)
-sends to xtalk and receives from it through the same Prosody."""
+sends to xtalk and receives from it through the same server (Prosody or
+ejabberd, XT_SERVER)."""
 
 import json
 import os

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Messages between two real accounts through a private Prosody: send,
-listen --json, bots, direct TLS."""
+"""Messages between two real accounts through a private server (Prosody or
+ejabberd, XT_SERVER): send, listen --json, bots, direct TLS."""
 
 import json
 import os
 import queue
+import sys
 import tempfile
 
-from xtlib import SLOW, ServerTest, jid, main
+from xtlib import SERVER, SLOW, ServerTest, jid, main
 
 # --wait-reply: how long a send waits for the bot's answer; a safety net
 # (the answer comes in milliseconds), longer where everything runs under
@@ -104,9 +105,10 @@ class Messaging(ServerTest):
 
     def test_clean_exit_loses_and_repeats_nothing(self):
         # listen --count 1 leaves as soon as the first of a burst is in.
-        # Prosody takes what the listener did not acknowledge (XEP-0198)
-        # as undelivered and stores it offline: between what the listener
-        # printed and what the next login gets, every message exactly once.
+        # The server takes what the listener did not acknowledge (XEP-0198)
+        # as undelivered and stores it offline (ejabberd with its packaged
+        # resend_on_timeout: if_offline): between what the listener printed
+        # and what the next login gets, every message exactly once.
         burst = ["d%d" % i for i in range(20)]
         bob = self.listen("bob", "--count", "1")
         self.assertOk(self.xtalk("alice", "send", "--lines", jid("bob", self.srv),
@@ -117,7 +119,17 @@ class Messaging(ServerTest):
         self.assertOk(self.xtalk("alice", "send", jid("bob", self.srv), "end"), "send end")
         rest = self.bodies(bob, until="end")
         bob.terminate()
-        self.assertEqual(first + rest, burst)
+        if SERVER == "ejabberd":
+            # ejabberd 23.01 re-routes the unacknowledged stanzas to offline
+            # storage while the rest of the burst is still arriving there,
+            # so the offline store can hold them out of order (seen:
+            # d0 d4 d1 d2 d3 d5 ...). Nothing lost or repeated is what the
+            # client controls; the order is the server's.
+            sys.stderr.write("ejabberd: offline order not checked, only exactly-once\n")
+            self.assertEqual(first, burst[:1])
+            self.assertCountEqual(first + rest, burst)
+        else:
+            self.assertEqual(first + rest, burst)
 
     def test_echo_bot_answers(self):
         bot = self.spawn("bob", "bot", "--echo")
