@@ -346,24 +346,46 @@ typedef void (*xt_iq_fn)(xt_conn *c, int status, const xt_stanza *reply, void *u
 /*
  * Channel binding data from the driver's TLS layer, for SCRAM -PLUS
  * (RFC 5802 §6). Copied by xt_conn_tls_ready.
- *   "tls-exporter" (RFC 9266; TLS 1.3): cb_data is 32 bytes (cb_len 32)
- *   of keying material exported with the label "EXPORTER-Channel-Binding"
- *   and an empty context, e.g. OpenSSL's
- *   SSL_export_keying_material(ssl, out, 32, "EXPORTER-Channel-Binding",
- *   24, NULL, 0, 0).
- *   "tls-server-end-point" (RFC 5929 §4.1; for TLS 1.2): the hash of the
- *   server's leaf certificate (DER) with its signature's hash function,
- *   except that MD5 and SHA-1 become SHA-256 (cb_len is that hash's size);
- *   none for a signature without a separate hash (Ed25519, Ed448).
- * "tls-unique" is not supported (RFC 9266 §3 deprecates it for TLS 1.3).
- * cb_type NULL (or cb_len 0) = no channel binding: SCRAM is used without
- * -PLUS, with the 'n' flag.
+ *   "tls-exporter" (RFC 9266; TLS 1.3): 32 bytes of keying material
+ *   exported with the label "EXPORTER-Channel-Binding" and an empty
+ *   context, e.g. OpenSSL's SSL_export_keying_material(ssl, out, 32,
+ *   "EXPORTER-Channel-Binding", 24, NULL, 0, 0).
+ *   "tls-unique" (RFC 5929 §3; TLS 1.2 only, RFC 8446 §C.5 leaves it
+ *   undefined for 1.3): the first Finished message of the latest
+ *   handshake: the client's (SSL_get_finished) after a full handshake,
+ *   the server's (SSL_get_peer_finished) after a resumption. Only with
+ *   the extended master secret (RFC 7627 §6: without it the triple
+ *   handshake attack makes it non-unique).
+ *   "tls-server-end-point" (RFC 5929 §4.1): the hash of the server's leaf
+ *   certificate (DER) with its signature's hash function, except that
+ *   MD5 and SHA-1 become SHA-256; none for a signature without a separate
+ *   hash (Ed25519, Ed448).
+ * cb_type is the binding to use when the server does not list its types
+ * (XEP-0440): tls-exporter on TLS 1.3, tls-unique on TLS 1.2 (else
+ * tls-server-end-point); `more` holds the others the connection can give,
+ * for a server that lists them. cb_type NULL (or cb_len 0) = no channel
+ * binding: SCRAM is used without -PLUS, with the 'n' flag.
  */
+typedef struct xt_tls_binding {
+    const char *type; /* "tls-exporter", "tls-unique" or "tls-server-end-point" */
+    const uint8_t *data;
+    size_t len;
+} xt_tls_binding;
+
 typedef struct xt_tls_info {
-    const char *cb_type;   /* "tls-exporter", "tls-server-end-point" or NULL */
+    const char *cb_type;   /* the default binding (see above) or NULL */
     const uint8_t *cb_data;
     size_t cb_len;
     int tls13;             /* 1 when the connection is TLS 1.3 */
+    /* Other bindings of this connection, for a server's XEP-0440 list;
+     * NULL / 0 = none. */
+    const xt_tls_binding *more;
+    size_t nmore;
+    /* 1 when the server's certificate was verified (a trusted chain and
+     * the domain's name, or the pinned fingerprint). Only then does a
+     * server's refusal of channel binding allow one retry without it
+     * (see xt_conn_opts_set_sasl_pin and the README). */
+    int verified;
 } xt_tls_info;
 
 /* --- lifetime ----------------------------------------------------------- */

@@ -149,14 +149,28 @@ typedef struct xt_stream_auth {
      * challenge arrives. */
     xt_scram_salted salted;
     int precompute;
+    /* The server refused the channel binding we guessed (it listed no
+     * types) in a way that allows one retry without binding (see
+     * cb_refusal in stream_sasl.c): every later exchange of this conn
+     * binds nothing and says 'y'. Survives xt_stream_reset. */
+    int cb_refused;
 } xt_stream_auth;
 
-/* The driver's TLS: whether the stream is protected, channel binding. */
+/* One channel binding from the driver's TLS (copied). */
+typedef struct xt_stream_cb {
+    char type[24];
+    uint8_t data[64];
+    size_t len;
+} xt_stream_cb;
+
+/* The driver's TLS: whether the stream is protected, whether its
+ * certificate was verified, its channel bindings (cb[0] the default,
+ * used when the server lists no types). */
 typedef struct xt_stream_tls {
     int on;
-    char *cb_type;
-    uint8_t *cb_data;
-    size_t cb_len;
+    int verified;
+    xt_stream_cb cb[4];
+    size_t ncb;
 } xt_stream_tls;
 
 /* Resource binding (stream_bind.c) and what the post-auth features said. */
@@ -188,6 +202,7 @@ typedef struct xt_stream_err {
     int code;
     char condition[64];
     char detail[512];
+    int retry; /* set just before xt_stream_fail: retryable whatever the code */
 } xt_stream_err;
 
 typedef struct xt_stream {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "core/base64.h"
@@ -134,6 +135,12 @@ static int offer_from_text(char *text, offer *o)
 /* The exchange this offer calls for (xt_sasl_new's rules). */
 static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
 {
+    xt_tls_binding more[sizeof s->tls.cb / sizeof s->tls.cb[0]];
+    size_t nmore = 0;
+    for (size_t i = 1; i < s->tls.ncb; i++)
+        more[nmore++] = (xt_tls_binding){
+            .type = s->tls.cb[i].type, .data = s->tls.cb[i].data, .len = s->tls.cb[i].len};
+    const xt_stream_cb *def = s->tls.ncb ? &s->tls.cb[0] : NULL;
     xt_sasl_params p = {
         .server_cb_advertised = o->cb_advertised,
         .server_cb_types = o->cbtypes,
@@ -142,9 +149,12 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .password = s->cfg.password ? s->cfg.password : "",
         .tls = s->tls.on,
         .allow_plain = !(s->cfg.flags & XT_CONN_NO_PLAIN_MECH),
-        .cb_type = s->tls.cb_type,
-        .cb_data = s->tls.cb_data,
-        .cb_len = s->tls.cb_len,
+        .cb_type = def ? def->type : NULL,
+        .cb_data = def ? def->data : NULL,
+        .cb_len = def ? def->len : 0,
+        .cb_more = more,
+        .cb_nmore = nmore,
+        .no_cb = s->auth.cb_refused,
         .nonce = s->cfg.test_nonce,
         .random = s->cfg.random,
         .random_ud = s->cfg.random_ud,
@@ -348,6 +358,58 @@ static int sasl_decode(const xt_stanza *st, xt_buf *out)
     return xt_base64_decode(out, t, n);
 }
 
+/* Whether a SASL failure's <text> says channel binding ("Invalid
+ * channel binding": ejabberd 23.01). */
+static int mentions_cb(const char *text)
+{
+    static const char key[] = "channel binding";
+    for (const char *t = text; t && *t; t++)
+        if (strncasecmp(t, key, sizeof key - 1) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The server refused our -PLUS exchange saying channel binding is wrong.
+ * ejabberd before 23.10 lists no types (XEP-0440) and binds only
+ * tls-unique, which TLS 1.3 does not define (RFC 8446 §C.5), so on TLS
+ * 1.3 it refuses every correct tls-exporter binding. One retry on a new
+ * connection without binding (SCRAM with the 'y' flag) is allowed only
+ * when all of these hold:
+ *   - the server listed no binding types: we guessed; a server that lists
+ *     a type and then refuses it is not this bug;
+ *   - the certificate was verified (trusted chain and name, or pin): the
+ *     retry then gives up only what binding adds to a verified
+ *     certificate, and a man in the middle must hold a certificate we
+ *     trust for the domain;
+ *   - this conn has not retried already (once: cb_refused stays set).
+ * A server that does support binding refuses the retry's 'y' (RFC 5802
+ * §6), so a man in the middle who caused the refusal gains nothing
+ * there. The retry's error says channel binding, never the password.
+ */
+static int cb_refusal(xt_stream *s, const char *cond, const char *text)
+{
+    const char *type = xt_sasl_cb_type(s->auth.sasl);
+    const char *why = NULL;
+    if (!xt_sasl_cb_guessed(s->auth.sasl))
+        why = "the server listed that type itself";
+    else if (!s->tls.verified)
+        why = "the certificate was not verified";
+    else if (s->auth.cb_refused)
+        why = "the retry without binding was already made";
+    char t[400];
+    if (why) {
+        snprintf(t, sizeof t, "the server refused SCRAM channel binding %s: %s; not retried without "
+                 "binding because %s", type, text, why);
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
+    }
+    snprintf(t, sizeof t, "the server refused SCRAM channel binding %s: %s; it lists no binding "
+             "types: retrying once without binding", type, text);
+    s->auth.cb_refused = 1;
+    s->err.retry = 1;
+    return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
+}
+
 int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
 {
     const char *name = xt_stanza_name(st);
@@ -382,6 +444,8 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                 break;
             }
         const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
+        if (xt_sasl_cb_flag(s->auth.sasl) == 'p' && mentions_cb(text))
+            return cb_refusal(s, cond ? cond : "not-authorized", text);
         return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
                               text && *text ? text : NULL, NULL);
     }
