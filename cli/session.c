@@ -297,7 +297,10 @@ static void end_not_connected(xt_cli_session *s, int err, const char *why)
 {
     /* The library's detail may carry its own advice (naming an option);
      * do not repeat it. */
-    const char *hint = strstr(why, " --") ? "" : xt_cli_hint_for(err);
+    /* A refused channel binding is not a wrong password: the library's
+     * detail says what happened, and no hint may blame the password. */
+    const char *hint =
+        strstr(why, " --") || strstr(why, "channel binding") ? "" : xt_cli_hint_for(err);
     report(s, "cannot connect as %s: %s%s%s", s->set->jid, why, *hint ? "; " : "", hint);
     s->exit_code = xt_cli_exit_for(err, 0);
     xt_cli_session_stop(s);
