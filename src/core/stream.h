@@ -154,6 +154,7 @@ typedef struct xt_stream_auth {
      * cb_refusal in stream_sasl.c): every later exchange of this conn
      * binds nothing and says 'y'. Survives xt_stream_reset. */
     int cb_refused;
+    int hint_nocb; /* the hint has "nocb:" (xt_stream_sasl_hint_nocb) */
 } xt_stream_auth;
 
 /* One channel binding from the driver's TLS (copied). */

@@ -64,6 +64,20 @@ typedef struct offer {
     int cb_advertised;
 } offer;
 
+/* RFC 4422 §3.1: sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA /
+ * DIGIT / HYPHEN / UNDERSCORE. Anything else from the server is no
+ * mechanism: dropped before it can reach the hint, where a name such as
+ * "salt:sha512:10000000:..." would pose as our own token (issue 12 item 9). */
+static int valid_mech_name(const char *t)
+{
+    size_t n = 0;
+    for (; t[n]; n++)
+        if (!((t[n] >= 'A' && t[n] <= 'Z') || (t[n] >= '0' && t[n] <= '9') || t[n] == '-' ||
+              t[n] == '_'))
+            return 0;
+    return n >= 1 && n <= 20;
+}
+
 static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o)
 {
     memset(o, 0, sizeof *o);
@@ -75,7 +89,11 @@ static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o
         const char *t = xt_stanza_text(m);
         if (!t)
             return XT_ENOMEM;
-        o->names[o->n++] = t;
+        if (valid_mech_name(t))
+            o->names[o->n++] = t;
+        else
+            xt_stream_logf(s, XT_LOG_WARN, "ignoring a SASL mechanism name that RFC 4422 §3.1 does "
+                                           "not allow");
     }
     const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
     o->cb_advertised = cbl != NULL;
@@ -119,13 +137,13 @@ static int offer_from_text(char *text, offer *o)
 {
     memset(o, 0, sizeof *o);
     for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (strncmp(t, "salt:", 5) == 0)
-            continue; /* see hint_salt */
+        if (strncmp(t, "salt:", 5) == 0 || strcmp(t, "nocb:") == 0)
+            continue; /* see hint_salt, xt_stream_sasl_hint_nocb */
         if (strncmp(t, "cb:", 3) == 0) {
             o->cb_advertised = 1;
             if (t[3] && o->ncb < 8)
                 o->cbtypes[o->ncb++] = t + 3;
-        } else if (o->n < 32) {
+        } else if (o->n < 32 && valid_mech_name(t)) {
             o->names[o->n++] = t;
         }
     }
@@ -154,7 +172,10 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .cb_len = def ? def->len : 0,
         .cb_more = more,
         .cb_nmore = nmore,
-        .no_cb = s->auth.cb_refused,
+        /* Without binding: after the server refused ours (this conn), or
+         * when the hint says it did at an earlier login; only while it
+         * lists no types and the certificate is verified (see cb_refusal). */
+        .no_cb = (s->auth.cb_refused || s->auth.hint_nocb) && !o->cb_advertised && s->tls.verified,
         .nonce = s->cfg.test_nonce,
         .random = s->cfg.random,
         .random_ud = s->cfg.random_ud,
@@ -163,6 +184,14 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
     /* The SASL object holds its own copy of the password; ours stays for
      * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
     return xt_sasl_new(s->mem, o->names, o->n, &p, out);
+}
+
+int xt_stream_sasl_hint_nocb(const char *hint)
+{
+    for (const char *t = hint; t && (t = strstr(t, "nocb:")) != NULL; t += 5)
+        if ((t == hint || t[-1] == ' ') && (t[5] == ' ' || t[5] == '\0'))
+            return 1;
+    return 0;
 }
 
 /* <auth mechanism='...'>initial response</auth> for s->auth.sasl. */
@@ -244,9 +273,9 @@ void xt_stream_sasl_precompute(xt_stream *s)
 
 /* After SCRAM succeeded: the salt joins the offer text, so the hint for
  * the next login lets it compute Hi() while it waits for the server. */
-static int offer_add_salt(xt_stream *s)
+static int offer_add_salt(xt_stream *s, int nocb)
 {
-    if (!s->auth.offer || !s->auth.salted.valid)
+    if (!s->auth.offer || (!s->auth.salted.valid && !nocb))
         return 0;
     xt_buf *b = &s->scratch;
     xt_buf_clear(b);
@@ -254,9 +283,14 @@ static int offer_add_salt(xt_stream *s)
     snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->auth.salted.hash],
              (unsigned)s->auth.salted.iterations);
     int rc = xt_buf_append_str(b, s->auth.offer);
-    if (!rc)
+    /* "nocb:": this server refused the binding we guessed and took SCRAM
+     * without it; the next login goes without at once (one connection
+     * instead of two), under the same conditions as the retry. */
+    if (!rc && nocb)
+        rc = xt_buf_append_str(b, " nocb:");
+    if (!rc && s->auth.salted.valid)
         rc = xt_buf_append_str(b, head);
-    if (!rc)
+    if (!rc && s->auth.salted.valid)
         rc = xt_base64_encode(b, s->auth.salted.salt, s->auth.salted.salt_len);
     char *txt = rc ? NULL : xt_buf_cstr(b);
     char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
@@ -481,7 +515,8 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                                   NULL);
         snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
         xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s) != 0) {
+        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s, xt_sasl_cb_flag(s->auth.sasl) == 'y' &&
+                                                           (s->auth.cb_refused || s->auth.hint_nocb)) != 0) {
             xt_sasl_free(s->auth.sasl);
             s->auth.sasl = NULL;
             return xt_stream_fail_code(s, XT_ENOMEM);
