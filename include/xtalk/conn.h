@@ -114,6 +114,11 @@ enum {
      * initial presence with the post-auth header; a server handles them
      * in order, and the features are still checked when they arrive. */
     XT_CONN_NO_PIPELINING = 1u << 7,
+    /* Accept a login weaker than the SASL hint says this account had
+     * before (PLAIN after SCRAM, no -PLUS after -PLUS, a weaker hash or
+     * binding): see xt_conn_opts_set_sasl_hint. Off by default: such a
+     * login fails with XT_EDOWNGRADE, naming what was offered. */
+    XT_CONN_ALLOW_DOWNGRADE = 1u << 8,
 };
 
 /* A new options object with every default. mem (NULL = malloc) is copied
@@ -191,7 +196,13 @@ XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
  * differs (the server changed, or someone strips mechanisms), that
  * exchange is abandoned and the right one started, costing a round trip,
  * never security. NULL or "" = wait for the server's offer (default).
- * Copied. XT_ENOMEM.
+ * The hint also pins the strongest login that succeeded for the account
+ * (mechanism and channel-binding type): a later login offered less
+ * (PLAIN after SCRAM, no -PLUS after -PLUS, SHA-1 after SHA-256,
+ * tls-server-end-point after tls-exporter or tls-unique) fails with
+ * XT_EDOWNGRADE unless XT_CONN_ALLOW_DOWNGRADE; with a hint whose server
+ * offered SCRAM, PLAIN is refused the same way. Keep the hint per account
+ * to keep that protection. Copied. XT_ENOMEM.
  */
 XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
 /*

@@ -249,6 +249,22 @@ int xt_sasl_is_scram(const xt_sasl *s)
     return s && s->mech->kind != MECH_PLAIN;
 }
 
+int xt_sasl_strength(const char *mech, const char *cb_type)
+{
+    for (size_t i = 0; mech && i < sizeof mechs / sizeof mechs[0]; i++) {
+        if (strcmp(mechs[i].name, mech) != 0)
+            continue;
+        if (mechs[i].kind == MECH_PLAIN)
+            return 1;
+        int h = 1 + (int)mechs[i].hash; /* 2, 3, 4 */
+        if (!mechs[i].plus)
+            return h;
+        int cb = cb_type && strcmp(cb_type, "tls-server-end-point") == 0 ? 0 : 1;
+        return 10 + 3 * cb + h;
+    }
+    return 0;
+}
+
 const char *xt_sasl_cb_type(const xt_sasl *s)
 {
     return s && s->cbflag == 'p' ? s->cb_type : NULL;

@@ -75,6 +75,17 @@ void xt_sasl_free(xt_sasl *s);
 const char *xt_sasl_mechanism(const xt_sasl *s);
 /* 1 for the SCRAM family. */
 int xt_sasl_is_scram(const xt_sasl *s);
+/*
+ * How strong a login was, for mechanism pinning (never weaker than
+ * before): 0 for an unknown name; PLAIN 1; SCRAM by hash (SHA-1 2,
+ * SHA-256 3, SHA-512 4); -PLUS above every plain SCRAM, by binding
+ * (tls-server-end-point binds the certificate only: below tls-unique and
+ * tls-exporter, which bind this connection) then hash. The order is
+ * xt_sasl_new's choice order, so the strongest a server offers is what
+ * we pick.
+ */
+int xt_sasl_strength(const char *mech, const char *cb_type);
+
 /* The channel-binding type in use ('p'), else NULL. */
 const char *xt_sasl_cb_type(const xt_sasl *s);
 /* 1 when that type was our guess (the server listed no types, XEP-0440). */

@@ -801,7 +801,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     if (cfg->sasl_hint && *cfg->sasl_hint && !(s->auth.hint = xt_strdup(s->mem, cfg->sasl_hint)))
         return XT_ENOMEM;
-    s->auth.hint_nocb = xt_stream_sasl_hint_nocb(s->auth.hint);
+    xt_stream_sasl_read_hint(s);
     if ((rc = xt_stream_sasl_hint_salt(s)) != 0)
         return rc;
 
@@ -876,7 +876,7 @@ int xt_stream_reset(xt_stream *s)
         xt_free(s->mem, s->auth.hint);
         s->auth.hint = s->auth.offer;
         s->auth.offer = NULL;
-        s->auth.hint_nocb = xt_stream_sasl_hint_nocb(s->auth.hint);
+        xt_stream_sasl_read_hint(s);
     }
     s->auth.mech[0] = 0;
     xt_wipe(&s->tls, sizeof s->tls);

@@ -155,6 +155,12 @@ typedef struct xt_stream_auth {
      * binds nothing and says 'y'. Survives xt_stream_reset. */
     int cb_refused;
     int hint_nocb; /* the hint has "nocb:" (xt_stream_sasl_hint_nocb) */
+    /* Mechanism pinning: the strongest login that succeeded before (the
+     * hint's "pin:MECH[:CBTYPE]"), its xt_sasl_strength (0 = none), and
+     * whether the hint's server offered SCRAM (then PLAIN is a downgrade). */
+    char pin[64]; /* MECH[:CBTYPE] */
+    int pin_strength;
+    int hint_scram;
 } xt_stream_auth;
 
 /* One channel binding from the driver's TLS (copied). */

@@ -137,8 +137,8 @@ static int offer_from_text(char *text, offer *o)
 {
     memset(o, 0, sizeof *o);
     for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (strncmp(t, "salt:", 5) == 0 || strcmp(t, "nocb:") == 0)
-            continue; /* see hint_salt, xt_stream_sasl_hint_nocb */
+        if (strncmp(t, "salt:", 5) == 0 || strcmp(t, "nocb:") == 0 || strncmp(t, "pin:", 4) == 0)
+            continue; /* see hint_salt, xt_stream_sasl_read_hint */
         if (strncmp(t, "cb:", 3) == 0) {
             o->cb_advertised = 1;
             if (t[3] && o->ncb < 8)
@@ -184,6 +184,72 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
     /* The SASL object holds its own copy of the password; ours stays for
      * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
     return xt_sasl_new(s->mem, o->names, o->n, &p, out);
+}
+
+void xt_stream_sasl_read_hint(xt_stream *s)
+{
+    const char *h = s->auth.hint;
+    s->auth.hint_nocb = xt_stream_sasl_hint_nocb(h);
+    s->auth.pin[0] = '\0';
+    s->auth.pin_strength = 0;
+    s->auth.hint_scram = 0;
+    for (const char *t = h; t && *t;) {
+        size_t n = strcspn(t, " ");
+        if (n > 6 && strncmp(t, "SCRAM-", 6) == 0)
+            s->auth.hint_scram = 1;
+        if (n > 4 && n - 4 < 64 && strncmp(t, "pin:", 4) == 0) {
+            char pin[64];
+            memcpy(pin, t + 4, n - 4);
+            pin[n - 4] = '\0';
+            char *cb = strchr(pin, ':');
+            if (cb)
+                *cb = '\0';
+            int st = valid_mech_name(pin) ? xt_sasl_strength(pin, cb ? cb + 1 : NULL) : 0;
+            if (cb)
+                *cb = ':';
+            if (st > s->auth.pin_strength) {
+                s->auth.pin_strength = st;
+                memcpy(s->auth.pin, pin, n - 4 + 1);
+            }
+        }
+        t += n;
+        while (*t == ' ')
+            t++;
+    }
+}
+
+/*
+ * Never weaker than before (issue 12): the hint names the strongest login
+ * that succeeded for this account; a choice below it is what a man in the
+ * middle who strips mechanisms, the -PLUS variants or the binding list
+ * gets us to make. And with a hint whose server offered SCRAM, PLAIN (the
+ * password itself to whoever ends TLS) is refused even with no pin yet.
+ * XT_CONN_ALLOW_DOWNGRADE lets the user accept a server that really
+ * changed. 0 = fine; else the reason, for the error.
+ */
+static const char *downgrade(const xt_stream *s, const xt_sasl *sasl)
+{
+    if (s->cfg.flags & XT_CONN_ALLOW_DOWNGRADE)
+        return NULL;
+    const char *m = xt_sasl_mechanism(sasl);
+    if (s->auth.pin_strength && xt_sasl_strength(m, xt_sasl_cb_type(sasl)) < s->auth.pin_strength)
+        return s->auth.pin; /* MECH[:CBTYPE] */
+    if (!xt_sasl_is_scram(sasl) && s->auth.hint_scram)
+        return "SCRAM (offered at the last login)";
+    return NULL;
+}
+
+static int fail_downgrade(xt_stream *s, const xt_sasl *sasl, const char *before)
+{
+    char t[480];
+    const char *cb = xt_sasl_cb_type(sasl);
+    snprintf(t, sizeof t,
+             "refusing a weaker login than before: the server's offer (%s) allows only %s%s%s, but "
+             "this account had %s (mechanism[:channel binding]); a man in the middle may have stripped the stronger choices; if "
+             "the server really changed, allow the downgrade explicitly",
+             s->auth.offer ? s->auth.offer : "?", xt_sasl_mechanism(sasl), cb ? " with " : "",
+             cb ? cb : "", before);
+    return xt_stream_fail(s, XT_EDOWNGRADE, NULL, NULL, t, NULL);
 }
 
 int xt_stream_sasl_hint_nocb(const char *hint)
@@ -273,9 +339,22 @@ void xt_stream_sasl_precompute(xt_stream *s)
 
 /* After SCRAM succeeded: the salt joins the offer text, so the hint for
  * the next login lets it compute Hi() while it waits for the server. */
+/* " pin:MECH[:CBTYPE]": the stronger of the hint's pin and this login
+ * (a login the user allowed to be weaker keeps the old pin). */
+static int append_pin(xt_stream *s, xt_buf *b)
+{
+    const char *m = xt_sasl_mechanism(s->auth.sasl), *cb = xt_sasl_cb_type(s->auth.sasl);
+    char tok[96];
+    if (s->auth.pin_strength > xt_sasl_strength(m, cb))
+        snprintf(tok, sizeof tok, " pin:%s", s->auth.pin);
+    else
+        snprintf(tok, sizeof tok, " pin:%s%s%s", m, cb ? ":" : "", cb ? cb : "");
+    return xt_buf_append_str(b, tok);
+}
+
 static int offer_add_salt(xt_stream *s, int nocb)
 {
-    if (!s->auth.offer || (!s->auth.salted.valid && !nocb))
+    if (!s->auth.offer)
         return 0;
     xt_buf *b = &s->scratch;
     xt_buf_clear(b);
@@ -288,6 +367,8 @@ static int offer_add_salt(xt_stream *s, int nocb)
      * instead of two), under the same conditions as the retry. */
     if (!rc && nocb)
         rc = xt_buf_append_str(b, " nocb:");
+    if (!rc)
+        rc = append_pin(s, b);
     if (!rc && s->auth.salted.valid)
         rc = xt_buf_append_str(b, head);
     if (!rc && s->auth.salted.valid)
@@ -320,7 +401,7 @@ int xt_stream_send_early_auth(xt_stream *s)
     xt_free(s->mem, text);
     if (rc == XT_ENOMEM)
         return rc;
-    if (rc || !xt_sasl_is_scram(sasl)) {
+    if (rc || !xt_sasl_is_scram(sasl) || downgrade(s, sasl)) {
         xt_sasl_free(sasl);
         return 0; /* wait for the features */
     }
@@ -358,6 +439,16 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
     }
     if (rc)
         return xt_stream_fail_code(s, rc);
+    const char *before = downgrade(s, sasl);
+    if (before) {
+        rc = fail_downgrade(s, sasl, before);
+        xt_sasl_free(sasl);
+        return rc;
+    }
+    if (!xt_sasl_is_scram(sasl))
+        xt_stream_logf(s, XT_LOG_WARN,
+                       "the server offers no SCRAM: sending the password itself (SASL PLAIN) inside "
+                       "TLS; later logins refuse PLAIN once SCRAM worked");
     if (s->pipe.early) {
         /* The early <auth/> stands if it is what this offer calls for. */
         s->pipe.early = 0;
@@ -429,6 +520,8 @@ static int cb_refusal(xt_stream *s, const char *cond, const char *text)
         why = "the server listed that type itself";
     else if (!s->tls.verified)
         why = "the certificate was not verified";
+    else if (s->auth.pin_strength > 10)
+        why = "-PLUS worked for this account before";
     else if (s->auth.cb_refused)
         why = "the retry without binding was already made";
     char t[400];
@@ -515,8 +608,8 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                                   NULL);
         snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
         xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s, xt_sasl_cb_flag(s->auth.sasl) == 'y' &&
-                                                           (s->auth.cb_refused || s->auth.hint_nocb)) != 0) {
+        int nocb = xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
+        if (offer_add_salt(s, nocb) != 0) {
             xt_sasl_free(s->auth.sasl);
             s->auth.sasl = NULL;
             return xt_stream_fail_code(s, XT_ENOMEM);

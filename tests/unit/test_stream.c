@@ -661,6 +661,8 @@ static int do_line(run *r, char *line, int depth)
             r->flags |= XT_CONN_NO_SM;
         if (strstr(sarg, "no_pipelining"))
             r->flags |= XT_CONN_NO_PIPELINING;
+        if (strstr(sarg, "allow_downgrade"))
+            r->flags |= XT_CONN_ALLOW_DOWNGRADE;
     } else if (strcmp(kw, "CONFIG") == 0) {
         const char *p;
         if ((p = strstr(sarg, "ping_interval=")))
@@ -938,6 +940,12 @@ static const char *const transcripts[] = {
     "cb_nocb_hint.txt",
     "cb_nocb_hint_unverified.txt",
     "sasl_mech_syntax.txt",
+    "downgrade_plain_after_scram.txt",
+    "downgrade_plain_allowed.txt",
+    "downgrade_pin_plus.txt",
+    "downgrade_pin_hash.txt",
+    "plain_first_contact.txt",
+    "cb_refused_pinned_plus.txt",
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
     "sm_enable.txt",
