@@ -28,6 +28,7 @@
 #include "dedup.h"
 #include "outbox.h"
 #include "report.h"
+#include "sanitize.h"
 #include "session.h"
 #include "spawn.h"
 #include "text.h"
@@ -43,6 +44,7 @@ typedef struct job {
     struct job *next;
     struct bot *b;
     char *from, *to, *id, *type, *thread, *body;
+    char *shown;       /* from as sanitize.h shows it, for our stderr lines */
     size_t sender_len; /* from[0..sender_len) is the bare JID */
     int running;
     xt_cli_child ch;
@@ -51,8 +53,7 @@ typedef struct job {
     char *out;
     size_t out_len;
     int truncated;
-    int out_done, reaped, timed_out;
-    int status;
+    int out_done, timed_out; /* the child's own state is in ch */
 } job;
 
 struct bot {
@@ -68,6 +69,7 @@ struct bot {
 static void job_free(job *j)
 {
     free(j->from);
+    free(j->shown);
     free(j->to);
     free(j->id);
     free(j->type);
@@ -84,14 +86,22 @@ static void count_and_maybe_finish(struct bot *b)
         xt_cli_session_finish(b->s, XT_CLI_EXIT_OK);
 }
 
-static void answer(struct bot *b, const char *to, const char *type, const char *thread,
-                   const char *body)
+/* `shown` is `to` as it may be printed (sanitize.h). */
+static void answer(struct bot *b, const char *to, const char *shown, const char *type,
+                   const char *thread, const char *body)
 {
     int rc = xt_conn_send_message(xt_cli_session_conn(b->s), to, type, body, thread, NULL);
     if (rc < 0)
-        xt_cli_errorf("bot: cannot answer %s: %s", to, xt_strerror(rc));
+        xt_cli_errorf("bot: cannot answer %s: %s", shown, xt_strerror(rc));
     else if (xt_cli_session_settings(b->s)->verbose)
-        fprintf(stderr, "xtalk: bot: answered %s\n", to);
+        fprintf(stderr, "xtalk: bot: answered %s\n", shown);
+}
+
+/* The sender as our stderr lines show it: a JID's resource may hold any
+ * character a server lets through (sanitize.h). */
+static char *shown_jid(const char *jid)
+{
+    return xt_cli_sanitize(jid, strlen(jid), XT_CLI_SAN_LINE);
 }
 
 static void close_in(job *j)
@@ -135,24 +145,29 @@ static void job_remove(struct bot *b, job *j)
 
 static void start_ready(struct bot *b);
 
-/* Answers once the command's stdout is closed and the command reaped. */
+/* Answers once the command's stdout is closed and the command has
+ * exited. Only here is it reaped, and the job (with its timer) goes in
+ * the same step: no timeout can fire between the reap and the end, so
+ * the command's PID is never signalled once it may be another's. */
 static void maybe_complete(job *j)
 {
     struct bot *b = j->b;
 
-    if (!j->out_done || !j->reaped)
+    if (!j->out_done || !xt_cli_child_exited(&j->ch, 0))
         return;
+    (void)xt_cli_child_reap(&j->ch, 1); /* a zombie: returns at once */
+    const int status = j->ch.status;
     if (j->timed_out) {
         /* reported when it happened */
-    } else if (!WIFEXITED(j->status) || WEXITSTATUS(j->status) != 0) {
-        if (WIFSIGNALED(j->status))
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (WIFSIGNALED(status))
             xt_cli_errorf("bot: the command was killed by signal %d (message from %s); no "
                           "answer sent",
-                          WTERMSIG(j->status), j->from);
+                          WTERMSIG(status), j->shown);
         else
             xt_cli_errorf("bot: the command failed with exit status %d (message from %s); no "
                           "answer sent",
-                          WEXITSTATUS(j->status), j->from);
+                          WEXITSTATUS(status), j->shown);
     } else {
         size_t n = j->out_len;
         const char *why;
@@ -163,17 +178,17 @@ static void maybe_complete(job *j)
         if (n == 0) {
             if (xt_cli_session_settings(b->s)->verbose)
                 fprintf(stderr, "xtalk: bot: the command printed nothing; no answer to %s\n",
-                        j->from);
+                        j->shown);
         } else if (xt_cli_text_check(j->out, n, &why, &off) != 0) {
             xt_cli_errorf("bot: the command's output contains %s at byte %zu; no answer sent "
                           "to %s",
-                          why, off, j->from);
+                          why, off, j->shown);
         } else {
             if (j->truncated)
                 xt_cli_errorf("bot: the command's output was cut to %d bytes", MAX_OUTPUT);
             j->out[n] = '\0';
             if (!xt_cli_session_finishing(b->s))
-                answer(b, j->from, j->type, j->thread, j->out);
+                answer(b, j->from, j->shown, j->type, j->thread, j->out);
         }
     }
     job_remove(b, j);
@@ -230,6 +245,17 @@ static void on_child_in(xt_loop *loop, int fd, short revents, void *ud)
     close_in(j); /* EOF tells the command the body is complete */
 }
 
+/* Kills the command (and whatever it started) and closes its pipes. */
+static void stop_job(job *j)
+{
+    /* Not reaped yet (maybe_complete reaps and removes the job, timer
+     * included, in one step), so the PID and group are still the
+     * command's; xt_cli_child_kill would refuse otherwise. */
+    (void)xt_cli_child_kill(&j->ch, SIGKILL);
+    close_in(j);
+    close_out(j);
+}
+
 static void on_child_timeout(xt_loop *loop, void *ud)
 {
     job *j = ud;
@@ -239,12 +265,11 @@ static void on_child_timeout(xt_loop *loop, void *ud)
     j->timed_out = 1;
     xt_cli_errorf("bot: the command timed out after %u s (message from %s); killed it, no "
                   "answer sent; raise --exec-timeout if it needs more",
-                  j->b->a->exec_timeout_s, j->from);
-    (void)kill(-j->ch.pid, SIGKILL);
-    (void)kill(j->ch.pid, SIGKILL);
-    close_in(j);
-    close_out(j);
-    /* SIGCHLD reaps it and completes the job. */
+                  j->b->a->exec_timeout_s, j->shown);
+    stop_job(j);
+    /* Its exit is seen now if it had already exited (its stdout held
+     * open by something it started), else at SIGCHLD. May free j. */
+    maybe_complete(j);
 }
 
 static int env_var(char **dst, const char *name, const char *value)
@@ -267,13 +292,14 @@ static int start_job(job *j)
     j->out = malloc(MAX_OUTPUT + 1);
     if (!j->out || env_var(&env[0], "XTALK_FROM", j->from) || env_var(&env[1], "XTALK_TO", j->to) ||
         env_var(&env[2], "XTALK_ID", j->id) || env_var(&env[3], "XTALK_TYPE", j->type)) {
-        xt_cli_errorf("bot: out of memory; no answer to %s", j->from);
+        xt_cli_errorf("bot: out of memory; no answer to %s", j->shown);
         goto out;
     }
     if (xt_cli_spawn(b->a->exec_cmd, (const char *const *)env,
                      XT_CLI_SPAWN_STDIN_PIPE | XT_CLI_SPAWN_NEW_PGRP | XT_CLI_SPAWN_NONBLOCK,
                      &j->ch) != 0) {
-        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno), j->from);
+        xt_cli_errorf("bot: cannot run the command: %s; no answer to %s", strerror(errno),
+                      j->shown);
         goto out;
     }
     j->running = 1;
@@ -287,7 +313,10 @@ static int start_job(job *j)
         j->out_id = j->out_id < 0 ? 0 : j->out_id;
         j->in_id = j->in_id < 0 ? 0 : j->in_id;
         j->timer_id = j->timer_id < 0 ? 0 : j->timer_id;
-        on_child_timeout(loop, j);
+        j->timed_out = 1;
+        xt_cli_errorf("bot: cannot watch the command (out of memory); killed it, no answer to %s",
+                      j->shown);
+        stop_job(j);
     }
     rc = 0;
 out:
@@ -326,17 +355,12 @@ static void on_sigchld(xt_cli_session *s, void *ud)
 
 restart:
     for (job *j = b->head; j; j = j->next) {
-        if (!j->running || j->reaped)
+        if (!j->running || j->ch.state != XT_CLI_CHILD_RUNNING)
             continue;
-        int st;
-        pid_t r = waitpid(j->ch.pid, &st, WNOHANG);
-        if (r == j->ch.pid || (r < 0 && errno == ECHILD)) {
-            j->reaped = 1;
-            j->status = r == j->ch.pid ? st : 0xff00; /* ECHILD: treat as failed */
-            if (j->out_done) {
-                maybe_complete(j); /* may free jobs: walk again */
-                goto restart;
-            }
+        /* Exited: noted, not reaped (spawn.h), until the job completes. */
+        if (xt_cli_child_exited(&j->ch, 0) && j->out_done) {
+            maybe_complete(j); /* may free jobs: walk again */
+            goto restart;
         }
     }
 }
@@ -355,8 +379,10 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
 {
     struct bot *b = ud;
     const xt_message *m = &ev->u.message;
-    const char *type = m->type ? m->type : "normal";
+    /* RFC 6121 §5.2.2: a type we do not know is "normal". */
+    const char *type = xt_cli_message_type(m->type);
     const char *self = xt_conn_bound_jid(xt_cli_session_conn(s));
+    const int verbose = xt_cli_session_settings(s)->verbose;
 
     if (ev->type != XT_EV_MESSAGE || !m->body || !*m->body || !m->from)
         return;
@@ -364,19 +390,24 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return; /* never error, groupchat or headline */
     if (self && xt_jid_str_equal(m->from, self))
         return;
+    char *shown = shown_jid(m->from);
+    if (!shown) {
+        xt_cli_errorf("bot: out of memory; a message is not answered");
+        return;
+    }
     if (m->stamp) {
         /* Stored while we were offline (XEP-0203 delay): the asking
          * resource is likely gone, and a backlog answered at once surprises
          * everyone. */
-        if (xt_cli_session_settings(s)->verbose)
-            fprintf(stderr, "xtalk: bot: not answering the delayed message from %s\n", m->from);
-        return;
+        if (verbose)
+            fprintf(stderr, "xtalk: bot: not answering the delayed message from %s\n", shown);
+        goto done;
     }
     const char *derr = NULL;
     if (xt_cli_dedup_check(b->dedup, m, &derr) == 1) {
-        if (xt_cli_session_settings(s)->verbose)
-            fprintf(stderr, "xtalk: bot: not answering a repeat of a message from %s\n", m->from);
-        return;
+        if (verbose)
+            fprintf(stderr, "xtalk: bot: not answering a repeat of a message from %s\n", shown);
+        goto done;
     }
     if (derr && !b->dedup_warned) {
         b->dedup_warned = 1;
@@ -385,14 +416,14 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     }
 
     if (b->a->echo) {
-        answer(b, m->from, type, m->thread, m->body);
+        answer(b, m->from, shown, type, m->thread, m->body);
         count_and_maybe_finish(b);
-        return;
+        goto done;
     }
     if (b->queued >= MAX_QUEUED) {
         xt_cli_errorf("bot: %d messages are already waiting; dropping the one from %s", MAX_QUEUED,
-                      m->from);
-        return;
+                      shown);
+        goto done;
     }
     job *j = calloc(1, sizeof *j);
     int fail = !j;
@@ -401,6 +432,8 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         j->ch.pid = -1;
         j->ch.in_fd = j->ch.out_fd = -1;
         j->from = dup_or_null(m->from, &fail);
+        j->shown = shown;
+        shown = NULL; /* the job's now */
         j->to = dup_or_null(m->to, &fail);
         j->id = dup_or_null(m->id, &fail);
         j->type = dup_or_null(type, &fail);
@@ -408,10 +441,10 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         j->body = dup_or_null(m->body, &fail);
     }
     if (fail) {
+        xt_cli_errorf("bot: out of memory; no answer to %s", j ? j->shown : shown);
         if (j)
             job_free(j);
-        xt_cli_errorf("bot: out of memory; no answer to %s", m->from);
-        return;
+        goto done;
     }
     const char *slash = strchr(j->from, '/');
     j->sender_len = slash ? (size_t)(slash - j->from) : strlen(j->from);
@@ -422,6 +455,8 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     *pp = j;
     b->queued++;
     start_ready(b);
+done:
+    free(shown);
 }
 
 static void on_online(xt_cli_session *s, void *ud)
@@ -463,11 +498,9 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
     while (b.head) {
         job *j = b.head;
         b.head = j->next;
-        if (j->running && !j->reaped) {
-            (void)kill(-j->ch.pid, SIGKILL);
-            (void)kill(j->ch.pid, SIGKILL);
-            while (waitpid(j->ch.pid, NULL, 0) < 0 && errno == EINTR)
-                ;
+        if (j->running) {
+            (void)xt_cli_child_kill(&j->ch, SIGKILL); /* not if reaped */
+            (void)xt_cli_child_reap(&j->ch, 1);
         }
         if (j->ch.in_fd >= 0)
             close(j->ch.in_fd);

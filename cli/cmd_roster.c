@@ -16,6 +16,7 @@
 #include "json.h"
 #include "output.h"
 #include "report.h"
+#include "sanitize.h"
 #include "session.h"
 
 struct roster {
@@ -39,13 +40,18 @@ static void pad(FILE *out, const char *s, size_t w)
         fputc(' ', out);
 }
 
+static char *san(const char *s)
+{
+    return xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE);
+}
+
 static int print_json(xt_conn *c, FILE *out, xt_cli_json *j, const xt_roster_item *it)
 {
     xt_cli_json_obj(j, NULL);
     xt_cli_json_str(j, "jid", it->jid);
     xt_cli_json_str(j, "name", it->name);
-    xt_cli_json_str(j, "subscription", it->subscription);
-    xt_cli_json_str(j, "ask", it->ask);
+    xt_cli_json_str(j, "subscription", xt_cli_subscription(it->subscription));
+    xt_cli_json_str(j, "ask", it->ask ? "subscribe" : NULL); /* RFC 6121 §2.1.2.2 */
     xt_cli_json_arr(j, "groups");
     for (size_t g = 0; g < it->ngroups; g++)
         xt_cli_json_str(j, NULL, it->groups[g]);
@@ -62,7 +68,7 @@ static int print_json(xt_conn *c, FILE *out, xt_cli_json *j, const xt_roster_ite
             continue;
         xt_cli_json_obj(j, NULL);
         xt_cli_json_str(j, "jid", p->from);
-        xt_cli_json_str(j, "show", p->show);
+        xt_cli_json_str(j, "show", xt_cli_presence_show(p->show));
         xt_cli_json_str(j, "status", p->status);
         xt_cli_json_int(j, "priority", p->priority);
         xt_cli_json_end(j);
@@ -101,12 +107,12 @@ static int print_table(xt_conn *c, FILE *out)
             strcat(groups, it->groups[g]);
         }
         char sub[64];
-        snprintf(sub, sizeof sub, "%s%s", it->subscription ? it->subscription : "none",
+        snprintf(sub, sizeof sub, "%s%s", xt_cli_subscription(it->subscription),
                  it->ask ? " (asked)" : "");
-        cells[i * 4] = xt_cli_escape(it->jid ? it->jid : "?", 0);
-        cells[i * 4 + 1] = xt_cli_escape(it->name ? it->name : "-", 0);
-        cells[i * 4 + 2] = xt_cli_escape(sub, 0);
-        cells[i * 4 + 3] = xt_cli_escape(groups[0] ? groups : "-", 0);
+        cells[i * 4] = san(it->jid ? it->jid : "?");
+        cells[i * 4 + 1] = san(it->name ? it->name : "-");
+        cells[i * 4 + 2] = san(sub);
+        cells[i * 4 + 3] = san(groups[0] ? groups : "-");
         free(groups);
         for (int k = 0; k < 4; k++)
             if (!cells[i * 4 + (size_t)k])
@@ -140,13 +146,13 @@ static int print_table(xt_conn *c, FILE *out)
                 if (!p)
                     continue;
                 fputs("  ", out);
-                xt_cli_put_escaped(out, p->from ? p->from : "?");
+                xt_cli_put_sanitized(out, p->from ? p->from : "?");
                 fputs("  ", out);
-                xt_cli_put_escaped(out, xt_cli_show_word(p));
+                xt_cli_put_sanitized(out, xt_cli_show_word(p));
                 fprintf(out, "  priority %d", p->priority);
                 if (p->status) {
                     fputs("  ", out);
-                    xt_cli_put_escaped(out, p->status);
+                    xt_cli_put_sanitized(out, p->status);
                 }
                 fputc('\n', out);
             }

@@ -28,6 +28,7 @@
 #include "outbox.h"
 #include "output.h"
 #include "report.h"
+#include "sanitize.h"
 #include "session.h"
 #include "text.h"
 #include "xtalk/jid.h"
@@ -230,7 +231,7 @@ static void print_reply(xt_cli_session *s, struct send *st)
 {
     int ok;
     if (isatty(1)) {
-        xt_cli_put_escaped(stdout, st->reply);
+        xt_cli_put_sanitized(stdout, st->reply);
         ok = fputc('\n', stdout) != EOF;
     } else {
         ok = fputs(st->reply, stdout) != EOF && fputc('\n', stdout) != EOF;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "password.h"
 #include "report.h"
 
 /* A config file is a few lines; anything bigger is a mistake. */
@@ -28,6 +29,9 @@ void xt_cli_config_free(xt_cli_config *cfg)
     free(cfg->ca_file);
     free(cfg->pin);
     free(cfg->resource);
+    /* Some users put the secret itself in the command ("echo ..."). */
+    if (cfg->password_command)
+        xt_cli_wipe(cfg->password_command, strlen(cfg->password_command));
     free(cfg->password_command);
     xt_cli_config_init(cfg);
 }
@@ -109,6 +113,7 @@ int xt_cli_config_parse(const char *name, const char *text, size_t len, xt_cli_c
     size_t pos = 0;
     unsigned lineno = 0;
     char *line = NULL;
+    size_t line_len = 0;
     int rc = 0;
 
     if (memchr(text, '\0', len)) {
@@ -125,8 +130,11 @@ int xt_cli_config_parse(const char *name, const char *text, size_t len, xt_cli_c
         lineno++;
         snprintf(where, sizeof where, "%s:%u", name, lineno);
 
+        if (line)
+            xt_cli_wipe(line, line_len); /* see below */
         free(line);
         line = malloc(n + 1);
+        line_len = n + 1;
         if (!line) {
             snprintf(err, errlen, "out of memory");
             rc = XT_CLI_EXIT_ERROR;
@@ -169,6 +177,10 @@ int xt_cli_config_parse(const char *name, const char *text, size_t len, xt_cli_c
         }
         rc = set_key(cfg, b, v, where, err, errlen);
     }
+    /* The line was cut in place (NULs at '=' and the ends): wipe all of
+     * it, not up to its first NUL. */
+    if (line)
+        xt_cli_wipe(line, line_len);
     free(line);
     return rc;
 }
@@ -245,6 +257,7 @@ int xt_cli_config_load(const char *path, int must_exist, xt_cli_config *cfg, cha
     }
     close(fd);
     int rc = xt_cli_config_parse(path, text, len, cfg, err, errlen);
+    xt_cli_wipe(text, len); /* it may name the secret (password_command) */
     free(text);
     return rc;
 }

@@ -170,14 +170,17 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "\n"
         "A full-screen chat client: roster grouped by group with presence (+ available,\n"
         "* chat, ~ away, % xa, ! dnd, - offline), one window per conversation, a line\n"
-        "editor, slash commands (/help inside lists them and the keys). Every message is\n"
-        "kept in $XDG_DATA_HOME/xtalk/xtalk.db: PgUp loads older ones, /search TEXT\n"
-        "searches them all (the store is the one every command uses: --store FILE;\n"
+        "editor (Enter sends, Alt-Enter inserts a line break, a paste is one message),\n"
+        "slash commands (/help inside lists them and the keys; a JID argument may be a\n"
+        "roster name or the start of one). Every message is kept in\n"
+        "$XDG_DATA_HOME/xtalk/xtalk.db: PgUp loads older ones, /search TEXT searches\n"
+        "them all (the store is the one every command uses: --store FILE;\n"
         "--no-store runs without history). A lost connection is retried like listen's\n"
         "(backoff, XEP-0198 resumption); one that cannot be retried (conflict,\n"
         "authentication) leaves chat offline. Messages typed meanwhile are queued and\n"
         "sent once online. XTALK_CHAT_BELL=0 silences the bell; NO_COLOR turns colours\n"
-        "off. Needs a terminal.\n",
+        "off. Needs a terminal. With no account configured, asks for the JID and offers\n"
+        "to save it in the config file (mode 0600).\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)

@@ -1,5 +1,6 @@
 /* JSON Lines writer (RFC 8259 §7 string escaping). */
 #include "json.h"
+#include "sanitize.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +59,26 @@ static void puts_(xt_cli_json *j, const char *s)
     put(j, s, strlen(s));
 }
 
+/* "\\uXXXX" for one code point, as a surrogate pair past U+FFFF. */
+static void escape_unit(xt_cli_json *j, uint32_t uc)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint32_t units[2] = {uc, 0};
+    size_t n = 1;
+    char esc[7] = "\\u";
+
+    if (uc > 0xffff) {
+        units[0] = 0xd800 + ((uc - 0x10000) >> 10);
+        units[1] = 0xdc00 + ((uc - 0x10000) & 0x3ff);
+        n = 2;
+    }
+    for (size_t k = 0; k < n; k++) {
+        for (int d = 0; d < 4; d++)
+            esc[2 + d] = hex[(units[k] >> (12 - 4 * d)) & 15];
+        put(j, esc, 6);
+    }
+}
+
 static void put_string(xt_cli_json *j, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s;
@@ -72,9 +93,20 @@ static void put_string(xt_cli_json *j, const char *s, size_t n)
         if (c >= 0x80) {
             ucs4_t uc;
             int m = u8_mbtoucr(&uc, p + i, n - i);
-            if (m > 0) {
+            if (m > 0 && !xt_cli_char_unsafe(uc)) {
                 i += (size_t)m;
                 run += (size_t)m;
+                continue;
+            }
+            if (m > 0) {
+                /* C1 controls, bidi and other format characters are
+                 * valid JSON but reach a terminal when the output is
+                 * read there (jq, less): \uXXXX (a surrogate pair past
+                 * U+FFFF, RFC 8259 §7), like sanitize.h shows them. */
+                put(j, (const char *)p + i - run, run);
+                run = 0;
+                escape_unit(j, uc);
+                i += (size_t)m;
                 continue;
             }
             e = "\\ufffd"; /* not UTF-8: keep the output valid JSON */

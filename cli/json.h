@@ -1,9 +1,11 @@
 /*
  * json.h -- a small JSON Lines writer for --json output: one object per
  * line (RFC 8259 text, no newline inside). Strings are escaped: '"', '\\',
- * and every control character below U+0020 (and U+007F); other UTF-8 is
- * passed through unchanged, and bytes that are not valid UTF-8 become
- * U+FFFD so the output is always valid JSON.
+ * and, as \uXXXX, every character sanitize.h would not show raw (C0 and
+ * C1 controls, DEL, bidi and other Cf format characters, U+2028/9; a
+ * surrogate pair past U+FFFF); other UTF-8 is passed through unchanged,
+ * and bytes that are not valid UTF-8 become U+FFFD so the output is
+ * always valid JSON.
  *
  * Usage: xt_cli_json_obj(j, NULL); xt_cli_json_str(j, "k", v); ...;
  * xt_cli_json_end(j); then xt_cli_json_write_line(j, stdout).

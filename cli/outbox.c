@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "xtalk/jid.h"
@@ -27,6 +28,26 @@ static int make_parents(char *path)
             return -1;
     }
     return 0;
+}
+
+/* The directory xtalk keeps its store in ($XDG_DATA_HOME/xtalk) is ours
+ * alone: one made by an older xtalk, or by hand, with group or other
+ * bits loses them (0700), so even the names of the files in it stay
+ * private. Only ours is changed; the store itself checks the rest
+ * (xt_store_open: the file 0600, a directory others may write refused). */
+static int private_dir(char *path)
+{
+    char *slash = strrchr(path, '/');
+    struct stat st;
+    int rc = 0;
+
+    if (!slash || slash == path)
+        return 0;
+    *slash = '\0';
+    if (stat(path, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077))
+        rc = chmod(path, st.st_mode & 0700);
+    *slash = '/';
+    return rc;
 }
 
 static char *default_path(void)
@@ -69,7 +90,7 @@ int xt_cli_store_open(const xt_cli_args *a, xt_store **out, char *err, size_t er
                      "--store FILE or --no-store");
             return XT_CLI_EXIT_CONFIG;
         }
-        if (path && make_parents(path) != 0) {
+        if (path && (make_parents(path) != 0 || private_dir(path) != 0)) {
             snprintf(err, errlen,
                      "cannot create the directory of the store %s: %s; give --store FILE or "
                      "--no-store",

@@ -1,69 +1,9 @@
 /* One-line event output: human and JSON. */
 #include "output.h"
 
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistr.h>
 
-char *xt_cli_escape(const char *s, int keep_newlines)
-{
-    size_t n = strlen(s);
-    /* Worst case every byte becomes "\xNN" (4) or "\u0085" (6 for 2 bytes). */
-    if (n > (SIZE_MAX - 1) / 4)
-        return NULL;
-    char *out = malloc(n * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    const uint8_t *p = (const uint8_t *)s;
-    for (size_t i = 0; i < n;) {
-        uint8_t c = p[i];
-        if (c >= 0x80) {
-            ucs4_t uc;
-            int m = u8_mbtoucr(&uc, p + i, n - i);
-            if (m < 0) {
-                o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
-                i++;
-            } else if (uc >= 0x80 && uc <= 0x9f) {
-                /* C1 controls: CSI (U+009B) acts like ESC [ on some terminals. */
-                o += (size_t)snprintf(out + o, 7, "\\u%04x", (unsigned)uc);
-                i += (size_t)m;
-            } else {
-                memcpy(out + o, p + i, (size_t)m);
-                o += (size_t)m;
-                i += (size_t)m;
-            }
-            continue;
-        }
-        if (keep_newlines && (c == '\n' || c == '\t')) {
-            out[o++] = (char)c;
-        } else if (c == '\n') {
-            memcpy(out + o, "\\n", 2);
-            o += 2;
-        } else if (c == '\t') {
-            memcpy(out + o, "\\t", 2);
-            o += 2;
-        } else if (c == '\r') {
-            memcpy(out + o, "\\r", 2);
-            o += 2;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-        i++;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-void xt_cli_put_escaped(FILE *out, const char *s)
-{
-    char *e = xt_cli_escape(s, 0);
-    fputs(e ? e : "?", out);
-    free(e);
-}
+#include "sanitize.h"
 
 static int finish_line(FILE *out, xt_cli_json *j)
 {
@@ -86,7 +26,7 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
         xt_cli_json_str(j, "event", "message");
         xt_cli_json_str(j, "from", m->from);
         xt_cli_json_str(j, "to", m->to);
-        xt_cli_json_str(j, "type", m->type);
+        xt_cli_json_str(j, "type", xt_cli_message_type(m->type));
         xt_cli_json_str(j, "id", m->id);
         xt_cli_json_str(j, "body", m->body);
         xt_cli_json_str(j, "subject", m->subject);
@@ -96,19 +36,19 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
         return finish_line(out, j);
     }
     fputs("message ", out);
-    xt_cli_put_escaped(out, m->from ? m->from : "(server)");
-    fprintf(out, " %s", m->type ? m->type : "normal");
+    xt_cli_put_sanitized(out, m->from ? m->from : "(server)");
+    fprintf(out, " %s", xt_cli_message_type(m->type));
     if (m->stamp) {
         fputs(" delayed=", out);
-        xt_cli_put_escaped(out, m->stamp);
+        xt_cli_put_sanitized(out, m->stamp);
     }
     if (m->subject) {
         fputs(" subject=", out);
-        xt_cli_put_escaped(out, m->subject);
+        xt_cli_put_sanitized(out, m->subject);
     }
     if (m->body) {
         fputs(": ", out);
-        xt_cli_put_escaped(out, m->body);
+        xt_cli_put_sanitized(out, m->body);
     } else {
         fputs(" (no body)", out);
     }
@@ -121,7 +61,8 @@ const char *xt_cli_show_word(const xt_presence *p)
         return "unavailable";
     if (p->type && strcmp(p->type, "error") == 0)
         return "error";
-    return p->show ? p->show : "available";
+    const char *show = xt_cli_presence_show(p->show);
+    return show ? show : "available";
 }
 
 int xt_cli_out_presence(FILE *out, xt_cli_json *j, const xt_presence *p)
@@ -135,7 +76,7 @@ int xt_cli_out_presence(FILE *out, xt_cli_json *j, const xt_presence *p)
         xt_cli_json_str(j, "from", p->from);
         xt_cli_json_str(j, "to", attr(p->stanza, "to"));
         xt_cli_json_str(j, "type", p->type);
-        xt_cli_json_str(j, "show", p->show);
+        xt_cli_json_str(j, "show", xt_cli_presence_show(p->show));
         xt_cli_json_str(j, "status", p->status);
         if (available && has_prio)
             xt_cli_json_int(j, "priority", p->priority);
@@ -143,14 +84,14 @@ int xt_cli_out_presence(FILE *out, xt_cli_json *j, const xt_presence *p)
         return finish_line(out, j);
     }
     fputs("presence ", out);
-    xt_cli_put_escaped(out, p->from ? p->from : "?");
+    xt_cli_put_sanitized(out, p->from ? p->from : "?");
     fputc(' ', out);
-    xt_cli_put_escaped(out, xt_cli_show_word(p));
+    xt_cli_put_sanitized(out, xt_cli_show_word(p));
     if (available && has_prio)
         fprintf(out, " priority=%d", p->priority);
     if (p->status) {
         fputs(": ", out);
-        xt_cli_put_escaped(out, p->status);
+        xt_cli_put_sanitized(out, p->status);
     }
     return finish_line(out, NULL);
 }
@@ -162,18 +103,19 @@ int xt_cli_out_subscription(FILE *out, xt_cli_json *j, const xt_subscription *su
         xt_cli_json_str(j, "event", "subscription");
         xt_cli_json_str(j, "from", sub->from);
         xt_cli_json_str(j, "to", attr(sub->stanza, "to"));
-        xt_cli_json_str(j, "type", sub->type);
+        xt_cli_json_str(j, "type", xt_cli_subscription_type(sub->type));
         xt_cli_json_str(j, "status", sub->status);
         xt_cli_json_end(j);
         return finish_line(out, j);
     }
     fputs("subscription ", out);
-    xt_cli_put_escaped(out, sub->from ? sub->from : "?");
+    xt_cli_put_sanitized(out, sub->from ? sub->from : "?");
     fputc(' ', out);
-    xt_cli_put_escaped(out, sub->type ? sub->type : "?");
+    const char *type = xt_cli_subscription_type(sub->type);
+    xt_cli_put_sanitized(out, type ? type : "?");
     if (sub->status) {
         fputs(": ", out);
-        xt_cli_put_escaped(out, sub->status);
+        xt_cli_put_sanitized(out, sub->status);
     }
     return finish_line(out, NULL);
 }
@@ -185,8 +127,9 @@ int xt_cli_out_roster_push(FILE *out, xt_cli_json *j, const xt_roster_item *item
         xt_cli_json_str(j, "event", "roster");
         xt_cli_json_str(j, "jid", item->jid);
         xt_cli_json_str(j, "name", item->name);
-        xt_cli_json_str(j, "subscription", item->subscription);
-        xt_cli_json_str(j, "ask", item->ask);
+        xt_cli_json_str(j, "subscription", xt_cli_subscription(item->subscription));
+        /* RFC 6121 §2.1.2.2: "subscribe" is the only value ask has. */
+        xt_cli_json_str(j, "ask", item->ask ? "subscribe" : NULL);
         xt_cli_json_arr(j, "groups");
         for (size_t i = 0; i < item->ngroups; i++)
             xt_cli_json_str(j, NULL, item->groups[i]);
@@ -195,18 +138,18 @@ int xt_cli_out_roster_push(FILE *out, xt_cli_json *j, const xt_roster_item *item
         return finish_line(out, j);
     }
     fputs("roster ", out);
-    xt_cli_put_escaped(out, item->jid ? item->jid : "?");
+    xt_cli_put_sanitized(out, item->jid ? item->jid : "?");
     fputc(' ', out);
-    xt_cli_put_escaped(out, item->subscription ? item->subscription : "none");
+    xt_cli_put_sanitized(out, xt_cli_subscription(item->subscription));
     if (item->ask)
         fputs(" ask=subscribe", out);
     if (item->name) {
         fputs(" name=", out);
-        xt_cli_put_escaped(out, item->name);
+        xt_cli_put_sanitized(out, item->name);
     }
     for (size_t i = 0; i < item->ngroups; i++) {
         fputs(i ? "," : " groups=", out);
-        xt_cli_put_escaped(out, item->groups[i]);
+        xt_cli_put_sanitized(out, item->groups[i]);
     }
     return finish_line(out, NULL);
 }

@@ -4,9 +4,10 @@
  * fields omitted). Every line is flushed at once, so a pipe reader sees
  * events as they happen.
  *
- * Text from the network is never written raw to a terminal in the human
- * form: control characters are shown escaped (\n, \t, \x1b), so a message
- * cannot move the cursor or change the terminal's settings.
+ * Text from the network is never written raw: every field goes through
+ * sanitize.h (controls, bidi and format characters escaped, newlines
+ * escaped so a field cannot forge a line); restricted values (message
+ * type, show, subscription) are validated first.
  */
 #ifndef XT_CLI_OUTPUT_H
 #define XT_CLI_OUTPUT_H
@@ -15,13 +16,6 @@
 
 #include "json.h"
 #include "xtalk/conn.h"
-
-/* The terminal-safe form of s (see above), malloc'd; NULL on allocation
- * failure. keep_newlines leaves '\n' and '\t' alone (for -v XML logs). */
-char *xt_cli_escape(const char *s, int keep_newlines);
-
-/* Writes the escaped form of s to out. */
-void xt_cli_put_escaped(FILE *out, const char *s);
 
 /* Each returns 0, or -1 when writing failed (e.g. EPIPE). j NULL = human. */
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m);

@@ -15,6 +15,7 @@
 #include "output.h"
 #include "password.h"
 #include "report.h"
+#include "sanitize.h"
 
 /* How long a clean close waits for the server's </stream:stream>. */
 #define CLOSE_WAIT_MS 3000
@@ -48,6 +49,12 @@ struct xt_cli_session {
 
 /* The self-pipe: signal handlers only write the signal number to it; the
  * loop reads it and acts outside signal context. */
+/* The single-line sanitized form of network text (sanitize.h). */
+static char *san(const char *s)
+{
+    return xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE);
+}
+
 static int sig_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
@@ -94,6 +101,13 @@ int xt_cli_session_resumed(const xt_cli_session *s)
 int xt_cli_session_online(const xt_cli_session *s)
 {
     return s->up;
+}
+
+int xt_cli_session_reconnect(xt_cli_session *s)
+{
+    if (s->finishing || s->up)
+        return XT_ESTATE;
+    return xt_client_reconnect_now(s->client);
 }
 
 int xt_cli_session_done(const xt_cli_session *s)
@@ -179,8 +193,8 @@ void xt_cli_stanza_error(const xt_stanza *reply, char *buf, size_t len)
                 cond = xt_stanza_name(c);
         }
     }
-    char *ec = xt_cli_escape(cond ? cond : "unknown error", 0);
-    char *et = text && *text ? xt_cli_escape(text, 0) : NULL;
+    char *ec = san(cond ? cond : "unknown error");
+    char *et = text && *text ? san(text) : NULL;
     snprintf(buf, len, "%s%s%s", ec ? ec : "?", et ? ": " : "", et ? et : "");
     free(ec);
     free(et);
@@ -278,8 +292,8 @@ static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, siz
                  d->condition && d->text ? ": " : "", d->text ? d->text : "");
         detail = ev;
     }
-    char *e = *detail ? xt_cli_escape(detail, 0) : NULL;
-    char *r = d->redirect ? xt_cli_escape(d->redirect, 0) : NULL;
+    char *e = *detail ? san(detail) : NULL;
+    char *r = d->redirect ? san(d->redirect) : NULL;
     /* A detail that already begins with the error's name says it all:
      * "authentication failed: not-authorized (...)", not the name twice. */
     const char *name = xt_strerror(d->error ? d->error : XT_ECLOSED);
@@ -397,8 +411,10 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         /* listen and bot say when they are ready, so whoever started
          * them (a script, a test) knows messages will now be seen. */
         if ((s->set->verbose || s->p->announce) && !s->p->quiet) {
-            fprintf(stderr, "xtalk: online as %s%s\n", ev->u.online.jid ? ev->u.online.jid : "?",
-                    ev->u.online.resumed ? " (resumed)" : "");
+            /* The bound JID is the server's choice (RFC 6120 §7.6.1). */
+            fputs("xtalk: online as ", stderr);
+            xt_cli_put_sanitized(stderr, ev->u.online.jid ? ev->u.online.jid : "?");
+            fputs(ev->u.online.resumed ? " (resumed)\n" : "\n", stderr);
             fflush(stderr);
         }
         if (s->p->on_online && !s->finishing)
@@ -487,7 +503,7 @@ static void log_cb(void *ud, int level, const char *msg)
 
     if (level == XT_LOG_DEBUG && s->set->verbose < 2)
         return;
-    char *e = xt_cli_escape(msg ? msg : "", 1);
+    char *e = xt_cli_sanitize(msg ? msg : "", msg ? strlen(msg) : 0, XT_CLI_SAN_LINES);
     fprintf(stderr, "xtalk: %s: %s\n", level >= 0 && level <= XT_LOG_XML_OUT ? names[level] : "log",
             e ? e : "?");
     free(e);
@@ -634,7 +650,7 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, x
             *p->retryable = 0;
         const char *d = xt_client_errdetail(s->client);
         const char *hint = xt_cli_hint_for(rc);
-        char *ed = d && *d ? xt_cli_escape(d, 0) : NULL;
+        char *ed = d && *d ? san(d) : NULL;
         report(s, "cannot connect as %s: %s%s%s%s%s%s", s->set->jid, xt_strerror(rc),
                ed ? " (" : "", ed ? ed : "", ed ? ")" : "", *hint ? "; " : "", hint);
         free(ed);

@@ -98,6 +98,11 @@ void xt_cli_session_stop(xt_cli_session *s);
 int xt_cli_session_finishing(const xt_cli_session *s);
 /* 1 while a session is up (between XT_EV_ONLINE and the disconnection). */
 int xt_cli_session_online(const xt_cli_session *s);
+/* Connects again now (chat's /reconnect): the library's reconnection,
+ * started without waiting for the backoff or after a disconnection it
+ * would not retry (xt_client_reconnect_now). 0, or XT_ESTATE while
+ * connecting or connected or finishing. */
+int xt_cli_session_reconnect(xt_cli_session *s);
 /* 1 when the last XT_EV_ONLINE resumed an XEP-0198 session. */
 int xt_cli_session_resumed(const xt_cli_session *s);
 

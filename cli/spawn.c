@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -55,6 +56,8 @@ int xt_cli_spawn(const char *cmd, const char *const *env, unsigned flags, xt_cli
 
     out->pid = -1;
     out->in_fd = out->out_fd = -1;
+    out->state = XT_CLI_CHILD_RUNNING;
+    out->status = 0;
     envp = build_env(env);
     if (!envp)
         return -1;
@@ -114,4 +117,62 @@ fail:;
     }
     errno = saved;
     return -1;
+}
+
+int xt_cli_child_exited(xt_cli_child *ch, int block)
+{
+    siginfo_t si;
+
+    if (ch->state != XT_CLI_CHILD_RUNNING)
+        return 1;
+    for (;;) {
+        memset(&si, 0, sizeof si);
+        /* WNOWAIT: look, but leave the zombie (and so the PID) in place. */
+        if (waitid(P_PID, (id_t)ch->pid, &si, WEXITED | WNOWAIT | (block ? 0 : WNOHANG)) == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        /* ECHILD: not ours to wait for any more; treat as gone. */
+        ch->state = XT_CLI_CHILD_REAPED;
+        ch->status = 0xff00;
+        return 1;
+    }
+    if (si.si_pid == 0)
+        return 0; /* WNOHANG, still running */
+    ch->state = XT_CLI_CHILD_EXITED;
+    return 1;
+}
+
+int xt_cli_child_reap(xt_cli_child *ch, int block)
+{
+    int st;
+
+    if (ch->state == XT_CLI_CHILD_REAPED)
+        return 1;
+    for (;;) {
+        pid_t r = waitpid(ch->pid, &st, block ? 0 : WNOHANG);
+        if (r == ch->pid) {
+            ch->status = st;
+            break;
+        }
+        if (r == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        ch->status = 0xff00; /* ECHILD: reaped elsewhere */
+        break;
+    }
+    ch->state = XT_CLI_CHILD_REAPED;
+    return 1;
+}
+
+int xt_cli_child_kill(xt_cli_child *ch, int sig)
+{
+    if (ch->pid <= 0 || ch->state == XT_CLI_CHILD_REAPED)
+        return 0;
+    /* The group first (whatever the command started), then the child
+     * itself in case it had not yet made its group when we got here. */
+    (void)kill(-ch->pid, sig);
+    (void)kill(ch->pid, sig);
+    return 1;
 }

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "sanitize.h"
 #include "xtalk/jid.h"
 
 int xt_cli_check_target(const char *cmd, const char *jid, int bare, char **out)
@@ -19,8 +20,12 @@ int xt_cli_check_target(const char *cmd, const char *jid, int bare, char **out)
         return XT_CLI_EXIT_ERROR;
     }
     if (rc != 0) {
-        xt_cli_errorf("%s: invalid JID '%s': %s; give an address like user@example.org", cmd, jid,
-                      why ? why : xt_strerror(rc));
+        /* A script may pass on an address it got from the network
+         * (approve "$XTALK_FROM"): shown sanitized like any such text. */
+        char *shown = xt_cli_sanitize(jid, strlen(jid), XT_CLI_SAN_LINE);
+        xt_cli_errorf("%s: invalid JID '%s': %s; give an address like user@example.org", cmd,
+                      shown ? shown : "?", why ? why : xt_strerror(rc));
+        free(shown);
         return XT_CLI_EXIT_USAGE;
     }
     if (out) {

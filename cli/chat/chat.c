@@ -49,13 +49,17 @@ static void on_offline(xt_cli_session *s, const char *why, uint32_t retry_in_ms,
     if (retry_in_ms == 0) {
         /* The library says another attempt would fail the same way
          * (refused password, conflict, policy...). */
-        snprintf(c->conn_text, sizeof c->conn_text, "offline: %.200s", why);
+        snprintf(c->conn_text, sizeof c->conn_text, "offline, not retrying");
         xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; not retrying", why);
+        snprintf(c->hint, sizeof c->hint, "disconnected: %.400s", why);
         return;
     }
+    /* The bar says the state in a word (it never goes stale: no
+     * countdown to redraw); the reason is in full in the console. */
     unsigned secs = (retry_in_ms + 999) / 1000;
-    snprintf(c->conn_text, sizeof c->conn_text, "offline: %.150s; retry in %us", why, secs);
+    snprintf(c->conn_text, sizeof c->conn_text, "offline");
     xt_chat_infof(c, XT_CHAT_LINE_ERROR, "disconnected: %s; connecting again in %u s", why, secs);
+    snprintf(c->hint, sizeof c->hint, "disconnected: %.400s", why);
 }
 
 /* --- events ---------------------------------------------------------------- */
@@ -68,10 +72,15 @@ static void on_message(xt_chat *c, const xt_message *m)
     if (!peer)
         return;
     if (m->type && strcmp(m->type, "error") == 0) {
+        /* RFC 6120 §8.3: the condition and the optional text say why. */
+        char why[512], line[600];
+        xt_cli_stanza_error(m->stanza, why, sizeof why);
+        snprintf(line, sizeof line, "not delivered to %s: %s", peer, why);
         xt_chat_win *w = xt_chat_win_open(c, peer, &idx);
         if (w)
-            xt_chat_win_add(w, XT_CHAT_LINE_ERROR, xt_chat_now_ms(), NULL,
-                            "a message was not delivered (the server returned an error)", 0);
+            xt_chat_win_add(w, XT_CHAT_LINE_ERROR, xt_chat_now_ms(), NULL, line, 0);
+        if (!w || idx != c->cur)
+            xt_chat_infof(c, XT_CHAT_LINE_ERROR, "%s", line);
         c->dirty = 1;
         free(peer);
         return;
@@ -134,6 +143,7 @@ static void on_online(xt_cli_session *s, void *ud)
 
     c->online = 1;
     snprintf(c->conn_text, sizeof c->conn_text, "online");
+    c->hint[0] = 0; /* a notice about being offline is stale now */
     xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s%s", xt_conn_bound_jid(c->conn),
                   xt_cli_session_resumed(s) ? " (resumed: nothing was lost)" : "");
     /* A resumed session kept our presence (XEP-0198 §5). */
@@ -141,6 +151,7 @@ static void on_online(xt_cli_session *s, void *ud)
         xt_conn_send_presence(c->conn, (xt_show)c->show, c->status_msg, 0);
     xt_chat_roster_rebuild(c);
     xt_chat_flush_queue(c);
+    xt_chat_queue_count(c);
 }
 
 /* Every event once online, but XT_EV_ONLINE / XT_EV_DISCONNECTED (the
@@ -169,6 +180,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         break;
     case XT_EV_ACKED:
         xt_chat_acked(c, ev->u.acked.id);
+        xt_chat_queue_count(c);
         break;
     default:
         break;
@@ -196,11 +208,19 @@ static void on_sigwinch(xt_cli_session *s, void *ud)
     xt_chat_ui_resize(ud);
 }
 
+/* Milliseconds to the next minute of the wall clock, when the status
+ * bar's HH:MM changes: its only reason to wake us. */
+static uint64_t to_next_minute(void)
+{
+    int64_t now = xt_chat_now_ms();
+    return (uint64_t)(60000 - now % 60000) + 50;
+}
+
 static void on_clock(xt_loop *loop, void *ud)
 {
     xt_chat *c = ud;
     c->dirty = 1; /* the status bar's clock */
-    xt_loop_add_timer(loop, 30000, on_clock, c);
+    xt_loop_add_timer(loop, to_next_minute(), on_clock, c);
 }
 
 /* The loop and client exist, nothing is connecting yet: the terminal. */
@@ -222,8 +242,9 @@ static void on_start(xt_cli_session *s, void *ud)
         xt_chat_infof(c, XT_CHAT_LINE_ERROR, "no history: %s",
                       c->acct.store_err[0] ? c->acct.store_err : "--no-store");
     snprintf(c->conn_text, sizeof c->conn_text, "connecting");
+    xt_chat_queue_count(c); /* a backlog from an earlier run (send --queue, a crash) */
     if (xt_loop_add_fd(loop, STDIN_FILENO, POLLIN, on_stdin, c) < 0 ||
-        xt_loop_add_timer(loop, 30000, on_clock, c) < 0)
+        xt_loop_add_timer(loop, to_next_minute(), on_clock, c) < 0)
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "chat: cannot start: out of memory");
 }
 
@@ -237,10 +258,20 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
         xt_cli_errorf("chat: needs a terminal (stdin and stdout); for scripts use send/listen");
         return XT_CLI_EXIT_USAGE;
     }
+    /* The first start asks for the account instead of failing. */
+    char *asked_jid = NULL;
+    if ((rc = xt_chat_first_start(a, &asked_jid)) != 0)
+        return rc;
+    xt_cli_args with_jid = *a;
+    if (asked_jid) {
+        with_jid.jid = asked_jid;
+        a = &with_jid;
+    }
     /* Without a store chat still runs, without history. */
     rc = xt_cli_account_open(a, 1, 1, &c.acct);
     if (rc != 0) {
         xt_cli_account_close(&c.acct);
+        free(asked_jid);
         return rc;
     }
     c.account = c.acct.key;
@@ -277,8 +308,13 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
     if (s) {
         if (!xt_cli_session_done(s))
             xt_chat_ui_draw(&c);
+        /* Idle cost (issue 13): sleep until a key, the network or the
+         * next real deadline (a timer: keepalive, reconnection, the
+         * clock's minute), never on a fixed tick. Every change to the
+         * model sets c->dirty from a callback of this very call, so the
+         * screen follows the state without waiting for a key. */
         while (!xt_cli_session_done(s)) {
-            if (xt_loop_run_once(xt_cli_session_loop(s), 1000) < 0)
+            if (xt_loop_run_once(xt_cli_session_loop(s), -1) < 0)
                 break;
             if (c.dirty && !xt_cli_session_done(s))
                 xt_chat_ui_draw(&c);
@@ -303,5 +339,6 @@ out:
     xt_chat_hist_close(c.hist);
     xt_cli_dedup_free(c.dedup);
     xt_cli_account_close(&c.acct);
+    free(asked_jid);
     return rc;
 }

@@ -11,6 +11,7 @@
  *   chat_ui.c       curses: layout, drawing, colours, resize
  *   chat_input.c    keys, the line editor's bindings, slash commands, sending
  *   chat_history.c  the store: history, search, outbox
+ *   chat_setup.c    the first start: ask for the JID, offer to save it
  *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)
  */
 #ifndef XT_CLI_CHAT_H
@@ -35,6 +36,7 @@ typedef struct xt_chat_line {
     char id[64];     /* stanza id of an outgoing message */
     wchar_t *text;   /* "HH:MM who: body" */
     size_t len;
+    size_t body_off; /* where body starts in text: wrapped rows indent to it */
 } xt_chat_line;
 
 typedef struct xt_chat_win {
@@ -59,7 +61,8 @@ typedef struct xt_chat {
     xt_cli_session *s;   /* the one session path (session.h) */
     xt_conn *conn;       /* the session's; lives across reconnections */
     int online;          /* a session is up now */
-    char conn_text[256]; /* the status bar's connection part */
+    char conn_text[64];  /* the status bar's connection state, a word or two */
+    size_t nqueued;      /* messages not yet acknowledged (outbox + memory) */
 
     xt_chat_contact *contacts; /* sorted by group, then name */
     size_t ncontacts;
@@ -67,6 +70,10 @@ typedef struct xt_chat {
     size_t nwins, cur;
 
     xt_chat_edit edit;
+    /* Bracketed paste (xterm mode 2004): `paste_bracketed` when the
+     * terminal announces it (terminfo BE/PS/PE) or has sent a bracket;
+     * `in_paste` between its \e[200~ and \e[201~. */
+    int paste_bracketed, in_paste, paste_cr;
     int roster_focus;
     size_t roster_sel;
     char **subs; /* pending subscription requests, oldest first */
@@ -109,7 +116,12 @@ const char *xt_chat_show_name(int show);
 const char *xt_chat_display_name(xt_chat *c, const char *bare);
 
 /* chat_ui.c */
+/* Key codes (beyond curses' KEY_MAX) the UI defines for the bracketed
+ * paste markers \e[200~ and \e[201~. */
+enum { XT_CHAT_KEY_PASTE_BEGIN = 0x1001, XT_CHAT_KEY_PASTE_END = 0x1002 };
 int xt_chat_ui_start(xt_chat *c);
+/* Leaves the terminal for a job-control stop (Ctrl-Z) and comes back. */
+void xt_chat_ui_suspend(xt_chat *c);
 void xt_chat_ui_stop(xt_chat *c);
 void xt_chat_ui_resize(xt_chat *c);
 void xt_chat_ui_draw(xt_chat *c);
@@ -119,6 +131,8 @@ void xt_chat_ui_bell(xt_chat *c);
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */
 /* Sends (or queues) a message to peer and shows it in its window. */
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
+/* Recounts c->nqueued (the outbox and the memory queue). */
+void xt_chat_queue_count(xt_chat *c);
 /* Resends the outbox / memory queue once online. */
 void xt_chat_flush_queue(xt_chat *c);
 /* The server holds message `id` (XT_EV_ACKED): it leaves the outbox. */
@@ -126,5 +140,11 @@ void xt_chat_acked(xt_chat *c, const char *id);
 
 /* chat.c */
 void xt_chat_quit(xt_chat *c);
+
+/* chat_setup.c: with no account configured, asks for the JID on the
+ * terminal and offers to save it in the config file (0600). 0 and
+ * *jid_out = the JID (malloc'd) or NULL when one was configured; else
+ * the exit code (the user gave none). */
+int xt_chat_first_start(const xt_cli_args *a, char **jid_out);
 
 #endif

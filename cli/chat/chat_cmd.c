@@ -2,6 +2,7 @@
 #include "chat_cmd.h"
 
 #include <string.h>
+#include <strings.h>
 
 static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_MSG] = {"msg", "JID [TEXT]", "open a conversation (and send TEXT)", 1},
@@ -9,20 +10,21 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_REMOVE] = {"remove", "JID", "remove a contact", 1},
     [XT_CHAT_CMD_APPROVE] = {"approve", "JID", "let JID see your presence", 1},
     [XT_CHAT_CMD_DENY] = {"deny", "JID", "refuse (or revoke) JID's subscription", 1},
-    [XT_CHAT_CMD_STATUS] = {"status", "available|chat|away|xa|dnd [MESSAGE]",
-                            "set your presence", 0},
+    [XT_CHAT_CMD_STATUS] = {"status", "available|chat|away|xa|dnd [MESSAGE]", "set your presence",
+                            0},
     [XT_CHAT_CMD_CLOSE] = {"close", "", "close this conversation", 0},
     [XT_CHAT_CMD_HISTORY] = {"history", "[N]", "load N older messages here (default 50)", 0},
     [XT_CHAT_CMD_SEARCH] = {"search", "TEXT", "search every conversation's history", 0},
     [XT_CHAT_CMD_WINDOWS] = {"windows", "", "list the open windows", 0},
     [XT_CHAT_CMD_BELL] = {"bell", "on|off", "ring the terminal bell on new messages", 0},
+    [XT_CHAT_CMD_RECONNECT] = {"reconnect", "", "connect again now (offline: no waiting)", 0},
     [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
     [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
 };
 
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
-    "/msg",  "/add",     "/remove",  "/approve", "/deny", "/status", "/close",
-    "/history", "/search", "/windows", "/bell", "/help", "/quit",
+    "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
+    "/history", "/search", "/windows", "/bell",    "/reconnect", "/help",   "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)
@@ -88,6 +90,44 @@ xt_chat_cmd_id xt_chat_cmd_parse(const char *line, char *buf, size_t len, const 
     buf[o + r] = 0;
     *rest = buf + o;
     return found;
+}
+
+/* One rule of xt_chat_resolve over every contact. */
+static size_t resolve_rule(int rule, const char *arg, const xt_chat_name *k, size_t n, size_t *idx,
+                           size_t max)
+{
+    size_t alen = strlen(arg), count = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *name = k[i].name;
+        int hit;
+        if (rule == 1)
+            hit = strcasecmp(k[i].jid, arg) == 0;
+        else if (rule == 2)
+            hit = name && strcasecmp(name, arg) == 0;
+        else
+            hit = strncasecmp(k[i].jid, arg, alen) == 0 ||
+                  (name && strncasecmp(name, arg, alen) == 0);
+        if (!hit)
+            continue;
+        if (count < max)
+            idx[count] = i;
+        count++;
+    }
+    return count;
+}
+
+size_t xt_chat_resolve(const char *arg, const xt_chat_name *contacts, size_t n, size_t *idx,
+                       size_t max)
+{
+    if (!*arg)
+        return 0;
+    for (int rule = 1; rule <= 3; rule++) {
+        size_t m = resolve_rule(rule, arg, contacts, n, idx, max);
+        if (m > 0)
+            return m;
+    }
+    return 0;
 }
 
 size_t xt_chat_complete(const char *prefix, const char *const *cands, size_t n, char *out,

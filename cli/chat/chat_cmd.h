@@ -22,6 +22,7 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_SEARCH,
     XT_CHAT_CMD_WINDOWS,
     XT_CHAT_CMD_BELL,
+    XT_CHAT_CMD_RECONNECT,
     XT_CHAT_CMD_HELP,
     XT_CHAT_CMD_QUIT,
     XT_CHAT_CMD_COUNT_
@@ -56,6 +57,25 @@ xt_chat_cmd_id xt_chat_cmd_parse(const char *line, char *buf, size_t len, const 
  */
 size_t xt_chat_complete(const char *prefix, const char *const *cands, size_t n, char *out,
                         size_t outlen, size_t *first);
+
+/*
+ * Who a JID argument names (/msg, /remove, /approve...): contacts[0..n)
+ * are the known JIDs with their roster names (name may be NULL). In this
+ * order, the first rule that matches decides:
+ *   1. the JID itself (ASCII case ignored);
+ *   2. a name, whole (ASCII case ignored);
+ *   3. the start of a name or of a JID (ASCII case ignored).
+ * A rule matching one contact resolves; matching several is ambiguous.
+ * Writes up to max matching indexes into idx (in contacts' order) and
+ * returns how many matched: 1 resolved, > 1 ambiguous, 0 none (then the
+ * caller may take arg as a JID of someone not in the roster).
+ */
+typedef struct xt_chat_name {
+    const char *jid, *name;
+} xt_chat_name;
+
+size_t xt_chat_resolve(const char *arg, const xt_chat_name *contacts, size_t n, size_t *idx,
+                       size_t max);
 
 /* The command names with their slash ("/msg", ...), for completion. */
 const char *const *xt_chat_cmd_names(size_t *n);

@@ -1,8 +1,11 @@
 /*
  * Keys and commands of `xtalk chat`. Keys are read in batches (everything
- * stdin has); an Enter followed by more input in the same batch is a
- * pasted line break and goes into the line, so a multi-line paste becomes
- * one message instead of several.
+ * stdin has). What is a paste is the terminal's word: with bracketed
+ * paste (xterm mode 2004, chat_ui.c) a line break between \e[200~ and
+ * \e[201~ goes into the line, so a multi-line paste is one message, and
+ * every other Enter sends, however quickly the next key follows it. Only
+ * on a terminal without the mode is an Enter followed by more input in
+ * the same batch taken for a pasted line break. Alt-Enter inserts one.
  */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
@@ -25,15 +28,40 @@ struct key {
     wint_t ch;
 };
 
-static void hintf(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void hintf(xt_chat *c, const char *fmt, ...)
+/* Notices. The status bar is one row shared with the window list, so
+ * nothing is said only there but a few words: an error or a long notice
+ * goes in full into the current window (whichever the user looks at),
+ * and the bar repeats the start of it until the next key (chat_ui.c
+ * keeps the window list visible and cuts the notice to what is left). */
+static void say(xt_chat *c, int kind, int in_window, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->hint, sizeof c->hint, fmt, ap);
-    va_end(ap);
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    if (n >= sizeof c->hint) { /* the bar shows far less anyway; cut on a character */
+        n = sizeof c->hint - 1;
+        while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(c->hint, buf, n);
+    c->hint[n] = 0;
+    if (in_window)
+        xt_chat_win_add(c->wins[c->cur], kind, xt_chat_now_ms(), NULL, buf, 0);
     c->dirty = 1;
 }
+
+#define XT_CHAT_SAY(name, kind, in_window)                                                         \
+    static void name(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));      \
+    static void name(xt_chat *c, const char *fmt, ...)                                             \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        say(c, kind, in_window, fmt, ap);                                                          \
+        va_end(ap);                                                                                \
+    }
+XT_CHAT_SAY(hintf, XT_CHAT_LINE_ERROR, 1) /* errors: window and bar */
+XT_CHAT_SAY(notef, XT_CHAT_LINE_INFO, 1)  /* information: window and bar */
+XT_CHAT_SAY(barf, XT_CHAT_LINE_INFO, 0)   /* a few words: the bar only */
 
 /* A normalized bare JID (malloc'd) or NULL with a hint. */
 static char *bare_of(xt_chat *c, const char *s)
@@ -47,6 +75,61 @@ static char *bare_of(xt_chat *c, const char *s)
     }
     if (!(out = xt_cli_bare(s, &why)))
         hintf(c, "invalid JID '%s': %s", s, why ? why : "?");
+    return out;
+}
+
+/* The JID a command's argument names (malloc'd), or NULL with the reason
+ * shown: a contact's JID, its roster name, or an unambiguous start of
+ * either (xt_chat_resolve); pending subscription requests count as
+ * contacts. An argument matching nobody is taken as a JID if it has an
+ * '@' or a '.', so a stranger can be written to (and /add takes any
+ * JID as given); a bare word ("Bob" with no such contact) is refused
+ * rather than sent to the server named "bob". */
+static char *resolve_jid(xt_chat *c, const char *arg, int literal)
+{
+    if (literal || !*arg)
+        return bare_of(c, arg);
+    size_t n = c->ncontacts + c->nsubs, idx[16];
+    xt_chat_name *k = malloc((n ? n : 1) * sizeof *k);
+    if (!k) {
+        hintf(c, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->ncontacts; i++)
+        k[i] = (xt_chat_name){c->contacts[i].jid, c->contacts[i].name};
+    for (size_t i = 0; i < c->nsubs; i++)
+        k[c->ncontacts + i] = (xt_chat_name){c->subs[i], NULL};
+    size_t m = xt_chat_resolve(arg, k, n, idx, sizeof idx / sizeof idx[0]);
+    char *out = NULL;
+    if (m == 1) {
+        out = strdup(k[idx[0]].jid);
+    } else if (m > 1) {
+        char list[1024];
+        size_t o = 0;
+        for (size_t i = 0; i < m && i < sizeof idx / sizeof idx[0] && o < sizeof list - 1; i++) {
+            int w = k[idx[i]].name
+                        ? snprintf(list + o, sizeof list - o, "%s%s (%s)", i ? ", " : "",
+                                   k[idx[i]].name, k[idx[i]].jid)
+                        : snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", k[idx[i]].jid);
+            if (w < 0)
+                break;
+            o += (size_t)w;
+            if (o >= sizeof list) { /* cut: snprintf kept it terminated */
+                o = sizeof list - 1;
+                break;
+            }
+        }
+        hintf(c, "'%s' is ambiguous: %zu contacts match: %s%s", arg, m, list,
+              m > sizeof idx / sizeof idx[0] ? ", ..." : "");
+    } else if (strchr(arg, '@') || strchr(arg, '.')) {
+        out = bare_of(c, arg);
+    } else {
+        hintf(c,
+              "no contact named '%s' (give a name from the roster or a JID, like "
+              "user@example.org)",
+              arg);
+    }
+    free(k);
     return out;
 }
 
@@ -130,7 +213,8 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
                 free(p[c->npend].to), free(p[c->npend].body);
         }
     }
-    hintf(c, "offline: the message is queued and goes out on reconnection");
+    xt_chat_queue_count(c);
+    barf(c, "queued: goes out once online");
 }
 
 /* Called once per new session: everything still in the outbox (typed
@@ -144,6 +228,23 @@ static int flush_one(const char *to, const char *body, const char *id, void *ud)
         return 1;
     mark_sent(c, to, id);
     return 0;
+}
+
+static int count_one(const char *to, const char *body, const char *id, void *ud)
+{
+    (void)to, (void)body, (void)id;
+    (*(size_t *)ud)++;
+    return 0;
+}
+
+void xt_chat_queue_count(xt_chat *c)
+{
+    size_t n = c->npend;
+    if (c->hist)
+        (void)xt_chat_outbox_list(c->hist, count_one, &n);
+    if (n != c->nqueued)
+        c->dirty = 1;
+    c->nqueued = n;
 }
 
 void xt_chat_acked(xt_chat *c, const char *id)
@@ -185,10 +286,11 @@ static void show_help(xt_chat *c)
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "/%s %s  -- %s", in->name, in->args, in->help);
     }
     static const char *const keys[] = {
-        "Keys: Enter send | Tab complete | Up/Down input history | PgUp/PgDn scroll back",
+        "Keys: Enter send | Alt-Enter new line | Tab complete | Up/Down input history",
+        "PgUp/PgDn scroll back | a paste (even of several lines) is one message",
         "Alt-0..9 window | Ctrl-N/Ctrl-P next/previous window | Alt-A or Ctrl-X next unread",
         "Ctrl-R roster (arrows, Enter opens) | Ctrl-A/E/B/F, Alt-B/F move | Ctrl-W, Alt-D words",
-        "Ctrl-K/Ctrl-U kill to end/start | Ctrl-L redraw | Ctrl-C or /quit leave",
+        "Ctrl-K/Ctrl-U kill to end/start | Ctrl-L redraw | Ctrl-Z suspend | Ctrl-C or /quit leave",
         "Presence: + available  * chat  ~ away  % xa  ! dnd  - offline",
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -253,6 +355,43 @@ static void answer_sub(xt_chat *c, const char *jid, int allow)
     c->dirty = 1;
 }
 
+/* A roster change's answer (RFC 6121 §2.3, §2.5): an error says the
+ * server's condition and text. */
+struct roster_req {
+    xt_chat *c;
+    char what[16];
+    char jid[];
+};
+
+static void on_roster_reply(xt_conn *conn, int status, const xt_stanza *reply, void *ud)
+{
+    struct roster_req *r = ud;
+    char why[512];
+    (void)conn;
+
+    if (status == XT_ESTANZA) {
+        xt_cli_stanza_error(reply, why, sizeof why);
+        hintf(r->c, "could not %s %s: the server said %s", r->what, r->jid, why);
+    } else if (status == XT_ETIMEOUT) {
+        hintf(r->c, "could not %s %s: the server did not answer", r->what, r->jid);
+    } else if (status == 0) {
+        notef(r->c, "%s %s", strcmp(r->what, "add") == 0 ? "added" : "removed", r->jid);
+    }
+    /* XT_ECLOSED: the connection went; the session says so itself. */
+    free(r);
+}
+
+static struct roster_req *roster_req(xt_chat *c, const char *what, const char *jid)
+{
+    struct roster_req *r = malloc(sizeof *r + strlen(jid) + 1);
+    if (r) {
+        r->c = c;
+        snprintf(r->what, sizeof r->what, "%s", what);
+        memcpy(r->jid, jid, strlen(jid) + 1);
+    }
+    return r;
+}
+
 static void run_command(xt_chat *c, const char *line)
 {
     size_t len = strlen(line) + 2;
@@ -264,7 +403,8 @@ static void run_command(xt_chat *c, const char *line)
         return;
     xt_chat_cmd_id id = xt_chat_cmd_parse(line, buf, len, &a1, &rest);
     const xt_chat_cmd_info *in = xt_chat_cmd_info_of(id);
-    if (in && in->jid_arg && !(jid = bare_of(c, a1)))
+    /* /add names someone new: its argument is a JID as written. */
+    if (in && in->jid_arg && !(jid = resolve_jid(c, a1, id == XT_CHAT_CMD_ADD)))
         goto out;
     switch (id) {
     case XT_CHAT_CMD_MSG: {
@@ -276,19 +416,36 @@ static void run_command(xt_chat *c, const char *line)
             xt_chat_send_text(c, jid, rest);
         break;
     }
-    case XT_CHAT_CMD_ADD:
+    case XT_CHAT_CMD_ADD: {
         if (!need_online(c))
             break;
-        if (xt_conn_roster_set(c->conn, jid, *rest ? rest : NULL, NULL, 0, NULL, NULL) < 0 ||
-            xt_conn_subscription(c->conn, jid, "subscribe") < 0)
-            hintf(c, "could not add %s", jid);
-        else
-            xt_chat_infof(c, XT_CHAT_LINE_INFO, "added %s; asked to see its presence", jid);
+        struct roster_req *r = roster_req(c, "add", jid);
+        if (!r) {
+            hintf(c, "out of memory");
+            break;
+        }
+        int e = xt_conn_roster_set(c->conn, jid, *rest ? rest : NULL, NULL, 0, on_roster_reply, r);
+        if (e < 0) {
+            free(r);
+            hintf(c, "could not add %s: %s", jid, xt_strerror(e));
+        } else if ((e = xt_conn_subscription(c->conn, jid, "subscribe")) < 0) {
+            hintf(c, "could not ask %s for its presence: %s", jid, xt_strerror(e));
+        } else {
+            notef(c, "adding %s; asked to see its presence", jid);
+        }
         break;
-    case XT_CHAT_CMD_REMOVE:
-        if (need_online(c) && xt_conn_roster_remove(c->conn, jid, NULL, NULL) >= 0)
-            xt_chat_infof(c, XT_CHAT_LINE_INFO, "removed %s", jid);
+    }
+    case XT_CHAT_CMD_REMOVE: {
+        if (!need_online(c))
+            break;
+        struct roster_req *r = roster_req(c, "remove", jid);
+        int e = r ? xt_conn_roster_remove(c->conn, jid, on_roster_reply, r) : XT_ENOMEM;
+        if (e < 0) {
+            free(r);
+            hintf(c, "could not remove %s: %s", jid, xt_strerror(e));
+        }
         break;
+    }
     case XT_CHAT_CMD_APPROVE:
     case XT_CHAT_CMD_DENY:
         answer_sub(c, jid, id == XT_CHAT_CMD_APPROVE);
@@ -304,7 +461,7 @@ static void run_command(xt_chat *c, const char *line)
         c->status_msg = *rest ? strdup(rest) : NULL;
         if (need_online(c))
             xt_conn_send_presence(c->conn, (xt_show)show, c->status_msg, 0);
-        hintf(c, "you are %s%s%s", xt_chat_show_name(show), *rest ? ": " : "", rest);
+        notef(c, "you are %s%s%s", xt_chat_show_name(show), *rest ? ": " : "", rest);
         break;
     }
     case XT_CHAT_CMD_CLOSE:
@@ -321,7 +478,7 @@ static void run_command(xt_chat *c, const char *line)
             break;
         }
         size_t got = xt_chat_win_load_older(c, w, (size_t)n);
-        hintf(c, "%zu older messages loaded%s", got, w->hist_done ? " (all)" : "");
+        notef(c, "%zu older messages loaded%s", got, w->hist_done ? " (all)" : "");
         break;
     }
     case XT_CHAT_CMD_SEARCH: {
@@ -344,8 +501,22 @@ static void run_command(xt_chat *c, const char *line)
     case XT_CHAT_CMD_BELL:
         if (strcmp(a1, "on") == 0 || strcmp(a1, "off") == 0)
             c->bell = strcmp(a1, "on") == 0;
-        hintf(c, "bell %s", c->bell ? "on" : "off");
+        notef(c, "bell %s", c->bell ? "on" : "off");
         break;
+    case XT_CHAT_CMD_RECONNECT: {
+        /* The library's reconnection, started now: the one code path
+         * for every reconnection (XEP-0198 resumption included). */
+        int e = xt_cli_session_reconnect(c->s);
+        if (e == XT_ESTATE)
+            notef(c, "%s", c->online ? "already online" : "already connecting");
+        else if (e < 0)
+            hintf(c, "cannot reconnect: %s", xt_strerror(e));
+        else {
+            snprintf(c->conn_text, sizeof c->conn_text, "connecting");
+            notef(c, "connecting again");
+        }
+        break;
+    }
     case XT_CHAT_CMD_HELP:
         show_help(c);
         break;
@@ -431,7 +602,7 @@ static void complete(xt_chat *c)
     }
     size_t m = xt_chat_complete(word, cands, n, common, sizeof common, &first);
     if (m == 0) {
-        hintf(c, "no completion");
+        barf(c, "no completion");
         goto out;
     }
     c->edit.cur = ws;
@@ -445,7 +616,7 @@ static void complete(xt_chat *c)
         for (size_t i = first; i < n && o < sizeof list - 80; i++)
             if (strncmp(cands[i], word, strlen(word)) == 0)
                 o += (size_t)snprintf(list + o, sizeof list - o, "%s ", cands[i]);
-        hintf(c, "%s", list);
+        notef(c, "%s", list);
     }
 out:
     free(cands);
@@ -464,7 +635,7 @@ static void next_unread(xt_chat *c)
             return;
         }
     }
-    hintf(c, "nothing unread");
+    barf(c, "nothing unread");
 }
 
 static void scroll_by(xt_chat *c, int up)
@@ -525,6 +696,29 @@ static void alt_key(xt_chat *c, wint_t ch)
         xt_chat_edit_delete_word_fwd(&c->edit);
     else if (ch == 127 || ch == 8)
         xt_chat_edit_delete_word_back(&c->edit);
+    else if (ch == L'\r' || ch == L'\n')
+        xt_chat_edit_insert(&c->edit, L"\n", 1); /* Alt-Enter: a new line */
+}
+
+/* A key inside a bracketed paste: text, never a command key. A pasted
+ * CR LF is one line break. */
+static void paste_key(xt_chat *c, const struct key *k)
+{
+    int cr = c->paste_cr;
+    c->paste_cr = 0;
+    if (k->fn)
+        return;
+    if (k->ch == L'\r' || k->ch == L'\n') {
+        if (k->ch == L'\n' && cr)
+            return;
+        c->paste_cr = k->ch == L'\r';
+        xt_chat_edit_insert(&c->edit, L"\n", 1);
+    } else if (k->ch == L'\t' || k->ch >= 32) {
+        wchar_t w = (wchar_t)k->ch;
+        if (k->ch != 127)
+            xt_chat_edit_insert(&c->edit, &w, 1);
+    }
+    c->dirty = 1;
 }
 
 static void key(xt_chat *c, const struct key *k, int more)
@@ -550,6 +744,9 @@ static void key(xt_chat *c, const struct key *k, int more)
         case KEY_NPAGE: scroll_by(c, 0); break;
         case KEY_ENTER: submit(c); break;
         case KEY_F(2): c->roster_focus = 1; break;
+        case KEY_SUSPEND:
+            xt_chat_ui_suspend(c);
+            break;
         default: break;
         }
         c->dirty = 1;
@@ -579,6 +776,9 @@ static void key(xt_chat *c, const struct key *k, int more)
     case CTRL('r'): c->roster_focus = c->ncontacts > 0; break;
     case CTRL('l'): clearok(curscr, TRUE); break;
     case CTRL('c'): xt_chat_quit(c); break;
+    case CTRL('z'):
+        xt_chat_ui_suspend(c);
+        break;
     case L'\t': complete(c); return;
     default:
         if (ch >= 32 && ch != 127) {
@@ -605,6 +805,17 @@ void xt_chat_input_ready(xt_chat *c)
     if (n > 0)
         c->hint[0] = 0;
     for (size_t i = 0; i < n && !xt_cli_session_finishing(c->s); i++) {
+        if (keys[i].fn &&
+            (keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN || keys[i].ch == XT_CHAT_KEY_PASTE_END)) {
+            c->paste_bracketed = 1; /* the terminal brackets: no guessing */
+            c->in_paste = keys[i].ch == XT_CHAT_KEY_PASTE_BEGIN;
+            c->paste_cr = 0;
+            continue;
+        }
+        if (c->in_paste) {
+            paste_key(c, &keys[i]);
+            continue;
+        }
         /* ESC + key = Alt-key (how terminals send Meta). */
         if (!keys[i].fn && keys[i].ch == 27 && i + 1 < n && !keys[i + 1].fn &&
             keys[i + 1].ch != 27 && !c->roster_focus) {
@@ -612,6 +823,8 @@ void xt_chat_input_ready(xt_chat *c)
             c->dirty = 1;
             continue;
         }
-        key(c, &keys[i], i + 1 < n);
+        /* Without bracketed paste, more input in the same read as an
+         * Enter is the only sign of a paste. */
+        key(c, &keys[i], !c->paste_bracketed && i + 1 < n);
     }
 }

@@ -105,18 +105,28 @@ size_t xt_chat_width(const wchar_t *w, size_t n)
 
 size_t xt_chat_wrap(const wchar_t *w, size_t n, size_t width, size_t *starts, size_t max)
 {
+    return xt_chat_wrap_indent(w, n, width, 0, starts, max);
+}
+
+size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent, size_t *starts,
+                           size_t max)
+{
     size_t rows = 0, i = 0;
 
     if (width < 1)
         width = 1;
+    /* Continuation rows need room for at least half the text. */
+    if (indent * 2 > width)
+        indent = 0;
     for (;;) {
         if (rows < max)
             starts[rows] = i;
+        size_t room = rows > 0 ? width - indent : width;
         rows++;
         size_t cols = 0, j = i, brk = 0;
         while (j < n && w[j] != L'\n') {
             size_t cw = (size_t)xt_chat_wcwidth(w[j]);
-            if (cols + cw > width && j > i)
+            if (cols + cw > room && j > i)
                 break;
             cols += cw;
             j++;

@@ -39,6 +39,14 @@ size_t xt_chat_width(const wchar_t *w, size_t n);
  */
 size_t xt_chat_wrap(const wchar_t *w, size_t n, size_t width, size_t *starts, size_t max);
 
+/*
+ * The same, with every row after the first `indent` columns narrower
+ * (width - indent), drawn under the message text rather than under its
+ * time and sender (ignored, 0, when more than half the width).
+ */
+size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent, size_t *starts,
+                           size_t max);
+
 /* Offset into w where the last `cols` columns start (for showing the end
  * of a text that is too wide). */
 size_t xt_chat_tail(const wchar_t *w, size_t n, size_t cols);

@@ -10,6 +10,7 @@
  */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,8 +19,84 @@
 
 #include "chat.h"
 #include "chat_text.h"
+#include "../sanitize.h"
 
 enum { P_AVAIL = 1, P_AWAY, P_XA, P_DND, P_OFF, P_OUT, P_ERR, P_MARK, P_IN };
+
+/* --- bracketed paste (xterm mode 2004) --------------------------------------
+ * With it on, the terminal wraps pasted text in \e[200~ ... \e[201~, so an
+ * Enter typed after text (however quickly: ssh, tmux send-keys, a busy
+ * machine) is told apart from a pasted line break. The mode outlives us
+ * in the terminal, so every way out turns it off: ui_stop, exit(), a
+ * fatal signal, a job-control stop. The strings are terminfo's (BE/BD,
+ * PS/PE: ncurses 6.4's xterm, tmux, screen... entries have them); a
+ * terminal without them gets the batch heuristic (chat_input.c). */
+static char paste_off[32];   /* BD, copied: the signal handler writes it */
+static size_t paste_off_len; /* 0: the mode is not on */
+
+static void paste_disable(void)
+{
+    if (paste_off_len > 0) {
+        ssize_t r = write(STDOUT_FILENO, paste_off, paste_off_len);
+        (void)r;
+    }
+}
+
+static void on_fatal(int sig)
+{
+    /* Async-signal-safe: one write(2), then the default action
+     * (SA_RESETHAND put it back) for the core dump. */
+    paste_disable();
+    raise(sig);
+}
+
+static const char *cap(const char *name)
+{
+    char *s = tigetstr(name);
+    return s && s != (char *)-1 ? s : NULL;
+}
+
+static void paste_enable(xt_chat *c)
+{
+    static int hooked;
+    const char *be = cap("BE"), *bd = cap("BD"), *ps = cap("PS"), *pe = cap("PE");
+
+    if (!be || !bd || !ps || !pe || strlen(bd) >= sizeof paste_off)
+        return;
+    define_key(ps, XT_CHAT_KEY_PASTE_BEGIN);
+    define_key(pe, XT_CHAT_KEY_PASTE_END);
+    memcpy(paste_off, bd, strlen(bd));
+    paste_off_len = strlen(bd);
+    if (!hooked) {
+        static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+        struct sigaction sa = {.sa_handler = on_fatal, .sa_flags = SA_RESETHAND};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+            sigaction(fatal[i], &sa, NULL);
+        atexit(paste_disable);
+        hooked = 1;
+    }
+    ssize_t r = write(STDOUT_FILENO, be, strlen(be));
+    (void)r;
+    c->paste_bracketed = 1;
+}
+
+void xt_chat_ui_suspend(xt_chat *c)
+{
+    /* ncurses' own SIGTSTP handler (installed by initscr) restores the
+     * terminal and, on SIGCONT, the screen; the paste mode is ours. */
+    paste_disable();
+    raise(SIGTSTP);
+    if (c->paste_bracketed) {
+        const char *be = cap("BE");
+        if (be) {
+            ssize_t r = write(STDOUT_FILENO, be, strlen(be));
+            (void)r;
+        }
+    }
+    clearok(curscr, TRUE);
+    c->dirty = 1;
+}
 
 int xt_chat_ui_start(xt_chat *c)
 {
@@ -33,6 +110,10 @@ int xt_chat_ui_start(xt_chat *c)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
+    /* No typeahead polls of stdin while drawing: keys are read in
+     * batches anyway, and an idle redraw (the clock) stays one wakeup. */
+    typeahead(-1);
+    paste_enable(c);
     /* https://no-color.org: set and not empty disables colour */
     c->color = !(nc && *nc) && has_colors();
     if (c->color) {
@@ -56,6 +137,8 @@ void xt_chat_ui_stop(xt_chat *c)
     (void)c;
     if (!isendwin())
         endwin();
+    paste_disable();
+    paste_off_len = 0;
 }
 
 void xt_chat_ui_resize(xt_chat *c)
@@ -95,14 +178,22 @@ static int show_pair(int show)
     }
 }
 
-/* Draws UTF-8 s at (y, x) in at most cols columns; returns columns used. */
+/* Draws UTF-8 s at (y, x) in at most cols columns; returns columns used.
+ * Everything drawn this way (names, statuses, the title, the status bar)
+ * may hold network text: it is drawn in its single-line sanitized form
+ * (sanitize.h), so no bidi override reorders the bar, no control acts. */
 static int put(int y, int x, const char *s, int cols)
 {
     size_t n;
     wchar_t *w;
     int used = 0;
+    char *safe;
 
-    if (cols <= 0 || !(w = xt_chat_utf8_decode(s, strlen(s), &n)))
+    if (cols <= 0 || !(safe = xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE)))
+        return 0;
+    w = xt_chat_utf8_decode(safe, strlen(safe), &n);
+    free(safe);
+    if (!w)
         return 0;
     move(y, x);
     for (size_t i = 0; i < n; i++) {
@@ -233,13 +324,19 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
             starts = s;
             cap = l->len + 1;
         }
-        size_t nrows = xt_chat_wrap(l->text, l->len, (size_t)width, starts, cap);
+        /* Continuation rows sit under the text, not under the time
+         * and sender (issue 13 item 8, as profanity does). */
+        size_t indent = xt_chat_width(l->text, l->body_off);
+        if (indent * 2 > (size_t)width)
+            indent = 0;
+        size_t nrows = xt_chat_wrap_indent(l->text, l->len, (size_t)width, indent, starts, cap);
         for (size_t r = nrows; r > 0 && y >= top; r--) {
             if (skip > 0) {
                 skip--;
                 continue;
             }
-            draw_row(c, l, starts, nrows, r - 1, y--, x, width);
+            int in = r > 1 ? (int)indent : 0;
+            draw_row(c, l, starts, nrows, r - 1, y--, x + in, width - in);
         }
     }
     free(starts);
@@ -248,10 +345,33 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
         w->scroll -= skip;
 }
 
+/* Columns a UTF-8 string takes (as put() draws it). */
+static int cols_of(const char *s)
+{
+    size_t n;
+    wchar_t *w = xt_chat_utf8_decode(s, strlen(s), &n);
+    int cols = 0;
+    for (size_t i = 0; w && i < n; i++)
+        cols += xt_chat_wcwidth(w[i] == L'\n' || w[i] == L'\t' ? L' ' : xt_chat_glyph(w[i]));
+    free(w);
+    return cols;
+}
+
+/* Our own presence as the title shows it: "alice@example.org ~ away: lunch". */
+static void own_presence(const xt_chat *c, char *buf, size_t len)
+{
+    if (!c->online)
+        snprintf(buf, len, "%s - offline", c->account);
+    else
+        snprintf(buf, len, "%s %s %s%s%s", c->account, xt_chat_show_symbol(c->show),
+                 xt_chat_show_name(c->show), c->status_msg ? ": " : "",
+                 c->status_msg ? c->status_msg : "");
+}
+
 static void draw_title(xt_chat *c, int width)
 {
     xt_chat_win *w = c->wins[c->cur];
-    char buf[1024];
+    char buf[1024], me[600];
 
     attron(A_REVERSE);
     mvhline(0, 0, ' ', width);
@@ -269,35 +389,103 @@ static void draw_title(xt_chat *c, int width)
                  k ? xt_chat_show_name(k->show) : "not in roster", k && k->status ? ": " : "",
                  k && k->status ? k->status : "", w->scroll ? "  [scrolled back]" : "");
     }
-    put(0, 1, buf, width - 1);
-    attroff(A_REVERSE | A_BOLD);
+    int used = put(0, 1, buf, width - 1);
+    attroff(A_BOLD);
+    /* Who we are and how others see us, right-aligned where it fits
+     * whole; the status bar has the short form always. */
+    own_presence(c, me, sizeof me);
+    int mw = cols_of(me);
+    if (1 + used + 3 + mw + 1 <= width)
+        put(0, width - mw - 1, me, mw);
+    attroff(A_REVERSE);
 }
 
+/* The window list at a name width of `name_cols` (0: numbers only);
+ * `only_marked` keeps just the current window and those with unread. */
+static void window_list(xt_chat *c, char *buf, size_t len, int name_cols, int only_marked)
+{
+    size_t o = 0;
+    int skipped = 0;
+
+    o += (size_t)snprintf(buf + o, len - o, "[");
+    for (size_t i = 0; i < c->nwins && o + 80 < len; i++) {
+        const xt_chat_win *w = c->wins[i];
+        if (only_marked && i != c->cur && !w->unread) {
+            skipped++;
+            continue;
+        }
+        const char *name = w->peer ? xt_chat_display_name(c, w->peer) : "console";
+        char nm[64] = "";
+        if (name_cols > 0) {
+            /* Cut by characters, not bytes (names are UTF-8). */
+            size_t n = 0, b = 0;
+            while (name[b] && n < (size_t)name_cols && b < sizeof nm - 5) {
+                b++;
+                while (((unsigned char)name[b] & 0xc0) == 0x80)
+                    b++;
+                n++;
+            }
+            snprintf(nm, sizeof nm, ":%.*s", (int)b, name);
+        }
+        o += (size_t)snprintf(buf + o, len - o, "%s%s%zu%s", o > 1 ? " " : "",
+                              i == c->cur ? "*" : "", i, nm);
+        if (w->unread)
+            o += (size_t)snprintf(buf + o, len - o, "(%d)", w->unread);
+    }
+    if (skipped && o + 16 < len)
+        o += (size_t)snprintf(buf + o, len - o, " +%d", skipped);
+    snprintf(buf + o, len - o, "]");
+}
+
+/*
+ * The status bar, in order of precedence: the connection state and the
+ * queued count (short, always), the window list with unread counts
+ * (always: names shortened, then numbers only, then only the current and
+ * unread windows, until it fits), our own presence, the notice (cut to
+ * what is left: it is in full in the current window), the clock.
+ */
 static void draw_status(xt_chat *c, int y, int width)
 {
-    char buf[2048];
-    size_t o = 0;
+    char conn[80], queued[32] = "", wins[2048], pres[96] = "", hm[8] = "";
     time_t now = time(NULL);
     struct tm tm;
-    char hm[8] = "";
 
+    snprintf(conn, sizeof conn, "[%s]", c->conn_text);
+    if (c->nqueued > 0)
+        snprintf(queued, sizeof queued, " [%zu queued]", c->nqueued);
+    int fixed = cols_of(conn) + cols_of(queued) + 1;
+    static const int name_cols[] = {16, 8, 0};
+    for (int pass = 0; pass < 4; pass++) {
+        window_list(c, wins, sizeof wins, name_cols[pass < 3 ? pass : 2], pass == 3);
+        if (fixed + cols_of(wins) <= width)
+            break;
+    }
+    if (c->online && (c->show != XT_SHOW_AVAILABLE || c->status_msg))
+        snprintf(pres, sizeof pres, " [%s%s%.24s]", xt_chat_show_name(c->show),
+                 c->status_msg ? ": " : "", c->status_msg ? c->status_msg : "");
     if (localtime_r(&now, &tm))
         strftime(hm, sizeof hm, "%H:%M", &tm);
-    o += (size_t)snprintf(buf + o, sizeof buf - o, "%s [%s] [%s] [", hm, c->account, c->conn_text);
-    for (size_t i = 0; i < c->nwins && o < sizeof buf - 100; i++) {
-        const xt_chat_win *w = c->wins[i];
-        const char *name = w->peer ? xt_chat_display_name(c, w->peer) : "console";
-        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s%zu:%.20s", i ? " " : "",
-                              i == c->cur ? "*" : "", i, name);
-        if (w->unread)
-            o += (size_t)snprintf(buf + o, sizeof buf - o, "(%d)", w->unread);
-    }
-    o += (size_t)snprintf(buf + o, sizeof buf - o, "]");
-    if (c->hint[0] && o < sizeof buf - 4)
-        snprintf(buf + o, sizeof buf - o, " %s", c->hint);
+
     attron(A_REVERSE);
     mvhline(y, 0, ' ', width);
-    put(y, 0, buf, width);
+    int x = put(y, 0, conn, width);
+    x += put(y, x, queued, width - x);
+    x += put(y, x, " ", width - x);
+    x += put(y, x, wins, width - x);
+    if (pres[0] && x + cols_of(pres) <= width)
+        x += put(y, x, pres, width - x);
+    if (c->hint[0] && width - x > 4) {
+        int room = width - x - 1;
+        x += put(y, x, " ", 1);
+        if (cols_of(c->hint) <= room) {
+            x += put(y, x, c->hint, room);
+        } else { /* cut, and say so */
+            x += put(y, x, c->hint, room - 1);
+            x += put(y, x, "\u2026", 1);
+        }
+    }
+    if (x + 1 + (int)strlen(hm) <= width)
+        put(y, width - (int)strlen(hm), hm, (int)strlen(hm));
     attroff(A_REVERSE);
 }
 

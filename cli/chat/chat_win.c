@@ -7,6 +7,7 @@
 
 #include "chat.h"
 #include "chat_text.h"
+#include "../sanitize.h"
 
 #define HISTORY_PAGE 50
 
@@ -33,7 +34,10 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx)
     return NULL;
 }
 
-/* "HH:MM who: body" as wide characters. */
+/* "HH:MM who: body" as wide characters. who and body may come from the
+ * network (a roster name, a message, history): sanitize.h shows them, the
+ * name on one line, the body's lines kept but indented, so no line of a
+ * body can pass for another message's "HH:MM who:". */
 static wchar_t *format_line(int64_t ts_ms, const char *who, const char *body, size_t *n)
 {
     time_t t = (time_t)(ts_ms / 1000);
@@ -41,13 +45,21 @@ static wchar_t *format_line(int64_t ts_ms, const char *who, const char *body, si
     char hm[8] = "--:--";
     if (localtime_r(&t, &tm))
         strftime(hm, sizeof hm, "%H:%M", &tm);
-    size_t len = strlen(hm) + (who ? strlen(who) + 2 : 0) + strlen(body) + 2;
+    char *sw = who ? xt_cli_sanitize(who, strlen(who), XT_CLI_SAN_LINE) : NULL;
+    char *sb = xt_cli_sanitize(body, strlen(body), XT_CLI_SAN_LINES);
+    wchar_t *w = NULL;
+    if ((who && !sw) || !sb)
+        goto out;
+    size_t len = strlen(hm) + (sw ? strlen(sw) + 2 : 0) + strlen(sb) + 2;
     char *s = malloc(len);
     if (!s)
-        return NULL;
-    snprintf(s, len, "%s %s%s%s", hm, who ? who : "", who ? ": " : "", body);
-    wchar_t *w = xt_chat_utf8_decode(s, strlen(s), n);
+        goto out;
+    snprintf(s, len, "%s %s%s%s", hm, sw ? sw : "", sw ? ": " : "", sb);
+    w = xt_chat_utf8_decode(s, strlen(s), n);
     free(s);
+out:
+    free(sw);
+    free(sb);
     return w;
 }
 
@@ -66,6 +78,11 @@ static xt_chat_line *insert_line(xt_chat_win *w, size_t at, int kind, int64_t ts
     line.text = format_line(ts_ms, who, body, &line.len);
     if (!line.text)
         return NULL;
+    /* The body ends the text, whatever precedes it (time, date, who). */
+    size_t nb = 0;
+    wchar_t *wb = xt_chat_utf8_decode(body, strlen(body), &nb);
+    line.body_off = wb && nb <= line.len ? line.len - nb : 0;
+    free(wb);
     memmove(w->lines + at + 1, w->lines + at, (w->nlines - at) * sizeof line);
     w->lines[at] = line;
     w->nlines++;
@@ -85,7 +102,11 @@ void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    xt_chat_win_add(c->wins[0], kind, xt_chat_now_ms(), NULL, buf, 0);
+    /* A notice is one line; its arguments (an address, an error's text)
+     * may come from the network: their newlines are escaped. */
+    char *line = xt_cli_sanitize(buf, strlen(buf), XT_CLI_SAN_LINE);
+    xt_chat_win_add(c->wins[0], kind, xt_chat_now_ms(), NULL, line ? line : "?", 0);
+    free(line);
     c->dirty = 1;
 }
 

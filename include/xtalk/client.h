@@ -248,6 +248,15 @@ XT_EXTERN int xt_client_flush(xt_client *cl, uint64_t now_ms);
  * (the client is now done), 0 if not, XT_EINVAL for NULL. The pending
  * timer is withdrawn through the timer hook. */
 XT_EXTERN int xt_client_stop_reconnect(xt_client *cl);
+/* Connects again now (a user's "reconnect"): while a reconnection waits
+ * for its backoff delay, it starts at once; after a disconnection that
+ * was not going to be retried (a conflict, a refused login), a new
+ * connection starts as after a retryable one (XEP-0198 resumption when
+ * the server still holds the session). Events as for any reconnection.
+ * 0 when started, XT_ESTATE while connecting or connected, before
+ * xt_client_connect, or from the client's own handlers; XT_EINVAL for
+ * NULL. */
+XT_EXTERN int xt_client_reconnect_now(xt_client *cl);
 /* 1 from xt_client_connect until the connection is over for good
  * (disconnected, sockets closed, no reconnect pending), else 0. */
 XT_EXTERN int xt_client_active(const xt_client *cl);

@@ -33,7 +33,13 @@ typedef struct xt_store xt_store;
  * is a handle good only for xt_store_errdetail and xt_store_close (as
  * sqlite3_open), so the detail can be read; always close it.
  * SQLite's own allocations do not go through mem (it has one global
- * allocator); only this handle's do. */
+ * allocator); only this handle's do.
+ * The files are private (they hold history and unsent messages): the
+ * database is created 0600, and its -wal/-shm take its mode; an existing
+ * one of ours has group/other bits removed; XT_EIO (the detail says why
+ * and what to do) for one owned by another user, another user's symlink,
+ * or a directory others may write that is not sticky (/tmp-like ones
+ * are accepted: there only a file's owner may replace it). */
 XT_EXTERN int xt_store_open(const char *path, const xt_mem *mem, xt_store **out);
 /* NULL is a no-op. */
 XT_EXTERN void xt_store_close(xt_store *st);

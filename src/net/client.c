@@ -93,7 +93,9 @@ struct xt_client {
     uint8_t tls_up;           /* handshake finished */
     uint8_t tls_shut;         /* close_notify queued */
     uint8_t want_starttls;    /* XT_EV_STARTTLS seen */
-    uint8_t tls_wait;         /* connected, waiting for a handshake slot: 1 direct, 2 STARTTLS */
+    /* Connected and waiting for a handshake slot, and for which kind of
+     * TLS: the transport's first bytes (XEP-0368) or after <proceed/>. */
+    enum { TLS_NOT_WAITING = 0, TLS_WAIT_DIRECT, TLS_WAIT_STARTTLS } tls_wait;
     xt_slot tslot;            /* our place in the context's handshake limiter */
     uint8_t started;          /* xt_client_connect succeeded */
     uint8_t disconnected;     /* XT_EV_DISCONNECTED seen */
@@ -468,7 +470,7 @@ static void dns_watch(void *ud, int fd, unsigned events)
 
 static void release_transport(xt_client *cl)
 {
-    cl->tls_wait = 0;
+    cl->tls_wait = TLS_NOT_WAITING;
     /* Every end of a handshake passes here (failure, free, reconnect):
      * the slot, held or queued, goes back. */
     xt_ctx_slot_release(cl->ctx, &cl->tslot);
@@ -796,13 +798,13 @@ static void start_tls(xt_client *cl, uint64_t now, int direct)
         if (!cl->tls_wait)
             logf_(cl, XT_LOG_DEBUG, "waiting for a TLS handshake slot");
         /* slot_granted wakes us when one is ours: no polling. */
-        cl->tls_wait = direct ? 1 : 2;
+        cl->tls_wait = direct ? TLS_WAIT_DIRECT : TLS_WAIT_STARTTLS;
         cl->phase = P_TLS;
         if (!cl->phase_deadline)
             cl->phase_deadline = now + cl->connect_timeout;
         return;
     }
-    cl->tls_wait = 0;
+    cl->tls_wait = TLS_NOT_WAITING;
     begin_tls(cl, now, direct);
     if (cl->phase != P_TLS)
         return;
@@ -1026,6 +1028,23 @@ int xt_client_stop_reconnect(xt_client *cl)
     if (!cl->busy)
         sync_hooks(cl); /* withdraws the reconnect timer */
     return waiting;
+}
+
+static void reconnect_now(xt_client *cl);
+
+int xt_client_reconnect_now(xt_client *cl)
+{
+    if (!cl)
+        return XT_EINVAL;
+    if (cl->busy || !cl->started || cl->free_pending ||
+        (cl->phase != P_WAIT && cl->phase != P_DONE))
+        return XT_ESTATE;
+    /* P_DONE also covers a stop_reconnect'ed wait: the user asks anyway. */
+    cl->busy = 1;
+    reconnect_now(cl);
+    cl->busy = 0;
+    sync_hooks(cl); /* the old wait's timer goes, the new sockets come */
+    return 0;
 }
 
 /* A new connection after a retryable disconnection: the xt_conn goes back
@@ -1297,7 +1316,7 @@ static int run(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
     case P_TLS:
     case P_STREAM:
         if (cl->tls_wait && !cl->disconnected && !(rev & (POLLHUP | POLLERR)))
-            start_tls(cl, now, cl->tls_wait == 1);
+            start_tls(cl, now, cl->tls_wait == TLS_WAIT_DIRECT);
         if (rev & (POLLIN | POLLHUP | POLLERR))
             pump_in(cl, now);
         if (cl->phase == P_TLS && !cl->disconnected && cl->phase_deadline && now >= cl->phase_deadline)

@@ -377,8 +377,8 @@ static int migrate(xt_store *st)
     q = NULL;
     if (version > XT_STORE_SCHEMA_VERSION || version < 0) {
         rc = fail(st, XT_EUNSUPPORTED,
-                  "the store has schema version %lld, newer than this xtalk understands (%d); "
-                  "upgrade xtalk or use another --store",
+                  "the store has schema version %lld, newer than this libxtalk understands (%d); "
+                  "upgrade the program or use another store file",
                   (long long)version, XT_STORE_SCHEMA_VERSION);
         goto rollback;
     }
@@ -424,6 +424,9 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
     if (!path || !*path)
         return fail(st, XT_EINVAL, "no store path given");
 
+    char why[512];
+    if ((rc = xt_store_file_prepare(path, why, sizeof why)) < 0)
+        return rc == XT_ENOMEM ? fail(st, rc, "out of memory") : fail(st, rc, "%s", why);
     int s = sqlite3_open_v2(path, &st->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
                                 SQLITE_OPEN_EXRESCODE,

@@ -19,6 +19,14 @@
 #define XT_SEEN_CAP 200000
 #define XT_SEEN_PRUNE_EVERY 256
 
+/* Makes the database file at path private before SQLite opens it
+ * (store_file.c): creates it 0600 if absent; refuses (XT_EIO, the reason
+ * and the fix in why) a directory others may write that is not sticky,
+ * another user's symlink, or a database, -wal or -shm that is not a
+ * regular file of ours; takes group/other bits off those that are.
+ * XT_ENOMEM when out of memory. */
+int xt_store_file_prepare(const char *path, char *why, size_t len);
+
 /* Turns user text into a safe FTS5 query: each word (a run of non-space
  * bytes containing at least one letter or digit, or any non-ASCII byte)
  * becomes a quoted prefix term "w"*, quotes doubled, terms ANDed by

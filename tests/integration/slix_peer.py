@@ -2,6 +2,10 @@
 """A slixmpp peer for interop tests.
   slix_peer.py JID PORT CA_FILE recv N     prints "online", then each received body as a JSON line
   slix_peer.py JID PORT CA_FILE send TO TEXT
+  slix_peer.py JID PORT CA_FILE raw TO TYPE BODY [TO TYPE BODY...]
+      sends each message with exactly that type and body, every character
+      outside printable ASCII as a character reference (&#10; in the type
+      survives XML attribute normalization), as a hostile contact would
 Password from XTALK_PASSWORD."""
 
 import asyncio
@@ -10,6 +14,14 @@ import os
 import sys
 
 import slixmpp
+
+
+def ref(text, attr):
+    """XML text (a quoted attribute when attr): markup and every character
+    outside printable ASCII as a character reference."""
+    out = "".join(c if 0x20 <= ord(c) < 0x7f and c not in "<>&'\"" else "&#x%x;" % ord(c)
+                  for c in text)
+    return "'%s'" % out if attr else out
 
 
 class Peer(slixmpp.ClientXMPP):
@@ -27,7 +39,15 @@ class Peer(slixmpp.ClientXMPP):
     async def start(self, _):
         self.send_presence()
         await self.get_roster()
-        if self.mode == "send":
+        if self.mode == "raw":
+            a = self.args
+            for i in range(0, len(a), 3):
+                self.send_raw("<message xmlns='jabber:client' to=%s type=%s id='raw%d'>"
+                              "<body>%s</body></message>" % (ref(a[i], True), ref(a[i + 1], True),
+                                                               i, ref(a[i + 2], False)))
+            await self.plugin["xep_0199"].ping(jid=self.boundjid.domain, timeout=10)
+            self.disconnect()
+        elif self.mode == "send":
             self.send_message(mto=self.args[0], mbody=self.args[1], mtype="chat")
             await self.plugin["xep_0199"].ping(jid=self.boundjid.domain, timeout=10)
             self.disconnect()

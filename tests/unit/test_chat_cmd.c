@@ -85,11 +85,55 @@ static void test_complete(void **state)
     assert_string_equal(out, "carol");
 }
 
+/* Issue 13 item 2: a roster name or an unambiguous prefix is a JID. */
+static void test_resolve(void **state)
+{
+    static const xt_chat_name k[] = {
+        {"bob@localhost", "Bob"},     {"bobby@example.org", "Robert"},
+        {"carol@localhost", NULL},    {"dave@localhost", "Bobcat"},
+        {"erin@example.org", "Erin"}, {"frank@example.org", "Erin"},
+    };
+    size_t n = sizeof k / sizeof k[0], idx[8];
+    (void)state;
+
+    /* The JID itself, any ASCII case. */
+    assert_int_equal(xt_chat_resolve("carol@localhost", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 2);
+    assert_int_equal(xt_chat_resolve("Carol@LOCALHOST", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 2);
+    /* A whole name beats prefixes of others ("Bob" starts "Bobcat" and
+     * "bobby@..." too). */
+    assert_int_equal(xt_chat_resolve("Bob", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 0);
+    assert_int_equal(xt_chat_resolve("bob", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 0);
+    /* Unambiguous prefixes of a name or a JID. */
+    assert_int_equal(xt_chat_resolve("Rob", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 1);
+    assert_int_equal(xt_chat_resolve("car", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 2);
+    assert_int_equal(xt_chat_resolve("bobc", k, n, idx, 8), 1);
+    assert_int_equal(idx[0], 3);
+    /* Ambiguous: every match, in order. */
+    assert_int_equal(xt_chat_resolve("bo", k, n, idx, 8), 3);
+    assert_int_equal(idx[0], 0);
+    assert_int_equal(idx[1], 1);
+    assert_int_equal(idx[2], 3);
+    assert_int_equal(xt_chat_resolve("Erin", k, n, idx, 8), 2); /* two named Erin */
+    /* More matches than room: the count is still right, idx not overrun. */
+    assert_int_equal(xt_chat_resolve("bo", k, n, idx, 1), 3);
+    /* Nothing, or an empty argument. */
+    assert_int_equal(xt_chat_resolve("zed", k, n, idx, 8), 0);
+    assert_int_equal(xt_chat_resolve("", k, n, idx, 8), 0);
+    assert_int_equal(xt_chat_resolve("bob", k, 0, idx, 8), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,12 +118,39 @@ static void test_wrap(void **state)
     assert_int_equal(rows_of(L"abc", 0, st, 16), 3);
 }
 
+/* Issue 13 item 8: rows after the first are `indent` columns narrower
+ * (drawn under the text, not under time and sender). */
+static void test_wrap_indent(void **state)
+{
+    (void)state;
+    size_t st[16];
+    if (!utf8_locale())
+        skip();
+    /* "12:00 bob: " is 11 columns; width 24 leaves 13 per continuation. */
+    const wchar_t *t = L"12:00 bob: aaaa bbbb cccc dddd eeee ffff";
+    size_t n = wcslen(t);
+    assert_int_equal(xt_chat_wrap_indent(t, n, 24, 11, st, 16), 3);
+    assert_int_equal(st[1], 21); /* "cccc dddd " fits in 13, "eeee" not */
+    assert_int_equal(st[2], 31);
+    /* Without indent, the plain wrap: 24 columns, then the rest. */
+    assert_int_equal(xt_chat_wrap_indent(t, n, 24, 0, st, 16), 2);
+    assert_int_equal(xt_chat_wrap(t, n, 24, st, 16), 2);
+    /* A line break in the body continues under the text too. */
+    const wchar_t *m = L"12:00 bob: one\nabcdefghijklmnopq";
+    assert_int_equal(xt_chat_wrap_indent(m, wcslen(m), 24, 11, st, 16), 3);
+    assert_int_equal(st[1], 15);
+    assert_int_equal(st[2], 28); /* 13 columns, then "opq" */
+    /* An indent over half the width is dropped (rows stay usable). */
+    assert_int_equal(xt_chat_wrap_indent(L"abcdefghij", 10, 4, 3, st, 16), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_encode),
         cmocka_unit_test(test_width),
         cmocka_unit_test(test_wrap),
+        cmocka_unit_test(test_wrap_indent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

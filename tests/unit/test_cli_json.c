@@ -64,7 +64,7 @@ static void test_non_ascii(void **state)
 {
     (void)state;
     /* UTF-8 passes through byte for byte (RFC 8259 §8.1). */
-    const char *s = "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 \xe2\x80\xa8";
+    const char *s = "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 \xd7\xa9\xd7\x9c";
     char want[256];
     snprintf(want, sizeof want, "{\"k\":\"%s\"}", s);
     assert_string_equal(one(s, strlen(s)), want);
@@ -80,6 +80,34 @@ static void test_non_ascii(void **state)
     assert_string_equal(one("\xed\xa0\x80", 3),
                         "{\"k\":\"\\ufffd\\ufffd\\ufffd\"}"); /* surrogate */
     roundtrip(one("x\xfe", 2), "x\xef\xbf\xbd", 4);
+}
+
+/* What a terminal would act on or hide is escaped though JSON allows it
+ * raw (issue 12: `listen --json | jq -r .body` reached the terminal):
+ * C1 controls, bidi controls, format characters, U+2028/9; a surrogate
+ * pair past U+FFFF. Parsed back, the value is the original text. */
+static void test_hostile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"\xc2\x9b"
+         "31m\xc2\x85",
+         "{\"k\":\"\\u009b31m\\u0085\"}"},
+        {"exe\xe2\x80\xaetxt", "{\"k\":\"exe\\u202etxt\"}"},
+        {"\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f", "{\"k\":\"\\u2066\\u2069\\u200f\"}"},
+        {"a\xe2\x80\x8b"
+         "b\xef\xbb\xbf",
+         "{\"k\":\"a\\u200bb\\ufeff\"}"},
+        {"\xe2\x80\xa8\xe2\x80\xa9", "{\"k\":\"\\u2028\\u2029\"}"},
+        {"tag\xf3\xa0\x81\x81", "{\"k\":\"tag\\udb40\\udc41\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *got = one(cases[i].in, strlen(cases[i].in));
+        assert_string_equal(got, cases[i].want);
+        roundtrip(got, cases[i].in, strlen(cases[i].in));
+    }
 }
 
 static void test_structure(void **state)
@@ -178,9 +206,8 @@ static void test_long(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_non_ascii),
-        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_escaping), cmocka_unit_test(test_non_ascii),
+        cmocka_unit_test(test_hostile),  cmocka_unit_test(test_structure),
         cmocka_unit_test(test_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

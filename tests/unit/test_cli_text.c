@@ -1,5 +1,5 @@
-/* Unit tests: UTF-8 and XML character validation of outgoing text, and
- * the terminal-safe escaping of incoming text. */
+/* Unit tests: UTF-8 and XML character validation of outgoing text (the
+ * escaping of incoming text is test_cli_sanitize.c's). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include "output.h"
 #include "text.h"
 
 static void ok(const char *s, size_t len)
@@ -68,28 +67,11 @@ static void test_invalid(void **state)
     assert_int_equal(xt_cli_text_ok("bad \xff"), -1);
 }
 
-static void test_escape(void **state)
-{
-    (void)state;
-    char *e = xt_cli_escape("hi\n\tthere\x1b[2J\r\x7f", 0);
-    assert_string_equal(e, "hi\\n\\tthere\\x1b[2J\\r\\x7f");
-    free(e);
-    e = xt_cli_escape("line1\nline2\t\x1b", 1);
-    assert_string_equal(e, "line1\nline2\t\\x1b");
-    free(e);
-    e = xt_cli_escape("caf\xc3\xa9 \xc2\x9b"
-                      "31m \xff",
-                      0); /* C1 CSI, invalid byte */
-    assert_string_equal(e, "caf\xc3\xa9 \\u009b31m \\xff");
-    free(e);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -334,6 +336,121 @@ static void test_open_errors(void **state)
     xt_store_close(st);
     assert_int_equal(xt_store_open(p, NULL, NULL), XT_EINVAL);
     assert_string_equal(xt_store_errdetail(NULL), "");
+}
+
+/* ---- private files (issue 12 item 8) ---- */
+
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        fail_msg("stat %s: %s", path, strerror(errno));
+    return (unsigned)(st.st_mode & 07777);
+}
+
+static const char *sub_path(const char *dir, const char *name)
+{
+    static char p[420];
+    snprintf(p, sizeof p, "%.350s/%.60s", dir, name);
+    return p;
+}
+
+/* Opens path, writes a row (so the -wal and -shm exist), checks all three
+ * are 0600 while open. */
+static void open_write_check(const char *path)
+{
+    xt_store *st = NULL;
+    char f[420];
+    int rc = xt_store_open(path, NULL, &st);
+    if (rc != 0)
+        fail_msg("open %s: %s", path, xt_store_errdetail(st));
+    static int n;
+    char oid[16];
+    snprintf(oid, sizeof oid, "o%d", ++n);
+    xt_outbox_msg m = msg("bob@localhost", "secret", oid);
+    if ((rc = xt_outbox_add(st, &m, NULL)) != 0)
+        fail_msg("add %s: %s", path, xt_store_errdetail(st));
+    assert_int_equal(mode_of(path), 0600);
+    snprintf(f, sizeof f, "%s-wal", path);
+    assert_int_equal(mode_of(f), 0600);
+    snprintf(f, sizeof f, "%s-shm", path);
+    assert_int_equal(mode_of(f), 0600);
+    xt_store_close(st);
+}
+
+static void test_private_files(void **state)
+{
+    (void)state;
+    char dir[400];
+    /* Whatever the umask lets through: the files are still private. */
+    mode_t old = umask(0);
+
+    /* A new store in an existing 0755 directory (a data directory made
+     * by another program, or any --store path). */
+    snprintf(dir, sizeof dir, "%s", db_path("pub"));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    open_write_check(sub_path(dir, "new.db"));
+
+    /* An existing 0644 store (made by an older xtalk) and a 0644 -wal
+     * left behind: made private on open. */
+    char p[420], w[440];
+    snprintf(p, sizeof p, "%s", sub_path(dir, "new.db"));
+    assert_int_equal(chmod(p, 0644), 0);
+    snprintf(w, sizeof w, "%s-wal", p);
+    FILE *f = fopen(w, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(chmod(w, 0644), 0);
+    open_write_check(p);
+
+    /* A directory everyone may write is refused, unless sticky (/tmp). */
+    snprintf(dir, sizeof dir, "%s", db_path("open"));
+    assert_int_equal(mkdir(dir, 0777), 0);
+    xt_store *st = NULL;
+    assert_int_equal(xt_store_open(sub_path(dir, "x.db"), NULL, &st), XT_EIO);
+    assert_non_null(strstr(xt_store_errdetail(st), "writable by every user"));
+    xt_store_close(st);
+    assert_int_equal(access(sub_path(dir, "x.db"), F_OK), -1); /* nothing created */
+    /* ... and so is any directory above it: whoever may write there can
+     * swap the private directory below for their own. */
+    char below[420];
+    snprintf(below, sizeof below, "%s", sub_path(dir, "private"));
+    assert_int_equal(mkdir(below, 0700), 0);
+    assert_int_equal(xt_store_open(sub_path(below, "x.db"), NULL, &st), XT_EIO);
+    assert_non_null(strstr(xt_store_errdetail(st), "writable by every user"));
+    assert_non_null(strstr(xt_store_errdetail(st), "/open "));
+    xt_store_close(st);
+    assert_int_equal(chmod(dir, 01777), 0);
+    open_write_check(sub_path(dir, "x.db"));
+    open_write_check(sub_path(below, "x.db"));
+
+    /* A file that is not a database keeps its mode (and is refused). */
+    snprintf(p, sizeof p, "%s", db_path("notes.txt"));
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("my notes\n", f);
+    fclose(f);
+    assert_int_equal(xt_store_open(p, NULL, &st), XT_EIO);
+    xt_store_close(st);
+    assert_int_equal(mode_of(p), 0666);
+
+    /* Another user's store, or another user's symlink: refused. Needs
+     * root to give a file away; skipped otherwise. */
+    if (geteuid() == 0) {
+        snprintf(p, sizeof p, "%s", db_path("theirs.db"));
+        open_write_check(p);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(xt_store_open(p, NULL, &st), XT_EIO);
+        assert_non_null(strstr(xt_store_errdetail(st), "belongs to user 65534"));
+        xt_store_close(st);
+        snprintf(w, sizeof w, "%s", db_path("link.db"));
+        assert_int_equal(symlink(db_path("mine.db"), w), 0);
+        assert_int_equal(lchown(w, 65534, 65534), 0);
+        assert_int_equal(xt_store_open(w, NULL, &st), XT_EIO);
+        assert_non_null(strstr(xt_store_errdetail(st), "symbolic link"));
+        xt_store_close(st);
+    }
+    umask(old);
 }
 
 static void test_schema(void **state)
@@ -869,6 +986,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_disk_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_private_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sasl_hint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_key_migration, setup, teardown),
