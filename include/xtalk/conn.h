@@ -206,6 +206,15 @@ XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
  */
 XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
 /*
+ * The most SCRAM iterations (PBKDF2 rounds, RFC 5802 §5.1 i=) a server
+ * may ask for: a server asking more fails the login (XT_EPROTO, the count
+ * and the limit in the detail) instead of costing seconds of CPU on every
+ * login. 0 = the default: 600,000 for SHA-1 and SHA-256, 300,000 for
+ * SHA-512 (under ~1 s each on a small machine). XT_EINVAL outside
+ * 4096..10,000,000.
+ */
+XT_EXTERN int xt_conn_opts_set_scram_max_iterations(xt_conn_opts *o, uint32_t max_iterations);
+/*
  * The source of every random byte the conn uses: the SCRAM client nonce
  * (24 bytes per exchange) and the stanza id prefix (6 bytes per
  * xt_conn_new). NULL = OpenSSL's RAND_bytes (default). With a fixed

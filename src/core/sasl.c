@@ -219,6 +219,7 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
             .random = params->random,
             .random_ud = params->random_ud,
             .cache = params->salted,
+            .max_iterations = params->max_iterations,
         };
         s->cbflag = flag;
         if (flag == 'p') {

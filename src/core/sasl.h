@@ -44,6 +44,8 @@ typedef struct xt_sasl_params {
     /* The SCRAM nonce's random source (NULL = RAND_bytes). */
     xt_random_fn random;
     void *random_ud;
+    /* SCRAM iteration cap (0 = the default per hash, see scram.h). */
+    uint32_t max_iterations;
     /* NULL, or SaltedPassword kept across exchanges (see scram.h). */
     xt_scram_salted *salted;
 } xt_sasl_params;

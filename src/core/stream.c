@@ -779,6 +779,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     s->cfg.ack_delay = cfg->ack_delay_ms ? cfg->ack_delay_ms : 100;
     s->cfg.ack_timeout = cfg->ack_timeout_ms ? cfg->ack_timeout_ms : s->cfg.ping_timeout;
     s->cfg.max_unacked = cfg->sm_max_unacked ? cfg->sm_max_unacked : 5000;
+    s->cfg.scram_max_iterations = cfg->scram_max_iterations;
     s->cfg.log = cfg->log;
     s->cfg.log_ud = cfg->log_ud;
     s->cfg.random = cfg->random;

@@ -95,6 +95,7 @@ typedef struct xt_stream_config {
     unsigned max_depth;
     uint32_t iq_timeout_ms, ping_interval_ms, ping_timeout_ms, negotiation_timeout_ms;
     uint32_t ack_every, ack_delay_ms, ack_timeout_ms, sm_max_unacked;
+    uint32_t scram_max_iterations; /* 0 = scram.h's default per hash */
     xt_log_fn log;
     void *log_ud;
     const char *sasl_hint;
@@ -126,6 +127,7 @@ typedef struct xt_stream_cfg {
     char *resource; /* requested resource or NULL */
     uint32_t iq_timeout, ping_interval, ping_timeout, nego_timeout;
     uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
+    uint32_t scram_max_iterations;
     xt_log_fn log;
     void *log_ud;
     xt_random_fn random; /* NULL = RAND_bytes */

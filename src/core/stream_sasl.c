@@ -180,6 +180,7 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .random = s->cfg.random,
         .random_ud = s->cfg.random_ud,
         .salted = &s->auth.salted,
+        .max_iterations = s->cfg.scram_max_iterations,
     };
     /* The SASL object holds its own copy of the password; ours stays for
      * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
@@ -302,7 +303,11 @@ int xt_stream_sasl_hint_salt(xt_stream *s)
     }
     char *end = NULL;
     unsigned long it = c.hash ? strtoul(t, &end, 10) : 0;
-    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS ||
+    /* The same cap as the exchange: a stored hint never makes a login run
+     * more PBKDF2 than the server may ask for (issue 12 item 9). */
+    uint32_t cap = s->cfg.scram_max_iterations ? s->cfg.scram_max_iterations
+                                               : xt_scram_default_max_iterations(c.hash);
+    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS || it > cap ||
         it > XT_SCRAM_MAX_ITERATIONS)
         return 0;
     c.iterations = (uint32_t)it;

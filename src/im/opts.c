@@ -226,6 +226,17 @@ int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked)
     return 0;
 }
 
+int xt_conn_opts_set_scram_max_iterations(xt_conn_opts *o, uint32_t max_iterations)
+{
+    if (!o)
+        return XT_EINVAL;
+    if (max_iterations && (max_iterations < XT_SCRAM_MIN_ITERATIONS ||
+                           max_iterations > XT_SCRAM_MAX_ITERATIONS))
+        return refuse(o, XT_EINVAL, "SCRAM iteration limit outside 4096..10000000", NULL);
+    o->core.scram_max_iterations = max_iterations;
+    return 0;
+}
+
 int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint)
 {
     if (!o)
