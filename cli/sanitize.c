@@ -56,7 +56,9 @@ char *xt_cli_sanitize(const char *s, size_t len, xt_cli_san_mode mode)
         if (mode == XT_CLI_SAN_LINES && uc == '\n') {
             memcpy(out + o, "\n" XT_CLI_SAN_INDENT, sizeof XT_CLI_SAN_INDENT);
             o += sizeof XT_CLI_SAN_INDENT;
-        } else if (mode == XT_CLI_SAN_LINES && uc == '\t') {
+        } else if (mode == XT_CLI_SAN_LAID_OUT && uc == '\n') {
+            out[o++] = '\n';
+        } else if (mode != XT_CLI_SAN_LINE && uc == '\t') {
             out[o++] = '\t';
         } else if (uc == '\n' || uc == '\t' || uc == '\r') {
             out[o++] = '\\';

@@ -32,7 +32,9 @@
  * such: a chat message, a -v stanza log) keeps each line break but indents
  * the line after it by XT_CLI_SAN_INDENT, so a continuation line can never
  * pass for a record of its own (which always starts at column 0); tabs
- * are kept there too.
+ * are kept there too. XT_CLI_SAN_LAID_OUT keeps line breaks and tabs as
+ * they are, for a display that indents continuation lines itself (the
+ * chat window puts them under the text, past the "HH:MM who:" column).
  */
 #ifndef XT_CLI_SANITIZE_H
 #define XT_CLI_SANITIZE_H
@@ -43,7 +45,8 @@
 
 typedef enum xt_cli_san_mode {
     XT_CLI_SAN_LINE = 0, /* one field of a one-line record: newlines escaped */
-    XT_CLI_SAN_LINES = 1 /* multi-line text: line breaks kept, continuations indented */
+    XT_CLI_SAN_LINES = 1, /* multi-line text: line breaks kept, continuations indented */
+    XT_CLI_SAN_LAID_OUT = 2 /* line breaks kept; the caller indents continuations */
 } xt_cli_san_mode;
 
 #define XT_CLI_SAN_INDENT "  "

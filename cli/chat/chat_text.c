@@ -108,6 +108,14 @@ size_t xt_chat_wrap(const wchar_t *w, size_t n, size_t width, size_t *starts, si
     return xt_chat_wrap_indent(w, n, width, 0, starts, max);
 }
 
+size_t xt_chat_cont_indent(size_t body_col, size_t width)
+{
+    /* Continuation rows need room for at least half the text. */
+    if (body_col * 2 <= width)
+        return body_col;
+    return width >= 4 ? 2 : 0;
+}
+
 size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent, size_t *starts,
                            size_t max)
 {
@@ -115,8 +123,7 @@ size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t inde
 
     if (width < 1)
         width = 1;
-    /* Continuation rows need room for at least half the text. */
-    if (indent * 2 > width)
+    if (indent >= width)
         indent = 0;
     for (;;) {
         if (rows < max)

@@ -40,9 +40,17 @@ size_t xt_chat_width(const wchar_t *w, size_t n);
 size_t xt_chat_wrap(const wchar_t *w, size_t n, size_t width, size_t *starts, size_t max);
 
 /*
- * The same, with every row after the first `indent` columns narrower
- * (width - indent), drawn under the message text rather than under its
- * time and sender (ignored, 0, when more than half the width).
+ * The indent of a message's continuation rows in a window `width` wide
+ * whose text starts at column body_col: under the text; where that is
+ * more than half the width, 2 columns (0 below 4), never column 0, so
+ * a body's line can never pass for another message's "HH:MM who:".
+ */
+size_t xt_chat_cont_indent(size_t body_col, size_t width);
+
+/*
+ * The same as xt_chat_wrap, with every row after the first `indent`
+ * columns narrower (width - indent), drawn under the message text rather
+ * than under its time and sender (indent as xt_chat_cont_indent gives).
  */
 size_t xt_chat_wrap_indent(const wchar_t *w, size_t n, size_t width, size_t indent, size_t *starts,
                            size_t max);

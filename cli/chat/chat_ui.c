@@ -326,9 +326,7 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
         }
         /* Continuation rows sit under the text, not under the time
          * and sender (issue 13 item 8, as profanity does). */
-        size_t indent = xt_chat_width(l->text, l->body_off);
-        if (indent * 2 > (size_t)width)
-            indent = 0;
+        size_t indent = xt_chat_cont_indent(xt_chat_width(l->text, l->body_off), (size_t)width);
         size_t nrows = xt_chat_wrap_indent(l->text, l->len, (size_t)width, indent, starts, cap);
         for (size_t r = nrows; r > 0 && y >= top; r--) {
             if (skip > 0) {

@@ -36,7 +36,8 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx)
 
 /* "HH:MM who: body" as wide characters. who and body may come from the
  * network (a roster name, a message, history): sanitize.h shows them, the
- * name on one line, the body's lines kept but indented, so no line of a
+ * name on one line, the body's line breaks kept: the window draws each
+ * continuation line under the text (xt_chat_wrap_indent), so no line of a
  * body can pass for another message's "HH:MM who:". */
 static wchar_t *format_line(int64_t ts_ms, const char *who, const char *body, size_t *n)
 {
@@ -46,7 +47,7 @@ static wchar_t *format_line(int64_t ts_ms, const char *who, const char *body, si
     if (localtime_r(&t, &tm))
         strftime(hm, sizeof hm, "%H:%M", &tm);
     char *sw = who ? xt_cli_sanitize(who, strlen(who), XT_CLI_SAN_LINE) : NULL;
-    char *sb = xt_cli_sanitize(body, strlen(body), XT_CLI_SAN_LINES);
+    char *sb = xt_cli_sanitize(body, strlen(body), XT_CLI_SAN_LAID_OUT);
     wchar_t *w = NULL;
     if ((who && !sw) || !sb)
         goto out;

@@ -496,10 +496,11 @@ class Chat(ServerTest):
         for ch in ("\u202e", "\u009b", "\u200b"):
             self.assertNotIn(ch, scr)
         # The conversation starts after the roster's "│": the body's
-        # second line is indented there, never at the column a message's
-        # "HH:MM who:" starts.
-        self.assertIn("\u2502  12:00 boss: forged", scr)
-        self.assertNotIn("\u250212:00 boss", scr)
+        # second line is drawn under the text, never at the column a
+        # message's "HH:MM who:" starts.
+        row = next(r for r in scr.split("\n") if "12:00 boss: forged" in r)
+        self.assertNotIn("\u250212:00 boss", row)
+        self.assertRegex(row, "\u2502 {2,}12:00 boss: forged")
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())

@@ -140,8 +140,14 @@ static void test_wrap_indent(void **state)
     assert_int_equal(xt_chat_wrap_indent(m, wcslen(m), 24, 11, st, 16), 3);
     assert_int_equal(st[1], 15);
     assert_int_equal(st[2], 28); /* 13 columns, then "opq" */
-    /* An indent over half the width is dropped (rows stay usable). */
-    assert_int_equal(xt_chat_wrap_indent(L"abcdefghij", 10, 4, 3, st, 16), 3);
+    /* An indent over half the width shrinks to 2 columns (rows stay
+     * usable) but never to 0: a body's line must not start where a
+     * message's "HH:MM who:" does. */
+    assert_int_equal(xt_chat_cont_indent(11, 24), 11);
+    assert_int_equal(xt_chat_cont_indent(21, 40), 2);
+    assert_int_equal(xt_chat_cont_indent(3, 4), 2);
+    assert_int_equal(xt_chat_cont_indent(3, 3), 0);
+    assert_int_equal(xt_chat_wrap_indent(L"abcdefghij", 10, 4, 2, st, 16), 4); /* abcd ef gh ij */
 }
 
 int main(void)

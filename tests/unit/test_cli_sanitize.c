@@ -58,7 +58,7 @@ static const struct {
 
 /* What every sanitized string must be: valid UTF-8 with no unsafe code
  * point; in LINE mode no control at all, in LINES mode only '\n' (each
- * followed by the indent) and '\t'. */
+ * followed by the indent) and '\t', in LAID_OUT mode only '\n' and '\t'. */
 static void check_safe(const char *out, xt_cli_san_mode mode)
 {
     const uint8_t *p = (const uint8_t *)out;
@@ -72,7 +72,8 @@ static void check_safe(const char *out, xt_cli_san_mode mode)
         if (mode == XT_CLI_SAN_LINES && uc == '\n') {
             if (strncmp(out + i + 1, XT_CLI_SAN_INDENT, strlen(XT_CLI_SAN_INDENT)) != 0)
                 fail_msg("a continuation line at column 0 in \"%s\"", out);
-        } else if (!(mode == XT_CLI_SAN_LINES && uc == '\t') && xt_cli_char_unsafe(uc)) {
+        } else if (!(mode != XT_CLI_SAN_LINE && (uc == '\t' || uc == '\n')) &&
+                   xt_cli_char_unsafe(uc)) {
             fail_msg("U+%04X left raw in \"%s\"", (unsigned)uc, out);
         }
         i += (size_t)m;
@@ -111,6 +112,11 @@ static void test_lines_mode(void **state)
     e = xt_cli_sanitize(S("\n\n"), XT_CLI_SAN_LINES);
     assert_string_equal(e, "\n  \n  ");
     free(e);
+    /* Laid out by the caller (the chat window indents continuations):
+     * line breaks and tabs kept bare, everything else escaped alike. */
+    e = xt_cli_sanitize(S("hi\n12:00 boss\r\n\tok\xe2\x80\xae\x1b"), XT_CLI_SAN_LAID_OUT);
+    assert_string_equal(e, "hi\n12:00 boss\\r\n\tok\\u202e\\x1b");
+    free(e);
 }
 
 /* Every byte value and every code point in the planes that matter, one
@@ -120,7 +126,7 @@ static void test_exhaustive(void **state)
     (void)state;
     for (unsigned b = 0; b < 256; b++) {
         char in[1] = {(char)b};
-        for (int mode = 0; mode <= 1; mode++) {
+        for (int mode = XT_CLI_SAN_LINE; mode <= XT_CLI_SAN_LAID_OUT; mode++) {
             char *e = xt_cli_sanitize(in, 1, (xt_cli_san_mode)mode);
             assert_non_null(e);
             check_safe(e, (xt_cli_san_mode)mode);
