@@ -551,11 +551,10 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
     if (!rc)
         rc = xt_conn_opts_set_resource(opts, set->resource);
     if (!rc)
-        rc = xt_conn_opts_set_flags(opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                                              (set->insecure_plaintext
-                                                   ? XT_CONN_INSECURE_ALLOW_PLAINTEXT
-                                                   : 0) |
-                                              (set->allow_downgrade ? XT_CONN_ALLOW_DOWNGRADE : 0));
+        rc = xt_conn_opts_set_flags(
+            opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                      (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0) |
+                      (set->allow_downgrade ? XT_CONN_ALLOW_DOWNGRADE : 0));
     if (!rc)
         rc = xt_conn_opts_set_timeouts(opts, set->timeout_ms, set->timeout_ms);
     if (!rc)

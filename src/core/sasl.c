@@ -56,7 +56,7 @@ struct xt_sasl {
     char *authcid;
     char *password; /* secret */
     const char *detail;
-    char cbflag; /* SCRAM GS2 flag: 'n', 'y' or 'p'; 0 for PLAIN */
+    char cbflag;      /* SCRAM GS2 flag: 'n', 'y' or 'p'; 0 for PLAIN */
     char cb_type[24]; /* with 'p': the binding's type */
     int cb_guessed;   /* with 'p': chosen without the server's list */
 };

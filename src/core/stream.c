@@ -571,9 +571,11 @@ int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
     s->tls.on = 1;
     char names[128] = "";
     for (size_t i = 0, o = 0; i < s->tls.ncb && o < sizeof names; i++)
-        o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "", s->tls.cb[i].type);
+        o +=
+            (size_t)snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "", s->tls.cb[i].type);
     xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s%s", names[0] ? " (channel binding " : "",
-                   names, names[0] ? ")" : "", s->tls.verified ? "" : " (certificate not verified)");
+                   names, names[0] ? ")" : "",
+                   s->tls.verified ? "" : " (certificate not verified)");
     if (direct_early)
         return 0; /* xt_stream_start sends the header */
     /* RFC 6120 §5.4.3.3: a fresh stream over TLS. */

@@ -92,8 +92,9 @@ static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o
         if (valid_mech_name(t))
             o->names[o->n++] = t;
         else
-            xt_stream_logf(s, XT_LOG_WARN, "ignoring a SASL mechanism name that RFC 4422 §3.1 does "
-                                           "not allow");
+            xt_stream_logf(s, XT_LOG_WARN,
+                           "ignoring a SASL mechanism name that RFC 4422 §3.1 does "
+                           "not allow");
     }
     const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
     o->cb_advertised = cbl != NULL;
@@ -246,7 +247,8 @@ static int fail_downgrade(xt_stream *s, const xt_sasl *sasl, const char *before)
     const char *cb = xt_sasl_cb_type(sasl);
     snprintf(t, sizeof t,
              "refusing a weaker login than before: the server's offer (%s) allows only %s%s%s, but "
-             "this account had %s (mechanism[:channel binding]); a man in the middle may have stripped the stronger choices; if "
+             "this account had %s (mechanism[:channel binding]); a man in the middle may have "
+             "stripped the stronger choices; if "
              "the server really changed, allow the downgrade explicitly",
              s->auth.offer ? s->auth.offer : "?", xt_sasl_mechanism(sasl), cb ? " with " : "",
              cb ? cb : "", before);
@@ -451,9 +453,10 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
         return rc;
     }
     if (!xt_sasl_is_scram(sasl))
-        xt_stream_logf(s, XT_LOG_WARN,
-                       "the server offers no SCRAM: sending the password itself (SASL PLAIN) inside "
-                       "TLS; later logins refuse PLAIN once SCRAM worked");
+        xt_stream_logf(
+            s, XT_LOG_WARN,
+            "the server offers no SCRAM: sending the password itself (SASL PLAIN) inside "
+            "TLS; later logins refuse PLAIN once SCRAM worked");
     if (s->pipe.early) {
         /* The early <auth/> stands if it is what this offer calls for. */
         s->pipe.early = 0;
@@ -531,12 +534,16 @@ static int cb_refusal(xt_stream *s, const char *cond, const char *text)
         why = "the retry without binding was already made";
     char t[400];
     if (why) {
-        snprintf(t, sizeof t, "the server refused SCRAM channel binding %s: %s; not retried without "
-                 "binding because %s", type, text, why);
+        snprintf(t, sizeof t,
+                 "the server refused SCRAM channel binding %s: %s; not retried without "
+                 "binding because %s",
+                 type, text, why);
         return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
     }
-    snprintf(t, sizeof t, "the server refused SCRAM channel binding %s: %s; it lists no binding "
-             "types: retrying once without binding", type, text);
+    snprintf(t, sizeof t,
+             "the server refused SCRAM channel binding %s: %s; it lists no binding "
+             "types: retrying once without binding",
+             type, text);
     s->auth.cb_refused = 1;
     s->err.retry = 1;
     return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
@@ -613,7 +620,8 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                                   NULL);
         snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
         xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-        int nocb = xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
+        int nocb =
+            xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
         if (offer_add_salt(s, nocb) != 0) {
             xt_sasl_free(s->auth.sasl);
             s->auth.sasl = NULL;

@@ -527,8 +527,8 @@ static void channel_binding(xt_tls *t)
     if (t->tls13) {
         /* RFC 9266 §2: 32 bytes, label "EXPORTER-Channel-Binding", no context. */
         static const char label[] = "EXPORTER-Channel-Binding";
-        if (SSL_export_keying_material(t->ssl, t->cb[t->ncb], 32, label, sizeof label - 1, NULL,
-                                       0, 0) == 1)
+        if (SSL_export_keying_material(t->ssl, t->cb[t->ncb], 32, label, sizeof label - 1, NULL, 0,
+                                       0) == 1)
             add_binding(t, "tls-exporter", 32);
     } else {
         tls_unique(t);

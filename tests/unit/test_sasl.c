@@ -565,12 +565,14 @@ static void test_plus_needs_a_type_the_server_takes(void **state)
         /* No XEP-0440 list: the default the TLS version gave. */
         {"tls-exporter", 1, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-exporter"},
         {"tls-unique", 1, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-unique"},
-        {"tls-server-end-point", 0, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-server-end-point"},
+        {"tls-server-end-point", 0, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p',
+         "tls-server-end-point"},
         /* A list: the best of ours it names. */
         {"tls-server-end-point", 0, 1, endpoint, 2, 0, "SCRAM-SHA-256-PLUS", 'p',
          "tls-server-end-point"},
         {"tls-unique", 1, 1, endpoint, 2, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-unique"},
-        {"tls-unique", 1, 1, endpoint_only, 1, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-server-end-point"},
+        {"tls-unique", 1, 1, endpoint_only, 1, 0, "SCRAM-SHA-256-PLUS", 'p',
+         "tls-server-end-point"},
         {"tls-exporter", 1, 1, endpoint_only, 1, 0, "SCRAM-SHA-256-PLUS", 'p',
          "tls-server-end-point"},
         /* Issue 12 item 2: -PLUS offered, the list names only types we

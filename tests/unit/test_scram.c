@@ -528,9 +528,9 @@ static void test_iteration_cap(void **state)
         xt_buf_init(&out, NULL);
         assert_int_equal(xt_scram_client_first(s, &out), 0);
         xt_buf_clear(&out);
-        assert_int_equal(xt_scram_client_final(s, (const uint8_t *)cases[i].sf,
-                                               strlen(cases[i].sf), &out),
-                         cases[i].rc);
+        assert_int_equal(
+            xt_scram_client_final(s, (const uint8_t *)cases[i].sf, strlen(cases[i].sf), &out),
+            cases[i].rc);
         if (cases[i].rc)
             assert_non_null(strstr(xt_scram_detail(s), "above the limit of"));
         xt_buf_free(&out);
@@ -667,12 +667,11 @@ static void test_params_and_nonce(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchanges), cmocka_unit_test(test_wire_base64),
-        cmocka_unit_test(test_pbkdf2),    cmocka_unit_test(test_gs2_headers),
-        cmocka_unit_test(test_negative),  cmocka_unit_test(test_negative_more),
-        cmocka_unit_test(test_iteration_cap),
-        cmocka_unit_test(test_saslname),  cmocka_unit_test(test_params_and_nonce),
-        cmocka_unit_test(test_salted_cache),
+        cmocka_unit_test(test_exchanges),        cmocka_unit_test(test_wire_base64),
+        cmocka_unit_test(test_pbkdf2),           cmocka_unit_test(test_gs2_headers),
+        cmocka_unit_test(test_negative),         cmocka_unit_test(test_negative_more),
+        cmocka_unit_test(test_iteration_cap),    cmocka_unit_test(test_saslname),
+        cmocka_unit_test(test_params_and_nonce), cmocka_unit_test(test_salted_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

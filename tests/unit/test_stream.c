@@ -748,9 +748,8 @@ static int do_line(run *r, char *line, int depth)
             } else if (strncmp(cba, "more=", 5) == 0 && strchr(cba, ' ') && strchr(cba, ':')) {
                 char *sep = strchr(cba, ':'), *end = strchr(cba, ' ');
                 *sep = *end = '\0';
-                more = (xt_tls_binding){.type = cba + 5,
-                                        .data = (const uint8_t *)(sep + 1),
-                                        .len = strlen(sep + 1)};
+                more = (xt_tls_binding){
+                    .type = cba + 5, .data = (const uint8_t *)(sep + 1), .len = strlen(sep + 1)};
                 cba = end + 1;
             } else {
                 break;
