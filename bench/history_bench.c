@@ -4,7 +4,11 @@
  * times what `xtalk chat` does with it: /search (xt_history_search, 100
  * newest hits) for a common word, a rare word and a prefix, and window
  * scroll-back (xt_history_page, 50 messages) at the newest end and deep in
- * a conversation. Prints figures; not a test.
+ * a conversation. One message in 20 also holds a Chinese phrase and one in
+ * 37 an emoji, for the searches the trigram index and the short-term path
+ * serve (a 2-character CJK word, an emoji, 2-letter word starts, and
+ * a one-letter term found almost nowhere: the bounded scan's worst case).
+ * Prints figures; not a test.
  *
  *   history_bench [N] [DIR]     (DIR: where the store goes, default /tmp)
  */
@@ -64,7 +68,7 @@ static void time_search(xt_store *st, const char *q)
             return;
         }
     }
-    printf("  /search %-14s %3zu hits   %8.3f ms\n", q, hits, (now_s() - t0) * 1000 / reps);
+    printf("  /search %-16s %3zu hits   %8.3f ms\n", q, hits, (now_s() - t0) * 1000 / reps);
 }
 
 struct oldest {
@@ -124,6 +128,10 @@ int main(int argc, char **argv)
         for (size_t w = 0; w < words_n && o < sizeof body - 40; w++)
             o += (size_t)snprintf(body + o, sizeof body - o, "%s%s", w ? " " : "",
                                   words[next() % NWORDS]);
+        if (i % 20 == 3)
+            o += (size_t)snprintf(body + o, sizeof body - o, " 你好世界");
+        if (i % 37 == 5)
+            o += (size_t)snprintf(body + o, sizeof body - o, " 😀");
         if (i % 100000 == 7) /* a rare word: 10 per million */
             snprintf(body + o, sizeof body - o, " zanzibar%ld", i);
         snprintf(peer, sizeof peer, "peer%u@example.org", (unsigned)(i % PEERS));
@@ -153,6 +161,15 @@ int main(int argc, char **argv)
     time_search(st, "dead");
     time_search(st, "coffee lunch");
     time_search(st, "nothingmatches");
+    time_search(st, "anzib");
+    time_search(st, "好世界");
+    time_search(st, "世界");
+    time_search(st, "😀");
+    time_search(st, "ok");
+    time_search(st, "qz");
+    time_search(st, "o");
+    time_search(st, "z"); /* one letter found almost nowhere: the bounded scan */
+    time_search(st, "世界 coffee");
     time_pages(st, "peer7@example.org", 1);
     time_pages(st, "peer7@example.org", 100);
     xt_store_close(st);

@@ -3,9 +3,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "outbox.h"
 #include "report.h"
+#include "resource.h"
 
 int xt_cli_account_open(const xt_cli_args *a, int store_optional, int quiet, xt_cli_account *acct)
 {
@@ -13,9 +15,20 @@ int xt_cli_account_open(const xt_cli_args *a, int store_optional, int quiet, xt_
     int rc;
 
     memset(acct, 0, sizeof *acct);
+    acct->resource_lock = -1;
     rc = xt_cli_settings_get(a, &acct->set);
     if (rc != 0)
         return rc;
+    if (!acct->set.resource) {
+        /* No --resource, no `resource =`: the installation's own (issue
+         * 13 item 7). When it cannot be had (no data directory, a
+         * read-only one, every slot taken) the server chooses, as
+         * before: a resource is never a reason to fail a run. */
+        char *path = xt_cli_data_path("resource");
+        if (path && xt_cli_make_parents(path) == 0)
+            (void)xt_cli_resource_pick(path, &acct->set.resource, &acct->resource_lock);
+        free(path);
+    }
     if (!(acct->key = xt_cli_bare(acct->set.jid, &why))) {
         if (why && strcmp(why, "out of memory") == 0) {
             xt_cli_errorf("out of memory");
@@ -43,4 +56,7 @@ void xt_cli_account_close(xt_cli_account *acct)
     acct->store = NULL;
     free(acct->key);
     acct->key = NULL;
+    if (acct->resource_lock >= 0)
+        close(acct->resource_lock);
+    acct->resource_lock = -1;
 }

@@ -6,6 +6,8 @@
  * itself (outbox.h: --store FILE, $XDG_DATA_HOME/xtalk/xtalk.db, or none
  * with --no-store). The session (session.h) reads and saves the SASL hint
  * there; commands keep their outbox, dedup record and history there.
+ * Without a configured resource, the run takes the installation's stable
+ * one (resource.h).
  */
 #ifndef XT_CLI_ACCOUNT_H
 #define XT_CLI_ACCOUNT_H
@@ -20,6 +22,7 @@ typedef struct xt_cli_account {
     xt_store *store;     /* NULL with --no-store, or an optional store that failed */
     char *key;           /* the store's account key (xt_cli_bare of set.jid) */
     char store_err[512]; /* why store is NULL when an optional store failed */
+    int resource_lock;   /* holds the installation resource's slot (resource.h); -1 */
 } xt_cli_account;
 
 /* Settings (with the password), the account key and the store. With

@@ -15,7 +15,7 @@
 
 /* mkdir -p for the directory part of path, mode 0700 (the store holds
  * message text). */
-static int make_parents(char *path)
+int xt_cli_make_parents(char *path)
 {
     for (char *p = path + 1; *p; p++) {
         if (*p != '/')
@@ -50,7 +50,7 @@ static int private_dir(char *path)
     return rc;
 }
 
-static char *default_path(void)
+char *xt_cli_data_path(const char *name)
 {
     const char *xdg = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");
@@ -58,13 +58,13 @@ static char *default_path(void)
     size_t n;
 
     if (xdg && xdg[0] == '/') {
-        n = strlen(xdg) + sizeof "/xtalk/xtalk.db";
+        n = strlen(xdg) + sizeof "/xtalk/" + strlen(name);
         if ((p = malloc(n)))
-            snprintf(p, n, "%s/xtalk/xtalk.db", xdg);
+            snprintf(p, n, "%s/xtalk/%s", xdg, name);
     } else if (home && home[0] == '/') {
-        n = strlen(home) + sizeof "/.local/share/xtalk/xtalk.db";
+        n = strlen(home) + sizeof "/.local/share/xtalk/" + strlen(name);
         if ((p = malloc(n)))
-            snprintf(p, n, "%s/.local/share/xtalk/xtalk.db", home);
+            snprintf(p, n, "%s/.local/share/xtalk/%s", home, name);
     } else {
         errno = ENOENT;
         return NULL;
@@ -83,14 +83,14 @@ int xt_cli_store_open(const xt_cli_args *a, xt_store **out, char *err, size_t er
     if (a->store) {
         path = strdup(a->store);
     } else {
-        path = default_path();
+        path = xt_cli_data_path("xtalk.db");
         if (!path && errno == ENOENT) {
             snprintf(err, errlen,
                      "cannot find the store: neither XDG_DATA_HOME nor HOME is set; give "
                      "--store FILE or --no-store");
             return XT_CLI_EXIT_CONFIG;
         }
-        if (path && (make_parents(path) != 0 || private_dir(path) != 0)) {
+        if (path && (xt_cli_make_parents(path) != 0 || private_dir(path) != 0)) {
             snprintf(err, errlen,
                      "cannot create the directory of the store %s: %s; give --store FILE or "
                      "--no-store",

@@ -19,6 +19,11 @@
  * or an exit code with the reason (and the way out: --store, --no-store)
  * in err. */
 int xt_cli_store_open(const xt_cli_args *a, xt_store **out, char *err, size_t errlen);
+/* $XDG_DATA_HOME/xtalk/NAME (else ~/.local/share/xtalk/NAME), malloc'd;
+ * NULL with errno ENOENT when neither variable is usable, ENOMEM. */
+char *xt_cli_data_path(const char *name);
+/* mkdir -p, mode 0700, of the directory part of path. 0 or -1 (errno). */
+int xt_cli_make_parents(char *path);
 
 /* A fresh message id: "xt-" and 32 random hex digits (128 bits, so ids
  * never collide across runs and machines: XEP-0359 origin-id). Every id

@@ -34,7 +34,9 @@ typedef struct xt_chat_line {
     int kind;
     int queued;      /* outgoing, not yet acknowledged while offline */
     char id[64];     /* stanza id of an outgoing message */
-    wchar_t *text;   /* "HH:MM who: body" */
+    int64_t ts_ms;   /* when sent or received */
+    int32_t day;     /* local YYYYMMDD of ts_ms (chat_time.h); 0 on a day separator */
+    wchar_t *text;   /* "HH:MM who: body" (the date too when not today) */
     size_t len;
     size_t body_off; /* where body starts in text: wrapped rows indent to it */
 } xt_chat_line;
@@ -97,9 +99,16 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx);
 xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx);
 void xt_chat_win_close(xt_chat *c, size_t idx);
 void xt_chat_win_free(xt_chat_win *w);
-/* Appends a line "HH:MM who: body" (who may be NULL: "HH:MM body"). */
+/* Appends a line "HH:MM who: body" (who may be NULL: "HH:MM body"; the
+ * date before the time when ts_ms is not today). In a conversation window
+ * a line of another day than the line before it comes after a day
+ * separator line. */
 xt_chat_line *xt_chat_win_add(xt_chat_win *w, int kind, int64_t ts_ms, const char *who,
                               const char *body, int64_t hist_id);
+/* The same with the full date and time ("YYYY-MM-DD HH:MM:SS"), for
+ * search results. */
+xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, const char *who,
+                                   const char *body, int64_t hist_id);
 void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Loads up to n older messages of the window from the store. Returns how many. */
 size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n);

@@ -304,9 +304,9 @@ static int search_fn(const xt_chat_hmsg *m, void *ud)
     char who[600];
     snprintf(who, sizeof who, "%s %s %s", m->peer, m->outgoing ? "<" : ">",
              m->outgoing ? "me" : xt_chat_display_name(c, m->peer));
-    xt_chat_line *l =
-        xt_chat_win_add(c->wins[0], m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms,
-                        who, m->body, 0);
+    /* The full date and time: results span years (issue 13 item 6). */
+    xt_chat_line *l = xt_chat_win_add_full(
+        c->wins[0], m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms, who, m->body, 0);
     return l ? 0 : 1;
 }
 

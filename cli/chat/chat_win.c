@@ -7,6 +7,7 @@
 
 #include "chat.h"
 #include "chat_text.h"
+#include "chat_time.h"
 #include "../sanitize.h"
 
 #define HISTORY_PAGE 50
@@ -34,18 +35,17 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx)
     return NULL;
 }
 
-/* "HH:MM who: body" as wide characters. who and body may come from the
+/* "STAMP who: body" as wide characters (chat_time.h: the date too when
+ * not today, or always in full). who and body may come from the
  * network (a roster name, a message, history): sanitize.h shows them, the
  * name on one line, the body's line breaks kept: the window draws each
  * continuation line under the text (xt_chat_wrap_indent), so no line of a
  * body can pass for another message's "HH:MM who:". */
-static wchar_t *format_line(int64_t ts_ms, const char *who, const char *body, size_t *n)
+static wchar_t *format_line(int64_t ts_ms, xt_chat_time_style style, const char *who,
+                            const char *body, size_t *n)
 {
-    time_t t = (time_t)(ts_ms / 1000);
-    struct tm tm;
-    char hm[8] = "--:--";
-    if (localtime_r(&t, &tm))
-        strftime(hm, sizeof hm, "%H:%M", &tm);
+    char hm[XT_CHAT_STAMP_MAX];
+    xt_chat_time_stamp(ts_ms, xt_chat_now_ms(), style, hm, sizeof hm);
     char *sw = who ? xt_cli_sanitize(who, strlen(who), XT_CLI_SAN_LINE) : NULL;
     char *sb = xt_cli_sanitize(body, strlen(body), XT_CLI_SAN_LAID_OUT);
     wchar_t *w = NULL;
@@ -64,19 +64,32 @@ out:
     return w;
 }
 
-static xt_chat_line *insert_line(xt_chat_win *w, size_t at, int kind, int64_t ts_ms,
-                                 const char *who, const char *body, int64_t hist_id)
+/* Puts an already formatted line at index at. */
+static xt_chat_line *put_line(xt_chat_win *w, size_t at, xt_chat_line line)
 {
     if (w->nlines == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
         xt_chat_line *l = realloc(w->lines, cap * sizeof *l);
-        if (!l)
+        if (!l) {
+            free(line.text);
             return NULL;
+        }
         w->lines = l;
         w->cap = cap;
     }
-    xt_chat_line line = {.hist_id = hist_id, .kind = kind};
-    line.text = format_line(ts_ms, who, body, &line.len);
+    memmove(w->lines + at + 1, w->lines + at, (w->nlines - at) * sizeof line);
+    w->lines[at] = line;
+    w->nlines++;
+    return &w->lines[at];
+}
+
+static xt_chat_line *insert_line(xt_chat_win *w, size_t at, int kind, int64_t ts_ms,
+                                 xt_chat_time_style style, const char *who, const char *body,
+                                 int64_t hist_id)
+{
+    xt_chat_line line = {
+        .hist_id = hist_id, .kind = kind, .ts_ms = ts_ms, .day = xt_chat_day(ts_ms)};
+    line.text = format_line(ts_ms, style, who, body, &line.len);
     if (!line.text)
         return NULL;
     /* The body ends the text, whatever precedes it (time, date, who). */
@@ -84,16 +97,53 @@ static xt_chat_line *insert_line(xt_chat_win *w, size_t at, int kind, int64_t ts
     wchar_t *wb = xt_chat_utf8_decode(body, strlen(body), &nb);
     line.body_off = wb && nb <= line.len ? line.len - nb : 0;
     free(wb);
-    memmove(w->lines + at + 1, w->lines + at, (w->nlines - at) * sizeof line);
-    w->lines[at] = line;
-    w->nlines++;
-    return &w->lines[at];
+    return put_line(w, at, line);
+}
+
+/* The day separator for ts_ms's day, at index at. Only conversation
+ * windows have them: the console mixes notices and search results, in
+ * no date order. */
+static void insert_day_mark(xt_chat_win *w, size_t at, int64_t ts_ms)
+{
+    char label[XT_CHAT_DAY_LABEL_MAX];
+    xt_chat_line line = {.kind = XT_CHAT_LINE_MARK, .day = 0};
+    xt_chat_day_label(ts_ms, label, sizeof label);
+    if ((line.text = xt_chat_utf8_decode(label, strlen(label), &line.len)))
+        (void)put_line(w, at, line);
+}
+
+/* The nearest dated line from index i going by step (-1: up, +1: down);
+ * NULL when there is none. */
+static const xt_chat_line *near_dated(const xt_chat_win *w, size_t i, int step)
+{
+    for (; i < w->nlines; i += (size_t)step)
+        if (w->lines[i].day)
+            return &w->lines[i];
+    return NULL;
+}
+
+static xt_chat_line *append(xt_chat_win *w, int kind, int64_t ts_ms, xt_chat_time_style style,
+                            const char *who, const char *body, int64_t hist_id)
+{
+    if (w->peer && w->nlines) {
+        const xt_chat_line *prev = near_dated(w, w->nlines - 1, -1);
+        int32_t day = xt_chat_day(ts_ms);
+        if (prev && day && prev->day != day)
+            insert_day_mark(w, w->nlines, ts_ms);
+    }
+    return insert_line(w, w->nlines, kind, ts_ms, style, who, body, hist_id);
 }
 
 xt_chat_line *xt_chat_win_add(xt_chat_win *w, int kind, int64_t ts_ms, const char *who,
                               const char *body, int64_t hist_id)
 {
-    return insert_line(w, w->nlines, kind, ts_ms, who, body, hist_id);
+    return append(w, kind, ts_ms, XT_CHAT_TIME_SHORT, who, body, hist_id);
+}
+
+xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, const char *who,
+                                   const char *body, int64_t hist_id)
+{
+    return append(w, kind, ts_ms, XT_CHAT_TIME_FULL, who, body, hist_id);
 }
 
 void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
@@ -121,10 +171,15 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
 {
     struct older *o = ud;
     const char *who = m->outgoing ? "me" : xt_chat_display_name(o->c, m->peer);
-    /* Newest first: each one goes above the previous. */
-    if (insert_line(o->w, 0, m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms, who,
-                    m->body, m->id))
+    /* Newest first: each one goes above the previous, and a day
+     * separator between it and a line of a later day below it. */
+    if (insert_line(o->w, 0, m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms,
+                    XT_CHAT_TIME_SHORT, who, m->body, m->id)) {
         o->count++;
+        const xt_chat_line *below = near_dated(o->w, 1, 1);
+        if (below && o->w->lines[0].day && below->day != o->w->lines[0].day)
+            insert_day_mark(o->w, 1, below->ts_ms);
+    }
     o->w->oldest_id = m->id;
     return 0;
 }

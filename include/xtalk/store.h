@@ -130,9 +130,21 @@ XT_EXTERN int xt_history_add(xt_store *st, const xt_history_msg *m, int64_t *id_
  * (before_id <= 0: from the newest), newest first. */
 XT_EXTERN int xt_history_page(xt_store *st, const char *account, const char *peer,
                               int64_t before_id, size_t limit, xt_history_fn fn, void *ud);
-/* Full-text search over all conversations of the account (FTS5 query
- * syntax is NOT exposed: the text is matched as words/prefixes, so user
- * input cannot form a malformed query), newest first, up to limit. */
+/* Search over all conversations of the account, newest first, up to
+ * limit. The text is split at blanks into terms; a message matches when
+ * it matches every term. A term of 3 characters or more matches as a
+ * substring, in any script ("好世界" inside "你好世界"); so does a term of
+ * 1 or 2 non-ASCII characters ("世界", an emoji). A 2-character ASCII
+ * term matches the words that begin with it ("ok": "ok", "okay", not
+ * "book"). All of these are indexed. Case is folded, and the accents of
+ * Latin, Greek and Cyrillic letters ignored ("creme" finds "Crème").
+ * Other short terms (one ASCII character; ASCII and non-ASCII mixed) are
+ * compared on the rows the other terms found, or, when all terms are
+ * such, on the newest 10,000 messages of the store only (the bound keeps
+ * a search under 20 ms at a million messages; ASCII case is folded there,
+ * accents are not). Terms of ASCII punctuation only are ignored; at most
+ * 8 short terms count. FTS5 query syntax is NOT exposed: user input
+ * cannot form a malformed query. */
 XT_EXTERN int xt_history_search(xt_store *st, const char *account, const char *text,
                                 size_t limit, xt_history_fn fn, void *ud);
 

@@ -1,5 +1,6 @@
 /*
- * The local store on SQLite: outbox, dedup record, history with FTS5.
+ * The local store on SQLite: outbox, dedup record, history with FTS5
+ * (trigram index over the folded text: fold.c, fts_query.c).
  *
  * Invariants worth knowing before changing anything here:
  *
@@ -20,10 +21,15 @@
  *   each use, so no statement holds a read snapshot between calls.
  * - The schema carries its version in schema_version; open migrates an
  *   older file step by step in one transaction and refuses a newer one.
+ * - The history's indexes are kept by triggers that call xt_fts_text()
+ *   and xt_grams(), SQL functions every handle registers before its
+ *   first statement: another program (the sqlite3 shell) can read the
+ *   file but not write the history.
  */
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -44,7 +50,6 @@ enum stmt_id {
     S_HISTORY_ADD,
     S_HISTORY_PAGE,
     S_HISTORY_PAGE_BEFORE,
-    S_HISTORY_SEARCH,
     S_HINT_GET,
     S_HINT_SET,
     S_COUNT
@@ -72,12 +77,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_HISTORY_PAGE_BEFORE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
                               " FROM history WHERE account = ?1 AND peer = ?2 AND id < ?4"
                               " ORDER BY id DESC LIMIT ?3",
-    /* The FTS table drives (rowid order, newest first), the account
-     * filter is applied on the joined row. */
-    [S_HISTORY_SEARCH] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
-                         " h.outgoing, h.ts_ms FROM history_fts f JOIN history h ON h.id = f.rowid"
-                         " WHERE history_fts MATCH ?2 AND h.account = ?1"
-                         " ORDER BY f.rowid DESC LIMIT ?3",
     [S_HINT_GET] = "SELECT sasl_hint FROM server_hint WHERE account = ?1",
     [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
                    " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint"
@@ -118,6 +117,46 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE server_hint(account TEXT PRIMARY KEY, sasl_hint TEXT NOT NULL);",
     /* 2 -> 3: one account key (migrate_account_keys). */
     NULL,
+    /* 3 -> 4: search in every script. The word index (unicode61) found
+     * neither "世界" inside "你好世界" nor an emoji; the trigram index
+     * finds any substring of 3 characters or more; shorter ones of
+     * non-ASCII characters are in a second index (fts_query.c). Both
+     * index a function of the body (fold.c: xt_fts_text removes accents,
+     * as unicode61's remove_diacritics did, and puts a blank in front;
+     * xt_grams lists characters and pairs), not the content table's column: every write goes through
+     * these triggers, and FTS5's 'rebuild' must not be used on them. The
+     * update triggers fire only on a changed body (the account-key merge
+     * rewrites the account of many rows). */
+    "DROP TRIGGER IF EXISTS history_ai; DROP TRIGGER IF EXISTS history_ad;"
+    " DROP TRIGGER IF EXISTS history_au; DROP TABLE IF EXISTS history_fts;"
+    " DROP TRIGGER IF EXISTS history_gi; DROP TRIGGER IF EXISTS history_gd;"
+    " DROP TRIGGER IF EXISTS history_gu; DROP TABLE IF EXISTS history_grams;"
+    "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', content_rowid='id',"
+    " tokenize='trigram');"
+    "INSERT INTO history_fts(rowid, body) SELECT id, xt_fts_text(body) FROM history;"
+    "CREATE TRIGGER history_ai AFTER INSERT ON history BEGIN"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fts_text(new.body)); END;"
+    "CREATE TRIGGER history_ad AFTER DELETE ON history BEGIN"
+    " INSERT INTO history_fts(history_fts, rowid, body)"
+    " VALUES('delete', old.id, xt_fts_text(old.body)); END;"
+    "CREATE TRIGGER history_au AFTER UPDATE OF body ON history BEGIN"
+    " INSERT INTO history_fts(history_fts, rowid, body)"
+    " VALUES('delete', old.id, xt_fts_text(old.body));"
+    " INSERT INTO history_fts(rowid, body) VALUES(new.id, xt_fts_text(new.body)); END;"
+    /* The short-term index (fold.c, xt_store_grams): presence only
+     * (detail=none), every query on it being single words. */
+    "CREATE VIRTUAL TABLE history_grams USING fts5(body, content='history',"
+    " content_rowid='id', tokenize='ascii', detail='none', columnsize=0);"
+    "INSERT INTO history_grams(rowid, body) SELECT id, xt_grams(body) FROM history;"
+    "CREATE TRIGGER history_gi AFTER INSERT ON history BEGIN"
+    " INSERT INTO history_grams(rowid, body) VALUES(new.id, xt_grams(new.body)); END;"
+    "CREATE TRIGGER history_gd AFTER DELETE ON history BEGIN"
+    " INSERT INTO history_grams(history_grams, rowid, body)"
+    " VALUES('delete', old.id, xt_grams(old.body)); END;"
+    "CREATE TRIGGER history_gu AFTER UPDATE OF body ON history BEGIN"
+    " INSERT INTO history_grams(history_grams, rowid, body)"
+    " VALUES('delete', old.id, xt_grams(old.body));"
+    " INSERT INTO history_grams(rowid, body) VALUES(new.id, xt_grams(new.body)); END;",
 };
 
 struct xt_store {
@@ -333,6 +372,14 @@ static int migrate_account_keys(xt_store *st)
 
 static int migrate_step(xt_store *st, int64_t v)
 {
+    int have;
+    if (v == 3) {
+        /* A file without a history table has nothing to index (the unit
+         * tests make such files; xtalk never did). */
+        int rc = table_exists(st, "history", &have);
+        if (rc < 0 || !have)
+            return rc;
+    }
     if (migrations[v])
         return exec(st, migrations[v], "cannot migrate the schema");
     return migrate_account_keys(st);
@@ -454,6 +501,34 @@ int xt_store_open(const char *path, const xt_mem *mem, xt_store **out)
     }
 }
 
+/* xt_fts_text(text) and xt_grams(text): the two indexes' texts (fold.c),
+ * for the history triggers. */
+static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return; /* NULL */
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    int grams = sqlite3_user_data(ctx) != NULL;
+    size_t flen = 0, glen = 0;
+    char *f = NULL;
+    if (t && grams) {
+        char *folded = xt_store_fold(t, (size_t)n, &flen);
+        f = folded ? xt_store_grams(folded, flen, &glen) : NULL;
+        free(folded);
+        flen = glen;
+    } else if (t) {
+        f = xt_store_fts_text(t, (size_t)n, &flen);
+    }
+    if (!f || flen > (size_t)INT32_MAX) {
+        free(f);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, f, (int)flen, free);
+}
+
 /* WAL mode, sync level, schema: the part of opening that can race. */
 static int setup(xt_store *st, const char *path)
 {
@@ -478,6 +553,17 @@ static int setup(xt_store *st, const char *path)
         return rc;
     }
     sqlite3_finalize(q);
+    /* Before the schema: the history triggers call it. */
+    static char grams_tag;
+    s = sqlite3_create_function_v2(st->db, "xt_fts_text", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   fold_sql, NULL, NULL, NULL);
+    if (s == SQLITE_OK)
+        s = sqlite3_create_function_v2(st->db, "xt_grams", 1,
+                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                       &grams_tag, fold_sql, NULL, NULL, NULL);
+    if (s != SQLITE_OK)
+        return fail_db(st, s, "cannot register the search fold");
     if ((rc = set_sync(st, 0)) < 0 ||
         (rc = exec(st, "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON", "cannot configure")) < 0)
         return rc;
@@ -879,32 +965,98 @@ int xt_history_page(xt_store *st, const char *account, const char *peer, int64_t
     return history_rows(st, s, fn, ud);
 }
 
+/*
+ * The search statement for a plan. An index drives when one applies
+ * (rowid order, newest first, stopping at the limit): the trigram index
+ * for the long terms, else the short-term index for the short non-ASCII
+ * ones; the other terms (their LIKE patterns) and the account are checked
+ * on the joined row. With short ASCII terms only there is no index to
+ * use: the newest XT_SEARCH_SCAN_ROWS rows are scanned, newest first (the
+ * bound holds the cost of a term found nowhere; store.h says it). The
+ * unary + keeps the planner off the (account, peer, id) index, which
+ * would read every row of the account and sort them.
+ * ?1 account, ?2 trigram query, ?3 limit, ?4 scan bound, ?5 short-term
+ * query, ?6.. the LIKE patterns.
+ */
+static int search_sql(const xt_fts_plan *p, char *sql, size_t cap)
+{
+    static const char cols[] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
+                               " h.outgoing, h.ts_ms";
+    const char *order;
+    int n;
+    size_t o;
+
+    if (*p->match) {
+        n = snprintf(sql, cap,
+                     "%s FROM history_fts f JOIN history h ON h.id = f.rowid"
+                     " WHERE history_fts MATCH ?2 AND h.account = ?1",
+                     cols);
+        order = "f.rowid";
+    } else if (*p->grams) {
+        n = snprintf(sql, cap,
+                     "%s FROM history_grams g JOIN history h ON h.id = g.rowid"
+                     " WHERE history_grams MATCH ?5 AND h.account = ?1",
+                     cols);
+        order = "g.rowid";
+    } else {
+        n = snprintf(sql, cap,
+                     "%s FROM history h WHERE h.id > (SELECT coalesce(max(id), 0) FROM history)"
+                     " - ?4 AND +h.account = ?1",
+                     cols);
+        order = "h.id";
+    }
+    if (n < 0 || (size_t)n >= cap)
+        return XT_ETOOBIG;
+    o = (size_t)n;
+    for (size_t i = 0; i < p->nlike; i++) {
+        n = snprintf(sql + o, cap - o, " AND h.body LIKE ?%zu ESCAPE '\\'", i + 6);
+        if (n < 0 || (size_t)n >= cap - o)
+            return XT_ETOOBIG;
+        o += (size_t)n;
+    }
+    n = snprintf(sql + o, cap - o, " ORDER BY %s DESC LIMIT ?3", order);
+    return n < 0 || (size_t)n >= cap - o ? XT_ETOOBIG : 0;
+}
+
 int xt_history_search(xt_store *st, const char *account, const char *text, size_t limit,
                       xt_history_fn fn, void *ud)
 {
-    sqlite3_stmt *s;
-    char *q;
+    sqlite3_stmt *s = NULL;
+    xt_fts_plan p;
+    char sql[1024];
     int rc;
 
     if (!usable(st) || !account || !text || !fn)
         return XT_EINVAL;
     if (limit == 0)
         return 0;
-    if (!(q = xt_fts_query(mem_of(st), text)))
+    if (xt_fts_plan_make(mem_of(st), text, &p) < 0)
         return fail(st, XT_ENOMEM, "out of memory building the search");
-    if (!*q) {
+    if (!*p.match && p.nlike == 0) {
         /* Nothing searchable (only punctuation or spaces): no match. */
-        xt_free(mem_of(st), q);
+        xt_fts_plan_free(mem_of(st), &p);
         return 0;
     }
-    if (!(s = stmt(st, S_HISTORY_SEARCH))) {
-        xt_free(mem_of(st), q);
-        return XT_EIO;
+    if ((rc = search_sql(&p, sql, sizeof sql)) < 0) {
+        xt_fts_plan_free(mem_of(st), &p);
+        return fail(st, rc, "search too long");
     }
-    bind_text(s, 1, account);
-    bind_text(s, 2, q);
-    sqlite3_bind_int64(s, 3, clamp_limit(limit));
-    rc = history_rows(st, s, fn, ud);
-    xt_free(mem_of(st), q);
+    int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (r != SQLITE_OK) {
+        rc = fail_db(st, r, "cannot prepare the search");
+    } else {
+        bind_text(s, 1, account);
+        if (*p.match)
+            bind_text(s, 2, p.match);
+        sqlite3_bind_int64(s, 3, clamp_limit(limit));
+        sqlite3_bind_int64(s, 4, XT_SEARCH_SCAN_ROWS);
+        if (*p.grams)
+            bind_text(s, 5, p.grams);
+        for (size_t i = 0; i < p.nlike; i++)
+            bind_text(s, (int)i + 6, p.like[i]);
+        rc = history_rows(st, s, fn, ud);
+    }
+    sqlite3_finalize(s);
+    xt_fts_plan_free(mem_of(st), &p);
     return rc;
 }

@@ -544,6 +544,117 @@ class Chat(ServerTest):
         self.assertIsNotNone(row)
         self.assertRegex(row[0], r"\bSCRAM-SHA-1\b")
 
+    def test_dates_separators_and_full_search_stamps(self):
+        # Issue 13 item 6: a message from two days ago shows its date, a
+        # day separator comes before today's lines, and a search result
+        # has the full date and time.
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        db = os.path.join(self.env("alice")["XDG_DATA_HOME"], "xtalk", "xtalk.db")
+        old_s = int(time.time()) - 2 * 86400
+        with sqlite3.connect(db) as con:
+            # The store's index triggers call its own SQL functions; for
+            # ASCII text on one line they are a blank in front and "".
+            con.create_function("xt_fts_text", 1, lambda t: " " + t)
+            con.create_function("xt_grams", 1, lambda t: "")
+            con.execute("INSERT INTO history(account, peer, from_jid, body, stanza_id, outgoing,"
+                        " ts_ms) VALUES(?, ?, ?, 'walrus from the day before yesterday', NULL,"
+                        " 0, ?)", (A, B, B + "/x", old_s * 1000))
+        old = time.localtime(old_s)
+        s = self.screen()
+        s.wait_for("[online]")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("[1] " + B)
+        s.wait_for(time.strftime("%Y-%m-%d %H:%M", old) + " " + B + ": walrus from")
+        s.type("walrus today")
+        s.keys("Enter")
+        scr = s.wait_for("me: walrus today")
+        rows = scr.split("\n")
+        today = time.localtime()
+        sep = [i for i, r in enumerate(rows)
+               if time.strftime("%Y-%m-%d", today) + " ---" in r and "---" in r]
+        mine = [i for i, r in enumerate(rows) if "me: walrus today" in r]
+        old_row = [i for i, r in enumerate(rows) if "walrus from" in r]
+        self.assertTrue(sep and mine and old_row, scr)
+        self.assertLess(old_row[0], sep[0], scr)
+        self.assertLess(sep[0], mine[0], scr)
+        # Today's line has the time alone.
+        self.assertRegex(rows[mine[0]], r"[\s│]\d\d:\d\d me: walrus today")
+        s.type("/search walrus")
+        s.keys("Enter")
+        scr = s.wait_for("2 found")
+        self.assertIn(time.strftime("%Y-%m-%d %H:%M:%S", old), scr)
+        self.assertRegex(scr, time.strftime("%Y-%m-%d", today)
+                         + r" \d\d:\d\d:\d\d " + B + " < me: walrus today")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_search_every_script(self):
+        # Issue 13 item 5: a Chinese word inside a run without spaces, and
+        # an emoji, are found (the word index found neither).
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        s = self.screen()
+        s.wait_for("[online]")
+        self.assertOk(self.xtalk("bob", "send", A, "他说你好世界 😀"), "bob send")
+        s.wait(lambda t: ":%s(1)" % B in t, "bob's message arriving")
+        for term in ("世界", "😀", "你好世"):
+            s.type("/search " + term)
+            s.keys("Enter")
+            scr = s.wait_for("-- search: %s --" % term)
+            scr = s.wait(lambda t: t.count(" found (newest first)") >= 1
+                         and t.rfind("-- search: %s --" % term) < t.rfind(" found (newest"),
+                         "the result of " + term)
+            self.assertIn("1 found", scr.split("-- search: %s --" % term)[-1], scr)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_one_stable_resource(self):
+        # Issue 13 item 7: without --resource, every run binds the
+        # installation's resource (kept in the data directory, 0600), not
+        # a new random one; a run beside it takes a resource of its own,
+        # so neither is replaced (a conflict) by the other.
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        bob = self.spawn("bob", "listen", "--json")
+        bob.wait_stderr("online")
+        froms = []
+        for n in range(2):
+            s = self.screen()
+            s.wait_for("[online]")
+            s.type("/msg %s resource run %d" % (B, n))
+            s.keys("Enter")
+            m = bob.json_until(lambda o: o.get("event") == "message"
+                               and o.get("body") == "resource run %d" % n)
+            froms.append(m["from"])
+            if n == 1:
+                # A send while chat runs: another resource, chat stays.
+                self.assertOk(self.xtalk("alice", "send", B, "beside chat"), "send beside")
+                m = bob.json_until(lambda o: o.get("event") == "message"
+                                   and o.get("body") == "beside chat")
+                self.assertNotEqual(m["from"], froms[0])
+                self.assertEqual(m["from"], froms[0] + "-2")
+                s.type("still here")
+                s.keys("Enter")
+                m = bob.json_until(lambda o: o.get("event") == "message"
+                                   and o.get("body") == "still here")
+                self.assertEqual(m["from"], froms[0])
+                self.assertNotIn("conflict", s.text())
+            s.type("/quit")
+            s.keys("Enter")
+            self.assertEqual(s.exit_code(), 0, s.stderr())
+            s.close()
+        self.assertEqual(froms[0], froms[1])
+        path = os.path.join(self.env("alice")["XDG_DATA_HOME"], "xtalk", "resource")
+        with open(path) as f:
+            self.assertEqual(A + "/" + f.read().strip(), froms[0])
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        # Alone again, `send` binds the first resource too.
+        self.assertOk(self.xtalk("alice", "send", B, "alone"), "send alone")
+        m = bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "alone")
+        self.assertEqual(m["from"], froms[0])
+        bob.terminate()
+
     def wait_outbox_empty(self, user, timeout=15):
         db = os.path.join(self.env(user)["XDG_DATA_HOME"], "xtalk", "xtalk.db")
         end = time.monotonic() + timeout * SLOW

@@ -685,6 +685,9 @@ static void test_history_search(void **state)
     hadd(st, "bob@localhost", "Crème brûlée for dessert", 0);
     hadd(st, "bob@localhost", "he said \"AND(\" NEAR the OR", 0);
     hadd(st, "bob@localhost", "東京 で 会いましょう 😀", 0);
+    hadd(st, "carol@localhost", "你好世界", 0);
+    hadd(st, "bob@localhost", "他说你好世界。", 1);
+    hadd(st, "carol@localhost", "ok 😀😀 see you", 0);
     xt_history_msg other = {.account = "eve@localhost",
                             .peer = "bob@localhost",
                             .from = "bob@localhost",
@@ -693,7 +696,7 @@ static void test_history_search(void **state)
 
     struct hcollect c = {0};
     assert_int_equal(xt_history_search(st, "alice@localhost", "hel", 10, collect_history, &c), 0);
-    assert_int_equal(c.n, 2); /* prefix: hello, helicopter; not eve's */
+    assert_int_equal(c.n, 2); /* substring: hello, helicopter; not eve's */
     assert_string_equal(c.bodies[0], "the helicopter lands at noon"); /* newest first */
     assert_string_equal(c.peers[1], "bob@localhost");
 
@@ -710,6 +713,69 @@ static void test_history_search(void **state)
     memset(&c, 0, sizeof c);
     assert_int_equal(xt_history_search(st, "alice@localhost", "東京", 10, collect_history, &c), 0);
     assert_int_equal(c.n, 1);
+
+    /* Every script, any substring (issue 13 item 5): a two-character CJK
+     * word inside a run with no spaces, an emoji, a substring of 3+ in
+     * the middle of a word, and these combined with other terms. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "世界", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.bodies[0], "他说你好世界。");
+    assert_string_equal(c.bodies[1], "你好世界");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "😀", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.bodies[0], "ok 😀😀 see you");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "好世界", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 2); /* three characters: the trigram index */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "说你好世", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "copt", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 1); /* inside "helicopter" */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "😀 東京", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1); /* a short and a long term together */
+    assert_string_equal(c.bodies[0], "東京 で 会いましょう 😀");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "OK 😀", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 1); /* two short terms, case folded */
+    /* Two ASCII letters: the words that begin with them, anywhere in the
+     * history (an index, not a scan), at the start or after a line
+     * break too; not the middle of a word. */
+    hadd(st, "bob@localhost", "a book about Okapis", 0);
+    hadd(st, "bob@localhost", "first line\nok then", 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "ok", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.bodies[0], "first line\nok then");
+    assert_string_equal(c.bodies[1], "a book about Okapis");
+    assert_string_equal(c.bodies[2], "ok 😀😀 see you");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "oo", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 0); /* "book" does not begin with it */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "o", 10, collect_history, &c), 0);
+    assert_true(c.n >= 4); /* one letter: a scan of the newest rows, any position */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "界世", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 0); /* order counts within a term */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "%", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 0); /* punctuation only: dropped */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "a_", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 0); /* LIKE's wildcards are plain characters */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "Crème BRÛLÉE", 10, collect_history,
+                                       &c),
+                     0);
+    assert_int_equal(c.n, 1); /* the accents of the query fold too */
 
     /* Hostile input: FTS5 syntax is never interpreted. Each must succeed
      * (no "malformed MATCH" error). */
@@ -770,6 +836,9 @@ static void test_account_key_migration(void **state)
         sqlite3_exec(
             db,
             "UPDATE schema_version SET version = 2;"
+            /* version 2 had no xt_fts_text() triggers (the 3 -> 4 step makes
+             * them and indexes the rows) */
+            "DROP TRIGGER history_ai; DROP TRIGGER history_gi;"
             /* the same message queued under both spellings, and one each */
             "INSERT INTO outbox(account, to_jid, type, body, origin_id, created_ms) VALUES"
             " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'typed', 'o-typed', 1),"
@@ -823,31 +892,180 @@ static void test_account_key_migration(void **state)
     sqlite3_close(db);
 }
 
-static void test_fts_query(void **state)
+/* A version 3 store, made with that version's schema (the word index,
+ * unicode61): opening it moves the history to the trigram index, so its
+ * old rows are found by substring in every script, and later ones too. */
+static void test_fts_migration(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("v3.db");
+    xt_store_close(st);
+    const char *p = db_path("v3.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "DROP TRIGGER history_ai; DROP TRIGGER history_ad; DROP TRIGGER history_au;"
+            "DROP TABLE history_fts; DROP TRIGGER history_gi; DROP TRIGGER history_gd;"
+            "DROP TRIGGER history_gu; DROP TABLE history_grams;"
+            "CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history',"
+            " content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+            "CREATE TRIGGER history_ai AFTER INSERT ON history BEGIN"
+            " INSERT INTO history_fts(rowid, body) VALUES(new.id, new.body); END;"
+            "CREATE TRIGGER history_ad AFTER DELETE ON history BEGIN"
+            " INSERT INTO history_fts(history_fts, rowid, body)"
+            " VALUES('delete', old.id, old.body); END;"
+            "CREATE TRIGGER history_au AFTER UPDATE ON history BEGIN"
+            " INSERT INTO history_fts(history_fts, rowid, body)"
+            " VALUES('delete', old.id, old.body);"
+            " INSERT INTO history_fts(rowid, body) VALUES(new.id, new.body); END;"
+            "UPDATE schema_version SET version = 3;"
+            "INSERT INTO history(account, peer, from_jid, body, outgoing, ts_ms) VALUES"
+            " ('alice@localhost', 'bob@localhost', 'x', '你好世界', 0, 1),"
+            " ('alice@localhost', 'bob@localhost', 'x', 'party 😀 tonight', 0, 2),"
+            " ('alice@localhost', 'bob@localhost', 'x', 'Crème brûlée', 0, 3);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    /* What version 3 found: the word index misses the CJK substring. */
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM history_fts WHERE history_fts"
+                                        " MATCH '\"世界\"*'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    st = open_ok("v3.db");
+    struct hcollect c = {0};
+    assert_int_equal(xt_history_search(st, "alice@localhost", "世界", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 1);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "😀", 10, collect_history, &c), 0);
+    assert_int_equal(c.n, 1);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "arty 😀 tonig", 10,
+                                       collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "creme", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1);
+    hadd(st, "bob@localhost", "再见世界", 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(xt_history_search(st, "alice@localhost", "见世界", 10, collect_history, &c),
+                     0);
+    assert_int_equal(c.n, 1);
+    xt_store_close(st);
+
+    /* Now at the current version; the index is consistent. */
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), XT_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO history_fts(history_fts, rank)"
+                                  " VALUES('integrity-check', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_fts_plan(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *match, *grams, *like0;
+        size_t nlike;
+    } cases[] = {
+        {"hello", "\"hello\"", "", NULL, 0},
+        {"  two  words ", "\"two\" \"words\"", "", NULL, 0},
+        {"a\"bc", "\"a\"\"bc\"", "", NULL, 0},
+        {"\"", "", "", NULL, 0},
+        {"( ) * ^", "", "", NULL, 0},
+        {"AND(", "\"AND(\"", "", NULL, 0},
+        {"é", "", "", "%é%", 1}, /* folds to ASCII "e": no gram */
+        {"crème", "\"creme\"", "", NULL, 0}, /* folded */
+        {"世界 hello", "\"hello\"", "\"世界\"", "%世界%", 1},
+        {"ok 😀", "\" ok\"", "\"😀\"", "%😀%", 1}, /* "ok": a word start */
+        {"o", "", "", "%o%", 1},                     /* one ASCII character */
+        {"ΣΑ", "", "\"σα\"", "%ΣΑ%", 1}, /* grams lowercased */
+        {"a世", "", "", "%a世%", 1},
+        {"a%_\\", "\"a%_\\\"", "", NULL, 0},
+        {"%a", "\" %a\"", "", NULL, 0},
+        {"é_", "\" e_\"", "", NULL, 0}, /* folded, then two ASCII */
+        {"", "", "", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xt_fts_plan p;
+        assert_int_equal(xt_fts_plan_make(NULL, cases[i].in, &p), 0);
+        assert_string_equal(p.match, cases[i].match);
+        assert_string_equal(p.grams, cases[i].grams);
+        assert_int_equal(p.nlike, cases[i].nlike);
+        if (cases[i].like0)
+            assert_string_equal(p.like[0], cases[i].like0);
+        xt_fts_plan_free(NULL, &p);
+    }
+    /* More short terms than the bound: the rest are ignored. */
+    xt_fts_plan p;
+    assert_int_equal(xt_fts_plan_make(NULL, "a b c d e f g h i j k", &p), 0);
+    assert_int_equal(p.nlike, XT_SEARCH_MAX_SHORT);
+    xt_fts_plan_free(NULL, &p);
+}
+
+static void test_fold(void **state)
 {
     (void)state;
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"hello", "\"hello\"*"},
-        {"  two  words ", "\"two\"* \"words\"*"},
-        {"a\"b", "\"a\"\"b\"*"},
-        {"\"", ""},
-        {"( ) * ^", ""},
-        {"AND(", "\"AND(\"*"},
-        {"é", "\"é\"*"},
+        {"Crème brûlée", "Creme brulee"},
+        {"Cre\xcc\x80me", "Creme"},          /* decomposed input */
+        {"Ελλάδα", "Ελλαδα"},                /* Greek tonos */
+        {"が", "が"},                        /* dakuten kept */
+        {"한국어", "한국어"},                /* Hangul back whole */
+        {"你好世界 😀", "你好世界 😀"},
+        {"plain", "plain"},
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *q = xt_fts_query(NULL, cases[i].in);
-        assert_non_null(q);
-        assert_string_equal(q, cases[i].out);
-        free(q);
+        size_t n = 0;
+        char *f = xt_store_fold(cases[i].in, strlen(cases[i].in), &n);
+        assert_non_null(f);
+        assert_string_equal(f, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+        free(f);
     }
-    /* Worst case for the size bound: quotes and one-byte words. */
-    char *q = xt_fts_query(NULL, "\"\"\"a a a a\"\"");
-    assert_non_null(q);
-    free(q);
+    static const struct {
+        const char *in, *out;
+    } grams[] = {
+        {"你好世界", "你 好 你好 世 好世 界 世界"},
+        {"ok 😀!", "😀"},
+        {"Σα x", "σ α σα"},
+        {"ascii only", ""},
+    };
+    for (size_t i = 0; i < sizeof grams / sizeof grams[0]; i++) {
+        size_t n = 0;
+        char *g = xt_store_grams(grams[i].in, strlen(grams[i].in), &n);
+        assert_non_null(g);
+        assert_string_equal(g, grams[i].out);
+        assert_int_equal(n, strlen(grams[i].out));
+        free(g);
+    }
+    size_t tn = 0;
+    char *tx = xt_store_fts_text("Crème\n\tok", strlen("Crème\n\tok"), &tn);
+    assert_non_null(tx);
+    assert_string_equal(tx, " Creme  ok");
+    assert_int_equal(tn, strlen(" Creme  ok"));
+    free(tx);
+    assert_int_equal(xt_store_utf8_chars("世界", strlen("世界")), 2);
+    assert_int_equal(xt_store_utf8_chars("😀a", strlen("😀a")), 2);
 }
 
 /* ---- allocation failures ---- */
@@ -939,7 +1157,8 @@ static void test_alloc_failures(void **state)
     xt_store *st = (xt_store *)1;
     assert_int_equal(xt_store_open(db_path("m.db"), &failing, &st), XT_ENOMEM);
     assert_null(st);
-    assert_null(xt_fts_query(&failing, "hello"));
+    xt_fts_plan fp;
+    assert_int_equal(xt_fts_plan_make(&failing, "hello", &fp), XT_ENOMEM);
 
     /* Every SQLite allocation of a whole scenario failing in turn: each
      * run ends with a clean error code (and no leak under ASan). */
@@ -994,7 +1213,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
-        cmocka_unit_test(test_fts_query),
+        cmocka_unit_test_setup_teardown(test_fts_migration, setup, teardown),
+        cmocka_unit_test(test_fts_plan),
+        cmocka_unit_test(test_fold),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
