@@ -73,6 +73,7 @@ enum opt_id {
     O_CONFIG,
     O_TIMEOUT,
     O_INSECURE,
+    O_ALLOW_DOWNGRADE,
     O_LINES,
     O_WAIT_REPLY,
     O_JSON,
@@ -117,6 +118,7 @@ static const struct opt {
     [O_CONFIG] = {"config", 0, ARG_REQUIRED, CONN_CMDS},
     [O_TIMEOUT] = {"timeout", 0, ARG_REQUIRED, CONN_CMDS},
     [O_INSECURE] = {"insecure-allow-plaintext", 0, ARG_NONE, CONN_CMDS},
+    [O_ALLOW_DOWNGRADE] = {"allow-downgrade", 0, ARG_NONE, CONN_CMDS},
     [O_LINES] = {"lines", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_WAIT_REPLY] = {"wait-reply", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_JSON] = {"json", 0, ARG_NONE, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN)},
@@ -205,6 +207,9 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         break;
     case O_INSECURE:
         a->insecure_plaintext = 1;
+        break;
+    case O_ALLOW_DOWNGRADE:
+        a->allow_downgrade = 1;
         break;
     case O_LINES:
         a->lines = 1;

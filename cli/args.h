@@ -45,6 +45,7 @@ typedef struct xt_cli_args {
     const char *jid, *server, *ca_file, *pin, *resource, *config;
     int direct_tls;
     int insecure_plaintext;
+    int allow_downgrade;
     unsigned timeout_s;
 
     /* send */

@@ -19,6 +19,7 @@ void xt_cli_config_init(xt_cli_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->direct_tls = -1;
+    cfg->allow_downgrade = -1;
 }
 
 void xt_cli_config_free(xt_cli_config *cfg)
@@ -75,22 +76,22 @@ static int set_key(xt_cli_config *cfg, const char *key, const char *value, const
         slot = &cfg->resource;
     else if (strcmp(key, "password_command") == 0)
         slot = &cfg->password_command;
-    else if (strcmp(key, "direct_tls") == 0) {
-        int b;
-        if (cfg->direct_tls != -1) {
-            snprintf(err, errlen, "%s: key 'direct_tls' given twice", where);
+    else if (strcmp(key, "direct_tls") == 0 || strcmp(key, "allow_downgrade") == 0) {
+        int b, *flag = strcmp(key, "direct_tls") == 0 ? &cfg->direct_tls : &cfg->allow_downgrade;
+        if (*flag != -1) {
+            snprintf(err, errlen, "%s: key '%s' given twice", where, key);
             return XT_CLI_EXIT_CONFIG;
         }
         if (parse_bool(value, &b) != 0) {
-            snprintf(err, errlen, "%s: direct_tls must be true or false, not '%s'", where, value);
+            snprintf(err, errlen, "%s: %s must be true or false, not '%s'", where, key, value);
             return XT_CLI_EXIT_CONFIG;
         }
-        cfg->direct_tls = b;
+        *flag = b;
         return 0;
     } else {
         snprintf(err, errlen,
                  "%s: unknown key '%s' (known: jid, server, ca_file, pin, direct_tls, resource, "
-                 "password_command)",
+                 "password_command, allow_downgrade)",
                  where, key);
         return XT_CLI_EXIT_CONFIG;
     }

@@ -4,7 +4,7 @@
  * Format: one "key = value" per line; blank lines and lines whose first
  * non-blank character is '#' are ignored. The value is the rest of the
  * line with surrounding blanks removed (no quoting, so '#' inside a value
- * is kept). Keys: jid, server, ca_file, pin, direct_tls, resource,
+ * is kept). Keys: jid, server, ca_file, pin, direct_tls, allow_downgrade, resource,
  * password_command. An unknown key, a line without '=', an empty value or
  * a repeated key is an error naming file:line.
  *
@@ -25,6 +25,7 @@ typedef struct xt_cli_config {
     char *resource;
     char *password_command;
     int direct_tls; /* -1 when not set, else 0 or 1 */
+    int allow_downgrade; /* the same */
 } xt_cli_config;
 
 /* Empty config (all NULL, direct_tls -1). */

@@ -20,6 +20,8 @@ static const char common_opts[] =
     "  --no-store             use none (logins then take one round trip more)\n"
     "  --insecure-allow-plaintext\n"
     "                         go on without TLS if the server offers none (INSECURE)\n"
+    "  --allow-downgrade      accept a login weaker than this account had before\n"
+    "                         (PLAIN after SCRAM, no channel binding after it)\n"
     "  -v, --verbose          log the XML stream on stderr (credentials redacted)\n"
     "  -h, --help             this help\n"
     "Precedence: command line, then environment, then config file.\n"

@@ -311,7 +311,13 @@ static void end_not_connected(xt_cli_session *s, int err, const char *why)
 {
     /* The library's detail may carry its own advice (naming an option);
      * do not repeat it. */
-    const char *hint = strstr(why, " --") ? "" : xt_cli_hint_for(err);
+    /* A refused channel binding is not a wrong password: the library's
+     * detail says what happened, and no hint may blame the password. */
+    const char *hint =
+        strstr(why, " --") || strstr(why, "channel binding") ? "" : xt_cli_hint_for(err);
+    if (err == XT_EDOWNGRADE && strstr(why, "weaker login"))
+        hint = "do not trust this connection; if the server really changed its login methods, "
+               "--allow-downgrade (or allow_downgrade = yes in the config) accepts it";
     report(s, "cannot connect as %s: %s%s%s", s->set->jid, why, *hint ? "; " : "", hint);
     s->exit_code = xt_cli_exit_for(err, 0);
     xt_cli_session_stop(s);
@@ -545,10 +551,10 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
     if (!rc)
         rc = xt_conn_opts_set_resource(opts, set->resource);
     if (!rc)
-        rc = xt_conn_opts_set_flags(opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
-                                              (set->insecure_plaintext
-                                                   ? XT_CONN_INSECURE_ALLOW_PLAINTEXT
-                                                   : 0));
+        rc = xt_conn_opts_set_flags(
+            opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+                      (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0) |
+                      (set->allow_downgrade ? XT_CONN_ALLOW_DOWNGRADE : 0));
     if (!rc)
         rc = xt_conn_opts_set_timeouts(opts, set->timeout_ms, set->timeout_ms);
     if (!rc)

@@ -177,6 +177,7 @@ int xt_cli_settings_resolve(const xt_cli_args *a, xt_cli_settings *s, char *err,
     if ((rc = dup_opt(&s->resource, pick(a->resource, NULL, cfg.resource), err, errlen)) != 0)
         goto out;
     s->direct_tls = a->direct_tls || cfg.direct_tls == 1;
+    s->allow_downgrade = a->allow_downgrade || cfg.allow_downgrade == 1;
 
     rc = xt_cli_password_get(s->jid, cfg.password_command, &s->password, err, errlen);
 out:

@@ -22,6 +22,7 @@ typedef struct xt_cli_settings {
     char *password; /* wiped when freed or handed over */
     int direct_tls;
     int insecure_plaintext;
+    int allow_downgrade; /* --allow-downgrade or allow_downgrade = yes */
     int verbose;
     uint32_t timeout_ms;
 } xt_cli_settings;

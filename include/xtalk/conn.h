@@ -114,6 +114,11 @@ enum {
      * initial presence with the post-auth header; a server handles them
      * in order, and the features are still checked when they arrive. */
     XT_CONN_NO_PIPELINING = 1u << 7,
+    /* Accept a login weaker than the SASL hint says this account had
+     * before (PLAIN after SCRAM, no -PLUS after -PLUS, a weaker hash or
+     * binding): see xt_conn_opts_set_sasl_hint. Off by default: such a
+     * login fails with XT_EDOWNGRADE, naming what was offered. */
+    XT_CONN_ALLOW_DOWNGRADE = 1u << 8,
 };
 
 /* A new options object with every default. mem (NULL = malloc) is copied
@@ -191,9 +196,24 @@ XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
  * differs (the server changed, or someone strips mechanisms), that
  * exchange is abandoned and the right one started, costing a round trip,
  * never security. NULL or "" = wait for the server's offer (default).
- * Copied. XT_ENOMEM.
+ * The hint also pins the strongest login that succeeded for the account
+ * (mechanism and channel-binding type): a later login offered less
+ * (PLAIN after SCRAM, no -PLUS after -PLUS, SHA-1 after SHA-256,
+ * tls-server-end-point after tls-exporter or tls-unique) fails with
+ * XT_EDOWNGRADE unless XT_CONN_ALLOW_DOWNGRADE; with a hint whose server
+ * offered SCRAM, PLAIN is refused the same way. Keep the hint per account
+ * to keep that protection. Copied. XT_ENOMEM.
  */
 XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
+/*
+ * The most SCRAM iterations (PBKDF2 rounds, RFC 5802 §5.1 i=) a server
+ * may ask for: a server asking more fails the login (XT_EPROTO, the count
+ * and the limit in the detail) instead of costing seconds of CPU on every
+ * login. 0 = the default: 600,000 for SHA-1 and SHA-256, 300,000 for
+ * SHA-512 (under ~1 s each on a small machine). XT_EINVAL outside
+ * 4096..10,000,000.
+ */
+XT_EXTERN int xt_conn_opts_set_scram_max_iterations(xt_conn_opts *o, uint32_t max_iterations);
 /*
  * The source of every random byte the conn uses: the SCRAM client nonce
  * (24 bytes per exchange) and the stanza id prefix (6 bytes per
@@ -346,24 +366,46 @@ typedef void (*xt_iq_fn)(xt_conn *c, int status, const xt_stanza *reply, void *u
 /*
  * Channel binding data from the driver's TLS layer, for SCRAM -PLUS
  * (RFC 5802 §6). Copied by xt_conn_tls_ready.
- *   "tls-exporter" (RFC 9266; TLS 1.3): cb_data is 32 bytes (cb_len 32)
- *   of keying material exported with the label "EXPORTER-Channel-Binding"
- *   and an empty context, e.g. OpenSSL's
- *   SSL_export_keying_material(ssl, out, 32, "EXPORTER-Channel-Binding",
- *   24, NULL, 0, 0).
- *   "tls-server-end-point" (RFC 5929 §4.1; for TLS 1.2): the hash of the
- *   server's leaf certificate (DER) with its signature's hash function,
- *   except that MD5 and SHA-1 become SHA-256 (cb_len is that hash's size);
- *   none for a signature without a separate hash (Ed25519, Ed448).
- * "tls-unique" is not supported (RFC 9266 §3 deprecates it for TLS 1.3).
- * cb_type NULL (or cb_len 0) = no channel binding: SCRAM is used without
- * -PLUS, with the 'n' flag.
+ *   "tls-exporter" (RFC 9266; TLS 1.3): 32 bytes of keying material
+ *   exported with the label "EXPORTER-Channel-Binding" and an empty
+ *   context, e.g. OpenSSL's SSL_export_keying_material(ssl, out, 32,
+ *   "EXPORTER-Channel-Binding", 24, NULL, 0, 0).
+ *   "tls-unique" (RFC 5929 §3; TLS 1.2 only, RFC 8446 §C.5 leaves it
+ *   undefined for 1.3): the first Finished message of the latest
+ *   handshake: the client's (SSL_get_finished) after a full handshake,
+ *   the server's (SSL_get_peer_finished) after a resumption. Only with
+ *   the extended master secret (RFC 7627 §6: without it the triple
+ *   handshake attack makes it non-unique).
+ *   "tls-server-end-point" (RFC 5929 §4.1): the hash of the server's leaf
+ *   certificate (DER) with its signature's hash function, except that
+ *   MD5 and SHA-1 become SHA-256; none for a signature without a separate
+ *   hash (Ed25519, Ed448).
+ * cb_type is the binding to use when the server does not list its types
+ * (XEP-0440): tls-exporter on TLS 1.3, tls-unique on TLS 1.2 (else
+ * tls-server-end-point); `more` holds the others the connection can give,
+ * for a server that lists them. cb_type NULL (or cb_len 0) = no channel
+ * binding: SCRAM is used without -PLUS, with the 'n' flag.
  */
+typedef struct xt_tls_binding {
+    const char *type; /* "tls-exporter", "tls-unique" or "tls-server-end-point" */
+    const uint8_t *data;
+    size_t len;
+} xt_tls_binding;
+
 typedef struct xt_tls_info {
-    const char *cb_type;   /* "tls-exporter", "tls-server-end-point" or NULL */
+    const char *cb_type;   /* the default binding (see above) or NULL */
     const uint8_t *cb_data;
     size_t cb_len;
     int tls13;             /* 1 when the connection is TLS 1.3 */
+    /* Other bindings of this connection, for a server's XEP-0440 list;
+     * NULL / 0 = none. */
+    const xt_tls_binding *more;
+    size_t nmore;
+    /* 1 when the server's certificate was verified (a trusted chain and
+     * the domain's name, or the pinned fingerprint). Only then does a
+     * server's refusal of channel binding allow one retry without it
+     * (see xt_conn_opts_set_sasl_pin and the README). */
+    int verified;
 } xt_tls_info;
 
 /* --- lifetime ----------------------------------------------------------- */

@@ -10,6 +10,7 @@
  */
 #include "core/sasl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <unistr.h>
@@ -55,7 +56,9 @@ struct xt_sasl {
     char *authcid;
     char *password; /* secret */
     const char *detail;
-    char cbflag; /* SCRAM GS2 flag: 'n', 'y' or 'p'; 0 for PLAIN */
+    char cbflag;      /* SCRAM GS2 flag: 'n', 'y' or 'p'; 0 for PLAIN */
+    char cb_type[24]; /* with 'p': the binding's type */
+    int cb_guessed;   /* with 'p': chosen without the server's list */
 };
 
 static int offered_has(const char *const *offered, size_t n, const char *name)
@@ -66,33 +69,57 @@ static int offered_has(const char *const *offered, size_t n, const char *name)
     return 0;
 }
 
-static int offered_any_plus(const char *const *offered, size_t n)
+/* Our binding of this type, or NULL. */
+static const xt_tls_binding *find_cb(const xt_sasl_params *p, const char *type, xt_tls_binding *tmp)
 {
-    for (size_t i = 0; i < n; i++) {
-        size_t l = offered[i] ? strlen(offered[i]) : 0;
-        if (l > 5 && strcmp(offered[i] + l - 5, "-PLUS") == 0)
-            return 1;
+    if (p->cb_type && p->cb_data && p->cb_len && strcmp(p->cb_type, type) == 0) {
+        *tmp = (xt_tls_binding){.type = p->cb_type, .data = p->cb_data, .len = p->cb_len};
+        return tmp;
     }
-    return 0;
+    for (size_t i = 0; p->cb_more && i < p->cb_nmore; i++)
+        if (p->cb_more[i].type && p->cb_more[i].data && p->cb_more[i].len &&
+            strcmp(p->cb_more[i].type, type) == 0)
+            return &p->cb_more[i];
+    return NULL;
 }
 
-/* The two channel-binding types we produce (RFC 9266, RFC 5929 §4). */
+/* The binding types we know (RFC 9266, RFC 5929 §3 and §4), the one
+ * tied most closely to this connection first. */
+static const char *const cb_order[] = {"tls-exporter", "tls-unique", "tls-server-end-point"};
+
+/* Whether we hold any binding data at all (decides 'y' against 'n'). */
 static int have_cb(const xt_sasl_params *p)
 {
-    return p->cb_type && p->cb_data && p->cb_len > 0 &&
-           (strcmp(p->cb_type, "tls-exporter") == 0 ||
-            strcmp(p->cb_type, "tls-server-end-point") == 0);
-}
-
-/* Whether the server takes our binding type (see sasl.h, xt_sasl_new). */
-static int server_takes_cb(const xt_sasl_params *p)
-{
-    if (!p->server_cb_advertised)
-        return strcmp(p->cb_type, "tls-exporter") == 0;
-    for (size_t i = 0; i < p->server_cb_ntypes; i++)
-        if (p->server_cb_types[i] && strcmp(p->server_cb_types[i], p->cb_type) == 0)
+    xt_tls_binding tmp;
+    for (size_t i = 0; i < sizeof cb_order / sizeof cb_order[0]; i++)
+        if (find_cb(p, cb_order[i], &tmp))
             return 1;
     return 0;
+}
+
+/* The binding to use with a -PLUS mechanism, or NULL: a type the server
+ * lists (XEP-0440 §3), else, with no list, our default one (tls-exporter
+ * on TLS 1.3, tls-unique on TLS 1.2: what servers without the list
+ * bind). *guessed says which. */
+static const xt_tls_binding *pick_cb(const xt_sasl_params *p, xt_tls_binding *tmp, int *guessed)
+{
+    *guessed = 0;
+    if (p->no_cb)
+        return NULL;
+    if (!p->server_cb_advertised) {
+        *guessed = 1;
+        for (size_t i = 0; p->cb_type && i < sizeof cb_order / sizeof cb_order[0]; i++)
+            if (strcmp(p->cb_type, cb_order[i]) == 0)
+                return find_cb(p, cb_order[i], tmp);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof cb_order / sizeof cb_order[0]; i++) {
+        const xt_tls_binding *b = find_cb(p, cb_order[i], tmp);
+        for (size_t j = 0; b && j < p->server_cb_ntypes; j++)
+            if (p->server_cb_types[j] && strcmp(p->server_cb_types[j], cb_order[i]) == 0)
+                return b;
+    }
+    return NULL;
 }
 
 static int valid_utf8(const char *s)
@@ -128,8 +155,10 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
         return XT_EINVAL;
 
     const struct mech *m = NULL;
-    int cb = have_cb(params);
-    int plus_ok = cb && server_takes_cb(params);
+    int cb = have_cb(params), guessed = 0;
+    xt_tls_binding tmp;
+    const xt_tls_binding *bind = pick_cb(params, &tmp, &guessed);
+    int plus_ok = bind != NULL;
     for (size_t i = 0; i < sizeof mechs / sizeof mechs[0] && !m; i++) {
         if (!offered_has(offered, noffered, mechs[i].name))
             continue;
@@ -170,32 +199,33 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
         if (params->authzid && !(s->authzid = xt_strdup(s->mem, params->authzid)))
             goto fail;
     } else {
-        /* GS2 flag, RFC 5802 §6: 'p' for -PLUS; 'y' when we could bind
-         * but the server offered no -PLUS at all (a server that does
-         * support binding then sees a stripped list and fails us); 'n'
-         * when we have no binding, or when the server offers only -PLUS
-         * variants we cannot use (saying 'y' would then be a lie that
-         * fails authentication). */
-        char flag = 'n';
-        if (m->plus)
-            flag = 'p';
-        else if (cb && !offered_any_plus(offered, noffered))
-            flag = 'y';
+        /* GS2 flag, RFC 5802 §6: 'p' for -PLUS; 'y' whenever we could
+         * bind but do not (no -PLUS offered, only types we lack listed,
+         * or the retry without binding): a server that supports binding
+         * then knows the client could have bound, so a man in the
+         * middle who stripped -PLUS or the list is caught; 'n' only when
+         * we have no binding data at all. */
+        char flag = m->plus ? 'p' : cb ? 'y' : 'n';
         xt_scram_params sp = {
             .hash = m->hash,
             .username = params->authcid,
             .password = pw,
             .authzid = params->authzid,
             .cbflag = flag,
-            .cb_type = flag == 'p' ? params->cb_type : NULL,
-            .cb_data = flag == 'p' ? params->cb_data : NULL,
-            .cb_len = flag == 'p' ? params->cb_len : 0,
+            .cb_type = flag == 'p' ? bind->type : NULL,
+            .cb_data = flag == 'p' ? bind->data : NULL,
+            .cb_len = flag == 'p' ? bind->len : 0,
             .nonce = params->nonce,
             .random = params->random,
             .random_ud = params->random_ud,
             .cache = params->salted,
+            .max_iterations = params->max_iterations,
         };
         s->cbflag = flag;
+        if (flag == 'p') {
+            snprintf(s->cb_type, sizeof s->cb_type, "%s", bind->type);
+            s->cb_guessed = guessed;
+        }
         rc = xt_scram_new(s->mem, &sp, &s->scram);
         xt_free_secret(s->mem, pw);
         pw = NULL;
@@ -220,9 +250,41 @@ int xt_sasl_is_scram(const xt_sasl *s)
     return s && s->mech->kind != MECH_PLAIN;
 }
 
+int xt_sasl_strength(const char *mech, const char *cb_type)
+{
+    for (size_t i = 0; mech && i < sizeof mechs / sizeof mechs[0]; i++) {
+        if (strcmp(mechs[i].name, mech) != 0)
+            continue;
+        if (mechs[i].kind == MECH_PLAIN)
+            return 1;
+        int h = 1 + (int)mechs[i].hash; /* 2, 3, 4 */
+        if (!mechs[i].plus)
+            return h;
+        int cb = cb_type && strcmp(cb_type, "tls-server-end-point") == 0 ? 0 : 1;
+        return 10 + 3 * cb + h;
+    }
+    return 0;
+}
+
+const char *xt_sasl_cb_type(const xt_sasl *s)
+{
+    return s && s->cbflag == 'p' ? s->cb_type : NULL;
+}
+
+int xt_sasl_cb_guessed(const xt_sasl *s)
+{
+    return s && s->cbflag == 'p' && s->cb_guessed;
+}
+
+char xt_sasl_cb_flag(const xt_sasl *s)
+{
+    return s ? s->cbflag : 0;
+}
+
 int xt_sasl_same_choice(const xt_sasl *a, const xt_sasl *b)
 {
-    return a && b && a->mech == b->mech && a->cbflag == b->cbflag;
+    return a && b && a->mech == b->mech && a->cbflag == b->cbflag &&
+           strcmp(a->cb_type, b->cb_type) == 0;
 }
 
 const char *xt_sasl_detail(const xt_sasl *s)

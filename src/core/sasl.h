@@ -13,6 +13,7 @@
 #include "base/buf.h"
 #include "core/scram.h"
 #include "xtalk/common.h"
+#include "xtalk/conn.h"
 
 typedef struct xt_sasl xt_sasl;
 
@@ -22,10 +23,17 @@ typedef struct xt_sasl_params {
     const char *authzid;   /* NULL (normal case) */
     int tls;               /* 1 when the stream is TLS-protected: PLAIN needs it */
     int allow_plain;       /* 0 forbids PLAIN even over TLS */
-    /* Channel binding from the TLS layer; cb_type NULL = none available. */
-    const char *cb_type;   /* "tls-exporter" or "tls-server-end-point" */
+    /* Channel binding from the TLS layer (xt_tls_info): the default one,
+     * used when the server lists no types (cb_type NULL = none), and the
+     * others for a server that lists them. */
+    const char *cb_type;   /* "tls-exporter", "tls-unique" or "tls-server-end-point" */
     const uint8_t *cb_data;
     size_t cb_len;
+    const xt_tls_binding *cb_more;
+    size_t cb_nmore;
+    /* 1: use no binding although we have some (the one retry after a
+     * server refused it, see stream_sasl.c); the flag is then 'y'. */
+    int no_cb;
     /* XEP-0440: the channel-binding types the server advertised in
      * <sasl-channel-binding/>; server_cb_advertised 0 = no such element. */
     int server_cb_advertised;
@@ -36,6 +44,8 @@ typedef struct xt_sasl_params {
     /* The SCRAM nonce's random source (NULL = RAND_bytes). */
     xt_random_fn random;
     void *random_ud;
+    /* SCRAM iteration cap (0 = the default per hash, see scram.h). */
+    uint32_t max_iterations;
     /* NULL, or SaltedPassword kept across exchanges (see scram.h). */
     xt_scram_salted *salted;
 } xt_sasl_params;
@@ -43,20 +53,21 @@ typedef struct xt_sasl_params {
 /*
  * Picks the strongest mechanism among `offered` (names from <mechanisms/>)
  * that these params allow, in this order: SCRAM-SHA-512-PLUS,
- * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with channel binding data
- * of a type the server takes: listed by XEP-0440 when it advertises its
- * types; without that list only tls-exporter, since a server offering
- * -PLUS over TLS 1.3 cannot mean tls-unique (RFC 9266 §3) while over
- * TLS 1.2 it usually means tls-unique, which we do not produce),
- * SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (only over TLS and
- * allowed). Returns 0 and *out, XT_EUNSUPPORTED when none is usable,
- * XT_EINVAL for unusable params (missing authcid, invalid UTF-8, a
- * password OpaqueString refuses), or XT_ENOMEM. Strings in params are
+ * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with a channel binding the
+ * server takes: when it lists its types (XEP-0440), the first of ours in
+ * the order tls-exporter, tls-unique, tls-server-end-point that it lists;
+ * without a list our default one, which the TLS version decides: see
+ * xt_tls_info), SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (only
+ * over TLS and allowed). Returns 0 and *out, XT_EUNSUPPORTED when none is
+ * usable, XT_EINVAL for unusable params (missing authcid, invalid UTF-8,
+ * a password OpaqueString refuses), or XT_ENOMEM. Strings in params are
  * copied (the password is wiped on free).
- * GS2 channel-binding flag (RFC 5802 §6/§7): 'p=<type>' for a -PLUS
- * mechanism; 'y' when we have binding data but the server offered no
- * -PLUS mechanism (so a server that does support it detects a downgrade);
- * 'n' when we have no binding data.
+ * GS2 channel-binding flag (RFC 5802 §6): 'p=<type>' for a -PLUS
+ * mechanism; 'y' whenever we hold binding data but do not use it (the
+ * server offers no -PLUS, or lists only types we lack, or no_cb): a
+ * server that does support binding then sees that the client could have
+ * bound and fails the exchange, which is what exposes a man in the
+ * middle who stripped -PLUS; 'n' only when we have no binding data.
  */
 int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
                 const xt_sasl_params *params, xt_sasl **out);
@@ -66,6 +77,23 @@ void xt_sasl_free(xt_sasl *s);
 const char *xt_sasl_mechanism(const xt_sasl *s);
 /* 1 for the SCRAM family. */
 int xt_sasl_is_scram(const xt_sasl *s);
+/*
+ * How strong a login was, for mechanism pinning (never weaker than
+ * before): 0 for an unknown name; PLAIN 1; SCRAM by hash (SHA-1 2,
+ * SHA-256 3, SHA-512 4); -PLUS above every plain SCRAM, by binding
+ * (tls-server-end-point binds the certificate only: below tls-unique and
+ * tls-exporter, which bind this connection) then hash. The order is
+ * xt_sasl_new's choice order, so the strongest a server offers is what
+ * we pick.
+ */
+int xt_sasl_strength(const char *mech, const char *cb_type);
+
+/* The channel-binding type in use ('p'), else NULL. */
+const char *xt_sasl_cb_type(const xt_sasl *s);
+/* 1 when that type was our guess (the server listed no types, XEP-0440). */
+int xt_sasl_cb_guessed(const xt_sasl *s);
+/* The GS2 flag: 'n', 'y' or 'p'; 0 for PLAIN. */
+char xt_sasl_cb_flag(const xt_sasl *s);
 /* 1 when both chose the same mechanism with the same GS2 flag (so one's
  * first message is what the other would have sent, nonce aside). */
 int xt_sasl_same_choice(const xt_sasl *a, const xt_sasl *b);

@@ -21,6 +21,7 @@
  */
 #include "core/scram.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -58,6 +59,8 @@ struct xt_scram {
     char *auth_message;
     uint8_t server_sig[SCRAM_MAX_HASH]; /* expected ServerSignature */
     xt_scram_salted *cache;             /* not owned */
+    uint32_t max_iter;
+    char iter_why[192];                 /* detail for a count above max_iter */
     const char *detail;                 /* static reason */
     char *detail_owned;                 /* server's e= value */
 };
@@ -73,6 +76,11 @@ static const EVP_MD *scram_md(xt_scram_hash h)
         return EVP_sha512();
     }
     return NULL;
+}
+
+uint32_t xt_scram_default_max_iterations(xt_scram_hash h)
+{
+    return h == XT_SCRAM_SHA512 ? 300000u : 600000u;
 }
 
 size_t xt_scram_hash_len(xt_scram_hash h)
@@ -302,6 +310,9 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
         goto fail;
     s->gs2_hdr_len = xt_buf_size(&s->gs2);
     s->cache = p->cache;
+    s->max_iter = p->max_iterations ? p->max_iterations : xt_scram_default_max_iterations(p->hash);
+    if (s->max_iter > XT_SCRAM_MAX_ITERATIONS)
+        s->max_iter = XT_SCRAM_MAX_ITERATIONS;
     /* RFC 5802 §7: c= is base64(gs2-header [cbind-data]); the data is
      * only present with 'p'. */
     if (p->cbflag == 'p' && (rc = xt_buf_append(&s->gs2, p->cb_data, p->cb_len)) != 0)
@@ -476,12 +487,15 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
         xt_buf_free(&salt);
         return scram_fail(s, XT_EPROTO, "iteration count (i=) missing or not a positive number");
     }
-    if (iter < XT_SCRAM_MIN_ITERATIONS || iter > XT_SCRAM_MAX_ITERATIONS) {
+    if (iter < XT_SCRAM_MIN_ITERATIONS || iter > s->max_iter) {
         xt_buf_free(&salt);
-        return scram_fail(s, XT_EPROTO,
-                          iter < XT_SCRAM_MIN_ITERATIONS
-                              ? "iteration count too low (below 4096, RFC 7677 §4)"
-                              : "iteration count absurdly high (DoS guard)");
+        if (iter < XT_SCRAM_MIN_ITERATIONS)
+            return scram_fail(s, XT_EPROTO, "iteration count too low (below 4096, RFC 7677 §4)");
+        snprintf(s->iter_why, sizeof s->iter_why,
+                 "the server asks for %lu SCRAM iterations, above the limit of %lu (each login "
+                 "would cost that much CPU); raise the limit if the server is right",
+                 (unsigned long)iter, (unsigned long)s->max_iter);
+        return scram_fail(s, XT_EPROTO, s->iter_why);
     }
     /* Optional extensions (e.g. XEP-0474 h=) are covered by AuthMessage;
      * we check only that they are well formed. */

@@ -216,7 +216,7 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
         .condition = condition,
         .text = text ? text : (s->err.detail[0] ? s->err.detail : NULL),
         .redirect = redirect,
-        .retry = retryable(error, condition),
+        .retry = retryable(error, condition) || s->err.retry,
     };
     if (s->hooks.disconnected)
         s->hooks.disconnected(s->hooks_ud, &d);
@@ -564,29 +564,42 @@ int xt_stream_start(xt_stream *s, uint64_t now)
     return rc ? xt_stream_fail_code(s, rc) : 0;
 }
 
+/* Keeps one binding the driver gave, if it is one SCRAM can name
+ * (RFC 5802 §7 cb-name) and fits. */
+static void add_cb(xt_stream *s, const char *type, const uint8_t *data, size_t len)
+{
+    if (s->tls.ncb >= sizeof s->tls.cb / sizeof s->tls.cb[0])
+        return;
+    xt_stream_cb *cb = &s->tls.cb[s->tls.ncb];
+    if (!type || !data || !len || len > sizeof cb->data || strlen(type) >= sizeof cb->type)
+        return;
+    snprintf(cb->type, sizeof cb->type, "%s", type);
+    memcpy(cb->data, data, len);
+    cb->len = len;
+    s->tls.ncb++;
+}
+
 int xt_stream_tls_ready(xt_stream *s, const xt_tls_info *info, uint64_t now)
 {
     s->t.now = now;
     int direct_early = s->phase == XT_PH_NEW && (s->cfg.flags & XT_CONN_DIRECT_TLS);
     if (!direct_early && s->phase != XT_PH_TLS)
         return XT_ESTATE;
-    xt_free(s->mem, s->tls.cb_type);
-    xt_free(s->mem, s->tls.cb_data);
-    s->tls.cb_type = NULL;
-    s->tls.cb_data = NULL;
-    s->tls.cb_len = 0;
-    if (info && info->cb_type && info->cb_data && info->cb_len) {
-        s->tls.cb_type = xt_strdup(s->mem, info->cb_type);
-        s->tls.cb_data = xt_malloc(s->mem, info->cb_len);
-        if (!s->tls.cb_type || !s->tls.cb_data)
-            return direct_early ? XT_ENOMEM : xt_stream_fail_code(s, XT_ENOMEM);
-        memcpy(s->tls.cb_data, info->cb_data, info->cb_len);
-        s->tls.cb_len = info->cb_len;
+    xt_wipe(&s->tls, sizeof s->tls);
+    if (info) {
+        add_cb(s, info->cb_type, info->cb_data, info->cb_len);
+        for (size_t i = 0; info->more && i < info->nmore; i++)
+            add_cb(s, info->more[i].type, info->more[i].data, info->more[i].len);
+        s->tls.verified = info->verified != 0;
     }
     s->tls.on = 1;
-    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s",
-                   s->tls.cb_type ? " (channel binding " : "", s->tls.cb_type ? s->tls.cb_type : "",
-                   s->tls.cb_type ? ")" : "");
+    char names[128] = "";
+    for (size_t i = 0, o = 0; i < s->tls.ncb && o < sizeof names; i++)
+        o +=
+            (size_t)snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "", s->tls.cb[i].type);
+    xt_stream_logf(s, XT_LOG_INFO, "TLS established%s%s%s%s", names[0] ? " (channel binding " : "",
+                   names, names[0] ? ")" : "",
+                   s->tls.verified ? "" : " (certificate not verified)");
     if (direct_early)
         return 0; /* xt_stream_start sends the header */
     /* RFC 6120 §5.4.3.3: a fresh stream over TLS. */
@@ -792,6 +805,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     s->cfg.ack_delay = cfg->ack_delay_ms ? cfg->ack_delay_ms : 100;
     s->cfg.ack_timeout = cfg->ack_timeout_ms ? cfg->ack_timeout_ms : s->cfg.ping_timeout;
     s->cfg.max_unacked = cfg->sm_max_unacked ? cfg->sm_max_unacked : 5000;
+    s->cfg.scram_max_iterations = cfg->scram_max_iterations;
     s->cfg.log = cfg->log;
     s->cfg.log_ud = cfg->log_ud;
     s->cfg.random = cfg->random;
@@ -814,6 +828,7 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     if (cfg->sasl_hint && *cfg->sasl_hint && !(s->auth.hint = xt_strdup(s->mem, cfg->sasl_hint)))
         return XT_ENOMEM;
+    xt_stream_sasl_read_hint(s);
     if ((rc = xt_stream_sasl_hint_salt(s)) != 0)
         return rc;
 
@@ -850,8 +865,7 @@ void xt_stream_cleanup(xt_stream *s)
     xt_free_secret(s->mem, s->cfg.test_nonce);
     xt_free(s->mem, s->cfg.resource);
     xt_free(s->mem, s->bind.jid);
-    xt_free(s->mem, s->tls.cb_type);
-    xt_free(s->mem, s->tls.cb_data);
+    xt_wipe(&s->tls, sizeof s->tls);
     if (s->cfg.jid)
         xt_jid_free(s->cfg.jid);
     xt_iq_table_free(&s->iqs);
@@ -889,15 +903,13 @@ int xt_stream_reset(xt_stream *s)
         xt_free(s->mem, s->auth.hint);
         s->auth.hint = s->auth.offer;
         s->auth.offer = NULL;
+        xt_stream_sasl_read_hint(s);
     }
     s->auth.mech[0] = 0;
-    xt_free(s->mem, s->tls.cb_type);
-    xt_free(s->mem, s->tls.cb_data);
-    s->tls.cb_type = NULL;
-    s->tls.cb_data = NULL;
-    s->tls.cb_len = 0;
+    xt_wipe(&s->tls, sizeof s->tls);
     s->t.nego_deadline = s->t.ka_deadline = s->t.close_deadline = 0;
     s->err.code = 0;
+    s->err.retry = 0;
     s->err.condition[0] = 0;
     s->err.detail[0] = 0;
     return 0;

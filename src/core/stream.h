@@ -95,6 +95,7 @@ typedef struct xt_stream_config {
     unsigned max_depth;
     uint32_t iq_timeout_ms, ping_interval_ms, ping_timeout_ms, negotiation_timeout_ms;
     uint32_t ack_every, ack_delay_ms, ack_timeout_ms, sm_max_unacked;
+    uint32_t scram_max_iterations; /* 0 = scram.h's default per hash */
     xt_log_fn log;
     void *log_ud;
     const char *sasl_hint;
@@ -126,6 +127,7 @@ typedef struct xt_stream_cfg {
     char *resource; /* requested resource or NULL */
     uint32_t iq_timeout, ping_interval, ping_timeout, nego_timeout;
     uint32_t ack_every, ack_delay, ack_timeout, max_unacked;
+    uint32_t scram_max_iterations;
     xt_log_fn log;
     void *log_ud;
     xt_random_fn random; /* NULL = RAND_bytes */
@@ -149,14 +151,35 @@ typedef struct xt_stream_auth {
      * challenge arrives. */
     xt_scram_salted salted;
     int precompute;
+    /* The server refused the channel binding we guessed (it listed no
+     * types) in a way that allows one retry without binding (see
+     * cb_refusal in stream_sasl.c): every later exchange of this conn
+     * binds nothing and says 'y'. Survives xt_stream_reset. */
+    int cb_refused;
+    int hint_nocb; /* the hint has "nocb:" (xt_stream_sasl_hint_nocb) */
+    /* Mechanism pinning: the strongest login that succeeded before (the
+     * hint's "pin:MECH[:CBTYPE]"), its xt_sasl_strength (0 = none), and
+     * whether the hint's server offered SCRAM (then PLAIN is a downgrade). */
+    char pin[64]; /* MECH[:CBTYPE] */
+    int pin_strength;
+    int hint_scram;
 } xt_stream_auth;
 
-/* The driver's TLS: whether the stream is protected, channel binding. */
+/* One channel binding from the driver's TLS (copied). */
+typedef struct xt_stream_cb {
+    char type[24];
+    uint8_t data[64];
+    size_t len;
+} xt_stream_cb;
+
+/* The driver's TLS: whether the stream is protected, whether its
+ * certificate was verified, its channel bindings (cb[0] the default,
+ * used when the server lists no types). */
 typedef struct xt_stream_tls {
     int on;
-    char *cb_type;
-    uint8_t *cb_data;
-    size_t cb_len;
+    int verified;
+    xt_stream_cb cb[4];
+    size_t ncb;
 } xt_stream_tls;
 
 /* Resource binding (stream_bind.c) and what the post-auth features said. */
@@ -188,6 +211,7 @@ typedef struct xt_stream_err {
     int code;
     char condition[64];
     char detail[512];
+    int retry; /* set just before xt_stream_fail: retryable whatever the code */
 } xt_stream_err;
 
 typedef struct xt_stream {

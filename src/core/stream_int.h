@@ -49,6 +49,12 @@ int xt_stream_send_early_auth(xt_stream *s);
 int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st);
 /* init: the hint's salt token into auth.salted (auth.precompute set). */
 int xt_stream_sasl_hint_salt(xt_stream *s);
+/* 1 when a hint text holds the "nocb:" token (the server refused the
+ * binding we guessed at an earlier login; see stream_sasl.c). */
+int xt_stream_sasl_hint_nocb(const char *hint);
+/* init and reset: the hint's pin and whether its server offered SCRAM
+ * into auth.pin, pin_strength, hint_scram (and hint_nocb). */
+void xt_stream_sasl_read_hint(xt_stream *s);
 /* tick: Hi() for the hinted salt. */
 void xt_stream_sasl_precompute(xt_stream *s);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "core/base64.h"
@@ -63,6 +64,20 @@ typedef struct offer {
     int cb_advertised;
 } offer;
 
+/* RFC 4422 §3.1: sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA /
+ * DIGIT / HYPHEN / UNDERSCORE. Anything else from the server is no
+ * mechanism: dropped before it can reach the hint, where a name such as
+ * "salt:sha512:10000000:..." would pose as our own token (issue 12 item 9). */
+static int valid_mech_name(const char *t)
+{
+    size_t n = 0;
+    for (; t[n]; n++)
+        if (!((t[n] >= 'A' && t[n] <= 'Z') || (t[n] >= '0' && t[n] <= '9') || t[n] == '-' ||
+              t[n] == '_'))
+            return 0;
+    return n >= 1 && n <= 20;
+}
+
 static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o)
 {
     memset(o, 0, sizeof *o);
@@ -74,7 +89,12 @@ static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o
         const char *t = xt_stanza_text(m);
         if (!t)
             return XT_ENOMEM;
-        o->names[o->n++] = t;
+        if (valid_mech_name(t))
+            o->names[o->n++] = t;
+        else
+            xt_stream_logf(s, XT_LOG_WARN,
+                           "ignoring a SASL mechanism name that RFC 4422 §3.1 does "
+                           "not allow");
     }
     const xt_stanza *cbl = xt_stanza_child(features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
     o->cb_advertised = cbl != NULL;
@@ -118,13 +138,13 @@ static int offer_from_text(char *text, offer *o)
 {
     memset(o, 0, sizeof *o);
     for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (strncmp(t, "salt:", 5) == 0)
-            continue; /* see hint_salt */
+        if (strncmp(t, "salt:", 5) == 0 || strcmp(t, "nocb:") == 0 || strncmp(t, "pin:", 4) == 0)
+            continue; /* see hint_salt, xt_stream_sasl_read_hint */
         if (strncmp(t, "cb:", 3) == 0) {
             o->cb_advertised = 1;
             if (t[3] && o->ncb < 8)
                 o->cbtypes[o->ncb++] = t + 3;
-        } else if (o->n < 32) {
+        } else if (o->n < 32 && valid_mech_name(t)) {
             o->names[o->n++] = t;
         }
     }
@@ -134,6 +154,12 @@ static int offer_from_text(char *text, offer *o)
 /* The exchange this offer calls for (xt_sasl_new's rules). */
 static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
 {
+    xt_tls_binding more[sizeof s->tls.cb / sizeof s->tls.cb[0]];
+    size_t nmore = 0;
+    for (size_t i = 1; i < s->tls.ncb; i++)
+        more[nmore++] = (xt_tls_binding){
+            .type = s->tls.cb[i].type, .data = s->tls.cb[i].data, .len = s->tls.cb[i].len};
+    const xt_stream_cb *def = s->tls.ncb ? &s->tls.cb[0] : NULL;
     xt_sasl_params p = {
         .server_cb_advertised = o->cb_advertised,
         .server_cb_types = o->cbtypes,
@@ -142,17 +168,99 @@ static int choose_sasl(xt_stream *s, const offer *o, xt_sasl **out)
         .password = s->cfg.password ? s->cfg.password : "",
         .tls = s->tls.on,
         .allow_plain = !(s->cfg.flags & XT_CONN_NO_PLAIN_MECH),
-        .cb_type = s->tls.cb_type,
-        .cb_data = s->tls.cb_data,
-        .cb_len = s->tls.cb_len,
+        .cb_type = def ? def->type : NULL,
+        .cb_data = def ? def->data : NULL,
+        .cb_len = def ? def->len : 0,
+        .cb_more = more,
+        .cb_nmore = nmore,
+        /* Without binding: after the server refused ours (this conn), or
+         * when the hint says it did at an earlier login; only while it
+         * lists no types and the certificate is verified (see cb_refusal). */
+        .no_cb = (s->auth.cb_refused || s->auth.hint_nocb) && !o->cb_advertised && s->tls.verified,
         .nonce = s->cfg.test_nonce,
         .random = s->cfg.random,
         .random_ud = s->cfg.random_ud,
         .salted = &s->auth.salted,
+        .max_iterations = s->cfg.scram_max_iterations,
     };
     /* The SASL object holds its own copy of the password; ours stays for
      * reconnecting (xt_stream_reset) and is wiped by xt_stream_cleanup. */
     return xt_sasl_new(s->mem, o->names, o->n, &p, out);
+}
+
+void xt_stream_sasl_read_hint(xt_stream *s)
+{
+    const char *h = s->auth.hint;
+    s->auth.hint_nocb = xt_stream_sasl_hint_nocb(h);
+    s->auth.pin[0] = '\0';
+    s->auth.pin_strength = 0;
+    s->auth.hint_scram = 0;
+    for (const char *t = h; t && *t;) {
+        size_t n = strcspn(t, " ");
+        if (n > 6 && strncmp(t, "SCRAM-", 6) == 0)
+            s->auth.hint_scram = 1;
+        if (n > 4 && n - 4 < 64 && strncmp(t, "pin:", 4) == 0) {
+            char pin[64];
+            memcpy(pin, t + 4, n - 4);
+            pin[n - 4] = '\0';
+            char *cb = strchr(pin, ':');
+            if (cb)
+                *cb = '\0';
+            int st = valid_mech_name(pin) ? xt_sasl_strength(pin, cb ? cb + 1 : NULL) : 0;
+            if (cb)
+                *cb = ':';
+            if (st > s->auth.pin_strength) {
+                s->auth.pin_strength = st;
+                memcpy(s->auth.pin, pin, n - 4 + 1);
+            }
+        }
+        t += n;
+        while (*t == ' ')
+            t++;
+    }
+}
+
+/*
+ * Never weaker than before (issue 12): the hint names the strongest login
+ * that succeeded for this account; a choice below it is what a man in the
+ * middle who strips mechanisms, the -PLUS variants or the binding list
+ * gets us to make. And with a hint whose server offered SCRAM, PLAIN (the
+ * password itself to whoever ends TLS) is refused even with no pin yet.
+ * XT_CONN_ALLOW_DOWNGRADE lets the user accept a server that really
+ * changed. 0 = fine; else the reason, for the error.
+ */
+static const char *downgrade(const xt_stream *s, const xt_sasl *sasl)
+{
+    if (s->cfg.flags & XT_CONN_ALLOW_DOWNGRADE)
+        return NULL;
+    const char *m = xt_sasl_mechanism(sasl);
+    if (s->auth.pin_strength && xt_sasl_strength(m, xt_sasl_cb_type(sasl)) < s->auth.pin_strength)
+        return s->auth.pin; /* MECH[:CBTYPE] */
+    if (!xt_sasl_is_scram(sasl) && s->auth.hint_scram)
+        return "SCRAM (offered at the last login)";
+    return NULL;
+}
+
+static int fail_downgrade(xt_stream *s, const xt_sasl *sasl, const char *before)
+{
+    char t[480];
+    const char *cb = xt_sasl_cb_type(sasl);
+    snprintf(t, sizeof t,
+             "refusing a weaker login than before: the server's offer (%s) allows only %s%s%s, but "
+             "this account had %s (mechanism[:channel binding]); a man in the middle may have "
+             "stripped the stronger choices; if "
+             "the server really changed, allow the downgrade explicitly",
+             s->auth.offer ? s->auth.offer : "?", xt_sasl_mechanism(sasl), cb ? " with " : "",
+             cb ? cb : "", before);
+    return xt_stream_fail(s, XT_EDOWNGRADE, NULL, NULL, t, NULL);
+}
+
+int xt_stream_sasl_hint_nocb(const char *hint)
+{
+    for (const char *t = hint; t && (t = strstr(t, "nocb:")) != NULL; t += 5)
+        if ((t == hint || t[-1] == ' ') && (t[5] == ' ' || t[5] == '\0'))
+            return 1;
+    return 0;
 }
 
 /* <auth mechanism='...'>initial response</auth> for s->auth.sasl. */
@@ -197,7 +305,11 @@ int xt_stream_sasl_hint_salt(xt_stream *s)
     }
     char *end = NULL;
     unsigned long it = c.hash ? strtoul(t, &end, 10) : 0;
-    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS ||
+    /* The same cap as the exchange: a stored hint never makes a login run
+     * more PBKDF2 than the server may ask for (issue 12 item 9). */
+    uint32_t cap = s->cfg.scram_max_iterations ? s->cfg.scram_max_iterations
+                                               : xt_scram_default_max_iterations(c.hash);
+    if (!c.hash || end == t || !end || *end != ':' || it < XT_SCRAM_MIN_ITERATIONS || it > cap ||
         it > XT_SCRAM_MAX_ITERATIONS)
         return 0;
     c.iterations = (uint32_t)it;
@@ -234,9 +346,22 @@ void xt_stream_sasl_precompute(xt_stream *s)
 
 /* After SCRAM succeeded: the salt joins the offer text, so the hint for
  * the next login lets it compute Hi() while it waits for the server. */
-static int offer_add_salt(xt_stream *s)
+/* " pin:MECH[:CBTYPE]": the stronger of the hint's pin and this login
+ * (a login the user allowed to be weaker keeps the old pin). */
+static int append_pin(xt_stream *s, xt_buf *b)
 {
-    if (!s->auth.offer || !s->auth.salted.valid)
+    const char *m = xt_sasl_mechanism(s->auth.sasl), *cb = xt_sasl_cb_type(s->auth.sasl);
+    char tok[96];
+    if (s->auth.pin_strength > xt_sasl_strength(m, cb))
+        snprintf(tok, sizeof tok, " pin:%s", s->auth.pin);
+    else
+        snprintf(tok, sizeof tok, " pin:%s%s%s", m, cb ? ":" : "", cb ? cb : "");
+    return xt_buf_append_str(b, tok);
+}
+
+static int offer_add_salt(xt_stream *s, int nocb)
+{
+    if (!s->auth.offer)
         return 0;
     xt_buf *b = &s->scratch;
     xt_buf_clear(b);
@@ -244,9 +369,16 @@ static int offer_add_salt(xt_stream *s)
     snprintf(head, sizeof head, " salt:%s:%u:", hash_names[s->auth.salted.hash],
              (unsigned)s->auth.salted.iterations);
     int rc = xt_buf_append_str(b, s->auth.offer);
+    /* "nocb:": this server refused the binding we guessed and took SCRAM
+     * without it; the next login goes without at once (one connection
+     * instead of two), under the same conditions as the retry. */
+    if (!rc && nocb)
+        rc = xt_buf_append_str(b, " nocb:");
     if (!rc)
+        rc = append_pin(s, b);
+    if (!rc && s->auth.salted.valid)
         rc = xt_buf_append_str(b, head);
-    if (!rc)
+    if (!rc && s->auth.salted.valid)
         rc = xt_base64_encode(b, s->auth.salted.salt, s->auth.salted.salt_len);
     char *txt = rc ? NULL : xt_buf_cstr(b);
     char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
@@ -276,7 +408,7 @@ int xt_stream_send_early_auth(xt_stream *s)
     xt_free(s->mem, text);
     if (rc == XT_ENOMEM)
         return rc;
-    if (rc || !xt_sasl_is_scram(sasl)) {
+    if (rc || !xt_sasl_is_scram(sasl) || downgrade(s, sasl)) {
         xt_sasl_free(sasl);
         return 0; /* wait for the features */
     }
@@ -314,6 +446,17 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
     }
     if (rc)
         return xt_stream_fail_code(s, rc);
+    const char *before = downgrade(s, sasl);
+    if (before) {
+        rc = fail_downgrade(s, sasl, before);
+        xt_sasl_free(sasl);
+        return rc;
+    }
+    if (!xt_sasl_is_scram(sasl))
+        xt_stream_logf(
+            s, XT_LOG_WARN,
+            "the server offers no SCRAM: sending the password itself (SASL PLAIN) inside "
+            "TLS; later logins refuse PLAIN once SCRAM worked");
     if (s->pipe.early) {
         /* The early <auth/> stands if it is what this offer calls for. */
         s->pipe.early = 0;
@@ -346,6 +489,64 @@ static int sasl_decode(const xt_stanza *st, xt_buf *out)
     if (n == 0 || (n == 1 && t[0] == '='))
         return 0;
     return xt_base64_decode(out, t, n);
+}
+
+/* Whether a SASL failure's <text> says channel binding ("Invalid
+ * channel binding": ejabberd 23.01). */
+static int mentions_cb(const char *text)
+{
+    static const char key[] = "channel binding";
+    for (const char *t = text; t && *t; t++)
+        if (strncasecmp(t, key, sizeof key - 1) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The server refused our -PLUS exchange saying channel binding is wrong.
+ * ejabberd before 23.10 lists no types (XEP-0440) and binds only
+ * tls-unique, which TLS 1.3 does not define (RFC 8446 §C.5), so on TLS
+ * 1.3 it refuses every correct tls-exporter binding. One retry on a new
+ * connection without binding (SCRAM with the 'y' flag) is allowed only
+ * when all of these hold:
+ *   - the server listed no binding types: we guessed; a server that lists
+ *     a type and then refuses it is not this bug;
+ *   - the certificate was verified (trusted chain and name, or pin): the
+ *     retry then gives up only what binding adds to a verified
+ *     certificate, and a man in the middle must hold a certificate we
+ *     trust for the domain;
+ *   - this conn has not retried already (once: cb_refused stays set).
+ * A server that does support binding refuses the retry's 'y' (RFC 5802
+ * §6), so a man in the middle who caused the refusal gains nothing
+ * there. The retry's error says channel binding, never the password.
+ */
+static int cb_refusal(xt_stream *s, const char *cond, const char *text)
+{
+    const char *type = xt_sasl_cb_type(s->auth.sasl);
+    const char *why = NULL;
+    if (!xt_sasl_cb_guessed(s->auth.sasl))
+        why = "the server listed that type itself";
+    else if (!s->tls.verified)
+        why = "the certificate was not verified";
+    else if (s->auth.pin_strength > 10)
+        why = "-PLUS worked for this account before";
+    else if (s->auth.cb_refused)
+        why = "the retry without binding was already made";
+    char t[400];
+    if (why) {
+        snprintf(t, sizeof t,
+                 "the server refused SCRAM channel binding %s: %s; not retried without "
+                 "binding because %s",
+                 type, text, why);
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
+    }
+    snprintf(t, sizeof t,
+             "the server refused SCRAM channel binding %s: %s; it lists no binding "
+             "types: retrying once without binding",
+             type, text);
+    s->auth.cb_refused = 1;
+    s->err.retry = 1;
+    return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
 }
 
 int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
@@ -382,6 +583,8 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                 break;
             }
         const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
+        if (xt_sasl_cb_flag(s->auth.sasl) == 'p' && mentions_cb(text))
+            return cb_refusal(s, cond ? cond : "not-authorized", text);
         return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
                               text && *text ? text : NULL, NULL);
     }
@@ -417,7 +620,9 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                                   NULL);
         snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
         xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-        if (xt_sasl_is_scram(s->auth.sasl) && offer_add_salt(s) != 0) {
+        int nocb =
+            xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
+        if (offer_add_salt(s, nocb) != 0) {
             xt_sasl_free(s->auth.sasl);
             s->auth.sasl = NULL;
             return xt_stream_fail_code(s, XT_ENOMEM);

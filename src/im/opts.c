@@ -12,7 +12,8 @@
 /* Every XT_CONN_* bit in use (1u << 4 is retired). */
 #define KNOWN_FLAGS                                                                                \
     (XT_CONN_DIRECT_TLS | XT_CONN_INSECURE_ALLOW_PLAINTEXT | XT_CONN_NO_ROSTER |                   \
-     XT_CONN_NO_PRESENCE | XT_CONN_NO_PLAIN_MECH | XT_CONN_NO_SM | XT_CONN_NO_PIPELINING)
+     XT_CONN_NO_PRESENCE | XT_CONN_NO_PLAIN_MECH | XT_CONN_NO_SM | XT_CONN_NO_PIPELINING |         \
+     XT_CONN_ALLOW_DOWNGRADE)
 
 #define ID_PREFIX_MAX 16
 
@@ -222,6 +223,17 @@ int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked)
     if (!o)
         return XT_EINVAL;
     o->core.sm_max_unacked = max_unacked;
+    return 0;
+}
+
+int xt_conn_opts_set_scram_max_iterations(xt_conn_opts *o, uint32_t max_iterations)
+{
+    if (!o)
+        return XT_EINVAL;
+    if (max_iterations &&
+        (max_iterations < XT_SCRAM_MIN_ITERATIONS || max_iterations > XT_SCRAM_MAX_ITERATIONS))
+        return refuse(o, XT_EINVAL, "SCRAM iteration limit outside 4096..10000000", NULL);
+    o->core.scram_max_iterations = max_iterations;
     return 0;
 }
 

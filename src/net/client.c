@@ -222,6 +222,14 @@ static uint32_t plan_retry(void *ud, const xt_disconnected *d)
         cl->retry_delay = 1;
         return cl->retry_delay;
     }
+    if (d->error == XT_EAUTH) {
+        /* The only retryable authentication failure: the server refused
+         * the channel binding we had to guess, and the conn allows one
+         * attempt without it (stream_sasl.c). Part of this login: now. */
+        cl->retry_pending = 1;
+        cl->retry_delay = 1;
+        return cl->retry_delay;
+    }
     /* Exponential backoff with full jitter over [min, min * 2^attempt],
      * bounded by max. */
     uint64_t cap = (uint64_t)cl->backoff_min << (cl->attempt < 20 ? cl->attempt : 20);

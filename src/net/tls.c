@@ -41,9 +41,10 @@ struct xt_tls {
     uint8_t nomem;            /* a ciphertext buffer could not grow: sticky */
     uint8_t pin[32];
     uint8_t leaf_sha256[32];
-    uint8_t cb[EVP_MAX_MD_SIZE];
-    size_t cb_len;
-    const char *cb_type;
+    /* Channel bindings, the default (used without a XEP-0440 list) first. */
+    uint8_t cb[3][EVP_MAX_MD_SIZE];
+    xt_tls_binding cbs[3];
+    size_t ncb;
 };
 
 /* Ciphertext buffers. The SSL reads and writes through a BIO of our own
@@ -368,6 +369,7 @@ void xt_tls_free(xt_tls *t)
     xt_buf_free(&t->in);
     xt_buf_free(&t->out);
     xt_wipe(t->cb, sizeof t->cb);
+    xt_wipe(t->cbs, sizeof t->cbs);
     xt_free(t->mem, t->host);
     xt_free(t->mem, t->detail);
     xt_free(t->mem, t);
@@ -478,6 +480,12 @@ static int cert_failure(xt_tls *t)
     return XT_ECERT;
 }
 
+static void add_binding(xt_tls *t, const char *type, size_t len)
+{
+    t->cbs[t->ncb] = (xt_tls_binding){.type = type, .data = t->cb[t->ncb], .len = len};
+    t->ncb++;
+}
+
 /* RFC 5929 §4.1: the hash is the certificate's signature hash, except
  * MD5 and SHA-1, which become SHA-256. No binding when the signature has
  * no separate hash (Ed25519): the server would not agree on one. */
@@ -491,25 +499,41 @@ static void server_end_point(xt_tls *t)
         md_nid = NID_sha256;
     const EVP_MD *md = EVP_get_digestbynid(md_nid);
     unsigned len = 0;
-    if (md && X509_digest(cert, md, t->cb, &len)) {
-        t->cb_len = len;
-        t->cb_type = "tls-server-end-point";
-    }
+    if (md && X509_digest(cert, md, t->cb[t->ncb], &len))
+        add_binding(t, "tls-server-end-point", len);
 }
 
+/* RFC 5929 §3.1: "the first TLS Finished message sent ... in the most
+ * recent handshake": ours after a full handshake (the client finishes
+ * first), the server's after an abbreviated one (resumption). Only with
+ * the extended master secret: RFC 7627 §6 (the triple handshake attack
+ * gives two connections the same tls-unique without it). */
+static void tls_unique(xt_tls *t)
+{
+    if (SSL_get_extms_support(t->ssl) != 1)
+        return;
+    size_t len = SSL_session_reused(t->ssl)
+                     ? SSL_get_peer_finished(t->ssl, t->cb[t->ncb], sizeof t->cb[0])
+                     : SSL_get_finished(t->ssl, t->cb[t->ncb], sizeof t->cb[0]);
+    if (len > 0 && len <= sizeof t->cb[0])
+        add_binding(t, "tls-unique", len);
+}
+
+/* Every binding this connection can give, the default first: the one a
+ * server that lists no types (XEP-0440) most likely takes. */
 static void channel_binding(xt_tls *t)
 {
     t->tls13 = SSL_version(t->ssl) >= TLS1_3_VERSION;
     if (t->tls13) {
         /* RFC 9266 §2: 32 bytes, label "EXPORTER-Channel-Binding", no context. */
         static const char label[] = "EXPORTER-Channel-Binding";
-        if (SSL_export_keying_material(t->ssl, t->cb, 32, label, sizeof label - 1, NULL, 0, 0) == 1) {
-            t->cb_len = 32;
-            t->cb_type = "tls-exporter";
-        }
+        if (SSL_export_keying_material(t->ssl, t->cb[t->ncb], 32, label, sizeof label - 1, NULL, 0,
+                                       0) == 1)
+            add_binding(t, "tls-exporter", 32);
     } else {
-        server_end_point(t);
+        tls_unique(t);
     }
+    server_end_point(t);
     ERR_clear_error();
 }
 
@@ -630,10 +654,14 @@ void xt_tls_shutdown(xt_tls *t)
 
 void xt_tls_get_info(xt_tls *t, xt_tls_info *info)
 {
-    info->cb_type = t->cb_type;
-    info->cb_data = t->cb_len ? t->cb : NULL;
-    info->cb_len = t->cb_len;
-    info->tls13 = t->tls13;
+    *info = (xt_tls_info){.tls13 = t->tls13, .verified = t->done && !t->no_verify};
+    if (t->ncb) {
+        info->cb_type = t->cbs[0].type;
+        info->cb_data = t->cbs[0].data;
+        info->cb_len = t->cbs[0].len;
+        info->more = t->ncb > 1 ? &t->cbs[1] : NULL;
+        info->nmore = t->ncb - 1;
+    }
 }
 
 const uint8_t *xt_tls_peer_sha256(const xt_tls *t)

@@ -83,8 +83,10 @@ int xt_tls_write(xt_tls *t, const void *data, size_t n, size_t *wrote);
 /* Queues close_notify (RFC 8446 §6.1). */
 void xt_tls_shutdown(xt_tls *t);
 
-/* Channel binding (RFC 9266 tls-exporter for TLS 1.3, RFC 5929
- * tls-server-end-point for TLS 1.2). Pointers live as long as t. */
+/* Channel bindings (see xt_tls_info: RFC 9266 tls-exporter on TLS 1.3,
+ * RFC 5929 tls-unique on TLS 1.2 with the extended master secret, and
+ * tls-server-end-point on both) and whether the certificate was
+ * verified. Pointers live as long as t. */
 void xt_tls_get_info(xt_tls *t, xt_tls_info *info);
 /* SHA-256 of the leaf certificate (32 bytes), NULL before it was seen. */
 const uint8_t *xt_tls_peer_sha256(const xt_tls *t);

@@ -74,7 +74,7 @@ static void test_common(void **state)
     /* Options before and after the command, both value forms. */
     assert_int_equal(P(&a, "--jid", "me@example.org", "roster", "--server=h:5222", "--ca-file",
                        "/ca.pem", "--pin", "ab", "--direct-tls", "--resource", "r", "--config",
-                       "/c", "--timeout", "5", "--insecure-allow-plaintext"),
+                       "/c", "--timeout", "5", "--insecure-allow-plaintext", "--allow-downgrade"),
                      0);
     assert_int_equal(a.cmd, XT_CLI_CMD_ROSTER);
     assert_string_equal(a.jid, "me@example.org");
@@ -86,6 +86,7 @@ static void test_common(void **state)
     assert_string_equal(a.config, "/c");
     assert_int_equal(a.timeout_s, 5);
     assert_true(a.insecure_plaintext);
+    assert_true(a.allow_downgrade);
 
     assert_int_equal(P(&a, "roster"), 0);
     assert_int_equal(a.timeout_s, XT_CLI_DEFAULT_TIMEOUT_S);

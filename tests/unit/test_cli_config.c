@@ -34,6 +34,7 @@ static void test_good(void **state)
                        "  ca_file   =   /etc/ca.pem   \n"
                        "pin = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
                        "direct_tls = yes\n"
+                       "allow_downgrade = yes\n"
                        "resource = laptop\n"
                        "password_command = pass show xmpp # keep the hash = sign\n";
     assert_int_equal(parse(text, &cfg, err, sizeof err), 0);
@@ -43,6 +44,7 @@ static void test_good(void **state)
     assert_string_equal(cfg.pin,
                         "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
     assert_int_equal(cfg.direct_tls, 1);
+    assert_int_equal(cfg.allow_downgrade, 1);
     assert_string_equal(cfg.resource, "laptop");
     assert_string_equal(cfg.password_command, "pass show xmpp # keep the hash = sign");
     xt_cli_config_free(&cfg);
@@ -53,8 +55,13 @@ static void test_good(void **state)
     assert_null(cfg.jid);
     xt_cli_config_free(&cfg);
 
+    assert_int_equal(parse("allow_downgrade = maybe", &cfg, err, sizeof err), XT_CLI_EXIT_CONFIG);
+    assert_non_null(strstr(err, "allow_downgrade must be true or false"));
+    xt_cli_config_free(&cfg);
+
     assert_int_equal(parse("", &cfg, err, sizeof err), 0);
     assert_int_equal(cfg.direct_tls, -1);
+    assert_int_equal(cfg.allow_downgrade, -1);
     xt_cli_config_free(&cfg);
 }
 

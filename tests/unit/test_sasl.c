@@ -117,12 +117,13 @@ static void test_selection(void **state)
     const char *weak[] = {"DIGEST-MD5", "CRAM-MD5", "ANONYMOUS", "scram-sha-1", "X-OAUTH2"};
     assert_null(pick(weak, N(weak), 1, 1, 1));
     assert_null(pick(NULL, 0, 1, 1, 1));
-    /* An unknown cb type is no channel binding. */
+    /* An unknown cb type is no channel binding (and no 'y' either). */
     xt_sasl_params p = {
-        .authcid = "u", .password = "p", .cb_type = "tls-unique", .cb_data = cb32, .cb_len = 32};
+        .authcid = "u", .password = "p", .cb_type = "tls-foo", .cb_data = cb32, .cb_len = 32};
     xt_sasl *s = NULL;
     assert_int_equal(xt_sasl_new(NULL, all, N(all), &p, &s), 0);
     assert_string_equal(xt_sasl_mechanism(s), "SCRAM-SHA-512");
+    assert_int_equal(xt_sasl_cb_flag(s), 'n');
     xt_sasl_free(s);
     xt_sasl_free(NULL);
 }
@@ -426,8 +427,9 @@ static void test_cb_flags(void **state)
     } cases[] = {
         {{"SCRAM-SHA-256"}, 1, 0, "n,,", c_n}, /* no binding data */
         {{"SCRAM-SHA-256"}, 1, 1, "y,,", c_y}, /* could bind, server can't */
-        /* Server offers a -PLUS we cannot use: not 'y' (that would fail). */
-        {{"SCRAM-SHA-256", "SCRAM-SHA-384-PLUS"}, 2, 1, "n,,", c_n},
+        /* Server offers a -PLUS we cannot use: we could bind, so 'y'
+         * (RFC 5802 §6; issue 12 item 2), never 'n'. */
+        {{"SCRAM-SHA-256", "SCRAM-SHA-384-PLUS"}, 2, 1, "y,,", c_y},
     };
     for (size_t k = 0; k < N(cases); k++) {
         xt_sasl_params p = {.authcid = "user",
@@ -536,29 +538,49 @@ static void test_alloc_failures(void **state)
     assert_true(xt_test_fail_at > 5);
 }
 
-/* XEP-0440 and the -PLUS choice: our binding type must be one the server
- * takes. Without its list, only tls-exporter (TLS 1.3, where tls-unique
- * does not exist); over TLS 1.2 a bare -PLUS offer usually means
- * tls-unique, which we do not produce, so we use plain SCRAM with 'n'. */
+/* XEP-0440 and the -PLUS choice: a type the server lists, the best of
+ * ours; without its list the default the TLS version gave (tls-exporter
+ * on 1.3, tls-unique on 1.2); 'y' whenever we could bind but do not. */
 static void test_plus_needs_a_type_the_server_takes(void **state)
 {
     (void)state;
     const char *offered[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
     const char *unique_only[] = {"tls-unique"};
     const char *endpoint[] = {"tls-unique", "tls-server-end-point"};
+    const char *endpoint_only[] = {"tls-server-end-point"};
+    /* TLS 1.2 with the extended master secret: tls-unique is the default,
+     * tls-server-end-point beside it. */
+    const xt_tls_binding ep[] = {{"tls-server-end-point", cb32, sizeof cb32}};
     struct {
         const char *cb_type;
+        int more; /* ep[] beside the default */
         int advertised;
         const char *const *types;
         size_t ntypes;
+        int no_cb;
         const char *mech;
         char flag;
+        const char *used; /* the binding in the p= flag */
     } cases[] = {
-        {"tls-exporter", 0, NULL, 0, "SCRAM-SHA-256-PLUS", 'p'},
-        {"tls-server-end-point", 0, NULL, 0, "SCRAM-SHA-256", 'n'},
-        {"tls-server-end-point", 1, endpoint, 2, "SCRAM-SHA-256-PLUS", 'p'},
-        {"tls-exporter", 1, unique_only, 1, "SCRAM-SHA-256", 'n'},
-        {"tls-exporter", 1, NULL, 0, "SCRAM-SHA-256", 'n'},
+        /* No XEP-0440 list: the default the TLS version gave. */
+        {"tls-exporter", 1, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-exporter"},
+        {"tls-unique", 1, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-unique"},
+        {"tls-server-end-point", 0, 0, NULL, 0, 0, "SCRAM-SHA-256-PLUS", 'p',
+         "tls-server-end-point"},
+        /* A list: the best of ours it names. */
+        {"tls-server-end-point", 0, 1, endpoint, 2, 0, "SCRAM-SHA-256-PLUS", 'p',
+         "tls-server-end-point"},
+        {"tls-unique", 1, 1, endpoint, 2, 0, "SCRAM-SHA-256-PLUS", 'p', "tls-unique"},
+        {"tls-unique", 1, 1, endpoint_only, 1, 0, "SCRAM-SHA-256-PLUS", 'p',
+         "tls-server-end-point"},
+        {"tls-exporter", 1, 1, endpoint_only, 1, 0, "SCRAM-SHA-256-PLUS", 'p',
+         "tls-server-end-point"},
+        /* Issue 12 item 2: -PLUS offered, the list names only types we
+         * lack (or none): we could bind, so 'y', not 'n'. */
+        {"tls-exporter", 0, 1, unique_only, 1, 0, "SCRAM-SHA-256", 'y', NULL},
+        {"tls-exporter", 0, 1, NULL, 0, 0, "SCRAM-SHA-256", 'y', NULL},
+        /* The retry without binding: 'y'. */
+        {"tls-exporter", 1, 0, NULL, 0, 1, "SCRAM-SHA-256", 'y', NULL},
     };
     for (size_t k = 0; k < N(cases); k++) {
         xt_sasl_params p = {.authcid = "user",
@@ -568,16 +590,29 @@ static void test_plus_needs_a_type_the_server_takes(void **state)
                             .cb_type = cases[k].cb_type,
                             .cb_data = cb32,
                             .cb_len = sizeof cb32,
+                            .cb_more = cases[k].more ? ep : NULL,
+                            .cb_nmore = cases[k].more ? 1 : 0,
+                            .no_cb = cases[k].no_cb,
                             .server_cb_advertised = cases[k].advertised,
                             .server_cb_types = cases[k].types,
                             .server_cb_ntypes = cases[k].ntypes};
         xt_sasl *s = NULL;
         assert_int_equal(xt_sasl_new(NULL, offered, N(offered), &p, &s), 0);
         assert_string_equal(xt_sasl_mechanism(s), cases[k].mech);
+        assert_int_equal(xt_sasl_cb_guessed(s), cases[k].flag == 'p' && !cases[k].advertised);
+        if (cases[k].used)
+            assert_string_equal(xt_sasl_cb_type(s), cases[k].used);
+        else
+            assert_null(xt_sasl_cb_type(s));
         xt_buf out;
         xt_buf_init(&out, NULL);
         assert_int_equal(xt_sasl_initial(s, &out), 0);
         assert_int_equal(xt_buf_cstr(&out)[0], cases[k].flag);
+        if (cases[k].used) {
+            char want[64];
+            snprintf(want, sizeof want, "p=%s,,", cases[k].used);
+            assert_int_equal(strncmp(xt_buf_cstr(&out), want, strlen(want)), 0);
+        }
         xt_buf_free(&out);
         xt_sasl_free(s);
     }

@@ -492,6 +492,52 @@ static void test_negative(void **state)
 
 /* Further hostile server-first messages (the vector's note on i=, and
  * the RFC 5802 §7 grammar). */
+/* Issue 12 item 9: the default cap per hash refuses a count a hostile
+ * server would make every login pay for (before any PBKDF2 runs, so the
+ * test is quick), with a detail naming the count and the limit; a
+ * configured cap applies instead. */
+static void test_iteration_cap(void **state)
+{
+    (void)state;
+    struct {
+        const char *hash;
+        uint32_t max;
+        const char *sf;
+        int rc;
+    } cases[] = {
+        {"sha1", 0, "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=600001", XT_EPROTO},
+        {"sha256", 0, "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=600001", XT_EPROTO},
+        {"sha512", 0, "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=300001", XT_EPROTO},
+        {"sha1", 5000, "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=5001", XT_EPROTO},
+        {"sha1", 5000, "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=5000", 0},
+    };
+    assert_int_equal(xt_scram_default_max_iterations(XT_SCRAM_SHA1), 600000);
+    assert_int_equal(xt_scram_default_max_iterations(XT_SCRAM_SHA512), 300000);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xt_scram_params p = {
+            .hash = hash_of(cases[i].hash),
+            .username = "user",
+            .password = "pencil",
+            .cbflag = 'n',
+            .nonce = "fyko+d2lbbFgONRv9qkxdawL",
+            .max_iterations = cases[i].max,
+        };
+        xt_scram *s = NULL;
+        assert_int_equal(xt_scram_new(NULL, &p, &s), 0);
+        xt_buf out;
+        xt_buf_init(&out, NULL);
+        assert_int_equal(xt_scram_client_first(s, &out), 0);
+        xt_buf_clear(&out);
+        assert_int_equal(
+            xt_scram_client_final(s, (const uint8_t *)cases[i].sf, strlen(cases[i].sf), &out),
+            cases[i].rc);
+        if (cases[i].rc)
+            assert_non_null(strstr(xt_scram_detail(s), "above the limit of"));
+        xt_buf_free(&out);
+        xt_scram_free(s);
+    }
+}
+
 static void test_negative_more(void **state)
 {
     (void)state;
@@ -621,11 +667,11 @@ static void test_params_and_nonce(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchanges), cmocka_unit_test(test_wire_base64),
-        cmocka_unit_test(test_pbkdf2),    cmocka_unit_test(test_gs2_headers),
-        cmocka_unit_test(test_negative),  cmocka_unit_test(test_negative_more),
-        cmocka_unit_test(test_saslname),  cmocka_unit_test(test_params_and_nonce),
-        cmocka_unit_test(test_salted_cache),
+        cmocka_unit_test(test_exchanges),        cmocka_unit_test(test_wire_base64),
+        cmocka_unit_test(test_pbkdf2),           cmocka_unit_test(test_gs2_headers),
+        cmocka_unit_test(test_negative),         cmocka_unit_test(test_negative_more),
+        cmocka_unit_test(test_iteration_cap),    cmocka_unit_test(test_saslname),
+        cmocka_unit_test(test_params_and_nonce), cmocka_unit_test(test_salted_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

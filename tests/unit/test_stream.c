@@ -661,6 +661,8 @@ static int do_line(run *r, char *line, int depth)
             r->flags |= XT_CONN_NO_SM;
         if (strstr(sarg, "no_pipelining"))
             r->flags |= XT_CONN_NO_PIPELINING;
+        if (strstr(sarg, "allow_downgrade"))
+            r->flags |= XT_CONN_ALLOW_DOWNGRADE;
     } else if (strcmp(kw, "CONFIG") == 0) {
         const char *p;
         if ((p = strstr(sarg, "ping_interval=")))
@@ -730,17 +732,42 @@ static int do_line(run *r, char *line, int depth)
                 rc = failf(r, "tls_ready: %s", errname(x));
         }
     } else if (strcmp(kw, "TLSCB") == 0) {
-        /* TLSCB: type data -- STARTTLS with channel binding data. */
-        char *sp = strchr(sarg, ' ');
+        /* TLSCB: [verified] [tls12] [more=TYPE:DATA] type data -- STARTTLS
+         * with channel binding data: the default binding (type data),
+         * another one beside it, a verified certificate, TLS 1.2. */
+        char *cba = sarg; /* sarg is freed after the line */
+        int verified = 0, tls12 = 0;
+        xt_tls_binding more = {0};
+        for (;;) {
+            if (strncmp(cba, "verified ", 9) == 0) {
+                verified = 1;
+                cba += 9;
+            } else if (strncmp(cba, "tls12 ", 6) == 0) {
+                tls12 = 1;
+                cba += 6;
+            } else if (strncmp(cba, "more=", 5) == 0 && strchr(cba, ' ') && strchr(cba, ':')) {
+                char *sep = strchr(cba, ':'), *end = strchr(cba, ' ');
+                *sep = *end = '\0';
+                more = (xt_tls_binding){
+                    .type = cba + 5, .data = (const uint8_t *)(sep + 1), .len = strlen(sep + 1)};
+                cba = end + 1;
+            } else {
+                break;
+            }
+        }
+        char *sp = strchr(cba, ' ');
         if (!sp || r->evpos >= r->nev || strcmp(r->events[r->evpos], "starttls") != 0) {
             rc = failf(r, "TLSCB: bad line or no starttls event");
         } else {
             r->evpos++;
             *sp = '\0';
-            xt_tls_info info = {.cb_type = sarg,
+            xt_tls_info info = {.cb_type = cba,
                                 .cb_data = (const uint8_t *)(sp + 1),
                                 .cb_len = strlen(sp + 1),
-                                .tls13 = 1};
+                                .tls13 = !tls12,
+                                .more = more.type ? &more : NULL,
+                                .nmore = more.type ? 1 : 0,
+                                .verified = verified};
             int x = xt_conn_tls_ready(r->c, &info, r->now);
             if (x)
                 rc = failf(r, "tls_ready: %s", errname(x));
@@ -904,6 +931,20 @@ static const char *const transcripts[] = {
     "scram_plus.txt",
     "scram_plus_xep0440.txt",
     "scram_plus_xep0440_endpoint.txt",
+    "cb_refused_retry.txt",
+    "cb_refused_unverified.txt",
+    "cb_refused_listed.txt",
+    "cb_tls12_unique.txt",
+    "cb_tls12_listed_endpoint.txt",
+    "cb_nocb_hint.txt",
+    "cb_nocb_hint_unverified.txt",
+    "sasl_mech_syntax.txt",
+    "downgrade_plain_after_scram.txt",
+    "downgrade_plain_allowed.txt",
+    "downgrade_pin_plus.txt",
+    "downgrade_pin_hash.txt",
+    "plain_first_contact.txt",
+    "cb_refused_pinned_plus.txt",
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
     "stream_errors_detected.txt",

@@ -214,10 +214,13 @@ static void fixture_free(fixture *f)
 
 /* --- tests ----------------------------------------------------------------- */
 
+/* The server's own view of each binding, compared with what the client
+ * layer hands to the conn. */
 static void check_binding(fixture *f, int version)
 {
     xt_tls_info info;
     xt_tls_get_info(f->tls, &info);
+    assert_int_equal(info.verified, 1);
     uint8_t want[64];
     size_t want_len;
     if (version == TLS1_3_VERSION) {
@@ -229,14 +232,23 @@ static void check_binding(fixture *f, int version)
         want_len = 32;
     } else {
         assert_int_equal(info.tls13, 0);
-        assert_string_equal(info.cb_type, "tls-server-end-point");
-        /* ecdsa-with-SHA256 signature -> SHA-256 of the DER (RFC 5929 §4.1) */
-        unsigned len = 0;
-        X509_digest(SSL_get_certificate(f->srv.ssl), EVP_sha256(), want, &len);
-        want_len = len;
+        /* RFC 5929 §3.1: a full handshake's first Finished is the
+         * client's, which the server reads as its peer's. */
+        assert_int_equal(SSL_get_extms_support(f->srv.ssl), 1);
+        assert_string_equal(info.cb_type, "tls-unique");
+        want_len = SSL_get_peer_finished(f->srv.ssl, want, sizeof want);
+        assert_true(want_len >= 12);
     }
     assert_int_equal(info.cb_len, want_len);
     assert_memory_equal(info.cb_data, want, want_len);
+    /* tls-server-end-point beside it on both: ecdsa-with-SHA256
+     * signature -> SHA-256 of the DER (RFC 5929 §4.1). */
+    assert_int_equal(info.nmore, 1);
+    assert_string_equal(info.more[0].type, "tls-server-end-point");
+    unsigned len = 0;
+    X509_digest(SSL_get_certificate(f->srv.ssl), EVP_sha256(), want, &len);
+    assert_int_equal(info.more[0].len, len);
+    assert_memory_equal(info.more[0].data, want, len);
 }
 
 static void trusted(int version)
