@@ -43,24 +43,17 @@ PASSWORD_MECHS = ("SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS", "
 ALL = "all offered"
 TRANSPORTS = ("starttls", "direct")
 
-EJ13_PLUS = ("ejabberd 23.01 on TLS 1.3 offers SCRAM-SHA-1-PLUS without an XEP-0440 list and "
-             "accepts only tls-unique binding; xtalk binds tls-exporter and gets 'Invalid "
-             "channel binding' (issue 11: the library's channel-binding choice)")
-TLS12_PLUS = ("offered only -PLUS on TLS 1.2 without an XEP-0440 list, xtalk has no binding "
-              "type it trusts the server to take (it binds tls-server-end-point there; both "
-              "servers bind tls-unique) and finds no usable mechanism (issue 11: tls-unique "
-              "on TLS 1.2)")
 # Cells that fail today for a reason in xtalk, to be fixed (expected
 # failures: the fix flips them). (server, tls, offer) -> reason.
-KNOWN_FAILURES = {
-    ("ejabberd", "1.3", ALL): EJ13_PLUS,
-    ("ejabberd", "1.3", "SCRAM-SHA-1-PLUS"): EJ13_PLUS,
-    ("ejabberd", "1.2", "SCRAM-SHA-1-PLUS"): TLS12_PLUS,
-    ("prosody", "1.2", "SCRAM-SHA-1-PLUS"): TLS12_PLUS,
-}
+KNOWN_FAILURES = {}
 # Cells where the refusal is right, on both sides: the test checks that it
 # is this refusal. (server, tls, offer) -> (reason, text in xtalk's stderr).
 REFUSALS = {
+    ("ejabberd", "1.3", "SCRAM-SHA-1-PLUS"): (
+        "ejabberd 23.01 on TLS 1.3 rejects tls-exporter binding ('Invalid channel binding': "
+        "it binds only tls-unique, which TLS 1.3 lacks, RFC 8446 §C.5); xtalk retries once "
+        "without binding, and with only -PLUS offered no unbound mechanism is left",
+        "no usable SASL mechanism"),
     ("prosody", "1.2", "SCRAM-SHA-1"): (
         "RFC 5802 §6 downgrade check: Prosody 0.12 can still bind on TLS 1.2 when its "
         "config removes -PLUS from the offer, so it takes xtalk's 'y' flag (\"I could bind, "
