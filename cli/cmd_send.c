@@ -479,11 +479,10 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return;
     if (!m->from || !xt_jid_str_bare_equal(m->from, st->to) || m->stamp)
         return; /* someone else, or an old (offline-stored) message */
-    /* Only what comes once the server holds this run's messages can
-     * answer them (a reply to an earlier run's message, or a message the
-     * peer sent meanwhile, can come sooner). */
-    if (!st->acked)
-        return;
+    /* A reply may come before the server's ack of this run's messages
+     * (the <r/> leaves ack_delay after them, a local bot answers sooner):
+     * it is kept and printed once they are acknowledged. Which reply is
+     * ours is decided by the thread below, not by arrival order. */
     if (m->type && strcmp(m->type, "error") == 0) {
         char why[512];
         xt_cli_stanza_error(m->stanza, why, sizeof why);
