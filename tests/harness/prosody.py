@@ -73,6 +73,8 @@ c2s_direct_tls_ports = {{ {tls_port} }}
 s2s_ports = {{ }}
 modules_enabled = {{
   "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "offline"; "dialback"; "smacks";
+  "carbons"; "mam"; "pep"; "blocklist"; "vcard_legacy"; "private"; "bookmarks"; "csi_simple";
+  "time"; "version";
 }}
 modules_disabled = {{ "s2s"; "http"; "admin_telnet"; "admin_shell"; }}
 authentication = "internal_hashed"
