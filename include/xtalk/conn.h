@@ -119,6 +119,13 @@ enum {
      * binding): see xt_conn_opts_set_sasl_hint. Off by default: such a
      * login fails with XT_EDOWNGRADE, naming what was offered. */
     XT_CONN_ALLOW_DOWNGRADE = 1u << 8,
+    /* Do not enable XEP-0280 message carbons even when the server offers
+     * them (by default they are: messages this account sends or receives
+     * on its other devices are copied here, xt_message.source). */
+    XT_CONN_NO_CARBONS = 1u << 9,
+    /* Do not fetch from the XEP-0313 archive at login (see xtalk/mam.h;
+     * by default what arrived since the last archive id seen is fetched). */
+    XT_CONN_NO_ARCHIVE_CATCHUP = 1u << 10,
 };
 
 /* A new options object with every default. mem (NULL = malloc) is copied

@@ -152,6 +152,14 @@ static int hk_iq_request(void *ud, const xt_stanza *iq)
     return rc ? rc : xt_disco_on_iq(ud, iq);
 }
 
+/* The server's features are known (a new session): turn on what it
+ * offers and the application did not decline. */
+int xt_im_server_info_ready(xt_conn *c)
+{
+    int rc = xt_carbons_enable(c);
+    return rc ? rc : xt_mam_catchup(c);
+}
+
 /* --- lifetime -------------------------------------------------------------- */
 
 int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
@@ -201,6 +209,7 @@ void xt_conn_free(xt_conn *c)
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
     xt_disco_free(c);
+    xt_mam_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

@@ -14,6 +14,7 @@
 #include "im/presence.h"
 #include "im/roster.h"
 #include "xtalk/conn.h"
+#include "xtalk/mam.h"
 
 /* The presence sent at login (RFC 6121 §4.2). */
 typedef struct xt_initial_presence {
@@ -31,8 +32,28 @@ struct xt_conn_opts {
     char *jid, *password, *resource, *sasl_hint, *id_prefix;
     xt_initial_presence initial;
     xt_disco_self self; /* XEP-0030 identity and extra features */
-    char detail[256]; /* why the last setter failed */
+    char detail[256];   /* why the last setter failed */
 };
+
+/* XEP-0280 (carbons.c). */
+typedef enum xt_carbons_phase {
+    XT_CARBONS_OFF = 0,
+    XT_CARBONS_ENABLING, /* <enable/> sent */
+    XT_CARBONS_ON,
+} xt_carbons_phase;
+typedef struct xt_carbons_state {
+    xt_carbons_phase phase;
+} xt_carbons_state;
+
+/* XEP-0313 (mam.c). */
+typedef struct xt_mam_query_int xt_mam_query_int;
+typedef struct xt_mam_state {
+    xt_mam_query_int *queries; /* outstanding, each with its queryid */
+    char *last_id;             /* the newest archive id seen (catch-up point) */
+    int next_tag;
+    int catching_up; /* the login catch-up runs: live ids do not move last_id */
+    uint32_t window; /* 0 = XT_MAM_DEFAULT_WINDOW */
+} xt_mam_state;
 
 typedef struct xt_handler {
     int id;
@@ -53,6 +74,8 @@ struct xt_conn {
     xt_roster roster;
     xt_presence_table presence;
     xt_disco_state disco; /* disco.c, caps.c */
+    xt_carbons_state carbons;
+    xt_mam_state mam;
     xt_initial_presence initial;
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */
@@ -65,6 +88,40 @@ struct xt_conn {
 /* Calls every handler registered for ev->type. Handlers may register or
  * remove handlers meanwhile. */
 void xt_conn_emit(xt_conn *c, const xt_event *ev);
+
+#define XT_NS_DELAY   "urn:xmpp:delay"
+#define XT_NS_SID     "urn:xmpp:sid:0"
+#define XT_NS_CARBONS "urn:xmpp:carbons:2"
+#define XT_NS_FORWARD "urn:xmpp:forward:0"
+#define XT_NS_HINTS   "urn:xmpp:hints"
+#define XT_NS_MAM     "urn:xmpp:mam:2"
+#define XT_NS_RSM     "http://jabber.org/protocol/rsm"
+
+/* How a message reached us when it came wrapped (carbons, archive). */
+typedef struct xt_im_wrapped {
+    xt_msg_source source;
+    xt_msg_direction direction;
+    const xt_stanza *forwarded;          /* the XEP-0297 <forwarded/>, or NULL */
+    const char *archive_id, *archive_by; /* XEP-0313 result id and its archive */
+} xt_im_wrapped;
+
+/* The fields of a <message/> (st itself, or the one inside a wrapper). */
+void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m);
+/* Emits XT_EV_MESSAGE for inner as w says. Negative = fail the stream. */
+int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w);
+/* An XEP-0082 DateTime in ms since the epoch; 0 when unparsable. */
+int64_t xt_im_parse_stamp(const char *s);
+/* Wrapped messages: a carbon (XEP-0280) and an archive result (XEP-0313).
+ * Both are checked to come from our own account; others are dropped. */
+int xt_carbons_on_message(xt_conn *c, const xt_stanza *outer, const xt_stanza *wrapper);
+int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result);
+
+/* Session setup once the server's features are known. */
+int xt_carbons_enable(xt_conn *c);
+int xt_mam_catchup(xt_conn *c);
+void xt_mam_free(xt_conn *c);
+/* A message not from the archive carried our archive's stanza-id. */
+int xt_mam_saw_live(xt_conn *c, const char *stanza_id);
 
 /* Incoming stanzas (after XT_EV_STANZA). Negative = fail the stream. */
 int xt_im_on_message(xt_conn *c, const xt_stanza *st);

@@ -516,9 +516,3 @@ void xt_disco_free(xt_conn *c)
     xt_disco_self_free(c->s.mem, &c->disco.self);
     xt_caps_free(c);
 }
-
-int xt_im_server_info_ready(xt_conn *c)
-{
-    (void)c;
-    return 0;
-}

@@ -1,21 +1,85 @@
-/* Messages (RFC 6121 §5): the XT_EV_MESSAGE event and xt_conn_send_message. */
+/* Messages (RFC 6121 §5): the XT_EV_MESSAGE event (live, offline, and
+ * the unwrapped carbons and archive results of carbons.c and mam.c) and
+ * xt_conn_send_message. */
 #include <string.h>
 
 #include "base/mem.h"
 #include "core/jid_int.h"
 #include "im/conn_int.h"
 
-#define XT_NS_DELAY "urn:xmpp:delay"
-#define XT_NS_SID "urn:xmpp:sid:0"
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
+ * days_from_civil), so no timegm() and no time zone state is needed. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
 
-int xt_im_on_message(xt_conn *c, const xt_stanza *st)
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int64_t xt_im_parse_stamp(const char *s)
+{
+    /* XEP-0082 §3.2 DateTime: CCYY-MM-DDThh:mm:ss[.sss]TZD, TZD = Z or
+     * (+|-)hh:mm. Anything else: 0 (unknown). */
+    int y, mo, d, h, mi, se, ms = 0;
+    if (!s || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+        s[7] != '-' || !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) ||
+        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+        return 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        int scale = 100;
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            ms += (*p - '0') * scale;
+            scale /= 10;
+        }
+    }
+    int64_t off = 0;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om))
+            return 0;
+        off = (int64_t)(oh * 60 + om) * 60000 * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return 0;
+    }
+    if (*p)
+        return 0;
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    return ((days * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms) - off;
+}
+
+/* The <delay/> of a stanza (XEP-0203), or NULL. */
+static const xt_stanza *delay_of(const xt_stanza *st)
+{
+    return st ? xt_stanza_child(st, "delay", XT_NS_DELAY) : NULL;
+}
+
+void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m)
 {
     const char *type = xt_stanza_attr(st, "type");
     /* §5.2.2: a missing type means "normal". Messages without a body
      * (chat states, receipts, ...) are delivered too: the application
      * may care about their other children. */
-    xt_event ev = {.type = XT_EV_MESSAGE};
-    xt_message *m = &ev.u.message;
     m->from = xt_stanza_attr(st, "from");
     m->to = xt_stanza_attr(st, "to");
     m->type = type && *type ? type : "normal";
@@ -26,8 +90,9 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
     m->lang = xt_stanza_attr(st, "xml:lang");
     /* XEP-0203: <delay xmlns='urn:xmpp:delay' stamp='...'/> marks an
      * offline or archived message. */
-    const xt_stanza *d = xt_stanza_child(st, "delay", XT_NS_DELAY);
+    const xt_stanza *d = delay_of(st);
     m->stamp = d ? xt_stanza_attr(d, "stamp") : NULL;
+    m->timestamp_ms = xt_im_parse_stamp(m->stamp);
     /* XEP-0359 §3: <origin-id/> is the sender's; a <stanza-id/> is only
      * trusted when 'by' is our own account (our server stamped it and
      * strips forged copies, §4), so one from anybody else is ignored. */
@@ -35,15 +100,73 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
     m->origin_id = o ? xt_stanza_attr(o, "id") : NULL;
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
         const char *by = xt_stanza_attr(ch, "by");
-        if (strcmp(xt_stanza_name(ch), "stanza-id") == 0 && strcmp(xt_stanza_ns(ch), XT_NS_SID) == 0 &&
-            by && xt_im_is_own_bare(c, by)) {
+        if (strcmp(xt_stanza_name(ch), "stanza-id") == 0 &&
+            strcmp(xt_stanza_ns(ch), XT_NS_SID) == 0 && by && xt_im_is_own_bare(c, by)) {
             m->stanza_id = xt_stanza_attr(ch, "id");
+            m->stanza_id_by = by;
             break;
         }
     }
     m->stanza = st;
+}
+
+/* 1 when a full or bare JID's bare part is our account's. */
+static int from_own_account(xt_conn *c, const char *jid)
+{
+    xt_jid *j = NULL;
+    if (!jid || xt_jid_parse(c->s.mem, jid, &j, NULL))
+        return 0;
+    int own = strcmp(xt_jid_bare(j), xt_stream_bare(&c->s)) == 0;
+    xt_jid_free(j);
+    return own;
+}
+
+int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
+{
+    xt_event ev = {.type = XT_EV_MESSAGE};
+    xt_message *m = &ev.u.message;
+    xt_im_message_fill(c, inner, m);
+    m->source = w->source;
+    m->direction = w->direction;
+    /* XEP-0297 §3: the forwarding entity's <delay/> says when the
+     * original was sent; it wins over none. */
+    const xt_stanza *fd = delay_of(w->forwarded);
+    if (fd && !m->stamp) {
+        m->stamp = xt_stanza_attr(fd, "stamp");
+        m->timestamp_ms = xt_im_parse_stamp(m->stamp);
+    }
+    if (w->source == XT_SRC_ARCHIVE) {
+        /* XEP-0313 §4.1.2: the result's id is the archive's stanza-id. */
+        m->stanza_id = w->archive_id;
+        m->stanza_id_by = w->archive_by;
+        m->direction = from_own_account(c, m->from) ? XT_DIR_OUT : XT_DIR_IN;
+    } else if (m->stanza_id) {
+        int rc = xt_mam_saw_live(c, m->stanza_id);
+        if (rc)
+            return rc;
+    }
     xt_conn_emit(c, &ev);
     return 0;
+}
+
+int xt_im_on_message(xt_conn *c, const xt_stanza *st)
+{
+    for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
+        const char *ns = xt_stanza_ns(ch), *name = xt_stanza_name(ch);
+        if (strcmp(ns, XT_NS_CARBONS) == 0 &&
+            (strcmp(name, "received") == 0 || strcmp(name, "sent") == 0))
+            return xt_carbons_on_message(c, st, ch);
+        if (strcmp(ns, XT_NS_MAM) == 0 && strcmp(name, "result") == 0)
+            return xt_mam_on_result(c, st, ch);
+    }
+    /* XEP-0160: what the server kept while we were offline comes with a
+     * <delay/> stamped by our server (its domain or our account). */
+    const xt_stanza *d = delay_of(st);
+    const char *dfrom = d ? xt_stanza_attr(d, "from") : NULL;
+    xt_im_wrapped w = {.source = XT_SRC_LIVE, .direction = XT_DIR_IN};
+    if (dfrom && (strcmp(dfrom, xt_stream_domain(&c->s)) == 0 || xt_im_is_own_bare(c, dfrom)))
+        w.source = XT_SRC_OFFLINE;
+    return xt_im_deliver(c, st, &w);
 }
 
 static int valid_type(const char *t)

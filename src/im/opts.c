@@ -13,7 +13,7 @@
 #define KNOWN_FLAGS                                                                                \
     (XT_CONN_DIRECT_TLS | XT_CONN_INSECURE_ALLOW_PLAINTEXT | XT_CONN_NO_ROSTER |                   \
      XT_CONN_NO_PRESENCE | XT_CONN_NO_PLAIN_MECH | XT_CONN_NO_SM | XT_CONN_NO_PIPELINING |         \
-     XT_CONN_ALLOW_DOWNGRADE)
+     XT_CONN_ALLOW_DOWNGRADE | XT_CONN_NO_CARBONS | XT_CONN_NO_ARCHIVE_CATCHUP)
 
 #define ID_PREFIX_MAX 16
 

@@ -20,6 +20,7 @@
 #include "im/conn_int.h"
 #include "xtalk/conn.h"
 #include "xtalk/disco.h"
+#include "xtalk/mam.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
 
@@ -369,6 +370,14 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_field(&d, "stamp", m->stamp);
         sb_field(&d, "origin_id", m->origin_id);
         sb_field(&d, "stanza_id", m->stanza_id);
+        if (m->source != XT_SRC_LIVE)
+            sb_field(&d, "source", xt_msg_source_name(m->source));
+        if (m->direction == XT_DIR_OUT)
+            sb_field(&d, "dir", "out");
+        if (m->timestamp_ms) {
+            snprintf(num, sizeof num, "%lld", (long long)m->timestamp_ms);
+            sb_field(&d, "ts", num);
+        }
         assert_non_null(m->stanza);
         break;
     }
@@ -417,6 +426,20 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         snprintf(num, sizeof num, "%zu", ev->u.server_info->nfeatures);
         sb_field(&d, "features", num);
         break;
+    case XT_EV_ARCHIVE: {
+        const xt_archive_event *a = ev->u.archive;
+        sb_add(&d, a->done ? "archive done" : "archive page");
+        snprintf(num, sizeof num, "%d", a->tag);
+        sb_field(&d, "tag", num);
+        snprintf(num, sizeof num, "%zu", a->count);
+        sb_field(&d, "count", num);
+        if (a->done) {
+            sb_field(&d, "status", errname(a->status));
+            sb_field(&d, "complete", a->complete ? "1" : "0");
+        }
+        sb_field(&d, "last", a->last_id);
+        break;
+    }
     case XT_EV_CAPS:
         sb_add(&d, "caps");
         sb_field(&d, "jid", ev->u.caps->jid);
@@ -576,6 +599,20 @@ static int do_call(run *r, char *arg, int want)
     int rc;
     if (strcmp(arg, "ping") == 0) {
         rc = xt_conn_ping(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "archive_position") == 0) {
+        rc = xt_conn_set_archive_position(r->c, rest);
+    } else if (strcmp(arg, "mam_before") == 0 || strcmp(arg, "mam_both") == 0) {
+        /* mam_before WITH BEFORE_ID MAX; mam_both: after and before at once */
+        char with[256] = "", before[256] = "";
+        unsigned max = 0;
+        if (rest)
+            sscanf(rest, "%255s %255s %u", with, before, &max);
+        xt_mam_query q = {.with = with, .before_id = before, .max_total = max, .page_size = max};
+        if (arg[4] == 'b' && arg[5] == 'o')
+            q.after_id = "x";
+        rc = xt_mam_fetch(r->c, &q);
+        if (rc > 0)
+            rc = 0;
     } else if (strcmp(arg, "disco_info") == 0 || strcmp(arg, "disco_items") == 0) {
         char *node = rest ? strchr(rest, ' ') : NULL;
         if (node)
@@ -690,6 +727,13 @@ static int do_check(run *r, char *arg)
         size_t n = xt_conn_caps_features(r->c, a, &f);
         if (n != (size_t)atol(b))
             return failf(r, "caps_features %s = %zu, expected %s", a, n, b);
+    } else if (strcmp(what, "carbons") == 0) {
+        if (xt_conn_carbons_enabled(r->c) != atoi(a))
+            return failf(r, "carbons %d, expected %s", xt_conn_carbons_enabled(r->c), a);
+    } else if (strcmp(what, "archive_position") == 0) {
+        const char *p = xt_conn_archive_position(r->c);
+        if (strcmp(a, "-") == 0 ? p != NULL : (!p || strcmp(p, a)))
+            return failf(r, "archive_position %s, expected %s", p ? p : "(none)", a);
     } else if (strcmp(what, "sm") == 0) {
         if (xt_conn_sm_enabled(r->c) != atoi(a))
             return failf(r, "sm %d, expected %s", xt_conn_sm_enabled(r->c), a);
@@ -760,6 +804,10 @@ static int do_line(run *r, char *line, int depth)
             r->flags |= XT_CONN_NO_PIPELINING;
         if (strstr(sarg, "allow_downgrade"))
             r->flags |= XT_CONN_ALLOW_DOWNGRADE;
+        if (strstr(sarg, "no_carbons"))
+            r->flags |= XT_CONN_NO_CARBONS;
+        if (strstr(sarg, "no_catchup"))
+            r->flags |= XT_CONN_NO_ARCHIVE_CATCHUP;
     } else if (strcmp(kw, "CONFIG") == 0) {
         const char *p;
         if ((p = strstr(sarg, "ping_interval=")))
@@ -1058,6 +1106,8 @@ static const char *const transcripts[] = {
     "reset_no_sm.txt",
     "idle_trim.txt",
     "disco.txt",
+    "carbons.txt",
+    "mam.txt",
 };
 
 static void test_transcripts(void **state)
