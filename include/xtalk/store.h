@@ -3,6 +3,9 @@
  * the record of messages already seen (deduplication), and the message
  * history with a full-text index.
  *
+ * It also keeps what keeps several devices in sync: verified XEP-0115
+ * caps and the XEP-0313 archive positions.
+ *
  * One file per user (the CLI uses $XDG_DATA_HOME/xtalk/xtalk.db), WAL
  * mode, schema versioned and migrated on open. Every row belongs to an
  * account (a bare JID), so one store serves several accounts. An xt_store
@@ -98,6 +101,29 @@ XT_EXTERN int64_t xt_outbox_count(xt_store *st, const char *account);
 XT_EXTERN int xt_store_sasl_hint_get(xt_store *st, const char *account, char **out);
 /* set writes nothing when the account already has this hint. */
 XT_EXTERN int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint);
+
+/* --- multi-device sync --------------------------------------------------- */
+
+/* XEP-0115 caps verified before (XT_EV_CAPS), shared by every account: a
+ * ver is a hash of the features, so it means the same for anyone. set
+ * records (or refreshes) one; list hands the newest `limit` (0 = all) to
+ * fn, most recently seen first, to prime a conn (xt_conn_caps_add).
+ * Pointers valid during the call; fn's non-zero return stops the listing
+ * and is returned. Features may not contain a newline (XT_EINVAL). */
+typedef int (*xt_store_caps_fn)(const char *ver, const char *const *features, size_t n, void *ud);
+XT_EXTERN int xt_store_caps_set(xt_store *st, const char *ver, const char *const *features,
+                                size_t n, int64_t now_ms);
+XT_EXTERN int xt_store_caps_list(xt_store *st, size_t limit, xt_store_caps_fn fn, void *ud);
+
+/* XEP-0313 archive positions per account: peer NULL or "" is the login
+ * catch-up's (xt_conn_archive_position, to give back with
+ * xt_conn_set_archive_position next run); a bare JID is that
+ * conversation's oldest fetched id (where scrolling back continues).
+ * get: *out a copy to free with the store's allocator, NULL when none. */
+XT_EXTERN int xt_store_archive_pos_get(xt_store *st, const char *account, const char *peer,
+                                       char **out);
+XT_EXTERN int xt_store_archive_pos_set(xt_store *st, const char *account, const char *peer,
+                                       const char *id);
 
 /* --- deduplication ------------------------------------------------------- */
 

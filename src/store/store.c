@@ -52,6 +52,10 @@ enum stmt_id {
     S_HISTORY_PAGE_BEFORE,
     S_HINT_GET,
     S_HINT_SET,
+    S_CAPS_SET,
+    S_CAPS_LIST,
+    S_POS_GET,
+    S_POS_SET,
     S_COUNT
 };
 
@@ -81,6 +85,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
                    " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint"
                    " WHERE sasl_hint IS NOT excluded.sasl_hint",
+    [S_CAPS_SET] = "INSERT INTO caps(ver, features, seen_ms) VALUES(?1, ?2, ?3)"
+                   " ON CONFLICT(ver) DO UPDATE SET seen_ms = excluded.seen_ms",
+    [S_CAPS_LIST] = "SELECT ver, features FROM caps ORDER BY seen_ms DESC LIMIT ?1",
+    [S_POS_GET] = "SELECT last_id FROM archive_pos WHERE account = ?1 AND peer = ?2",
+    [S_POS_SET] = "INSERT INTO archive_pos(account, peer, last_id) VALUES(?1, ?2, ?3)"
+                  " ON CONFLICT(account, peer) DO UPDATE SET last_id = excluded.last_id"
+                  " WHERE last_id IS NOT excluded.last_id",
 };
 
 /* Migrations: migrations[v] takes a file from version v to v + 1 (SQL;
@@ -157,6 +168,13 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     " INSERT INTO history_grams(history_grams, rowid, body)"
     " VALUES('delete', old.id, xt_grams(old.body));"
     " INSERT INTO history_grams(rowid, body) VALUES(new.id, xt_grams(new.body)); END;",
+    /* 4 -> 5: every device in sync. XEP-0115 caps verified before
+     * (features newline-separated: a feature var never holds one), and
+     * per account the XEP-0313 archive position: peer '' is the login
+     * catch-up's, a bare JID the oldest id fetched of that conversation. */
+    "CREATE TABLE IF NOT EXISTS caps(ver TEXT PRIMARY KEY, features TEXT NOT NULL, seen_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS archive_pos(account TEXT NOT NULL, peer TEXT NOT NULL, last_id TEXT NOT NULL,"
+    " PRIMARY KEY(account, peer));",
 };
 
 struct xt_store {
@@ -827,6 +845,113 @@ int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint)
     bind_text(s, 1, account);
     bind_text(s, 2, hint);
     return step_write(st, s, "cannot record the server hint");
+}
+
+/* --- multi-device sync ------------------------------------------------------ */
+
+int xt_store_caps_set(xt_store *st, const char *ver, const char *const *features, size_t n,
+                      int64_t now_ms)
+{
+    sqlite3_stmt *s;
+    if (!usable(st) || !valid_text(ver) || (n && !features))
+        return XT_EINVAL;
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!features[i] || strchr(features[i], '\n'))
+            return fail(st, XT_EINVAL, "caps: a feature with a newline");
+        len += strlen(features[i]) + 1;
+    }
+    char *joined = xt_malloc(mem_of(st), len), *p = joined;
+    if (!joined)
+        return XT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(features[i]);
+        memcpy(p, features[i], l);
+        p += l;
+        *p++ = '\n';
+    }
+    *p = '\0';
+    int rc = XT_EIO;
+    if ((s = stmt(st, S_CAPS_SET))) {
+        bind_text(s, 1, ver);
+        bind_text(s, 2, joined);
+        sqlite3_bind_int64(s, 3, now_ms);
+        rc = step_write(st, s, "cannot record caps");
+    }
+    xt_free(mem_of(st), joined);
+    return rc;
+}
+
+int xt_store_caps_list(xt_store *st, size_t limit, xt_store_caps_fn fn, void *ud)
+{
+    sqlite3_stmt *s;
+    if (!usable(st) || !fn)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_CAPS_LIST)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, limit ? (int64_t)limit : -1);
+    int r, rc = 0;
+    const char *v[256];
+    while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (!col_ok(s, 0) || !col_ok(s, 1)) {
+            rc = XT_ENOMEM;
+            break;
+        }
+        /* Split in place of a copy: the column text is ours until the
+         * next step. At most 256 features are handed over per ver. */
+        char *copy = xt_strdup(mem_of(st), col(s, 1));
+        if (!copy) {
+            rc = XT_ENOMEM;
+            break;
+        }
+        size_t n = 0;
+        for (char *p = copy, *nl; n < 256 && (nl = strchr(p, '\n')); p = nl + 1) {
+            *nl = '\0';
+            v[n++] = p;
+        }
+        rc = fn(col(s, 0), v, n, ud);
+        xt_free(mem_of(st), copy);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = fail_db(st, r, "cannot read caps");
+    done(s);
+    return rc;
+}
+
+int xt_store_archive_pos_get(xt_store *st, const char *account, const char *peer, char **out)
+{
+    sqlite3_stmt *s;
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    if (!usable(st) || !account)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_POS_GET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, peer ? peer : "");
+    int r = sqlite3_step(s), rc = 0;
+    if (r == SQLITE_ROW) {
+        if (!col_ok(s, 0) || !(*out = xt_strdup(mem_of(st), col(s, 0))))
+            rc = XT_ENOMEM;
+    } else if (r != SQLITE_DONE) {
+        rc = fail_db(st, r, "cannot read the archive position");
+    }
+    done(s);
+    return rc;
+}
+
+int xt_store_archive_pos_set(xt_store *st, const char *account, const char *peer, const char *id)
+{
+    sqlite3_stmt *s;
+    if (!usable(st) || !account || !valid_text(id))
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_POS_SET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, peer ? peer : "");
+    bind_text(s, 3, id);
+    return step_write(st, s, "cannot record the archive position");
 }
 
 /* --- deduplication ------------------------------------------------------- */

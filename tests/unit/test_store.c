@@ -500,6 +500,63 @@ static void test_schema(void **state)
 
 /* ---- the server's SASL offer ---- */
 
+struct caps_seen {
+    int n;
+    char ver[64];
+    size_t nf;
+    char f1[64];
+};
+
+static int on_caps(const char *ver, const char *const *f, size_t n, void *ud)
+{
+    struct caps_seen *c = ud;
+    if (c->n++ == 0) {
+        snprintf(c->ver, sizeof c->ver, "%s", ver);
+        c->nf = n;
+        snprintf(c->f1, sizeof c->f1, "%s", n > 1 ? f[1] : "");
+    }
+    return 0;
+}
+
+/* Schema 5: verified caps and archive positions survive a reopen. */
+static void test_sync_state(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("sync.db");
+    const char *f[] = {"http://jabber.org/protocol/caps", "urn:xmpp:receipts"};
+    assert_int_equal(xt_store_caps_set(st, "QgayPKawpkPSDYmwT/WM94uAlu0=", f, 2, 1000), 0);
+    assert_int_equal(xt_store_caps_set(st, "older=", f, 1, 500), 0);
+    const char *bad[] = {"a\nb"};
+    assert_int_equal(xt_store_caps_set(st, "x=", bad, 1, 1), XT_EINVAL);
+    char *p = NULL;
+    assert_int_equal(xt_store_archive_pos_get(st, "alice@localhost", NULL, &p), 0);
+    assert_null(p);
+    assert_int_equal(xt_store_archive_pos_set(st, "alice@localhost", NULL, "A1"), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, "alice@localhost", NULL, "A2"), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, "alice@localhost", "bob@localhost", "B7"), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, "alice@localhost", NULL, ""), XT_EINVAL);
+    xt_store_close(st);
+    st = open_ok("sync.db");
+    struct caps_seen c = {0};
+    assert_int_equal(xt_store_caps_list(st, 0, on_caps, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.ver, "QgayPKawpkPSDYmwT/WM94uAlu0="); /* the newest first */
+    assert_int_equal(c.nf, 2);
+    assert_string_equal(c.f1, "urn:xmpp:receipts");
+    c.n = 0;
+    assert_int_equal(xt_store_caps_list(st, 1, on_caps, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(xt_store_archive_pos_get(st, "alice@localhost", "", &p), 0);
+    assert_string_equal(p, "A2");
+    free(p);
+    assert_int_equal(xt_store_archive_pos_get(st, "alice@localhost", "bob@localhost", &p), 0);
+    assert_string_equal(p, "B7");
+    free(p);
+    assert_int_equal(xt_store_archive_pos_get(st, "bob@localhost", NULL, &p), 0);
+    assert_null(p);
+    xt_store_close(st);
+}
+
 static void test_sasl_hint(void **state)
 {
     (void)state;
@@ -1216,6 +1273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fts_migration, setup, teardown),
         cmocka_unit_test(test_fts_plan),
         cmocka_unit_test(test_fold),
+        cmocka_unit_test_setup_teardown(test_sync_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
