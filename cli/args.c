@@ -15,6 +15,7 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_REMOVE] = "remove", [XT_CLI_CMD_APPROVE] = "approve",
     [XT_CLI_CMD_DENY] = "deny",     [XT_CLI_CMD_STATUS] = "status",
     [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_HELP] = "help",
+    [XT_CLI_CMD_HISTORY] = "history",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -57,7 +58,7 @@ int xt_cli_parse_show(const char *s, int *show)
     (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) |                      \
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
-     BIT(XT_CLI_CMD_CHAT))
+     BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_HISTORY))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -92,6 +93,8 @@ enum opt_id {
     O_NO_RECONNECT,
     O_KEEPALIVE,
     O_FLUSH,
+    O_SINCE,
+    O_LIMIT,
     O_COUNT_
 };
 
@@ -121,7 +124,8 @@ static const struct opt {
     [O_ALLOW_DOWNGRADE] = {"allow-downgrade", 0, ARG_NONE, CONN_CMDS},
     [O_LINES] = {"lines", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_WAIT_REPLY] = {"wait-reply", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
-    [O_JSON] = {"json", 0, ARG_NONE, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN)},
+    [O_JSON] = {"json", 0, ARG_NONE,
+                BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_HISTORY)},
     [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
@@ -140,6 +144,8 @@ static const struct opt {
     [O_NO_RECONNECT] = {"no-reconnect", 0, ARG_NONE, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_KEEPALIVE] = {"keepalive", 0, ARG_REQUIRED, XT_CLI_LONG_CMDS},
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
+    [O_SINCE] = {"since", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
+    [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -290,6 +296,18 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
     case O_FLUSH:
         a->flush = 1;
         break;
+    case O_SINCE:
+        if (!*val) {
+            snprintf(err, errlen, "--since: give a time (2026-01-31 or 2026-01-31T12:00:00Z) or "
+                                  "an archive id");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->since = val;
+        break;
+    case O_LIMIT:
+        NUM(1, 100000, "a count from 1 to 100000");
+        a->limit = (unsigned)v;
+        break;
     default:
         break;
     }
@@ -318,6 +336,7 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
     case XT_CLI_CMD_DENY:
+    case XT_CLI_CMD_HISTORY:
         min = 1;
         max = 1;
         what = "JID";
@@ -375,6 +394,7 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
     case XT_CLI_CMD_DENY:
+    case XT_CLI_CMD_HISTORY:
         a->target = pos[0];
         break;
     case XT_CLI_CMD_STATUS:

@@ -26,6 +26,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_STATUS,
     XT_CLI_CMD_CHAT,
     XT_CLI_CMD_HELP,
+    XT_CLI_CMD_HISTORY,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
 
@@ -36,6 +37,7 @@ typedef enum xt_cli_cmd {
 #define XT_CLI_DEFAULT_WAIT_REPLY_S   10
 #define XT_CLI_DEFAULT_ROSTER_WAIT_MS 1500
 #define XT_CLI_DEFAULT_EXEC_TIMEOUT_S 10
+#define XT_CLI_DEFAULT_HISTORY_LIMIT  50
 
 typedef struct xt_cli_args {
     xt_cli_cmd cmd;
@@ -75,6 +77,10 @@ typedef struct xt_cli_args {
     int flush;         /* send --flush: only the outbox's messages */
     int no_reconnect;  /* listen/bot --no-reconnect */
     unsigned keepalive_s; /* --keepalive: ping after this idle time, dead after as long; 0 = default */
+
+    /* history */
+    const char *since;    /* --since TIME|ID; NULL = the newest messages */
+    unsigned limit;       /* --limit N; 0 = XT_CLI_DEFAULT_HISTORY_LIMIT */
 
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];

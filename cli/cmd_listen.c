@@ -44,6 +44,14 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
             l->messages++;
         break;
     }
+    case XT_EV_ARCHIVE:
+        /* The end of the login catch-up (XEP-0313): for scripts, the
+         * moment "everything missed" has been printed. */
+        if (!ev->u.archive->done || ev->u.archive->tag != 0)
+            return;
+        /* Text mode keeps stdout to messages and presence: a note. */
+        rc = xt_cli_out_archive_done(j ? stdout : stderr, j, ev->u.archive);
+        break;
     case XT_EV_PRESENCE:
         rc = xt_cli_out_presence(stdout, j, &ev->u.presence);
         break;
@@ -92,6 +100,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .announce = 1,
             .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
+            .sync = 1,
             .on_event = on_event,
             .ud = &l,
         };

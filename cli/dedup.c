@@ -83,7 +83,8 @@ int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_de
     if (!bare)
         return 0;
 
-    const char *keys[2];
+    const char *keys[3];
+    char ikey[200];
     char idkey[200];
     if (m->origin_id && *m->origin_id && strlen(m->origin_id) < 128) {
         snprintf(key, sizeof key, "o:%s", m->origin_id);
@@ -93,10 +94,14 @@ int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_de
         snprintf(idkey, sizeof idkey, "s:%s", m->stanza_id);
         keys[n++] = idkey;
     }
-    if (n == 0 && m->id && *m->id && strlen(m->id) < 128) {
+    /* Without an origin-id, the id and body tell copies apart that reach
+     * us differently (a sender's message live with our server's
+     * stanza-id, then from the archive; a carbon, then its archived
+     * copy): the only key both copies are sure to share. */
+    if (!m->origin_id && m->id && *m->id && strlen(m->id) < 128) {
         uint64_t h = fnv(0xcbf29ce484222325ULL, m->body ? m->body : "");
-        snprintf(key, sizeof key, "i:%s:%016llx", m->id, (unsigned long long)h);
-        keys[n++] = key;
+        snprintf(ikey, sizeof ikey, "i:%s:%016llx", m->id, (unsigned long long)h);
+        keys[n++] = ikey;
     }
     for (int i = 0; i < n; i++) {
         int r = check_key(d, bare, keys[i]);

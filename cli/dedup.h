@@ -4,10 +4,13 @@
  * A resend after a drop (the sender's outbox after a crash, XEP-0198
  * re-sending after a failed resume, the server re-delivering) carries the
  * same XEP-0359 ids, so a repeat is recognized by, for the sender's bare
- * JID: its origin-id, or the stanza-id our server stamped, or (neither
- * given) the stanza's id attribute together with a hash of the body,
- * since clients that count ids from 1 per session would otherwise lose
- * real messages. Any one key seen before makes it a repeat.
+ * JID: its origin-id, or the stanza-id our server stamped, or (no
+ * origin-id given) the stanza's id attribute together with a hash of the
+ * body (with the id alone, clients that count ids from 1 per session
+ * would lose real messages). Any one key seen before makes it a repeat.
+ * The same message coming live, as a carbon, from offline storage or
+ * from the archive (issue 15) shares one of these: sent carbons and
+ * archived messages of ours are keyed under our own bare JID.
  *
  * With a store the record is persistent (a restart still recognizes
  * repeats) and bounded (xt_seen_check_add prunes); without, it is a ring

@@ -54,6 +54,7 @@ static const char overview[] =
     "  deny JID               refuse or revoke JID's presence subscription\n"
     "  status SHOW [MESSAGE]  go online with this presence once, then exit\n"
     "  chat                   full-screen chat: roster, conversations, searchable history\n"
+    "  history JID            print the server's archive of a conversation (XEP-0313)\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -182,11 +183,23 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "sent once online. XTALK_CHAT_BELL=0 silences the bell; NO_COLOR turns colours\n"
         "off. Needs a terminal. With no account configured, asks for the JID and offers\n"
         "to save it in the config file (mode 0600).\n",
+    [XT_CLI_CMD_HISTORY] =
+        "Usage: xtalk history [OPTIONS] JID\n"
+        "\n"
+        "Prints the conversation with JID as the server's archive (XEP-0313) holds it,\n"
+        "oldest first: the newest messages, or those since a time or an archive id.\n"
+        "Messages you sent (from any device) are marked as yours. Exit 1 when the\n"
+        "server keeps no archive.\n"
+        "\n"
+        "  --since TIME|ID        from this time (2026-01-31, 2026-01-31T12:00:00Z) or\n"
+        "                         after this archive id (a message's stanza_id)\n"
+        "  --limit N              at most N messages (default 50)\n"
+        "  --json                 one JSON object per message, as listen --json prints\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)
 {
-    if (cmd <= XT_CLI_CMD_NONE || cmd >= XT_CLI_CMD_HELP) {
+    if (cmd <= XT_CLI_CMD_NONE || cmd == XT_CLI_CMD_HELP || cmd >= XT_CLI_CMD_COUNT_) {
         fputs(overview, out);
         fputs(common_opts, out);
         fputs("\nEnvironment: XTALK_JID, XTALK_SERVER, XTALK_CA_FILE, XTALK_PASSWORD,\n"

@@ -51,6 +51,8 @@ int main(int argc, char **argv)
         return xt_cli_cmd_status(&a);
     case XT_CLI_CMD_CHAT:
         return xt_cli_cmd_chat(&a);
+    case XT_CLI_CMD_HISTORY:
+        return xt_cli_cmd_history(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

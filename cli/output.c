@@ -32,12 +32,24 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
         xt_cli_json_str(j, "subject", m->subject);
         xt_cli_json_str(j, "thread", m->thread);
         xt_cli_json_str(j, "stamp", m->stamp);
+        /* Where it came from and which way it went (issue 15): a message
+         * sent from another device of ours is "direction":"out". */
+        xt_cli_json_str(j, "source", xt_msg_source_name(m->source));
+        xt_cli_json_str(j, "direction", m->direction == XT_DIR_OUT ? "out" : "in");
+        xt_cli_json_str(j, "stanza_id", m->stanza_id);
+        xt_cli_json_str(j, "origin_id", m->origin_id);
         xt_cli_json_end(j);
         return finish_line(out, j);
     }
     fputs("message ", out);
     xt_cli_put_sanitized(out, m->from ? m->from : "(server)");
     fprintf(out, " %s", xt_cli_message_type(m->type));
+    if (m->direction == XT_DIR_OUT) {
+        fputs(" to=", out);
+        xt_cli_put_sanitized(out, m->to ? m->to : "?");
+    }
+    if (m->source != XT_SRC_LIVE)
+        fprintf(out, " source=%s", xt_msg_source_name(m->source));
     if (m->stamp) {
         fputs(" delayed=", out);
         xt_cli_put_sanitized(out, m->stamp);
@@ -52,6 +64,26 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
     } else {
         fputs(" (no body)", out);
     }
+    return finish_line(out, NULL);
+}
+
+int xt_cli_out_archive_done(FILE *out, xt_cli_json *j, const xt_archive_event *a)
+{
+    if (j) {
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str(j, "event", "archive");
+        xt_cli_json_bool(j, "done", 1);
+        xt_cli_json_int(j, "count", (long long)a->count);
+        if (a->status)
+            xt_cli_json_str(j, "error", xt_strerror(a->status));
+        xt_cli_json_end(j);
+        return finish_line(out, j);
+    }
+    if (a->status)
+        fprintf(out, "archive catch-up failed after %zu messages: %s", a->count,
+                xt_strerror(a->status));
+    else
+        fprintf(out, "archive catch-up done: %zu messages", a->count);
     return finish_line(out, NULL);
 }
 

@@ -16,9 +16,12 @@
 
 #include "json.h"
 #include "xtalk/conn.h"
+#include "xtalk/mam.h"
 
 /* Each returns 0, or -1 when writing failed (e.g. EPIPE). j NULL = human. */
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m);
+/* The end of the login's archive catch-up (XEP-0313). */
+int xt_cli_out_archive_done(FILE *out, xt_cli_json *j, const xt_archive_event *a);
 int xt_cli_out_presence(FILE *out, xt_cli_json *j, const xt_presence *p);
 int xt_cli_out_subscription(FILE *out, xt_cli_json *j, const xt_subscription *sub);
 int xt_cli_out_roster_push(FILE *out, xt_cli_json *j, const xt_roster_item *item);

@@ -2,6 +2,7 @@
  * cleanly: the one session path of every command, chat included. */
 #define _GNU_SOURCE /* pipe2, vasprintf */
 #include "session.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -431,6 +432,10 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
          * server confirms then need not leave the outbox a second time. */
         if (s->online && s->p->on_event && (!s->finishing || ev->type == XT_EV_ACKED))
             s->p->on_event(s, ev, s->p->ud);
+        /* After the command handled it: the position never runs ahead of
+         * what was shown. */
+        if (!s->finishing || ev->type == XT_EV_ACKED)
+            xt_cli_sync_event(s->conn, s->acct->store, s->acct->key, ev);
         break;
     }
 }
@@ -552,7 +557,8 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
         rc = xt_conn_opts_set_resource(opts, set->resource);
     if (!rc)
         rc = xt_conn_opts_set_flags(
-            opts, p->conn_flags | (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
+            opts, p->conn_flags | (p->sync ? 0 : XT_CONN_NO_ARCHIVE_CATCHUP) |
+                      (set->direct_tls ? XT_CONN_DIRECT_TLS : 0) |
                       (set->insecure_plaintext ? XT_CONN_INSECURE_ALLOW_PLAINTEXT : 0) |
                       (set->allow_downgrade ? XT_CONN_ALLOW_DOWNGRADE : 0));
     if (!rc)
@@ -631,6 +637,7 @@ int xt_cli_session_start(xt_cli_account *acct, const xt_cli_session_params *p, x
         goto fail;
     }
     s->conn = xt_client_conn(s->client);
+    xt_cli_sync_prime(s->conn, s->acct->store, s->acct->key);
     if (xt_conn_on(s->conn, XT_EV_ALL, on_event, s) < 0 ||
         (s->sig_fd_id = xt_loop_add_fd(s->loop, sig_pipe[0], POLLIN, on_sig_fd, s)) < 0 ||
         (!p->stay &&

@@ -55,6 +55,13 @@ typedef struct xt_cli_session_params {
      * xt_cli_session_end. */
     int quiet;
     uint32_t keepalive_ms; /* ping interval and timeout; 0 = the library's */
+    /* This command shows the account's messages (listen, chat): catch up
+     * from the archive at login (XEP-0313, sync.h). Every command keeps
+     * the archive position moving with the live messages its session
+     * saw, so a catch-up fetches what arrived while no xtalk of this
+     * installation was online (on other devices, or for nobody), not
+     * what a bot or an earlier listen already had. */
+    int sync;
     /* After the loop and client exist, before connecting (timers, fds). */
     void (*on_start)(xt_cli_session *s, void *ud);
     /* Called on every XT_EV_ONLINE: once, or again after each reconnect

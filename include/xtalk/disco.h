@@ -90,8 +90,13 @@ XT_EXTERN int xt_disco_has_feature(const xt_disco_info *info, const char *var);
 
 /* The server's disco#info, fetched at every new session's login; NULL
  * until it arrived (or when the server refused it). Valid until the conn
- * changes. XT_EV_DISCO_SERVER says it arrived. */
+ * changes. XT_EV_SERVER_INFO says it arrived. */
 XT_EXTERN const xt_disco_info *xt_conn_server_info(const xt_conn *c);
+/* Our account's disco#info (the bare JID: where a server lists XEP-0313
+ * and XEP-0163 for its users; Prosody lists MAM only there), fetched with
+ * the server's; NULL until it arrived. XT_EV_SERVER_INFO says either
+ * arrived (its jid tells which). Valid until the conn changes. */
+XT_EXTERN const xt_disco_info *xt_conn_account_info(const xt_conn *c);
 
 /* --- our own identity (opts) --------------------------------------------- */
 

@@ -2,7 +2,8 @@
  * xtalk/mam.h -- XEP-0313 Message Archive Management (with XEP-0059
  * result set paging and XEP-0359 stanza ids) and XEP-0280 carbons state.
  *
- * Catch-up. When the server's disco#info lists urn:xmpp:mam:2, every new
+ * Catch-up. When our account's (or the server's) disco#info lists
+ * urn:xmpp:mam:2, every new
  * session (a first login, a reconnect, a failed XEP-0198 resumption; not
  * a successful resumption, which lost nothing) fetches from our archive
  * what came after the archive position, page by page, forward: each
@@ -60,8 +61,9 @@ typedef struct xt_mam_query {
  * XT_EV_MESSAGE (source archive), the progress as XT_EV_ARCHIVE with the
  * returned tag. Returns a tag > 0; XT_EINVAL (both after and before, a
  * text that is not XML-safe), XT_EJID (with), XT_ESTATE (not online),
- * XT_EUNSUPPORTED (the server's disco#info has no urn:xmpp:mam:2, or has
- * not arrived yet: wait for XT_EV_SERVER_INFO), XT_ENOMEM. */
+ * XT_EUNSUPPORTED (neither the account's nor the server's disco#info
+ * lists urn:xmpp:mam:2, or they have not arrived yet: wait for
+ * XT_EV_SERVER_INFO), XT_ENOMEM. */
 XT_EXTERN int xt_mam_fetch(xt_conn *c, const xt_mam_query *q);
 
 /* The catch-up point (an archive id; NULL = none). Copied. Takes effect

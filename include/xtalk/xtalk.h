@@ -9,6 +9,7 @@
 #include "client.h"
 #include "disco.h"
 #include "mam.h"
+#include "pep.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

@@ -106,6 +106,7 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
         return rc;
     /* XEP-0030: what this server offers (carbons, MAM) decides what the
      * session turns on; a resumed session keeps what it learned. */
+    xt_mam_session_new(c);
     if ((rc = xt_disco_login(c)) != 0)
         return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};

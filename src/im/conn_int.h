@@ -53,6 +53,7 @@ typedef struct xt_mam_state {
     int next_tag;
     int catching_up; /* the login catch-up runs: live ids do not move last_id */
     uint32_t window; /* 0 = XT_MAM_DEFAULT_WINDOW */
+    int session_done; /* this session's catch-up was started */
 } xt_mam_state;
 
 typedef struct xt_handler {
@@ -119,6 +120,8 @@ int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result
 /* Session setup once the server's features are known. */
 int xt_carbons_enable(xt_conn *c);
 int xt_mam_catchup(xt_conn *c);
+/* A new session: its catch-up is still to come. */
+void xt_mam_session_new(xt_conn *c);
 void xt_mam_free(xt_conn *c);
 /* A message not from the archive carried our archive's stanza-id. */
 int xt_mam_saw_live(xt_conn *c, const char *stanza_id);

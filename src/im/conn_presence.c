@@ -36,7 +36,8 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
         int prio = xt_presence_parse_priority(xt_stanza_child_text(st, "priority", XT_NS_CLIENT));
         if (!type) {
             if (keeps(c, xt_jid_bare(j)))
-                rc = xt_presence_set(&c->presence, xt_jid_bare(j), xt_jid_full(j), show, status, prio);
+                rc = xt_presence_set(&c->presence, xt_jid_bare(j), xt_jid_full(j), show, status,
+                                     prio);
             if (rc == XT_ETOOBIG) {
                 /* A limit of presence.h: the event still goes out, the
                  * table just does not grow. */

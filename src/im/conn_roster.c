@@ -84,7 +84,8 @@ int xt_im_on_roster_iq(xt_conn *c, const xt_stanza *iq)
     const xt_roster_item *view = NULL;
     rc = xt_roster_apply(&c->roster, &e, &view);
     if (rc == XT_ETOOBIG) {
-        xt_stream_logf(&c->s, XT_LOG_WARN, "roster push ignored: the roster holds %d items, the most kept",
+        xt_stream_logf(&c->s, XT_LOG_WARN,
+                       "roster push ignored: the roster holds %d items, the most kept",
                        XT_ROSTER_MAX);
         rc = xt_stream_reply_error(&c->s, iq, "wait", "resource-constraint");
         return rc ? rc : 1;

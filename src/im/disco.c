@@ -455,34 +455,44 @@ int xt_disco_query_internal(xt_conn *c, const char *jid, const char *node,
 
 /* --- the server's info ---------------------------------------------------------- */
 
-static void server_done(xt_conn *c, int status, const xt_stanza *reply, xt_disco_req *r)
+/* The server's or our account's disco#info (XEP-0030 §3.1): the
+ * server lists what it does for every session (XEP-0280 carbons), the
+ * account what it does for this user (XEP-0313 archive, XEP-0163 PEP;
+ * Prosody lists MAM only there, XEP-0313 §7). */
+static void kept_done(xt_conn *c, int status, const xt_stanza *reply, xt_disco_req *r)
 {
-    (void)r;
+    int account = r->jid && strcmp(r->jid, xt_stream_domain(&c->s)) != 0;
     const xt_stanza *q = reply ? xt_stanza_child(reply, "query", XT_NS_DISCO_INFO) : NULL;
     if (status || !q) {
         if (status != XT_ECLOSED)
-            xt_stream_logf(&c->s, XT_LOG_WARN, "the server's disco#info failed: %s",
+            xt_stream_logf(&c->s, XT_LOG_WARN, "the %s's disco#info failed: %s",
+                           account ? "account" : "server",
                            status ? xt_strerror(status) : "no <query/> in the result");
         return;
     }
     xt_stanza *copy = xt_stanza_copy(q);
     xt_disco_parsed p;
-    if (!copy || xt_disco_parse(c->s.mem, copy, xt_stream_domain(&c->s), &p)) {
+    const char *who = account ? xt_stream_bare(&c->s) : xt_stream_domain(&c->s);
+    if (!copy || xt_disco_parse(c->s.mem, copy, who, &p)) {
         xt_stanza_free(copy);
         xt_stream_fail(&c->s, XT_ENOMEM, NULL, NULL, "out of memory keeping the server's features",
                        NULL);
         return;
     }
     p.tree = copy;
-    xt_disco_parsed_free(c->s.mem, &c->disco.server);
-    c->disco.server = p;
-    c->disco.server_known = 1;
+    xt_disco_parsed *slot = account ? &c->disco.account : &c->disco.server;
+    xt_disco_parsed_free(c->s.mem, slot);
+    *slot = p;
+    if (account)
+        c->disco.account_known = 1;
+    else
+        c->disco.server_known = 1;
     int rc = xt_im_server_info_ready(c);
     if (rc) {
         xt_stream_fail(&c->s, rc, NULL, NULL, "out of memory after the server's features", NULL);
         return;
     }
-    xt_event ev = {.type = XT_EV_SERVER_INFO, .u.server_info = &c->disco.server.info};
+    xt_event ev = {.type = XT_EV_SERVER_INFO, .u.server_info = &slot->info};
     xt_conn_emit(c, &ev);
 }
 
@@ -491,13 +501,25 @@ int xt_disco_login(xt_conn *c)
     /* A new session may be on another server build: ask again. A resumed
      * one (XEP-0198) keeps what we know. */
     xt_disco_parsed_free(c->s.mem, &c->disco.server);
-    c->disco.server_known = 0;
-    xt_disco_req *r = req_new(c, server_done);
-    if (!r)
-        return XT_ENOMEM;
-    /* To the domain explicitly: the answer must come from it (RFC 6120
-     * §10.1 would also accept our own bare JID for an iq without 'to'). */
-    return req_send(c, xt_stream_domain(&c->s), XT_NS_DISCO_INFO, NULL, r);
+    xt_disco_parsed_free(c->s.mem, &c->disco.account);
+    c->disco.server_known = c->disco.account_known = 0;
+    /* To the domain and the account explicitly: the answer must come
+     * from each (without 'to' the account would answer, RFC 6120 §10.3). */
+    const char *to[2] = {xt_stream_domain(&c->s), xt_stream_bare(&c->s)};
+    for (int i = 0; i < 2; i++) {
+        xt_disco_req *r = req_new(c, kept_done);
+        if (!r)
+            return XT_ENOMEM;
+        int rc = req_send(c, to[i], XT_NS_DISCO_INFO, NULL, r);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+const xt_disco_info *xt_conn_account_info(const xt_conn *c)
+{
+    return c && c->disco.account_known ? &c->disco.account.info : NULL;
 }
 
 const xt_disco_info *xt_conn_server_info(const xt_conn *c)
@@ -513,6 +535,7 @@ void xt_disco_free(xt_conn *c)
         req_free(c, r);
     }
     xt_disco_parsed_free(c->s.mem, &c->disco.server);
+    xt_disco_parsed_free(c->s.mem, &c->disco.account);
     xt_disco_self_free(c->s.mem, &c->disco.self);
     xt_caps_free(c);
 }

@@ -75,8 +75,8 @@ typedef struct xt_disco_req xt_disco_req;
 
 typedef struct xt_disco_state {
     xt_disco_self self;
-    xt_disco_parsed server;
-    int server_known;
+    xt_disco_parsed server, account; /* our server's and our account's info */
+    int server_known, account_known;
     xt_disco_req *reqs;
     xt_caps_state caps;
 } xt_disco_state;

@@ -117,8 +117,7 @@ void xt_index_moved(xt_index *ix, size_t from, size_t to, xt_index_key_fn kf, co
         }
 }
 
-int xt_index_rebuild(const xt_mem *mem, xt_index *ix, size_t n, xt_index_key_fn kf,
-                     const void *ctx)
+int xt_index_rebuild(const xt_mem *mem, xt_index *ix, size_t n, xt_index_key_fn kf, const void *ctx)
 {
     size_t cap = 16;
     while (cap < n * 2)

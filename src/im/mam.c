@@ -234,10 +234,23 @@ static xt_mam_query_int *q_new(xt_conn *c, int tag)
     return q;
 }
 
+/* Our archive exists: the account lists urn:xmpp:mam:2 (XEP-0313 §7),
+ * or the server does (some list it there too). */
+static int have_archive(const xt_conn *c)
+{
+    return xt_disco_has_feature(xt_conn_account_info(c), XT_NS_MAM) ||
+           xt_disco_has_feature(xt_conn_server_info(c), XT_NS_MAM);
+}
+
+void xt_mam_session_new(xt_conn *c)
+{
+    c->mam.session_done = 0;
+}
+
 int xt_mam_catchup(xt_conn *c)
 {
-    if ((xt_stream_flags(&c->s) & XT_CONN_NO_ARCHIVE_CATCHUP) ||
-        !xt_disco_has_feature(xt_conn_server_info(c), XT_NS_MAM))
+    if ((xt_stream_flags(&c->s) & XT_CONN_NO_ARCHIVE_CATCHUP) || !have_archive(c) ||
+        c->mam.session_done)
         return 0;
     for (xt_mam_query_int *q = c->mam.queries; q; q = q->next)
         if (q->tag == 0)
@@ -260,6 +273,7 @@ int xt_mam_catchup(xt_conn *c)
     q->next = c->mam.queries;
     c->mam.queries = q;
     c->mam.catching_up = 1;
+    c->mam.session_done = 1; /* once per session, whichever info said so */
     return 0;
 }
 
@@ -269,7 +283,7 @@ int xt_mam_fetch(xt_conn *c, const xt_mam_query *in)
         return XT_EINVAL;
     if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
-    if (!xt_disco_has_feature(xt_conn_server_info(c), XT_NS_MAM))
+    if (!have_archive(c))
         return XT_EUNSUPPORTED;
     if ((in->after_id && in->before_id) || (in->after_id && !xt_im_text_ok(in->after_id)) ||
         (in->before_id && *in->before_id && !xt_im_text_ok(in->before_id)) ||

@@ -2,6 +2,11 @@
 """A slixmpp peer for interop tests.
   slix_peer.py JID PORT CA_FILE recv N     prints "online", then each received body as a JSON line
   slix_peer.py JID PORT CA_FILE send TO TEXT
+  slix_peer.py JID/RES PORT CA_FILE device
+      another device of an account: enables carbons (XEP-0280), prints "online",
+      then one JSON line per message it sees ({"from", "to", "body", "carbon":
+      "sent"|"received"|null}), and sends what stdin asks: "send TO TEXT" lines
+      (TEXT with \n escapes), "raw XML" lines (a stanza as is), "quit"
   slix_peer.py JID PORT CA_FILE disco TO   prints TO's disco#info and disco#items
       as one JSON line {"identities": [[cat, type, name]], "features": [...],
       "items": [...], "ver": XEP-0115 ver of the info as slixmpp computes it}
@@ -43,6 +48,14 @@ class Peer(slixmpp.ClientXMPP):
     async def start(self, _):
         self.send_presence()
         await self.get_roster()
+        if self.mode == "device":
+            await self.plugin["xep_0280"].enable()
+            self.add_event_handler("carbon_received",
+                                   lambda m: self.show(m["carbon_received"], "received"))
+            self.add_event_handler("carbon_sent", lambda m: self.show(m["carbon_sent"], "sent"))
+            asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.command)
+            print("online", flush=True)
+            return
         if self.mode == "raw":
             a = self.args
             for i in range(0, len(a), 3):
@@ -77,7 +90,29 @@ class Peer(slixmpp.ClientXMPP):
         else:
             print("online", flush=True)
 
+    def show(self, msg, carbon):
+        if msg["body"]:
+            print(json.dumps({"from": str(msg["from"]), "to": str(msg["to"]), "body": msg["body"],
+                              "carbon": carbon}), flush=True)
+
+    def command(self):
+        line = sys.stdin.readline()
+        if not line or line.strip() == "quit":
+            asyncio.get_event_loop().remove_reader(sys.stdin.fileno())
+            self.disconnect()
+            return
+        verb, _, rest = line.rstrip("\n").partition(" ")
+        if verb == "send":
+            to, _, text = rest.partition(" ")
+            self.send_message(mto=to, mbody=text.replace("\\n", "\n"), mtype="chat")
+        elif verb == "raw":
+            self.send_raw(rest)
+        print(json.dumps({"sent": verb}), flush=True)
+
     def message(self, msg):
+        if self.mode == "device" and msg["type"] in ("chat", "normal"):
+            self.show(msg, None)
+            return
         if self.mode == "recv" and msg["type"] in ("chat", "normal") and msg["body"]:
             print(json.dumps({"from": str(msg["from"]), "body": msg["body"]}), flush=True)
             self.got += 1
@@ -91,6 +126,7 @@ def main():
     xmpp.register_plugin("xep_0199")
     xmpp.register_plugin("xep_0030")
     xmpp.register_plugin("xep_0115")
+    xmpp.register_plugin("xep_0280")
     xmpp.ca_certs = ca
     xmpp.connect(address=("127.0.0.1", int(port)))
     loop = asyncio.get_event_loop()

@@ -75,8 +75,8 @@ class Messaging(ServerTest):
         self.assertRegex(r2.stderr, r"SCRAM-SHA-[0-9]+(-PLUS)? sent with the stream header")
         self.assertNotIn("differs from the hint", r2.stderr)
         self.assertIn("authenticated with SCRAM", r2.stderr)
-        got = [bob.json_until(lambda o: o.get("event") == "message")["body"] for _ in range(2)]
-        self.assertEqual(got, ["first", "second"])
+        got = [bob.json_until(lambda o: o.get("event") == "message") for _ in range(2)]
+        self.assertEqual([g["body"] for g in got], ["first", "second"], got)
 
     def test_listen_count_exits_after_n(self):
         bob = self.listen("bob", "--count", "2")

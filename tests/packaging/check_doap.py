@@ -31,6 +31,7 @@ STATUSES = {'complete', 'partial', 'planned', 'deprecated', 'removed', 'wontfix'
 
 # XEPs src/ mentions without implementing them.
 NOT_CLAIMED = {
+    60: 'cited in pep.c for the publish/items requests PEP (XEP-0163) is built on; no pubsub service client',
     474: 'SCRAM extensions such as its h= are tolerated (covered by AuthMessage), not used',
 }
 

@@ -21,6 +21,7 @@
 #include "xtalk/conn.h"
 #include "xtalk/disco.h"
 #include "xtalk/mam.h"
+#include "xtalk/pep.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
 
@@ -599,6 +600,22 @@ static int do_call(run *r, char *arg, int want)
     int rc;
     if (strcmp(arg, "ping") == 0) {
         rc = xt_conn_ping(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "pep_publish") == 0) {
+        /* pep_publish NODE ID TEXT: a <nick xmlns='http://jabber.org/protocol/nick'>TEXT</nick> */
+        char node[128] = "", id[64] = "", text[128] = "";
+        if (rest)
+            sscanf(rest, "%127s %63s %127[^\n]", node, id, text);
+        xt_stanza *nick = xt_stanza_new(NULL, "nick", "http://jabber.org/protocol/nick");
+        assert_non_null(nick);
+        assert_int_equal(xt_stanza_add_text(nick, text, strlen(text)), 0);
+        rc = xt_pep_publish(r->c, node, strcmp(id, "-") ? id : NULL, nick, on_iq, r);
+        xt_stanza_free(nick);
+    } else if (strcmp(arg, "pep_items") == 0) {
+        char jid[256] = "", node[128] = "";
+        unsigned max = 0;
+        if (rest)
+            sscanf(rest, "%255s %127s %u", jid, node, &max);
+        rc = xt_pep_items(r->c, strcmp(jid, "-") ? jid : NULL, node, max, on_iq, r);
     } else if (strcmp(arg, "archive_position") == 0) {
         rc = xt_conn_set_archive_position(r->c, rest);
     } else if (strcmp(arg, "mam_before") == 0 || strcmp(arg, "mam_both") == 0) {
@@ -1108,6 +1125,7 @@ static const char *const transcripts[] = {
     "disco.txt",
     "carbons.txt",
     "mam.txt",
+    "pep.txt",
 };
 
 static void test_transcripts(void **state)

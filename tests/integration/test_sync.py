@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Every device in sync (issue 15): xtalk and slixmpp as two devices of one
+account, carbons (XEP-0280) both ways, a forged carbon from a contact
+dropped, and what arrived while xtalk was stopped fetched from the archive
+(XEP-0313) at its next start, in order and once, although offline storage
+delivers the same messages too. Against Prosody or ejabberd (XT_SERVER)."""
+
+import json
+import os
+import subprocess
+import uuid
+
+from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
+
+
+class Sync(ServerTest):
+
+    def device(self, user, resource):
+        """slixmpp as another device of user's account (slix_peer.py device)."""
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"),
+                              jid(user, self.srv) + "/" + resource, str(self.srv.port),
+                              self.srv.ca_file, "device"], env=e, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        d = Proc(p)
+        d.seen = []  # messages printed before what a read waited for
+        while True:
+            l = d.line(60)
+            if l == "online":
+                return d
+            d.seen.append(json.loads(l))
+
+    @staticmethod
+    def tell(d, line):
+        """Has the device send; returns once it says it did."""
+        d.p.stdin.write(line + "\n")
+        d.p.stdin.flush()
+        while True:
+            o = json.loads(d.line(30))
+            if "sent" in o:
+                return
+            d.seen.append(o)
+
+    def listen(self, user, resource):
+        p = self.spawn(user, "listen", "--json", "--resource", resource)
+        p.wait_stderr("online")
+        return p
+
+    @staticmethod
+    def bodies(p, until):
+        """Message events up to (and with) the one whose body is `until`."""
+        got = []
+        def pred(o):
+            if o.get("event") == "message":
+                got.append(o)
+                return o.get("body") == until
+            return False
+        p.json_until(pred, timeout=30)
+        return got
+
+    def test_two_devices_see_each_others_sent_messages(self):
+        me, peer = jid("bob", self.srv), jid("carol", self.srv)
+        xt = self.listen("bob", "desk")
+        # Catch-up of whatever earlier tests left: wait for its end.
+        xt.json_until(lambda o: o.get("event") == "archive")
+        phone = self.device("bob", "phone")
+        tag = uuid.uuid4().hex[:8]
+        # From the phone: xtalk sees it as ours (direction out), once.
+        self.tell(phone, "send %s from the phone %s" % (peer, tag))
+        got = self.bodies(xt, "from the phone " + tag)
+        m = got[-1]
+        self.assertEqual(m["direction"], "out")
+        self.assertEqual(m["source"], "carbon")
+        self.assertTrue(m["to"].startswith(peer))
+        # From xtalk: the phone sees the sent carbon.
+        self.assertOk(self.xtalk("bob", "send", peer, "from xtalk " + tag))
+        o = next((m for m in phone.seen if m.get("body") == "from xtalk " + tag), None)
+        while o is None:
+            m = json.loads(phone.line(30))
+            if m.get("body") == "from xtalk " + tag:
+                o = m
+        self.assertEqual(o["carbon"], "sent")
+        # A contact writes: both devices get it, xtalk once.
+        c = self.device("carol", "pc")
+        self.tell(c, "send %s to both %s" % (me, tag))
+        got = self.bodies(xt, "to both " + tag)
+        self.assertEqual(got[-1]["direction"], "in")
+        self.assertEqual(got[-1]["source"], "live")
+        # Nothing about it again (a marker message closes the window).
+        self.tell(c, "send %s end %s" % (me, tag))
+        got = self.bodies(xt, "end " + tag)
+        self.assertEqual([g["body"] for g in got], ["end " + tag])
+        for d in (phone, c):
+            d.p.stdin.write("quit\n")
+            d.p.stdin.flush()
+        xt.terminate()
+
+    def test_forged_carbon_from_a_contact_is_dropped(self):
+        me = jid("bob", self.srv)
+        xt = self.listen("bob", "desk2")
+        xt.json_until(lambda o: o.get("event") == "archive")
+        c = self.device("carol", "evil")
+        tag = uuid.uuid4().hex[:8]
+        forged = ("<message xmlns='jabber:client' to='%s' type='chat'>"
+                  "<sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>"
+                  "<message xmlns='jabber:client' from='%s/phone' to='%s' type='chat'>"
+                  "<body>forged %s</body></message></forwarded></sent>"
+                  "<body>outer %s</body></message>" % (me + "/desk2", me, jid("alice", self.srv),
+                                                       tag, tag))
+        self.tell(c, "raw " + forged)
+        self.tell(c, "send %s after %s" % (me, tag))
+        got = self.bodies(xt, "after " + tag)
+        self.assertNotIn("forged " + tag, [g.get("body") for g in got])
+        c.p.stdin.write("quit\n")
+        c.p.stdin.flush()
+        xt.terminate()
+
+    def test_messages_sent_while_stopped_appear_once_in_order(self):
+        me = jid("alice", self.srv)
+        # A first run establishes the archive position.
+        xt = self.listen("alice", "laptop")
+        xt.json_until(lambda o: o.get("event") == "archive")
+        c = self.device("carol", "pc2")
+        tag = uuid.uuid4().hex[:8]
+        self.tell(c, "send %s seen live %s" % (me, tag))
+        self.bodies(xt, "seen live " + tag)
+        xt.terminate()
+        # While xtalk is stopped: offline storage and the archive both keep these.
+        texts = ["missed %d %s" % (i, tag) for i in range(5)]
+        for t in texts:
+            self.tell(c, "send %s %s" % (me, t))
+        # A ping round trip from the sender: the server has them all.
+        self.tell(c, "send %s last %s" % (jid("carol", self.srv), tag))
+        xt = self.listen("alice", "laptop")
+        self.tell(c, "send %s now %s" % (me, tag))
+        got, archive = [], []
+        def pred(o):
+            if o.get("event") == "archive":
+                archive.append(o)
+            elif o.get("event") == "message":
+                got.append(o["body"])
+            return bool(archive) and "now " + tag in got
+        xt.json_until(pred, timeout=60)
+        self.assertNotIn("error", archive[0])
+        # Each missed message exactly once, in order, and nothing seen before again.
+        self.assertEqual([b for b in got if tag in b and b.startswith("missed")], texts, got)
+        self.assertNotIn("seen live " + tag, got)
+        self.assertEqual(got.count("now " + tag), 1, got)
+        c.p.stdin.write("quit\n")
+        c.p.stdin.flush()
+        xt.terminate()
+
+
+if __name__ == "__main__":
+    main()
