@@ -74,7 +74,12 @@ static char *format(struct history *h, const xt_message *m)
 static void start(xt_cli_session *s, struct history *h)
 {
     xt_conn *c = xt_cli_session_conn(s);
-    if (h->tag || !xt_conn_server_info(c))
+    /* The archive is listed by the account or the server (XEP-0313 §7):
+     * wait until one says so, or both have answered without it. */
+    const xt_disco_info *srv = xt_conn_server_info(c), *acc = xt_conn_account_info(c);
+    int listed = xt_disco_has_feature(srv, "urn:xmpp:mam:2") ||
+                 xt_disco_has_feature(acc, "urn:xmpp:mam:2");
+    if (h->tag || (!listed && (!srv || !acc)))
         return;
     unsigned limit = h->a->limit ? h->a->limit : XT_CLI_DEFAULT_HISTORY_LIMIT;
     xt_mam_query q = {.with = h->peer, .max_total = limit};

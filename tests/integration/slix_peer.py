@@ -101,12 +101,17 @@ class Peer(slixmpp.ClientXMPP):
             asyncio.get_event_loop().remove_reader(sys.stdin.fileno())
             self.disconnect()
             return
+        asyncio.ensure_future(self.run_command(line))
+
+    async def run_command(self, line):
         verb, _, rest = line.rstrip("\n").partition(" ")
         if verb == "send":
             to, _, text = rest.partition(" ")
             self.send_message(mto=to, mbody=text.replace("\\n", "\n"), mtype="chat")
         elif verb == "raw":
             self.send_raw(rest)
+        # "sent" once the server has handled it (a ping round trip after it).
+        await self.plugin["xep_0199"].ping(jid=self.boundjid.domain, timeout=30)
         print(json.dumps({"sent": verb}), flush=True)
 
     def message(self, msg):

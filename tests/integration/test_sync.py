@@ -151,6 +151,32 @@ class Sync(ServerTest):
         c.p.stdin.flush()
         xt.terminate()
 
+    def test_history_prints_the_archive(self):
+        """xtalk history: the newest N of one conversation, oldest first,
+        ours marked; --since an archive id pages forward from it."""
+        me, peer = jid("carol", self.srv), jid("alice", self.srv)
+        tag = uuid.uuid4().hex[:8]
+        a = self.device("alice", "h")
+        for i in range(4):
+            self.tell(a, "send %s hist %d %s" % (me, i, tag))
+        self.assertOk(self.xtalk("carol", "send", peer, "reply " + tag))
+        r = self.xtalk("carol", "history", "--json", "--limit", "3", peer)
+        self.assertOk(r, "history")
+        got = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual([g["body"] for g in got],
+                         ["hist 2 " + tag, "hist 3 " + tag, "reply " + tag], r.stdout)
+        self.assertEqual([g["direction"] for g in got], ["in", "in", "out"])
+        self.assertTrue(all(g["source"] == "archive" and g["stanza_id"] for g in got))
+        r = self.xtalk("carol", "history", "--json", "--since", got[0]["stanza_id"], peer)
+        self.assertOk(r, "history --since")
+        self.assertEqual([json.loads(l)["body"] for l in r.stdout.splitlines()],
+                         ["hist 3 " + tag, "reply " + tag])
+        r = self.xtalk("carol", "history", "--limit", "1", peer)
+        self.assertOk(r, "history text")
+        self.assertRegex(r.stdout, r"^\[[^]]+\] me -> %s: reply %s\n$" % (peer, tag))
+        a.p.stdin.write("quit\n")
+        a.p.stdin.flush()
+
 
 if __name__ == "__main__":
     main()
