@@ -77,8 +77,8 @@ static void start(xt_cli_session *s, struct history *h)
     /* The archive is listed by the account or the server (XEP-0313 §7):
      * wait until one says so, or both have answered without it. */
     const xt_disco_info *srv = xt_conn_server_info(c), *acc = xt_conn_account_info(c);
-    int listed = xt_disco_has_feature(srv, "urn:xmpp:mam:2") ||
-                 xt_disco_has_feature(acc, "urn:xmpp:mam:2");
+    int listed =
+        xt_disco_has_feature(srv, "urn:xmpp:mam:2") || xt_disco_has_feature(acc, "urn:xmpp:mam:2");
     if (h->tag || (!listed && (!srv || !acc)))
         return;
     unsigned limit = h->a->limit ? h->a->limit : XT_CLI_DEFAULT_HISTORY_LIMIT;

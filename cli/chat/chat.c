@@ -64,10 +64,55 @@ static void on_offline(xt_cli_session *s, const char *why, uint32_t retry_in_ms,
 
 /* --- events ---------------------------------------------------------------- */
 
+/* The window fetching from the archive with this tag, or NULL. */
+static xt_chat_win *archive_win(xt_chat *c, int tag)
+{
+    for (size_t i = 1; tag && i < c->nwins; i++)
+        if (c->wins[i]->mam_tag == tag)
+            return c->wins[i];
+    return NULL;
+}
+
+static void on_archive(xt_chat *c, const xt_archive_event *a)
+{
+    if (a->tag) {
+        xt_chat_win *w = archive_win(c, a->tag);
+        if (w && a->done)
+            xt_chat_win_archive_done(c, w, a);
+        return;
+    }
+    /* The login catch-up (XEP-0313) ended: say what it brought. */
+    if (!a->done)
+        return;
+    if (a->status)
+        xt_chat_infof(c, XT_CHAT_LINE_ERROR, "the server's archive could not be read: %s",
+                      xt_strerror(a->status));
+    else if (c->caught_up)
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "caught up: %zu messages arrived while away",
+                      c->caught_up);
+    else
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "caught up: nothing new while away");
+}
+
 static void on_message(xt_chat *c, const xt_message *m)
 {
-    char *peer = xt_cli_bare(m->from, NULL);
+    /* A message of ours sent from another device (a carbon) or archived
+     * belongs to the conversation with its recipient. */
+    int out = m->direction == XT_DIR_OUT;
+    char *peer = xt_cli_bare(out ? m->to : m->from, NULL);
     size_t idx;
+
+    if (!peer)
+        return;
+    if (m->source == XT_SRC_ARCHIVE && m->archive_tag) {
+        /* Scroll-back past the store: above the window's lines, not
+         * into the store (whose order is arrival order). */
+        xt_chat_win *w = archive_win(c, m->archive_tag);
+        if (w && m->body && *m->body)
+            xt_chat_win_archived(c, w, m);
+        free(peer);
+        return;
+    }
 
     if (!peer)
         return;
@@ -96,16 +141,34 @@ static void on_message(xt_chat *c, const xt_message *m)
         free(peer);
         return;
     }
-    int64_t ts = xt_chat_now_ms();
-    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, m->id, 0, ts);
+    /* What waited for us (offline storage, the archive) keeps its time. */
+    int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
+    int away = m->source == XT_SRC_ARCHIVE || m->source == XT_SRC_OFFLINE;
+    int kind = out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN;
+    const char *who = out ? "me" : xt_chat_display_name(c, peer);
+    if (away)
+        c->caught_up++;
     xt_chat_win *w = xt_chat_win_find(c, peer, &idx);
+    if (!w && away) /* opened before the message is stored: the marker goes between */
+        w = xt_chat_win_open(c, peer, &idx);
+    if (w && away && w->away_gen != c->gen) {
+        /* Catch-up lines come after a marker, once per window and login. */
+        w->away_gen = c->gen;
+        xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, "-- while you were away --", 0);
+    }
+    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, m->id, out, ts);
     if (!w) {
         /* Opening loads its history, this message included. */
         w = xt_chat_win_open(c, peer, &idx);
         if (w && hid == 0)
-            xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, xt_chat_display_name(c, peer), m->body, hid);
+            xt_chat_win_add(w, kind, ts, who, m->body, hid);
     } else {
-        xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, xt_chat_display_name(c, peer), m->body, hid);
+        xt_chat_win_add(w, kind, ts, who, m->body, hid);
+    }
+    if (out) { /* ours: nothing unread, no bell */
+        c->dirty = 1;
+        free(peer);
+        return;
     }
     if (w && idx != c->cur) {
         w->unread++;
@@ -142,6 +205,10 @@ static void on_online(xt_cli_session *s, void *ud)
     xt_chat *c = ud;
 
     c->online = 1;
+    if (!xt_cli_session_resumed(s)) { /* a new session catches up anew */
+        c->gen++;
+        c->caught_up = 0;
+    }
     snprintf(c->conn_text, sizeof c->conn_text, "online");
     c->hint[0] = 0; /* a notice about being offline is stale now */
     xt_chat_infof(c, XT_CHAT_LINE_INFO, "online as %s%s", xt_conn_bound_jid(c->conn),
@@ -174,6 +241,9 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     }
     case XT_EV_MESSAGE:
         on_message(c, &ev->u.message);
+        break;
+    case XT_EV_ARCHIVE:
+        on_archive(c, ev->u.archive);
         break;
     case XT_EV_SUBSCRIPTION:
         on_subscription(c, &ev->u.subscription);
@@ -296,6 +366,7 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
         .reconnect = XT_CLI_RECONNECT_ALWAYS,
         .stay = 1,
         .quiet = 1,
+        .sync = 1, /* the archive catch-up at login (XEP-0313) */
         .on_start = on_start,
         .on_online = on_online,
         .on_offline = on_offline,

@@ -25,18 +25,24 @@
 #include "chat_history.h"
 #include "../session.h"
 #include "xtalk/client.h"
+#include "xtalk/mam.h"
 
-enum { XT_CHAT_LINE_INFO, XT_CHAT_LINE_IN, XT_CHAT_LINE_OUT, XT_CHAT_LINE_ERROR,
-       XT_CHAT_LINE_MARK };
+enum {
+    XT_CHAT_LINE_INFO,
+    XT_CHAT_LINE_IN,
+    XT_CHAT_LINE_OUT,
+    XT_CHAT_LINE_ERROR,
+    XT_CHAT_LINE_MARK
+};
 
 typedef struct xt_chat_line {
     int64_t hist_id; /* 0 when not from / in the store */
     int kind;
-    int queued;      /* outgoing, not yet acknowledged while offline */
-    char id[64];     /* stanza id of an outgoing message */
-    int64_t ts_ms;   /* when sent or received */
-    int32_t day;     /* local YYYYMMDD of ts_ms (chat_time.h); 0 on a day separator */
-    wchar_t *text;   /* "HH:MM who: body" (the date too when not today) */
+    int queued;    /* outgoing, not yet acknowledged while offline */
+    char id[64];   /* stanza id of an outgoing message */
+    int64_t ts_ms; /* when sent or received */
+    int32_t day;   /* local YYYYMMDD of ts_ms (chat_time.h); 0 on a day separator */
+    wchar_t *text; /* "HH:MM who: body" (the date too when not today) */
     size_t len;
     size_t body_off; /* where body starts in text: wrapped rows indent to it */
 } xt_chat_line;
@@ -45,10 +51,17 @@ typedef struct xt_chat_win {
     char *peer; /* bare JID; NULL for the console (window 0) */
     xt_chat_line *lines;
     size_t nlines, cap;
-    size_t scroll;     /* rows scrolled back from the bottom */
+    size_t scroll; /* rows scrolled back from the bottom */
     int unread;
     int64_t oldest_id; /* smallest history id shown; 0 = none loaded yet */
     int hist_done;     /* nothing older in the store */
+    /* Scrolling back past the store fetches from the server's archive
+     * (XEP-0313): the fetch in flight (its tag), where its lines go, and
+     * whether the archive has nothing older either. */
+    int mam_tag;
+    size_t mam_at;
+    int mam_done;
+    unsigned away_gen; /* the session whose "while away" marker this window has */
 } xt_chat_win;
 
 typedef struct xt_chat_contact {
@@ -81,7 +94,9 @@ typedef struct xt_chat {
     char **subs; /* pending subscription requests, oldest first */
     size_t nsubs;
     /* Messages typed while offline without a store: sent on reconnect. */
-    struct xt_chat_pending { char *to, *body; } *pend;
+    struct xt_chat_pending {
+        char *to, *body;
+    } * pend;
     size_t npend;
 
     int bell, color, show;
@@ -89,6 +104,8 @@ typedef struct xt_chat {
     char hint[512]; /* one-line notice on the status bar, until the next key */
     xt_chat_hist *hist;
     struct xt_cli_dedup *dedup; /* repeats dropped (dedup.h) */
+    unsigned gen;               /* sessions (new, not resumed) so far */
+    size_t caught_up;           /* messages the login catch-up brought */
     int dirty;                  /* redraw before waiting */
 } xt_chat;
 
@@ -109,9 +126,14 @@ xt_chat_line *xt_chat_win_add(xt_chat_win *w, int kind, int64_t ts_ms, const cha
  * search results. */
 xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, const char *who,
                                    const char *body, int64_t hist_id);
-void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Loads up to n older messages of the window from the store. Returns how many. */
 size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n);
+/* A message of an archive fetch started by load_older: goes above. */
+void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m);
+/* That fetch ended. */
+void xt_chat_win_archive_done(xt_chat *c, xt_chat_win *w, const xt_archive_event *a);
 void xt_chat_switch(xt_chat *c, size_t idx);
 
 /* chat_roster.c */

@@ -184,19 +184,100 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
     return 0;
 }
 
+/* The oldest dated line's time, 0 when none. */
+static int64_t oldest_ts(const xt_chat_win *w)
+{
+    const xt_chat_line *l = near_dated(w, 0, 1);
+    return l ? l->ts_ms : 0;
+}
+
+/* Past the store: ask the server's archive for the n messages before
+ * what the window shows (XEP-0313, backward from an archive id this
+ * conversation reached before, else from the oldest line's time). The
+ * lines arrive later (xt_chat_win_archived). */
+static void fetch_archive(xt_chat *c, xt_chat_win *w, size_t n)
+{
+    if (w->mam_tag || w->mam_done || !c->conn || !c->online)
+        return;
+    char *before = NULL, end[40] = "";
+    if (c->acct.store)
+        (void)xt_store_archive_pos_get(c->acct.store, c->account, w->peer, &before);
+    xt_mam_query q = {.with = w->peer,
+                      .before_id = before ? before : "",
+                      .max_total = (uint32_t)n,
+                      .page_size = (uint32_t)n};
+    int64_t ts = oldest_ts(w);
+    if (!before && ts > 0) {
+        /* XEP-0082 UTC, a millisecond before the oldest line shown. */
+        time_t secs = (time_t)((ts - 1) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        size_t k = strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(end + k, sizeof end - k, ".%03dZ", (int)((ts - 1) % 1000));
+        q.end = end;
+    }
+    int tag = xt_mam_fetch(c->conn, &q);
+    free(before);
+    if (tag > 0) {
+        w->mam_tag = tag;
+        w->mam_at = 0;
+    } else if (tag == XT_EUNSUPPORTED) {
+        w->mam_done = 1; /* no archive on this server */
+    }
+}
+
 size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 {
     struct older o = {c, w, 0};
-    if (!w->peer || w->hist_done || !c->hist)
+    if (!w->peer)
         return 0;
+    if (w->hist_done || !c->hist) {
+        fetch_archive(c, w, n);
+        return 0;
+    }
     /* Before the first load, start from the oldest live line stored. */
     int64_t before = w->oldest_id;
     if (before == 0)
         for (size_t i = 0; i < w->nlines && !before; i++)
             before = w->lines[i].hist_id;
-    if (xt_chat_hist_page(c->hist, w->peer, before, n, older_fn, &o) < 0 || o.count < n)
+    if (xt_chat_hist_page(c->hist, w->peer, before, n, older_fn, &o) < 0 || o.count < n) {
         w->hist_done = 1;
+        fetch_archive(c, w, n - o.count);
+    }
     return o.count;
+}
+
+void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
+{
+    int out = m->direction == XT_DIR_OUT;
+    const char *who = out ? "me" : xt_chat_display_name(c, w->peer);
+    int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
+    /* A backward page comes oldest first: each below the previous one,
+     * all above what the window had. */
+    if (insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, XT_CHAT_TIME_SHORT,
+                    who, m->body, 0))
+        w->mam_at++;
+    /* Where the next scroll-back continues (archive order: the first of a
+     * page is its oldest). */
+    if (w->mam_at == 1 && c->acct.store && m->stanza_id)
+        (void)xt_store_archive_pos_set(c->acct.store, c->account, w->peer, m->stanza_id);
+    c->dirty = 1;
+}
+
+void xt_chat_win_archive_done(xt_chat *c, xt_chat_win *w, const xt_archive_event *a)
+{
+    w->mam_tag = 0;
+    if (a->status || a->count == 0 || a->complete)
+        w->mam_done = 1;
+    if (a->status)
+        xt_chat_infof(c, XT_CHAT_LINE_ERROR, "%s: the server's archive could not be read: %s",
+                      w->peer, xt_strerror(a->status));
+    else
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s: %zu older messages from the server's archive%s",
+                      w->peer, a->count, w->mam_done ? " (all)" : "");
+    /* The console is not in view: the status bar says it too. */
+    snprintf(c->hint, sizeof c->hint, "%zu older messages from the server's archive%s",
+             a->status ? (size_t)0 : a->count, w->mam_done ? " (all)" : "");
 }
 
 xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx)

@@ -320,6 +320,9 @@ typedef struct xt_message {
     /* XEP-0203 delay (or the archive's) stamp in ms since the epoch; 0
      * when live or unparsable. */
     int64_t timestamp_ms;
+    /* source XT_SRC_ARCHIVE: the xt_mam_fetch tag it answers, 0 for the
+     * login catch-up (xtalk/mam.h). */
+    int archive_tag;
 } xt_message;
 
 typedef struct xt_presence {

@@ -104,6 +104,7 @@ typedef struct xt_im_wrapped {
     xt_msg_direction direction;
     const xt_stanza *forwarded;          /* the XEP-0297 <forwarded/>, or NULL */
     const char *archive_id, *archive_by; /* XEP-0313 result id and its archive */
+    int archive_tag;                     /* the fetch it answers (0: the catch-up) */
 } xt_im_wrapped;
 
 /* The fields of a <message/> (st itself, or the one inside a wrapper). */

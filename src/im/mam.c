@@ -371,6 +371,7 @@ int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result
         .forwarded = fwd,
         .archive_id = id,
         .archive_by = xt_stream_bare(&c->s),
+        .archive_tag = q->tag,
     };
     return xt_im_deliver(c, inner, &w);
 }

@@ -139,6 +139,7 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
         /* XEP-0313 §4.1.2: the result's id is the archive's stanza-id. */
         m->stanza_id = w->archive_id;
         m->stanza_id_by = w->archive_by;
+        m->archive_tag = w->archive_tag;
         m->direction = from_own_account(c, m->from) ? XT_DIR_OUT : XT_DIR_IN;
     } else if (m->stanza_id) {
         int rc = xt_mam_saw_live(c, m->stanza_id);

@@ -11,8 +11,9 @@ import subprocess
 import tempfile
 import time
 import unittest
+import uuid
 
-from xtlib import SERVER, SLOW, WRAPPER, XTALK, ServerTest, jid, main
+from xtlib import HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, ServerTest, jid, main
 
 import sys  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
@@ -450,6 +451,8 @@ class Chat(ServerTest):
             self.skipTest("counts the syscalls of xtalk itself, not of a wrapper")
         s = self.screen()
         s.wait_for("[online]")
+        # The login's archive catch-up (issue 15) is traffic, not idling.
+        s.wait_for("caught up")
         pane = int(s.tmux("display", "-p", "-t", "chat", "#{pane_pid}").stdout.strip())
         pid = None
         for _ in range(50):
@@ -518,6 +521,81 @@ class Chat(ServerTest):
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_sent_elsewhere_and_missed_while_away(self):
+        """Issue 15: a message alice sends from another device (a carbon)
+        shows in chat as hers; what bob sent while chat was stopped comes
+        at its next start, after a marker, from the archive/offline store."""
+        B = jid("bob", self.srv)
+        tag = uuid.uuid4().hex[:6]
+        s = self.screen()
+        s.wait_for("[online]")
+        self.slix_send("alice", "phone", B, "from my phone " + tag)
+        s.type("/msg " + B)
+        s.keys("Enter")
+        s.wait_for("me: from my phone " + tag)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        s.close()
+        self.assertOk(self.xtalk("bob", "send", jid("alice", self.srv), "while away " + tag))
+        s = self.screen()
+        s.wait_for("caught up")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        scr = s.wait_for("while away " + tag)
+        self.assertIn("-- while you were away --", scr)
+        self.assertEqual(scr.count("while away " + tag), 1, scr)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def test_scroll_back_past_the_store_reads_the_archive(self):
+        """Issue 15: older than what the store holds comes from the
+        server's archive (XEP-0313), above the window's lines, in order."""
+        C = jid("carol", self.srv)
+        tag = uuid.uuid4().hex[:6]
+        # 60 messages from another device of alice's; a fresh store's
+        # first run fetches only the newest window (50) of them.
+        args = []
+        for i in range(60):
+            args += [C, "chat", "old %02d %s" % (i, tag)]
+        e = dict(os.environ, XTALK_PASSWORD=USERS["alice"], XT_PEER_TIMEOUT=str(60 * SLOW))
+        r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"),
+                            jid("alice", self.srv) + "/phone2", str(self.srv.port),
+                            self.srv.ca_file, "raw"] + args, env=e, capture_output=True,
+                           text=True, timeout=90 * SLOW)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        store = os.path.join(tempfile.mkdtemp(dir=self.srv.dir), "fresh.db")
+        s = self.screen(extra=("--store", store))
+        s.wait_for("caught up")
+        s.type("/msg " + C)
+        s.keys("Enter")
+        s.wait_for("me: old 59 " + tag)
+        s.type("/history 100")
+        s.keys("Enter")
+        s.wait_for("older messages from the server")
+        for _ in range(8):  # up a page at a time until the oldest shows
+            s.keys("PPage")
+            try:
+                scr = s.wait_for("me: old 00 " + tag, timeout=2)
+                break
+            except AssertionError:
+                continue
+        scr = s.wait_for("me: old 00 " + tag)
+        self.assertLess(scr.index("old 00 " + tag), scr.index("old 01 " + tag), scr)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    def slix_send(self, user, resource, to, text):
+        """slixmpp as another device of user's account sends one message."""
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(60 * SLOW))
+        r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"),
+                            jid(user, self.srv) + "/" + resource, str(self.srv.port),
+                            self.srv.ca_file, "send", to, text], env=e, capture_output=True,
+                           text=True, timeout=90 * SLOW)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_search_after_restart(self):
         B = jid("bob", self.srv)
