@@ -87,7 +87,10 @@ def main():
     a = ap.parse_args()
     srv = Prosody(loglevel="warn", extra_config=(
         "limits = {}\nc2s_stanza_size_limit = 262144\nmax_archive_query_results = 50\n"
-        "archive_expires_after = \"never\""))
+        "archive_expires_after = \"never\"\n"
+        # Prosody keeps at most 10,000 items per archive by default (its
+        # internal storage): the position must survive the fill.
+        "storage_archive_item_limit = 1000000"))
     srv.write_config()
     benchrun.write_accounts(srv, "me", 1)
     benchrun.write_accounts(srv, "peer", a.peers)
