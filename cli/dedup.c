@@ -113,3 +113,14 @@ int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_de
     free(bare);
     return dup;
 }
+
+int xt_cli_dedup_own(xt_cli_dedup *d, const char *id)
+{
+    char key[160];
+    if (!d || !id || strlen(id) >= 128)
+        return 0;
+    /* The same key dedup_check makes for a message from our account. */
+    snprintf(key, sizeof key, "o:%s", id);
+    int r = check_key(d, d->account, key);
+    return r < 0 ? r : 0;
+}

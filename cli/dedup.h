@@ -31,5 +31,9 @@ void xt_cli_dedup_free(xt_cli_dedup *d);
  * A store error is treated as new (better shown twice than lost) and
  * sets *err_detail, if not NULL, for a warning. */
 int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_detail);
+/* Records a message we are sending with this id (its XEP-0359
+ * origin-id): its archived copy or carbon, keyed under our own bare JID,
+ * is then a repeat. 0, or < 0 on a store error. */
+int xt_cli_dedup_own(xt_cli_dedup *d, const char *id);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dedup.h"
 #include "chat.h"
 #include "chat_cmd.h"
 #include "chat_text.h"
@@ -185,6 +186,9 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
     }
     int64_t ts = xt_chat_now_ms();
     int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts);
+    /* Its archived copy (the next login's catch-up) or its carbon is not
+     * news: it is in the history already. */
+    (void)xt_cli_dedup_own(c->dedup, id);
     xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, "me", body, hid);
     if (l)
         snprintf(l->id, sizeof l->id, "%s", id);

@@ -199,6 +199,10 @@ int xt_disco_init(xt_conn *c, const xt_disco_self *o)
     xt_stanza *root = q;
     int rc = q ? xt_caps_hash(q, "sha-1", s->ver, sizeof s->ver) : XT_ENOMEM;
     xt_stanza_free(root);
+    /* Our own ver is known: our presence, reflected back to us and to our
+     * other resources running xtalk, needs no disco#info round trip. */
+    if (!rc)
+        rc = xt_conn_caps_add(c, s->ver, (const char *const *)s->features, s->n);
     return rc;
 }
 
