@@ -284,12 +284,14 @@ int xt_stream_sasl2_check_fast(xt_stream *s, const xt_stanza *a2, const xt_strea
 }
 
 /* The token the server issued (success/<token/>). */
-static void take_token(xt_stream *s, const xt_stanza *tok, const char *mech)
+static void take_token(xt_stream *s, const xt_stanza *tok, const char *mech_in)
 {
     xt_stream_sasl2 *x = &s->sasl2;
     const char *t = xt_stanza_attr(tok, "token"), *exp = xt_stanza_attr(tok, "expiry");
-    if (!t || !*t || !mech || !*mech || strlen(mech) >= sizeof x->fast_mech)
+    char mech[sizeof x->fast_mech]; /* mech_in may be x->fast_mech itself */
+    if (!t || !*t || !mech_in || !*mech_in || strlen(mech_in) >= sizeof mech)
         return;
+    memcpy(mech, mech_in, strlen(mech_in) + 1);
     char *dup = xt_strdup(s->mem, t);
     if (!dup)
         return; /* no token: the next login uses the password */
@@ -421,6 +423,11 @@ static int on_failure(xt_stream *s, const xt_stanza *st)
             break;
         }
     forget_token(s);
+    /* The reconnect keeps the hint's pin and salt (this login proved
+     * nothing new about the server). */
+    int krc = xt_stream_sasl_keep_hint(s);
+    if (krc)
+        return xt_stream_fail_code(s, krc);
     char t[256];
     snprintf(t, sizeof t,
              "the server refused the FAST token (%s): forgotten; logging in with the password on "

@@ -175,7 +175,7 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     /* 4 -> 5: per account, the XEP-0388 user-agent id and the XEP-0484
      * FAST token the server bound to it (a credential: the file is 0600,
      * store_file.c). */
-    "CREATE TABLE fast_token(account TEXT PRIMARY KEY, ua_id TEXT NOT NULL, mechanism TEXT,"
+    "CREATE TABLE IF NOT EXISTS fast_token(account TEXT PRIMARY KEY, ua_id TEXT NOT NULL, mechanism TEXT,"
     " token TEXT, expiry TEXT);",
 };
 
