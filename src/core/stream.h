@@ -220,6 +220,7 @@ typedef struct xt_stream_bind {
 typedef struct xt_stream_pipe {
     int early;      /* <starttls/>, <auth/> or the bind IQ is ahead of the features */
     int login_sent; /* the login stanzas went out behind the early bind */
+    int login_now;  /* they are being written behind a FAST <authenticate/> */
 } xt_stream_pipe;
 
 /* The clock and the timers. */

@@ -89,6 +89,10 @@ int xt_stream_sasl_keep_hint(xt_stream *s);
 /* The features' SASL2 <authentication/> (XEP-0388 §2.1), or NULL (also
  * with XT_CONN_NO_SASL2). */
 const xt_stanza *xt_stream_sasl2_offer(const xt_stream *s, const xt_stanza *features);
+/* Appends to the offer text " sasl2:" when the features offer SASL2 (a
+ * later offer without it is a downgrade) and " fast:MECH" per FAST
+ * mechanism (a token for another one is not sent ahead next time). */
+int xt_stream_sasl2_offer_text(const xt_stream *s, const xt_stanza *features, xt_buf *b);
 /* Before send: whether the exchange is SASL2 (a2 not NULL), with Bind2
  * and which FAST token to ask for. */
 void xt_stream_sasl2_prepare(xt_stream *s, const xt_stanza *a2);

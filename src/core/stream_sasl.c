@@ -126,10 +126,9 @@ static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o
         if (!rc)
             rc = xt_buf_append_str(b, t);
     }
-    /* "sasl2:": the server offered XEP-0388 SASL2 (see
-     * xt_stream_sasl2_offer: one that stops offering it is a downgrade). */
-    if (!rc && xt_stanza_child(features, "authentication", XT_NS_SASL2))
-        rc = xt_buf_append_str(b, xt_buf_size(b) ? " sasl2:" : "sasl2:");
+    /* "sasl2:" and "fast:MECH" (xt_stream_sasl2_offer_text). */
+    if (!rc)
+        rc = xt_stream_sasl2_offer_text(s, features, b);
     char *txt = rc ? NULL : xt_buf_cstr(b);
     if (!txt)
         return XT_ENOMEM;

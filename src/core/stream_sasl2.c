@@ -89,6 +89,50 @@ static int fast_offers(const xt_stanza *fast, const char *mech)
     return 0;
 }
 
+int xt_stream_sasl2_offer_text(const xt_stream *s, const xt_stanza *features, xt_buf *b)
+{
+    (void)s;
+    const xt_stanza *a2 = xt_stanza_child(features, "authentication", XT_NS_SASL2);
+    if (!a2)
+        return 0;
+    int rc = xt_buf_append_str(b, xt_buf_size(b) ? " sasl2:" : "sasl2:");
+    const xt_stanza *fast = inline_feature(a2, "fast", XT_NS_FAST);
+    for (const xt_stanza *m = fast ? xt_stanza_first_child(fast) : NULL; m && !rc;
+         m = xt_stanza_next_sibling(m)) {
+        const char *t = xt_stanza_text(m);
+        if (!t)
+            return XT_ENOMEM;
+        /* Only names we implement: they are safe tokens for the text. */
+        if (strcmp(xt_stanza_name(m), "mechanism") == 0 && xt_fast_rank(t)) {
+            rc = xt_buf_append_str(b, " fast:");
+            if (!rc)
+                rc = xt_buf_append_str(b, t);
+        }
+    }
+    return rc;
+}
+
+/* Whether the hint (the last offer) rules this token out: it is a SASL2
+ * offer ("sasl2:", whose FAST mechanisms are listed beside it as
+ * "fast:MECH") without the token's mechanism. A hint without "sasl2:"
+ * (none yet, or from before) does not. */
+static int hint_rules_out(const xt_stream *s, const char *mech)
+{
+    int listed = 0;
+    for (const char *t = s->auth.hint; t && *t;) {
+        size_t n = strcspn(t, " ");
+        if (n == 6 && strncmp(t, "sasl2:", 6) == 0)
+            listed = 1;
+        if (n > 5 && strncmp(t, "fast:", 5) == 0 && n - 5 == strlen(mech) &&
+            strncmp(t + 5, mech, n - 5) == 0)
+            return 0;
+        t += n;
+        while (*t == ' ')
+            t++;
+    }
+    return listed;
+}
+
 void xt_stream_sasl2_prepare(xt_stream *s, const xt_stanza *a2)
 {
     xt_stream_sasl2 *x = &s->sasl2;
@@ -235,6 +279,13 @@ int xt_stream_sasl2_send_fast(xt_stream *s)
                        x->fast_mech);
         return 0;
     }
+    if (hint_rules_out(s, x->fast_mech)) {
+        xt_stream_logf(s, XT_LOG_INFO,
+                       "the server did not offer FAST %s at the last login: logging in with the "
+                       "password",
+                       x->fast_mech);
+        return 0;
+    }
     xt_buf ir;
     xt_buf_init(&ir, s->mem);
     int rc = xt_fast_initial(x->fast_mech, xt_jid_local(s->cfg.jid), x->token, cb ? cb->data : NULL,
@@ -249,9 +300,22 @@ int xt_stream_sasl2_send_fast(xt_stream *s)
     xt_buf_free_wipe(&ir);
     if (rc == XT_EINVAL)
         return 0; /* not a token we can use: the password then */
-    if (!rc) {
-        s->pipe.early = 1;
-        xt_stream_logf(s, XT_LOG_INFO, "FAST %s sent with the stream header", x->fast_mech);
+    if (rc)
+        return rc;
+    s->pipe.early = 1;
+    xt_stream_logf(s, XT_LOG_INFO, "FAST %s sent with the stream header", x->fast_mech);
+    /* The login stanzas (roster query, initial presence) right behind it:
+     * the server handles them after the <authenticate/>, by then bound
+     * (Bind2), so the roster arrives in the same round trip. If the token
+     * fails, they fail with it; the retry sends them again. */
+    if (x->bind_inline && s->hooks.login && !(s->cfg.flags & XT_CONN_NO_PIPELINING)) {
+        xt_stream_sm_new_session(s);
+        size_t before = xt_buf_size(&s->out);
+        s->pipe.login_now = 1;
+        rc = s->hooks.login(s->hooks_ud);
+        s->pipe.login_now = 0;
+        if (!rc && xt_buf_size(&s->out) > before)
+            s->pipe.login_sent = 1;
     }
     return rc;
 }
@@ -396,6 +460,7 @@ static int on_success(xt_stream *s, const xt_stanza *st)
         xt_stream_sm_new_session(s);
     } else if (x->bind_inline) {
         xt_stream_logf(s, XT_LOG_INFO, "Bind2 did not bind us: binding the usual way");
+        s->pipe.login_sent = 0; /* the pipelined ones again, once bound */
     }
     xt_jid_free(j);
     s->phase = XT_PH_FEATURES; /* §2.7: no restart; the features come next */
@@ -408,7 +473,7 @@ static int on_failure(xt_stream *s, const xt_stanza *st)
     if (!x->fast)
         return xt_stream_sasl_failed(s, st, XT_NS_SASL2);
     x->fast = 0;
-    if (s->auth.next) {
+    if (s->auth.next && !s->pipe.login_sent) {
         /* The features had no FAST for us: the password now, here. */
         xt_sasl_free(s->auth.sasl);
         s->auth.sasl = s->auth.next;
@@ -422,6 +487,17 @@ static int on_failure(xt_stream *s, const xt_stanza *st)
             cond = xt_stanza_name(c);
             break;
         }
+    if (s->auth.next) {
+        /* Not offered, and the login stanzas went out behind the token
+         * (unauthenticated now: the server ends the stream for them). The
+         * token was not tried: kept; the new offer (the next hint) lacks
+         * its mechanism, so the next connection uses the password. */
+        s->err.retry = 1;
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
+                              "the server no longer offers the FAST token's mechanism: logging in "
+                              "with the password on a new connection",
+                              NULL);
+    }
     forget_token(s);
     /* The reconnect keeps the hint's pin and salt (this login proved
      * nothing new about the server). */

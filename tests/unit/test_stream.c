@@ -1014,6 +1014,8 @@ static const char *const transcripts[] = {
     "fast_bad_proof.txt",
     "fast_not_offered.txt",
     "fast_tls12.txt",
+    "fast_login_pipelined.txt",
+    "fast_gone_pipelined.txt",
 };
 
 static void test_transcripts(void **state)
