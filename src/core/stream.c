@@ -837,6 +837,10 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     xt_stream_sasl_read_hint(s);
     if ((rc = xt_stream_sasl_hint_salt(s)) != 0)
         return rc;
+    /* With a FAST token no PBKDF2 runs unless the token is refused (then
+     * at the challenge, on the next connection). */
+    if (s->sasl2.token)
+        s->auth.precompute = 0;
 
     /* Ids unique across connections and runs (a receiver's XEP-0359
      * origin-id dedup must never drop a new message as a repeat). */
