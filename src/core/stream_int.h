@@ -102,6 +102,10 @@ int xt_stream_sasl2_send(xt_stream *s);
 /* Behind the post-TLS header: the FAST <authenticate/> when the token
  * is usable on this connection (nothing sent otherwise). */
 int xt_stream_sasl2_send_fast(xt_stream *s);
+/* Features that offer FAST for our token (it was not sent ahead: no
+ * hint yet): sends it now. 1 = sent, 0 = not usable here, negative =
+ * an error. */
+int xt_stream_sasl2_try_fast(xt_stream *s, const xt_stanza *a2);
 /* The features that came behind the FAST <authenticate/>: if they do
  * not offer its mechanism, the password exchange (`o`) follows the
  * server's failure. Negative when the stream failed. */

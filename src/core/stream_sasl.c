@@ -492,6 +492,11 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
     }
     if (s->sasl2.fast)
         return xt_stream_sasl2_check_fast(s, a2, &o);
+    if (a2 && !s->pipe.early) {
+        rc = xt_stream_sasl2_try_fast(s, a2);
+        if (rc)
+            return rc < 0 ? xt_stream_fail_code(s, rc) : 0;
+    }
     if (!a2 && !xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
         if (s->pipe.early) /* our early <auth/> will fail; this is the reason */
             s->pipe.early = 0;

@@ -265,33 +265,34 @@ int xt_stream_sasl2_send(xt_stream *s)
     return rc;
 }
 
-int xt_stream_sasl2_send_fast(xt_stream *s)
+/* Whether the token can go on this connection: a binding we have for
+ * its mechanism (logged when not). */
+static const xt_stream_cb *fast_binding(xt_stream *s, int *ok)
 {
     xt_stream_sasl2 *x = &s->sasl2;
-    if (!x->token || !x->ua_id || !s->tls.on || (s->cfg.flags & XT_CONN_NO_SASL2))
-        return 0;
     const char *cbt = xt_fast_cb_type(x->fast_mech);
     const xt_stream_cb *cb = cbt && *cbt ? find_cb(s, cbt) : NULL;
-    if (!cbt || (*cbt && !cb)) {
+    *ok = cbt && (!*cbt || cb);
+    if (!*ok)
         xt_stream_logf(s, XT_LOG_INFO,
                        "the FAST token is for %s, which this connection cannot bind: logging in "
                        "with the password",
                        x->fast_mech);
-        return 0;
-    }
-    if (hint_rules_out(s, x->fast_mech)) {
-        xt_stream_logf(s, XT_LOG_INFO,
-                       "the server did not offer FAST %s at the last login: logging in with the "
-                       "password",
-                       x->fast_mech);
-        return 0;
-    }
+    return cb;
+}
+
+/* The FAST <authenticate/> (early: ahead of the features, with the login
+ * stanzas behind it). 0 also when the token turned out unusable. */
+static int send_fast(xt_stream *s, const xt_stream_cb *cb, int early)
+{
+    xt_stream_sasl2 *x = &s->sasl2;
     xt_buf ir;
     xt_buf_init(&ir, s->mem);
     int rc = xt_fast_initial(x->fast_mech, xt_jid_local(s->cfg.jid), x->token, cb ? cb->data : NULL,
                              cb ? cb->len : 0, &ir);
     if (!rc) {
-        x->active = x->fast = x->fast_early = 1;
+        x->active = x->fast = 1;
+        x->fast_early = early;
         x->bound = 0;
         x->req_mech[0] = '\0'; /* the server rotates the token itself */
         x->bind_inline = !s->sm.id;
@@ -300,7 +301,7 @@ int xt_stream_sasl2_send_fast(xt_stream *s)
     xt_buf_free_wipe(&ir);
     if (rc == XT_EINVAL)
         return 0; /* not a token we can use: the password then */
-    if (rc)
+    if (rc || !early)
         return rc;
     s->pipe.early = 1;
     xt_stream_logf(s, XT_LOG_INFO, "FAST %s sent with the stream header", x->fast_mech);
@@ -320,12 +321,55 @@ int xt_stream_sasl2_send_fast(xt_stream *s)
     return rc;
 }
 
+int xt_stream_sasl2_send_fast(xt_stream *s)
+{
+    xt_stream_sasl2 *x = &s->sasl2;
+    if (!x->token || !x->ua_id || !s->tls.on || (s->cfg.flags & XT_CONN_NO_SASL2))
+        return 0;
+    int ok;
+    const xt_stream_cb *cb = fast_binding(s, &ok);
+    if (!ok)
+        return 0;
+    if (hint_rules_out(s, x->fast_mech)) {
+        xt_stream_logf(s, XT_LOG_INFO,
+                       "the server did not offer FAST %s at the last login: logging in with the "
+                       "password",
+                       x->fast_mech);
+        return 0;
+    }
+    return send_fast(s, cb, 1);
+}
+
+int xt_stream_sasl2_try_fast(xt_stream *s, const xt_stanza *a2)
+{
+    xt_stream_sasl2 *x = &s->sasl2;
+    if (!x->token || !x->ua_id || !fast_offers(inline_feature(a2, "fast", XT_NS_FAST), x->fast_mech))
+        return 0;
+    int ok;
+    const xt_stream_cb *cb = fast_binding(s, &ok);
+    if (!ok)
+        return 0;
+    int rc = send_fast(s, cb, 0);
+    if (rc)
+        return rc;
+    return x->fast ? 1 : 0;
+}
+
 int xt_stream_sasl2_check_fast(xt_stream *s, const xt_stanza *a2, const xt_stream_offer *o)
 {
     xt_stream_sasl2 *x = &s->sasl2;
     s->pipe.early = 0;
     if (fast_offers(inline_feature(a2, "fast", XT_NS_FAST), x->fast_mech))
         return 0;
+    if (!a2) {
+        /* No SASL2 now (allowed as a downgrade): our <authenticate/> is
+         * not even understood. The next connection goes by this offer. */
+        s->err.retry = 1;
+        return xt_stream_fail(s, XT_EAUTH, NULL, NULL,
+                              "the server no longer offers SASL2: logging in with RFC 6120 SASL "
+                              "on a new connection",
+                              NULL);
+    }
     /* Not offered (any more): the server refuses the token; the password
      * exchange follows that refusal on this stream (the token itself was
      * never tried, so Prosody's SASL2 handler is still free). */

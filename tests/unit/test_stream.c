@@ -1016,6 +1016,7 @@ static const char *const transcripts[] = {
     "fast_tls12.txt",
     "fast_login_pipelined.txt",
     "fast_gone_pipelined.txt",
+    "fast_no_hint.txt",
 };
 
 static void test_transcripts(void **state)
