@@ -10,6 +10,7 @@
 #define XT_IM_CONN_INT_H
 
 #include "core/stream.h"
+#include "im/disco.h"
 #include "im/presence.h"
 #include "im/roster.h"
 #include "xtalk/conn.h"
@@ -32,6 +33,7 @@ struct xt_conn_opts {
     xt_fast_token_fn fast_fn;
     void *fast_ud;
     xt_initial_presence initial;
+    xt_disco_self self; /* XEP-0030 identity and extra features */
     char detail[256]; /* why the last setter failed */
 };
 
@@ -53,6 +55,7 @@ struct xt_conn {
     } handlers;
     xt_roster roster;
     xt_presence_table presence;
+    xt_disco_state disco; /* disco.c, caps.c */
     xt_initial_presence initial;
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */

@@ -51,6 +51,7 @@ void xt_conn_opts_free(xt_conn_opts *o)
     xt_free(m, o->fast_mech);
     xt_free_secret(m, o->fast_token);
     xt_free(m, o->initial.status);
+    xt_disco_self_free(m, &o->self);
     xt_free(m, o);
 }
 
