@@ -1114,6 +1114,7 @@ static const char *const transcripts[] = {
     "fast_login_pipelined.txt",
     "fast_gone_pipelined.txt",
     "fast_no_hint.txt",
+    "fast_resume.txt",
     "disco.txt",
 };
 
