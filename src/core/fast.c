@@ -73,8 +73,7 @@ static int ht_mac(const EVP_MD *md, const char *token, const char *label, const 
     memcpy(msg, label, ll);
     if (cblen)
         memcpy(msg + ll, cb, cblen);
-    const unsigned char *r =
-        HMAC(md, token, (int)strlen(token), msg, ll + cblen, out, n);
+    const unsigned char *r = HMAC(md, token, (int)strlen(token), msg, ll + cblen, out, n);
     OPENSSL_free(msg);
     return r ? 0 : XT_ENOMEM;
 }

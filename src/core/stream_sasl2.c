@@ -187,7 +187,7 @@ static int append_inline(xt_stream *s, xt_buf *b, int fast)
             rc = xt_buf_append_str(b, "</user-agent>");
     }
     if (!rc && x->bind_inline) {
-        const char *tag = s->cfg.resource ? s->cfg.resource
+        const char *tag = s->cfg.resource  ? s->cfg.resource
                           : x->ua_software ? x->ua_software
                                            : "xtalk";
         rc = xt_buf_append_str(b, "<bind xmlns='" XT_NS_BIND2 "'>");
@@ -343,7 +343,8 @@ int xt_stream_sasl2_send_fast(xt_stream *s)
 int xt_stream_sasl2_try_fast(xt_stream *s, const xt_stanza *a2)
 {
     xt_stream_sasl2 *x = &s->sasl2;
-    if (!x->token || !x->ua_id || !fast_offers(inline_feature(a2, "fast", XT_NS_FAST), x->fast_mech))
+    if (!x->token || !x->ua_id ||
+        !fast_offers(inline_feature(a2, "fast", XT_NS_FAST), x->fast_mech))
         return 0;
     int ok;
     const xt_stream_cb *cb = fast_binding(s, &ok);
@@ -464,10 +465,10 @@ static int on_success(xt_stream *s, const xt_stanza *st)
     int rc = decode_text(xt_stanza_child(st, "additional-data", XT_NS_SASL2), &data);
     if (rc) {
         xt_buf_free_wipe(&data);
-        return rc == XT_ENOMEM ? xt_stream_fail_code(s, rc)
-                               : xt_stream_fail(s, XT_EPROTO, NULL, NULL,
-                                                "the server sent malformed SASL2 data (bad base64)",
-                                                NULL);
+        return rc == XT_ENOMEM
+                   ? xt_stream_fail_code(s, rc)
+                   : xt_stream_fail(s, XT_EPROTO, NULL, NULL,
+                                    "the server sent malformed SASL2 data (bad base64)", NULL);
     }
     rc = x->fast ? fast_succeeded(s, &data)
                  : xt_stream_sasl_succeeded(s, xt_buf_head(&data), xt_buf_size(&data));
