@@ -178,7 +178,8 @@ typedef struct xt_stream_auth {
 
 /* XEP-0388 SASL2, XEP-0386 Bind2 and XEP-0484 FAST (stream_sasl2.c). */
 typedef struct xt_stream_sasl2 {
-    char *ua_id, *ua_software, *ua_device; /* configuration */
+    /* configuration: the user agent */
+    char *ua_id, *ua_software, *ua_device;
     char *token;        /* the FAST token to use (secret); NULL = none */
     char fast_mech[32]; /* its mechanism */
     int hint;           /* the hint says the server offered SASL2 */

@@ -479,8 +479,7 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
     const xt_stanza *a2 = xt_stream_sasl2_offer(s, features);
     /* A server that offered SASL2 before and now does not: what a man in
      * the middle who strips it (and FAST's tokens with it) would cause. */
-    if (!a2 && s->sasl2.hint &&
-        !(s->cfg.flags & (XT_CONN_NO_SASL2 | XT_CONN_ALLOW_DOWNGRADE))) {
+    if (!a2 && s->sasl2.hint && !(s->cfg.flags & (XT_CONN_NO_SASL2 | XT_CONN_ALLOW_DOWNGRADE))) {
         if (s->pipe.early)
             s->pipe.early = 0;
         return xt_stream_fail(
@@ -725,8 +724,7 @@ int xt_stream_sasl_succeeded(xt_stream *s, const uint8_t *d, size_t dlen)
                               NULL);
     snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
     xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-    int nocb =
-        xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
+    int nocb = xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
     if (offer_add_salt(s, nocb) != 0) {
         xt_sasl_free(s->auth.sasl);
         s->auth.sasl = NULL;

@@ -276,8 +276,7 @@ int xt_conn_opts_set_user_agent(xt_conn_opts *o, const char *id, const char *sof
     if (!o)
         return XT_EINVAL;
     o->detail[0] = '\0';
-    if ((id && !ua_ok(id, 1)) || (software && !ua_ok(software, 0)) ||
-        (device && !ua_ok(device, 0)))
+    if ((id && !ua_ok(id, 1)) || (software && !ua_ok(software, 0)) || (device && !ua_ok(device, 0)))
         return refuse(o, XT_EINVAL, "user agent",
                       "the id must be 1..128 printable ASCII characters, the names 1..128 "
                       "bytes of text");
