@@ -39,12 +39,13 @@ class Sasl2Server(ServerTest):
     """A server for the class; Prosody with SASL2, Bind2 and FAST."""
 
     tls13 = True
+    extra_config = ""
 
     @classmethod
     def setUpClass(cls):
         if SERVER == "ejabberd":
             return super().setUpClass()
-        srv = make_server(USERS, sasl2=True, tls13=cls.tls13)
+        srv = make_server(USERS, sasl2=True, tls13=cls.tls13, extra_config=cls.extra_config)
         try:
             cls.srv = srv.start()
         except BaseException:
@@ -138,6 +139,29 @@ class FastTls12(Sasl2Server):
         r = self.xtalk("alice", "send", "-v", to, "two", direct_tls=True)
         self.assertOk(r)
         self.assertIn("authenticated with HT-SHA-256-UNIQ (FAST token)", r.stderr)
+
+
+@unittest.skipIf(SERVER == "ejabberd", "not on ejabberd: 23.01 offers no SASL2 (XEP-0388)")
+class FastRotation(Sasl2Server):
+    """A server that rotates the token at every FAST login (its minimum
+    token age set to 0 seconds): each login stores the new token, and the
+    next one logs in with it."""
+
+    extra_config = "sasl2_fast_token_min_ttl = 0"
+
+    def test_rotated_token_is_kept_and_used(self):
+        to = jid("bob", self.srv)
+        r = self.xtalk("alice", "send", to, "one")
+        self.assertOk(r)
+        tokens = [token_row(self, "alice")[2]]
+        for i in range(2):
+            r = self.xtalk("alice", "send", "-v", to, "again %d" % i)
+            self.assertOk(r)
+            self.assertIn("authenticated with HT-SHA-256-EXPR (FAST token)", r.stderr)
+            self.assertIn("the server issued a FAST token", r.stderr)
+            tokens.append(token_row(self, "alice")[2])
+            self.assertNotIn(tokens[-1], r.stderr)
+        self.assertEqual(len(set(tokens)), 3, "each FAST login stored a new token")
 
 
 class Sasl1Path(ServerTest):
