@@ -119,7 +119,7 @@ int xt_stream_sasl2_offer_text(const xt_stream *s, const xt_stanza *features, xt
 static int hint_rules_out(const xt_stream *s, const char *mech)
 {
     int listed = 0;
-    for (const char *t = s->auth.hint; t && *t;) {
+    for (const char *t = s->auth.hint ? s->auth.hint : ""; *t;) {
         size_t n = strcspn(t, " ");
         if (n == 6 && strncmp(t, "sasl2:", 6) == 0)
             listed = 1;
