@@ -204,8 +204,10 @@ XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
  * (PLAIN after SCRAM, no -PLUS after -PLUS, SHA-1 after SHA-256,
  * tls-server-end-point after tls-exporter or tls-unique) fails with
  * XT_EDOWNGRADE unless XT_CONN_ALLOW_DOWNGRADE; with a hint whose server
- * offered SCRAM, PLAIN is refused the same way. Keep the hint per account
- * to keep that protection. Copied. XT_ENOMEM.
+ * offered SCRAM, PLAIN is refused the same way, and with one whose server
+ * offered SASL2 (XEP-0388), an offer without it. The hint also lists the
+ * server's FAST mechanisms: a token for another one is not sent ahead.
+ * Keep the hint per account to keep that protection. Copied. XT_ENOMEM.
  */
 XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
 /*
