@@ -152,6 +152,14 @@ XT_EXTERN int xt_conn_opts_set_flags(xt_conn_opts *o, unsigned flags);
 /* Limits on received XML: the largest stanza in bytes (0 = 1 MiB) and
  * the deepest element nesting (0 = 64). Always 0. */
 XT_EXTERN int xt_conn_opts_set_limits(xt_conn_opts *o, size_t max_stanza_size, unsigned max_depth);
+/* Limits on one received element: its attributes (0 = 64) and its child
+ * elements (0 = 16384). A stanza over either, or over the fixed per-stanza
+ * limits (65,536 elements, 131,072 attributes, 65,536 text runs, a tree
+ * of 4 times its size plus 64 KiB), ends the stream with
+ * policy-violation (RFC 6120 §4.9.3.14), XT_ETOOBIG, the limit named in
+ * the detail. Always 0 (XT_EINVAL for NULL). */
+XT_EXTERN int xt_conn_opts_set_element_limits(xt_conn_opts *o, unsigned max_attrs,
+                                              unsigned max_children);
 /* Timeouts in ms: the default for an IQ (0 = 30000) and for the whole
  * negotiation from xt_conn_start to online (0 = 60000). Always 0. */
 XT_EXTERN int xt_conn_opts_set_timeouts(xt_conn_opts *o, uint32_t iq_timeout_ms,

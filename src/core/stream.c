@@ -812,6 +812,8 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     s->cfg.random_ud = cfg->random_ud;
     s->cfg.limits.max_stanza = cfg->max_stanza_size;
     s->cfg.limits.max_depth = cfg->max_depth;
+    s->cfg.limits.max_attrs = cfg->max_attrs;
+    s->cfg.limits.max_children = cfg->max_children;
 
     if (!cfg->jid || !cfg->password)
         return XT_EINVAL;

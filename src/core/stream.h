@@ -93,6 +93,7 @@ typedef struct xt_stream_config {
     const char *resource; /* NULL = the JID's */
     size_t max_stanza_size;
     unsigned max_depth;
+    unsigned max_attrs, max_children; /* per element */
     uint32_t iq_timeout_ms, ping_interval_ms, ping_timeout_ms, negotiation_timeout_ms;
     uint32_t ack_every, ack_delay_ms, ack_timeout_ms, sm_max_unacked;
     uint32_t scram_max_iterations; /* 0 = scram.h's default per hash */
