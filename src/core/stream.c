@@ -466,6 +466,9 @@ static int on_element(xt_stream *s, const xt_stanza *st)
             return 0;
         }
         xt_stream_sm_count_in(s);
+        int drop = xt_stream_check_addressing(s, st);
+        if (drop)
+            return drop < 0 ? xt_stream_fail_code(s, drop) : 0;
         if (s->hooks.stanza) {
             int rc = s->hooks.stanza(s->hooks_ud, st);
             if (rc < 0)

@@ -189,6 +189,9 @@ typedef struct xt_stream_bind {
     int session_needed;
     int retried;
     int sm_offered; /* the post-auth features offer XEP-0198 */
+    /* The last 'from' found valid (stream_addr.c): a conversation's
+     * stanzas repeat it, and a byte compare is cheaper than preparing. */
+    char last_from[128];
 } xt_stream_bind;
 
 /* Pipelining (see send_opening): what went out before the features that

@@ -353,7 +353,7 @@ static void after_callback(xt_parser *p, int rc)
 
 /* Attributes from expat ("local", "URI|local") into the API's names:
  * the XML namespace becomes the predeclared "xml:" prefix. */
-static int add_attrs(xt_stanza *e, const XML_Char **atts)
+static int add_attrs(xt_stanza *e, const XML_Char **atts, uint64_t *bytes)
 {
     size_t n = 0;
     while (atts[n])
@@ -364,6 +364,7 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
         const char *name = atts[i];
         const char *bar = strrchr(name, '|');
         size_t vlen = strlen(atts[i + 1]);
+        *bytes += vlen;
         int rc;
         if (bar && (size_t)(bar - name) == sizeof XML_NS - 1 &&
             memcmp(name, XML_NS, sizeof XML_NS - 1) == 0) {
@@ -380,7 +381,9 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
                 rc = xt_stanza_push_attr(e, nm, llen + 4, 1, atts[i + 1], vlen);
             }
         } else {
-            rc = xt_stanza_push_attr(e, name, strlen(name), 0, atts[i + 1], vlen);
+            size_t nlen = strlen(name);
+            *bytes += nlen;
+            rc = xt_stanza_push_attr(e, name, nlen, 0, atts[i + 1], vlen);
         }
         if (rc)
             return rc;
@@ -467,7 +470,8 @@ static void open_stream(xt_parser *p, const char *name, const char *local, size_
         return;
     }
     xt_stanza *h = xt_stanza_new_root_n(pmem(p), "stream", 6, streams, nslen);
-    if (!h || add_attrs(h, atts)) {
+    uint64_t unused = 0;
+    if (!h || add_attrs(h, atts, &unused)) {
         xt_stanza_free(h);
         nomem(p);
         return;
@@ -509,12 +513,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         fail(p, XT_ETOOBIG, "policy-violation", "elements nested too deep");
         return;
     }
-    /* The tree's cost (stanza.c's layout, alignment aside) and the
-     * per-kind limits, checked before anything is built. */
+    /* The per-kind limits, checked before anything is built. */
     size_t nattrs = 0;
-    uint64_t cost = sizeof(xt_stanza) + strlen(local) + 1;
-    for (; atts[2 * nattrs]; nattrs++)
-        cost += sizeof(xt_attr) + strlen(atts[2 * nattrs]) + strlen(atts[2 * nattrs + 1]) + 2;
+    while (atts[2 * nattrs])
+        nattrs++;
     if (p->level == 1) {
         p->spent = 0;
         p->n_elems = p->n_attrs = p->n_text = 0;
@@ -533,7 +535,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     }
     /* kids[level] counts the children of the element at `level`, the
      * parent of this one (level 1 is the stream: not counted). */
-    if (XT_GROW(pmem(p), p->kids, p->kids_cap, (size_t)p->level + 2, 8)) {
+    if ((size_t)p->level + 2 > p->kids_cap &&
+        XT_GROW(pmem(p), p->kids, p->kids_cap, (size_t)p->level + 2, 8)) {
         nomem(p);
         return;
     }
@@ -542,22 +545,26 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         over_limit(p, "too many child elements in one element", p->kids[p->level], p->max_children);
         return;
     }
-    if (spend(p, cost))
-        return;
+    size_t llen = strlen(local);
     xt_stanza *e;
     if (p->level == 1) {
-        e = p->root = xt_stanza_new_root_n(pmem(p), local, strlen(local), name, nslen);
+        e = p->root = xt_stanza_new_root_n(pmem(p), local, llen, name, nslen);
     } else {
         if (flush_text(p))
             return;
-        e = xt_stanza_new_child_n(p->cur, local, strlen(local), name, nslen);
+        e = xt_stanza_new_child_n(p->cur, local, llen, name, nslen);
     }
-    if (!e || add_attrs(e, atts)) {
+    /* The tree's cost as stanza.c lays it out (alignment aside): one
+     * element's worth is at most what its start tag sent, times a
+     * constant, so it is counted once built. */
+    uint64_t cost = sizeof(xt_stanza) + llen + 1 + nattrs * (sizeof(xt_attr) + 2);
+    if (!e || add_attrs(e, atts, &cost)) {
         nomem(p);
         return;
     }
     p->cur = e;
     p->level++;
+    (void)spend(p, cost);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)

@@ -949,6 +949,7 @@ static const char *const transcripts[] = {
     "restricted_xml.txt",
     "stream_errors_detected.txt",
     "stream_wrong_from.txt",
+    "stanza_addressing.txt",
     "sm_enable.txt",
     "sm_close.txt",
     "close_no_sm.txt",
