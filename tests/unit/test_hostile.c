@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "im/index.h"
+#include "vectors.h"
 #include "xtalk/conn.h"
 
 /* --- a counting allocator: live bytes and their peak ------------------- */
@@ -158,7 +159,9 @@ static char *take_output(xt_conn *c)
 
 /* Like online(), but reads the bind and roster ids from the output
  * (generated ids carry random digits) and finishes the login. */
-static xt_conn *login(xt_conn_opts *o, int sm, const char *roster_xml, seen *ev)
+/* A conn for user@example.com/laptop, started: its stream header is
+ * out (and consumed); the server has said nothing yet. */
+static xt_conn *start_conn(xt_conn_opts *o, seen *ev)
 {
     xt_conn *c = NULL;
     assert_int_equal(xt_conn_opts_set_jid(o, "user@example.com"), 0);
@@ -170,6 +173,12 @@ static xt_conn *login(xt_conn_opts *o, int sm, const char *roster_xml, seen *ev)
     assert_true(xt_conn_on(c, XT_EV_ALL, on_event, ev) >= 0);
     assert_int_equal(xt_conn_start(c, 1), 0);
     consume(c);
+    return c;
+}
+
+static xt_conn *login(xt_conn_opts *o, int sm, const char *roster_xml, seen *ev)
+{
+    xt_conn *c = start_conn(o, ev);
     const char *server[] = {
         HDR("s1"),
         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
@@ -737,6 +746,216 @@ static void test_trickled_start_tag(void **state)
     assert_true(small <= 5 * whole + 0.1);
 }
 
+/* --- RFC 6120 §4.9.3: what the server sends wrong ends the stream ------ */
+
+/* The conditions xml-restrictions.txt accepts for an expectation. */
+static int cond_ok(const char *expect, const char *cond)
+{
+    if (strcmp(expect, "restricted-xml") == 0)
+        return strcmp(cond, "restricted-xml") == 0 || strcmp(cond, "bad-format") == 0;
+    if (strcmp(expect, "unsupported-encoding") == 0)
+        return strcmp(cond, "unsupported-encoding") == 0 || strcmp(cond, "not-well-formed") == 0;
+    if (strcmp(expect, "not-well-formed") == 0 || strcmp(expect, "invalid-namespace") == 0)
+        return strcmp(cond, expect) == 0;
+    if (strcmp(expect, "policy") == 0)
+        return strcmp(cond, "policy-violation") == 0;
+    return *cond != '\0'; /* "reject", "unsupported-stanza-type": any condition */
+}
+
+/* After a refusal: the conn said why on the wire (<stream:error> with
+ * the condition, then </stream:stream>) and in its event (a detail). */
+static void expect_stream_error(xt_conn *c, const seen *ev, const char *id)
+{
+    if (ev->disconnected != 1)
+        fail_msg("%s: accepted", id);
+    char *out = take_output(c);
+    char want[128];
+    snprintf(want, sizeof want, "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>",
+             ev->condition);
+    if (!strstr(out, want) || !strstr(out, "</stream:stream>"))
+        fail_msg("%s: no <%s/> stream error sent: [%s]", id, ev->condition, out);
+    if (strlen(ev->text) < 20)
+        fail_msg("%s: no clear detail: [%s]", id, ev->text);
+    free(out);
+    assert_int_equal(xt_conn_get_state(c), XT_STATE_CLOSED);
+}
+
+/*
+ * Issue 12 item 3: every row of ../shared/vectors/xml-restrictions.txt,
+ * end to end through a conn (the parser's own test runs them whole and
+ * byte by byte): a row to reject ends the stream with an acceptable
+ * condition, sent to the server, and a detail; a row to accept leaves it
+ * up. Rows of context "doc" replace the server's first stream header;
+ * the others arrive after a login. Limits as the parser test: 4 KiB
+ * stanzas, depth 16, so the policy rows hit them.
+ */
+static void test_vectors_end_to_end(void **state)
+{
+    (void)state;
+    static xt_xmlr v;
+    assert_int_equal(xt_test_xmlr_load(&v), 0);
+    size_t done = 0, rejected = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        const xt_xmlr_row *r = &v.rows[i];
+        heap_count h = {0};
+        seen ev = {0};
+        xt_conn_opts *o = counted_opts(&h);
+        assert_int_equal(xt_conn_opts_set_limits(o, 4096, 16), 0);
+        int doc = strcmp(r->context, "doc") == 0;
+        xt_conn *c = doc ? start_conn(o, &ev) : login(o, 0, "", &ev);
+        xt_conn_opts_free(o);
+        (void)xt_conn_feed(c, (const char *)r->input, r->len, 3);
+        int accept = strncmp(r->expect, "accept", 6) == 0 || strcmp(r->expect, "edge") == 0;
+        if (strcmp(r->id, "ok-unprefixed-stream") == 0) {
+            /* The row is about the prefix, which the parser accepts
+             * (test_xml_parser). Its stream declares no content
+             * namespace, though: the default one is the streams
+             * namespace, so the conn refuses it for that (RFC 6120
+             * §4.8.2, §4.9.3.10), whatever the prefix. */
+            assert_string_equal(ev.condition, "invalid-namespace");
+            assert_non_null(strstr(ev.text, "not a jabber:client stream"));
+            expect_stream_error(c, &ev, r->id);
+        } else if (strcmp(r->id, "nwf-after-stream-close") == 0) {
+            /* </stream:stream> ends the session (RFC 6120 §4.4) before
+             * the junk after it is read: a clean close, nothing after it
+             * delivered. */
+            assert_int_equal(ev.disconnected, 1);
+            assert_string_equal(ev.text, "server closed the stream");
+        } else if (accept) {
+            if (ev.disconnected)
+                fail_msg("%s: refused: %s (%s)", r->id, ev.condition, ev.text);
+            consume(c);
+            if (!doc)
+                assert_int_equal(xt_conn_get_state(c), XT_STATE_ONLINE);
+        } else {
+            if (ev.disconnected && !cond_ok(r->expect, ev.condition))
+                fail_msg("%s: expected %s, got %s (%s)", r->id, r->expect, ev.condition, ev.text);
+            expect_stream_error(c, &ev, r->id);
+            rejected++;
+        }
+        xt_conn_free(c);
+        assert_int_equal(h.live, 0);
+        done++;
+    }
+    print_message("xml-restrictions.txt: %zu rows through a conn, %zu refused\n", done, rejected);
+    assert_int_equal(done, v.n);
+    assert_true(v.n > 90 && rejected > 60);
+    xt_test_xmlr_free(&v);
+}
+
+/*
+ * Issue 12 item 3, the conditions beyond the vector file: each server
+ * mistake ends the stream with its §4.9.3 condition and a detail saying
+ * what was wrong.
+ */
+static void test_stream_conditions(void **state)
+{
+    (void)state;
+    static const struct {
+        int doc; /* replaces the first header, else after a login */
+        const char *in, *cond, *detail;
+    } cases[] = {
+        /* §4.9.3.25 unsupported-version: XMPP 2.0, no version (pre-XMPP
+         * 1.0, §4.7.5), and XML 1.1 (§11.8). */
+        {1,
+         "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+         "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='2.0' "
+         "id='s1'>",
+         "unsupported-version", "XMPP 1.0"},
+        {1,
+         "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+         "from='example.com' id='s1'>",
+         "unsupported-version", "XMPP 1.0"},
+        {1,
+         "<?xml version='1.1'?><stream:stream xmlns='jabber:client' "
+         "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0' "
+         "id='s1'>",
+         "unsupported-version", "XML version other than 1.0"},
+        /* §4.9.3.10 invalid-namespace: the stream's namespace, and the
+         * content namespace (the default one, §4.8.2). */
+        {1,
+         "<stream:stream xmlns='jabber:client' xmlns:stream='urn:not-streams' "
+         "from='example.com' version='1.0' id='s1'>",
+         "invalid-namespace", "http://etherx.jabber.org/streams"},
+        {1,
+         "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+         "from='example.com' version='1.0' id='s1'>",
+         "invalid-namespace", "not a jabber:client stream"},
+        {1,
+         "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+         "from='example.com' version='1.0' id='s1'>",
+         "invalid-namespace", "not a jabber:client stream"},
+        /* §4.9.3.9 invalid-from. */
+        {1,
+         "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+         "from='evil.example' version='1.0' id='s1'>",
+         "invalid-from", "evil.example"},
+        /* §4.9.3.18 restricted-xml, §11.1. */
+        {0, "<!-- c -->", "restricted-xml", "comment"},
+        {0, "<message><?pi x?></message>", "restricted-xml", "processing instruction"},
+        {0, "<message><body>&nbsp;</body></message>", "restricted-xml", "undefined entity"},
+        {1,
+         "<!DOCTYPE stream:stream [<!ENTITY x 'y'>]><stream:stream xmlns='jabber:client' "
+         "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' version='1.0'>",
+         "restricted-xml", "DTD"},
+        /* §4.9.3.13 not-well-formed, §4.9.3.1 bad-format, §4.9.3.22
+         * unsupported-encoding, §4.9.3.14 policy-violation. */
+        {0, "<message><body></message>", "not-well-formed", "mismatched tag"},
+        {0, "<message><p:x/></message>", "not-well-formed", "unbound prefix"},
+        {0, "hello", "bad-format", "text between stanzas"},
+        {0, "<message><body>\xff</body></message>", "unsupported-encoding", "invalid UTF-8"},
+        {0, "<message><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a>", "policy-violation",
+         "nested too deep"},
+        /* §4.9.3.23 unsupported-stanza-type. */
+        {0, "<foo xmlns='urn:example:unknown'/>", "unsupported-stanza-type", "urn:example:unknown"},
+        {0, "<message xmlns='jabber:server'/>", "unsupported-stanza-type", "jabber:server"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        heap_count h = {0};
+        seen ev = {0};
+        xt_conn_opts *o = counted_opts(&h);
+        assert_int_equal(xt_conn_opts_set_limits(o, 0, 16), 0);
+        xt_conn *c = cases[i].doc ? start_conn(o, &ev) : login(o, 0, "", &ev);
+        xt_conn_opts_free(o);
+        (void)xt_conn_feed(c, cases[i].in, strlen(cases[i].in), 3);
+        char id[32];
+        snprintf(id, sizeof id, "case %zu", i);
+        if (strcmp(ev.condition, cases[i].cond) != 0)
+            fail_msg("%s: expected %s, got %s (%s)", id, cases[i].cond, ev.condition, ev.text);
+        if (!strstr(ev.text, cases[i].detail))
+            fail_msg("%s: detail [%s] does not say [%s]", id, ev.text, cases[i].detail);
+        expect_stream_error(c, &ev, id);
+        xt_conn_free(c);
+        assert_int_equal(h.live, 0);
+    }
+}
+
+/*
+ * XEP-0198 §4: h is an xs:unsignedInt. A malformed one is invalid XML
+ * for that element (RFC 6120 §4.9.3.12 invalid-xml), not a count to
+ * guess at.
+ */
+static void test_sm_malformed_h(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "<a xmlns='urn:xmpp:sm:3' h='x'/>", "<a xmlns='urn:xmpp:sm:3'/>",
+        "<a xmlns='urn:xmpp:sm:3' h='-1'/>", "<a xmlns='urn:xmpp:sm:3' h='4294967296'/>"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        heap_count h = {0};
+        seen ev = {0};
+        xt_conn_opts *o = counted_opts(&h);
+        xt_conn *c = login(o, 1, "", &ev);
+        xt_conn_opts_free(o);
+        (void)xt_conn_feed(c, bad[i], strlen(bad[i]), 3);
+        assert_string_equal(ev.condition, "invalid-xml");
+        assert_non_null(strstr(ev.text, "malformed XEP-0198 h"));
+        expect_stream_error(c, &ev, bad[i]);
+        xt_conn_free(c);
+        assert_int_equal(h.live, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -746,6 +965,9 @@ int main(void)
         cmocka_unit_test(test_index_model),
         cmocka_unit_test(test_tree_budget),
         cmocka_unit_test(test_trickled_start_tag),
+        cmocka_unit_test(test_vectors_end_to_end),
+        cmocka_unit_test(test_stream_conditions),
+        cmocka_unit_test(test_sm_malformed_h),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
