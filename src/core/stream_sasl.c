@@ -645,7 +645,13 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
         return xt_stream_fail_code(s, rc);
     if (rc) {
         (void)xt_stream_emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
-        return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL challenge was rejected", NULL);
+        /* The SCRAM layer's reason (a XEP-0474 mismatch, a hostile
+         * iteration count...) says more than a generic line
+         * (copied: failing frees the exchange that holds it). */
+        char why[300];
+        const char *d = xt_sasl_detail(s->auth.sasl);
+        snprintf(why, sizeof why, "%s", d && *d ? d : "the server's SASL challenge was rejected");
+        return xt_stream_fail(s, rc, NULL, NULL, why, NULL);
     }
     return 0;
 }

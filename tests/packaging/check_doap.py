@@ -32,7 +32,6 @@ STATUSES = {'complete', 'partial', 'planned', 'deprecated', 'removed', 'wontfix'
 # XEPs src/ mentions without implementing them.
 NOT_CLAIMED = {
     115: 'named in base64.c only as a future user of the decoder',
-    474: 'SCRAM extensions such as its h= are tolerated (covered by AuthMessage), not used',
 }
 
 

@@ -16,6 +16,11 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
+#include "core/base64.h"
+#include "core/scram.h"
+#include "im/conn_int.h"
 #include "im/index.h"
 #include "vectors.h"
 #include "xtalk/conn.h"
@@ -956,6 +961,163 @@ static void test_sm_malformed_h(void **state)
     }
 }
 
+/* --- XEP-0474 SASL SCRAM Downgrade Protection --------------------------- */
+
+/* base64(H(s)) by OpenSSL here, independently of the library's code. */
+static void ssdp_h(const EVP_MD *md, const char *s, char *out, size_t cap)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    assert_true(EVP_Digest(s, strlen(s), d, &n, md, NULL));
+    assert_true(4 * ((n + 2) / 3) + 1 <= cap);
+    EVP_EncodeBlock((unsigned char *)out, d, (int)n);
+}
+
+/* One exchange: the client saw mechs/cbs; the server hashed `server_view`
+ * with `md` into h= (NULL: no h=). Returns client_final's result. */
+static int ssdp_exchange(xt_scram_hash hash, const EVP_MD *md, const char *const *mechs, size_t n,
+                         const char *const *cbs, size_t ncb, int adv, const char *server_view,
+                         char *detail, size_t dcap)
+{
+    xt_buf view, out;
+    xt_buf_init(&view, NULL);
+    xt_buf_init(&out, NULL);
+    assert_int_equal(xt_scram_ssdp_string(&view, mechs, n, cbs, ncb, adv), 0);
+    xt_scram_params p = {.hash = hash,
+                         .username = "user",
+                         .password = "pencil",
+                         .cbflag = 'y',
+                         .nonce = "fyko+d2lbbFgONRv9qkxdawL",
+                         .ssdp = xt_buf_cstr(&view)};
+    xt_scram *sc = NULL;
+    assert_int_equal(xt_scram_new(NULL, &p, &sc), 0);
+    assert_int_equal(xt_scram_client_first(sc, &out), 0);
+    char sf[512], h[160];
+    int k = snprintf(sf, sizeof sf,
+                     "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
+    if (server_view) {
+        ssdp_h(md, server_view, h, sizeof h);
+        snprintf(sf + k, sizeof sf - (size_t)k, ",h=%s", h);
+    }
+    xt_buf_clear(&out);
+    int rc = xt_scram_client_final(sc, (const uint8_t *)sf, strlen(sf), &out);
+    snprintf(detail, dcap, "%s", xt_scram_detail(sc) ? xt_scram_detail(sc) : "");
+    xt_scram_free(sc);
+    xt_buf_free(&view);
+    xt_buf_free(&out);
+    return rc;
+}
+
+/*
+ * Issue 12 item 4: XEP-0474. The server hashes its offer (mechanisms
+ * sorted and joined by 0x1E; with XEP-0440 types, 0x1F and the types
+ * likewise) with the exchange's hash and sends it as h= in
+ * server-first-message, which the proof covers. A client shown less
+ * than the server offered (a man in the middle stripped -PLUS or a
+ * binding type) refuses with XT_EDOWNGRADE. The h= values are computed
+ * here with OpenSSL from the server's view written out.
+ */
+static void test_ssdp(void **state)
+{
+    (void)state;
+    char d[300];
+    const char *mechs[] = {"SCRAM-SHA-256", "PLAIN", "SCRAM-SHA-1"};
+    const char *all = "PLAIN\x1eSCRAM-SHA-1\x1eSCRAM-SHA-256";
+    /* The same offer on both sides, each hash: accepted. */
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA256, EVP_sha256(), mechs, 3, NULL, 0, 0, all, d, sizeof d), 0);
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA1, EVP_sha1(), mechs, 3, NULL, 0, 0, all, d, sizeof d), 0);
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA512, EVP_sha512(), mechs, 3, NULL, 0, 0, all, d, sizeof d), 0);
+    /* No h=: a server without XEP-0474, nothing to check. */
+    assert_int_equal(ssdp_exchange(XT_SCRAM_SHA256, NULL, mechs, 3, NULL, 0, 0, NULL, d, sizeof d),
+                     0);
+    /* The server offered -PLUS too; we were not shown it. */
+    assert_int_equal(ssdp_exchange(XT_SCRAM_SHA256, EVP_sha256(), mechs, 3, NULL, 0, 0,
+                                   "PLAIN\x1eSCRAM-SHA-1\x1eSCRAM-SHA-256\x1eSCRAM-SHA-256-PLUS", d,
+                                   sizeof d),
+                     XT_EDOWNGRADE);
+    assert_non_null(strstr(d, "XEP-0474"));
+    assert_non_null(strstr(d, "PLAIN,SCRAM-SHA-1,SCRAM-SHA-256"));
+    /* The right list hashed with another hash is no proof either. */
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA256, EVP_sha1(), mechs, 3, NULL, 0, 0, all, d, sizeof d),
+        XT_EDOWNGRADE);
+    /* Channel-binding types (XEP-0440), sorted after 0x1F. */
+    const char *plus[] = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"};
+    const char *both[] = {"tls-server-end-point", "tls-exporter"};
+    const char *pv = "SCRAM-SHA-256\x1eSCRAM-SHA-256-PLUS\x1ftls-exporter\x1etls-server-end-point";
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA256, EVP_sha256(), plus, 2, both, 2, 1, pv, d, sizeof d), 0);
+    /* tls-exporter stripped from the list we saw. */
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA256, EVP_sha256(), plus, 2, both, 1, 1, pv, d, sizeof d),
+        XT_EDOWNGRADE);
+    assert_non_null(strstr(d, " | tls-server-end-point"));
+    /* The whole <sasl-channel-binding/> stripped. */
+    assert_int_equal(
+        ssdp_exchange(XT_SCRAM_SHA256, EVP_sha256(), plus, 2, NULL, 0, 0, pv, d, sizeof d),
+        XT_EDOWNGRADE);
+    /* An empty list advertised is 0x1F with nothing after it. */
+    assert_int_equal(ssdp_exchange(XT_SCRAM_SHA256, EVP_sha256(), plus, 2, NULL, 0, 1,
+                                   "SCRAM-SHA-256\x1eSCRAM-SHA-256-PLUS\x1f", d, sizeof d),
+                     0);
+    /* A name holding a separator cannot be expressed. */
+    xt_buf b;
+    xt_buf_init(&b, NULL);
+    const char *bad[] = {"A\x1e"
+                         "B"};
+    assert_int_equal(xt_scram_ssdp_string(&b, bad, 1, NULL, 0, 0), XT_EINVAL);
+    xt_buf_free(&b);
+}
+
+/*
+ * XEP-0474 through a conn: the server offers SCRAM-SHA-256 and
+ * SCRAM-SHA-256-PLUS, a man in the middle shows the client
+ * SCRAM-SHA-256 alone; the server's h= gives it away and the login ends
+ * with XT_EDOWNGRADE and a message naming the protection, before any
+ * proof is sent.
+ */
+static void test_ssdp_conn(void **state)
+{
+    (void)state;
+    heap_count hc = {0};
+    seen ev = {0};
+    xt_conn_opts *o = counted_opts(&hc);
+    xt_conn *c = start_conn(o, &ev);
+    xt_conn_opts_free(o);
+    assert_int_equal(xt_conn_set_test_nonce(c, "fyko+d2lbbFgONRv9qkxdawL"), 0);
+    const char *server[] = {
+        HDR("s1"),
+        "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
+        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        HDR("s2"),
+        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
+        "SCRAM-SHA-256</mechanism></mechanisms></stream:features>",
+    };
+    for (size_t i = 0; i < sizeof server / sizeof *server; i++)
+        assert_int_equal(feed(c, server[i], 1), 0);
+    char h[160], sf[256], b64[512], ch[700];
+    ssdp_h(EVP_sha256(), "SCRAM-SHA-256\x1eSCRAM-SHA-256-PLUS", h, sizeof h);
+    snprintf(sf, sizeof sf,
+             "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096,h=%s", h);
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)sf, (int)strlen(sf));
+    snprintf(ch, sizeof ch, "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</challenge>",
+             b64);
+    (void)xt_conn_feed(c, ch, strlen(ch), 1);
+    char *out = take_output(c);
+    assert_null(strstr(out, "<response")); /* no proof sent */
+    free(out);
+    assert_int_equal(ev.disconnected, 1);
+    assert_int_equal(ev.error, XT_EDOWNGRADE);
+    if (!strstr(ev.text, "XEP-0474"))
+        fail_msg("detail: %s", ev.text);
+    print_message("stripped -PLUS: %s\n", ev.text);
+    xt_conn_free(c);
+    assert_int_equal(hc.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -968,6 +1130,8 @@ int main(void)
         cmocka_unit_test(test_vectors_end_to_end),
         cmocka_unit_test(test_stream_conditions),
         cmocka_unit_test(test_sm_malformed_h),
+        cmocka_unit_test(test_ssdp),
+        cmocka_unit_test(test_ssdp_conn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
