@@ -172,6 +172,9 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     int rc = xt_stream_init(&c->s, &opts->core, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
     xt_presence_init(&c->presence, c->s.mem);
+    /* Hash keys per table from the conn's random source (index.h). */
+    xt_index_init(&c->roster.ix, c->s.cfg.random, c->s.cfg.random_ud);
+    xt_index_init(&c->presence.ix, c->s.cfg.random, c->s.cfg.random_ud);
     c->initial.show = opts->initial.show;
     c->initial.priority = opts->initial.priority;
     if (!rc && opts->initial.status &&

@@ -1118,6 +1118,125 @@ static void test_ssdp_conn(void **state)
     assert_int_equal(hc.live, 0);
 }
 
+/* --- hash flooding (issue 12 item 5) ----------------------------------- */
+
+/* A random source that counts from `next`. */
+static int counting_random(void *ud, uint8_t *buf, size_t len)
+{
+    uint8_t *next = ud;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (*next)++;
+    return XT_RANDOM_OK;
+}
+
+/* The SipHash paper's vector (Appendix A): SipHash-2-4, key 00..0f,
+ * message 00..0e. */
+static void test_siphash_vector(void **state)
+{
+    (void)state;
+    const uint64_t key[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+    uint8_t msg[15];
+    for (int i = 0; i < 15; i++)
+        msg[i] = (uint8_t)i;
+    assert_true(xt_index_siphash(key, msg, 15, 2, 4) == 0xa129ca6149be45e5ull);
+}
+
+typedef struct {
+    char (*k)[24];
+} keyset;
+
+static const char *keyset_key(const void *ctx, size_t i)
+{
+    return ((const keyset *)ctx)->k[i];
+}
+
+/* The unseeded FNV-1a the index used before, folded as it was. */
+static size_t old_fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* Adds keys 0..n-1 to a fresh index with the given source, finds each;
+ * returns the CPU seconds. The index is left for the caller to inspect
+ * and free. */
+static double fill(xt_index *ix, const keyset *ks, size_t n, uint8_t *src)
+{
+    xt_index_init(ix, counting_random, src);
+    double t0 = cpu_seconds();
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(xt_index_add(NULL, ix, i, keyset_key, ks), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(xt_index_find(ix, ks->k[i], keyset_key, ks), i);
+    return cpu_seconds() - t0;
+}
+
+/*
+ * Before: FNV-1a, unseeded, so keys colliding in the table's low bits
+ * could be computed once and sent to everyone. After: SipHash-1-3 under
+ * a key per table from the conn's random source. Two sources give two
+ * bucket orders (the same source the same one), and 100,000 keys crafted
+ * to collide under the old hash (the low 10 bits of every hash equal:
+ * all in 1/1024 of the home slots) cost no more than ordinary keys.
+ */
+static void test_hash_seeding(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    keyset plain = {calloc(N, 24)}, crafted = {calloc(N, 24)};
+    assert_non_null(plain.k);
+    assert_non_null(crafted.k);
+    for (size_t i = 0; i < N; i++)
+        snprintf(plain.k[i], 24, "c%zu@example.com", i);
+    size_t found = 0;
+    for (uint32_t cand = 0; found < N; cand++) {
+        char k[24];
+        snprintf(k, sizeof k, "x%u@example.com", cand);
+        if ((old_fnv(k) & 1023) == 0)
+            memcpy(crafted.k[found++], k, 24);
+    }
+
+    /* Bucket order: two sources differ, one source repeats. */
+    xt_index a, b, a2;
+    uint8_t sa = 0, sb = 100, sa2 = 0;
+    fill(&a, &plain, 1000, &sa);
+    fill(&b, &plain, 1000, &sb);
+    fill(&a2, &plain, 1000, &sa2);
+    assert_int_equal(a.cap, b.cap);
+    assert_true(memcmp(a.slot, b.slot, a.cap * sizeof *a.slot) != 0);
+    assert_memory_equal(a.slot, a2.slot, a.cap * sizeof *a.slot);
+    assert_int_equal(sa, 16); /* one 128-bit key drawn per table */
+    xt_index_free(NULL, &a);
+    xt_index_free(NULL, &b);
+    xt_index_free(NULL, &a2);
+
+    /* Crafted against the old hash: linear with the keyed one. */
+    xt_index ip, ic;
+    uint8_t s1 = 7, s2 = 7;
+    double tp = fill(&ip, &plain, N, &s1);
+    double tc = fill(&ic, &crafted, N, &s2);
+    /* Probe runs, in slots examined by a find of every key. */
+    size_t longest = 0;
+    for (size_t p = 0, run = 0; p < ic.cap; p++) {
+        run = ic.slot[p] ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    print_message("100,000 keys: ordinary %.3f s, crafted for FNV-1a %.3f s CPU; longest run %zu "
+                  "of %zu slots\n",
+                  tp, tc, longest, ic.cap);
+    assert_true(tc < 3 * tp + 0.05);
+    assert_true(longest < 200);
+    xt_index_free(NULL, &ip);
+    xt_index_free(NULL, &ic);
+    free(plain.k);
+    free(crafted.k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1132,6 +1251,8 @@ int main(void)
         cmocka_unit_test(test_sm_malformed_h),
         cmocka_unit_test(test_ssdp),
         cmocka_unit_test(test_ssdp_conn),
+        cmocka_unit_test(test_siphash_vector),
+        cmocka_unit_test(test_hash_seeding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
