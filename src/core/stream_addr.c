@@ -87,6 +87,15 @@ int xt_stream_check_addressing(xt_stream *s, const xt_stanza *st)
             /* Our bare JID: the bound one (an anonymous account learns
              * its localpart at binding), else the configured one. */
             const char *self = s->bind.jid ? s->bind.jid : xt_jid_bare(s->cfg.jid);
+            /* The bound JID is as the server wrote it: prepared here too,
+             * so case or IDNA forms cannot make our own JID a stranger. */
+            char mine[3072];
+            const char *why2 = NULL;
+            long ml = prep(s, self, mine, sizeof mine, &why2);
+            if (ml < 0)
+                return (int)ml;
+            if (ml > 0)
+                self = mine;
             size_t bl = bare_len(buf), sl = bare_len(self);
             if (bl != sl || memcmp(buf, self, bl) != 0) {
                 xt_stream_logf(s, XT_LOG_WARN,
