@@ -13,6 +13,7 @@
 #include "im/presence.h"
 #include "im/roster.h"
 #include "xtalk/conn.h"
+#include "xtalk/im.h"
 
 /* The presence sent at login (RFC 6121 §4.2). */
 typedef struct xt_initial_presence {
@@ -57,6 +58,7 @@ struct xt_conn {
     /* The transport's reconnect plan (xt_client): fills retry_in_ms. */
     uint32_t (*plan_retry)(void *ud, const xt_disconnected *d);
     void *plan_retry_ud;
+    xt_receipt_policy receipts; /* XEP-0184 answers (receipts.c) */
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or
@@ -83,6 +85,10 @@ typedef struct xt_im_message_out {
     size_t id_len;
     const char *body;   /* NULL = none */
     const char *thread; /* NULL = none */
+    /* Message features (im.h), written after the thread: */
+    int request_receipt;    /* XEP-0184 <request/> */
+    const char *chatstate;  /* XEP-0085 element name, NULL = none */
+    const char *replace_id; /* XEP-0308 <replace id/>, NULL = none */
 } xt_im_message_out;
 /* Appends the <message/> exactly as xt_stanza_serialize writes the
  * equivalent tree in jabber:client (xt_conn_send_message's wire form),

@@ -19,6 +19,7 @@
 #include "core/base64.h"
 #include "im/conn_int.h"
 #include "xtalk/conn.h"
+#include "xtalk/im.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
 
@@ -338,9 +339,42 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_field(&d, "stamp", m->stamp);
         sb_field(&d, "origin_id", m->origin_id);
         sb_field(&d, "stanza_id", m->stanza_id);
+        if (m->receipt_request)
+            sb_field(&d, "receipt_request", "1");
+        sb_field(&d, "receipt_id", m->receipt_id);
+        sb_field(&d, "chatstate", xt_chatstate_name(m->chatstate));
+        sb_field(&d, "replace_id", m->replace_id);
+        if (m->me)
+            sb_field(&d, "me", "1");
         assert_non_null(m->stanza);
         break;
     }
+    case XT_EV_RECEIPT:
+        sb_add(&d, "receipt");
+        sb_field(&d, "from", ev->u.receipt.from);
+        sb_field(&d, "id", ev->u.receipt.id);
+        break;
+    case XT_EV_CHATSTATE:
+        sb_add(&d, "chatstate");
+        sb_field(&d, "from", ev->u.chatstate.from);
+        sb_field(&d, "state", xt_chatstate_name(ev->u.chatstate.state));
+        break;
+    case XT_EV_REACTION:
+        sb_add(&d, "reaction");
+        sb_field(&d, "from", ev->u.reaction.from);
+        sb_field(&d, "id", ev->u.reaction.id);
+        sb_add(&d, " reactions=");
+        for (size_t i = 0; i < ev->u.reaction.n; i++) {
+            if (i)
+                sb_add(&d, ",");
+            sb_add(&d, ev->u.reaction.reactions[i]);
+        }
+        break;
+    case XT_EV_RETRACTION:
+        sb_add(&d, "retraction");
+        sb_field(&d, "from", ev->u.retraction.from);
+        sb_field(&d, "id", ev->u.retraction.id);
+        break;
     case XT_EV_PRESENCE: {
         const xt_presence *p = &ev->u.presence;
         sb_add(&d, "presence");
@@ -515,6 +549,64 @@ static int do_call(run *r, char *arg, int want)
         if (body)
             *body++ = '\0';
         rc = xt_conn_send_message_id(r->c, rest ? rest : "", NULL, body, NULL, id ? id : "");
+    } else if (strcmp(arg, "message_ex") == 0) {
+        /* message_ex [gc:]TO receipt|-  STATE|- REPLACE_ID|- BODY... (im.h);
+         * gc: sends type groupchat */
+        char *f[4] = {NULL};
+        char *p = rest;
+        for (int i = 0; i < 4 && p; i++) {
+            f[i] = p;
+            p = strchr(p, ' ');
+            if (p)
+                *p++ = '\0';
+        }
+        xt_message_extras x = {0};
+        x.request_receipt = f[1] && strcmp(f[1], "receipt") == 0;
+        for (int s = XT_CHATSTATE_ACTIVE; s <= XT_CHATSTATE_GONE; s++)
+            if (f[2] && strcmp(f[2], xt_chatstate_name((xt_chatstate)s)) == 0)
+                x.chatstate = (xt_chatstate)s;
+        x.replace_id = f[3] && strcmp(f[3], "-") != 0 ? f[3] : NULL;
+        const char *to = f[0] ? f[0] : "", *type = NULL;
+        if (strncmp(to, "gc:", 3) == 0) {
+            to += 3;
+            type = "groupchat";
+        }
+        rc = xt_conn_send_message_ex(r->c, to, type, p, NULL, NULL, &x, NULL);
+    } else if (strcmp(arg, "chatstate") == 0) {
+        /* chatstate TO STATE */
+        char *st = rest ? strchr(rest, ' ') : NULL;
+        if (st)
+            *st++ = '\0';
+        xt_chatstate cs = XT_CHATSTATE_NONE;
+        for (int s = XT_CHATSTATE_ACTIVE; s <= XT_CHATSTATE_GONE; s++)
+            if (st && strcmp(st, xt_chatstate_name((xt_chatstate)s)) == 0)
+                cs = (xt_chatstate)s;
+        rc = xt_conn_send_chatstate(r->c, rest ? rest : "", cs);
+    } else if (strcmp(arg, "react") == 0) {
+        /* react TO MSGID [R1 R2 ...] */
+        char *v[8];
+        size_t n = 0;
+        char *p = rest ? strchr(rest, ' ') : NULL;
+        if (p)
+            *p++ = '\0';
+        char *mid = p;
+        p = p ? strchr(p, ' ') : NULL;
+        if (p)
+            *p++ = '\0';
+        while (p && n < 8) {
+            v[n++] = p;
+            p = strchr(p, ' ');
+            if (p)
+                *p++ = '\0';
+        }
+        rc = xt_conn_send_reactions(r->c, rest ? rest : "", NULL, mid ? mid : "",
+                                    (const char *const *)v, n, NULL);
+    } else if (strcmp(arg, "receipts") == 0) {
+        /* receipts authorized|always|never */
+        xt_receipt_policy pol = rest && strcmp(rest, "always") == 0   ? XT_RECEIPTS_ALWAYS
+                                : rest && strcmp(rest, "never") == 0 ? XT_RECEIPTS_NEVER
+                                                                      : XT_RECEIPTS_AUTHORIZED;
+        rc = xt_conn_set_receipt_policy(r->c, pol);
     } else if (strcmp(arg, "reset") == 0) {
         rc = xt_conn_reset(r->c);
     } else if (strcmp(arg, "sm_preset") == 0) {
@@ -913,6 +1005,10 @@ static const char *const transcripts[] = {
     "iq_timeout.txt",
     "keepalive.txt",
     "im_events.txt",
+    "receipts.txt",
+    "chatstates.txt",
+    "corrections.txt",
+    "reactions.txt",
     "bind_conflict.txt",
     "legacy_session.txt",
     "legacy_session_pipelined.txt",

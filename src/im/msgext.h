@@ -1,0 +1,49 @@
+/*
+ * im/msgext.h -- the message features (include/xtalk/im.h) inside the IM
+ * layer: each parses its part of a received <message/> into the
+ * xt_message, and emits its own event after XT_EV_MESSAGE. One file per
+ * feature: receipts.c, chatstate.c, correction.c, reactions.c,
+ * retraction.c; message.c calls them in this order.
+ */
+#ifndef XT_IM_MSGEXT_H
+#define XT_IM_MSGEXT_H
+
+#include "im/conn_int.h"
+#include "xtalk/im.h"
+
+#define XT_NS_RECEIPTS "urn:xmpp:receipts"
+#define XT_NS_CHATSTATES "http://jabber.org/protocol/chatstates"
+#define XT_NS_CORRECT "urn:xmpp:message-correct:0"
+#define XT_NS_REACTIONS "urn:xmpp:reactions:0"
+#define XT_NS_RETRACT "urn:xmpp:message-retract:1"
+#define XT_NS_RETRACT0 "urn:xmpp:message-retract:0"
+#define XT_NS_FASTEN "urn:xmpp:fasten:0"
+#define XT_NS_HINTS "urn:xmpp:hints"
+
+/* Fills the feature fields of m from st (any <message/>: live, or the
+ * inner one of a carbon or an archive result). No allocation. */
+void xt_im_message_features(const xt_stanza *st, xt_message *m);
+/* Emits XT_EV_RECEIPT / CHATSTATE / REACTION / RETRACTION for m (after
+ * its XT_EV_MESSAGE). */
+void xt_im_message_feature_events(xt_conn *c, const xt_stanza *st, const xt_message *m);
+/* Answers m's receipt request when the policy allows (live messages
+ * only: the caller decides). Negative only for a failure that must end
+ * the stream (none today: a refused answer is logged and dropped). */
+int xt_im_receipt_answer(xt_conn *c, const xt_message *m);
+
+/* Per-feature parts, for message.c and the tests. */
+xt_chatstate xt_im_chatstate_parse(const xt_stanza *st);
+/* The id a retraction names, or NULL (XEP-0424 v0.4 <retract/>, and the
+ * earlier <apply-to><retract/></apply-to> form still sent by clients). */
+const char *xt_im_retraction_parse(const xt_stanza *st);
+/* XEP-0308 <replace id/> or NULL; XEP-0245: 1 when body is a /me action. */
+const char *xt_im_correction_parse(const xt_stanza *st);
+int xt_im_me_parse(const char *body);
+/* Up to max reaction strings of st's <reactions/> into v; *id the
+ * message they react to. -1 when st has no <reactions/>. */
+int xt_im_reactions_parse(const xt_stanza *st, const char **id, const char **v, size_t max);
+
+/* 1..63 XML-safe characters (an id fit for id_out[64] and an attribute). */
+int xt_im_id_ok(const char *id);
+
+#endif
