@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""The message features (issue 15): XEP-0184 receipts, XEP-0085 chat
+states, XEP-0308 corrections, XEP-0444 reactions and XEP-0424
+retractions between xtalk and slixmpp (tests/integration/slix_im.py)
+through the same server (Prosody or ejabberd, XT_SERVER)."""
+
+import json
+import os
+import subprocess
+
+from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
+
+
+class Slix(Proc):
+    """slix_im.py: JSON commands in, JSON events out."""
+
+    def send(self, **cmd):
+        self.p.stdin.write(json.dumps(cmd) + "\n")
+        self.p.stdin.flush()
+
+    def raw(self, xml):
+        self.send(op="raw", xml=xml)
+
+    def barrier(self):
+        """Everything sent before was processed by the server."""
+        self.send(op="ping")
+        self.json_until(lambda o: o["event"] == "pong", 60)
+
+
+class Features(ServerTest):
+
+    def slix(self, user):
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
+        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_im.py"), jid(user, self.srv),
+                              str(self.srv.port), self.srv.ca_file], env=e,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        self.procs.append(p)
+        s = Slix(p)
+        s.full = s.json_until(lambda o: o["event"] == "online", 60)["jid"]
+        return s
+
+    def listen(self, user):
+        p = self.spawn(user, "listen", "--json")
+        p.wait_stderr("online as")
+        return p
+
+    # -- XEP-0184 -------------------------------------------------------------
+
+    def test_send_receipt(self):
+        """xtalk send --receipt waits for slixmpp's receipt of each message."""
+        carol = self.slix("carol")
+        r = self.xtalk("alice", "send", "--receipt=30", carol.full, "did you get it?", timeout=60)
+        self.assertOk(r, "send --receipt")
+        m = carol.json_until(lambda o: o["event"] == "message" and o["body"] == "did you get it?")
+        self.assertTrue(m["request"], m)
+        # To the bare JID the server routes it to carol's one resource.
+        r = self.xtalk("alice", "send", "--receipt=30", jid("carol", self.srv), "and this?",
+                       timeout=60)
+        self.assertOk(r, "send --receipt to the bare JID")
+
+    def test_send_receipt_timeout(self):
+        """Nobody online to confirm: exit 7 once --receipt's time is up,
+        after the server took the message."""
+        r = self.xtalk("alice", "send", "--receipt=2", jid("bob", self.srv), "offline", timeout=60)
+        self.assertEqual(r.returncode, 7, r.stderr)
+        self.assertIn("no delivery receipt", r.stderr)
+
+    def test_listen_answers_receipts(self):
+        """xtalk answers a receipt request once the sender may see its
+        presence (XEP-0184 §8), and listen shows receipts as events."""
+        bob = self.listen("bob")
+        carol = self.slix("carol")
+        bj = jid("bob", self.srv)
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='early'>"
+                  "<body>before</body><request xmlns='urn:xmpp:receipts'/></message>" % bj)
+        bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "before")
+        # carol asks to see bob's presence; bob approves.
+        carol.send(op="subscribe", to=bj)
+        bob.json_until(lambda o: o.get("event") == "subscription" and o.get("type") == "subscribe")
+        self.assertOk(self.xtalk("bob", "approve", jid("carol", self.srv)), "approve")
+        bob.json_until(lambda o: o.get("event") == "roster" and o.get("subscription") in ("from", "both"))
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='late'>"
+                  "<body>after</body><request xmlns='urn:xmpp:receipts'/></message>" % bj)
+        m = bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "after")
+        self.assertTrue(m.get("receipt_request"), m)
+        # bob's stream is ordered: a receipt for 'early' would come first.
+        got = carol.json_until(lambda o: o["event"] == "message" and o.get("received"))
+        self.assertEqual(got["received"], "late")
+        # carol's receipt for bob's message: a receipt event on bob's side.
+        carol.raw("<message xmlns='jabber:client' to='%s' id='rcpt1'>"
+                  "<received xmlns='urn:xmpp:receipts' id='bob-msg-1'/></message>" % bj)
+        r = bob.json_until(lambda o: o.get("event") == "receipt")
+        self.assertEqual(r["id"], "bob-msg-1")
+        self.assertTrue(r["from"].startswith(jid("carol", self.srv)))
+
+    # -- XEP-0085, 0308, 0444, 0424 ------------------------------------------------
+
+    def test_chatstate_correction_reaction(self):
+        bob = self.listen("bob")
+        carol = self.slix("carol")
+        bj = jid("bob", self.srv)
+        cs = "http://jabber.org/protocol/chatstates"
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='cs1'>"
+                  "<composing xmlns='%s'/></message>" % (bj, cs))
+        e = bob.json_until(lambda o: o.get("event") in ("chatstate", "message"))
+        self.assertEqual((e["event"], e.get("state")), ("chatstate", "composing"))
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='m1'><body>helo</body>"
+                  "<origin-id xmlns='urn:xmpp:sid:0' id='m1'/><active xmlns='%s'/></message>" % (bj, cs))
+        bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "helo")
+        bob.json_until(lambda o: o.get("event") == "chatstate" and o.get("state") == "active")
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='m2'><body>hello</body>"
+                  "<replace xmlns='urn:xmpp:message-correct:0' id='m1'/></message>" % bj)
+        m = bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "hello")
+        self.assertEqual(m["replaces"], "m1")
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='m3'><body>/me waves</body></message>" % bj)
+        m = bob.json_until(lambda o: o.get("event") == "message" and o.get("id") == "m3")
+        self.assertTrue(m.get("me"))
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='r1'>"
+                  "<reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>👍</reaction>"
+                  "<reaction>🐢</reaction></reactions><store xmlns='urn:xmpp:hints'/></message>" % bj)
+        r = bob.json_until(lambda o: o.get("event") in ("reaction", "message"))
+        self.assertEqual(r["event"], "reaction")
+        self.assertEqual((r["id"], r["reactions"]), ("m1", ["👍", "🐢"]))
+
+    def test_retraction_and_forgery(self):
+        """A retraction counts only from the original sender: alice's
+        retraction of carol's message is dropped, carol's is shown."""
+        bob = self.listen("bob")
+        carol = self.slix("carol")
+        alice = self.slix("alice")
+        bj = jid("bob", self.srv)
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='orig'><body>oops</body>"
+                  "<origin-id xmlns='urn:xmpp:sid:0' id='orig-1'/></message>" % bj)
+        bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "oops")
+        retract = ("<message xmlns='jabber:client' to='%s' type='chat' id='%s'>"
+                   "<retract xmlns='urn:xmpp:message-retract:1' id='orig-1'/>"
+                   "<body>/me retracted a previous message</body>"
+                   "<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/>"
+                   "<store xmlns='urn:xmpp:hints'/></message>")
+        alice.raw(retract % (bj, "forged"))
+        bob.wait_stderr("ignored a retraction of message orig-1")
+        carol.raw(retract % (bj, "real"))
+        r = bob.json_until(lambda o: o.get("event") in ("retraction", "message"))
+        self.assertEqual(r["event"], "retraction")
+        self.assertEqual(r["id"], "orig-1")
+        self.assertTrue(r["from"].startswith(jid("carol", self.srv)), r)
+
+
+if __name__ == "__main__":
+    main()
