@@ -23,6 +23,8 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_WINDOWS,
     XT_CHAT_CMD_BELL,
     XT_CHAT_CMD_RECONNECT,
+    XT_CHAT_CMD_ME,
+    XT_CHAT_CMD_REACT,
     XT_CHAT_CMD_HELP,
     XT_CHAT_CMD_QUIT,
     XT_CHAT_CMD_COUNT_

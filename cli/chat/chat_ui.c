@@ -305,6 +305,9 @@ static void draw_row(xt_chat *c, const xt_chat_line *l, const size_t *starts, si
     }
     if (l->queued && r + 1 == nrows && used + 9 <= width)
         addstr(" (queued)");
+    /* XEP-0184: the recipient's client has it. */
+    else if (l->delivered && r + 1 == nrows && used + 2 <= width)
+        addwstr(L" \u2713");
     attroff(at);
 }
 
@@ -382,7 +385,11 @@ static void draw_title(xt_chat *c, int width)
         snprintf(buf, sizeof buf, "[0] xtalk console - /help for commands and keys");
     } else {
         const xt_chat_contact *k = xt_chat_contact_find(c, w->peer);
-        snprintf(buf, sizeof buf, "[%zu] %s %s %s%s%s%s", c->cur, w->peer,
+        /* XEP-0085: what the peer is doing in this conversation. */
+        const char *doing = w->peer_state == XT_CHATSTATE_COMPOSING ? " typing\u2026 "
+                            : w->peer_state == XT_CHATSTATE_PAUSED  ? " (stopped typing) "
+                                                                    : " ";
+        snprintf(buf, sizeof buf, "[%zu] %s%s%s %s%s%s%s", c->cur, w->peer, doing,
                  k ? xt_chat_show_symbol(k->show) : "?",
                  k ? xt_chat_show_name(k->show) : "not in roster", k && k->status ? ": " : "",
                  k && k->status ? k->status : "", w->scroll ? "  [scrolled back]" : "");

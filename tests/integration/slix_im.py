@@ -5,7 +5,8 @@
 
 Prints {"event":"online"} once in session, then one JSON object per
 received message: {"event":"message","from","type","id","body",
-"request":bool,"received":ID,"chatstate":NAME,"origin_id":ID}. Reads
+"request":bool,"received":ID,"chatstate":NAME,"origin_id":ID,
+"replace":ID,"reactions":{"id","list"}}. Reads
 one JSON command per stdin line:
   {"op":"raw","xml":"<message .../>"}   sends it as is (jabber:client)
   {"op":"ping"}                         pings the server, then prints
@@ -88,6 +89,13 @@ class Peer(slixmpp.ClientXMPP):
         oid = x.find("{%s}origin-id" % SID)
         if oid is not None:
             obj["origin_id"] = oid.get("id")
+        rep = x.find("{urn:xmpp:message-correct:0}replace")
+        if rep is not None:
+            obj["replace"] = rep.get("id")
+        rs = x.find("{urn:xmpp:reactions:0}reactions")
+        if rs is not None:
+            obj["reactions"] = {"id": rs.get("id"),
+                                "list": [r.text for r in rs.findall("{urn:xmpp:reactions:0}reaction")]}
         out(obj)
 
 

@@ -6,7 +6,9 @@ through the same server (Prosody or ejabberd, XT_SERVER)."""
 
 import json
 import os
+import shutil
 import subprocess
+import unittest
 
 from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
 
@@ -27,7 +29,8 @@ class Slix(Proc):
         self.json_until(lambda o: o["event"] == "pong", 60)
 
 
-class Features(ServerTest):
+class Base(ServerTest):
+    """Helpers: a slixmpp peer, a listener."""
 
     def slix(self, user):
         e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
@@ -45,6 +48,9 @@ class Features(ServerTest):
         p = self.spawn(user, "listen", "--json")
         p.wait_stderr("online as")
         return p
+
+
+class Features(Base):
 
     # -- XEP-0184 -------------------------------------------------------------
 
@@ -146,6 +152,81 @@ class Features(ServerTest):
         self.assertEqual(r["event"], "retraction")
         self.assertEqual(r["id"], "orig-1")
         self.assertTrue(r["from"].startswith(jid("carol", self.srv)), r)
+
+
+@unittest.skipUnless(shutil.which("tmux"), "tmux not installed")
+class ChatFeatures(Base):
+    """The same in `xtalk chat` (driven in tmux, test_chat.Screen):
+    ✓ on delivery, "typing…", chat states sent, Up-arrow correction,
+    /react, /me, an incoming correction and retraction in place."""
+
+    def screen(self, user):
+        from test_chat import Screen
+        s = Screen(self, user)
+        self.addCleanup(s.close)
+        return s
+
+    def test_chat_features(self):
+        carol = self.slix("carol")
+        C = jid("carol", self.srv)
+        s = self.screen("alice")
+        s.wait_for("[online]")
+        s.type("/msg " + C)
+        s.keys("Enter")
+        s.wait_for("[1] " + C)
+        s.type("hello")
+        s.keys("Enter")
+        m = carol.json_until(lambda o: o["event"] == "message" and o.get("body") == "hello")
+        self.assertTrue(m["request"], m)
+        self.assertEqual(m.get("chatstate"), "active")
+        first = m["origin_id"]
+        # slixmpp's receipt: the check mark.
+        s.wait_for("me: hello \u2713")
+        cs = "http://jabber.org/protocol/chatstates"
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat'><composing xmlns='%s'/>"
+                  "</message>" % (jid("alice", self.srv), cs))
+        s.wait_for("typing\u2026")
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='c1'><body>hi there</body>"
+                  "<origin-id xmlns='urn:xmpp:sid:0' id='c1'/><active xmlns='%s'/></message>"
+                  % (jid("alice", self.srv), cs))
+        s.wait(lambda t: "hi there" in t and "typing\u2026" not in t, "the message, typing gone")
+        # carol has shown chat states: typing sends composing now.
+        s.type("x")
+        m = carol.json_until(lambda o: o["event"] == "message" and o.get("chatstate") == "composing")
+        self.assertIsNone(m["body"])
+        s.keys("C-u")
+        carol.json_until(lambda o: o["event"] == "message" and o.get("chatstate") == "active")
+        # An incoming correction replaces the line in place.
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='c2'><body>hi there!</body>"
+                  "<replace xmlns='urn:xmpp:message-correct:0' id='c1'/></message>"
+                  % jid("alice", self.srv))
+        scr = s.wait_for("hi there! (edited)")
+        self.assertEqual(scr.count("hi there"), 1, scr)
+        # Up on the empty input edits our last message.
+        s.keys("Up")
+        s.wait(lambda t: t.rstrip().endswith("hello") or "> hello" in t, "hello in the input")
+        s.type(" world")
+        s.keys("Enter")
+        m = carol.json_until(lambda o: o["event"] == "message" and o.get("body") == "hello world")
+        self.assertEqual(m["replace"], first)
+        s.wait_for("me: hello world (edited)")
+        s.type("/react \U0001F44D")
+        s.keys("Enter")
+        m = carol.json_until(lambda o: o["event"] == "message" and o.get("reactions"))
+        self.assertEqual(m["reactions"], {"id": "c1", "list": ["\U0001F44D"]})
+        s.type("/me waves")
+        s.keys("Enter")
+        carol.json_until(lambda o: o["event"] == "message" and o.get("body") == "/me waves")
+        # carol retracts her message: the line says so.
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='c3'>"
+                  "<retract xmlns='urn:xmpp:message-retract:1' id='c1'/>"
+                  "<body>/me retracted a previous message</body></message>" % jid("alice", self.srv))
+        scr = s.wait_for("(retracted)")
+        self.assertNotIn("hi there!", scr)
+        self.assertNotIn("retracted a previous message", scr)
+        # Quitting tells carol: gone.
+        s.keys("C-c")
+        carol.json_until(lambda o: o["event"] == "message" and o.get("chatstate") == "gone")
 
 
 if __name__ == "__main__":
