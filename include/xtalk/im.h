@@ -128,6 +128,44 @@ XT_EXTERN int xt_conn_send_reactions(xt_conn *c, const char *to, const char *typ
                                      const char *msg_id, const char *const *reactions, size_t n,
                                      char id_out[64]);
 
+/* --- XEP-0191 blocking ------------------------------------------------------ */
+
+/* Blocks n (>= 1) JIDs (a domain, a bare or a full JID each, §3.1): the
+ * server drops their stanzas to us and ours to them. cb gets the result
+ * (XT_ESTANZA: refused, e.g. not-acceptable for a bad item). The errors
+ * of xt_conn_iq, XT_EJID for an invalid JID, XT_EINVAL for n 0. */
+XT_EXTERN int xt_conn_block(xt_conn *c, const char *const *jids, size_t n, xt_iq_fn cb,
+                            void *ud);
+/* Unblocks n JIDs; n 0 unblocks everyone (§3.4). As xt_conn_block. */
+XT_EXTERN int xt_conn_unblock(xt_conn *c, const char *const *jids, size_t n, xt_iq_fn cb,
+                              void *ud);
+/* Asks for the blocklist (§3.2). When cb runs with status 0, the list
+ * is in xt_conn_blocklist_count/_at; from then on the server's pushes
+ * (our own changes and other devices') keep it current, each answered
+ * by the conn. The errors of xt_conn_iq. */
+XT_EXTERN int xt_conn_blocklist_fetch(xt_conn *c, xt_iq_fn cb, void *ud);
+/* 1 once the list arrived (it stays across reconnections). */
+XT_EXTERN int xt_conn_blocklist_loaded(const xt_conn *c);
+XT_EXTERN size_t xt_conn_blocklist_count(const xt_conn *c);
+/* Item i (prepared JID), valid until the conn changes; NULL past the end. */
+XT_EXTERN const char *xt_conn_blocklist_at(const xt_conn *c, size_t i);
+/* 1 when the list holds jid, its bare JID or its domain. */
+XT_EXTERN int xt_conn_is_blocked(const xt_conn *c, const char *jid);
+
+/* --- XEP-0352 client state indication ------------------------------------ */
+
+/*
+ * Tells the server whether the user is looking (active, 1) or not (0):
+ * while inactive a server may hold back what is not urgent (presence,
+ * chat states). Sent only when the server offers CSI (else the state is
+ * kept and nothing is sent: 0), again after a new session when inactive.
+ * A change to the state it already has sends nothing. 0; XT_EINVAL;
+ * XT_ESTATE (not online); XT_ENOMEM.
+ */
+XT_EXTERN int xt_conn_set_active(xt_conn *c, int active);
+/* 1 when the server offered CSI on this stream. */
+XT_EXTERN int xt_conn_csi_offered(const xt_conn *c);
+
 #ifdef __cplusplus
 }
 #endif

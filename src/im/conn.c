@@ -8,6 +8,7 @@
 
 #include "base/mem.h"
 #include "im/conn_int.h"
+#include "im/msgext.h"
 #include "xml/utf8.h"
 
 /* --- events ------------------------------------------------------------- */
@@ -104,6 +105,8 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
     xt_presence_clear(&c->presence);
     if (kind == XT_ONLINE_NEW && (rc = hk_login(c)) != 0)
         return rc;
+    if ((rc = xt_im_csi_online(c)) != 0)
+        return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
     return 0;
@@ -144,7 +147,8 @@ static int hk_stanza(void *ud, const xt_stanza *st)
 
 static int hk_iq_request(void *ud, const xt_stanza *iq)
 {
-    return xt_im_on_roster_iq(ud, iq);
+    int rc = xt_im_on_roster_iq(ud, iq);
+    return rc ? rc : xt_im_on_blocking_iq(ud, iq);
 }
 
 /* --- lifetime -------------------------------------------------------------- */
@@ -193,6 +197,7 @@ void xt_conn_free(xt_conn *c)
     const xt_mem *m = c->s.mem ? &mem : NULL;
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
+    xt_im_blocking_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

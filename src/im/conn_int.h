@@ -59,6 +59,12 @@ struct xt_conn {
     uint32_t (*plan_retry)(void *ud, const xt_disconnected *d);
     void *plan_retry_ud;
     xt_receipt_policy receipts; /* XEP-0184 answers (receipts.c) */
+    struct {
+        char **v; /* prepared JIDs (blocking.c) */
+        size_t n, cap;
+        int loaded; /* the server's list arrived */
+    } blocked;
+    int csi_inactive; /* XEP-0352: the application said inactive (csi.c) */
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or

@@ -43,6 +43,12 @@ int xt_im_me_parse(const char *body);
  * message they react to. -1 when st has no <reactions/>. */
 int xt_im_reactions_parse(const xt_stanza *st, const char **id, const char **v, size_t max);
 
+/* XEP-0191 pushes: 1 handled, 0 not ours, negative = fail the stream. */
+int xt_im_on_blocking_iq(xt_conn *c, const xt_stanza *iq);
+void xt_im_blocking_free(xt_conn *c);
+/* XEP-0352: after a new session, the inactive state again. */
+int xt_im_csi_online(xt_conn *c);
+
 /* 1..63 XML-safe characters (an id fit for id_out[64] and an attribute). */
 int xt_im_id_ok(const char *id);
 

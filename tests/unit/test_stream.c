@@ -601,6 +601,23 @@ static int do_call(run *r, char *arg, int want)
         }
         rc = xt_conn_send_reactions(r->c, rest ? rest : "", NULL, mid ? mid : "",
                                     (const char *const *)v, n, NULL);
+    } else if (strcmp(arg, "block") == 0 || strcmp(arg, "unblock") == 0) {
+        /* block JID [JID2]; unblock [JID [JID2]] */
+        const char *v[2];
+        size_t n = 0;
+        char *p = rest;
+        while (p && *p && n < 2) {
+            v[n++] = p;
+            p = strchr(p, ' ');
+            if (p)
+                *p++ = '\0';
+        }
+        rc = arg[0] == 'b' ? xt_conn_block(r->c, v, n, on_iq, r)
+                           : xt_conn_unblock(r->c, v, n, on_iq, r);
+    } else if (strcmp(arg, "blocklist") == 0) {
+        rc = xt_conn_blocklist_fetch(r->c, on_iq, r);
+    } else if (strcmp(arg, "active") == 0) {
+        rc = xt_conn_set_active(r->c, rest && atoi(rest));
     } else if (strcmp(arg, "receipts") == 0) {
         /* receipts authorized|always|never */
         xt_receipt_policy pol = rest && strcmp(rest, "always") == 0   ? XT_RECEIPTS_ALWAYS
@@ -685,6 +702,17 @@ static int do_check(run *r, char *arg)
     } else if (strcmp(what, "unacked") == 0) {
         if (xt_conn_is_unacked(r->c, a) != atoi(b))
             return failf(r, "unacked %s = %d, expected %s", a, xt_conn_is_unacked(r->c, a), b);
+    } else if (strcmp(what, "blocked") == 0) {
+        if (xt_conn_is_blocked(r->c, a) != atoi(b))
+            return failf(r, "blocked %s = %d, expected %s", a, xt_conn_is_blocked(r->c, a), b);
+    } else if (strcmp(what, "blocklist") == 0) {
+        /* blocklist N: the count, and loaded */
+        if (xt_conn_blocklist_count(r->c) != (size_t)atol(a) || !xt_conn_blocklist_loaded(r->c))
+            return failf(r, "blocklist count %zu (loaded %d), expected %s",
+                         xt_conn_blocklist_count(r->c), xt_conn_blocklist_loaded(r->c), a);
+    } else if (strcmp(what, "csi") == 0) {
+        if (xt_conn_csi_offered(r->c) != atoi(a))
+            return failf(r, "csi %d, expected %s", xt_conn_csi_offered(r->c), a);
     } else if (strcmp(what, "sm") == 0) {
         if (xt_conn_sm_enabled(r->c) != atoi(a))
             return failf(r, "sm %d, expected %s", xt_conn_sm_enabled(r->c), a);
@@ -1009,6 +1037,8 @@ static const char *const transcripts[] = {
     "chatstates.txt",
     "corrections.txt",
     "reactions.txt",
+    "blocking.txt",
+    "csi.txt",
     "bind_conflict.txt",
     "legacy_session.txt",
     "legacy_session_pipelined.txt",
