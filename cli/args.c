@@ -14,7 +14,9 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_BOT] = "bot",       [XT_CLI_CMD_ADD] = "add",
     [XT_CLI_CMD_REMOVE] = "remove", [XT_CLI_CMD_APPROVE] = "approve",
     [XT_CLI_CMD_DENY] = "deny",     [XT_CLI_CMD_STATUS] = "status",
-    [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_HELP] = "help",
+    [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_BLOCK] = "block",
+    [XT_CLI_CMD_UNBLOCK] = "unblock", [XT_CLI_CMD_BLOCKLIST] = "blocklist",
+    [XT_CLI_CMD_HELP] = "help",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -57,7 +59,8 @@ int xt_cli_parse_show(const char *s, int *show)
     (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) |                      \
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
-     BIT(XT_CLI_CMD_CHAT))
+     BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_BLOCK) | BIT(XT_CLI_CMD_UNBLOCK) |                      \
+     BIT(XT_CLI_CMD_BLOCKLIST))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -123,7 +126,8 @@ static const struct opt {
     [O_LINES] = {"lines", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_WAIT_REPLY] = {"wait-reply", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_RECEIPT] = {"receipt", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
-    [O_JSON] = {"json", 0, ARG_NONE, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN)},
+    [O_JSON] = {"json", 0, ARG_NONE,
+                BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST)},
     [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
@@ -327,6 +331,8 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
     case XT_CLI_CMD_DENY:
+    case XT_CLI_CMD_BLOCK:
+    case XT_CLI_CMD_UNBLOCK:
         min = 1;
         max = 1;
         what = "JID";
@@ -384,6 +390,8 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
     case XT_CLI_CMD_DENY:
+    case XT_CLI_CMD_BLOCK:
+    case XT_CLI_CMD_UNBLOCK:
         a->target = pos[0];
         break;
     case XT_CLI_CMD_STATUS:

@@ -25,6 +25,9 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_DENY,
     XT_CLI_CMD_STATUS,
     XT_CLI_CMD_CHAT,
+    XT_CLI_CMD_BLOCK,
+    XT_CLI_CMD_UNBLOCK,
+    XT_CLI_CMD_BLOCKLIST,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;

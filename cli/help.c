@@ -54,6 +54,9 @@ static const char overview[] =
     "  deny JID               refuse or revoke JID's presence subscription\n"
     "  status SHOW [MESSAGE]  go online with this presence once, then exit\n"
     "  chat                   full-screen chat: roster, conversations, searchable history\n"
+    "  block JID              block JID (XEP-0191): no stanzas either way\n"
+    "  unblock JID            unblock JID\n"
+    "  blocklist              print the blocked JIDs\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -179,6 +182,23 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "status, use 'xtalk listen --status SHOW'.\n"
         "\n"
         "  --priority N           priority, -128..127 (default 0)\n",
+    [XT_CLI_CMD_BLOCK] =
+        "Usage: xtalk block [OPTIONS] JID\n"
+        "\n"
+        "Asks the server to block JID (a full JID, a bare JID with all its resources,\n"
+        "or a whole domain; XEP-0191): nothing from it reaches any of your devices, and\n"
+        "nothing goes to it. Exits 0 once the server confirms.\n",
+    [XT_CLI_CMD_UNBLOCK] =
+        "Usage: xtalk unblock [OPTIONS] JID\n"
+        "\n"
+        "Removes JID from the blocklist (as written in 'xtalk blocklist'). Exits 0 once\n"
+        "the server confirms.\n",
+    [XT_CLI_CMD_BLOCKLIST] =
+        "Usage: xtalk blocklist [OPTIONS]\n"
+        "\n"
+        "Prints the blocked JIDs, one per line.\n"
+        "\n"
+        "  --json                 one object: {\"blocked\":[JID...]}\n",
     [XT_CLI_CMD_CHAT] =
         "Usage: xtalk chat [OPTIONS]\n"
         "\n"

@@ -154,6 +154,33 @@ class Features(Base):
         self.assertTrue(r["from"].startswith(jid("carol", self.srv)), r)
 
 
+    # -- XEP-0191 -------------------------------------------------------------
+
+    def test_block_stops_messages(self):
+        C = jid("carol", self.srv)
+        bj = jid("bob", self.srv)
+        self.assertOk(self.xtalk("bob", "block", C), "block")
+        r = self.xtalk("bob", "blocklist", "--json")
+        self.assertOk(r, "blocklist")
+        self.assertEqual(json.loads(r.stdout), {"blocked": [C]})
+        bob = self.listen("bob")
+        carol = self.slix("carol")
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='b1'><body>let me in</body>"
+                  "</message>" % bj)
+        # XEP-0191 §3.5: the server answers a blocked sender's message with
+        # an error, and delivers nothing.
+        e = carol.json_until(lambda o: o["event"] == "message" and o["id"] == "b1", 60)
+        self.assertEqual(e["type"], "error")
+        self.assertOk(self.xtalk("bob", "unblock", C), "unblock")
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='b2'><body>thanks</body>"
+                  "</message>" % bj)
+        m = bob.json_until(lambda o: o.get("event") == "message")
+        self.assertEqual(m["body"], "thanks")  # the first never arrived
+        r = self.xtalk("bob", "blocklist")
+        self.assertOk(r, "blocklist")
+        self.assertEqual(r.stdout, "")
+
+
 @unittest.skipUnless(shutil.which("tmux"), "tmux not installed")
 class ChatFeatures(Base):
     """The same in `xtalk chat` (driven in tmux, test_chat.Screen):
