@@ -21,6 +21,9 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_ME] = {"me", "ACTION", "say what you do: \"* you ACTION\" (XEP-0245)", 0},
     [XT_CHAT_CMD_REACT] = {"react", "[EMOJI]", "react to the last message here (XEP-0444); "
                                                "none removes yours", 0},
+    [XT_CHAT_CMD_BLOCK] = {"block", "[JID]", "block JID (default: this conversation's) (XEP-0191)",
+                           0},
+    [XT_CHAT_CMD_UNBLOCK] = {"unblock", "[JID]", "unblock JID (default: this conversation's)", 0},
     [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
     [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
 };
@@ -28,7 +31,7 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
     "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
     "/history", "/search", "/windows", "/bell",    "/reconnect", "/me",     "/react",
-    "/help",    "/quit",
+    "/block",   "/unblock", "/help",   "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

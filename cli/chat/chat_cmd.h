@@ -25,6 +25,8 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_RECONNECT,
     XT_CHAT_CMD_ME,
     XT_CHAT_CMD_REACT,
+    XT_CHAT_CMD_BLOCK,
+    XT_CHAT_CMD_UNBLOCK,
     XT_CHAT_CMD_HELP,
     XT_CHAT_CMD_QUIT,
     XT_CHAT_CMD_COUNT_

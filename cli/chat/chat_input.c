@@ -533,6 +533,26 @@ static void run_command(xt_chat *c, const char *line)
     case XT_CHAT_CMD_REACT:
         xt_chat_feat_react(c, a1);
         break;
+    case XT_CHAT_CMD_BLOCK:
+    case XT_CHAT_CMD_UNBLOCK: {
+        int block = id == XT_CHAT_CMD_BLOCK;
+        if (*a1)
+            jid = resolve_jid(c, a1, 1);
+        else if (c->wins[c->cur]->peer)
+            jid = strdup(c->wins[c->cur]->peer);
+        else
+            hintf(c, "usage: /%s JID (or use it in a conversation)", block ? "block" : "unblock");
+        if (!jid || !need_online(c))
+            break;
+        const char *one[1] = {jid};
+        int e = block ? xt_conn_block(c->conn, one, 1, NULL, NULL)
+                      : xt_conn_unblock(c->conn, one, 1, NULL, NULL);
+        if (e < 0)
+            hintf(c, "cannot %s %s: %s", block ? "block" : "unblock", jid, xt_strerror(e));
+        else
+            notef(c, "%s %s", block ? "blocked" : "unblocked", jid);
+        break;
+    }
     case XT_CHAT_CMD_RECONNECT: {
         /* The library's reconnection, started now: the one code path
          * for every reconnection (XEP-0198 resumption included). */
