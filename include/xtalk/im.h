@@ -152,6 +152,27 @@ XT_EXTERN const char *xt_conn_blocklist_at(const xt_conn *c, size_t i);
 /* 1 when the list holds jid, its bare JID or its domain. */
 XT_EXTERN int xt_conn_is_blocked(const xt_conn *c, const char *jid);
 
+/* --- XEP-0054 vcard-temp, XEP-0172 nickname ---------------------------------- */
+
+/* Asks for jid's vCard (NULL: our own); cb gets the result (XT_ESTANZA:
+ * none, or refused). Read it with xt_vcard_field. The errors of
+ * xt_conn_iq, XT_EJID. */
+XT_EXTERN int xt_conn_vcard_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud);
+/* A field of the vCard in a result: "FN", "NICKNAME", "N/GIVEN",
+ * "ORG/ORGNAME", "EMAIL/USERID", "URL"... ('/' between nested names).
+ * NULL when absent or empty. Lives as long as reply. */
+XT_EXTERN const char *xt_vcard_field(const xt_stanza *reply, const char *path);
+/* Asks for jid's published nickname (XEP-0172 via PEP; NULL: our own).
+ * Read it with xt_nick_of. The errors of xt_conn_iq, XT_EJID. */
+XT_EXTERN int xt_conn_nick_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud);
+/* The nickname in a PEP items result or event, or in a <presence/> or
+ * <message/> carrying <nick xmlns='http://jabber.org/protocol/nick'/>;
+ * NULL when none. A claim, not an identity (XEP-0172 §6). */
+XT_EXTERN const char *xt_nick_of(const xt_stanza *st);
+/* Publishes our nickname (PEP). XT_EINVAL for an empty or non-XML-safe
+ * nick; the errors of xt_conn_iq. */
+XT_EXTERN int xt_conn_nick_publish(xt_conn *c, const char *nick, xt_iq_fn cb, void *ud);
+
 /* --- XEP-0352 client state indication ------------------------------------ */
 
 /*

@@ -425,11 +425,14 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
 static void on_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
 {
     (void)c;
-    (void)reply;
     run *r = ud;
     sb d = {0};
     sb_add(&d, "iq");
     sb_field(&d, "status", errname(status));
+    /* vCard and nickname results (im.h): what the readers find. */
+    sb_field(&d, "fn", xt_vcard_field(reply, "FN"));
+    sb_field(&d, "org", xt_vcard_field(reply, "ORG/ORGNAME"));
+    sb_field(&d, "nick", xt_nick_of(reply));
     record(r, &d);
 }
 
@@ -614,6 +617,12 @@ static int do_call(run *r, char *arg, int want)
         }
         rc = arg[0] == 'b' ? xt_conn_block(r->c, v, n, on_iq, r)
                            : xt_conn_unblock(r->c, v, n, on_iq, r);
+    } else if (strcmp(arg, "vcard") == 0) {
+        rc = xt_conn_vcard_fetch(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "nick") == 0) {
+        rc = xt_conn_nick_fetch(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "nick_publish") == 0) {
+        rc = xt_conn_nick_publish(r->c, rest ? rest : "", on_iq, r);
     } else if (strcmp(arg, "blocklist") == 0) {
         rc = xt_conn_blocklist_fetch(r->c, on_iq, r);
     } else if (strcmp(arg, "active") == 0) {
@@ -1039,6 +1048,7 @@ static const char *const transcripts[] = {
     "reactions.txt",
     "blocking.txt",
     "csi.txt",
+    "vcard_nick.txt",
     "bind_conflict.txt",
     "legacy_session.txt",
     "legacy_session_pipelined.txt",
