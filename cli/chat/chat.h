@@ -139,7 +139,9 @@ const char *xt_chat_display_name(xt_chat *c, const char *bare);
 /* chat_ui.c */
 /* Key codes (beyond curses' KEY_MAX) the UI defines for the bracketed
  * paste markers \e[200~ and \e[201~. */
-enum { XT_CHAT_KEY_PASTE_BEGIN = 0x1001, XT_CHAT_KEY_PASTE_END = 0x1002 };
+enum { XT_CHAT_KEY_PASTE_BEGIN = 0x1001, XT_CHAT_KEY_PASTE_END = 0x1002,
+       /* Focus reports (mode 1004): XEP-0352 active/inactive. */
+       XT_CHAT_KEY_FOCUS_IN = 0x1003, XT_CHAT_KEY_FOCUS_OUT = 0x1004 };
 int xt_chat_ui_start(xt_chat *c);
 /* Leaves the terminal for a job-control stop (Ctrl-Z) and comes back. */
 void xt_chat_ui_suspend(xt_chat *c);
@@ -185,6 +187,9 @@ int xt_chat_feat_submit_correction(xt_chat *c, const char *text);
 void xt_chat_feat_react(xt_chat *c, const char *emoji);
 /* Window idx closes: gone (XEP-0085 §5.2). */
 void xt_chat_feat_close_win(xt_chat *c, size_t idx);
+/* The terminal reported focus (1) or its loss (0): XEP-0352. Also
+ * re-applied by the library after a new session. */
+void xt_chat_feat_focus(xt_chat *c, int focused);
 /* Quitting: gone to every conversation that was told a state. */
 void xt_chat_feat_quit(xt_chat *c);
 

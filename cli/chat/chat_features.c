@@ -115,6 +115,14 @@ void xt_chat_feat_close_win(xt_chat *c, size_t idx)
     arm(c);
 }
 
+void xt_chat_feat_focus(xt_chat *c, int focused)
+{
+    /* The library keeps the state across reconnections; offline, the
+     * next session starts active: said again at the next report. */
+    if (c->online && c->conn)
+        (void)xt_conn_set_active(c->conn, focused);
+}
+
 void xt_chat_feat_quit(xt_chat *c)
 {
     uint64_t now = mono_ms();

@@ -873,6 +873,11 @@ void xt_chat_input_ready(xt_chat *c)
             c->paste_cr = 0;
             continue;
         }
+        if (keys[i].fn &&
+            (keys[i].ch == XT_CHAT_KEY_FOCUS_IN || keys[i].ch == XT_CHAT_KEY_FOCUS_OUT)) {
+            xt_chat_feat_focus(c, keys[i].ch == XT_CHAT_KEY_FOCUS_IN);
+            continue;
+        }
         if (c->in_paste) {
             paste_key(c, &keys[i]);
             continue;

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import unittest
 
 from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
@@ -187,9 +188,9 @@ class ChatFeatures(Base):
     ✓ on delivery, "typing…", chat states sent, Up-arrow correction,
     /react, /me, an incoming correction and retraction in place."""
 
-    def screen(self, user):
+    def screen(self, user, extra=()):
         from test_chat import Screen
-        s = Screen(self, user)
+        s = Screen(self, user, extra=extra)
         self.addCleanup(s.close)
         return s
 
@@ -255,6 +256,30 @@ class ChatFeatures(Base):
         s.keys("C-c")
         carol.json_until(lambda o: o["event"] == "message" and o.get("chatstate") == "gone")
 
+    def test_focus_sends_csi(self):
+        """XEP-0352: a terminal's focus-out report (mode 1004) makes chat
+        tell the server inactive, focus-in active (the bytes: csi.txt).
+        Here: both servers offer CSI and take the nonzas without harm to
+        the stream (they are not counted as XEP-0198 stanzas: a miscount
+        would end the session at the next ack)."""
+        carol = self.slix("carol")
+        C = jid("carol", self.srv)
+        s = self.screen("alice")
+        s.wait_for("[online]")
+        s.type("/msg " + C)
+        s.keys("Enter")
+        s.wait_for("[1] " + C)
+        s.type("\x1b[O")
+        s.type("while away")
+        s.keys("Enter")
+        carol.json_until(lambda o: o["event"] == "message" and o.get("body") == "while away")
+        s.type("\x1b[I")
+        s.type("back")
+        s.keys("Enter")
+        carol.json_until(lambda o: o["event"] == "message" and o.get("body") == "back")
+        # Acknowledged (no "(queued)"), still the same session.
+        s.wait(lambda t: "me: back" in t and "(queued)" not in t and "[online]" in t, "acked")
+        self.assertNotIn("reconnect", s.text())
 
 if __name__ == "__main__":
     main()
