@@ -16,6 +16,7 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_DENY] = "deny",     [XT_CLI_CMD_STATUS] = "status",
     [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_BLOCK] = "block",
     [XT_CLI_CMD_UNBLOCK] = "unblock", [XT_CLI_CMD_BLOCKLIST] = "blocklist",
+    [XT_CLI_CMD_INFO] = "info",
     [XT_CLI_CMD_HELP] = "help",
 };
 
@@ -60,7 +61,7 @@ int xt_cli_parse_show(const char *s, int *show)
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
      BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_BLOCK) | BIT(XT_CLI_CMD_UNBLOCK) |                      \
-     BIT(XT_CLI_CMD_BLOCKLIST))
+     BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -127,8 +128,9 @@ static const struct opt {
     [O_WAIT_REPLY] = {"wait-reply", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_RECEIPT] = {"receipt", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_JSON] = {"json", 0, ARG_NONE,
-                BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST)},
-    [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER)},
+                BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST) |
+                    BIT(XT_CLI_CMD_INFO)},
+    [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_INFO)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
                           BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
@@ -333,6 +335,7 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_DENY:
     case XT_CLI_CMD_BLOCK:
     case XT_CLI_CMD_UNBLOCK:
+    case XT_CLI_CMD_INFO:
         min = 1;
         max = 1;
         what = "JID";
@@ -392,6 +395,7 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_DENY:
     case XT_CLI_CMD_BLOCK:
     case XT_CLI_CMD_UNBLOCK:
+    case XT_CLI_CMD_INFO:
         a->target = pos[0];
         break;
     case XT_CLI_CMD_STATUS:

@@ -28,6 +28,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_BLOCK,
     XT_CLI_CMD_UNBLOCK,
     XT_CLI_CMD_BLOCKLIST,
+    XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;

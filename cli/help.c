@@ -57,6 +57,7 @@ static const char overview[] =
     "  block JID              block JID (XEP-0191): no stanzas either way\n"
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
+    "  info JID               a contact's name, nickname, resources and their clients\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -199,6 +200,15 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "Prints the blocked JIDs, one per line.\n"
         "\n"
         "  --json                 one object: {\"blocked\":[JID...]}\n",
+    [XT_CLI_CMD_INFO] =
+        "Usage: xtalk info [OPTIONS] JID\n"
+        "\n"
+        "Prints what can be learned about JID: the name and other fields of its vCard\n"
+        "(XEP-0054), the nickname it published (XEP-0172), and each online resource\n"
+        "(visible when you may see its presence) with its show, priority and status.\n"
+        "\n"
+        "  --json                 one object: jid, name, nickname, ..., resources[]\n"
+        "  --wait MS              wait for presence until none came for MS (default 1500)\n",
     [XT_CLI_CMD_CHAT] =
         "Usage: xtalk chat [OPTIONS]\n"
         "\n"

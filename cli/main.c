@@ -55,6 +55,8 @@ int main(int argc, char **argv)
     case XT_CLI_CMD_UNBLOCK:
     case XT_CLI_CMD_BLOCKLIST:
         return xt_cli_cmd_block(&a);
+    case XT_CLI_CMD_INFO:
+        return xt_cli_cmd_info(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

@@ -56,10 +56,19 @@ class Peer(slixmpp.ClientXMPP):
         out({"event": "online", "jid": str(self.boundjid)})
 
     def command(self):
-        line = sys.stdin.readline()
-        if not line:
+        # Raw reads: commands written together arrive in one read, and a
+        # buffered readline would leave the rest where the reader never
+        # looks again.
+        data = os.read(sys.stdin.fileno(), 65536)
+        if not data:
             os._exit(0)
-        cmd = json.loads(line)
+        self.inbuf = getattr(self, "inbuf", b"") + data
+        while b"\n" in self.inbuf:
+            line, self.inbuf = self.inbuf.split(b"\n", 1)
+            if line.strip():
+                self.run(json.loads(line))
+
+    def run(self, cmd):
         op = cmd["op"]
         if op == "raw":
             self.send_raw(cmd["xml"])

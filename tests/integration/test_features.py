@@ -181,6 +181,34 @@ class Features(Base):
         self.assertOk(r, "blocklist")
         self.assertEqual(r.stdout, "")
 
+    # -- XEP-0054, XEP-0172: xtalk info ---------------------------------------
+
+    def test_info_names(self):
+        carol = self.slix("carol")
+        carol.raw("<iq xmlns='jabber:client' type='set' id='v1'><vCard xmlns='vcard-temp'>"
+                  "<FN>Carol Caroline</FN><ORG><ORGNAME>Acme</ORGNAME></ORG></vCard></iq>")
+        # Open access: alice does not see carol's presence here.
+        carol.raw("<iq xmlns='jabber:client' type='set' id='n1'>"
+                  "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                  "<publish node='http://jabber.org/protocol/nick'><item>"
+                  "<nick xmlns='http://jabber.org/protocol/nick'>Caro</nick></item></publish>"
+                  "<publish-options><x xmlns='jabber:x:data' type='submit'>"
+                  "<field var='FORM_TYPE' type='hidden'>"
+                  "<value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+                  "<field var='pubsub#access_model'><value>open</value></field></x>"
+                  "</publish-options></pubsub></iq>")
+        carol.barrier()
+        r = self.xtalk("alice", "info", "--json", "--wait", "300", jid("carol", self.srv))
+        self.assertOk(r, "info")
+        o = json.loads(r.stdout)
+        self.assertEqual(o["jid"], jid("carol", self.srv))
+        self.assertEqual(o["name"], "Carol Caroline")
+        self.assertEqual(o["organization"], "Acme")
+        self.assertEqual(o["nickname"], "Caro")
+        r = self.xtalk("alice", "info", jid("carol", self.srv))
+        self.assertOk(r, "info")
+        self.assertIn("name: Carol Caroline", r.stdout)
+
 
 @unittest.skipUnless(shutil.which("tmux"), "tmux not installed")
 class ChatFeatures(Base):
