@@ -26,16 +26,11 @@ const char *xt_chatstate_name(xt_chatstate s)
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : NULL;
 }
 
-xt_chatstate xt_im_chatstate_parse(const xt_stanza *st)
+xt_chatstate xt_im_chatstate_of(const xt_stanza *ch)
 {
-    /* §5.1: one state per message; the first one counts. */
-    for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
-        if (strcmp(xt_stanza_ns(ch), XT_NS_CHATSTATES) != 0)
-            continue;
-        for (unsigned i = XT_CHATSTATE_ACTIVE; i <= XT_CHATSTATE_GONE; i++)
-            if (strcmp(xt_stanza_name(ch), names[i]) == 0)
-                return (xt_chatstate)i;
-    }
+    for (unsigned i = XT_CHATSTATE_ACTIVE; i <= XT_CHATSTATE_GONE; i++)
+        if (strcmp(xt_stanza_name(ch), names[i]) == 0)
+            return (xt_chatstate)i;
     return XT_CHATSTATE_NONE;
 }
 

@@ -10,10 +10,11 @@
 /* XEP-0308 §4: <replace id='ID of the message corrected'/>. Whether the
  * sender may correct it (the same bare JID sent the original, §5) is the
  * application's check: only it knows who sent ID. */
-const char *xt_im_correction_parse(const xt_stanza *st)
+const char *xt_im_correction_of(const xt_stanza *ch)
 {
-    const xt_stanza *r = xt_stanza_child(st, "replace", XT_NS_CORRECT);
-    const char *id = r ? xt_stanza_attr(r, "id") : NULL;
+    if (strcmp(xt_stanza_name(ch), "replace") != 0)
+        return NULL;
+    const char *id = xt_stanza_attr(ch, "id");
     return id && *id ? id : NULL;
 }
 

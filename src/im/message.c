@@ -43,33 +43,62 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
         }
     }
     m->stanza = st;
-    xt_im_message_features(st, m);
+    xt_im_ext x;
+    xt_im_message_features(st, m, &x);
     xt_conn_emit(c, &ev);
     if (xt_stream_is_closed(&c->s))
         return 0;
-    xt_im_message_feature_events(c, st, m);
+    xt_im_message_feature_events(c, m, &x);
     /* A live message addressed to us: the one place a receipt request
      * is answered (a carbon or archived copy never reaches here as
      * such, so another device's messages are not confirmed by us). */
     return xt_im_receipt_answer(c, m);
 }
 
-void xt_im_message_features(const xt_stanza *st, xt_message *m)
+void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
 {
-    const xt_stanza *r = xt_stanza_child(st, "request", XT_NS_RECEIPTS);
-    m->receipt_request = r != NULL;
-    const xt_stanza *rc = xt_stanza_child(st, "received", XT_NS_RECEIPTS);
-    const char *rid = rc ? xt_stanza_attr(rc, "id") : NULL;
-    m->receipt_id = rid && *rid ? rid : NULL;
-    m->chatstate = xt_im_chatstate_parse(st);
-    m->replace_id = xt_im_correction_parse(st);
+    xt_im_ext none;
+    if (!x)
+        x = &none;
+    *x = (xt_im_ext){0};
+    m->receipt_request = 0;
+    m->receipt_id = m->replace_id = NULL;
+    m->chatstate = XT_CHATSTATE_NONE;
     m->me = xt_im_me_parse(m->body);
+    for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
+        const char *ns = xt_stanza_ns(ch);
+        /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
+         * passes over <body/>, <thread/> and the rest of jabber:client. */
+        if (ns[0] != 'u' && ns[0] != 'h')
+            continue;
+        if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
+            const char *name = xt_stanza_name(ch);
+            if (strcmp(name, "request") == 0) {
+                m->receipt_request = 1;
+            } else if (strcmp(name, "received") == 0 && !m->receipt_id) {
+                const char *rid = xt_stanza_attr(ch, "id");
+                m->receipt_id = rid && *rid ? rid : NULL;
+            }
+        } else if (strcmp(ns, XT_NS_CHATSTATES) == 0) {
+            /* XEP-0085 §5.1: one state per message; the first counts. */
+            if (m->chatstate == XT_CHATSTATE_NONE)
+                m->chatstate = xt_im_chatstate_of(ch);
+        } else if (strcmp(ns, XT_NS_CORRECT) == 0) {
+            if (!m->replace_id)
+                m->replace_id = xt_im_correction_of(ch);
+        } else if (strcmp(ns, XT_NS_REACTIONS) == 0) {
+            if (!x->reactions && strcmp(xt_stanza_name(ch), "reactions") == 0)
+                x->reactions = ch;
+        } else if (!x->retract_id) {
+            x->retract_id = xt_im_retraction_of(ch);
+        }
+    }
 }
 
 /* The XEP-0444 cap on reactions per sender, as sent (reactions.c). */
 #define MAX_REACTIONS_IN 32
 
-void xt_im_message_feature_events(xt_conn *c, const xt_stanza *st, const xt_message *m)
+void xt_im_message_feature_events(xt_conn *c, const xt_message *m, const xt_im_ext *x)
 {
     /* An error bounce carries our own stanza's children back: a
      * <request/> or <reactions/> in it is ours, not news. */
@@ -84,17 +113,20 @@ void xt_im_message_feature_events(xt_conn *c, const xt_stanza *st, const xt_mess
                        .u.chatstate = {.from = m->from, .state = m->chatstate}};
         xt_conn_emit(c, &ev);
     }
-    const char *v[MAX_REACTIONS_IN];
-    const char *rid = NULL;
-    int n = xt_im_reactions_parse(st, &rid, v, MAX_REACTIONS_IN);
-    if (n >= 0 && !xt_stream_is_closed(&c->s)) {
-        xt_event ev = {.type = XT_EV_REACTION,
-                       .u.reaction = {.from = m->from, .id = rid, .reactions = v, .n = (size_t)n}};
-        xt_conn_emit(c, &ev);
+    if (x->reactions && !xt_stream_is_closed(&c->s)) {
+        const char *v[MAX_REACTIONS_IN];
+        const char *rid = NULL;
+        int n = xt_im_reactions_parse(x->reactions, &rid, v, MAX_REACTIONS_IN);
+        if (n >= 0) {
+            xt_event ev = {
+                .type = XT_EV_REACTION,
+                .u.reaction = {.from = m->from, .id = rid, .reactions = v, .n = (size_t)n}};
+            xt_conn_emit(c, &ev);
+        }
     }
-    const char *gone = xt_im_retraction_parse(st);
-    if (gone && !xt_stream_is_closed(&c->s)) {
-        xt_event ev = {.type = XT_EV_RETRACTION, .u.retraction = {.from = m->from, .id = gone}};
+    if (x->retract_id && !xt_stream_is_closed(&c->s)) {
+        xt_event ev = {.type = XT_EV_RETRACTION,
+                       .u.retraction = {.from = m->from, .id = x->retract_id}};
         xt_conn_emit(c, &ev);
     }
 }

@@ -20,28 +20,39 @@
 #define XT_NS_FASTEN "urn:xmpp:fasten:0"
 #define XT_NS_HINTS "urn:xmpp:hints"
 
-/* Fills the feature fields of m from st (any <message/>: live, or the
- * inner one of a carbon or an archive result). No allocation. */
-void xt_im_message_features(const xt_stanza *st, xt_message *m);
+/* What the message carries beyond xt_message's fields, for the events. */
+typedef struct xt_im_ext {
+    const xt_stanza *reactions; /* XEP-0444 <reactions/>, or NULL */
+    const char *retract_id;     /* XEP-0424: the message retracted, or NULL */
+} xt_im_ext;
+
+/* Fills the feature fields of m (m->body already set) and *x from st
+ * (any <message/>: live, or the inner one of a carbon or an archive
+ * result), in one pass over its children: the receive path's cost.
+ * No allocation. */
+void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x);
 /* Emits XT_EV_RECEIPT / CHATSTATE / REACTION / RETRACTION for m (after
  * its XT_EV_MESSAGE). */
-void xt_im_message_feature_events(xt_conn *c, const xt_stanza *st, const xt_message *m);
+void xt_im_message_feature_events(xt_conn *c, const xt_message *m, const xt_im_ext *x);
 /* Answers m's receipt request when the policy allows (live messages
  * only: the caller decides). Negative only for a failure that must end
  * the stream (none today: a refused answer is logged and dropped). */
 int xt_im_receipt_answer(xt_conn *c, const xt_message *m);
 
 /* Per-feature parts, for message.c and the tests. */
-xt_chatstate xt_im_chatstate_parse(const xt_stanza *st);
-/* The id a retraction names, or NULL (XEP-0424 v0.4 <retract/>, and the
- * earlier <apply-to><retract/></apply-to> form still sent by clients). */
-const char *xt_im_retraction_parse(const xt_stanza *st);
-/* XEP-0308 <replace id/> or NULL; XEP-0245: 1 when body is a /me action. */
-const char *xt_im_correction_parse(const xt_stanza *st);
+/* The state a chat-states child `ch` names; NONE for another name. */
+xt_chatstate xt_im_chatstate_of(const xt_stanza *ch);
+/* The id a retraction child names, or NULL: XEP-0424 v0.4
+ * <retract xmlns=':1' id/>, or the earlier <apply-to id><retract
+ * xmlns=':0'/></apply-to> (XEP-0422) still sent by clients. */
+const char *xt_im_retraction_of(const xt_stanza *ch);
+/* XEP-0308: the id a <replace/> child names, or NULL; XEP-0245: 1 when
+ * body is a /me action. */
+const char *xt_im_correction_of(const xt_stanza *ch);
 int xt_im_me_parse(const char *body);
-/* Up to max reaction strings of st's <reactions/> into v; *id the
- * message they react to. -1 when st has no <reactions/>. */
-int xt_im_reactions_parse(const xt_stanza *st, const char **id, const char **v, size_t max);
+/* Up to max reaction strings of a <reactions/> element into v; *id the
+ * message they react to. -1 without an id. */
+int xt_im_reactions_parse(const xt_stanza *rs, const char **id, const char **v, size_t max);
 
 /* XEP-0191 pushes: 1 handled, 0 not ours, negative = fail the stream. */
 int xt_im_on_blocking_iq(xt_conn *c, const xt_stanza *iq);

@@ -10,11 +10,8 @@
 #define MAX_REACTIONS 32
 #define MAX_REACTION_BYTES 64
 
-int xt_im_reactions_parse(const xt_stanza *st, const char **id, const char **v, size_t max)
+int xt_im_reactions_parse(const xt_stanza *rs, const char **id, const char **v, size_t max)
 {
-    const xt_stanza *rs = xt_stanza_child(st, "reactions", XT_NS_REACTIONS);
-    if (!rs)
-        return -1;
     *id = xt_stanza_attr(rs, "id");
     if (!*id || !**id)
         return -1; /* §3: the id is required: no message to react to */

@@ -7,20 +7,16 @@
 
 #include "im/msgext.h"
 
-const char *xt_im_retraction_parse(const xt_stanza *st)
+const char *xt_im_retraction_of(const xt_stanza *ch)
 {
+    const char *ns = xt_stanza_ns(ch), *id = NULL;
     /* v0.4: <retract xmlns='urn:xmpp:message-retract:1' id='...'/>. */
-    const xt_stanza *r = xt_stanza_child(st, "retract", XT_NS_RETRACT);
-    const char *id = r ? xt_stanza_attr(r, "id") : NULL;
-    if (id && *id)
-        return id;
+    if (strcmp(ns, XT_NS_RETRACT) == 0 && strcmp(xt_stanza_name(ch), "retract") == 0)
+        id = xt_stanza_attr(ch, "id");
     /* Up to v0.3 (still sent by deployed clients): the id is the
      * XEP-0422 fastening's <apply-to id><retract xmlns=':0'/></apply-to>. */
-    const xt_stanza *a = xt_stanza_child(st, "apply-to", XT_NS_FASTEN);
-    if (a && xt_stanza_child(a, "retract", XT_NS_RETRACT0)) {
-        id = xt_stanza_attr(a, "id");
-        if (id && *id)
-            return id;
-    }
-    return NULL;
+    else if (strcmp(ns, XT_NS_FASTEN) == 0 && strcmp(xt_stanza_name(ch), "apply-to") == 0 &&
+             xt_stanza_child(ch, "retract", XT_NS_RETRACT0))
+        id = xt_stanza_attr(ch, "id");
+    return id && *id ? id : NULL;
 }
