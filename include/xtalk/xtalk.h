@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "client.h"
 #include "im.h"
+#include "disco.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

@@ -105,6 +105,10 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
     xt_presence_clear(&c->presence);
     if (kind == XT_ONLINE_NEW && (rc = hk_login(c)) != 0)
         return rc;
+    /* XEP-0030: what this server offers (carbons, MAM) decides what the
+     * session turns on; a resumed session keeps what it learned. */
+    if ((rc = xt_disco_login(c)) != 0)
+        return rc;
     if ((rc = xt_im_csi_online(c)) != 0)
         return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
@@ -148,7 +152,9 @@ static int hk_stanza(void *ud, const xt_stanza *st)
 static int hk_iq_request(void *ud, const xt_stanza *iq)
 {
     int rc = xt_im_on_roster_iq(ud, iq);
-    return rc ? rc : xt_im_on_blocking_iq(ud, iq);
+    if (!rc)
+        rc = xt_im_on_blocking_iq(ud, iq);
+    return rc ? rc : xt_disco_on_iq(ud, iq);
 }
 
 /* --- lifetime -------------------------------------------------------------- */
@@ -178,6 +184,8 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     xt_presence_init(&c->presence, c->s.mem);
     c->initial.show = opts->initial.show;
     c->initial.priority = opts->initial.priority;
+    if (!rc)
+        rc = xt_disco_init(c, &opts->self);
     if (!rc && opts->initial.status &&
         !(c->initial.status = xt_strdup(c->s.mem, opts->initial.status)))
         rc = XT_ENOMEM;
@@ -198,6 +206,7 @@ void xt_conn_free(xt_conn *c)
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
     xt_im_blocking_free(c);
+    xt_disco_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

@@ -297,3 +297,18 @@ int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const 
         memcpy(id_out, id ? id : gen, strlen(id ? id : gen) + 1);
     return rc;
 }
+
+const char *xt_msg_source_name(xt_msg_source s)
+{
+    switch (s) {
+    case XT_SRC_LIVE:
+        return "live";
+    case XT_SRC_CARBON:
+        return "carbon";
+    case XT_SRC_ARCHIVE:
+        return "archive";
+    case XT_SRC_OFFLINE:
+        return "offline";
+    }
+    return "live";
+}
