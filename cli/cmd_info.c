@@ -2,7 +2,8 @@
  * xtalk info JID: what can be known about a contact: its vCard name
  * (XEP-0054), its published nickname (XEP-0172), its online resources
  * (presence) and, for each, the client's identity and features (XEP-0030
- * disco#info, as verified XEP-0115 caps say them).
+ * disco#info; "caps verified" when the library checked its XEP-0115
+ * caps against them).
  *
  * The queries go out in parallel once online; presence is collected
  * until it has been quiet for --wait ms (as `xtalk roster` does: the
@@ -17,6 +18,7 @@
 #include "report.h"
 #include "sanitize.h"
 #include "session.h"
+#include "xtalk/disco.h"
 #include "xtalk/im.h"
 
 /* The vCard fields shown, by path (xt_vcard_field). */
@@ -28,8 +30,21 @@ static const struct {
 };
 #define NV (sizeof vfields / sizeof vfields[0])
 
+/* One online resource's client, from its disco#info (XEP-0030). */
+struct res {
+    char *jid;
+    char *identity; /* "category/type: name", the first identity */
+    char **features;
+    size_t nfeatures;
+    int status;     /* of the query; 1 = not asked */
+    int caps;       /* its XEP-0115 caps were verified by the library */
+    struct info *n;
+};
+
 struct info {
     const xt_cli_args *a;
+    struct res *res;
+    size_t nres;
     xt_cli_session *s;
     char *jid; /* bare, normalized */
     char *vcard[NV];
@@ -55,6 +70,14 @@ static void put_field(const char *label, const char *v)
     putchar('\n');
 }
 
+static const struct res *res_of(const struct info *n, const char *jid)
+{
+    for (size_t i = 0; i < n->nres; i++)
+        if (strcmp(n->res[i].jid, jid) == 0)
+            return &n->res[i];
+    return NULL;
+}
+
 static void print_human(struct info *n, xt_conn *c)
 {
     xt_cli_put_sanitized(stdout, n->jid);
@@ -77,6 +100,19 @@ static void print_human(struct info *n, xt_conn *c)
             xt_cli_put_sanitized(stdout, p->status);
         }
         putchar('\n');
+        const struct res *r = res_of(n, p->from);
+        if (r && r->status == 0) {
+            printf("    client: ");
+            xt_cli_put_sanitized(stdout, r->identity ? r->identity : "(no identity)");
+            printf("%s\n    features:", r->caps ? " (caps verified)" : "");
+            for (size_t k = 0; k < r->nfeatures; k++) {
+                putchar(' ');
+                xt_cli_put_sanitized(stdout, r->features[k]);
+            }
+            putchar('\n');
+        } else if (r && r->status < 0) {
+            printf("    client: no answer to disco#info (%s)\n", xt_strerror(r->status));
+        }
     }
 }
 
@@ -98,6 +134,15 @@ static void print_json(struct info *n, xt_conn *c)
         xt_cli_json_str(&j, "show", p->show ? p->show : "available");
         xt_cli_json_int(&j, "priority", p->priority);
         xt_cli_json_str(&j, "status", p->status);
+        const struct res *r = res_of(n, p->from);
+        if (r && r->status == 0) {
+            xt_cli_json_str(&j, "identity", r->identity);
+            xt_cli_json_bool(&j, "caps_verified", r->caps);
+            xt_cli_json_arr(&j, "features");
+            for (size_t k = 0; k < r->nfeatures; k++)
+                xt_cli_json_str(&j, NULL, r->features[k]);
+            xt_cli_json_end(&j);
+        }
         xt_cli_json_end(&j);
     }
     xt_cli_json_end(&j);
@@ -144,12 +189,57 @@ static void on_nick(xt_conn *c, int status, const xt_stanza *reply, void *ud)
     maybe_done(n);
 }
 
+static void on_disco(xt_conn *c, int status, const xt_disco_info *info, void *ud)
+{
+    struct res *r = ud;
+    struct info *n = r->n;
+    n->pending--;
+    r->status = status;
+    if (status == 0 && info) {
+        if (info->nidentities > 0) {
+            const xt_disco_identity *id = &info->identities[0];
+            size_t len = strlen(id->category) + strlen(id->type) + (id->name ? strlen(id->name) : 0) + 4;
+            if ((r->identity = malloc(len)))
+                snprintf(r->identity, len, "%s/%s%s%s", id->category, id->type,
+                         id->name ? ": " : "", id->name ? id->name : "");
+        }
+        if (info->nfeatures && (r->features = calloc(info->nfeatures, sizeof *r->features)))
+            for (size_t k = 0; k < info->nfeatures; k++)
+                if ((r->features[r->nfeatures] = strdup(info->features[k])))
+                    r->nfeatures++;
+    }
+    const char *const *f = NULL;
+    r->caps = xt_conn_caps_features(c, r->jid, &f) > 0;
+    maybe_done(n);
+}
+
+/* Presence settled: ask each online resource what client it is. */
+static void query_resources(struct info *n)
+{
+    xt_conn *c = xt_cli_session_conn(n->s);
+    size_t np = xt_conn_presence_count(c, n->jid);
+    if (np == 0 || !(n->res = calloc(np, sizeof *n->res)))
+        return;
+    for (size_t i = 0; i < np; i++) {
+        const xt_presence *p = xt_conn_presence_at(c, n->jid, i);
+        struct res *r = &n->res[n->nres];
+        if (!(r->jid = strdup(p->from)))
+            break;
+        r->n = n;
+        r->status = 1;
+        n->nres++;
+        if (xt_disco_info_query(c, r->jid, NULL, on_disco, r) == 0)
+            n->pending++;
+    }
+}
+
 static void on_quiet(xt_loop *loop, void *ud)
 {
     struct info *n = ud;
     (void)loop;
     n->quiet_timer = 0;
     n->quiet = 1;
+    query_resources(n);
     maybe_done(n);
 }
 
@@ -215,6 +305,14 @@ int xt_cli_cmd_info(const xt_cli_args *a)
         }
         xt_cli_account_close(&acct);
     }
+    for (size_t i = 0; i < n.nres; i++) {
+        for (size_t k = 0; k < n.res[i].nfeatures; k++)
+            free(n.res[i].features[k]);
+        free(n.res[i].features);
+        free(n.res[i].identity);
+        free(n.res[i].jid);
+    }
+    free(n.res);
     for (size_t i = 0; i < NV; i++)
         free(n.vcard[i]);
     free(n.nick);

@@ -205,7 +205,9 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "\n"
         "Prints what can be learned about JID: the name and other fields of its vCard\n"
         "(XEP-0054), the nickname it published (XEP-0172), and each online resource\n"
-        "(visible when you may see its presence) with its show, priority and status.\n"
+        "(visible when you may see its presence) with its show, priority and status,\n"
+        "and the client behind each: its identity and features (XEP-0030 disco#info;\n"
+        "\"caps verified\" when its XEP-0115 caps matched them).\n"
         "\n"
         "  --json                 one object: jid, name, nickname, ..., resources[]\n"
         "  --wait MS              wait for presence until none came for MS (default 1500)\n",

@@ -208,6 +208,19 @@ class Features(Base):
         r = self.xtalk("alice", "info", jid("carol", self.srv))
         self.assertOk(r, "info")
         self.assertIn("name: Carol Caroline", r.stdout)
+        # Once alice sees carol's presence (slixmpp approves by itself),
+        # info shows carol's resource and its client (disco#info).
+        self.assertOk(self.xtalk("alice", "add", jid("carol", self.srv)), "add")
+        for _ in range(100):
+            r = self.xtalk("alice", "info", "--json", "--wait", "500", jid("carol", self.srv))
+            self.assertOk(r, "info")
+            o = json.loads(r.stdout)
+            if o["resources"]:
+                break
+        res = o["resources"]
+        self.assertEqual([x["jid"] for x in res], [carol.full])
+        self.assertIn("urn:xmpp:receipts", res[0]["features"])
+        self.assertTrue(res[0]["identity"].startswith("client/"), res[0])
 
 
 @unittest.skipUnless(shutil.which("tmux"), "tmux not installed")
