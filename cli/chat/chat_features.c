@@ -138,7 +138,7 @@ void xt_chat_feat_extras(xt_chat *c, const char *peer, xt_message_extras *x)
     xt_chat_win *w = xt_chat_win_find(c, peer, NULL);
     /* XEP-0184 §5.1: a client may always ask; one that does not answer
      * just never shows the ✓. */
-    x->request_receipt = 1;
+    x->request_receipt = XT_RECEIPT_AUTO;
     x->chatstate = w ? xt_chatstates_message(states_of(w), mono_ms()) : XT_CHATSTATE_NONE;
     c->input_len = 0;
     if (w)

@@ -28,12 +28,22 @@ extern "C" {
 
 /* --- sending messages with features ---------------------------------------- */
 
+/* xt_message_extras.request_receipt */
+enum {
+    XT_RECEIPT_NONE = 0,
+    XT_RECEIPT_REQUEST = 1, /* always ask */
+    /* Ask unless `to` is a full JID whose verified caps (xtalk/disco.h)
+     * lack urn:xmpp:receipts (XEP-0184 §5: a bare JID's resources cannot
+     * be known, so asking there is allowed; an unknown client is asked). */
+    XT_RECEIPT_AUTO = 2,
+};
+
 /* What a message carries besides its body. Zero-initialize it (fields may
  * be added at the end later). */
 typedef struct xt_message_extras {
-    /* XEP-0184 §5.1: ask the recipient's client for a receipt; XT_EV_RECEIPT
-     * with this message's id follows when it answers. Ignored (never sent)
-     * for groupchat messages (§5.3). */
+    /* XEP-0184 §5.1: ask the recipient's client for a receipt
+     * (XT_RECEIPT_*); XT_EV_RECEIPT with this message's id follows when it
+     * answers. Never sent for groupchat messages (§5.3). */
     int request_receipt;
     /* XEP-0085: the chat state sent with the message (normally ACTIVE);
      * NONE = none. */

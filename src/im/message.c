@@ -244,11 +244,6 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
     char fast[512];
     xt_jid *j = NULL;
     xt_im_message_out m = {.type = type, .body = body, .thread = thread, .chatstate = state};
-    if (x) {
-        /* XEP-0184 §5.3: no receipts in groupchat. */
-        m.request_receipt = x->request_receipt && strcmp(type, "groupchat") != 0;
-        m.replace_id = x->replace_id;
-    }
     m.to_len = xt_jid_prep_fast(to, strlen(to), fast, sizeof fast);
     m.to = fast;
     if (!m.to_len) {
@@ -257,6 +252,14 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
             return rc;
         m.to = xt_jid_full(j);
         m.to_len = strlen(m.to);
+    }
+    if (x) { /* once `to` is prepared: AUTO looks at its caps */
+        /* XEP-0184 §5.3: no receipts in groupchat. */
+        m.request_receipt = strcmp(type, "groupchat") != 0 &&
+                            (x->request_receipt == XT_RECEIPT_AUTO
+                                 ? xt_im_receipts_supported(c, m.to)
+                                 : x->request_receipt != XT_RECEIPT_NONE);
+        m.replace_id = x->replace_id;
     }
     if (!id) {
         xt_stream_next_id(&c->s, gen);

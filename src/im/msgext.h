@@ -38,6 +38,9 @@ void xt_im_message_feature_events(xt_conn *c, const xt_message *m, const xt_im_e
  * only: the caller decides). Negative only for a failure that must end
  * the stream (none today: a refused answer is logged and dropped). */
 int xt_im_receipt_answer(xt_conn *c, const xt_message *m);
+/* XT_RECEIPT_AUTO: 0 only when `to` (prepared) is a full JID whose
+ * verified caps lack receipts. */
+int xt_im_receipts_supported(const xt_conn *c, const char *to);
 
 /* Per-feature parts, for message.c and the tests. */
 /* The state a chat-states child `ch` names; NONE for another name. */

@@ -7,6 +7,7 @@
 
 #include "core/jid_int.h"
 #include "im/msgext.h"
+#include "xtalk/disco.h"
 
 int xt_conn_set_receipt_policy(xt_conn *c, xt_receipt_policy policy)
 {
@@ -36,6 +37,20 @@ static int authorized(xt_conn *c, const char *from)
     }
     xt_jid_free(j);
     return ok;
+}
+
+int xt_im_receipts_supported(const xt_conn *c, const char *to)
+{
+    if (!strchr(to, '/'))
+        return 1; /* a bare JID (or a domain): §5.1 allows asking */
+    const char *const *f = NULL;
+    size_t n = xt_conn_caps_features(c, to, &f);
+    if (n == 0)
+        return 1; /* caps not known (yet): ask; an answer shows support */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(f[i], XT_NS_RECEIPTS) == 0)
+            return 1;
+    return 0;
 }
 
 int xt_im_receipt_answer(xt_conn *c, const xt_message *m)

@@ -641,7 +641,7 @@ static int do_call(run *r, char *arg, int want)
             *body++ = '\0';
         rc = xt_conn_send_message_id(r->c, rest ? rest : "", NULL, body, NULL, id ? id : "");
     } else if (strcmp(arg, "message_ex") == 0) {
-        /* message_ex [gc:]TO receipt|-  STATE|- REPLACE_ID|- BODY... (im.h);
+        /* message_ex [gc:]TO receipt|auto|-  STATE|- REPLACE_ID|- BODY... (im.h);
          * gc: sends type groupchat */
         char *f[4] = {NULL};
         char *p = rest;
@@ -652,7 +652,10 @@ static int do_call(run *r, char *arg, int want)
                 *p++ = '\0';
         }
         xt_message_extras x = {0};
-        x.request_receipt = f[1] && strcmp(f[1], "receipt") == 0;
+        x.request_receipt = !f[1] ? XT_RECEIPT_NONE
+                            : strcmp(f[1], "receipt") == 0 ? XT_RECEIPT_REQUEST
+                            : strcmp(f[1], "auto") == 0    ? XT_RECEIPT_AUTO
+                                                           : XT_RECEIPT_NONE;
         for (int s = XT_CHATSTATE_ACTIVE; s <= XT_CHATSTATE_GONE; s++)
             if (f[2] && strcmp(f[2], xt_chatstate_name((xt_chatstate)s)) == 0)
                 x.chatstate = (xt_chatstate)s;
