@@ -25,8 +25,8 @@
 static const struct {
     const char *path, *label;
 } vfields[] = {
-    {"FN", "name"},           {"NICKNAME", "vcard_nickname"}, {"ORG/ORGNAME", "organization"},
-    {"TITLE", "title"},       {"EMAIL/USERID", "email"},      {"URL", "url"},
+    {"FN", "name"},     {"NICKNAME", "vcard_nickname"}, {"ORG/ORGNAME", "organization"},
+    {"TITLE", "title"}, {"EMAIL/USERID", "email"},      {"URL", "url"},
 };
 #define NV (sizeof vfields / sizeof vfields[0])
 
@@ -36,8 +36,8 @@ struct res {
     char *identity; /* "category/type: name", the first identity */
     char **features;
     size_t nfeatures;
-    int status;     /* of the query; 1 = not asked */
-    int caps;       /* its XEP-0115 caps were verified by the library */
+    int status; /* of the query; 1 = not asked */
+    int caps;   /* its XEP-0115 caps were verified by the library */
     struct info *n;
 };
 
@@ -50,8 +50,8 @@ struct info {
     char *vcard[NV];
     char *nick;
     int vcard_status, nick_status;
-    int pending;   /* queries not answered yet */
-    int quiet;     /* presence has been quiet for --wait */
+    int pending; /* queries not answered yet */
+    int quiet;   /* presence has been quiet for --wait */
     int quiet_timer;
     int printed;
 };
@@ -198,7 +198,8 @@ static void on_disco(xt_conn *c, int status, const xt_disco_info *info, void *ud
     if (status == 0 && info) {
         if (info->nidentities > 0) {
             const xt_disco_identity *id = &info->identities[0];
-            size_t len = strlen(id->category) + strlen(id->type) + (id->name ? strlen(id->name) : 0) + 4;
+            size_t len =
+                strlen(id->category) + strlen(id->type) + (id->name ? strlen(id->name) : 0) + 4;
             if ((r->identity = malloc(len)))
                 snprintf(r->identity, len, "%s/%s%s%s", id->category, id->type,
                          id->name ? ": " : "", id->name ? id->name : "");

@@ -241,10 +241,9 @@ static void on_reaction(xt_chat *c, const xt_reaction *r)
         for (size_t i = 0; i < r->n && o + 80 < sizeof list; i++)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? " " : "", r->reactions[i]);
         char line[700];
-        snprintf(line, sizeof line, "%s %s", r->n ? "reacted" : "took back the reactions",
-                 list);
-        xt_chat_win_add(w, XT_CHAT_LINE_INFO, xt_chat_now_ms(), xt_chat_display_name(c, peer),
-                        line, 0);
+        snprintf(line, sizeof line, "%s %s", r->n ? "reacted" : "took back the reactions", list);
+        xt_chat_win_add(w, XT_CHAT_LINE_INFO, xt_chat_now_ms(), xt_chat_display_name(c, peer), line,
+                        0);
         c->dirty = 1;
     }
     free(peer);

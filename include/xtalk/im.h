@@ -144,11 +144,9 @@ XT_EXTERN int xt_conn_send_reactions(xt_conn *c, const char *to, const char *typ
  * server drops their stanzas to us and ours to them. cb gets the result
  * (XT_ESTANZA: refused, e.g. not-acceptable for a bad item). The errors
  * of xt_conn_iq, XT_EJID for an invalid JID, XT_EINVAL for n 0. */
-XT_EXTERN int xt_conn_block(xt_conn *c, const char *const *jids, size_t n, xt_iq_fn cb,
-                            void *ud);
+XT_EXTERN int xt_conn_block(xt_conn *c, const char *const *jids, size_t n, xt_iq_fn cb, void *ud);
 /* Unblocks n JIDs; n 0 unblocks everyone (§3.4). As xt_conn_block. */
-XT_EXTERN int xt_conn_unblock(xt_conn *c, const char *const *jids, size_t n, xt_iq_fn cb,
-                              void *ud);
+XT_EXTERN int xt_conn_unblock(xt_conn *c, const char *const *jids, size_t n, xt_iq_fn cb, void *ud);
 /* Asks for the blocklist (§3.2). When cb runs with status 0, the list
  * is in xt_conn_blocklist_count/_at; from then on the server's pushes
  * (our own changes and other devices') keep it current, each answered

@@ -110,8 +110,8 @@ static void on_list(xt_conn *c, int status, const xt_stanza *reply, void *ud)
         call.cb(c, status, reply, call.ud);
 }
 
-static int send_iq(xt_conn *c, const char *type, const char *name,
-                   const char *const *jids, size_t n, xt_iq_fn done, xt_iq_fn cb, void *ud)
+static int send_iq(xt_conn *c, const char *type, const char *name, const char *const *jids,
+                   size_t n, xt_iq_fn done, xt_iq_fn cb, void *ud)
 {
     if (!c || (n && !jids))
         return XT_EINVAL;

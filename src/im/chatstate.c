@@ -11,13 +11,13 @@
 #include "im/msgext.h"
 
 /* §5.2's suggested periods. */
-#define PAUSED_AFTER_MS (30 * 1000u)
+#define PAUSED_AFTER_MS   (30 * 1000u)
 #define INACTIVE_AFTER_MS (2 * 60 * 1000u)
-#define GONE_AFTER_MS (10 * 60 * 1000u)
+#define GONE_AFTER_MS     (10 * 60 * 1000u)
 
 static const char *const names[] = {
-    [XT_CHATSTATE_ACTIVE] = "active",     [XT_CHATSTATE_COMPOSING] = "composing",
-    [XT_CHATSTATE_PAUSED] = "paused",     [XT_CHATSTATE_INACTIVE] = "inactive",
+    [XT_CHATSTATE_ACTIVE] = "active", [XT_CHATSTATE_COMPOSING] = "composing",
+    [XT_CHATSTATE_PAUSED] = "paused", [XT_CHATSTATE_INACTIVE] = "inactive",
     [XT_CHATSTATE_GONE] = "gone",
 };
 
@@ -70,12 +70,12 @@ typedef enum support { SUPPORT_UNKNOWN = 0, SUPPORT_YES, SUPPORT_NO } support;
 struct xt_chatstates {
     xt_mem mem_copy;
     const xt_mem *mem;
-    xt_chatstate sent;    /* the state the contact was last told */
-    support peer;         /* §5.1 */
-    int asked;            /* our message with <active/> went out; its reply decides */
-    uint64_t last_input;  /* the last keystroke (composing -> paused) */
-    uint64_t last_touch;  /* the last interaction of any kind */
-    int running;          /* timers armed (after the first interaction) */
+    xt_chatstate sent;   /* the state the contact was last told */
+    support peer;        /* §5.1 */
+    int asked;           /* our message with <active/> went out; its reply decides */
+    uint64_t last_input; /* the last keystroke (composing -> paused) */
+    uint64_t last_touch; /* the last interaction of any kind */
+    int running;         /* timers armed (after the first interaction) */
 };
 
 int xt_chatstates_new(const xt_mem *mem, xt_chatstates **out)

@@ -255,10 +255,10 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
     }
     if (x) { /* once `to` is prepared: AUTO looks at its caps */
         /* XEP-0184 §5.3: no receipts in groupchat. */
-        m.request_receipt = strcmp(type, "groupchat") != 0 &&
-                            (x->request_receipt == XT_RECEIPT_AUTO
-                                 ? xt_im_receipts_supported(c, m.to)
-                                 : x->request_receipt != XT_RECEIPT_NONE);
+        m.request_receipt =
+            strcmp(type, "groupchat") != 0 &&
+            (x->request_receipt == XT_RECEIPT_AUTO ? xt_im_receipts_supported(c, m.to)
+                                                   : x->request_receipt != XT_RECEIPT_NONE);
         m.replace_id = x->replace_id;
     }
     if (!id) {

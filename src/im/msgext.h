@@ -11,14 +11,14 @@
 #include "im/conn_int.h"
 #include "xtalk/im.h"
 
-#define XT_NS_RECEIPTS "urn:xmpp:receipts"
+#define XT_NS_RECEIPTS   "urn:xmpp:receipts"
 #define XT_NS_CHATSTATES "http://jabber.org/protocol/chatstates"
-#define XT_NS_CORRECT "urn:xmpp:message-correct:0"
-#define XT_NS_REACTIONS "urn:xmpp:reactions:0"
-#define XT_NS_RETRACT "urn:xmpp:message-retract:1"
-#define XT_NS_RETRACT0 "urn:xmpp:message-retract:0"
-#define XT_NS_FASTEN "urn:xmpp:fasten:0"
-#define XT_NS_HINTS "urn:xmpp:hints"
+#define XT_NS_CORRECT    "urn:xmpp:message-correct:0"
+#define XT_NS_REACTIONS  "urn:xmpp:reactions:0"
+#define XT_NS_RETRACT    "urn:xmpp:message-retract:1"
+#define XT_NS_RETRACT0   "urn:xmpp:message-retract:0"
+#define XT_NS_FASTEN     "urn:xmpp:fasten:0"
+#define XT_NS_HINTS      "urn:xmpp:hints"
 
 /* What the message carries beyond xt_message's fields, for the events. */
 typedef struct xt_im_ext {

@@ -8,7 +8,7 @@
 
 #include "im/msgext.h"
 
-#define XT_NS_NICK "http://jabber.org/protocol/nick"
+#define XT_NS_NICK   "http://jabber.org/protocol/nick"
 #define XT_NS_PUBSUB "http://jabber.org/protocol/pubsub"
 
 static xt_stanza *build_items(xt_stanza *iq, const void *arg)

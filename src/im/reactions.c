@@ -7,7 +7,7 @@
 #include "core/jid_int.h"
 #include "im/msgext.h"
 
-#define MAX_REACTIONS 32
+#define MAX_REACTIONS      32
 #define MAX_REACTION_BYTES 64
 
 int xt_im_reactions_parse(const xt_stanza *rs, const char **id, const char **v, size_t max)

@@ -59,12 +59,13 @@ int xt_im_receipt_answer(xt_conn *c, const xt_message *m)
      * names it); §5.3/§5.4: never for groupchat or error messages; a
      * message from nobody (the server itself) has nobody to tell. */
     if (!m->receipt_request || !m->id || !*m->id || !m->from || c->receipts == XT_RECEIPTS_NEVER ||
-        strcmp(m->type, "groupchat") == 0 || strcmp(m->type, "error") == 0 ||
-        !xt_im_id_ok(m->id))
+        strcmp(m->type, "groupchat") == 0 || strcmp(m->type, "error") == 0 || !xt_im_id_ok(m->id))
         return 0;
     if (c->receipts == XT_RECEIPTS_AUTHORIZED && !authorized(c, m->from)) {
-        xt_stream_logf(&c->s, XT_LOG_DEBUG, "receipt request from %s not answered: not allowed "
-                                            "to see our presence (XEP-0184 §8)", m->from);
+        xt_stream_logf(&c->s, XT_LOG_DEBUG,
+                       "receipt request from %s not answered: not allowed "
+                       "to see our presence (XEP-0184 §8)",
+                       m->from);
         return 0;
     }
     /* §5.1, example 4: <message to id><received id/></message>, the type
@@ -86,7 +87,6 @@ int xt_im_receipt_answer(xt_conn *c, const xt_message *m)
     if (rc)
         /* A receipt not sent is a receipt the sender waits for longer:
          * not a reason to end the stream. */
-        xt_stream_logf(&c->s, XT_LOG_WARN, "receipt to %s not sent: %s", m->from,
-                       xt_strerror(rc));
+        xt_stream_logf(&c->s, XT_LOG_WARN, "receipt to %s not sent: %s", m->from, xt_strerror(rc));
     return 0;
 }
