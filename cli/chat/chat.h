@@ -190,6 +190,10 @@ void xt_chat_feat_close_win(xt_chat *c, size_t idx);
 /* The terminal reported focus (1) or its loss (0): XEP-0352. Also
  * re-applied by the library after a new session. */
 void xt_chat_feat_focus(xt_chat *c, int focused);
+/* /info: vCard name, nickname, resources and what their clients
+ * support (verified caps), shown in the current window when the answers
+ * came. */
+void xt_chat_feat_info(xt_chat *c, const char *jid);
 /* Quitting: gone to every conversation that was told a state. */
 void xt_chat_feat_quit(xt_chat *c);
 

@@ -6,15 +6,18 @@
  * line in place), XEP-0245 /me, XEP-0444 reactions (/react), XEP-0424
  * retractions received (only the sender's own message is retracted).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "chat.h"
+#include "xtalk/disco.h"
 #include "chat_text.h"
 #include "chat_time.h"
 #include "../outbox.h"
+#include "../sanitize.h"
 
 /* The chat-state timers run on a monotonic clock: a wall-clock jump must
  * not send "gone". */
@@ -380,4 +383,106 @@ void xt_chat_feat_react(xt_chat *c, const char *emoji)
         xt_chat_win_add(w, XT_CHAT_LINE_INFO, xt_chat_now_ms(), "me",
                         emoji && *emoji ? emoji : "(reaction removed)", 0);
     c->dirty = 1;
+}
+
+/* --- /info ------------------------------------------------------------------ */
+
+struct info_req {
+    xt_chat *c;
+    char *jid;
+    char *fn, *nick;
+    int pending;
+};
+
+/* A notice in the window being looked at (xt_chat_infof writes to the
+ * console): one line, network text escaped. */
+static void say_here(xt_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say_here(xt_chat *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *line = xt_cli_sanitize(buf, strlen(buf), XT_CLI_SAN_LINE);
+    xt_chat_win_add(c->wins[c->cur], XT_CHAT_LINE_INFO, xt_chat_now_ms(), NULL, line ? line : "?",
+                    0);
+    free(line);
+    c->dirty = 1;
+}
+
+static void info_show(struct info_req *q)
+{
+    xt_chat *c = q->c;
+    say_here(c, "%s: name %s, nickname %s", q->jid, q->fn ? q->fn : "-", q->nick ? q->nick : "-");
+    size_t np = c->conn ? xt_conn_presence_count(c->conn, q->jid) : 0;
+    if (np == 0)
+        say_here(c, "  no resource online (or its presence is hidden)");
+    static const struct {
+        const char *var, *what;
+    } known[] = {
+        {"urn:xmpp:receipts", "receipts"},
+        {"http://jabber.org/protocol/chatstates", "typing"},
+        {"urn:xmpp:message-correct:0", "corrections"},
+        {"urn:xmpp:reactions:0", "reactions"},
+        {"urn:xmpp:message-retract:1", "retraction"},
+    };
+    for (size_t i = 0; i < np; i++) {
+        const xt_presence *p = xt_conn_presence_at(c->conn, q->jid, i);
+        const char *const *f = NULL;
+        size_t nf = xt_conn_caps_features(c->conn, p->from, &f);
+        char sup[160] = "";
+        size_t o = 0;
+        for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+            for (size_t j = 0; j < nf; j++)
+                if (strcmp(f[j], known[k].var) == 0 && o + 20 < sizeof sup)
+                    o += (size_t)snprintf(sup + o, sizeof sup - o, "%s%s", o ? ", " : "",
+                                          known[k].what);
+        say_here(c, "  %s: %s%s%s", p->from, p->show ? p->show : "available",
+                 nf ? "; supports: " : "; client not known (no verified caps)",
+                 nf ? (o ? sup : "none of receipts, typing, corrections, reactions") : "");
+    }
+    free(q->fn);
+    free(q->nick);
+    free(q->jid);
+    free(q);
+}
+
+static void on_info_vcard(xt_conn *conn, int status, const xt_stanza *reply, void *ud)
+{
+    struct info_req *q = ud;
+    (void)conn;
+    const char *fn = status == 0 ? xt_vcard_field(reply, "FN") : NULL;
+    q->fn = fn ? strdup(fn) : NULL;
+    if (--q->pending == 0)
+        info_show(q);
+}
+
+static void on_info_nick(xt_conn *conn, int status, const xt_stanza *reply, void *ud)
+{
+    struct info_req *q = ud;
+    (void)conn;
+    const char *nick = status == 0 ? xt_nick_of(reply) : NULL;
+    q->nick = nick ? strdup(nick) : NULL;
+    if (--q->pending == 0)
+        info_show(q);
+}
+
+void xt_chat_feat_info(xt_chat *c, const char *jid)
+{
+    struct info_req *q = calloc(1, sizeof *q);
+    if (!q || !(q->jid = strdup(jid))) {
+        free(q);
+        return;
+    }
+    q->c = c;
+    /* Both callbacks run exactly once (answer, timeout or the stream's
+     * end: xt_conn_iq), the last one shows and frees. */
+    q->pending = 2;
+    if (xt_conn_vcard_fetch(c->conn, jid, on_info_vcard, q) < 0)
+        q->pending--;
+    if (xt_conn_nick_fetch(c->conn, jid, on_info_nick, q) < 0)
+        q->pending--;
+    if (q->pending == 0)
+        info_show(q);
 }

@@ -188,7 +188,15 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
     }
     int64_t ts = xt_chat_now_ms();
     int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts);
-    xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, "me", body, hid);
+    /* XEP-0245: our own "/me waves" shows as "* me waves". */
+    int me = strncmp(body, "/me ", 4) == 0;
+    size_t alen = strlen(body) + 4;
+    char *action = me ? malloc(alen) : NULL;
+    if (action)
+        snprintf(action, alen, "* me %s", body + 4);
+    xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, action ? NULL : "me",
+                                      action ? action : body, hid);
+    free(action);
     if (l) {
         snprintf(l->id, sizeof l->id, "%s", id);
         l->body = strdup(body); /* for Up-arrow's correction; NULL: not correctable */
@@ -532,6 +540,16 @@ static void run_command(xt_chat *c, const char *line)
     }
     case XT_CHAT_CMD_REACT:
         xt_chat_feat_react(c, a1);
+        break;
+    case XT_CHAT_CMD_INFO:
+        if (*a1)
+            jid = resolve_jid(c, a1, 0);
+        else if (c->wins[c->cur]->peer)
+            jid = strdup(c->wins[c->cur]->peer);
+        else
+            hintf(c, "usage: /info JID (or use it in a conversation)");
+        if (jid && need_online(c))
+            xt_chat_feat_info(c, jid);
         break;
     case XT_CHAT_CMD_BLOCK:
     case XT_CHAT_CMD_UNBLOCK: {

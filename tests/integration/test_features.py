@@ -286,6 +286,7 @@ class ChatFeatures(Base):
         s.type("/me waves")
         s.keys("Enter")
         carol.json_until(lambda o: o["event"] == "message" and o.get("body") == "/me waves")
+        s.wait_for("* me waves")
         # carol retracts her message: the line says so.
         carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='c3'>"
                   "<retract xmlns='urn:xmpp:message-retract:1' id='c1'/>"
@@ -293,6 +294,10 @@ class ChatFeatures(Base):
         scr = s.wait_for("(retracted)")
         self.assertNotIn("hi there!", scr)
         self.assertNotIn("retracted a previous message", scr)
+        # /info in the conversation: carol has no vCard or nickname here.
+        s.type("/info")
+        s.keys("Enter")
+        s.wait_for("%s: name -, nickname -" % C)
         # Quitting tells carol: gone.
         s.keys("C-c")
         carol.json_until(lambda o: o["event"] == "message" and o.get("chatstate") == "gone")
