@@ -115,11 +115,19 @@ int xt_cli_out_subscription(FILE *out, xt_cli_json *j, const xt_subscription *su
         xt_cli_json_str(j, "to", attr(sub->stanza, "to"));
         xt_cli_json_str(j, "type", xt_cli_subscription_type(sub->type));
         xt_cli_json_str(j, "status", sub->status);
+        /* XEP-0172 §4.1: the name the requester gives itself (a claim). */
+        xt_cli_json_str(j, "nick", xt_nick_of(sub->stanza));
         xt_cli_json_end(j);
         return finish_line(out, j);
     }
     fputs("subscription ", out);
     xt_cli_put_sanitized(out, sub->from ? sub->from : "?");
+    const char *nick = xt_nick_of(sub->stanza);
+    if (nick) {
+        fputs(" (nickname ", out);
+        xt_cli_put_sanitized(out, nick);
+        fputc(')', out);
+    }
     fputc(' ', out);
     const char *type = xt_cli_subscription_type(sub->type);
     xt_cli_put_sanitized(out, type ? type : "?");

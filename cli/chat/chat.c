@@ -147,7 +147,10 @@ static void on_subscription(xt_chat *c, const xt_subscription *s)
         c->subs = subs;
         if ((subs[c->nsubs] = strdup(s->from)))
             c->nsubs++;
-        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s asks to see your presence", s->from);
+        /* XEP-0172 §4.1: a requester may say what it calls itself. */
+        const char *nick = xt_nick_of(s->stanza);
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s%s%s%s asks to see your presence", s->from,
+                      nick ? " (nickname " : "", nick ? nick : "", nick ? ")" : "");
         xt_chat_ui_bell(c);
     } else {
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s: %s", s->from,

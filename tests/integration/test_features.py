@@ -84,8 +84,11 @@ class Features(Base):
                   "<body>before</body><request xmlns='urn:xmpp:receipts'/></message>" % bj)
         bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "before")
         # carol asks to see bob's presence; bob approves.
-        carol.send(op="subscribe", to=bj)
-        bob.json_until(lambda o: o.get("event") == "subscription" and o.get("type") == "subscribe")
+        # XEP-0172 §4.1: with the nickname carol gives herself.
+        carol.raw("<presence xmlns='jabber:client' to='%s' type='subscribe'>"
+                  "<nick xmlns='http://jabber.org/protocol/nick'>Caro</nick></presence>" % bj)
+        sub = bob.json_until(lambda o: o.get("event") == "subscription" and o.get("type") == "subscribe")
+        self.assertEqual(sub.get("nick"), "Caro")
         self.assertOk(self.xtalk("bob", "approve", jid("carol", self.srv)), "approve")
         bob.json_until(lambda o: o.get("event") == "roster" and o.get("subscription") in ("from", "both"))
         carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='late'>"
