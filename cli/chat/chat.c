@@ -26,10 +26,12 @@
 void xt_chat_quit(xt_chat *c)
 {
     /* A second request stops waiting for the server. */
-    if (xt_cli_session_finishing(c->s))
+    if (xt_cli_session_finishing(c->s)) {
         xt_cli_session_stop(c->s);
-    else
+    } else {
+        xt_chat_feat_quit(c); /* XEP-0085: gone, before the stream closes */
         xt_cli_session_finish(c->s, XT_CLI_EXIT_OK);
+    }
 }
 
 /* --- the connection's ups and downs ---------------------------------------- */
@@ -130,7 +132,9 @@ static void on_message(xt_chat *c, const xt_message *m)
         free(peer);
         return;
     }
-    if (!m->body || !*m->body) { /* chat states, receipts... */
+    /* Chat states, corrections shown in place, a retraction's fallback
+     * text (chat_features.c); receipts and reactions come as events. */
+    if (xt_chat_feat_message(c, peer, m) || !m->body || !*m->body) {
         free(peer);
         return;
     }
@@ -145,9 +149,11 @@ static void on_message(xt_chat *c, const xt_message *m)
     int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
     int away = m->source == XT_SRC_ARCHIVE || m->source == XT_SRC_OFFLINE;
     int kind = out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN;
-    const char *who = out ? "me" : xt_chat_display_name(c, peer);
     if (away)
         c->caught_up++;
+    /* The id a correction, reaction or retraction will name: the
+     * origin-id (XEP-0359), else the stanza id. */
+    const char *mid = m->origin_id ? m->origin_id : m->id;
     xt_chat_win *w = xt_chat_win_find(c, peer, &idx);
     if (!w && away) /* opened before the message is stored: the marker goes between */
         w = xt_chat_win_open(c, peer, &idx);
@@ -156,15 +162,28 @@ static void on_message(xt_chat *c, const xt_message *m)
         w->away_gen = c->gen;
         xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, "-- while you were away --", 0);
     }
-    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, m->id, out, ts);
+    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, mid, out, ts);
+    xt_chat_line *l = NULL;
+    /* XEP-0245: "/me waves" shows as "* Name waves" (ours: "* me waves"). */
+    const char *name = out ? "me" : xt_chat_display_name(c, peer);
+    char *action = NULL;
+    size_t alen = strlen(name) + strlen(m->body) + 4;
+    if (m->me && (action = malloc(alen)))
+        snprintf(action, alen, "* %s %s", name, m->body + 4);
+    const char *who = action ? NULL : name, *text = action ? action : m->body;
     if (!w) {
         /* Opening loads its history, this message included. */
         w = xt_chat_win_open(c, peer, &idx);
         if (w && hid == 0)
-            xt_chat_win_add(w, kind, ts, who, m->body, hid);
+            l = xt_chat_win_add(w, kind, ts, who, text, hid);
+        else if (w && w->nlines && w->lines[w->nlines - 1].hist_id == hid)
+            l = &w->lines[w->nlines - 1];
     } else {
-        xt_chat_win_add(w, kind, ts, who, m->body, hid);
+        l = xt_chat_win_add(w, kind, ts, who, text, hid);
     }
+    free(action);
+    if (l && mid && strlen(mid) < sizeof l->id)
+        snprintf(l->id, sizeof l->id, "%s", mid);
     if (out) { /* ours: nothing unread, no bell */
         c->dirty = 1;
         free(peer);
@@ -190,7 +209,10 @@ static void on_subscription(xt_chat *c, const xt_subscription *s)
         c->subs = subs;
         if ((subs[c->nsubs] = strdup(s->from)))
             c->nsubs++;
-        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s asks to see your presence", s->from);
+        /* XEP-0172 §4.1: a requester may say what it calls itself. */
+        const char *nick = xt_nick_of(s->stanza);
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s%s%s%s asks to see your presence", s->from,
+                      nick ? " (nickname " : "", nick ? nick : "", nick ? ")" : "");
         xt_chat_ui_bell(c);
     } else {
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s: %s", s->from,
@@ -251,6 +273,12 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     case XT_EV_ACKED:
         xt_chat_acked(c, ev->u.acked.id);
         xt_chat_queue_count(c);
+        break;
+    case XT_EV_RECEIPT:
+    case XT_EV_CHATSTATE:
+    case XT_EV_REACTION:
+    case XT_EV_RETRACTION:
+        xt_chat_feat_event(c, ev);
         break;
     default:
         break;

@@ -7,6 +7,7 @@
 #include "jid.h"
 #include "conn.h"
 #include "client.h"
+#include "im.h"
 #include "disco.h"
 #include "mam.h"
 #include "pep.h"
