@@ -549,6 +549,23 @@ static int cb_refusal(xt_stream *s, const char *cond, const char *text)
     return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
 }
 
+/*
+ * Any other SASL <failure/>: the condition's meaning (RFC 6120 §6.5, see
+ * xt_sasl_failure_reason) with the server's <text> quoted, so that only
+ * not-authorized reads as a credentials problem (issue 11: a
+ * malformed-request used to end in "check the password").
+ */
+static int fail_condition(xt_stream *s, const char *cond, const char *text)
+{
+    char t[400];
+    if (text && *text)
+        snprintf(t, sizeof t, "%s; the server says: \"%.200s\"", xt_sasl_failure_reason(cond),
+                 text);
+    else
+        snprintf(t, sizeof t, "%s", xt_sasl_failure_reason(cond));
+    return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
+}
+
 int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
 {
     const char *name = xt_stanza_name(st);
@@ -585,8 +602,7 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
         const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
         if (xt_sasl_cb_flag(s->auth.sasl) == 'p' && mentions_cb(text))
             return cb_refusal(s, cond ? cond : "not-authorized", text);
-        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
-                              text && *text ? text : NULL, NULL);
+        return fail_condition(s, cond ? cond : "not-authorized", text);
     }
     int is_success = strcmp(name, "success") == 0;
     if (!is_success && strcmp(name, "challenge") != 0)

@@ -812,6 +812,9 @@ static int do_line(run *r, char *line, int depth)
     } else if (strcmp(kw, "DETAIL") == 0) {
         if (!strstr(xt_conn_errdetail(r->c), sarg))
             rc = failf(r, "errdetail [%s] lacks [%s]", xt_conn_errdetail(r->c), sarg);
+    } else if (strcmp(kw, "!DETAIL") == 0) {
+        if (strstr(xt_conn_errdetail(r->c), sarg))
+            rc = failf(r, "errdetail [%s] has [%s]", xt_conn_errdetail(r->c), sarg);
     } else if (strcmp(kw, "LOG") == 0) {
         if (!r->log.s || !strstr(r->log.s, sarg))
             rc = failf(r, "log lacks [%s]", sarg);
@@ -902,6 +905,7 @@ static const char *const transcripts[] = {
     "login_plain.txt",
     "direct_tls.txt",
     "auth_failure.txt",
+    "sasl_failure_conditions.txt",
     "stream_error.txt",
     "see_other_host.txt",
     "no_starttls.txt",
