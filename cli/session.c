@@ -338,8 +338,12 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
     /* Whether another attempt may work is the library's call (d->retry,
      * and retry_in_ms > 0 once its client has planned the attempt);
      * whether this command wants one is ours. */
-    int again = d->retry_in_ms > 0 &&
-                (mode == XT_CLI_RECONNECT_ALWAYS || (mode == XT_CLI_RECONNECT_LOGIN && !s->online));
+    /* A retryable authentication failure is the library's channel-binding
+     * retry on a new connection (stream_sasl.c): part of this login,
+     * whatever the mode (issue 11: --no-reconnect must not lose it). */
+    int again = d->retry_in_ms > 0 && (mode == XT_CLI_RECONNECT_ALWAYS ||
+                                       (mode == XT_CLI_RECONNECT_LOGIN && !s->online) ||
+                                       (d->error == XT_EAUTH && !s->online));
     if (!s->online) {
         s->attempts++;
         s->last_err = d->error ? d->error : XT_ECLOSED;

@@ -936,6 +936,7 @@ static const char *const transcripts[] = {
     "scram_plus_xep0440.txt",
     "scram_plus_xep0440_endpoint.txt",
     "cb_refused_retry.txt",
+    "cb_refused_retry_closed.txt",
     "cb_refused_unverified.txt",
     "cb_refused_listed.txt",
     "cb_tls12_unique.txt",
