@@ -546,10 +546,6 @@ static int cb_refusal(xt_stream *s, const char *cond, const char *text)
                  type, text, why);
         return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
     }
-    xt_stream_logf(s, XT_LOG_INFO,
-                   "the server refused SCRAM channel binding %s: %s; it lists no binding types: "
-                   "retrying once without binding, on this stream (RFC 6120 §6.4.5)",
-                   type, text);
     s->auth.cb_refused = 1;
     /* The offer as the features gave it (offer_from_features kept it). */
     char *copy = s->auth.offer ? xt_strdup(s->mem, s->auth.offer) : NULL;
@@ -575,6 +571,10 @@ static int cb_refusal(xt_stream *s, const char *cond, const char *text)
         xt_sasl_free(sasl);
         return rc;
     }
+    xt_stream_logf(s, XT_LOG_INFO,
+                   "the server refused SCRAM channel binding %s: %s; it lists no binding types: "
+                   "retrying once without binding, on this stream (RFC 6120 §6.4.5)",
+                   type, text);
     xt_sasl_free(s->auth.sasl);
     s->auth.sasl = sasl;
     s->auth.cb_retry = 1;
