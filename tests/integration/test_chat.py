@@ -314,7 +314,13 @@ class Chat(ServerTest):
         s.wait_for("removed " + r2)
         s.type("/remove ghost@" + dom)
         s.keys("Enter")
-        s.wait_for("could not remove ghost@%s: the server said item-not-found" % dom)
+        if SERVER == "ejabberd":
+            # ejabberd 23.01 answers the removal of an item that is not in
+            # the roster with success, where RFC 6121 §2.5.3 says
+            # item-not-found: chat shows what the server said.
+            s.wait_for("removed ghost@" + dom)
+        else:
+            s.wait_for("could not remove ghost@%s: the server said item-not-found" % dom)
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
@@ -466,24 +472,37 @@ class Chat(ServerTest):
             # Completed waits that could block (a last argument, the
             # timeout, other than 0: ncurses' own typeahead checks poll
             # with 0 and are no wakeup).
-            with open(out) as f:
-                return [l for l in f if re.search(r", (-?[1-9]\d*)\) += ", l)]
+            try:
+                with open(out) as f:
+                    return [l for l in f if re.search(r", (-?[1-9]\d*)\) += ", l)]
+            except FileNotFoundError:  # strace has not written yet
+                return []
         st = subprocess.Popen(["strace", "-f", "-qq", "-o", out, "-e",
                                "trace=poll,ppoll,epoll_wait,epoll_pwait,select,pselect6",
                                "-p", str(pid)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         try:
             # The 30 s are the measurement window itself, not a guess at
-            # how long something takes.
-            time.sleep(30)
-            idle = waits()
+            # how long something takes. A window in which the server sent
+            # something (a wait that returned a ready fd) measured traffic,
+            # not idling: on ejabberd a presence or an ack request of its
+            # own sometimes lands there, and handling it takes a wakeup and
+            # the timers it sets. Such a window is measured again, up to
+            # three times.
+            for _ in range(3):
+                start = len(waits())
+                time.sleep(30)
+                seen = waits()
+                idle = seen[start:]
+                if not any(re.search(r"\) += [1-9]", l) for l in idle):
+                    break
             # The count can fail: a key is a wakeup strace must see.
             s.type("x")
             s.wait(lambda t: t.split("\n")[-1].startswith("> x"), "the key shown")
             end = time.monotonic() + 10 * SLOW
-            while len(waits()) <= len(idle) and time.monotonic() < end:
+            while len(waits()) <= len(seen) and time.monotonic() < end:
                 time.sleep(0.1)
-            self.assertGreater(len(waits()), len(idle), "strace saw no wakeup at all")
+            self.assertGreater(len(waits()), len(seen), "strace saw no wakeup at all")
         finally:
             st.terminate()
             st.wait()
