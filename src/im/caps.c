@@ -53,7 +53,8 @@ static int cmp_octets(const void *a, const void *b)
 /* Sorts; 1 when two entries are equal (§5.4 3.3/3.4 duplicates). */
 static int strv_sort_dup(strv *s)
 {
-    qsort(s->v, s->n, sizeof *s->v, cmp_octets);
+    if (s->n > 1) /* qsort's base must not be NULL, even for 0 items (C11 7.22.5) */
+        qsort(s->v, s->n, sizeof *s->v, cmp_octets);
     for (size_t i = 1; i < s->n; i++)
         if (strcmp(s->v[i - 1], s->v[i]) == 0)
             return 1;
