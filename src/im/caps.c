@@ -125,7 +125,8 @@ static int form_string(const xt_mem *mem, const xt_stanza *x, const char *ft, xt
         }
         if (rc)
             break;
-        qsort(vals.v, vals.n, sizeof *vals.v, cmp_octets);
+        if (vals.n > 1)
+            qsort(vals.v, vals.n, sizeof *vals.v, cmp_octets);
         rc = put(&fb, var);
         if (!rc)
             rc = put(&fb, "<");
@@ -138,7 +139,8 @@ static int form_string(const xt_mem *mem, const xt_stanza *x, const char *ft, xt
     if (!rc) {
         /* Sorting "var<values..." sorts by var: '<' sorts below every
          * character a var may continue with except controls. */
-        qsort(fields.v, fields.n, sizeof *fields.v, cmp_octets);
+        if (fields.n > 1)
+            qsort(fields.v, fields.n, sizeof *fields.v, cmp_octets);
         for (size_t i = 0; i < fields.n && !rc; i++)
             rc = put(b, fields.v[i]);
     }
@@ -203,7 +205,7 @@ static int verification_string(const xt_mem *mem, const xt_stanza *q, xt_buf *b)
      * FORM_TYPE and '<') sorts them by FORM_TYPE (step 7). */
     if (!rc && (strv_sort_dup(&ids) || strv_sort_dup(&feats) || strv_sort_dup(&fts)))
         rc = XT_EPROTO;
-    if (!rc)
+    if (!rc && forms.n > 1) /* see strv_sort_dup */
         qsort(forms.v, forms.n, sizeof *forms.v, cmp_octets);
     for (size_t i = 0; i < ids.n && !rc; i++)
         rc = put(b, ids.v[i]);
