@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "xtalk/common.h"
 
@@ -73,8 +74,8 @@ const char *xt_cli_hint_for(int xt_err)
         return "check the port (--direct-tls for a TLS-only port) and the server's TLS setup";
     case XT_ENOTLS:
         return "enable TLS on the server (--insecure-allow-plaintext exists for tests only)";
-    case XT_EAUTH:
-        return "check the JID and the password (XTALK_PASSWORD, password_command)";
+    case XT_EAUTH: /* it depends on the condition: xt_cli_auth_hint */
+        return "";
     case XT_EDOWNGRADE:
         return "the server could not prove it knows the password; do not trust this connection";
     case XT_EUNSUPPORTED:
@@ -90,4 +91,14 @@ const char *xt_cli_hint_for(int xt_err)
     default:
         return "";
     }
+}
+
+const char *xt_cli_auth_hint(const char *condition, const char *detail)
+{
+    /* A server that refuses a channel binding says not-authorized too
+     * (ejabberd 23.01: "Invalid channel binding"): not the password. */
+    if (condition && strcmp(condition, "not-authorized") == 0 &&
+        !(detail && strstr(detail, "channel binding")))
+        return "check the JID and the password (XTALK_PASSWORD, password_command)";
+    return "";
 }

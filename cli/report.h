@@ -29,4 +29,11 @@ int xt_cli_exit_for(int xt_err, int online);
 /* What the user can do about an XT_E* code, or "" when nothing useful. */
 const char *xt_cli_hint_for(int xt_err);
 
+/* What the user can do about an authentication failure (XT_EAUTH) with
+ * this SASL condition (RFC 6120 §6.5; NULL when none came) and the
+ * library's detail: "check the JID and the password" only for
+ * not-authorized that is not about channel binding; "" for every other
+ * condition, whose meaning the detail already says (issue 11). */
+const char *xt_cli_auth_hint(const char *condition, const char *detail);
+
 #endif

@@ -45,6 +45,7 @@ struct xt_cli_session {
     int last_retry;
     unsigned attempts;
     char last_why[1024];
+    char last_cond[64]; /* the last failure's SASL/stream condition, or "" */
     char *deferred; /* the final error, held until the end (quiet) */
     struct sigaction old[5];
 };
@@ -312,11 +313,11 @@ static void describe(xt_cli_session *s, const xt_disconnected *d, char *buf, siz
 static void end_not_connected(xt_cli_session *s, int err, const char *why)
 {
     /* The library's detail may carry its own advice (naming an option);
-     * do not repeat it. */
-    /* A refused channel binding is not a wrong password: the library's
-     * detail says what happened, and no hint may blame the password. */
-    const char *hint =
-        strstr(why, " --") || strstr(why, "channel binding") ? "" : xt_cli_hint_for(err);
+     * do not repeat it. An authentication failure's advice depends on
+     * its SASL condition: only not-authorized blames the password. */
+    const char *hint = strstr(why, " --") ? ""
+                       : err == XT_EAUTH  ? xt_cli_auth_hint(s->last_cond, why)
+                                          : xt_cli_hint_for(err);
     if (err == XT_EDOWNGRADE && strstr(why, "weaker login"))
         hint = "do not trust this connection; if the server really changed its login methods, "
                "--allow-downgrade (or allow_downgrade = yes in the config) accepts it";
@@ -339,13 +340,18 @@ static void on_disconnected(xt_cli_session *s, const xt_disconnected *d)
     /* Whether another attempt may work is the library's call (d->retry,
      * and retry_in_ms > 0 once its client has planned the attempt);
      * whether this command wants one is ours. */
-    int again = d->retry_in_ms > 0 &&
-                (mode == XT_CLI_RECONNECT_ALWAYS || (mode == XT_CLI_RECONNECT_LOGIN && !s->online));
+    /* A retryable authentication failure is the library's channel-binding
+     * retry on a new connection (stream_sasl.c): part of this login,
+     * whatever the mode (issue 11: --no-reconnect must not lose it). */
+    int again = d->retry_in_ms > 0 && (mode == XT_CLI_RECONNECT_ALWAYS ||
+                                       (mode == XT_CLI_RECONNECT_LOGIN && !s->online) ||
+                                       (d->error == XT_EAUTH && !s->online));
     if (!s->online) {
         s->attempts++;
         s->last_err = d->error ? d->error : XT_ECLOSED;
         s->last_retry = d->retry;
         snprintf(s->last_why, sizeof s->last_why, "%s", why);
+        snprintf(s->last_cond, sizeof s->last_cond, "%s", d->condition ? d->condition : "");
     }
     if (again) {
         /* The client connects again by itself; the session goes on. */

@@ -177,7 +177,11 @@ XT_EXTERN int xt_client_set_connect_timeout(xt_client *cl, uint32_t ms);
  * authentication, certificate or policy failure. A see-other-host
  * redirect is followed once (to its host; the TLS name stays the JID's
  * domain). min_ms 0 = 500, max_ms 0 = 60000; max below min is raised to
- * min. */
+ * min. With reconnection off or on, one new connection may still follow
+ * as part of the login: when a server refused the channel binding xtalk
+ * had to guess and ended the stream instead of letting the login retry
+ * without it on the same stream (XT_EV_DISCONNECTED with XT_EAUTH,
+ * retry=1 and retry_in_ms set; see the README's channel-binding rules). */
 XT_EXTERN int xt_client_set_reconnect(xt_client *cl, int on, uint32_t min_ms, uint32_t max_ms);
 
 /*

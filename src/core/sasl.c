@@ -415,3 +415,42 @@ int xt_sasl_success(xt_sasl *s, const uint8_t *data, size_t len)
         return sasl_fail(s, XT_EPROTO, "unexpected SASL success");
     }
 }
+
+/* RFC 6120 §6.5.1-§6.5.11, in the order of the RFC. */
+static const struct {
+    const char *cond, *reason;
+} failure_reasons[] = {
+    {"aborted", "the server ended the exchange (it acknowledged an abort)"},
+    {"account-disabled",
+     "the account is disabled on the server, for now or for good; its administrator can say "
+     "why"},
+    {"credentials-expired",
+     "the account's credentials have expired on the server; renew them where the server lets "
+     "you (its web page, its administrator)"},
+    {"encryption-required",
+     "the server requires a stronger security layer for this mechanism than the connection "
+     "has"},
+    {"incorrect-encoding",
+     "the server could not decode the SASL data sent to it (base64): a bug on one of the two "
+     "sides"},
+    {"invalid-authzid",
+     "the server refused the authorization identity (the account may not act for it)"},
+    {"invalid-mechanism",
+     "the server refused the mechanism chosen from its own offer: its SASL setup is "
+     "inconsistent"},
+    {"malformed-request",
+     "the server found the SASL request malformed: a bug on one of the two sides, or a "
+     "username it cannot take"},
+    {"mechanism-too-weak",
+     "the server's policy requires a stronger mechanism than the one this login used"},
+    {"not-authorized", "the server did not accept the credentials"},
+    {"temporary-auth-failure", "the server had a temporary problem of its own; try again later"},
+};
+
+const char *xt_sasl_failure_reason(const char *condition)
+{
+    for (size_t i = 0; condition && i < sizeof failure_reasons / sizeof *failure_reasons; i++)
+        if (strcmp(condition, failure_reasons[i].cond) == 0)
+            return failure_reasons[i].reason;
+    return "the server refused the login with a condition RFC 6120 does not define";
+}

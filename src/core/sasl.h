@@ -115,4 +115,14 @@ int xt_sasl_step(xt_sasl *s, const uint8_t *challenge, size_t len, xt_buf *out);
  * it is missing, XT_EPROTO if malformed, 0 when the server is proven. */
 int xt_sasl_success(xt_sasl *s, const uint8_t *data, size_t len);
 
+/*
+ * What a SASL <failure/> condition (RFC 6120 §6.5) means for the user, in
+ * words that name the cause and what to do (static text). Only
+ * not-authorized is about the credentials; every other condition is
+ * something else (the server's policy, its state, a bug on one side) and
+ * its text never mentions the password. An unknown condition (or NULL)
+ * gets a generic text.
+ */
+const char *xt_sasl_failure_reason(const char *condition);
+
 #endif

@@ -178,6 +178,14 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
 {
     if (s->phase == XT_PH_CLOSED)
         return error;
+    char lost[400];
+    if (s->auth.cb_retry && xt_stream_sasl_retry_lost(s, error, lost, sizeof lost)) {
+        /* stream_sasl.c: the server would not let the retry without
+         * channel binding run on this stream; a new connection may. */
+        error = XT_EAUTH;
+        condition = "not-authorized";
+        text = lost;
+    }
     /* RFC 6120 §4.9.1.1: the stream error, then the closing tag. Output
      * failures here are ignored: the stream is ending either way. */
     /* While the driver's TLS handshake runs there is no stream to close:
@@ -927,6 +935,7 @@ int xt_stream_reset(xt_stream *s)
     s->t.nego_deadline = s->t.ka_deadline = s->t.close_deadline = 0;
     s->err.code = 0;
     s->err.retry = 0;
+    s->auth.cb_retry = 0;
     s->err.condition[0] = 0;
     s->err.detail[0] = 0;
     return 0;

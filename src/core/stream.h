@@ -168,6 +168,11 @@ typedef struct xt_stream_auth {
      * cb_refusal in stream_sasl.c): every later exchange of this conn
      * binds nothing and says 'y'. Survives xt_stream_reset. */
     int cb_refused;
+    /* That retry is in flight on the stream the refusal came on (RFC 6120
+     * §6.4.5); should the server end the stream instead of answering,
+     * the end is reported as the refusal, retryable on a new connection
+     * (xt_stream_sasl_retry_lost). Cleared by its answer and by reset. */
+    int cb_retry;
     int hint_nocb; /* the hint has "nocb:" (xt_stream_sasl_hint_nocb) */
     /* Mechanism pinning: the strongest login that succeeded before (the
      * hint's "pin:MECH[:CBTYPE]"), its xt_sasl_strength (0 = none), and

@@ -52,6 +52,12 @@ int xt_stream_sasl_hint_salt(xt_stream *s);
 /* 1 when a hint text holds the "nocb:" token (the server refused the
  * binding we guessed at an earlier login; see stream_sasl.c). */
 int xt_stream_sasl_hint_nocb(const char *hint);
+/* The stream is failing with `error` while the channel-binding retry runs
+ * on it (auth.cb_retry): 1 when that failure is the server ending the
+ * stream (XT_ECLOSED, XT_ESTREAM, XT_EIO), which xt_stream_fail then
+ * reports as the refusal retryable on a new connection, with the text
+ * written to buf; 0 for any other failure. Clears auth.cb_retry. */
+int xt_stream_sasl_retry_lost(xt_stream *s, int error, char *buf, size_t len);
 /* init and reset: the hint's pin and whether its server offered SCRAM
  * into auth.pin, pin_strength, hint_scram (and hint_nocb). */
 void xt_stream_sasl_read_hint(xt_stream *s);

@@ -594,21 +594,27 @@ static int mentions_cb(const char *text)
  * The server refused our -PLUS exchange saying channel binding is wrong.
  * ejabberd before 23.10 lists no types (XEP-0440) and binds only
  * tls-unique, which TLS 1.3 does not define (RFC 8446 §C.5), so on TLS
- * 1.3 it refuses every correct tls-exporter binding. One retry on a new
- * connection without binding (SCRAM with the 'y' flag) is allowed only
- * when all of these hold:
+ * 1.3 it refuses every correct tls-exporter binding. One retry without
+ * binding (SCRAM with the 'y' flag) is allowed only when all of these
+ * hold:
  *   - the server listed no binding types: we guessed; a server that lists
  *     a type and then refuses it is not this bug;
  *   - the certificate was verified (trusted chain and name, or pin): the
  *     retry then gives up only what binding adds to a verified
  *     certificate, and a man in the middle must hold a certificate we
  *     trust for the domain;
+ *   - -PLUS never worked for this account before (the pin);
  *   - this conn has not retried already (once: cb_refused stays set).
  * A server that does support binding refuses the retry's 'y' (RFC 5802
  * §6), so a man in the middle who caused the refusal gains nothing
- * there. The retry's error says channel binding, never the password.
+ * there. The retry runs on the same stream: RFC 6120 §6.4.5 lets the
+ * client try again after a <failure/> and servers allow a few tries
+ * (ejabberd and Prosody do), so it needs no new connection and works
+ * whether or not the application reconnects. A server that ends the
+ * stream instead gets a new connection (xt_stream_sasl_retry_lost: the
+ * failure is then retryable). No error of this path names the password.
  */
-static int cb_refusal(xt_stream *s, const char *cond, const char *text)
+static int cb_refusal(xt_stream *s, const char *cond, const char *text, int same_stream)
 {
     const char *type = xt_sasl_cb_type(s->auth.sasl);
     const char *why = NULL;
@@ -628,12 +634,83 @@ static int cb_refusal(xt_stream *s, const char *cond, const char *text)
                  type, text, why);
         return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
     }
-    snprintf(t, sizeof t,
-             "the server refused SCRAM channel binding %s: %s; it lists no binding "
-             "types: retrying once without binding",
-             type, text);
     s->auth.cb_refused = 1;
+    if (!same_stream) {
+        snprintf(t, sizeof t,
+                 "the server refused SCRAM channel binding %s: %s; it lists no binding types: "
+                 "retrying once without binding on a new connection",
+                 type, text);
+        s->err.retry = 1;
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
+    }
+    /* The offer as the features gave it (offer_from_features kept it). */
+    char *copy = s->auth.offer ? xt_strdup(s->mem, s->auth.offer) : NULL;
+    if (!copy)
+        return xt_stream_fail_code(s, XT_ENOMEM);
+    offer o;
+    xt_sasl *sasl = NULL;
+    int rc = offer_from_text(copy, &o);
+    if (!rc)
+        rc = choose_sasl(s, &o, &sasl);
+    xt_free(s->mem, copy);
+    if (rc) {
+        snprintf(t, sizeof t,
+                 "the server refused SCRAM channel binding %s: %s; no mechanism without binding "
+                 "is left in its offer",
+                 type, text);
+        return rc == XT_ENOMEM ? xt_stream_fail_code(s, rc)
+                               : xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
+    }
+    const char *before = downgrade(s, sasl);
+    if (before) {
+        rc = fail_downgrade(s, sasl, before);
+        xt_sasl_free(sasl);
+        return rc;
+    }
+    xt_stream_logf(s, XT_LOG_INFO,
+                   "the server refused SCRAM channel binding %s: %s; it lists no binding types: "
+                   "retrying once without binding, on this stream (RFC 6120 §6.4.5)",
+                   type, text);
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = sasl;
+    s->auth.cb_retry = 1;
+    rc = send_auth(s);
+    return rc ? xt_stream_fail_code(s, rc) : 0;
+}
+
+int xt_stream_sasl_retry_lost(xt_stream *s, int error, char *buf, size_t len)
+{
+    s->auth.cb_retry = 0;
+    if (error != XT_ECLOSED && error != XT_ESTREAM && error != XT_EIO)
+        return 0;
+    snprintf(buf, len,
+             "the server refused the channel binding it lists no types for and ended the "
+             "stream instead of letting the login retry without binding on it (RFC 6120 "
+             "§6.4.5): retrying once without binding on a new connection");
     s->err.retry = 1;
+    return 1;
+}
+
+/*
+ * Any other SASL <failure/>: the condition's meaning (RFC 6120 §6.5, see
+ * xt_sasl_failure_reason) with the server's <text> quoted, so that only
+ * not-authorized reads as a credentials problem (issue 11: a
+ * malformed-request used to end in "check the password").
+ */
+static int fail_condition(xt_stream *s, const char *cond, const char *text)
+{
+    char t[440];
+    /* Prosody 0.12 on TLS 1.2 with -PLUS removed from its offer: it could
+     * bind, so our 'y' looks to it like a stripped offer (RFC 5802 §6). */
+    const char *y = xt_sasl_cb_flag(s->auth.sasl) == 'y' && strcmp(cond, "malformed-request") == 0
+                        ? " (SCRAM was sent with the 'y' flag: a server that can bind but "
+                          "offered no -PLUS reads it as a downgrade, RFC 5802 §6)"
+                        : "";
+    if (text && *text)
+        snprintf(t, sizeof t, "%s%s; the server says: \"%.200s\"", xt_sasl_failure_reason(cond), y,
+                 text);
+    else
+        snprintf(t, sizeof t, "%s%s", xt_sasl_failure_reason(cond), y);
     return xt_stream_fail(s, XT_EAUTH, NULL, cond, t, NULL);
 }
 
@@ -663,6 +740,7 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
         }
         return rc ? xt_stream_fail_code(s, rc) : 0;
     }
+    s->auth.cb_retry = 0; /* whatever answers it, the retry got its answer */
     if (strcmp(name, "failure") == 0)
         return xt_stream_sasl_failed(s, st, XT_NS_SASL);
     int is_success = strcmp(name, "success") == 0;
@@ -704,10 +782,23 @@ int xt_stream_sasl_failed(xt_stream *s, const xt_stanza *st, const char *text_ns
             break;
         }
     const char *text = xt_stanza_child_text(st, "text", text_ns);
+    /* The same-stream retry is SASL's <auth/> again (RFC 6120 §6.4.5);
+     * after a SASL2 <failure/> it goes on a new connection instead. */
     if (s->auth.sasl && xt_sasl_cb_flag(s->auth.sasl) == 'p' && mentions_cb(text))
-        return cb_refusal(s, cond ? cond : "not-authorized", text);
-    return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
-                          text && *text ? text : NULL, NULL);
+        return cb_refusal(s, cond ? cond : "not-authorized", text,
+                          strcmp(text_ns, XT_NS_SASL) == 0);
+    if (s->auth.sasl && xt_sasl_cb_flag(s->auth.sasl) == 'y' && mentions_cb(text)) {
+        /* RFC 5802 §6: a server that supports binding refuses 'y' (we
+         * could have bound): what a man in the middle who made the first
+         * exchange fail looks like from here. */
+        char t[400];
+        snprintf(t, sizeof t,
+                 "the server refused the login without channel binding as well: %.200s; a "
+                 "server that binds refuses 'y' (RFC 5802 §6): its TLS may be intercepted",
+                 text);
+        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized", t, NULL);
+    }
+    return fail_condition(s, cond ? cond : "not-authorized", text);
 }
 
 int xt_stream_sasl_succeeded(xt_stream *s, const uint8_t *d, size_t dlen)

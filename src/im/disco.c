@@ -197,7 +197,8 @@ int xt_disco_init(xt_conn *c, const xt_disco_self *o)
             return XT_ENOMEM;
     /* XEP-0115 §5.1 step 4: the order the hash needs; answering in it
      * too costs nothing. */
-    qsort(s->features, s->n, sizeof *s->features, cmp_str);
+    if (s->n > 1) /* a NULL base is undefined even for 0 items (C11 7.22.5) */
+        qsort(s->features, s->n, sizeof *s->features, cmp_str);
     xt_stanza *q = self_query(c, NULL, NULL);
     xt_stanza *root = q;
     int rc = q ? xt_caps_hash(q, "sha-1", s->ver, sizeof s->ver) : XT_ENOMEM;

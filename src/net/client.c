@@ -113,6 +113,7 @@ struct xt_client {
     uint32_t backoff_min, backoff_max;
     unsigned attempt;         /* consecutive retries since last online */
     uint8_t retry_pending;    /* the last disconnection will be retried */
+    uint8_t login_retry;      /* ... as part of the login, reconnect on or off */
     uint8_t redirected;       /* a see-other-host was followed since online */
     uint32_t retry_delay;
     char *redir_host;         /* see-other-host target for the next connection */
@@ -210,22 +211,26 @@ static int parse_redirect(xt_client *cl, const char *to)
 static uint32_t plan_retry(void *ud, const xt_disconnected *d)
 {
     xt_client *cl = ud;
-    cl->retry_pending = 0;
-    if (!cl->reconnect || !d->retry || cl->free_pending)
+    cl->retry_pending = cl->login_retry = 0;
+    if (!d->retry || cl->free_pending)
+        return 0;
+    if (d->error == XT_EAUTH) {
+        /* The only retryable authentication failure: the server refused
+         * the channel binding we had to guess and ended the stream
+         * instead of letting the login try again without binding on it
+         * (stream_sasl.c). Part of this login, not a reconnection: now,
+         * and whether or not reconnecting is on (issue 11). */
+        cl->retry_pending = cl->login_retry = 1;
+        cl->retry_delay = 1;
+        return cl->retry_delay;
+    }
+    if (!cl->reconnect)
         return 0;
     if (d->error == XT_EREDIRECT) {
         /* Followed once per successful session: a loop of redirects ends. */
         if (cl->redirected || !d->redirect || parse_redirect(cl, d->redirect))
             return 0;
         cl->redirected = 1;
-        cl->retry_pending = 1;
-        cl->retry_delay = 1;
-        return cl->retry_delay;
-    }
-    if (d->error == XT_EAUTH) {
-        /* The only retryable authentication failure: the server refused
-         * the channel binding we had to guess, and the conn allows one
-         * attempt without it (stream_sasl.c). Part of this login: now. */
         cl->retry_pending = 1;
         cl->retry_delay = 1;
         return cl->retry_delay;
@@ -1020,7 +1025,7 @@ int xt_client_stop_reconnect(xt_client *cl)
         return XT_EINVAL;
     cl->reconnect = 0;
     int waiting = cl->phase == P_WAIT || cl->retry_pending;
-    cl->retry_pending = 0;
+    cl->retry_pending = cl->login_retry = 0;
     if (cl->phase == P_WAIT) {
         cl->phase = P_DONE;
         cl->phase_deadline = 0;
@@ -1052,7 +1057,7 @@ int xt_client_reconnect_now(xt_client *cl)
  * DNS, TCP, TLS. */
 static void reconnect_now(xt_client *cl)
 {
-    cl->retry_pending = 0;
+    cl->retry_pending = cl->login_retry = 0;
     release_transport(cl);
     cl->disconnected = cl->sock_dead = cl->tls_up = cl->tls_shut = cl->want_starttls = 0;
     cl->srv_pending = cl->srv_unavailable = cl->targets_ready = 0;
@@ -1353,7 +1358,8 @@ static int run(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
         break;
     }
     after_events(cl, now);
-    if (cl->phase == P_DONE && cl->retry_pending && cl->reconnect && !cl->free_pending) {
+    if (cl->phase == P_DONE && cl->retry_pending && (cl->reconnect || cl->login_retry) &&
+        !cl->free_pending) {
         logf_(cl, XT_LOG_INFO, "reconnecting in %u ms", (unsigned)cl->retry_delay);
         release_transport(cl);
         cl->retry_pending = 0;

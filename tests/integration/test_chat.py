@@ -315,7 +315,13 @@ class Chat(ServerTest):
         s.wait_for("removed " + r2)
         s.type("/remove ghost@" + dom)
         s.keys("Enter")
-        s.wait_for("could not remove ghost@%s: the server said item-not-found" % dom)
+        if SERVER == "ejabberd":
+            # ejabberd 23.01 answers the removal of an item that is not in
+            # the roster with success, where RFC 6121 §2.5.3 says
+            # item-not-found: chat shows what the server said.
+            s.wait_for("removed ghost@" + dom)
+        else:
+            s.wait_for("could not remove ghost@%s: the server said item-not-found" % dom)
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
@@ -479,24 +485,37 @@ class Chat(ServerTest):
             # Completed waits that could block (a last argument, the
             # timeout, other than 0: ncurses' own typeahead checks poll
             # with 0 and are no wakeup).
-            with open(out) as f:
-                return [l for l in f if re.search(r", (-?[1-9]\d*)\) += ", l)]
+            try:
+                with open(out) as f:
+                    return [l for l in f if re.search(r", (-?[1-9]\d*)\) += ", l)]
+            except FileNotFoundError:  # strace has not written yet
+                return []
         st = subprocess.Popen(["strace", "-f", "-qq", "-o", out, "-e",
                                "trace=poll,ppoll,epoll_wait,epoll_pwait,select,pselect6",
                                "-p", str(pid)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         try:
             # The 30 s are the measurement window itself, not a guess at
-            # how long something takes.
-            time.sleep(30)
-            idle = waits()
+            # how long something takes. A window in which the server sent
+            # something (a wait that returned a ready fd) measured traffic,
+            # not idling: on ejabberd a presence or an ack request of its
+            # own sometimes lands there, and handling it takes a wakeup and
+            # the timers it sets. Such a window is measured again, up to
+            # three times.
+            for _ in range(3):
+                start = len(waits())
+                time.sleep(30)
+                seen = waits()
+                idle = seen[start:]
+                if not any(re.search(r"\) += [1-9]", l) for l in idle):
+                    break
             # The count can fail: a key is a wakeup strace must see.
             s.type("x")
             s.wait(lambda t: t.split("\n")[-1].startswith("> x"), "the key shown")
             end = time.monotonic() + 10 * SLOW
-            while len(waits()) <= len(idle) and time.monotonic() < end:
+            while len(waits()) <= len(seen) and time.monotonic() < end:
                 time.sleep(0.1)
-            self.assertGreater(len(waits()), len(idle), "strace saw no wakeup at all")
+            self.assertGreater(len(waits()), len(seen), "strace saw no wakeup at all")
         finally:
             st.terminate()
             st.wait()
@@ -810,36 +829,49 @@ class Chat(ServerTest):
         self.assertEqual(s.exit_code(), 0, s.stderr())
 
     def test_zz_offline_queue_then_reconnect(self):
-        """Runs last: it stops the server for a moment."""
+        """Runs last: it stops the server. Three rounds of the same
+        scenario (issue 11: on ejabberd a message queued while offline was
+        once missing, in one run of six; not seen again in 26 repeats of
+        this test there, TLS 1.2 and 1.3): each round stops the server,
+        queues a message, starts it and waits for the queue to empty; bob
+        then must get every one of them exactly once."""
         A, B = jid("alice", self.srv), jid("bob", self.srv)
         s = self.screen(cols=60)  # issue 13 item 3: the state fits at 60 columns
         s.wait_for("[online]")
         s.type("/msg " + B)
         s.keys("Enter")
         s.wait_for("[1] " + B)
-        self.srv.stop()
-        # Issue 13 item 4: the state shows as it changes, without a key.
-        s.wait(lambda t: t.split("\n")[-2].startswith("[offline] "),
-               "the lost connection on the status bar")
-        s.type("typed while offline ✈")
-        s.keys("Enter")
-        s.wait_for("typed while offline ✈ (queued)")
-        s.wait(lambda t: t.split("\n")[-2].startswith("[offline] [1 queued] "), "the queued count")
-        self.srv.start()
-        # Reconnected (backoff 1 s, 2 s, ...): the queued message goes out.
-        # The next try comes about as long after the restart as the server
-        # was down, which a loaded machine stretches (prosodyctl runs once
-        # per account): a generous net, the wait ends on the screen, and
-        # no key is pressed meanwhile: the screen follows the state alone.
-        s.wait(lambda t: t.split("\n")[-2].startswith("[online] [0:console")
-               and "(queued)" not in t and "queued:" not in t, "online again, queue sent",
-               timeout=60)
+        rounds = ["typed while offline ✈ %d" % n for n in range(3)]
+        for text in rounds:
+            self.srv.stop()
+            # Issue 13 item 4: the state shows as it changes, without a key.
+            s.wait(lambda t: t.split("\n")[-2].startswith("[offline] "),
+                   "the lost connection on the status bar")
+            s.type(text)
+            s.keys("Enter")
+            s.wait_for(text + " (queued)")
+            s.wait(lambda t: t.split("\n")[-2].startswith("[offline] [1 queued] "),
+                   "the queued count")
+            self.srv.start()
+            # Reconnected (backoff 1 s, 2 s, ...): the queued message goes
+            # out. The next try comes about as long after the restart as
+            # the server was down, which a loaded machine stretches: a
+            # generous net, the wait ends on the screen, and no key is
+            # pressed meanwhile: the screen follows the state alone.
+            s.wait(lambda t: t.split("\n")[-2].startswith("[online] [0:console")
+                   and "(queued)" not in t and "queued:" not in t, "online again, queue sent",
+                   timeout=60)
+            # Acknowledged by the server (XT_EV_ACKED), so gone from the outbox.
+            self.wait_outbox_empty("alice")
         bob = self.spawn("bob", "listen", "--json")
-        m = bob.json_until(lambda o: o.get("event") == "message"
-                           and o.get("body") == "typed while offline ✈")
-        self.assertTrue(m["from"].startswith(A), m)
-        # Acknowledged by the server (XT_EV_ACKED), so gone from the outbox;
-        # a message sent online goes through the outbox the same way.
+        got = []
+        while len(got) < len(rounds):
+            m = bob.json_until(lambda o: o.get("event") == "message"
+                               and o.get("body", "").startswith("typed while offline"), timeout=30)
+            self.assertTrue(m["from"].startswith(A), m)
+            got.append(m["body"])
+        self.assertEqual(got, rounds)
+        # A message sent online goes through the outbox the same way.
         s.type("sent online")
         s.keys("Enter")
         bob.json_until(lambda o: o.get("event") == "message" and o.get("body") == "sent online")
@@ -848,7 +880,6 @@ class Chat(ServerTest):
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
         bob.terminate()
-
 
 if __name__ == "__main__":
     main()

@@ -53,7 +53,7 @@ REFUSALS = {
         "ejabberd 23.01 on TLS 1.3 rejects tls-exporter binding ('Invalid channel binding': "
         "it binds only tls-unique, which TLS 1.3 lacks, RFC 8446 §C.5); xtalk retries once "
         "without binding, and with only -PLUS offered no unbound mechanism is left",
-        "no usable SASL mechanism"),
+        "no mechanism without binding is left in its offer"),
     ("prosody", "1.2", "SCRAM-SHA-1"): (
         "RFC 5802 §6 downgrade check: Prosody 0.12 can still bind on TLS 1.2 when its "
         "config removes -PLUS from the offer, so it takes xtalk's 'y' flag (\"I could bind, "

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from xtlib import SLOW, WRAPPER, Proc, ServerTest, jid, main
+from xtlib import SLOW, WRAPPER, Proc, ServerTest, jid, main, skip_on
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 from faultproxy import FaultProxy  # noqa: E402
@@ -180,6 +180,18 @@ class Reliability(ServerTest):
                 errors.append("%s: the outbox never emptied (seed %d): %s" % (user, seed, r.stderr))
                 return
 
+    # ejabberd 23.01 with mod_mam on Mnesia (its default backend, which it
+    # warns against at start) archives more slowly as the archive grows:
+    # 50-message batches without faults were acknowledged in 0.4 s at first
+    # and in 2-5 s after ~850 messages (MAM off: 0.3-0.7 s throughout;
+    # MAM on SQLite: 0.7-2.5 s throughout; measured 2026-12-02). Here
+    # --keepalive 2 makes that a dead link: the sender reconnects, the
+    # resumption fails ("Session state copying timed out": the old
+    # session is still archiving) and the resent batch is archived again:
+    # no progress at 450-900 of 2,000 messages. Server behaviour, not a
+    # loss (nothing was missing or shown twice before the stall).
+    @skip_on("ejabberd", "its Mnesia MAM acknowledges 50 messages in over 2 s once ~850 are "
+             "archived, slower than this test's 2 s keepalive (see the comment above)")
     def test_exchange_both_ways_through_faults(self):
         seed = int(os.environ.get("XT_FAULT_SEED", "0")) or int.from_bytes(os.urandom(4), "big")
         fp = FaultProxy(("127.0.0.1", self.srv.port), seed=seed, max_faults=10 ** 6,

@@ -12,12 +12,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xtlib import USERS, ServerTest, jid, main  # noqa: E402
+from xtlib import SERVER, USERS, ServerTest, jid, main  # noqa: E402
 
-try:
-    from ejabberd import Ejabberd  # noqa: E402  (tests/harness, on xtlib's path)
-except ImportError:  # the harness has no ejabberd yet
-    Ejabberd = None
+from ejabberd import Ejabberd  # noqa: E402  (tests/harness, on xtlib's path)
 
 
 def store_path(test, user):
@@ -61,7 +58,7 @@ class Pinning(ServerTest):
         del A
 
 
-@unittest.skipIf(Ejabberd is None, "tests/harness/ejabberd.py is not in the tree yet (W1)")
+@unittest.skipIf(SERVER != "ejabberd", "these start their own ejabberd: run once, in sasl-ejabberd")
 class EjabberdTLS13(ServerTest):
     """ejabberd 23.01, stock TLS settings (TLS 1.3): issue 11's proof."""
 
@@ -83,9 +80,11 @@ class EjabberdTLS13(ServerTest):
         first, second = self.login_twice(direct)
         if self.tls13:
             # -PLUS with tls-exporter is refused ("Invalid channel
-            # binding"); one retry without binding, saying so.
+            # binding"); one retry without binding on the same stream,
+            # saying so.
             self.assertIn("Invalid channel binding", first)
-            self.assertIn("retrying once without binding", first)
+            self.assertIn("retrying once without binding, on this stream", first)
+            self.assertNotIn("trying again", first)
             self.assertNotIn("password", first.replace("XTALK_PASSWORD", ""))
             self.assertRegex(first, r"authenticated with SCRAM-SHA-1\n")
             # The hint remembers it: the next login goes without at once.
@@ -100,6 +99,28 @@ class EjabberdTLS13(ServerTest):
 
     def test_direct_tls(self):
         self.check(direct=True)
+
+    def test_no_reconnect(self):
+        """Issue 11 item 2: the retry without binding runs on the same
+        stream (RFC 6120 §6.4.5; ejabberd 23.01 allows it), so a run that
+        never reconnects logs in too, in one connection."""
+        if not self.tls13:
+            self.skipTest("on TLS 1.2 tls-unique binds: there is nothing to retry")
+        fresh = {"XDG_DATA_HOME": os.path.join(self.srv.dir, "xdg-data-bob-noreconnect")}
+        for direct in (False, True):
+            p = self.spawn("bob", "listen", "-v", "--no-reconnect", env=fresh, direct_tls=direct)
+            p.wait_stderr("online as")
+            err = "\n".join(p.err_lines)
+            self.assertIn("Invalid channel binding", err)
+            self.assertIn("retrying once without binding, on this stream", err)
+            self.assertRegex(err, r"authenticated with SCRAM-SHA-1\n")
+            self.assertNotIn("trying again", err)
+            self.assertNotIn("reconnecting", err)
+            self.assertEqual(err.count("connecting to "), 1, err)
+            self.assertNotIn("password", err.replace("XTALK_PASSWORD", ""))
+            p.terminate()
+            # The next login goes without binding at once (the hint's nocb:).
+            fresh = {"XDG_DATA_HOME": os.path.join(self.srv.dir, "xdg-data-bob-nr-%d" % direct)}
 
 
 class EjabberdTLS12(EjabberdTLS13):

@@ -618,14 +618,52 @@ static void test_plus_needs_a_type_the_server_takes(void **state)
     }
 }
 
+/* RFC 6120 §6.5: each failure condition has its own meaning, and only
+ * not-authorized speaks of the credentials; none names the password
+ * (issue 11 item 1: malformed-request used to read as a wrong password). */
+static void test_failure_reasons(void **state)
+{
+    (void)state;
+    static const char *const conds[] = {"aborted",
+                                        "account-disabled",
+                                        "credentials-expired",
+                                        "encryption-required",
+                                        "incorrect-encoding",
+                                        "invalid-authzid",
+                                        "invalid-mechanism",
+                                        "malformed-request",
+                                        "mechanism-too-weak",
+                                        "not-authorized",
+                                        "temporary-auth-failure"};
+    const size_t n = sizeof conds / sizeof *conds;
+    const char *generic = xt_sasl_failure_reason("no-such-condition");
+    assert_string_equal(xt_sasl_failure_reason(NULL), generic);
+    for (size_t i = 0; i < n; i++) {
+        const char *r = xt_sasl_failure_reason(conds[i]);
+        if (r == generic || strstr(r, "password"))
+            fail_msg("%s: %s", conds[i], r);
+        if ((strstr(r, "credentials") != NULL) != (strcmp(conds[i], "not-authorized") == 0 ||
+                                                   strcmp(conds[i], "credentials-expired") == 0))
+            fail_msg("%s speaks of credentials or should: %s", conds[i], r);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r, xt_sasl_failure_reason(conds[j])) == 0)
+                fail_msg("%s and %s read the same", conds[i], conds[j]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plus_needs_a_type_the_server_takes),
-        cmocka_unit_test(test_selection),     cmocka_unit_test(test_plain_vectors),
-        cmocka_unit_test(test_plain_invalid), cmocka_unit_test(test_scram_runs),
-        cmocka_unit_test(test_scram_wire),    cmocka_unit_test(test_scram_bad_success),
-        cmocka_unit_test(test_cb_flags),      cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_selection),
+        cmocka_unit_test(test_plain_vectors),
+        cmocka_unit_test(test_plain_invalid),
+        cmocka_unit_test(test_scram_runs),
+        cmocka_unit_test(test_scram_wire),
+        cmocka_unit_test(test_scram_bad_success),
+        cmocka_unit_test(test_cb_flags),
+        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_failure_reasons),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

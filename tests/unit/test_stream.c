@@ -1150,6 +1150,9 @@ static int do_line(run *r, char *line, int depth)
     } else if (strcmp(kw, "DETAIL") == 0) {
         if (!strstr(xt_conn_errdetail(r->c), sarg))
             rc = failf(r, "errdetail [%s] lacks [%s]", xt_conn_errdetail(r->c), sarg);
+    } else if (strcmp(kw, "!DETAIL") == 0) {
+        if (strstr(xt_conn_errdetail(r->c), sarg))
+            rc = failf(r, "errdetail [%s] has [%s]", xt_conn_errdetail(r->c), sarg);
     } else if (strcmp(kw, "LOG") == 0) {
         if (!r->log.s || !strstr(r->log.s, sarg))
             rc = failf(r, "log lacks [%s]", sarg);
@@ -1240,6 +1243,7 @@ static const char *const transcripts[] = {
     "login_plain.txt",
     "direct_tls.txt",
     "auth_failure.txt",
+    "sasl_failure_conditions.txt",
     "stream_error.txt",
     "see_other_host.txt",
     "no_starttls.txt",
@@ -1277,6 +1281,7 @@ static const char *const transcripts[] = {
     "scram_plus_xep0440.txt",
     "scram_plus_xep0440_endpoint.txt",
     "cb_refused_retry.txt",
+    "cb_refused_retry_closed.txt",
     "cb_refused_unverified.txt",
     "cb_refused_listed.txt",
     "cb_tls12_unique.txt",
