@@ -148,7 +148,14 @@ static int domain_label(xt_buf *out, const char *l, size_t n, const char **why)
         return xt_buf_append(out, l, n);
     }
     /* IDNA2008 (RFC 5891) through libidn2, without UTS 46 mapping: our
-     * own preparation already did what RFC 7622 §3.2.2 asks. */
+     * own preparation already did what RFC 7622 §3.2.2 asks. libidn2
+     * takes a C string: a NUL (only xt_jid_parse_n lets one in) would cut
+     * the label there, and the cut part, all ASCII, passes unchecked
+     * ("ex\x18" from "ex\x18\0ｊ..." was accepted: found by fuzz_jid). */
+    if (memchr(l, '\0', n)) {
+        *why = "domainpart contains a NUL character";
+        return XT_EJID;
+    }
     char tmp[256];
     if (n >= sizeof tmp) {
         *why = "domain label too long";
