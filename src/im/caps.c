@@ -53,7 +53,11 @@ static int cmp_octets(const void *a, const void *b)
 /* Sorts; 1 when two entries are equal (§5.4 3.3/3.4 duplicates). */
 static int strv_sort_dup(strv *s)
 {
-    qsort(s->v, s->n, sizeof *s->v, cmp_octets);
+    /* An empty list has no array yet: qsort(NULL, 0, ...) is undefined
+     * (its pointer is declared nonnull; UBSan stops there, on every
+     * xt_conn_new: found by fuzz_conn). */
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, cmp_octets);
     for (size_t i = 1; i < s->n; i++)
         if (strcmp(s->v[i - 1], s->v[i]) == 0)
             return 1;
@@ -124,7 +128,8 @@ static int form_string(const xt_mem *mem, const xt_stanza *x, const char *ft, xt
         }
         if (rc)
             break;
-        qsort(vals.v, vals.n, sizeof *vals.v, cmp_octets);
+        if (vals.n > 1) /* no array when empty (strv_sort_dup) */
+            qsort(vals.v, vals.n, sizeof *vals.v, cmp_octets);
         rc = put(&fb, var);
         if (!rc)
             rc = put(&fb, "<");
@@ -137,7 +142,8 @@ static int form_string(const xt_mem *mem, const xt_stanza *x, const char *ft, xt
     if (!rc) {
         /* Sorting "var<values..." sorts by var: '<' sorts below every
          * character a var may continue with except controls. */
-        qsort(fields.v, fields.n, sizeof *fields.v, cmp_octets);
+        if (fields.n > 1)
+            qsort(fields.v, fields.n, sizeof *fields.v, cmp_octets);
         for (size_t i = 0; i < fields.n && !rc; i++)
             rc = put(b, fields.v[i]);
     }
@@ -202,7 +208,7 @@ static int verification_string(const xt_mem *mem, const xt_stanza *q, xt_buf *b)
      * FORM_TYPE and '<') sorts them by FORM_TYPE (step 7). */
     if (!rc && (strv_sort_dup(&ids) || strv_sort_dup(&feats) || strv_sort_dup(&fts)))
         rc = XT_EPROTO;
-    if (!rc)
+    if (!rc && forms.n > 1) /* the same: no array when empty */
         qsort(forms.v, forms.n, sizeof *forms.v, cmp_octets);
     for (size_t i = 0; i < ids.n && !rc; i++)
         rc = put(b, ids.v[i]);
