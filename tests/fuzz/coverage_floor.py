@@ -9,8 +9,11 @@ early, a file no longer instrumented) fails here, not silently.
 
 Edges are libFuzzer's inline 8-bit counters under ASan+UBSan, so the
 sanitizers' own checks count as (mostly unreachable) edges too: a share
-near 100% is impossible, the floors are set from measurement, with
-headroom (README "Fuzzing" has the figures).
+near 100% is impossible. The floors are about 85% of what the committed
+corpus covered on 2026-12-02 (parser 21.9%, conn 28.6%, scram 33.5%,
+jid 45.4%, fts 50.7%, config 49.3%, sanitize 42.4%; README "Fuzzing"),
+headroom for code that grows faster than its corpus; raise them when a
+campaign's corpus is committed.
 
 Usage: coverage_floor.py BUILD_FUZZ_DIR SOURCE_DIR [TARGET...]
 Needs a -Dfuzz=true build (clang); registered as the meson test
@@ -22,16 +25,16 @@ import sys
 
 # target -> (its code: source files, or file:function; floor in % of edges)
 TARGETS = {
-    "parser": (["src/xml/parser.c", "src/xml/stanza.c", "src/xml/serialize.c", "src/xml/utf8.c"], 40),
+    "parser": (["src/xml/parser.c", "src/xml/stanza.c", "src/xml/serialize.c", "src/xml/utf8.c"], 18),
     "conn": (["src/core/stream.c", "src/core/stream_sasl.c", "src/core/stream_bind.c",
               "src/core/stream_iq.c", "src/core/stream_sm.c", "src/core/sasl.c", "src/core/sm.c",
               "src/core/iq.c", "src/im/conn.c", "src/im/conn_presence.c", "src/im/conn_roster.c",
-              "src/im/message.c", "src/im/presence.c", "src/im/roster.c", "src/im/index.c"], 25),
-    "scram": (["src/core/scram.c"], 30),
-    "jid": (["src/core/jid.c", "src/core/precis.c"], 30),
-    "fts": (["src/store/fts_query.c", "src/store/fold.c"], 40),
-    "config": (["cli/config.c", "cli/settings.c:xt_cli_parse_server", "cli/settings.c:xt_cli_parse_pin"], 40),
-    "sanitize": (["cli/sanitize.c"], 40),
+              "src/im/message.c", "src/im/presence.c", "src/im/roster.c", "src/im/index.c"], 24),
+    "scram": (["src/core/scram.c"], 28),
+    "jid": (["src/core/jid.c", "src/core/precis.c"], 38),
+    "fts": (["src/store/fts_query.c", "src/store/fold.c"], 43),
+    "config": (["cli/config.c", "cli/settings.c:xt_cli_parse_server", "cli/settings.c:xt_cli_parse_pin"], 42),
+    "sanitize": (["cli/sanitize.c"], 36),
 }
 
 FUNC = re.compile(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) (\S+) (\S+):\d+$")
