@@ -12,7 +12,8 @@ sanitizers' own checks count as (mostly unreachable) edges too: a share
 near 100% is impossible. The floors are about 85% of what the committed
 corpus covered on 2026-12-02 (parser 21.9%, conn 28.6%, scram 33.5%,
 jid 45.4%, fts 50.7%, config 49.3%, sanitize 42.4%; README "Fuzzing"),
-headroom for code that grows faster than its corpus; raise them when a
+headroom for code that grows faster than its corpus (scram.c grew with
+the merge of SASL2/FAST: 28.5% after it, floor 24%); raise them when a
 campaign's corpus is committed.
 
 Usage: coverage_floor.py BUILD_FUZZ_DIR SOURCE_DIR [TARGET...]
@@ -30,7 +31,7 @@ TARGETS = {
               "src/core/stream_iq.c", "src/core/stream_sm.c", "src/core/sasl.c", "src/core/sm.c",
               "src/core/iq.c", "src/im/conn.c", "src/im/conn_presence.c", "src/im/conn_roster.c",
               "src/im/message.c", "src/im/presence.c", "src/im/roster.c", "src/im/index.c"], 24),
-    "scram": (["src/core/scram.c"], 28),
+    "scram": (["src/core/scram.c"], 24),
     "jid": (["src/core/jid.c", "src/core/precis.c"], 38),
     "fts": (["src/store/fts_query.c", "src/store/fold.c"], 43),
     "config": (["cli/config.c", "cli/settings.c:xt_cli_parse_server", "cli/settings.c:xt_cli_parse_pin"], 42),
