@@ -34,6 +34,8 @@ struct key {
  * goes in full into the current window (whichever the user looks at),
  * and the bar repeats the start of it until the next key (chat_ui.c
  * keeps the window list visible and cuts the notice to what is left). */
+/* A printf format (clang's -Wformat-nonliteral needs to know it is one). */
+__attribute__((format(printf, 4, 0)))
 static void say(xt_chat *c, int kind, int in_window, const char *fmt, va_list ap)
 {
     char buf[2048];

@@ -60,7 +60,12 @@ static inline int xt_buf_append_byte(xt_buf *b, uint8_t c)
  * is set (as character references), so the text round-trips. */
 int xt_buf_append_escaped(xt_buf *b, const char *s, size_t n, int attr);
 static inline size_t xt_buf_size(const xt_buf *b) { return b->len - b->off; }
-static inline const uint8_t *xt_buf_head(const xt_buf *b) { return b->data + b->off; }
+/* An empty buffer may have no allocation yet: NULL + 0 is undefined
+ * behaviour in C (UBSan reports it), so offset only a real pointer. */
+static inline const uint8_t *xt_buf_head(const xt_buf *b)
+{
+    return b->off ? b->data + b->off : b->data;
+}
 void xt_buf_consume(xt_buf *b, size_t n);
 void xt_buf_clear(xt_buf *b);
 /* Cuts the unconsumed data back to its first n bytes (n <= size): takes

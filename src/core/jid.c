@@ -192,6 +192,14 @@ static int prep_domain(const xt_mem *mem, const char *in, size_t len, char **out
         *why = "domainpart is not valid UTF-8";
         return XT_EJID;
     }
+    /* A NUL (only xt_jid_parse_n lets one in) would cut the C strings the
+     * checks below hand to inet_pton and libidn2, so what follows it went
+     * unchecked: "[::\0-]" was kept as "[::", and "ex\x18\0ｊ..." as the
+     * label "ex\x18" (found by fuzz_jid; both replayed by its corpus). */
+    if (memchr(in, '\0', len)) {
+        *why = "domainpart contains a NUL character";
+        return XT_EJID;
+    }
     /* IP-literal (RFC 7622 §3.2 -> RFC 3986 §3.2.2), kept as given. */
     if (in[0] == '[') {
         char tmp[64];

@@ -92,12 +92,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)xt_conn_start(c, now);
     /* Each line of the input is one read from the socket: a record
      * boundary the way TCP might deliver it (the client drops what follows
-     * <proceed/> or <success/> in the same read, by design). */
+     * <proceed/> or <success/> in the same read, by design). A line that
+     * starts with a byte below 0x04 (never in a stream's text) is an event
+     * of the driver instead: 0x01 the clock jumps to the conn's deadline
+     * (timeouts, ack requests, keepalive), 0x02 the transport drops and
+     * the driver reconnects (xt_conn_reset and a new start: the XEP-0198
+     * resumption path), 0x03 the driver trims an idle connection. */
     size_t off = 0;
     while (off < size) {
         const uint8_t *nl = memchr(data + off, '\n', size - off);
         size_t n = nl ? (size_t)(nl - (data + off)) + 1 : size - off;
-        (void)xt_conn_feed(c, data + off, n, now);
+        if (data[off] == 0x01) {
+            int64_t d = xt_conn_deadline(c);
+            if (d > 0 && (uint64_t)d > now)
+                now = (uint64_t)d;
+        } else if (data[off] == 0x02) {
+            (void)xt_conn_eof(c, 0, NULL, now);
+            if (xt_conn_reset(c) == 0)
+                (void)xt_conn_start(c, now);
+        } else if (data[off] == 0x03) {
+            xt_conn_trim(c);
+        } else {
+            (void)xt_conn_feed(c, data + off, n, now);
+        }
         off += n;
         if (st.starttls) {
             st.starttls = 0;
@@ -114,9 +131,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Use the resulting state through the API. */
     for (size_t i = 0; i < xt_conn_roster_count(c); i++) {
         const xt_roster_item *it = xt_conn_roster_item(c, i);
-        if (it && it->jid)
-            (void)xt_conn_presence_count(c, it->jid);
+        if (it && it->jid) {
+            size_t np = xt_conn_presence_count(c, it->jid);
+            for (size_t k = 0; k < np; k++)
+                (void)xt_conn_presence_at(c, it->jid, k);
+            if (i == 0)
+                (void)xt_conn_subscription(c, it->jid, "subscribed");
+        }
     }
+    (void)xt_conn_send_presence(c, XT_SHOW_AWAY, "fuzz", 1);
+    (void)xt_conn_bound_jid(c);
+    (void)xt_conn_sm_enabled(c);
     (void)xt_conn_send_message(c, "juliet@example.com", "chat", "bye", NULL, NULL);
     (void)xt_conn_ping(c, NULL, NULL, NULL);
     (void)xt_conn_close(c);
