@@ -34,7 +34,7 @@ typedef enum xt_cli_cmd {
 /* Defaults, also shown in --help and the man page. */
 #define XT_CLI_DEFAULT_TIMEOUT_S      30
 #define XT_CLI_DEFAULT_WAIT_REPLY_S   10
-#define XT_CLI_DEFAULT_ROSTER_WAIT_MS 1500
+#define XT_CLI_DEFAULT_ROSTER_WAIT_MS 150
 #define XT_CLI_DEFAULT_EXEC_TIMEOUT_S 10
 
 typedef struct xt_cli_args {
@@ -55,7 +55,8 @@ typedef struct xt_cli_args {
 
     /* roster, listen */
     int json;
-    unsigned wait_ms;
+    unsigned wait_ms; /* roster --wait */
+    int wait_set;     /* --wait given (it overrides the config's roster_wait) */
 
     /* listen, bot, status: own presence */
     int show;                   /* an xt_show value */
