@@ -119,6 +119,9 @@ struct xt_client {
     uint16_t redir_port;
 
     client_hooks hk;
+    xt_input_done_fn input_done; /* xt_client_set_input_done */
+    void *input_done_ud;
+    uint8_t fed;              /* pump_in fed the conn since input_done last ran */
 };
 
 static void sync_hooks(xt_client *cl);
@@ -405,6 +408,15 @@ int xt_client_set_reconnect(xt_client *cl, int on, uint32_t min_ms, uint32_t max
     cl->backoff_max = max_ms ? max_ms : 60000;
     if (cl->backoff_max < cl->backoff_min)
         cl->backoff_max = cl->backoff_min;
+    return 0;
+}
+
+int xt_client_set_input_done(xt_client *cl, xt_input_done_fn fn, void *ud)
+{
+    if (!cl)
+        return XT_EINVAL;
+    cl->input_done = fn;
+    cl->input_done_ud = ud;
     return 0;
 }
 
@@ -963,10 +975,12 @@ static void pump_in(xt_client *cl, uint64_t now)
                 }
                 if (!pt)
                     break;
+                cl->fed = 1;
                 if (xt_conn_feed(cl->conn, buf, pt, now) < 0 || cl->disconnected)
                     return;
             }
         } else if (!cl->tls && got) {
+            cl->fed = 1;
             if (xt_conn_feed(cl->conn, buf, got, now) < 0 || cl->disconnected)
                 return;
             if (cl->want_starttls) {
@@ -1319,6 +1333,14 @@ static int run(xt_client *cl, const struct pollfd *fds, size_t n, uint64_t now)
             start_tls(cl, now, cl->tls_wait == TLS_WAIT_DIRECT);
         if (rev & (POLLIN | POLLHUP | POLLERR))
             pump_in(cl, now);
+        if (cl->fed) {
+            /* Before anything the conn queued while fed leaves: see
+             * xt_client_set_input_done. Also after a failure mid-burst
+             * (the events before it were delivered). */
+            cl->fed = 0;
+            if (cl->input_done)
+                cl->input_done(cl, cl->input_done_ud);
+        }
         if (cl->phase == P_TLS && !cl->disconnected && cl->phase_deadline && now >= cl->phase_deadline)
             fail(cl, XT_ETIMEOUT, "TLS handshake timed out", now);
         if ((cl->phase == P_STREAM || cl->phase == P_TLS) && !cl->disconnected) {
