@@ -13,6 +13,12 @@
 struct xt_cli_dedup {
     xt_store *st;
     char *account;
+    int batched;  /* xt_cli_dedup_set_batched */
+    int in_batch; /* a relaxed store batch is open */
+    /* The last sender's full JID and its bare form as the store keys it:
+     * a burst mostly comes from one sender, and preparing the JID
+     * (PRECIS, IDNA) costs more than the rest of the check. */
+    char *last_from, *last_bare;
     uint64_t ring[RING]; /* memory mode: hashes of sender + key */
     size_t next, used;
 };
@@ -43,8 +49,38 @@ void xt_cli_dedup_free(xt_cli_dedup *d)
 {
     if (!d)
         return;
+    (void)xt_cli_dedup_end_burst(d, NULL);
     free(d->account);
+    free(d->last_from);
+    free(d->last_bare);
     free(d);
+}
+
+void xt_cli_dedup_set_batched(xt_cli_dedup *d, int on)
+{
+    if (d)
+        d->batched = on;
+}
+
+int xt_cli_dedup_end_burst(xt_cli_dedup *d, const char **err_detail)
+{
+    if (!d || !d->in_batch)
+        return 0;
+    d->in_batch = 0;
+    if (xt_store_commit(d->st) < 0) {
+        if (err_detail)
+            *err_detail = xt_store_errdetail(d->st);
+        return -1;
+    }
+    return 0;
+}
+
+void xt_cli_dedup_abandon_burst(xt_cli_dedup *d)
+{
+    if (!d || !d->in_batch)
+        return;
+    d->in_batch = 0;
+    (void)xt_store_rollback(d->st);
 }
 
 static int64_t now_ms(void)
@@ -55,10 +91,10 @@ static int64_t now_ms(void)
 }
 
 /* One key: 1 seen before, 0 new (recorded), < 0 store error. */
-static int check_key(xt_cli_dedup *d, const char *sender, const char *key)
+static int check_key(xt_cli_dedup *d, const char *sender, const char *key, int64_t now)
 {
     if (d->st)
-        return xt_seen_check_add(d->st, d->account, sender, key, now_ms());
+        return xt_seen_check_add(d->st, d->account, sender, key, now);
     uint64_t h = fnv(fnv(0xcbf29ce484222325ULL, sender), "\n");
     h = fnv(h, key);
     for (size_t i = 0; i < d->used; i++)
@@ -71,40 +107,59 @@ static int check_key(xt_cli_dedup *d, const char *sender, const char *key)
     return 0;
 }
 
+/* m->from's bare JID as the store keys it (outbox.h), cached. */
+static const char *sender_bare(xt_cli_dedup *d, const char *from)
+{
+    if (d->last_from && strcmp(d->last_from, from) == 0)
+        return d->last_bare;
+    char *bare = xt_cli_bare(from, NULL);
+    char *full = bare ? strdup(from) : NULL;
+    if (!full) {
+        free(bare);
+        return NULL;
+    }
+    free(d->last_from);
+    free(d->last_bare);
+    d->last_from = full;
+    d->last_bare = bare;
+    return bare;
+}
+
+/* "p:" followed by the id (checked to be < 128 bytes) into key. */
+static const char *make_key(char key[200], char prefix, const char *id, size_t len)
+{
+    key[0] = prefix;
+    key[1] = ':';
+    memcpy(key + 2, id, len + 1);
+    return key;
+}
+
 int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_detail)
 {
-    char key[160];
-    int dup = 0, n = 0;
+    char buf[200];
+    const char *key = NULL;
+    size_t len;
 
     if (!d || !m->from)
         return 0;
-    /* The sender as the store keys every JID (outbox.h). */
-    char *bare = xt_cli_bare(m->from, NULL);
+    if (m->origin_id && (len = strlen(m->origin_id)) > 0 && len < 128) {
+        key = make_key(buf, 'o', m->origin_id, len);
+    } else if (m->stanza_id && (len = strlen(m->stanza_id)) > 0 && len < 128) {
+        key = make_key(buf, 's', m->stanza_id, len);
+    } else if (m->id && *m->id && strlen(m->id) < 128) {
+        uint64_t h = fnv(0xcbf29ce484222325ULL, m->body ? m->body : "");
+        snprintf(buf, sizeof buf, "i:%s:%016llx", m->id, (unsigned long long)h);
+        key = buf;
+    }
+    if (!key)
+        return 0;
+    const char *bare = sender_bare(d, m->from);
     if (!bare)
         return 0;
-
-    const char *keys[2];
-    char idkey[200];
-    if (m->origin_id && *m->origin_id && strlen(m->origin_id) < 128) {
-        snprintf(key, sizeof key, "o:%s", m->origin_id);
-        keys[n++] = key;
-    }
-    if (m->stanza_id && *m->stanza_id && strlen(m->stanza_id) < 128) {
-        snprintf(idkey, sizeof idkey, "s:%s", m->stanza_id);
-        keys[n++] = idkey;
-    }
-    if (n == 0 && m->id && *m->id && strlen(m->id) < 128) {
-        uint64_t h = fnv(0xcbf29ce484222325ULL, m->body ? m->body : "");
-        snprintf(key, sizeof key, "i:%s:%016llx", m->id, (unsigned long long)h);
-        keys[n++] = key;
-    }
-    for (int i = 0; i < n; i++) {
-        int r = check_key(d, bare, keys[i]);
-        if (r < 0 && err_detail)
-            *err_detail = d->st ? xt_store_errdetail(d->st) : "out of memory";
-        if (r == 1)
-            dup = 1;
-    }
-    free(bare);
-    return dup;
+    if (d->st && d->batched && !d->in_batch && xt_store_begin_relaxed(d->st) == 0)
+        d->in_batch = 1; /* else: one transaction per record, as unbatched */
+    int r = check_key(d, bare, key, now_ms());
+    if (r < 0 && err_detail)
+        *err_detail = d->st ? xt_store_errdetail(d->st) : "out of memory";
+    return r == 1;
 }
