@@ -237,8 +237,7 @@ static void on_bound(xt_loop *loop, void *ud)
  * came before that answer; wait_ms more for remote ones. */
 static void maybe_done(struct roster *r)
 {
-    if (!r->have_roster || !r->answered || r->settle_timer > 0 ||
-        xt_cli_session_finishing(r->s))
+    if (!r->have_roster || !r->answered || r->settle_timer > 0 || xt_cli_session_finishing(r->s))
         return;
     if (r->wait_ms == 0) {
         print_and_finish(r->s, r);
@@ -273,8 +272,8 @@ static void on_online(xt_cli_session *s, void *ud)
     r->have_roster = xt_conn_roster_loaded(c);
     r->answered = 0;
     if (r->bound_timer <= 0)
-        r->bound_timer = xt_loop_add_timer(xt_cli_session_loop(s),
-                                           (uint64_t)r->a->timeout_s * 1000, on_bound, r);
+        r->bound_timer = xt_loop_add_timer(xt_cli_session_loop(s), (uint64_t)r->a->timeout_s * 1000,
+                                           on_bound, r);
     /* Sent behind the initial presence the conn sent at login. */
     int rc = xt_conn_ping(c, NULL, on_answer, r);
     if (r->bound_timer < 0 || rc < 0)

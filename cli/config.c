@@ -85,8 +85,9 @@ static int set_key(xt_cli_config *cfg, const char *key, const char *value, const
             return XT_CLI_EXIT_CONFIG;
         }
         if (*end || end == value || value[0] == '-' || v > XT_CLI_MAX_ROSTER_WAIT_MS) {
-            snprintf(err, errlen, "%s: roster_wait must be a number of milliseconds from 0 to %d, "
-                                  "not '%s'",
+            snprintf(err, errlen,
+                     "%s: roster_wait must be a number of milliseconds from 0 to %d, "
+                     "not '%s'",
                      where, XT_CLI_MAX_ROSTER_WAIT_MS, value);
             return XT_CLI_EXIT_CONFIG;
         }
