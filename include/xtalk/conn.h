@@ -263,8 +263,32 @@ typedef enum xt_event_type {
     XT_EV_STANZA = 1u << 6,       /* every received stanza, before the typed events; .stanza */
     XT_EV_DISCONNECTED = 1u << 7, /* the stream ended; .disconnected */
     XT_EV_ACKED = 1u << 8,        /* the server holds an outgoing message; .acked */
-    XT_EV_ALL = 0x1ffu,
+    /* 1u << 9 .. 1u << 12: the message features (receipts, chat states...) */
+    XT_EV_CAPS = 1u << 13,        /* a contact's verified caps (xtalk/disco.h); .caps */
+    XT_EV_SERVER_INFO = 1u << 14, /* the server's disco#info arrived (xtalk/disco.h); .server_info */
+    XT_EV_ARCHIVE = 1u << 15,     /* archive catch-up progress (xtalk/mam.h); .archive */
+    XT_EV_ALL = 0xffffu,
 } xt_event_type;
+
+/* Where a message came from (xt_message.source). */
+typedef enum xt_msg_source {
+    XT_SRC_LIVE = 0,  /* routed to us now */
+    XT_SRC_CARBON,    /* a XEP-0280 carbon copy (of a message to or from another device) */
+    XT_SRC_ARCHIVE,   /* a XEP-0313 archive result */
+    XT_SRC_OFFLINE,   /* stored by the server while we were offline (XEP-0160, with a delay) */
+} xt_msg_source;
+
+/* "live", "carbon", "archive", "offline" (a static string). */
+XT_EXTERN const char *xt_msg_source_name(xt_msg_source s);
+
+typedef enum xt_msg_direction {
+    XT_DIR_IN = 0, /* to us */
+    XT_DIR_OUT,    /* sent by our account (from another device, or archived) */
+} xt_msg_direction;
+
+struct xt_caps_event;
+struct xt_disco_info;
+struct xt_archive_event;
 
 typedef struct xt_message {
     const char *from, *to, *type, *id; /* type: "normal" when absent */
@@ -278,6 +302,17 @@ typedef struct xt_message {
     const char *origin_id;
     const char *stanza_id;
     const xt_stanza *stanza;
+    /* Multi-device (XEP-0280 carbons, XEP-0313 archive). For a carbon or
+     * an archived message, from/to/id/body/... are those of the message
+     * inside the wrapper (checked to come from our own account, XEP-0280
+     * §11), and stanza is that inner <message/>. */
+    xt_msg_source source;
+    xt_msg_direction direction; /* XT_DIR_OUT: from/to are ours -> peer */
+    /* The 'by' of stanza_id (our bare JID), NULL when stanza_id is. */
+    const char *stanza_id_by;
+    /* XEP-0203 delay (or the archive's) stamp in ms since the epoch; 0
+     * when live or unparsable. */
+    int64_t timestamp_ms;
 } xt_message;
 
 typedef struct xt_presence {
@@ -348,6 +383,9 @@ typedef struct xt_event {
         const xt_stanza *stanza;
         xt_disconnected disconnected;
         xt_acked acked;
+        const struct xt_caps_event *caps;
+        const struct xt_disco_info *server_info;
+        const struct xt_archive_event *archive;
     } u;
 } xt_event;
 

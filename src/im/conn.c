@@ -104,6 +104,10 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
     xt_presence_clear(&c->presence);
     if (kind == XT_ONLINE_NEW && (rc = hk_login(c)) != 0)
         return rc;
+    /* XEP-0030: what this server offers (carbons, MAM) decides what the
+     * session turns on; a resumed session keeps what it learned. */
+    if ((rc = xt_disco_login(c)) != 0)
+        return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
     return 0;
@@ -144,7 +148,8 @@ static int hk_stanza(void *ud, const xt_stanza *st)
 
 static int hk_iq_request(void *ud, const xt_stanza *iq)
 {
-    return xt_im_on_roster_iq(ud, iq);
+    int rc = xt_im_on_roster_iq(ud, iq);
+    return rc ? rc : xt_disco_on_iq(ud, iq);
 }
 
 /* --- lifetime -------------------------------------------------------------- */
@@ -174,6 +179,8 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     xt_presence_init(&c->presence, c->s.mem);
     c->initial.show = opts->initial.show;
     c->initial.priority = opts->initial.priority;
+    if (!rc)
+        rc = xt_disco_init(c, &opts->self);
     if (!rc && opts->initial.status &&
         !(c->initial.status = xt_strdup(c->s.mem, opts->initial.status)))
         rc = XT_ENOMEM;
@@ -193,6 +200,7 @@ void xt_conn_free(xt_conn *c)
     const xt_mem *m = c->s.mem ? &mem : NULL;
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
+    xt_disco_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

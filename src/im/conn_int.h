@@ -10,6 +10,7 @@
 #define XT_IM_CONN_INT_H
 
 #include "core/stream.h"
+#include "im/disco.h"
 #include "im/presence.h"
 #include "im/roster.h"
 #include "xtalk/conn.h"
@@ -29,6 +30,7 @@ struct xt_conn_opts {
     xt_stream_config core;
     char *jid, *password, *resource, *sasl_hint, *id_prefix;
     xt_initial_presence initial;
+    xt_disco_self self; /* XEP-0030 identity and extra features */
     char detail[256]; /* why the last setter failed */
 };
 
@@ -50,6 +52,7 @@ struct xt_conn {
     } handlers;
     xt_roster roster;
     xt_presence_table presence;
+    xt_disco_state disco; /* disco.c, caps.c */
     xt_initial_presence initial;
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */

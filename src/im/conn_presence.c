@@ -50,6 +50,7 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
             /* §4.5.3: from a bare JID it ends every resource. */
             xt_presence_remove(&c->presence, xt_jid_bare(j),
                                xt_jid_resource(j) ? xt_jid_full(j) : NULL);
+            xt_caps_forget(c, xt_jid_full(j));
         }
         if (!rc) {
             ev.type = XT_EV_PRESENCE;
@@ -75,6 +76,9 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
     }
     if (ev.type)
         xt_conn_emit(c, &ev);
+    /* XEP-0115: then learn (and verify) what the sender can do. */
+    if (!rc && !type && !xt_stream_is_closed(&c->s))
+        rc = xt_caps_on_presence(c, xt_jid_full(j), st);
     xt_jid_free(j);
     return rc;
 }
@@ -95,6 +99,9 @@ int xt_im_send_presence(xt_conn *c, xt_show show, const char *status, int priori
         ok = xt_stanza_add_text_child(p, "status", NULL, status) != NULL;
     if (ok && priority && show != XT_SHOW_UNAVAILABLE)
         ok = xt_stanza_add_text_child(p, "priority", NULL, prio) != NULL;
+    /* XEP-0115 §4: every available presence says what we can do. */
+    if (ok && show != XT_SHOW_UNAVAILABLE)
+        ok = !xt_caps_add_to_presence(c, p);
     int rc = ok ? xt_stream_send(&c->s, p) : XT_ENOMEM;
     xt_stanza_free(p);
     if (!rc)

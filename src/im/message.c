@@ -173,3 +173,18 @@ int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type, const 
         return XT_EINVAL;
     return send_message(c, to, type, body, thread, id, NULL);
 }
+
+const char *xt_msg_source_name(xt_msg_source s)
+{
+    switch (s) {
+    case XT_SRC_LIVE:
+        return "live";
+    case XT_SRC_CARBON:
+        return "carbon";
+    case XT_SRC_ARCHIVE:
+        return "archive";
+    case XT_SRC_OFFLINE:
+        return "offline";
+    }
+    return "live";
+}

@@ -46,6 +46,7 @@ void xt_conn_opts_free(xt_conn_opts *o)
     xt_free(m, o->sasl_hint);
     xt_free(m, o->id_prefix);
     xt_free(m, o->initial.status);
+    xt_disco_self_free(m, &o->self);
     xt_free(m, o);
 }
 

@@ -2,6 +2,9 @@
 """A slixmpp peer for interop tests.
   slix_peer.py JID PORT CA_FILE recv N     prints "online", then each received body as a JSON line
   slix_peer.py JID PORT CA_FILE send TO TEXT
+  slix_peer.py JID PORT CA_FILE disco TO   prints TO's disco#info and disco#items
+      as one JSON line {"identities": [[cat, type, name]], "features": [...],
+      "items": [...], "ver": XEP-0115 ver of the info as slixmpp computes it}
   slix_peer.py JID PORT CA_FILE raw TO TYPE BODY [TO TYPE BODY...]
       sends each message with exactly that type and body, every character
       outside printable ASCII as a character reference (&#10; in the type
@@ -14,6 +17,7 @@ import os
 import sys
 
 import slixmpp
+import slixmpp.exceptions
 
 
 def ref(text, attr):
@@ -47,6 +51,25 @@ class Peer(slixmpp.ClientXMPP):
                                                                i, ref(a[i + 2], False)))
             await self.plugin["xep_0199"].ping(jid=self.boundjid.domain, timeout=10)
             self.disconnect()
+        elif self.mode == "disco":
+            to = self.args[0]
+            info = await self.plugin["xep_0030"].get_info(jid=to, timeout=20)
+            items = await self.plugin["xep_0030"].get_items(jid=to, timeout=20)
+            q = info["disco_info"]
+            ver = self.plugin["xep_0115"].generate_verstring(q, "sha-1")
+            # xtalk answers at NODE#VER only for its own ver (XEP-0115 §6.2):
+            # an answer there means the ver it announces is the one computed here.
+            try:
+                await self.plugin["xep_0030"].get_info(
+                    jid=to, node="https://xtalk.invalid/caps#" + ver, timeout=20)
+                node_ok = True
+            except slixmpp.exceptions.IqError:
+                node_ok = False
+            print(json.dumps({"identities": [[i[0], i[1], i[3]] for i in q["identities"]],
+                              "features": sorted(q["features"]),
+                              "items": [str(i[0]) for i in items["disco_items"]["items"]],
+                              "ver": ver, "node_ok": node_ok}), flush=True)
+            self.disconnect()
         elif self.mode == "send":
             self.send_message(mto=self.args[0], mbody=self.args[1], mtype="chat")
             await self.plugin["xep_0199"].ping(jid=self.boundjid.domain, timeout=10)
@@ -66,6 +89,8 @@ def main():
     jid, port, ca, mode = sys.argv[1:5]
     xmpp = Peer(jid, os.environ["XTALK_PASSWORD"], mode, sys.argv[5:])
     xmpp.register_plugin("xep_0199")
+    xmpp.register_plugin("xep_0030")
+    xmpp.register_plugin("xep_0115")
     xmpp.ca_certs = ca
     xmpp.connect(address=("127.0.0.1", int(port)))
     loop = asyncio.get_event_loop()

@@ -42,6 +42,23 @@ class Interop(ServerTest):
         self.assertEqual(got["body"], text)
         self.assertTrue(got["from"].startswith(jid("alice", self.srv)))
 
+    def test_disco_answers(self):
+        """XEP-0030/0115: slixmpp asks a running xtalk what it is; the
+        answer is an identity and our features, no items, and the caps ver
+        slixmpp computes from it is the one xtalk announces (xtalk answers
+        at NODE#VER for its own ver only)."""
+        bob = self.spawn("bob", "listen", "--json", "--resource", "disco")
+        bob.wait_stderr("online")
+        s = self.slix("carol", "disco", jid("bob", self.srv) + "/disco")
+        got = json.loads(s.line(60))
+        self.assertEqual(s.wait(60), 0, s.err_lines)
+        self.assertEqual(got["identities"], [["client", "pc", "xtalk"]])
+        for f in ("http://jabber.org/protocol/disco#info", "http://jabber.org/protocol/caps",
+                  "urn:xmpp:ping"):
+            self.assertIn(f, got["features"])
+        self.assertEqual(got["items"], [])
+        self.assertTrue(got["node_ok"], "slixmpp's ver %s is not the one xtalk announces" % got["ver"])
+
 
 if __name__ == "__main__":
     main()

@@ -31,7 +31,6 @@ STATUSES = {'complete', 'partial', 'planned', 'deprecated', 'removed', 'wontfix'
 
 # XEPs src/ mentions without implementing them.
 NOT_CLAIMED = {
-    115: 'named in base64.c only as a future user of the decoder',
     474: 'SCRAM extensions such as its h= are tolerated (covered by AuthMessage), not used',
 }
 
@@ -121,7 +120,7 @@ def self_test():
         src = os.path.join(d, 'src')
         os.makedirs(src)
         with open(os.path.join(src, 'a.c'), 'w') as fh:
-            fh.write('/* RFC 6120 and XEP-0198, XEP-0115, XEP-0313 */\n')
+            fh.write('/* RFC 6120 and XEP-0198, XEP-0313 */\n')
         p = os.path.join(d, 'doap.xml')
         cases = [
             (good % dict(NS, extra=''), '1.2.3', 1),     # XEP-0313 cited, not listed

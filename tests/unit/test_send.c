@@ -212,17 +212,17 @@ static void test_send_message_wire(void **state)
      * case, trailing dot) and the full one (non-ASCII) alike. */
     assert_int_equal(xt_conn_send_message(c, "Juliet@Example.COM.", "chat", "hi & bye", NULL, id),
                      0);
-    assert_string_equal(id, "t3");
+    assert_string_equal(id, "t4");
     char *out = take(c);
-    assert_string_equal(out, "<message to='juliet@example.com' type='chat' id='t3'><body>hi &amp; "
-                             "bye</body><origin-id xmlns='urn:xmpp:sid:0' id='t3'/></message>");
+    assert_string_equal(out, "<message to='juliet@example.com' type='chat' id='t4'><body>hi &amp; "
+                             "bye</body><origin-id xmlns='urn:xmpp:sid:0' id='t4'/></message>");
     free(out);
     assert_int_equal(
         xt_conn_send_message(c, "J\xc3\x9cLIET@example.com/Balcony", NULL, NULL, "th", id), 0);
     out = take(c);
     assert_string_equal(out, "<message to='j\xc3\xbcliet@example.com/Balcony' type='chat' "
-                             "id='t4'><thread>th</thread><origin-id xmlns='urn:xmpp:sid:0' "
-                             "id='t4'/></message>");
+                             "id='t5'><thread>th</thread><origin-id xmlns='urn:xmpp:sid:0' "
+                             "id='t5'/></message>");
     free(out);
     assert_int_equal(xt_conn_send_message_id(c, "a@b.c/r'&", "normal", "x", NULL, "my'id"), 0);
     out = take(c);
@@ -249,9 +249,9 @@ static void test_send_message_wire(void **state)
     assert_int_equal(xt_conn_send_message(c, "a@b", "weird", "x", NULL, NULL), XT_EINVAL);
     assert_int_equal(pending(c), 0);
     assert_int_equal(xt_conn_send_message(c, "a@b", "chat", "x", NULL, id), 0);
-    assert_string_equal(id, "t5");
+    assert_string_equal(id, "t6");
     /* Awaiting its ack (an ack ping follows ack_every messages). */
-    assert_true(xt_conn_is_unacked(c, "t5"));
+    assert_true(xt_conn_is_unacked(c, "t6"));
     xt_conn_free(c);
 }
 

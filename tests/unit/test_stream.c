@@ -19,6 +19,7 @@
 #include "core/base64.h"
 #include "im/conn_int.h"
 #include "xtalk/conn.h"
+#include "xtalk/disco.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
 
@@ -148,9 +149,39 @@ static const char *find_by_id(json_t *arr, const char *id, const char *field)
     return NULL;
 }
 
-/* "scram:ID.FIELD" or "plain:ID.FIELD" -> the vector's string. */
+/* Our XEP-0115 ver as every conn computes it (the same for all: it
+ * depends on the library's features only). */
+static const char *caps_ver(void)
+{
+    static char ver[96];
+    if (!ver[0]) {
+        xt_conn_opts *o = NULL;
+        xt_conn *c = NULL;
+        assert_int_equal(xt_conn_opts_new(NULL, &o), 0);
+        assert_int_equal(xt_conn_opts_set_jid(o, "user@example.com"), 0);
+        assert_int_equal(xt_conn_opts_set_password(o, "pencil"), 0);
+        assert_int_equal(xt_conn_new(o, &c), 0);
+        snprintf(ver, sizeof ver, "%s", xt_conn_caps_ver(c));
+        xt_conn_free(c);
+        xt_conn_opts_free(o);
+    }
+    return ver;
+}
+
+/* "scram:ID.FIELD" or "plain:ID.FIELD" -> the vector's string; "caps"
+ * -> the <c/> our presence carries. */
 static const char *vector(const char *ref)
 {
+    if (strcmp(ref, "caps_ver") == 0)
+        return caps_ver();
+    if (strcmp(ref, "caps") == 0) {
+        static char caps[256];
+        snprintf(caps, sizeof caps,
+                 "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+                 "node='https://xtalk.invalid/caps' ver='%s'/>",
+                 caps_ver());
+        return caps;
+    }
     char buf[256];
     snprintf(buf, sizeof buf, "%s", ref);
     char *dot = strrchr(buf, '.');
@@ -381,9 +412,58 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_add(&d, "acked");
         sb_field(&d, "id", ev->u.acked.id);
         break;
+    case XT_EV_SERVER_INFO:
+        sb_add(&d, "server_info");
+        snprintf(num, sizeof num, "%zu", ev->u.server_info->nfeatures);
+        sb_field(&d, "features", num);
+        break;
+    case XT_EV_CAPS:
+        sb_add(&d, "caps");
+        sb_field(&d, "jid", ev->u.caps->jid);
+        sb_field(&d, "ver", ev->u.caps->ver);
+        snprintf(num, sizeof num, "%zu", ev->u.caps->nfeatures);
+        sb_field(&d, "features", num);
+        sb_field(&d, "fresh", ev->u.caps->fresh ? "1" : "0");
+        break;
     default:
         sb_add(&d, "unknown");
         break;
+    }
+    record(r, &d);
+}
+
+static void on_disco_info(xt_conn *c, int status, const xt_disco_info *info, void *ud)
+{
+    (void)c;
+    run *r = ud;
+    sb d = {0};
+    char num[32];
+    sb_add(&d, "disco_info");
+    sb_field(&d, "status", errname(status));
+    if (info) {
+        sb_field(&d, "jid", info->jid);
+        sb_field(&d, "node", info->node);
+        snprintf(num, sizeof num, "%zu", info->nidentities);
+        sb_field(&d, "identities", num);
+        if (info->nidentities)
+            sb_field(&d, "category", info->identities[0].category);
+        snprintf(num, sizeof num, "%zu", info->nfeatures);
+        sb_field(&d, "features", num);
+    }
+    record(r, &d);
+}
+
+static void on_disco_items(xt_conn *c, int status, const xt_disco_items *items, void *ud)
+{
+    (void)c;
+    run *r = ud;
+    sb d = {0};
+    sb_add(&d, "disco_items");
+    sb_field(&d, "status", errname(status));
+    if (items) {
+        sb_field(&d, "jid", items->jid);
+        for (size_t i = 0; i < items->nitems; i++)
+            sb_field(&d, "item", items->items[i].jid);
     }
     record(r, &d);
 }
@@ -496,6 +576,14 @@ static int do_call(run *r, char *arg, int want)
     int rc;
     if (strcmp(arg, "ping") == 0) {
         rc = xt_conn_ping(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "disco_info") == 0 || strcmp(arg, "disco_items") == 0) {
+        char *node = rest ? strchr(rest, ' ') : NULL;
+        if (node)
+            *node++ = '\0';
+        const char *to = rest && strcmp(rest, "-") != 0 ? rest : NULL;
+        rc = arg[6] == 'i' && arg[7] == 'n'
+                 ? xt_disco_info_query(r->c, to, node, on_disco_info, r)
+                 : xt_disco_items_query(r->c, to, node, on_disco_items, r);
     } else if (strcmp(arg, "message") == 0) {
         char *body = rest ? strchr(rest, ' ') : NULL;
         if (body)
@@ -593,6 +681,15 @@ static int do_check(run *r, char *arg)
     } else if (strcmp(what, "unacked") == 0) {
         if (xt_conn_is_unacked(r->c, a) != atoi(b))
             return failf(r, "unacked %s = %d, expected %s", a, xt_conn_is_unacked(r->c, a), b);
+    } else if (strcmp(what, "server_feature") == 0) {
+        int has = xt_disco_has_feature(xt_conn_server_info(r->c), a);
+        if (has != atoi(b))
+            return failf(r, "server_feature %s = %d, expected %s", a, has, b);
+    } else if (strcmp(what, "caps_features") == 0) {
+        const char *const *f = NULL;
+        size_t n = xt_conn_caps_features(r->c, a, &f);
+        if (n != (size_t)atol(b))
+            return failf(r, "caps_features %s = %zu, expected %s", a, n, b);
     } else if (strcmp(what, "sm") == 0) {
         if (xt_conn_sm_enabled(r->c) != atoi(a))
             return failf(r, "sm %d, expected %s", xt_conn_sm_enabled(r->c), a);
@@ -960,6 +1057,7 @@ static const char *const transcripts[] = {
     "ack_ping.txt",
     "reset_no_sm.txt",
     "idle_trim.txt",
+    "disco.txt",
 };
 
 static void test_transcripts(void **state)
