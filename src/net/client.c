@@ -954,6 +954,17 @@ static void pump_in(xt_client *cl, uint64_t now)
         budget -= got < budget ? got : budget;
         if (got)
             cl->trim_at = now + XT_TRIM_IDLE_MS;
+        /* While logging in, ACK at once. A receiver may delay its ACK
+         * (RFC 1122 §4.2.3.2; Linux: 40 ms once the connection looks
+         * interactive), and a server with Nagle's algorithm on (Prosody's
+         * default) holds its next small write until the last one is
+         * ACKed: every login exchange it answers in two writes (the TLS
+         * 1.3 session tickets, then the stream features and the SASL
+         * challenge) stalled 40 ms, a third of `xtalk send` on loopback
+         * (issue 14). Only until online: an idle session must not change
+         * what the server's traffic costs it. */
+        if (got && xt_conn_get_state(cl->conn) != XT_STATE_ONLINE)
+            xt_tcp_quickack(cl->fd);
 
         if (cl->tls && !cl->tls_up) {
             step_tls(cl, now);

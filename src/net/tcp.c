@@ -93,19 +93,6 @@ int xt_tcp_read(int fd, void *buf, size_t cap, size_t *got, char *detail, size_t
         ssize_t n = recv(fd, buf, cap, 0);
         if (n > 0) {
             *got = (size_t)n;
-#ifdef TCP_QUICKACK
-            /* ACK what came at once. A receiver may delay its ACK (RFC
-             * 1122 §4.2.3.2; Linux: 40 ms once the connection looks
-             * interactive), and a server with Nagle's algorithm on
-             * (Prosody's default) holds its next small write until the
-             * last one is ACKed: every exchange it answers in two writes
-             * (TLS 1.3 session tickets, then the stream features and the
-             * SASL challenge) stalled 40 ms, a third of `xtalk send` on
-             * loopback (issue 14). Linux leaves quick-ACK mode by itself,
-             * so it is asked for after every read. */
-            int one = 1;
-            (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-#endif
             return 0;
         }
         if (n == 0)
@@ -118,6 +105,16 @@ int xt_tcp_read(int fd, void *buf, size_t cap, size_t *got, char *detail, size_t
             snprintf(detail, dlen, "read: %s", strerror(errno));
         return XT_EIO;
     }
+}
+
+void xt_tcp_quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)fd;
+#endif
 }
 
 int xt_tcp_write(int fd, const void *data, size_t n, size_t *wrote, char *detail, size_t dlen)
