@@ -7,7 +7,12 @@
  *       online with the roster loaded and initial presence sent, then
  *       prints "online", then "hint=" and the server's SASL offer, and
  *       exits (bench/run times it from process start); $XTB_SASL_HINT is
- *       passed to xt_conn_opts_set_sasl_hint (the offer an earlier run saw)
+ *       passed to xt_conn_opts_set_sasl_hint (the offer an earlier run saw);
+ *       with $XTB_UA_ID (a XEP-0388 user-agent id) SASL2 asks for a FAST
+ *       token, printed as "fast=MECH TOKEN" when one came, and
+ *       $XTB_FAST="MECH TOKEN" is the token to log in with
+ *       (xt_conn_opts_set_fast_token); $XTB_NO_SASL2=1 sets
+ *       XT_CONN_NO_SASL2 (the RFC 6120 path on a SASL2 server)
  *   xt_client hold PREFIX N PW HOST PORT CA [INFLIGHT]
  *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
  *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online=" and glibc's
@@ -37,6 +42,14 @@ static long target, done_count, online_count, failed;
 static const char *send_to;
 static xt_conn *sender;
 static long sent;
+static char fast_token[512]; /* "MECH TOKEN" the server issued, for the next run */
+
+static void on_fast_token(void *ud, const char *mech, const char *token, const char *expiry)
+{
+    (void)ud;
+    (void)expiry;
+    snprintf(fast_token, sizeof fast_token, "%s %s", mech, token ? token : "");
+}
 
 /* glibc's view of the heap: bytes in use by live allocations and bytes
  * free inside the heap (freed but not returned: fragmentation), so RSS
@@ -114,7 +127,8 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
         online_count++;
         if (!mode_hold) {
             const char *hint = xt_conn_sasl_hint(c);
-            printf("online\nhint=%s\n", hint ? hint : "");
+            printf("online\nhint=%s\nfast=%s\nmech=%s\n", hint ? hint : "", fast_token,
+                   xt_conn_mechanism(c) ? xt_conn_mechanism(c) : "");
             fflush(stdout);
         }
         if (mode_send) {
@@ -163,12 +177,25 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
                         const char *ca, unsigned flags)
 {
     xt_conn_opts *opts = NULL;
+    const char *no2 = getenv("XTB_NO_SASL2"), *fast = getenv("XTB_FAST");
+    if (no2 && *no2 == '1')
+        flags |= XT_CONN_NO_SASL2;
+    char mech[64] = "";
+    const char *tok = NULL;
+    if (fast && strchr(fast, ' ') && (size_t)(strchr(fast, ' ') - fast) < sizeof mech) {
+        memcpy(mech, fast, (size_t)(strchr(fast, ' ') - fast));
+        tok = strchr(fast, ' ') + 1;
+    }
     /* login: the server's SASL offer from an earlier run (what a client
-     * keeps per account; see xt_conn_sasl_hint) */
+     * keeps per account; see xt_conn_sasl_hint), the user agent and the
+     * FAST token an earlier run got */
     if (xt_conn_opts_new(NULL, &opts) != 0 || xt_conn_opts_set_jid(opts, jid) != 0 ||
         xt_conn_opts_set_password(opts, pw) != 0 || xt_conn_opts_set_flags(opts, flags) != 0 ||
         xt_conn_opts_set_timeouts(opts, 0, 600000) != 0 ||
-        xt_conn_opts_set_sasl_hint(opts, getenv("XTB_SASL_HINT")) != 0)
+        xt_conn_opts_set_sasl_hint(opts, getenv("XTB_SASL_HINT")) != 0 ||
+        xt_conn_opts_set_user_agent(opts, getenv("XTB_UA_ID"), "xt_client", NULL) != 0 ||
+        xt_conn_opts_set_fast_token(opts, mech, tok) != 0 ||
+        xt_conn_opts_set_fast_token_cb(opts, on_fast_token, NULL) != 0)
         exit(1);
     xt_client *cl;
     /* One context for all: the hold sessions share a TLS context and the

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -399,6 +400,39 @@ static void save_hint(xt_cli_session *s)
     }
 }
 
+/* XEP-0484: the token the server issued (or refused: token NULL), kept
+ * for the next run in the store (0600), bound to the account's user-agent
+ * id. A failure costs the next login the password exchange, no more. */
+static void on_fast_token(void *ud, const char *mech, const char *token, const char *expiry)
+{
+    xt_cli_session *s = ud;
+    if (s->acct->store)
+        (void)xt_store_fast_token_set(s->acct->store, s->acct->key, mech, token, expiry);
+}
+
+/* The stored FAST token, unless it has expired (XEP-0082 UTC timestamps
+ * of one form compare as strings). */
+static void load_fast_token(xt_cli_session *s, char **ua, char **mech, char **token)
+{
+    char *expiry = NULL;
+    *ua = *mech = *token = NULL;
+    if (!s->acct->store || xt_store_user_agent_id(s->acct->store, s->acct->key, ua) < 0)
+        return;
+    if (xt_store_fast_token_get(s->acct->store, s->acct->key, mech, token, &expiry) < 0)
+        return;
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    if (*token && expiry && strlen(expiry) == 20 && gmtime_r(&t, &tm) &&
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm) && strcmp(expiry, now) <= 0) {
+        explicit_bzero(*token, strlen(*token));
+        free(*token);
+        free(*mech);
+        *token = *mech = NULL;
+    }
+    free(expiry);
+}
+
 static void on_event(xt_conn *c, const xt_event *ev, void *ud)
 {
     xt_cli_session *s = ud;
@@ -547,6 +581,8 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
 
     if (s->acct->store)
         (void)xt_store_sasl_hint_get(s->acct->store, s->acct->key, &s->hint);
+    char *ua = NULL, *fmech = NULL, *ftoken = NULL;
+    load_fast_token(s, &ua, &fmech, &ftoken);
     xt_conn_opts *opts = NULL;
     int rc = xt_conn_opts_new(NULL, &opts);
     if (!rc)
@@ -570,6 +606,17 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
         rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
     if (!rc)
         rc = xt_conn_opts_set_sasl_hint(opts, s->hint);
+    if (!rc)
+        rc = xt_conn_opts_set_user_agent(opts, ua, "xtalk", NULL);
+    if (!rc)
+        rc = xt_conn_opts_set_fast_token(opts, fmech, ftoken);
+    if (!rc)
+        rc = xt_conn_opts_set_fast_token_cb(opts, on_fast_token, s);
+    if (ftoken)
+        explicit_bzero(ftoken, strlen(ftoken));
+    free(ftoken);
+    free(fmech);
+    free(ua);
     if (!rc)
         rc = xt_client_new(NULL, opts, &s->client);
     /* Why a setter refused (an invalid JID or resource), for the message. */

@@ -119,6 +119,9 @@ enum {
      * binding): see xt_conn_opts_set_sasl_hint. Off by default: such a
      * login fails with XT_EDOWNGRADE, naming what was offered. */
     XT_CONN_ALLOW_DOWNGRADE = 1u << 8,
+    /* Do not use XEP-0388 SASL2 (nor Bind2 and FAST with it) even when
+     * the server offers it: RFC 6120 SASL and binding only. */
+    XT_CONN_NO_SASL2 = 1u << 9,
 };
 
 /* A new options object with every default. mem (NULL = malloc) is copied
@@ -201,8 +204,10 @@ XT_EXTERN int xt_conn_opts_set_sm_queue(xt_conn_opts *o, uint32_t max_unacked);
  * (PLAIN after SCRAM, no -PLUS after -PLUS, SHA-1 after SHA-256,
  * tls-server-end-point after tls-exporter or tls-unique) fails with
  * XT_EDOWNGRADE unless XT_CONN_ALLOW_DOWNGRADE; with a hint whose server
- * offered SCRAM, PLAIN is refused the same way. Keep the hint per account
- * to keep that protection. Copied. XT_ENOMEM.
+ * offered SCRAM, PLAIN is refused the same way, and with one whose server
+ * offered SASL2 (XEP-0388), an offer without it. The hint also lists the
+ * server's FAST mechanisms: a token for another one is not sent ahead.
+ * Keep the hint per account to keep that protection. Copied. XT_ENOMEM.
  */
 XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
 /*
@@ -231,6 +236,43 @@ XT_EXTERN int xt_conn_opts_set_random(xt_conn_opts *o, xt_random_fn fn, void *ud
  * special (< > & ' "). XT_EINVAL otherwise, XT_ENOMEM.
  */
 XT_EXTERN int xt_conn_opts_set_id_prefix(xt_conn_opts *o, const char *prefix);
+/*
+ * XEP-0388 <user-agent/>: an id for this account on this device, stable
+ * across runs (a UUID is the usual form), and optional software and
+ * device names (NULL = none). Where the server offers SASL2 the conn
+ * logs in with it (unless XT_CONN_NO_SASL2), binds inline (XEP-0386)
+ * and, with an id, asks for a XEP-0484 FAST token: the server binds the
+ * token to the id, so keep both together. Each string is 1..128
+ * printable ASCII characters (software and device may be UTF-8 text
+ * without control characters). XT_EINVAL otherwise, XT_ENOMEM. Copied.
+ */
+XT_EXTERN int xt_conn_opts_set_user_agent(xt_conn_opts *o, const char *id, const char *software,
+                                          const char *device);
+/*
+ * XEP-0484 FAST: the token (and its mechanism, e.g. "HT-SHA-256-EXPR")
+ * that an xt_fast_token_fn received at an earlier login with the same
+ * user-agent id. It goes out right behind the post-TLS stream header, so
+ * a login takes one round trip after TLS; the password is still needed
+ * (a refused token falls back to it). A token whose mechanism needs a
+ * channel binding this connection lacks (-EXPR over TLS 1.2) is not used.
+ * NULL token = none. Copied; the copies are wiped when freed. Secret:
+ * as good as the password for this server until it expires.
+ * XT_EINVAL (mechanism missing or too long), XT_ENOMEM.
+ */
+XT_EXTERN int xt_conn_opts_set_fast_token(xt_conn_opts *o, const char *mechanism,
+                                          const char *token);
+/*
+ * Called when the server issues a FAST token (at a password login, or a
+ * rotation at a FAST login: replace the stored one) with its mechanism
+ * and expiry as the server wrote it (XEP-0082, may be NULL), or when it
+ * refused the token in use (token NULL: delete it). Strings valid during
+ * the call; never log the token. Called from inside xt_conn_feed: the
+ * callback must not free the conn.
+ */
+typedef void (*xt_fast_token_fn)(void *ud, const char *mechanism, const char *token,
+                                 const char *expiry);
+/* Registers the FAST token callback (NULL = none). Always 0. */
+XT_EXTERN int xt_conn_opts_set_fast_token_cb(xt_conn_opts *o, xt_fast_token_fn fn, void *ud);
 /* For drivers built on xt_conn (such as xt_client): the flags, the log
  * callback and the allocator these opts hold. NULL o gives 0 / NULL. */
 XT_EXTERN unsigned xt_conn_opts_get_flags(const xt_conn_opts *o);

@@ -109,6 +109,23 @@ XT_EXTERN int xt_store_sasl_hint_get(xt_store *st, const char *account, char **o
 /* set writes nothing when the account already has this hint. */
 XT_EXTERN int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint);
 
+/* --- the user agent and its FAST token -------------------------------------- */
+
+/* The account's XEP-0388 user-agent id (xt_conn_opts_set_user_agent):
+ * made once (a random UUID) and kept, so the server sees one device.
+ * *out is a copy to free with the store's allocator. 0 or < 0. */
+XT_EXTERN int xt_store_user_agent_id(xt_store *st, const char *account, char **out);
+/* The XEP-0484 FAST token the server bound to that id (what an
+ * xt_fast_token_fn received): copies in *mechanism, *token (secret: wipe
+ * before freeing) and *expiry (may be NULL; expiry itself may be NULL);
+ * all NULL when none is kept. 0 or < 0. */
+XT_EXTERN int xt_store_fast_token_get(xt_store *st, const char *account, char **mechanism,
+                                      char **token, char **expiry);
+/* Replaces it (token NULL deletes it); needs xt_store_user_agent_id first
+ * (a token belongs to that id: without one nothing is written). */
+XT_EXTERN int xt_store_fast_token_set(xt_store *st, const char *account, const char *mechanism,
+                                      const char *token, const char *expiry);
+
 /* --- deduplication ------------------------------------------------------- */
 
 /* Records that a message with this id (XEP-0359 stanza-id/origin-id, or

@@ -93,11 +93,13 @@ static void log_in(xt_stream *s, const xt_stanza *st)
     if (!s->cfg.log)
         return;
     const char *name = xt_stanza_name(st);
-    if (strcmp(xt_stanza_ns(st), XT_NS_SASL) == 0 &&
+    const char *ns = xt_stanza_ns(st);
+    if ((strcmp(ns, XT_NS_SASL) == 0 || strcmp(ns, XT_NS_SASL2) == 0) &&
         (strcmp(name, "challenge") == 0 || strcmp(name, "success") == 0)) {
         /* SCRAM challenges carry the salt and the server signature:
-         * material for an offline attack on the password. */
-        xt_stream_logf(s, XT_LOG_XML_IN, "<%s xmlns='%s'>[redacted]</%s>", name, XT_NS_SASL, name);
+         * material for an offline attack on the password; a SASL2
+         * success can carry a FAST token (XEP-0484), a credential. */
+        xt_stream_logf(s, XT_LOG_XML_IN, "<%s xmlns='%s'>[redacted]</%s>", name, ns, name);
         return;
     }
     xt_buf b;
@@ -448,6 +450,8 @@ static int on_element(xt_stream *s, const xt_stanza *st)
     }
     if (strcmp(ns, XT_NS_SASL) == 0)
         return xt_stream_on_sasl(s, st);
+    if (strcmp(ns, XT_NS_SASL2) == 0)
+        return xt_stream_sasl2_on(s, st);
     if (strcmp(ns, XT_NS_SM) == 0)
         return xt_stream_on_sm(s, st);
     if (strcmp(ns, XT_NS_CLIENT) == 0 &&
@@ -828,9 +832,15 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
         return XT_ENOMEM;
     if (cfg->sasl_hint && *cfg->sasl_hint && !(s->auth.hint = xt_strdup(s->mem, cfg->sasl_hint)))
         return XT_ENOMEM;
+    if ((rc = xt_stream_sasl2_init(s, cfg)) != 0)
+        return rc;
     xt_stream_sasl_read_hint(s);
     if ((rc = xt_stream_sasl_hint_salt(s)) != 0)
         return rc;
+    /* With a FAST token no PBKDF2 runs unless the token is refused (then
+     * at the challenge, on the next connection). */
+    if (s->sasl2.token)
+        s->auth.precompute = 0;
 
     /* Ids unique across connections and runs (a receiver's XEP-0359
      * origin-id dedup must never drop a new message as a repeat). */
@@ -861,6 +871,7 @@ void xt_stream_cleanup(xt_stream *s)
     xt_free(s->mem, s->auth.hint);
     xt_free(s->mem, s->auth.offer);
     xt_wipe(&s->auth.salted, sizeof s->auth.salted);
+    xt_stream_sasl2_cleanup(s);
     xt_free_secret(s->mem, s->cfg.password);
     xt_free_secret(s->mem, s->cfg.test_nonce);
     xt_free(s->mem, s->cfg.resource);
@@ -906,6 +917,7 @@ int xt_stream_reset(xt_stream *s)
         xt_stream_sasl_read_hint(s);
     }
     s->auth.mech[0] = 0;
+    xt_stream_sasl2_reset(s);
     xt_wipe(&s->tls, sizeof s->tls);
     s->t.nego_deadline = s->t.ka_deadline = s->t.close_deadline = 0;
     s->err.code = 0;

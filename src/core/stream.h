@@ -30,6 +30,8 @@
 #define XT_NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
 #define XT_NS_STANZA_ERRORS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define XT_NS_PING          "urn:xmpp:ping"
+#define XT_NS_SASL2         "urn:xmpp:sasl:2" /* XEP-0388 */
+#define XT_NS_BIND2         "urn:xmpp:bind:0" /* XEP-0386 */
 
 /* Most bytes queued for the peer before sends fail with XT_ETOOBIG. */
 #define XT_OUT_LIMIT ((size_t)16 << 20)
@@ -80,6 +82,10 @@ typedef struct xt_stream_hooks {
      * hook replied or deliberately ignored it), 0 = unknown (the stream
      * answers service-unavailable), negative = fail the stream. */
     int (*iq_request)(void *ud, const xt_stanza *iq);
+    /* XEP-0484: the server issued a FAST token (mechanism, token,
+     * expiry as sent), or refused the one we used (token NULL: forget
+     * it). Strings valid during the call; token is secret. */
+    void (*fast_token)(void *ud, const char *mech, const char *token, const char *expiry);
 } xt_stream_hooks;
 
 /* What the stream needs from xt_conn_opts (see the setters in
@@ -102,6 +108,11 @@ typedef struct xt_stream_config {
     xt_random_fn random; /* NULL = RAND_bytes */
     void *random_ud;
     const char *id_prefix; /* NULL = "" */
+    /* XEP-0388 <user-agent/>: id (NULL = no SASL2 user agent, hence no
+     * FAST), software and device names (NULL = none). */
+    const char *ua_id, *ua_software, *ua_device;
+    /* XEP-0484: a token from an earlier login and its mechanism. */
+    const char *fast_mech, *fast_token;
 } xt_stream_config;
 
 /* A stream restart (RFC 6120 §4.3.3) recorded inside a parser callback,
@@ -165,6 +176,21 @@ typedef struct xt_stream_auth {
     int hint_scram;
 } xt_stream_auth;
 
+/* XEP-0388 SASL2, XEP-0386 Bind2 and XEP-0484 FAST (stream_sasl2.c). */
+typedef struct xt_stream_sasl2 {
+    /* configuration: the user agent */
+    char *ua_id, *ua_software, *ua_device;
+    char *token;        /* the FAST token to use (secret); NULL = none */
+    char fast_mech[32]; /* its mechanism */
+    int hint;           /* the hint says the server offered SASL2 */
+    int active;         /* the exchange in progress is SASL2 */
+    int fast;           /* ... with the FAST token (auth.sasl is NULL) */
+    int fast_early;     /* that FAST <authenticate/> went ahead of the features */
+    int bind_inline;    /* our <authenticate/> carries a Bind2 <bind/> */
+    int bound;          /* <bound/> came: no bind IQ on this stream */
+    char req_mech[32];  /* the token we ask for ("" = none) */
+} xt_stream_sasl2;
+
 /* One channel binding from the driver's TLS (copied). */
 typedef struct xt_stream_cb {
     char type[24];
@@ -195,6 +221,7 @@ typedef struct xt_stream_bind {
 typedef struct xt_stream_pipe {
     int early;      /* <starttls/>, <auth/> or the bind IQ is ahead of the features */
     int login_sent; /* the login stanzas went out behind the early bind */
+    int login_now;  /* they are being written behind a FAST <authenticate/> */
 } xt_stream_pipe;
 
 /* The clock and the timers. */
@@ -233,6 +260,7 @@ typedef struct xt_stream {
     int close_sent;
     xt_stream_tls tls;
     xt_stream_auth auth;
+    xt_stream_sasl2 sasl2;
     xt_stream_pipe pipe;
     xt_stream_bind bind;
     xt_sm sm;           /* survives xt_stream_reset */

@@ -13,7 +13,7 @@
  * after it is counted; the IM layer's roster query and presence are
  * pipelined behind it, §3), then the messages a failed resumption left
  * unacked, then the login stanzas and XT_EV_ONLINE. */
-static void go_online(xt_stream *s)
+void xt_stream_go_online(xt_stream *s)
 {
     s->phase = XT_PH_ONLINE;
     s->t.nego_deadline = 0;
@@ -45,7 +45,7 @@ static void session_done(xt_conn *c, int status, const xt_stanza *reply, void *u
     if (status == XT_ECLOSED || s->phase != XT_PH_SESSION)
         return;
     if (status == 0) {
-        go_online(s);
+        xt_stream_go_online(s);
         return;
     }
     char t[128];
@@ -108,7 +108,7 @@ static void bind_done(xt_conn *c, int status, const xt_stanza *reply, void *ud)
         return;
     }
     if (!s->bind.session_needed) {
-        go_online(s);
+        xt_stream_go_online(s);
         return;
     }
     /* RFC 3921 §3: legacy servers that advertise session without
@@ -158,6 +158,16 @@ int xt_stream_read_bind_features(xt_stream *s, const xt_stanza *features)
 
 int xt_stream_start_bind(xt_stream *s, const xt_stanza *features)
 {
+    if (s->sasl2.bound) {
+        /* XEP-0386: bound inline. These features still offer the old
+         * <bind/> (Prosody 0.12 with the 2023 modules): not for us; they
+         * say whether XEP-0198 can be enabled (after the success, not
+         * inline: see stream_sasl2.c). */
+        s->bind.sm_offered =
+            !(s->cfg.flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
+        xt_stream_go_online(s);
+        return 0;
+    }
     if (xt_stream_read_bind_features(s, features))
         return XT_EPROTO;
     if (s->bind.sm_offered && s->sm.id) {

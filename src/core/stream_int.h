@@ -58,7 +58,70 @@ void xt_stream_sasl_read_hint(xt_stream *s);
 /* tick: Hi() for the hinted salt. */
 void xt_stream_sasl_precompute(xt_stream *s);
 
+/* The server's SASL offer, parsed (stream_sasl.c): mechanism names and
+ * the XEP-0440 channel-binding types; strings borrowed. */
+typedef struct xt_stream_offer {
+    const char *names[32];
+    size_t n;
+    const char *cbtypes[8];
+    size_t ncb;
+    int cb_advertised;
+} xt_stream_offer;
+
+/* The exchange an offer calls for, downgrade-checked: 0 and *out, or
+ * negative when the stream failed. */
+int xt_stream_sasl_choose(xt_stream *s, const xt_stream_offer *o, xt_sasl **out);
+/* A <failure/> (RFC 6120 §6.4.5 or XEP-0388's; its <text/> in text_ns):
+ * fails the stream (or plans the channel-binding retry). */
+int xt_stream_sasl_failed(xt_stream *s, const xt_stanza *failure, const char *text_ns);
+/* A success's additional data for auth.sasl: the server's proof checked,
+ * the mechanism and next hint recorded, auth.sasl freed, auth.done set.
+ * Negative when the stream failed. */
+int xt_stream_sasl_succeeded(xt_stream *s, const uint8_t *data, size_t len);
+/* A challenge's raw data -> <NAME xmlns='NS'>response</NAME>. */
+int xt_stream_sasl_step(xt_stream *s, xt_buf *data, const char *name, const char *ns);
+/* A login without the password (FAST): the hint's pin, salt and nocb
+ * tokens carry over into the offer that becomes the next hint. */
+int xt_stream_sasl_keep_hint(xt_stream *s);
+
+/* --- stream_sasl2.c ------------------------------------------------------------ */
+
+/* The features' SASL2 <authentication/> (XEP-0388 §2.1), or NULL (also
+ * with XT_CONN_NO_SASL2). */
+const xt_stanza *xt_stream_sasl2_offer(const xt_stream *s, const xt_stanza *features);
+/* Appends to the offer text " sasl2:" when the features offer SASL2 (a
+ * later offer without it is a downgrade) and " fast:MECH" per FAST
+ * mechanism (a token for another one is not sent ahead next time). */
+int xt_stream_sasl2_offer_text(const xt_stream *s, const xt_stanza *features, xt_buf *b);
+/* Before send: whether the exchange is SASL2 (a2 not NULL), with Bind2
+ * and which FAST token to ask for. */
+void xt_stream_sasl2_prepare(xt_stream *s, const xt_stanza *a2);
+/* <authenticate/> for auth.sasl with <user-agent/>, Bind2 and the token
+ * request. */
+int xt_stream_sasl2_send(xt_stream *s);
+/* Behind the post-TLS header: the FAST <authenticate/> when the token
+ * is usable on this connection (nothing sent otherwise). */
+int xt_stream_sasl2_send_fast(xt_stream *s);
+/* Features that offer FAST for our token (it was not sent ahead: no
+ * hint yet): sends it now. 1 = sent, 0 = not usable here, negative =
+ * an error. */
+int xt_stream_sasl2_try_fast(xt_stream *s, const xt_stanza *a2);
+/* The features that came behind the FAST <authenticate/>: if they do
+ * not offer its mechanism, the password exchange (`o`) follows the
+ * server's failure. Negative when the stream failed. */
+int xt_stream_sasl2_check_fast(xt_stream *s, const xt_stanza *a2, const xt_stream_offer *o);
+/* An element in XEP-0388's namespace. */
+int xt_stream_sasl2_on(xt_stream *s, const xt_stanza *st);
+/* Lifetime: init copies the user agent and token; reset readies another
+ * connection; cleanup wipes. */
+int xt_stream_sasl2_init(xt_stream *s, const xt_stream_config *cfg);
+void xt_stream_sasl2_reset(xt_stream *s);
+void xt_stream_sasl2_cleanup(xt_stream *s);
+
 /* --- stream_bind.c ------------------------------------------------------------- */
+
+/* Bound (by the bind IQ or by Bind2): online; XEP-0198 <enable/>. */
+void xt_stream_go_online(xt_stream *s);
 
 /* The post-auth features: binding must be offered; a legacy session
  * without <optional/> is needed; XEP-0198. XT_EPROTO when the stream

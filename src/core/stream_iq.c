@@ -58,7 +58,9 @@ void xt_stream_next_id(xt_stream *s, char out[64])
 
 static int iq_open(const xt_stream *s)
 {
-    return s->phase >= XT_PH_BIND && s->phase <= XT_PH_ONLINE;
+    /* login_now: the login stanzas pipelined behind a FAST <authenticate/>
+     * with Bind2 (stream_sasl2.c), bound by the time the server reads them. */
+    return (s->phase >= XT_PH_BIND && s->phase <= XT_PH_ONLINE) || s->pipe.login_now;
 }
 
 int xt_stream_send(xt_stream *s, const xt_stanza *st)

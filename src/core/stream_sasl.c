@@ -27,12 +27,13 @@ static void wipe_stale(xt_buf *b)
 
 /* Sends <auth/> or <response/> with base64 payload (RFC 6120 §6.4.2:
  * an empty payload is "="), logging only the element name. */
-static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt_buf *raw)
+static int send_sasl_ns(xt_stream *s, const char *name, const char *ns, const char *attrs,
+                        const xt_buf *raw)
 {
     xt_buf *b = &s->scratch;
     xt_buf_clear(b);
     char open[160], logged[224];
-    snprintf(open, sizeof open, "<%s xmlns='%s'%s>", name, XT_NS_SASL, attrs);
+    snprintf(open, sizeof open, "<%s xmlns='%s'%s>", name, ns, attrs);
     snprintf(logged, sizeof logged, "%s[redacted]</%s>", open, name);
     int rc = xt_buf_append_str(b, open);
     if (!rc)
@@ -52,17 +53,16 @@ static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt
     return rc;
 }
 
+static int send_sasl(xt_stream *s, const char *name, const char *attrs, const xt_buf *raw)
+{
+    return send_sasl_ns(s, name, XT_NS_SASL, attrs, raw);
+}
+
 /* The server's SASL offer: mechanism names and the XEP-0440 channel-
  * binding types. As text (xt_conn_sasl_hint) it is the mechanisms, then
  * "cb:" when <sasl-channel-binding/> was there and "cb:TYPE" per type,
  * separated by spaces. */
-typedef struct offer {
-    const char *names[32];
-    size_t n;
-    const char *cbtypes[8];
-    size_t ncb;
-    int cb_advertised;
-} offer;
+typedef xt_stream_offer offer;
 
 /* RFC 4422 §3.1: sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA /
  * DIGIT / HYPHEN / UNDERSCORE. Anything else from the server is no
@@ -81,10 +81,13 @@ static int valid_mech_name(const char *t)
 static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o)
 {
     memset(o, 0, sizeof *o);
-    const xt_stanza *mechs = xt_stanza_child(features, "mechanisms", XT_NS_SASL);
+    /* XEP-0388: a SASL2 offer is used instead of the RFC 6120 one. */
+    const xt_stanza *a2 = xt_stream_sasl2_offer(s, features);
+    const xt_stanza *mechs = a2 ? a2 : xt_stanza_child(features, "mechanisms", XT_NS_SASL);
+    const char *mns = a2 ? XT_NS_SASL2 : XT_NS_SASL;
     for (const xt_stanza *m = mechs ? xt_stanza_first_child(mechs) : NULL; m && o->n < 32;
          m = xt_stanza_next_sibling(m)) {
-        if (strcmp(xt_stanza_name(m), "mechanism") || strcmp(xt_stanza_ns(m), XT_NS_SASL))
+        if (strcmp(xt_stanza_name(m), "mechanism") || strcmp(xt_stanza_ns(m), mns))
             continue;
         const char *t = xt_stanza_text(m);
         if (!t)
@@ -123,6 +126,9 @@ static int offer_from_features(xt_stream *s, const xt_stanza *features, offer *o
         if (!rc)
             rc = xt_buf_append_str(b, t);
     }
+    /* "sasl2:" and "fast:MECH" (xt_stream_sasl2_offer_text). */
+    if (!rc)
+        rc = xt_stream_sasl2_offer_text(s, features, b);
     char *txt = rc ? NULL : xt_buf_cstr(b);
     if (!txt)
         return XT_ENOMEM;
@@ -138,7 +144,8 @@ static int offer_from_text(char *text, offer *o)
 {
     memset(o, 0, sizeof *o);
     for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (strncmp(t, "salt:", 5) == 0 || strcmp(t, "nocb:") == 0 || strncmp(t, "pin:", 4) == 0)
+        if (strncmp(t, "salt:", 5) == 0 || strcmp(t, "nocb:") == 0 || strncmp(t, "pin:", 4) == 0 ||
+            strcmp(t, "sasl2:") == 0)
             continue; /* see hint_salt, xt_stream_sasl_read_hint */
         if (strncmp(t, "cb:", 3) == 0) {
             o->cb_advertised = 1;
@@ -195,10 +202,13 @@ void xt_stream_sasl_read_hint(xt_stream *s)
     s->auth.pin[0] = '\0';
     s->auth.pin_strength = 0;
     s->auth.hint_scram = 0;
+    s->sasl2.hint = 0;
     for (const char *t = h; t && *t;) {
         size_t n = strcspn(t, " ");
         if (n > 6 && strncmp(t, "SCRAM-", 6) == 0)
             s->auth.hint_scram = 1;
+        if (n == 6 && strncmp(t, "sasl2:", 6) == 0)
+            s->sasl2.hint = 1;
         if (n > 4 && n - 4 < 64 && strncmp(t, "pin:", 4) == 0) {
             char pin[64];
             memcpy(pin, t + 4, n - 4);
@@ -263,9 +273,12 @@ int xt_stream_sasl_hint_nocb(const char *hint)
     return 0;
 }
 
-/* <auth mechanism='...'>initial response</auth> for s->auth.sasl. */
+/* <auth mechanism='...'>initial response</auth> for s->auth.sasl (SASL2's
+ * <authenticate/> when the exchange is SASL2). */
 static int send_auth(xt_stream *s)
 {
+    if (s->sasl2.active)
+        return xt_stream_sasl2_send(s);
     xt_buf ir;
     xt_buf_init(&ir, s->mem);
     int rc = xt_sasl_initial(s->auth.sasl, &ir);
@@ -390,6 +403,35 @@ static int offer_add_salt(xt_stream *s, int nocb)
     return 0;
 }
 
+int xt_stream_sasl_keep_hint(xt_stream *s)
+{
+    if (!s->auth.offer || !s->auth.hint)
+        return 0;
+    xt_buf *b = &s->scratch;
+    xt_buf_clear(b);
+    int rc = xt_buf_append_str(b, s->auth.offer);
+    for (const char *t = s->auth.hint; !rc && *t;) {
+        size_t n = strcspn(t, " ");
+        if ((n > 4 && strncmp(t, "pin:", 4) == 0) || (n > 5 && strncmp(t, "salt:", 5) == 0) ||
+            (n == 5 && strncmp(t, "nocb:", 5) == 0)) {
+            rc = xt_buf_append_str(b, " ");
+            if (!rc)
+                rc = xt_buf_append(b, t, n);
+        }
+        t += n;
+        while (*t == ' ')
+            t++;
+    }
+    char *txt = rc ? NULL : xt_buf_cstr(b);
+    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
+    xt_buf_clear(b);
+    if (!dup)
+        return XT_ENOMEM;
+    xt_free(s->mem, s->auth.offer);
+    s->auth.offer = dup;
+    return 0;
+}
+
 /* Pipelined authentication: with a hint of the server's offer, the
  * first SCRAM message goes out with the stream header. Nothing is sent
  * when the hint is unusable or calls for PLAIN. */
@@ -397,6 +439,10 @@ int xt_stream_send_early_auth(xt_stream *s)
 {
     if (!s->auth.hint || !s->tls.on)
         return 0;
+    /* A SASL2 server: the FAST token if it is usable, else the features
+     * (a SASL1 <auth/> would get no token). */
+    if (s->sasl2.hint && !(s->cfg.flags & XT_CONN_NO_SASL2))
+        return xt_stream_sasl2_send_fast(s);
     char *text = xt_strdup(s->mem, s->auth.hint);
     if (!text)
         return XT_ENOMEM;
@@ -430,7 +476,27 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
     int rc = offer_from_features(s, features, &o);
     if (rc)
         return xt_stream_fail_code(s, rc);
-    if (!xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
+    const xt_stanza *a2 = xt_stream_sasl2_offer(s, features);
+    /* A server that offered SASL2 before and now does not: what a man in
+     * the middle who strips it (and FAST's tokens with it) would cause. */
+    if (!a2 && s->sasl2.hint && !(s->cfg.flags & (XT_CONN_NO_SASL2 | XT_CONN_ALLOW_DOWNGRADE))) {
+        if (s->pipe.early)
+            s->pipe.early = 0;
+        return xt_stream_fail(
+            s, XT_EDOWNGRADE, NULL, NULL,
+            "refusing a weaker login than before: the server offered SASL2 (XEP-0388) at the "
+            "last login and does not now; a man in the middle may have stripped it; if the "
+            "server really changed, allow the downgrade explicitly",
+            NULL);
+    }
+    if (s->sasl2.fast)
+        return xt_stream_sasl2_check_fast(s, a2, &o);
+    if (a2 && !s->pipe.early) {
+        rc = xt_stream_sasl2_try_fast(s, a2);
+        if (rc)
+            return rc < 0 ? xt_stream_fail_code(s, rc) : 0;
+    }
+    if (!a2 && !xt_stanza_child(features, "mechanisms", XT_NS_SASL)) {
         if (s->pipe.early) /* our early <auth/> will fail; this is the reason */
             s->pipe.early = 0;
         return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL,
@@ -475,8 +541,30 @@ int xt_stream_start_sasl(xt_stream *s, const xt_stanza *features)
     }
     xt_sasl_free(s->auth.sasl);
     s->auth.sasl = sasl;
+    xt_stream_sasl2_prepare(s, a2);
     rc = send_auth(s);
     return rc ? xt_stream_fail_code(s, rc) : 0;
+}
+
+/* The exchange this offer calls for, downgrade-checked (for SASL2's
+ * fallback from a FAST token): 0 and *out, or negative when the stream
+ * failed. */
+int xt_stream_sasl_choose(xt_stream *s, const xt_stream_offer *o, xt_sasl **out)
+{
+    xt_sasl *sasl = NULL;
+    int rc = choose_sasl(s, o, &sasl);
+    if (rc == XT_EUNSUPPORTED)
+        return xt_stream_fail(s, XT_EUNSUPPORTED, NULL, NULL, "no usable SASL mechanism", NULL);
+    if (rc)
+        return xt_stream_fail_code(s, rc);
+    const char *before = downgrade(s, sasl);
+    if (before) {
+        rc = fail_downgrade(s, sasl, before);
+        xt_sasl_free(sasl);
+        return rc;
+    }
+    *out = sasl;
+    return 0;
 }
 
 /* Decodes SASL element text: "" or "=" is empty (RFC 6120 §6.4.2). */
@@ -575,26 +663,14 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
         }
         return rc ? xt_stream_fail_code(s, rc) : 0;
     }
-    if (strcmp(name, "failure") == 0) {
-        const char *cond = NULL;
-        for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
-            if (strcmp(xt_stanza_ns(c), XT_NS_SASL) == 0 && strcmp(xt_stanza_name(c), "text")) {
-                cond = xt_stanza_name(c);
-                break;
-            }
-        const char *text = xt_stanza_child_text(st, "text", XT_NS_SASL);
-        if (xt_sasl_cb_flag(s->auth.sasl) == 'p' && mentions_cb(text))
-            return cb_refusal(s, cond ? cond : "not-authorized", text);
-        return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
-                              text && *text ? text : NULL, NULL);
-    }
+    if (strcmp(name, "failure") == 0)
+        return xt_stream_sasl_failed(s, st, XT_NS_SASL);
     int is_success = strcmp(name, "success") == 0;
     if (!is_success && strcmp(name, "challenge") != 0)
         return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected SASL element from the server",
                               NULL);
-    xt_buf data, resp;
+    xt_buf data;
     xt_buf_init(&data, s->mem);
-    xt_buf_init(&resp, s->mem);
     int rc = sasl_decode(st, &data);
     if (rc == XT_ENOMEM) {
         xt_buf_free_wipe(&data);
@@ -607,44 +683,77 @@ int xt_stream_on_sasl(xt_stream *s, const xt_stanza *st)
                               "the server sent malformed SASL data (bad base64)", NULL);
     }
     if (is_success) {
-        rc = xt_sasl_success(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data));
+        rc = xt_stream_sasl_succeeded(s, xt_buf_head(&data), xt_buf_size(&data));
         xt_buf_free_wipe(&data);
-        if (rc == XT_EDOWNGRADE)
-            return xt_stream_fail(
-                s, XT_EDOWNGRADE, NULL, NULL,
-                "the server's SCRAM signature is wrong or missing: it did not prove it knows the "
-                "password (impostor or downgrade attack?); not continuing",
-                NULL);
-        if (rc)
-            return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL success data is malformed",
-                                  NULL);
-        snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
-        xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
-        int nocb =
-            xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
-        if (offer_add_salt(s, nocb) != 0) {
-            xt_sasl_free(s->auth.sasl);
-            s->auth.sasl = NULL;
-            return xt_stream_fail_code(s, XT_ENOMEM);
-        }
-        /* Nothing needs the credentials any more. */
-        xt_sasl_free(s->auth.sasl);
-        s->auth.sasl = NULL;
-        wipe_stale(&s->out);
-        wipe_stale(&s->scratch);
-        s->auth.done = 1;
+        if (rc < 0)
+            return rc;
         s->restart = XT_RESTART_SASL; /* RFC 6120 §6.4.6: restart the stream */
         return 0;
     }
-    rc = xt_sasl_step(s->auth.sasl, xt_buf_head(&data), xt_buf_size(&data), &resp);
+    rc = xt_stream_sasl_step(s, &data, "response", XT_NS_SASL);
     xt_buf_free_wipe(&data);
+    return rc;
+}
+
+int xt_stream_sasl_failed(xt_stream *s, const xt_stanza *st, const char *text_ns)
+{
+    const char *cond = NULL;
+    for (const xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
+        if (strcmp(xt_stanza_ns(c), XT_NS_SASL) == 0 && strcmp(xt_stanza_name(c), "text")) {
+            cond = xt_stanza_name(c);
+            break;
+        }
+    const char *text = xt_stanza_child_text(st, "text", text_ns);
+    if (s->auth.sasl && xt_sasl_cb_flag(s->auth.sasl) == 'p' && mentions_cb(text))
+        return cb_refusal(s, cond ? cond : "not-authorized", text);
+    return xt_stream_fail(s, XT_EAUTH, NULL, cond ? cond : "not-authorized",
+                          text && *text ? text : NULL, NULL);
+}
+
+int xt_stream_sasl_succeeded(xt_stream *s, const uint8_t *d, size_t dlen)
+{
+    int rc = xt_sasl_success(s->auth.sasl, d, dlen);
+    if (rc == XT_EDOWNGRADE)
+        return xt_stream_fail(
+            s, XT_EDOWNGRADE, NULL, NULL,
+            "the server's SCRAM signature is wrong or missing: it did not prove it knows the "
+            "password (impostor or downgrade attack?); not continuing",
+            NULL);
+    if (rc)
+        return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL success data is malformed",
+                              NULL);
+    snprintf(s->auth.mech, sizeof s->auth.mech, "%s", xt_sasl_mechanism(s->auth.sasl));
+    xt_stream_logf(s, XT_LOG_INFO, "authenticated with %s", s->auth.mech);
+    int nocb = xt_sasl_cb_flag(s->auth.sasl) == 'y' && (s->auth.cb_refused || s->auth.hint_nocb);
+    if (offer_add_salt(s, nocb) != 0) {
+        xt_sasl_free(s->auth.sasl);
+        s->auth.sasl = NULL;
+        return xt_stream_fail_code(s, XT_ENOMEM);
+    }
+    /* Nothing needs the credentials any more. */
+    xt_sasl_free(s->auth.sasl);
+    s->auth.sasl = NULL;
+    wipe_stale(&s->out);
+    wipe_stale(&s->scratch);
+    s->auth.done = 1;
+    return 0;
+}
+
+/* A challenge's data -> the response (<response xmlns=ns/>). */
+int xt_stream_sasl_step(xt_stream *s, xt_buf *data, const char *name, const char *ns)
+{
+    xt_buf resp;
+    xt_buf_init(&resp, s->mem);
+    int rc = xt_sasl_step(s->auth.sasl, xt_buf_head(data), xt_buf_size(data), &resp);
     if (!rc)
-        rc = send_sasl(s, "response", "", &resp);
+        rc = send_sasl_ns(s, name, ns, "", &resp);
     xt_buf_free_wipe(&resp);
     if (rc == XT_ENOMEM || rc == XT_ETOOBIG)
         return xt_stream_fail_code(s, rc);
     if (rc) {
-        (void)xt_stream_emit_str(s, "<abort xmlns='" XT_NS_SASL "'/>");
+        char ab[64];
+        snprintf(ab, sizeof ab, "<abort xmlns='%s'/>", ns);
+        (void)xt_stream_emit_str(s, ab);
         return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL challenge was rejected", NULL);
     }
     return 0;

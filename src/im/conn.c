@@ -152,6 +152,13 @@ static int hk_iq_request(void *ud, const xt_stanza *iq)
     return rc ? rc : xt_disco_on_iq(ud, iq);
 }
 
+static void hk_fast_token(void *ud, const char *mech, const char *token, const char *expiry)
+{
+    xt_conn *c = ud;
+    if (c->fast_fn)
+        c->fast_fn(c->fast_ud, mech, token, expiry);
+}
+
 /* --- lifetime -------------------------------------------------------------- */
 
 int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
@@ -173,10 +180,13 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
         .stanza = hk_stanza,
         .iq_request = hk_iq_request,
         .acked = hk_acked,
+        .fast_token = hk_fast_token,
     };
     int rc = xt_stream_init(&c->s, &opts->core, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
     xt_presence_init(&c->presence, c->s.mem);
+    c->fast_fn = opts->fast_fn;
+    c->fast_ud = opts->fast_ud;
     c->initial.show = opts->initial.show;
     c->initial.priority = opts->initial.priority;
     if (!rc)

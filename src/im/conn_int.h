@@ -29,6 +29,9 @@ struct xt_conn_opts {
     const xt_mem *mem; /* &mem_copy, or NULL for malloc */
     xt_stream_config core;
     char *jid, *password, *resource, *sasl_hint, *id_prefix;
+    char *ua_id, *ua_software, *ua_device, *fast_mech, *fast_token;
+    xt_fast_token_fn fast_fn;
+    void *fast_ud;
     xt_initial_presence initial;
     xt_disco_self self; /* XEP-0030 identity and extra features */
     char detail[256]; /* why the last setter failed */
@@ -60,6 +63,9 @@ struct xt_conn {
     /* The transport's reconnect plan (xt_client): fills retry_in_ms. */
     uint32_t (*plan_retry)(void *ud, const xt_disconnected *d);
     void *plan_retry_ud;
+    /* XEP-0484 tokens for the application (xt_conn_opts_set_fast_token_cb). */
+    xt_fast_token_fn fast_fn;
+    void *fast_ud;
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or

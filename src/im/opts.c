@@ -13,7 +13,7 @@
 #define KNOWN_FLAGS                                                                                \
     (XT_CONN_DIRECT_TLS | XT_CONN_INSECURE_ALLOW_PLAINTEXT | XT_CONN_NO_ROSTER |                   \
      XT_CONN_NO_PRESENCE | XT_CONN_NO_PLAIN_MECH | XT_CONN_NO_SM | XT_CONN_NO_PIPELINING |         \
-     XT_CONN_ALLOW_DOWNGRADE)
+     XT_CONN_ALLOW_DOWNGRADE | XT_CONN_NO_SASL2)
 
 #define ID_PREFIX_MAX 16
 
@@ -45,6 +45,11 @@ void xt_conn_opts_free(xt_conn_opts *o)
     xt_free(m, o->resource);
     xt_free(m, o->sasl_hint);
     xt_free(m, o->id_prefix);
+    xt_free(m, o->ua_id);
+    xt_free(m, o->ua_software);
+    xt_free(m, o->ua_device);
+    xt_free(m, o->fast_mech);
+    xt_free_secret(m, o->fast_token);
     xt_free(m, o->initial.status);
     xt_disco_self_free(m, &o->self);
     xt_free(m, o);
@@ -247,6 +252,67 @@ int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint)
     if (!rc)
         o->core.sasl_hint = o->sasl_hint;
     return rc;
+}
+
+/* A user-agent field: 1..128 bytes; the id printable ASCII, the names
+ * without control characters (the XML escaping does the rest; UTF-8
+ * validity is the serializer's check). */
+static int ua_ok(const char *v, int id)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch < 0x20 || ch == 0x7f || (id && ch > 0x7e))
+            return 0;
+    }
+    return 1;
+}
+
+int xt_conn_opts_set_user_agent(xt_conn_opts *o, const char *id, const char *software,
+                                const char *device)
+{
+    if (!o)
+        return XT_EINVAL;
+    o->detail[0] = '\0';
+    if ((id && !ua_ok(id, 1)) || (software && !ua_ok(software, 0)) || (device && !ua_ok(device, 0)))
+        return refuse(o, XT_EINVAL, "user agent",
+                      "the id must be 1..128 printable ASCII characters, the names 1..128 "
+                      "bytes of text");
+    int rc = set_str(o, &o->ua_id, id, 0);
+    if (!rc)
+        rc = set_str(o, &o->ua_software, software, 0);
+    if (!rc)
+        rc = set_str(o, &o->ua_device, device, 0);
+    o->core.ua_id = o->ua_id;
+    o->core.ua_software = o->ua_software;
+    o->core.ua_device = o->ua_device;
+    return rc;
+}
+
+int xt_conn_opts_set_fast_token(xt_conn_opts *o, const char *mechanism, const char *token)
+{
+    if (!o)
+        return XT_EINVAL;
+    o->detail[0] = '\0';
+    if (token && *token && (!mechanism || !*mechanism || strlen(mechanism) > 30))
+        return refuse(o, XT_EINVAL, "FAST token", "its mechanism is missing or too long");
+    int rc = set_str(o, &o->fast_token, token, 1);
+    if (!rc)
+        rc = set_str(o, &o->fast_mech, token && *token ? mechanism : NULL, 0);
+    o->core.fast_token = o->fast_token;
+    o->core.fast_mech = o->fast_mech;
+    return rc;
+}
+
+int xt_conn_opts_set_fast_token_cb(xt_conn_opts *o, xt_fast_token_fn fn, void *ud)
+{
+    if (!o)
+        return XT_EINVAL;
+    o->fast_fn = fn;
+    o->fast_ud = fn ? ud : NULL;
+    return 0;
 }
 
 int xt_conn_opts_set_random(xt_conn_opts *o, xt_random_fn fn, void *ud)

@@ -54,6 +54,10 @@ enum stmt_id {
     S_HISTORY_PAGE_BEFORE,
     S_HINT_GET,
     S_HINT_SET,
+    S_UA_GET,
+    S_UA_ADD,
+    S_FAST_GET,
+    S_FAST_SET,
     S_COUNT
 };
 
@@ -83,6 +87,17 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
                    " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint"
                    " WHERE sasl_hint IS NOT excluded.sasl_hint",
+    [S_UA_GET] = "SELECT ua_id FROM fast_token WHERE account = ?1",
+    /* A random id in the UUID form (RFC 9562 §5.4: version 4, variant
+     * 10): randomblob is SQLite's CSPRNG, seeded from the OS. */
+    [S_UA_ADD] = "INSERT OR IGNORE INTO fast_token(account, ua_id) SELECT ?1, lower("
+                 "substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||"
+                 " substr('89ab', 1 + (abs(random()) % 4), 1) || substr(h, 18, 3) || '-' ||"
+                 " substr(h, 21, 12)) FROM (SELECT hex(randomblob(16)) AS h)",
+    [S_FAST_GET] = "SELECT mechanism, token, expiry FROM fast_token"
+                   " WHERE account = ?1 AND token IS NOT NULL",
+    [S_FAST_SET] = "UPDATE fast_token SET mechanism = ?2, token = ?3, expiry = ?4"
+                   " WHERE account = ?1",
 };
 
 /* Migrations: migrations[v] takes a file from version v to v + 1 (SQL;
@@ -159,6 +174,11 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     " INSERT INTO history_grams(history_grams, rowid, body)"
     " VALUES('delete', old.id, xt_grams(old.body));"
     " INSERT INTO history_grams(rowid, body) VALUES(new.id, xt_grams(new.body)); END;",
+    /* 4 -> 5: per account, the XEP-0388 user-agent id and the XEP-0484
+     * FAST token the server bound to it (a credential: the file is 0600,
+     * store_file.c). */
+    "CREATE TABLE IF NOT EXISTS fast_token(account TEXT PRIMARY KEY, ua_id TEXT NOT NULL, mechanism TEXT,"
+    " token TEXT, expiry TEXT);",
 };
 
 struct xt_store {
@@ -850,6 +870,106 @@ int xt_store_sasl_hint_set(xt_store *st, const char *account, const char *hint)
     bind_text(s, 1, account);
     bind_text(s, 2, hint);
     return step_write(st, s, "cannot record the server hint");
+}
+
+/* --- the user agent and its FAST token -------------------------------------- */
+
+/* One text column into a copy (NULL column = NULL). */
+static int dup_col(xt_store *st, sqlite3_stmt *s, int i, char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return 0;
+    if (!col_ok(s, i) || !(*out = xt_strdup(mem_of(st), col(s, i))))
+        return XT_ENOMEM;
+    return 0;
+}
+
+int xt_store_user_agent_id(xt_store *st, const char *account, char **out)
+{
+    sqlite3_stmt *s;
+    if (!out)
+        return XT_EINVAL;
+    *out = NULL;
+    if (!usable(st) || !account)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_UA_ADD)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    int rc = step_write(st, s, "cannot record the user agent");
+    if (rc < 0)
+        return rc;
+    if (!(s = stmt(st, S_UA_GET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        rc = dup_col(st, s, 0, out);
+    else
+        rc = fail_db(st, r, "cannot read the user agent");
+    done(s);
+    return rc;
+}
+
+int xt_store_fast_token_get(xt_store *st, const char *account, char **mechanism, char **token,
+                            char **expiry)
+{
+    sqlite3_stmt *s;
+    if (!mechanism || !token)
+        return XT_EINVAL;
+    *mechanism = *token = NULL;
+    if (expiry)
+        *expiry = NULL;
+    if (!usable(st) || !account)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_FAST_GET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    int r = sqlite3_step(s), rc = 0;
+    if (r == SQLITE_ROW) {
+        rc = dup_col(st, s, 0, mechanism);
+        if (!rc)
+            rc = dup_col(st, s, 1, token);
+        if (!rc && expiry)
+            rc = dup_col(st, s, 2, expiry);
+        if (rc || !*mechanism || !*token) {
+            xt_free(mem_of(st), *mechanism);
+            xt_free_secret(mem_of(st), *token);
+            *mechanism = *token = NULL;
+            if (expiry) {
+                xt_free(mem_of(st), *expiry);
+                *expiry = NULL;
+            }
+        }
+    } else if (r != SQLITE_DONE) {
+        rc = fail_db(st, r, "cannot read the FAST token");
+    }
+    done(s);
+    return rc;
+}
+
+int xt_store_fast_token_set(xt_store *st, const char *account, const char *mechanism,
+                            const char *token, const char *expiry)
+{
+    sqlite3_stmt *s;
+    if (!usable(st) || !account || (token && !mechanism))
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_FAST_SET)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    if (token) {
+        bind_text(s, 2, mechanism);
+        bind_text(s, 3, token);
+        if (expiry)
+            bind_text(s, 4, expiry);
+        else
+            sqlite3_bind_null(s, 4);
+    } else {
+        sqlite3_bind_null(s, 2);
+        sqlite3_bind_null(s, 3);
+        sqlite3_bind_null(s, 4);
+    }
+    return step_write(st, s, "cannot record the FAST token");
 }
 
 /* --- deduplication ------------------------------------------------------- */

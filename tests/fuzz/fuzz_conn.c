@@ -2,7 +2,8 @@
  * Fuzz target: the whole sans-I/O client state machine (xt_conn), with
  * the fuzzer playing the server: STARTTLS is "completed" at once, SASL
  * (PLAIN over the pretend TLS, or SCRAM with the RFC 5802 nonce so the
- * seed login transcripts go all the way), binding, roster, presence,
+ * seed login transcripts go all the way; SASL2, Bind2 and a FAST token),
+ * binding, roster, presence,
  * messages, IQs, stream errors, timers. Then the public API is used on
  * whatever state resulted. Must never crash, hang or leak.
  */
@@ -61,6 +62,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Rarely with a salt: Hi() ahead costs milliseconds, fuzzing wants speed. */
     if (size % 13 == 0)
         hint = "SCRAM-SHA-1 PLAIN salt:sha1:4096:QSXCR+Q6sek8bf92";
+    /* SASL2 (a user agent always, so SASL2 asks for tokens) and, for some
+     * inputs, a FAST token sent ahead with the login stanzas behind it. */
+    const char *fast = NULL;
+    if (size % 7 == 3) {
+        hint = "SCRAM-SHA-1 sasl2: fast:HT-SHA-256-NONE";
+        fast = "secret-token:fast-T0K3N";
+    }
     xt_conn_opts *o = NULL;
     xt_conn *c = NULL;
     int made = xt_conn_opts_new(NULL, &o) == 0 && xt_conn_opts_set_jid(o, "user@example.com") == 0 &&
@@ -68,6 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                xt_conn_opts_set_resource(o, "laptop") == 0 &&
                xt_conn_opts_set_limits(o, 8192, 16) == 0 &&
                xt_conn_opts_set_sasl_hint(o, hint) == 0 &&
+               xt_conn_opts_set_user_agent(o, "0f6c7b8e-3a55-4f6e-9d2c-3c1c2b7a9e10", "xtalk",
+                                           NULL) == 0 &&
+               xt_conn_opts_set_fast_token(o, "HT-SHA-256-NONE", fast) == 0 &&
                xt_conn_opts_set_flags(o, size % 5 == 0 ? XT_CONN_NO_PIPELINING : 0) == 0 &&
                xt_conn_new(o, &c) == 0;
     xt_conn_opts_free(o);

@@ -550,6 +550,67 @@ static void test_sasl_hint(void **state)
     xt_store_close(st);
 }
 
+/* ---- the user agent and its FAST token ---- */
+
+static void test_fast_token(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("fast.db");
+    char *ua = NULL, *ua2 = NULL, *m = NULL, *t = NULL, *e = NULL;
+    /* No user agent yet: nothing kept, and a token is not written. */
+    assert_int_equal(xt_store_fast_token_set(st, "alice@localhost", "HT-SHA-256-EXPR", "tok", NULL),
+                     0);
+    assert_int_equal(xt_store_fast_token_get(st, "alice@localhost", &m, &t, &e), 0);
+    assert_null(m);
+    assert_null(t);
+    assert_null(e);
+    /* One id per account, made once: a UUID (version 4, variant 10). */
+    assert_int_equal(xt_store_user_agent_id(st, "alice@localhost", &ua), 0);
+    assert_non_null(ua);
+    assert_int_equal(strlen(ua), 36);
+    assert_int_equal(ua[8], '-');
+    assert_int_equal(ua[14], '4');
+    assert_non_null(strchr("89ab", ua[19]));
+    assert_int_equal(xt_store_user_agent_id(st, "alice@localhost", &ua2), 0);
+    assert_string_equal(ua, ua2);
+    free(ua2);
+    assert_int_equal(xt_store_user_agent_id(st, "bob@localhost", &ua2), 0);
+    assert_string_not_equal(ua, ua2);
+    free(ua2);
+    assert_int_equal(xt_store_fast_token_set(st, "alice@localhost", "HT-SHA-256-EXPR",
+                                             "secret-token:fast-1", "2030-01-01T00:00:00Z"),
+                     0);
+    xt_store_close(st);
+    st = open_ok("fast.db");
+    assert_int_equal(xt_store_fast_token_get(st, "alice@localhost", &m, &t, &e), 0);
+    assert_string_equal(m, "HT-SHA-256-EXPR");
+    assert_string_equal(t, "secret-token:fast-1");
+    assert_string_equal(e, "2030-01-01T00:00:00Z");
+    free(m), free(t), free(e);
+    /* Bob's account has its id but no token. */
+    assert_int_equal(xt_store_fast_token_get(st, "bob@localhost", &m, &t, NULL), 0);
+    assert_null(t);
+    /* Rotation replaces; refusal deletes; the id stays. */
+    assert_int_equal(
+        xt_store_fast_token_set(st, "alice@localhost", "HT-SHA-256-EXPR", "secret-token:2", NULL),
+        0);
+    assert_int_equal(xt_store_fast_token_get(st, "alice@localhost", &m, &t, &e), 0);
+    assert_string_equal(t, "secret-token:2");
+    assert_null(e);
+    free(m), free(t);
+    assert_int_equal(xt_store_fast_token_set(st, "alice@localhost", NULL, NULL, NULL), 0);
+    assert_int_equal(xt_store_fast_token_get(st, "alice@localhost", &m, &t, &e), 0);
+    assert_null(t);
+    assert_int_equal(xt_store_user_agent_id(st, "alice@localhost", &ua2), 0);
+    assert_string_equal(ua, ua2);
+    free(ua2);
+    free(ua);
+    assert_int_equal(xt_store_fast_token_set(st, "alice@localhost", NULL, "tok", NULL), XT_EINVAL);
+    assert_int_equal(xt_store_fast_token_get(st, NULL, &m, &t, NULL), XT_EINVAL);
+    assert_int_equal(xt_store_user_agent_id(st, NULL, &ua), XT_EINVAL);
+    xt_store_close(st);
+}
+
 /* ---- dedup ---- */
 
 static void test_seen(void **state)
@@ -1248,6 +1309,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_private_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sasl_hint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),

@@ -259,6 +259,8 @@ typedef struct run {
     int fixed_random;
     uint8_t rng_next;
     char id_prefix[32]; /* ID_PREFIX: xt_conn_opts_set_id_prefix */
+    char ua[160];       /* UA: id [software] -- xt_conn_opts_set_user_agent */
+    char fast[256];     /* FAST: mechanism token -- xt_conn_opts_set_fast_token */
     uint64_t now;
     sb out;
     size_t cursor;
@@ -519,6 +521,24 @@ static int fixed_random(void *ud, uint8_t *buf, size_t len)
     return XT_RANDOM_OK;
 }
 
+/* The FAST token callback, recorded as an event. */
+static void on_fast_token(void *ud, const char *mech, const char *token, const char *expiry)
+{
+    run *r = ud;
+    sb d = {0};
+    sb_add(&d, "fast_token mech=");
+    sb_add(&d, mech ? mech : "(null)");
+    if (token) {
+        sb_add(&d, " token=");
+        sb_add(&d, token);
+        sb_add(&d, " expiry=");
+        sb_add(&d, expiry ? expiry : "(null)");
+    } else {
+        sb_add(&d, " forget");
+    }
+    record(r, &d);
+}
+
 static int ensure_conn(run *r)
 {
     if (r->c)
@@ -549,6 +569,24 @@ static int ensure_conn(run *r)
         rc = xt_conn_opts_set_random(o, fixed_random, r);
     if (!rc && r->id_prefix[0])
         rc = xt_conn_opts_set_id_prefix(o, r->id_prefix);
+    if (!rc && r->ua[0]) {
+        char *sw = strchr(r->ua, ' ');
+        if (sw)
+            *sw++ = '\0';
+        rc = xt_conn_opts_set_user_agent(o, r->ua, sw, NULL);
+        if (sw)
+            sw[-1] = ' ';
+    }
+    if (!rc && r->fast[0]) {
+        char *tok = strchr(r->fast, ' ');
+        if (tok)
+            *tok++ = '\0';
+        rc = xt_conn_opts_set_fast_token(o, r->fast, tok);
+        if (tok)
+            tok[-1] = ' ';
+    }
+    if (!rc)
+        rc = xt_conn_opts_set_fast_token_cb(o, on_fast_token, r);
     if (!rc)
         rc = xt_conn_new(o, &r->c);
     xt_conn_opts_free(o);
@@ -741,6 +779,10 @@ static int do_line(run *r, char *line, int depth)
         snprintf(r->id_prefix, sizeof r->id_prefix, "%s", sarg);
     else if (strcmp(kw, "HINT") == 0)
         snprintf(r->hint, sizeof r->hint, "%s", sarg);
+    else if (strcmp(kw, "UA") == 0)
+        snprintf(r->ua, sizeof r->ua, "%s", sarg);
+    else if (strcmp(kw, "FAST") == 0)
+        snprintf(r->fast, sizeof r->fast, "%s", sarg);
     else if (strcmp(kw, "RECORD") == 0)
         r->record_stanza = strcmp(sarg, "stanza") == 0;
     else if (strcmp(kw, "FLAGS") == 0) {
@@ -760,6 +802,8 @@ static int do_line(run *r, char *line, int depth)
             r->flags |= XT_CONN_NO_PIPELINING;
         if (strstr(sarg, "allow_downgrade"))
             r->flags |= XT_CONN_ALLOW_DOWNGRADE;
+        if (strstr(sarg, "no_sasl2"))
+            r->flags |= XT_CONN_NO_SASL2;
     } else if (strcmp(kw, "CONFIG") == 0) {
         const char *p;
         if ((p = strstr(sarg, "ping_interval=")))
@@ -1057,6 +1101,20 @@ static const char *const transcripts[] = {
     "ack_ping.txt",
     "reset_no_sm.txt",
     "idle_trim.txt",
+    "sasl2_login.txt",
+    "sasl2_failure.txt",
+    "sasl2_continue.txt",
+    "sasl2_downgrade.txt",
+    "sasl2_disabled.txt",
+    "fast_use.txt",
+    "fast_refused.txt",
+    "fast_bad_proof.txt",
+    "fast_not_offered.txt",
+    "fast_tls12.txt",
+    "fast_login_pipelined.txt",
+    "fast_gone_pipelined.txt",
+    "fast_no_hint.txt",
+    "fast_resume.txt",
     "disco.txt",
 };
 
@@ -1079,8 +1137,8 @@ static void test_transcripts(void **state)
 static void test_alloc_failure(void **state)
 {
     (void)state;
-    const char *const names[] = {"login_scram_sha1.txt", "im_events.txt", "login_pipelined.txt",
-                                 "sasl_hint_stale.txt"};
+    const char *const names[] = {"login_scram_sha1.txt", "im_events.txt",   "login_pipelined.txt",
+                                 "sasl_hint_stale.txt",  "sasl2_login.txt", "fast_use.txt"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         long n;
         for (n = 1; n < 100000; n++) {
