@@ -14,7 +14,10 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_BOT] = "bot",       [XT_CLI_CMD_ADD] = "add",
     [XT_CLI_CMD_REMOVE] = "remove", [XT_CLI_CMD_APPROVE] = "approve",
     [XT_CLI_CMD_DENY] = "deny",     [XT_CLI_CMD_STATUS] = "status",
-    [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_HELP] = "help",
+    [XT_CLI_CMD_CHAT] = "chat",     [XT_CLI_CMD_BLOCK] = "block",
+    [XT_CLI_CMD_UNBLOCK] = "unblock", [XT_CLI_CMD_BLOCKLIST] = "blocklist",
+    [XT_CLI_CMD_INFO] = "info",
+    [XT_CLI_CMD_HELP] = "help",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -57,7 +60,8 @@ int xt_cli_parse_show(const char *s, int *show)
     (BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) |                      \
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
-     BIT(XT_CLI_CMD_CHAT))
+     BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_BLOCK) | BIT(XT_CLI_CMD_UNBLOCK) |                      \
+     BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -76,6 +80,7 @@ enum opt_id {
     O_ALLOW_DOWNGRADE,
     O_LINES,
     O_WAIT_REPLY,
+    O_RECEIPT,
     O_JSON,
     O_WAIT,
     O_STATUS,
@@ -121,8 +126,11 @@ static const struct opt {
     [O_ALLOW_DOWNGRADE] = {"allow-downgrade", 0, ARG_NONE, CONN_CMDS},
     [O_LINES] = {"lines", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_WAIT_REPLY] = {"wait-reply", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
-    [O_JSON] = {"json", 0, ARG_NONE, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN)},
-    [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER)},
+    [O_RECEIPT] = {"receipt", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
+    [O_JSON] = {"json", 0, ARG_NONE,
+                BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST) |
+                    BIT(XT_CLI_CMD_INFO)},
+    [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_INFO)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
                           BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
@@ -219,6 +227,13 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         if (val) {
             NUM(1, 86400, "a number of seconds from 1 to 86400");
             a->wait_reply_s = (unsigned)v;
+        }
+        break;
+    case O_RECEIPT:
+        a->receipt = 1;
+        if (val) {
+            NUM(1, 86400, "a number of seconds from 1 to 86400");
+            a->receipt_s = (unsigned)v;
         }
         break;
     case O_JSON:
@@ -319,6 +334,9 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
     case XT_CLI_CMD_DENY:
+    case XT_CLI_CMD_BLOCK:
+    case XT_CLI_CMD_UNBLOCK:
+    case XT_CLI_CMD_INFO:
         min = 1;
         max = 1;
         what = "JID";
@@ -350,9 +368,9 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_SEND:
         a->target = npos > 0 ? pos[0] : NULL;
         a->text = npos > 1 ? pos[1] : NULL;
-        if (a->flush && (a->no_store || a->lines || a->wait_reply || a->queue)) {
+        if (a->flush && (a->no_store || a->lines || a->wait_reply || a->queue || a->receipt)) {
             snprintf(err, errlen, "send: --flush only sends what the outbox holds; it takes no "
-                                  "JID, --lines, --wait-reply, --queue or --no-store");
+                                  "JID, --lines, --wait-reply, --receipt, --queue or --no-store");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->lines && a->text) {
@@ -363,9 +381,9 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
             snprintf(err, errlen, "send: the message is empty; give a non-empty TEXT");
             return XT_CLI_EXIT_USAGE;
         }
-        if (a->queue && (a->no_store || a->wait_reply)) {
-            snprintf(err, errlen, "send: --queue needs the store and cannot wait for a reply; "
-                                  "drop --no-store / --wait-reply");
+        if (a->queue && (a->no_store || a->wait_reply || a->receipt)) {
+            snprintf(err, errlen, "send: --queue needs the store and cannot wait for a reply "
+                                  "or a receipt; drop --no-store / --wait-reply / --receipt");
             return XT_CLI_EXIT_USAGE;
         }
         break;
@@ -376,6 +394,9 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_REMOVE:
     case XT_CLI_CMD_APPROVE:
     case XT_CLI_CMD_DENY:
+    case XT_CLI_CMD_BLOCK:
+    case XT_CLI_CMD_UNBLOCK:
+    case XT_CLI_CMD_INFO:
         a->target = pos[0];
         break;
     case XT_CLI_CMD_STATUS:
@@ -419,6 +440,7 @@ int xt_cli_args_parse(int argc, char *const argv[], xt_cli_args *a, char *err, s
     memset(a, 0, sizeof *a);
     a->timeout_s = XT_CLI_DEFAULT_TIMEOUT_S;
     a->wait_reply_s = XT_CLI_DEFAULT_WAIT_REPLY_S;
+    a->receipt_s = XT_CLI_DEFAULT_RECEIPT_S;
     a->wait_ms = XT_CLI_DEFAULT_ROSTER_WAIT_MS;
     a->exec_timeout_s = XT_CLI_DEFAULT_EXEC_TIMEOUT_S;
     a->show = XT_SHOW_AVAILABLE;

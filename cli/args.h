@@ -4,8 +4,8 @@
  *
  * Options may appear before or after the command name, in any order;
  * "--" ends the options. Long options take their argument as
- * "--opt VALUE" or "--opt=VALUE"; --wait-reply's argument is optional and
- * only given as "--wait-reply=SECONDS". -v may be repeated (-vv).
+ * "--opt VALUE" or "--opt=VALUE"; --wait-reply's and --receipt's argument
+ * is optional and only given as "--wait-reply=SECONDS". -v may be repeated (-vv).
  */
 #ifndef XT_CLI_ARGS_H
 #define XT_CLI_ARGS_H
@@ -25,6 +25,10 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_DENY,
     XT_CLI_CMD_STATUS,
     XT_CLI_CMD_CHAT,
+    XT_CLI_CMD_BLOCK,
+    XT_CLI_CMD_UNBLOCK,
+    XT_CLI_CMD_BLOCKLIST,
+    XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
@@ -34,6 +38,7 @@ typedef enum xt_cli_cmd {
 /* Defaults, also shown in --help and the man page. */
 #define XT_CLI_DEFAULT_TIMEOUT_S      30
 #define XT_CLI_DEFAULT_WAIT_REPLY_S   10
+#define XT_CLI_DEFAULT_RECEIPT_S      10
 #define XT_CLI_DEFAULT_ROSTER_WAIT_MS 150
 #define XT_CLI_DEFAULT_EXEC_TIMEOUT_S 10
 
@@ -52,6 +57,8 @@ typedef struct xt_cli_args {
     int lines;
     int wait_reply;
     unsigned wait_reply_s;
+    int receipt; /* --receipt: wait for XEP-0184 receipts */
+    unsigned receipt_s;
 
     /* roster, listen */
     int json;

@@ -17,8 +17,10 @@
 #include "commands.h"
 #include "dedup.h"
 #include "json.h"
+#include "origins.h"
 #include "output.h"
 #include "report.h"
+#include "sanitize.h"
 #include "session.h"
 
 struct listen {
@@ -26,6 +28,7 @@ struct listen {
     xt_cli_json json;
     unsigned long messages;
     xt_cli_dedup *dedup;
+    xt_cli_origins *origins; /* who sent which id: forged retractions */
     int warned;
 };
 
@@ -72,6 +75,22 @@ static void on_start(xt_cli_session *s, void *ud)
     (void)xt_client_set_input_done(xt_cli_session_client(s), on_input_done, s);
 }
 
+/* A message whose only content is a feature with its own event (a
+ * receipt, a chat state, reactions, a retraction's fallback aside) is
+ * shown as that event alone. */
+static int feature_only(const xt_message *m)
+{
+    /* A retraction's body is a fallback for clients without XEP-0424
+     * (XEP-0428): the retraction event says it. */
+    if (m->stanza && (xt_stanza_child(m->stanza, "retract", "urn:xmpp:message-retract:1") ||
+                      xt_stanza_child(m->stanza, "apply-to", "urn:xmpp:fasten:0")))
+        return 1;
+    if (m->body || m->subject)
+        return 0;
+    return m->receipt_id || m->chatstate != XT_CHATSTATE_NONE ||
+           (m->stanza && xt_stanza_child(m->stanza, "reactions", "urn:xmpp:reactions:0"));
+}
+
 static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
 {
     struct listen *l = ud;
@@ -85,10 +104,37 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         if (xt_cli_dedup_check(l->dedup, &ev->u.message, &err) == 1)
             return;
         warn_dedup(l, err);
+        xt_cli_origins_add(l->origins, &ev->u.message);
+        if (feature_only(&ev->u.message))
+            return;
         rc = xt_cli_out_message(stdout, j, &ev->u.message);
         /* --count counts messages that carry text; chat states do not. */
         if (rc == 0 && ev->u.message.body)
             l->messages++;
+        break;
+    }
+    case XT_EV_RECEIPT:
+        rc = xt_cli_out_receipt(stdout, j, &ev->u.receipt);
+        break;
+    case XT_EV_CHATSTATE:
+        rc = xt_cli_out_chatstate(stdout, j, &ev->u.chatstate);
+        break;
+    case XT_EV_REACTION:
+        rc = xt_cli_out_reaction(stdout, j, &ev->u.reaction);
+        break;
+    case XT_EV_RETRACTION: {
+        /* XEP-0424 §5: only the sender of a message may retract it. One
+         * seen from someone else is a forgery: dropped, and said. */
+        const xt_retraction *r = &ev->u.retraction;
+        if (xt_cli_origins_check(l->origins, r->from, r->id) == XT_CLI_ORIGIN_OTHER) {
+            fputs("xtalk: ignored a retraction of message ", stderr);
+            xt_cli_put_sanitized(stderr, r->id);
+            fputs(" from ", stderr);
+            xt_cli_put_sanitized(stderr, r->from ? r->from : "?");
+            fputs(", who did not send it\n", stderr);
+            return;
+        }
+        rc = xt_cli_out_retraction(stdout, j, r);
         break;
     }
     case XT_EV_PRESENCE:
@@ -124,7 +170,8 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
 
     xt_cli_json_init(&l.json);
     rc = xt_cli_account_open(a, 0, 0, &acct);
-    if (rc == 0 && !(l.dedup = xt_cli_dedup_new(acct.store, acct.key))) {
+    if (rc == 0 && (!(l.dedup = xt_cli_dedup_new(acct.store, acct.key)) ||
+                    !(l.origins = xt_cli_origins_new()))) {
         xt_cli_errorf("listen: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
@@ -146,6 +193,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
     }
     xt_cli_json_free(&l.json);
     xt_cli_dedup_free(l.dedup);
+    xt_cli_origins_free(l.origins);
     xt_cli_account_close(&acct);
     return rc;
 }

@@ -31,6 +31,7 @@
 #include "sanitize.h"
 #include "session.h"
 #include "text.h"
+#include "xtalk/im.h"
 #include "xtalk/jid.h"
 
 /* A message must fit in the server's stanza limit with room for the
@@ -48,6 +49,8 @@ struct pending {
     char *to, *type, *body, *thread;
     unsigned gen; /* the stream generation it was last handed to */
     int acked;
+    int want_receipt; /* --receipt: this run's message asks for one (XEP-0184) */
+    int receipted;
 };
 
 struct send {
@@ -80,6 +83,11 @@ struct send {
     size_t *to_remove;
     size_t nremove;
     int remove_timer;
+    /* --receipt: receipts wanted and received for this run's messages;
+     * after the server's acks, the wait for the rest (exit 7). */
+    size_t nwant, nreceipts;
+    int receipt_timer;
+    int receipts_done;
 };
 
 static int read_stdin(char **out, size_t *outlen)
@@ -265,14 +273,13 @@ static void cancel(xt_cli_session *s, int *timer)
     *timer = 0;
 }
 
-/* Every message acknowledged. */
-static void all_acked(xt_cli_session *s, struct send *st)
+/* Acknowledged, and confirmed by the recipient when --receipt: the
+ * reply's wait, or the end. Once. */
+static void delivered(xt_cli_session *s, struct send *st)
 {
-    st->acked = 1;
-    cancel(s, &st->progress_timer);
-    cancel(s, &st->queue_timer);
-    if (xt_cli_session_finishing(s))
-        return; /* acknowledged while closing: the run's end is decided */
+    if (st->receipts_done)
+        return;
+    st->receipts_done = 1;
     if (!st->a->wait_reply) {
         xt_cli_session_finish(s, XT_CLI_EXIT_OK);
         return;
@@ -285,6 +292,41 @@ static void all_acked(xt_cli_session *s, struct send *st)
                                         (uint64_t)st->a->wait_reply_s * 1000, on_reply_timeout, s);
     if (st->reply_timer < 0)
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
+}
+
+static void on_receipt_timeout(xt_loop *loop, void *ud)
+{
+    xt_cli_session *s = ud;
+    struct send *st = xt_cli_session_ud(s);
+    (void)loop;
+
+    st->receipt_timer = 0;
+    xt_cli_session_fail(s, XT_CLI_EXIT_TIMEOUT,
+                        "send: no delivery receipt from %s within %u s for %zu of %zu message%s "
+                        "(the server has them; the recipient's client may be offline, may not "
+                        "support receipts (XEP-0184), or may not let us see its presence); "
+                        "raise --receipt=SECONDS",
+                        st->to, st->a->receipt_s, st->nwant - st->nreceipts, st->nwant,
+                        st->nwant == 1 ? "" : "s");
+}
+
+/* Every message acknowledged. */
+static void all_acked(xt_cli_session *s, struct send *st)
+{
+    st->acked = 1;
+    cancel(s, &st->progress_timer);
+    cancel(s, &st->queue_timer);
+    if (xt_cli_session_finishing(s))
+        return; /* acknowledged while closing: the run's end is decided */
+    if (st->nreceipts < st->nwant) {
+        if (st->receipt_timer <= 0 &&
+            (st->receipt_timer = xt_loop_add_timer(xt_cli_session_loop(s),
+                                                   (uint64_t)st->a->receipt_s * 1000,
+                                                   on_receipt_timeout, s)) < 0)
+            xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
+        return;
+    }
+    delivered(s, st);
 }
 
 static void on_progress_timeout(xt_loop *loop, void *ud);
@@ -440,7 +482,8 @@ static void on_online(xt_cli_session *s, void *ud)
         /* Held by the library (XEP-0198): it re-sends and acks it. */
         if (p->acked || xt_conn_is_unacked(c, p->id))
             continue;
-        int rc = xt_conn_send_message_id(c, p->to, p->type, p->body, p->thread, p->id);
+        xt_message_extras x = {.request_receipt = p->want_receipt};
+        int rc = xt_conn_send_message_ex(c, p->to, p->type, p->body, p->thread, p->id, &x, NULL);
         if (rc < 0) {
             xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "send: cannot send the message: %s%s",
                                 xt_strerror(rc),
@@ -477,6 +520,23 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
                 ack_one(s, st, &st->pend[i]);
                 break;
             }
+        return;
+    }
+    if (ev->type == XT_EV_RECEIPT) {
+        /* XEP-0184: only from the recipient (any of its resources). */
+        if (!ev->u.receipt.from || !xt_jid_str_bare_equal(ev->u.receipt.from, st->to))
+            return;
+        for (size_t i = 0; i < st->npend; i++) {
+            struct pending *p = &st->pend[i];
+            if (p->want_receipt && !p->receipted && strcmp(p->id, ev->u.receipt.id) == 0) {
+                p->receipted = 1;
+                if (++st->nreceipts == st->nwant && st->acked && !xt_cli_session_finishing(s)) {
+                    cancel(s, &st->receipt_timer);
+                    delivered(s, st);
+                }
+                break;
+            }
+        }
         return;
     }
     if (ev->type != XT_EV_MESSAGE || !st->a->wait_reply || st->reply)
@@ -603,6 +663,10 @@ static int prepare(struct send *st)
         p->body = st->msgs[i];
         st->msgs[i] = NULL;
         st->npend++;
+        if (st->a->receipt) {
+            p->want_receipt = 1;
+            st->nwant++;
+        }
         if (xt_cli_new_id(p->id) != 0) {
             xt_cli_errorf("send: cannot get random bytes for a message id: %s", strerror(errno));
             return XT_CLI_EXIT_ERROR;
@@ -681,8 +745,9 @@ int xt_cli_cmd_send(const xt_cli_args *a)
                 /* No roster needed. Presence only to receive the reply: at
                  * priority -1 so the server neither routes messages for the
                  * bare JID here nor flushes offline storage to us (RFC 6121
-                 * §8.5.2.1.1); replies come to our full JID. */
-                .conn_flags = XT_CONN_NO_ROSTER | (a->wait_reply ? 0 : XT_CONN_NO_PRESENCE),
+                 * §8.5.2.1.1); replies and receipts come to our full JID. */
+                .conn_flags = XT_CONN_NO_ROSTER |
+                              (a->wait_reply || a->receipt ? 0 : XT_CONN_NO_PRESENCE),
                 .priority = -1,
                 .interrupt_exit = XT_CLI_EXIT_ERROR,
                 .reconnect = XT_CLI_RECONNECT_ALWAYS,

@@ -14,6 +14,8 @@ int xt_cli_cmd_bot(const xt_cli_args *a);
 int xt_cli_cmd_manage(const xt_cli_args *a); /* add, remove, approve, deny */
 int xt_cli_cmd_status(const xt_cli_args *a);
 int xt_cli_cmd_chat(const xt_cli_args *a); /* chat.c */
+int xt_cli_cmd_block(const xt_cli_args *a); /* block, unblock, blocklist */
+int xt_cli_cmd_info(const xt_cli_args *a);
 
 /*
  * Checks a JID given as a command argument (target.c). Returns 0 and (if

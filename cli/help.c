@@ -54,6 +54,10 @@ static const char overview[] =
     "  deny JID               refuse or revoke JID's presence subscription\n"
     "  status SHOW [MESSAGE]  go online with this presence once, then exit\n"
     "  chat                   full-screen chat: roster, conversations, searchable history\n"
+    "  block JID              block JID (XEP-0191): no stanzas either way\n"
+    "  unblock JID            unblock JID\n"
+    "  blocklist              print the blocked JIDs\n"
+    "  info JID               a contact's name, nickname, resources and their clients\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -81,6 +85,11 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         only one arriving after the message was acknowledged, in\n"
         "                         its thread (or without one, unless an earlier run's\n"
         "                         message to JID went out too)\n"
+        "  --receipt[=SECONDS]    ask JID's client for a delivery receipt (XEP-0184) and,\n"
+        "                         once the server has the messages, wait for one per message\n"
+        "                         of this run (default 10 s; exit 7 if one is missing: the\n"
+        "                         message reached the server, the recipient's client did not\n"
+        "                         confirm it; it may be offline or not support receipts)\n"
         "  --queue                exit 0 once the messages are durably queued: then try to\n"
         "                         deliver for up to 5 s; what is not acknowledged by then\n"
         "                         (offline, slow server) stays queued for the next send;\n"
@@ -111,7 +120,11 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "disconnection that cannot be retried (authentication, conflict) exits 8.\n"
         "\n"
         "  --json                 one JSON object per line; field \"event\" is message,\n"
-        "                         presence, subscription or roster; absent fields omitted\n"
+        "                         presence, subscription, roster, receipt (XEP-0184: from,\n"
+        "                         id), chatstate (XEP-0085: from, state), reaction\n"
+        "                         (XEP-0444: from, id, reactions) or retraction (XEP-0424:\n"
+        "                         from, id); a message has \"replaces\" (XEP-0308: the id\n"
+        "                         it corrects) and \"me\" (XEP-0245); absent fields omitted\n"
         "  --status SHOW          own presence: available, chat, away, xa, dnd\n"
         "  --status-message TEXT  own status text\n"
         "  --priority N           own priority, -128..127 (default 0)\n"
@@ -122,7 +135,11 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --no-store             remember repeats in memory only\n"
         "\n"
         "A message seen before (same XEP-0359 origin-id or stanza-id, or same id and\n"
-        "text, from the same bare JID) is not printed again. A lost connection is\n"
+        "text, from the same bare JID) is not printed again. A message carrying only a\n"
+        "receipt, chat state, reactions or a retraction shows as that event alone. A\n"
+        "retraction of a message someone else sent is a forgery: not printed, noted on\n"
+        "stderr. Receipts are answered for those allowed to see our presence. A lost\n"
+        "connection is\n"
         "retried with backoff, each time saying \"xtalk: reconnecting in N ms: WHY\"\n"
         "and then \"xtalk: online as JID\" (\" (resumed)\" when the session survived).\n",
     [XT_CLI_CMD_BOT] =
@@ -168,6 +185,34 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "status, use 'xtalk listen --status SHOW'.\n"
         "\n"
         "  --priority N           priority, -128..127 (default 0)\n",
+    [XT_CLI_CMD_BLOCK] =
+        "Usage: xtalk block [OPTIONS] JID\n"
+        "\n"
+        "Asks the server to block JID (a full JID, a bare JID with all its resources,\n"
+        "or a whole domain; XEP-0191): nothing from it reaches any of your devices, and\n"
+        "nothing goes to it. Exits 0 once the server confirms.\n",
+    [XT_CLI_CMD_UNBLOCK] =
+        "Usage: xtalk unblock [OPTIONS] JID\n"
+        "\n"
+        "Removes JID from the blocklist (as written in 'xtalk blocklist'). Exits 0 once\n"
+        "the server confirms.\n",
+    [XT_CLI_CMD_BLOCKLIST] =
+        "Usage: xtalk blocklist [OPTIONS]\n"
+        "\n"
+        "Prints the blocked JIDs, one per line.\n"
+        "\n"
+        "  --json                 one object: {\"blocked\":[JID...]}\n",
+    [XT_CLI_CMD_INFO] =
+        "Usage: xtalk info [OPTIONS] JID\n"
+        "\n"
+        "Prints what can be learned about JID: the name and other fields of its vCard\n"
+        "(XEP-0054), the nickname it published (XEP-0172), and each online resource\n"
+        "(visible when you may see its presence) with its show, priority and status,\n"
+        "and the client behind each: its identity and features (XEP-0030 disco#info;\n"
+        "\"caps verified\" when its XEP-0115 caps matched them).\n"
+        "\n"
+        "  --json                 one object: jid, name, nickname, ..., resources[]\n"
+        "  --wait MS              wait for presence until none came for MS (default 1500)\n",
     [XT_CLI_CMD_CHAT] =
         "Usage: xtalk chat [OPTIONS]\n"
         "\n"

@@ -51,6 +51,12 @@ int main(int argc, char **argv)
         return xt_cli_cmd_status(&a);
     case XT_CLI_CMD_CHAT:
         return xt_cli_cmd_chat(&a);
+    case XT_CLI_CMD_BLOCK:
+    case XT_CLI_CMD_UNBLOCK:
+    case XT_CLI_CMD_BLOCKLIST:
+        return xt_cli_cmd_block(&a);
+    case XT_CLI_CMD_INFO:
+        return xt_cli_cmd_info(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

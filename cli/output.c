@@ -33,6 +33,12 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
         xt_cli_json_str(j, "subject", m->subject);
         xt_cli_json_str(j, "thread", m->thread);
         xt_cli_json_str(j, "stamp", m->stamp);
+        /* XEP-0308: this message's body replaces the one with that id. */
+        xt_cli_json_str(j, "replaces", m->replace_id);
+        if (m->me)
+            xt_cli_json_bool(j, "me", 1);
+        if (m->receipt_request)
+            xt_cli_json_bool(j, "receipt_request", 1);
         xt_cli_json_end(j);
         return finish_line(out, j);
     }
@@ -42,6 +48,10 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
     if (m->stamp) {
         fputs(" delayed=", out);
         xt_cli_put_sanitized(out, m->stamp);
+    }
+    if (m->replace_id) {
+        fputs(" replaces=", out);
+        xt_cli_put_sanitized(out, m->replace_id);
     }
     if (m->subject) {
         fputs(" subject=", out);
@@ -106,11 +116,19 @@ int xt_cli_out_subscription(FILE *out, xt_cli_json *j, const xt_subscription *su
         xt_cli_json_str(j, "to", attr(sub->stanza, "to"));
         xt_cli_json_str(j, "type", xt_cli_subscription_type(sub->type));
         xt_cli_json_str(j, "status", sub->status);
+        /* XEP-0172 §4.1: the name the requester gives itself (a claim). */
+        xt_cli_json_str(j, "nick", xt_nick_of(sub->stanza));
         xt_cli_json_end(j);
         return finish_line(out, j);
     }
     fputs("subscription ", out);
     xt_cli_put_sanitized(out, sub->from ? sub->from : "?");
+    const char *nick = xt_nick_of(sub->stanza);
+    if (nick) {
+        fputs(" (nickname ", out);
+        xt_cli_put_sanitized(out, nick);
+        fputc(')', out);
+    }
     fputc(' ', out);
     const char *type = xt_cli_subscription_type(sub->type);
     xt_cli_put_sanitized(out, type ? type : "?");
@@ -152,5 +170,86 @@ int xt_cli_out_roster_push(FILE *out, xt_cli_json *j, const xt_roster_item *item
         fputs(i ? "," : " groups=", out);
         xt_cli_put_sanitized(out, item->groups[i]);
     }
+    return finish_line(out, NULL);
+}
+
+/* --- message features (xtalk/im.h): their own events ------------------------ */
+
+int xt_cli_out_receipt(FILE *out, xt_cli_json *j, const xt_receipt *r)
+{
+    if (j) {
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str(j, "event", "receipt");
+        xt_cli_json_str(j, "from", r->from);
+        xt_cli_json_str(j, "id", r->id);
+        xt_cli_json_end(j);
+        return finish_line(out, j);
+    }
+    fputs("receipt ", out);
+    xt_cli_put_sanitized(out, r->from ? r->from : "?");
+    fputs(" delivered ", out);
+    xt_cli_put_sanitized(out, r->id);
+    return finish_line(out, NULL);
+}
+
+int xt_cli_out_chatstate(FILE *out, xt_cli_json *j, const xt_chatstate_event *c)
+{
+    const char *state = xt_chatstate_name(c->state);
+    if (j) {
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str(j, "event", "chatstate");
+        xt_cli_json_str(j, "from", c->from);
+        xt_cli_json_str(j, "state", state);
+        xt_cli_json_end(j);
+        return finish_line(out, j);
+    }
+    fputs("chatstate ", out);
+    xt_cli_put_sanitized(out, c->from ? c->from : "?");
+    fprintf(out, " %s", state ? state : "?");
+    return finish_line(out, NULL);
+}
+
+int xt_cli_out_reaction(FILE *out, xt_cli_json *j, const xt_reaction *r)
+{
+    if (j) {
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str(j, "event", "reaction");
+        xt_cli_json_str(j, "from", r->from);
+        xt_cli_json_str(j, "id", r->id);
+        xt_cli_json_arr(j, "reactions");
+        for (size_t i = 0; i < r->n; i++)
+            xt_cli_json_str(j, NULL, r->reactions[i]);
+        xt_cli_json_end(j);
+        xt_cli_json_end(j);
+        return finish_line(out, j);
+    }
+    fputs("reaction ", out);
+    xt_cli_put_sanitized(out, r->from ? r->from : "?");
+    fputs(" to ", out);
+    xt_cli_put_sanitized(out, r->id);
+    fputs(":", out);
+    for (size_t i = 0; i < r->n; i++) {
+        fputc(' ', out);
+        xt_cli_put_sanitized(out, r->reactions[i]);
+    }
+    if (r->n == 0)
+        fputs(" (removed)", out);
+    return finish_line(out, NULL);
+}
+
+int xt_cli_out_retraction(FILE *out, xt_cli_json *j, const xt_retraction *r)
+{
+    if (j) {
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str(j, "event", "retraction");
+        xt_cli_json_str(j, "from", r->from);
+        xt_cli_json_str(j, "id", r->id);
+        xt_cli_json_end(j);
+        return finish_line(out, j);
+    }
+    fputs("retraction ", out);
+    xt_cli_put_sanitized(out, r->from ? r->from : "?");
+    fputs(" retracted ", out);
+    xt_cli_put_sanitized(out, r->id);
     return finish_line(out, NULL);
 }

@@ -19,12 +19,18 @@
 
 #include "json.h"
 #include "xtalk/conn.h"
+#include "xtalk/im.h"
 
 /* Each returns 0, or -1 when writing failed (e.g. EPIPE). j NULL = human. */
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m);
 int xt_cli_out_presence(FILE *out, xt_cli_json *j, const xt_presence *p);
 int xt_cli_out_subscription(FILE *out, xt_cli_json *j, const xt_subscription *sub);
 int xt_cli_out_roster_push(FILE *out, xt_cli_json *j, const xt_roster_item *item);
+/* The message features' events (xtalk/im.h), one line each. */
+int xt_cli_out_receipt(FILE *out, xt_cli_json *j, const xt_receipt *r);
+int xt_cli_out_chatstate(FILE *out, xt_cli_json *j, const xt_chatstate_event *c);
+int xt_cli_out_reaction(FILE *out, xt_cli_json *j, const xt_reaction *r);
+int xt_cli_out_retraction(FILE *out, xt_cli_json *j, const xt_retraction *r);
 
 /* The "show" word for a presence: "available", "away", ..., "unavailable". */
 const char *xt_cli_show_word(const xt_presence *p);

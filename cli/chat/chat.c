@@ -26,10 +26,12 @@
 void xt_chat_quit(xt_chat *c)
 {
     /* A second request stops waiting for the server. */
-    if (xt_cli_session_finishing(c->s))
+    if (xt_cli_session_finishing(c->s)) {
         xt_cli_session_stop(c->s);
-    else
+    } else {
+        xt_chat_feat_quit(c); /* XEP-0085: gone, before the stream closes */
         xt_cli_session_finish(c->s, XT_CLI_EXIT_OK);
+    }
 }
 
 /* --- the connection's ups and downs ---------------------------------------- */
@@ -85,7 +87,9 @@ static void on_message(xt_chat *c, const xt_message *m)
         free(peer);
         return;
     }
-    if (!m->body || !*m->body) { /* chat states, receipts... */
+    /* Chat states, corrections shown in place, a retraction's fallback
+     * text (chat_features.c); receipts and reactions come as events. */
+    if (xt_chat_feat_message(c, peer, m) || !m->body || !*m->body) {
         free(peer);
         return;
     }
@@ -97,16 +101,32 @@ static void on_message(xt_chat *c, const xt_message *m)
         return;
     }
     int64_t ts = xt_chat_now_ms();
-    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, m->id, 0, ts);
+    /* The id a correction, reaction or retraction will name: the
+     * origin-id (XEP-0359), else the stanza id. */
+    const char *mid = m->origin_id ? m->origin_id : m->id;
+    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, mid, 0, ts);
     xt_chat_win *w = xt_chat_win_find(c, peer, &idx);
+    xt_chat_line *l = NULL;
+    /* XEP-0245: "/me waves" shows as "* Name waves". */
+    const char *name = xt_chat_display_name(c, peer);
+    char *action = NULL;
+    size_t alen = strlen(name) + strlen(m->body) + 4;
+    if (m->me && (action = malloc(alen)))
+        snprintf(action, alen, "* %s %s", name, m->body + 4);
+    const char *who = action ? NULL : name, *text = action ? action : m->body;
     if (!w) {
         /* Opening loads its history, this message included. */
         w = xt_chat_win_open(c, peer, &idx);
         if (w && hid == 0)
-            xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, xt_chat_display_name(c, peer), m->body, hid);
+            l = xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, who, text, hid);
+        else if (w && w->nlines && w->lines[w->nlines - 1].hist_id == hid)
+            l = &w->lines[w->nlines - 1];
     } else {
-        xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, xt_chat_display_name(c, peer), m->body, hid);
+        l = xt_chat_win_add(w, XT_CHAT_LINE_IN, ts, who, text, hid);
     }
+    free(action);
+    if (l && mid && strlen(mid) < sizeof l->id)
+        snprintf(l->id, sizeof l->id, "%s", mid);
     if (w && idx != c->cur) {
         w->unread++;
         xt_chat_ui_bell(c);
@@ -127,7 +147,10 @@ static void on_subscription(xt_chat *c, const xt_subscription *s)
         c->subs = subs;
         if ((subs[c->nsubs] = strdup(s->from)))
             c->nsubs++;
-        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s asks to see your presence", s->from);
+        /* XEP-0172 §4.1: a requester may say what it calls itself. */
+        const char *nick = xt_nick_of(s->stanza);
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s%s%s%s asks to see your presence", s->from,
+                      nick ? " (nickname " : "", nick ? nick : "", nick ? ")" : "");
         xt_chat_ui_bell(c);
     } else {
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s: %s", s->from,
@@ -181,6 +204,12 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     case XT_EV_ACKED:
         xt_chat_acked(c, ev->u.acked.id);
         xt_chat_queue_count(c);
+        break;
+    case XT_EV_RECEIPT:
+    case XT_EV_CHATSTATE:
+    case XT_EV_REACTION:
+    case XT_EV_RETRACTION:
+        xt_chat_feat_event(c, ev);
         break;
     default:
         break;

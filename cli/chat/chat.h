@@ -25,6 +25,7 @@
 #include "chat_history.h"
 #include "../session.h"
 #include "xtalk/client.h"
+#include "xtalk/im.h"
 
 enum { XT_CHAT_LINE_INFO, XT_CHAT_LINE_IN, XT_CHAT_LINE_OUT, XT_CHAT_LINE_ERROR,
        XT_CHAT_LINE_MARK };
@@ -33,7 +34,10 @@ typedef struct xt_chat_line {
     int64_t hist_id; /* 0 when not from / in the store */
     int kind;
     int queued;      /* outgoing, not yet acknowledged while offline */
-    char id[64];     /* stanza id of an outgoing message */
+    char id[64];     /* stanza id (origin-id) of the message */
+    int delivered;   /* outgoing: the recipient's XEP-0184 receipt came (✓) */
+    int edited;      /* corrected (XEP-0308) or retracted (XEP-0424) since */
+    char *body;      /* outgoing: the text, for Up-arrow's correction; else NULL */
     int64_t ts_ms;   /* when sent or received */
     int32_t day;     /* local YYYYMMDD of ts_ms (chat_time.h); 0 on a day separator */
     wchar_t *text;   /* "HH:MM who: body" (the date too when not today) */
@@ -49,6 +53,8 @@ typedef struct xt_chat_win {
     int unread;
     int64_t oldest_id; /* smallest history id shown; 0 = none loaded yet */
     int hist_done;     /* nothing older in the store */
+    struct xt_chatstates *cs; /* XEP-0085 timers of this conversation (chat_features.c) */
+    int peer_state;           /* the peer's last chat state (xt_chatstate) */
 } xt_chat_win;
 
 typedef struct xt_chat_contact {
@@ -90,6 +96,12 @@ typedef struct xt_chat {
     xt_chat_hist *hist;
     struct xt_cli_dedup *dedup; /* repeats dropped (dedup.h) */
     int dirty;                  /* redraw before waiting */
+    /* Up-arrow's XEP-0308 correction: the id of our message being
+     * corrected in window correct_win ("" = none). */
+    char correcting[64];
+    size_t correct_win;
+    int cs_timer;       /* the next XEP-0085 timer (chat_features.c) */
+    size_t input_len;   /* the input's length at the last key: typing or not */
 } xt_chat;
 
 /* chat_win.c */
@@ -127,7 +139,9 @@ const char *xt_chat_display_name(xt_chat *c, const char *bare);
 /* chat_ui.c */
 /* Key codes (beyond curses' KEY_MAX) the UI defines for the bracketed
  * paste markers \e[200~ and \e[201~. */
-enum { XT_CHAT_KEY_PASTE_BEGIN = 0x1001, XT_CHAT_KEY_PASTE_END = 0x1002 };
+enum { XT_CHAT_KEY_PASTE_BEGIN = 0x1001, XT_CHAT_KEY_PASTE_END = 0x1002,
+       /* Focus reports (mode 1004): XEP-0352 active/inactive. */
+       XT_CHAT_KEY_FOCUS_IN = 0x1003, XT_CHAT_KEY_FOCUS_OUT = 0x1004 };
 int xt_chat_ui_start(xt_chat *c);
 /* Leaves the terminal for a job-control stop (Ctrl-Z) and comes back. */
 void xt_chat_ui_suspend(xt_chat *c);
@@ -146,6 +160,42 @@ void xt_chat_queue_count(xt_chat *c);
 void xt_chat_flush_queue(xt_chat *c);
 /* The server holds message `id` (XT_EV_ACKED): it leaves the outbox. */
 void xt_chat_acked(xt_chat *c, const char *id);
+
+/* Replaces line i's body (a correction, a retraction), keeping its
+ * time and sender; 0 or -1 (out of memory: the line is unchanged). */
+int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, const char *body);
+
+/* chat_features.c: the message features (xtalk/im.h) in the UI. */
+/* After keys: the input of the current window changed or not. */
+void xt_chat_feat_after_keys(xt_chat *c);
+/* The current window changes (from, to): chat states follow. */
+void xt_chat_feat_switch(xt_chat *c, size_t from, size_t to);
+/* The extras of a message about to be sent to peer (receipt request,
+ * chat state, correction of c->correcting). */
+void xt_chat_feat_extras(xt_chat *c, const char *peer, xt_message_extras *x);
+/* Incoming: 1 when the message was taken care of (a correction shown in
+ * place, a retraction's fallback body) and is not a new line. */
+int xt_chat_feat_message(xt_chat *c, const char *peer, const xt_message *m);
+void xt_chat_feat_event(xt_chat *c, const xt_event *ev);
+/* Up-arrow on an empty input: edit our last message in this window
+ * (XEP-0308). 1 when it started, 0 when there is none. */
+int xt_chat_feat_start_correction(xt_chat *c);
+/* Submitting a correction: sends it and replaces the line. 1 when the
+ * text was a correction (sent or refused with a hint). */
+int xt_chat_feat_submit_correction(xt_chat *c, const char *text);
+/* /react EMOJI: to the peer's last message in the current window. */
+void xt_chat_feat_react(xt_chat *c, const char *emoji);
+/* Window idx closes: gone (XEP-0085 §5.2). */
+void xt_chat_feat_close_win(xt_chat *c, size_t idx);
+/* The terminal reported focus (1) or its loss (0): XEP-0352. Also
+ * re-applied by the library after a new session. */
+void xt_chat_feat_focus(xt_chat *c, int focused);
+/* /info: vCard name, nickname, resources and what their clients
+ * support (verified caps), shown in the current window when the answers
+ * came. */
+void xt_chat_feat_info(xt_chat *c, const char *jid);
+/* Quitting: gone to every conversation that was told a state. */
+void xt_chat_feat_quit(xt_chat *c);
 
 /* chat.c */
 void xt_chat_quit(xt_chat *c);

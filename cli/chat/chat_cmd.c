@@ -18,13 +18,22 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_WINDOWS] = {"windows", "", "list the open windows", 0},
     [XT_CHAT_CMD_BELL] = {"bell", "on|off", "ring the terminal bell on new messages", 0},
     [XT_CHAT_CMD_RECONNECT] = {"reconnect", "", "connect again now (offline: no waiting)", 0},
+    [XT_CHAT_CMD_ME] = {"me", "ACTION", "say what you do: \"* you ACTION\" (XEP-0245)", 0},
+    [XT_CHAT_CMD_REACT] = {"react", "[EMOJI]", "react to the last message here (XEP-0444); "
+                                               "none removes yours", 0},
+    [XT_CHAT_CMD_BLOCK] = {"block", "[JID]", "block JID (default: this conversation's) (XEP-0191)",
+                           0},
+    [XT_CHAT_CMD_UNBLOCK] = {"unblock", "[JID]", "unblock JID (default: this conversation's)", 0},
+    [XT_CHAT_CMD_INFO] = {"info", "[JID]",
+                          "name, nickname, resources and their clients' features", 0},
     [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
     [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
 };
 
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
     "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
-    "/history", "/search", "/windows", "/bell",    "/reconnect", "/help",   "/quit",
+    "/history", "/search", "/windows", "/bell",    "/reconnect", "/me",     "/react",
+    "/block",   "/unblock", "/info",   "/help",   "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

@@ -148,7 +148,10 @@ static int need_online(xt_chat *c)
  * receiver can drop the repeat. */
 static int send_now(xt_chat *c, const char *to, const char *body, const char *id)
 {
-    return xt_conn_send_message_id(c->conn, to, "chat", body, NULL, id);
+    /* With a receipt request and our chat state (chat_features.c). */
+    xt_message_extras x = {0};
+    xt_chat_feat_extras(c, to, &x);
+    return xt_conn_send_message_ex(c->conn, to, "chat", body, NULL, id, &x, NULL);
 }
 
 static void mark_sent(xt_chat *c, const char *peer, const char *id)
@@ -185,9 +188,19 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
     }
     int64_t ts = xt_chat_now_ms();
     int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts);
-    xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, "me", body, hid);
-    if (l)
+    /* XEP-0245: our own "/me waves" shows as "* me waves". */
+    int me = strncmp(body, "/me ", 4) == 0;
+    size_t alen = strlen(body) + 4;
+    char *action = me ? malloc(alen) : NULL;
+    if (action)
+        snprintf(action, alen, "* me %s", body + 4);
+    xt_chat_line *l = xt_chat_win_add(w, XT_CHAT_LINE_OUT, ts, action ? NULL : "me",
+                                      action ? action : body, hid);
+    free(action);
+    if (l) {
         snprintf(l->id, sizeof l->id, "%s", id);
+        l->body = strdup(body); /* for Up-arrow's correction; NULL: not correctable */
+    }
     /* Into the store's outbox BEFORE the stream sees it; it leaves the
      * outbox only at XT_EV_ACKED (the server holds it), so a message the
      * connection loses is sent again after reconnecting. */
@@ -503,6 +516,61 @@ static void run_command(xt_chat *c, const char *line)
             c->bell = strcmp(a1, "on") == 0;
         notef(c, "bell %s", c->bell ? "on" : "off");
         break;
+    case XT_CHAT_CMD_ME: {
+        /* XEP-0245: the body is the line itself, "/me ACTION". */
+        const char *act = line + 1;
+        while (*act && *act != ' ' && *act != '\t')
+            act++;
+        while (*act == ' ' || *act == '\t')
+            act++;
+        if (!c->wins[c->cur]->peer)
+            hintf(c, "/me works in a conversation");
+        else if (!*act)
+            hintf(c, "usage: /me ACTION");
+        else {
+            size_t n = strlen(act) + 5;
+            char *body = malloc(n);
+            if (body) {
+                snprintf(body, n, "/me %s", act);
+                xt_chat_send_text(c, c->wins[c->cur]->peer, body);
+                free(body);
+            }
+        }
+        break;
+    }
+    case XT_CHAT_CMD_REACT:
+        xt_chat_feat_react(c, a1);
+        break;
+    case XT_CHAT_CMD_INFO:
+        if (*a1)
+            jid = resolve_jid(c, a1, 0);
+        else if (c->wins[c->cur]->peer)
+            jid = strdup(c->wins[c->cur]->peer);
+        else
+            hintf(c, "usage: /info JID (or use it in a conversation)");
+        if (jid && need_online(c))
+            xt_chat_feat_info(c, jid);
+        break;
+    case XT_CHAT_CMD_BLOCK:
+    case XT_CHAT_CMD_UNBLOCK: {
+        int block = id == XT_CHAT_CMD_BLOCK;
+        if (*a1)
+            jid = resolve_jid(c, a1, 1);
+        else if (c->wins[c->cur]->peer)
+            jid = strdup(c->wins[c->cur]->peer);
+        else
+            hintf(c, "usage: /%s JID (or use it in a conversation)", block ? "block" : "unblock");
+        if (!jid || !need_online(c))
+            break;
+        const char *one[1] = {jid};
+        int e = block ? xt_conn_block(c->conn, one, 1, NULL, NULL)
+                      : xt_conn_unblock(c->conn, one, 1, NULL, NULL);
+        if (e < 0)
+            hintf(c, "cannot %s %s: %s", block ? "block" : "unblock", jid, xt_strerror(e));
+        else
+            notef(c, "%s %s", block ? "blocked" : "unblocked", jid);
+        break;
+    }
     case XT_CHAT_CMD_RECONNECT: {
         /* The library's reconnection, started now: the one code path
          * for every reconnection (XEP-0198 resumption included). */
@@ -543,6 +611,10 @@ static void submit(xt_chat *c)
     }
     xt_chat_edit_hist_add(&c->edit, line);
     xt_chat_edit_clear(&c->edit);
+    if (c->correcting[0] && xt_chat_feat_submit_correction(c, line)) {
+        free(line);
+        return;
+    }
     if (line[0] == '/' && line[1] != '/') {
         run_command(c, line);
     } else if (!c->wins[c->cur]->peer) {
@@ -736,7 +808,14 @@ static void key(xt_chat *c, const struct key *k, int more)
         case KEY_RIGHT: xt_chat_edit_right(e); break;
         case KEY_HOME: xt_chat_edit_home(e); break;
         case KEY_END: xt_chat_edit_end(e); break;
-        case KEY_UP: xt_chat_edit_hist_prev(e); break;
+        case KEY_UP:
+            /* XEP-0308: Up on an empty input edits our last message;
+             * Up again (or with text) is the input history. */
+            if (!xt_chat_feat_start_correction(c)) {
+                c->correcting[0] = 0;
+                xt_chat_edit_hist_prev(e);
+            }
+            break;
         case KEY_DOWN: xt_chat_edit_hist_next(e); break;
         case KEY_BACKSPACE: xt_chat_edit_backspace(e); break;
         case KEY_DC: xt_chat_edit_delete(e); break;
@@ -812,6 +891,11 @@ void xt_chat_input_ready(xt_chat *c)
             c->paste_cr = 0;
             continue;
         }
+        if (keys[i].fn &&
+            (keys[i].ch == XT_CHAT_KEY_FOCUS_IN || keys[i].ch == XT_CHAT_KEY_FOCUS_OUT)) {
+            xt_chat_feat_focus(c, keys[i].ch == XT_CHAT_KEY_FOCUS_IN);
+            continue;
+        }
         if (c->in_paste) {
             paste_key(c, &keys[i]);
             continue;
@@ -827,4 +911,6 @@ void xt_chat_input_ready(xt_chat *c)
          * Enter is the only sign of a paste. */
         key(c, &keys[i], !c->paste_bracketed && i + 1 < n);
     }
+    if (!xt_cli_session_finishing(c->s))
+        xt_chat_feat_after_keys(c);
 }

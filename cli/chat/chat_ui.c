@@ -34,10 +34,21 @@ enum { P_AVAIL = 1, P_AWAY, P_XA, P_DND, P_OFF, P_OUT, P_ERR, P_MARK, P_IN };
 static char paste_off[32];   /* BD, copied: the signal handler writes it */
 static size_t paste_off_len; /* 0: the mode is not on */
 
+/* Focus reporting (xterm mode 1004: \e[I in, \e[O out): only a terminal
+ * that reports focus ever makes the chat say inactive (XEP-0352); one
+ * that ignores the mode sends nothing, and the chat stays active. */
+#define FOCUS_ON "\033[?1004h"
+#define FOCUS_OFF "\033[?1004l"
+static volatile sig_atomic_t focus_on;
+
 static void paste_disable(void)
 {
     if (paste_off_len > 0) {
         ssize_t r = write(STDOUT_FILENO, paste_off, paste_off_len);
+        (void)r;
+    }
+    if (focus_on) {
+        ssize_t r = write(STDOUT_FILENO, FOCUS_OFF, sizeof FOCUS_OFF - 1);
         (void)r;
     }
 }
@@ -56,17 +67,10 @@ static const char *cap(const char *name)
     return s && s != (char *)-1 ? s : NULL;
 }
 
-static void paste_enable(xt_chat *c)
+/* Every way out turns the terminal modes off (see above). */
+static void hook_exits(void)
 {
     static int hooked;
-    const char *be = cap("BE"), *bd = cap("BD"), *ps = cap("PS"), *pe = cap("PE");
-
-    if (!be || !bd || !ps || !pe || strlen(bd) >= sizeof paste_off)
-        return;
-    define_key(ps, XT_CHAT_KEY_PASTE_BEGIN);
-    define_key(pe, XT_CHAT_KEY_PASTE_END);
-    memcpy(paste_off, bd, strlen(bd));
-    paste_off_len = strlen(bd);
     if (!hooked) {
         static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
         struct sigaction sa = {.sa_handler = on_fatal, .sa_flags = SA_RESETHAND};
@@ -76,6 +80,29 @@ static void paste_enable(xt_chat *c)
         atexit(paste_disable);
         hooked = 1;
     }
+}
+
+static void focus_enable(void)
+{
+    define_key("\033[I", XT_CHAT_KEY_FOCUS_IN);
+    define_key("\033[O", XT_CHAT_KEY_FOCUS_OUT);
+    hook_exits();
+    focus_on = 1;
+    ssize_t r = write(STDOUT_FILENO, FOCUS_ON, sizeof FOCUS_ON - 1);
+    (void)r;
+}
+
+static void paste_enable(xt_chat *c)
+{
+    const char *be = cap("BE"), *bd = cap("BD"), *ps = cap("PS"), *pe = cap("PE");
+
+    if (!be || !bd || !ps || !pe || strlen(bd) >= sizeof paste_off)
+        return;
+    define_key(ps, XT_CHAT_KEY_PASTE_BEGIN);
+    define_key(pe, XT_CHAT_KEY_PASTE_END);
+    memcpy(paste_off, bd, strlen(bd));
+    paste_off_len = strlen(bd);
+    hook_exits();
     ssize_t r = write(STDOUT_FILENO, be, strlen(be));
     (void)r;
     c->paste_bracketed = 1;
@@ -93,6 +120,10 @@ void xt_chat_ui_suspend(xt_chat *c)
             ssize_t r = write(STDOUT_FILENO, be, strlen(be));
             (void)r;
         }
+    }
+    if (focus_on) {
+        ssize_t r = write(STDOUT_FILENO, FOCUS_ON, sizeof FOCUS_ON - 1);
+        (void)r;
     }
     clearok(curscr, TRUE);
     c->dirty = 1;
@@ -114,6 +145,7 @@ int xt_chat_ui_start(xt_chat *c)
      * batches anyway, and an idle redraw (the clock) stays one wakeup. */
     typeahead(-1);
     paste_enable(c);
+    focus_enable();
     /* https://no-color.org: set and not empty disables colour */
     c->color = !(nc && *nc) && has_colors();
     if (c->color) {
@@ -305,6 +337,9 @@ static void draw_row(xt_chat *c, const xt_chat_line *l, const size_t *starts, si
     }
     if (l->queued && r + 1 == nrows && used + 9 <= width)
         addstr(" (queued)");
+    /* XEP-0184: the recipient's client has it. */
+    else if (l->delivered && r + 1 == nrows && used + 2 <= width)
+        addwstr(L" \u2713");
     attroff(at);
 }
 
@@ -382,7 +417,11 @@ static void draw_title(xt_chat *c, int width)
         snprintf(buf, sizeof buf, "[0] xtalk console - /help for commands and keys");
     } else {
         const xt_chat_contact *k = xt_chat_contact_find(c, w->peer);
-        snprintf(buf, sizeof buf, "[%zu] %s %s %s%s%s%s", c->cur, w->peer,
+        /* XEP-0085: what the peer is doing in this conversation. */
+        const char *doing = w->peer_state == XT_CHATSTATE_COMPOSING ? " typing\u2026 "
+                            : w->peer_state == XT_CHATSTATE_PAUSED  ? " (stopped typing) "
+                                                                    : " ";
+        snprintf(buf, sizeof buf, "[%zu] %s%s%s %s%s%s%s", c->cur, w->peer, doing,
                  k ? xt_chat_show_symbol(k->show) : "?",
                  k ? xt_chat_show_name(k->show) : "not in roster", k && k->status ? ": " : "",
                  k && k->status ? k->status : "", w->scroll ? "  [scrolled back]" : "");

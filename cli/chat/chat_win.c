@@ -16,10 +16,13 @@ void xt_chat_win_free(xt_chat_win *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->nlines; i++)
+    for (size_t i = 0; i < w->nlines; i++) {
         free(w->lines[i].text);
+        free(w->lines[i].body);
+    }
     free(w->lines);
     free(w->peer);
+    xt_chatstates_free(w->cs);
     free(w);
 }
 
@@ -146,6 +149,28 @@ xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, cons
     return append(w, kind, ts_ms, XT_CHAT_TIME_FULL, who, body, hist_id);
 }
 
+int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, const char *body)
+{
+    (void)c;
+    if (i >= w->nlines)
+        return -1;
+    xt_chat_line *l = &w->lines[i];
+    size_t n = 0;
+    wchar_t *text = format_line(l->ts_ms, XT_CHAT_TIME_SHORT, who, body, &n);
+    size_t nb = 0;
+    wchar_t *wb = text ? xt_chat_utf8_decode(body, strlen(body), &nb) : NULL;
+    if (!wb) {
+        free(text);
+        return -1;
+    }
+    free(wb);
+    free(l->text);
+    l->text = text;
+    l->len = n;
+    l->body_off = nb <= n ? n - nb : 0;
+    return 0;
+}
+
 void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
 {
     char buf[2048];
@@ -226,6 +251,7 @@ void xt_chat_win_close(xt_chat *c, size_t idx)
 {
     if (idx == 0 || idx >= c->nwins)
         return;
+    xt_chat_feat_close_win(c, idx);
     xt_chat_win_free(c->wins[idx]);
     memmove(c->wins + idx, c->wins + idx + 1, (c->nwins - idx - 1) * sizeof *c->wins);
     c->nwins--;
@@ -238,6 +264,7 @@ void xt_chat_switch(xt_chat *c, size_t idx)
 {
     if (idx >= c->nwins)
         return;
+    xt_chat_feat_switch(c, c->cur, idx);
     c->cur = idx;
     c->wins[idx]->unread = 0;
     c->roster_focus = 0;

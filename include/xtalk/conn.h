@@ -155,6 +155,14 @@ XT_EXTERN int xt_conn_opts_set_flags(xt_conn_opts *o, unsigned flags);
 /* Limits on received XML: the largest stanza in bytes (0 = 1 MiB) and
  * the deepest element nesting (0 = 64). Always 0. */
 XT_EXTERN int xt_conn_opts_set_limits(xt_conn_opts *o, size_t max_stanza_size, unsigned max_depth);
+/* Limits on one received element: its attributes (0 = 64) and its child
+ * elements (0 = 16384). A stanza over either, or over the fixed per-stanza
+ * limits (65,536 elements, 131,072 attributes, 65,536 text runs, a tree
+ * of 4 times its size plus 64 KiB), ends the stream with
+ * policy-violation (RFC 6120 §4.9.3.14), XT_ETOOBIG, the limit named in
+ * the detail. Always 0 (XT_EINVAL for NULL). */
+XT_EXTERN int xt_conn_opts_set_element_limits(xt_conn_opts *o, unsigned max_attrs,
+                                              unsigned max_children);
 /* Timeouts in ms: the default for an IQ (0 = 30000) and for the whole
  * negotiation from xt_conn_start to online (0 = 60000). Always 0. */
 XT_EXTERN int xt_conn_opts_set_timeouts(xt_conn_opts *o, uint32_t iq_timeout_ms,
@@ -221,8 +229,10 @@ XT_EXTERN int xt_conn_opts_set_sasl_hint(xt_conn_opts *o, const char *hint);
 XT_EXTERN int xt_conn_opts_set_scram_max_iterations(xt_conn_opts *o, uint32_t max_iterations);
 /*
  * The source of every random byte the conn uses: the SCRAM client nonce
- * (24 bytes per exchange) and the stanza id prefix (6 bytes per
- * xt_conn_new). NULL = OpenSSL's RAND_bytes (default). With a fixed
+ * (24 bytes per exchange), the stanza id prefix (6 bytes per
+ * xt_conn_new) and the hash keys of the roster and presence tables (16
+ * bytes per table, when it first fills: they keep a server from
+ * precomputing colliding keys). NULL = OpenSSL's RAND_bytes (default). With a fixed
  * source a recorded exchange replays byte for byte; anything but a CSPRNG
  * outside tests makes SCRAM nonces and stanza ids guessable. fn must stay
  * callable, with ud, while any conn made from these opts lives.
@@ -305,12 +315,27 @@ typedef enum xt_event_type {
     XT_EV_STANZA = 1u << 6,       /* every received stanza, before the typed events; .stanza */
     XT_EV_DISCONNECTED = 1u << 7, /* the stream ended; .disconnected */
     XT_EV_ACKED = 1u << 8,        /* the server holds an outgoing message; .acked */
-    /* 1u << 9 .. 1u << 12: the message features (receipts, chat states...) */
+    /* Message features (include/xtalk/im.h). Each follows the
+     * XT_EV_MESSAGE of the message that carried it. */
+    XT_EV_RECEIPT = 1u << 9,      /* XEP-0184 delivery receipt; .receipt */
+    XT_EV_CHATSTATE = 1u << 10,   /* XEP-0085 chat state; .chatstate */
+    XT_EV_REACTION = 1u << 11,    /* XEP-0444 reactions; .reaction */
+    XT_EV_RETRACTION = 1u << 12,  /* XEP-0424 retraction; .retraction */
     XT_EV_CAPS = 1u << 13,        /* a contact's verified caps (xtalk/disco.h); .caps */
     XT_EV_SERVER_INFO = 1u << 14, /* the server's disco#info arrived (xtalk/disco.h); .server_info */
     XT_EV_ARCHIVE = 1u << 15,     /* archive catch-up progress (xtalk/mam.h); .archive */
     XT_EV_ALL = 0xffffu,
 } xt_event_type;
+
+/* XEP-0085 chat states; NONE = the message carries none. */
+typedef enum xt_chatstate {
+    XT_CHATSTATE_NONE = 0,
+    XT_CHATSTATE_ACTIVE,
+    XT_CHATSTATE_COMPOSING,
+    XT_CHATSTATE_PAUSED,
+    XT_CHATSTATE_INACTIVE,
+    XT_CHATSTATE_GONE,
+} xt_chatstate;
 
 /* Where a message came from (xt_message.source). */
 typedef enum xt_msg_source {
@@ -355,6 +380,13 @@ typedef struct xt_message {
     /* XEP-0203 delay (or the archive's) stamp in ms since the epoch; 0
      * when live or unparsable. */
     int64_t timestamp_ms;
+    /* Message features (include/xtalk/im.h), parsed the same way whatever
+     * the message's source (live, carbon, archive). */
+    int receipt_request;    /* XEP-0184 <request/>: the sender asks for a receipt */
+    const char *receipt_id; /* XEP-0184 <received id/>: the message confirmed, or NULL */
+    xt_chatstate chatstate; /* XEP-0085; XT_CHATSTATE_NONE when absent */
+    const char *replace_id; /* XEP-0308 <replace id/>: the message this corrects, or NULL */
+    int me;                 /* XEP-0245: the body starts with "/me " */
 } xt_message;
 
 typedef struct xt_presence {
@@ -407,6 +439,33 @@ typedef struct xt_acked {
     const char *id;         /* the stanza id of the acknowledged <message> */
 } xt_acked;
 
+/* XEP-0184: `from` confirms it received our message `id`. */
+typedef struct xt_receipt {
+    const char *from, *id;
+} xt_receipt;
+
+/* XEP-0085: `from` (a full JID) is now in `state`. */
+typedef struct xt_chatstate_event {
+    const char *from;
+    xt_chatstate state;
+} xt_chatstate_event;
+
+/* XEP-0444: the whole set of `from`'s reactions to the message `id`
+ * (n 0 = all removed): it replaces the set this sender had before. */
+typedef struct xt_reaction {
+    const char *from, *id;
+    const char *const *reactions; /* n UTF-8 strings (emoji) */
+    size_t n;
+} xt_reaction;
+
+/* XEP-0424: `from` retracts its message `id` (the origin-id it sent).
+ * Only a retraction from the original sender's bare JID counts: the
+ * library does not know who sent `id`; the application compares (see
+ * include/xtalk/im.h). */
+typedef struct xt_retraction {
+    const char *from, *id;
+} xt_retraction;
+
 typedef struct xt_event {
     xt_event_type type;
     union {
@@ -425,6 +484,10 @@ typedef struct xt_event {
         const xt_stanza *stanza;
         xt_disconnected disconnected;
         xt_acked acked;
+        xt_receipt receipt;
+        xt_chatstate_event chatstate;
+        xt_reaction reaction;
+        xt_retraction retraction;
         const struct xt_caps_event *caps;
         const struct xt_disco_info *server_info;
         const struct xt_archive_event *archive;

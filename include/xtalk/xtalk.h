@@ -7,6 +7,7 @@
 #include "jid.h"
 #include "conn.h"
 #include "client.h"
+#include "im.h"
 #include "disco.h"
 #if XT_HAVE_STORE
 #include "store.h"

@@ -221,12 +221,25 @@ int xt_sasl_new(const xt_mem *mem, const char *const *offered, size_t noffered,
             .cache = params->salted,
             .max_iterations = params->max_iterations,
         };
+        /* XEP-0474: what we were offered, for the server's h= to confirm
+         * (a list we cannot express is simply not checked). */
+        xt_buf ssdp;
+        xt_buf_init(&ssdp, s->mem);
+        rc = xt_scram_ssdp_string(&ssdp, offered, noffered, params->server_cb_types,
+                                  params->server_cb_ntypes, params->server_cb_advertised);
+        if (!rc && !(sp.ssdp = xt_buf_cstr(&ssdp)))
+            rc = XT_ENOMEM;
+        if (rc == XT_ENOMEM) {
+            xt_buf_free(&ssdp);
+            goto fail;
+        }
         s->cbflag = flag;
         if (flag == 'p') {
             snprintf(s->cb_type, sizeof s->cb_type, "%s", bind->type);
             s->cb_guessed = guessed;
         }
         rc = xt_scram_new(s->mem, &sp, &s->scram);
+        xt_buf_free(&ssdp);
         xt_free_secret(s->mem, pw);
         pw = NULL;
         if (rc)

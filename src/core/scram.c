@@ -22,6 +22,7 @@
 #include "core/scram.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -60,7 +61,8 @@ struct xt_scram {
     uint8_t server_sig[SCRAM_MAX_HASH]; /* expected ServerSignature */
     xt_scram_salted *cache;             /* not owned */
     uint32_t max_iter;
-    char iter_why[192];                 /* detail for a count above max_iter */
+    char iter_why[256];
+    char *ssdp; /* XEP-0474 offer string, or NULL */ /* detail for a count above max_iter */
     const char *detail;                 /* static reason */
     char *detail_owned;                 /* server's e= value */
 };
@@ -239,6 +241,7 @@ void xt_scram_free(xt_scram *s)
     xt_buf_free_wipe(&s->gs2);
     xt_free(mem, s->nonce);
     xt_free(mem, s->final_ext);
+    xt_free(mem, s->ssdp);
     xt_free(mem, s->first_bare);
     xt_free(mem, s->auth_message);
     xt_free(mem, s->detail_owned);
@@ -319,6 +322,8 @@ int xt_scram_new(const xt_mem *mem, const xt_scram_params *p, xt_scram **out)
         goto fail;
     rc = XT_ENOMEM;
     if (p->final_ext && !(s->final_ext = xt_strdup(s->mem, p->final_ext)))
+        goto fail;
+    if (p->ssdp && !(s->ssdp = xt_strdup(s->mem, p->ssdp)))
         goto fail;
     if (p->nonce) {
         if (!(s->nonce = xt_strdup(s->mem, p->nonce)))
@@ -437,6 +442,87 @@ static int hmac(const xt_scram *s, const uint8_t *key, size_t klen, const void *
     return 0;
 }
 
+/* ---- XEP-0474 SASL SCRAM Downgrade Protection ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted by byte value (XEP-0474 §3), joined by `sep`. */
+static int append_sorted(xt_buf *out, const char *const *v, size_t n, char sep)
+{
+    const char *tmp[64];
+    if (n > sizeof tmp / sizeof *tmp)
+        return XT_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || strchr(v[i], 0x1e) || strchr(v[i], 0x1f))
+            return XT_EINVAL;
+        tmp[i] = v[i];
+    }
+    qsort(tmp, n, sizeof *tmp, cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (i)
+            rc = xt_buf_append_byte(out, sep);
+        if (!rc)
+            rc = xt_buf_append_str(out, tmp[i]);
+    }
+    return rc;
+}
+
+int xt_scram_ssdp_string(xt_buf *out, const char *const *mechs, size_t nmechs,
+                         const char *const *cbtypes, size_t ncb, int cb_advertised)
+{
+    if (!out || (!mechs && nmechs) || (!cbtypes && ncb))
+        return XT_EINVAL;
+    int rc = append_sorted(out, mechs, nmechs, 0x1e);
+    if (!rc && cb_advertised) {
+        rc = xt_buf_append_byte(out, 0x1f);
+        if (!rc)
+            rc = append_sorted(out, cbtypes, ncb, 0x1e);
+    }
+    return rc;
+}
+
+/* h= is base64(H(ssdp)) with the exchange's hash, or the offer was
+ * changed between the server and us. */
+static int check_ssdp(xt_scram *s, const char *v, size_t vlen)
+{
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (!EVP_Digest(s->ssdp, strlen(s->ssdp), d, &dlen, scram_md(s->hash), NULL))
+        return scram_fail(s, XT_ENOMEM, "out of memory");
+    xt_buf want;
+    xt_buf_init(&want, s->mem);
+    int rc = xt_base64_encode(&want, d, dlen);
+    if (rc) {
+        xt_buf_free(&want);
+        return scram_fail(s, rc, "out of memory");
+    }
+    int same = xt_buf_size(&want) == vlen && memcmp(xt_buf_head(&want), v, vlen) == 0;
+    xt_buf_free(&want);
+    if (same)
+        return 0;
+    /* The offer we saw, printable: the separators as ',' and ' | '. */
+    char seen[96];
+    size_t o = 0;
+    for (const char *q = s->ssdp; *q && o + 4 < sizeof seen; q++) {
+        if (*q == 0x1f) {
+            memcpy(seen + o, " | ", 3);
+            o += 3;
+        } else {
+            seen[o++] = *q == 0x1e ? ',' : *q;
+        }
+    }
+    seen[o] = '\0';
+    snprintf(s->iter_why, sizeof s->iter_why,
+             "XEP-0474 downgrade protection: the server says it offered other mechanisms or "
+             "channel bindings than the %.96s we were shown; someone changed the offer",
+             seen);
+    return scram_fail(s, XT_EDOWNGRADE, s->iter_why);
+}
+
 int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *out)
 {
     if (!s || !out || (!msg && len))
@@ -497,12 +583,17 @@ int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *o
                  (unsigned long)iter, (unsigned long)s->max_iter);
         return scram_fail(s, XT_EPROTO, s->iter_why);
     }
-    /* Optional extensions (e.g. XEP-0474 h=) are covered by AuthMessage;
-     * we check only that they are well formed. */
+    /* Optional extensions are covered by AuthMessage; we check that they
+     * are well formed, and XEP-0474's h= against the offer we saw. */
     while (pos < len) {
-        if (!next_attr(m, len, &pos, &v, &vlen)) {
+        a = next_attr(m, len, &pos, &v, &vlen);
+        if (!a) {
             xt_buf_free(&salt);
             return scram_fail(s, XT_EPROTO, "malformed extension in server-first-message");
+        }
+        if (a == 'h' && s->ssdp && (rc = check_ssdp(s, v, vlen)) != 0) {
+            xt_buf_free(&salt);
+            return rc;
         }
     }
 

@@ -98,7 +98,25 @@ typedef struct xt_scram_params {
     /* Tests only: extension attributes ("x=...") put before p= in the
      * client-final message (covered by the proof); NULL = none. */
     const char *final_ext;
+    /* XEP-0474: the SASL offer as this client saw it
+     * (xt_scram_ssdp_string), checked against the server's h= when the
+     * server sends one; NULL = not checked. */
+    const char *ssdp;
 } xt_scram_params;
+/*
+ * XEP-0474 (SASL SCRAM Downgrade Protection): the string a server that
+ * supports it hashes (with the hash of the SCRAM mechanism in use) and
+ * sends base64-encoded as the h= attribute of server-first-message: the
+ * offered mechanism names sorted by byte value and joined by 0x1E; when
+ * the server advertised XEP-0440 channel-binding types, then 0x1F and
+ * those types sorted and joined by 0x1E. server-first-message is part of
+ * AuthMessage, so a man in the middle cannot change h= without the proof
+ * failing: a mismatch with what we were shown means the offer was
+ * changed on the way (mechanisms or binding types stripped). Appends to
+ * out; 0 or XT_ENOMEM (XT_EINVAL for a name holding 0x1E or 0x1F).
+ */
+int xt_scram_ssdp_string(xt_buf *out, const char *const *mechs, size_t nmechs,
+                         const char *const *cbtypes, size_t ncb, int cb_advertised);
 
 /* Strings and data in params are copied. XT_EINVAL on a bad parameter
  * (unknown hash, empty username, bad nonce, 'p' without type/data, a cb
@@ -112,7 +130,9 @@ int xt_scram_client_first(xt_scram *s, xt_buf *out);
 /* Validates server-first-message and appends client-final-message.
  * XT_EPROTO when it is malformed or hostile: m= present, nonce not
  * extending ours, empty or invalid salt, iteration count outside
- * [XT_SCRAM_MIN_ITERATIONS, XT_SCRAM_MAX_ITERATIONS]. */
+ * [XT_SCRAM_MIN_ITERATIONS, XT_SCRAM_MAX_ITERATIONS]. XT_EDOWNGRADE when
+ * params.ssdp was set and the server's XEP-0474 h= says it offered
+ * something else. */
 int xt_scram_client_final(xt_scram *s, const uint8_t *msg, size_t len, xt_buf *out);
 /* Checks server-final-message: 0 if v= proves the server knows the
  * password, XT_EDOWNGRADE on mismatch, XT_EAUTH for e= (detail = value),

@@ -470,6 +470,9 @@ static int on_element(xt_stream *s, const xt_stanza *st)
             return 0;
         }
         xt_stream_sm_count_in(s);
+        int drop = xt_stream_check_addressing(s, st);
+        if (drop)
+            return drop < 0 ? xt_stream_fail_code(s, drop) : 0;
         if (s->hooks.stanza) {
             int rc = s->hooks.stanza(s->hooks_ud, st);
             if (rc < 0)
@@ -816,6 +819,8 @@ int xt_stream_init(xt_stream *s, const xt_stream_config *cfg, xt_conn *owner,
     s->cfg.random_ud = cfg->random_ud;
     s->cfg.limits.max_stanza = cfg->max_stanza_size;
     s->cfg.limits.max_depth = cfg->max_depth;
+    s->cfg.limits.max_attrs = cfg->max_attrs;
+    s->cfg.limits.max_children = cfg->max_children;
 
     if (!cfg->jid || !cfg->password)
         return XT_EINVAL;

@@ -99,6 +99,7 @@ typedef struct xt_stream_config {
     const char *resource; /* NULL = the JID's */
     size_t max_stanza_size;
     unsigned max_depth;
+    unsigned max_attrs, max_children; /* per element */
     uint32_t iq_timeout_ms, ping_interval_ms, ping_timeout_ms, negotiation_timeout_ms;
     uint32_t ack_every, ack_delay_ms, ack_timeout_ms, sm_max_unacked;
     uint32_t scram_max_iterations; /* 0 = scram.h's default per hash */
@@ -214,6 +215,10 @@ typedef struct xt_stream_bind {
     int session_needed;
     int retried;
     int sm_offered; /* the post-auth features offer XEP-0198 */
+    /* The last 'from' found valid (stream_addr.c): a conversation's
+     * stanzas repeat it, and a byte compare is cheaper than preparing. */
+    char last_from[128];
+    int csi_offered; /* ... and XEP-0352 client state indication */
 } xt_stream_bind;
 
 /* Pipelining (see send_opening): what went out before the features that
@@ -314,6 +319,10 @@ int xt_stream_send(xt_stream *s, const xt_stanza *st);
 typedef int (*xt_stanza_writer)(xt_buf *out, const void *ud);
 int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud, const char *name,
                            const char *id);
+/* Writes a top-level element that is not a stanza (a nonza, such as
+ * XEP-0352's <active/>): not counted or queued by XEP-0198. XT_ESTATE
+ * when the stream is not open for stanzas. */
+int xt_stream_send_nonza(xt_stream *s, const char *xml);
 /* Sends an IQ get/set and tracks it. If st has no id one is assigned (on
  * a copy). The reply is expected from st's 'to'. timeout_ms 0 = default. */
 int xt_stream_iq(xt_stream *s, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn fn, void *ud);
@@ -328,6 +337,10 @@ int xt_stream_reply_error(xt_stream *s, const xt_stanza *iq, const char *type, c
 static inline int xt_stream_is_online(const xt_stream *s)
 {
     return s->phase == XT_PH_ONLINE;
+}
+static inline int xt_stream_csi_offered(const xt_stream *s)
+{
+    return s->bind.csi_offered;
 }
 static inline int xt_stream_is_closed(const xt_stream *s)
 {

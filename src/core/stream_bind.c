@@ -153,6 +153,8 @@ int xt_stream_read_bind_features(xt_stream *s, const xt_stanza *features)
     s->bind.session_needed = sess && !xt_stanza_child(sess, "optional", NULL);
     s->bind.sm_offered =
         !(s->cfg.flags & XT_CONN_NO_SM) && xt_stanza_child(features, "sm", XT_NS_SM);
+    /* XEP-0352 §2: <csi xmlns='urn:xmpp:csi:0'/> among the features. */
+    s->bind.csi_offered = xt_stanza_child(features, "csi", "urn:xmpp:csi:0") != NULL;
     return 0;
 }
 

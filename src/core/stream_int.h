@@ -156,6 +156,9 @@ void xt_stream_sm_stream_ended(xt_stream *s);
 /* Our close: the session cannot be resumed; then the last <a/>. */
 void xt_stream_sm_forget(xt_stream *s);
 int xt_stream_sm_final_ack(xt_stream *s);
+/* Addresses of a received stanza (stream_addr.c): 0 to process it, 1 to
+ * drop it (logged), XT_ENOMEM. */
+int xt_stream_check_addressing(xt_stream *s, const xt_stanza *st);
 /* A received stanza handled (h_in). */
 void xt_stream_sm_count_in(xt_stream *s);
 /* Ack timers at a tick (negative: the stream failed) and their deadline. */

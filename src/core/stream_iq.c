@@ -73,6 +73,13 @@ int xt_stream_send(xt_stream *s, const xt_stanza *st)
     return rc ? rc : xt_stream_after_send(s);
 }
 
+int xt_stream_send_nonza(xt_stream *s, const char *xml)
+{
+    if (!iq_open(s))
+        return XT_ESTATE;
+    return xt_stream_emit_str(s, xml);
+}
+
 int xt_stream_send_written(xt_stream *s, xt_stanza_writer write, const void *ud, const char *name,
                            const char *id)
 {

@@ -754,7 +754,13 @@ int xt_stream_sasl_step(xt_stream *s, xt_buf *data, const char *name, const char
         char ab[64];
         snprintf(ab, sizeof ab, "<abort xmlns='%s'/>", ns);
         (void)xt_stream_emit_str(s, ab);
-        return xt_stream_fail(s, rc, NULL, NULL, "the server's SASL challenge was rejected", NULL);
+        /* The SCRAM layer's reason (a XEP-0474 mismatch, a hostile
+         * iteration count...) says more than a generic line
+         * (copied: failing frees the exchange that holds it). */
+        char why[300];
+        const char *d = xt_sasl_detail(s->auth.sasl);
+        snprintf(why, sizeof why, "%s", d && *d ? d : "the server's SASL challenge was rejected");
+        return xt_stream_fail(s, rc, NULL, NULL, why, NULL);
     }
     return 0;
 }

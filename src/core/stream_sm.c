@@ -120,9 +120,15 @@ static void ack_n(xt_stream *s, uint32_t n)
 static int sm_take_h(xt_stream *s, const xt_stanza *st)
 {
     uint32_t h;
-    if (xt_sm_parse_h(xt_stanza_attr(st, "h"), &h))
-        return xt_stream_fail(s, XT_EPROTO, "undefined-condition", "undefined-condition",
-                              "the server sent a malformed XEP-0198 h value", NULL);
+    /* XEP-0198 §4: h is an xs:unsignedInt; anything else is XML the
+     * element's schema refuses (RFC 6120 §4.9.3.12 invalid-xml). */
+    if (xt_sm_parse_h(xt_stanza_attr(st, "h"), &h)) {
+        const char *v = xt_stanza_attr(st, "h");
+        char t[200];
+        snprintf(t, sizeof t, "the server sent a malformed XEP-0198 h value: %s%.64s%s",
+                 v ? "'" : "", v ? v : "none", v ? "'" : "");
+        return xt_stream_fail(s, XT_EPROTO, "invalid-xml", "invalid-xml", t, NULL);
+    }
     uint32_t n = h - s->sm.acked; /* modulo 2^32 */
     if (n > s->sm.q.n) {
         char buf[400];

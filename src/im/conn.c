@@ -8,6 +8,7 @@
 
 #include "base/mem.h"
 #include "im/conn_int.h"
+#include "im/msgext.h"
 #include "xml/utf8.h"
 
 /* --- events ------------------------------------------------------------- */
@@ -108,6 +109,8 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
      * session turns on; a resumed session keeps what it learned. */
     if ((rc = xt_disco_login(c)) != 0)
         return rc;
+    if ((rc = xt_im_csi_online(c)) != 0)
+        return rc;
     xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 0}};
     xt_conn_emit(c, &ev);
     return 0;
@@ -149,6 +152,8 @@ static int hk_stanza(void *ud, const xt_stanza *st)
 static int hk_iq_request(void *ud, const xt_stanza *iq)
 {
     int rc = xt_im_on_roster_iq(ud, iq);
+    if (!rc)
+        rc = xt_im_on_blocking_iq(ud, iq);
     return rc ? rc : xt_disco_on_iq(ud, iq);
 }
 
@@ -185,6 +190,9 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     int rc = xt_stream_init(&c->s, &opts->core, c, &hooks, c);
     xt_roster_init(&c->roster, c->s.mem);
     xt_presence_init(&c->presence, c->s.mem);
+    /* Hash keys per table from the conn's random source (index.h). */
+    xt_index_init(&c->roster.ix, c->s.cfg.random, c->s.cfg.random_ud);
+    xt_index_init(&c->presence.ix, c->s.cfg.random, c->s.cfg.random_ud);
     c->fast_fn = opts->fast_fn;
     c->fast_ud = opts->fast_ud;
     c->initial.show = opts->initial.show;
@@ -210,6 +218,7 @@ void xt_conn_free(xt_conn *c)
     const xt_mem *m = c->s.mem ? &mem : NULL;
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
+    xt_im_blocking_free(c);
     xt_disco_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);

@@ -14,6 +14,7 @@
 #include "im/presence.h"
 #include "im/roster.h"
 #include "xtalk/conn.h"
+#include "xtalk/im.h"
 
 /* The presence sent at login (RFC 6121 §4.2). */
 typedef struct xt_initial_presence {
@@ -66,6 +67,13 @@ struct xt_conn {
     /* XEP-0484 tokens for the application (xt_conn_opts_set_fast_token_cb). */
     xt_fast_token_fn fast_fn;
     void *fast_ud;
+    xt_receipt_policy receipts; /* XEP-0184 answers (receipts.c) */
+    struct {
+        char **v; /* prepared JIDs (blocking.c) */
+        size_t n, cap;
+        int loaded; /* the server's list arrived */
+    } blocked;
+    int csi_inactive; /* XEP-0352: the application said inactive (csi.c) */
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or
@@ -92,6 +100,10 @@ typedef struct xt_im_message_out {
     size_t id_len;
     const char *body;   /* NULL = none */
     const char *thread; /* NULL = none */
+    /* Message features (im.h), written after the thread: */
+    int request_receipt;    /* XEP-0184 <request/> */
+    const char *chatstate;  /* XEP-0085 element name, NULL = none */
+    const char *replace_id; /* XEP-0308 <replace id/>, NULL = none */
 } xt_im_message_out;
 /* Appends the <message/> exactly as xt_stanza_serialize writes the
  * equivalent tree in jabber:client (xt_conn_send_message's wire form),

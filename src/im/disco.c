@@ -13,9 +13,12 @@
 /* What the library itself implements, announced whatever the application
  * adds (XEP-0030 §3.1: a client MUST list disco#info; XEP-0115 §6.3 caps;
  * XEP-0199 §4 ping, answered by the stream; XEP-0359 §7 stanza ids, which
- * every message we send carries). */
+ * every message we send carries; the message features of im.h:
+ * XEP-0184 §6, XEP-0085 §6, XEP-0308 §3, XEP-0444 §2, XEP-0424 §2). */
 static const char *const own_features[] = {
     XT_NS_CAPS, XT_NS_DISCO_INFO, XT_NS_DISCO_ITEMS, "urn:xmpp:ping", "urn:xmpp:sid:0",
+    "urn:xmpp:receipts", "http://jabber.org/protocol/chatstates", "urn:xmpp:message-correct:0",
+    "urn:xmpp:reactions:0", "urn:xmpp:message-retract:1",
 };
 
 /* --- parsing ------------------------------------------------------------------- */

@@ -4,21 +4,84 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/random.h"
 
-static size_t hash(const char *s)
+static uint64_t rotl(uint64_t x, int b)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a 64 */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = rotl(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = rotl(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = rotl(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = rotl(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = rotl(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = rotl(v2, 32);                                                                         \
+    } while (0)
+
+/* The message as little-endian 64-bit words, the last one padded with
+ * zeros and carrying len mod 256 in its top byte (the paper, §2). */
+uint64_t xt_index_siphash(const uint64_t key[2], const void *data, size_t len, int c, int d)
+{
+    const unsigned char *p = data;
+    uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
+    uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
+    size_t full = len & ~(size_t)7;
+    for (size_t i = 0; i <= full; i += 8) {
+        uint64_t m = 0;
+        if (i < full) {
+            for (int k = 0; k < 8; k++)
+                m |= (uint64_t)p[i + (size_t)k] << (8 * k);
+        } else {
+            for (size_t k = 0; k < len - full; k++)
+                m |= (uint64_t)p[i + k] << (8 * k);
+            m |= (uint64_t)(len & 0xff) << 56;
+        }
+        v3 ^= m;
+        for (int r = 0; r < c; r++)
+            SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
     }
-    return (size_t)(h ^ (h >> 32));
+    v2 ^= 0xff;
+    for (int r = 0; r < d; r++)
+        SIPROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static size_t hash(const xt_index *ix, const char *s)
+{
+    return (size_t)xt_index_siphash(ix->key, s, strlen(s), 1, 3);
+}
+
+void xt_index_init(xt_index *ix, xt_random_fn fn, void *ud)
+{
+    *ix = (xt_index){.random = fn, .random_ud = ud};
 }
 
 void xt_index_free(const xt_mem *mem, xt_index *ix)
 {
     xt_free(mem, ix->slot);
-    *ix = (xt_index){0};
+    xt_index_init(ix, ix->random, ix->random_ud);
+}
+
+/* A new table of ncap slots, with a new key when the index had none
+ * (rehashing into a grown table keeps the key: the members move with
+ * it). NULL on failure. */
+static uint32_t *new_table(const xt_mem *mem, xt_index *ix, size_t ncap)
+{
+    if (!ix->slot && xt_random_bytes(ix->random, ix->random_ud, ix->key, sizeof ix->key) != 0)
+        return NULL;
+    return xt_calloc(mem, ncap, sizeof(uint32_t));
 }
 
 size_t xt_index_find(const xt_index *ix, const char *key, xt_index_key_fn kf, const void *ctx)
@@ -26,7 +89,7 @@ size_t xt_index_find(const xt_index *ix, const char *key, xt_index_key_fn kf, co
     if (!ix->cap)
         return XT_INDEX_NONE;
     size_t m = ix->cap - 1;
-    for (size_t p = hash(key) & m;; p = (p + 1) & m) {
+    for (size_t p = hash(ix, key) & m;; p = (p + 1) & m) {
         uint32_t v = ix->slot[p];
         if (!v)
             return XT_INDEX_NONE;
@@ -35,9 +98,9 @@ size_t xt_index_find(const xt_index *ix, const char *key, xt_index_key_fn kf, co
     }
 }
 
-static void place(uint32_t *slot, size_t cap, const char *key, size_t i)
+static void place(const xt_index *ix, uint32_t *slot, size_t cap, const char *key, size_t i)
 {
-    size_t m = cap - 1, p = hash(key) & m;
+    size_t m = cap - 1, p = hash(ix, key) & m;
     while (slot[p])
         p = (p + 1) & m;
     slot[p] = (uint32_t)(i + 1);
@@ -49,17 +112,17 @@ int xt_index_add(const xt_mem *mem, xt_index *ix, size_t i, xt_index_key_fn kf, 
         return XT_ENOMEM;
     if ((ix->n + 1) * 2 > ix->cap) {
         size_t ncap = ix->cap ? ix->cap * 2 : 16;
-        uint32_t *ns = xt_calloc(mem, ncap, sizeof *ns);
+        uint32_t *ns = new_table(mem, ix, ncap);
         if (!ns)
             return XT_ENOMEM;
         for (size_t k = 0; k < ix->cap; k++)
             if (ix->slot[k])
-                place(ns, ncap, kf(ctx, ix->slot[k] - 1), ix->slot[k] - 1);
+                place(ix, ns, ncap, kf(ctx, ix->slot[k] - 1), ix->slot[k] - 1);
         xt_free(mem, ix->slot);
         ix->slot = ns;
         ix->cap = ncap;
     }
-    place(ix->slot, ix->cap, kf(ctx, i), i);
+    place(ix, ix->slot, ix->cap, kf(ctx, i), i);
     ix->n++;
     return 0;
 }
@@ -70,7 +133,7 @@ static size_t slot_of(const xt_index *ix, size_t i, xt_index_key_fn kf, const vo
     if (!ix->cap)
         return 0;
     size_t m = ix->cap - 1;
-    for (size_t p = hash(kf(ctx, i)) & m;; p = (p + 1) & m) {
+    for (size_t p = hash(ix, kf(ctx, i)) & m;; p = (p + 1) & m) {
         if (!ix->slot[p])
             return ix->cap;
         if (ix->slot[p] == i + 1)
@@ -95,7 +158,7 @@ void xt_index_del(xt_index *ix, size_t i, xt_index_key_fn kf, const void *ctx)
                 ix->slot[p] = 0;
                 return;
             }
-            size_t home = hash(kf(ctx, ix->slot[j] - 1)) & m;
+            size_t home = hash(ix, kf(ctx, ix->slot[j] - 1)) & m;
             int stays = p <= j ? (p < home && home <= j) : (p < home || home <= j);
             if (!stays)
                 break;
@@ -110,7 +173,7 @@ void xt_index_moved(xt_index *ix, size_t from, size_t to, xt_index_key_fn kf, co
     if (!ix->cap)
         return;
     size_t m = ix->cap - 1;
-    for (size_t p = hash(kf(ctx, to)) & m; ix->slot[p]; p = (p + 1) & m)
+    for (size_t p = hash(ix, kf(ctx, to)) & m; ix->slot[p]; p = (p + 1) & m)
         if (ix->slot[p] == from + 1) {
             ix->slot[p] = (uint32_t)(to + 1);
             return;
@@ -125,7 +188,7 @@ int xt_index_rebuild(const xt_mem *mem, xt_index *ix, size_t n, xt_index_key_fn 
         cap *= 2;
     if (cap != ix->cap) {
         xt_index_free(mem, ix);
-        if (!(ix->slot = xt_calloc(mem, cap, sizeof *ix->slot)))
+        if (!(ix->slot = new_table(mem, ix, cap)))
             return XT_ENOMEM;
         ix->cap = cap;
     } else {
@@ -133,6 +196,6 @@ int xt_index_rebuild(const xt_mem *mem, xt_index *ix, size_t n, xt_index_key_fn 
     }
     ix->n = n;
     for (size_t i = 0; i < n; i++)
-        place(ix->slot, ix->cap, kf(ctx, i), i);
+        place(ix, ix->slot, ix->cap, kf(ctx, i), i);
     return 0;
 }

@@ -11,9 +11,13 @@
  * appending, del before freeing an entry's key, moved after moving one.
  * Positions are below 2^32 - 1 (the tables are capped far lower).
  *
- * The hash is FNV-1a, unseeded: a server choosing colliding keys can
- * make probes longer, which is why every table using this is also
- * capped (presence.h, roster.h), so the worst case stays bounded.
+ * Hash flooding (issue 12 item 5): the hash is SipHash-1-3 under a key
+ * of 128 bits drawn per table from the conn's random source
+ * (xt_conn_opts_set_random) when the table is first allocated, so a
+ * server cannot precompute keys that share a probe run (with the
+ * unseeded FNV-1a used before, 100,000 crafted presence keys would all
+ * land in a few runs: quadratic). Every table using this is also capped
+ * (presence.h, roster.h).
  */
 #ifndef XT_IM_INDEX_H
 #define XT_IM_INDEX_H
@@ -30,13 +34,24 @@ typedef const char *(*xt_index_key_fn)(const void *ctx, size_t i);
 typedef struct xt_index {
     uint32_t *slot; /* position + 1; 0 = empty */
     size_t cap, n;  /* cap a power of two (or 0), n live */
+    uint64_t key[2];     /* SipHash key, valid while slot is allocated */
+    xt_random_fn random; /* where keys come from (NULL = RAND_bytes) */
+    void *random_ud;
 } xt_index;
 
+/* An empty index drawing its keys from fn(ud) (NULL = RAND_bytes). An
+ * all-zero xt_index is a valid empty index using RAND_bytes. */
+void xt_index_init(xt_index *ix, xt_random_fn fn, void *ud);
+/* Frees the table; the index stays usable (empty, same random source;
+ * a new table gets a new key). */
 void xt_index_free(const xt_mem *mem, xt_index *ix);
+/* SipHash-c-d (Aumasson and Bernstein, 2012) of len bytes under key,
+ * for the index (c 1, d 3) and its tests (the paper's 2-4 vector). */
+uint64_t xt_index_siphash(const uint64_t key[2], const void *data, size_t len, int c, int d);
 /* The position whose key is `key`, or XT_INDEX_NONE. */
 size_t xt_index_find(const xt_index *ix, const char *key, xt_index_key_fn kf, const void *ctx);
 /* Indexes position i (its key must not be indexed yet). 0 or XT_ENOMEM
- * (the index is unchanged then). */
+ * (the index is unchanged then; also when the random source fails). */
 int xt_index_add(const xt_mem *mem, xt_index *ix, size_t i, xt_index_key_fn kf, const void *ctx);
 /* Unindexes position i (its key still readable). */
 void xt_index_del(xt_index *ix, size_t i, xt_index_key_fn kf, const void *ctx);

@@ -4,6 +4,7 @@
 #include "base/mem.h"
 #include "core/jid_int.h"
 #include "im/conn_int.h"
+#include "im/msgext.h"
 
 #define XT_NS_DELAY "urn:xmpp:delay"
 #define XT_NS_SID "urn:xmpp:sid:0"
@@ -42,8 +43,92 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
         }
     }
     m->stanza = st;
+    xt_im_ext x;
+    xt_im_message_features(st, m, &x);
     xt_conn_emit(c, &ev);
-    return 0;
+    if (xt_stream_is_closed(&c->s))
+        return 0;
+    xt_im_message_feature_events(c, m, &x);
+    /* A live message addressed to us: the one place a receipt request
+     * is answered (a carbon or archived copy never reaches here as
+     * such, so another device's messages are not confirmed by us). */
+    return xt_im_receipt_answer(c, m);
+}
+
+void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
+{
+    xt_im_ext none;
+    if (!x)
+        x = &none;
+    *x = (xt_im_ext){0};
+    m->receipt_request = 0;
+    m->receipt_id = m->replace_id = NULL;
+    m->chatstate = XT_CHATSTATE_NONE;
+    m->me = xt_im_me_parse(m->body);
+    for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
+        const char *ns = xt_stanza_ns(ch);
+        /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
+         * passes over <body/>, <thread/> and the rest of jabber:client. */
+        if (ns[0] != 'u' && ns[0] != 'h')
+            continue;
+        if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
+            const char *name = xt_stanza_name(ch);
+            if (strcmp(name, "request") == 0) {
+                m->receipt_request = 1;
+            } else if (strcmp(name, "received") == 0 && !m->receipt_id) {
+                const char *rid = xt_stanza_attr(ch, "id");
+                m->receipt_id = rid && *rid ? rid : NULL;
+            }
+        } else if (strcmp(ns, XT_NS_CHATSTATES) == 0) {
+            /* XEP-0085 §5.1: one state per message; the first counts. */
+            if (m->chatstate == XT_CHATSTATE_NONE)
+                m->chatstate = xt_im_chatstate_of(ch);
+        } else if (strcmp(ns, XT_NS_CORRECT) == 0) {
+            if (!m->replace_id)
+                m->replace_id = xt_im_correction_of(ch);
+        } else if (strcmp(ns, XT_NS_REACTIONS) == 0) {
+            if (!x->reactions && strcmp(xt_stanza_name(ch), "reactions") == 0)
+                x->reactions = ch;
+        } else if (!x->retract_id) {
+            x->retract_id = xt_im_retraction_of(ch);
+        }
+    }
+}
+
+/* The XEP-0444 cap on reactions per sender, as sent (reactions.c). */
+#define MAX_REACTIONS_IN 32
+
+void xt_im_message_feature_events(xt_conn *c, const xt_message *m, const xt_im_ext *x)
+{
+    /* An error bounce carries our own stanza's children back: a
+     * <request/> or <reactions/> in it is ours, not news. */
+    if (strcmp(m->type, "error") == 0)
+        return;
+    if (m->receipt_id) {
+        xt_event ev = {.type = XT_EV_RECEIPT, .u.receipt = {.from = m->from, .id = m->receipt_id}};
+        xt_conn_emit(c, &ev);
+    }
+    if (m->chatstate != XT_CHATSTATE_NONE && !xt_stream_is_closed(&c->s)) {
+        xt_event ev = {.type = XT_EV_CHATSTATE,
+                       .u.chatstate = {.from = m->from, .state = m->chatstate}};
+        xt_conn_emit(c, &ev);
+    }
+    if (x->reactions && !xt_stream_is_closed(&c->s)) {
+        const char *v[MAX_REACTIONS_IN];
+        const char *rid = NULL;
+        int n = xt_im_reactions_parse(x->reactions, &rid, v, MAX_REACTIONS_IN);
+        if (n >= 0) {
+            xt_event ev = {
+                .type = XT_EV_REACTION,
+                .u.reaction = {.from = m->from, .id = rid, .reactions = v, .n = (size_t)n}};
+            xt_conn_emit(c, &ev);
+        }
+    }
+    if (x->retract_id && !xt_stream_is_closed(&c->s)) {
+        xt_event ev = {.type = XT_EV_RETRACTION,
+                       .u.retraction = {.from = m->from, .id = x->retract_id}};
+        xt_conn_emit(c, &ev);
+    }
 }
 
 static int valid_type(const char *t)
@@ -56,7 +141,7 @@ static int valid_type(const char *t)
 }
 
 /* 1..63 characters, valid XML text: fits id_out[64] and an attribute. */
-static int valid_id(const char *id)
+int xt_im_id_ok(const char *id)
 {
     size_t n = strlen(id);
     return n > 0 && n < 64 && xt_im_text_ok(id);
@@ -100,6 +185,22 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m)
         rc = put_text_elem(b, LIT("<body>"), LIT("<body/>"), LIT("</body>"), m->body);
     if (!rc && m->thread)
         rc = put_text_elem(b, LIT("<thread>"), LIT("<thread/>"), LIT("</thread>"), m->thread);
+    if (!rc && m->request_receipt)
+        rc = xt_buf_append(b, LIT("<request xmlns='" XT_NS_RECEIPTS "'/>"));
+    if (!rc && m->chatstate) {
+        rc = xt_buf_append(b, LIT("<"));
+        if (!rc) /* one of the five names: nothing to escape */
+            rc = xt_buf_append(b, m->chatstate, strlen(m->chatstate));
+        if (!rc)
+            rc = xt_buf_append(b, LIT(" xmlns='" XT_NS_CHATSTATES "'/>"));
+    }
+    if (!rc && m->replace_id) {
+        rc = xt_buf_append(b, LIT("<replace xmlns='" XT_NS_CORRECT "' id='"));
+        if (!rc)
+            rc = xt_buf_append_escaped(b, m->replace_id, strlen(m->replace_id), 1);
+        if (!rc)
+            rc = xt_buf_append(b, LIT("'/>"));
+    }
     if (!rc)
         rc = xt_buf_append(b, LIT("<origin-id xmlns='" XT_NS_SID "' id='"));
     if (!rc)
@@ -119,7 +220,8 @@ static int message_writer(xt_buf *out, const void *ud)
  * the common printable-ASCII address, no allocation: the stanza is
  * written straight into the output (xt_im_write_message). */
 static int send_message(xt_conn *c, const char *to, const char *type, const char *body,
-                        const char *thread, const char *id, char gen[64])
+                        const char *thread, const char *id, const xt_message_extras *x,
+                        char gen[64])
 {
     if (!c || !to)
         return XT_EINVAL;
@@ -127,15 +229,21 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
         return XT_ESTATE;
     if (!type)
         type = "chat";
-    if (!valid_type(type) || (id && !valid_id(id)) || (body && !xt_im_text_ok(body)) ||
+    if (!valid_type(type) || (id && !xt_im_id_ok(id)) || (body && !xt_im_text_ok(body)) ||
         (thread && !xt_im_text_ok(thread)))
         return XT_EINVAL;
+    const char *state = NULL;
+    if (x) {
+        if ((x->replace_id && !xt_im_id_ok(x->replace_id)) ||
+            (x->chatstate != XT_CHATSTATE_NONE && !(state = xt_chatstate_name(x->chatstate))))
+            return XT_EINVAL;
+    }
     /* The address as xt_jid_parse prepares it; the fast path only takes
      * what the full one accepts unchanged in meaning, so refusals (and
      * their codes) all come from xt_jid_parse. */
     char fast[512];
     xt_jid *j = NULL;
-    xt_im_message_out m = {.type = type, .body = body, .thread = thread};
+    xt_im_message_out m = {.type = type, .body = body, .thread = thread, .chatstate = state};
     m.to_len = xt_jid_prep_fast(to, strlen(to), fast, sizeof fast);
     m.to = fast;
     if (!m.to_len) {
@@ -144,6 +252,14 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
             return rc;
         m.to = xt_jid_full(j);
         m.to_len = strlen(m.to);
+    }
+    if (x) { /* once `to` is prepared: AUTO looks at its caps */
+        /* XEP-0184 §5.3: no receipts in groupchat. */
+        m.request_receipt =
+            strcmp(type, "groupchat") != 0 &&
+            (x->request_receipt == XT_RECEIPT_AUTO ? xt_im_receipts_supported(c, m.to)
+                                                   : x->request_receipt != XT_RECEIPT_NONE);
+        m.replace_id = x->replace_id;
     }
     if (!id) {
         xt_stream_next_id(&c->s, gen);
@@ -160,7 +276,7 @@ int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const cha
                          const char *thread, char id_out[64])
 {
     char id[64];
-    int rc = send_message(c, to, type, body, thread, NULL, id);
+    int rc = send_message(c, to, type, body, thread, NULL, NULL, id);
     if (!rc && id_out)
         memcpy(id_out, id, strlen(id) + 1);
     return rc;
@@ -171,7 +287,18 @@ int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type, const 
 {
     if (!id)
         return XT_EINVAL;
-    return send_message(c, to, type, body, thread, id, NULL);
+    return send_message(c, to, type, body, thread, id, NULL, NULL);
+}
+
+int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const char *body,
+                            const char *thread, const char *id, const xt_message_extras *x,
+                            char id_out[64])
+{
+    char gen[64];
+    int rc = send_message(c, to, type, body, thread, id, x, gen);
+    if (!rc && id_out)
+        memcpy(id_out, id ? id : gen, strlen(id ? id : gen) + 1);
+    return rc;
 }
 
 const char *xt_msg_source_name(xt_msg_source s)

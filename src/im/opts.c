@@ -165,6 +165,15 @@ int xt_conn_opts_set_limits(xt_conn_opts *o, size_t max_stanza_size, unsigned ma
     return 0;
 }
 
+int xt_conn_opts_set_element_limits(xt_conn_opts *o, unsigned max_attrs, unsigned max_children)
+{
+    if (!o)
+        return XT_EINVAL;
+    o->core.max_attrs = max_attrs;
+    o->core.max_children = max_children;
+    return 0;
+}
+
 int xt_conn_opts_set_timeouts(xt_conn_opts *o, uint32_t iq_timeout_ms,
                               uint32_t negotiation_timeout_ms)
 {

@@ -124,7 +124,8 @@ int xt_roster_replace(xt_roster *r, const xt_stanza *query)
     xt_roster_entry *v = cap ? xt_calloc(r->mem, cap, sizeof *v) : NULL;
     if (cap && !v)
         return XT_ENOMEM;
-    xt_index ix = {0};
+    xt_index ix;
+    xt_index_init(&ix, r->ix.random, r->ix.random_ud);
     size_t n = 0;
     for (const xt_stanza *i = query ? xt_stanza_first_child(query) : NULL; i;
          i = xt_stanza_next_sibling(i)) {

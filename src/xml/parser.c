@@ -45,18 +45,33 @@
  * reparse deferral on; see setup_expat. */
 #define DEFER_ABOVE ((uint64_t)16 * 1024)
 /*
- * The tree budget (issue 12 item 6). A tree node costs far more than its
- * markup (`<a/>` is 4 bytes, its xt_stanza over 100), so a stanza of
- * tiny elements, attributes or text runs between them would build a
- * tree tens of times its size. Each top-level child may spend at most
- * TREE_RATIO times the bytes received of it so far, plus TREE_SLACK, in
- * these units: TREE_ELEM per element, TREE_ATTR per attribute, TREE_TEXT
- * per text run (plus the text's bytes); over it, the stream fails with
- * policy-violation (RFC 6120 §4.9.3.14). Ordinary stanzas stay far
- * below (a roster <item jid='a@b' subscription='both'/> spends 224 of
- * its 320); the worst case is a tree within about TREE_RATIO times the
- * input.
+ * What one stanza may build (issue 12 items 1 and 6). A tree node costs
+ * far more than its markup (`<a/>` is 4 bytes, its xt_stanza over 100),
+ * so a stanza of tiny elements, attributes or text runs would build a
+ * tree tens of times its size. So, besides the size and depth limits:
+ *  - per element at most max_attrs attributes and max_children child
+ *    elements (xt_parser_limits; text runs need no count of their own:
+ *    adjacent text is one run, so there is at most one more run than
+ *    child elements);
+ *  - per top-level child at most STANZA_ELEMS elements, STANZA_ATTRS
+ *    attributes and STANZA_TEXTS text runs;
+ *  - the tree budget: the bytes the tree takes (each node, attribute
+ *    slot and string, as stanza.c lays them out) may be at most
+ *    TREE_RATIO times the bytes received of the stanza so far, plus
+ *    TREE_SLACK, whatever its shape. Ordinary stanzas stay below it (a
+ *    roster <item jid='juliet@example.com' subscription='both'/> of 56
+ *    bytes takes 190), a flood of `<a/>` is stopped within TREE_SLACK.
+ * Over any of them the stream fails with policy-violation (RFC 6120
+ * §4.9.3.14) and a detail naming the limit. Expat's own heap is bounded
+ * separately (EX_RATIO).
  */
+#define TREE_RATIO           4u
+#define TREE_SLACK           ((uint64_t)64 * 1024)
+#define DEFAULT_MAX_ATTRS    64u
+#define DEFAULT_MAX_CHILDREN 16384u
+#define STANZA_ELEMS         65536u
+#define STANZA_ATTRS         131072u
+#define STANZA_TEXTS         65536u
 /*
  * Linear parse time whatever the split (issue 12 item 5). Expat 2.5.0
  * (Debian 12) has no reparse deferral: each XML_Parse call rescans the
@@ -72,12 +87,6 @@
 #define HOLD_ABOVE ((uint64_t)2048)
 enum { LEX_CONTENT = 0, LEX_TAG, LEX_SQ, LEX_DQ };
 
-#define TREE_RATIO 8u
-#define TREE_SLACK ((uint64_t)64 * 1024)
-#define TREE_ELEM 128u
-#define TREE_ATTR 48u
-#define TREE_TEXT 48u
-
 struct xt_parser {
     xt_mem mem;
     int has_mem;
@@ -86,9 +95,16 @@ struct xt_parser {
     void *ud;
     size_t max_stanza;
     unsigned max_depth;
+    unsigned max_attrs;    /* per element */
+    unsigned max_children; /* per element: elements and text runs */
 
     unsigned level;       /* open elements, the stream element included */
     uint64_t spent;       /* tree budget used by the top-level child in progress */
+    uint32_t n_elems;     /* elements, attributes, text runs of it so far */
+    uint32_t n_attrs;
+    uint32_t n_text;
+    uint32_t *kids; /* children so far of each open element, by level */
+    size_t kids_cap;
     xt_buf hold;          /* input held back from expat (HOLD_ABOVE) */
     int lex;              /* LEX_*: where the input's end stands, for hold */
     xt_stanza *root;      /* top-level child being built, or NULL */
@@ -111,6 +127,8 @@ struct xt_parser {
     uint64_t stop_end;    /* end of the event whose callback stopped us */
     uint64_t last_event;  /* end of the last event expat reported */
     int deferring;        /* expat's reparse deferral is on */
+    size_t ex_live;       /* bytes expat holds (the ex_* hooks) */
+    uint64_t ex_cap;      /* the most it may hold now; see EX_RATIO */
     size_t consumed;
     xt_utf8 u8;
 
@@ -123,29 +141,64 @@ struct xt_parser {
     int free_pending;     /* xt_parser_free was called from a callback */
 };
 
-/* ---- expat allocations through xt_mem ----
- * expat's memory suite passes no user data, so the hooks to use are put
- * in a thread-local around each expat call that may allocate, and each
- * block remembers its hooks in a small header for realloc and free. The
- * previous value is restored, so a callback may drive another parser. */
-
-#define EX_HDR _Alignof(max_align_t)
-static _Thread_local const xt_mem *tls_mem;
+/* ---- expat allocations through xt_mem, counted ----
+ * expat's memory suite passes no user data, so the parser whose expat is
+ * running is put in a thread-local around each expat call that may
+ * allocate, and each block remembers its parser and size in a small
+ * header for realloc and free. The previous value is restored, so a
+ * callback may drive another parser.
+ *
+ * The count bounds expat's own heap (issue 12 item 1): a start tag of
+ * 100,000 tiny attributes costs expat some 90 bytes per attribute (its
+ * attribute array, the namespace check's hash table, an interned id per
+ * new name) before any handler of ours runs, so counting attributes in
+ * on_start is too late. An allocation that would take expat past
+ * ex_cap (set before each XML_Parse: EX_RATIO times the bytes of the
+ * unit in progress, plus EX_SLACK for its tables and interned names) is
+ * refused and the stream fails with policy-violation, not
+ * resource-constraint: the peer caused it, the machine is fine. EX_RATIO
+ * 3 is what expat's own input buffer needs for a legitimate large token
+ * (it doubles, and holds old and new while copying). */
+#define EX_RATIO 3u
+#define EX_SLACK ((uint64_t)256 * 1024)
+#define EX_HDR   (2 * _Alignof(max_align_t))
+typedef struct ex_block {
+    xt_parser *owner;
+    size_t n;
+} ex_block;
+static _Thread_local xt_parser *tls_parser;
 /* Set when one of expat's allocations failed during the current call:
  * expat does not always report that as XML_ERROR_NO_MEMORY (a failed
  * namespace binding can surface as "unbound prefix"), and an allocation
  * failure must be a resource-constraint, not blamed on the peer. */
 static _Thread_local int tls_alloc_failed;
+/* Set when an allocation was refused for going over ex_cap. */
+static _Thread_local int tls_over_cap;
+
+static const xt_mem *pmem(const xt_parser *p);
+
+/* 1 when expat may grow by `more` bytes. */
+static int ex_room(xt_parser *p, size_t more)
+{
+    if (p->ex_live + more <= p->ex_cap)
+        return 1;
+    tls_over_cap = 1;
+    return 0;
+}
 
 static void *XMLCALL ex_malloc(size_t n)
 {
-    const xt_mem *m = tls_mem;
-    unsigned char *r = m && n <= SIZE_MAX - EX_HDR ? xt_malloc(m, n + EX_HDR) : NULL;
+    xt_parser *p = tls_parser;
+    unsigned char *r = NULL;
+    if (p && n <= SIZE_MAX - EX_HDR && ex_room(p, n))
+        r = xt_malloc(pmem(p), n + EX_HDR);
     if (!r) {
         tls_alloc_failed = 1;
         return NULL;
     }
-    memcpy(r, &m, sizeof m);
+    ex_block b = {p, n};
+    memcpy(r, &b, sizeof b);
+    p->ex_live += n;
     return r + EX_HDR;
 }
 
@@ -154,13 +207,19 @@ static void *XMLCALL ex_realloc(void *ptr, size_t n)
     if (!ptr)
         return ex_malloc(n);
     unsigned char *r = (unsigned char *)ptr - EX_HDR;
-    const xt_mem *m;
-    memcpy(&m, r, sizeof m);
-    r = n <= SIZE_MAX - EX_HDR ? xt_realloc(m, r, n + EX_HDR) : NULL;
+    ex_block b;
+    memcpy(&b, r, sizeof b);
+    if (n > b.n && !ex_room(b.owner, n - b.n))
+        r = NULL;
+    else
+        r = n <= SIZE_MAX - EX_HDR ? xt_realloc(pmem(b.owner), r, n + EX_HDR) : NULL;
     if (!r) {
         tls_alloc_failed = 1;
         return NULL;
     }
+    b.owner->ex_live = b.owner->ex_live - b.n + n;
+    b.n = n;
+    memcpy(r, &b, sizeof b);
     return r + EX_HDR;
 }
 
@@ -169,9 +228,10 @@ static void XMLCALL ex_free(void *ptr)
     if (!ptr)
         return;
     unsigned char *r = (unsigned char *)ptr - EX_HDR;
-    const xt_mem *m;
-    memcpy(&m, r, sizeof m);
-    xt_free(m, r);
+    ex_block b;
+    memcpy(&b, r, sizeof b);
+    b.owner->ex_live -= b.n;
+    xt_free(pmem(b.owner), r);
 }
 
 static const xt_mem *pmem(const xt_parser *p)
@@ -180,22 +240,24 @@ static const xt_mem *pmem(const xt_parser *p)
 }
 
 typedef struct ex_saved {
-    const xt_mem *mem;
-    int failed;
+    xt_parser *parser;
+    int failed, over;
 } ex_saved;
 
-static ex_saved enter(const xt_parser *p)
+static ex_saved enter(xt_parser *p)
 {
-    ex_saved s = {tls_mem, tls_alloc_failed};
-    tls_mem = pmem(p);
+    ex_saved s = {tls_parser, tls_alloc_failed, tls_over_cap};
+    tls_parser = p;
     tls_alloc_failed = 0;
+    tls_over_cap = 0;
     return s;
 }
 
 static void leave(ex_saved s)
 {
-    tls_mem = s.mem;
+    tls_parser = s.parser;
     tls_alloc_failed = s.failed;
+    tls_over_cap = s.over;
 }
 
 /* ---- failure ---- */
@@ -291,7 +353,7 @@ static void after_callback(xt_parser *p, int rc)
 
 /* Attributes from expat ("local", "URI|local") into the API's names:
  * the XML namespace becomes the predeclared "xml:" prefix. */
-static int add_attrs(xt_stanza *e, const XML_Char **atts)
+static int add_attrs(xt_stanza *e, const XML_Char **atts, uint64_t *bytes)
 {
     size_t n = 0;
     while (atts[n])
@@ -302,6 +364,7 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
         const char *name = atts[i];
         const char *bar = strrchr(name, '|');
         size_t vlen = strlen(atts[i + 1]);
+        *bytes += vlen;
         int rc;
         if (bar && (size_t)(bar - name) == sizeof XML_NS - 1 &&
             memcmp(name, XML_NS, sizeof XML_NS - 1) == 0) {
@@ -318,7 +381,9 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
                 rc = xt_stanza_push_attr(e, nm, llen + 4, 1, atts[i + 1], vlen);
             }
         } else {
-            rc = xt_stanza_push_attr(e, name, strlen(name), 0, atts[i + 1], vlen);
+            size_t nlen = strlen(name);
+            *bytes += nlen;
+            rc = xt_stanza_push_attr(e, name, nlen, 0, atts[i + 1], vlen);
         }
         if (rc)
             return rc;
@@ -326,16 +391,25 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts)
     return 0;
 }
 
-/* Spends `cost` of the tree budget (see TREE_RATIO). 0, or XT_ETOOBIG
- * with the parser failed. */
+/* Fails the stream for a limit of the tree (see TREE_RATIO). */
+static void over_limit(xt_parser *p, const char *what, uint64_t got, uint64_t limit)
+{
+    char d[160];
+    snprintf(d, sizeof d, "%s (%llu, limit %llu)", what, (unsigned long long)got,
+             (unsigned long long)limit);
+    fail(p, XT_ETOOBIG, "policy-violation", d);
+}
+
+/* Spends `cost` bytes of the tree budget. 0, or XT_ETOOBIG with the
+ * parser failed. */
 static int spend(xt_parser *p, uint64_t cost)
 {
     p->spent += cost;
     uint64_t got = p->last_event - p->mark; /* bytes of this child so far */
     if (p->spent <= TREE_RATIO * got + TREE_SLACK)
         return 0;
-    fail(p, XT_ETOOBIG, "policy-violation",
-         "too many elements, attributes or text runs for the stanza's size");
+    over_limit(p, "too many elements, attributes or text runs for the stanza's size: tree bytes",
+               p->spent, TREE_RATIO * got + TREE_SLACK);
     return XT_ETOOBIG;
 }
 
@@ -345,7 +419,12 @@ static int flush_text(xt_parser *p)
 {
     if (xt_buf_size(&p->text) == 0)
         return 0;
-    if (spend(p, TREE_TEXT + xt_buf_size(&p->text))) {
+    if (++p->n_text > STANZA_TEXTS) {
+        over_limit(p, "too many text runs in one stanza", p->n_text, STANZA_TEXTS);
+        xt_buf_clear(&p->text);
+        return XT_ETOOBIG;
+    }
+    if (spend(p, sizeof(xt_text) + 1 + xt_buf_size(&p->text))) {
         xt_buf_clear(&p->text);
         return XT_ETOOBIG;
     }
@@ -391,7 +470,8 @@ static void open_stream(xt_parser *p, const char *name, const char *local, size_
         return;
     }
     xt_stanza *h = xt_stanza_new_root_n(pmem(p), "stream", 6, streams, nslen);
-    if (!h || add_attrs(h, atts)) {
+    uint64_t unused = 0;
+    if (!h || add_attrs(h, atts, &unused)) {
         xt_stanza_free(h);
         nomem(p);
         return;
@@ -433,27 +513,58 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         fail(p, XT_ETOOBIG, "policy-violation", "elements nested too deep");
         return;
     }
+    /* The per-kind limits, checked before anything is built. */
     size_t nattrs = 0;
-    while (atts[nattrs])
+    while (atts[2 * nattrs])
         nattrs++;
-    if (p->level == 1)
+    if (p->level == 1) {
         p->spent = 0;
-    if (spend(p, TREE_ELEM + strlen(local) + (uint64_t)(nattrs / 2) * TREE_ATTR))
+        p->n_elems = p->n_attrs = p->n_text = 0;
+    }
+    if (nattrs > p->max_attrs) {
+        over_limit(p, "too many attributes on one element", nattrs, p->max_attrs);
         return;
+    }
+    if (++p->n_elems > STANZA_ELEMS) {
+        over_limit(p, "too many elements in one stanza", p->n_elems, STANZA_ELEMS);
+        return;
+    }
+    if ((p->n_attrs += (uint32_t)nattrs) > STANZA_ATTRS) {
+        over_limit(p, "too many attributes in one stanza", p->n_attrs, STANZA_ATTRS);
+        return;
+    }
+    /* kids[level] counts the children of the element at `level`, the
+     * parent of this one (level 1 is the stream: not counted). */
+    if ((size_t)p->level + 2 > p->kids_cap &&
+        XT_GROW(pmem(p), p->kids, p->kids_cap, (size_t)p->level + 2, 8)) {
+        nomem(p);
+        return;
+    }
+    p->kids[p->level + 1] = 0;
+    if (p->level > 1 && ++p->kids[p->level] > p->max_children) {
+        over_limit(p, "too many child elements in one element", p->kids[p->level], p->max_children);
+        return;
+    }
+    size_t llen = strlen(local);
     xt_stanza *e;
     if (p->level == 1) {
-        e = p->root = xt_stanza_new_root_n(pmem(p), local, strlen(local), name, nslen);
+        e = p->root = xt_stanza_new_root_n(pmem(p), local, llen, name, nslen);
     } else {
         if (flush_text(p))
             return;
-        e = xt_stanza_new_child_n(p->cur, local, strlen(local), name, nslen);
+        e = xt_stanza_new_child_n(p->cur, local, llen, name, nslen);
     }
-    if (!e || add_attrs(e, atts)) {
+    /* The tree's cost as stanza.c lays it out (alignment aside): one
+     * element's worth is at most what its start tag sent, times a
+     * constant, so it is counted once built. */
+    uint64_t cost = sizeof(xt_stanza) + llen + 1 + nattrs * (sizeof(xt_attr) + 2);
+    if (!e || add_attrs(e, atts, &cost)) {
         nomem(p);
         return;
     }
     p->cur = e;
     p->level++;
+    (void)spend(p, cost);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
@@ -644,13 +755,22 @@ static void update_deferral(xt_parser *p)
 #endif
 }
 
+/* Before each XML_Parse of `more` bytes: what expat may hold (EX_RATIO).
+ * The unit in progress includes what is about to be fed, and a little
+ * for the context expat keeps before it. */
+static void set_ex_cap(xt_parser *p, size_t more)
+{
+    p->ex_cap = EX_RATIO * (p->fed - p->mark + more + 4096) + EX_SLACK;
+}
+
 static int create_expat(xt_parser *p)
 {
     static const XML_Memory_Handling_Suite suite = {ex_malloc, ex_realloc, ex_free};
+    set_ex_cap(p, 0);
     ex_saved saved = enter(p);
     /* Encoding forced to UTF-8 (RFC 6120 §11.6): no auto-detection of
      * UTF-16 and no honouring of a declared encoding. */
-    p->xp = XML_ParserCreate_MM("UTF-8", p->has_mem ? &suite : NULL, "|");
+    p->xp = XML_ParserCreate_MM("UTF-8", &suite, "|");
     leave(saved);
     if (!p->xp)
         return XT_ENOMEM;
@@ -673,6 +793,8 @@ xt_parser *xt_parser_new(const xt_mem *mem, const xt_parser_callbacks *cb, void 
     p->ud = ud;
     p->max_stanza = limits && limits->max_stanza ? limits->max_stanza : DEFAULT_MAX_STANZA;
     p->max_depth = limits && limits->max_depth ? limits->max_depth : DEFAULT_MAX_DEPTH;
+    p->max_attrs = limits && limits->max_attrs ? limits->max_attrs : DEFAULT_MAX_ATTRS;
+    p->max_children = limits && limits->max_children ? limits->max_children : DEFAULT_MAX_CHILDREN;
     xt_buf_init(&p->text, pmem(p));
     xt_buf_init(&p->hold, pmem(p));
     xt_utf8_init(&p->u8);
@@ -700,6 +822,7 @@ static void destroy(xt_parser *p)
     drop_stream_state(p);
     xt_buf_free(&p->text);
     xt_buf_free(&p->hold);
+    xt_free(pmem(p), p->kids);
     if (p->xp) {
         ex_saved saved = enter(p);
         XML_ParserFree(p->xp);
@@ -733,6 +856,7 @@ int xt_parser_reset(xt_parser *p)
     p->fed = p->mark = p->feed_base = p->stop_end = p->last_event = 0;
     p->consumed = 0;
     p->lex = LEX_CONTENT;
+    set_ex_cap(p, 0);
     xt_buf_free(&p->hold);
     xt_utf8_init(&p->u8);
     p->err = 0;
@@ -785,6 +909,7 @@ static int resume_expat(xt_parser *p)
     }
     p->xp_base = p->fed - p->resume_len;
     p->replaying = 1;
+    set_ex_cap(p, p->resume_len);
     enum XML_Status st = XML_Parse(p->xp, p->resume, (int)p->resume_len, XML_FALSE);
     p->replaying = 0;
     if (st != XML_STATUS_OK || p->err) {
@@ -928,6 +1053,7 @@ static int feed_expat(xt_parser *p, const char *data, size_t len)
         size_t ok = xt_utf8_scan(&p->u8, (const uint8_t *)data + pos, n);
         if (ok) {
             update_deferral(p);
+            set_ex_cap(p, ok);
             enum XML_Status st = XML_Parse(p->xp, data + pos, (int)ok, XML_FALSE);
             p->fed += ok;
             if (p->free_pending) {
@@ -942,7 +1068,14 @@ static int feed_expat(xt_parser *p, const char *data, size_t len)
             }
             if (!p->err && st != XML_STATUS_OK) {
                 map_expat_error(p);
-                if (tls_alloc_failed && p->err != XT_ENOMEM) {
+                if (tls_over_cap) {
+                    p->err = XT_ETOOBIG;
+                    p->cond = "policy-violation";
+                    snprintf(p->detail, sizeof p->detail,
+                             "the XML parser's memory would pass its limit (%llu bytes for "
+                             "this stanza): too many attributes or names",
+                             (unsigned long long)p->ex_cap);
+                } else if (tls_alloc_failed && p->err != XT_ENOMEM) {
                     p->err = XT_ENOMEM;
                     p->cond = "resource-constraint";
                     snprintf(p->detail, sizeof p->detail, "out of memory");

@@ -47,9 +47,19 @@ typedef struct xt_parser_callbacks {
  */
 
 typedef struct xt_parser_limits {
-    size_t max_stanza;  /* bytes of one top-level child; 0 = 1 MiB */
-    unsigned max_depth; /* element depth below the stream element; 0 = 64 */
+    size_t max_stanza;     /* bytes of one top-level child; 0 = 1 MiB */
+    unsigned max_depth;    /* element depth below the stream element; 0 = 64 */
+    unsigned max_attrs;    /* attributes of one element; 0 = 64 */
+    unsigned max_children; /* child elements of one element; 0 = 16384 */
 } xt_parser_limits;
+/*
+ * Besides these, each top-level child may hold at most 65,536 elements,
+ * 131,072 attributes and 65,536 text runs, and its tree may take at most
+ * 4 times the bytes received of it plus 64 KiB; expat's own heap at most
+ * 3 times the bytes of the unit in progress plus 256 KiB (a start tag of
+ * countless tiny attributes is refused before expat builds its tables).
+ * Over any limit: XT_ETOOBIG, "policy-violation", the limit in the detail.
+ */
 
 /*
  * NULL on allocation failure. `mem` (NULL = C library) serves every

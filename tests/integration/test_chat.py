@@ -448,6 +448,16 @@ class Chat(ServerTest):
         # Runs late (zy): the other tests' presence traffic is over.
         if WRAPPER:
             self.skipTest("counts the syscalls of xtalk itself, not of a wrapper")
+        # Earlier tests' chats quit before some of bob's XEP-0184 receipts
+        # came: the server keeps those offline (RFC 6121 §8.5.2.2) and
+        # would hand them to this login inside the window. A listener takes
+        # them first: bob's marker comes after them on alice's stream.
+        A = jid("alice", self.srv)
+        drain = self.spawn("alice", "listen", "--json")
+        drain.wait_stderr("online")
+        self.assertOk(self.xtalk("bob", "send", A, "drained"), "marker")
+        drain.json_until(lambda o: o.get("event") == "message" and o.get("body") == "drained")
+        drain.terminate()
         s = self.screen()
         s.wait_for("[online]")
         pane = int(s.tmux("display", "-p", "-t", "chat", "#{pane_pid}").stdout.strip())

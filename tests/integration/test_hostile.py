@@ -7,10 +7,18 @@ print no forged line and no raw control, bidi or format character."""
 
 import json
 import os
+import resource
+import sqlite3
 import subprocess
+import sys
+import tempfile
+import threading
 import unicodedata
 
-from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
+from xtlib import HERE, SLOW, WRAPPER, XTALK, Proc, ServerTest, USERS, jid, main
+
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+from fakexmpp import Closed, FakeXmpp  # noqa: E402
 
 FORGED = "message boss@example.com/office chat: wire the money"
 # The type from issue 12: a newline, then what would pass for a record.
@@ -64,9 +72,10 @@ class Hostile(ServerTest):
         self.assertTrue(msg.startswith("message " + jid("carol", self.srv) + "/"), out)
         # The CR went through Prosody raw, and XML end-of-line handling
         # (XML 1.0 §2.11) made CR LF one LF before xtalk saw it.
-        self.assertIn(" normal: invoice\\u202etxt.exe \\u0085\\u009b31mred\\u009c\\n" + FORGED,
-                      msg)
-        self.assertIn("\\u2066iso\\u2069 zero\\u200bwidth \\ufeff", msg)
+        # Byte-exact after the sender's full JID.
+        self.assertEqual(msg.split(" ", 2)[2],
+                         "normal: invoice\\u202etxt.exe \\u0085\\u009b31mred\\u009c\\n" + FORGED
+                         + " \\u2066iso\\u2069 zero\\u200bwidth \\ufeff")
         self.assertClean(out + human.err_lines, "listen")
 
         # listen --json: one object; the value is the sender's text exactly,
@@ -92,6 +101,189 @@ class Hostile(ServerTest):
         self.assertClean(bot.err_lines, "bot")
         for l in bot.err_lines:
             self.assertTrue(l.startswith("xtalk: ") or l.startswith("  "), l)
+
+
+
+class Measured:
+    """A finished xtalk run: exit code, output and its own resource use
+    (os.wait4 on the child: CPU seconds and peak RSS in KiB)."""
+
+    def __init__(self, rc, out, err, ru):
+        self.returncode, self.out, self.err = rc, out, err
+        self.cpu = ru.ru_utime + ru.ru_stime
+        self.maxrss_kib = ru.ru_maxrss
+
+
+class HostileServer(ServerTest):
+    """A fake server with real TLS (tests/harness/fakexmpp.py) playing a
+    man in the middle or a hostile server. Each case asserts the xtalk
+    process's CPU time and peak RSS within the bounds stated in it."""
+
+    def run_measured(self, user, args, fx, timeout=120, env=None):
+        cmd = WRAPPER + [XTALK, args[0], "--jid", jid(user, self.srv), "--server",
+                         "127.0.0.1:%d" % fx.port, "--ca-file", fx.ca_file] + list(args[1:])
+        e = self.env(user, **(env or {}))
+        p = subprocess.Popen(cmd, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        out, err = [], []
+        readers = [threading.Thread(target=lambda f, a: a.append(f.read()), args=(p.stdout, out)),
+                   threading.Thread(target=lambda f, a: a.append(f.read()), args=(p.stderr, err))]
+        for t in readers:
+            t.start()
+        killer = threading.Timer(timeout * SLOW, p.kill)
+        killer.start()
+        _, status, ru = os.wait4(p.pid, 0)
+        killer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        for t in readers:
+            t.join()
+        p.stdout.close()
+        p.stderr.close()
+        return Measured(p.returncode, out[0].decode("utf-8", "replace"),
+                        err[0].decode("utf-8", "replace"), ru)
+
+    def fresh_store(self):
+        """Environment for an account xtalk has never met (no pin)."""
+        d = tempfile.mkdtemp(prefix="xt-fresh-", dir=self.srv.dir)
+        return {"XDG_DATA_HOME": d, "XDG_CONFIG_HOME": d}
+
+    def pin_by_real_login(self, user):
+        """One real login against the private server: the store pins it."""
+        r = self.xtalk(user, "roster")
+        self.assertOk(r, "first login")
+
+    def test_plain_after_scram(self):
+        """PLAIN only, after a SCRAM login: refused before any password
+        goes out, saying why (exit 6). Bounds: 2 s CPU, 64 MiB RSS."""
+        self.pin_by_real_login("alice")
+
+        def script(c):
+            c.features(["PLAIN"])
+            c.answer_abort()
+        with FakeXmpp(self.srv.domain, script) as fx:
+            r = self.run_measured("alice", ["roster"], fx)
+        self.assertEqual(r.returncode, 6, r.err)
+        self.assertIn("PLAIN", r.err)
+        # (A SCRAM first message may have gone ahead of the features, from
+        # the stored hint: it holds no secret.)
+        self.assertNotIn("mechanism='PLAIN'", fx.received)
+        self.assertNotIn("<response", fx.received)
+        self.assertLess(r.cpu, 2.0 * SLOW)
+        self.assertLess(r.maxrss_kib, 64 * 1024)
+
+    def test_stripped_plus(self):
+        """-PLUS stripped after a -PLUS login: refused, exit 6, no proof
+        sent. (The private Prosody 0.12 offers no -PLUS on TLS 1.3, and
+        ejabberd's depends on its TLS version, so the pin an earlier
+        SCRAM-SHA-256-PLUS login leaves is written into the store after a
+        real login made it.) Bounds: 2 s CPU, 64 MiB RSS."""
+        self.pin_by_real_login("bob")
+        db = os.path.join(self.env("bob")["XDG_DATA_HOME"], "xtalk", "xtalk.db")
+        con = sqlite3.connect(db)
+        with con:
+            n = con.execute("UPDATE server_hint SET sasl_hint = "
+                            "'pin:SCRAM-SHA-256-PLUS:tls-exporter'").rowcount
+        con.close()
+        self.assertEqual(n, 1)
+
+        def script(c):
+            c.features(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"])
+            c.answer_abort()
+        with FakeXmpp(self.srv.domain, script) as fx:
+            r = self.run_measured("bob", ["roster"], fx)
+        self.assertEqual(r.returncode, 6, r.err)
+        self.assertIn("weaker", r.err)
+        self.assertIn("SCRAM-SHA-256-PLUS", r.err)
+        self.assertNotIn("<auth", fx.received)
+        self.assertLess(r.cpu, 2.0 * SLOW)
+        self.assertLess(r.maxrss_kib, 64 * 1024)
+
+    def test_huge_start_tag_in_1_byte_records(self):
+        """A 512 KiB start tag of attributes in 1-byte TLS records: a
+        clean policy-violation. Bounds: 8 s CPU (about 540,000 records to
+        decrypt), 64 MiB RSS."""
+        tag = ["<stream:features"]
+        n = len(tag[0])
+        i = 0
+        while n < 512 * 1024:
+            a = " a%d=''" % i
+            tag.append(a)
+            n += len(a)
+            i += 1
+        tag.append("/>")
+        data = "".join(tag).encode()
+
+        def script(c):
+            c.header("s1")
+            c.send_records(data, 1)
+            c.drain()
+        with FakeXmpp(self.srv.domain, script) as fx:
+            r = self.run_measured("carol", ["roster"], fx, env=self.fresh_store())
+        self.assertIsNone(fx.error, fx.error)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("policy-violation", r.err)
+        sys.stderr.write("512 KiB start tag in 1-byte records: %.2f s CPU, %d KiB RSS\n"
+                         % (r.cpu, r.maxrss_kib))
+        self.assertLess(r.cpu, 8.0 * SLOW)
+        self.assertLess(r.maxrss_kib, 64 * 1024)
+
+    def test_iq_flood_with_empty_acks(self):
+        """IQ gets, each followed by <a h='0'/>: every answer waits in the
+        XEP-0198 queue; at its bound (5000) the stream ends with
+        policy-violation. Bounds: 10 s CPU, 64 MiB RSS."""
+        me = jid("carol", self.srv)
+
+        def script(c):
+            c.plain_login(me, sm=True)
+            c.seen(rb"<enable[^>]*>")
+            c.send("<enabled xmlns='urn:xmpp:sm:3' id='sm1' resume='true'/>")
+            c.answer_roster()
+            batch = "".join("<iq type='get' id='f%d' from='%s'><query xmlns='jabber:iq:version'/>"
+                            "</iq><a xmlns='urn:xmpp:sm:3' h='0'/>" % (k, c.domain)
+                            for k in range(100))
+            try:
+                for _ in range(300):  # 30,000 gets
+                    c.send(batch)
+            except OSError:
+                return
+            c.drain()
+        with FakeXmpp(self.srv.domain, script) as fx:
+            r = self.run_measured("carol", ["listen", "--no-reconnect"], fx,
+                                  env=self.fresh_store())
+        self.assertNotEqual(r.returncode, 0, r.err)
+        self.assertIn("the server left 5000 stanzas unacknowledged", r.err)
+        self.assertIn("policy violation", r.err)
+        sys.stderr.write("IQ flood with empty acks: %.2f s CPU, %d KiB RSS\n"
+                         % (r.cpu, r.maxrss_kib))
+        self.assertLess(r.cpu, 10.0 * SLOW)
+        self.assertLess(r.maxrss_kib, 64 * 1024)
+
+    def test_presence_flood(self):
+        """Presence from 100,000 resources (half of one roster contact,
+        half of strangers), then a message: the tables stay bounded and
+        the message arrives. Bounds: 15 s CPU, 96 MiB RSS."""
+        me = jid("carol", self.srv)
+        friend = "friend@" + self.srv.domain
+
+        def script(c):
+            c.plain_login(me, sm=False)
+            c.answer_roster("<item jid='%s' subscription='both'/>" % friend)
+            for k in range(0, 100000, 500):
+                c.send("".join("<presence from='%s/r%d'/>" % (friend, j) if j % 2 else
+                               "<presence from='stranger%d@%s/x'/>" % (j, c.domain)
+                               for j in range(k, k + 500)))
+            c.send("<message from='%s/r1' type='chat'><body>done</body></message>" % friend)
+            c.drain()
+        with FakeXmpp(self.srv.domain, script) as fx:
+            r = self.run_measured("carol", ["listen", "--count", "1"], fx,
+                                  env=self.fresh_store())
+        self.assertEqual(r.returncode, 0, r.err[-2000:])
+        lines = r.out.splitlines()
+        self.assertTrue(lines and lines[-1].startswith("message " + friend + "/r1"), lines[-3:])
+        sys.stderr.write("presence from 100,000 resources: %.2f s CPU, %d KiB RSS, %d lines\n"
+                         % (r.cpu, r.maxrss_kib, len(lines)))
+        self.assertLess(r.cpu, 15.0 * SLOW)
+        self.assertLess(r.maxrss_kib, 96 * 1024)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ STATUSES = {'complete', 'partial', 'planned', 'deprecated', 'removed', 'wontfix'
 
 # XEPs src/ mentions without implementing them.
 NOT_CLAIMED = {
-    474: 'SCRAM extensions such as its h= are tolerated (covered by AuthMessage), not used',
+    422: 'named in retraction.c for the pre-0.4 XEP-0424 form (apply-to) that is read, not as fastening support',
 }
 
 

@@ -19,6 +19,7 @@
 #include "core/base64.h"
 #include "im/conn_int.h"
 #include "xtalk/conn.h"
+#include "xtalk/im.h"
 #include "xtalk/disco.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
@@ -371,9 +372,42 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_field(&d, "stamp", m->stamp);
         sb_field(&d, "origin_id", m->origin_id);
         sb_field(&d, "stanza_id", m->stanza_id);
+        if (m->receipt_request)
+            sb_field(&d, "receipt_request", "1");
+        sb_field(&d, "receipt_id", m->receipt_id);
+        sb_field(&d, "chatstate", xt_chatstate_name(m->chatstate));
+        sb_field(&d, "replace_id", m->replace_id);
+        if (m->me)
+            sb_field(&d, "me", "1");
         assert_non_null(m->stanza);
         break;
     }
+    case XT_EV_RECEIPT:
+        sb_add(&d, "receipt");
+        sb_field(&d, "from", ev->u.receipt.from);
+        sb_field(&d, "id", ev->u.receipt.id);
+        break;
+    case XT_EV_CHATSTATE:
+        sb_add(&d, "chatstate");
+        sb_field(&d, "from", ev->u.chatstate.from);
+        sb_field(&d, "state", xt_chatstate_name(ev->u.chatstate.state));
+        break;
+    case XT_EV_REACTION:
+        sb_add(&d, "reaction");
+        sb_field(&d, "from", ev->u.reaction.from);
+        sb_field(&d, "id", ev->u.reaction.id);
+        sb_add(&d, " reactions=");
+        for (size_t i = 0; i < ev->u.reaction.n; i++) {
+            if (i)
+                sb_add(&d, ",");
+            sb_add(&d, ev->u.reaction.reactions[i]);
+        }
+        break;
+    case XT_EV_RETRACTION:
+        sb_add(&d, "retraction");
+        sb_field(&d, "from", ev->u.retraction.from);
+        sb_field(&d, "id", ev->u.retraction.id);
+        break;
     case XT_EV_PRESENCE: {
         const xt_presence *p = &ev->u.presence;
         sb_add(&d, "presence");
@@ -473,11 +507,14 @@ static void on_disco_items(xt_conn *c, int status, const xt_disco_items *items, 
 static void on_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
 {
     (void)c;
-    (void)reply;
     run *r = ud;
     sb d = {0};
     sb_add(&d, "iq");
     sb_field(&d, "status", errname(status));
+    /* vCard and nickname results (im.h): what the readers find. */
+    sb_field(&d, "fn", xt_vcard_field(reply, "FN"));
+    sb_field(&d, "org", xt_vcard_field(reply, "ORG/ORGNAME"));
+    sb_field(&d, "nick", xt_nick_of(reply));
     record(r, &d);
 }
 
@@ -641,6 +678,90 @@ static int do_call(run *r, char *arg, int want)
         if (body)
             *body++ = '\0';
         rc = xt_conn_send_message_id(r->c, rest ? rest : "", NULL, body, NULL, id ? id : "");
+    } else if (strcmp(arg, "message_ex") == 0) {
+        /* message_ex [gc:]TO receipt|auto|-  STATE|- REPLACE_ID|- BODY... (im.h);
+         * gc: sends type groupchat */
+        char *f[4] = {NULL};
+        char *p = rest;
+        for (int i = 0; i < 4 && p; i++) {
+            f[i] = p;
+            p = strchr(p, ' ');
+            if (p)
+                *p++ = '\0';
+        }
+        xt_message_extras x = {0};
+        x.request_receipt = !f[1] ? XT_RECEIPT_NONE
+                            : strcmp(f[1], "receipt") == 0 ? XT_RECEIPT_REQUEST
+                            : strcmp(f[1], "auto") == 0    ? XT_RECEIPT_AUTO
+                                                           : XT_RECEIPT_NONE;
+        for (int s = XT_CHATSTATE_ACTIVE; s <= XT_CHATSTATE_GONE; s++)
+            if (f[2] && strcmp(f[2], xt_chatstate_name((xt_chatstate)s)) == 0)
+                x.chatstate = (xt_chatstate)s;
+        x.replace_id = f[3] && strcmp(f[3], "-") != 0 ? f[3] : NULL;
+        const char *to = f[0] ? f[0] : "", *type = NULL;
+        if (strncmp(to, "gc:", 3) == 0) {
+            to += 3;
+            type = "groupchat";
+        }
+        rc = xt_conn_send_message_ex(r->c, to, type, p, NULL, NULL, &x, NULL);
+    } else if (strcmp(arg, "chatstate") == 0) {
+        /* chatstate TO STATE */
+        char *st = rest ? strchr(rest, ' ') : NULL;
+        if (st)
+            *st++ = '\0';
+        xt_chatstate cs = XT_CHATSTATE_NONE;
+        for (int s = XT_CHATSTATE_ACTIVE; s <= XT_CHATSTATE_GONE; s++)
+            if (st && strcmp(st, xt_chatstate_name((xt_chatstate)s)) == 0)
+                cs = (xt_chatstate)s;
+        rc = xt_conn_send_chatstate(r->c, rest ? rest : "", cs);
+    } else if (strcmp(arg, "react") == 0) {
+        /* react TO MSGID [R1 R2 ...] */
+        char *v[8];
+        size_t n = 0;
+        char *p = rest ? strchr(rest, ' ') : NULL;
+        if (p)
+            *p++ = '\0';
+        char *mid = p;
+        p = p ? strchr(p, ' ') : NULL;
+        if (p)
+            *p++ = '\0';
+        while (p && n < 8) {
+            v[n++] = p;
+            p = strchr(p, ' ');
+            if (p)
+                *p++ = '\0';
+        }
+        rc = xt_conn_send_reactions(r->c, rest ? rest : "", NULL, mid ? mid : "",
+                                    (const char *const *)v, n, NULL);
+    } else if (strcmp(arg, "block") == 0 || strcmp(arg, "unblock") == 0) {
+        /* block JID [JID2]; unblock [JID [JID2]] */
+        const char *v[2];
+        size_t n = 0;
+        char *p = rest;
+        while (p && *p && n < 2) {
+            v[n++] = p;
+            p = strchr(p, ' ');
+            if (p)
+                *p++ = '\0';
+        }
+        rc = arg[0] == 'b' ? xt_conn_block(r->c, v, n, on_iq, r)
+                           : xt_conn_unblock(r->c, v, n, on_iq, r);
+    } else if (strcmp(arg, "vcard") == 0) {
+        rc = xt_conn_vcard_fetch(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "nick") == 0) {
+        rc = xt_conn_nick_fetch(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "nick_publish") == 0) {
+        rc = xt_conn_nick_publish(r->c, rest ? rest : "", on_iq, r);
+    } else if (strcmp(arg, "blocklist") == 0) {
+        rc = xt_conn_blocklist_fetch(r->c, on_iq, r);
+    } else if (strcmp(arg, "active") == 0) {
+        rc = xt_conn_set_active(r->c, rest && atoi(rest));
+    } else if (strcmp(arg, "receipts") == 0) {
+        /* receipts authorized|always|never */
+        xt_receipt_policy pol = rest && strcmp(rest, "always") == 0   ? XT_RECEIPTS_ALWAYS
+                                : rest && strcmp(rest, "never") == 0 ? XT_RECEIPTS_NEVER
+                                                                      : XT_RECEIPTS_AUTHORIZED;
+        rc = xt_conn_set_receipt_policy(r->c, pol);
     } else if (strcmp(arg, "reset") == 0) {
         rc = xt_conn_reset(r->c);
     } else if (strcmp(arg, "sm_preset") == 0) {
@@ -719,6 +840,17 @@ static int do_check(run *r, char *arg)
     } else if (strcmp(what, "unacked") == 0) {
         if (xt_conn_is_unacked(r->c, a) != atoi(b))
             return failf(r, "unacked %s = %d, expected %s", a, xt_conn_is_unacked(r->c, a), b);
+    } else if (strcmp(what, "blocked") == 0) {
+        if (xt_conn_is_blocked(r->c, a) != atoi(b))
+            return failf(r, "blocked %s = %d, expected %s", a, xt_conn_is_blocked(r->c, a), b);
+    } else if (strcmp(what, "blocklist") == 0) {
+        /* blocklist N: the count, and loaded */
+        if (xt_conn_blocklist_count(r->c) != (size_t)atol(a) || !xt_conn_blocklist_loaded(r->c))
+            return failf(r, "blocklist count %zu (loaded %d), expected %s",
+                         xt_conn_blocklist_count(r->c), xt_conn_blocklist_loaded(r->c), a);
+    } else if (strcmp(what, "csi") == 0) {
+        if (xt_conn_csi_offered(r->c) != atoi(a))
+            return failf(r, "csi %d, expected %s", xt_conn_csi_offered(r->c), a);
     } else if (strcmp(what, "server_feature") == 0) {
         int has = xt_disco_has_feature(xt_conn_server_info(r->c), a);
         if (has != atoi(b))
@@ -1054,6 +1186,13 @@ static const char *const transcripts[] = {
     "iq_timeout.txt",
     "keepalive.txt",
     "im_events.txt",
+    "receipts.txt",
+    "chatstates.txt",
+    "corrections.txt",
+    "reactions.txt",
+    "blocking.txt",
+    "csi.txt",
+    "vcard_nick.txt",
     "bind_conflict.txt",
     "legacy_session.txt",
     "legacy_session_pipelined.txt",
@@ -1090,6 +1229,7 @@ static const char *const transcripts[] = {
     "restricted_xml.txt",
     "stream_errors_detected.txt",
     "stream_wrong_from.txt",
+    "stanza_addressing.txt",
     "sm_enable.txt",
     "sm_close.txt",
     "close_no_sm.txt",

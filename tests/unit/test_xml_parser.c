@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "vectors.h"
 #include "xml/parser.h"
 #include "xml/serialize.h"
 #include "xml/stanza_int.h"
@@ -173,143 +174,24 @@ static int feed_str(xt_parser *p, const char *s)
     return xt_parser_feed(p, s, strlen(s));
 }
 
-/* ---- the vector file ---- */
+/* ---- the vector file (loaded by vectors.c) ---- */
 
-typedef struct row {
-    char *id, *expect, *context, *note;
-    uint8_t *input;
-    size_t len;
-} row;
-
-static row rows[512];
-static size_t nrows;
-static char *stream_header;
-static char *file_text;
-
-/* {{REPEAT n:text}} first (its text never holds escapes), then the
- * C-style escapes \\ \t \n \r \xHH. */
-static uint8_t *decode_input(const char *in, size_t *out_len)
-{
-    xt_buf ex;
-    xt_buf_init(&ex, NULL);
-    const char *s = in;
-    for (;;) {
-        const char *m = strstr(s, "{{REPEAT ");
-        if (!m) {
-            assert_int_equal(xt_buf_append_str(&ex, s), 0);
-            break;
-        }
-        assert_int_equal(xt_buf_append(&ex, s, (size_t)(m - s)), 0);
-        char *colon;
-        unsigned long n = strtoul(m + 9, &colon, 10);
-        assert_true(*colon == ':');
-        const char *end = strstr(colon, "}}");
-        assert_non_null(end);
-        for (unsigned long i = 0; i < n; i++)
-            assert_int_equal(xt_buf_append(&ex, colon + 1, (size_t)(end - colon - 1)), 0);
-        s = end + 2;
-    }
-    const char *e = xt_buf_cstr(&ex);
-    size_t elen = xt_buf_size(&ex);
-    uint8_t *out = malloc(elen + 1);
-    assert_non_null(out);
-    size_t o = 0;
-    for (size_t i = 0; i < elen; i++) {
-        if (e[i] != '\\') {
-            out[o++] = (uint8_t)e[i];
-            continue;
-        }
-        char c = e[++i];
-        switch (c) {
-        case '\\': out[o++] = '\\'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 'x': {
-            char hex[3] = {e[i + 1], e[i + 2], 0};
-            out[o++] = (uint8_t)strtoul(hex, NULL, 16);
-            i += 2;
-            break;
-        }
-        default: fail_msg("bad escape \\%c", c);
-        }
-    }
-    xt_buf_free(&ex);
-    out[o] = '\0';
-    *out_len = o;
-    return out;
-}
+typedef xt_xmlr_row row;
+static xt_xmlr vx;
+#define rows          (vx.rows)
+#define nrows         (vx.n)
+#define stream_header (vx.header)
 
 static int load_vectors(void **state)
 {
     (void)state;
-    const char *dir = getenv("XT_VECTORS");
-    if (!dir)
-        dir = "../shared/vectors";
-    char path[1024];
-    snprintf(path, sizeof path, "%s/xml-restrictions.txt", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    file_text = malloc((size_t)sz + 1);
-    if (!file_text || fread(file_text, 1, (size_t)sz, f) != (size_t)sz) {
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    file_text[sz] = '\0';
-    static const char hdr_key[] = "STREAM_HEADER = ";
-    for (char *line = file_text, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        if (line[0] == '#') {
-            char *h = strstr(line, hdr_key);
-            if (h && !stream_header)
-                stream_header = h + sizeof hdr_key - 1;
-            continue;
-        }
-        if (!line[0])
-            continue;
-        char *fld[8];
-        int nf = 0;
-        for (char *p = line; nf < 8;) {
-            fld[nf++] = p;
-            char *tab = strchr(p, '\t');
-            if (!tab)
-                break;
-            *tab = '\0';
-            p = tab + 1;
-        }
-        if (nf != 8) {
-            fprintf(stderr, "bad vector line: %s\n", line);
-            return -1;
-        }
-        if (strcmp(fld[0], "id") == 0)
-            continue;
-        if (nrows == sizeof rows / sizeof rows[0])
-            return -1;
-        row *r = &rows[nrows++];
-        r->id = fld[0];
-        r->expect = fld[1];
-        r->context = fld[2];
-        r->note = fld[5];
-        r->input = decode_input(fld[7], &r->len);
-    }
-    return stream_header && nrows > 50 ? 0 : -1;
+    return xt_test_xmlr_load(&vx);
 }
 
 static int free_vectors(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < nrows; i++)
-        free(rows[i].input);
-    free(file_text);
+    xt_test_xmlr_free(&vx);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #ifndef XT_TEST_VECTORS_H
 #define XT_TEST_VECTORS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -23,5 +24,25 @@ FILE *xt_test_open_vector(const char *name);
 const char *xt_test_jstr(json_t *o, const char *k);
 /* Hex text -> bytes appended to b; fails the test on bad hex. */
 void xt_test_hex_to_buf(xt_buf *b, const char *hex);
+
+/*
+ * xml-restrictions.txt: its rows with the input decoded ({{REPEAT}} and
+ * the C-style escapes) and STREAM_HEADER, the server header the stream
+ * and body rows follow. Strings point into v->text. 0, or -1 (reason on
+ * stderr).
+ */
+typedef struct xt_xmlr_row {
+    char *id, *expect, *context, *note;
+    uint8_t *input;
+    size_t len;
+} xt_xmlr_row;
+typedef struct xt_xmlr {
+    xt_xmlr_row rows[512];
+    size_t n;
+    char *header;
+    char *text;
+} xt_xmlr;
+int xt_test_xmlr_load(xt_xmlr *v);
+void xt_test_xmlr_free(xt_xmlr *v);
 
 #endif
