@@ -247,6 +247,7 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
     case O_WAIT:
         NUM(0, 600000, "a number of milliseconds from 0 to 600000");
         a->wait_ms = (unsigned)v;
+        a->wait_set = 1;
         break;
     case O_STATUS:
         if (xt_cli_parse_show(val, &a->show) != 0) {

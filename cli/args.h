@@ -40,7 +40,7 @@ typedef enum xt_cli_cmd {
 #define XT_CLI_DEFAULT_TIMEOUT_S      30
 #define XT_CLI_DEFAULT_WAIT_REPLY_S   10
 #define XT_CLI_DEFAULT_RECEIPT_S      10
-#define XT_CLI_DEFAULT_ROSTER_WAIT_MS 1500
+#define XT_CLI_DEFAULT_ROSTER_WAIT_MS 150
 #define XT_CLI_DEFAULT_EXEC_TIMEOUT_S 10
 #define XT_CLI_DEFAULT_HISTORY_LIMIT  50
 
@@ -64,7 +64,8 @@ typedef struct xt_cli_args {
 
     /* roster, listen */
     int json;
-    unsigned wait_ms;
+    unsigned wait_ms; /* roster --wait */
+    int wait_set;     /* --wait given (it overrides the config's roster_wait) */
 
     /* listen, bot, status: own presence */
     int show;                   /* an xt_show value */

@@ -1,6 +1,13 @@
 /*
- * xtalk listen: stay online and print what arrives, one line per event,
- * flushed at once so scripts reading a pipe see each event as it happens.
+ * xtalk listen: stay online and print what arrives, one line per event.
+ *
+ * Per read burst, not per message (issue 14): the lines of one burst go
+ * to stdout's buffer, and the repeat records (dedup.h) into one store
+ * transaction; when the client has handled the burst and before it
+ * answers the server's XEP-0198 <r/> (xt_client_set_input_done), stdout
+ * is flushed and then the records committed, in that order: see dedup.h
+ * for why no message can be lost to a crash. A pipe reader still sees
+ * each burst as it arrives.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +31,49 @@ struct listen {
     xt_cli_origins *origins; /* who sent which id: forged retractions */
     int warned;
 };
+
+static void warn_dedup(struct listen *l, const char *err)
+{
+    if (err && !l->warned) {
+        l->warned = 1;
+        xt_cli_errorf("warning: the dedup record failed (%s); repeats may show twice", err);
+    }
+}
+
+/* A write to stdout failed. */
+static void out_failed(xt_cli_session *s)
+{
+    /* The reader went away (EPIPE): nothing left to do, and nobody to tell. */
+    if (errno == EPIPE)
+        xt_cli_session_finish(s, XT_CLI_EXIT_ERROR);
+    else
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "listen: cannot write to stdout: %s",
+                            strerror(errno));
+}
+
+/* The end of a read burst, before its acknowledgement leaves: what was
+ * printed goes out, then the burst's repeat records are committed. */
+static void on_input_done(xt_client *cl, void *ud)
+{
+    xt_cli_session *s = ud;
+    struct listen *l = xt_cli_session_ud(s);
+    const char *err = NULL;
+    (void)cl;
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        /* Not shown: not seen either (a later run gets them again). */
+        xt_cli_dedup_abandon_burst(l->dedup);
+        out_failed(s);
+        return;
+    }
+    if (xt_cli_dedup_end_burst(l->dedup, &err) < 0)
+        warn_dedup(l, err);
+}
+
+static void on_start(xt_cli_session *s, void *ud)
+{
+    (void)ud;
+    (void)xt_client_set_input_done(xt_cli_session_client(s), on_input_done, s);
+}
 
 /* A message whose only content is a feature with its own event (a
  * receipt, a chat state, reactions, a retraction's fallback aside) is
@@ -53,10 +103,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         /* A repeat (a resend after a drop, a re-delivery) is shown once. */
         if (xt_cli_dedup_check(l->dedup, &ev->u.message, &err) == 1)
             return;
-        if (err && !l->warned) {
-            l->warned = 1;
-            xt_cli_errorf("warning: the dedup record failed (%s); repeats may show twice", err);
-        }
+        warn_dedup(l, err);
         xt_cli_origins_add(l->origins, &ev->u.message);
         if (feature_only(&ev->u.message))
             return;
@@ -113,14 +160,12 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         return;
     }
     if (rc != 0) {
-        /* The reader went away (EPIPE): nothing left to do, and nobody to tell. */
-        if (errno == EPIPE)
-            xt_cli_session_finish(s, XT_CLI_EXIT_ERROR);
-        else
-            xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "listen: cannot write to stdout: %s",
-                                strerror(errno));
+        out_failed(s);
         return;
     }
+    /* At once, so the closing <a/> acknowledges no message after this
+     * one; this one is flushed and recorded at the burst's end, which
+     * comes before that <a/> leaves. */
     if (l->a->count && l->messages >= l->a->count)
         xt_cli_session_finish(s, XT_CLI_EXIT_OK);
 }
@@ -138,6 +183,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
         xt_cli_errorf("listen: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
+    xt_cli_dedup_set_batched(l.dedup, 1);
     if (rc == 0) {
         xt_cli_session_params p = {
             .show = a->show,
@@ -150,6 +196,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             /* --count waits for the next N messages (a script's "the
              * reply"): no archive catch-up ahead of them. */
             .sync = a->count == 0,
+            .on_start = on_start,
             .on_event = on_event,
             .ud = &l,
         };

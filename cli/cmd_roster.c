@@ -2,10 +2,21 @@
  * xtalk roster: the contact list with who is online.
  *
  * The roster result (RFC 6121 §2.1.3) says who the contacts are; their
- * presence comes afterwards, in no defined order or number, as the
- * server probes them (RFC 6121 §4.3). Nothing marks the end of that
- * flood, so we print once no presence arrived for --wait milliseconds
- * after the roster (bounded by --timeout).
+ * presence comes afterwards, as the server probes them on our initial
+ * presence (RFC 6121 §4.3), and nothing marks the end of it. But a
+ * server handles a client's stanzas in order (RFC 6120 §10.1: it
+ * processes what one stream sends in the order sent): the conn sends
+ * the roster query and the initial presence at login, so an IQ sent
+ * after them is answered once the server has handled that presence,
+ * which for a contact on this server means it has probed the contact
+ * and routed its presence to us already. So once online we ping the
+ * server (XEP-0199; any answer will do, even an error from a server
+ * without ping), and print when both the roster and that answer are in,
+ * after a short wait (--wait, roster_wait; default 150 ms, 0 = none)
+ * for contacts on other servers, whose presence crosses server-to-server
+ * links in no bounded time. Waiting for a quiet period instead (before
+ * issue 14: 1,500 ms with no presence) cost every run that long.
+ * --timeout bounds it all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +33,10 @@
 struct roster {
     const xt_cli_args *a;
     xt_cli_session *s;
+    unsigned wait_ms; /* after the roster and the ping's answer */
     int have_roster;
-    int quiet_timer;
+    int answered; /* the ping sent once online was answered */
+    int settle_timer;
     int bound_timer;
 };
 
@@ -171,11 +184,11 @@ static void print_and_finish(xt_cli_session *s, struct roster *r)
     xt_loop *loop = xt_cli_session_loop(s);
     int rc = 0;
 
-    if (r->quiet_timer > 0)
-        xt_loop_cancel_timer(loop, r->quiet_timer);
+    if (r->settle_timer > 0)
+        xt_loop_cancel_timer(loop, r->settle_timer);
     if (r->bound_timer > 0)
         xt_loop_cancel_timer(loop, r->bound_timer);
-    r->quiet_timer = r->bound_timer = 0;
+    r->settle_timer = r->bound_timer = 0;
 
     if (r->a->json) {
         xt_cli_json j;
@@ -198,11 +211,11 @@ static void print_and_finish(xt_cli_session *s, struct roster *r)
         xt_cli_session_finish(s, XT_CLI_EXIT_OK);
 }
 
-static void on_quiet(xt_loop *loop, void *ud)
+static void on_settled(xt_loop *loop, void *ud)
 {
     struct roster *r = ud;
     (void)loop;
-    r->quiet_timer = 0;
+    r->settle_timer = 0;
     print_and_finish(r->s, r);
 }
 
@@ -217,40 +230,55 @@ static void on_bound(xt_loop *loop, void *ud)
                             "--timeout or try again",
                             r->a->timeout_s);
     else
-        print_and_finish(r->s, r); /* presence kept coming: print what we have */
+        print_and_finish(r->s, r); /* the ping went unanswered: print what we have */
 }
 
-static void restart_quiet(struct roster *r)
+/* Both the roster and the ping's answer are in: local contacts' presence
+ * came before that answer; wait_ms more for remote ones. */
+static void maybe_done(struct roster *r)
 {
-    xt_loop *loop = xt_cli_session_loop(r->s);
-    if (r->quiet_timer > 0)
-        xt_loop_cancel_timer(loop, r->quiet_timer);
-    r->quiet_timer = xt_loop_add_timer(loop, r->a->wait_ms, on_quiet, r);
-    if (r->quiet_timer < 0)
+    if (!r->have_roster || !r->answered || r->settle_timer > 0 || xt_cli_session_finishing(r->s))
+        return;
+    if (r->wait_ms == 0) {
+        print_and_finish(r->s, r);
+        return;
+    }
+    r->settle_timer = xt_loop_add_timer(xt_cli_session_loop(r->s), r->wait_ms, on_settled, r);
+    if (r->settle_timer < 0)
         xt_cli_session_fail(r->s, XT_CLI_EXIT_ERROR, "roster: out of memory");
 }
 
-static void roster_arrived(struct roster *r)
+static void on_answer(xt_conn *c, int status, const xt_stanza *reply, void *ud)
 {
-    xt_loop *loop = xt_cli_session_loop(r->s);
-    r->have_roster = 1;
-    if (r->bound_timer > 0)
-        xt_loop_cancel_timer(loop, r->bound_timer);
-    r->bound_timer = xt_loop_add_timer(loop, (uint64_t)r->a->timeout_s * 1000, on_bound, r);
-    restart_quiet(r);
+    struct roster *r = ud;
+    (void)c;
+    (void)reply;
+    /* A result, an error (a server without XEP-0199 answers
+     * service-unavailable, still in order) or no answer in time: the
+     * server has handled our presence, or will not say. The stream's
+     * end (XT_ECLOSED) is the session's to report. */
+    if (status == XT_ECLOSED)
+        return;
+    r->answered = 1;
+    maybe_done(r);
 }
 
 static void on_online(xt_cli_session *s, void *ud)
 {
     struct roster *r = ud;
+    xt_conn *c = xt_cli_session_conn(s);
 
     r->s = s;
-    if (xt_conn_roster_loaded(xt_cli_session_conn(s))) {
-        roster_arrived(r);
-        return;
-    }
-    r->bound_timer =
-        xt_loop_add_timer(xt_cli_session_loop(s), (uint64_t)r->a->timeout_s * 1000, on_bound, r);
+    r->have_roster = xt_conn_roster_loaded(c);
+    r->answered = 0;
+    if (r->bound_timer <= 0)
+        r->bound_timer = xt_loop_add_timer(xt_cli_session_loop(s), (uint64_t)r->a->timeout_s * 1000,
+                                           on_bound, r);
+    /* Sent behind the initial presence the conn sent at login. */
+    int rc = xt_conn_ping(c, NULL, on_answer, r);
+    if (r->bound_timer < 0 || rc < 0)
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "roster: cannot ask the server: %s",
+                            xt_strerror(rc < 0 ? rc : XT_ENOMEM));
 }
 
 static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
@@ -258,10 +286,10 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     struct roster *r = ud;
     (void)s;
 
-    if (ev->type == XT_EV_ROSTER && ev->u.roster.loaded && !r->have_roster)
-        roster_arrived(r);
-    else if (ev->type == XT_EV_PRESENCE && r->have_roster)
-        restart_quiet(r);
+    if (ev->type == XT_EV_ROSTER && ev->u.roster.loaded && !r->have_roster) {
+        r->have_roster = 1;
+        maybe_done(r);
+    }
 }
 
 int xt_cli_cmd_roster(const xt_cli_args *a)
@@ -272,6 +300,7 @@ int xt_cli_cmd_roster(const xt_cli_args *a)
     int rc = xt_cli_account_open(a, 1, 0, &acct);
 
     if (rc == 0) {
+        r.wait_ms = acct.set.roster_wait_ms;
         xt_cli_session_params p = {
             /* Presence makes the server probe the contacts (RFC 6121
              * §4.3); priority -1 keeps messages and offline storage away. */

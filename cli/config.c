@@ -20,6 +20,7 @@ void xt_cli_config_init(xt_cli_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->direct_tls = -1;
     cfg->allow_downgrade = -1;
+    cfg->roster_wait_ms = -1;
 }
 
 void xt_cli_config_free(xt_cli_config *cfg)
@@ -76,7 +77,23 @@ static int set_key(xt_cli_config *cfg, const char *key, const char *value, const
         slot = &cfg->resource;
     else if (strcmp(key, "password_command") == 0)
         slot = &cfg->password_command;
-    else if (strcmp(key, "direct_tls") == 0 || strcmp(key, "allow_downgrade") == 0) {
+    else if (strcmp(key, "roster_wait") == 0) {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (cfg->roster_wait_ms != -1) {
+            snprintf(err, errlen, "%s: key '%s' given twice", where, key);
+            return XT_CLI_EXIT_CONFIG;
+        }
+        if (*end || end == value || value[0] == '-' || v > XT_CLI_MAX_ROSTER_WAIT_MS) {
+            snprintf(err, errlen,
+                     "%s: roster_wait must be a number of milliseconds from 0 to %d, "
+                     "not '%s'",
+                     where, XT_CLI_MAX_ROSTER_WAIT_MS, value);
+            return XT_CLI_EXIT_CONFIG;
+        }
+        cfg->roster_wait_ms = (int)v;
+        return 0;
+    } else if (strcmp(key, "direct_tls") == 0 || strcmp(key, "allow_downgrade") == 0) {
         int b, *flag = strcmp(key, "direct_tls") == 0 ? &cfg->direct_tls : &cfg->allow_downgrade;
         if (*flag != -1) {
             snprintf(err, errlen, "%s: key '%s' given twice", where, key);
@@ -91,7 +108,7 @@ static int set_key(xt_cli_config *cfg, const char *key, const char *value, const
     } else {
         snprintf(err, errlen,
                  "%s: unknown key '%s' (known: jid, server, ca_file, pin, direct_tls, resource, "
-                 "password_command, allow_downgrade)",
+                 "password_command, allow_downgrade, roster_wait)",
                  where, key);
         return XT_CLI_EXIT_CONFIG;
     }

@@ -5,7 +5,7 @@
  * non-blank character is '#' are ignored. The value is the rest of the
  * line with surrounding blanks removed (no quoting, so '#' inside a value
  * is kept). Keys: jid, server, ca_file, pin, direct_tls, allow_downgrade, resource,
- * password_command. An unknown key, a line without '=', an empty value or
+ * password_command, roster_wait (milliseconds, as roster's --wait). An unknown key, a line without '=', an empty value or
  * a repeated key is an error naming file:line.
  *
  * Because password_command is run by the shell, the file is refused when
@@ -26,7 +26,11 @@ typedef struct xt_cli_config {
     char *password_command;
     int direct_tls; /* -1 when not set, else 0 or 1 */
     int allow_downgrade; /* the same */
+    int roster_wait_ms;  /* -1 when not set, else 0..XT_CLI_MAX_ROSTER_WAIT_MS */
 } xt_cli_config;
+
+/* The largest roster --wait / roster_wait, in milliseconds. */
+#define XT_CLI_MAX_ROSTER_WAIT_MS 600000
 
 /* Empty config (all NULL, direct_tls -1). */
 void xt_cli_config_init(xt_cli_config *cfg);

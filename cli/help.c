@@ -106,10 +106,12 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "Usage: xtalk roster [OPTIONS]\n"
         "\n"
         "Prints each contact (JID, name, subscription, groups) and its online resources\n"
-        "(show, priority, status), after the roster and the contacts' presence arrived.\n"
+        "(show, priority, status), once the server has answered a ping sent after our\n"
+        "presence (contacts on this server have answered by then).\n"
         "\n"
         "  --json                 one JSON object per contact per line\n"
-        "  --wait MS              quiet period ending the presence wait (default 1500)\n",
+        "  --wait MS              then wait this long for contacts on other servers\n"
+        "                         (default 150, 0 = not at all; config: roster_wait)\n",
     [XT_CLI_CMD_LISTEN] =
         "Usage: xtalk listen [OPTIONS]\n"
         "\n"

@@ -79,6 +79,14 @@ static void escape_unit(xt_cli_json *j, uint32_t uc)
     }
 }
 
+/* Bytes that put_string copies as they are: printable ASCII but '"' and
+ * '\\' (RFC 8259 §7); tested first, so a run of plain text stays on the
+ * short path (listen escapes every field of every message). */
+static inline int json_plain(uint8_t c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void put_string(xt_cli_json *j, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s;
@@ -86,6 +94,11 @@ static void put_string(xt_cli_json *j, const char *s, size_t n)
 
     put(j, "\"", 1);
     while (i < n) {
+        if (json_plain(p[i])) {
+            i++;
+            run++;
+            continue;
+        }
         uint8_t c = p[i];
         char esc[8];
         const char *e = NULL;
@@ -124,18 +137,14 @@ static void put_string(xt_cli_json *j, const char *s, size_t n)
             e = "\\b";
         } else if (c == '\f') {
             e = "\\f";
-        } else if (c < 0x20 || c == 0x7f) {
+        } else {
+            /* the other C0 controls and DEL */
             static const char hex[] = "0123456789abcdef";
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             esc[6] = '\0';
             e = esc;
-        }
-        if (!e) {
-            i++;
-            run++;
-            continue;
         }
         put(j, (const char *)p + i - run, run);
         run = 0;
@@ -149,13 +158,31 @@ static void put_string(xt_cli_json *j, const char *s, size_t n)
 /* Writes the separator and "key": for a new member of the current level. */
 static void member(xt_cli_json *j, const char *key)
 {
+    char tmp[40];
+    size_t n = 0;
     if (!j->first[j->depth])
-        put(j, ",", 1);
+        tmp[n++] = ',';
     j->first[j->depth] = 0;
-    if (key) {
-        put_string(j, key, strlen(key));
-        put(j, ":", 1);
+    if (!key) {
+        put(j, tmp, n);
+        return;
     }
+    /* Our keys are short plain words: ,"key": in one piece. */
+    tmp[n++] = '"';
+    for (const char *k = key; n < sizeof tmp - 2; k++) {
+        if (!*k) {
+            tmp[n++] = '"';
+            tmp[n++] = ':';
+            put(j, tmp, n);
+            return;
+        }
+        if (!json_plain((uint8_t)*k))
+            break;
+        tmp[n++] = *k;
+    }
+    put(j, tmp, tmp[0] == ',' ? 1 : 0);
+    put_string(j, key, strlen(key));
+    put(j, ":", 1);
 }
 
 static void open_(xt_cli_json *j, const char *key, const char *tok, char closer)
@@ -231,16 +258,25 @@ const char *xt_cli_json_text(const xt_cli_json *j, size_t *len)
     return j->buf ? j->buf : "";
 }
 
-int xt_cli_json_write_line(xt_cli_json *j, FILE *out)
+int xt_cli_json_put_line(xt_cli_json *j, FILE *out)
 {
     int rc = 0;
 
     if (j->failed || j->depth != 0 || !j->buf) {
         rc = -1;
-    } else if (fwrite(j->buf, 1, j->len, out) != j->len || fputc('\n', out) == EOF ||
-               fflush(out) == EOF) {
-        rc = -1;
+    } else {
+        j->buf[j->len] = '\n'; /* put() keeps a byte free for the NUL */
+        if (fwrite(j->buf, 1, j->len + 1, out) != j->len + 1)
+            rc = -1;
     }
     xt_cli_json_reset(j);
+    return rc;
+}
+
+int xt_cli_json_write_line(xt_cli_json *j, FILE *out)
+{
+    int rc = xt_cli_json_put_line(j, out);
+    if (rc == 0 && fflush(out) == EOF)
+        rc = -1;
     return rc;
 }

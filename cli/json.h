@@ -51,5 +51,8 @@ const char *xt_cli_json_text(const xt_cli_json *j, size_t *len);
 /* Writes the text and '\n', flushes, and resets. 0, or -1 on failure
  * (allocation failure earlier, unbalanced containers, or a write error). */
 int xt_cli_json_write_line(xt_cli_json *j, FILE *out);
+/* The same without the flush (the caller flushes: listen, once per read
+ * burst); a write error may then only show at the flush. */
+int xt_cli_json_put_line(xt_cli_json *j, FILE *out);
 
 #endif

@@ -5,11 +5,12 @@
 
 #include "sanitize.h"
 
+/* Ends the record; the caller flushes (listen: once per read burst). */
 static int finish_line(FILE *out, xt_cli_json *j)
 {
     if (j)
-        return xt_cli_json_write_line(j, out);
-    if (fputc('\n', out) == EOF || fflush(out) == EOF)
+        return xt_cli_json_put_line(j, out);
+    if (fputc('\n', out) == EOF)
         return -1;
     return ferror(out) ? -1 : 0;
 }

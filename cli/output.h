@@ -1,8 +1,11 @@
 /*
  * output.h -- printing events for listen (and parts of roster): the
  * human one-line form and the --json form (one object per line, absent
- * fields omitted). Every line is flushed at once, so a pipe reader sees
- * events as they happen.
+ * fields omitted). Lines are not flushed here: listen flushes once per
+ * read burst (before the server hears the burst was handled), so a pipe
+ * reader sees each burst's events as they arrive, in one write. Nothing
+ * is allocated per line (the JSON buffer is reused, sanitized text is
+ * written as it is scanned).
  *
  * Text from the network is never written raw: every field goes through
  * sanitize.h (controls, bidi and format characters escaped, newlines

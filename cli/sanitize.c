@@ -28,6 +28,53 @@ static size_t put_hex(char *out, const char *prefix, uint32_t v, int digits)
     return o;
 }
 
+/* The displayable form of the character at p[*i], advancing *i past it:
+ * NULL when it is shown as it is (the caller copies its input bytes),
+ * else its replacement in buf (*n bytes, at most 10). One piece of code
+ * for the buffer (xt_cli_sanitize) and the stream (xt_cli_put_sanitized)
+ * forms, so they cannot differ. */
+static const char *san_next(const uint8_t *p, size_t len, size_t *i, xt_cli_san_mode mode,
+                            char buf[16], size_t *n)
+{
+    uint8_t c = p[*i];
+    if (c >= 0x20 && c < 0x7f) {
+        ++*i; /* printable ASCII: the common case */
+        return NULL;
+    }
+    ucs4_t uc;
+    int m = u8_mbtoucr(&uc, p + *i, len - *i);
+    if (m < 0) {
+        *n = put_hex(buf, "\\x", c, 2);
+        ++*i;
+        return buf;
+    }
+    if (m == 0)
+        m = 1; /* a NUL inside the length: shown below as \x00 */
+    *i += (size_t)m;
+    if (mode == XT_CLI_SAN_LINES && uc == '\n') {
+        memcpy(buf, "\n" XT_CLI_SAN_INDENT, sizeof XT_CLI_SAN_INDENT);
+        *n = sizeof XT_CLI_SAN_INDENT;
+        return buf;
+    }
+    if ((mode == XT_CLI_SAN_LAID_OUT && uc == '\n') || (mode != XT_CLI_SAN_LINE && uc == '\t'))
+        return NULL;
+    if (uc == '\n' || uc == '\t' || uc == '\r') {
+        buf[0] = '\\';
+        buf[1] = uc == '\n' ? 'n' : uc == '\t' ? 't' : 'r';
+        *n = 2;
+        return buf;
+    }
+    if (uc < 0x20 || uc == 0x7f) {
+        *n = put_hex(buf, "\\x", uc, 2);
+        return buf;
+    }
+    if (xt_cli_char_unsafe(uc)) {
+        *n = uc > 0xffff ? put_hex(buf, "\\U", uc, 8) : put_hex(buf, "\\u", uc, 4);
+        return buf;
+    }
+    return NULL;
+}
+
 char *xt_cli_sanitize(const char *s, size_t len, xt_cli_san_mode mode)
 {
     /* Worst case per input byte: "\xNN" (4), a newline and its indent
@@ -40,36 +87,17 @@ char *xt_cli_sanitize(const char *s, size_t len, xt_cli_san_mode mode)
         return NULL;
     const uint8_t *p = (const uint8_t *)s;
     size_t o = 0;
+    char buf[16];
 
     for (size_t i = 0; i < len;) {
-        ucs4_t uc;
-        int m = u8_mbtoucr(&uc, p + i, len - i);
-
-        if (m < 0) {
-            o += put_hex(out + o, "\\x", p[i], 2);
-            i++;
-            continue;
-        }
-        if (m == 0)
-            m = 1; /* a NUL inside the length: shown below as \x00 */
-        i += (size_t)m;
-        if (mode == XT_CLI_SAN_LINES && uc == '\n') {
-            memcpy(out + o, "\n" XT_CLI_SAN_INDENT, sizeof XT_CLI_SAN_INDENT);
-            o += sizeof XT_CLI_SAN_INDENT;
-        } else if (mode == XT_CLI_SAN_LAID_OUT && uc == '\n') {
-            out[o++] = '\n';
-        } else if (mode != XT_CLI_SAN_LINE && uc == '\t') {
-            out[o++] = '\t';
-        } else if (uc == '\n' || uc == '\t' || uc == '\r') {
-            out[o++] = '\\';
-            out[o++] = uc == '\n' ? 'n' : uc == '\t' ? 't' : 'r';
-        } else if (uc < 0x20 || uc == 0x7f) {
-            o += put_hex(out + o, "\\x", uc, 2);
-        } else if (xt_cli_char_unsafe(uc)) {
-            o += uc > 0xffff ? put_hex(out + o, "\\U", uc, 8) : put_hex(out + o, "\\u", uc, 4);
+        size_t at = i, n;
+        const char *r = san_next(p, len, &i, mode, buf, &n);
+        if (!r) {
+            memcpy(out + o, p + at, i - at);
+            o += i - at;
         } else {
-            memcpy(out + o, p + i - (size_t)m, (size_t)m);
-            o += (size_t)m;
+            memcpy(out + o, r, n);
+            o += n;
         }
     }
     out[o] = '\0';
@@ -80,9 +108,22 @@ void xt_cli_put_sanitized(FILE *out, const char *s)
 {
     if (!s)
         return;
-    char *e = xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE);
-    fputs(e ? e : "?", out);
-    free(e);
+    /* Streamed, without a copy: runs shown as they are go out whole. */
+    const uint8_t *p = (const uint8_t *)s;
+    size_t len = strlen(s), run = 0;
+    char buf[16];
+    for (size_t i = 0; i < len;) {
+        size_t at = i, n;
+        const char *r = san_next(p, len, &i, XT_CLI_SAN_LINE, buf, &n);
+        if (!r)
+            continue;
+        if (at > run)
+            fwrite(p + run, 1, at - run, out);
+        fwrite(r, 1, n, out);
+        run = i;
+    }
+    if (len > run)
+        fwrite(p + run, 1, len - run, out);
 }
 
 /* The entry of `known` equal to v, or NULL. */

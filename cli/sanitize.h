@@ -55,8 +55,8 @@ typedef enum xt_cli_san_mode {
  * NULL only when out of memory. s may hold NULs (shown as \x00). */
 char *xt_cli_sanitize(const char *s, size_t len, xt_cli_san_mode mode);
 
-/* Writes the single-line form of NUL-terminated s to out ("?" when out of
- * memory); s NULL writes nothing. */
+/* Writes the single-line form of NUL-terminated s to out, as it scans
+ * (nothing allocated); s NULL writes nothing. */
 void xt_cli_put_sanitized(FILE *out, const char *s);
 
 /* 1 when code point uc must never reach a terminal as it is: C0 and C1

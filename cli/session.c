@@ -81,6 +81,11 @@ xt_loop *xt_cli_session_loop(xt_cli_session *s)
     return s->loop;
 }
 
+xt_client *xt_cli_session_client(xt_cli_session *s)
+{
+    return s->client;
+}
+
 const xt_cli_settings *xt_cli_session_settings(const xt_cli_session *s)
 {
     return s->set;

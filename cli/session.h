@@ -115,6 +115,8 @@ int xt_cli_session_resumed(const xt_cli_session *s);
 
 xt_conn *xt_cli_session_conn(xt_cli_session *s);
 xt_loop *xt_cli_session_loop(xt_cli_session *s);
+/* The session's client (from on_start on; the same across reconnects). */
+xt_client *xt_cli_session_client(xt_cli_session *s);
 const xt_cli_settings *xt_cli_session_settings(const xt_cli_session *s);
 void *xt_cli_session_ud(xt_cli_session *s); /* the params' ud */
 

@@ -176,6 +176,8 @@ int xt_cli_settings_resolve(const xt_cli_args *a, xt_cli_settings *s, char *err,
     }
     if ((rc = dup_opt(&s->resource, pick(a->resource, NULL, cfg.resource), err, errlen)) != 0)
         goto out;
+    s->roster_wait_ms =
+        a->wait_set || cfg.roster_wait_ms < 0 ? a->wait_ms : (unsigned)cfg.roster_wait_ms;
     s->direct_tls = a->direct_tls || cfg.direct_tls == 1;
     s->allow_downgrade = a->allow_downgrade || cfg.allow_downgrade == 1;
 

@@ -25,6 +25,7 @@ typedef struct xt_cli_settings {
     int allow_downgrade; /* --allow-downgrade or allow_downgrade = yes */
     int verbose;
     uint32_t timeout_ms;
+    unsigned roster_wait_ms; /* roster --wait, else roster_wait, else the default */
 } xt_cli_settings;
 
 /* Merges everything and gets the password. Returns 0, or an exit code

@@ -220,6 +220,20 @@ typedef void (*xt_cleanup_fn)(void *ud);
 XT_EXTERN int xt_client_set_hooks(xt_client *cl, xt_watch_fn watch, xt_unwatch_fn unwatch,
                                   xt_timer_set_fn timer, xt_cleanup_fn cleanup, void *ud);
 
+/* Called when the client has fed its conn everything one readiness of
+ * the socket brought (every event that caused was delivered) and before
+ * it writes what the conn queued meanwhile, including the XEP-0198 <a/>
+ * that tells the server which of those stanzas we have handled. An
+ * application that keeps what it receives in batches (one store
+ * transaction per read burst, output flushed once per burst) ends its
+ * batch here, so that no stanza is acknowledged before it is kept: the
+ * server would not send it again after a crash. fn may send through the
+ * conn (it goes out with the rest) and must not free the client. One per
+ * client: a second call replaces the first; fn NULL removes it. Any time;
+ * XT_EINVAL for cl NULL. */
+typedef void (*xt_input_done_fn)(xt_client *cl, void *ud);
+XT_EXTERN int xt_client_set_input_done(xt_client *cl, xt_input_done_fn fn, void *ud);
+
 /* Starts DNS, TCP, TLS and the stream. Progress and failure arrive as
  * xt_conn events (XT_EV_ONLINE, XT_EV_DISCONNECTED with the XT_E* code
  * and the detail as its text). Once per client. The hooks announce the

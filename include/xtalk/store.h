@@ -57,6 +57,16 @@ XT_EXTERN const char *xt_store_errdetail(const xt_store *st);
  * the commit itself fails (the batch is then rolled back too). */
 XT_EXTERN int xt_store_begin(xt_store *st);
 XT_EXTERN int xt_store_commit(xt_store *st);
+/* A batch for records whose loss on power failure costs only a repeat
+ * shown again (the dedup record, history): SQLite's synchronous=NORMAL,
+ * so committing it syncs nothing (WAL: durable against the process's
+ * crash once the commit returns, not against power failure), where
+ * xt_store_begin's FULL batch syncs the WAL at every commit. Ended by
+ * xt_store_commit or xt_store_rollback; a nested begin of either kind
+ * inside a FULL batch counts as usual. Inside it, xt_store_begin and
+ * xt_outbox_add are refused (XT_ESTATE): the outbox's promise needs
+ * FULL, and the level cannot change inside a transaction. */
+XT_EXTERN int xt_store_begin_relaxed(xt_store *st);
 /* Abandons the batch: rolls back every write since the outermost begin,
  * whatever the nesting depth (later commits of outer levels return
  * XT_ESTATE). Leaves xt_store_errdetail as it was, so a caller giving up

@@ -1,7 +1,8 @@
 /*
  * xt_ctx: what clients share. The allocator, one TLS context per trust
- * setting (an SSL_CTX loads the system store: ~1 ms and ~0.5 MiB, so a
- * thousand clients must not each make one), and the handshake limiter.
+ * setting (an SSL_CTX costs ~5 M instructions and keeps the roots its
+ * lookups read, so a thousand clients must not each make one), and the
+ * handshake limiter.
  *
  * Reference counting: the application holds one reference from
  * xt_ctx_new to xt_ctx_free, each client one from xt_client_new to

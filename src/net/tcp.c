@@ -107,6 +107,16 @@ int xt_tcp_read(int fd, void *buf, size_t cap, size_t *got, char *detail, size_t
     }
 }
 
+void xt_tcp_quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
 int xt_tcp_write(int fd, const void *data, size_t n, size_t *wrote, char *detail, size_t dlen)
 {
     *wrote = 0;

@@ -25,6 +25,9 @@ int xt_tcp_connected(int fd, const struct sockaddr *sa, char *detail, size_t dle
 /* Reads: 0 with *got > 0; 0 with *got == 0 when nothing is there yet
  * (EAGAIN); XT_ECLOSED at EOF; XT_EIO with detail. */
 int xt_tcp_read(int fd, void *buf, size_t cap, size_t *got, char *detail, size_t dlen);
+/* ACK what was read at once, not after the delayed-ACK timer (Linux
+ * TCP_QUICKACK; it lapses by itself, so it is asked for after a read). */
+void xt_tcp_quickack(int fd);
 /* Writes without SIGPIPE: 0 with *wrote (maybe 0 on EAGAIN), XT_EIO. */
 int xt_tcp_write(int fd, const void *data, size_t n, size_t *wrote, char *detail, size_t dlen);
 

@@ -4,9 +4,12 @@
 #include <stdint.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -201,6 +204,105 @@ static void set_detail(xt_tls *t, const char *fmt, ...)
 
 static int verify_cb(int ok, X509_STORE_CTX *x);
 
+/* 1 when the file name is one `openssl rehash` (c_rehash) makes for a
+ * certificate: eight hex digits of the subject name hash, a dot and a
+ * sequence number ("9d04f354.0"). CRLs ("....r0") do not count. */
+static int hashed_name(const char *n)
+{
+    for (int i = 0; i < 8; i++)
+        if (hexval(n[i]) < 0)
+            return 0;
+    if (n[8] != '.' || n[9] < '0' || n[9] > '9')
+        return 0;
+    for (n += 10; *n; n++)
+        if (*n < '0' || *n > '9')
+            return 0;
+    return 1;
+}
+
+/* 1 when one of the directories in `dirs` (':'-separated, as OpenSSL
+ * reads SSL_CERT_DIR) holds at least one hashed certificate name. Stops
+ * at the first: on Debian's /etc/ssl/certs that is a few readdir()s. */
+static int dirs_hashed(const char *dirs)
+{
+    char path[4096];
+    while (*dirs) {
+        size_t n = strcspn(dirs, ":");
+        if (n > 0 && n < sizeof path) {
+            memcpy(path, dirs, n);
+            path[n] = '\0';
+            DIR *d = opendir(path);
+            if (d) {
+                const struct dirent *e;
+                int found = 0;
+                while (!found && (e = readdir(d)) != NULL)
+                    found = hashed_name(e->d_name);
+                closedir(d);
+                if (found)
+                    return 1;
+            }
+        }
+        dirs += n;
+        if (*dirs == ':')
+            dirs++;
+    }
+    return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* The system trust store, read lazily (issue 14). SSL_CTX_set_default_
+ * verify_paths parses the whole bundle (Debian: /etc/ssl/certs/
+ * ca-certificates.crt, ~140 roots) into the store at every start: 236 M
+ * instructions, ~37 ms, before the first byte is sent, to verify a chain
+ * that needs one root. OpenSSL's hashed-directory lookup
+ * (X509_LOOKUP_hash_dir) instead opens only the files named for the
+ * subject hash of a name the chain asks for, when it asks, and keeps
+ * what it read in the store for the next connection on this context.
+ * Debian's /etc/ssl/certs is kept hashed by update-ca-certificates.
+ *
+ * The bundle file is still loaded, whole, where the directory cannot
+ * stand for it: when no directory of the store is hashed (a system
+ * shipping only a bundle), or when SSL_CERT_FILE names a file other than
+ * the system bundle (the user's own roots: honoured as OpenSSL would).
+ * SSL_CERT_FILE naming the system bundle itself (some environments
+ * export it for every program) adds nothing the hashed directory lacks:
+ * update-ca-certificates writes both from the same roots. So never fewer
+ * roots than before, only fewer parsed for nothing. The environment is
+ * read with getenv, as OpenSSL's own defaults are outside setuid
+ * programs (a setuid user of the library passes XT_CLIENT_NO_SYSTEM_CA
+ * and a ca_file). */
+static int add_system_store(SSL_CTX *sc)
+{
+    X509_STORE *st = SSL_CTX_get_cert_store(sc);
+    const char *dirs = getenv(X509_get_default_cert_dir_env());
+    const char *file = getenv(X509_get_default_cert_file_env());
+    const char *bundle = X509_get_default_cert_file();
+    if (!dirs || !*dirs)
+        dirs = X509_get_default_cert_dir();
+    if (file && !*file)
+        file = NULL;
+    X509_LOOKUP *lk = X509_STORE_add_lookup(st, X509_LOOKUP_hash_dir());
+    if (!lk || !X509_LOOKUP_add_dir(lk, dirs, X509_FILETYPE_PEM))
+        return XT_ENOMEM;
+    const char *load = NULL;
+    if (!dirs_hashed(dirs))
+        load = file ? file : bundle;
+    else if (file && !same_file(file, bundle))
+        load = file;
+    /* A missing or unreadable bundle is no error here, as with
+     * SSL_CTX_set_default_verify_paths: verification says what is not
+     * trusted when it matters. */
+    if (load && !X509_STORE_load_file(st, load))
+        ERR_clear_error();
+    return 0;
+}
+
 int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                    xt_tls_ctx **out, char *err, size_t errlen)
 {
@@ -230,7 +332,7 @@ int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                        SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_cb);
-    if (!no_system_ca && !SSL_CTX_set_default_verify_paths(ctx->ssl_ctx))
+    if (!no_system_ca && add_system_store(ctx->ssl_ctx) < 0)
         goto nomem;
     if (ca_file && !SSL_CTX_load_verify_locations(ctx->ssl_ctx, ca_file, NULL)) {
         unsigned long e = ERR_peek_last_error();

@@ -5,9 +5,9 @@
  * server.
  *
  * An xt_tls_ctx (one SSL_CTX with its trust store) is shared by every
- * connection that uses the same trust settings: the CA store is the big
- * allocation, and loading it per connection would cost megabytes and
- * milliseconds each. xt_loop caches and reference-counts them.
+ * connection that uses the same trust settings: the roots a chain needed
+ * stay in its store for the next connection, and an SSL_CTX costs ~5 M
+ * instructions to make. xt_ctx caches and reference-counts them.
  *
  * Verification (RFC 6125 DNS-ID, RFC 7590 for XMPP): chain to a trusted
  * root (system store and/or ca_file) and the certificate's names must
@@ -26,9 +26,12 @@
 typedef struct xt_tls_ctx xt_tls_ctx;
 typedef struct xt_tls xt_tls;
 
-/* Loads the trust store: the system default paths unless no_system_ca,
- * plus ca_file (PEM) when not NULL. XT_EINVAL with a detail in err when
- * ca_file cannot be loaded; XT_ENOMEM. */
+/* Sets up the trust store: the system store unless no_system_ca (its
+ * hashed directory, read lazily: only the issuers a chain names; the
+ * bundle file only where no directory is hashed or SSL_CERT_FILE names
+ * another file, see add_system_store), plus ca_file (PEM, read now)
+ * when not NULL. XT_EINVAL with a detail in err when ca_file cannot be
+ * loaded; XT_ENOMEM. */
 int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                    xt_tls_ctx **out, char *err, size_t errlen);
 void xt_tls_ctx_free(xt_tls_ctx *ctx);

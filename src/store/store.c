@@ -12,8 +12,10 @@
  *   synchronous=FULL (an fsync of the WAL). SQLite refuses to change the
  *   level inside a transaction, so the level is chosen before BEGIN:
  *   FULL for explicit batches (xt_store_begin) and single outbox adds,
- *   NORMAL for single dedup/history writes (losing one of those on power
- *   failure costs at worst a duplicate shown once, or one history line).
+ *   NORMAL for single dedup/history writes and relaxed batches
+ *   (xt_store_begin_relaxed: listen's dedup record, one per read burst;
+ *   losing one of those on power failure costs at worst a duplicate
+ *   shown once, or one history line), which take no outbox add.
  * - Batches are BEGIN IMMEDIATE: the write lock is taken up front, so two
  *   processes never deadlock upgrading read locks; the busy timeout makes
  *   the second one wait instead of failing.
@@ -203,6 +205,7 @@ struct xt_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     int depth;     /* xt_store_begin nesting */
+    int relaxed;   /* the outermost begin was xt_store_begin_relaxed */
     int failed;    /* a write inside the batch failed: the commit rolls back */
     int sync_full; /* the synchronous level currently set */
     int64_t seen_retention_ms, seen_cap;
@@ -627,21 +630,38 @@ static int usable(xt_store *st)
     return st && st->db;
 }
 
-int xt_store_begin(xt_store *st)
+static int begin(xt_store *st, int full)
 {
     int rc;
 
     if (!usable(st))
         return XT_EINVAL;
     if (st->depth > 0) {
+        /* The level was chosen at the outermost BEGIN: a FULL batch
+         * cannot be opened inside a relaxed one. */
+        if (full && st->relaxed)
+            return fail(st, XT_ESTATE, "a durable batch inside a relaxed one");
         st->depth++;
         return 0;
     }
-    if ((rc = set_sync(st, 1)) < 0 || (rc = exec(st, "BEGIN IMMEDIATE", "cannot begin")) < 0)
+    if ((rc = set_sync(st, full)) < 0 || (rc = exec(st, "BEGIN IMMEDIATE", "cannot begin")) < 0)
         return rc;
     st->depth = 1;
     st->failed = 0;
+    st->relaxed = !full;
     return 0;
+}
+
+int xt_store_begin(xt_store *st)
+{
+    return begin(st, 1);
+}
+
+/* synchronous=NORMAL for the batch: see store.h and the invariants at
+ * the top (a lost dedup record costs a repeat shown once). */
+int xt_store_begin_relaxed(xt_store *st)
+{
+    return begin(st, 0);
 }
 
 int xt_store_commit(xt_store *st)
@@ -710,7 +730,10 @@ int xt_outbox_add(xt_store *st, const xt_outbox_msg *m, int64_t *seq_out)
     if (!usable(st) || !m || !valid_text(m->account) || !valid_text(m->to) ||
         !valid_text(m->type) || !m->body || !valid_text(m->origin_id))
         return st ? fail(st, XT_EINVAL, "outbox: missing field") : XT_EINVAL;
-    /* Alone, the add is its own transaction, committed with FULL sync. */
+    /* Alone, the add is its own transaction, committed with FULL sync;
+     * a relaxed batch would commit it without. */
+    if (st->depth > 0 && st->relaxed)
+        return fail(st, XT_ESTATE, "outbox: an add inside a relaxed batch");
     if (st->depth == 0 && (rc = set_sync(st, 1)) < 0)
         return rc;
     if (!(s = stmt(st, S_OUTBOX_ADD)))

@@ -34,6 +34,39 @@ class Errors(ServerTest):
         r = self.xtalk("alice", "send", jid("bob", self.srv), "x", ca=False, direct_tls=True)
         self.assertEqual(r.returncode, 5, r.stderr)
 
+    def _with_store(self, cert_dir, **kw):
+        """xtalk send without --ca-file, the system store pointed at
+        cert_dir (SSL_CERT_DIR) and no bundle file (SSL_CERT_FILE unset:
+        some environments export the system bundle's path)."""
+        e = self.env("alice")
+        e.pop("SSL_CERT_FILE", None)
+        e["SSL_CERT_DIR"] = cert_dir
+        return subprocess.run(self.argv("alice", "send", jid("bob", self.srv), "via the store",
+                                        ca=False, **kw),
+                              env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=30 * SLOW)
+
+    def test_system_store_is_a_hashed_directory(self):
+        # The system store is read as OpenSSL's hashed directory (issue
+        # 14): only the issuer the chain names is opened, by its subject
+        # hash. A directory made by `openssl rehash` holding the test CA
+        # verifies the server's chain (leaf signed by that CA) on both
+        # transports; the same directory before rehashing does not (the
+        # lookup is by hash; with no hashed name there, the system bundle
+        # is read in its place, and it lacks the test CA).
+        d = os.path.join(self.srv.dir, "certs-hashed")
+        os.makedirs(d, exist_ok=True)
+        with open(self.srv.ca_file, "rb") as src, open(os.path.join(d, "test-ca.pem"), "wb") as dst:
+            dst.write(src.read())
+        r = self._with_store(d)
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("not trusted", r.stderr)
+        subprocess.run(["openssl", "rehash", d], check=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+        self.assertTrue(any(n.endswith(".0") for n in os.listdir(d)), os.listdir(d))
+        self.assertOk(self._with_store(d), "STARTTLS, hashed store")
+        self.assertOk(self._with_store(d, direct_tls=True), "direct TLS, hashed store")
+
     def test_pin(self):
         good = cert_sha256(self.srv.cert)
         r = self.xtalk("alice", "send", "--pin", good, jid("bob", self.srv), "pinned", ca=False)

@@ -101,10 +101,20 @@ class ServerTest(unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
+        # SIGTERM first: a listener's clean close acknowledges what it
+        # showed. Killed, it may have shown a burst whose repeat records
+        # and ack it had not written yet, and the server then hands those
+        # messages to the next test's listener again (shown twice rather
+        # than lost: cli/dedup.h). SIGKILL only for one that hangs.
         for p in self.procs:
             if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=10 * SLOW)
+            except subprocess.TimeoutExpired:
                 p.kill()
-            p.wait()
+                p.wait()
             for f in (p.stdout, p.stderr, p.stdin):
                 if f:
                     f.close()

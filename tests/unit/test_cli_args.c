@@ -146,8 +146,11 @@ static void test_roster_listen(void **state)
     assert_int_equal(P(&a, "roster", "--json", "--wait", "200"), 0);
     assert_true(a.json);
     assert_int_equal(a.wait_ms, 200);
+    assert_true(a.wait_set);
     assert_int_equal(P(&a, "roster", "--wait=0"), 0);
     assert_int_equal(a.wait_ms, 0);
+    assert_int_equal(P(&a, "roster"), 0);
+    assert_false(a.wait_set); /* the config's roster_wait may apply */
     E("roster: unexpected argument 'x'", "roster", "x");
     E("--wait: '600001' is not", "roster", "--wait", "600001");
 

@@ -62,6 +62,26 @@ static void test_good(void **state)
     assert_int_equal(parse("", &cfg, err, sizeof err), 0);
     assert_int_equal(cfg.direct_tls, -1);
     assert_int_equal(cfg.allow_downgrade, -1);
+    assert_int_equal(cfg.roster_wait_ms, -1);
+    xt_cli_config_free(&cfg);
+
+    /* roster_wait: milliseconds, 0 (no wait) up to the --wait limit. */
+    assert_int_equal(parse("roster_wait = 0", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.roster_wait_ms, 0);
+    xt_cli_config_free(&cfg);
+    assert_int_equal(parse("roster_wait = 600000\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.roster_wait_ms, 600000);
+    xt_cli_config_free(&cfg);
+    static const char *const bad[] = {"roster_wait = -1", "roster_wait = 600001",
+                                      "roster_wait = 150ms", "roster_wait = x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(bad[i], &cfg, err, sizeof err), XT_CLI_EXIT_CONFIG);
+        assert_non_null(strstr(err, "roster_wait must be a number of milliseconds"));
+        xt_cli_config_free(&cfg);
+    }
+    assert_int_equal(parse("roster_wait = 1\nroster_wait = 2", &cfg, err, sizeof err),
+                     XT_CLI_EXIT_CONFIG);
+    assert_non_null(strstr(err, "given twice"));
     xt_cli_config_free(&cfg);
 }
 

@@ -174,7 +174,8 @@ static void test_precedence(void **state)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("jid = cfg@example.org\nserver = cfg.example.org:1\nca_file = /cfg.pem\n"
-          "resource = cfgres\ndirect_tls = true\npassword_command = echo cfg-pass\n",
+          "resource = cfgres\ndirect_tls = true\npassword_command = echo cfg-pass\n"
+          "roster_wait = 40\n",
           f);
     fclose(f);
     assert_int_equal(chmod(path, 0600), 0);
@@ -199,7 +200,16 @@ static void test_precedence(void **state)
     assert_true(s.direct_tls);
     assert_string_equal(s.password, "cfg-pass");
     assert_int_equal(s.timeout_ms, 7000);
+    assert_int_equal(s.roster_wait_ms, 40); /* config, no --wait given */
     xt_cli_settings_free(&s);
+
+    /* --wait over roster_wait. */
+    a.wait_set = 1;
+    a.wait_ms = 0;
+    assert_int_equal(xt_cli_settings_resolve(&a, &s, err, sizeof err), 0);
+    assert_int_equal(s.roster_wait_ms, 0);
+    xt_cli_settings_free(&s);
+    a.wait_set = 0;
 
     /* Environment over config for the JID; empty env values are unset. */
     a.jid = NULL;

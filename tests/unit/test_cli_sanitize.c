@@ -80,6 +80,33 @@ static void check_safe(const char *out, xt_cli_san_mode mode)
     }
 }
 
+/* The streamed form (listen's human output, no allocation) is byte for
+ * byte the buffer form, for every hostile entry (up to its first NUL:
+ * the streamed form takes a C string). */
+static void test_put_sanitized_same(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof hostile / sizeof *hostile; i++) {
+        size_t n = strnlen(hostile[i].in, hostile[i].len);
+        char *want = xt_cli_sanitize(hostile[i].in, n, XT_CLI_SAN_LINE);
+        char *in = strndup(hostile[i].in, n);
+        char *got = NULL;
+        size_t got_len = 0;
+        FILE *f = open_memstream(&got, &got_len);
+        assert_non_null(want);
+        assert_non_null(in);
+        assert_non_null(f);
+        xt_cli_put_sanitized(f, in);
+        xt_cli_put_sanitized(f, NULL); /* writes nothing */
+        assert_int_equal(fclose(f), 0);
+        if (strcmp(got, want) != 0)
+            fail_msg("entry %zu: streamed \"%s\", buffered \"%s\"", i, got, want);
+        free(got);
+        free(in);
+        free(want);
+    }
+}
+
 static void test_hostile_table(void **state)
 {
     (void)state;
@@ -172,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_table),
+        cmocka_unit_test(test_put_sanitized_same),
         cmocka_unit_test(test_lines_mode),
         cmocka_unit_test(test_exhaustive),
         cmocka_unit_test(test_restricted_values),

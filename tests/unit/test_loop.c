@@ -564,6 +564,61 @@ static void test_client_garbage(void **state)
     run_fake("this is not XML at all <<<", 0, XT_EXML, 1);
 }
 
+/* xt_client_set_input_done: called after a read's events, before what
+ * the conn queued meanwhile is written. The server's garbage makes the
+ * conn queue a stream error and emit XT_EV_DISCONNECTED while fed; the
+ * hook then sees the event delivered and the error still unsent. */
+typedef struct input_rec {
+    watch *w;
+    int calls, disconnected_then;
+    size_t pending_then;
+} input_rec;
+
+static void on_input_done(xt_client *cl, void *ud)
+{
+    input_rec *r = ud;
+    const uint8_t *p;
+    if (r->calls++ == 0) {
+        r->disconnected_then = r->w->disconnected;
+        r->pending_then = xt_conn_pending(xt_client_conn(cl), &p);
+    }
+}
+
+static void test_client_input_done(void **state)
+{
+    (void)state;
+    xt_loop *loop;
+    assert_int_equal(xt_loop_new(NULL, &loop), 0);
+    fake_server s = {.reply = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                              "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "
+                              "from='localhost' id='x'><bogus/>"};
+    uint16_t port = listen_loopback(&s);
+    s.id = xt_loop_add_fd(loop, s.lfd, POLLIN, on_accept, &s);
+    watch w = {0};
+    input_rec r = {.w = &w};
+    xt_client *cl = make_client(loop, "localhost", port, &w, 0);
+    assert_int_equal(xt_client_set_input_done(NULL, on_input_done, &r), XT_EINVAL);
+    assert_int_equal(xt_client_set_input_done(cl, on_input_done, &r), 0);
+    assert_int_equal(xt_client_connect(cl), 0);
+    uint64_t start = xt_loop_now(loop);
+    while (!w.disconnected && xt_loop_now(loop) - start < 5000)
+        assert_int_equal(xt_loop_run_once(loop, 100), 0);
+    assert_int_equal(w.disconnected, 1);
+    assert_true(r.calls >= 1);
+    assert_int_equal(r.disconnected_then, 1); /* the read's events came first */
+    assert_true(r.pending_then > 0);          /* its answer had not left yet */
+    /* Removed: no more calls. */
+    int calls = r.calls;
+    assert_int_equal(xt_client_set_input_done(cl, NULL, NULL), 0);
+    (void)xt_loop_run_once(loop, 0);
+    assert_int_equal(r.calls, calls);
+    xt_client_free(cl);
+    if (s.cfd >= 0)
+        close(s.cfd);
+    close(s.lfd);
+    xt_loop_free(loop);
+}
+
 static void test_client_eof(void **state)
 {
     (void)state;
@@ -1475,6 +1530,7 @@ int main(void)
         cmocka_unit_test(test_client_garbage),
         cmocka_unit_test(test_external_loop),
         cmocka_unit_test(test_client_eof),
+        cmocka_unit_test(test_client_input_done),
         cmocka_unit_test(test_client_reconnect),
         cmocka_unit_test(test_client_redirect),
         cmocka_unit_test(test_client_tls_garbage),

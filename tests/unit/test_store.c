@@ -688,6 +688,46 @@ static void test_seen(void **state)
     xt_store_close(st);
 }
 
+/* The relaxed batch (listen's repeat records, one per read burst): its
+ * rows are seen inside it (a repeat within the burst), by others only
+ * once committed, gone on rollback; no outbox add and no FULL batch in
+ * it, since it commits without syncing. */
+static void test_seen_relaxed_batch(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("r.db");
+    xt_store *other = open_ok("r.db");
+    const char *me = "alice@localhost";
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "o:1", 1000), 0);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "o:1", 1000), 1);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "o:2", 1000), 0);
+    xt_outbox_msg m = msg("bob@localhost", "x", "relaxed-1");
+    assert_int_equal(xt_outbox_add(st, &m, NULL), XT_ESTATE);
+    assert_int_equal(xt_store_begin(st), XT_ESTATE);
+    assert_int_equal(xt_store_begin_relaxed(st), 0); /* nested: counted */
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_seen_count(other), 0); /* not committed yet */
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_seen_count(other), 2);
+    assert_int_equal(xt_seen_check_add(other, me, "bob@localhost", "o:2", 2000), 1);
+    /* Rolled back: as if never seen. */
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "o:3", 3000), 0);
+    assert_int_equal(xt_store_rollback(st), 0);
+    assert_int_equal(xt_seen_check_add(st, me, "bob@localhost", "o:3", 3000), 0);
+    /* Inside a FULL batch a relaxed begin just nests; the outbox works. */
+    assert_int_equal(xt_store_begin(st), 0);
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_outbox_add(st, &m, NULL), 0);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_outbox_count(other, me), 1);
+    assert_int_equal(xt_store_begin_relaxed(NULL), XT_EINVAL);
+    xt_store_close(other);
+    xt_store_close(st);
+}
+
 static void test_seen_bounded(void **state)
 {
     (void)state;
@@ -1330,6 +1370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seen_relaxed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_migration, setup, teardown),

@@ -296,6 +296,140 @@ static void test_untrusted_system_store(void **state)
     fixture_free(&f);
 }
 
+/* --- the system store, read lazily (issue 14) -------------------------------
+ * The store is OpenSSL's hashed directory (SSL_CERT_DIR, else its default)
+ * plus the bundle file only where the directory cannot stand for it. Each
+ * test points SSL_CERT_DIR / SSL_CERT_FILE at directories made here and
+ * puts the environment back afterwards (the test runner's may set both). */
+
+typedef struct saved_env {
+    char *dir, *file;
+} saved_env;
+
+static void env_set(const char *name, const char *val)
+{
+    if (val)
+        assert_int_equal(setenv(name, val, 1), 0);
+    else
+        assert_int_equal(unsetenv(name), 0);
+}
+
+static saved_env store_env(const char *dir, const char *file)
+{
+    saved_env s = {0};
+    const char *d = getenv("SSL_CERT_DIR"), *f = getenv("SSL_CERT_FILE");
+    s.dir = d ? strdup(d) : NULL;
+    s.file = f ? strdup(f) : NULL;
+    env_set("SSL_CERT_DIR", dir);
+    env_set("SSL_CERT_FILE", file);
+    return s;
+}
+
+static void store_env_restore(saved_env *s)
+{
+    env_set("SSL_CERT_DIR", s->dir);
+    env_set("SSL_CERT_FILE", s->file);
+    free(s->dir);
+    free(s->file);
+}
+
+enum store_name { STORE_EMPTY, STORE_HASHED, STORE_UNHASHED };
+
+/* A directory holding our certificate under the name `openssl rehash`
+ * gives it (its subject hash, ".0"), under another name, or empty. */
+static void make_store_dir(char dir[64], enum store_name how, char path[128])
+{
+    snprintf(dir, 64, "/tmp/xt_test_store_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    path[0] = '\0';
+    if (how == STORE_EMPTY)
+        return;
+    snprintf(path, 128, how == STORE_HASHED ? "%s/%08lx.0" : "%s/root-%08lx.pem", dir,
+             X509_subject_name_hash(g_cert));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    PEM_write_X509(f, g_cert);
+    fclose(f);
+}
+
+static void remove_store_dir(const char *dir, const char *path)
+{
+    if (path[0])
+        unlink(path);
+    rmdir(dir);
+}
+
+/* Our root in a hashed directory, no bundle: found by its hash when the
+ * chain asks for it. */
+static void test_system_store_hashed_dir(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    make_store_dir(dir, STORE_HASHED, path);
+    saved_env e = store_env(dir, NULL);
+    fixture f;
+    assert_int_equal(connect_with(&f, TLS1_3_VERSION, NULL, 0, "localhost", NULL), 0);
+    fixture_free(&f);
+    store_env_restore(&e);
+    remove_store_dir(dir, path);
+}
+
+/* The same file under a name that is not its hash: the directory lookup
+ * cannot find it (so the lookup really is by hash), and without a bundle
+ * the chain is untrusted. */
+static void test_system_store_unhashed_dir(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    make_store_dir(dir, STORE_UNHASHED, path);
+    saved_env e = store_env(dir, "/nonexistent/bundle.pem");
+    fixture f;
+    assert_int_equal(connect_with(&f, TLS1_3_VERSION, NULL, 0, "localhost", NULL), XT_ECERT);
+    assert_non_null(strstr(xt_tls_detail(f.tls), "not trusted"));
+    fixture_free(&f);
+    store_env_restore(&e);
+    remove_store_dir(dir, path);
+}
+
+/* No hashed directory: the bundle file is read, as before. */
+static void test_system_store_bundle_fallback(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    make_store_dir(dir, STORE_EMPTY, path);
+    saved_env e = store_env(dir, g_ca_path);
+    fixture f;
+    assert_int_equal(connect_with(&f, TLS1_2_VERSION, NULL, 0, "localhost", NULL), 0);
+    fixture_free(&f);
+    store_env_restore(&e);
+    remove_store_dir(dir, path);
+}
+
+/* A hashed directory without our root beside SSL_CERT_FILE naming a file
+ * of the user's own (not the system bundle): that file is read too. */
+static void test_system_store_user_file(void **state)
+{
+    (void)state;
+    char dir[64], path[128], other[128];
+    make_store_dir(dir, STORE_EMPTY, path);
+    snprintf(other, sizeof other, "%s/00000000.0", dir); /* hashed name, another cert */
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    assert_non_null(k);
+    X509 *x = make_cert(k, "other.example");
+    FILE *fp = fopen(other, "w");
+    assert_non_null(fp);
+    PEM_write_X509(fp, x);
+    fclose(fp);
+    X509_free(x);
+    EVP_PKEY_free(k);
+    saved_env e = store_env(dir, g_ca_path);
+    fixture f;
+    assert_int_equal(connect_with(&f, TLS1_3_VERSION, NULL, 0, "localhost", NULL), 0);
+    fixture_free(&f);
+    store_env_restore(&e);
+    remove_store_dir(dir, other);
+}
+
 static void test_wrong_host(void **state)
 {
     (void)state;
@@ -572,6 +706,10 @@ int main(void)
         cmocka_unit_test(test_trusted_tls12),
         cmocka_unit_test(test_untrusted),
         cmocka_unit_test(test_untrusted_system_store),
+        cmocka_unit_test(test_system_store_hashed_dir),
+        cmocka_unit_test(test_system_store_unhashed_dir),
+        cmocka_unit_test(test_system_store_bundle_fallback),
+        cmocka_unit_test(test_system_store_user_file),
         cmocka_unit_test(test_wrong_host),
         cmocka_unit_test(test_pin_ok),
         cmocka_unit_test(test_pin_wrong),
