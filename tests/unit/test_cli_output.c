@@ -147,7 +147,7 @@ static const char *const want[] = {
     "\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"normal\",\"id\":\"id\\\"1\",\"body\":\"plain "
-    "body\"}\n",
+    "body\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"plain body\",\"type\":\"unavailable\",\"status\":\"quote "
     "\\\" back\\\\slash\"}\n",
     "{\"event\":\"subscription\",\"from\":\"plain "
@@ -156,7 +156,7 @@ static const char *const want[] = {
     "body\",\"subscription\":\"both\",\"groups\":[]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"body\":\"quote "
-    "\\\" back\\\\slash\"}\n",
+    "\\\" back\\\\slash\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"quote \\\" "
     "back\\\\slash\",\"show\":\"away\",\"status\":\"nl\\nand\\ttab\\r\",\"priority\":-4}\n",
     "{\"event\":\"subscription\",\"from\":\"quote \\\" "
@@ -166,7 +166,7 @@ static const char *const want[] = {
     "back\\\\slash\"]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"body\":"
-    "\"nl\\nand\\ttab\\r\",\"subject\":\"\\u001b[31mred\"}\n",
+    "\"nl\\nand\\ttab\\r\",\"subject\":\"\\u001b[31mred\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"nl\\nand\\ttab\\r\",\"type\":\"unavailable\",\"show\":"
     "\"away\",\"status\":\"\\u001b[31mred\"}\n",
     "{\"event\":\"subscription\",\"from\":\"nl\\nand\\ttab\\r\",\"type\":\"subscribe\",\"status\":"
@@ -175,7 +175,7 @@ static const char *const want[] = {
     "\"subscription\":\"both\",\"groups\":[\"nl\\nand\\ttab\\r\",\"g2\"]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"normal\",\"id\":\"id\\\"1\",\"body\":\"\\u001b["
-    "31mred\"}\n",
+    "31mred\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"\\u001b[31mred\",\"show\":\"away\",\"status\":\"bidi "
     "\\u202e txt\",\"priority\":-2}\n",
     "{\"event\":\"subscription\",\"from\":\"\\u001b[31mred\",\"type\":\"subscribe\",\"status\":"
@@ -188,7 +188,7 @@ static const char *const want[] = {
     "\"subscription\":\"both\",\"ask\":\"subscribe\",\"groups\":[]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"body\":\"bidi "
-    "\\u202e txt\",\"thread\":\"t1\"}\n",
+    "\\u202e txt\",\"thread\":\"t1\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"bidi \\u202e "
     "txt\",\"type\":\"unavailable\",\"status\":\"emoji \xf0"
     "\x9f"
@@ -204,7 +204,7 @@ static const char *const want[] = {
     "\x9f"
     "\x98"
     "\x80"
-    " zwj \\u200d\",\"stamp\":\"2026-01-01T00:00:00Z\"}\n",
+    " zwj \\u200d\",\"stamp\":\"2026-01-01T00:00:00Z\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"emoji \xf0"
     "\x9f"
     "\x98"
@@ -226,7 +226,7 @@ static const char *const want[] = {
     " zwj \\u200d\",\"g2\"]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"normal\",\"id\":\"id\\\"1\",\"body\":\"bad "
-    "\\ufffd\\ufffd utf8\"}\n",
+    "\\ufffd\\ufffd utf8\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"bad \\ufffd\\ufffd "
     "utf8\",\"type\":\"unavailable\",\"show\":\"away\",\"status\":\"c1 \\u009b x\"}\n",
     "{\"event\":\"subscription\",\"from\":\"bad \\ufffd\\ufffd "
@@ -235,7 +235,7 @@ static const char *const want[] = {
     "utf8\",\"subscription\":\"both\",\"groups\":[]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"body\":\"c1 "
-    "\\u009b x\"}\n",
+    "\\u009b x\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"c1 \\u009b x\",\"show\":\"away\",\"status\":\"del "
     "\\u007f\",\"priority\":2}\n",
     "{\"event\":\"subscription\",\"from\":\"c1 \\u009b x\",\"type\":\"subscribe\",\"status\":\"tag "
@@ -244,7 +244,7 @@ static const char *const want[] = {
     "x\",\"subscription\":\"both\",\"ask\":\"subscribe\",\"groups\":[\"c1 \\u009b x\"]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"body\":\"del "
-    "\\u007f\"}\n",
+    "\\u007f\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"del \\u007f\",\"type\":\"unavailable\",\"status\":\"tag "
     "\\udb40\\udc01\"}\n",
     "{\"event\":\"subscription\",\"from\":\"del \\u007f\",\"type\":\"subscribe\",\"status\":\"line "
@@ -253,7 +253,7 @@ static const char *const want[] = {
     "\\u007f\",\"subscription\":\"both\",\"groups\":[\"del \\u007f\",\"g2\"]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"normal\",\"id\":\"id\\\"1\",\"body\":\"tag "
-    "\\udb40\\udc01\"}\n",
+    "\\udb40\\udc01\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"tag \\udb40\\udc01\",\"show\":\"away\",\"status\":\"line "
     "\\u2028 sep\",\"priority\":4}\n",
     "{\"event\":\"subscription\",\"from\":\"tag "
@@ -262,7 +262,7 @@ static const char *const want[] = {
     "\\udb40\\udc01\",\"subscription\":\"both\",\"ask\":\"subscribe\",\"groups\":[]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
     "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"body\":\"line "
-    "\\u2028 sep\"}\n",
+    "\\u2028 sep\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"line \\u2028 "
     "sep\",\"type\":\"unavailable\",\"show\":\"away\",\"status\":\"\"}\n",
     "{\"event\":\"subscription\",\"from\":\"line \\u2028 "
@@ -278,7 +278,7 @@ static const char *const want[] = {
     "{\"event\":\"roster\",\"jid\":\"carol@localhost\",\"name\":\"line \\u2028 "
     "sep\",\"subscription\":\"both\",\"groups\":[\"line \\u2028 sep\"]}\n",
     "{\"event\":\"message\",\"from\":\"alice@localhost/"
-    "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\"}\n",
+    "r\\u202e\",\"to\":\"bob@localhost\",\"type\":\"chat\",\"id\":\"id\\\"1\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"\",\"show\":\"away\",\"status\":\"caf\xc3"
     "\xa9"
     " \xe4"
@@ -300,7 +300,7 @@ static const char *const want[] = {
     "\xe7"
     "\x95"
     "\x8c"
-    "\"}\n",
+    "\",\"source\":\"live\",\"direction\":\"in\"}\n",
     "{\"event\":\"presence\",\"from\":\"caf\xc3"
     "\xa9"
     " \xe4"
