@@ -85,29 +85,47 @@ void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m)
     m->to = xt_stanza_attr(st, "to");
     m->type = type && *type ? type : "normal";
     m->id = xt_stanza_attr(st, "id");
-    m->body = xt_stanza_child_text(st, "body", XT_NS_CLIENT);
-    m->subject = xt_stanza_child_text(st, "subject", XT_NS_CLIENT);
-    m->thread = xt_stanza_child_text(st, "thread", XT_NS_CLIENT);
     m->lang = xt_stanza_attr(st, "xml:lang");
-    /* XEP-0203: <delay xmlns='urn:xmpp:delay' stamp='...'/> marks an
-     * offline or archived message. */
-    const xt_stanza *d = delay_of(st);
-    m->stamp = d ? xt_stanza_attr(d, "stamp") : NULL;
-    m->timestamp_ms = xt_im_parse_stamp(m->stamp);
-    /* XEP-0359 §3: <origin-id/> is the sender's; a <stanza-id/> is only
-     * trusted when 'by' is our own account (our server stamped it and
-     * strips forged copies, §4), so one from anybody else is ignored. */
-    const xt_stanza *o = xt_stanza_child(st, "origin-id", XT_NS_SID);
-    m->origin_id = o ? xt_stanza_attr(o, "id") : NULL;
+    m->body = m->subject = m->thread = NULL;
+    m->stamp = m->origin_id = m->stanza_id = m->stanza_id_by = NULL;
+    int seen_origin = 0, seen_delay = 0;
+    /* One pass over the children (this is the receive hot path, see
+     * tests/perf): the first of each kind counts, as xt_stanza_child
+     * would find it. */
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
-        const char *by = xt_stanza_attr(ch, "by");
-        if (strcmp(xt_stanza_name(ch), "stanza-id") == 0 &&
-            strcmp(xt_stanza_ns(ch), XT_NS_SID) == 0 && by && xt_im_is_own_bare(c, by)) {
-            m->stanza_id = xt_stanza_attr(ch, "id");
-            m->stanza_id_by = by;
-            break;
+        const char *ns = xt_stanza_ns(ch), *name = xt_stanza_name(ch);
+        if (strcmp(ns, XT_NS_CLIENT) == 0) {
+            if (!m->body && strcmp(name, "body") == 0)
+                m->body = xt_stanza_text(ch);
+            else if (!m->subject && strcmp(name, "subject") == 0)
+                m->subject = xt_stanza_text(ch);
+            else if (!m->thread && strcmp(name, "thread") == 0)
+                m->thread = xt_stanza_text(ch);
+        } else if (ns[0] != 'u') {
+            continue; /* the namespaces below all begin "urn:xmpp:" */
+        } else if (!seen_delay && strcmp(name, "delay") == 0 && strcmp(ns, XT_NS_DELAY) == 0) {
+            /* XEP-0203: <delay xmlns='urn:xmpp:delay' stamp='...'/>
+             * marks an offline or archived message. */
+            seen_delay = 1;
+            m->stamp = xt_stanza_attr(ch, "stamp");
+        } else if (strcmp(ns, XT_NS_SID) == 0) {
+            /* XEP-0359 §3: <origin-id/> is the sender's; a <stanza-id/>
+             * is only trusted when 'by' is our own account (our server
+             * stamped it and strips forged copies, §4), so one from
+             * anybody else is ignored. */
+            if (!seen_origin && strcmp(name, "origin-id") == 0) {
+                seen_origin = 1;
+                m->origin_id = xt_stanza_attr(ch, "id");
+            } else if (!m->stanza_id && strcmp(name, "stanza-id") == 0) {
+                const char *by = xt_stanza_attr(ch, "by");
+                if (by && xt_im_is_own_bare(c, by)) {
+                    m->stanza_id = xt_stanza_attr(ch, "id");
+                    m->stanza_id_by = by;
+                }
+            }
         }
     }
+    m->timestamp_ms = xt_im_parse_stamp(m->stamp);
     m->stanza = st;
 }
 
@@ -241,17 +259,21 @@ void xt_im_message_feature_events(xt_conn *c, const xt_message *m, const xt_im_e
 
 int xt_im_on_message(xt_conn *c, const xt_stanza *st)
 {
+    const xt_stanza *d = NULL;
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
         const char *ns = xt_stanza_ns(ch), *name = xt_stanza_name(ch);
+        if (ns[0] != 'u') /* both begin "urn:xmpp:": one byte passes <body/> */
+            continue;
         if (strcmp(ns, XT_NS_CARBONS) == 0 &&
             (strcmp(name, "received") == 0 || strcmp(name, "sent") == 0))
             return xt_carbons_on_message(c, st, ch);
         if (strcmp(ns, XT_NS_MAM) == 0 && strcmp(name, "result") == 0)
             return xt_mam_on_result(c, st, ch);
+        if (!d && strcmp(name, "delay") == 0 && strcmp(ns, XT_NS_DELAY) == 0)
+            d = ch;
     }
     /* XEP-0160: what the server kept while we were offline comes with a
      * <delay/> stamped by our server (its domain or our account). */
-    const xt_stanza *d = delay_of(st);
     const char *dfrom = d ? xt_stanza_attr(d, "from") : NULL;
     xt_im_wrapped w = {.source = XT_SRC_LIVE, .direction = XT_DIR_IN};
     if (dfrom && (strcmp(dfrom, xt_stream_domain(&c->s)) == 0 || xt_im_is_own_bare(c, dfrom)))
