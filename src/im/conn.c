@@ -406,20 +406,21 @@ int xt_conn_iq(xt_conn *c, const xt_stanza *st, uint32_t timeout_ms, xt_iq_fn cb
     return xt_stream_iq(&c->s, st, timeout_ms, cb, ud);
 }
 
-int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud)
+int xt_im_query(xt_conn *c, const char *jid, int full, xt_im_build_fn build, const void *arg,
+                xt_iq_fn cb, void *ud)
 {
     if (!c)
         return XT_EINVAL;
     if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
     xt_jid *j = NULL;
-    int rc = to ? xt_jid_parse(c->s.mem, to, &j, NULL) : 0;
+    int rc = jid ? xt_jid_parse(c->s.mem, jid, &j, NULL) : 0;
     if (rc)
         return rc;
     xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
     rc = iq && !xt_stanza_set_attr(iq, "type", "get") &&
-                 (!j || !xt_stanza_set_attr(iq, "to", xt_jid_full(j))) &&
-                 xt_stanza_add_child(iq, "ping", XT_NS_PING)
+                 (!j || !xt_stanza_set_attr(iq, "to", full ? xt_jid_full(j) : xt_jid_bare(j))) &&
+                 build(iq, arg)
              ? 0
              : XT_ENOMEM;
     xt_jid_free(j);
@@ -427,4 +428,16 @@ int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud)
         rc = xt_stream_iq(&c->s, iq, 0, cb, ud);
     xt_stanza_free(iq);
     return rc;
+}
+
+static xt_stanza *build_ping(xt_stanza *iq, const void *arg)
+{
+    (void)arg;
+    return xt_stanza_add_child(iq, "ping", XT_NS_PING);
+}
+
+int xt_conn_ping(xt_conn *c, const char *to, xt_iq_fn cb, void *ud)
+{
+    /* XEP-0199 §4.2/§4.3: a server or a full JID, as given. */
+    return xt_im_query(c, to, 1, build_ping, NULL, cb, ud);
 }

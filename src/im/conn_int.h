@@ -123,6 +123,15 @@ typedef struct xt_im_wrapped {
 
 /* The fields of a <message/> (st itself, or the one inside a wrapper). */
 void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m);
+
+/* Adds the query child to a get IQ; NULL on failure. */
+typedef xt_stanza *(*xt_im_build_fn)(xt_stanza *iq, const void *arg);
+/* A get IQ to jid (its full form, or with full == 0 its bare JID; NULL:
+ * no 'to', our account answers) whose child build() adds, tracked with
+ * the default timeout: ping, vCard, PEP items. The errors of
+ * xt_conn_iq, XT_EJID. */
+int xt_im_query(xt_conn *c, const char *jid, int full, xt_im_build_fn build, const void *arg,
+                xt_iq_fn cb, void *ud);
 /* Emits XT_EV_MESSAGE for inner as w says. Negative = fail the stream. */
 int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w);
 /* An XEP-0082 DateTime in ms since the epoch; 0 when unparsable. */

@@ -63,12 +63,6 @@ void xt_im_blocking_free(xt_conn *c);
 /* XEP-0352: after a new session, the inactive state again. */
 int xt_im_csi_online(xt_conn *c);
 
-/* A get IQ to jid's bare JID (NULL: our account) whose child build()
- * adds (returns NULL on failure); vcard.c, nick.c. The errors of
- * xt_conn_iq, XT_EJID. */
-int xt_im_query(xt_conn *c, const char *jid, xt_stanza *(*build)(xt_stanza *iq, const void *arg),
-                const void *arg, xt_iq_fn cb, void *ud);
-
 /* 1..63 XML-safe characters (an id fit for id_out[64] and an attribute). */
 int xt_im_id_ok(const char *id);
 

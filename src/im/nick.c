@@ -7,25 +7,15 @@
 #include <string.h>
 
 #include "im/msgext.h"
+#include "xtalk/pep.h"
 
 #define XT_NS_NICK   "http://jabber.org/protocol/nick"
 #define XT_NS_PUBSUB "http://jabber.org/protocol/pubsub"
 
-static xt_stanza *build_items(xt_stanza *iq, const void *arg)
-{
-    (void)arg;
-    /* §4.5: the last published item only (a pubsub max_items query). */
-    xt_stanza *ps = xt_stanza_add_child(iq, "pubsub", XT_NS_PUBSUB);
-    xt_stanza *items = ps ? xt_stanza_add_child(ps, "items", NULL) : NULL;
-    if (!items || xt_stanza_set_attr(items, "node", XT_NS_NICK) ||
-        xt_stanza_set_attr(items, "max_items", "1"))
-        return NULL;
-    return items;
-}
-
 int xt_conn_nick_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud)
 {
-    return xt_im_query(c, jid, build_items, NULL, cb, ud);
+    /* §4.5: the last published item only. */
+    return xt_pep_items(c, jid, XT_NS_NICK, 1, cb, ud);
 }
 
 const char *xt_nick_of(const xt_stanza *st)

@@ -64,31 +64,30 @@ int xt_pep_publish(xt_conn *c, const char *node, const char *item_id, const xt_s
     return rc;
 }
 
+struct items_query {
+    const char *node;
+    uint32_t max_items;
+};
+
+static xt_stanza *build_items(xt_stanza *iq, const void *arg)
+{
+    const struct items_query *q = arg;
+    char max[16];
+    snprintf(max, sizeof max, "%u", (unsigned)q->max_items);
+    xt_stanza *ps = xt_stanza_add_child(iq, "pubsub", XT_NS_PUBSUB);
+    xt_stanza *items = ps ? xt_stanza_add_child(ps, "items", NULL) : NULL;
+    if (!items || xt_stanza_set_attr(items, "node", q->node) ||
+        (q->max_items && xt_stanza_set_attr(items, "max_items", max)))
+        return NULL;
+    return items;
+}
+
 int xt_pep_items(xt_conn *c, const char *jid, const char *node, uint32_t max_items, xt_iq_fn cb,
                  void *ud)
 {
     if (!c || !node || !*node || !xt_im_text_ok(node))
         return XT_EINVAL;
-    if (!xt_stream_is_online(&c->s))
-        return XT_ESTATE;
-    xt_jid *j = NULL;
-    int rc = jid ? xt_jid_parse(c->s.mem, jid, &j, NULL) : 0;
-    if (rc)
-        return rc;
-    char max[16];
-    snprintf(max, sizeof max, "%u", (unsigned)max_items);
-    xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
-    xt_stanza *ps = iq ? xt_stanza_add_child(iq, "pubsub", XT_NS_PUBSUB) : NULL;
-    xt_stanza *items = ps ? xt_stanza_add_child(ps, "items", NULL) : NULL;
-    rc = items && !xt_stanza_set_attr(iq, "type", "get") &&
-                 (!j || !xt_stanza_set_attr(iq, "to", xt_jid_bare(j))) &&
-                 !xt_stanza_set_attr(items, "node", node) &&
-                 (!max_items || !xt_stanza_set_attr(items, "max_items", max))
-             ? 0
-             : XT_ENOMEM;
-    xt_jid_free(j);
-    if (!rc)
-        rc = xt_stream_iq(&c->s, iq, 0, cb, ud);
-    xt_stanza_free(iq);
-    return rc;
+    /* XEP-0163 §7.1: a PEP node lives at the account's bare JID. */
+    struct items_query q = {.node = node, .max_items = max_items};
+    return xt_im_query(c, jid, 0, build_items, &q, cb, ud);
 }

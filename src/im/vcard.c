@@ -9,33 +9,6 @@
 
 #define XT_NS_VCARD "vcard-temp"
 
-/* A get IQ to `jid`'s bare JID (NULL: none, our own account) holding
- * one empty <name xmlns=ns/>, or a pubsub items query. Shared with nick.c. */
-int xt_im_query(xt_conn *c, const char *jid, xt_stanza *(*build)(xt_stanza *iq, const void *arg),
-                const void *arg, xt_iq_fn cb, void *ud)
-{
-    if (!c)
-        return XT_EINVAL;
-    if (!xt_stream_is_online(&c->s))
-        return XT_ESTATE;
-    xt_jid *j = NULL;
-    int rc = jid ? xt_jid_parse(c->s.mem, jid, &j, NULL) : 0;
-    if (rc)
-        return rc;
-    xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
-    /* XEP-0054 §3.2, and PEP alike: addressed to the bare JID (the
-     * account's server answers for it). */
-    rc = iq && !xt_stanza_set_attr(iq, "type", "get") &&
-                 (!j || !xt_stanza_set_attr(iq, "to", xt_jid_bare(j))) && build(iq, arg)
-             ? 0
-             : XT_ENOMEM;
-    xt_jid_free(j);
-    if (!rc)
-        rc = xt_stream_iq(&c->s, iq, 0, cb, ud);
-    xt_stanza_free(iq);
-    return rc;
-}
-
 static xt_stanza *build_vcard(xt_stanza *iq, const void *arg)
 {
     (void)arg;
@@ -44,7 +17,9 @@ static xt_stanza *build_vcard(xt_stanza *iq, const void *arg)
 
 int xt_conn_vcard_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud)
 {
-    return xt_im_query(c, jid, build_vcard, NULL, cb, ud);
+    /* XEP-0054 §3.2: addressed to the bare JID (the account's server
+     * answers for it). */
+    return xt_im_query(c, jid, 0, build_vcard, NULL, cb, ud);
 }
 
 const char *xt_vcard_field(const xt_stanza *reply, const char *path)
