@@ -98,19 +98,14 @@ int xt_cli_cmd_block(const xt_cli_args *a)
     if (a->cmd != XT_CLI_CMD_BLOCKLIST)
         rc = xt_cli_check_target(b.cmd, a->target, 0, &b.jid);
     if (rc == 0) {
-        xt_cli_account acct;
-        rc = xt_cli_account_open(a, 1, 0, &acct);
-        if (rc == 0) {
-            xt_cli_session_params p = {
-                .conn_flags = XT_CONN_NO_ROSTER | XT_CONN_NO_PRESENCE,
-                .interrupt_exit = XT_CLI_EXIT_ERROR,
-                .reconnect = XT_CLI_RECONNECT_LOGIN,
-                .on_online = on_online,
-                .ud = &b,
-            };
-            rc = xt_cli_session_run(&acct, &p);
-        }
-        xt_cli_account_close(&acct);
+        xt_cli_session_params p = {
+            .conn_flags = XT_CONN_NO_ROSTER | XT_CONN_NO_PRESENCE,
+            .interrupt_exit = XT_CLI_EXIT_ERROR,
+            .reconnect = XT_CLI_RECONNECT_LOGIN,
+            .on_online = on_online,
+            .ud = &b,
+        };
+        rc = xt_cli_session_errand(a, &p);
     }
     free(b.jid);
     return rc;

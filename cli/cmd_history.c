@@ -190,25 +190,20 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
 int xt_cli_cmd_history(const xt_cli_args *a)
 {
     struct history h = {.a = a};
-    xt_cli_account acct;
     int rc = xt_cli_check_target("history", a->target, 1, &h.peer);
     if (rc)
         return rc;
     xt_cli_json_init(&h.json);
-    rc = xt_cli_account_open(a, 1, 0, &acct);
-    if (rc == 0) {
-        xt_cli_session_params p = {
-            /* A query, not an appearance: no roster, no presence. */
-            .conn_flags = XT_CONN_NO_ROSTER | XT_CONN_NO_PRESENCE,
-            .interrupt_exit = XT_CLI_EXIT_ERROR,
-            .reconnect = XT_CLI_RECONNECT_LOGIN,
-            .on_online = on_online,
-            .on_event = on_event,
-            .ud = &h,
-        };
-        rc = xt_cli_session_run(&acct, &p);
-    }
-    xt_cli_account_close(&acct);
+    xt_cli_session_params p = {
+        /* A query, not an appearance: no roster, no presence. */
+        .conn_flags = XT_CONN_NO_ROSTER | XT_CONN_NO_PRESENCE,
+        .interrupt_exit = XT_CLI_EXIT_ERROR,
+        .reconnect = XT_CLI_RECONNECT_LOGIN,
+        .on_online = on_online,
+        .on_event = on_event,
+        .ud = &h,
+    };
+    rc = xt_cli_session_errand(a, &p);
     for (size_t i = 0; i < h.n; i++)
         free(h.lines[i].text);
     free(h.lines);

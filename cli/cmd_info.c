@@ -289,22 +289,17 @@ int xt_cli_cmd_info(const xt_cli_args *a)
     struct info n = {.a = a};
     int rc = xt_cli_check_target("info", a->target, 1, &n.jid);
     if (rc == 0) {
-        xt_cli_account acct;
-        rc = xt_cli_account_open(a, 1, 0, &acct);
-        if (rc == 0) {
-            xt_cli_session_params p = {
-                /* Presence makes the server probe the contacts (RFC 6121
-                 * §4.3); priority -1 keeps messages away. */
-                .priority = -1,
-                .interrupt_exit = XT_CLI_EXIT_ERROR,
-                .reconnect = XT_CLI_RECONNECT_LOGIN,
-                .on_online = on_online,
-                .on_event = on_event,
-                .ud = &n,
-            };
-            rc = xt_cli_session_run(&acct, &p);
-        }
-        xt_cli_account_close(&acct);
+        xt_cli_session_params p = {
+            /* Presence makes the server probe the contacts (RFC 6121
+             * §4.3); priority -1 keeps messages away. */
+            .priority = -1,
+            .interrupt_exit = XT_CLI_EXIT_ERROR,
+            .reconnect = XT_CLI_RECONNECT_LOGIN,
+            .on_online = on_online,
+            .on_event = on_event,
+            .ud = &n,
+        };
+        rc = xt_cli_session_errand(a, &p);
     }
     for (size_t i = 0; i < n.nres; i++) {
         for (size_t k = 0; k < n.res[i].nfeatures; k++)

@@ -768,3 +768,13 @@ int xt_cli_session_run(xt_cli_account *acct, const xt_cli_session_params *p)
     }
     return xt_cli_session_end(s);
 }
+
+int xt_cli_session_errand(const xt_cli_args *a, const xt_cli_session_params *p)
+{
+    xt_cli_account acct;
+    int rc = xt_cli_account_open(a, 1, 0, &acct);
+    if (rc == 0)
+        rc = xt_cli_session_run(&acct, p);
+    xt_cli_account_close(&acct);
+    return rc;
+}

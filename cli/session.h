@@ -86,6 +86,11 @@ typedef struct xt_cli_session_params {
  * acct->set (wipes and frees it once the connection has its copy). */
 int xt_cli_session_run(xt_cli_account *acct, const xt_cli_session_params *p);
 
+/* An errand (block, manage, history, info): opens the account (the store
+ * optional: it only speeds the login up), runs p, closes the account.
+ * Returns the exit code. */
+int xt_cli_session_errand(const xt_cli_args *a, const xt_cli_session_params *p);
+
 /* The same in steps, for a command that drives the loop itself (chat
  * redraws between iterations): start (0, or an exit code after printing
  * why: *out is then NULL), xt_loop_run_once on xt_cli_session_loop while
