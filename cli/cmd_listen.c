@@ -146,6 +146,11 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         break;
     }
     case XT_EV_PRESENCE:
+        /* Issue 12: presence from strangers (not in the roster, not our
+         * own resources) is dropped quietly, as the library's table
+         * drops it: a server could otherwise flood the output. */
+        if (!ev->u.presence.from_contact)
+            return;
         rc = xt_cli_out_presence(stdout, j, &ev->u.presence);
         break;
     case XT_EV_SUBSCRIPTION:

@@ -406,6 +406,10 @@ typedef struct xt_presence {
     const char *status;
     int priority;
     const xt_stanza *stanza;
+    /* 1 when from a roster contact or another resource of our account;
+     * 0 for anyone else (directed presence, or a server inventing
+     * senders): such presence is not kept in the table. */
+    int from_contact;
 } xt_presence;
 
 typedef struct xt_subscription {

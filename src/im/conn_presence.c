@@ -32,10 +32,11 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
     const char *status = xt_stanza_child_text(st, "status", XT_NS_CLIENT);
     xt_event ev = {0};
     if (!type || strcmp(type, "unavailable") == 0 || strcmp(type, "error") == 0) {
+        int known = keeps(c, xt_jid_bare(j));
         const char *show = xt_presence_norm_show(xt_stanza_child_text(st, "show", XT_NS_CLIENT));
         int prio = xt_presence_parse_priority(xt_stanza_child_text(st, "priority", XT_NS_CLIENT));
         if (!type) {
-            if (keeps(c, xt_jid_bare(j)))
+            if (known)
                 rc = xt_presence_set(&c->presence, xt_jid_bare(j), xt_jid_full(j), show, status,
                                      prio);
             if (rc == XT_ETOOBIG) {
@@ -62,6 +63,7 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
                 .status = status,
                 .priority = prio,
                 .stanza = st,
+                .from_contact = known,
             };
         }
     } else if (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||

@@ -280,6 +280,10 @@ class HostileServer(ServerTest):
         self.assertEqual(r.returncode, 0, r.err[-2000:])
         lines = r.out.splitlines()
         self.assertTrue(lines and lines[-1].startswith("message " + friend + "/r1"), lines[-3:])
+        # Strangers' presence is dropped quietly, the contact's is shown.
+        self.assertFalse([l for l in lines if "stranger" in l], lines[:3])
+        self.assertEqual(len([l for l in lines if l.startswith("presence " + friend)]), 50000,
+                         lines[:3])
         sys.stderr.write("presence from 100,000 resources: %.2f s CPU, %d KiB RSS, %d lines\n"
                          % (r.cpu, r.maxrss_kib, len(lines)))
         self.assertLess(r.cpu, 15.0 * SLOW)
