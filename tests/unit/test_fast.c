@@ -26,7 +26,8 @@ static size_t mac(const char *digest, const char *label, const uint8_t *data, si
     uint8_t msg[256];
     size_t ll = strlen(label), n = 0;
     memcpy(msg, label, ll);
-    memcpy(msg + ll, data, len);
+    if (len) /* data is NULL for -NONE: memcpy's pointers must not be */
+        memcpy(msg + ll, data, len);
     assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, digest, NULL, token, strlen(token), msg, ll + len,
                               out, 64, &n));
     return n;
