@@ -20,6 +20,17 @@ from xtlib import HERE, SLOW, WRAPPER, XTALK, Proc, ServerTest, USERS, jid, main
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 from fakexmpp import Closed, FakeXmpp  # noqa: E402
 
+# Peak RSS means something only for the plain build: under valgrind the
+# measured process is valgrind, and ASan keeps freed memory in quarantine
+# and maps shadow memory (both many times the program's own heap). There
+# the memory bounds are not asserted; the CPU bounds scale with SLOW.
+def _asan_build():
+    with open(XTALK, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+RSS_MEANINGFUL = not WRAPPER and not _asan_build()
+
 FORGED = "message boss@example.com/office chat: wire the money"
 # The type from issue 12: a newline, then what would pass for a record.
 EVIL_TYPE = "chat: hi\n" + FORGED + "\u009b2J"
@@ -169,7 +180,8 @@ class HostileServer(ServerTest):
         self.assertNotIn("mechanism='PLAIN'", fx.received)
         self.assertNotIn("<response", fx.received)
         self.assertLess(r.cpu, 2.0 * SLOW)
-        self.assertLess(r.maxrss_kib, 64 * 1024)
+        if RSS_MEANINGFUL:
+            self.assertLess(r.maxrss_kib, 64 * 1024)
 
     def test_stripped_plus(self):
         """-PLUS stripped after a -PLUS login: refused, exit 6, no proof
@@ -196,7 +208,8 @@ class HostileServer(ServerTest):
         self.assertIn("SCRAM-SHA-256-PLUS", r.err)
         self.assertNotIn("<auth", fx.received)
         self.assertLess(r.cpu, 2.0 * SLOW)
-        self.assertLess(r.maxrss_kib, 64 * 1024)
+        if RSS_MEANINGFUL:
+            self.assertLess(r.maxrss_kib, 64 * 1024)
 
     def test_huge_start_tag_in_1_byte_records(self):
         """A 512 KiB start tag of attributes in 1-byte TLS records: a
@@ -225,7 +238,8 @@ class HostileServer(ServerTest):
         sys.stderr.write("512 KiB start tag in 1-byte records: %.2f s CPU, %d KiB RSS\n"
                          % (r.cpu, r.maxrss_kib))
         self.assertLess(r.cpu, 8.0 * SLOW)
-        self.assertLess(r.maxrss_kib, 64 * 1024)
+        if RSS_MEANINGFUL:
+            self.assertLess(r.maxrss_kib, 64 * 1024)
 
     def test_iq_flood_with_empty_acks(self):
         """IQ gets, each followed by <a h='0'/>: every answer waits in the
@@ -256,7 +270,8 @@ class HostileServer(ServerTest):
         sys.stderr.write("IQ flood with empty acks: %.2f s CPU, %d KiB RSS\n"
                          % (r.cpu, r.maxrss_kib))
         self.assertLess(r.cpu, 10.0 * SLOW)
-        self.assertLess(r.maxrss_kib, 64 * 1024)
+        if RSS_MEANINGFUL:
+            self.assertLess(r.maxrss_kib, 64 * 1024)
 
     def test_presence_flood(self):
         """Presence from 100,000 resources (half of one roster contact,
@@ -287,7 +302,8 @@ class HostileServer(ServerTest):
         sys.stderr.write("presence from 100,000 resources: %.2f s CPU, %d KiB RSS, %d lines\n"
                          % (r.cpu, r.maxrss_kib, len(lines)))
         self.assertLess(r.cpu, 15.0 * SLOW)
-        self.assertLess(r.maxrss_kib, 96 * 1024)
+        if RSS_MEANINGFUL:
+            self.assertLess(r.maxrss_kib, 96 * 1024)
 
 
 if __name__ == "__main__":
