@@ -914,6 +914,7 @@ int xt_stream_reset(xt_stream *s)
     s->out.limit = XT_OUT_LIMIT;
     xt_buf_clear(&s->scratch);
     s->phase = XT_PH_NEW;
+    int authed = s->auth.done;
     s->tls.on = s->auth.done = 0;
     s->restart = XT_RESTART_NONE;
     s->bind.session_needed = s->bind.retried = s->header_sent = s->close_sent = 0;
@@ -923,7 +924,18 @@ int xt_stream_reset(xt_stream *s)
     xt_sasl_free(s->auth.sasl);
     xt_sasl_free(s->auth.next);
     s->auth.sasl = s->auth.next = NULL;
-    if (s->auth.offer) { /* what this server offered is the best hint for the next connection */
+    /* What this server offered is the best hint for the next connection.
+     * After a login the offer also carries what the login proved (the
+     * pin, the salt). A connection that ended before logging in proved
+     * nothing: the old hint's pin, salt and nocb go on with the offer,
+     * or cutting a connection after its features (anyone on the path
+     * can) would erase the pin for the next attempt (issue 12: never
+     * weaker than before). Out of memory: the old hint stays whole. */
+    if (s->auth.offer && !authed && xt_stream_sasl_keep_hint(s) != 0) {
+        xt_free(s->mem, s->auth.offer);
+        s->auth.offer = NULL;
+    }
+    if (s->auth.offer) {
         xt_free(s->mem, s->auth.hint);
         s->auth.hint = s->auth.offer;
         s->auth.offer = NULL;

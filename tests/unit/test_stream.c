@@ -1292,6 +1292,7 @@ static const char *const transcripts[] = {
     "downgrade_plain_after_scram.txt",
     "downgrade_plain_allowed.txt",
     "downgrade_pin_plus.txt",
+    "downgrade_pin_after_cut.txt",
     "downgrade_pin_hash.txt",
     "plain_first_contact.txt",
     "cb_refused_pinned_plus.txt",
