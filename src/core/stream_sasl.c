@@ -372,6 +372,20 @@ static int append_pin(xt_stream *s, xt_buf *b)
     return xt_buf_append_str(b, tok);
 }
 
+/* Makes what the scratch buffer holds (rc: how building it went) the
+ * offer, replacing the old one; on failure the old offer stays. */
+static int offer_from_scratch(xt_stream *s, int rc)
+{
+    char *txt = rc ? NULL : xt_buf_cstr(&s->scratch);
+    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
+    xt_buf_clear(&s->scratch);
+    if (!dup)
+        return XT_ENOMEM;
+    xt_free(s->mem, s->auth.offer);
+    s->auth.offer = dup;
+    return 0;
+}
+
 static int offer_add_salt(xt_stream *s, int nocb)
 {
     if (!s->auth.offer)
@@ -393,14 +407,7 @@ static int offer_add_salt(xt_stream *s, int nocb)
         rc = xt_buf_append_str(b, head);
     if (!rc && s->auth.salted.valid)
         rc = xt_base64_encode(b, s->auth.salted.salt, s->auth.salted.salt_len);
-    char *txt = rc ? NULL : xt_buf_cstr(b);
-    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
-    xt_buf_clear(b);
-    if (!dup)
-        return XT_ENOMEM;
-    xt_free(s->mem, s->auth.offer);
-    s->auth.offer = dup;
-    return 0;
+    return offer_from_scratch(s, rc);
 }
 
 int xt_stream_sasl_keep_hint(xt_stream *s)
@@ -422,14 +429,7 @@ int xt_stream_sasl_keep_hint(xt_stream *s)
         while (*t == ' ')
             t++;
     }
-    char *txt = rc ? NULL : xt_buf_cstr(b);
-    char *dup = txt ? xt_strdup(s->mem, txt) : NULL;
-    xt_buf_clear(b);
-    if (!dup)
-        return XT_ENOMEM;
-    xt_free(s->mem, s->auth.offer);
-    s->auth.offer = dup;
-    return 0;
+    return offer_from_scratch(s, rc);
 }
 
 /* Pipelined authentication: with a hint of the server's offer, the

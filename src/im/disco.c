@@ -376,15 +376,22 @@ static void info_done(xt_conn *c, int status, const xt_stanza *reply, xt_disco_r
     xt_disco_parsed_free(c->s.mem, &p);
 }
 
-int xt_disco_info_query(xt_conn *c, const char *jid, const char *node, xt_disco_info_fn cb,
-                        void *ud)
+/* What both public queries check before a request: 0 or the error. */
+static int query_ok(const xt_conn *c, const char *node)
 {
     if (!c)
         return XT_EINVAL;
     if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
-    if (node && !xt_im_text_ok(node))
-        return XT_EINVAL;
+    return node && !xt_im_text_ok(node) ? XT_EINVAL : 0;
+}
+
+int xt_disco_info_query(xt_conn *c, const char *jid, const char *node, xt_disco_info_fn cb,
+                        void *ud)
+{
+    int rc = query_ok(c, node);
+    if (rc)
+        return rc;
     xt_disco_req *r = req_new(c, info_done);
     if (!r)
         return XT_ENOMEM;
@@ -428,12 +435,9 @@ static void items_done(xt_conn *c, int status, const xt_stanza *reply, xt_disco_
 int xt_disco_items_query(xt_conn *c, const char *jid, const char *node, xt_disco_items_fn cb,
                          void *ud)
 {
-    if (!c)
-        return XT_EINVAL;
-    if (!xt_stream_is_online(&c->s))
-        return XT_ESTATE;
-    if (node && !xt_im_text_ok(node))
-        return XT_EINVAL;
+    int rc = query_ok(c, node);
+    if (rc)
+        return rc;
     xt_disco_req *r = req_new(c, items_done);
     if (!r)
         return XT_ENOMEM;
