@@ -11,6 +11,7 @@
 #include "disco.h"
 #include "mam.h"
 #include "pep.h"
+#include "bookmarks.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

@@ -228,6 +228,7 @@ void xt_conn_free(xt_conn *c)
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
     xt_im_blocking_free(c);
+    xt_bookmarks_free(c);
     xt_disco_free(c);
     xt_mam_free(c);
     xt_free(c->s.mem, c->initial.status);
