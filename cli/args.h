@@ -31,6 +31,8 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_HISTORY,
+    XT_CLI_CMD_ROOMS,    /* the bookmarks (cmd_rooms.c) */
+    XT_CLI_CMD_BOOKMARK, /* bookmark add|remove ROOM (cmd_rooms.c) */
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
 
@@ -94,7 +96,13 @@ typedef struct xt_cli_args {
     const char *groups[XT_CLI_MAX_GROUPS];
     size_t ngroups;
 
+    /* bookmark add */
+    const char *bm_name; /* --name */
+    const char *nick;    /* --nick */
+    int autojoin;        /* --autojoin */
+
     /* positionals */
+    const char *subcmd;     /* bookmark: "add" or "remove" */
     const char *target;     /* JID for send/add/remove/approve/deny */
     const char *text;       /* send TEXT, add NAME */
     const char *help_topic; /* help COMMAND */

@@ -59,6 +59,8 @@ static const char overview[] =
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
     "  info JID               a contact's name, nickname, resources and their clients\n"
+    "  rooms                  print the group chat bookmarks\n"
+    "  bookmark add|remove ROOM  bookmark a room (name, nick, autojoin) or drop one\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -211,6 +213,29 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "Prints the blocked JIDs, one per line.\n"
         "\n"
         "  --json                 one object: {\"blocked\":[JID...]}\n",
+    [XT_CLI_CMD_ROOMS] =
+        "Usage: xtalk rooms [OPTIONS]\n"
+        "\n"
+        "Prints the account's group chat bookmarks, one per line, tab-separated: ROOM,\n"
+        "NAME, NICK ('-' when none), 'autojoin' or '-', and 'password' when the bookmark\n"
+        "holds a room password (never the password itself). They are the XEP-0402\n"
+        "bookmarks when the server keeps those in step with the older XEP-0048 ones\n"
+        "(it advertises urn:xmpp:bookmarks:1#compat), else the XEP-0048 ones.\n"
+        "\n"
+        "  --json                 one object per bookmark: room, name, nick, autojoin,\n"
+        "                         password (true/false), store (pep or private)\n",
+    [XT_CLI_CMD_BOOKMARK] =
+        "Usage: xtalk bookmark add [OPTIONS] ROOM [--name NAME] [--nick NICK] [--autojoin]\n"
+        "       xtalk bookmark remove [OPTIONS] ROOM\n"
+        "\n"
+        "Adds a bookmark of ROOM (room@service), or replaces the one there with what\n"
+        "the options say (a password already in it is kept; none is taken on the\n"
+        "command line), or removes it (exit 1 when there is none). Exits 0 once the\n"
+        "server confirms. See 'xtalk rooms --help' for where bookmarks are kept.\n"
+        "\n"
+        "  --name NAME            the room's name in the list\n"
+        "  --nick NICK            the nickname to join with\n"
+        "  --autojoin             join it at start (listen, bot, chat)\n",
     [XT_CLI_CMD_INFO] =
         "Usage: xtalk info [OPTIONS] JID\n"
         "\n"
