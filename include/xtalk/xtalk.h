@@ -12,6 +12,7 @@
 #include "mam.h"
 #include "pep.h"
 #include "bookmarks.h"
+#include "muc.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif
