@@ -13,6 +13,7 @@
 #include "pep.h"
 #include "bookmarks.h"
 #include "muc.h"
+#include "selfping.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

@@ -24,6 +24,7 @@
 #include "xtalk/mam.h"
 #include "xtalk/pep.h"
 #include "xtalk/bookmarks.h"
+#include "xtalk/selfping.h"
 #include "transcript_muc.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
@@ -733,6 +734,12 @@ static int do_call(run *r, char *arg, int want)
         if (rest)
             sscanf(rest, "%255s %127s %u", jid, node, &max);
         rc = xt_pep_items(r->c, strcmp(jid, "-") ? jid : NULL, node, max, on_iq, r);
+    } else if (strcmp(arg, "selfping") == 0) {
+        /* selfping QUIET_MS TIMEOUT_MS */
+        unsigned q = 0, t = 0;
+        if (rest)
+            sscanf(rest, "%u %u", &q, &t);
+        rc = xt_muc_selfping_set(r->c, q, t);
     } else if (strcmp(arg, "bookmarks_fetch") == 0) {
         rc = xt_bookmarks_fetch(r->c, on_bookmarks, r);
     } else if (strcmp(arg, "bookmarks_set") == 0) {
@@ -1392,6 +1399,7 @@ static const char *const transcripts[] = {
     "pep.txt",
     "bookmarks_pep.txt",
     "bookmarks_private.txt",
+    "muc_selfping.txt",
     "muc_join.txt",
     "muc_messages.txt",
     "muc_moderation.txt",
@@ -1421,7 +1429,8 @@ static void test_alloc_failure(void **state)
     (void)state;
     const char *const names[] = {"login_scram_sha1.txt", "im_events.txt",   "login_pipelined.txt",
                                  "sasl_hint_stale.txt",  "sasl2_login.txt", "fast_use.txt",
-                                 "bookmarks_private.txt", "bookmarks_pep.txt"};
+                                 "bookmarks_private.txt", "bookmarks_pep.txt",
+                                 "muc_selfping.txt"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         long n;
         for (n = 1; n < 100000; n++) {
