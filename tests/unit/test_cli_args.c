@@ -275,7 +275,7 @@ static void test_rooms(void **state)
     E("bookmark: missing argument", "bookmark", "add");
     E("bookmark: --name, --nick and --autojoin go with add", "bookmark", "remove", "r@m",
       "--autojoin");
-    E("--nick: the nickname is empty", "bookmark", "add", "r@m", "--nick", "");
+    E("--nick: the nick is empty", "bookmark", "add", "r@m", "--nick", "");
     E("rooms: option --autojoin does not apply", "rooms", "--autojoin");
     /* No password on the command line: it would show in ps. */
     E("unknown option '--password'", "bookmark", "add", "r@m", "--password", "x");
