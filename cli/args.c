@@ -109,6 +109,7 @@ enum opt_id {
     O_MUC,
     O_JOIN,
     O_ROOM_PASSWORD_FILE,
+    O_SELFPING,
     O_COUNT_
 };
 
@@ -169,6 +170,7 @@ static const struct opt {
     [O_NICK] = {"nick", 0, ARG_REQUIRED,
                 BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOOKMARK)},
     [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN)},
+    [O_SELFPING] = {"selfping", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
                               BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
 };
@@ -356,6 +358,10 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         break;
     case O_AUTOJOIN:
         a->autojoin = 1;
+        break;
+    case O_SELFPING:
+        NUM(1, 86400, "a number of seconds from 1 to 86400");
+        a->selfping_s = (unsigned)v;
         break;
     case O_JOIN:
         if (a->njoins >= XT_CLI_MAX_JOINS) {

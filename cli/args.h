@@ -88,6 +88,7 @@ typedef struct xt_cli_args {
     int flush;         /* send --flush: only the outbox's messages */
     int no_reconnect;  /* listen/bot --no-reconnect */
     unsigned keepalive_s; /* --keepalive: ping after this idle time, dead after as long; 0 = default */
+    unsigned selfping_s;  /* listen/bot --selfping: room quiet spell before a self-ping; 0 = default */
 
     /* history */
     const char *since;    /* --since TIME|ID; NULL = the newest messages */

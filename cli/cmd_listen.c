@@ -248,6 +248,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .announce = 1,
             .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
+            .selfping_ms = a->selfping_s * 1000u,
             /* --count waits for the next N messages (a script's "the
              * reply"): no archive catch-up ahead of them. */
             .sync = a->count == 0,

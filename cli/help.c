@@ -159,6 +159,8 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         JID's localpart)\n"
         "  --room-password-file FILE\n"
         "                         password for the --join rooms (or XTALK_ROOM_PASSWORD)\n"
+        "  --selfping SECONDS     a room quiet this long is asked whether we are still in\n"
+        "                         it (XEP-0410); if not, joined again (default 300)\n"
         "  --no-reconnect         exit on a lost connection instead of reconnecting\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"
@@ -190,7 +192,8 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --exec-timeout SECONDS kill CMD's process group after this (default 10)\n"
         "  --status SHOW, --status-message TEXT, --priority N   as for listen\n"
         "  --count N              exit 0 after handling N messages\n"
-        "  --no-reconnect, --keepalive SECONDS, --no-store   as for listen\n"
+        "  --no-reconnect, --keepalive SECONDS, --selfping SECONDS, --no-store\n"
+        "                         as for listen\n"
         "\n"
         "A repeated message (see listen) is never answered twice.\n",
     [XT_CLI_CMD_ADD] =

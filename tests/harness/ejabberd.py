@@ -372,6 +372,24 @@ class Ejabberd:
             self._logf.close()
             self._logf = None
 
+    def muc_drop_room(self, room):
+        """Ends the room `room` (its local part) of muc_service at once,
+        telling no occupant: its process is killed, as a crash or a node
+        restart without the room would leave it. Occupants still believe
+        they are in it (what XEP-0410 self-ping detects). True when a room
+        was running."""
+        expr = ("case rpc:call(Node, mod_muc, find_online_room, [%s, %s]) of "
+                "{ok, Pid} -> exit(Pid, kill), "
+                "Ref = erlang:monitor(process, Pid), "
+                "receive {'DOWN', Ref, _, _, _} -> ok after 10000 -> halt(5) end, "
+                "io:format(\"dropped~n\"), halt(0); "
+                "E -> io:format(\"~p~n\", [E]), halt(6) end."
+                % (_erl_bin(room), _erl_bin(self.muc_service)))
+        rc, out = self._ctl_eval(expr)
+        if rc not in (0, 6):
+            raise RuntimeError("muc_drop_room %s failed (%d): %s" % (room, rc, out))
+        return rc == 0
+
     def restart(self):
         self.stop()
         self.start()
