@@ -21,6 +21,7 @@
 #include "output.h"
 #include "report.h"
 #include "room.h"
+#include "room_sync.h"
 #include "sanitize.h"
 #include "session.h"
 
@@ -35,6 +36,7 @@ struct listen {
     xt_cli_room rooms[XT_CLI_MAX_JOINS];
     size_t nrooms;
     char *room_password;
+    xt_cli_room_sync *rsync; /* their archives (room_sync.h) */
 };
 
 static void warn_dedup(struct listen *l, const char *err)
@@ -82,11 +84,13 @@ static void on_online(xt_cli_session *s, void *ud)
     if (xt_cli_session_resumed(s))
         return;
     for (size_t i = 0; i < l->nrooms; i++) {
-        /* Default history: a rejoin after a drop shows what was said
-         * meanwhile; the repeats it overlaps are dropped (dedup.h, and the
-         * library by the room's stanza-ids). */
+        /* A room with an archive: no history, then what it has after our
+         * last position (room_sync.h); else the default history: a rejoin
+         * after a drop shows what was said meanwhile; the repeats it
+         * overlaps are dropped (dedup.h, and the library by the room's
+         * stanza-ids). */
         xt_muc_join_opts o = {.nick = l->rooms[i].nick, .password = l->room_password};
-        int rc = xt_muc_join(xt_cli_session_conn(s), l->rooms[i].room, &o);
+        int rc = xt_cli_room_sync_join(l->rsync, xt_cli_session_conn(s), l->rooms[i].room, &o);
         if (rc)
             xt_cli_errorf("listen: cannot join %s: %s", l->rooms[i].room, xt_strerror(rc));
     }
@@ -120,6 +124,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     xt_cli_json *j = l->a->json ? &l->json : NULL;
     int rc = 0;
 
+    xt_cli_room_sync_event(l->rsync, xt_cli_session_conn(s), ev);
     switch (ev->type) {
     case XT_EV_MESSAGE: {
         const char *err = NULL;
@@ -234,6 +239,10 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
         else
             l.nrooms++;
     }
+    if (rc == 0 && l.nrooms && !(l.rsync = xt_cli_room_sync_new(acct.store, acct.set.jid))) {
+        xt_cli_errorf("listen: out of memory");
+        rc = XT_CLI_EXIT_ERROR;
+    }
     if (rc == 0 && l.nrooms) {
         char err[512];
         if ((rc = xt_cli_room_password(a, &l.room_password, err, sizeof err)) != 0)
@@ -262,6 +271,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
     for (size_t i = 0; i < l.nrooms; i++)
         xt_cli_room_free(&l.rooms[i]);
     xt_cli_room_password_free(l.room_password);
+    xt_cli_room_sync_free(l.rsync);
     xt_cli_json_free(&l.json);
     xt_cli_dedup_free(l.dedup);
     xt_cli_origins_free(l.origins);
