@@ -10,8 +10,11 @@ live one; never the first again (the room's history would have repeated
 it: the join asks for none, maxstanzas='0').
 
 Run as `test_muc_mam.py peer JID PORT CA ROOM NICK` it is the slixmpp
-occupant: prints "joined", then for each stdin line "say TEXT" sends it
-to the room and prints "said TEXT" once the room reflected it.
+occupant (test_muc_bot.py uses it too): prints "joined", then for each
+stdin line "say TEXT" sends it to the room and prints "said TEXT" once the
+room reflected it, for "pm NICK TEXT" sends TEXT privately to that
+occupant; prints "online NICK" when an occupant comes in, "group NICK:
+BODY" for others' room messages and "pm NICK: BODY" for private ones.
 """
 
 import os
@@ -33,6 +36,8 @@ def peer(argv):
             self.register_plugin("xep_0045")
             self.add_event_handler("session_start", self.start)
             self.add_event_handler("groupchat_message", self.on_group)
+            self.add_event_handler("groupchat_presence", self.on_presence)
+            self.add_event_handler("message", self.on_chat)
             self.add_event_handler("failed_auth", lambda *_: os._exit(1))
             self.waiting = {}
 
@@ -46,11 +51,25 @@ def peer(argv):
             if msg["mucnick"] == nick and msg["body"] in self.waiting:
                 self.waiting.pop(msg["body"])
                 print("said %s" % msg["body"], flush=True)
+            elif msg["mucnick"] != nick and msg["body"]:
+                print("group %s: %s" % (msg["mucnick"], msg["body"]), flush=True)
+
+        def on_presence(self, pres):
+            if pres["type"] == "available" and pres["muc"]["nick"] != nick:
+                print("online %s" % pres["muc"]["nick"], flush=True)
+
+        def on_chat(self, msg):
+            if msg["type"] in ("chat", "normal") and msg["body"] and \
+                    msg["from"].bare == room:
+                print("pm %s: %s" % (msg["from"].resource, msg["body"]), flush=True)
 
         def command(self):
             line = sys.stdin.readline()
             if not line or line.strip() == "quit":
                 os._exit(0)
+            if line.startswith("pm "):
+                to, text = line[3:].rstrip("\n").split(" ", 1)
+                self.send_message(mto="%s/%s" % (room, to), mbody=text, mtype="chat")
             if line.startswith("say "):
                 text = line[4:].rstrip("\n")
                 self.waiting[text] = True
@@ -71,7 +90,10 @@ import unittest  # noqa: E402
 from xtlib import SERVER, SLOW, USERS, ServerTest, jid, main  # noqa: E402
 
 
-class RoomArchive(ServerTest):
+class MucOccupants:
+    """Helpers for ServerTest classes with slixmpp occupants (mixed in
+    before ServerTest)."""
+
     def setUp(self):
         super().setUp()
         if not getattr(self.srv, "muc_service", None):
@@ -89,11 +111,19 @@ class RoomArchive(ServerTest):
 
     @staticmethod
     def say(p, text):
+        """Says text; returns the lines the occupant printed meanwhile."""
         p.stdin.write("say %s\n" % text)
         p.stdin.flush()
-        line = p.stdout.readline().strip()
-        assert line == "said %s" % text, line
+        other = []
+        while True:
+            line = p.stdout.readline()
+            assert line, "the occupant ended"
+            if line.strip() == "said %s" % text:
+                return other
+            other.append(line.strip())
 
+
+class RoomArchive(MucOccupants, ServerTest):
     def listen(self, room):
         l = self.spawn("alice", "listen", "--json", "--join", room + "/alice")
         l.json_until(lambda o: o.get("event") == "joined" and o.get("room") == room, timeout=60)
