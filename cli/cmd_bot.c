@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "autojoin.h"
 #include "commands.h"
 #include "dedup.h"
 #include "outbox.h"
@@ -76,6 +77,7 @@ struct bot {
     xt_cli_room rooms[XT_CLI_MAX_JOINS];
     size_t nrooms;
     char *room_password;
+    const char *account; /* the account JID (autojoin's default nick) */
 };
 
 static void job_free(job *j)
@@ -484,6 +486,17 @@ done:
     free(shown);
 }
 
+static void join_room(xt_conn *c, const char *room, const xt_muc_join_opts *o, void *ud)
+{
+    (void)ud;
+    /* No history: a bot answers what is said now, not a backlog. */
+    xt_muc_join_opts h = *o;
+    h.history = XT_MUC_HISTORY_NONE;
+    int rc = xt_muc_join(c, room, &h);
+    if (rc)
+        xt_cli_errorf("bot: cannot join %s: %s", room, xt_strerror(rc));
+}
+
 static void on_online(xt_cli_session *s, void *ud)
 {
     struct bot *b = ud;
@@ -491,6 +504,11 @@ static void on_online(xt_cli_session *s, void *ud)
     /* A new session has left every room; a resumed one is still in. */
     if (xt_cli_session_resumed(s))
         return;
+    /* The bookmarks with autojoin too (issue 16), beside --join. */
+    int arc = xt_cli_autojoin(xt_cli_session_conn(s), b->rooms, b->nrooms, b->a->nick, b->account,
+                              xt_cli_session_settings(s)->verbose, join_room, b);
+    if (arc)
+        xt_cli_errorf("bot: cannot fetch the bookmarks: %s", xt_strerror(arc));
     for (size_t i = 0; i < b->nrooms; i++) {
         /* No history: a bot answers what is said now, not a backlog. */
         xt_muc_join_opts o = {.nick = b->rooms[i].nick,
@@ -512,6 +530,7 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
         xt_cli_errorf("bot: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
+    b.account = rc == 0 ? acct.set.jid : NULL;
     for (size_t i = 0; rc == 0 && i < a->njoins; i++) {
         char err[512];
         rc = xt_cli_room_parse(a->joins[i], a->nick, acct.set.jid, &b.rooms[b.nrooms], err,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autojoin.h"
 #include "commands.h"
 #include "dedup.h"
 #include "json.h"
@@ -37,6 +38,7 @@ struct listen {
     size_t nrooms;
     char *room_password;
     xt_cli_room_sync *rsync; /* their archives (room_sync.h) */
+    const char *account;     /* the account JID (autojoin's default nick) */
 };
 
 static void warn_dedup(struct listen *l, const char *err)
@@ -78,11 +80,24 @@ static void on_input_done(xt_client *cl, void *ud)
 
 /* XEP-0045: a new session has left every room (the library said so
  * with XT_EV_MUC_LEFT); a resumed one is still in them. */
+static void join_bookmarked(xt_conn *c, const char *room, const xt_muc_join_opts *o, void *ud)
+{
+    struct listen *l = ud;
+    int rc = xt_cli_room_sync_join(l->rsync, c, room, o);
+    if (rc)
+        xt_cli_errorf("listen: cannot join %s: %s", room, xt_strerror(rc));
+}
+
 static void on_online(xt_cli_session *s, void *ud)
 {
     struct listen *l = ud;
     if (xt_cli_session_resumed(s))
         return;
+    /* The bookmarks with autojoin too (issue 16), beside --join. */
+    int arc = xt_cli_autojoin(xt_cli_session_conn(s), l->rooms, l->nrooms, l->a->nick, l->account,
+                              xt_cli_session_settings(s)->verbose, join_bookmarked, l);
+    if (arc)
+        xt_cli_errorf("listen: cannot fetch the bookmarks: %s", xt_strerror(arc));
     for (size_t i = 0; i < l->nrooms; i++) {
         /* A room with an archive: no history, then what it has after our
          * last position (room_sync.h); else the default history: a rejoin
@@ -239,7 +254,8 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
         else
             l.nrooms++;
     }
-    if (rc == 0 && l.nrooms && !(l.rsync = xt_cli_room_sync_new(acct.store, acct.set.jid))) {
+    l.account = rc == 0 ? acct.set.jid : NULL;
+    if (rc == 0 && !(l.rsync = xt_cli_room_sync_new(acct.store, acct.set.jid))) {
         xt_cli_errorf("listen: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
