@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "chat.h"
+#include "chat_room.h"
+#include "chat_room_text.h"
 #include "chat_text.h"
 #include "../sanitize.h"
 
@@ -415,6 +417,8 @@ static void draw_title(xt_chat *c, int width)
         attron(A_BOLD);
     } else if (!w->peer) {
         snprintf(buf, sizeof buf, "[0] xtalk console - /help for commands and keys");
+    } else if (w->room) { /* the room, our nick, its subject */
+        xt_chat_room_title(c, w, buf, sizeof buf);
     } else {
         const xt_chat_contact *k = xt_chat_contact_find(c, w->peer);
         /* XEP-0085: what the peer is doing in this conversation. */
@@ -466,8 +470,8 @@ static void window_list(xt_chat *c, char *buf, size_t len, int name_cols, int on
         }
         o += (size_t)snprintf(buf + o, len - o, "%s%s%zu%s", o > 1 ? " " : "",
                               i == c->cur ? "*" : "", i, nm);
-        if (w->unread)
-            o += (size_t)snprintf(buf + o, len - o, "(%d)", w->unread);
+        /* Mentions apart from plain unread: "(5 @2)". */
+        o += xt_chat_unread_label(w->unread, w->mentions, buf + o, len - o);
     }
     if (skipped && o + 16 < len)
         o += (size_t)snprintf(buf + o, len - o, " +%d", skipped);
@@ -532,8 +536,17 @@ static void draw_input(xt_chat *c, int y, int width)
     char prompt[600];
     int cur_x;
 
-    snprintf(prompt, sizeof prompt, "%s> ", c->roster_focus ? "[roster] " : "");
+    int hidden = 0;
+    const char *asks = xt_chat_room_prompt_text(c, &hidden);
+    if (*asks) /* a room asks for a password (typed, never shown) or a nick */
+        snprintf(prompt, sizeof prompt, "%s", asks);
+    else
+        snprintf(prompt, sizeof prompt, "%s> ", c->roster_focus ? "[roster] " : "");
     int px = put(y, 0, prompt, width);
+    if (hidden) {
+        move(y, px);
+        return;
+    }
     int avail = width - px - 1;
     if (avail < 1)
         return;
@@ -571,17 +584,19 @@ void xt_chat_ui_draw(xt_chat *c)
         refresh();
         return;
     }
-    int rw = W >= 50 ? W / 4 : 0;
-    if (rw > 32)
-        rw = 32;
-    if (rw && rw < 16)
-        rw = 16;
+    /* Roster | conversation | occupants (a room window, Alt-O). */
+    const xt_chat_win *w = c->wins[c->cur];
+    xt_chat_layout l;
+    xt_chat_layout_of(W, w->room && c->rooms.pane, &l);
+    int rw = l.roster_w;
     draw_title(c, W);
     if (rw) {
         draw_roster(c, 1, H - 3, rw - 1);
         mvvline(1, rw - 1, ACS_VLINE, H - 3);
     }
-    draw_conversation(c, 1, H - 3, rw, W - rw);
+    draw_conversation(c, 1, H - 3, l.conv_x, l.conv_w);
+    if (l.occ_w)
+        xt_chat_room_draw_pane(c, w, 1, H - 3, l.occ_x, l.occ_w);
     draw_status(c, H - 2, W);
     draw_input(c, H - 1, W);
     curs_set(1);

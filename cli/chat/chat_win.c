@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "chat.h"
+#include "chat_room.h"
 #include "chat_text.h"
 #include "chat_time.h"
 #include "../sanitize.h"
@@ -23,6 +24,7 @@ void xt_chat_win_free(xt_chat_win *w)
     free(w->lines);
     free(w->peer);
     xt_chatstates_free(w->cs);
+    xt_chat_room_free(w->room);
     free(w);
 }
 
@@ -333,6 +335,7 @@ void xt_chat_win_close(xt_chat *c, size_t idx)
     if (idx == 0 || idx >= c->nwins)
         return;
     xt_chat_feat_close_win(c, idx);
+    xt_chat_room_closing(c, c->wins[idx]); /* a room is left */
     xt_chat_win_free(c->wins[idx]);
     memmove(c->wins + idx, c->wins + idx + 1, (c->nwins - idx - 1) * sizeof *c->wins);
     c->nwins--;
@@ -348,6 +351,7 @@ void xt_chat_switch(xt_chat *c, size_t idx)
     xt_chat_feat_switch(c, c->cur, idx);
     c->cur = idx;
     c->wins[idx]->unread = 0;
+    c->wins[idx]->mentions = 0;
     c->roster_focus = 0;
     c->dirty = 1;
 }
