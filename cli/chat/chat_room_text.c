@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wctype.h>
-
-#include "chat_text.h"
 
 /* --- nick completion ------------------------------------------------------- */
 
@@ -60,41 +57,6 @@ size_t xt_chat_nick_insertion(const char *nick, int at_line_start, char *out, si
     memcpy(out + from_nick, sep, n - from_nick);
     out[n] = 0;
     return n;
-}
-
-/* --- mentions ----------------------------------------------------------- */
-
-static int word_char(wchar_t c)
-{
-    /* U+FFFD stands for bytes that were not UTF-8: not a boundary we can
-     * vouch for, so it counts as part of a word. */
-    return c == L'_' || c == 0xfffd || iswalnum((wint_t)c);
-}
-
-int xt_chat_mentions(const char *body, const char *nick)
-{
-    size_t nb = 0, nn = 0;
-    int found = 0;
-
-    if (!body || !nick || !*nick)
-        return 0;
-    wchar_t *b = xt_chat_utf8_decode(body, strlen(body), &nb);
-    wchar_t *k = xt_chat_utf8_decode(nick, strlen(nick), &nn);
-    if (!b || !k || nn == 0 || nn > nb)
-        goto out;
-    for (size_t i = 0; i + nn <= nb && !found; i++) {
-        if (i > 0 && word_char(b[i - 1]))
-            continue;
-        size_t j = 0;
-        while (j < nn && b[i + j] != 0xfffd && towlower((wint_t)b[i + j]) == towlower((wint_t)k[j]))
-            j++;
-        if (j == nn && (i + nn == nb || !word_char(b[i + nn])))
-            found = 1;
-    }
-out:
-    free(b);
-    free(k);
-    return found;
 }
 
 /* --- the occupant list ---------------------------------------------------- */

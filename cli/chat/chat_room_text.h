@@ -1,9 +1,11 @@
 /*
  * chat_room_text.h -- the pure parts of room windows in `xtalk chat`
- * (issue 16): Tab completion of occupant nicks, the mention highlighter,
- * the occupant list's order and markers, the screen layout with the
+ * (issue 16): Tab completion of occupant nicks, the occupant list's
+ * order and markers, the screen layout with the
  * occupant pane, and the window list's unread label. No curses, no
  * connection: tests/unit/test_chat_room_text.c. chat_room.c uses them.
+ * Mentions are the library's (xt_message.mention, xt_muc_mentions):
+ * one test for the chat, listen and the bot.
  */
 #ifndef XT_CLI_CHAT_ROOM_TEXT_H
 #define XT_CLI_CHAT_ROOM_TEXT_H
@@ -29,16 +31,6 @@ long xt_chat_nick_complete(const char *prefix, const char *const *nicks, size_t 
  * returns the length written.
  */
 size_t xt_chat_nick_insertion(const char *nick, int at_line_start, char *out, size_t len);
-
-/*
- * The mention highlighter: 1 when body names nick as a word, case
- * ignored (towlower, so "ZOË" names "zoë" in a UTF-8 locale), 0 if not.
- * Word-bounded: the characters on either side of the match are not
- * letters, digits or '_' (so "alice" is not named by "malice" or
- * "alice_bot", but is by "@alice," and "alice:"). An empty nick names
- * nobody. Invalid UTF-8 never matches across the bad bytes.
- */
-int xt_chat_mentions(const char *body, const char *nick);
 
 /*
  * The occupant list: rank of an XEP-0045 role (§5.1: moderator first,

@@ -1,6 +1,5 @@
 /* Unit tests: room windows' pure parts (chat_room_text.h): nick
- * completion, mentions, the occupant list, the layout, unread labels. */
-#include <locale.h>
+ * completion, the occupant list, the layout, unread labels. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,36 +62,6 @@ static void test_nick_insertion(void **state)
     assert_int_equal(xt_chat_nick_insertion("ab", 1, small, sizeof small), 3);
     assert_string_equal(small, "ab:");
     assert_int_equal(xt_chat_nick_insertion("x", 1, out, 0), 0);
-}
-
-static void test_mentions(void **state)
-{
-    (void)state;
-    assert_true(xt_chat_mentions("alice: hi", "alice"));
-    assert_true(xt_chat_mentions("hi Alice!", "alice"));
-    assert_true(xt_chat_mentions("ping @ALICE, are you there", "alice"));
-    assert_true(xt_chat_mentions("alice", "alice"));
-    assert_true(xt_chat_mentions("(alice)", "Alice"));
-    /* Word-bounded: inside another word is not a mention. */
-    assert_false(xt_chat_mentions("malice aforethought", "alice"));
-    assert_false(xt_chat_mentions("alices", "alice"));
-    assert_false(xt_chat_mentions("alice_bot says hi", "alice"));
-    assert_false(xt_chat_mentions("alice2", "alice"));
-    assert_true(xt_chat_mentions("malice, then alice", "alice")); /* the second one */
-    /* Non-ASCII: case folded by the locale, letters are word characters. */
-    assert_true(xt_chat_mentions("salut ZO\xc3\x8b !", "zo\xc3\xab"));
-    assert_false(xt_chat_mentions("zo\xc3\xabs", "zo\xc3\xab"));
-    assert_false(xt_chat_mentions("zo\xc3\xab", "zo")); /* ë is a letter: no boundary */
-    /* Nicks with punctuation at their edges. */
-    assert_true(xt_chat_mentions("thanks [bot]!", "[bot]"));
-    /* Nothing to match, and bad bytes are no boundary. */
-    assert_false(xt_chat_mentions("anything", ""));
-    assert_false(xt_chat_mentions("", "alice"));
-    assert_false(xt_chat_mentions(NULL, "alice"));
-    assert_false(xt_chat_mentions("\xff"
-                                  "alice",
-                                  "alice"));
-    assert_false(xt_chat_mentions("ali", "alice"));
 }
 
 static void test_occupants(void **state)
@@ -172,13 +141,10 @@ static void test_unread_label(void **state)
 
 int main(void)
 {
-    /* towlower and iswalnum need a UTF-8 locale, as the chat sets one. */
-    if (!setlocale(LC_ALL, "C.UTF-8"))
-        setlocale(LC_ALL, "en_US.UTF-8");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nick_complete), cmocka_unit_test(test_nick_insertion),
-        cmocka_unit_test(test_mentions),      cmocka_unit_test(test_occupants),
-        cmocka_unit_test(test_layout),        cmocka_unit_test(test_unread_label),
+        cmocka_unit_test(test_occupants),     cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_unread_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
