@@ -165,6 +165,14 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
         if (rc)
             return rc;
     }
+    m->room = m->nick = NULL;
+    m->mention = m->from_self = 0;
+    if (w->source == XT_SRC_LIVE) {
+        /* XEP-0045: a room's messages (and invitations to one). */
+        int rc = xt_muc_on_message(c, inner, m);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
     /* The message features (receipts, chat states, corrections, ...)
      * are the inner message's, whatever the source. */
     xt_im_ext x;
@@ -351,6 +359,8 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m)
         if (!rc)
             rc = xt_buf_append(b, LIT("'/>"));
     }
+    if (!rc && m->muc_user) /* XEP-0045 §7.5: a private message through a room */
+        rc = xt_buf_append(b, LIT("<x xmlns='" XT_NS_MUC_USER "'/>"));
     if (!rc)
         rc = xt_buf_append(b, LIT("<origin-id xmlns='" XT_NS_SID "' id='"));
     if (!rc)
@@ -371,7 +381,7 @@ static int message_writer(xt_buf *out, const void *ud)
  * written straight into the output (xt_im_write_message). */
 static int send_message(xt_conn *c, const char *to, const char *type, const char *body,
                         const char *thread, const char *id, const xt_message_extras *x,
-                        char gen[64])
+                        int muc_user, char gen[64])
 {
     if (!c || !to)
         return XT_EINVAL;
@@ -393,7 +403,8 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
      * their codes) all come from xt_jid_parse. */
     char fast[512];
     xt_jid *j = NULL;
-    xt_im_message_out m = {.type = type, .body = body, .thread = thread, .chatstate = state};
+    xt_im_message_out m = {
+        .type = type, .body = body, .thread = thread, .chatstate = state, .muc_user = muc_user};
     m.to_len = xt_jid_prep_fast(to, strlen(to), fast, sizeof fast);
     m.to = fast;
     if (!m.to_len) {
@@ -426,7 +437,7 @@ int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const cha
                          const char *thread, char id_out[64])
 {
     char id[64];
-    int rc = send_message(c, to, type, body, thread, NULL, NULL, id);
+    int rc = send_message(c, to, type, body, thread, NULL, NULL, 0, id);
     if (!rc && id_out)
         memcpy(id_out, id, strlen(id) + 1);
     return rc;
@@ -437,7 +448,7 @@ int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type, const 
 {
     if (!id)
         return XT_EINVAL;
-    return send_message(c, to, type, body, thread, id, NULL, NULL);
+    return send_message(c, to, type, body, thread, id, NULL, 0, NULL);
 }
 
 int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const char *body,
@@ -445,9 +456,18 @@ int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const 
                             char id_out[64])
 {
     char gen[64];
-    int rc = send_message(c, to, type, body, thread, id, x, gen);
+    int rc = send_message(c, to, type, body, thread, id, x, 0, gen);
     if (!rc && id_out)
         memcpy(id_out, id ? id : gen, strlen(id ? id : gen) + 1);
+    return rc;
+}
+
+int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out[64])
+{
+    char gen[64];
+    int rc = send_message(c, to, "chat", body, NULL, NULL, NULL, 1, gen);
+    if (!rc && id_out)
+        memcpy(id_out, gen, strlen(gen) + 1);
     return rc;
 }
 
