@@ -144,6 +144,9 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx);
 /* Finds or opens; NULL on allocation failure. Opening loads the newest
  * page of history. */
 xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx);
+/* The same without loading history (a room window: its history is the
+ * room's). */
+xt_chat_win *xt_chat_win_open_empty(xt_chat *c, const char *peer, size_t *idx);
 void xt_chat_win_close(xt_chat *c, size_t idx);
 void xt_chat_win_free(xt_chat_win *w);
 /* Appends a line "HH:MM who: body" (who may be NULL: "HH:MM body"; the

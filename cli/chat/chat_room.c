@@ -90,7 +90,7 @@ static xt_chat_win *room_win(xt_chat *c, const char *room, size_t *idx)
 /* The room window of room, opened (with its state) when there is none. */
 static xt_chat_win *open_room_win(xt_chat *c, const char *room, size_t *idx)
 {
-    xt_chat_win *w = xt_chat_win_open(c, room, idx);
+    xt_chat_win *w = xt_chat_win_open_empty(c, room, idx);
     if (w && !w->room)
         w->room = calloc(1, sizeof *w->room);
     return w && w->room ? w : NULL;
@@ -476,7 +476,7 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
     if (!peer)
         return 1;
     snprintf(peer, n, "%s/%s", m->room, m->nick);
-    xt_chat_win *w = xt_chat_win_open(c, peer, &idx);
+    xt_chat_win *w = xt_chat_win_open_empty(c, peer, &idx);
     free(peer);
     if (!w)
         return 1;

@@ -70,6 +70,9 @@ void xt_chat_room_draw_pane(xt_chat *c, const xt_chat_win *w, int top, int rows,
 /* The occupants of room sorted for display (role, then nick): a malloc'd
  * array of n pointers valid until the conn changes; NULL when none. */
 const xt_muc_occupant **xt_chat_room_sorted(xt_chat *c, const char *room, size_t *n);
+/* A room window's short name in the window list: the room's local part
+ * ("team" for team@conference.example.org); a private one's: the nick. */
+const char *xt_chat_room_win_name(const xt_chat_win *w);
 /* The input line's prompt during a room prompt ("" when none), and
  * whether the typed text is hidden. */
 const char *xt_chat_room_prompt_text(const xt_chat *c, int *hidden);

@@ -113,6 +113,16 @@ void xt_chat_room_title(xt_chat *c, const xt_chat_win *w, char *buf, size_t len)
              subject && *subject ? subject : "", w->scroll ? "  [scrolled back]" : "");
 }
 
+const char *xt_chat_room_win_name(const xt_chat_win *w)
+{
+    static char name[256];
+    const char *slash = strchr(w->peer, '/'), *at = strchr(w->peer, '@');
+    if (w->pm && slash)
+        return slash + 1;
+    snprintf(name, sizeof name, "%.*s", at ? (int)(at - w->peer) : (int)strlen(w->peer), w->peer);
+    return name;
+}
+
 const char *xt_chat_room_prompt_text(const xt_chat *c, int *hidden)
 {
     static char text[600];

@@ -455,7 +455,9 @@ static void window_list(xt_chat *c, char *buf, size_t len, int name_cols, int on
             skipped++;
             continue;
         }
-        const char *name = w->peer ? xt_chat_display_name(c, w->peer) : "console";
+        const char *name = !w->peer                 ? "console"
+                           : w->room || w->pm ? xt_chat_room_win_name(w) /* room, nick */
+                                              : xt_chat_display_name(c, w->peer);
         char nm[64] = "";
         if (name_cols > 0) {
             /* Cut by characters, not bytes (names are UTF-8). */

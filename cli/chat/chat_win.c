@@ -256,7 +256,9 @@ static void fetch_archive(xt_chat *c, xt_chat_win *w, size_t n)
 size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 {
     struct older o = {c, w, 0};
-    if (!w->peer)
+    /* Rooms and their private conversations are not in the store nor in
+     * our own archive: a room's history is the room's (chat_room.c). */
+    if (!w->peer || w->room || w->pm)
         return 0;
     if (w->hist_done || !c->hist) {
         fetch_archive(c, w, n);
@@ -312,6 +314,16 @@ xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx)
     xt_chat_win *w = xt_chat_win_find(c, peer, idx);
     if (w)
         return w;
+    if ((w = xt_chat_win_open_empty(c, peer, idx)))
+        xt_chat_win_load_older(c, w, HISTORY_PAGE);
+    return w;
+}
+
+xt_chat_win *xt_chat_win_open_empty(xt_chat *c, const char *peer, size_t *idx)
+{
+    xt_chat_win *w = xt_chat_win_find(c, peer, idx);
+    if (w)
+        return w;
     xt_chat_win **ws = realloc(c->wins, (c->nwins + 1) * sizeof *ws);
     if (!ws)
         return NULL;
@@ -325,7 +337,6 @@ xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx)
     if (idx)
         *idx = c->nwins;
     c->nwins++;
-    xt_chat_win_load_older(c, w, HISTORY_PAGE);
     c->dirty = 1;
     return w;
 }

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""`xtalk chat` in group chat rooms (issue 16), driven in tmux as
+test_chat.py drives it; the other people in the room are slixmpp
+occupants (its XEP-0045 plugin), run from this very file:
+
+  test_chat_muc.py --occupant JID PORT CA_FILE ROOM NICK
+      joins ROOM as NICK (configuring it as an instant room when the join
+      created it: then NICK is its owner, a moderator), prints one JSON
+      line per event ({"event": "joined"}, {"event": "message", "nick",
+      "body"}, {"event": "presence", "nick", "type"}, {"event": "pm",
+      "nick", "body"}) and does what stdin says: "say TEXT", "pm NICK
+      TEXT", "kick NICK REASON", "quit". Password from XTALK_PASSWORD.
+
+Every wait is on an event (a screen line, a JSON line), never a pause."""
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import uuid
+
+
+def occupant_main(argv):
+    import asyncio
+
+    import slixmpp
+
+    jid_, port, ca, room, nick = argv
+
+    class Occupant(slixmpp.ClientXMPP):
+        def __init__(self):
+            super().__init__(jid_, os.environ["XTALK_PASSWORD"])
+            self.register_plugin("xep_0045")
+            self.register_plugin("xep_0004")
+            self.add_event_handler("session_start", self.start)
+            self.add_event_handler("groupchat_message", self.on_groupchat)
+            self.add_event_handler("groupchat_presence", self.on_presence)
+            self.add_event_handler("message", self.on_message)
+            self.add_event_handler("failed_auth", lambda *_: os._exit(3))
+
+        def out(self, **kw):
+            print(json.dumps(kw), flush=True)
+
+        async def start(self, _):
+            self.send_presence()
+            r = await self.plugin["xep_0045"].join_muc_wait(room, nick, maxstanzas=0,
+                                                            timeout=60)
+            codes = r[0]["muc"]["status_codes"]  # (self-presence, subject, ...)
+            if 201 in codes:  # new: the instant room (XEP-0045 §10.1.2)
+                form = self.plugin["xep_0004"].make_form(ftype="submit")
+                await self.plugin["xep_0045"].set_room_config(room, form)
+            self.out(event="joined")
+            asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.command)
+
+        def on_groupchat(self, m):
+            if m["body"]:
+                self.out(event="message", nick=m["mucnick"], body=m["body"])
+
+        def on_presence(self, p):
+            self.out(event="presence", nick=p["muc"]["nick"], type=p["type"])
+
+        def on_message(self, m):
+            if m["type"] in ("chat", "normal") and m["from"].bare == room and m["body"]:
+                self.out(event="pm", nick=m["from"].resource, body=m["body"])
+
+        def command(self):
+            line = sys.stdin.readline()
+            if not line or line.strip() == "quit":
+                self.disconnect()
+                asyncio.get_event_loop().call_later(1, lambda: os._exit(0))
+                return
+            verb, _, rest = line.rstrip("\n").partition(" ")
+            if verb == "say":
+                self.send_message(mto=room, mbody=rest, mtype="groupchat")
+            elif verb == "pm":
+                to, _, text = rest.partition(" ")
+                self.send_message(mto=room + "/" + to, mbody=text, mtype="chat")
+            elif verb == "kick":
+                who, _, reason = rest.partition(" ")
+                asyncio.ensure_future(
+                    self.plugin["xep_0045"].set_role(room, who, "none", reason=reason))
+
+    x = Occupant()
+    x.connect(("127.0.0.1", int(port)))
+    x.ssl_context.load_verify_locations(ca)
+    x.process(forever=True)
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--occupant":
+    occupant_main(sys.argv[2:])
+    sys.exit(0)
+
+from xtlib import HERE, SERVER, SLOW, USERS, ServerTest, jid, main  # noqa: E402
+from test_chat import TMUX, Screen  # noqa: E402
+
+
+class Occupant:
+    """A slixmpp occupant of a room (the --occupant mode above)."""
+
+    def __init__(self, test, user, room, nick):
+        env = dict(os.environ, XTALK_PASSWORD=USERS[user])
+        self.p = subprocess.Popen(
+            ["/usr/bin/python3", os.path.abspath(__file__), "--occupant",
+             jid(user, test.srv) + "/occ-" + uuid.uuid4().hex[:6], str(test.srv.port),
+             test.srv.ca_file, room, nick],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env)
+        self.q = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        test.addCleanup(self.close)
+        self.until(lambda e: e["event"] == "joined", "the occupant's join", 60)
+
+    def _pump(self):
+        for line in self.p.stdout:
+            try:
+                self.q.put(json.loads(line))
+            except ValueError:
+                pass
+        self.q.put(None)
+
+    def until(self, pred, what, timeout=20):
+        end = time.monotonic() + timeout * SLOW
+        while True:
+            left = end - time.monotonic()
+            try:
+                e = self.q.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                e = "timeout"
+            if e is None or e == "timeout":
+                if self.p.poll() is None:
+                    self.p.kill()
+                    self.p.wait()
+                raise AssertionError("the occupant never saw %s (%s): %s"
+                                     % (what, "exited" if e is None else e,
+                                        self.p.stderr.read()[-3000:]))
+            if pred(e):
+                return e
+
+    def do(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.do("quit")
+                self.p.wait(10 * SLOW)
+            except (OSError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait()
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            f.close()
+
+
+@unittest.skipUnless(TMUX, "tmux not installed")
+class ChatRooms(ServerTest):
+
+    def setUp(self):
+        super().setUp()
+        self.service = getattr(self.srv, "muc_service", None)
+        if not self.service:
+            self.skipTest("not on %s: its harness serves no MUC component (muc_service)"
+                          % SERVER)
+
+    def room(self):
+        return "r%s@%s" % (uuid.uuid4().hex[:8], self.service)
+
+    def screen(self, user="alice", cols=150, rows=30, **kw):
+        # Wide enough for a room's status lines on one row each.
+        s = Screen(self, user, cols=cols, rows=rows, **kw)
+        self.addCleanup(s.close)
+        # The terminal bell, counted: tmux runs this hook on each one.
+        self.bells = os.path.join(s.dir, "bells")
+        s.tmux("set-hook", "-t", "chat", "alert-bell",
+               "run-shell 'echo bell >> %s'" % self.bells)
+        s.wait_for("online as")
+        return s
+
+    def bell_count(self):
+        try:
+            with open(self.bells) as f:
+                return len(f.read().split())
+        except OSError:
+            return 0
+
+    def join(self, s, room, nick="alice"):
+        s.type("/join " + room)
+        s.keys("Enter")
+        s.wait_for("you joined %s as %s" % (room, nick))
+
+    def test_join_talk_mention_occupants_tab(self):
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        s = self.screen()
+        self.join(s, room)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice", "alice's join")
+        # The title names the room and our nick.
+        s.wait_for("(as alice)")
+
+        # Ours: sent to the room, shown once (from the reflection).
+        s.type("hello room")
+        s.keys("Enter")
+        sam.until(lambda e: e["event"] == "message" and e["nick"] == "alice"
+                  and e["body"] == "hello room", "alice's message")
+        s.wait_for("alice: hello room")
+        # Theirs.
+        sam.do("say hi there")
+        scr = s.wait_for("sam: hi there")
+        self.assertEqual(scr.count("alice: hello room"), 1, scr)
+
+        # The occupant pane lists both, the moderator (owner) first.
+        self.assertRegex(scr, r"2 here")
+        self.assertRegex(scr, r"@~sam")
+        # /occupants lists them in the window.
+        s.type("/occupants")
+        s.keys("Enter")
+        s.wait_for("moderators: ~sam")
+
+        # Away from the room, a plain message counts as unread, a mention
+        # apart, and only the mention rings.
+        s.keys("M-0")
+        s.wait_for("[0] xtalk console")
+        bells = self.bell_count()
+        sam.do("say just chatting")
+        s.wait(lambda t: "(1)" in t, "one unread in the window list")
+        sam.do("say alice: are you there?")
+        s.wait(lambda t: "(2 @1)" in t, "two unread, one a mention")
+        end = time.monotonic() + 10 * SLOW
+        while self.bell_count() <= bells and time.monotonic() < end:
+            time.sleep(0.05)
+        self.assertEqual(self.bell_count(), bells + 1, "the mention rings, the chatter does not")
+
+        # Back in the room: Tab completes sam's nick at the start of a line.
+        s.keys("M-1")
+        s.wait_for("sam: alice: are you there?")
+        s.type("sa")
+        s.keys("Tab")
+        s.wait(lambda t: t.split("\n")[-1].rstrip() == "> sam:", "the completed nick")
+        s.type("yes")
+        s.keys("Enter")
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "sam: yes", "the reply")
+
+        # A private message from the occupant opens its own window.
+        sam.do("pm alice psst")
+        s.wait(lambda t: "2:sam(1)" in t, "the private window in the window list")
+        s.keys("M-2")
+        s.wait_for("sam: psst")
+        s.type("hush")
+        s.keys("Enter")
+        sam.until(lambda e: e["event"] == "pm" and e["body"] == "hush", "the private answer")
+        s.keys("M-1")
+        s.type("/part bye all")
+        s.keys("Enter")
+        s.wait_for("you left " + room)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
+                  and e["type"] == "unavailable", "alice's leave")
+
+    def test_nick_conflict_retries_then_asks(self):
+        room = self.room()
+        Occupant(self, "bob", room, "alice")
+        Occupant(self, "carol", room, "alice_")
+        s = self.screen()
+        s.type("/join " + room)
+        s.keys("Enter")
+        # alice is taken: alice_ is tried, taken too: another is asked for.
+        s.wait_for("trying alice_")
+        s.wait_for("type another nick")
+        s.wait(lambda t: t.split("\n")[-1].startswith("nick for " + room), "the nick prompt")
+        s.type("alicia")
+        s.keys("Enter")
+        s.wait_for("you joined %s as alicia" % room)
+
+    def test_kick_is_shown_with_the_reason(self):
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        s = self.screen()
+        self.join(s, room)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice", "alice's join")
+        sam.do("kick alice enough for today")
+        scr = s.wait_for("you were kicked from " + room)
+        s.wait_for("enough for today")
+        self.assertIn("not joined", s.text().split("\n")[0], scr)
+
+
+if __name__ == "__main__":
+    main()
