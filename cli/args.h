@@ -31,10 +31,13 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_HISTORY,
+    XT_CLI_CMD_ROOMS,    /* the bookmarks (cmd_rooms.c) */
+    XT_CLI_CMD_BOOKMARK, /* bookmark add|remove ROOM (cmd_rooms.c) */
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
 
 #define XT_CLI_MAX_GROUPS 32
+#define XT_CLI_MAX_JOINS  32
 
 /* Defaults, also shown in --help and the man page. */
 #define XT_CLI_DEFAULT_TIMEOUT_S      30
@@ -85,16 +88,29 @@ typedef struct xt_cli_args {
     int flush;         /* send --flush: only the outbox's messages */
     int no_reconnect;  /* listen/bot --no-reconnect */
     unsigned keepalive_s; /* --keepalive: ping after this idle time, dead after as long; 0 = default */
+    unsigned selfping_s;  /* listen/bot --selfping: room quiet spell before a self-ping; 0 = default */
 
     /* history */
     const char *since;    /* --since TIME|ID; NULL = the newest messages */
     unsigned limit;       /* --limit N; 0 = XT_CLI_DEFAULT_HISTORY_LIMIT */
 
+    /* group chat (issue 16): send --muc, listen --join */
+    int muc;                        /* send --muc: the target is a room */
+    const char *nick;               /* --nick: our nick (default: the JID's localpart) */
+    const char *joins[XT_CLI_MAX_JOINS]; /* listen --join ROOM[/NICK] */
+    size_t njoins;
+    const char *room_password_file; /* --room-password-file (else XTALK_ROOM_PASSWORD) */
+
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];
     size_t ngroups;
 
+    /* bookmark add (--nick above) */
+    const char *bm_name; /* --name */
+    int autojoin;        /* --autojoin */
+
     /* positionals */
+    const char *subcmd;     /* bookmark: "add" or "remove" */
     const char *target;     /* JID for send/add/remove/approve/deny */
     const char *text;       /* send TEXT, add NAME */
     const char *help_topic; /* help COMMAND */

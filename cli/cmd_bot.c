@@ -485,6 +485,7 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             .announce = 1,
             .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
+            .selfping_ms = a->selfping_s * 1000u,
             .want_sigchld = a->exec_cmd != NULL,
             .on_online = on_online,
             .on_event = on_event,

@@ -35,7 +35,9 @@ static const char exit_codes[] =
     "Exit status:\n"
     "  0 ok   1 other error   2 usage   3 config/password   4 DNS/connect\n"
     "  5 TLS/certificate   6 authentication   7 timeout/no ack/no reply\n"
-    "  8 disconnected by the server\n";
+    "  8 disconnected by the server\n"
+    "  group chat (send --muc): 20 nick in use or not acceptable   21 room password\n"
+    "  missing or wrong   22 members-only room   23 banned   24 other refusal\n";
 
 static const char overview[] =
     "Usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
@@ -59,6 +61,8 @@ static const char overview[] =
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
     "  info JID               a contact's name, nickname, resources and their clients\n"
+    "  rooms                  print the group chat bookmarks\n"
+    "  bookmark add|remove ROOM  bookmark a room (name, nick, autojoin) or drop one\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -66,6 +70,7 @@ static const char overview[] =
 static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_SEND] =
         "Usage: xtalk send [OPTIONS] JID [TEXT]\n"
+        "       xtalk send --muc [--nick NICK] ROOM@SERVICE[/NICK] [TEXT]\n"
         "       xtalk send --flush [OPTIONS]\n"
         "\n"
         "Sends TEXT to JID as a chat message; without TEXT, the whole of stdin is one\n"
@@ -95,6 +100,14 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         deliver for up to 5 s; what is not acknowledged by then\n"
         "                         (offline, slow server) stays queued for the next send;\n"
         "                         authentication, certificate and config errors still fail\n"
+        "  --muc                  JID is a group chat room (XEP-0045): join it (no history),\n"
+        "                         send, and exit 0 once the room has reflected every message\n"
+        "                         back; then leave. Not queued in the outbox. A refused join\n"
+        "                         exits 20-24 (see below) with the room's reason\n"
+        "  --nick NICK            our nick in the room (default: the JID's localpart)\n"
+        "  --room-password-file FILE\n"
+        "                         the room's password, first line of FILE (or\n"
+        "                         XTALK_ROOM_PASSWORD; never on the command line)\n"
         "  --flush                send only what the outbox holds (no JID, no TEXT);\n"
         "                         exit 0 when it is empty afterwards\n"
         "  --no-store             no outbox: nothing is kept across runs\n"
@@ -135,6 +148,19 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --priority N           own priority, -128..127 (default 0)\n"
         "  --count N              exit 0 after N messages with a body (no archive\n"
         "                         catch-up at login: the next N that arrive)\n"
+        "  --join ROOM@SERVICE[/NICK]\n"
+        "                         also join this group chat room (repeatable; again after\n"
+        "                         each reconnect); its messages are \"type\":\"groupchat\"\n"
+        "                         with \"room\", \"nick\", \"mention\" (our nick named) and\n"
+        "                         \"self\" (ours, reflected); events joined, join_failed,\n"
+        "                         join, leave (why: kicked, banned...; reason), nick, role,\n"
+        "                         affiliation, occupant, subject, left, invite, decline\n"
+        "  --nick NICK            our nick in --join rooms without /NICK (default: the\n"
+        "                         JID's localpart)\n"
+        "  --room-password-file FILE\n"
+        "                         password for the --join rooms (or XTALK_ROOM_PASSWORD)\n"
+        "  --selfping SECONDS     a room quiet this long is asked whether we are still in\n"
+        "                         it (XEP-0410); if not, joined again (default 300)\n"
         "  --no-reconnect         exit on a lost connection instead of reconnecting\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"
@@ -166,7 +192,8 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --exec-timeout SECONDS kill CMD's process group after this (default 10)\n"
         "  --status SHOW, --status-message TEXT, --priority N   as for listen\n"
         "  --count N              exit 0 after handling N messages\n"
-        "  --no-reconnect, --keepalive SECONDS, --no-store   as for listen\n"
+        "  --no-reconnect, --keepalive SECONDS, --selfping SECONDS, --no-store\n"
+        "                         as for listen\n"
         "\n"
         "A repeated message (see listen) is never answered twice.\n",
     [XT_CLI_CMD_ADD] =
@@ -211,6 +238,29 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "Prints the blocked JIDs, one per line.\n"
         "\n"
         "  --json                 one object: {\"blocked\":[JID...]}\n",
+    [XT_CLI_CMD_ROOMS] =
+        "Usage: xtalk rooms [OPTIONS]\n"
+        "\n"
+        "Prints the account's group chat bookmarks, one per line, tab-separated: ROOM,\n"
+        "NAME, NICK ('-' when none), 'autojoin' or '-', and 'password' when the bookmark\n"
+        "holds a room password (never the password itself). They are the XEP-0402\n"
+        "bookmarks when the server keeps those in step with the older XEP-0048 ones\n"
+        "(it advertises urn:xmpp:bookmarks:1#compat), else the XEP-0048 ones.\n"
+        "\n"
+        "  --json                 one object per bookmark: room, name, nick, autojoin,\n"
+        "                         password (true/false), store (pep or private)\n",
+    [XT_CLI_CMD_BOOKMARK] =
+        "Usage: xtalk bookmark add [OPTIONS] ROOM [--name NAME] [--nick NICK] [--autojoin]\n"
+        "       xtalk bookmark remove [OPTIONS] ROOM\n"
+        "\n"
+        "Adds a bookmark of ROOM (room@service), or replaces the one there with what\n"
+        "the options say (a password already in it is kept; none is taken on the\n"
+        "command line), or removes it (exit 1 when there is none). Exits 0 once the\n"
+        "server confirms. See 'xtalk rooms --help' for where bookmarks are kept.\n"
+        "\n"
+        "  --name NAME            the room's name in the list\n"
+        "  --nick NICK            the nickname to join with\n"
+        "  --autojoin             join it at start (listen, bot, chat)\n",
     [XT_CLI_CMD_INFO] =
         "Usage: xtalk info [OPTIONS] JID\n"
         "\n"

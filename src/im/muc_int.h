@@ -79,9 +79,20 @@ typedef struct xt_muc_room {
         size_t next;
         xt_index ix;
     } seen;
+    struct {
+        uint64_t last;   /* when the room last sent us anything (or we joined) */
+        uint32_t token;  /* the ping in flight (its IQ's ud), 0 = none */
+        uint64_t due;    /* in flight: when to try again if unanswered */
+    } ping;              /* XEP-0410 self-ping (muc_selfping.c) */
 } xt_muc_room;
 
 typedef struct xt_muc_pending xt_muc_pending; /* an owner form in flight (muc_admin.c) */
+
+/* XEP-0410 tuning kept on the conn (xt_muc_selfping_set); zero = defaults. */
+typedef struct xt_muc_selfping {
+    uint32_t quiet_ms, timeout_ms;
+    uint32_t next_token;
+} xt_muc_selfping;
 
 typedef struct xt_muc_rooms {
     xt_muc_room **v;
@@ -89,6 +100,7 @@ typedef struct xt_muc_rooms {
     xt_index ix; /* by bare JID */
     int dead;    /* some room is marked dead */
     xt_muc_pending *pending;
+    xt_muc_selfping selfping;
     uint64_t probes; /* key reads of every occupant index (tests) */
 } xt_muc_rooms;
 
@@ -178,6 +190,13 @@ void xt_muc_sent(xt_muc_room *r, const char *id);
 /* --- muc_invite.c --------------------------------------------------------------------- */
 /* An invitation or a decline in a message: 1 (handled, event emitted), 0. */
 int xt_muc_on_invite(struct xt_conn *c, const xt_stanza *st, const char *from);
+
+/* --- muc_selfping.c ------------------------------------------------------------------ */
+/* A stanza arrived: a room that sent it is not quiet. */
+void xt_muc_selfping_rx(struct xt_conn *c, const xt_stanza *st);
+/* Sends the pings that are due; -1 or the next time one is. */
+int xt_muc_selfping_tick(struct xt_conn *c, uint64_t now);
+int64_t xt_muc_selfping_deadline(const struct xt_conn *c);
 
 /* --- muc_admin.c --------------------------------------------------------------------- */
 void xt_muc_pending_free_all(struct xt_conn *c);
