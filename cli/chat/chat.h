@@ -136,6 +136,7 @@ typedef struct xt_chat {
          * inserted nick starts in the input and what it inserted. */
         char *cyc_prefix, *cyc_ins;
         size_t cyc_k, cyc_at;
+        int autojoined; /* the bookmarks' autojoin ran (once per run) */
     } rooms;
 } xt_chat;
 

@@ -15,6 +15,7 @@
 #include "chat_room_text.h"
 #include "../outbox.h"
 #include "../password.h"
+#include "xtalk/bookmarks.h"
 
 struct xt_chat_room {
     char *nick;     /* the nick asked for (the room may assign another) */
@@ -230,6 +231,49 @@ static void join_failed(xt_chat *c, const xt_muc_event *e)
     note(c, w, XT_CHAT_LINE_ERROR, "not joined: %s", msg);
 }
 
+/* Our nick where none is given: the account's local part. */
+static void default_nick(const xt_chat *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", c->account);
+    char *at = strchr(buf, '@');
+    if (at)
+        *at = 0;
+}
+
+/* Opens room's window and joins it as nick (password may be NULL). */
+static void join_new(xt_chat *c, const char *room, const char *nick, const char *password)
+{
+    size_t idx;
+    xt_chat_win *w = open_room_win(c, room, &idx);
+    if (!w || w->room->want)
+        return;
+    set_str(&w->room->nick, nick);
+    set_str(&w->room->password, password);
+    w->room->conflicts = 0;
+    if (w->room->nick)
+        join(c, w, room);
+}
+
+static void on_autojoin(xt_conn *conn, int status, const xt_bookmark_list *list, void *ud)
+{
+    xt_chat *c = ud;
+    char local[1024];
+    (void)conn;
+
+    if (status < 0) {
+        if (status != XT_ECLOSED)
+            xt_chat_infof(c, XT_CHAT_LINE_ERROR, "bookmarks could not be read: %s",
+                          xt_strerror(status));
+        return;
+    }
+    default_nick(c, local, sizeof local);
+    for (size_t i = 0; i < list->n; i++) {
+        const xt_bookmark *b = &list->items[i];
+        if (b->autojoin && b->room && !xt_chat_win_find(c, b->room, NULL))
+            join_new(c, b->room, b->nick && *b->nick ? b->nick : local, b->password);
+    }
+}
+
 void xt_chat_room_online(xt_chat *c)
 {
     for (size_t i = 1; i < c->nwins; i++) {
@@ -238,6 +282,12 @@ void xt_chat_room_online(xt_chat *c)
             w->room->conflicts = 0;
             join(c, w, w->peer);
         }
+    }
+    if (!c->rooms.autojoined) {
+        int e = xt_bookmarks_fetch(c->conn, on_autojoin, c);
+        c->rooms.autojoined = e == 0;
+        if (e < 0)
+            xt_chat_infof(c, XT_CHAT_LINE_ERROR, "bookmarks could not be read: %s", xt_strerror(e));
     }
 }
 
@@ -579,6 +629,26 @@ static struct admin_req *admin_req(xt_chat *c, const char *what, const char *roo
     return q;
 }
 
+static void bookmark_done(xt_chat *c, int status, const char *what)
+{
+    if (status == 0)
+        note(c, NULL, XT_CHAT_LINE_INFO, "%s", what);
+    else if (status != XT_ECLOSED)
+        note(c, NULL, XT_CHAT_LINE_ERROR, "bookmark not changed: %s", xt_strerror(status));
+}
+
+static void on_bookmarked(xt_conn *conn, int status, const xt_bookmark_list *list, void *ud)
+{
+    (void)conn, (void)list;
+    bookmark_done(ud, status, "bookmarked: joined at start");
+}
+
+static void on_unbookmarked(xt_conn *conn, int status, const xt_bookmark_list *list, void *ud)
+{
+    (void)conn, (void)list;
+    bookmark_done(ud, status, "bookmark removed");
+}
+
 /* The current window's room, or NULL with a hint. */
 static xt_chat_win *cur_room(xt_chat *c, const char *cmd, int joined)
 {
@@ -635,10 +705,7 @@ static void cmd_join(xt_chat *c, const char *arg)
         } else {
             /* No nick given: the account's local part. */
             char local[1024];
-            snprintf(local, sizeof local, "%s", c->account);
-            char *at = strchr(local, '@');
-            if (at)
-                *at = 0;
+            default_nick(c, local, sizeof local);
             set_str(&r->nick, nick ? nick : local);
             r->conflicts = 0;
             if (r->nick)
@@ -779,10 +846,21 @@ int xt_chat_room_command(xt_chat *c, xt_chat_cmd_id id, const char *a1, const ch
         if ((w = cur_room(c, "occupants", 1)))
             list_occupants(c, w);
         return 1;
-    case XT_CHAT_CMD_BOOKMARK:
-        note(c, NULL, XT_CHAT_LINE_ERROR,
-             "/bookmark: bookmarks are not available in this build yet (XEP-0402)");
-        return 1;
+    case XT_CHAT_CMD_BOOKMARK: {
+        if (!(w = cur_room(c, "bookmark", 0)))
+            return 1;
+        int rm = strcmp(a1, "remove") == 0;
+        if (!c->online) {
+            note(c, w, XT_CHAT_LINE_ERROR, "/bookmark: not connected");
+            return 1;
+        }
+        /* Joined at start, with our nick and the password we know. */
+        xt_bookmark b = {
+            .room = w->peer, .nick = w->room->nick, .password = w->room->password, .autojoin = 1};
+        e = rm ? xt_bookmarks_remove(c->conn, w->peer, on_unbookmarked, c)
+               : xt_bookmarks_set(c->conn, &b, on_bookmarked, c);
+        break;
+    }
     default:
         return 0;
     }

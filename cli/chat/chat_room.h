@@ -43,7 +43,8 @@ void xt_chat_room_event(xt_chat *c, const xt_event *ev);
  * occupant): 1 when shown (or dropped) here. */
 int xt_chat_room_message(xt_chat *c, const xt_message *m);
 /* A new (not resumed) session: the rooms whose windows are open are
- * joined again (the server dropped us from them with the old session). */
+ * joined again (the server dropped us from them with the old session);
+ * at the first, the bookmarks with autojoin (XEP-0402 / XEP-0048) are. */
 void xt_chat_room_online(xt_chat *c);
 /* A room command (XT_CHAT_CMD_JOIN...): 1 when id is one. */
 int xt_chat_room_command(xt_chat *c, xt_chat_cmd_id id, const char *a1, const char *rest);

@@ -259,6 +259,37 @@ class ChatRooms(ServerTest):
         sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
                   and e["type"] == "unavailable", "alice's leave")
 
+    def test_bookmark_then_autojoin_at_start(self):
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        s = self.screen()
+        self.join(s, room)
+        s.type("/bookmark")
+        s.keys("Enter")
+        s.wait_for("bookmarked: joined at start")
+        # Later tests of this class start chat as alice too: no autojoin there.
+        self.addCleanup(self.xtalk, "alice", "bookmark", "remove", room)
+        r = self.xtalk("alice", "rooms", "--json")
+        self.assertOk(r, "rooms")
+        marks = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        self.assertTrue(any(b["room"] == room and b["autojoin"] and b["nick"] == "alice"
+                            for b in marks), r.stdout)
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
+                  and e["type"] == "unavailable", "alice's leave")
+        # The next run joins the bookmarked room by itself.
+        s2 = self.screen()
+        s2.wait_for("1:" + room.split("@")[0])
+        s2.keys("M-1")
+        s2.wait_for("you joined %s as alice" % room)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
+                  and e["type"] == "available", "alice's join at start")
+        s2.type("/bookmark remove")
+        s2.keys("Enter")
+        s2.wait_for("bookmark removed")
+
     def test_nick_conflict_retries_then_asks(self):
         room = self.room()
         Occupant(self, "bob", room, "alice")
