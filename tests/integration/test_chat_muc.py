@@ -9,7 +9,8 @@ occupants (its XEP-0045 plugin), run from this very file:
       line per event ({"event": "joined"}, {"event": "message", "nick",
       "body"}, {"event": "presence", "nick", "type"}, {"event": "pm",
       "nick", "body"}) and does what stdin says: "say TEXT", "pm NICK
-      TEXT", "kick NICK REASON", "quit". Password from XTALK_PASSWORD.
+      TEXT", "kick NICK REASON", "quit". Password from XTALK_PASSWORD; a
+      room it creates gets the password XT_ROOM_SECRET when that is set.
 
 Every wait is on an event (a screen line, a JSON line), never a pause."""
 
@@ -52,6 +53,12 @@ def occupant_main(argv):
             codes = r[0]["muc"]["status_codes"]  # (self-presence, subject, ...)
             if 201 in codes:  # new: the instant room (XEP-0045 §10.1.2)
                 form = self.plugin["xep_0004"].make_form(ftype="submit")
+                secret = os.environ.get("XT_ROOM_SECRET")
+                if secret:  # a password room (§10.2, muc#roomconfig)
+                    form.add_field(var="FORM_TYPE", ftype="hidden",
+                                   value="http://jabber.org/protocol/muc#roomconfig")
+                    form.add_field(var="muc#roomconfig_passwordprotectedroom", value="1")
+                    form.add_field(var="muc#roomconfig_roomsecret", value=secret)
                 await self.plugin["xep_0045"].set_room_config(room, form)
             self.out(event="joined")
             asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.command)
@@ -101,8 +108,10 @@ from test_chat import TMUX, Screen  # noqa: E402
 class Occupant:
     """A slixmpp occupant of a room (the --occupant mode above)."""
 
-    def __init__(self, test, user, room, nick):
+    def __init__(self, test, user, room, nick, secret=None):
         env = dict(os.environ, XTALK_PASSWORD=USERS[user])
+        if secret:
+            env["XT_ROOM_SECRET"] = secret
         self.p = subprocess.Popen(
             ["/usr/bin/python3", os.path.abspath(__file__), "--occupant",
              jid(user, test.srv) + "/occ-" + uuid.uuid4().hex[:6], str(test.srv.port),
@@ -289,6 +298,30 @@ class ChatRooms(ServerTest):
         s2.type("/bookmark remove")
         s2.keys("Enter")
         s2.wait_for("bookmark removed")
+
+    def test_password_room_asks_and_never_shows_it(self):
+        room = self.room()
+        Occupant(self, "bob", room, "sam", secret="s3cret-pw")
+        s = self.screen()
+        s.type("/join " + room)
+        s.keys("Enter")
+        prompt = "password for " + room
+        s.wait(lambda t: t.split("\n")[-1].startswith(prompt), "the password prompt")
+        # A wrong one: refused, asked again; typed text is never drawn.
+        s.type("wrong-pw")
+        s.keys("Enter")
+        self.assertNotIn("wrong-pw", s.wait_for("that password was refused"))
+        s.wait(lambda t: t.split("\n")[-1].startswith(prompt), "the prompt again")
+        s.type("s3cret-pw")
+        s.keys("Enter")
+        s.wait_for("you joined %s as alice" % room)
+        # Neither on screen nor in the input history (Up twice: the
+        # newest lines typed).
+        s.keys("Up")
+        s.keys("Up")
+        scr = s.text()
+        self.assertNotIn("s3cret-pw", scr)
+        self.assertNotIn("wrong-pw", scr)
 
     def test_nick_conflict_retries_then_asks(self):
         room = self.room()
