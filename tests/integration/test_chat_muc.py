@@ -7,7 +7,8 @@ occupants (its XEP-0045 plugin), run from this very file:
       joins ROOM as NICK (configuring it as an instant room when the join
       created it: then NICK is its owner, a moderator), prints one JSON
       line per event ({"event": "joined"}, {"event": "message", "nick",
-      "body"}, {"event": "presence", "nick", "type"}, {"event": "pm",
+      "body"}, {"event": "presence", "nick", "type"}, {"event": "subject",
+      "subject"}, {"event": "pm",
       "nick", "body"}) and does what stdin says: "say TEXT", "pm NICK
       TEXT", "kick NICK REASON", "quit". Password from XTALK_PASSWORD; a
       room it creates gets the password XT_ROOM_SECRET when that is set.
@@ -40,6 +41,7 @@ def occupant_main(argv):
             self.add_event_handler("session_start", self.start)
             self.add_event_handler("groupchat_message", self.on_groupchat)
             self.add_event_handler("groupchat_presence", self.on_presence)
+            self.add_event_handler("groupchat_subject", self.on_subject)
             self.add_event_handler("message", self.on_message)
             self.add_event_handler("failed_auth", lambda *_: os._exit(3))
 
@@ -66,6 +68,9 @@ def occupant_main(argv):
         def on_groupchat(self, m):
             if m["body"]:
                 self.out(event="message", nick=m["mucnick"], body=m["body"])
+
+        def on_subject(self, m):
+            self.out(event="subject", subject=m["subject"])
 
         def on_presence(self, p):
             self.out(event="presence", nick=p["muc"]["nick"], type=p["type"])
@@ -322,6 +327,40 @@ class ChatRooms(ServerTest):
         scr = s.text()
         self.assertNotIn("s3cret-pw", scr)
         self.assertNotIn("wrong-pw", scr)
+
+    def test_owner_commands_topic_nick_kick_ban(self):
+        room = self.room()
+        s = self.screen()
+        # Our join creates the room: we own it (the library makes it an
+        # instant room, §10.1.2).
+        self.join(s, room)
+        s.wait_for("the room is new")
+        sam = Occupant(self, "bob", room, "sam")
+        s.wait_for("sam joined")
+        s.type("/topic plans for the week")
+        s.keys("Enter")
+        sam.until(lambda e: e["event"] == "subject" and e["subject"] == "plans for the week",
+                  "the new subject")
+        s.wait(lambda t: "plans for the week" in t.split("\n")[0], "the subject in the title")
+        s.type("/nick alicia")
+        s.keys("Enter")
+        s.wait_for("you are now known as alicia")
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alicia", "the new nick")
+        s.type("/kick sam too loud")
+        s.keys("Enter")
+        s.wait_for("sam was kicked")
+        s.wait_for("too loud")
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "sam"
+                  and e["type"] == "unavailable", "its own kick")
+        # Back again, then banned by its address (the owner sees it).
+        sam = Occupant(self, "bob", room, "sam")
+        s.wait(lambda t: t.count("sam joined") == 2, "sam's second join")
+        s.type("/ban sam for good")
+        s.keys("Enter")
+        s.wait_for("sam was banned")
+        s.type("/occupants")
+        s.keys("Enter")
+        s.wait_for("1 in " + room)
 
     def test_nick_conflict_retries_then_asks(self):
         room = self.room()
