@@ -168,11 +168,13 @@ static const struct opt {
     /* Group chat (issue 16). */
     [O_MUC] = {"muc", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_NICK] = {"nick", 0, ARG_REQUIRED,
-                BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOOKMARK)},
-    [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN)},
+                BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT) |
+                    BIT(XT_CLI_CMD_BOOKMARK)},
+    [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_SELFPING] = {"selfping", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
-                              BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
+                              BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) |
+                                  BIT(XT_CLI_CMD_BOT)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */

@@ -198,6 +198,12 @@ void xt_muc_selfping_rx(struct xt_conn *c, const xt_stanza *st);
 int xt_muc_selfping_tick(struct xt_conn *c, uint64_t now);
 int64_t xt_muc_selfping_deadline(const struct xt_conn *c);
 
+/* --- muc_mam.c ------------------------------------------------------------------------ */
+/* A result of a room's archive (m->stanza_id_by the room): fills m's room
+ * fields when we are in the room; 1 when the room delivered that
+ * stanza-id before (drop it), 0 to deliver, negative: fail the stream. */
+int xt_muc_on_archived(struct xt_conn *c, xt_message *m);
+
 /* --- muc_admin.c --------------------------------------------------------------------- */
 void xt_muc_pending_free_all(struct xt_conn *c);
 

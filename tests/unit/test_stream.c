@@ -768,6 +768,17 @@ static int do_call(run *r, char *arg, int want)
         rc = xt_mam_fetch(r->c, &q);
         if (rc > 0)
             rc = 0;
+    } else if (strcmp(arg, "mam_room") == 0) {
+        /* mam_room ROOM AFTER_ID|- PAGE: a room's archive, forward */
+        char room[256] = "", after[256] = "-";
+        unsigned page = 0;
+        if (rest)
+            sscanf(rest, "%255s %255s %u", room, after, &page);
+        xt_mam_query q = {.archive = room, .page_size = page,
+                          .after_id = strcmp(after, "-") ? after : NULL};
+        rc = xt_mam_fetch(r->c, &q);
+        if (rc > 0)
+            rc = 0;
     } else if (strcmp(arg, "disco_info") == 0 || strcmp(arg, "disco_items") == 0) {
         char *node = rest ? strchr(rest, ' ') : NULL;
         if (node)
@@ -1400,6 +1411,7 @@ static const char *const transcripts[] = {
     "bookmarks_pep.txt",
     "bookmarks_private.txt",
     "muc_selfping.txt",
+    "muc_mam.txt",
     "muc_join.txt",
     "muc_messages.txt",
     "muc_moderation.txt",
