@@ -509,7 +509,11 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
         }
         /* Ours once: the reflection is the line (the library drops a
          * repeat of it, §7.4 / XEP-0359). */
-        add_msg(w, m->from_self ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, m->nick, m, m->body);
+        xt_chat_line *l =
+            add_msg(w, m->from_self ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, m->nick, m, m->body);
+        /* The room's archive id: where scroll-back goes on from. */
+        if (l && m->stanza_id && strlen(m->stanza_id) < sizeof l->id)
+            snprintf(l->id, sizeof l->id, "%s", m->stanza_id);
         if (m->from_self)
             c->dirty = 1;
         else
@@ -574,6 +578,35 @@ int xt_chat_room_send(xt_chat *c, const char *peer, const char *body)
     w->scroll = 0;
     c->dirty = 1;
     return 1;
+}
+
+void xt_chat_room_fetch_older(xt_chat *c, xt_chat_win *w, size_t n)
+{
+    if (w->mam_tag || w->mam_done || !c->online || !c->conn)
+        return;
+    /* Before the oldest message line with the room's id; none yet: from
+     * the newest (the library drops what the window has had live). */
+    const char *before = "";
+    for (size_t i = 0; i < w->nlines; i++) {
+        if ((w->lines[i].kind == XT_CHAT_LINE_IN || w->lines[i].kind == XT_CHAT_LINE_OUT) &&
+            w->lines[i].id[0]) {
+            before = w->lines[i].id;
+            break;
+        }
+    }
+    xt_mam_query q = {.archive = w->peer,
+                      .before_id = before,
+                      .max_total = (uint32_t)n,
+                      .page_size = (uint32_t)n};
+    int tag = xt_mam_fetch(c->conn, &q);
+    if (tag > 0) {
+        w->mam_tag = tag;
+        w->mam_at = 0;
+    } else {
+        w->mam_done = 1;
+        note(c, w, XT_CHAT_LINE_INFO, "no older messages: %s",
+             tag == XT_EUNSUPPORTED ? "the room keeps no archive" : xt_strerror(tag));
+    }
 }
 
 void xt_chat_room_closing(xt_chat *c, xt_chat_win *w)

@@ -46,6 +46,10 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m);
  * joined again (the server dropped us from them with the old session);
  * at the first, the bookmarks with autojoin (XEP-0402 / XEP-0048) are. */
 void xt_chat_room_online(xt_chat *c);
+/* Scrolling back in a room window past its first line: up to n older
+ * messages from the room's archive (XEP-0313 §6), before the oldest
+ * line's room stanza-id; they arrive as xt_chat_win_archived lines. */
+void xt_chat_room_fetch_older(xt_chat *c, xt_chat_win *w, size_t n);
 /* A room command (XT_CHAT_CMD_JOIN...): 1 when id is one. */
 int xt_chat_room_command(xt_chat *c, xt_chat_cmd_id id, const char *a1, const char *rest);
 /* Enter while a prompt asks (a password, a nick): 1 when the line was

@@ -375,9 +375,14 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
         }
     }
     free(starts);
-    /* Scrolled past everything loaded: the scroll is clamped. */
-    if (skip > 0 && w->scroll >= skip)
-        w->scroll -= skip;
+    /* Scrolled past everything loaded: nothing was drawn. The scroll is
+     * clamped to the top page, which is drawn instead of a blank window
+     * (once: within the lines now, the second pass skips less than all). */
+    if (skip > 0 && w->scroll >= skip) {
+        size_t total = w->scroll - skip; /* rows of every line */
+        w->scroll = total > (size_t)rows ? total - (size_t)rows : 0;
+        draw_conversation(c, top, rows, x, width);
+    }
 }
 
 /* Columns a UTF-8 string takes (as put() draws it). */

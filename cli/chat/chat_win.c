@@ -258,6 +258,8 @@ size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
     struct older o = {c, w, 0};
     /* Rooms and their private conversations are not in the store nor in
      * our own archive: a room's history is the room's (chat_room.c). */
+    if (w->room)
+        xt_chat_room_fetch_older(c, w, n);
     if (!w->peer || w->room || w->pm)
         return 0;
     if (w->hist_done || !c->hist) {
@@ -278,14 +280,27 @@ size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 
 void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
 {
-    int out = m->direction == XT_DIR_OUT;
-    const char *who = out ? "me" : xt_chat_display_name(c, w->peer);
+    int out = m->direction == XT_DIR_OUT || (w->room && m->from_self);
+    /* A room's line is its sender's nick (chat_room.c). */
+    const char *who = w->room ? (m->nick ? m->nick : "?")
+                      : out   ? "me"
+                              : xt_chat_display_name(c, w->peer);
     int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
     /* A backward page comes oldest first: each below the previous one,
      * all above what the window had. */
-    if (insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, XT_CHAT_TIME_SHORT,
-                    who, m->body, 0))
+    xt_chat_line *l = insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts,
+                                  XT_CHAT_TIME_SHORT, who, m->body, 0);
+    if (l) {
         w->mam_at++;
+        /* A room's lines keep the room's archive id: the next
+         * scroll-back goes on from the oldest (xt_chat_room_fetch_older). */
+        if (w->room && m->stanza_id && strlen(m->stanza_id) < sizeof l->id)
+            snprintf(l->id, sizeof l->id, "%s", m->stanza_id);
+    }
+    if (w->room) {
+        c->dirty = 1;
+        return;
+    }
     /* Where the next scroll-back continues (archive order: the first of a
      * page is its oldest). */
     if (w->mam_at == 1 && c->acct.store && m->stanza_id)

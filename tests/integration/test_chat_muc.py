@@ -80,12 +80,22 @@ def occupant_main(argv):
                 self.out(event="pm", nick=m["from"].resource, body=m["body"])
 
         def command(self):
-            line = sys.stdin.readline()
-            if not line or line.strip() == "quit":
+            # Every whole line the read brought (a burst is many).
+            data = os.read(sys.stdin.fileno(), 65536)
+            self.pending = getattr(self, "pending", b"") + data
+            *lines, self.pending = self.pending.split(b"\n")
+            if not data:
+                lines.append(b"quit")
+            for line in lines:
+                self.one(line.decode())
+
+        def one(self, line):
+            if line.strip() == "quit":
+                asyncio.get_event_loop().remove_reader(sys.stdin.fileno())
                 self.disconnect()
                 asyncio.get_event_loop().call_later(1, lambda: os._exit(0))
                 return
-            verb, _, rest = line.rstrip("\n").partition(" ")
+            verb, _, rest = line.partition(" ")
             if verb == "say":
                 self.send_message(mto=room, mbody=rest, mtype="groupchat")
             elif verb == "pm":
@@ -361,6 +371,28 @@ class ChatRooms(ServerTest):
         s.type("/occupants")
         s.keys("Enter")
         s.wait_for("1 in " + room)
+
+    def test_scroll_back_reads_the_room_archive(self):
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        for i in range(30):
+            sam.do("say old %02d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "old 29 " + tag,
+                  "the last one archived")
+        s = self.screen()
+        self.join(s, room)
+        # The join brings the room's recent history (20); PgUp past its
+        # first line asks the room's archive (XEP-0313 §6) for the rest.
+        s.wait_for("sam: old 29 " + tag)
+        # (One key: the next clears the status bar's notice.)
+        s.keys("PPage")
+        s.wait_for("10 older messages from the server's archive")
+        for _ in range(3):
+            s.keys("PPage")
+        scr = s.wait_for("sam: old 00 " + tag)
+        self.assertLess(scr.index("old 00 " + tag), scr.index("old 01 " + tag), scr)
+        self.assertEqual(scr.count("old 00 " + tag), 1, scr)
 
     def test_nick_conflict_retries_then_asks(self):
         room = self.room()
