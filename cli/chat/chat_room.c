@@ -378,6 +378,15 @@ static void left(xt_chat *c, const xt_muc_event *e)
              e->u.left.alternate ? e->u.left.alternate : "",
              e->u.left.alternate ? " (/join it)" : "");
         break;
+    case XT_MUC_LEFT_ERROR:
+    case XT_MUC_LEFT_SHUTDOWN:
+        /* Not the room's decision about us: r->want stays. A self-ping
+         * that found us gone (XEP-0410) has the library join again. */
+        note(c, w, XT_CHAT_LINE_ERROR, "out of %s (%s)%s%s", e->room,
+             xt_muc_left_name(e->u.left.why), why,
+             e->u.left.reason && strncmp(e->u.left.reason, "self-ping", 9) == 0 ? "; joining again"
+                                                                                : "");
+        return;
     default:
         note(c, w, XT_CHAT_LINE_ERROR, "you were removed from %s (%s)%s", e->room,
              xt_muc_left_name(e->u.left.why), why);
@@ -398,6 +407,7 @@ void xt_chat_room_event(xt_chat *c, const xt_event *ev)
         if (!(w = room_win(c, e->room, NULL)))
             break;
         w->room->joined = 1;
+        w->room->want = 1; /* also a join the library made (self-ping) */
         w->room->conflicts = 0;
         if (e->u.joined.nick)
             set_str(&w->room->nick, e->u.joined.nick);

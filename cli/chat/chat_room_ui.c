@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "chat.h"
 #include "chat_room.h"
@@ -164,8 +165,24 @@ int xt_chat_room_complete(xt_chat *c)
     xt_chat_edit *e = &c->edit;
     size_t n = 0, ws;
 
-    if (!w->room || (e->len > 0 && e->buf[0] == L'/'))
-        return 0; /* commands complete as everywhere */
+    if (!w->room)
+        return 0;
+    /* A command line: its name completes as everywhere; the second word
+     * of /kick and /ban is a nick here. */
+    int after_cmd = 0;
+    if (e->len > 0 && e->buf[0] == L'/') {
+        size_t sp = 0;
+        while (sp < e->len && e->buf[sp] != L' ')
+            sp++;
+        size_t ws2 = e->cur;
+        while (ws2 > 0 && e->buf[ws2 - 1] != L' ')
+            ws2--;
+        int nick_cmd = (sp == 5 && wcsncmp(e->buf, L"/kick", 5) == 0) ||
+                       (sp == 4 && wcsncmp(e->buf, L"/ban", 4) == 0);
+        if (!nick_cmd || ws2 != sp + 1)
+            return 0;
+        after_cmd = 1;
+    }
     if (cycle_intact(c)) {
         ws = c->rooms.cyc_at;
         c->rooms.cyc_k++;
@@ -190,7 +207,7 @@ int xt_chat_room_complete(xt_chat *c)
         nicks ? xt_chat_nick_complete(c->rooms.cyc_prefix, nicks, k, c->rooms.cyc_k, &nick) : -1;
     char ins[1100];
     if (count > 0) {
-        xt_chat_nick_insertion(nick, ws == 0, ins, sizeof ins);
+        xt_chat_nick_insertion(nick, ws == 0 && !after_cmd, ins, sizeof ins);
         /* Replace what the prefix (or the last Tab) put there. */
         while (e->cur > ws)
             xt_chat_edit_backspace(e);

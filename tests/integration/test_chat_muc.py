@@ -10,7 +10,7 @@ occupants (its XEP-0045 plugin), run from this very file:
       "body"}, {"event": "presence", "nick", "type"}, {"event": "subject",
       "subject"}, {"event": "pm",
       "nick", "body"}) and does what stdin says: "say TEXT", "pm NICK
-      TEXT", "kick NICK REASON", "quit". Password from XTALK_PASSWORD; a
+      TEXT", "kick NICK REASON", "destroy REASON", "quit". Password from XTALK_PASSWORD; a
       room it creates gets the password XT_ROOM_SECRET when that is set.
 
 Every wait is on an event (a screen line, a JSON line), never a pause."""
@@ -101,6 +101,8 @@ def occupant_main(argv):
             elif verb == "pm":
                 to, _, text = rest.partition(" ")
                 self.send_message(mto=room + "/" + to, mbody=text, mtype="chat")
+            elif verb == "destroy":
+                asyncio.ensure_future(self.plugin["xep_0045"].destroy(room, reason=rest))
             elif verb == "kick":
                 who, _, reason = rest.partition(" ")
                 asyncio.ensure_future(
@@ -356,7 +358,11 @@ class ChatRooms(ServerTest):
         s.keys("Enter")
         s.wait_for("you are now known as alicia")
         sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alicia", "the new nick")
-        s.type("/kick sam too loud")
+        # The nick after /kick completes too.
+        s.type("/kick sa")
+        s.keys("Tab")
+        s.wait(lambda t: t.split("\n")[-1].rstrip() == "> /kick sam", "the completed nick")
+        s.type("too loud")
         s.keys("Enter")
         s.wait_for("sam was kicked")
         s.wait_for("too loud")
@@ -393,6 +399,17 @@ class ChatRooms(ServerTest):
         scr = s.wait_for("sam: old 00 " + tag)
         self.assertLess(scr.index("old 00 " + tag), scr.index("old 01 " + tag), scr)
         self.assertEqual(scr.count("old 00 " + tag), 1, scr)
+
+    def test_destroyed_room_is_said_with_the_reason(self):
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        s = self.screen()
+        self.join(s, room)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice", "alice's join")
+        sam.do("destroy moving elsewhere")
+        s.wait_for(room + " was destroyed")
+        s.wait_for("moving elsewhere")
+        s.wait(lambda t: "not joined" in t.split("\n")[0], "the title saying so")
 
     def test_nick_conflict_retries_then_asks(self):
         room = self.room()
