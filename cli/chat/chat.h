@@ -193,6 +193,9 @@ void xt_chat_ui_stop(xt_chat *c);
 void xt_chat_ui_resize(xt_chat *c);
 void xt_chat_ui_draw(xt_chat *c);
 void xt_chat_ui_bell(xt_chat *c);
+/* Draws UTF-8 s (network text: sanitized to one line) at (y, x) in at
+ * most cols columns; returns the columns used. */
+int xt_chat_ui_put(int y, int x, const char *s, int cols);
 
 /* chat_input.c */
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */

@@ -68,7 +68,8 @@ void xt_chat_room_closing(xt_chat *c, xt_chat_win *w);
 /* Tab in a room window (not on a command): completes an occupant's
  * nick, cycling on each further Tab. 1 when it was a room window. */
 int xt_chat_room_complete(xt_chat *c);
-/* The title of a room window: "[N] room@service: subject" (and our nick). */
+/* The title of a room window: "[N] room@service (as nick): subject"; of
+ * a private one: "[N] nick: private, in room@service". */
 void xt_chat_room_title(xt_chat *c, const xt_chat_win *w, char *buf, size_t len);
 /* Draws the occupant pane of window w at column x, rows top..top+rows. */
 void xt_chat_room_draw_pane(xt_chat *c, const xt_chat_win *w, int top, int rows, int x, int width);

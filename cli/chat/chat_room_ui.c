@@ -15,7 +15,6 @@
 #include "chat_room.h"
 #include "chat_room_text.h"
 #include "chat_text.h"
-#include "../sanitize.h"
 
 static int occ_order(const void *a, const void *b)
 {
@@ -42,31 +41,6 @@ const xt_muc_occupant **xt_chat_room_sorted(xt_chat *c, const char *room, size_t
     return o;
 }
 
-/* Draws UTF-8 s (network text: sanitized to one line) at (y, x) in at
- * most cols columns; returns the columns used. */
-static int put(int y, int x, const char *s, int cols)
-{
-    size_t n;
-    int used = 0;
-    char *safe = cols > 0 ? xt_cli_sanitize(s, strlen(s), XT_CLI_SAN_LINE) : NULL;
-    wchar_t *w = safe ? xt_chat_utf8_decode(safe, strlen(safe), &n) : NULL;
-
-    free(safe);
-    if (!w)
-        return 0;
-    move(y, x);
-    for (size_t i = 0; i < n; i++) {
-        wchar_t g = xt_chat_glyph(w[i]);
-        int cw = xt_chat_wcwidth(g);
-        if (used + cw > cols)
-            break;
-        addnwstr(&g, 1);
-        used += cw;
-    }
-    free(w);
-    return used;
-}
-
 void xt_chat_room_draw_pane(xt_chat *c, const xt_chat_win *w, int top, int rows, int x, int width)
 {
     size_t n = 0;
@@ -78,7 +52,7 @@ void xt_chat_room_draw_pane(xt_chat *c, const xt_chat_win *w, int top, int rows,
     width--;
     snprintf(buf, sizeof buf, "%zu here", n);
     attron(A_BOLD);
-    put(top, x, buf, width);
+    xt_chat_ui_put(top, x, buf, width);
     attroff(A_BOLD);
     for (size_t i = 0; i < n && (int)i + 1 < rows; i++) {
         char mark[3];
@@ -88,20 +62,26 @@ void xt_chat_room_draw_pane(xt_chat *c, const xt_chat_win *w, int top, int rows,
         /* Away and the like dimmed: who is likely to answer. */
         attr_t at = (o[i]->show ? A_DIM : 0) | (o[i]->self ? A_BOLD : 0);
         attron(at);
-        put(top + 1 + (int)i, x + 2, o[i]->nick, width - 2);
+        xt_chat_ui_put(top + 1 + (int)i, x + 2, o[i]->nick, width - 2);
         attroff(at);
     }
     if (n + 1 > (size_t)rows && rows > 1) { /* the rest, counted */
         snprintf(buf, sizeof buf, "+%zu more", n - (size_t)rows + 2);
         move(top + rows - 1, x);
         clrtoeol();
-        put(top + rows - 1, x, buf, width);
+        xt_chat_ui_put(top + rows - 1, x, buf, width);
     }
     free(o);
 }
 
 void xt_chat_room_title(xt_chat *c, const xt_chat_win *w, char *buf, size_t len)
 {
+    if (w->pm) { /* room@service/nick */
+        const char *slash = strchr(w->peer, '/');
+        snprintf(buf, len, "[%zu] %s: private, in %.*s%s", c->cur, slash ? slash + 1 : w->peer,
+                 slash ? (int)(slash - w->peer) : 0, w->peer, w->scroll ? "  [scrolled back]" : "");
+        return;
+    }
     const char *subject = c->conn ? xt_muc_subject(c->conn, w->peer) : NULL;
     const char *nick = c->conn ? xt_muc_nick(c->conn, w->peer) : NULL;
     xt_muc_state st = c->conn ? xt_muc_room_state(c->conn, w->peer) : XT_MUC_NOT_JOINED;

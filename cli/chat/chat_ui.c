@@ -242,6 +242,11 @@ static int put(int y, int x, const char *s, int cols)
     return used;
 }
 
+int xt_chat_ui_put(int y, int x, const char *s, int cols)
+{
+    return put(y, x, s, cols);
+}
+
 static int unread_of(const xt_chat *c, const char *jid)
 {
     for (size_t i = 1; i < c->nwins; i++)
@@ -422,7 +427,7 @@ static void draw_title(xt_chat *c, int width)
         attron(A_BOLD);
     } else if (!w->peer) {
         snprintf(buf, sizeof buf, "[0] xtalk console - /help for commands and keys");
-    } else if (w->room) { /* the room, our nick, its subject */
+    } else if (w->room || w->pm) { /* the room, our nick, its subject */
         xt_chat_room_title(c, w, buf, sizeof buf);
     } else {
         const xt_chat_contact *k = xt_chat_contact_find(c, w->peer);

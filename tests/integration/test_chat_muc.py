@@ -275,6 +275,7 @@ class ChatRooms(ServerTest):
         s.wait(lambda t: "2:sam(1)" in t, "the private window in the window list")
         s.keys("M-2")
         s.wait_for("sam: psst")
+        s.wait(lambda t: "sam: private, in " + room in t.split("\n")[0], "the private title")
         s.type("hush")
         s.keys("Enter")
         sam.until(lambda e: e["event"] == "pm" and e["body"] == "hush", "the private answer")
