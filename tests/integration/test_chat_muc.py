@@ -10,7 +10,8 @@ occupants (its XEP-0045 plugin), run from this very file:
       "body"}, {"event": "presence", "nick", "type"}, {"event": "subject",
       "subject"}, {"event": "pm",
       "nick", "body"}) and does what stdin says: "say TEXT", "pm NICK
-      TEXT", "kick NICK REASON", "destroy REASON", "quit". Password from XTALK_PASSWORD; a
+      TEXT", "kick NICK REASON", "destroy REASON", "invite JID REASON"
+      (XEP-0249), "quit". Password from XTALK_PASSWORD; a
       room it creates gets the password XT_ROOM_SECRET when that is set.
 
 Every wait is on an event (a screen line, a JSON line), never a pause."""
@@ -38,6 +39,7 @@ def occupant_main(argv):
             super().__init__(jid_, os.environ["XTALK_PASSWORD"])
             self.register_plugin("xep_0045")
             self.register_plugin("xep_0004")
+            self.register_plugin("xep_0249")
             self.add_event_handler("session_start", self.start)
             self.add_event_handler("groupchat_message", self.on_groupchat)
             self.add_event_handler("groupchat_presence", self.on_presence)
@@ -101,6 +103,9 @@ def occupant_main(argv):
             elif verb == "pm":
                 to, _, text = rest.partition(" ")
                 self.send_message(mto=room + "/" + to, mbody=text, mtype="chat")
+            elif verb == "invite":  # XEP-0249, to this room
+                to, _, reason = rest.partition(" ")
+                self.plugin["xep_0249"].send_invitation(to, room, reason=reason)
             elif verb == "destroy":
                 asyncio.ensure_future(self.plugin["xep_0045"].destroy(room, reason=rest))
             elif verb == "kick":
@@ -411,6 +416,14 @@ class ChatRooms(ServerTest):
         s.wait_for(room + " was destroyed")
         s.wait_for("moving elsewhere")
         s.wait(lambda t: "not joined" in t.split("\n")[0], "the title saying so")
+
+    def test_invitation_shown_then_joined(self):
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        s = self.screen()
+        sam.do("invite %s come and see" % jid("alice", self.srv))
+        s.wait_for("invites you to %s: come and see" % room)
+        self.join(s, room)
 
     def test_nick_conflict_retries_then_asks(self):
         room = self.room()
