@@ -54,8 +54,9 @@ void xt_chat_rooms_free(xt_chat *c)
 
 /* --- notices ------------------------------------------------------------------ */
 
-/* A status line in window w, repeated on the status bar when w is not
- * the one in view (a kick in a room behind another window). */
+/* A status line in window w; an error is repeated on the status bar
+ * (a kick in a room behind another window), the comings and goings of a
+ * busy room are not. */
 __attribute__((format(printf, 4, 5))) static void note(xt_chat *c, xt_chat_win *w, int kind,
                                                        const char *fmt, ...)
 {
@@ -67,7 +68,7 @@ __attribute__((format(printf, 4, 5))) static void note(xt_chat *c, xt_chat_win *
     if (!w)
         w = c->wins[c->cur];
     xt_chat_win_add(w, kind, xt_chat_now_ms(), NULL, buf, 0);
-    if (w != c->wins[c->cur] || kind == XT_CHAT_LINE_ERROR) {
+    if (kind == XT_CHAT_LINE_ERROR) {
         size_t n = strlen(buf);
         if (n >= sizeof c->hint) {
             n = sizeof c->hint - 1;
