@@ -218,6 +218,15 @@ class ChatRooms(ServerTest):
         except OSError:
             return 0
 
+    def quit_clean(self, s):
+        """/quit: exit 0, and nothing from a sanitizer (the ASan/UBSan
+        build's reports go to chat's stderr)."""
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            self.assertNotIn(bad, s.stderr())
+
     def join(self, s, room, nick="alice"):
         s.type("/join " + room)
         s.keys("Enter")
@@ -290,6 +299,7 @@ class ChatRooms(ServerTest):
         s.wait_for("you left " + room)
         sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
                   and e["type"] == "unavailable", "alice's leave")
+        self.quit_clean(s)
 
     def test_bookmark_then_autojoin_at_start(self):
         room = self.room()
@@ -306,9 +316,7 @@ class ChatRooms(ServerTest):
         marks = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
         self.assertTrue(any(b["room"] == room and b["autojoin"] and b["nick"] == "alice"
                             for b in marks), r.stdout)
-        s.type("/quit")
-        s.keys("Enter")
-        self.assertEqual(s.exit_code(), 0, s.stderr())
+        self.quit_clean(s)
         sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
                   and e["type"] == "unavailable", "alice's leave")
         # The next run joins the bookmarked room by itself.
