@@ -110,6 +110,7 @@ enum opt_id {
     O_JOIN,
     O_ROOM_PASSWORD_FILE,
     O_SELFPING,
+    O_PM,
     O_COUNT_
 };
 
@@ -175,6 +176,7 @@ static const struct opt {
     [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
                               BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) |
                                   BIT(XT_CLI_CMD_BOT)},
+    [O_PM] = {"pm", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -376,6 +378,13 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         }
         a->joins[a->njoins++] = val;
         break;
+    case O_PM:
+        if (!*val) {
+            snprintf(err, errlen, "--pm: the nick is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->pm = val;
+        break;
     case O_ROOM_PASSWORD_FILE:
         if (!*val) {
             snprintf(err, errlen, "--room-password-file: the file name is empty");
@@ -469,8 +478,8 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
                                   "--queue, --wait-reply or --receipt");
             return XT_CLI_EXIT_USAGE;
         }
-        if (!a->muc && (a->nick || a->room_password_file)) {
-            snprintf(err, errlen, "send: --nick and --room-password-file go with --muc ROOM");
+        if (!a->muc && (a->nick || a->room_password_file || a->pm)) {
+            snprintf(err, errlen, "send: --nick, --pm and --room-password-file go with --muc ROOM");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->queue && (a->no_store || a->wait_reply || a->receipt)) {

@@ -100,6 +100,7 @@ typedef struct xt_cli_args {
     const char *joins[XT_CLI_MAX_JOINS]; /* listen --join ROOM[/NICK] */
     size_t njoins;
     const char *room_password_file; /* --room-password-file (else XTALK_ROOM_PASSWORD) */
+    const char *pm;                 /* send --muc --pm NICK: a private message to NICK */
 
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];

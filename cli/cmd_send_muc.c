@@ -8,6 +8,11 @@
  * refuses the join exits with its own code (report.h: nick, password,
  * members-only, banned, other), with the room's reason on stderr.
  *
+ * --pm NICK sends private messages to the occupant NICK instead (§7.5:
+ * only an occupant may); they are not reflected, so exit 0 comes once
+ * the room answered a ping sent after them (it handles our stanzas in
+ * order: a refusal of the message would have come first).
+ *
  * Group chat messages are not kept in the outbox: they can only be sent
  * while joined, and a resend into a room nobody dedups would repeat them
  * for everyone. A connection lost midway rejoins and sends again, with
@@ -92,15 +97,49 @@ static void on_online(xt_cli_session *s, void *ud)
     arm(s, m);
 }
 
+static void leave_ok(xt_cli_session *s, struct muc_send *m)
+{
+    cancel_timer(s, m);
+    /* §7.14: leave before closing, so the room says "left" rather
+     * than a timeout or an error later. */
+    (void)xt_muc_leave(xt_cli_session_conn(s), m->room.room, NULL);
+    xt_cli_session_finish(s, XT_CLI_EXIT_OK);
+}
+
+/* --pm: the room answered the ping that followed the messages. */
+static void on_room_ping(xt_conn *c, int status, const xt_stanza *reply, void *ud)
+{
+    xt_cli_session *s = ud;
+    struct muc_send *m = xt_cli_session_ud(s);
+    (void)c;
+    (void)reply;
+    if (xt_cli_session_finishing(s))
+        return;
+    /* A result or an error (a room need not answer pings): either way
+     * it handled what we sent before. */
+    if (status == 0 || status == XT_ESTANZA) {
+        m->nreflected = m->n;
+        leave_ok(s, m);
+    }
+    /* Timeout or a lost stream: --timeout or the reconnection decides. */
+}
+
 static void send_rest(xt_cli_session *s, struct muc_send *m)
 {
     xt_conn *c = xt_cli_session_conn(s);
     for (size_t i = 0; i < m->n; i++) {
         if (m->reflected[i])
             continue;
-        /* A resend after a reconnect keeps the first id (origin-id). */
-        int rc = xt_muc_send_ex(c, m->room.room, m->msgs[i], m->ids[i][0] ? m->ids[i] : NULL,
+        int rc;
+        if (m->a->pm) {
+            rc = xt_muc_send_private(c, m->room.room, m->a->pm, m->msgs[i], m->ids[i]);
+            if (rc == 0 && i + 1 == m->n)
+                rc = xt_conn_ping(c, m->room.room, on_room_ping, s);
+        } else {
+            /* A resend after a reconnect keeps the first id (origin-id). */
+            rc = xt_muc_send_ex(c, m->room.room, m->msgs[i], m->ids[i][0] ? m->ids[i] : NULL,
                                 NULL, m->ids[i]);
+        }
         if (rc) {
             xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: cannot send to %s: %s", m->room.room,
                                 xt_strerror(rc));
@@ -190,11 +229,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
             arm(s, m);
             return;
         }
-        cancel_timer(s, m);
-        /* §7.14: leave before closing, so the room says "left" rather
-         * than a timeout or an error later. */
-        (void)xt_muc_leave(xt_cli_session_conn(s), m->room.room, NULL);
-        xt_cli_session_finish(s, XT_CLI_EXIT_OK);
+        leave_ok(s, m);
         break;
     }
     default:

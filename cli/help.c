@@ -105,6 +105,8 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         back; then leave. Not queued in the outbox. A refused join\n"
         "                         exits 20-24 (see below) with the room's reason\n"
         "  --nick NICK            our nick in the room (default: the JID's localpart)\n"
+        "  --pm NICK              with --muc: a private message to the occupant NICK\n"
+        "                         instead (exit 0 once the room has handled it)\n"
         "  --room-password-file FILE\n"
         "                         the room's password, first line of FILE (or\n"
         "                         XTALK_ROOM_PASSWORD; never on the command line)\n"

@@ -203,12 +203,14 @@ static int on_unavailable(xt_conn *c, xt_muc_room *r, const xt_stanza *st, const
     xt_muc_event m = {.room = r->jid, .status = codes, .stanza = st};
     xt_muc_occ *o = xt_muc_occ_find(&r->occ, nick);
 
-    if ((codes & XT_MUC_ST_NICK_CHANGED) && u->item_nick && *u->item_nick && o) {
+    if ((codes & XT_MUC_ST_NICK_CHANGED) && o) {
         /* §7.6.3: unavailable for the old nick with 303 and the new one in
-         * the item; the new nick's available presence follows. */
+         * the item; the new nick's available presence follows. A 303 with
+         * no usable new nick is ignored whole: taking it as a leave would
+         * lose an occupant the room still has. */
         const char *nn = u->item_nick;
         xt_jid *chk = NULL;
-        int bad = xt_jid_build(c->s.mem, NULL, "x.invalid", nn, &chk, NULL);
+        int bad = nn && *nn ? xt_jid_build(c->s.mem, NULL, "x.invalid", nn, &chk, NULL) : XT_EJID;
         xt_jid_free(chk);
         if (bad || xt_muc_occ_find(&r->occ, nn))
             return bad == XT_ENOMEM ? bad : 0; /* not a nick, or taken: ignore it */

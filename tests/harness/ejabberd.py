@@ -5,7 +5,7 @@ certificate from a throwaway CA (the same code as prosody.py's).
 
 The same interface as prosody.Prosody, so a test takes either:
     with Ejabberd(users={"alice": "pw1"}, tls13=False) as srv:
-        srv.port, srv.tls_port, srv.ca_file, srv.domain, srv.muc_service,
+        srv.port, srv.tls_port, srv.ca_file, srv.domain, srv.muc,
         srv.register(...)
 
 From the shell (helpers poking by hand):
@@ -101,7 +101,7 @@ modules:
   mod_last: {{}}
   mod_mam:
     default: always
-  # XEP-0045 rooms at conference.DOMAIN (the harness's muc_service), each
+  # XEP-0045 rooms at conference.DOMAIN (the harness's muc), each
   # with its XEP-0313 archive. Limits raised for the 1,000-occupant
   # benchmark and for tests that join many rooms; rate limits off, since
   # tests burst on purpose.
@@ -155,7 +155,7 @@ class Ejabberd:
         self.dir = dir or tempfile.mkdtemp(prefix="xtalk-ejabberd-")
         self.domain = DOMAIN
         # The MUC service (mod_muc), the same attribute as prosody.Prosody's.
-        self.muc_service = "conference." + DOMAIN
+        self.muc = "conference." + DOMAIN
         self.loglevel = loglevel
         self.tls13 = tls13
         self.disable_sasl_mechanisms = list(disable_sasl_mechanisms)
@@ -373,7 +373,7 @@ class Ejabberd:
             self._logf = None
 
     def muc_drop_room(self, room):
-        """Ends the room `room` (its local part) of muc_service at once,
+        """Ends the room `room` (its local part) of muc at once,
         telling no occupant: its process is killed, as a crash or a node
         restart without the room would leave it. Occupants still believe
         they are in it (what XEP-0410 self-ping detects). True when a room
@@ -384,7 +384,7 @@ class Ejabberd:
                 "receive {'DOWN', Ref, _, _, _} -> ok after 10000 -> halt(5) end, "
                 "io:format(\"dropped~n\"), halt(0); "
                 "E -> io:format(\"~p~n\", [E]), halt(6) end."
-                % (_erl_bin(room), _erl_bin(self.muc_service)))
+                % (_erl_bin(room), _erl_bin(self.muc)))
         rc, out = self._ctl_eval(expr)
         if rc not in (0, 6):
             raise RuntimeError("muc_drop_room %s failed (%d): %s" % (room, rc, out))

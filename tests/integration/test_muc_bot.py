@@ -31,7 +31,7 @@ class Bot(MucOccupants, ServerTest):
         self.fail("no %r within %ss; saw %r" % (prefix, timeout, seen))
 
     def test_answers_mentions_and_private(self):
-        room = "botroom@%s" % self.srv.muc_service
+        room = "botroom@%s" % self.srv.muc
         bob = self.occupant("bob", room, "bob")
         bot = self.spawn("alice", "bot", "--echo", "--join", room + "/helper")
         self.until(bob, "online helper")
@@ -57,8 +57,8 @@ class Bot(MucOccupants, ServerTest):
     def test_autojoin_bookmarks(self):
         """A bookmark with autojoin is joined by bot and by listen without
         --join: its nick, and nothing else from the list (no autojoin)."""
-        room = "bookmarked@%s" % self.srv.muc_service
-        other = "notjoined@%s" % self.srv.muc_service
+        room = "bookmarked@%s" % self.srv.muc
+        other = "notjoined@%s" % self.srv.muc
         self.assertOk(self.xtalk("carol", "bookmark", "add", room, "--nick", "cbot", "--autojoin"),
                       "bookmark add")
         self.assertOk(self.xtalk("carol", "bookmark", "add", other, "--nick", "x"), "bookmark add")

@@ -96,7 +96,7 @@ class MucOccupants:
 
     def setUp(self):
         super().setUp()
-        if not getattr(self.srv, "muc_service", None):
+        if not getattr(self.srv, "muc", None):
             self.skipTest("not on %s: its test harness has no MUC service yet" % SERVER)
 
     def occupant(self, user, room, nick):
@@ -130,7 +130,7 @@ class RoomArchive(MucOccupants, ServerTest):
         return l
 
     def test_catch_up_once_in_order(self):
-        room = "archive@%s" % self.srv.muc_service
+        room = "archive@%s" % self.srv.muc
         bob = self.occupant("bob", room, "bob")
         l = self.listen(room)
         self.say(bob, "before")

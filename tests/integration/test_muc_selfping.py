@@ -24,7 +24,7 @@ from xtlib import SERVER, SLOW, ServerTest, main, skip_on  # noqa: E402
                     "session, which rejoins by reconnecting, not by self-ping)")
 class SelfPing(ServerTest):
     def test_dropped_membership_rejoined(self):
-        room = "selfping@%s" % self.srv.muc_service
+        room = "selfping@%s" % self.srv.muc
         listener = self.spawn("alice", "listen", "--json", "--join", room + "/alice",
                               "--selfping", "2")
         listener.json_until(lambda o: o.get("event") == "joined" and o.get("room") == room,
