@@ -165,6 +165,10 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
         if (rc)
             return rc;
     }
+    /* The message features (receipts, chat states, corrections, ...)
+     * are the inner message's, whatever the source. */
+    xt_im_ext x;
+    xt_im_message_features(inner, m, &x);
     m->room = m->nick = NULL;
     m->mention = m->from_self = 0;
     if (w->source == XT_SRC_ARCHIVE && !xt_im_is_own_bare(c, w->archive_by)) {
@@ -174,16 +178,12 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
         if (rc)
             return rc < 0 ? rc : 0;
     }
-    if (w->source == XT_SRC_LIVE) {
+    if (w->source == XT_SRC_LIVE && (c->muc.n || x.muc_user || x.conference)) {
         /* XEP-0045: a room's messages (and invitations to one). */
-        int rc = xt_muc_on_message(c, inner, m);
+        int rc = xt_muc_on_message(c, inner, m, x.muc_user, x.conference);
         if (rc)
             return rc < 0 ? rc : 0;
     }
-    /* The message features (receipts, chat states, corrections, ...)
-     * are the inner message's, whatever the source. */
-    xt_im_ext x;
-    xt_im_message_features(inner, m, &x);
     xt_conn_emit(c, &ev);
     if (xt_stream_is_closed(&c->s))
         return 0;
@@ -210,8 +210,16 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
         const char *ns = xt_stanza_ns(ch);
         /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
          * passes over <body/>, <thread/> and the rest of jabber:client. */
-        if (ns[0] != 'u' && ns[0] != 'h')
+        if (ns[0] != 'u' && ns[0] != 'h') {
+            /* XEP-0249 <x xmlns='jabber:x:conference'/>: the name's first
+             * byte passes <body/> and the rest of jabber:client. */
+            if (ns[0] == 'j') {
+                const char *nm = xt_stanza_name(ch);
+                if (nm[0] == 'x' && !nm[1] && !x->conference && strcmp(ns, XT_NS_CONFERENCE) == 0)
+                    x->conference = ch;
+            }
             continue;
+        }
         if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
             const char *name = xt_stanza_name(ch);
             if (strcmp(name, "request") == 0) {
@@ -230,6 +238,9 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
         } else if (strcmp(ns, XT_NS_REACTIONS) == 0) {
             if (!x->reactions && strcmp(xt_stanza_name(ch), "reactions") == 0)
                 x->reactions = ch;
+        } else if (strcmp(ns, XT_NS_MUC_USER) == 0) {
+            if (!x->muc_user && strcmp(xt_stanza_name(ch), "x") == 0)
+                x->muc_user = ch;
         } else if (!x->retract_id) {
             x->retract_id = xt_im_retraction_of(ch);
         }

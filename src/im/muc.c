@@ -47,6 +47,11 @@ void xt_muc_free(xt_conn *c)
     xt_muc_pending_free_all(c);
     for (size_t i = 0; i < c->muc.n; i++)
         room_free(c, c->muc.v[i]);
+    while (c->muc.dead) {
+        xt_muc_room *r = c->muc.dead;
+        c->muc.dead = r->next_dead;
+        room_free(c, r);
+    }
     xt_free(c->s.mem, c->muc.v);
     xt_index_free(c->s.mem, &c->muc.ix);
     c->muc = (xt_muc_rooms){0};
@@ -88,14 +93,14 @@ xt_muc_room *xt_muc_lookup(const xt_conn *c, const char *room)
         r = xt_muc_find(c, xt_jid_bare(j));
         xt_jid_free(j);
     }
-    return r && !r->dead ? r : NULL;
+    return r;
 }
 
-static void unlink_room(xt_conn *c, size_t i)
+/* Takes room i out of the array and the index (the last one moves in). */
+static void detach(xt_conn *c, size_t i)
 {
     xt_muc_rooms *t = &c->muc;
     xt_index_del(&t->ix, i, room_key, t);
-    room_free(c, t->v[i]);
     size_t last = t->n - 1;
     if (i != last) {
         t->v[i] = t->v[last];
@@ -107,24 +112,29 @@ static void unlink_room(xt_conn *c, size_t i)
 void xt_muc_remove(xt_conn *c, xt_muc_room *r)
 {
     r->state = XT_MUC_NOT_JOINED;
+    size_t i = xt_index_find(&c->muc.ix, r->jid, room_key, &c->muc);
+    if (i != XT_INDEX_NONE && c->muc.v[i] == r)
+        detach(c, i);
+    /* Out of the table at once (a handler may join the same room again
+     * at once: a retry with another nick), freed once no handler runs. */
     if (c->handlers.emitting) {
         r->dead = 1;
-        c->muc.dead = 1;
+        r->next_dead = c->muc.dead;
+        c->muc.dead = r;
         return;
     }
-    size_t i = xt_index_find(&c->muc.ix, r->jid, room_key, &c->muc);
-    if (i != XT_INDEX_NONE)
-        unlink_room(c, i);
+    room_free(c, r);
 }
 
 void xt_muc_gc(xt_conn *c)
 {
-    if (!c->muc.dead || c->handlers.emitting)
+    if (c->handlers.emitting)
         return;
-    for (size_t i = c->muc.n; i-- > 0;)
-        if (c->muc.v[i]->dead)
-            unlink_room(c, i);
-    c->muc.dead = 0;
+    while (c->muc.dead) {
+        xt_muc_room *r = c->muc.dead;
+        c->muc.dead = r->next_dead;
+        room_free(c, r);
+    }
 }
 
 xt_muc_room *xt_muc_emit(xt_conn *c, xt_event_type type, xt_muc_event *m)
@@ -141,7 +151,7 @@ xt_muc_room *xt_muc_emit(xt_conn *c, xt_event_type type, xt_muc_event *m)
     xt_muc_room *r = key ? xt_muc_find(c, key) : NULL;
     if (key != stack)
         xt_free(c->s.mem, key);
-    return r && !r->dead && !xt_stream_is_closed(&c->s) ? r : NULL;
+    return r && !xt_stream_is_closed(&c->s) ? r : NULL;
 }
 
 /* --- sending presence to a room ------------------------------------------------ */
@@ -258,7 +268,7 @@ int xt_muc_join(xt_conn *c, const char *room, const xt_muc_join_opts *o)
         return rc;
     const char *bare = xt_jid_bare(j);
     xt_muc_room *r = xt_muc_find(c, bare);
-    if (r && !r->dead) {
+    if (r) {
         /* §7.6: presence to a new nick in a room we are in changes it. */
         rc = strcmp(r->nick, o->nick) == 0 ? 0 : xt_muc_set_nick(c, bare, o->nick);
         xt_jid_free(j);
@@ -376,19 +386,15 @@ void xt_muc_drop_all(xt_conn *c)
 {
     /* §7.14 does not apply: the server dropped our presence with the
      * session, so every room counts us out. */
-    for (size_t i = 0; i < c->muc.n; i++) {
-        xt_muc_room *r = c->muc.v[i];
-        if (r->dead)
-            continue;
-        r->dead = 1;
-        c->muc.dead = 1;
-        r->state = XT_MUC_NOT_JOINED;
+    c->handlers.emitting++; /* every room lives until the last handler ran */
+    while (c->muc.n) {
+        xt_muc_room *r = c->muc.v[c->muc.n - 1];
+        xt_muc_remove(c, r);
         xt_muc_event m = {.room = r->jid, .u.left = {.why = XT_MUC_LEFT_DISCONNECTED}};
         xt_event ev = {.type = XT_EV_MUC_LEFT, .u.muc = &m};
-        c->handlers.emitting++;
         xt_conn_emit(c, &ev);
-        c->handlers.emitting--;
     }
+    c->handlers.emitting--;
     xt_muc_gc(c);
 }
 
@@ -416,21 +422,12 @@ xt_muc_state xt_muc_room_state(const xt_conn *c, const char *room)
 
 size_t xt_muc_room_count(const xt_conn *c)
 {
-    size_t n = 0;
-    for (size_t i = 0; c && i < c->muc.n; i++)
-        n += !c->muc.v[i]->dead;
-    return n;
+    return c ? c->muc.n : 0;
 }
 
 const char *xt_muc_room_at(const xt_conn *c, size_t i)
 {
-    for (size_t k = 0; c && k < c->muc.n; k++) {
-        if (c->muc.v[k]->dead)
-            continue;
-        if (i-- == 0)
-            return c->muc.v[k]->jid;
-    }
-    return NULL;
+    return c && i < c->muc.n ? c->muc.v[i]->jid : NULL;
 }
 
 const char *xt_muc_nick(const xt_conn *c, const char *room)

@@ -16,10 +16,12 @@
  *
  * Invariants. A room pointer stays valid until the room is removed; the
  * table holds pointers, so joining another room (a grown array) moves no
- * room. A room is never freed while handlers run (c->handlers.emitting):
- * it is marked dead and freed by xt_muc_gc at the next entry with no
- * emit running, so the pointers an event carries stay good for every
- * handler of that event. After any emit, code re-finds its room by JID.
+ * room. A removed room leaves the table (and its index) at once, so a
+ * handler may join the same room again right away; but it is never freed
+ * while handlers run (c->handlers.emitting): it waits on the dead list
+ * for xt_muc_gc at the next entry with no emit running, so the pointers
+ * an event carries stay good for every handler of that event. After any
+ * emit, code re-finds its room by JID.
  */
 #ifndef XT_IM_MUC_INT_H
 #define XT_IM_MUC_INT_H
@@ -69,6 +71,7 @@ typedef struct xt_muc_room {
     int reserved;       /* the join asked to configure a created room itself */
     int leaving;        /* our unavailable presence was sent */
     int dead;           /* removed while handlers ran: freed by xt_muc_gc */
+    struct xt_muc_room *next_dead;
     xt_muc_occ_table occ;
     struct {
         char id[XT_MUC_SENT_RING][64]; /* ids (= origin-ids) of our groupchat messages */
@@ -98,7 +101,7 @@ typedef struct xt_muc_rooms {
     xt_muc_room **v;
     size_t n, cap;
     xt_index ix; /* by bare JID */
-    int dead;    /* some room is marked dead */
+    xt_muc_room *dead; /* removed while handlers ran, to free (next_dead) */
     xt_muc_pending *pending;
     xt_muc_selfping selfping;
     uint64_t probes; /* key reads of every occupant index (tests) */
@@ -107,13 +110,14 @@ typedef struct xt_muc_rooms {
 /* --- muc.c ----------------------------------------------------------------- */
 void xt_muc_init(struct xt_conn *c);
 void xt_muc_free(struct xt_conn *c);
-/* The room with this prepared bare JID, or NULL (dead rooms too: check). */
+/* The room with this prepared bare JID, or NULL. */
 xt_muc_room *xt_muc_find(const struct xt_conn *c, const char *bare);
 /* The live room for any form of a room JID, or NULL. */
 xt_muc_room *xt_muc_lookup(const struct xt_conn *c, const char *room);
-/* Takes room out of the table: at once, or marked dead while handlers run. */
+/* Takes room out of the table; freed at once, or by xt_muc_gc when
+ * handlers run. */
 void xt_muc_remove(struct xt_conn *c, xt_muc_room *r);
-/* Frees rooms marked dead (no handler may run). */
+/* Frees the removed rooms once no handler runs. */
 void xt_muc_gc(struct xt_conn *c);
 /* Emits ev with .u.muc = m, then re-finds the room (NULL when gone). */
 xt_muc_room *xt_muc_emit(struct xt_conn *c, xt_event_type type, xt_muc_event *m);
@@ -183,13 +187,17 @@ int xt_muc_on_presence(struct xt_conn *c, const xt_stanza *st, const char *bare,
  * Returns 1 when the message was consumed here (a subject, a room
  * notice, an invitation, a repeat), 0 to deliver it, negative to fail
  * the stream. */
-int xt_muc_on_message(struct xt_conn *c, const xt_stanza *st, xt_message *m);
+int xt_muc_on_message(struct xt_conn *c, const xt_stanza *st, xt_message *m,
+                      const xt_stanza *muc_user, const xt_stanza *conference);
 /* Remembers an id we sent to room (reflection matching). */
 void xt_muc_sent(xt_muc_room *r, const char *id);
 
 /* --- muc_invite.c --------------------------------------------------------------------- */
-/* An invitation or a decline in a message: 1 (handled, event emitted), 0. */
-int xt_muc_on_invite(struct xt_conn *c, const xt_stanza *st, const char *from);
+/* An invitation or a decline in a message (its muc#user and conference
+ * <x/> children, found by the features pass): 1 (handled, event
+ * emitted), 0. */
+int xt_muc_on_invite(struct xt_conn *c, const xt_stanza *st, const char *from,
+                     const xt_stanza *user, const xt_stanza *direct);
 
 /* --- muc_selfping.c ------------------------------------------------------------------ */
 /* A stanza arrived: a room that sent it is not quiet. */

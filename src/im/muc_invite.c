@@ -26,22 +26,11 @@ static xt_jid *room_of(xt_conn *c, const char *s)
     return j;
 }
 
-int xt_muc_on_invite(xt_conn *c, const xt_stanza *st, const char *from)
+int xt_muc_on_invite(xt_conn *c, const xt_stanza *st, const char *from, const xt_stanza *user,
+                     const xt_stanza *direct)
 {
     if (!from)
         return 0;
-    const xt_stanza *user = NULL, *direct = NULL;
-    for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
-        const char *ns = xt_stanza_ns(ch);
-        if (ns[0] != 'h' && ns[0] != 'j') /* both namespaces: one byte passes the rest */
-            continue;
-        if (strcmp(xt_stanza_name(ch), "x") != 0)
-            continue;
-        if (!user && strcmp(ns, XT_NS_MUC_USER) == 0)
-            user = ch;
-        else if (!direct && strcmp(ns, XT_NS_CONFERENCE) == 0)
-            direct = ch;
-    }
     const char *type = xt_stanza_attr(st, "type");
     if (type && strcmp(type, "error") == 0)
         return 0; /* a bounce of our own invitation */

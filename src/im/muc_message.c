@@ -103,9 +103,10 @@ static int on_subject(xt_conn *c, xt_muc_room *r, const char *nick, const char *
     return 0;
 }
 
-int xt_muc_on_message(xt_conn *c, const xt_stanza *st, xt_message *m)
+int xt_muc_on_message(xt_conn *c, const xt_stanza *st, xt_message *m, const xt_stanza *muc_user,
+                      const xt_stanza *conference)
 {
-    if (xt_muc_on_invite(c, st, m->from))
+    if ((muc_user || conference) && xt_muc_on_invite(c, st, m->from, muc_user, conference))
         return xt_stream_is_closed(&c->s) ? 0 : 1;
     if (!c->muc.n || !m->from)
         return 0;
@@ -117,7 +118,7 @@ int xt_muc_on_message(xt_conn *c, const xt_stanza *st, xt_message *m)
     xt_muc_room *r = xt_muc_find(c, xt_jid_bare(j));
     const char *nick = xt_jid_resource(j);
     int groupchat = strcmp(m->type, "groupchat") == 0;
-    if (!r || r->dead || (!groupchat && !nick && strcmp(m->type, "error") != 0)) {
+    if (!r || (!groupchat && !nick && strcmp(m->type, "error") != 0)) {
         xt_jid_free(j);
         return 0;
     }
@@ -135,7 +136,7 @@ int xt_muc_on_message(xt_conn *c, const xt_stanza *st, xt_message *m)
     if (!nick) {
         /* The room itself speaks: a notice (status codes) or its subject. */
         rc = on_room_notice(c, r, st);
-        if (!rc && (r = xt_muc_find(c, xt_jid_bare(j))) && !r->dead && m->subject && !m->body)
+        if (!rc && (r = xt_muc_find(c, xt_jid_bare(j))) && m->subject && !m->body)
             rc = on_subject(c, r, NULL, m->subject);
         xt_jid_free(j);
         return rc < 0 ? rc : (m->body ? 0 : 1);

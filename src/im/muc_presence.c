@@ -264,7 +264,7 @@ int xt_muc_on_presence(xt_conn *c, const xt_stanza *st, const char *bare, const 
 {
     xt_muc_gc(c);
     xt_muc_room *r = xt_muc_find(c, bare);
-    if (!r || r->dead)
+    if (!r)
         return 0;
     const char *type = xt_stanza_attr(st, "type");
     if (type && strcmp(type, "error") == 0)
