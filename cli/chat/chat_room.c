@@ -210,19 +210,21 @@ static void join_failed(xt_chat *c, const xt_muc_event *e)
         if (r->conflicts++ == 0 && nick && strlen(nick) < 1000) {
             char next[1024];
             snprintf(next, sizeof next, "%s_", nick);
-            note(c, w, XT_CHAT_LINE_ERROR, "%s; trying %s", msg, next);
+            /* Short: the window is narrow beside two panes. */
+            note(c, w, XT_CHAT_LINE_ERROR, "nick '%s' is taken here; trying '%s'", nick, next);
             set_str(&r->nick, next);
             join(c, w, e->room);
             return;
         }
-        note(c, w, XT_CHAT_LINE_ERROR, "%s: type another nick (Esc: do not join)", msg);
+        note(c, w, XT_CHAT_LINE_ERROR, "nick '%s' is taken too: type another (Esc: do not join)",
+             nick ? nick : "?");
         prompt(c, XT_CHAT_PROMPT_NICK, e->room, NULL);
         xt_chat_switch(c, idx);
         return;
     }
     if (strcmp(cond, "not-authorized") == 0) {
-        note(c, w, XT_CHAT_LINE_ERROR, "%s%s: type it (not shown; Esc: do not join)", msg,
-             r->password ? " (that password was refused)" : "");
+        note(c, w, XT_CHAT_LINE_ERROR, "%s: type it (not shown; Esc: do not join)",
+             r->password ? "that password was refused" : "the room needs a password");
         set_str(&r->password, NULL);
         prompt(c, XT_CHAT_PROMPT_PASSWORD, e->room, r->nick);
         xt_chat_switch(c, idx);

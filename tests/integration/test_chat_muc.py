@@ -192,9 +192,9 @@ class ChatRooms(ServerTest):
 
     def setUp(self):
         super().setUp()
-        self.service = getattr(self.srv, "muc_service", None)
+        self.service = getattr(self.srv, "muc", None)
         if not self.service:
-            self.skipTest("not on %s: its harness serves no MUC component (muc_service)"
+            self.skipTest("not on %s: its harness serves no MUC component (srv.muc)"
                           % SERVER)
 
     def room(self):
@@ -441,8 +441,8 @@ class ChatRooms(ServerTest):
         s.type("/join " + room)
         s.keys("Enter")
         # alice is taken: alice_ is tried, taken too: another is asked for.
-        s.wait_for("trying alice_")
-        s.wait_for("type another nick")
+        s.wait_for("nick 'alice' is taken here; trying 'alice_'")
+        s.wait_for("nick 'alice_' is taken too: type another")
         s.wait(lambda t: t.split("\n")[-1].startswith("nick for " + room), "the nick prompt")
         s.type("alicia")
         s.keys("Enter")
