@@ -11,7 +11,8 @@
  *   chat_ui.c       curses: layout, drawing, colours, resize
  *   chat_input.c    keys, the line editor's bindings, slash commands, sending
  *   chat_history.c  the store: history, search, outbox
- *   chat_room.c     group chat (XEP-0045): room windows, their events, commands
+ *   chat_room.c     group chat (XEP-0045): room windows, their events
+ *   chat_room_cmd.c the room commands
  *   chat_room_ui.c  rooms on screen: the occupant pane, titles, nick completion
  *   chat_setup.c    the first start: ask for the JID, offer to save it
  *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)

@@ -4,10 +4,12 @@
  * room's bare JID; a private conversation with an occupant is a window
  * of its own whose peer is the occupant JID (room@service/nick).
  *
- *   chat_room.c     joining (nick conflicts, passwords), the room's events
- *                   as status lines, groupchat and private messages, the
- *                   room commands (/join /part /nick /topic /invite /kick
- *                   /ban /occupants), rejoining after a new session
+ *   chat_room.c     joining (nick conflicts, passwords, bookmarks' autojoin),
+ *                   the room's events as status lines, groupchat and private
+ *                   messages, scroll-back from the room's archive, rejoining
+ *                   after a new session
+ *   chat_room_cmd.c the room commands (/join /part /nick /topic /invite
+ *                   /kick /ban /occupants /bookmark)
  *   chat_room_ui.c  the occupant pane, the title with the subject, Tab's
  *                   nick completion, the prompts' input line
  *   chat_room_text.c  their pure parts (unit-tested)
