@@ -145,7 +145,8 @@ static int hk_stanza(void *ud, const xt_stanza *st)
     xt_conn *c = ud;
     xt_event ev = {.type = XT_EV_STANZA, .u.stanza = st};
     xt_conn_emit(c, &ev);
-    xt_muc_selfping_rx(c, st); /* a room that speaks is not quiet (XEP-0410) */
+    if (c->muc.n)
+        xt_muc_selfping_rx(c, st); /* a room that speaks is not quiet (XEP-0410) */
     if (xt_stream_is_closed(&c->s))
         return 0;
     const char *name = xt_stanza_name(st);

@@ -22,9 +22,10 @@ class Bot(MucOccupants, ServerTest):
         seen = []
         end = time.monotonic() + timeout * SLOW
         while time.monotonic() < end:
-            line = p.stdout.readline()
-            self.assertTrue(line, "the occupant ended; saw %r" % seen)
-            line = line.strip()
+            try:
+                line = self.next_line(p, max(0.1, (end - time.monotonic()) / SLOW))
+            except AssertionError as e:
+                self.fail("no %r: %s; saw %r" % (prefix, e, seen))
             seen.append(line)
             if line.startswith(prefix):
                 return seen

@@ -43,7 +43,19 @@ def peer(argv):
 
         async def start(self, _):
             self.send_presence()
-            await self.plugin["xep_0045"].join_muc_wait(room, nick, maxstanzas=0, timeout=60)
+            muc = self.plugin["xep_0045"]
+            pres, _, _, _ = await muc.join_muc_wait(room, nick, maxstanzas=0, timeout=60)
+            if 201 in {int(c) for c in pres["muc"]["status_codes"]}:
+                # XEP-0045 §10.1.2: we created it; Prosody keeps a new room
+                # locked until its owner accepts the configuration: the
+                # form sent back unchanged (an instant room).
+                form = await muc.get_room_config(room)
+                submit = slixmpp.plugins.xep_0004.stanza.form.Form()
+                submit["type"] = "submit"
+                for var, f in form.get_fields().items():
+                    if var and f["type"] != "fixed":
+                        submit.add_field(var=var, ftype=f["type"], value=f["value"])
+                await muc.set_room_config(room, submit)
             print("joined", flush=True)
             asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.command)
 
@@ -99,6 +111,30 @@ class MucOccupants:
         if not getattr(self.srv, "muc", None):
             self.skipTest("not on %s: its test harness has no MUC service yet" % SERVER)
 
+    @staticmethod
+    def _pump(p):
+        import queue
+        import threading
+        p.lines = queue.Queue()
+
+        def run():
+            for line in p.stdout:
+                p.lines.put(line.strip())
+            p.lines.put(None)
+        threading.Thread(target=run, daemon=True).start()
+
+    @staticmethod
+    def next_line(p, timeout=60):
+        """The occupant's next line; AssertionError after timeout or at its end."""
+        import queue
+        try:
+            line = p.lines.get(timeout=timeout * SLOW)
+        except queue.Empty:
+            raise AssertionError("the occupant said nothing in %ss" % timeout)
+        if line is None:
+            raise AssertionError("the occupant ended: %s" % p.stderr.read()[-2000:])
+        return line
+
     def occupant(self, user, room, nick):
         e = dict(os.environ, XTALK_PASSWORD=USERS[user])
         p = subprocess.Popen(["/usr/bin/python3", os.path.abspath(__file__), "peer",
@@ -106,7 +142,8 @@ class MucOccupants:
                              env=e, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         self.procs.append(p)
-        self.assertEqual(p.stdout.readline().strip(), "joined", p.stderr.read() if p.poll() else "")
+        self._pump(p)
+        self.assertEqual(self.next_line(p), "joined")
         return p
 
     @staticmethod
@@ -116,11 +153,10 @@ class MucOccupants:
         p.stdin.flush()
         other = []
         while True:
-            line = p.stdout.readline()
-            assert line, "the occupant ended"
-            if line.strip() == "said %s" % text:
+            line = MucOccupants.next_line(p)
+            if line == "said %s" % text:
                 return other
-            other.append(line.strip())
+            other.append(line)
 
 
 class RoomArchive(MucOccupants, ServerTest):
