@@ -137,8 +137,8 @@ static void send_rest(xt_cli_session *s, struct muc_send *m)
                 rc = xt_conn_ping(c, m->room.room, on_room_ping, s);
         } else {
             /* A resend after a reconnect keeps the first id (origin-id). */
-            rc = xt_muc_send_ex(c, m->room.room, m->msgs[i], m->ids[i][0] ? m->ids[i] : NULL,
-                                NULL, m->ids[i]);
+            rc = xt_muc_send_ex(c, m->room.room, m->msgs[i], m->ids[i][0] ? m->ids[i] : NULL, NULL,
+                                m->ids[i]);
         }
         if (rc) {
             xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: cannot send to %s: %s", m->room.room,
@@ -244,8 +244,8 @@ int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n)
     char err[512];
     memset(&acct, 0, sizeof acct);
     int rc = xt_cli_account_open(a, 1, 0, &acct);
-    if (rc == 0 && (rc = xt_cli_room_parse(a->target, a->nick, acct.set.jid, &m.room, err,
-                                           sizeof err)) != 0)
+    if (rc == 0 &&
+        (rc = xt_cli_room_parse(a->target, a->nick, acct.set.jid, &m.room, err, sizeof err)) != 0)
         xt_cli_errorf("send: %s", err);
     if (rc == 0 && (rc = xt_cli_room_password(a, &m.password, err, sizeof err)) != 0)
         xt_cli_errorf("send: %s", err);

@@ -16,8 +16,8 @@ int xt_cli_room_parse(const char *target, const char *nick_opt, const char *acco
     xt_jid *j = NULL, *me = NULL;
     const char *why = NULL;
     if (!target || xt_jid_parse(NULL, target, &j, &why) != 0) {
-        snprintf(err, errlen, "'%s' is not a room JID (%s); give ROOM@SERVICE", target ? target : "",
-                 why ? why : "invalid");
+        snprintf(err, errlen, "'%s' is not a room JID (%s); give ROOM@SERVICE",
+                 target ? target : "", why ? why : "invalid");
         return XT_CLI_EXIT_USAGE;
     }
     if (!xt_jid_local(j)) {

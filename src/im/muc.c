@@ -192,7 +192,7 @@ static int send_room_presence(xt_conn *c, const char *room, const char *nick, xt
     xt_jid_free(to);
     if (ok && show == XT_SHOW_UNAVAILABLE)
         ok = !xt_stanza_set_attr(p, "type", "unavailable");
-    else if (ok && show > XT_SHOW_AVAILABLE)
+    else if (ok && show > XT_SHOW_AVAILABLE && show < XT_SHOW_UNAVAILABLE)
         ok = xt_stanza_add_text_child(p, "show", NULL, show_names[show]) != NULL;
     if (ok && status)
         ok = xt_stanza_add_text_child(p, "status", NULL, status) != NULL;

@@ -11,7 +11,7 @@
 #include "im/conn_int.h"
 #include "im/muc_int.h"
 
-#define XT_NS_DATA "jabber:x:data"
+#define XT_NS_DATA           "jabber:x:data"
 #define FORM_TYPE_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
 
 /* The prepared bare room JID (a new xt_jid) after the common checks. */
@@ -59,8 +59,8 @@ static int admin_item(xt_conn *c, const char *room, const char *key, const char 
         return rc;
     xt_stanza *q = NULL, *item = NULL;
     xt_stanza *iq = room_iq(c, xt_jid_bare(rj), "set", XT_NS_MUC_ADMIN, &q);
-    rc = iq && (item = xt_stanza_add_child(q, "item", NULL)) && !xt_stanza_set_attr(item, key, who) &&
-                 !xt_stanza_set_attr(item, attr, value) &&
+    rc = iq && (item = xt_stanza_add_child(q, "item", NULL)) &&
+                 !xt_stanza_set_attr(item, key, who) && !xt_stanza_set_attr(item, attr, value) &&
                  (!reason || xt_stanza_add_text_child(item, "reason", NULL, reason))
              ? 0
              : XT_ENOMEM;
@@ -123,7 +123,8 @@ int xt_muc_create_instant(xt_conn *c, const char *room, xt_iq_fn cb, void *ud)
     /* §10.1.2: <query xmlns=muc#owner><x xmlns=jabber:x:data type=submit/></query> */
     xt_stanza *q = NULL, *x = NULL;
     xt_stanza *iq = room_iq(c, xt_jid_bare(rj), "set", XT_NS_MUC_OWNER, &q);
-    rc = iq && (x = xt_stanza_add_child(q, "x", XT_NS_DATA)) && !xt_stanza_set_attr(x, "type", "submit")
+    rc = iq && (x = xt_stanza_add_child(q, "x", XT_NS_DATA)) &&
+                 !xt_stanza_set_attr(x, "type", "submit")
              ? 0
              : XT_ENOMEM;
     if (!rc)
@@ -218,8 +219,8 @@ static int add_value(xt_muc_config *cfg, const char *var, const char *value, int
         return XT_EINVAL;
     if (XT_GROW(cfg->mem, cfg->v, cfg->cap, cfg->n + 1, 4))
         return XT_ENOMEM;
-    cfg_field f = {.var = xt_strdup(cfg->mem, var), .value = xt_strdup(cfg->mem, value),
-                   .secret = secret};
+    cfg_field f = {
+        .var = xt_strdup(cfg->mem, var), .value = xt_strdup(cfg->mem, value), .secret = secret};
     if (!f.var || !f.value) {
         field_free(cfg->mem, &f);
         return XT_ENOMEM;
@@ -301,7 +302,6 @@ static int cfg_has(const xt_muc_config *cfg, const char *var)
     return 0;
 }
 
-
 /* The submitted form: the room's fields with their values, ours replacing
  * theirs (§10.2: fields not in the form may be refused, so ours outside
  * it are added only because the caller named them). */
@@ -310,7 +310,8 @@ static xt_stanza *build_submit(xt_conn *c, const char *room, const xt_stanza *fo
 {
     xt_stanza *q = NULL, *x = NULL;
     xt_stanza *iq = room_iq(c, room, "set", XT_NS_MUC_OWNER, &q);
-    if (!iq || !(x = xt_stanza_add_child(q, "x", XT_NS_DATA)) || xt_stanza_set_attr(x, "type", "submit"))
+    if (!iq || !(x = xt_stanza_add_child(q, "x", XT_NS_DATA)) ||
+        xt_stanza_set_attr(x, "type", "submit"))
         goto fail;
     for (const xt_stanza *f = xt_stanza_first_child(form); f; f = xt_stanza_next_sibling(f)) {
         const char *var = xt_stanza_attr(f, "var"), *type = xt_stanza_attr(f, "type");
@@ -319,7 +320,8 @@ static xt_stanza *build_submit(xt_conn *c, const char *room, const xt_stanza *fo
         if (cfg_has(cfg, var))
             continue; /* written below, with ours */
         xt_stanza *nf = xt_stanza_add_child(x, "field", NULL);
-        if (!nf || xt_stanza_set_attr(nf, "var", var) || (type && xt_stanza_set_attr(nf, "type", type)))
+        if (!nf || xt_stanza_set_attr(nf, "var", var) ||
+            (type && xt_stanza_set_attr(nf, "type", type)))
             goto fail;
         for (const xt_stanza *v = xt_stanza_first_child(f); v; v = xt_stanza_next_sibling(v))
             if (strcmp(xt_stanza_name(v), "value") == 0 &&
@@ -387,8 +389,7 @@ static void on_form(xt_conn *c, int status, const xt_stanza *reply, void *ud)
         cb(c, rc, rc == XT_ESTANZA ? reply : NULL, cud);
 }
 
-int xt_muc_configure(xt_conn *c, const char *room, const xt_muc_config *cfg, xt_iq_fn cb,
-                     void *ud)
+int xt_muc_configure(xt_conn *c, const char *room, const xt_muc_config *cfg, xt_iq_fn cb, void *ud)
 {
     if (!cfg)
         return XT_EINVAL;

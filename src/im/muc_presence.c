@@ -84,9 +84,8 @@ static int on_available(xt_conn *c, xt_muc_room *r, const xt_stanza *st, const c
     /* 110 marks us; while joining the room may also have changed our nick
      * (210). A 110 on another occupant's presence once we are in is not
      * ours (it only counts for our nick, or the one we asked to take). */
-    int self = r->state == XT_MUC_JOINING
-                   ? ((codes & XT_MUC_ST_SELF) || same(nick, r->nick))
-                   : (same(nick, r->nick) || same(nick, r->pending_nick));
+    int self = r->state == XT_MUC_JOINING ? ((codes & XT_MUC_ST_SELF) || same(nick, r->nick))
+                                          : (same(nick, r->nick) || same(nick, r->pending_nick));
     if (!self)
         codes &= ~(unsigned)(XT_MUC_ST_SELF | XT_MUC_ST_CREATED | XT_MUC_ST_NICK_ASSIGNED);
     const char *show = xt_presence_norm_show(xt_stanza_child_text(st, "show", XT_NS_CLIENT));
@@ -146,8 +145,8 @@ static int on_available(xt_conn *c, xt_muc_room *r, const xt_stanza *st, const c
         /* §10.1.2: a new room is locked until its owner configures it;
          * an empty submitted form accepts the defaults (instant room). */
         if (create && (rc = xt_muc_create_instant(c, r->jid, NULL, NULL)) != 0)
-            xt_stream_logf(&c->s, XT_LOG_WARN, "room %s: instant room request failed: %s",
-                           r->jid, xt_strerror(rc));
+            xt_stream_logf(&c->s, XT_LOG_WARN, "room %s: instant room request failed: %s", r->jid,
+                           xt_strerror(rc));
         return 0;
     }
     if (self && same(nick, r->pending_nick)) {

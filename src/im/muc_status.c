@@ -19,22 +19,14 @@ typedef struct code_def {
 } code_def;
 
 static const code_def codes[] = {
-    {100, XT_MUC_ST_NON_ANONYMOUS, 1, 0, 1},
-    {104, XT_MUC_ST_CONFIG_CHANGED, 0, 0, 1},
-    {110, XT_MUC_ST_SELF, 1, 1, 0},
-    {170, XT_MUC_ST_LOGGED, 1, 0, 1},
-    {171, XT_MUC_ST_UNLOGGED, 0, 0, 1},
-    {172, XT_MUC_ST_NON_ANONYMOUS, 0, 0, 1},
-    {173, XT_MUC_ST_SEMI_ANONYMOUS, 0, 0, 1},
-    {201, XT_MUC_ST_CREATED, 1, 0, 0},
-    {210, XT_MUC_ST_NICK_ASSIGNED, 1, 0, 0},
-    {301, XT_MUC_ST_BANNED, 0, 1, 0},
-    {303, XT_MUC_ST_NICK_CHANGED, 0, 1, 0},
-    {307, XT_MUC_ST_KICKED, 0, 1, 0},
-    {321, XT_MUC_ST_AFFIL_REMOVED, 0, 1, 0},
-    {322, XT_MUC_ST_MEMBERS_ONLY, 0, 1, 0},
-    {332, XT_MUC_ST_SHUTDOWN, 0, 1, 0},
-    {333, XT_MUC_ST_TECHNICAL, 0, 1, 0},
+    {100, XT_MUC_ST_NON_ANONYMOUS, 1, 0, 1},  {104, XT_MUC_ST_CONFIG_CHANGED, 0, 0, 1},
+    {110, XT_MUC_ST_SELF, 1, 1, 0},           {170, XT_MUC_ST_LOGGED, 1, 0, 1},
+    {171, XT_MUC_ST_UNLOGGED, 0, 0, 1},       {172, XT_MUC_ST_NON_ANONYMOUS, 0, 0, 1},
+    {173, XT_MUC_ST_SEMI_ANONYMOUS, 0, 0, 1}, {201, XT_MUC_ST_CREATED, 1, 0, 0},
+    {210, XT_MUC_ST_NICK_ASSIGNED, 1, 0, 0},  {301, XT_MUC_ST_BANNED, 0, 1, 0},
+    {303, XT_MUC_ST_NICK_CHANGED, 0, 1, 0},   {307, XT_MUC_ST_KICKED, 0, 1, 0},
+    {321, XT_MUC_ST_AFFIL_REMOVED, 0, 1, 0},  {322, XT_MUC_ST_MEMBERS_ONLY, 0, 1, 0},
+    {332, XT_MUC_ST_SHUTDOWN, 0, 1, 0},       {333, XT_MUC_ST_TECHNICAL, 0, 1, 0},
 };
 
 static unsigned code_bit(const char *s)
@@ -165,7 +157,8 @@ void xt_muc_join_error_message(char *out, size_t size, const char *room, const c
     const char *n = nick ? nick : "";
     int len;
     if (strcmp(c, "conflict") == 0)
-        len = snprintf(out, size, "nick '%s' is already in use in %s: choose another nick", n, room);
+        len =
+            snprintf(out, size, "nick '%s' is already in use in %s: choose another nick", n, room);
     else if (strcmp(c, "not-authorized") == 0)
         len = snprintf(out, size, "%s needs a password (the one given is wrong or missing)", room);
     else if (strcmp(c, "registration-required") == 0)

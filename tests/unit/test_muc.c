@@ -69,8 +69,10 @@ static void test_big_room_linear(void **state)
     char buf[512];
     for (int i = 0; i < N; i++) {
         snprintf(buf, sizeof buf,
-                 "<presence from='" ROOM "/occupant%d'><x xmlns='http://jabber.org/protocol/muc#user'>"
-                 "<item affiliation='none' role='participant' jid='user%d@example.net/r'/></x></presence>",
+                 "<presence from='" ROOM
+                 "/occupant%d'><x xmlns='http://jabber.org/protocol/muc#user'>"
+                 "<item affiliation='none' role='participant' "
+                 "jid='user%d@example.net/r'/></x></presence>",
                  i, i);
         feed(c, buf);
     }
@@ -296,10 +298,8 @@ static void test_retry_from_handler(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_big_room_linear),
-        cmocka_unit_test(test_long_nick),
-        cmocka_unit_test(test_mentions),
-        cmocka_unit_test(test_api_errors),
+        cmocka_unit_test(test_big_room_linear),    cmocka_unit_test(test_long_nick),
+        cmocka_unit_test(test_mentions),           cmocka_unit_test(test_api_errors),
         cmocka_unit_test(test_retry_from_handler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1442,7 +1442,8 @@ static void test_alloc_failure(void **state)
     const char *const names[] = {"login_scram_sha1.txt", "im_events.txt",   "login_pipelined.txt",
                                  "sasl_hint_stale.txt",  "sasl2_login.txt", "fast_use.txt",
                                  "bookmarks_private.txt", "bookmarks_pep.txt",
-                                 "muc_selfping.txt"};
+                                 "muc_selfping.txt",     "muc_join.txt",
+                                 "muc_messages.txt",     "muc_owner.txt"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         long n;
         for (n = 1; n < 100000; n++) {

@@ -36,11 +36,14 @@ static void codes(out *o, unsigned st)
         unsigned bit;
         int code;
     } map[] = {
-        {XT_MUC_ST_NON_ANONYMOUS, 100}, {XT_MUC_ST_CONFIG_CHANGED, 104}, {XT_MUC_ST_SELF, 110},
-        {XT_MUC_ST_LOGGED, 170},        {XT_MUC_ST_UNLOGGED, 171},       {XT_MUC_ST_SEMI_ANONYMOUS, 173},
-        {XT_MUC_ST_CREATED, 201},       {XT_MUC_ST_NICK_ASSIGNED, 210},  {XT_MUC_ST_BANNED, 301},
-        {XT_MUC_ST_NICK_CHANGED, 303},  {XT_MUC_ST_KICKED, 307},         {XT_MUC_ST_AFFIL_REMOVED, 321},
-        {XT_MUC_ST_MEMBERS_ONLY, 322},  {XT_MUC_ST_SHUTDOWN, 332},       {XT_MUC_ST_TECHNICAL, 333},
+        {XT_MUC_ST_NON_ANONYMOUS, 100}, {XT_MUC_ST_CONFIG_CHANGED, 104},
+        {XT_MUC_ST_SELF, 110},          {XT_MUC_ST_LOGGED, 170},
+        {XT_MUC_ST_UNLOGGED, 171},      {XT_MUC_ST_SEMI_ANONYMOUS, 173},
+        {XT_MUC_ST_CREATED, 201},       {XT_MUC_ST_NICK_ASSIGNED, 210},
+        {XT_MUC_ST_BANNED, 301},        {XT_MUC_ST_NICK_CHANGED, 303},
+        {XT_MUC_ST_KICKED, 307},        {XT_MUC_ST_AFFIL_REMOVED, 321},
+        {XT_MUC_ST_MEMBERS_ONLY, 322},  {XT_MUC_ST_SHUTDOWN, 332},
+        {XT_MUC_ST_TECHNICAL, 333},
     };
     if (!st)
         return;
@@ -186,7 +189,9 @@ static int check(xt_conn *c, char *rest, char *err, size_t errsize)
         if (strcmp(kv, "state") == 0) {
             xt_muc_state s = xt_muc_room_state(c, room);
             snprintf(got, sizeof got, "%s",
-                     s == XT_MUC_JOINED ? "joined" : s == XT_MUC_JOINING ? "joining" : "none");
+                     s == XT_MUC_JOINED    ? "joined"
+                     : s == XT_MUC_JOINING ? "joining"
+                                           : "none");
         } else if (strcmp(kv, "nick") == 0) {
             snprintf(got, sizeof got, "%s", xt_muc_nick(c, room) ? xt_muc_nick(c, room) : "-");
         } else if (strcmp(kv, "occupants") == 0) {
@@ -293,9 +298,9 @@ int tr_muc_call(xt_conn *c, const char *verb, char *rest, xt_iq_fn iq_cb, void *
     } else if (strcmp(v, "invite") == 0 || strcmp(v, "decline") == 0 ||
                strcmp(v, "invite_direct") == 0) {
         char *jid = word(&rest);
-        *rc = v[0] == 'd'         ? xt_muc_decline(c, room, jid, rest)
-              : strlen(v) > 6     ? xt_muc_invite_direct(c, room, jid, rest, NULL)
-                                  : xt_muc_invite(c, room, jid, rest);
+        *rc = v[0] == 'd'     ? xt_muc_decline(c, room, jid, rest)
+              : strlen(v) > 6 ? xt_muc_invite_direct(c, room, jid, rest, NULL)
+                              : xt_muc_invite(c, room, jid, rest);
     } else if (strcmp(v, "instant") == 0) {
         *rc = xt_muc_create_instant(c, room, iq_cb, ud);
     } else if (strcmp(v, "destroy") == 0) {
