@@ -141,7 +141,7 @@ static const char *field_value(const xt_stanza *form, const char *var)
     return NULL;
 }
 
-/* §3: the max-file-size field of the XEP-0128 form whose FORM_TYPE is
+/* §3: the max-file-size field of the extended disco form whose FORM_TYPE is
  * the upload namespace, in the service's disco#info. */
 static uint64_t max_size_of(const xt_stanza *query)
 {

@@ -114,6 +114,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     xt_http *h = userp;
     (void)easy;
     (void)socketp;
+    if (!h->watch)
+        return 0; /* no transfer ever ran: nothing of curl's to watch */
     if (what == CURL_POLL_REMOVE) {
         h->unwatch(h->hook_ud, (int)s);
         return 0;
@@ -131,6 +133,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     xt_http *h = userp;
     (void)multi;
+    if (!h->timer)
+        return 0;
     /* curl asks not to be driven from inside this callback: a timeout of
      * 0 becomes a timer due now, run by the loop's next iteration. */
     h->timer(h->hook_ud, timeout_ms < 0 ? -1 : (int64_t)(xt_now_ms() + (uint64_t)timeout_ms));
