@@ -12,6 +12,8 @@
 #include "mam.h"
 #include "pep.h"
 #include "bookmarks.h"
+#include "http.h"
+#include "upload.h"
 #include "muc.h"
 #include "selfping.h"
 #if XT_HAVE_STORE

@@ -239,6 +239,7 @@ void xt_conn_free(xt_conn *c)
     xt_bookmarks_free(c);
     xt_disco_free(c);
     xt_mam_free(c);
+    xt_upload_free_state(c);
     xt_muc_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);

@@ -82,6 +82,7 @@ struct xt_conn {
     xt_disco_state disco; /* disco.c, caps.c */
     xt_carbons_state carbons;
     xt_mam_state mam;
+    struct xt_upload_state *upload; /* upload.c: XEP-0363 service, NULL until asked */
     xt_initial_presence initial;
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */
@@ -180,6 +181,7 @@ typedef struct xt_im_message_out {
     int request_receipt;    /* XEP-0184 <request/> */
     const char *chatstate;  /* XEP-0085 element name, NULL = none */
     const char *replace_id; /* XEP-0308 <replace id/>, NULL = none */
+    const char *oob_url;    /* XEP-0066 <x xmlns='jabber:x:oob'><url/>, NULL = none */
     int muc_user;           /* XEP-0045 §7.5 <x xmlns='...muc#user'/> (a private message) */
 } xt_im_message_out;
 /* Appends the <message/> exactly as xt_stanza_serialize writes the
@@ -188,6 +190,9 @@ typedef struct xt_im_message_out {
  * it back (xt_stream_send_written does). */
 int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
 
+/* upload.c: drops the cached XEP-0363 service and pending discoveries
+ * (their callbacks are not called: the conn is going away). */
+void xt_upload_free_state(xt_conn *c);
 /* A type chat message with <x xmlns='...muc#user'/> (XEP-0045 §7.5: a
  * private message to an occupant); the errors of xt_conn_send_message. */
 int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out[64]);
