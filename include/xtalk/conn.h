@@ -329,7 +329,7 @@ typedef enum xt_event_type {
     XT_EV_REACTION = 1u << 11,    /* XEP-0444 reactions; .reaction */
     XT_EV_RETRACTION = 1u << 12,  /* XEP-0424 retraction; .retraction */
     XT_EV_CAPS = 1u << 13,        /* a contact's verified caps (xtalk/disco.h); .caps */
-    XT_EV_SERVER_INFO = 1u << 14, /* the server's disco#info arrived (xtalk/disco.h); .server_info */
+    XT_EV_SERVER_INFO = 1u << 14, /* the server's or account's disco#info arrived or failed (xtalk/disco.h); .server_info */
     XT_EV_ARCHIVE = 1u << 15,     /* archive catch-up progress (xtalk/mam.h); .archive */
     XT_EV_ALL = 0xffffu,
 } xt_event_type;

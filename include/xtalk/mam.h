@@ -66,6 +66,16 @@ typedef struct xt_mam_query {
  * XT_EV_SERVER_INFO), XT_ENOMEM. */
 XT_EXTERN int xt_mam_fetch(xt_conn *c, const xt_mam_query *q);
 
+/* Whether our archive can be queried (XEP-0313 §7), from the disco#info
+ * of the account and the server fetched at login: 1 when either lists
+ * urn:xmpp:mam:2; 0 when both answered without it; XT_ESTATE while an
+ * answer is awaited (or not online): XT_EV_SERVER_INFO comes when one
+ * arrives or fails; when neither lists it and a query failed, that
+ * query's code (XT_ESTANZA, XT_ETIMEOUT: the server gave no answer within
+ * the IQ timeout, XT_EPROTO): whether there is an archive is unknown.
+ * XT_EINVAL for NULL. */
+XT_EXTERN int xt_mam_supported(const xt_conn *c);
+
 /* The catch-up point (an archive id; NULL = none). Copied. Takes effect
  * at the next catch-up. 0; XT_EINVAL (c NULL, id not XML-safe or longer
  * than 255), XT_ENOMEM. */

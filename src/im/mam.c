@@ -242,6 +242,19 @@ static int have_archive(const xt_conn *c)
            xt_disco_has_feature(xt_conn_server_info(c), XT_NS_MAM);
 }
 
+int xt_mam_supported(const xt_conn *c)
+{
+    if (!c)
+        return XT_EINVAL;
+    if (have_archive(c))
+        return 1;
+    int srv, acc;
+    xt_disco_login_status(c, &srv, &acc);
+    if (!xt_stream_is_online(&c->s) || !srv || !acc)
+        return XT_ESTATE;
+    return srv < 0 ? srv : acc < 0 ? acc : 0;
+}
+
 void xt_mam_session_new(xt_conn *c)
 {
     c->mam.session_done = 0;

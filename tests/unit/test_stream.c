@@ -462,6 +462,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_add(&d, "server_info");
         snprintf(num, sizeof num, "%zu", ev->u.server_info->nfeatures);
         sb_field(&d, "features", num);
+        sb_field(&d, "jid", ev->u.server_info->jid);
         break;
     case XT_EV_ARCHIVE: {
         const xt_archive_event *a = ev->u.archive;
@@ -917,6 +918,12 @@ static int do_check(run *r, char *arg)
     } else if (strcmp(what, "carbons") == 0) {
         if (xt_conn_carbons_enabled(r->c) != atoi(a))
             return failf(r, "carbons %d, expected %s", xt_conn_carbons_enabled(r->c), a);
+    } else if (strcmp(what, "mam_supported") == 0) {
+        /* mam_supported 1|0|XT_E...: xt_mam_supported */
+        int want = strncmp(a, "XT_E", 4) == 0 ? errcode(a) : atoi(a);
+        int got = xt_mam_supported(r->c);
+        if (got != want)
+            return failf(r, "mam_supported %d (%s), expected %s", got, errname(got), a);
     } else if (strcmp(what, "archive_position") == 0) {
         const char *p = xt_conn_archive_position(r->c);
         if (strcmp(a, "-") == 0 ? p != NULL : (!p || strcmp(p, a)))
@@ -1329,6 +1336,7 @@ static const char *const transcripts[] = {
     "disco.txt",
     "carbons.txt",
     "mam.txt",
+    "mam_disco_failed.txt",
     "pep.txt",
 };
 
