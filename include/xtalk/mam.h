@@ -84,6 +84,12 @@ XT_EXTERN int xt_conn_set_archive_position(xt_conn *c, const char *archive_id);
  * catch-up, its own results only), NULL when none. Valid until the conn
  * changes. */
 XT_EXTERN const char *xt_conn_archive_position(const xt_conn *c);
+/* The archive's stamp of that position (ms since the epoch: the <delay/>
+ * of the catch-up result it came from), 0 when unknown (a live message's
+ * id, one set with xt_conn_set_archive_position, none). With it, two
+ * processes of one account keep one stored position in archive order
+ * (xt_store_archive_pos_advance). */
+XT_EXTERN int64_t xt_conn_archive_position_ms(const xt_conn *c);
 /* How many of the newest messages a catch-up without a position fetches
  * (1..1000; default 50). 0; XT_EINVAL. */
 XT_EXTERN int xt_conn_set_archive_window(xt_conn *c, uint32_t n);

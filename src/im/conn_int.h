@@ -54,6 +54,7 @@ typedef struct xt_mam_query_int xt_mam_query_int;
 typedef struct xt_mam_state {
     xt_mam_query_int *queries; /* outstanding, each with its queryid */
     char *last_id;             /* the newest archive id seen (catch-up point) */
+    int64_t last_ms;           /* its archive stamp (ms since the epoch), 0 = unknown */
     int next_tag;
     int catching_up; /* the login catch-up runs: live ids do not move last_id */
     uint32_t window; /* 0 = XT_MAM_DEFAULT_WINDOW */
