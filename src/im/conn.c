@@ -202,6 +202,7 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     /* Hash keys per table from the conn's random source (index.h). */
     xt_index_init(&c->roster.ix, c->s.cfg.random, c->s.cfg.random_ud);
     xt_index_init(&c->presence.ix, c->s.cfg.random, c->s.cfg.random_ud);
+    xt_index_init(&c->nicks.ix, c->s.cfg.random, c->s.cfg.random_ud);
     c->fast_fn = opts->fast_fn;
     c->fast_ud = opts->fast_ud;
     c->initial.show = opts->initial.show;
@@ -230,6 +231,7 @@ void xt_conn_free(xt_conn *c)
     xt_im_blocking_free(c);
     xt_disco_free(c);
     xt_mam_free(c);
+    xt_nick_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

@@ -61,6 +61,19 @@ typedef struct xt_mam_state {
     int session_done; /* this session's catch-up was started */
 } xt_mam_state;
 
+/* XEP-0172 nicknames from PEP notifications (nick.c): bare JID ->
+ * nick, indexed; bounded by who may notify (our account and the roster,
+ * pep.c) and by XT_NICK_MAX. */
+#define XT_NICK_MAX 20001
+typedef struct xt_nick_entry {
+    char *jid, *nick;
+} xt_nick_entry;
+typedef struct xt_nick_table {
+    xt_nick_entry *v;
+    size_t n, cap;
+    xt_index ix;
+} xt_nick_table;
+
 typedef struct xt_handler {
     int id;
     unsigned mask;
@@ -99,6 +112,7 @@ struct xt_conn {
         int loaded; /* the server's list arrived */
     } blocked;
     int csi_inactive; /* XEP-0352: the application said inactive (csi.c) */
+    xt_nick_table nicks; /* XEP-0172 (nick.c) */
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or
@@ -181,6 +195,14 @@ typedef struct xt_im_message_out {
  * without building one. On error b may hold part of it: the caller cuts
  * it back (xt_stream_send_written does). */
 int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
+
+/* A live <message/> with a pubsub#event child `ev` (XEP-0163): checks
+ * the sender, emits XT_EV_PEP per item (pep.c). 0 or XT_ENOMEM. */
+int xt_pep_on_event(xt_conn *c, const xt_stanza *msg, const xt_stanza *ev);
+/* The nick table (nick.c): a notification of the nick node from bare
+ * (prepared) jid: payload NULL forgets it. 0 or XT_ENOMEM. */
+int xt_nick_note(xt_conn *c, const char *jid, const xt_stanza *payload);
+void xt_nick_free(xt_conn *c);
 
 /* 1 when jid (any form) is our account's bare JID. */
 int xt_im_is_own_bare(xt_conn *c, const char *jid);

@@ -264,6 +264,7 @@ typedef struct run {
     char id_prefix[32]; /* ID_PREFIX: xt_conn_opts_set_id_prefix */
     char ua[160];       /* UA: id [software] -- xt_conn_opts_set_user_agent */
     char fast[256];     /* FAST: mechanism token -- xt_conn_opts_set_fast_token */
+    char notify[256];   /* NOTIFY: node -- xt_conn_opts_add_pep_notify */
     uint64_t now;
     sb out;
     size_t cursor;
@@ -413,6 +414,17 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
             sb_add(&d, ev->u.reaction.reactions[i]);
         }
         break;
+    case XT_EV_PEP: {
+        const xt_pep_event *pe = ev->u.pep;
+        sb_add(&d, "pep");
+        sb_field(&d, "from", pe->from);
+        sb_field(&d, "node", pe->node);
+        sb_field(&d, "kind", xt_pep_kind_name(pe->kind));
+        sb_field(&d, "item", pe->item_id);
+        sb_field(&d, "payload", pe->payload ? xt_stanza_name(pe->payload) : NULL);
+        sb_field(&d, "nick", xt_conn_nick(c, pe->from));
+        break;
+    }
     case XT_EV_RETRACTION:
         sb_add(&d, "retraction");
         sb_field(&d, "from", ev->u.retraction.from);
@@ -627,6 +639,8 @@ static int ensure_conn(run *r)
         rc = xt_conn_opts_set_sasl_hint(o, r->hint[0] ? r->hint : NULL);
     if (!rc)
         rc = xt_conn_opts_set_log(o, on_log, r);
+    if (!rc && r->notify[0])
+        rc = xt_conn_opts_add_pep_notify(o, r->notify);
     if (!rc && r->fixed_random)
         rc = xt_conn_opts_set_random(o, fixed_random, r);
     if (!rc && r->id_prefix[0])
@@ -918,6 +932,11 @@ static int do_check(run *r, char *arg)
     } else if (strcmp(what, "carbons") == 0) {
         if (xt_conn_carbons_enabled(r->c) != atoi(a))
             return failf(r, "carbons %d, expected %s", xt_conn_carbons_enabled(r->c), a);
+    } else if (strcmp(what, "nick") == 0) {
+        /* nick JID NICK|-: xt_conn_nick */
+        const char *n = xt_conn_nick(r->c, a);
+        if (strcmp(b, "-") == 0 ? n != NULL : (!n || strcmp(n, b)))
+            return failf(r, "nick %s = %s, expected %s", a, n ? n : "(none)", b);
     } else if (strcmp(what, "mam_supported") == 0) {
         /* mam_supported 1|0|XT_E...: xt_mam_supported */
         int want = strncmp(a, "XT_E", 4) == 0 ? errcode(a) : atoi(a);
@@ -983,6 +1002,8 @@ static int do_line(run *r, char *line, int depth)
         snprintf(r->ua, sizeof r->ua, "%s", sarg);
     else if (strcmp(kw, "FAST") == 0)
         snprintf(r->fast, sizeof r->fast, "%s", sarg);
+    else if (strcmp(kw, "NOTIFY") == 0)
+        snprintf(r->notify, sizeof r->notify, "%s", sarg);
     else if (strcmp(kw, "RECORD") == 0)
         r->record_stanza = strcmp(sarg, "stanza") == 0;
     else if (strcmp(kw, "FLAGS") == 0) {
@@ -1338,6 +1359,8 @@ static const char *const transcripts[] = {
     "mam.txt",
     "mam_disco_failed.txt",
     "pep.txt",
+    "pep_events.txt",
+    "pep_notify.txt",
 };
 
 static void test_transcripts(void **state)
