@@ -196,6 +196,9 @@ typedef struct xt_im_message_out {
  * it back (xt_stream_send_written does). */
 int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
 
+/* Appends a deep copy of src (a received or built element) under
+ * parent (pep.c). 0, XT_EINVAL (nested past 64), XT_ENOMEM. */
+int xt_im_copy_under(xt_stanza *parent, const xt_stanza *src);
 /* A live <message/> with a pubsub#event child `ev` (XEP-0163): checks
  * the sender, emits XT_EV_PEP per item (pep.c). 0 or XT_ENOMEM. */
 int xt_pep_on_event(xt_conn *c, const xt_stanza *msg, const xt_stanza *ev);

@@ -38,13 +38,33 @@ const char *xt_nick_of(const xt_stanza *st)
     return t && *t ? t : NULL;
 }
 
+/* <publish-options/> asking for the node's access model (XEP-0060
+ * §7.1.5, XEP-0223 §4): the publish fails rather than widen or narrow
+ * an existing node's audience unasked. */
+static int access_options(xt_stanza *ps, const char *model)
+{
+    xt_stanza *po = xt_stanza_add_child(ps, "publish-options", NULL);
+    xt_stanza *x = po ? xt_stanza_add_child(po, "x", "jabber:x:data") : NULL;
+    xt_stanza *ft = x ? xt_stanza_add_child(x, "field", NULL) : NULL;
+    xt_stanza *am = ft ? xt_stanza_add_child(x, "field", NULL) : NULL;
+    if (!am || xt_stanza_set_attr(x, "type", "submit") || xt_stanza_set_attr(ft, "var", "FORM_TYPE") ||
+        xt_stanza_set_attr(ft, "type", "hidden") ||
+        !xt_stanza_add_text_child(ft, "value", NULL, XT_NS_PUBSUB "#publish-options") ||
+        xt_stanza_set_attr(am, "var", "pubsub#access_model") ||
+        !xt_stanza_add_text_child(am, "value", NULL, model))
+        return XT_ENOMEM;
+    return 0;
+}
+
 int xt_conn_nick_publish(xt_conn *c, const char *nick, xt_iq_fn cb, void *ud)
 {
     if (!c || !nick || !*nick || !xt_im_text_ok(nick))
         return XT_EINVAL;
     if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
-    /* §4.5: publish to our own PEP node (no 'to'). */
+    /* §4.5: publish to our own PEP node (no 'to'), for those who see our
+     * presence (the access model XEP-0163 §5 makes the default, asked for
+     * explicitly: a node an older client made open stays refused). */
     xt_stanza *iq = xt_stanza_new(c->s.mem, "iq", XT_NS_CLIENT);
     xt_stanza *ps = NULL, *pub = NULL, *item = NULL;
     int rc = iq && !xt_stanza_set_attr(iq, "type", "set") &&
@@ -52,7 +72,9 @@ int xt_conn_nick_publish(xt_conn *c, const char *nick, xt_iq_fn cb, void *ud)
                      (pub = xt_stanza_add_child(ps, "publish", NULL)) &&
                      !xt_stanza_set_attr(pub, "node", XT_NS_NICK) &&
                      (item = xt_stanza_add_child(pub, "item", NULL)) &&
-                     xt_stanza_add_text_child(item, "nick", XT_NS_NICK, nick)
+                     !xt_stanza_set_attr(item, "id", "current") &&
+                     xt_stanza_add_text_child(item, "nick", XT_NS_NICK, nick) &&
+                     !access_options(ps, "presence")
                  ? 0
                  : XT_ENOMEM;
     if (!rc)

@@ -15,7 +15,7 @@
 
 /* Appends a deep copy of src under parent (attributes, text, children:
  * text interleaved between children is kept before them, which no PEP
- * payload depends on). */
+ * payload or vCard depends on). */
 static int copy_under(xt_stanza *parent, const xt_stanza *src, int depth)
 {
     if (depth > 64)
@@ -40,6 +40,11 @@ static int copy_under(xt_stanza *parent, const xt_stanza *src, int depth)
     return rc;
 }
 
+int xt_im_copy_under(xt_stanza *parent, const xt_stanza *src)
+{
+    return copy_under(parent, src, 0);
+}
+
 int xt_pep_publish(xt_conn *c, const char *node, const char *item_id, const xt_stanza *payload,
                    xt_iq_fn cb, void *ud)
 {
@@ -60,7 +65,7 @@ int xt_pep_publish(xt_conn *c, const char *node, const char *item_id, const xt_s
                  ? 0
                  : XT_ENOMEM;
     if (!rc)
-        rc = copy_under(item, payload, 0);
+        rc = xt_im_copy_under(item, payload);
     if (!rc)
         rc = xt_stream_iq(&c->s, iq, 0, cb, ud);
     xt_stanza_free(iq);

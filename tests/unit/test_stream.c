@@ -265,6 +265,7 @@ typedef struct run {
     char ua[160];       /* UA: id [software] -- xt_conn_opts_set_user_agent */
     char fast[256];     /* FAST: mechanism token -- xt_conn_opts_set_fast_token */
     char notify[256];   /* NOTIFY: node -- xt_conn_opts_add_pep_notify */
+    xt_stanza *vcard;   /* the last IQ reply holding a vCard (vcard_publish's base) */
     uint64_t now;
     sb out;
     size_t cursor;
@@ -552,6 +553,10 @@ static void on_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
     sb_field(&d, "fn", xt_vcard_field(reply, "FN"));
     sb_field(&d, "org", xt_vcard_field(reply, "ORG/ORGNAME"));
     sb_field(&d, "nick", xt_nick_of(reply));
+    if (reply && xt_stanza_child(reply, "vCard", "vcard-temp")) {
+        xt_stanza_free(r->vcard);
+        r->vcard = xt_stanza_copy(reply);
+    }
     record(r, &d);
 }
 
@@ -819,6 +824,24 @@ static int do_call(run *r, char *arg, int want)
         rc = xt_conn_vcard_fetch(r->c, rest, on_iq, r);
     } else if (strcmp(arg, "nick") == 0) {
         rc = xt_conn_nick_fetch(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "vcard_publish") == 0) {
+        /* vcard_publish F=V|F=V...: fn nickname email url note ("F=" removes),
+         * over the last vCard reply */
+        xt_vcard_update u = {0};
+        char *save = NULL;
+        for (char *f = rest ? strtok_r(rest, "|", &save) : NULL; f; f = strtok_r(NULL, "|", &save)) {
+            char *eq = strchr(f, '=');
+            if (!eq)
+                continue;
+            *eq++ = '\0';
+            const char **slot = strcmp(f, "fn") == 0         ? &u.fn
+                                : strcmp(f, "nickname") == 0 ? &u.nickname
+                                : strcmp(f, "email") == 0    ? &u.email
+                                : strcmp(f, "url") == 0      ? &u.url
+                                                             : &u.note;
+            *slot = eq;
+        }
+        rc = xt_conn_vcard_publish(r->c, r->vcard, &u, on_iq, r);
     } else if (strcmp(arg, "nick_publish") == 0) {
         rc = xt_conn_nick_publish(r->c, rest ? rest : "", on_iq, r);
     } else if (strcmp(arg, "blocklist") == 0) {
@@ -1256,6 +1279,7 @@ static int run_transcript(const char *name, int bytewise, int use_test_mem, char
         rc = failf(r, "unmatched event at end: [%s]", r->events[r->evpos]);
     if (rc)
         snprintf(err, errlen, "%s%s", r->err, bytewise ? " (byte at a time)" : "");
+    xt_stanza_free(r->vcard);
     xt_conn_free(r->c);
     for (size_t i = 0; i < r->nev; i++)
         free(r->events[i]);
