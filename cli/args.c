@@ -19,6 +19,7 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_INFO] = "info",
     [XT_CLI_CMD_HELP] = "help",
     [XT_CLI_CMD_HISTORY] = "history",
+    [XT_CLI_CMD_PROFILE] = "profile",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -62,7 +63,8 @@ int xt_cli_parse_show(const char *s, int *show)
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
      BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_BLOCK) | BIT(XT_CLI_CMD_UNBLOCK) |                      \
-     BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY))
+     BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) |                \
+     BIT(XT_CLI_CMD_PROFILE))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -100,6 +102,11 @@ enum opt_id {
     O_FLUSH,
     O_SINCE,
     O_LIMIT,
+    O_NAME,
+    O_NICK,
+    O_EMAIL,
+    O_URL,
+    O_NOTE,
     O_COUNT_
 };
 
@@ -132,7 +139,7 @@ static const struct opt {
     [O_RECEIPT] = {"receipt", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_JSON] = {"json", 0, ARG_NONE,
                 BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST) |
-                    BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY)},
+                    BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) | BIT(XT_CLI_CMD_PROFILE)},
     [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_INFO)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
@@ -153,6 +160,11 @@ static const struct opt {
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_SINCE] = {"since", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
     [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
+    [O_NAME] = {"name", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
+    [O_NICK] = {"nick", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
+    [O_EMAIL] = {"email", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
+    [O_URL] = {"url", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
+    [O_NOTE] = {"note", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -322,6 +334,21 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
     case O_LIMIT:
         NUM(1, 100000, "a count from 1 to 100000");
         a->limit = (unsigned)v;
+        break;
+    case O_NAME:
+        a->profile_name = val;
+        break;
+    case O_NICK:
+        a->profile_nick = val;
+        break;
+    case O_EMAIL:
+        a->profile_email = val;
+        break;
+    case O_URL:
+        a->profile_url = val;
+        break;
+    case O_NOTE:
+        a->profile_note = val;
         break;
     default:
         break;

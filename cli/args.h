@@ -31,6 +31,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_HISTORY,
+    XT_CLI_CMD_PROFILE,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
 
@@ -89,6 +90,9 @@ typedef struct xt_cli_args {
     /* history */
     const char *since;    /* --since TIME|ID; NULL = the newest messages */
     unsigned limit;       /* --limit N; 0 = XT_CLI_DEFAULT_HISTORY_LIMIT */
+
+    /* profile: our vCard and nickname; NULL = leave as it is, "" = remove */
+    const char *profile_name, *profile_nick, *profile_email, *profile_url, *profile_note;
 
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];

@@ -59,6 +59,7 @@ static const char overview[] =
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
     "  info JID               a contact's name, nickname, resources and their clients\n"
+    "  profile                show or set your own name, nickname, email, URL, note\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -250,6 +251,23 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         after this archive id (a message's stanza_id)\n"
         "  --limit N              at most N messages (default 50)\n"
         "  --json                 one JSON object per message, as listen --json prints\n",
+    [XT_CLI_CMD_PROFILE] =
+        "Usage: xtalk profile [OPTIONS]\n"
+        "\n"
+        "Without options, prints your own profile: your vCard's name, nickname, email,\n"
+        "URL and note (XEP-0054) and the nickname you published (XEP-0172). With any of\n"
+        "the options below, changes those fields (others, like a photo set elsewhere,\n"
+        "are kept) and publishes them; \"\" removes a field. --nick also publishes the\n"
+        "nickname contacts see beside your JID (PEP, to those who see your presence).\n"
+        "Exits 0 once the server has stored everything.\n"
+        "\n"
+        "  --name NAME            your full name (vCard FN)\n"
+        "  --nick NICK            your nickname (vCard NICKNAME and XEP-0172)\n"
+        "  --email ADDRESS        your email address\n"
+        "  --url URL              your web page\n"
+        "  --note TEXT            a note about you\n"
+        "  --json                 one object: jid, name, nickname, vcard_nickname, email,\n"
+        "                         url, note\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)

@@ -39,7 +39,7 @@ const char *xt_nick_of(const xt_stanza *st)
 }
 
 /* <publish-options/> asking for the node's access model (XEP-0060
- * §7.1.5, XEP-0223 §4): the publish fails rather than widen or narrow
+ * §7.1.5): the publish fails rather than widen or narrow
  * an existing node's audience unasked. */
 static int access_options(xt_stanza *ps, const char *model)
 {

@@ -2,7 +2,9 @@
 """Names people publish (issue 15): XEP-0163 PEP notifications and
 XEP-0172 nicknames between slixmpp (slix_im.py) and xtalk through the
 same server (Prosody or ejabberd, XT_SERVER): slixmpp publishes its
-nickname and `xtalk listen --json` prints it as a "pep" event."""
+nickname and `xtalk listen --json` prints it as a "pep" event; `xtalk
+profile` publishes our vCard and nickname and slixmpp reads them; `xtalk
+info` shows what a contact published."""
 
 import json
 
@@ -72,6 +74,66 @@ class Profile(Base):
         bob.json_until(lambda o: got.append(o) or (o.get("event") == "pep" and
                                                    o.get("nick") == "After"), timeout=60)
         self.assertFalse([o for o in got if o.get("nick") == "Forged"], got)
+
+
+    def test_profile_set_then_peer_reads(self):
+        """xtalk profile --name/--nick/--email/--url/--note publishes the
+        vCard (XEP-0054) and the nickname (XEP-0172, access model
+        presence); slixmpp, a contact, reads both; profile --json shows
+        them; a later change of one field keeps the others."""
+        alice = self.slix("alice")
+        self.befriend("bob", "alice")
+        bj = jid("bob", self.srv)
+        note = "hello & <you> \u2764"
+        r = self.xtalk("bob", "profile", "--name", "Bob Builder", "--nick", "Bobby", "--email",
+                       "bob@example.org", "--url", "https://bob.example/", "--note", note)
+        self.assertOk(r, "profile set")
+        self.assertIn("profile published", r.stdout)
+        r = self.xtalk("bob", "profile", "--json")
+        self.assertOk(r, "profile --json")
+        o = json.loads(r.stdout)
+        self.assertEqual((o["jid"], o["name"], o["nickname"], o["vcard_nickname"], o["email"],
+                          o["url"], o["note"]),
+                         (bj, "Bob Builder", "Bobby", "Bobby", "bob@example.org",
+                          "https://bob.example/", note))
+        alice.send(op="get_vcard", jid=bj)
+        v = alice.json_until(lambda o: o["event"] == "vcard", 60)
+        self.assertEqual(v.get("fields"), {"FN": "Bob Builder", "NICKNAME": "Bobby",
+                                           "EMAIL": "bob@example.org",
+                                           "URL": "https://bob.example/", "NOTE": note}, v)
+        alice.send(op="get_nick", jid=bj)
+        n = alice.json_until(lambda o: o["event"] == "nick", 60)
+        self.assertEqual(n.get("nick"), "Bobby", n)
+        # One field changed, one removed: the rest stays.
+        r = self.xtalk("bob", "profile", "--name", "Robert", "--url", "")
+        self.assertOk(r, "profile change")
+        alice.send(op="get_vcard", jid=bj)
+        v = alice.json_until(lambda o: o["event"] == "vcard", 60)
+        self.assertEqual(v.get("fields"), {"FN": "Robert", "NICKNAME": "Bobby",
+                                           "EMAIL": "bob@example.org", "NOTE": note}, v)
+        r = self.xtalk("bob", "profile")
+        self.assertOk(r, "profile")
+        self.assertIn("  name: Robert\n", r.stdout)
+        self.assertIn("  nickname: Bobby\n", r.stdout)
+        self.assertNotIn("url:", r.stdout)
+
+    def test_info_shows_what_a_contact_published(self):
+        """slixmpp publishes a vCard with a note and a nickname (presence
+        access); xtalk info, from a contact, shows both."""
+        carol = self.slix("carol")
+        self.befriend("bob", "carol")
+        carol.raw("<iq xmlns='jabber:client' type='set' id='v1'><vCard xmlns='vcard-temp'>"
+                  "<FN>Carol C.</FN><URL>https://carol.example/</URL><NOTE>at lunch</NOTE>"
+                  "<EMAIL><INTERNET/><USERID>carol@example.org</USERID></EMAIL></vCard></iq>")
+        carol.raw(publish_nick_xml("Caro"))
+        carol.barrier()
+        r = self.xtalk("bob", "info", "--json", jid("carol", self.srv))
+        self.assertOk(r, "info")
+        o = json.loads(r.stdout)
+        self.assertEqual((o.get("name"), o.get("nickname"), o.get("email"), o.get("url"),
+                          o.get("note")),
+                         ("Carol C.", "Caro", "carol@example.org", "https://carol.example/",
+                          "at lunch"), o)
 
 
 if __name__ == "__main__":
