@@ -19,6 +19,7 @@ void xt_chat_win_free(xt_chat_win *w)
     for (size_t i = 0; i < w->nlines; i++) {
         free(w->lines[i].text);
         free(w->lines[i].body);
+        xt_chat_reacts_free(w->lines[i].reacts);
     }
     free(w->lines);
     free(w->peer);
@@ -149,6 +150,25 @@ xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, cons
     return append(w, kind, ts_ms, XT_CHAT_TIME_FULL, who, body, hist_id);
 }
 
+/* Replaces the last l->suffix_len characters of l->text by " " + the
+ * ns characters of ws (ns 0: none). 0 or -1 (unchanged). */
+static int put_suffix(xt_chat_line *l, const wchar_t *ws, size_t ns)
+{
+    size_t base = l->len - l->suffix_len, add = ns ? ns + 1 : 0;
+    wchar_t *t = realloc(l->text, (base + add + 1) * sizeof *t);
+    if (!t)
+        return -1;
+    if (ns) {
+        t[base] = L' ';
+        memcpy(t + base + 1, ws, ns * sizeof *t);
+    }
+    t[base + add] = L'\0';
+    l->text = t;
+    l->len = base + add;
+    l->suffix_len = add;
+    return 0;
+}
+
 int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, const char *body)
 {
     (void)c;
@@ -164,11 +184,38 @@ int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, 
         return -1;
     }
     free(wb);
+    /* The reactions stay with the message (the suffix after the body). */
+    xt_chat_line nl = {.text = text, .len = n};
+    size_t ns = l->suffix_len ? l->suffix_len - 1 : 0;
+    if (ns && put_suffix(&nl, l->text + l->len - ns, ns) != 0) {
+        free(nl.text);
+        return -1;
+    }
     free(l->text);
-    l->text = text;
-    l->len = n;
+    l->text = nl.text;
+    l->len = nl.len;
+    l->suffix_len = nl.suffix_len;
     l->body_off = nb <= n ? n - nb : 0;
     return 0;
+}
+
+int xt_chat_win_set_suffix(xt_chat_win *w, size_t i, const char *suffix)
+{
+    if (i >= w->nlines)
+        return -1;
+    size_t ns = 0;
+    wchar_t *ws = NULL;
+    if (suffix && *suffix) {
+        /* From the network (emoji a contact sent): shown escaped, one line. */
+        char *san = xt_cli_sanitize(suffix, strlen(suffix), XT_CLI_SAN_LINE);
+        ws = san ? xt_chat_utf8_decode(san, strlen(san), &ns) : NULL;
+        free(san);
+        if (!ws)
+            return -1;
+    }
+    int rc = put_suffix(&w->lines[i], ws, ns);
+    free(ws);
+    return rc;
 }
 
 void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
