@@ -346,7 +346,15 @@ class Chat(ServerTest):
 
     @staticmethod
     def delete_nick(peer, node):
-        """Deletes the peer's nickname node (XEP-0060 §8.4) and waits."""
+        """Publishes an empty nickname (what a client does to stop
+        showing one: notified by both servers, where ejabberd 23.01's
+        defaults notify neither a retraction nor a node deletion) and
+        deletes the node (XEP-0060 §8.4): later logins get none either."""
+        peer.raw("<iq xmlns='jabber:client' type='set' id='empty-nick'>"
+                 "<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='%s'>"
+                 "<item id='current'><nick xmlns='%s'/></item></publish></pubsub></iq>"
+                 % (node, node))
+        peer.barrier()
         peer.raw("<iq xmlns='jabber:client' type='set' id='del-nick'>"
                  "<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'>"
                  "<delete node='%s'/></pubsub></iq>" % node)
