@@ -150,8 +150,8 @@ static int one(xt_conn *c, xt_pep_event *pe)
     return 0;
 }
 
-/* The publisher, prepared, into bare (>= the JID's size), or a reason to
- * drop the notification. */
+/* Parses the notification's sender into *j (its bare JID is the
+ * publisher): NULL when it may publish to us, else why it is dropped. */
 static const char *publisher(xt_conn *c, const char *from, xt_jid **j)
 {
     /* No 'from': our server, for our own account (RFC 6120 §8.1.2.1). */
