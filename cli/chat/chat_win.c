@@ -247,6 +247,11 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
      * separator between it and a line of a later day below it. */
     if (insert_line(o->w, 0, m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms,
                     XT_CHAT_TIME_SHORT, who, m->body, m->id)) {
+        /* The id it was stored with (origin-id, else the stanza id): what
+         * reactions and corrections name, and what tells an archive copy
+         * of it apart (xt_chat_win_archived). */
+        if (m->stanza_id && strlen(m->stanza_id) < sizeof o->w->lines[0].id)
+            snprintf(o->w->lines[0].id, sizeof o->w->lines[0].id, "%s", m->stanza_id);
         o->count++;
         const xt_chat_line *below = near_dated(o->w, 1, 1);
         if (below && o->w->lines[0].day && below->day != o->w->lines[0].day)
@@ -321,14 +326,25 @@ size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 
 void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
 {
+    /* The archive's copy of a line the window shows already: the fetch
+     * starts a moment before the oldest line's local time, and the
+     * archive's stamps (whole seconds on Prosody) may come before it. */
+    const char *mid = m->origin_id ? m->origin_id : m->id;
+    for (size_t i = 0; mid && i < w->nlines; i++)
+        if (w->lines[i].id[0] && strcmp(w->lines[i].id, mid) == 0)
+            return;
     int out = m->direction == XT_DIR_OUT;
     const char *who = out ? "me" : xt_chat_display_name(c, w->peer);
     int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
     /* A backward page comes oldest first: each below the previous one,
      * all above what the window had. */
-    if (insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, XT_CHAT_TIME_SHORT,
-                    who, m->body, 0))
+    xt_chat_line *l = insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts,
+                                  XT_CHAT_TIME_SHORT, who, m->body, 0);
+    if (l) {
+        if (mid && strlen(mid) < sizeof l->id)
+            snprintf(l->id, sizeof l->id, "%s", mid);
         w->mam_at++;
+    }
     /* Where the next scroll-back continues (archive order: the first of a
      * page is its oldest). */
     if (w->mam_at == 1 && c->acct.store && m->stanza_id)

@@ -296,11 +296,16 @@ class Chat(ServerTest):
                 "</pubsub></iq>" % (nick, nick))
         # The roster pane (bob has no roster name).
         s.wait(lambda t: re.search(r"^ \S Bobby Tables", t, re.M), "the nickname in the roster")
-        # The window first (opened on a message, it would also fetch the
-        # archive's copies of what its store page lacks).
+        # A message opens bob's window: its store page is short, so the
+        # archive is read too, and the archive's copy of that very message
+        # (stamped a moment before its arrival here) is not shown again.
+        bob.raw("<message xmlns='jabber:client' to='%s' type='chat' id='r-open'>"
+                "<body>opening line</body></message>" % A)
+        s.wait(lambda t: "older messages from the server's arc" in t, "the archive read")
         s.type("/msg " + B)
         s.keys("Enter")
-        s.wait_for("[1] %s (Bobby Tables)" % B)
+        scr = s.wait_for("[1] %s (Bobby Tables)" % B)
+        self.assertEqual(scr.count("opening line"), 1, scr)
         for i, body in enumerate(("first one", "second one")):
             bob.raw("<message xmlns='jabber:client' to='%s' type='chat' id='r%d'><body>%s</body>"
                     "</message>" % (A, i, body))
