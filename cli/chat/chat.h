@@ -69,6 +69,7 @@ typedef struct xt_chat_win {
      * whether the archive has nothing older either. */
     int mam_tag;
     size_t mam_at;
+    size_t mam_seen; /* results of that fetch so far, shown or not */
     int mam_done;
     unsigned away_gen; /* the session whose "while away" marker this window has */
     struct xt_chatstates *cs; /* XEP-0085 timers of this conversation (chat_features.c) */

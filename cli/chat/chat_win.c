@@ -298,6 +298,7 @@ static void fetch_archive(xt_chat *c, xt_chat_win *w, size_t n)
     if (tag > 0) {
         w->mam_tag = tag;
         w->mam_at = 0;
+        w->mam_seen = 0;
     } else if (tag == XT_EUNSUPPORTED) {
         w->mam_done = 1; /* no archive on this server */
     }
@@ -330,6 +331,10 @@ void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
      * starts a moment before the oldest line's local time, and the
      * archive's stamps (whole seconds on Prosody) may come before it. */
     const char *mid = m->origin_id ? m->origin_id : m->id;
+    /* Where the next scroll-back continues, shown or not (archive order:
+     * the first of a backward page is its oldest). */
+    if (++w->mam_seen == 1 && c->acct.store && m->stanza_id)
+        (void)xt_store_archive_pos_set(c->acct.store, c->account, w->peer, m->stanza_id);
     for (size_t i = 0; mid && i < w->nlines; i++)
         if (w->lines[i].id[0] && strcmp(w->lines[i].id, mid) == 0)
             return;
@@ -345,10 +350,6 @@ void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
             snprintf(l->id, sizeof l->id, "%s", mid);
         w->mam_at++;
     }
-    /* Where the next scroll-back continues (archive order: the first of a
-     * page is its oldest). */
-    if (w->mam_at == 1 && c->acct.store && m->stanza_id)
-        (void)xt_store_archive_pos_set(c->acct.store, c->account, w->peer, m->stanza_id);
     c->dirty = 1;
 }
 

@@ -344,7 +344,9 @@ class Chat(ServerTest):
         s.wait_for("Bobby Tables: reacted \U0001F389 to a message not shown")
         # Taken back: the other tests show bob by his JID.
         self.delete_nick(bob, nick)
-        s.wait(lambda t: "Bobby Tables" not in t.split("\n")[2], "the nickname gone")
+        # (in the roster pane: lines keep the name they were drawn with)
+        s.wait(lambda t: "Bobby Tables" not in t.split("\n")[2].split("\u2502")[0] and
+               " + " + B in t, "the nickname gone")
         s.type("/quit")
         s.keys("Enter")
         self.assertEqual(s.exit_code(), 0, s.stderr())
