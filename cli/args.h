@@ -36,6 +36,7 @@ typedef enum xt_cli_cmd {
 } xt_cli_cmd;
 
 #define XT_CLI_MAX_GROUPS 32
+#define XT_CLI_MAX_JOINS  32
 
 /* Defaults, also shown in --help and the man page. */
 #define XT_CLI_DEFAULT_TIMEOUT_S      30
@@ -91,8 +92,17 @@ typedef struct xt_cli_args {
     const char *since;    /* --since TIME|ID; NULL = the newest messages */
     unsigned limit;       /* --limit N; 0 = XT_CLI_DEFAULT_HISTORY_LIMIT */
 
-    /* profile: our vCard and nickname; NULL = leave as it is, "" = remove */
-    const char *profile_name, *profile_nick, *profile_email, *profile_url, *profile_note;
+    /* group chat (issue 16): send --muc, listen --join */
+    int muc;                        /* send --muc: the target is a room */
+    const char *nick;               /* --nick: our nick (default: the JID's localpart) */
+    const char *joins[XT_CLI_MAX_JOINS]; /* listen --join ROOM[/NICK] */
+    size_t njoins;
+    const char *room_password_file; /* --room-password-file (else XTALK_ROOM_PASSWORD) */
+    const char *pm;                 /* send --muc --pm NICK: a private message to NICK */
+
+    /* profile: our vCard; NULL = leave as it is, "" = remove (the nickname is
+     * --nick, shared with group chat: `nick` above) */
+    const char *profile_name, *profile_email, *profile_url, *profile_note;
 
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];

@@ -45,7 +45,7 @@ struct profile {
 
 static int setting(const xt_cli_args *a)
 {
-    return a->profile_name || a->profile_nick || a->profile_email || a->profile_url ||
+    return a->profile_name || a->nick || a->profile_email || a->profile_url ||
            a->profile_note;
 }
 
@@ -120,10 +120,10 @@ static void publish(struct profile *p)
     xt_conn *c = xt_cli_session_conn(p->s);
     const xt_cli_args *a = p->a;
     int rc = 0;
-    if (a->profile_name || a->profile_nick || a->profile_email || a->profile_url ||
+    if (a->profile_name || a->nick || a->profile_email || a->profile_url ||
         a->profile_note) {
         xt_vcard_update u = {.fn = a->profile_name,
-                             .nickname = a->profile_nick,
+                             .nickname = a->nick,
                              .email = a->profile_email,
                              .url = a->profile_url,
                              .note = a->profile_note};
@@ -131,10 +131,9 @@ static void publish(struct profile *p)
         if (rc == 0)
             p->pending++;
     }
-    /* An empty --nick clears the vCard's NICKNAME; the PEP node needs a
-     * name (a retraction is not offered here). */
-    if (rc == 0 && a->profile_nick && *a->profile_nick) {
-        rc = xt_conn_nick_publish(c, a->profile_nick, on_published, p);
+    /* --nick is never empty (args.c: shared with group chat). */
+    if (rc == 0 && a->nick && *a->nick) {
+        rc = xt_conn_nick_publish(c, a->nick, on_published, p);
         if (rc == 0)
             p->pending++;
     }

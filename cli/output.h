@@ -21,6 +21,7 @@
 #include "xtalk/conn.h"
 #include "xtalk/mam.h"
 #include "xtalk/im.h"
+#include "xtalk/muc.h"
 
 /* Each returns 0, or -1 when writing failed (e.g. EPIPE). j NULL = human. */
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m);
@@ -38,6 +39,9 @@ int xt_cli_out_retraction(FILE *out, xt_cli_json *j, const xt_retraction *r);
  * item; for the nickname node (XEP-0172) also "nick" (absent when
  * retracted). */
 int xt_cli_out_pep(FILE *out, xt_cli_json *j, const struct xt_pep_event *p);
+
+/* A group chat event (XT_EV_MUC_*, xtalk/muc.h), output_muc.c. */
+int xt_cli_out_muc(FILE *out, xt_cli_json *j, const xt_event *ev);
 
 /* The "show" word for a presence: "available", "away", ..., "unavailable". */
 const char *xt_cli_show_word(const xt_presence *p);
