@@ -21,6 +21,7 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_HISTORY] = "history",
     [XT_CLI_CMD_ROOMS] = "rooms",
     [XT_CLI_CMD_BOOKMARK] = "bookmark",
+    [XT_CLI_CMD_PROFILE] = "profile",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -65,7 +66,8 @@ int xt_cli_parse_show(const char *s, int *show)
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
      BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_BLOCK) | BIT(XT_CLI_CMD_UNBLOCK) |                      \
      BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) |                 \
-     BIT(XT_CLI_CMD_ROOMS) | BIT(XT_CLI_CMD_BOOKMARK))
+     BIT(XT_CLI_CMD_ROOMS) | BIT(XT_CLI_CMD_BOOKMARK) |                \
+     BIT(XT_CLI_CMD_PROFILE))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -113,6 +115,9 @@ enum opt_id {
     O_ROOM_PASSWORD_FILE,
     O_SELFPING,
     O_PM,
+    O_EMAIL,
+    O_URL,
+    O_NOTE,
     O_COUNT_
 };
 
@@ -145,7 +150,8 @@ static const struct opt {
     [O_RECEIPT] = {"receipt", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_JSON] = {"json", 0, ARG_NONE,
                 BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST) |
-                    BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) | BIT(XT_CLI_CMD_ROOMS)},
+                    BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) | BIT(XT_CLI_CMD_ROOMS) |
+                        BIT(XT_CLI_CMD_PROFILE)},
     [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_INFO)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
@@ -166,7 +172,7 @@ static const struct opt {
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_SINCE] = {"since", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
     [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
-    [O_NAME] = {"name", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOOKMARK)},
+    [O_NAME] = {"name", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOOKMARK) | BIT(XT_CLI_CMD_PROFILE)},
     [O_AUTOJOIN] = {"autojoin", 0, ARG_NONE, BIT(XT_CLI_CMD_BOOKMARK)},
     [O_FILE] = {"file", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
     [O_TYPE] = {"type", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
@@ -174,13 +180,17 @@ static const struct opt {
     [O_MUC] = {"muc", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_NICK] = {"nick", 0, ARG_REQUIRED,
                 BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT) |
-                    BIT(XT_CLI_CMD_BOOKMARK)},
+                    BIT(XT_CLI_CMD_BOOKMARK) | BIT(XT_CLI_CMD_PROFILE)},
     [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_SELFPING] = {"selfping", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
                               BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) |
                                   BIT(XT_CLI_CMD_BOT)},
     [O_PM] = {"pm", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
+    /* profile (our vCard; --nick too) */
+    [O_EMAIL] = {"email", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
+    [O_URL] = {"url", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
+    [O_NOTE] = {"note", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_PROFILE)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -351,8 +361,8 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         NUM(1, 100000, "a count from 1 to 100000");
         a->limit = (unsigned)v;
         break;
-    case O_NAME:
-        a->bm_name = val;
+    case O_NAME: /* a bookmark's name (bookmark add) or ours (profile) */
+        a->bm_name = a->profile_name = val;
         break;
     case O_FILE:
         a->file = val;
@@ -401,6 +411,15 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
             return XT_CLI_EXIT_USAGE;
         }
         a->room_password_file = val;
+        break;
+    case O_EMAIL:
+        a->profile_email = val;
+        break;
+    case O_URL:
+        a->profile_url = val;
+        break;
+    case O_NOTE:
+        a->profile_note = val;
         break;
     default:
         break;

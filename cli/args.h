@@ -33,6 +33,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_HISTORY,
     XT_CLI_CMD_ROOMS,    /* the bookmarks (cmd_rooms.c) */
     XT_CLI_CMD_BOOKMARK, /* bookmark add|remove ROOM (cmd_rooms.c) */
+    XT_CLI_CMD_PROFILE,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
 
@@ -103,6 +104,10 @@ typedef struct xt_cli_args {
     size_t njoins;
     const char *room_password_file; /* --room-password-file (else XTALK_ROOM_PASSWORD) */
     const char *pm;                 /* send --muc --pm NICK: a private message to NICK */
+
+    /* profile: our vCard; NULL = leave as it is, "" = remove (the nickname is
+     * --nick, shared with group chat: `nick` above) */
+    const char *profile_name, *profile_email, *profile_url, *profile_note;
 
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];

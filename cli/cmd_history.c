@@ -17,7 +17,6 @@
 #include "report.h"
 #include "sanitize.h"
 #include "session.h"
-#include "xtalk/disco.h"
 #include "xtalk/mam.h"
 
 /* Backward pages: this many messages per round trip. */
@@ -75,12 +74,27 @@ static void start(xt_cli_session *s, struct history *h)
 {
     xt_conn *c = xt_cli_session_conn(s);
     /* The archive is listed by the account or the server (XEP-0313 §7):
-     * wait until one says so, or both have answered without it. */
-    const xt_disco_info *srv = xt_conn_server_info(c), *acc = xt_conn_account_info(c);
-    int listed =
-        xt_disco_has_feature(srv, "urn:xmpp:mam:2") || xt_disco_has_feature(acc, "urn:xmpp:mam:2");
-    if (h->tag || (!listed && (!srv || !acc)))
+     * wait until one says so, or both have answered (or failed) without
+     * it. A failed query ends the wait too: without it a server that
+     * neither answers nor keeps an archive held the command forever. */
+    if (h->tag)
         return;
+    int have = xt_mam_supported(c);
+    if (have == XT_ESTATE)
+        return;
+    if (have == 0) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR,
+                            "history: the server keeps no message archive (XEP-0313)");
+        return;
+    }
+    if (have < 0) {
+        xt_cli_session_fail(s, have == XT_ETIMEOUT ? XT_CLI_EXIT_TIMEOUT : XT_CLI_EXIT_ERROR,
+                            "history: cannot tell whether the server keeps a message archive: "
+                            "its service discovery failed (%s)%s",
+                            xt_strerror(have),
+                            have == XT_ETIMEOUT ? "; raise --timeout or try again" : "");
+        return;
+    }
     unsigned limit = h->a->limit ? h->a->limit : XT_CLI_DEFAULT_HISTORY_LIMIT;
     xt_mam_query q = {.with = h->peer, .max_total = limit};
     char start_buf[64];

@@ -27,6 +27,7 @@ static const struct {
 } vfields[] = {
     {"FN", "name"},     {"NICKNAME", "vcard_nickname"}, {"ORG/ORGNAME", "organization"},
     {"TITLE", "title"}, {"EMAIL/USERID", "email"},      {"URL", "url"},
+    {"NOTE", "note"},
 };
 #define NV (sizeof vfields / sizeof vfields[0])
 

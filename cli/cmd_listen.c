@@ -25,6 +25,7 @@
 #include "room_sync.h"
 #include "sanitize.h"
 #include "session.h"
+#include "xtalk/pep.h"
 
 struct listen {
     const xt_cli_args *a;
@@ -129,8 +130,10 @@ static int feature_only(const xt_message *m)
         return 1;
     if (m->body || m->subject)
         return 0;
+    /* A PEP notification (XEP-0163): its XT_EV_PEP says it, once checked. */
     return m->receipt_id || m->chatstate != XT_CHATSTATE_NONE ||
-           (m->stanza && xt_stanza_child(m->stanza, "reactions", "urn:xmpp:reactions:0"));
+           (m->stanza && (xt_stanza_child(m->stanza, "reactions", "urn:xmpp:reactions:0") ||
+                          xt_stanza_child(m->stanza, "event", XT_NS_PUBSUB_EVENT)));
 }
 
 static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
@@ -188,6 +191,9 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         rc = xt_cli_out_retraction(stdout, j, r);
         break;
     }
+    case XT_EV_PEP:
+        rc = xt_cli_out_pep(stdout, j, ev->u.pep);
+        break;
     case XT_EV_PRESENCE:
         /* Issue 12: presence from strangers (not in the roster, not our
          * own resources) is dropped quietly, as the library's table

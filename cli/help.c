@@ -63,6 +63,7 @@ static const char overview[] =
     "  info JID               a contact's name, nickname, resources and their clients\n"
     "  rooms                  print the group chat bookmarks\n"
     "  bookmark add|remove ROOM  bookmark a room (name, nick, autojoin) or drop one\n"
+    "  profile                show or set your own name, nickname, email, URL, note\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -147,9 +148,11 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --json                 one JSON object per line; field \"event\" is message,\n"
         "                         presence, subscription, roster, receipt (XEP-0184: from,\n"
         "                         id), chatstate (XEP-0085: from, state), reaction\n"
-        "                         (XEP-0444: from, id, reactions) or retraction (XEP-0424:\n"
-        "                         from, id); a message has \"replaces\" (XEP-0308: the id\n"
-        "                         it corrects) and \"me\" (XEP-0245); absent fields omitted\n"
+        "                         (XEP-0444: from, id, reactions), retraction (XEP-0424:\n"
+        "                         from, id) or pep (XEP-0163: from, node, kind, item;\n"
+        "                         nick for XEP-0172 nicknames); a message has\n"
+        "                         \"replaces\" (XEP-0308: the id it corrects) and \"me\"\n"
+        "                         (XEP-0245); absent fields omitted\n"
         "                         A message's \"source\" is live, carbon, archive or\n"
         "                         offline, \"direction\" in or out (sent from another\n"
         "                         device of yours), \"stanza_id\" the archive's id;\n"
@@ -316,6 +319,23 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         after this archive id (a message's stanza_id)\n"
         "  --limit N              at most N messages (default 50)\n"
         "  --json                 one JSON object per message, as listen --json prints\n",
+    [XT_CLI_CMD_PROFILE] =
+        "Usage: xtalk profile [OPTIONS]\n"
+        "\n"
+        "Without options, prints your own profile: your vCard's name, nickname, email,\n"
+        "URL and note (XEP-0054) and the nickname you published (XEP-0172). With any of\n"
+        "the options below, changes those fields (others, like a photo set elsewhere,\n"
+        "are kept) and publishes them; \"\" removes a field. --nick also publishes the\n"
+        "nickname contacts see beside your JID (PEP, to those who see your presence).\n"
+        "Exits 0 once the server has stored everything.\n"
+        "\n"
+        "  --name NAME            your full name (vCard FN)\n"
+        "  --nick NICK            your nickname (vCard NICKNAME and XEP-0172)\n"
+        "  --email ADDRESS        your email address\n"
+        "  --url URL              your web page\n"
+        "  --note TEXT            a note about you\n"
+        "  --json                 one object: jid, name, nickname, vcard_nickname, email,\n"
+        "                         url, note\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)

@@ -62,6 +62,8 @@ int main(int argc, char **argv)
     case XT_CLI_CMD_ROOMS:
     case XT_CLI_CMD_BOOKMARK:
         return xt_cli_cmd_rooms(&a);
+    case XT_CLI_CMD_PROFILE:
+        return xt_cli_cmd_profile(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sanitize.h"
+#include "xtalk/pep.h"
 
 /* Ends the record; the caller flushes (listen: once per read burst). */
 static int finish_line(FILE *out, xt_cli_json *j)
@@ -299,5 +300,46 @@ int xt_cli_out_retraction(FILE *out, xt_cli_json *j, const xt_retraction *r)
     xt_cli_put_sanitized(out, r->from ? r->from : "?");
     fputs(" retracted ", out);
     xt_cli_put_sanitized(out, r->id);
+    return finish_line(out, NULL);
+}
+
+/* --- PEP notifications (xtalk/pep.h) -------------------------------------- */
+
+int xt_cli_out_pep(FILE *out, xt_cli_json *j, const xt_pep_event *p)
+{
+    const char *kind = xt_pep_kind_name(p->kind);
+    /* The nickname node: the name itself is what anyone wants to see. */
+    const char *nick = NULL;
+    if (strcmp(p->node, XT_NS_NICK) == 0 && p->kind == XT_PEP_ITEM && p->payload &&
+        strcmp(xt_stanza_name(p->payload), "nick") == 0 &&
+        strcmp(xt_stanza_ns(p->payload), XT_NS_NICK) == 0) {
+        nick = xt_stanza_text(p->payload);
+        if (nick && !*nick)
+            nick = NULL;
+    }
+    if (j) {
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str(j, "event", "pep");
+        xt_cli_json_str(j, "from", p->from);
+        xt_cli_json_str(j, "node", p->node);
+        xt_cli_json_str(j, "kind", kind);
+        xt_cli_json_str(j, "item", p->item_id);
+        xt_cli_json_str(j, "nick", nick);
+        xt_cli_json_end(j);
+        return finish_line(out, j);
+    }
+    fputs("pep ", out);
+    xt_cli_put_sanitized(out, p->from);
+    fputc(' ', out);
+    xt_cli_put_sanitized(out, p->node);
+    fprintf(out, " %s", kind);
+    if (p->item_id) {
+        fputc(' ', out);
+        xt_cli_put_sanitized(out, p->item_id);
+    }
+    if (nick) {
+        fputs(" nick=", out);
+        xt_cli_put_sanitized(out, nick);
+    }
     return finish_line(out, NULL);
 }

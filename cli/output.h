@@ -35,6 +35,10 @@ int xt_cli_out_receipt(FILE *out, xt_cli_json *j, const xt_receipt *r);
 int xt_cli_out_chatstate(FILE *out, xt_cli_json *j, const xt_chatstate_event *c);
 int xt_cli_out_reaction(FILE *out, xt_cli_json *j, const xt_reaction *r);
 int xt_cli_out_retraction(FILE *out, xt_cli_json *j, const xt_retraction *r);
+/* A PEP notification (xtalk/pep.h): event "pep" with from, node, kind,
+ * item; for the nickname node (XEP-0172) also "nick" (absent when
+ * retracted). */
+int xt_cli_out_pep(FILE *out, xt_cli_json *j, const struct xt_pep_event *p);
 
 /* A group chat event (XT_EV_MUC_*, xtalk/muc.h), output_muc.c. */
 int xt_cli_out_muc(FILE *out, xt_cli_json *j, const xt_event *ev);

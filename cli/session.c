@@ -19,6 +19,7 @@
 #include "report.h"
 #include "sanitize.h"
 #include "xtalk/selfping.h"
+#include "xtalk/pep.h"
 
 /* How long a clean close waits for the server's </stream:stream>. */
 #define CLOSE_WAIT_MS 3000
@@ -619,6 +620,10 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
         rc = xt_conn_opts_set_keepalive(opts, p->keepalive_ms, p->keepalive_ms);
     if (!rc)
         rc = xt_conn_opts_set_sasl_hint(opts, s->hint);
+    /* Contacts' nicknames (XEP-0172) come as PEP notifications once our
+     * caps ask for them (XEP-0163 §4): names for listen and chat. */
+    if (!rc)
+        rc = xt_conn_opts_add_pep_notify(opts, XT_NS_NICK);
     if (!rc)
         rc = xt_conn_opts_set_user_agent(opts, ua, "xtalk", NULL);
     if (!rc)

@@ -36,12 +36,17 @@ static int64_t now_ms(void)
 }
 
 /* Writes the conn's position when it moved: once per archive page, and
- * per live message carrying an archive id. */
+ * per live message carrying an archive id. Another xtalk of this account
+ * (a listen beside a chat) writes it too: each write carries its place in
+ * archive order, and the store keeps the newest. A live id has no
+ * archive stamp: it is newer than anything archived before it arrived,
+ * and now is when it arrived. */
 static void save_position(xt_conn *c, xt_store *st, const char *account)
 {
     const char *pos = xt_conn_archive_position(c);
+    int64_t order = xt_conn_archive_position_ms(c);
     if (pos)
-        (void)xt_store_archive_pos_set(st, account, NULL, pos);
+        (void)xt_store_archive_pos_advance(st, account, NULL, pos, order > 0 ? order : now_ms());
 }
 
 void xt_cli_sync_event(xt_conn *c, xt_store *st, const char *account, const xt_event *ev)

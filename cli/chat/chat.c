@@ -286,6 +286,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     case XT_EV_CHATSTATE:
     case XT_EV_REACTION:
     case XT_EV_RETRACTION:
+    case XT_EV_PEP:
         xt_chat_feat_event(c, ev);
         break;
     case XT_EV_MUC_JOINED:
@@ -444,6 +445,7 @@ out:
         xt_chat_win_free(c.wins[i]);
     free(c.wins);
     xt_chat_roster_free(&c);
+    xt_chat_names_free(&c);
     for (size_t i = 0; i < c.nsubs; i++)
         free(c.subs[i]);
     free(c.subs);

@@ -52,6 +52,11 @@ typedef struct xt_chat_line {
     wchar_t *text;   /* "HH:MM who: body" (the date too when not today) */
     size_t len;
     size_t body_off; /* where body starts in text: wrapped rows indent to it */
+    /* XEP-0444: each sender's reactions to this message (chat_features.c),
+     * shown as the suffix " [👍 2 ❤ 1]", the last suffix_len characters
+     * of text (0: none). */
+    struct xt_chat_reacts *reacts;
+    size_t suffix_len;
 } xt_chat_line;
 
 typedef struct xt_chat_win {
@@ -68,6 +73,7 @@ typedef struct xt_chat_win {
      * whether the archive has nothing older either. */
     int mam_tag;
     size_t mam_at;
+    size_t mam_seen; /* results of that fetch so far, shown or not */
     int mam_done;
     unsigned away_gen; /* the session whose "while away" marker this window has */
     struct xt_chatstates *cs; /* XEP-0085 timers of this conversation (chat_features.c) */
@@ -125,6 +131,13 @@ typedef struct xt_chat {
      * corrected in window correct_win ("" = none). */
     char correcting[64];
     size_t correct_win;
+    /* Contacts' vCard names (XEP-0054 FN), fetched once each when a name
+     * is wanted and neither the roster nor a nickname gives one
+     * (chat_roster.c). */
+    struct xt_chat_fn {
+        char *jid, *fn; /* fn NULL: asked, or none */
+    } * fns;
+    size_t nfns;
     int cs_timer;       /* the next XEP-0085 timer (chat_features.c) */
     size_t input_len;   /* the input's length at the last key: typing or not */
     /* Group chat (chat_room.c, chat_room_ui.c). */
@@ -178,8 +191,12 @@ void xt_chat_roster_free(xt_chat *c);
 xt_chat_contact *xt_chat_contact_find(xt_chat *c, const char *bare);
 const char *xt_chat_show_symbol(int show);
 const char *xt_chat_show_name(int show);
-/* Display name of a JID: the roster name, else the JID. */
+/* Display name of a JID: the roster name, else the nickname it published
+ * (XEP-0172, from PEP notifications), else its vCard's FN (fetched once,
+ * lazily: the name changes when the answer comes), else the JID. Valid
+ * until the next event. */
 const char *xt_chat_display_name(xt_chat *c, const char *bare);
+void xt_chat_names_free(xt_chat *c);
 
 /* chat_ui.c */
 /* Key codes (beyond curses' KEY_MAX) the UI defines for the bracketed
@@ -210,8 +227,13 @@ void xt_chat_flush_queue(xt_chat *c);
 void xt_chat_acked(xt_chat *c, const char *id);
 
 /* Replaces line i's body (a correction, a retraction), keeping its
- * time and sender; 0 or -1 (out of memory: the line is unchanged). */
+ * time, sender and suffix; 0 or -1 (out of memory: the line is unchanged). */
 int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, const char *body);
+/* Sets line i's suffix (UTF-8, shown after a space; NULL or "" removes
+ * it). 0 or -1 (out of memory: unchanged). */
+int xt_chat_win_set_suffix(xt_chat_win *w, size_t i, const char *suffix);
+/* Frees a line's reactions (chat_features.c). */
+void xt_chat_reacts_free(struct xt_chat_reacts *r);
 
 /* chat_features.c: the message features (xtalk/im.h) in the UI. */
 /* After keys: the input of the current window changed or not. */

@@ -14,6 +14,7 @@
 
 #include "chat.h"
 #include "xtalk/disco.h"
+#include "xtalk/pep.h"
 #include "chat_text.h"
 #include "chat_time.h"
 #include "../outbox.h"
@@ -229,26 +230,162 @@ static void on_chatstate(xt_chat *c, const xt_chatstate_event *e)
     free(peer);
 }
 
+/* --- XEP-0444 reactions, gathered on the message they react to --------- */
+
+/* Bounds: a line keeps this many senders' sets (a conversation has two
+ * parties and their devices; more is a flood), each this many reactions
+ * of at most REACT_BYTES bytes (an emoji sequence; §3 allows any text). */
+#define REACT_SENDERS 16
+#define REACT_EACH    8
+#define REACT_BYTES   32
+
+struct xt_chat_react {
+    char *who; /* "me" or the sender's bare JID */
+    char *emoji[REACT_EACH];
+    size_t n;
+};
+
+struct xt_chat_reacts {
+    struct xt_chat_react v[REACT_SENDERS];
+    size_t n;
+};
+
+static void react_clear(struct xt_chat_react *e)
+{
+    free(e->who);
+    for (size_t i = 0; i < e->n; i++)
+        free(e->emoji[i]);
+    *e = (struct xt_chat_react){0};
+}
+
+void xt_chat_reacts_free(struct xt_chat_reacts *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        react_clear(&r->v[i]);
+    free(r);
+}
+
+/* XEP-0444 §3.2: a sender's reactions message replaces that sender's
+ * whole set for the message (an empty one takes them all back). 0 or -1. */
+static int reacts_set(xt_chat_line *l, const char *who, const char *const *list, size_t n)
+{
+    if (!l->reacts && !(l->reacts = calloc(1, sizeof *l->reacts)))
+        return -1;
+    struct xt_chat_reacts *r = l->reacts;
+    size_t k = 0;
+    while (k < r->n && strcmp(r->v[k].who, who) != 0)
+        k++;
+    if (k == r->n) {
+        if (n == 0)
+            return 0;
+        if (r->n == REACT_SENDERS)
+            return -1; /* a flood of senders: the first ones stay */
+        r->n++;
+    } else {
+        react_clear(&r->v[k]);
+    }
+    struct xt_chat_react *e = &r->v[k];
+    e->who = strdup(who);
+    for (size_t i = 0; e->who && i < n && e->n < REACT_EACH; i++)
+        if (list[i] && *list[i] && strlen(list[i]) <= REACT_BYTES &&
+            (e->emoji[e->n] = strdup(list[i])))
+            e->n++;
+    if (!e->who || e->n == 0) { /* none left (or no memory): the sender goes */
+        react_clear(e);
+        r->v[k] = r->v[--r->n];
+        r->v[r->n] = (struct xt_chat_react){0};
+    }
+    return 0;
+}
+
+/* "[👍 2 ❤ 1]": each distinct reaction, in the order first given, with
+ * how many senders chose it; "" when none. */
+static void reacts_suffix(const struct xt_chat_reacts *r, char *buf, size_t len)
+{
+    const char *seen[REACT_SENDERS * REACT_EACH];
+    unsigned count[REACT_SENDERS * REACT_EACH];
+    size_t ns = 0;
+    for (size_t i = 0; r && i < r->n; i++)
+        for (size_t j = 0; j < r->v[i].n; j++) {
+            size_t k = 0;
+            while (k < ns && strcmp(seen[k], r->v[i].emoji[j]) != 0)
+                k++;
+            if (k == ns) {
+                seen[ns] = r->v[i].emoji[j];
+                count[ns++] = 0;
+            }
+            count[k]++;
+        }
+    buf[0] = '\0';
+    size_t o = 0;
+    for (size_t k = 0; k < ns && o + REACT_BYTES + 16 < len; k++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s %u", k ? " " : "[", seen[k], count[k]);
+    if (ns)
+        snprintf(buf + o, len - o, "]");
+}
+
+/* Records who's reactions on line at of w and redraws its suffix. */
+static void react_on(xt_chat *c, xt_chat_win *w, size_t at, const char *who,
+                     const char *const *list, size_t n)
+{
+    char suffix[600];
+    if (reacts_set(&w->lines[at], who, list, n) != 0)
+        return;
+    reacts_suffix(w->lines[at].reacts, suffix, sizeof suffix);
+    if (xt_chat_win_set_suffix(w, at, suffix) == 0)
+        c->dirty = 1;
+}
+
+/* The line of message id in w, ours or the peer's (XEP-0444 §3: either). */
+static xt_chat_line *reacted_line(xt_chat_win *w, const char *id, size_t *at)
+{
+    xt_chat_line *l = w ? find_line(w, id, XT_CHAT_LINE_OUT, at) : NULL;
+    return l ? l : w ? find_line(w, id, XT_CHAT_LINE_IN, at) : NULL;
+}
+
 static void on_reaction(xt_chat *c, const xt_reaction *r)
 {
     char *peer = r->from ? xt_cli_bare(r->from, NULL) : NULL;
-    xt_chat_win *w = peer ? xt_chat_win_find(c, peer, NULL) : NULL;
-    size_t at;
-    /* XEP-0444 §3: to one of ours, or one of theirs. */
-    xt_chat_line *l = w ? find_line(w, r->id, XT_CHAT_LINE_OUT, &at) : NULL;
-    if (!l && w)
-        l = find_line(w, r->id, XT_CHAT_LINE_IN, &at);
-    if (l) {
-        char list[512] = "";
-        size_t o = 0;
-        for (size_t i = 0; i < r->n && o + 80 < sizeof list; i++)
-            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? " " : "", r->reactions[i]);
-        char line[700];
-        snprintf(line, sizeof line, "%s %s", r->n ? "reacted" : "took back the reactions", list);
-        xt_chat_win_add(w, XT_CHAT_LINE_INFO, xt_chat_now_ms(), xt_chat_display_name(c, peer), line,
-                        0);
-        c->dirty = 1;
+    if (!peer || !r->id)
+        goto out;
+    size_t at = 0;
+    xt_chat_win *w = NULL;
+    xt_chat_line *l = NULL;
+    const char *who = peer;
+    if (strcmp(peer, c->account) == 0) {
+        /* Ours, from another device (a carbon): whichever conversation
+         * holds the message. */
+        who = "me";
+        for (size_t i = 1; i < c->nwins && !l; i++)
+            if ((l = reacted_line(c->wins[i], r->id, &at)))
+                w = c->wins[i];
+    } else {
+        w = xt_chat_win_find(c, peer, NULL);
+        l = reacted_line(w, r->id, &at);
     }
+    if (l) {
+        react_on(c, w, at, who, r->reactions, r->n);
+        goto out;
+    }
+    /* Not on screen (older than what is loaded, or unknown): a line says
+     * it, in the conversation if open, else in the console. */
+    char list[300] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < r->n && o + REACT_BYTES + 2 < sizeof list; i++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? " " : "", r->reactions[i]);
+    char line[500];
+    snprintf(line, sizeof line, "%s %s to a message not shown",
+             r->n ? "reacted" : "took back the reactions", list);
+    const char *name = strcmp(who, "me") == 0 ? "me" : xt_chat_display_name(c, peer);
+    if (w) {
+        xt_chat_win_add(w, XT_CHAT_LINE_INFO, xt_chat_now_ms(), name, line, 0);
+        c->dirty = 1;
+    } else {
+        xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s %s", name, line);
+    }
+out:
     free(peer);
 }
 
@@ -281,6 +418,12 @@ void xt_chat_feat_event(xt_chat *c, const xt_event *ev)
         break;
     case XT_EV_RETRACTION:
         on_retraction(c, &ev->u.retraction);
+        break;
+    case XT_EV_PEP:
+        /* A contact's new nickname (XEP-0172): the names drawn from
+         * xt_conn_nick change with the next redraw. */
+        if (strcmp(ev->u.pep->node, XT_NS_NICK) == 0)
+            c->dirty = 1;
         break;
     default:
         break;
@@ -368,9 +511,12 @@ void xt_chat_feat_react(xt_chat *c, const char *emoji)
         return;
     }
     const xt_chat_line *target = NULL;
+    size_t at = 0;
     for (size_t i = w->nlines; i > 0 && !target; i--)
-        if (w->lines[i - 1].kind == XT_CHAT_LINE_IN && w->lines[i - 1].id[0])
+        if (w->lines[i - 1].kind == XT_CHAT_LINE_IN && w->lines[i - 1].id[0]) {
             target = &w->lines[i - 1];
+            at = i - 1;
+        }
     const char *v[1] = {emoji};
     if (!target)
         snprintf(c->hint, sizeof c->hint, "nothing to react to: no message from %s here", w->peer);
@@ -379,9 +525,8 @@ void xt_chat_feat_react(xt_chat *c, const char *emoji)
     else if (xt_conn_send_reactions(c->conn, w->peer, "chat", target->id, v, emoji && *emoji,
                                     NULL) < 0)
         snprintf(c->hint, sizeof c->hint, "the reaction could not be sent");
-    else
-        xt_chat_win_add(w, XT_CHAT_LINE_INFO, xt_chat_now_ms(), "me",
-                        emoji && *emoji ? emoji : "(reaction removed)", 0);
+    else /* ours on the line too: §3.2, our set is now this one */
+        react_on(c, w, at, "me", v, emoji && *emoji ? 1 : 0);
     c->dirty = 1;
 }
 

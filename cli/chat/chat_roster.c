@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "chat.h"
+#include "xtalk/pep.h"
+#include "../outbox.h"
 
 #define NO_GROUP "Contacts"
 
@@ -56,10 +58,80 @@ xt_chat_contact *xt_chat_contact_find(xt_chat *c, const char *bare)
     return NULL;
 }
 
+/* --- names ------------------------------------------------------------------ */
+
+/* At most this many vCards asked for per run: the roster's contacts and
+ * the peers of open windows, not every JID a server could name. */
+#define FN_MAX 1024
+
+static struct xt_chat_fn *fn_find(xt_chat *c, const char *bare)
+{
+    for (size_t i = 0; i < c->nfns; i++)
+        if (strcmp(c->fns[i].jid, bare) == 0)
+            return &c->fns[i];
+    return NULL;
+}
+
+/* A vCard answer (XEP-0054): keyed by the answer's 'from' (the bare JID
+ * asked), so nothing is allocated per request; one without (a timeout)
+ * leaves the JID as its name. */
+static void on_vcard(xt_conn *conn, int status, const xt_stanza *reply, void *ud)
+{
+    xt_chat *c = ud;
+    (void)conn;
+    const char *from = reply ? xt_stanza_attr(reply, "from") : NULL;
+    char *bare = from ? xt_cli_bare(from, NULL) : NULL;
+    struct xt_chat_fn *f = bare ? fn_find(c, bare) : NULL;
+    const char *fn = status == 0 ? xt_vcard_field(reply, "FN") : NULL;
+    if (f && fn && !f->fn && (f->fn = strdup(fn)))
+        c->dirty = 1;
+    free(bare);
+}
+
+/* Asks for bare's vCard once per run (when online). */
+static void fn_fetch(xt_chat *c, const char *bare)
+{
+    if (!c->online || !c->conn || c->nfns >= FN_MAX || strcmp(bare, c->account) == 0)
+        return;
+    struct xt_chat_fn *v = realloc(c->fns, (c->nfns + 1) * sizeof *v);
+    if (!v)
+        return;
+    c->fns = v;
+    char *jid = strdup(bare);
+    if (!jid)
+        return;
+    if (xt_conn_vcard_fetch(c->conn, jid, on_vcard, c) != 0) {
+        free(jid);
+        return;
+    }
+    c->fns[c->nfns++] = (struct xt_chat_fn){.jid = jid};
+}
+
 const char *xt_chat_display_name(xt_chat *c, const char *bare)
 {
+    /* The name the user gave (the roster) comes first; what a contact
+     * calls itself is a claim (XEP-0172 §6), shown only without one. */
     const xt_chat_contact *k = xt_chat_contact_find(c, bare);
-    return k && k->name ? k->name : bare;
+    if (k && k->name)
+        return k->name;
+    const char *nick = c->conn ? xt_conn_nick(c->conn, bare) : NULL;
+    if (nick)
+        return nick;
+    const struct xt_chat_fn *f = fn_find(c, bare);
+    if (!f)
+        fn_fetch(c, bare);
+    return f && f->fn ? f->fn : bare;
+}
+
+void xt_chat_names_free(xt_chat *c)
+{
+    for (size_t i = 0; i < c->nfns; i++) {
+        free(c->fns[i].jid);
+        free(c->fns[i].fn);
+    }
+    free(c->fns);
+    c->fns = NULL;
+    c->nfns = 0;
 }
 
 static int show_of(const char *s)

@@ -288,10 +288,11 @@ static void draw_roster(xt_chat *c, int top, int rows, int width)
             attron(color(c, show_pair(k->show)) | A_BOLD);
             mvaddstr(y, 1, xt_chat_show_symbol(k->show));
             attroff(color(c, show_pair(k->show)) | A_BOLD);
+            const char *name = xt_chat_display_name(c, k->jid);
             if (unread)
-                snprintf(buf, sizeof buf, "%s (%d)", k->name ? k->name : k->jid, unread);
+                snprintf(buf, sizeof buf, "%s (%d)", name, unread);
             else
-                snprintf(buf, sizeof buf, "%s", k->name ? k->name : k->jid);
+                snprintf(buf, sizeof buf, "%s", name);
             attron(sel | (unread ? A_BOLD : 0));
             int used = put(y, 3, buf, width - 3);
             attroff(sel | (unread ? A_BOLD : 0));
@@ -435,7 +436,12 @@ static void draw_title(xt_chat *c, int width)
         const char *doing = w->peer_state == XT_CHATSTATE_COMPOSING ? " typing\u2026 "
                             : w->peer_state == XT_CHATSTATE_PAUSED  ? " (stopped typing) "
                                                                     : " ";
-        snprintf(buf, sizeof buf, "[%zu] %s%s%s %s%s%s%s", c->cur, w->peer, doing,
+        /* The JID, then the name it goes by when that is another. */
+        const char *name = xt_chat_display_name(c, w->peer);
+        char named[300] = "";
+        if (strcmp(name, w->peer) != 0)
+            snprintf(named, sizeof named, " (%s)", name);
+        snprintf(buf, sizeof buf, "[%zu] %s%s%s%s %s%s%s%s", c->cur, w->peer, named, doing,
                  k ? xt_chat_show_symbol(k->show) : "?",
                  k ? xt_chat_show_name(k->show) : "not in roster", k && k->status ? ": " : "",
                  k && k->status ? k->status : "", w->scroll ? "  [scrolled back]" : "");

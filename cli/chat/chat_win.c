@@ -20,6 +20,7 @@ void xt_chat_win_free(xt_chat_win *w)
     for (size_t i = 0; i < w->nlines; i++) {
         free(w->lines[i].text);
         free(w->lines[i].body);
+        xt_chat_reacts_free(w->lines[i].reacts);
     }
     free(w->lines);
     free(w->peer);
@@ -151,6 +152,25 @@ xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, cons
     return append(w, kind, ts_ms, XT_CHAT_TIME_FULL, who, body, hist_id);
 }
 
+/* Replaces the last l->suffix_len characters of l->text by " " + the
+ * ns characters of ws (ns 0: none). 0 or -1 (unchanged). */
+static int put_suffix(xt_chat_line *l, const wchar_t *ws, size_t ns)
+{
+    size_t base = l->len - l->suffix_len, add = ns ? ns + 1 : 0;
+    wchar_t *t = realloc(l->text, (base + add + 1) * sizeof *t);
+    if (!t)
+        return -1;
+    if (ns) {
+        t[base] = L' ';
+        memcpy(t + base + 1, ws, ns * sizeof *t);
+    }
+    t[base + add] = L'\0';
+    l->text = t;
+    l->len = base + add;
+    l->suffix_len = add;
+    return 0;
+}
+
 int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, const char *body)
 {
     (void)c;
@@ -166,11 +186,38 @@ int xt_chat_win_set_body(xt_chat *c, xt_chat_win *w, size_t i, const char *who, 
         return -1;
     }
     free(wb);
+    /* The reactions stay with the message (the suffix after the body). */
+    xt_chat_line nl = {.text = text, .len = n};
+    size_t ns = l->suffix_len ? l->suffix_len - 1 : 0;
+    if (ns && put_suffix(&nl, l->text + l->len - ns, ns) != 0) {
+        free(nl.text);
+        return -1;
+    }
     free(l->text);
-    l->text = text;
-    l->len = n;
+    l->text = nl.text;
+    l->len = nl.len;
+    l->suffix_len = nl.suffix_len;
     l->body_off = nb <= n ? n - nb : 0;
     return 0;
+}
+
+int xt_chat_win_set_suffix(xt_chat_win *w, size_t i, const char *suffix)
+{
+    if (i >= w->nlines)
+        return -1;
+    size_t ns = 0;
+    wchar_t *ws = NULL;
+    if (suffix && *suffix) {
+        /* From the network (emoji a contact sent): shown escaped, one line. */
+        char *san = xt_cli_sanitize(suffix, strlen(suffix), XT_CLI_SAN_LINE);
+        ws = san ? xt_chat_utf8_decode(san, strlen(san), &ns) : NULL;
+        free(san);
+        if (!ws)
+            return -1;
+    }
+    int rc = put_suffix(&w->lines[i], ws, ns);
+    free(ws);
+    return rc;
 }
 
 void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
@@ -202,6 +249,11 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
      * separator between it and a line of a later day below it. */
     if (insert_line(o->w, 0, m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms,
                     XT_CHAT_TIME_SHORT, who, m->body, m->id)) {
+        /* The id it was stored with (origin-id, else the stanza id): what
+         * reactions and corrections name, and what tells an archive copy
+         * of it apart (xt_chat_win_archived). */
+        if (m->stanza_id && strlen(m->stanza_id) < sizeof o->w->lines[0].id)
+            snprintf(o->w->lines[0].id, sizeof o->w->lines[0].id, "%s", m->stanza_id);
         o->count++;
         const xt_chat_line *below = near_dated(o->w, 1, 1);
         if (below && o->w->lines[0].day && below->day != o->w->lines[0].day)
@@ -248,6 +300,7 @@ static void fetch_archive(xt_chat *c, xt_chat_win *w, size_t n)
     if (tag > 0) {
         w->mam_tag = tag;
         w->mam_at = 0;
+        w->mam_seen = 0;
     } else if (tag == XT_EUNSUPPORTED) {
         w->mam_done = 1; /* no archive on this server */
     }
@@ -280,6 +333,21 @@ size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 
 void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
 {
+    const char *mid = NULL;
+    if (!w->room) {
+        /* The archive's copy of a line the window shows already: the fetch
+         * starts a moment before the oldest line's local time, and the
+         * archive's stamps (whole seconds on Prosody) may come before it. */
+        mid = m->origin_id ? m->origin_id : m->id;
+        /* Where the next scroll-back continues, shown or not (archive
+         * order: the first of a backward page is its oldest). A room's
+         * scroll-back goes on from its oldest line instead. */
+        if (++w->mam_seen == 1 && c->acct.store && m->stanza_id)
+            (void)xt_store_archive_pos_set(c->acct.store, c->account, w->peer, m->stanza_id);
+        for (size_t i = 0; mid && i < w->nlines; i++)
+            if (w->lines[i].id[0] && strcmp(w->lines[i].id, mid) == 0)
+                return;
+    }
     int out = m->direction == XT_DIR_OUT || (w->room && m->from_self);
     /* A room's line is its sender's nick (chat_room.c). */
     const char *who = w->room ? (m->nick ? m->nick : "?")
@@ -291,20 +359,14 @@ void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
     xt_chat_line *l = insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts,
                                   XT_CHAT_TIME_SHORT, who, m->body, 0);
     if (l) {
+        /* A room's lines keep the room's archive id (the next scroll-back
+         * goes on from the oldest: xt_chat_room_fetch_older); a
+         * conversation's keep the message id the check above compares. */
+        const char *keep = w->room ? m->stanza_id : mid;
+        if (keep && strlen(keep) < sizeof l->id)
+            snprintf(l->id, sizeof l->id, "%s", keep);
         w->mam_at++;
-        /* A room's lines keep the room's archive id: the next
-         * scroll-back goes on from the oldest (xt_chat_room_fetch_older). */
-        if (w->room && m->stanza_id && strlen(m->stanza_id) < sizeof l->id)
-            snprintf(l->id, sizeof l->id, "%s", m->stanza_id);
     }
-    if (w->room) {
-        c->dirty = 1;
-        return;
-    }
-    /* Where the next scroll-back continues (archive order: the first of a
-     * page is its oldest). */
-    if (w->mam_at == 1 && c->acct.store && m->stanza_id)
-        (void)xt_store_archive_pos_set(c->acct.store, c->account, w->peer, m->stanza_id);
     c->dirty = 1;
 }
 

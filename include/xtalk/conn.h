@@ -329,7 +329,7 @@ typedef enum xt_event_type {
     XT_EV_REACTION = 1u << 11,    /* XEP-0444 reactions; .reaction */
     XT_EV_RETRACTION = 1u << 12,  /* XEP-0424 retraction; .retraction */
     XT_EV_CAPS = 1u << 13,        /* a contact's verified caps (xtalk/disco.h); .caps */
-    XT_EV_SERVER_INFO = 1u << 14, /* the server's disco#info arrived (xtalk/disco.h); .server_info */
+    XT_EV_SERVER_INFO = 1u << 14, /* the server's or account's disco#info arrived or failed (xtalk/disco.h); .server_info */
     XT_EV_ARCHIVE = 1u << 15,     /* archive catch-up progress (xtalk/mam.h); .archive */
     /* Group chat (xtalk/muc.h), bits 16..23; each with .muc. */
     XT_EV_MUC_JOINED = 1u << 16,      /* we are in a room */
@@ -339,7 +339,8 @@ typedef enum xt_event_type {
     XT_EV_MUC_LEFT = 1u << 20,        /* we are out of a room (left, kicked, destroyed...) */
     XT_EV_MUC_INVITE = 1u << 21,      /* an invitation to a room, or a decline */
     XT_EV_MUC_CONFIG = 1u << 22,      /* a room's configuration changed */
-    /* 1u << 23 is kept for group chat; 1u << 24 for PEP notifications. */
+    /* 1u << 23 is kept for group chat. */
+    XT_EV_PEP = 1u << 24, /* a PEP notification (XEP-0163, xtalk/pep.h); .pep */
 } xt_event_type;
 
 /* Every event, for xt_conn_on's mask (an unsigned of 32 bits: outside the
@@ -376,6 +377,7 @@ struct xt_caps_event;
 struct xt_disco_info;
 struct xt_archive_event;
 struct xt_muc_event;
+struct xt_pep_event;
 
 typedef struct xt_message {
     const char *from, *to, *type, *id; /* type: "normal" when absent */
@@ -527,6 +529,7 @@ typedef struct xt_event {
         const struct xt_disco_info *server_info;
         const struct xt_archive_event *archive;
         const struct xt_muc_event *muc; /* XT_EV_MUC_* (xtalk/muc.h) */
+        const struct xt_pep_event *pep; /* XT_EV_PEP (xtalk/pep.h) */
     } u;
 } xt_event;
 

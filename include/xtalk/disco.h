@@ -90,7 +90,9 @@ XT_EXTERN int xt_disco_has_feature(const xt_disco_info *info, const char *var);
 
 /* The server's disco#info, fetched at every new session's login; NULL
  * until it arrived (or when the server refused it). Valid until the conn
- * changes. XT_EV_SERVER_INFO says it arrived. */
+ * changes. XT_EV_SERVER_INFO says it arrived; it also comes when the
+ * query failed (an error, or no answer within the IQ timeout), with an
+ * empty info (only its jid set) while the getter stays NULL. */
 XT_EXTERN const xt_disco_info *xt_conn_server_info(const xt_conn *c);
 /* Our account's disco#info (the bare JID: where a server lists XEP-0313
  * and XEP-0163 for its users; Prosody lists MAM only there), fetched with

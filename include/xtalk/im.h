@@ -175,6 +175,18 @@ XT_EXTERN int xt_conn_vcard_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void
  * "ORG/ORGNAME", "EMAIL/USERID", "URL"... ('/' between nested names).
  * NULL when absent or empty. Lives as long as reply. */
 XT_EXTERN const char *xt_vcard_field(const xt_stanza *reply, const char *path);
+/* Changes to our vCard: each field NULL = keep, "" = remove, else the
+ * new value (XEP-0054 FN, NICKNAME, EMAIL/USERID, URL, NOTE). */
+typedef struct xt_vcard_update {
+    const char *fn, *nickname, *email, *url, *note;
+} xt_vcard_update;
+/* Publishes our vCard (XEP-0054 §3.3, a set replaces the whole card):
+ * base's (a result of xt_conn_vcard_fetch(c, NULL, ...); NULL = none)
+ * with u's changes. Fields u leaves NULL and the elements it does not
+ * know (PHOTO, ADR...) are carried over. cb as with xt_conn_iq. 0;
+ * XT_EINVAL (text not XML-safe), XT_ESTATE; the errors of xt_conn_iq. */
+XT_EXTERN int xt_conn_vcard_publish(xt_conn *c, const xt_stanza *base, const xt_vcard_update *u,
+                                    xt_iq_fn cb, void *ud);
 /* Asks for jid's published nickname (XEP-0172 via PEP; NULL: our own).
  * Read it with xt_nick_of. The errors of xt_conn_iq, XT_EJID. */
 XT_EXTERN int xt_conn_nick_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void *ud);
@@ -182,8 +194,10 @@ XT_EXTERN int xt_conn_nick_fetch(xt_conn *c, const char *jid, xt_iq_fn cb, void 
  * <message/> carrying <nick xmlns='http://jabber.org/protocol/nick'/>;
  * NULL when none. A claim, not an identity (XEP-0172 §6). */
 XT_EXTERN const char *xt_nick_of(const xt_stanza *st);
-/* Publishes our nickname (PEP). XT_EINVAL for an empty or non-XML-safe
- * nick; the errors of xt_conn_iq. */
+/* Publishes our nickname (XEP-0172 §4.5: PEP item "current", access
+ * model presence asked with publish-options: the server refuses with
+ * precondition-not-met when the node exists with another model).
+ * XT_EINVAL for an empty or non-XML-safe nick; the errors of xt_conn_iq. */
 XT_EXTERN int xt_conn_nick_publish(xt_conn *c, const char *nick, xt_iq_fn cb, void *ud);
 
 /* --- XEP-0352 client state indication ------------------------------------ */

@@ -75,6 +75,16 @@ typedef struct xt_mam_query {
  * XT_ENOMEM. */
 XT_EXTERN int xt_mam_fetch(xt_conn *c, const xt_mam_query *q);
 
+/* Whether our archive can be queried (XEP-0313 §7), from the disco#info
+ * of the account and the server fetched at login: 1 when either lists
+ * urn:xmpp:mam:2; 0 when both answered without it; XT_ESTATE while an
+ * answer is awaited (or not online): XT_EV_SERVER_INFO comes when one
+ * arrives or fails; when neither lists it and a query failed, that
+ * query's code (XT_ESTANZA, XT_ETIMEOUT: the server gave no answer within
+ * the IQ timeout, XT_EPROTO): whether there is an archive is unknown.
+ * XT_EINVAL for NULL. */
+XT_EXTERN int xt_mam_supported(const xt_conn *c);
+
 /* The catch-up point (an archive id; NULL = none). Copied. Takes effect
  * at the next catch-up. 0; XT_EINVAL (c NULL, id not XML-safe or longer
  * than 255), XT_ENOMEM. */
@@ -83,6 +93,12 @@ XT_EXTERN int xt_conn_set_archive_position(xt_conn *c, const char *archive_id);
  * catch-up, its own results only), NULL when none. Valid until the conn
  * changes. */
 XT_EXTERN const char *xt_conn_archive_position(const xt_conn *c);
+/* The archive's stamp of that position (ms since the epoch: the <delay/>
+ * of the catch-up result it came from), 0 when unknown (a live message's
+ * id, one set with xt_conn_set_archive_position, none). With it, two
+ * processes of one account keep one stored position in archive order
+ * (xt_store_archive_pos_advance). */
+XT_EXTERN int64_t xt_conn_archive_position_ms(const xt_conn *c);
 /* How many of the newest messages a catch-up without a position fetches
  * (1..1000; default 50). 0; XT_EINVAL. */
 XT_EXTERN int xt_conn_set_archive_window(xt_conn *c, uint32_t n);

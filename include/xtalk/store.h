@@ -151,6 +151,18 @@ XT_EXTERN int xt_store_archive_pos_get(xt_store *st, const char *account, const 
                                        char **out);
 XT_EXTERN int xt_store_archive_pos_set(xt_store *st, const char *account, const char *peer,
                                        const char *id);
+/* Moves the position forward only: records id when order_ms (its place
+ * in archive order: the archive stamp in ms, xt_conn_archive_position_ms,
+ * or the local clock for a live message's id) is not older than the
+ * stored one's, in one statement, so two processes of one account
+ * (listen and chat, two listens) cannot move it backwards (the next
+ * catch-up refetching) nor interleave a stale write. Equal orders
+ * replace (archive stamps tie within a second; a refetch is harmless,
+ * xt_store_message_seen). A position written by _set is unordered (any
+ * advance replaces it). 1 when written, 0 when the stored one is newer;
+ * XT_EINVAL (order_ms <= 0, empty id), XT_EIO. */
+XT_EXTERN int xt_store_archive_pos_advance(xt_store *st, const char *account, const char *peer,
+                                           const char *id, int64_t order_ms);
 
 /* --- deduplication ------------------------------------------------------- */
 

@@ -309,7 +309,7 @@ static int private_write(xt_conn *c, bm_req *r, const xt_stanza *old)
                 rc = add_conference(st, r, XT_NS_BOOKMARKS_LEGACY);
             continue;
         }
-        rc = xt_im_copy_under(st, ch, 0);
+        rc = xt_im_copy_under(st, ch);
     }
     if (!rc && r->op == BM_SET && !found)
         rc = add_conference(st, r, XT_NS_BOOKMARKS_LEGACY);

@@ -209,6 +209,7 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     /* Hash keys per table from the conn's random source (index.h). */
     xt_index_init(&c->roster.ix, c->s.cfg.random, c->s.cfg.random_ud);
     xt_index_init(&c->presence.ix, c->s.cfg.random, c->s.cfg.random_ud);
+    xt_index_init(&c->nicks.ix, c->s.cfg.random, c->s.cfg.random_ud);
     xt_muc_init(c);
     c->fast_fn = opts->fast_fn;
     c->fast_ud = opts->fast_ud;
@@ -240,6 +241,7 @@ void xt_conn_free(xt_conn *c)
     xt_disco_free(c);
     xt_mam_free(c);
     xt_upload_free_state(c);
+    xt_nick_free(c);
     xt_muc_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);

@@ -55,11 +55,25 @@ typedef struct xt_mam_query_int xt_mam_query_int;
 typedef struct xt_mam_state {
     xt_mam_query_int *queries; /* outstanding, each with its queryid */
     char *last_id;             /* the newest archive id seen (catch-up point) */
+    int64_t last_ms;           /* its archive stamp (ms since the epoch), 0 = unknown */
     int next_tag;
     int catching_up; /* the login catch-up runs: live ids do not move last_id */
     uint32_t window; /* 0 = XT_MAM_DEFAULT_WINDOW */
     int session_done; /* this session's catch-up was started */
 } xt_mam_state;
+
+/* XEP-0172 nicknames from PEP notifications (nick.c): bare JID ->
+ * nick, indexed; bounded by who may notify (our account and the roster,
+ * pep.c) and by XT_NICK_MAX. */
+#define XT_NICK_MAX 20001
+typedef struct xt_nick_entry {
+    char *jid, *nick;
+} xt_nick_entry;
+typedef struct xt_nick_table {
+    xt_nick_entry *v;
+    size_t n, cap;
+    xt_index ix;
+} xt_nick_table;
 
 typedef struct xt_handler {
     int id;
@@ -101,6 +115,7 @@ struct xt_conn {
     } blocked;
     int csi_inactive; /* XEP-0352: the application said inactive (csi.c) */
     struct xt_bm_req *bm_reqs; /* bookmark calls under way (bookmarks.c) */
+    xt_nick_table nicks; /* XEP-0172 (nick.c) */
     xt_muc_rooms muc; /* XEP-0045 rooms (muc*.c) */
 };
 
@@ -193,6 +208,17 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
 /* upload.c: drops the cached XEP-0363 service and pending discoveries
  * (their callbacks are not called: the conn is going away). */
 void xt_upload_free_state(xt_conn *c);
+/* Appends a deep copy of src (a received or built element) under
+ * parent (pep.c; bookmarks.c, vcard.c). 0, XT_EINVAL (nested past 64),
+ * XT_ENOMEM. */
+int xt_im_copy_under(xt_stanza *parent, const xt_stanza *src);
+/* A live <message/> with a pubsub#event child `ev` (XEP-0163): checks
+ * the sender, emits XT_EV_PEP per item (pep.c). 0 or XT_ENOMEM. */
+int xt_pep_on_event(xt_conn *c, const xt_stanza *msg, const xt_stanza *ev);
+/* The nick table (nick.c): a notification of the nick node from bare
+ * (prepared) jid: payload NULL forgets it. 0 or XT_ENOMEM. */
+int xt_nick_note(xt_conn *c, const char *jid, const xt_stanza *payload);
+void xt_nick_free(xt_conn *c);
 /* A type chat message with <x xmlns='...muc#user'/> (XEP-0045 §7.5: a
  * private message to an occupant); the errors of xt_conn_send_message. */
 int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out[64]);
@@ -200,11 +226,6 @@ int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out
 /* 1 when jid (any form) is our account's bare JID. */
 int xt_im_is_own_bare(xt_conn *c, const char *jid);
 
-/* Appends a deep copy of src under parent (attributes, text, children:
- * text interleaved between children is kept before them, which no PEP
- * payload or bookmark depends on); depth counts from 0, deeper than 64
- * is XT_EINVAL (pep.c; bookmarks.c). */
-int xt_im_copy_under(xt_stanza *parent, const xt_stanza *src, int depth);
 
 /* 1 when s is complete UTF-8 made of XML 1.0 characters. */
 int xt_im_text_ok(const char *s);

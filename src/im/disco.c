@@ -475,16 +475,27 @@ static void kept_done(xt_conn *c, int status, const xt_stanza *reply, xt_disco_r
 {
     int account = r->jid && strcmp(r->jid, xt_stream_domain(&c->s)) != 0;
     const xt_stanza *q = reply ? xt_stanza_child(reply, "query", XT_NS_DISCO_INFO) : NULL;
+    const char *who = account ? xt_stream_bare(&c->s) : xt_stream_domain(&c->s);
     if (status || !q) {
-        if (status != XT_ECLOSED)
-            xt_stream_logf(&c->s, XT_LOG_WARN, "the %s's disco#info failed: %s",
-                           account ? "account" : "server",
-                           status ? xt_strerror(status) : "no <query/> in the result");
+        if (status == XT_ECLOSED)
+            return; /* the session is gone: a new one asks again */
+        xt_stream_logf(&c->s, XT_LOG_WARN, "the %s's disco#info failed: %s",
+                       account ? "account" : "server",
+                       status ? xt_strerror(status) : "no <query/> in the result");
+        if (account)
+            c->disco.account_failed = status ? status : XT_EPROTO;
+        else
+            c->disco.server_failed = status ? status : XT_EPROTO;
+        /* Whoever waits for the features must learn that none will come
+         * (a command waiting to know whether there is an archive would
+         * otherwise wait forever): the event with an empty info. */
+        xt_disco_info none = {.jid = who};
+        xt_event ev = {.type = XT_EV_SERVER_INFO, .u.server_info = &none};
+        xt_conn_emit(c, &ev);
         return;
     }
     xt_stanza *copy = xt_stanza_copy(q);
     xt_disco_parsed p;
-    const char *who = account ? xt_stream_bare(&c->s) : xt_stream_domain(&c->s);
     if (!copy || xt_disco_parse(c->s.mem, copy, who, &p)) {
         xt_stanza_free(copy);
         xt_stream_fail(&c->s, XT_ENOMEM, NULL, NULL, "out of memory keeping the server's features",
@@ -515,6 +526,7 @@ int xt_disco_login(xt_conn *c)
     xt_disco_parsed_free(c->s.mem, &c->disco.server);
     xt_disco_parsed_free(c->s.mem, &c->disco.account);
     c->disco.server_known = c->disco.account_known = 0;
+    c->disco.server_failed = c->disco.account_failed = 0;
     /* To the domain and the account explicitly: the answer must come
      * from each (without 'to' the account would answer, RFC 6120 §10.3). */
     const char *to[2] = {xt_stream_domain(&c->s), xt_stream_bare(&c->s)};
@@ -527,6 +539,12 @@ int xt_disco_login(xt_conn *c)
             return rc;
     }
     return 0;
+}
+
+void xt_disco_login_status(const xt_conn *c, int *server, int *account)
+{
+    *server = c->disco.server_known ? 1 : c->disco.server_failed;
+    *account = c->disco.account_known ? 1 : c->disco.account_failed;
 }
 
 const xt_disco_info *xt_conn_account_info(const xt_conn *c)

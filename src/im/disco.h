@@ -77,6 +77,9 @@ typedef struct xt_disco_state {
     xt_disco_self self;
     xt_disco_parsed server, account; /* our server's and our account's info */
     int server_known, account_known;
+    /* The login query's failure (XT_ESTANZA, XT_ETIMEOUT, XT_EPROTO...),
+     * 0 while it is pending or once it succeeded. */
+    int server_failed, account_failed;
     xt_disco_req *reqs;
     xt_caps_state caps;
 } xt_disco_state;
@@ -98,6 +101,10 @@ int xt_disco_query_internal(struct xt_conn *c, const char *jid, const char *node
                             xt_disco_internal_fn done, const char *tag);
 /* A new session (not a resumption): forget the server's info, fetch it. */
 int xt_disco_login(struct xt_conn *c);
+/* Where the login queries stand, for the server's and the account's
+ * info each: 1 answered, 0 pending (or not asked yet), or the negative
+ * code it failed with. */
+void xt_disco_login_status(const struct xt_conn *c, int *server, int *account);
 /* IQ get: 1 handled (disco#info / #items answered), 0 not ours, < 0. */
 int xt_disco_on_iq(struct xt_conn *c, const xt_stanza *iq);
 /* Adds <c xmlns=caps hash node ver/> to an outgoing presence. */

@@ -245,6 +245,19 @@ static int have_archive(const xt_conn *c)
            xt_disco_has_feature(xt_conn_server_info(c), XT_NS_MAM);
 }
 
+int xt_mam_supported(const xt_conn *c)
+{
+    if (!c)
+        return XT_EINVAL;
+    if (have_archive(c))
+        return 1;
+    int srv, acc;
+    xt_disco_login_status(c, &srv, &acc);
+    if (!xt_stream_is_online(&c->s) || !srv || !acc)
+        return XT_ESTATE;
+    return srv < 0 ? srv : acc < 0 ? acc : 0;
+}
+
 void xt_mam_session_new(xt_conn *c)
 {
     c->mam.session_done = 0;
@@ -332,10 +345,11 @@ int xt_mam_fetch(xt_conn *c, const xt_mam_query *in)
 
 /* Moves the catch-up point to id (an archive id of ours, newer than the
  * last one in archive order by the caller's knowledge). */
-static int advance(xt_conn *c, const char *id)
+static int advance(xt_conn *c, const char *id, int64_t ms)
 {
     if (!id || !*id || strlen(id) > MAM_MAX_ID)
         return 0;
+    c->mam.last_ms = ms;
     return set_str(c, &c->mam.last_id, id);
 }
 
@@ -375,7 +389,10 @@ int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result
      * moves it only when it is newer than anything seen, which it cannot
      * know: it never does. */
     if (q->tag == 0) {
-        int rc = advance(c, id);
+        /* The archive's own stamp (XEP-0313 §4.1.2: the <delay/> of the
+         * <forwarded/>), an order the position keeps across processes. */
+        const xt_stanza *d = xt_stanza_child(fwd, "delay", XT_NS_DELAY);
+        int rc = advance(c, id, d ? xt_im_parse_stamp(xt_stanza_attr(d, "stamp")) : 0);
         if (rc)
             return rc;
     }
@@ -397,19 +414,25 @@ int xt_mam_saw_live(xt_conn *c, const char *stanza_id)
      * catch-up broke off. The catch-up's own pages reach it anyway. */
     if (c->mam.catching_up)
         return 0;
-    return advance(c, stanza_id);
+    return advance(c, stanza_id, 0); /* live: no archive stamp */
 }
 
 int xt_conn_set_archive_position(xt_conn *c, const char *id)
 {
     if (!c || (id && (!xt_im_text_ok(id) || strlen(id) > MAM_MAX_ID)))
         return XT_EINVAL;
+    c->mam.last_ms = 0;
     return set_str(c, &c->mam.last_id, id && *id ? id : NULL);
 }
 
 const char *xt_conn_archive_position(const xt_conn *c)
 {
     return c ? c->mam.last_id : NULL;
+}
+
+int64_t xt_conn_archive_position_ms(const xt_conn *c)
+{
+    return c && c->mam.last_id ? c->mam.last_ms : 0;
 }
 
 int xt_conn_set_archive_window(xt_conn *c, uint32_t n)

@@ -7,6 +7,7 @@
 #include "core/jid_int.h"
 #include "im/conn_int.h"
 #include "im/msgext.h"
+#include "xtalk/pep.h"
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
  * days_from_civil), so no timegm() and no time zone state is needed. */
@@ -304,7 +305,13 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
     xt_im_wrapped w = {.source = XT_SRC_LIVE, .direction = XT_DIR_IN};
     if (dfrom && (strcmp(dfrom, xt_stream_domain(&c->s)) == 0 || xt_im_is_own_bare(c, dfrom)))
         w.source = XT_SRC_OFFLINE;
-    return xt_im_deliver(c, st, &w);
+    int rc = xt_im_deliver(c, st, &w);
+    if (rc || xt_stream_is_closed(&c->s))
+        return rc;
+    /* XEP-0163: a notification is a top-level message (never a carbon's
+     * or an archive result's inner one: those returned above). */
+    const xt_stanza *pev = xt_stanza_child(st, "event", XT_NS_PUBSUB_EVENT);
+    return pev ? xt_pep_on_event(c, st, pev) : 0;
 }
 
 static int valid_type(const char *t)

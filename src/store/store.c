@@ -62,6 +62,7 @@ enum stmt_id {
     S_CAPS_LIST,
     S_POS_GET,
     S_POS_SET,
+    S_POS_ADVANCE,
     S_COUNT
 };
 
@@ -107,8 +108,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CAPS_LIST] = "SELECT ver, features FROM caps ORDER BY seen_ms DESC LIMIT ?1",
     [S_POS_GET] = "SELECT last_id FROM archive_pos WHERE account = ?1 AND peer = ?2",
     [S_POS_SET] = "INSERT INTO archive_pos(account, peer, last_id) VALUES(?1, ?2, ?3)"
-                  " ON CONFLICT(account, peer) DO UPDATE SET last_id = excluded.last_id"
-                  " WHERE last_id IS NOT excluded.last_id",
+                  " ON CONFLICT(account, peer) DO UPDATE SET last_id = excluded.last_id,"
+                  " order_ms = 0 WHERE last_id IS NOT excluded.last_id",
+    /* One statement: the compare and the write happen under one write
+     * lock, so two writers cannot interleave between them. */
+    [S_POS_ADVANCE] = "INSERT INTO archive_pos(account, peer, last_id, order_ms) VALUES(?1, ?2, ?3, ?4)"
+                      " ON CONFLICT(account, peer) DO UPDATE SET last_id = excluded.last_id,"
+                      " order_ms = excluded.order_ms WHERE excluded.order_ms >= archive_pos.order_ms",
 };
 
 /* Migrations: migrations[v] takes a file from version v to v + 1 (SQL;
@@ -197,6 +203,17 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE IF NOT EXISTS caps(ver TEXT PRIMARY KEY, features TEXT NOT NULL, seen_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS archive_pos(account TEXT NOT NULL, peer TEXT NOT NULL, last_id TEXT NOT NULL,"
     " PRIMARY KEY(account, peer));",
+    /* 6 -> 7: the archive position's order (the archive stamp, or the
+     * local clock for a live message's id, in ms): two processes of one
+     * account (listen and chat) write the position, and only a newer one
+     * may replace it (xt_store_archive_pos_advance). 0 = unordered.
+     * The table is rebuilt rather than altered: ADD COLUMN fails on a
+     * file that has the column already, this runs again harmlessly. */
+    "CREATE TABLE archive_pos_new(account TEXT NOT NULL, peer TEXT NOT NULL, last_id TEXT NOT NULL,"
+    " order_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(account, peer));"
+    "INSERT INTO archive_pos_new(account, peer, last_id) SELECT account, peer, last_id FROM archive_pos;"
+    "DROP TABLE archive_pos;"
+    "ALTER TABLE archive_pos_new RENAME TO archive_pos;",
 };
 
 struct xt_store {
@@ -1095,6 +1112,22 @@ int xt_store_archive_pos_set(xt_store *st, const char *account, const char *peer
     bind_text(s, 2, peer ? peer : "");
     bind_text(s, 3, id);
     return step_write(st, s, "cannot record the archive position");
+}
+
+int xt_store_archive_pos_advance(xt_store *st, const char *account, const char *peer,
+                                 const char *id, int64_t order_ms)
+{
+    sqlite3_stmt *s;
+    if (!usable(st) || !account || !valid_text(id) || order_ms <= 0)
+        return XT_EINVAL;
+    if (!(s = stmt(st, S_POS_ADVANCE)))
+        return XT_EIO;
+    bind_text(s, 1, account);
+    bind_text(s, 2, peer ? peer : "");
+    bind_text(s, 3, id);
+    sqlite3_bind_int64(s, 4, order_ms);
+    int rc = step_write(st, s, "cannot record the archive position");
+    return rc < 0 ? rc : sqlite3_changes(st->db) > 0;
 }
 
 /* --- deduplication ------------------------------------------------------- */

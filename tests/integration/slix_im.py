@@ -13,6 +13,11 @@ one JSON command per stdin line:
                                         {"event":"pong"}: everything sent
                                         before was processed (RFC 6120 §10.1)
   {"op":"subscribe","to":JID}           asks to see JID's presence
+  {"op":"get_vcard","jid":JID}          prints {"event":"vcard","jid",
+                                        "fields":{"FN","NICKNAME","EMAIL",
+                                        "URL","NOTE"}} (XEP-0054; error: "error")
+  {"op":"get_nick","jid":JID}           prints {"event":"nick","jid","nick"}
+                                        (XEP-0172 over XEP-0163 items; error: "error")
   {"op":"quit"}
 slixmpp's XEP-0184 plugin answers receipt requests by itself (its
 default), as a deployed client would."""
@@ -22,7 +27,10 @@ import json
 import os
 import sys
 
+import xml.etree.ElementTree as ET
+
 import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
@@ -76,9 +84,44 @@ class Peer(slixmpp.ClientXMPP):
             asyncio.ensure_future(self.pong())
         elif op == "subscribe":
             self.send_presence(pto=cmd["to"], ptype="subscribe")
+        elif op == "get_vcard":
+            asyncio.ensure_future(self.get_vcard(cmd["jid"]))
+        elif op == "get_nick":
+            asyncio.ensure_future(self.get_nick(cmd["jid"]))
         elif op == "quit":
             self.disconnect()
             os._exit(0)
+
+    async def get_vcard(self, jid):
+        # A plain iq: what a peer sees on the wire, no plugin's caching.
+        iq = self.make_iq_get(ito=jid)
+        iq.append(ET.Element("{vcard-temp}vCard"))
+        try:
+            r = await iq.send(timeout=30)
+        except (IqError, IqTimeout) as e:
+            out({"event": "vcard", "jid": jid, "error": str(e)})
+            return
+        v = r.xml.find("{vcard-temp}vCard")
+        fields = {}
+        for name, path in (("FN", "FN"), ("NICKNAME", "NICKNAME"), ("NOTE", "NOTE"),
+                           ("URL", "URL"), ("EMAIL", "EMAIL/USERID")):
+            el = v.find("/".join("{vcard-temp}" + p for p in path.split("/"))) if v is not None else None
+            if el is not None and el.text:
+                fields[name] = el.text
+        out({"event": "vcard", "jid": jid, "fields": fields})
+
+    async def get_nick(self, jid):
+        iq = self.make_iq_get(ito=jid)
+        ps = ET.SubElement(iq.xml, "{http://jabber.org/protocol/pubsub}pubsub")
+        ET.SubElement(ps, "{http://jabber.org/protocol/pubsub}items",
+                      node="http://jabber.org/protocol/nick", max_items="1")
+        try:
+            r = await iq.send(timeout=30)
+        except (IqError, IqTimeout) as e:
+            out({"event": "nick", "jid": jid, "error": str(e)})
+            return
+        n = r.xml.find(".//{http://jabber.org/protocol/nick}nick")
+        out({"event": "nick", "jid": jid, "nick": n.text if n is not None else None})
 
     async def pong(self):
         await self.plugin["xep_0199"].ping(jid=self.boundjid.domain, timeout=30)

@@ -260,6 +260,113 @@ class Chat(ServerTest):
         self.assertEqual(s.exit_code(), 0, s.stderr())
         bob.terminate()
 
+    def slix(self, user):
+        """slixmpp as user (slix_im.py: JSON commands in, events out)."""
+        from test_features import Slix
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_im.py"),
+                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file], env=e,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        x = Slix(p)
+        x.full = x.json_until(lambda o: o["event"] == "online", 60)["jid"]
+        return x
+
+    def test_nick_shown_reactions_gathered(self):
+        """bob (slixmpp, both ways with alice, no roster name) publishes a
+        nickname (XEP-0172): alice's chat shows it in the roster pane, the
+        window title and the message lines. bob's reactions (XEP-0444)
+        to one of his messages gather on that line as a suffix, updated
+        in place, alice's own included; one to a message not on screen
+        is a line of its own."""
+        A, B = jid("alice", self.srv), jid("bob", self.srv)
+        nick = "http://jabber.org/protocol/nick"
+        # slixmpp first: it settles the subscription (it answers a request
+        # still pending from the class set-up), so alice's presence, with
+        # caps asking for nicknames (nick+notify), reaches bob's PEP service
+        # when chat logs in (XEP-0163 §4).
+        bob = self.slix("bob")
+        bob.barrier()
+        s = self.screen()
+        s.wait(lambda t: "[online]" in t and B in t, "online with bob in the roster")
+        bob.raw("<iq xmlns='jabber:client' type='set' id='n1'>"
+                "<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='%s'>"
+                "<item id='current'><nick xmlns='%s'>Bobby Tables</nick></item></publish>"
+                "</pubsub></iq>" % (nick, nick))
+        # The roster pane (bob has no roster name).
+        s.wait(lambda t: re.search(r"^ \S Bobby Tables", t, re.M), "the nickname in the roster")
+        # A message opens bob's window: its store page is short, so the
+        # archive is read too, and the archive's copy of that very message
+        # (stamped a moment before its arrival here) is not shown again.
+        bob.raw("<message xmlns='jabber:client' to='%s' type='chat' id='r-open'>"
+                "<body>opening line</body></message>" % A)
+        s.wait(lambda t: "older messages from the server's arc" in t, "the archive read")
+        s.type("/msg " + B)
+        s.keys("Enter")
+        scr = s.wait_for("[1] %s (Bobby Tables)" % B)
+        self.assertEqual(scr.count("opening line"), 1, scr)
+        for i, body in enumerate(("first one", "second one")):
+            bob.raw("<message xmlns='jabber:client' to='%s' type='chat' id='r%d'><body>%s</body>"
+                    "</message>" % (A, i, body))
+        scr = s.wait_for("Bobby Tables: second one")
+        self.assertIn("Bobby Tables: first one", scr)
+
+        def react(mid, *emoji):
+            bob.raw("<message xmlns='jabber:client' to='%s' type='chat'>"
+                    "<reactions xmlns='urn:xmpp:reactions:0' id='%s'>%s</reactions>"
+                    "<store xmlns='urn:xmpp:hints'/></message>"
+                    % (A, mid, "".join("<reaction>%s</reaction>" % e for e in emoji)))
+
+        def line_of(t, body):
+            return [l for l in t.split("\n") if body in l]
+
+        react("r0", "\U0001F44D")
+        scr = s.wait(lambda t: "first one [\U0001F44D 1]" in t, "the reaction on its line")
+        self.assertNotIn("[", line_of(scr, "second one")[0].split("second one")[1])
+        # Ours to bob's last message, then bob's again on the first: in place.
+        s.type("/react \u2764")
+        s.keys("Enter")
+        m = bob.json_until(lambda o: o["event"] == "message" and o.get("reactions"))
+        self.assertEqual(m["reactions"], {"id": "r1", "list": ["\u2764"]})
+        s.wait_for("second one [\u2764 1]")
+        react("r0", "\U0001F44D", "\u2764")
+        scr = s.wait(lambda t: "first one [\U0001F44D 1 \u2764 1]" in t, "bob's new set")
+        self.assertEqual(len(line_of(scr, "first one")), 1, scr)
+        react("r1", "\u2764")
+        s.wait_for("second one [\u2764 2]")
+        # Taken back: the suffix goes.
+        react("r0")
+        s.wait(lambda t: line_of(t, "first one") and "[" not in
+               line_of(t, "first one")[0].split("first one")[1], "the suffix gone")
+        # Not on screen: a line says so.
+        react("gone-id", "\U0001F389")
+        s.wait_for("Bobby Tables: reacted \U0001F389 to a message not shown")
+        # Taken back: the other tests show bob by his JID.
+        self.delete_nick(bob, nick)
+        # (in the roster pane: lines keep the name they were drawn with)
+        s.wait(lambda t: "Bobby Tables" not in t.split("\n")[2].split("\u2502")[0] and
+               " + " + B in t, "the nickname gone")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+    @staticmethod
+    def delete_nick(peer, node):
+        """Publishes an empty nickname (what a client does to stop
+        showing one: notified by both servers, where ejabberd 23.01's
+        defaults notify neither a retraction nor a node deletion) and
+        deletes the node (XEP-0060 §8.4): later logins get none either."""
+        peer.raw("<iq xmlns='jabber:client' type='set' id='empty-nick'>"
+                 "<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='%s'>"
+                 "<item id='current'><nick xmlns='%s'/></item></publish></pubsub></iq>"
+                 % (node, node))
+        peer.barrier()
+        peer.raw("<iq xmlns='jabber:client' type='set' id='del-nick'>"
+                 "<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'>"
+                 "<delete node='%s'/></pubsub></iq>" % node)
+        peer.barrier()
+
     def test_names_resolve_and_server_errors(self):
         # Issue 13 item 2: /msg Bob used to send to the JID "bob".
         A, B = jid("alice", self.srv), jid("bob", self.srv)

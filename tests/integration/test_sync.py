@@ -7,10 +7,17 @@ delivers the same messages too. Against Prosody or ejabberd (XT_SERVER)."""
 
 import json
 import os
+import re
 import subprocess
+import sys
+import tempfile
+import time
 import uuid
 
-from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
+from xtlib import HERE, SLOW, Proc, ServerTest, USERS, XTALK, WRAPPER, jid, main
+
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+from fakexmpp import FakeXmpp  # noqa: E402
 
 
 class Sync(ServerTest):
@@ -176,6 +183,62 @@ class Sync(ServerTest):
         self.assertRegex(r.stdout, r"^\[[^]]+\] me -> %s: reply %s\n$" % (peer, tag))
         a.p.stdin.write("quit\n")
         a.p.stdin.flush()
+
+
+    def history_on_fake(self, answer, timeout_s):
+        """xtalk history against a scripted server whose disco#info
+        queries `answer(conn, to, id)` handles; returns (result, seconds)."""
+        def script(c):
+            c.plain_login(jid("carol", self.srv), sm=False)
+            seen = 0
+            while seen < 2:
+                q = c.read_until(rb"<iq[^>]*>\s*<query xmlns=.http://jabber.org/protocol/disco#info.")
+                m = re.search(r"to='([^']*)'[^>]*id='([^']*)'|id='([^']*)'[^>]*to='([^']*)'", q)
+                to, iid = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+                answer(c, to, iid)
+                seen += 1
+            c.drain()
+        d = tempfile.mkdtemp(prefix="xt-fresh-", dir=self.srv.dir)
+        e = self.env("carol", XDG_DATA_HOME=d, XDG_CONFIG_HOME=d)
+        with FakeXmpp(self.srv.domain, script) as fx:
+            cmd = WRAPPER + [XTALK, "history", "--jid", jid("carol", self.srv), "--server",
+                             "127.0.0.1:%d" % fx.port, "--ca-file", fx.ca_file, "--timeout",
+                             str(timeout_s), jid("alice", self.srv)]
+            t0 = time.monotonic()
+            r = subprocess.run(cmd, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=60 * SLOW)
+            took = time.monotonic() - t0
+        self.assertIsNone(fx.error, fx.error)
+        return r, took
+
+    def test_history_without_disco_answer_times_out(self):
+        """The account's disco#info refused, the server's never answered,
+        no archive: history ends within its request timeout (--timeout 3)
+        with exit 7 and says why (it used to wait forever)."""
+        def answer(c, to, iid):
+            if "@" in to:
+                c.send("<iq type='error' from='%s' id='%s'><error type='cancel'>"
+                       "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                       "</error></iq>" % (to, iid))
+        r, took = self.history_on_fake(answer, 3)
+        self.assertEqual(r.returncode, 7, r.stderr)
+        self.assertIn("service discovery failed", r.stderr)
+        self.assertIn("(timed out); raise --timeout", r.stderr)
+        sys.stderr.write("history, disco unanswered: exit %d after %.1f s (--timeout 3)\n"
+                         % (r.returncode, took))
+        self.assertLess(took, 3 + 10 * SLOW)
+
+    def test_history_without_archive_says_so(self):
+        """Both disco#info answered, neither lists urn:xmpp:mam:2: exit 1
+        at once, naming XEP-0313."""
+        def answer(c, to, iid):
+            c.send("<iq type='result' from='%s' id='%s'><query xmlns="
+                   "'http://jabber.org/protocol/disco#info'><identity category='server' "
+                   "type='im'/></query></iq>" % (to, iid))
+        r, took = self.history_on_fake(answer, 20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("keeps no message archive (XEP-0313)", r.stderr)
+        self.assertLess(took, 10 * SLOW)
 
 
 if __name__ == "__main__":

@@ -557,6 +557,82 @@ static void test_sync_state(void **state)
     xt_store_close(st);
 }
 
+/* The order kept in the test ids below: "P<order>". */
+static long pos_order(xt_store *st)
+{
+    char *p = NULL;
+    if (xt_store_archive_pos_get(st, "alice@localhost", NULL, &p) != 0 || !p)
+        return -1;
+    long o = strtol(p + 1, NULL, 10);
+    free(p);
+    return o;
+}
+
+/* Schema 7: two writers of one account's archive position (listen and
+ * chat) keep it moving forward by archive order, whatever order their
+ * writes land in. */
+static void test_archive_pos_two_writers(void **state)
+{
+    (void)state;
+    xt_store *a = open_ok("pos.db"), *b = open_ok("pos.db");
+    /* a saw a live message (its order: the local clock), b's catch-up is
+     * still on older pages: b's page end must not move it back. */
+    assert_int_equal(xt_store_archive_pos_advance(a, "alice@localhost", NULL, "P2000", 2000), 1);
+    assert_int_equal(xt_store_archive_pos_advance(b, "alice@localhost", NULL, "P1000", 1000), 0);
+    assert_int_equal(pos_order(a), 2000);
+    /* b's next page is newer: it moves; a's late write of an older id does not. */
+    assert_int_equal(xt_store_archive_pos_advance(b, "alice@localhost", NULL, "P3000", 3000), 1);
+    assert_int_equal(xt_store_archive_pos_advance(a, "alice@localhost", NULL, "P2500", 2500), 0);
+    assert_int_equal(pos_order(b), 3000);
+    /* Equal stamps (archive stamps tie within a second) replace. */
+    assert_int_equal(xt_store_archive_pos_advance(a, "alice@localhost", NULL, "P3000b", 3000), 1);
+    assert_int_equal(xt_store_archive_pos_advance(a, "alice@localhost", NULL, "P1", 0), XT_EINVAL);
+    /* An unordered _set is replaced by any advance; per-peer ones are apart. */
+    assert_int_equal(xt_store_archive_pos_set(b, "alice@localhost", NULL, "P5"), 0);
+    assert_int_equal(xt_store_archive_pos_advance(a, "alice@localhost", NULL, "P6", 6), 1);
+    assert_int_equal(pos_order(a), 6);
+    xt_store_close(b);
+    xt_store_close(a);
+
+    /* Two processes racing, each with its own handle, writing interleaved
+     * orders (one the odd, one the even, in rising order each): every
+     * read after a write sees an order at least as new as the last one
+     * seen, and the end is the newest of both. */
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            xt_store *st = NULL;
+            if (xt_store_open(db_path("pos.db"), NULL, &st) != 0)
+                _exit(2);
+            long seen = 0;
+            for (long i = 1; i <= 400; i++) {
+                long order = 10 + 2 * i + k;
+                char id[32];
+                snprintf(id, sizeof id, "P%ld", order);
+                if (xt_store_archive_pos_advance(st, "alice@localhost", NULL, id, order) < 0)
+                    _exit(3);
+                long now = pos_order(st);
+                if (now < seen || now < order)
+                    _exit(4); /* moved backwards, or lost our newer write */
+                seen = now;
+            }
+            xt_store_close(st);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    a = open_ok("pos.db");
+    assert_int_equal(pos_order(a), 10 + 2 * 400 + 1);
+    xt_store_close(a);
+}
+
 static void test_sasl_hint(void **state)
 {
     (void)state;
@@ -1377,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_fts_plan),
         cmocka_unit_test(test_fold),
         cmocka_unit_test_setup_teardown(test_sync_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_pos_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

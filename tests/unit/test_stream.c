@@ -268,6 +268,8 @@ typedef struct run {
     char id_prefix[32]; /* ID_PREFIX: xt_conn_opts_set_id_prefix */
     char ua[160];       /* UA: id [software] -- xt_conn_opts_set_user_agent */
     char fast[256];     /* FAST: mechanism token -- xt_conn_opts_set_fast_token */
+    char notify[256];   /* NOTIFY: node -- xt_conn_opts_add_pep_notify */
+    xt_stanza *vcard;   /* the last IQ reply holding a vCard (vcard_publish's base) */
     uint64_t now;
     sb out;
     size_t cursor;
@@ -429,6 +431,17 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
             sb_add(&d, ev->u.reaction.reactions[i]);
         }
         break;
+    case XT_EV_PEP: {
+        const xt_pep_event *pe = ev->u.pep;
+        sb_add(&d, "pep");
+        sb_field(&d, "from", pe->from);
+        sb_field(&d, "node", pe->node);
+        sb_field(&d, "kind", xt_pep_kind_name(pe->kind));
+        sb_field(&d, "item", pe->item_id);
+        sb_field(&d, "payload", pe->payload ? xt_stanza_name(pe->payload) : NULL);
+        sb_field(&d, "nick", xt_conn_nick(c, pe->from));
+        break;
+    }
     case XT_EV_RETRACTION:
         sb_add(&d, "retraction");
         sb_field(&d, "from", ev->u.retraction.from);
@@ -478,6 +491,7 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_add(&d, "server_info");
         snprintf(num, sizeof num, "%zu", ev->u.server_info->nfeatures);
         sb_field(&d, "features", num);
+        sb_field(&d, "jid", ev->u.server_info->jid);
         break;
     case XT_EV_ARCHIVE: {
         const xt_archive_event *a = ev->u.archive;
@@ -603,6 +617,10 @@ static void on_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
     sb_field(&d, "fn", xt_vcard_field(reply, "FN"));
     sb_field(&d, "org", xt_vcard_field(reply, "ORG/ORGNAME"));
     sb_field(&d, "nick", xt_nick_of(reply));
+    if (reply && xt_stanza_child(reply, "vCard", "vcard-temp")) {
+        xt_stanza_free(r->vcard);
+        r->vcard = xt_stanza_copy(reply);
+    }
     record(r, &d);
 }
 
@@ -721,6 +739,8 @@ static int ensure_conn(run *r)
         rc = xt_conn_opts_set_sasl_hint(o, r->hint[0] ? r->hint : NULL);
     if (!rc)
         rc = xt_conn_opts_set_log(o, on_log, r);
+    if (!rc && r->notify[0])
+        rc = xt_conn_opts_add_pep_notify(o, r->notify);
     if (!rc && r->fixed_random)
         rc = xt_conn_opts_set_random(o, fixed_random, r);
     if (!rc && r->id_prefix[0])
@@ -947,6 +967,24 @@ static int do_call(run *r, char *arg, int want)
         rc = xt_conn_vcard_fetch(r->c, rest, on_iq, r);
     } else if (strcmp(arg, "nick") == 0) {
         rc = xt_conn_nick_fetch(r->c, rest, on_iq, r);
+    } else if (strcmp(arg, "vcard_publish") == 0) {
+        /* vcard_publish F=V|F=V...: fn nickname email url note ("F=" removes),
+         * over the last vCard reply */
+        xt_vcard_update u = {0};
+        char *save = NULL;
+        for (char *f = rest ? strtok_r(rest, "|", &save) : NULL; f; f = strtok_r(NULL, "|", &save)) {
+            char *eq = strchr(f, '=');
+            if (!eq)
+                continue;
+            *eq++ = '\0';
+            const char **slot = strcmp(f, "fn") == 0         ? &u.fn
+                                : strcmp(f, "nickname") == 0 ? &u.nickname
+                                : strcmp(f, "email") == 0    ? &u.email
+                                : strcmp(f, "url") == 0      ? &u.url
+                                                             : &u.note;
+            *slot = eq;
+        }
+        rc = xt_conn_vcard_publish(r->c, r->vcard, &u, on_iq, r);
     } else if (strcmp(arg, "nick_publish") == 0) {
         rc = xt_conn_nick_publish(r->c, rest ? rest : "", on_iq, r);
     } else if (strcmp(arg, "blocklist") == 0) {
@@ -1064,6 +1102,17 @@ static int do_check(run *r, char *arg)
     } else if (strcmp(what, "carbons") == 0) {
         if (xt_conn_carbons_enabled(r->c) != atoi(a))
             return failf(r, "carbons %d, expected %s", xt_conn_carbons_enabled(r->c), a);
+    } else if (strcmp(what, "nick") == 0) {
+        /* nick JID NICK|-: xt_conn_nick */
+        const char *n = xt_conn_nick(r->c, a);
+        if (strcmp(b, "-") == 0 ? n != NULL : (!n || strcmp(n, b)))
+            return failf(r, "nick %s = %s, expected %s", a, n ? n : "(none)", b);
+    } else if (strcmp(what, "mam_supported") == 0) {
+        /* mam_supported 1|0|XT_E...: xt_mam_supported */
+        int want = strncmp(a, "XT_E", 4) == 0 ? errcode(a) : atoi(a);
+        int got = xt_mam_supported(r->c);
+        if (got != want)
+            return failf(r, "mam_supported %d (%s), expected %s", got, errname(got), a);
     } else if (strcmp(what, "archive_position") == 0) {
         const char *p = xt_conn_archive_position(r->c);
         if (strcmp(a, "-") == 0 ? p != NULL : (!p || strcmp(p, a)))
@@ -1123,6 +1172,8 @@ static int do_line(run *r, char *line, int depth)
         snprintf(r->ua, sizeof r->ua, "%s", sarg);
     else if (strcmp(kw, "FAST") == 0)
         snprintf(r->fast, sizeof r->fast, "%s", sarg);
+    else if (strcmp(kw, "NOTIFY") == 0)
+        snprintf(r->notify, sizeof r->notify, "%s", sarg);
     else if (strcmp(kw, "RECORD") == 0)
         r->record_stanza = strcmp(sarg, "stanza") == 0;
     else if (strcmp(kw, "FLAGS") == 0) {
@@ -1375,6 +1426,7 @@ static int run_transcript(const char *name, int bytewise, int use_test_mem, char
         rc = failf(r, "unmatched event at end: [%s]", r->events[r->evpos]);
     if (rc)
         snprintf(err, errlen, "%s%s", r->err, bytewise ? " (byte at a time)" : "");
+    xt_stanza_free(r->vcard);
     xt_conn_free(r->c);
     for (size_t i = 0; i < r->nev; i++)
         free(r->events[i]);
@@ -1476,6 +1528,7 @@ static const char *const transcripts[] = {
     "disco.txt",
     "carbons.txt",
     "mam.txt",
+    "mam_disco_failed.txt",
     "pep.txt",
     "bookmarks_pep.txt",
     "bookmarks_private.txt",
@@ -1483,6 +1536,8 @@ static const char *const transcripts[] = {
     "muc_mam.txt",
     "upload.txt",
     "upload_hostile.txt",
+    "pep_events.txt",
+    "pep_notify.txt",
     "muc_join.txt",
     "muc_messages.txt",
     "muc_moderation.txt",
