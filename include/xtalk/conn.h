@@ -363,6 +363,7 @@ typedef enum xt_msg_direction {
 struct xt_caps_event;
 struct xt_disco_info;
 struct xt_archive_event;
+struct xt_file_ref;
 
 typedef struct xt_message {
     const char *from, *to, *type, *id; /* type: "normal" when absent */
@@ -397,6 +398,10 @@ typedef struct xt_message {
     /* source XT_SRC_ARCHIVE: the xt_mam_fetch tag it answers, 0 for the
      * login catch-up (xtalk/mam.h). */
     int archive_tag;
+    /* A file shared in the message (XEP-0066 out-of-band data, or an
+     * XEP-0447 file-sharing element), NULL when none; see xtalk/im.h.
+     * Lives as long as the event. */
+    const struct xt_file_ref *file;
 } xt_message;
 
 typedef struct xt_presence {
