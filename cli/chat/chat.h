@@ -12,6 +12,7 @@
  *   chat_input.c    keys, the line editor's bindings, slash commands, sending
  *   chat_history.c  the store: history, search, outbox
  *   chat_setup.c    the first start: ask for the JID, offer to save it
+ *   chat_files.c    files: numbered file lines, /open, /save, /upload
  *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)
  */
 #ifndef XT_CLI_CHAT_H
@@ -119,6 +120,7 @@ typedef struct xt_chat {
     size_t correct_win;
     int cs_timer;       /* the next XEP-0085 timer (chat_features.c) */
     size_t input_len;   /* the input's length at the last key: typing or not */
+    struct xt_chat_files *files; /* received files, for /open and /save (chat_files.c) */
 } xt_chat;
 
 /* chat_win.c */

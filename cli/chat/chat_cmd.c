@@ -26,6 +26,8 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_UNBLOCK] = {"unblock", "[JID]", "unblock JID (default: this conversation's)", 0},
     [XT_CHAT_CMD_INFO] = {"info", "[JID]",
                           "name, nickname, resources and their clients' features", 0},
+    [XT_CHAT_CMD_OPEN] = {"open", "N", "open received file N in the desktop's viewer (xdg-open), "
+                                       "else show its URL", 0},
     [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
     [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
 };
@@ -33,7 +35,7 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
     "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
     "/history", "/search", "/windows", "/bell",    "/reconnect", "/me",     "/react",
-    "/block",   "/unblock", "/info",   "/help",   "/quit",
+    "/block",   "/unblock", "/info",   "/open",   "/help",      "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

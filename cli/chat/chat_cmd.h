@@ -28,6 +28,7 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_BLOCK,
     XT_CHAT_CMD_UNBLOCK,
     XT_CHAT_CMD_INFO,
+    XT_CHAT_CMD_OPEN,
     XT_CHAT_CMD_HELP,
     XT_CHAT_CMD_QUIT,
     XT_CHAT_CMD_COUNT_

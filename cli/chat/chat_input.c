@@ -16,6 +16,7 @@
 
 #include "../dedup.h"
 #include "chat.h"
+#include "chat_files.h"
 #include "chat_cmd.h"
 #include "chat_text.h"
 #include "../outbox.h"
@@ -546,6 +547,9 @@ static void run_command(xt_chat *c, const char *line)
     }
     case XT_CHAT_CMD_REACT:
         xt_chat_feat_react(c, a1);
+        break;
+    case XT_CHAT_CMD_OPEN:
+        xt_chat_files_open(c, a1);
         break;
     case XT_CHAT_CMD_INFO:
         if (*a1)

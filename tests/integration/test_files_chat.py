@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Files in `xtalk chat` (issue 17), in tmux as test_chat.py drives it: a
+file a slixmpp peer sends (XEP-0066) shows as a numbered file line;
+/open N hands the URL to xdg-open (a stand-in here that records its
+argument) or, without one, shows it; an unsafe link gets no number."""
+
+import os
+import time
+import unittest
+
+from test_chat import TMUX, Screen
+from test_features import Base
+from xtlib import SLOW, jid, main
+
+OOB = "<x xmlns='jabber:x:oob'><url>%s</url></x>"
+
+
+@unittest.skipUnless(TMUX, "tmux not installed")
+class FilesChat(Base):
+
+    def screen(self, user="alice", **kw):
+        s = Screen(self, user, **kw)
+        self.addCleanup(s.close)
+        return s
+
+    def wait_file(self, path, timeout=15):
+        end = time.monotonic() + timeout * SLOW
+        while time.monotonic() < end:
+            if os.path.exists(path):
+                with open(path) as f:
+                    s = f.read()
+                if s.endswith("\n"):
+                    return s
+            time.sleep(0.05)
+        raise AssertionError("%s never written" % path)
+
+    def test_received_file_line_and_open(self):
+        A = jid("alice", self.srv)
+        bindir = os.path.join(self.srv.dir, "fake-bin")
+        os.makedirs(bindir, exist_ok=True)
+        opened = os.path.join(self.srv.dir, "opened.txt")
+        opener = os.path.join(bindir, "xdg-open")
+        with open(opener, "w") as f:
+            f.write("#!/bin/sh\nprintf '%%s\\n' \"$1\" > %s.tmp && mv %s.tmp %s\n"
+                    % (opened, opened, opened))
+        os.chmod(opener, 0o755)
+        s = self.screen(cols=140, env_extra={"PATH": bindir + ":" + os.environ["PATH"]})
+        s.wait_for("[online]")
+        carol = self.slix("carol")
+        url = "https://upload.example.org/d/report%20v2.pdf"
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='f1'><body>%s</body>%s"
+                  "</message>" % (A, url, OOB % url))
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='f2'><body>look</body>%s"
+                  "</message>" % (A, OOB % "javascript:alert(1)"))
+        carol.barrier()
+        s.wait(lambda t: "(2)" in t or "(1)" in t, "carol's window")
+        s.keys("M-1")
+        scr = s.wait_for("[file 1] report v2.pdf  /open 1  /save 1")
+        s.wait_for("[link, not a file] javascript:alert(1)")
+        self.assertNotIn("[file 2]", s.text())
+        s.type("/open 1")
+        s.keys("Enter")
+        self.assertEqual(self.wait_file(opened), url + "\n")
+        s.wait_for("file 1: opening " + url)
+        s.type("/open 2")
+        s.keys("Enter")
+        s.wait_for("no file 2")
+        # Without an opener the URL is shown, to copy.
+        os.unlink(opener)
+        s.keys("C-l")
+        s.type("/open 1")
+        s.keys("Enter")
+        s.wait(lambda t: ("file 1: " + url) in t.replace("file 1: opening", ""), "the URL shown")
+        s.type("/quit")
+        s.keys("Enter")
+        self.assertEqual(s.exit_code(), 0, s.stderr())
+
+
+if __name__ == "__main__":
+    main()
