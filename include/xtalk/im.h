@@ -51,6 +51,11 @@ typedef struct xt_message_extras {
     /* XEP-0308: this message corrects the earlier one with this id (the
      * id it was sent with); NULL = a new message. */
     const char *replace_id;
+    /* XEP-0066 §3.1: <x xmlns='jabber:x:oob'><url>oob_url</url></x>, the
+     * way a shared file (XEP-0363 §5, xtalk/upload.h) is marked so that
+     * clients show it as one; the body should carry the same URL for
+     * those that do not. NULL = none. */
+    const char *oob_url;
 } xt_message_extras;
 
 /* xt_conn_send_message with extras (x NULL = none) and, when id is not

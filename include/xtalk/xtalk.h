@@ -11,6 +11,8 @@
 #include "disco.h"
 #include "mam.h"
 #include "pep.h"
+#include "http.h"
+#include "upload.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

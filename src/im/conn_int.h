@@ -174,6 +174,7 @@ typedef struct xt_im_message_out {
     int request_receipt;    /* XEP-0184 <request/> */
     const char *chatstate;  /* XEP-0085 element name, NULL = none */
     const char *replace_id; /* XEP-0308 <replace id/>, NULL = none */
+    const char *oob_url;    /* XEP-0066 <x xmlns='jabber:x:oob'><url/>, NULL = none */
 } xt_im_message_out;
 /* Appends the <message/> exactly as xt_stanza_serialize writes the
  * equivalent tree in jabber:client (xt_conn_send_message's wire form),

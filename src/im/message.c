@@ -362,6 +362,13 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m)
         if (!rc)
             rc = xt_buf_append(b, LIT("'/>"));
     }
+    if (!rc && m->oob_url) {
+        rc = xt_buf_append(b, LIT("<x xmlns='jabber:x:oob'><url>"));
+        if (!rc)
+            rc = xt_buf_append_escaped(b, m->oob_url, strlen(m->oob_url), 0);
+        if (!rc)
+            rc = xt_buf_append(b, LIT("</url></x>"));
+    }
     if (!rc)
         rc = xt_buf_append(b, LIT("<origin-id xmlns='" XT_NS_SID "' id='"));
     if (!rc)
@@ -396,7 +403,8 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
     const char *state = NULL;
     if (x) {
         if ((x->replace_id && !xt_im_id_ok(x->replace_id)) ||
-            (x->chatstate != XT_CHATSTATE_NONE && !(state = xt_chatstate_name(x->chatstate))))
+            (x->chatstate != XT_CHATSTATE_NONE && !(state = xt_chatstate_name(x->chatstate))) ||
+            (x->oob_url && (!x->oob_url[0] || !xt_im_text_ok(x->oob_url))))
             return XT_EINVAL;
     }
     /* The address as xt_jid_parse prepares it; the fast path only takes
@@ -421,6 +429,7 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
             (x->request_receipt == XT_RECEIPT_AUTO ? xt_im_receipts_supported(c, m.to)
                                                    : x->request_receipt != XT_RECEIPT_NONE);
         m.replace_id = x->replace_id;
+        m.oob_url = x->oob_url;
     }
     if (!id) {
         xt_stream_next_id(&c->s, gen);

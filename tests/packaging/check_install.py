@@ -7,7 +7,7 @@
 With --build-dir: installs that build (`meson install --destdir`, no
 rebuild) into a temporary root. With --setup: first configures and builds
 SOURCE_ROOT with the given -D options in a temporary directory (the
-minimal configuration test: -Dcli=false -Dstore=false -Dtui=false
+minimal configuration test: -Dcli=false -Dstore=false -Dtui=false -Dhttp=false
 -Dtests=false, and -Ddefault_library=static to prove the .pc's private
 requirements by linking statically).
 
@@ -120,7 +120,8 @@ def main():
         def field(name):  # package names in a Requires line, versions dropped
             m = re.search(r'^%s:(.*)$' % re.escape(name), pcs, re.M)
             return set(re.findall(r'[a-z][a-z0-9_-]*', re.sub(r'[<>=!]+\s*[0-9.]+', '', m.group(1) if m else '')))
-        want = {'expat', 'openssl', 'libcares', 'libidn2'} | ({'sqlite3'} if o['store'] else set())
+        want = {'expat', 'openssl', 'libcares', 'libidn2'} | ({'sqlite3'} if o['store'] else set()) | \
+            ({'libcurl'} if o.get('http') else set())
         # Shared: private, so a program is not linked against them itself.
         # Static only: meson makes them public (every user needs them).
         req, req_priv = field('Requires'), field('Requires.private')
