@@ -31,6 +31,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_HISTORY,
+    XT_CLI_CMD_GET,
     XT_CLI_CMD_COUNT_
 } xt_cli_cmd;
 
@@ -90,12 +91,16 @@ typedef struct xt_cli_args {
     const char *since;    /* --since TIME|ID; NULL = the newest messages */
     unsigned limit;       /* --limit N; 0 = XT_CLI_DEFAULT_HISTORY_LIMIT */
 
+    /* get */
+    const char *output; /* -o FILE ("-": stdout); NULL = the URL's file name here */
+    int force;          /* --force: replace an existing file */
+
     /* add */
     const char *groups[XT_CLI_MAX_GROUPS];
     size_t ngroups;
 
     /* positionals */
-    const char *target;     /* JID for send/add/remove/approve/deny */
+    const char *target;     /* JID for send/add/remove/approve/deny; get's URL */
     const char *text;       /* send TEXT, add NAME */
     const char *help_topic; /* help COMMAND */
 } xt_cli_args;

@@ -35,7 +35,7 @@ static const char exit_codes[] =
     "Exit status:\n"
     "  0 ok   1 other error   2 usage   3 config/password   4 DNS/connect\n"
     "  5 TLS/certificate   6 authentication   7 timeout/no ack/no reply\n"
-    "  8 disconnected by the server\n";
+    "  8 disconnected by the server   10 an HTTP transfer failed (HTTP error, cut)\n";
 
 static const char overview[] =
     "Usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
@@ -58,6 +58,7 @@ static const char overview[] =
     "  block JID              block JID (XEP-0191): no stanzas either way\n"
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
+    "  get URL [-o FILE]      download a shared file (https), with the TLS rules above\n"
     "  info JID               a contact's name, nickname, resources and their clients\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
@@ -254,6 +255,22 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         after this archive id (a message's stanza_id)\n"
         "  --limit N              at most N messages (default 50)\n"
         "  --json                 one JSON object per message, as listen --json prints\n",
+    [XT_CLI_CMD_GET] =
+        "Usage: xtalk get [OPTIONS] URL\n"
+        "\n"
+        "Downloads a file someone shared (an https URL, as listen shows it in \"file\") with\n"
+        "the TLS rules of the XMPP connection: the system's CAs plus --ca-file (or\n"
+        "XTALK_CA_FILE, or ca_file in the config). A progress bar on stderr when it is a\n"
+        "terminal. The file is written to a temporary file beside the target and renamed\n"
+        "into place when complete: a failed download leaves nothing behind.\n"
+        "\n"
+        "  -o, --output FILE      write here (\"-\": stdout); default: the file name in\n"
+        "                         the URL (percent-decoded, made safe) in this directory\n"
+        "  --force                replace FILE if it exists (else exit 2)\n"
+        "  --ca-file FILE         also trust this CA or certificate (PEM)\n"
+        "  --config FILE          config file (for ca_file)\n"
+        "  --timeout SECONDS      give up when nothing arrived for this long (default 30)\n"
+        "  -v, --verbose          more detail on stderr\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)
@@ -269,7 +286,8 @@ void xt_cli_help(FILE *out, xt_cli_cmd cmd)
     }
     fputs(cmd_help[cmd], out);
     fputc('\n', out);
-    fputs(common_opts, out);
+    if (cmd != XT_CLI_CMD_GET) /* no XMPP connection: its options above */
+        fputs(common_opts, out);
     fputc('\n', out);
     fputs(exit_codes, out);
 }

@@ -59,6 +59,8 @@ int main(int argc, char **argv)
         return xt_cli_cmd_block(&a);
     case XT_CLI_CMD_INFO:
         return xt_cli_cmd_info(&a);
+    case XT_CLI_CMD_GET:
+        return xt_cli_cmd_get(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;
