@@ -230,6 +230,7 @@ void xt_conn_free(xt_conn *c)
     xt_im_blocking_free(c);
     xt_disco_free(c);
     xt_mam_free(c);
+    xt_upload_free_state(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

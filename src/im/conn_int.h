@@ -81,6 +81,7 @@ struct xt_conn {
     xt_disco_state disco; /* disco.c, caps.c */
     xt_carbons_state carbons;
     xt_mam_state mam;
+    struct xt_upload_state *upload; /* upload.c: XEP-0363 service, NULL until asked */
     xt_initial_presence initial;
     /* 1 while our last broadcast presence was available: only then does
      * close announce unavailable (a NO_PRESENCE session never appeared). */
@@ -181,6 +182,10 @@ typedef struct xt_im_message_out {
  * without building one. On error b may hold part of it: the caller cuts
  * it back (xt_stream_send_written does). */
 int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
+
+/* upload.c: drops the cached XEP-0363 service and pending discoveries
+ * (their callbacks are not called: the conn is going away). */
+void xt_upload_free_state(xt_conn *c);
 
 /* 1 when jid (any form) is our account's bare JID. */
 int xt_im_is_own_bare(xt_conn *c, const char *jid);

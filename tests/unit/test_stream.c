@@ -23,6 +23,7 @@
 #include "xtalk/disco.h"
 #include "xtalk/mam.h"
 #include "xtalk/pep.h"
+#include "xtalk/upload.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
 
@@ -379,6 +380,11 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_field(&d, "receipt_id", m->receipt_id);
         sb_field(&d, "chatstate", xt_chatstate_name(m->chatstate));
         sb_field(&d, "replace_id", m->replace_id);
+        xt_oob oob;
+        if (xt_oob_get(m->stanza, &oob)) {
+            sb_field(&d, "oob", oob.url);
+            sb_field(&d, "oob_desc", oob.desc);
+        }
         if (m->me)
             sb_field(&d, "me", "1");
         if (m->file) {
@@ -537,6 +543,52 @@ static void on_disco_items(xt_conn *c, int status, const xt_disco_items *items, 
         for (size_t i = 0; i < items->nitems; i++)
             sb_field(&d, "item", items->items[i].jid);
     }
+    record(r, &d);
+}
+
+static void on_upload_service(xt_conn *c, int status, const xt_upload_service *svc, void *ud)
+{
+    (void)c;
+    run *r = ud;
+    sb d = {0};
+    char num[32];
+    sb_add(&d, "upload_service");
+    sb_field(&d, "status", errname(status));
+    if (svc) {
+        sb_field(&d, "jid", svc->jid);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)svc->max_size);
+        sb_field(&d, "max", num);
+    }
+    record(r, &d);
+}
+
+/* upload_slot status=S put=P get=G header=NAME:VALUE... refusal=N max=M
+ * retry=R detail=D (xtalk/upload.h) */
+static void on_upload_slot(xt_conn *c, int status, const xt_upload_slot *slot, void *ud)
+{
+    (void)c;
+    run *r = ud;
+    sb d = {0};
+    char num[64];
+    sb_add(&d, "upload_slot");
+    sb_field(&d, "status", errname(status));
+    assert_non_null(slot);
+    sb_field(&d, "put", slot->put_url);
+    sb_field(&d, "get", slot->get_url);
+    for (size_t i = 0; i < slot->nheaders; i++) {
+        sb hv = {0};
+        sb_add(&hv, slot->headers[i].name);
+        sb_add(&hv, ":");
+        sb_add(&hv, slot->headers[i].value);
+        sb_field(&d, "header", hv.s);
+        free(hv.s);
+    }
+    snprintf(num, sizeof num, "%d", (int)slot->refusal);
+    sb_field(&d, "refusal", num);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)slot->max_size);
+    sb_field(&d, "max", num);
+    sb_field(&d, "retry", slot->retry_stamp);
+    sb_field(&d, "detail", slot->detail);
     record(r, &d);
 }
 
@@ -703,6 +755,23 @@ static int do_call(run *r, char *arg, int want)
         if (rest)
             sscanf(rest, "%255s %127s %u", jid, node, &max);
         rc = xt_pep_items(r->c, strcmp(jid, "-") ? jid : NULL, node, max, on_iq, r);
+    } else if (strcmp(arg, "upload_discover") == 0) {
+        rc = xt_upload_discover(r->c, on_upload_service, r);
+    } else if (strcmp(arg, "upload_slot") == 0) {
+        /* upload_slot SERVICE|- NAME SIZE TYPE|- */
+        char svc[256] = "", name[256] = "", type[128] = "";
+        unsigned long long size = 0;
+        if (rest)
+            sscanf(rest, "%255s %255s %llu %127s", svc, name, &size, type);
+        rc = xt_upload_request_slot(r->c, strcmp(svc, "-") ? svc : NULL, name, (uint64_t)size,
+                                    strcmp(type, "-") && type[0] ? type : NULL, on_upload_slot, r);
+    } else if (strcmp(arg, "message_oob") == 0) {
+        /* message_oob TO URL: body and XEP-0066 url the same */
+        char *url = rest ? strchr(rest, ' ') : NULL;
+        if (url)
+            *url++ = '\0';
+        xt_message_extras x = {.oob_url = url};
+        rc = xt_conn_send_message_ex(r->c, rest ? rest : "", NULL, url, NULL, NULL, &x, NULL);
     } else if (strcmp(arg, "archive_position") == 0) {
         rc = xt_conn_set_archive_position(r->c, rest);
     } else if (strcmp(arg, "mam_before") == 0 || strcmp(arg, "mam_both") == 0) {
@@ -1343,6 +1412,8 @@ static const char *const transcripts[] = {
     "carbons.txt",
     "mam.txt",
     "pep.txt",
+    "upload.txt",
+    "upload_hostile.txt",
 };
 
 static void test_transcripts(void **state)
