@@ -422,6 +422,7 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
                 xt_chat_ui_draw(&c);
         }
         xt_chat_ui_stop(&c);
+        xt_chat_files_stop(&c); /* its transfers run on the session's loop */
         c.conn = NULL;
         rc = xt_cli_session_end(s);
     }

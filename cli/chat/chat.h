@@ -121,6 +121,7 @@ typedef struct xt_chat {
     int cs_timer;       /* the next XEP-0085 timer (chat_features.c) */
     size_t input_len;   /* the input's length at the last key: typing or not */
     struct xt_chat_files *files; /* received files, for /open and /save (chat_files.c) */
+    char xfer_text[64];          /* the status bar's transfer ("up a.png 45%"), "" = none */
 } xt_chat;
 
 /* chat_win.c */
@@ -178,6 +179,10 @@ void xt_chat_ui_bell(xt_chat *c);
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */
 /* Sends (or queues) a message to peer and shows it in its window. */
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
+/* The same with XEP-0066 OOB (oob_url NULL: none): a shared file. A
+ * message queued while offline is sent again without it (the outbox
+ * keeps bodies). */
+void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const char *oob_url);
 /* Recounts c->nqueued (the outbox and the memory queue). */
 void xt_chat_queue_count(xt_chat *c);
 /* Resends the outbox / memory queue once online. */

@@ -28,6 +28,10 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
                           "name, nickname, resources and their clients' features", 0},
     [XT_CHAT_CMD_OPEN] = {"open", "N", "open received file N in the desktop's viewer (xdg-open), "
                                        "else show its URL", 0},
+    [XT_CHAT_CMD_SAVE] = {"save", "N [PATH]", "download received file N (to PATH, a directory "
+                                              "or a file; default: its name here)", 0, 2},
+    [XT_CHAT_CMD_UPLOAD] = {"upload", "PATH", "send a file here (HTTP File Upload, XEP-0363)", 0,
+                            1},
     [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
     [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
 };
@@ -35,7 +39,8 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
     "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
     "/history", "/search", "/windows", "/bell",    "/reconnect", "/me",     "/react",
-    "/block",   "/unblock", "/info",   "/open",   "/help",      "/quit",
+    "/block",   "/unblock", "/info",   "/open",   "/save",      "/upload", "/help",
+    "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

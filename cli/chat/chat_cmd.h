@@ -29,6 +29,8 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_UNBLOCK,
     XT_CHAT_CMD_INFO,
     XT_CHAT_CMD_OPEN,
+    XT_CHAT_CMD_SAVE,
+    XT_CHAT_CMD_UPLOAD,
     XT_CHAT_CMD_HELP,
     XT_CHAT_CMD_QUIT,
     XT_CHAT_CMD_COUNT_
@@ -39,6 +41,7 @@ typedef struct xt_chat_cmd_info {
     const char *args; /* for /help */
     const char *help;
     int jid_arg;      /* the first argument is a JID (completed from the roster) */
+    int path_arg;     /* argument number path_arg (1, 2) is a local path (completed) */
 } xt_chat_cmd_info;
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id);
