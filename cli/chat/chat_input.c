@@ -719,6 +719,7 @@ complete:;
         goto out;
     }
     c->edit.cur = ws;
+    c->dirty = 1; /* a lone match says nothing on the bar: redraw the input */
     xt_chat_edit_delete_word_fwd(e); /* the rest of the word goes too */
     xt_chat_edit_insert_utf8(e, common);
     /* A directory completed: its entries come next, no blank. */
