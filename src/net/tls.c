@@ -303,6 +303,26 @@ static int add_system_store(SSL_CTX *sc)
     return 0;
 }
 
+int xt_tls_add_trust(SSL_CTX *sc, const char *ca_file, int no_system_ca, char *err,
+                     size_t errlen)
+{
+    if (!no_system_ca && add_system_store(sc) < 0) {
+        ERR_clear_error();
+        return XT_ENOMEM;
+    }
+    if (ca_file && !SSL_CTX_load_verify_locations(sc, ca_file, NULL)) {
+        unsigned long e = ERR_peek_last_error();
+        const char *why = e ? ERR_reason_error_string(e) : NULL;
+        if (errlen)
+            snprintf(err, errlen, "cannot load CA file %s: %s", ca_file,
+                     why ? why : "no certificates in it");
+        ERR_clear_error();
+        return XT_EINVAL;
+    }
+    ERR_clear_error();
+    return 0;
+}
+
 int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                    xt_tls_ctx **out, char *err, size_t errlen)
 {
@@ -332,19 +352,11 @@ int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                        SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_cb);
-    if (!no_system_ca && add_system_store(ctx->ssl_ctx) < 0)
-        goto nomem;
-    if (ca_file && !SSL_CTX_load_verify_locations(ctx->ssl_ctx, ca_file, NULL)) {
-        unsigned long e = ERR_peek_last_error();
-        const char *why = e ? ERR_reason_error_string(e) : NULL;
-        if (errlen)
-            snprintf(err, errlen, "cannot load CA file %s: %s", ca_file,
-                     why ? why : "no certificates in it");
-        ERR_clear_error();
+    int rc = xt_tls_add_trust(ctx->ssl_ctx, ca_file, no_system_ca, err, errlen);
+    if (rc < 0) {
         xt_tls_ctx_free(ctx);
-        return XT_EINVAL;
+        return rc;
     }
-    ERR_clear_error();
     *out = ctx;
     return 0;
 nomem:

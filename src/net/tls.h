@@ -23,6 +23,8 @@
 
 #include "xtalk/conn.h"
 
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX, without its headers here */
+
 typedef struct xt_tls_ctx xt_tls_ctx;
 typedef struct xt_tls xt_tls;
 
@@ -35,6 +37,12 @@ typedef struct xt_tls xt_tls;
 int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                    xt_tls_ctx **out, char *err, size_t errlen);
 void xt_tls_ctx_free(xt_tls_ctx *ctx);
+/* The trust part of xt_tls_ctx_new on any OpenSSL context: the same
+ * system store (unless no_system_ca) and ca_file, so that HTTP transfers
+ * (http.c, on libcurl's context) trust exactly what the XMPP connection
+ * trusts. Errors as xt_tls_ctx_new. */
+int xt_tls_add_trust(struct ssl_ctx_st *sc, const char *ca_file, int no_system_ca, char *err,
+                     size_t errlen);
 /* 1 when ctx was made from exactly these settings (the loop's cache key). */
 int xt_tls_ctx_matches(const xt_tls_ctx *ctx, const char *ca_file, int no_system_ca);
 
