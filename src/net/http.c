@@ -173,6 +173,15 @@ static size_t on_write(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* An upload's response body ("Upload successful.", an error page) is
+ * not ours to keep, and libcurl's default would write it to stdout: the
+ * library never prints (a chat's screen got it). */
+static size_t discard_body(char *buf, size_t size, size_t n, void *ud)
+{
+    (void)buf, (void)ud;
+    return size * n;
+}
+
 /* Keeps the reason phrase of each status line ("HTTP/1.1 413 Payload Too
  * Large"): the last one is the final answer's. Only printable ASCII is
  * kept: it ends up in a message for the user. */
@@ -840,6 +849,8 @@ int xt_http_upload(xt_http *h, const char *url, const char *path, const xt_http_
         c = curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, on_read);
     if (!rc && !c)
         c = curl_easy_setopt(t->easy, CURLOPT_READDATA, (void *)t);
+    if (!rc && !c)
+        c = curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard_body);
     /* §4: the PUT goes to the slot's URL and nowhere else. */
     if (!rc && !c)
         c = curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
