@@ -55,7 +55,7 @@ struct xt_chat_files {
 
 void xt_chat_files_fmt_size(int64_t size, char *out, size_t n)
 {
-    static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
     double v = (double)size;
     size_t u = 0;
     while (v >= 1000 && u + 1 < sizeof units / sizeof *units) {
@@ -525,6 +525,9 @@ void xt_chat_files_upload(xt_chat *c, const char *arg)
         snprintf(path, sizeof path, "%s/%s", home, arg + 2);
     else
         snprintf(path, sizeof path, "%s", arg);
+    /* Tab completion leaves a blank after the name. */
+    for (size_t n = strlen(path); n > 0 && (path[n - 1] == ' ' || path[n - 1] == '\t'); n--)
+        path[n - 1] = '\0';
     struct stat st;
     char line[600];
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {

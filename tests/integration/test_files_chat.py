@@ -115,7 +115,10 @@ class FilesChat(Base):
         s.keys("Tab")
         s.wait(lambda t: t.split("\n")[-1].rstrip() == "> /upload " + src, "the completed path")
         s.keys("Enter")
-        m = carol.json_until(lambda o: o["event"] == "message" and o.get("oob"), 60)
+        try:
+            m = carol.json_until(lambda o: o["event"] == "message" and o.get("oob"), 60)
+        except AssertionError as e:
+            raise AssertionError("%s\nscreen:\n%s\nstderr: %s" % (e, s.text(), s.stderr()))
         url = m["oob"]
         self.assertTrue(url.startswith("https://"), m)
         self.assertEqual(m["body"], url)
