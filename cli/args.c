@@ -103,6 +103,8 @@ enum opt_id {
     O_LIMIT,
     O_OUTPUT,
     O_FORCE,
+    O_FILE,
+    O_TYPE,
     O_COUNT_
 };
 
@@ -160,6 +162,8 @@ static const struct opt {
     [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
     [O_OUTPUT] = {"output", 'o', ARG_REQUIRED, BIT(XT_CLI_CMD_GET)},
     [O_FORCE] = {"force", 0, ARG_NONE, BIT(XT_CLI_CMD_GET)},
+    [O_FILE] = {"file", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
+    [O_TYPE] = {"type", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -340,6 +344,12 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
     case O_FORCE:
         a->force = 1;
         break;
+    case O_FILE:
+        a->file = val;
+        break;
+    case O_TYPE:
+        a->file_type = val;
+        break;
     default:
         break;
     }
@@ -419,6 +429,19 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
         }
         if (a->text && !*a->text) {
             snprintf(err, errlen, "send: the message is empty; give a non-empty TEXT");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (a->file_type && !a->file) {
+            snprintf(err, errlen, "send: --type is the content type of --file PATH; give --file");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (a->file && (a->text || a->lines || a->flush || a->queue)) {
+            snprintf(err, errlen, "send: --file sends the file's URL as the message; it takes "
+                                  "no TEXT, --lines, --flush or --queue");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (a->file && !*a->file) {
+            snprintf(err, errlen, "send: --file needs a PATH");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->queue && (a->no_store || a->wait_reply || a->receipt)) {

@@ -62,6 +62,8 @@ typedef struct xt_cli_args {
     unsigned wait_reply_s;
     int receipt; /* --receipt: wait for XEP-0184 receipts */
     unsigned receipt_s;
+    const char *file;      /* --file PATH: upload it (XEP-0363), send its URL */
+    const char *file_type; /* --type MIME: its content type (default: libmagic's guess) */
 
     /* roster, listen */
     int json;

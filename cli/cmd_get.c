@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "config.h"
 #include "download.h"
+#include "progress.h"
 #include "report.h"
 #include "xtalk/client.h"
 #include "xtalk/http.h"
@@ -63,50 +64,16 @@ typedef struct get_run {
     int finished;
     xt_http_result res; /* status and http_status; detail copied below */
     char detail[512];
-    int tty; /* stderr is a terminal: the progress bar */
-    uint64_t t0;
-    int drawn;
+    xt_cli_progress bar; /* progress.h: the bar send --file draws */
 } get_run;
-
-/* "1.2 MB" (powers of 1000, as the bar's rate). */
-static void fmt_bytes(uint64_t n, char *out, size_t len)
-{
-    if (n < 1000)
-        snprintf(out, len, "%llu B", (unsigned long long)n);
-    else if (n < 1000 * 1000)
-        snprintf(out, len, "%.1f kB", (double)n / 1e3);
-    else if (n < 1000ull * 1000 * 1000)
-        snprintf(out, len, "%.1f MB", (double)n / 1e6);
-    else
-        snprintf(out, len, "%.2f GB", (double)n / 1e9);
-}
 
 static void on_progress(xt_http_transfer *t, uint64_t done, uint64_t total, void *ud)
 {
     (void)t;
     get_run *r = ud;
-    if (!r->tty)
-        return;
-    uint64_t ms = xt_loop_now(r->loop) - r->t0;
-    double rate = ms ? (double)done * 1000.0 / (double)ms : 0;
-    char d[32], tot[32], rt[32];
-    fmt_bytes(done, d, sizeof d);
-    fmt_bytes((uint64_t)rate, rt, sizeof rt);
-    if (total) {
-        fmt_bytes(total, tot, sizeof tot);
-        unsigned pct = (unsigned)(done * 100 / total);
-        int width = 24, fill = (int)(done * (uint64_t)width / total);
-        char bar[32];
-        for (int i = 0; i < width; i++)
-            bar[i] = i < fill ? '#' : '-';
-        bar[width] = '\0';
-        long eta = rate > 0 ? (long)((double)(total - done) / rate) : -1;
-        fprintf(stderr, "\r[%s] %3u%% %s / %s  %s/s  ETA %s%ld s   ", bar, pct, d, tot, rt,
-                eta < 0 ? "?" : "", eta < 0 ? 0 : eta);
-    } else {
-        fprintf(stderr, "\r%s  %s/s   ", d, rt);
-    }
-    r->drawn = 1;
+    if (total && !r->bar.total)
+        r->bar.total = total; /* known once the headers came */
+    xt_cli_progress_update(&r->bar, done, xt_loop_now(r->loop));
 }
 
 static void on_done(xt_http_transfer *t, const xt_http_result *res, void *ud)
@@ -117,8 +84,7 @@ static void on_done(xt_http_transfer *t, const xt_http_result *res, void *ud)
     snprintf(r->detail, sizeof r->detail, "%s", res->detail ? res->detail : "");
     r->res.detail = r->detail;
     r->finished = 1;
-    if (r->drawn)
-        fputc('\n', stderr);
+    xt_cli_progress_clear(&r->bar);
 }
 
 /* The exit code for a failed transfer, and the message. */
@@ -200,6 +166,8 @@ int xt_cli_cmd_get(const xt_cli_args *a)
     int to_stdout = a->output && strcmp(a->output, "-") == 0;
     char name[256], err[1024];
     xt_cli_dl o = {.fd = -1};
+    if (xt_file_name(NULL, url, name, sizeof name) < 0)
+        snprintf(name, sizeof name, "file");
     if (to_stdout) {
         const char *td = getenv("TMPDIR");
         size_t n = strlen(td && *td ? td : "/tmp") + 32;
@@ -213,18 +181,17 @@ int xt_cli_cmd_get(const xt_cli_args *a)
             free(ca_file);
             return XT_CLI_EXIT_ERROR;
         }
-    } else if (xt_file_name(NULL, url, name, sizeof name) < 0 ||
-               (rc = xt_cli_dl_open(a->output, name, a->force, &o, err, sizeof err)) != 0) {
+    } else if ((rc = xt_cli_dl_open(a->output, name, a->force, &o, err, sizeof err)) != 0) {
         if (rc == XT_CLI_EXIT_USAGE)
             xt_cli_errorf("get: %s; use --force to replace it, or -o to name another file", err);
         else
-            xt_cli_errorf("get: %s", rc ? err : "out of memory");
+            xt_cli_errorf("get: %s", err);
         xt_cli_dl_drop(&o);
         free(ca_file);
-        return rc ? rc : XT_CLI_EXIT_ERROR;
+        return rc;
     }
 
-    get_run r = {.tty = isatty(STDERR_FILENO)};
+    get_run r = {0};
     xt_http *h = NULL;
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
     sigemptyset(&sa.sa_mask);
@@ -243,7 +210,7 @@ int xt_cli_cmd_get(const xt_cli_args *a)
         rc = xt_loop_add_http(r.loop, h);
     xt_http_transfer *t = NULL;
     if (!rc) {
-        r.t0 = xt_loop_now(r.loop);
+        xt_cli_progress_start(&r.bar, to_stdout ? name : o.path, 0, xt_loop_now(r.loop));
         xt_http_opts opts = {.progress = on_progress, .done = on_done, .ud = &r};
         rc = xt_http_download(h, url, o.tmp, &opts, &t);
     }

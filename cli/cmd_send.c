@@ -31,6 +31,7 @@
 #include "sanitize.h"
 #include "session.h"
 #include "text.h"
+#include "upload.h"
 #include "xtalk/im.h"
 #include "xtalk/jid.h"
 
@@ -51,6 +52,7 @@ struct pending {
     int acked;
     int want_receipt; /* --receipt: this run's message asks for one (XEP-0184) */
     int receipted;
+    int oob; /* --file: the body is the file's URL, sent as XEP-0066 data too */
 };
 
 struct send {
@@ -88,6 +90,10 @@ struct send {
     size_t nwant, nreceipts;
     int receipt_timer;
     int receipts_done;
+    /* --file: the upload runs first; its URL becomes this run's message.
+     * Until then the run cannot be over, whatever else is acknowledged. */
+    xt_cli_upload up;
+    int uploading;
 };
 
 static int read_stdin(char **out, size_t *outlen)
@@ -395,7 +401,9 @@ static void ack_one(xt_cli_session *s, struct send *st, struct pending *p)
                                                        on_remove_timer, s)) <= 0)
             flush_removals(st);
     }
-    if (st->nacked == st->npend)
+    if (st->nacked == st->npend && st->uploading)
+        cancel(s, &st->progress_timer); /* the upload has its own timeouts */
+    else if (st->nacked == st->npend)
         all_acked(s, st);
     else if (!xt_cli_session_finishing(s))
         arm_progress(s, st);
@@ -467,28 +475,27 @@ static void on_ping(xt_conn *c, int status, const xt_stanza *reply, void *ud)
     free(pg);
 }
 
-static void on_online(xt_cli_session *s, void *ud)
+/* Hands every message not yet on this stream (st->gen) to it, then
+ * pings behind them. -1 when the session failed. */
+static int send_unsent(xt_cli_session *s, struct send *st)
 {
-    struct send *st = ud;
     xt_conn *c = xt_cli_session_conn(s);
     size_t sent = 0;
 
-    st->gen++;
-    if (st->gen == 1 && st->nleft > 0)
-        fprintf(stderr, "xtalk: sending %zu message%s left in the outbox by an earlier run\n",
-                st->nleft, st->nleft == 1 ? "" : "s");
     for (size_t i = 0; i < st->npend; i++) {
         struct pending *p = &st->pend[i];
         /* Held by the library (XEP-0198): it re-sends and acks it. */
-        if (p->acked || xt_conn_is_unacked(c, p->id))
+        if (p->acked || p->gen == st->gen || xt_conn_is_unacked(c, p->id))
             continue;
-        xt_message_extras x = {.request_receipt = p->want_receipt};
+        /* XEP-0066 §3.1 beside the body: clients that know it show a file. */
+        xt_message_extras x = {.request_receipt = p->want_receipt,
+                               .oob_url = p->oob ? p->body : NULL};
         int rc = xt_conn_send_message_ex(c, p->to, p->type, p->body, p->thread, p->id, &x, NULL);
         if (rc < 0) {
             xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "send: cannot send the message: %s%s",
                                 xt_strerror(rc),
                                 st->store ? "; it stays in the outbox for the next run" : "");
-            return;
+            return -1;
         }
         p->gen = st->gen;
         sent++;
@@ -497,12 +504,31 @@ static void on_online(xt_cli_session *s, void *ud)
         struct ping *pg = malloc(sizeof *pg);
         if (!pg) {
             xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
-            return;
+            return -1;
         }
         *pg = (struct ping){.s = s, .gen = st->gen};
         if (xt_conn_ping(c, NULL, on_ping, pg) < 0)
             free(pg); /* XT_EV_ACKED still comes; or the progress timer */
     }
+    return 0;
+}
+
+static void on_online(xt_cli_session *s, void *ud)
+{
+    struct send *st = ud;
+
+    st->gen++;
+    if (st->gen == 1 && st->nleft > 0)
+        fprintf(stderr, "xtalk: sending %zu message%s left in the outbox by an earlier run\n",
+                st->nleft, st->nleft == 1 ? "" : "s");
+    if (send_unsent(s, st) < 0)
+        return;
+    if (st->uploading)
+        xt_cli_upload_online(&st->up);
+    if (xt_cli_session_finishing(s))
+        return;
+    if (st->nacked == st->npend && st->uploading)
+        return; /* the upload has its own timeouts */
     if (st->nacked == st->npend && !st->acked)
         all_acked(s, st);
     else
@@ -569,9 +595,72 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     }
 }
 
+static struct pending *new_pending(struct send *st);
+static int64_t wall_ms(void);
+
+/* --file: the file is on the server; its URL is this run's message,
+ * queued in the outbox like any other (a later run re-sends its body,
+ * the URL, if this one cannot), then sent. */
+static void on_uploaded(xt_cli_session *s, const char *get_url, void *ud)
+{
+    struct send *st = ud;
+    struct pending *p = new_pending(st);
+
+    st->uploading = 0;
+    if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat")) ||
+        !(p->body = strdup(get_url)) || (st->thread[0] && !(p->thread = strdup(st->thread)))) {
+        if (p)
+            free(p->to), free(p->type), free(p->body);
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
+        return;
+    }
+    st->npend++;
+    p->oob = 1;
+    if (st->a->receipt) {
+        p->want_receipt = 1;
+        st->nwant++;
+    }
+    if (xt_cli_new_id(p->id) != 0) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: cannot get random bytes for an id: %s",
+                            strerror(errno));
+        return;
+    }
+    if (st->store) {
+        xt_outbox_msg m = {.account = st->account,
+                           .to = p->to,
+                           .type = p->type,
+                           .body = p->body,
+                           .thread = p->thread,
+                           .origin_id = p->id,
+                           .created_ms = wall_ms()};
+        if (xt_outbox_add(st->store, &m, NULL) < 0)
+            xt_cli_errorf("warning: cannot queue the file's URL in the outbox (%s); sending it "
+                          "without",
+                          xt_store_errdetail(st->store));
+    }
+    if (xt_cli_session_settings(s)->verbose)
+        fprintf(stderr, "xtalk: uploaded %s: %s\n", st->a->file, get_url);
+    if (!xt_cli_session_online(s))
+        return; /* sent by on_online once connected again */
+    if (send_unsent(s, st) < 0)
+        return;
+    if (st->nacked == st->npend && !st->acked)
+        all_acked(s, st);
+    else
+        arm_progress(s, st);
+}
+
 static void on_start(xt_cli_session *s, void *ud)
 {
     struct send *st = ud;
+
+    if (st->a->file) {
+        st->up.done = on_uploaded;
+        st->up.ud = st;
+        if (xt_cli_upload_attach(&st->up, s) < 0)
+            return;
+        st->uploading = 1;
+    }
 
     if (st->a->queue) {
         st->queue_timer =
@@ -714,6 +803,31 @@ static void withdraw(struct send *st)
             (void)xt_outbox_remove(st->store, st->account, st->pend[i].id);
 }
 
+/* xt_cli_session_run, with the upload's HTTP engine (on the session's
+ * loop) freed before the session and its loop are. */
+static int run(struct send *st, xt_cli_account *acct, const xt_cli_session_params *p)
+{
+    xt_cli_session *s;
+    int rc = xt_cli_session_start(acct, p, &s);
+
+    if (!s) {
+        xt_cli_upload_free(&st->up);
+        return rc;
+    }
+    if (!xt_cli_session_done(s))
+        rc = xt_loop_run(xt_cli_session_loop(s));
+    if (!xt_cli_session_done(s))
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "the connection ended unexpectedly: %s",
+                            xt_strerror(rc < 0 ? rc : XT_ECLOSED));
+    /* Interrupted, or the session failed otherwise, mid-upload. */
+    int busy = st->a->file && (st->up.cancelled || st->up.state == XT_CLI_UP_DISCOVER ||
+                               st->up.state == XT_CLI_UP_SLOT || st->up.state == XT_CLI_UP_PUT);
+    xt_cli_upload_free(&st->up);
+    if (busy)
+        xt_cli_errorf("send: the upload of %s was cancelled; nothing was sent", st->a->file);
+    return xt_cli_session_end(s);
+}
+
 int xt_cli_cmd_send(const xt_cli_args *a)
 {
     struct send st = {.a = a};
@@ -722,7 +836,9 @@ int xt_cli_cmd_send(const xt_cli_args *a)
 
     memset(&acct, 0, sizeof acct);
     rc = a->flush ? 0 : xt_cli_check_target("send", a->target, 0, &st.to);
-    if (rc == 0 && !a->flush)
+    if (rc == 0 && a->file)
+        rc = xt_cli_upload_prepare(&st.up, a->file, a->file_type);
+    else if (rc == 0 && !a->flush)
         rc = gather(&st);
     if (rc == 0) {
         rc = xt_cli_account_open(a, 0, 0, &acct);
@@ -759,7 +875,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
             };
             int retryable = 0;
             p.retryable = &retryable;
-            rc = xt_cli_session_run(&acct, &p);
+            rc = run(&st, &acct, &p);
             flush_removals(&st); /* acked while the session ended */
             if (st.gen == 0 && !a->queue)
                 withdraw(&st);
@@ -788,5 +904,6 @@ out:
     xt_cli_account_close(&acct);
     free(st.to);
     free(st.reply);
+    xt_cli_upload_free(&st.up); /* freed already when a session ran */
     return rc;
 }

@@ -35,7 +35,7 @@ static const char exit_codes[] =
     "Exit status:\n"
     "  0 ok   1 other error   2 usage   3 config/password   4 DNS/connect\n"
     "  5 TLS/certificate   6 authentication   7 timeout/no ack/no reply\n"
-    "  8 disconnected by the server   10 an HTTP transfer failed (HTTP error, cut)\n";
+    "  8 disconnected by the server   9 file too big for the server   10 transfer failed\n";
 
 static const char overview[] =
     "Usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
@@ -67,6 +67,7 @@ static const char overview[] =
 static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_SEND] =
         "Usage: xtalk send [OPTIONS] JID [TEXT]\n"
+        "       xtalk send --file PATH [--type MIME] [OPTIONS] JID\n"
         "       xtalk send --flush [OPTIONS]\n"
         "\n"
         "Sends TEXT to JID as a chat message; without TEXT, the whole of stdin is one\n"
@@ -101,6 +102,14 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --no-store             no outbox: nothing is kept across runs\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"
+        "  --file PATH            upload PATH to the server's HTTP File Upload service\n"
+        "                         (XEP-0363, over HTTPS trusted like the XMPP server), then\n"
+        "                         send its URL, marked as a file (XEP-0066); a progress bar\n"
+        "                         on stderr when it is a terminal. Exit 9 when the file is\n"
+        "                         over the server's limit (nothing is uploaded), 10 when the\n"
+        "                         upload fails; Ctrl-C cancels it; nothing is sent then\n"
+        "  --type MIME            the file's content type (default: guessed from its\n"
+        "                         contents, else application/octet-stream)\n"
         "\n"
         "Empty messages are a usage error; text must be valid UTF-8.\n",
     [XT_CLI_CMD_ROSTER] =

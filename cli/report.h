@@ -16,7 +16,8 @@ enum xt_cli_exit {
     XT_CLI_EXIT_AUTH = 6,         /* authentication failure */
     XT_CLI_EXIT_TIMEOUT = 7,      /* timeout, not acknowledged, no reply */
     XT_CLI_EXIT_DISCONNECTED = 8, /* the server ended the stream */
-    XT_CLI_EXIT_TRANSFER = 10,    /* an HTTP transfer failed: an HTTP error status, or it broke off */
+    XT_CLI_EXIT_TOO_BIG = 9,      /* a file over the server's upload limit (XEP-0363) */
+    XT_CLI_EXIT_TRANSFER = 10,    /* a file transfer failed (upload, download: an HTTP error, cut) */
 };
 
 /* Prints "xtalk: <formatted>\n" on stderr. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../download.h"
+#include "../progress.h"
 #include "../report.h"
 #include "chat.h"
 #include "chat_files.h"
@@ -55,17 +56,7 @@ struct xt_chat_files {
 
 void xt_chat_files_fmt_size(int64_t size, char *out, size_t n)
 {
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = (double)size;
-    size_t u = 0;
-    while (v >= 1000 && u + 1 < sizeof units / sizeof *units) {
-        v /= 1000;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, n, "%lld B", (long long)size);
-    else
-        snprintf(out, n, "%.1f %s", v, units[u]);
+    xt_cli_format_size(out, n, size < 0 ? 0 : (uint64_t)size); /* progress.h: send's units */
 }
 
 static struct xt_chat_files *files_of(xt_chat *c)

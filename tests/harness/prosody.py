@@ -78,7 +78,7 @@ modules_enabled = {{
   "carbons"; "mam"; "pep"; "blocklist"; "vcard_legacy"; "private"; "bookmarks"; "csi_simple";
   "time"; "version";{more_modules}
 }}
-modules_disabled = {{ "s2s"; "http"; "admin_telnet"; "admin_shell"; }}
+modules_disabled = {{ "s2s";{http_disabled} "admin_telnet"; "admin_shell"; }}
 authentication = "internal_hashed"
 storage = "internal"
 c2s_require_encryption = true
@@ -87,6 +87,23 @@ log = {{ {{ levels = {{ min = "{loglevel}" }}; to = "file"; filename = "{dir}/pr
 ssl = {{ key = "{key}"; certificate = "{crt}";{protocol} }}
 {extra}VirtualHost "{domain}"
   ssl = {{ key = "{key}"; certificate = "{crt}";{protocol} }}
+{components}"""
+
+# XEP-0363 (file_share=LIMIT): Prosody 0.12's mod_http_file_share as a
+# component of the domain, its HTTP over HTTPS only, on a random loopback
+# port with the same throwaway CA's certificate (named for the domain, so
+# the URLs it hands out are https://DOMAIN:PORT/file_share/...: Prosody
+# builds them from http_host and the https port; a base_url option would
+# keep mod_http from loading at all).
+FILE_SHARE_GLOBAL = """http_ports = {{ }}
+https_ports = {{ {https_port} }}
+https_ssl = {{ key = "{key}"; certificate = "{crt}"; }}
+http_default_host = "{domain}"
+"""
+FILE_SHARE_COMPONENT = """Component "upload.{domain}" "http_file_share"
+  http_host = "{domain}"
+  http_file_share_size_limit = {limit}
+  http_file_share_daily_quota = {quota}
 """
 
 
@@ -94,7 +111,7 @@ class Prosody:
     name = "prosody"
 
     def __init__(self, users=None, dir=None, loglevel="info", extra_config="", tls13=True,
-                 disable_sasl_mechanisms=(), sasl2=False):
+                 disable_sasl_mechanisms=(), sasl2=False, file_share=None):
         """extra_config: lines for the global section (the benchmarks' limits).
         tls13: False limits TLS to 1.2 (LuaSec's protocol "tlsv1_2" is exactly
         that version; the default "tlsv1_2+" allows 1.3). disable_sasl_mechanisms
@@ -104,7 +121,9 @@ class Prosody:
         mod_sasl2_fast) and our compatibility module for Prosody 0.12
         (prosody_plugins/mod_sasl2_compat012.lua, which says why). Not
         mod_sasl2_sm: it needs smacks functions 0.12 lacks; clients enable
-        XEP-0198 after the SASL2 success instead."""
+        XEP-0198 after the SASL2 success instead.
+        file_share: serve XEP-0363 uploads up to this many bytes (see
+        FILE_SHARE_COMPONENT); srv.https_port, srv.upload_jid."""
         self.users = dict(users or {})
         self._own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="xtalk-prosody-")
@@ -114,6 +133,9 @@ class Prosody:
         self.tls13 = tls13
         self.disable_sasl_mechanisms = list(disable_sasl_mechanisms)
         self.sasl2 = sasl2
+        self.file_share = file_share
+        self.https_port = None
+        self.upload_jid = "upload." + DOMAIN if file_share else None
         self.proc = None
         self.port = self.tls_port = None
         self.ca_file = self.cert = self.key = None
@@ -135,6 +157,16 @@ class Prosody:
                 '"%s"' % m for m in ["DIGEST-MD5"] + self.disable_sasl_mechanisms)
         if self.sasl2:
             extra += 'plugin_paths = { "%s" }\n' % PLUGINS
+        components = ""
+        if self.file_share:
+            if not self.https_port:
+                self.https_port = free_port()
+                while self.https_port in (self.port, self.tls_port):
+                    self.https_port = free_port()
+            fmt = dict(https_port=self.https_port, key=self.key, crt=self.cert,
+                       domain=self.domain, limit=self.file_share, quota=self.file_share * 100)
+            extra += FILE_SHARE_GLOBAL.format(**fmt)
+            components = FILE_SHARE_COMPONENT.format(**fmt)
         with open(self.config, "w") as f:
             f.write(CONFIG.format(run_as_root="true" if os.geteuid() == 0 else "false",
                                   dir=self.dir, port=self.port, tls_port=self.tls_port,
@@ -142,7 +174,9 @@ class Prosody:
                                   loglevel=self.loglevel, extra=extra,
                                   more_modules=(' "sasl2_compat012"; "sasl2"; "sasl2_bind2";'
                                                 ' "sasl2_fast";' if self.sasl2 else ""),
-                                  protocol="" if self.tls13 else ' protocol = "tlsv1_2";'))
+                                  protocol="" if self.tls13 else ' protocol = "tlsv1_2";',
+                                  http_disabled="" if self.file_share else ' "http";',
+                                  components=components))
 
     def register(self, user, password):
         """Creates (or resets) an account with prosodyctl."""
@@ -163,7 +197,7 @@ class Prosody:
                 return self
             if not first:
                 break
-            self.port = self.tls_port = None  # write_config picks new ones
+            self.port = self.tls_port = self.https_port = None  # write_config picks new ones
         raise RuntimeError("prosody could not open its ports %s and %s:\n%s"
                            % (self.port, self.tls_port, self.log_tail()))
 
@@ -183,6 +217,8 @@ class Prosody:
         # else is not taken for ours.
         want = ["Activated service 'c2s' on [127.0.0.1]:%d" % self.port,
                 "Activated service 'c2s_direct_tls' on [127.0.0.1]:%d" % self.tls_port]
+        if self.file_share:
+            want.append("Activated service 'https' on [127.0.0.1]:%d" % self.https_port)
         if self.loglevel not in ("debug", "info"):
             want = []
         deadline = time.monotonic() + timeout

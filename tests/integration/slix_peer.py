@@ -119,7 +119,11 @@ class Peer(slixmpp.ClientXMPP):
             self.show(msg, None)
             return
         if self.mode == "recv" and msg["type"] in ("chat", "normal") and msg["body"]:
-            print(json.dumps({"from": str(msg["from"]), "body": msg["body"]}), flush=True)
+            out = {"from": str(msg["from"]), "body": msg["body"]}
+            oob = msg.xml.find("{jabber:x:oob}x/{jabber:x:oob}url")
+            if oob is not None:  # XEP-0066, as a file link (send --file)
+                out["oob"] = oob.text
+            print(json.dumps(out), flush=True)
             self.got += 1
             if self.got >= int(self.args[0]):
                 self.disconnect()

@@ -123,7 +123,7 @@ class FilesChat(Base):
         self.assertTrue(url.startswith("https://"), m)
         self.assertEqual(m["body"], url)
         self.assertTrue(m["from"].startswith(A), m)
-        s.wait_for("[file 1] report-2026.bin (300.0 kB) sent")
+        s.wait_for("[file 1] report-2026.bin (300 kB) sent")
         # carol shares it back: a numbered file line; /save writes it.
         carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='back1'><body>%s</body>%s"
                   "</message>" % (A, url, OOB % url))
