@@ -73,9 +73,9 @@ def make_file(path, size):
 
 def start_server(kind, max_size):
     if kind == "ejabberd":
-        srv = Ejabberd(users=USERS, upload_max_size=max_size)
+        srv = Ejabberd(users=USERS, file_share=max_size)
     else:
-        srv = Prosody(users=USERS, upload_max_size=max_size)
+        srv = Prosody(users=USERS, file_share=max_size)
     return srv.start()
 
 

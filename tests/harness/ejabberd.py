@@ -144,12 +144,13 @@ class Ejabberd:
     name = "ejabberd"
 
     def __init__(self, users=None, dir=None, loglevel="info", tls13=True,
-                 disable_sasl_mechanisms=(), extra_config="", upload_max_size=None):
+                 disable_sasl_mechanisms=(), extra_config="", file_share=None):
         """tls13: False limits c2s to TLS 1.2 (c2s_protocol_options
         no_tlsv1_3). disable_sasl_mechanisms shapes the SASL offer, e.g.
         ["PLAIN"] or ["SCRAM-SHA-1-PLUS"]. extra_config: YAML lines appended
-        to the top level. upload_max_size: mod_http_upload's limit in
-        bytes (default UPLOAD_MAX_SIZE)."""
+        to the top level. file_share: mod_http_upload's limit in bytes
+        (default UPLOAD_MAX_SIZE; the service is always on, as prosody.py's
+        is with file_share); srv.https_port, srv.upload_jid as there."""
         self.users = dict(users or {})
         self._own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="xtalk-ejabberd-")
@@ -158,7 +159,7 @@ class Ejabberd:
         self.tls13 = tls13
         self.disable_sasl_mechanisms = list(disable_sasl_mechanisms)
         self.extra_config = extra_config
-        self.upload_max_size = upload_max_size or UPLOAD_MAX_SIZE
+        self.upload_max_size = file_share or UPLOAD_MAX_SIZE
         # The XEP-0363 service's JID and its HTTPS base (upload_url).
         self.upload_jid = "upload." + DOMAIN
         self.upload_url = None
@@ -194,6 +195,7 @@ class Ejabberd:
         if not self.port:
             self._pick_ports()
         self.upload_url = "https://%s:%d/upload" % (self.domain, self.http_port)
+        self.https_port = self.http_port  # prosody.py's name for it
         opts = ["no_sslv2", "no_sslv3", "cipher_server_preference", "no_compression"]
         if not self.tls13:
             opts.append("no_tlsv1_3")

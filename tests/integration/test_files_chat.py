@@ -30,6 +30,11 @@ def http_missing():
 @unittest.skipUnless(TMUX, "tmux not installed")
 class FilesChat(Base):
 
+    @classmethod
+    def setUpClass(cls):
+        from test_files_service import start_file_share
+        start_file_share(cls)
+
     def screen(self, user="alice", **kw):
         s = Screen(self, user, **kw)
         self.addCleanup(s.close)

@@ -18,6 +18,7 @@ import urllib.request
 from xtlib import HERE, SERVER, SLOW, WRAPPER, XTALK, ServerTest, USERS, jid, main
 from prosody import make_ca_and_cert
 from test_files_chat import http_missing
+from test_files_service import start_file_share
 
 # The exit code of an HTTP transfer refused or failed by the server
 # (README "Exit codes").
@@ -32,7 +33,7 @@ class Get(ServerTest):
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        start_file_share(cls)
         if not getattr(cls.srv, "upload_jid", None) or http_missing():
             return
         # One uploaded file for every test: 3 MB of random bytes.
@@ -111,7 +112,8 @@ class Get(ServerTest):
         self.assertEqual(os.listdir(self.dir), ["other-ca"])
 
     def test_http_error_and_no_partial_file(self):
-        missing = self.url.rsplit("/", 1)[0] + "/nothing-here.bin"
+        # Another slot's path (Prosody finds a file by its slot id alone).
+        missing = self.url.rsplit("/", 2)[0] + "/0000nothere/nothing-here.bin"
         r = self.get(missing, "-o", os.path.join(self.dir, "x.bin"))
         self.assertEqual(r.returncode, EXIT_HTTP, r.stderr)
         self.assertIn("404", r.stderr)

@@ -14,10 +14,28 @@ import subprocess
 import unittest
 import urllib.request
 
-from xtlib import HERE, SERVER, SLOW, ServerTest, USERS, jid, main
+from xtlib import HERE, SERVER, SLOW, ServerTest, USERS, jid, main, make_server
+
+# The upload limit of the file tests' servers (bytes).
+FILE_SHARE_LIMIT = 50 * 1000 * 1000
+
+
+def start_file_share(cls):
+    """setUpClass for the file tests: the class's server with its XEP-0363
+    service on (prosody.py's file_share; ejabberd.py always serves one)."""
+    srv = make_server(USERS, file_share=FILE_SHARE_LIMIT)
+    try:
+        cls.srv = srv.start()
+    except BaseException:
+        srv.cleanup()
+        raise
 
 
 class UploadService(ServerTest):
+
+    @classmethod
+    def setUpClass(cls):
+        start_file_share(cls)
 
     def setUp(self):
         super().setUp()
