@@ -38,15 +38,20 @@ MB = 1000 * 1000
 
 
 def run_measured(argv, env=None):
-    """(wall seconds, peak RSS KiB, exit status, stderr) of one process."""
+    """(wall seconds, peak RSS KiB, exit status, stderr) of one process.
+    The peak RSS is GNU time's (%M, the program's own): a wait4 rusage of
+    a child Python forked would include the interpreter's pages from
+    before the exec."""
+    fd, tf = tempfile.mkstemp(prefix="xtb-time-")
+    os.close(fd)
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf] + argv, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.monotonic() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return wall, ru.ru_maxrss, p.returncode, err
+    with open(tf) as f:
+        rss = int(f.read().split()[-1])
+    os.unlink(tf)
+    return wall, rss, p.returncode, p.stderr.decode(errors="replace")
 
 
 def slot(srv, name, size):

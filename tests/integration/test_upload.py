@@ -30,8 +30,8 @@ import time
 import unittest
 import urllib.request
 
-from xtlib import (HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, Proc, ServerTest, jid, main,
-                   make_server)
+from xtlib import (HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, Ejabberd, Proc, Prosody,
+                   ServerTest, jid, main, make_server, skip_on)
 
 LIMIT = 512 * 1000 * 1000  # the service's max-file-size (bytes)
 MB = 1000 * 1000
@@ -67,12 +67,16 @@ class Upload(ServerTest):
 
     @classmethod
     def setUpClass(cls):
-        if "file_share" not in inspect.signature(
-                make_server.__globals__["Ejabberd" if SERVER == "ejabberd" else "Prosody"]
-                .__init__).parameters:
+        # Each harness names its upload limit its own way (Prosody's
+        # mod_http_file_share, ejabberd's mod_http_upload).
+        params = inspect.signature((Ejabberd if SERVER == "ejabberd" else Prosody).__init__)
+        if "file_share" in params.parameters:
+            srv = make_server(USERS, file_share=LIMIT)
+        elif "upload_max_size" in params.parameters:
+            srv = make_server(USERS, upload_max_size=LIMIT)
+        else:
             raise unittest.SkipTest("not on %s: its harness does not serve XEP-0363 uploads "
                                     "(mod_http_upload) yet" % SERVER)
-        srv = make_server(USERS, file_share=LIMIT)
         try:
             cls.srv = srv.start()
         except BaseException:
@@ -108,9 +112,11 @@ class Upload(ServerTest):
             return f.read()
 
     def slots_issued(self):
-        """Slots the server issued (Prosody logs each; ejabberd logs none:
-        there the client's own log, -v, shows it asked for none)."""
-        return self.server_log().count("Issuing upload slot") if SERVER == "prosody" else 0
+        """Slots the server issued so far (Prosody logs each at info);
+        None where the log does not say."""
+        if SERVER != "prosody":
+            return None
+        return self.server_log().count("Issuing upload slot")
 
     def wait_for(self, pred, what, timeout=60):
         end = time.monotonic() + timeout * SLOW
@@ -123,10 +129,10 @@ class Upload(ServerTest):
     def uploads(self):
         """The server's stored (or partly received) uploads: path -> size."""
         out = {}
-        # Prosody: data/http_file_share; ejabberd.py: mod_http_upload's docroot.
-        top = "data" if SERVER == "prosody" else "upload"
-        for root, _, files in os.walk(os.path.join(self.srv.dir, top)):
-            if "http_file_share" in root or SERVER != "prosody":
+        top, mark = ((os.path.join(self.srv.dir, "data"), "http_file_share") if SERVER == "prosody"
+                     else (os.path.join(self.srv.dir, "upload"), ""))
+        for root, _, files in os.walk(top):
+            if mark in root:
                 for f in files:
                     try:
                         out[os.path.join(root, f)] = os.path.getsize(os.path.join(root, f))
@@ -154,13 +160,14 @@ class Upload(ServerTest):
         self.assertOk(r, "send --file")
         got = json.loads(bob.line(60))
         url = got["body"]
-        self.assertTrue(url.startswith("https://%s:%d/" % (self.srv.domain, self.srv.https_port)),
-                        url)
+        self.assertTrue(url.startswith("https://%s:" % self.srv.domain), url)
         self.assertTrue(url.endswith("/ten.bin"), url)
         self.assertEqual(got.get("oob"), url)  # XEP-0066 beside the body
         self.assertEqual(self.fetch(url), digest)
         self.assertEqual(r.stderr, "")  # no progress bar: stderr is not a terminal
 
+    @skip_on("ejabberd", "mod_http_upload serves a file with the type of its name's extension, "
+                         "not the one the slot was asked for")
     def test_type_given_and_guessed(self):
         png = self.path("pixel.png")
         with open(png, "wb") as f:  # a PNG signature and header: libmagic says image/png
@@ -233,6 +240,8 @@ class Upload(ServerTest):
         self.assertIsNone(p.p.poll(), "\n".join(p.err_lines))
         return p
 
+    @skip_on("ejabberd", "the test sees the upload under way by Prosody's partial file on "
+                         "disk; where mod_http_upload keeps one is not known to it")
     def test_ctrl_c_cancels(self):
         p = self.big_upload("cancel.bin")
         p.p.send_signal(signal.SIGINT)
@@ -241,6 +250,8 @@ class Upload(ServerTest):
         p.wait_stderr("was cancelled; nothing was sent")
         self.assertNothingSentThen("after the cancelled upload")
 
+    @skip_on("ejabberd", "the test sees the upload under way by Prosody's partial file on "
+                         "disk; where mod_http_upload keeps one is not known to it")
     def test_server_stopped_midway(self):
         p = self.big_upload("cut.bin")
         self.srv.stop()
