@@ -44,10 +44,9 @@ static int ca_file_of(const xt_cli_args *a, char **out)
     xt_cli_config cfg = {0};
     char err[1024];
     char *cfg_path = a->config ? NULL : xt_cli_config_default_path();
-    int rc = a->config || cfg_path
-                 ? xt_cli_config_load(a->config ? a->config : cfg_path, a->config != NULL, &cfg,
-                                      err, sizeof err)
-                 : 0;
+    int rc = a->config || cfg_path ? xt_cli_config_load(a->config ? a->config : cfg_path,
+                                                        a->config != NULL, &cfg, err, sizeof err)
+                                   : 0;
     if (rc)
         xt_cli_errorf("get: %s", err);
     else if (cfg.ca_file && !(*out = strdup(cfg.ca_file)))

@@ -34,14 +34,14 @@ typedef struct xt_chat_file {
 /* One /upload or /save in progress. */
 typedef struct xt_chat_xfer {
     xt_chat *c;
-    int up;             /* 1: /upload, 0: /save */
-    unsigned n;         /* /save: the file's number */
-    char *peer;         /* /upload: the conversation it goes to */
-    char *path;         /* /upload: the local file */
-    char *name;         /* its name (the slot's filename, the lines') */
+    int up;     /* 1: /upload, 0: /save */
+    unsigned n; /* /save: the file's number */
+    char *peer; /* /upload: the conversation it goes to */
+    char *path; /* /upload: the local file */
+    char *name; /* its name (the slot's filename, the lines') */
     uint64_t size;
-    char *get_url;      /* /upload: the slot's GET URL, sent when the PUT is done */
-    xt_cli_dl dl;       /* /save: where it lands */
+    char *get_url; /* /upload: the slot's GET URL, sent when the PUT is done */
+    xt_cli_dl dl;  /* /save: where it lands */
     xt_http_transfer *t;
     struct xt_chat_xfer *next;
 } xt_chat_xfer;
@@ -428,8 +428,10 @@ static void on_slot(xt_conn *conn, int status, const xt_upload_slot *slot, void 
     }
     if (status != 0) {
         if (slot->refusal == XT_UPLOAD_TOO_LARGE && slot->max_size)
-            snprintf(line, sizeof line, "upload of %s refused: too big for this server (at most "
-                     "%llu bytes)", x->name, (unsigned long long)slot->max_size);
+            snprintf(line, sizeof line,
+                     "upload of %s refused: too big for this server (at most "
+                     "%llu bytes)",
+                     x->name, (unsigned long long)slot->max_size);
         else
             snprintf(line, sizeof line, "upload of %s refused: %s%s%.400s", x->name,
                      xt_strerror(status), slot->detail && *slot->detail ? ": " : "",
@@ -443,10 +445,10 @@ static void on_slot(xt_conn *conn, int status, const xt_upload_slot *slot, void 
                       .progress = on_progress,
                       .done = on_put_done,
                       .ud = x};
-    int rc = h && (x->get_url = strdup(slot->get_url))
-                 ? xt_http_upload(h, slot->put_url, x->path, slot->headers, slot->nheaders, &o,
-                                  &x->t)
-                 : XT_ENOMEM;
+    int rc =
+        h && (x->get_url = strdup(slot->get_url))
+            ? xt_http_upload(h, slot->put_url, x->path, slot->headers, slot->nheaders, &o, &x->t)
+            : XT_ENOMEM;
     if (rc) {
         snprintf(line, sizeof line, "upload of %s failed: %s %s", x->name, xt_strerror(rc),
                  h ? xt_http_errdetail(h) : "");
@@ -466,9 +468,10 @@ static void refused_at_once(xt_chat_xfer *x, int rc)
     char line[400];
     const xt_upload_service *svc = xt_conn_upload_service(x->c->conn);
     if (rc == XT_ETOOBIG && svc && svc->max_size)
-        snprintf(line, sizeof line, "upload of %s refused: too big for this server (%llu bytes, "
-                 "at most %llu)", x->name, (unsigned long long)x->size,
-                 (unsigned long long)svc->max_size);
+        snprintf(line, sizeof line,
+                 "upload of %s refused: too big for this server (%llu bytes, "
+                 "at most %llu)",
+                 x->name, (unsigned long long)x->size, (unsigned long long)svc->max_size);
     else
         snprintf(line, sizeof line, "upload of %s failed: %s", x->name, xt_strerror(rc));
     xfer_say(x, XT_CHAT_LINE_ERROR, line);
@@ -523,7 +526,7 @@ void xt_chat_files_upload(xt_chat *c, const char *arg)
     char line[600];
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
         snprintf(line, sizeof line, "cannot send %.500s: %s", arg,
-                 stat(path, &st) != 0 ? strerror(errno)
+                 stat(path, &st) != 0   ? strerror(errno)
                  : !S_ISREG(st.st_mode) ? "not a regular file"
                                         : "it is empty");
         say(c, XT_CHAT_LINE_ERROR, line);

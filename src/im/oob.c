@@ -118,12 +118,12 @@ static int name_char(const unsigned char *p, size_t n, size_t *lenp)
     if (!len || len > n || !xt_xml_chars_valid((const char *)p, len))
         return 0;
     *lenp = len;
-    uint32_t cp = len == 1 ? p[0]
+    uint32_t cp = len == 1   ? p[0]
                   : len == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
-                  : len == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
-                                   (p[2] & 0x3f)
-                             : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
-                                   (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+                  : len == 3
+                      ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
+                      : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+                            (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
     if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0x200b && cp <= 0x200f) ||
         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
         (cp >= 0xe0000 && cp <= 0xe007f) || cp == '/' || cp == '\\')
@@ -158,8 +158,7 @@ int xt_file_name(const char *name, const char *url, char *out, size_t n)
                 seg = q + 1;
         for (const char *q = seg; q < end && rn < sizeof raw; q++) {
             int hi, lo;
-            if (*q == '%' && end - q >= 3 &&
-                (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+            if (*q == '%' && end - q >= 3 && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
                 raw[rn++] = (unsigned char)(hi << 4 | lo);
                 q += 2;
             } else {

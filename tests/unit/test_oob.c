@@ -25,7 +25,8 @@ static void test_url_check(void **state)
     assert_int_equal(xt_file_url_check("https:/x"), XT_FILE_UNSAFE_SCHEME);
     assert_int_equal(xt_file_url_check("https://u.example/\x1b[2J"), XT_FILE_BAD_CHARS);
     assert_int_equal(xt_file_url_check("https://u.example/a\nmessage forged"), XT_FILE_BAD_CHARS);
-    assert_int_equal(xt_file_url_check("https://u.example/\xe2\x80\xae" "gnp.exe"),
+    assert_int_equal(xt_file_url_check("https://u.example/\xe2\x80\xae"
+                                       "gnp.exe"),
                      XT_FILE_BAD_CHARS);
     assert_int_equal(xt_file_url_check("https://u.example/\x7f"), XT_FILE_BAD_CHARS);
     assert_true(xt_file_url_check(NULL) & XT_FILE_UNSAFE);
@@ -84,9 +85,8 @@ static void test_name_bounds(void **state)
     assert_string_equal(small, "aaaaaaaaa");
     free(url);
     /* Cut at a character: "ééééé" (10 bytes) into 9 bytes keeps 4. */
-    assert_int_equal(xt_file_name("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", NULL, small,
-                                  sizeof small),
-                     8);
+    assert_int_equal(
+        xt_file_name("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", NULL, small, sizeof small), 8);
     assert_int_equal(xt_file_name(NULL, NULL, out, sizeof out), XT_EINVAL);
     assert_int_equal(xt_file_name("a", NULL, out, 4), XT_EINVAL);
 }
