@@ -632,8 +632,9 @@ void xt_chat_files_stop(xt_chat *c)
     c->files->closing = 1;
     xt_http_free(c->files->http);
     c->files->http = NULL;
-    while (c->files->xfers)
-        xfer_end(c->files->xfers);
+    /* Uploads still waiting for the service or a slot are the conn's to
+     * call back (XT_ECLOSED when the session ends, which frees them);
+     * xt_chat_files_free takes what is left once the conn is gone. */
 }
 
 void xt_chat_files_free(xt_chat *c)
@@ -641,6 +642,8 @@ void xt_chat_files_free(xt_chat *c)
     if (!c->files)
         return;
     xt_chat_files_stop(c);
+    while (c->files->xfers) /* the conn is gone: no callback comes now */
+        xfer_end(c->files->xfers);
     for (size_t i = 0; i < FILES_KEPT; i++) {
         free(c->files->ring[i].url);
         free(c->files->ring[i].name);

@@ -194,21 +194,21 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
     m->file = NULL;
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
         const char *ns = xt_stanza_ns(ch);
-        /* Ours all begin "urn:xmpp:", "http://jabber.org/" or
-         * "jabber:x:": one byte passes over most others, <body/>,
-         * <thread/> and the rest of jabber:client in a few more. */
-        int is_file;
-        if (ns[0] == 'j')
-            is_file = strncmp(ns, "jabber:x:", 9) == 0;
-        else if (ns[0] == 'u' || ns[0] == 'h')
-            is_file = ns[0] == 'u' && strcmp(ns, XT_NS_SFS) == 0;
-        else
+        if (ns[0] == 'j') {
+            /* XEP-0066 <x xmlns='jabber:x:oob'/>: its one-letter name
+             * passes over <body/>, <thread/> and the rest of
+             * jabber:client in a byte or two (the receive hot path). */
+            const char *name = xt_stanza_name(ch);
+            if (name[0] == 'x' && !name[1] && !m->file && x != &none &&
+                xt_im_file_child(ch, &x->file))
+                m->file = &x->file; /* the first file counts */
             continue;
-        if (is_file) {
-            /* XEP-0066 / XEP-0447: the first file counts. */
-            if (!m->file && x != &none && xt_im_file_child(ch, &x->file))
-                m->file = &x->file;
-        } else if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
+        }
+        /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
+         * passes over the other namespaces. */
+        if (ns[0] != 'u' && ns[0] != 'h')
+            continue;
+        if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
             const char *name = xt_stanza_name(ch);
             if (strcmp(name, "request") == 0) {
                 m->receipt_request = 1;
@@ -226,6 +226,10 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
         } else if (strcmp(ns, XT_NS_REACTIONS) == 0) {
             if (!x->reactions && strcmp(xt_stanza_name(ch), "reactions") == 0)
                 x->reactions = ch;
+        } else if (ns[0] == 'u' && !m->file && strcmp(ns, XT_NS_SFS) == 0) {
+            /* XEP-0447 <file-sharing/> */
+            if (x != &none && xt_im_file_child(ch, &x->file))
+                m->file = &x->file;
         } else if (!x->retract_id) {
             x->retract_id = xt_im_retraction_of(ch);
         }
