@@ -28,8 +28,8 @@ void xt_cli_format_size(char *buf, size_t len, uint64_t b)
     snprintf(buf, len, v < 10.0 ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-void xt_cli_progress_format(char *buf, size_t len, const char *label, uint64_t done,
-                            uint64_t total, uint64_t elapsed_ms, int width)
+void xt_cli_progress_format(char *buf, size_t len, const char *label, uint64_t done, uint64_t total,
+                            uint64_t elapsed_ms, int width)
 {
     char d[16], t[16], rate[32] = "", eta[48] = "", bar[64] = "";
     xt_cli_format_size(d, sizeof d, done);

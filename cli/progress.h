@@ -31,7 +31,7 @@ void xt_cli_progress_clear(xt_cli_progress *p);
  * for the messages around a transfer too. */
 void xt_cli_format_size(char *buf, size_t len, uint64_t bytes);
 /* The line itself, for the tests: width columns at most. */
-void xt_cli_progress_format(char *buf, size_t len, const char *label, uint64_t done,
-                            uint64_t total, uint64_t elapsed_ms, int width);
+void xt_cli_progress_format(char *buf, size_t len, const char *label, uint64_t done, uint64_t total,
+                            uint64_t elapsed_ms, int width);
 
 #endif

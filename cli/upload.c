@@ -99,10 +99,9 @@ int xt_cli_upload_attach(xt_cli_upload *u, xt_cli_session *s)
     if (!rc)
         rc = xt_loop_add_http(xt_cli_session_loop(s), u->http);
     if (rc) {
-        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: cannot set up HTTP transfers: %s%s",
-                            xt_strerror(rc),
-                            rc == XT_EUNSUPPORTED ? " (this libxtalk was built without libcurl)"
-                                                  : "");
+        xt_cli_session_fail(
+            s, XT_CLI_EXIT_ERROR, "send: cannot set up HTTP transfers: %s%s", xt_strerror(rc),
+            rc == XT_EUNSUPPORTED ? " (this libxtalk was built without libcurl)" : "");
         return -1;
     }
     return 0;
@@ -191,23 +190,18 @@ static void on_slot(xt_conn *c, int status, const xt_upload_slot *slot, void *ud
                    u->path, have, (unsigned long long)u->size, lim,
                    (unsigned long long)slot->max_size);
         else
-            failed(u, XT_CLI_EXIT_TOO_BIG, "send: %s: %s; nothing was sent", u->path,
-                   slot->detail);
+            failed(u, XT_CLI_EXIT_TOO_BIG, "send: %s: %s; nothing was sent", u->path, slot->detail);
         return;
     }
     if (status != 0) {
-        failed(u, XT_CLI_EXIT_TRANSFER, "send: upload failed: %s; nothing was sent",
-               slot->detail);
+        failed(u, XT_CLI_EXIT_TRANSFER, "send: upload failed: %s; nothing was sent", slot->detail);
         return;
     }
-    xt_http_opts o = {.content_type = u->type,
-                      .progress = on_progress,
-                      .done = on_put,
-                      .ud = u};
+    xt_http_opts o = {.content_type = u->type, .progress = on_progress, .done = on_put, .ud = u};
     u->state = XT_CLI_UP_PUT;
     xt_cli_progress_start(&u->bar, u->path, u->size, xt_now_ms());
-    int rc = xt_http_upload(u->http, slot->put_url, u->path, slot->headers, slot->nheaders, &o,
-                            &u->t);
+    int rc =
+        xt_http_upload(u->http, slot->put_url, u->path, slot->headers, slot->nheaders, &o, &u->t);
     if (rc)
         failed(u, XT_CLI_EXIT_TRANSFER, "send: upload failed: %s; nothing was sent",
                xt_http_errdetail(u->http)[0] ? xt_http_errdetail(u->http) : xt_strerror(rc));
@@ -224,8 +218,9 @@ static void on_service(xt_conn *c, int status, const xt_upload_service *svc, voi
     if (status == XT_ECLOSED || status == XT_ETIMEOUT) {
         u->state = XT_CLI_UP_IDLE;
         if (status == XT_ETIMEOUT)
-            failed(u, XT_CLI_EXIT_TIMEOUT, "send: the server did not say where to upload (no "
-                                           "answer to service discovery)");
+            failed(u, XT_CLI_EXIT_TIMEOUT,
+                   "send: the server did not say where to upload (no "
+                   "answer to service discovery)");
         return;
     }
     if (status != 0) {
@@ -241,15 +236,13 @@ static void on_service(xt_conn *c, int status, const xt_upload_service *svc, voi
         failed(u, XT_CLI_EXIT_TOO_BIG,
                "send: %s is too big for the server's upload service: %s (%llu bytes), at most %s "
                "(%llu bytes); nothing was sent",
-               u->path, have, (unsigned long long)u->size, lim,
-               (unsigned long long)svc->max_size);
+               u->path, have, (unsigned long long)u->size, lim, (unsigned long long)svc->max_size);
         return;
     }
     u->state = XT_CLI_UP_SLOT;
     int rc = xt_upload_request_slot(c, NULL, u->path, u->size, u->type, on_slot, u);
     if (rc)
-        failed(u, XT_CLI_EXIT_TRANSFER, "send: cannot ask for an upload slot: %s",
-               xt_strerror(rc));
+        failed(u, XT_CLI_EXIT_TRANSFER, "send: cannot ask for an upload slot: %s", xt_strerror(rc));
 }
 
 void xt_cli_upload_online(xt_cli_upload *u)

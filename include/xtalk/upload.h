@@ -68,18 +68,18 @@ XT_EXTERN const xt_upload_service *xt_conn_upload_service(const xt_conn *c);
 /* Why a service refused a slot (§4.1 .. §4.3). */
 typedef enum xt_upload_refusal {
     XT_UPLOAD_OK = 0,
-    XT_UPLOAD_TOO_LARGE,       /* <file-too-large/>: max_size says the limit */
-    XT_UPLOAD_NOT_ALLOWED,     /* <not-allowed/>: this account may not upload */
-    XT_UPLOAD_QUOTA,           /* <resource-constraint/>: quota; retry_stamp when given */
-    XT_UPLOAD_OTHER,           /* any other stanza error (detail says which) */
-    XT_UPLOAD_BAD_SLOT,        /* the answer is unusable (not https, a URL missing) */
+    XT_UPLOAD_TOO_LARGE,   /* <file-too-large/>: max_size says the limit */
+    XT_UPLOAD_NOT_ALLOWED, /* <not-allowed/>: this account may not upload */
+    XT_UPLOAD_QUOTA,       /* <resource-constraint/>: quota; retry_stamp when given */
+    XT_UPLOAD_OTHER,       /* any other stanza error (detail says which) */
+    XT_UPLOAD_BAD_SLOT,    /* the answer is unusable (not https, a URL missing) */
 } xt_upload_refusal;
 
 /* A slot, or why there is none. */
 typedef struct xt_upload_slot {
     /* status 0: */
-    const char *put_url, *get_url;   /* https, XML-unescaped */
-    const xt_http_header *headers;   /* only Authorization, Cookie, Expires */
+    const char *put_url, *get_url; /* https, XML-unescaped */
+    const xt_http_header *headers; /* only Authorization, Cookie, Expires */
     size_t nheaders;
     /* otherwise: */
     xt_upload_refusal refusal;
@@ -101,8 +101,8 @@ typedef void (*xt_upload_slot_fn)(xt_conn *c, int status, const xt_upload_slot *
  * name or type that is empty or not XML-safe), XT_EJID, the errors of
  * xt_conn_iq. */
 XT_EXTERN int xt_upload_request_slot(xt_conn *c, const char *service, const char *filename,
-                                     uint64_t size, const char *content_type,
-                                     xt_upload_slot_fn cb, void *ud);
+                                     uint64_t size, const char *content_type, xt_upload_slot_fn cb,
+                                     void *ud);
 
 /* --- XEP-0066 Out of Band Data --------------------------------------------- */
 

@@ -141,7 +141,7 @@ static const char *field_value(const xt_stanza *form, const char *var)
     return NULL;
 }
 
-/* §3: the max-file-size field of the XEP-0128 form whose FORM_TYPE is
+/* §3: the max-file-size field of the extended disco form whose FORM_TYPE is
  * the upload namespace, in the service's disco#info. */
 static uint64_t max_size_of(const xt_stanza *query)
 {
@@ -358,7 +358,9 @@ static int parse_slot(xt_conn *c, const xt_stanza *reply, slot_out *o)
     o->s.refusal = XT_UPLOAD_BAD_SLOT;
     if (!pu || !gu) {
         snprintf(o->detail, sizeof o->detail, "the upload service answered without %s URL",
-                 !slot ? "a slot" : !pu ? "a PUT" : "a GET");
+                 !slot ? "a slot"
+                 : !pu ? "a PUT"
+                       : "a GET");
         return XT_EPROTO;
     }
     if (!url_ok(pu) || !url_ok(gu)) {
@@ -512,8 +514,8 @@ int xt_upload_request_slot(xt_conn *c, const char *service, const char *filename
         return XT_EINVAL;
     const char *name = base_name(filename);
     if (!*name || strlen(name) > 1024 || !xt_im_text_ok(name) || size == 0 ||
-        (content_type && (!*content_type || strlen(content_type) > 255 ||
-                          !xt_im_text_ok(content_type))))
+        (content_type &&
+         (!*content_type || strlen(content_type) > 255 || !xt_im_text_ok(content_type))))
         return XT_EINVAL;
     xt_upload_state *st = state(c);
     if (!st)

@@ -44,10 +44,10 @@
 
 /* Progress callbacks at most this often (a 100 MB upload on loopback
  * would otherwise call back tens of thousands of times). */
-#define PROGRESS_EVERY_MS 100
+#define PROGRESS_EVERY_MS  100
 #define DEFAULT_CONNECT_MS 10000
-#define DEFAULT_STALL_MS 30000
-#define MAX_REDIRECTS 5
+#define DEFAULT_STALL_MS   30000
+#define MAX_REDIRECTS      5
 
 struct xt_http_transfer {
     xt_http *h;
@@ -56,7 +56,7 @@ struct xt_http_transfer {
     struct curl_slist *hdrs;
     int fd;
     int upload;
-    char *path;       /* download: removed again on failure */
+    char *path;        /* download: removed again on failure */
     uint64_t max_size; /* download limit, 0 = none */
     uint64_t total;    /* the file's size (upload), Content-Length (download) */
     uint64_t moved;    /* body bytes so far */
@@ -65,13 +65,18 @@ struct xt_http_transfer {
     xt_http_progress_fn progress;
     xt_http_done_fn done;
     void *ud;
-    int ended;    /* curl is through with it: `code` says how */
+    int ended; /* curl is through with it: `code` says how */
     CURLcode code;
     int too_big;  /* the write callback refused more than max_size */
     int file_err; /* errno of a failed read / write of the local file */
     int in_done;
     char reason[96]; /* the status line's reason phrase */
     char errbuf[CURL_ERROR_SIZE];
+};
+
+/* xt_loop_add_http: which loop fd id watches each of curl's sockets. */
+struct loopfd {
+    int fd, id;
 };
 
 struct xt_http {
@@ -91,9 +96,7 @@ struct xt_http {
     char err[256];
     /* xt_loop_add_http */
     xt_loop *loop;
-    struct loopfd {
-        int fd, id;
-    } *fds;
+    struct loopfd *fds;
     size_t nfds, capfds;
     int timer_id;
 };
@@ -114,6 +117,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     xt_http *h = userp;
     (void)easy;
     (void)socketp;
+    if (!h->watch)
+        return 0; /* no transfer ever ran: nothing of curl's to watch */
     if (what == CURL_POLL_REMOVE) {
         h->unwatch(h->hook_ud, (int)s);
         return 0;
@@ -131,6 +136,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     xt_http *h = userp;
     (void)multi;
+    if (!h->timer)
+        return 0;
     /* curl asks not to be driven from inside this callback: a timeout of
      * 0 becomes a timer due now, run by the loop's next iteration. */
     h->timer(h->hook_ud, timeout_ms < 0 ? -1 : (int64_t)(xt_now_ms() + (uint64_t)timeout_ms));
@@ -270,16 +277,20 @@ static int classify(xt_http_transfer *t, long http, char *d, size_t dl)
         if (http >= 200 && http < 300)
             return 0;
         if (http >= 300 && http < 400 && t->upload) {
-            snprintf(d, dl, "the upload server redirected the PUT (HTTP %ld%s%s); a slot is for "
-                            "its URL only", http, t->reason[0] ? " " : "", t->reason);
+            snprintf(d, dl,
+                     "the upload server redirected the PUT (HTTP %ld%s%s); a slot is for "
+                     "its URL only",
+                     http, t->reason[0] ? " " : "", t->reason);
             return XT_EPROTO;
         }
         snprintf(d, dl, "the HTTP server answered %ld%s%s", http, t->reason[0] ? " " : "",
                  t->reason);
         return XT_EPROTO;
     case CURLE_PEER_FAILED_VERIFICATION:
-        snprintf(d, dl, "the HTTPS server's certificate is not trusted: %s; trust its CA (a CA "
-                        "file) or fix the server", cerr);
+        snprintf(d, dl,
+                 "the HTTPS server's certificate is not trusted: %s; trust its CA (a CA "
+                 "file) or fix the server",
+                 cerr);
         return XT_ECERT;
     case CURLE_SSL_CACERT_BADFILE:
         snprintf(d, dl, "cannot load the CA file %s", t->h->ca_file ? t->h->ca_file : "");
@@ -511,7 +522,8 @@ static void loop_on_timer(xt_loop *loop, void *ud)
 static void loop_watch(void *ud, int fd, unsigned events)
 {
     xt_http *h = ud;
-    short ev = (short)(((events & XT_IO_READ) ? POLLIN : 0) | ((events & XT_IO_WRITE) ? POLLOUT : 0));
+    short ev =
+        (short)(((events & XT_IO_READ) ? POLLIN : 0) | ((events & XT_IO_WRITE) ? POLLOUT : 0));
     struct loopfd *f = loopfd_find(h, fd);
     if (f) {
         xt_loop_mod_fd(h->loop, f->id, ev);
@@ -702,8 +714,7 @@ static int add_header(xt_http_transfer *t, const char *name, const char *value)
     return 0;
 }
 
-static int new_transfer(xt_http *h, const char *url, const xt_http_opts *o,
-                        xt_http_transfer **out)
+static int new_transfer(xt_http *h, const char *url, const xt_http_opts *o, xt_http_transfer **out)
 {
     if (!o || !o->done || !url_ok(url)) {
         seterr(h, "%s", !url_ok(url) ? "only https URLs are allowed" : "no done callback");
@@ -810,8 +821,8 @@ int xt_http_upload(xt_http *h, const char *url, const char *path, const xt_http_
         return XT_EINVAL;
     }
     for (size_t i = 0; i < nheaders; i++)
-        if (!token_ok(headers[i].name) || !headers[i].value ||
-            strpbrk(headers[i].value, "\r\n") || strlen(headers[i].value) > 8192) {
+        if (!token_ok(headers[i].name) || !headers[i].value || strpbrk(headers[i].value, "\r\n") ||
+            strlen(headers[i].value) > 8192) {
             seterr(h, "header %zu is not a valid HTTP header", i);
             return XT_EINVAL;
         }

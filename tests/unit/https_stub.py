@@ -10,7 +10,7 @@ serves on a random loopback port, and prints one line
 
 then serves until stdin closes (the test ends: so it never outlives it).
 
-    PUT  /store/NAME    stores the body, records the headers; 201
+    PUT  /store/NAME    stores the body, records the headers; 201 with a text body
     GET  /store/NAME    the stored body
     GET  /headers/NAME  the recorded request headers, "Name: value" lines
     PUT  /reset         reads 64 KiB of the body, then resets the connection
@@ -80,7 +80,7 @@ class H(BaseHTTPRequestHandler):
             name = self.path[7:]
             headers[name] = ''.join('%s: %s\n' % kv for kv in self.headers.items())
             store[name] = self.body()
-            self.answer(201)
+            self.answer(201, b'Upload successful.\n')  # as ejabberd says it
         elif self.path == '/reset':
             self.body(65536)
             s = self.connection

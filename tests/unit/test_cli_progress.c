@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -59,13 +60,14 @@ static void test_line(void **state)
 static void test_not_a_terminal(void **state)
 {
     (void)state;
-    /* The test's stderr is a pipe or a file under meson: nothing drawn. */
+    /* Under meson the test's stderr is a pipe or a file: nothing drawn
+     * (run by hand on a terminal, the bar is drawn and cleared). */
     xt_cli_progress p;
-    FILE *old = stderr;
     xt_cli_progress_start(&p, "/tmp/x", 100, 0);
+    if (isatty(2))
+        skip();
+    assert_null(p.out);
     xt_cli_progress_update(&p, 50, 1000);
-    xt_cli_progress_clear(&p);
-    assert_ptr_equal(stderr, old);
     assert_int_equal(p.drawn, 0);
 }
 
