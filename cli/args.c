@@ -105,6 +105,11 @@ enum opt_id {
     O_FORCE,
     O_FILE,
     O_TYPE,
+    O_MUC,
+    O_NICK,
+    O_JOIN,
+    O_ROOM_PASSWORD_FILE,
+    O_PM,
     O_COUNT_
 };
 
@@ -164,6 +169,13 @@ static const struct opt {
     [O_FORCE] = {"force", 0, ARG_NONE, BIT(XT_CLI_CMD_GET)},
     [O_FILE] = {"file", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
     [O_TYPE] = {"type", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
+    /* Group chat (issue 16). */
+    [O_MUC] = {"muc", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
+    [O_NICK] = {"nick", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
+    [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN)},
+    [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
+                              BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
+    [O_PM] = {"pm", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -350,6 +362,41 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
     case O_TYPE:
         a->file_type = val;
         break;
+    case O_MUC:
+        a->muc = 1;
+        break;
+    case O_NICK:
+        if (!*val) {
+            snprintf(err, errlen, "--nick: the nick is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->nick = val;
+        break;
+    case O_JOIN:
+        if (a->njoins >= XT_CLI_MAX_JOINS) {
+            snprintf(err, errlen, "--join: at most %d rooms", XT_CLI_MAX_JOINS);
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (!*val) {
+            snprintf(err, errlen, "--join: give a room as ROOM@SERVICE or ROOM@SERVICE/NICK");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->joins[a->njoins++] = val;
+        break;
+    case O_PM:
+        if (!*val) {
+            snprintf(err, errlen, "--pm: the nick is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->pm = val;
+        break;
+    case O_ROOM_PASSWORD_FILE:
+        if (!*val) {
+            snprintf(err, errlen, "--room-password-file: the file name is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->room_password_file = val;
+        break;
     default:
         break;
     }
@@ -442,6 +489,15 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
         }
         if (a->file && !*a->file) {
             snprintf(err, errlen, "send: --file needs a PATH");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (a->muc && (a->flush || a->queue || a->wait_reply || a->receipt)) {
+            snprintf(err, errlen, "send: --muc sends to a room while joined; it takes no --flush, "
+                                  "--queue, --wait-reply or --receipt");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (!a->muc && (a->nick || a->room_password_file || a->pm)) {
+            snprintf(err, errlen, "send: --nick, --pm and --room-password-file go with --muc ROOM");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->queue && (a->no_store || a->wait_reply || a->receipt)) {

@@ -13,6 +13,7 @@
 #include "pep.h"
 #include "http.h"
 #include "upload.h"
+#include "muc.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

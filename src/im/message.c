@@ -169,6 +169,14 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
      * are the inner message's, whatever the source. */
     xt_im_ext x;
     xt_im_message_features(inner, m, &x);
+    m->room = m->nick = NULL;
+    m->mention = m->from_self = 0;
+    if (w->source == XT_SRC_LIVE && (c->muc.n || x.muc_user || x.conference)) {
+        /* XEP-0045: a room's messages (and invitations to one). */
+        int rc = xt_muc_on_message(c, inner, m, x.muc_user, x.conference);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
     xt_conn_emit(c, &ev);
     if (xt_stream_is_closed(&c->s))
         return 0;
@@ -195,13 +203,17 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
         const char *ns = xt_stanza_ns(ch);
         if (ns[0] == 'j') {
-            /* XEP-0066 <x xmlns='jabber:x:oob'/>: its one-letter name
-             * passes over <body/>, <thread/> and the rest of
-             * jabber:client in a byte or two (the receive hot path). */
+            /* XEP-0066 <x xmlns='jabber:x:oob'/> and XEP-0249 <x
+             * xmlns='jabber:x:conference'/>: their one-letter name passes
+             * over <body/>, <thread/> and the rest of jabber:client in a
+             * byte or two (the receive hot path). */
             const char *name = xt_stanza_name(ch);
-            if (name[0] == 'x' && !name[1] && !m->file && x != &none &&
-                xt_im_file_child(ch, &x->file))
-                m->file = &x->file; /* the first file counts */
+            if (name[0] == 'x' && !name[1]) {
+                if (!x->conference && strcmp(ns, XT_NS_CONFERENCE) == 0)
+                    x->conference = ch;
+                else if (!m->file && x != &none && xt_im_file_child(ch, &x->file))
+                    m->file = &x->file; /* the first file counts */
+            }
             continue;
         }
         /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
@@ -230,6 +242,9 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
             /* XEP-0447 <file-sharing/> */
             if (x != &none && xt_im_file_child(ch, &x->file))
                 m->file = &x->file;
+        } else if (strcmp(ns, XT_NS_MUC_USER) == 0) {
+            if (!x->muc_user && strcmp(xt_stanza_name(ch), "x") == 0)
+                x->muc_user = ch;
         } else if (!x->retract_id) {
             x->retract_id = xt_im_retraction_of(ch);
         }
@@ -373,6 +388,8 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m)
         if (!rc)
             rc = xt_buf_append(b, LIT("</url></x>"));
     }
+    if (!rc && m->muc_user) /* XEP-0045 §7.5: a private message through a room */
+        rc = xt_buf_append(b, LIT("<x xmlns='" XT_NS_MUC_USER "'/>"));
     if (!rc)
         rc = xt_buf_append(b, LIT("<origin-id xmlns='" XT_NS_SID "' id='"));
     if (!rc)
@@ -393,7 +410,7 @@ static int message_writer(xt_buf *out, const void *ud)
  * written straight into the output (xt_im_write_message). */
 static int send_message(xt_conn *c, const char *to, const char *type, const char *body,
                         const char *thread, const char *id, const xt_message_extras *x,
-                        char gen[64])
+                        int muc_user, char gen[64])
 {
     if (!c || !to)
         return XT_EINVAL;
@@ -416,7 +433,8 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
      * their codes) all come from xt_jid_parse. */
     char fast[512];
     xt_jid *j = NULL;
-    xt_im_message_out m = {.type = type, .body = body, .thread = thread, .chatstate = state};
+    xt_im_message_out m = {
+        .type = type, .body = body, .thread = thread, .chatstate = state, .muc_user = muc_user};
     m.to_len = xt_jid_prep_fast(to, strlen(to), fast, sizeof fast);
     m.to = fast;
     if (!m.to_len) {
@@ -450,7 +468,7 @@ int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const cha
                          const char *thread, char id_out[64])
 {
     char id[64];
-    int rc = send_message(c, to, type, body, thread, NULL, NULL, id);
+    int rc = send_message(c, to, type, body, thread, NULL, NULL, 0, id);
     if (!rc && id_out)
         memcpy(id_out, id, strlen(id) + 1);
     return rc;
@@ -461,7 +479,7 @@ int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type, const 
 {
     if (!id)
         return XT_EINVAL;
-    return send_message(c, to, type, body, thread, id, NULL, NULL);
+    return send_message(c, to, type, body, thread, id, NULL, 0, NULL);
 }
 
 int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const char *body,
@@ -469,9 +487,18 @@ int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const 
                             char id_out[64])
 {
     char gen[64];
-    int rc = send_message(c, to, type, body, thread, id, x, gen);
+    int rc = send_message(c, to, type, body, thread, id, x, 0, gen);
     if (!rc && id_out)
         memcpy(id_out, id ? id : gen, strlen(id ? id : gen) + 1);
+    return rc;
+}
+
+int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out[64])
+{
+    char gen[64];
+    int rc = send_message(c, to, "chat", body, NULL, NULL, NULL, 1, gen);
+    if (!rc && id_out)
+        memcpy(id_out, gen, strlen(gen) + 1);
     return rc;
 }
 
