@@ -11,9 +11,11 @@
 #include "disco.h"
 #include "mam.h"
 #include "pep.h"
+#include "bookmarks.h"
 #include "http.h"
 #include "upload.h"
 #include "muc.h"
+#include "selfping.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif
