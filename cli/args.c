@@ -19,6 +19,7 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_INFO] = "info",
     [XT_CLI_CMD_HELP] = "help",
     [XT_CLI_CMD_HISTORY] = "history",
+    [XT_CLI_CMD_GET] = "get",
     [XT_CLI_CMD_ROOMS] = "rooms",
     [XT_CLI_CMD_BOOKMARK] = "bookmark",
     [XT_CLI_CMD_PROFILE] = "profile",
@@ -105,6 +106,8 @@ enum opt_id {
     O_FLUSH,
     O_SINCE,
     O_LIMIT,
+    O_OUTPUT,
+    O_FORCE,
     O_NAME,
     O_FILE,
     O_TYPE,
@@ -137,12 +140,14 @@ static const struct opt {
     [O_VERBOSE] = {"verbose", 'v', ARG_NONE, ALL_CMDS},
     [O_JID] = {"jid", 0, ARG_REQUIRED, CONN_CMDS},
     [O_SERVER] = {"server", 0, ARG_REQUIRED, CONN_CMDS},
-    [O_CA_FILE] = {"ca-file", 0, ARG_REQUIRED, CONN_CMDS},
+    /* get: the same CA file (and config file) as the account's XMPP
+     * connection, the same TLS rules for HTTPS. */
+    [O_CA_FILE] = {"ca-file", 0, ARG_REQUIRED, CONN_CMDS | BIT(XT_CLI_CMD_GET)},
     [O_PIN] = {"pin", 0, ARG_REQUIRED, CONN_CMDS},
     [O_DIRECT_TLS] = {"direct-tls", 0, ARG_NONE, CONN_CMDS},
     [O_RESOURCE] = {"resource", 0, ARG_REQUIRED, CONN_CMDS},
-    [O_CONFIG] = {"config", 0, ARG_REQUIRED, CONN_CMDS},
-    [O_TIMEOUT] = {"timeout", 0, ARG_REQUIRED, CONN_CMDS},
+    [O_CONFIG] = {"config", 0, ARG_REQUIRED, CONN_CMDS | BIT(XT_CLI_CMD_GET)},
+    [O_TIMEOUT] = {"timeout", 0, ARG_REQUIRED, CONN_CMDS | BIT(XT_CLI_CMD_GET)},
     [O_INSECURE] = {"insecure-allow-plaintext", 0, ARG_NONE, CONN_CMDS},
     [O_ALLOW_DOWNGRADE] = {"allow-downgrade", 0, ARG_NONE, CONN_CMDS},
     [O_LINES] = {"lines", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
@@ -172,6 +177,8 @@ static const struct opt {
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_SINCE] = {"since", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
     [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
+    [O_OUTPUT] = {"output", 'o', ARG_REQUIRED, BIT(XT_CLI_CMD_GET)},
+    [O_FORCE] = {"force", 0, ARG_NONE, BIT(XT_CLI_CMD_GET)},
     [O_NAME] = {"name", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOOKMARK) | BIT(XT_CLI_CMD_PROFILE)},
     [O_AUTOJOIN] = {"autojoin", 0, ARG_NONE, BIT(XT_CLI_CMD_BOOKMARK)},
     [O_FILE] = {"file", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
@@ -361,6 +368,16 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         NUM(1, 100000, "a count from 1 to 100000");
         a->limit = (unsigned)v;
         break;
+    case O_OUTPUT:
+        if (!*val) {
+            snprintf(err, errlen, "--output: the file name is empty (\"-\" is stdout)");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->output = val;
+        break;
+    case O_FORCE:
+        a->force = 1;
+        break;
     case O_NAME: /* a bookmark's name (bookmark add) or ours (profile) */
         a->bm_name = a->profile_name = val;
         break;
@@ -467,6 +484,11 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
         max = 1;
         what = "[COMMAND]";
         break;
+    case XT_CLI_CMD_GET:
+        min = 1;
+        max = 1;
+        what = "URL";
+        break;
     case XT_CLI_CMD_BOOKMARK:
         min = 2;
         max = 2;
@@ -547,6 +569,7 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
     case XT_CLI_CMD_UNBLOCK:
     case XT_CLI_CMD_INFO:
     case XT_CLI_CMD_HISTORY:
+    case XT_CLI_CMD_GET:
         a->target = pos[0];
         break;
     case XT_CLI_CMD_STATUS:
@@ -631,7 +654,8 @@ int xt_cli_args_parse(int argc, char *const argv[], xt_cli_args *a, char *err, s
             continue;
         }
         if (s[1] != '-') {
-            /* Short options: only flags, so they may be bundled (-vv). */
+            /* Short options: flags may be bundled (-vv); one taking a
+             * value (-o FILE, -oFILE) ends the bundle. */
             for (const char *c = s + 1; *c; c++) {
                 int id = -1;
                 for (int k = 0; k < O_COUNT_; k++)
@@ -641,9 +665,22 @@ int xt_cli_args_parse(int argc, char *const argv[], xt_cli_args *a, char *err, s
                     snprintf(err, errlen, "unknown option '-%c' (see 'xtalk --help')", *c);
                     return XT_CLI_EXIT_USAGE;
                 }
+                const char *val = NULL;
+                if (opts[id].arg == ARG_REQUIRED) {
+                    if (c[1])
+                        val = c + 1;
+                    else if (i + 1 < argc)
+                        val = argv[++i];
+                    else {
+                        snprintf(err, errlen, "option -%c needs a value", *c);
+                        return XT_CLI_EXIT_USAGE;
+                    }
+                }
                 seen |= 1ull << id;
-                if ((rc = apply(a, id, NULL, err, errlen)) != 0)
+                if ((rc = apply(a, id, val, err, errlen)) != 0)
                     return rc;
+                if (val)
+                    break;
             }
             continue;
         }

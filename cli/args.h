@@ -31,6 +31,7 @@ typedef enum xt_cli_cmd {
     XT_CLI_CMD_INFO,
     XT_CLI_CMD_HELP,
     XT_CLI_CMD_HISTORY,
+    XT_CLI_CMD_GET,
     XT_CLI_CMD_ROOMS,    /* the bookmarks (cmd_rooms.c) */
     XT_CLI_CMD_BOOKMARK, /* bookmark add|remove ROOM (cmd_rooms.c) */
     XT_CLI_CMD_PROFILE,
@@ -97,6 +98,9 @@ typedef struct xt_cli_args {
     const char *since;    /* --since TIME|ID; NULL = the newest messages */
     unsigned limit;       /* --limit N; 0 = XT_CLI_DEFAULT_HISTORY_LIMIT */
 
+    /* get */
+    const char *output; /* -o FILE ("-": stdout); NULL = the URL's file name here */
+    int force;          /* --force: replace an existing file */
     /* group chat (issue 16): send --muc, listen --join */
     int muc;                        /* send --muc: the target is a room */
     const char *nick;               /* --nick: our nick (default: the JID's localpart) */
@@ -119,7 +123,7 @@ typedef struct xt_cli_args {
 
     /* positionals */
     const char *subcmd;     /* bookmark: "add" or "remove" */
-    const char *target;     /* JID for send/add/remove/approve/deny */
+    const char *target;     /* JID for send/add/remove/approve/deny; get's URL */
     const char *text;       /* send TEXT, add NAME */
     const char *help_topic; /* help COMMAND */
 } xt_cli_args;

@@ -17,6 +17,7 @@ int xt_cli_cmd_chat(const xt_cli_args *a); /* chat.c */
 int xt_cli_cmd_history(const xt_cli_args *a);
 int xt_cli_cmd_block(const xt_cli_args *a); /* block, unblock, blocklist */
 int xt_cli_cmd_info(const xt_cli_args *a);
+int xt_cli_cmd_get(const xt_cli_args *a); /* cmd_get.c: download a shared file */
 int xt_cli_cmd_rooms(const xt_cli_args *a); /* rooms, bookmark add|remove */
 int xt_cli_cmd_profile(const xt_cli_args *a);
 

@@ -60,6 +60,7 @@ static const char overview[] =
     "  block JID              block JID (XEP-0191): no stanzas either way\n"
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
+    "  get URL [-o FILE]      download a shared file (https), with the TLS rules above\n"
     "  info JID               a contact's name, nickname, resources and their clients\n"
     "  rooms                  print the group chat bookmarks\n"
     "  bookmark add|remove ROOM  bookmark a room (name, nick, autojoin) or drop one\n"
@@ -156,7 +157,11 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         A message's \"source\" is live, carbon, archive or\n"
         "                         offline, \"direction\" in or out (sent from another\n"
         "                         device of yours), \"stanza_id\" the archive's id;\n"
-        "                         \"archive\" ends the login catch-up\n"
+        "                         \"archive\" ends the login catch-up. A shared file\n"
+        "                         (XEP-0066, XEP-0447) is \"file\": {url, name, size,\n"
+        "                         type, desc} where known, \"unsafe\" for a URL not to\n"
+        "                         open (javascript:, file:, hidden characters); without\n"
+        "                         --json a \"file\" line follows the message\n"
         "  --status SHOW          own presence: available, chat, away, xa, dnd\n"
         "  --status-message TEXT  own status text\n"
         "  --priority N           own priority, -128..127 (default 0)\n"
@@ -336,6 +341,22 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --note TEXT            a note about you\n"
         "  --json                 one object: jid, name, nickname, vcard_nickname, email,\n"
         "                         url, note\n",
+    [XT_CLI_CMD_GET] =
+        "Usage: xtalk get [OPTIONS] URL\n"
+        "\n"
+        "Downloads a file someone shared (an https URL, as listen shows it in \"file\") with\n"
+        "the TLS rules of the XMPP connection: the system's CAs plus --ca-file (or\n"
+        "XTALK_CA_FILE, or ca_file in the config). A progress bar on stderr when it is a\n"
+        "terminal. The file is written to a temporary file beside the target and renamed\n"
+        "into place when complete: a failed download leaves nothing behind.\n"
+        "\n"
+        "  -o, --output FILE      write here (\"-\": stdout); default: the file name in\n"
+        "                         the URL (percent-decoded, made safe) in this directory\n"
+        "  --force                replace FILE if it exists (else exit 2)\n"
+        "  --ca-file FILE         also trust this CA or certificate (PEM)\n"
+        "  --config FILE          config file (for ca_file)\n"
+        "  --timeout SECONDS      give up when nothing arrived for this long (default 30)\n"
+        "  -v, --verbose          more detail on stderr\n",
 };
 
 void xt_cli_help(FILE *out, xt_cli_cmd cmd)
@@ -351,7 +372,8 @@ void xt_cli_help(FILE *out, xt_cli_cmd cmd)
     }
     fputs(cmd_help[cmd], out);
     fputc('\n', out);
-    fputs(common_opts, out);
+    if (cmd != XT_CLI_CMD_GET) /* no XMPP connection: its options above */
+        fputs(common_opts, out);
     fputc('\n', out);
     fputs(exit_codes, out);
 }

@@ -59,6 +59,8 @@ int main(int argc, char **argv)
         return xt_cli_cmd_block(&a);
     case XT_CLI_CMD_INFO:
         return xt_cli_cmd_info(&a);
+    case XT_CLI_CMD_GET:
+        return xt_cli_cmd_get(&a);
     case XT_CLI_CMD_ROOMS:
     case XT_CLI_CMD_BOOKMARK:
         return xt_cli_cmd_rooms(&a);

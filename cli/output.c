@@ -21,6 +21,58 @@ static const char *attr(const xt_stanza *st, const char *name)
     return st ? xt_stanza_attr(st, name) : NULL;
 }
 
+/* A received file's JSON object: what is known of url, name, size,
+ * type (issue 17). The name is the one fit for the disk (xt_file_name:
+ * the sender's, else the URL path's, percent-decoded and sanitized); an
+ * unsafe URL (javascript:, file:, hidden characters) gets "unsafe":true
+ * and no name, since it is no file to save. */
+static void json_file(xt_cli_json *j, const xt_file_ref *f)
+{
+    char name[256];
+    xt_cli_json_obj(j, "file");
+    xt_cli_json_str(j, "url", f->url);
+    if (!(f->flags & XT_FILE_UNSAFE) && xt_file_name(f->name, f->url, name, sizeof name) > 0)
+        xt_cli_json_str(j, "name", name);
+    if (f->size >= 0)
+        xt_cli_json_int(j, "size", (long long)f->size);
+    xt_cli_json_str(j, "type", f->media_type);
+    xt_cli_json_str(j, "desc", f->desc);
+    if (f->flags & XT_FILE_UNSAFE)
+        xt_cli_json_bool(j, "unsafe", 1);
+    else if (f->flags & XT_FILE_HTTP)
+        xt_cli_json_bool(j, "insecure", 1);
+    xt_cli_json_end(j);
+}
+
+/* The human form's file line, after the message line:
+ * "file FROM name=N size=S type=T: URL", or "file FROM unsafe: URL". */
+static int human_file(FILE *out, const xt_message *m)
+{
+    const xt_file_ref *f = m->file;
+    char name[256];
+    fputs("file ", out);
+    xt_cli_put_sanitized(out, m->from ? m->from : "(server)");
+    if (f->flags & XT_FILE_UNSAFE) {
+        fputs(" unsafe", out);
+    } else {
+        if (xt_file_name(f->name, f->url, name, sizeof name) > 0) {
+            fputs(" name=", out);
+            xt_cli_put_sanitized(out, name);
+        }
+        if (f->size >= 0)
+            fprintf(out, " size=%lld", (long long)f->size);
+        if (f->media_type) {
+            fputs(" type=", out);
+            xt_cli_put_sanitized(out, f->media_type);
+        }
+        if (f->flags & XT_FILE_HTTP)
+            fputs(" insecure", out);
+    }
+    fputs(": ", out);
+    xt_cli_put_sanitized(out, f->url);
+    return finish_line(out, NULL);
+}
+
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
 {
     if (j) {
@@ -46,6 +98,8 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
             xt_cli_json_bool(j, "me", 1);
         if (m->receipt_request)
             xt_cli_json_bool(j, "receipt_request", 1);
+        if (m->file)
+            json_file(j, m->file);
         if (m->room) { /* group chat (issue 16) */
             xt_cli_json_str(j, "room", m->room);
             xt_cli_json_str(j, "nick", m->nick);
@@ -92,7 +146,8 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
     } else {
         fputs(" (no body)", out);
     }
-    return finish_line(out, NULL);
+    int rc = finish_line(out, NULL);
+    return rc || !m->file ? rc : human_file(out, m);
 }
 
 int xt_cli_out_archive_done(FILE *out, xt_cli_json *j, const xt_archive_event *a)

@@ -17,7 +17,7 @@ enum xt_cli_exit {
     XT_CLI_EXIT_TIMEOUT = 7,      /* timeout, not acknowledged, no reply */
     XT_CLI_EXIT_DISCONNECTED = 8, /* the server ended the stream */
     XT_CLI_EXIT_TOO_BIG = 9,      /* a file over the server's upload limit (XEP-0363) */
-    XT_CLI_EXIT_TRANSFER = 10,    /* a file transfer failed (upload, download) */
+    XT_CLI_EXIT_TRANSFER = 10,    /* a file transfer failed (upload, download: an HTTP error, cut) */
     /* A room refused to let us in (send --muc, issue 16): XEP-0045 §7.2. */
     XT_CLI_EXIT_MUC_NICK = 20,         /* the nick is in use or not acceptable */
     XT_CLI_EXIT_MUC_PASSWORD = 21,     /* the room password is missing or wrong */

@@ -22,6 +22,7 @@
 #include "../output.h"
 #include "../report.h"
 #include "chat.h"
+#include "chat_files.h"
 #include "chat_room.h"
 
 void xt_chat_quit(xt_chat *c)
@@ -190,6 +191,8 @@ static void on_message(xt_chat *c, const xt_message *m)
     free(action);
     if (l && mid && strlen(mid) < sizeof l->id)
         snprintf(l->id, sizeof l->id, "%s", mid);
+    if (w && m->file) /* XEP-0066 / XEP-0447: a numbered file line below */
+        xt_chat_files_received(c, w, m, ts);
     if (out) { /* ours: nothing unread, no bell */
         c->dirty = 1;
         free(peer);
@@ -437,6 +440,7 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
                 xt_chat_ui_draw(&c);
         }
         xt_chat_ui_stop(&c);
+        xt_chat_files_stop(&c); /* its transfers run on the session's loop */
         c.conn = NULL;
         rc = xt_cli_session_end(s);
     }
@@ -446,6 +450,7 @@ out:
     free(c.wins);
     xt_chat_roster_free(&c);
     xt_chat_names_free(&c);
+    xt_chat_files_free(&c);
     for (size_t i = 0; i < c.nsubs; i++)
         free(c.subs[i]);
     free(c.subs);

@@ -15,6 +15,7 @@
  *   chat_room_cmd.c the room commands
  *   chat_room_ui.c  rooms on screen: the occupant pane, titles, nick completion
  *   chat_setup.c    the first start: ask for the JID, offer to save it
+ *   chat_files.c    files: numbered file lines, /open, /save, /upload
  *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)
  */
 #ifndef XT_CLI_CHAT_H
@@ -140,6 +141,8 @@ typedef struct xt_chat {
     size_t nfns;
     int cs_timer;       /* the next XEP-0085 timer (chat_features.c) */
     size_t input_len;   /* the input's length at the last key: typing or not */
+    struct xt_chat_files *files; /* received files, for /open and /save (chat_files.c) */
+    char xfer_text[64];          /* the status bar's transfer ("up a.png 45%"), "" = none */
     /* Group chat (chat_room.c, chat_room_ui.c). */
     struct xt_chat_rooms {
         int pane;     /* the occupant pane shows in room windows (Alt-O) */
@@ -219,6 +222,10 @@ int xt_chat_ui_put(int y, int x, const char *s, int cols);
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */
 /* Sends (or queues) a message to peer and shows it in its window. */
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
+/* The same with XEP-0066 OOB (oob_url NULL: none): a shared file. A
+ * message queued while offline is sent again without it (the outbox
+ * keeps bodies). */
+void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const char *oob_url);
 /* Recounts c->nqueued (the outbox and the memory queue). */
 void xt_chat_queue_count(xt_chat *c);
 /* Resends the outbox / memory queue once online. */

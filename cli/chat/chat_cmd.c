@@ -26,6 +26,12 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_UNBLOCK] = {"unblock", "[JID]", "unblock JID (default: this conversation's)", 0},
     [XT_CHAT_CMD_INFO] = {"info", "[JID]",
                           "name, nickname, resources and their clients' features", 0},
+    [XT_CHAT_CMD_OPEN] = {"open", "N", "open received file N in the desktop's viewer (xdg-open), "
+                                       "else show its URL", 0},
+    [XT_CHAT_CMD_SAVE] = {"save", "N [PATH]", "download received file N (to PATH, a directory "
+                                              "or a file; default: its name here)", 0, 2},
+    [XT_CHAT_CMD_UPLOAD] = {"upload", "PATH", "send a file here (HTTP File Upload, XEP-0363)", 0,
+                            1},
     [XT_CHAT_CMD_JOIN] = {"join", "ROOM@SERVICE[/NICK]",
                           "enter a room (XEP-0045); a password is asked for when needed", 0},
     [XT_CHAT_CMD_PART] = {"part", "[REASON]", "leave this room (the window stays)", 0},
@@ -45,8 +51,9 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
     "/msg",     "/add",     "/remove",  "/approve",   "/deny",      "/status", "/close",
     "/history", "/search",  "/windows", "/bell",      "/reconnect", "/me",     "/react",
-    "/block",   "/unblock", "/info",    "/join",      "/part",      "/nick",   "/topic",
-    "/invite",  "/kick",    "/ban",     "/occupants", "/bookmark",  "/help",   "/quit",
+    "/block",   "/unblock", "/info",    "/open",      "/save",      "/upload", "/join",
+    "/part",    "/nick",    "/topic",   "/invite",    "/kick",      "/ban",    "/occupants",
+    "/bookmark", "/help",   "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

@@ -28,6 +28,9 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_BLOCK,
     XT_CHAT_CMD_UNBLOCK,
     XT_CHAT_CMD_INFO,
+    XT_CHAT_CMD_OPEN,
+    XT_CHAT_CMD_SAVE,
+    XT_CHAT_CMD_UPLOAD,
     /* Group chat (chat_room.c). */
     XT_CHAT_CMD_JOIN,
     XT_CHAT_CMD_PART,
@@ -48,6 +51,7 @@ typedef struct xt_chat_cmd_info {
     const char *args; /* for /help */
     const char *help;
     int jid_arg;      /* the first argument is a JID (completed from the roster) */
+    int path_arg;     /* argument number path_arg (1, 2) is a local path (completed) */
 } xt_chat_cmd_info;
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id);

@@ -16,6 +16,7 @@
 
 #include "../dedup.h"
 #include "chat.h"
+#include "chat_files.h"
 #include "chat_cmd.h"
 #include "chat_room.h"
 #include "chat_room_text.h"
@@ -151,10 +152,11 @@ static int need_online(xt_chat *c)
 /* Sends with the message's own id, which is also its XEP-0359 origin-id
  * and its outbox key: a re-send after a drop carries the same id, so the
  * receiver can drop the repeat. */
-static int send_now(xt_chat *c, const char *to, const char *body, const char *id)
+static int send_now(xt_chat *c, const char *to, const char *body, const char *id,
+                    const char *oob_url)
 {
     /* With a receipt request and our chat state (chat_features.c). */
-    xt_message_extras x = {0};
+    xt_message_extras x = {.oob_url = oob_url};
     xt_chat_feat_extras(c, to, &x);
     return xt_conn_send_message_ex(c->conn, to, "chat", body, NULL, id, &x, NULL);
 }
@@ -173,6 +175,11 @@ static void mark_sent(xt_chat *c, const char *peer, const char *id)
 }
 
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
+{
+    xt_chat_send_text_oob(c, peer, body, NULL);
+}
+
+void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const char *oob_url)
 {
     char id[64];
     size_t idx;
@@ -215,7 +222,7 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
      * outbox only at XT_EV_ACKED (the server holds it), so a message the
      * connection loses is sent again after reconnecting. */
     int stored = c->hist && xt_chat_outbox_add(c->hist, peer, body, id) == 0;
-    if (c->online && send_now(c, peer, body, id) >= 0) {
+    if (c->online && send_now(c, peer, body, id, oob_url) >= 0) {
         w->scroll = 0;
         c->dirty = 1;
         return;
@@ -247,7 +254,7 @@ static int flush_one(const char *to, const char *body, const char *id, void *ud)
     xt_chat *c = ud;
     /* Held by the library (XEP-0198: resumed, or re-sent after a new
      * session): it sends and acknowledges it itself; once is enough. */
-    if (!xt_conn_is_unacked(c->conn, id) && send_now(c, to, body, id) < 0)
+    if (!xt_conn_is_unacked(c->conn, id) && send_now(c, to, body, id, NULL) < 0)
         return 1;
     mark_sent(c, to, id);
     return 0;
@@ -285,7 +292,7 @@ void xt_chat_flush_queue(xt_chat *c)
     size_t i = 0;
     for (; i < c->npend; i++) {
         char id[64];
-        if (xt_cli_new_id(id) != 0 || send_now(c, c->pend[i].to, c->pend[i].body, id) < 0)
+        if (xt_cli_new_id(id) != 0 || send_now(c, c->pend[i].to, c->pend[i].body, id, NULL) < 0)
             break;
         xt_chat_win *w = xt_chat_win_find(c, c->pend[i].to, NULL);
         for (size_t k = 0; w && k < w->nlines; k++)
@@ -553,6 +560,22 @@ static void run_command(xt_chat *c, const char *line)
     case XT_CHAT_CMD_REACT:
         xt_chat_feat_react(c, a1);
         break;
+    case XT_CHAT_CMD_OPEN:
+        xt_chat_files_open(c, a1);
+        break;
+    case XT_CHAT_CMD_SAVE:
+        xt_chat_files_save(c, a1, rest);
+        break;
+    case XT_CHAT_CMD_UPLOAD: {
+        /* The path is all of the line after the command: blanks kept. */
+        const char *path = line + 1;
+        while (*path && *path != ' ' && *path != '\t')
+            path++;
+        while (*path == ' ' || *path == '\t')
+            path++;
+        xt_chat_files_upload(c, path);
+        break;
+    }
     case XT_CHAT_CMD_INFO:
         if (*a1)
             jid = resolve_jid(c, a1, 0);
@@ -658,6 +681,8 @@ static void complete(xt_chat *c)
     const char **cands = NULL;
     size_t n = 0, first = 0;
     char common[512];
+    char **paths = NULL; /* path completion's names (cands points into them) */
+    size_t paths_n = 0;
 
     if (!word || !line || xt_chat_room_complete(c)) /* nicks, in a room */
         goto out;
@@ -682,6 +707,15 @@ static void complete(xt_chat *c)
         char pbuf[sizeof buf + 2];
         const xt_chat_cmd_info *in =
             xt_chat_cmd_info_of(xt_chat_cmd_parse(buf, pbuf, sizeof pbuf, &a1, &rest));
+        if (in && in->path_arg && words == (size_t)in->path_arg) {
+            /* /upload PATH, /save N PATH: the file system's names. */
+            paths_n = xt_chat_files_complete_path(word, &paths);
+            if (paths_n && !(cands = malloc(paths_n * sizeof *cands)))
+                goto out;
+            for (n = 0; n < paths_n; n++)
+                cands[n] = paths[n];
+            goto complete;
+        }
         if (words != 1 || !in || !in->jid_arg)
             goto out;
         cands = malloc((c->ncontacts + c->nsubs + 1) * sizeof *cands);
@@ -692,15 +726,18 @@ static void complete(xt_chat *c)
         for (size_t i = 0; i < c->nsubs; i++)
             cands[n++] = c->subs[i];
     }
+complete:;
     size_t m = xt_chat_complete(word, cands, n, common, sizeof common, &first);
     if (m == 0) {
         barf(c, "no completion");
         goto out;
     }
     c->edit.cur = ws;
+    c->dirty = 1; /* a lone match says nothing on the bar: redraw the input */
     xt_chat_edit_delete_word_fwd(e); /* the rest of the word goes too */
     xt_chat_edit_insert_utf8(e, common);
-    if (m == 1)
+    /* A directory completed: its entries come next, no blank. */
+    if (m == 1 && !(paths && *common && common[strlen(common) - 1] == '/'))
         xt_chat_edit_insert(e, L" ", 1);
     else {
         char list[512];
@@ -711,6 +748,9 @@ static void complete(xt_chat *c)
         notef(c, "%s", list);
     }
 out:
+    for (size_t i = 0; i < paths_n; i++)
+        free(paths[i]);
+    free(paths);
     free(cands);
     free(word);
     free(line);

@@ -505,13 +505,15 @@ static void window_list(xt_chat *c, char *buf, size_t len, int name_cols, int on
  */
 static void draw_status(xt_chat *c, int y, int width)
 {
-    char conn[80], queued[32] = "", wins[2048], pres[96] = "", hm[8] = "";
+    char conn[80], queued[112] = "", wins[2048], pres[96] = "", hm[8] = "";
     time_t now = time(NULL);
     struct tm tm;
 
     snprintf(conn, sizeof conn, "[%s]", c->conn_text);
     if (c->nqueued > 0)
         snprintf(queued, sizeof queued, " [%zu queued]", c->nqueued);
+    if (c->xfer_text[0]) /* a file transfer's progress (chat_files.c) */
+        snprintf(queued + strlen(queued), sizeof queued - strlen(queued), " [%s]", c->xfer_text);
     int fixed = cols_of(conn) + cols_of(queued) + 1;
     static const int name_cols[] = {16, 8, 0};
     for (int pass = 0; pass < 4; pass++) {

@@ -376,6 +376,7 @@ typedef enum xt_msg_direction {
 struct xt_caps_event;
 struct xt_disco_info;
 struct xt_archive_event;
+struct xt_file_ref;
 struct xt_muc_event;
 struct xt_pep_event;
 
@@ -412,6 +413,10 @@ typedef struct xt_message {
     /* source XT_SRC_ARCHIVE: the xt_mam_fetch tag it answers, 0 for the
      * login catch-up (xtalk/mam.h). */
     int archive_tag;
+    /* A file shared in the message (XEP-0066 out-of-band data, or an
+     * XEP-0447 file-sharing element), NULL when none; see xtalk/im.h.
+     * Lives as long as the event. */
+    const struct xt_file_ref *file;
     /* Group chat (xtalk/muc.h): for a groupchat message from a room we
      * are in, or a private message from one of its occupants, the room's
      * bare JID and the sender's nick (NULL for the room itself); NULL

@@ -214,6 +214,45 @@ XT_EXTERN int xt_conn_set_active(xt_conn *c, int active);
 /* 1 when the server offered CSI on this stream. */
 XT_EXTERN int xt_conn_csi_offered(const xt_conn *c);
 
+/* --- files shared in messages: XEP-0066, XEP-0447/XEP-0446 ---------------- */
+
+/* xt_file_ref.flags: why a URL must not be opened or fetched as it is.
+ * The URL comes from whoever sent the message: only https (and, with a
+ * warning, http) is a file to fetch; the rest is shown as text at most. */
+enum {
+    XT_FILE_HTTP = 1u << 0,          /* http:, not https: (no TLS) */
+    XT_FILE_UNSAFE_SCHEME = 1u << 1, /* neither: javascript:, file:, data:, aesgcm:... */
+    XT_FILE_BAD_CHARS = 1u << 2,     /* controls, spaces or non-ASCII bytes (RFC 3986 §2) */
+};
+/* The flags that mean "never hand this URL to a browser or a downloader". */
+#define XT_FILE_UNSAFE (XT_FILE_UNSAFE_SCHEME | XT_FILE_BAD_CHARS)
+/* A longer URL is not taken as a file at all (the message still is). */
+#define XT_FILE_URL_MAX 4096
+
+/* A file a message points to. Strings live as long as the message. */
+typedef struct xt_file_ref {
+    const char *url;        /* XEP-0066 <url/>, else XEP-0447's first url-data target */
+    const char *desc;       /* XEP-0066 <desc/> or XEP-0446 <desc/>; NULL when absent */
+    const char *name;       /* XEP-0446 <name/> as sent, NULL when absent: a claim,
+                             * for a name on disk use xt_file_name */
+    const char *media_type; /* XEP-0446 <media-type/>, NULL when absent */
+    int64_t size;           /* XEP-0446 <size/> in bytes, -1 when unknown */
+    unsigned flags;         /* XT_FILE_* */
+} xt_file_ref;
+
+/* The XT_FILE_* flags of a URL (0: an https URL of printable ASCII). */
+XT_EXTERN unsigned xt_file_url_check(const char *url);
+/* A file name fit for the local disk: `name` (the sender's, e.g.
+ * xt_file_ref.name) when not NULL or empty, else the last segment of
+ * url's path (before '?' and '#'), percent-decoded. Whatever it came
+ * from it is made one harmless path component: '/', '\', controls,
+ * bidi and other invisible format characters and bytes that are not
+ * UTF-8 become '_', as does a leading '.' or '-' (no ".." nor hidden
+ * file, no option); at most 255 bytes and n - 1, cut at a character;
+ * "file" when nothing is left. Returns its length, or XT_EINVAL (n < 8
+ * or both NULL). */
+XT_EXTERN int xt_file_name(const char *name, const char *url, char *out, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -207,20 +207,27 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
     m->receipt_id = m->replace_id = NULL;
     m->chatstate = XT_CHATSTATE_NONE;
     m->me = xt_im_me_parse(m->body);
+    m->file = NULL;
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
         const char *ns = xt_stanza_ns(ch);
-        /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
-         * passes over <body/>, <thread/> and the rest of jabber:client. */
-        if (ns[0] != 'u' && ns[0] != 'h') {
-            /* XEP-0249 <x xmlns='jabber:x:conference'/>: the name's first
-             * byte passes <body/> and the rest of jabber:client. */
-            if (ns[0] == 'j') {
-                const char *nm = xt_stanza_name(ch);
-                if (nm[0] == 'x' && !nm[1] && !x->conference && strcmp(ns, XT_NS_CONFERENCE) == 0)
+        if (ns[0] == 'j') {
+            /* XEP-0066 <x xmlns='jabber:x:oob'/> and XEP-0249 <x
+             * xmlns='jabber:x:conference'/>: their one-letter name passes
+             * over <body/>, <thread/> and the rest of jabber:client in a
+             * byte or two (the receive hot path). */
+            const char *name = xt_stanza_name(ch);
+            if (name[0] == 'x' && !name[1]) {
+                if (!x->conference && strcmp(ns, XT_NS_CONFERENCE) == 0)
                     x->conference = ch;
+                else if (!m->file && x != &none && xt_im_file_child(ch, &x->file))
+                    m->file = &x->file; /* the first file counts */
             }
             continue;
         }
+        /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
+         * passes over the other namespaces. */
+        if (ns[0] != 'u' && ns[0] != 'h')
+            continue;
         if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
             const char *name = xt_stanza_name(ch);
             if (strcmp(name, "request") == 0) {
@@ -239,6 +246,10 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
         } else if (strcmp(ns, XT_NS_REACTIONS) == 0) {
             if (!x->reactions && strcmp(xt_stanza_name(ch), "reactions") == 0)
                 x->reactions = ch;
+        } else if (ns[0] == 'u' && !m->file && strcmp(ns, XT_NS_SFS) == 0) {
+            /* XEP-0447 <file-sharing/> */
+            if (x != &none && xt_im_file_child(ch, &x->file))
+                m->file = &x->file;
         } else if (strcmp(ns, XT_NS_MUC_USER) == 0) {
             if (!x->muc_user && strcmp(xt_stanza_name(ch), "x") == 0)
                 x->muc_user = ch;

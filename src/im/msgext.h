@@ -19,11 +19,16 @@
 #define XT_NS_RETRACT0   "urn:xmpp:message-retract:0"
 #define XT_NS_FASTEN     "urn:xmpp:fasten:0"
 #define XT_NS_HINTS      "urn:xmpp:hints"
+#define XT_NS_OOB        "jabber:x:oob"
+#define XT_NS_SFS        "urn:xmpp:sfs:0"
+#define XT_NS_FILE_META  "urn:xmpp:file:metadata:0"
+#define XT_NS_URL_DATA   "http://jabber.org/protocol/url-data"
 
 /* What the message carries beyond xt_message's fields, for the events. */
 typedef struct xt_im_ext {
     const xt_stanza *reactions; /* XEP-0444 <reactions/>, or NULL */
     const char *retract_id;     /* XEP-0424: the message retracted, or NULL */
+    xt_file_ref file;           /* what xt_message.file points to when it has one */
     /* XEP-0045 <x xmlns='...muc#user'/> (invitations, a private message
      * through a room) and XEP-0249 <x xmlns='jabber:x:conference'/>, for
      * muc_message.c and muc_invite.c; NULL when absent. */
@@ -31,6 +36,7 @@ typedef struct xt_im_ext {
 } xt_im_ext;
 
 /* Fills the feature fields of m (m->body already set) and *x from st
+ * (m->file points into *x: x must outlive m's use; NULL x: no file)
  * (any <message/>: live, or the inner one of a carbon or an archive
  * result), in one pass over its children: the receive path's cost.
  * No allocation. */
@@ -60,6 +66,11 @@ int xt_im_me_parse(const char *body);
 /* Up to max reaction strings of a <reactions/> element into v; *id the
  * message they react to. -1 without an id. */
 int xt_im_reactions_parse(const xt_stanza *rs, const char **id, const char **v, size_t max);
+
+/* oob.c: 1 when ch is an XEP-0066 <x xmlns='jabber:x:oob'/> or an
+ * XEP-0447 <file-sharing/> with a URL of at most XT_FILE_URL_MAX bytes,
+ * filled into *f (strings pointing into ch); else 0, f untouched. */
+int xt_im_file_child(const xt_stanza *ch, xt_file_ref *f);
 
 /* XEP-0191 pushes: 1 handled, 0 not ours, negative = fail the stream. */
 int xt_im_on_blocking_iq(xt_conn *c, const xt_stanza *iq);

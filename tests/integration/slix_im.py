@@ -6,7 +6,7 @@
 Prints {"event":"online"} once in session, then one JSON object per
 received message: {"event":"message","from","type","id","body",
 "request":bool,"received":ID,"chatstate":NAME,"origin_id":ID,
-"replace":ID,"reactions":{"id","list"}}. Reads
+"replace":ID,"reactions":{"id","list"},"oob":URL}. Reads
 one JSON command per stdin line:
   {"op":"raw","xml":"<message .../>"}   sends it as is (jabber:client)
   {"op":"ping"}                         pings the server, then prints
@@ -144,6 +144,9 @@ class Peer(slixmpp.ClientXMPP):
         rep = x.find("{urn:xmpp:message-correct:0}replace")
         if rep is not None:
             obj["replace"] = rep.get("id")
+        oob = x.find("{jabber:x:oob}x/{jabber:x:oob}url")
+        if oob is not None:
+            obj["oob"] = oob.text
         rs = x.find("{urn:xmpp:reactions:0}reactions")
         if rs is not None:
             obj["reactions"] = {"id": rs.get("id"),

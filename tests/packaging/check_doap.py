@@ -32,6 +32,7 @@ STATUSES = {'complete', 'partial', 'planned', 'deprecated', 'removed', 'wontfix'
 # XEPs src/ mentions without implementing them.
 NOT_CLAIMED = {
     60: 'cited in pep.c for the publish/items requests PEP (XEP-0163) is built on; no pubsub service client',
+    103: 'named in oob.c for the url-data element XEP-0447 carries its source in, read only there; no URL address information otherwise',
     422: 'named in retraction.c for the pre-0.4 XEP-0424 form (apply-to) that is read, not as fastening support',
 }
 

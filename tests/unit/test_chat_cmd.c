@@ -62,7 +62,7 @@ static void test_complete(void **state)
     assert_string_equal(out, "/search");
     assert_string_equal(names[first], "/search");
     /* Ambiguous: the common prefix. */
-    assert_int_equal(xt_chat_complete("/s", names, n, out, sizeof out, &first), 2);
+    assert_int_equal(xt_chat_complete("/s", names, n, out, sizeof out, &first), 3); /* search, status, save */
     assert_string_equal(out, "/s");
     assert_int_equal(xt_chat_complete("/x", names, n, out, sizeof out, &first), 0);
     assert_string_equal(out, "");

@@ -396,10 +396,74 @@ static void test_golden(void **state)
     free(got);
 }
 
+/* A received file (issue 17): "file" in JSON with the name from the URL
+ * path (percent-decoded, sanitized), a file line after the message line;
+ * an unsafe URL named so, without a name. */
+static void test_file(void **state)
+{
+    (void)state;
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    assert_non_null(f);
+    xt_file_ref refs[] = {
+        {.url = "https://u.example/ab/photo%20one%E2%80%AE.jpg", .size = -1, .flags = 0},
+        {.url = "https://u.example/x",
+         .name = "../r\\u.pdf",
+         .media_type = "application/pdf",
+         .desc = "the report",
+         .size = 1234,
+         .flags = 0},
+        {.url = "javascript:alert(1)\n", .size = -1, .flags = XT_FILE_UNSAFE_SCHEME},
+        {.url = "http://u.example/a.txt", .size = 0, .flags = XT_FILE_HTTP},
+    };
+    xt_cli_json j;
+    xt_cli_json_init(&j);
+    for (int json = 0; json < 2; json++)
+        for (size_t i = 0; i < sizeof refs / sizeof *refs; i++) {
+            xt_message m = {.from = "alice@localhost/r",
+                            .type = "chat",
+                            .body = refs[i].url,
+                            .file = &refs[i]};
+            assert_int_equal(xt_cli_out_message(f, json ? &j : NULL, &m), 0);
+        }
+    xt_cli_json_free(&j);
+    assert_int_equal(fclose(f), 0);
+    const char *expect =
+        "message alice@localhost/r chat: https://u.example/ab/photo%20one%E2%80%AE.jpg\n"
+        "file alice@localhost/r name=photo one_.jpg: "
+        "https://u.example/ab/photo%20one%E2%80%AE.jpg\n"
+        "message alice@localhost/r chat: https://u.example/x\n"
+        "file alice@localhost/r name=_._r_u.pdf size=1234 type=application/pdf: "
+        "https://u.example/x\n"
+        "message alice@localhost/r chat: javascript:alert(1)\\n\n"
+        "file alice@localhost/r unsafe: javascript:alert(1)\\n\n"
+        "message alice@localhost/r chat: http://u.example/a.txt\n"
+        "file alice@localhost/r name=a.txt size=0 insecure: http://u.example/a.txt\n"
+        "{\"event\":\"message\",\"from\":\"alice@localhost/r\",\"type\":\"chat\",\"body\":"
+        "\"https://u.example/ab/photo%20one%E2%80%AE.jpg\",\"source\":\"live\",\"direction\":"
+        "\"in\",\"file\":{\"url\":\"https://u.example/ab/photo%20one%E2%80%AE.jpg\",\"name\":"
+        "\"photo one_.jpg\"}}\n"
+        "{\"event\":\"message\",\"from\":\"alice@localhost/r\",\"type\":\"chat\",\"body\":"
+        "\"https://u.example/x\",\"source\":\"live\",\"direction\":\"in\",\"file\":{\"url\":"
+        "\"https://u.example/x\",\"name\":\"_._r_u.pdf\",\"size\":1234,\"type\":"
+        "\"application/pdf\",\"desc\":\"the report\"}}\n"
+        "{\"event\":\"message\",\"from\":\"alice@localhost/r\",\"type\":\"chat\",\"body\":"
+        "\"javascript:alert(1)\\n\",\"source\":\"live\",\"direction\":\"in\",\"file\":{"
+        "\"url\":\"javascript:alert(1)\\n\",\"unsafe\":true}}\n"
+        "{\"event\":\"message\",\"from\":\"alice@localhost/r\",\"type\":\"chat\",\"body\":"
+        "\"http://u.example/a.txt\",\"source\":\"live\",\"direction\":\"in\",\"file\":{"
+        "\"url\":\"http://u.example/a.txt\",\"name\":\"a.txt\",\"size\":0,\"insecure\":true}}\n";
+    assert_int_equal(len, strlen(expect));
+    assert_string_equal(got, expect);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -393,6 +393,18 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         }
         if (m->me)
             sb_field(&d, "me", "1");
+        if (m->file) {
+            sb_field(&d, "file_url", m->file->url);
+            sb_field(&d, "file_desc", m->file->desc);
+            sb_field(&d, "file_name", m->file->name);
+            sb_field(&d, "file_type", m->file->media_type);
+            if (m->file->size >= 0) {
+                snprintf(num, sizeof num, "%lld", (long long)m->file->size);
+                sb_field(&d, "file_size", num);
+            }
+            snprintf(num, sizeof num, "%u", m->file->flags);
+            sb_field(&d, "file_flags", num);
+        }
         if (m->source != XT_SRC_LIVE)
             sb_field(&d, "source", xt_msg_source_name(m->source));
         if (m->direction == XT_DIR_OUT)
@@ -1457,6 +1469,7 @@ static const char *const transcripts[] = {
     "receipts.txt",
     "chatstates.txt",
     "corrections.txt",
+    "oob.txt",
     "reactions.txt",
     "blocking.txt",
     "csi.txt",
