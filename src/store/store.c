@@ -210,6 +210,13 @@ struct xt_store {
     int sync_full; /* the synchronous level currently set */
     int64_t seen_retention_ms, seen_cap;
     int seen_prune_every, seen_adds;
+    /* An archive position set inside a batch, written once just before
+     * the batch's COMMIT (pos_flush): listen moves it with every live
+     * message, and the write cost as much as the dedup record. Nothing
+     * outside this handle could see it before the commit anyway. */
+    struct {
+        char *account, *peer, *id;
+    } pos;
     char err[256];
 };
 
@@ -217,6 +224,9 @@ static const xt_mem *mem_of(const xt_store *st)
 {
     return st->has_mem ? &st->mem : NULL;
 }
+
+static void pos_drop(xt_store *st);
+static int pos_flush(xt_store *st);
 
 static int fail(xt_store *st, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -622,12 +632,33 @@ void xt_store_close(xt_store *st)
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(st->db);
     }
+    pos_drop(st);
     xt_free(mem_of(st), st);
 }
 
 static int usable(xt_store *st)
 {
     return st && st->db;
+}
+
+static void pos_drop(xt_store *st)
+{
+    xt_free(mem_of(st), st->pos.account);
+    xt_free(mem_of(st), st->pos.peer);
+    xt_free(mem_of(st), st->pos.id);
+    st->pos.account = st->pos.peer = st->pos.id = NULL;
+}
+
+static int pos_write(xt_store *st, const char *account, const char *peer, const char *id);
+
+/* Writes the pending position (st->pos), if any. */
+static int pos_flush(xt_store *st)
+{
+    if (!st->pos.id)
+        return 0;
+    int rc = pos_write(st, st->pos.account, st->pos.peer, st->pos.id);
+    pos_drop(st);
+    return rc;
 }
 
 static int begin(xt_store *st, int full)
@@ -670,6 +701,8 @@ int xt_store_commit(xt_store *st)
         return st ? fail(st, XT_ESTATE, "commit without begin") : XT_EINVAL;
     if (--st->depth > 0)
         return 0;
+    if (!st->failed && pos_flush(st) < 0)
+        st->failed = 1;
     if (st->failed) {
         /* A write in the batch failed: all or nothing. The detail stays
          * the failed write's (the cause: "database or disk is full"), not
@@ -700,6 +733,7 @@ int xt_store_rollback(xt_store *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->depth = 0;
     st->failed = 0;
+    pos_drop(st);
     return 0;
 }
 
@@ -1069,6 +1103,9 @@ int xt_store_archive_pos_get(xt_store *st, const char *account, const char *peer
     *out = NULL;
     if (!usable(st) || !account)
         return XT_EINVAL;
+    if (st->pos.id && strcmp(st->pos.account, account) == 0 &&
+        strcmp(st->pos.peer, peer ? peer : "") == 0)
+        return (*out = xt_strdup(mem_of(st), st->pos.id)) ? 0 : XT_ENOMEM;
     if (!(s = stmt(st, S_POS_GET)))
         return XT_EIO;
     bind_text(s, 1, account);
@@ -1084,17 +1121,48 @@ int xt_store_archive_pos_get(xt_store *st, const char *account, const char *peer
     return rc;
 }
 
-int xt_store_archive_pos_set(xt_store *st, const char *account, const char *peer, const char *id)
+static int pos_write(xt_store *st, const char *account, const char *peer, const char *id)
 {
     sqlite3_stmt *s;
-    if (!usable(st) || !account || !valid_text(id))
-        return XT_EINVAL;
     if (!(s = stmt(st, S_POS_SET)))
         return XT_EIO;
     bind_text(s, 1, account);
     bind_text(s, 2, peer ? peer : "");
     bind_text(s, 3, id);
     return step_write(st, s, "cannot record the archive position");
+}
+
+int xt_store_archive_pos_set(xt_store *st, const char *account, const char *peer, const char *id)
+{
+    if (!usable(st) || !account || !valid_text(id))
+        return XT_EINVAL;
+    if (!peer)
+        peer = "";
+    if (st->depth == 0)
+        return pos_write(st, account, peer, id);
+    /* In a batch: kept until its commit (st->pos), only the last one
+     * per conversation mattering. Another conversation's pending one is
+     * written first. */
+    if (st->pos.id && (strcmp(st->pos.account, account) != 0 || strcmp(st->pos.peer, peer) != 0)) {
+        int rc = pos_flush(st);
+        if (rc < 0)
+            return rc;
+    }
+    char *nid = xt_strdup(mem_of(st), id);
+    if (!nid)
+        return fail(st, XT_ENOMEM, "out of memory");
+    if (!st->pos.account) {
+        st->pos.account = xt_strdup(mem_of(st), account);
+        st->pos.peer = xt_strdup(mem_of(st), peer);
+        if (!st->pos.account || !st->pos.peer) {
+            xt_free(mem_of(st), nid);
+            pos_drop(st);
+            return fail(st, XT_ENOMEM, "out of memory");
+        }
+    }
+    xt_free(mem_of(st), st->pos.id);
+    st->pos.id = nid;
+    return 0;
 }
 
 /* --- deduplication ------------------------------------------------------- */
