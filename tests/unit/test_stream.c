@@ -1318,6 +1318,8 @@ static const char *const transcripts[] = {
     "sasl2_downgrade.txt",
     "sasl2_disabled.txt",
     "fast_use.txt",
+    "fast_carbons_inline.txt",
+    "bind2_carbons_declined.txt",
     "fast_refused.txt",
     "fast_bad_proof.txt",
     "fast_not_offered.txt",
