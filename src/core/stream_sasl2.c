@@ -403,6 +403,11 @@ int xt_stream_sasl2_check_fast(xt_stream *s, const xt_stanza *a2, const xt_strea
 {
     xt_stream_sasl2 *x = &s->sasl2;
     s->pipe.early = 0;
+    /* Carbons went inline on the hint's word; a Bind2 that no longer
+     * lists them may have ignored them: not counted as on, so the
+     * disco#info result decides (an <enable/> IQ is harmless twice). */
+    if (x->carbons && !bind2_lists(a2, NS_CARBONS))
+        x->carbons = 0;
     if (fast_offers(inline_feature(a2, "fast", XT_NS_FAST), x->fast_mech))
         return 0;
     if (!a2) {

@@ -1319,6 +1319,7 @@ static const char *const transcripts[] = {
     "sasl2_disabled.txt",
     "fast_use.txt",
     "fast_carbons_inline.txt",
+    "fast_carbons_stale_hint.txt",
     "bind2_carbons_declined.txt",
     "fast_refused.txt",
     "fast_bad_proof.txt",
