@@ -726,6 +726,7 @@ int xt_store_commit(xt_store *st)
          * a word about the rollback the caller can infer from the code. */
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         st->failed = 0;
+        pos_drop(st); /* a position of the rolled-back batch */
         return XT_EIO;
     }
     int s = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
