@@ -100,6 +100,11 @@ enum opt_id {
     O_FLUSH,
     O_SINCE,
     O_LIMIT,
+    O_MUC,
+    O_NICK,
+    O_JOIN,
+    O_ROOM_PASSWORD_FILE,
+    O_PM,
     O_COUNT_
 };
 
@@ -153,6 +158,13 @@ static const struct opt {
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_SINCE] = {"since", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
     [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
+    /* Group chat (issue 16). */
+    [O_MUC] = {"muc", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
+    [O_NICK] = {"nick", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
+    [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN)},
+    [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
+                              BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
+    [O_PM] = {"pm", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
 };
 
 /* Strict decimal: digits only (a leading '-' only when min < 0), in range. */
@@ -323,6 +335,41 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         NUM(1, 100000, "a count from 1 to 100000");
         a->limit = (unsigned)v;
         break;
+    case O_MUC:
+        a->muc = 1;
+        break;
+    case O_NICK:
+        if (!*val) {
+            snprintf(err, errlen, "--nick: the nick is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->nick = val;
+        break;
+    case O_JOIN:
+        if (a->njoins >= XT_CLI_MAX_JOINS) {
+            snprintf(err, errlen, "--join: at most %d rooms", XT_CLI_MAX_JOINS);
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (!*val) {
+            snprintf(err, errlen, "--join: give a room as ROOM@SERVICE or ROOM@SERVICE/NICK");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->joins[a->njoins++] = val;
+        break;
+    case O_PM:
+        if (!*val) {
+            snprintf(err, errlen, "--pm: the nick is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->pm = val;
+        break;
+    case O_ROOM_PASSWORD_FILE:
+        if (!*val) {
+            snprintf(err, errlen, "--room-password-file: the file name is empty");
+            return XT_CLI_EXIT_USAGE;
+        }
+        a->room_password_file = val;
+        break;
     default:
         break;
     }
@@ -397,6 +444,15 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
         }
         if (a->text && !*a->text) {
             snprintf(err, errlen, "send: the message is empty; give a non-empty TEXT");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (a->muc && (a->flush || a->queue || a->wait_reply || a->receipt)) {
+            snprintf(err, errlen, "send: --muc sends to a room while joined; it takes no --flush, "
+                                  "--queue, --wait-reply or --receipt");
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (!a->muc && (a->nick || a->room_password_file || a->pm)) {
+            snprintf(err, errlen, "send: --nick, --pm and --room-password-file go with --muc ROOM");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->queue && (a->no_store || a->wait_reply || a->receipt)) {

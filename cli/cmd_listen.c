@@ -20,6 +20,7 @@
 #include "origins.h"
 #include "output.h"
 #include "report.h"
+#include "room.h"
 #include "sanitize.h"
 #include "session.h"
 
@@ -30,6 +31,10 @@ struct listen {
     xt_cli_dedup *dedup;
     xt_cli_origins *origins; /* who sent which id: forged retractions */
     int warned;
+    /* --join: the rooms, joined at every new session (issue 16). */
+    xt_cli_room rooms[XT_CLI_MAX_JOINS];
+    size_t nrooms;
+    char *room_password;
 };
 
 static void warn_dedup(struct listen *l, const char *err)
@@ -67,6 +72,24 @@ static void on_input_done(xt_client *cl, void *ud)
     }
     if (xt_cli_dedup_end_burst(l->dedup, &err) < 0)
         warn_dedup(l, err);
+}
+
+/* XEP-0045: a new session has left every room (the library said so
+ * with XT_EV_MUC_LEFT); a resumed one is still in them. */
+static void on_online(xt_cli_session *s, void *ud)
+{
+    struct listen *l = ud;
+    if (xt_cli_session_resumed(s))
+        return;
+    for (size_t i = 0; i < l->nrooms; i++) {
+        /* Default history: a rejoin after a drop shows what was said
+         * meanwhile; the repeats it overlaps are dropped (dedup.h, and the
+         * library by the room's stanza-ids). */
+        xt_muc_join_opts o = {.nick = l->rooms[i].nick, .password = l->room_password};
+        int rc = xt_muc_join(xt_cli_session_conn(s), l->rooms[i].room, &o);
+        if (rc)
+            xt_cli_errorf("listen: cannot join %s: %s", l->rooms[i].room, xt_strerror(rc));
+    }
 }
 
 static void on_start(xt_cli_session *s, void *ud)
@@ -161,6 +184,19 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         if (ev->u.roster.item)
             rc = xt_cli_out_roster_push(stdout, j, ev->u.roster.item);
         break;
+    case XT_EV_MUC_JOIN_FAILED:
+        /* Said on stderr too: the room stays unjoined until a restart. */
+        xt_cli_errorf("listen: %s", ev->u.muc->u.join_failed.message);
+        rc = xt_cli_out_muc(stdout, j, ev);
+        break;
+    case XT_EV_MUC_JOINED:
+    case XT_EV_MUC_OCCUPANT:
+    case XT_EV_MUC_SUBJECT:
+    case XT_EV_MUC_LEFT:
+    case XT_EV_MUC_INVITE:
+    case XT_EV_MUC_CONFIG:
+        rc = xt_cli_out_muc(stdout, j, ev);
+        break;
     default:
         return;
     }
@@ -189,6 +225,20 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
         rc = XT_CLI_EXIT_ERROR;
     }
     xt_cli_dedup_set_batched(l.dedup, 1);
+    for (size_t i = 0; rc == 0 && i < a->njoins; i++) {
+        char err[512];
+        rc = xt_cli_room_parse(a->joins[i], a->nick, acct.set.jid, &l.rooms[l.nrooms], err,
+                               sizeof err);
+        if (rc)
+            xt_cli_errorf("listen: --join: %s", err);
+        else
+            l.nrooms++;
+    }
+    if (rc == 0 && l.nrooms) {
+        char err[512];
+        if ((rc = xt_cli_room_password(a, &l.room_password, err, sizeof err)) != 0)
+            xt_cli_errorf("listen: %s", err);
+    }
     if (rc == 0) {
         xt_cli_session_params p = {
             .show = a->show,
@@ -202,11 +252,15 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
              * reply"): no archive catch-up ahead of them. */
             .sync = a->count == 0,
             .on_start = on_start,
+            .on_online = on_online,
             .on_event = on_event,
             .ud = &l,
         };
         rc = xt_cli_session_run(&acct, &p);
     }
+    for (size_t i = 0; i < l.nrooms; i++)
+        xt_cli_room_free(&l.rooms[i]);
+    xt_cli_room_password_free(l.room_password);
     xt_cli_json_free(&l.json);
     xt_cli_dedup_free(l.dedup);
     xt_cli_origins_free(l.origins);

@@ -28,6 +28,7 @@
 #include "outbox.h"
 #include "output.h"
 #include "report.h"
+#include "room.h"
 #include "sanitize.h"
 #include "session.h"
 #include "text.h"
@@ -721,9 +722,14 @@ int xt_cli_cmd_send(const xt_cli_args *a)
     int rc;
 
     memset(&acct, 0, sizeof acct);
-    rc = a->flush ? 0 : xt_cli_check_target("send", a->target, 0, &st.to);
+    rc = a->flush || a->muc ? 0 : xt_cli_check_target("send", a->target, 0, &st.to);
     if (rc == 0 && !a->flush)
         rc = gather(&st);
+    if (rc == 0 && a->muc) {
+        /* Group chat: join, send, wait for the reflection (cmd_send_muc.c). */
+        rc = xt_cli_send_muc(a, st.msgs, st.nmsgs);
+        goto out;
+    }
     if (rc == 0) {
         rc = xt_cli_account_open(a, 0, 0, &acct);
         st.store = acct.store;

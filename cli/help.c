@@ -35,7 +35,9 @@ static const char exit_codes[] =
     "Exit status:\n"
     "  0 ok   1 other error   2 usage   3 config/password   4 DNS/connect\n"
     "  5 TLS/certificate   6 authentication   7 timeout/no ack/no reply\n"
-    "  8 disconnected by the server\n";
+    "  8 disconnected by the server\n"
+    "  group chat (send --muc): 20 nick in use or not acceptable   21 room password\n"
+    "  missing or wrong   22 members-only room   23 banned   24 other refusal\n";
 
 static const char overview[] =
     "Usage: xtalk [-v] COMMAND [OPTIONS] [ARGS]\n"
@@ -66,6 +68,7 @@ static const char overview[] =
 static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_SEND] =
         "Usage: xtalk send [OPTIONS] JID [TEXT]\n"
+        "       xtalk send --muc [--nick NICK] ROOM@SERVICE[/NICK] [TEXT]\n"
         "       xtalk send --flush [OPTIONS]\n"
         "\n"
         "Sends TEXT to JID as a chat message; without TEXT, the whole of stdin is one\n"
@@ -95,6 +98,16 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         deliver for up to 5 s; what is not acknowledged by then\n"
         "                         (offline, slow server) stays queued for the next send;\n"
         "                         authentication, certificate and config errors still fail\n"
+        "  --muc                  JID is a group chat room (XEP-0045): join it (no history),\n"
+        "                         send, and exit 0 once the room has reflected every message\n"
+        "                         back; then leave. Not queued in the outbox. A refused join\n"
+        "                         exits 20-24 (see below) with the room's reason\n"
+        "  --nick NICK            our nick in the room (default: the JID's localpart)\n"
+        "  --pm NICK              with --muc: a private message to the occupant NICK\n"
+        "                         instead (exit 0 once the room has handled it)\n"
+        "  --room-password-file FILE\n"
+        "                         the room's password, first line of FILE (or\n"
+        "                         XTALK_ROOM_PASSWORD; never on the command line)\n"
         "  --flush                send only what the outbox holds (no JID, no TEXT);\n"
         "                         exit 0 when it is empty afterwards\n"
         "  --no-store             no outbox: nothing is kept across runs\n"
@@ -135,6 +148,17 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "  --priority N           own priority, -128..127 (default 0)\n"
         "  --count N              exit 0 after N messages with a body (no archive\n"
         "                         catch-up at login: the next N that arrive)\n"
+        "  --join ROOM@SERVICE[/NICK]\n"
+        "                         also join this group chat room (repeatable; again after\n"
+        "                         each reconnect); its messages are \"type\":\"groupchat\"\n"
+        "                         with \"room\", \"nick\", \"mention\" (our nick named) and\n"
+        "                         \"self\" (ours, reflected); events joined, join_failed,\n"
+        "                         join, leave (why: kicked, banned...; reason), nick, role,\n"
+        "                         affiliation, occupant, subject, left, invite, decline\n"
+        "  --nick NICK            our nick in --join rooms without /NICK (default: the\n"
+        "                         JID's localpart)\n"
+        "  --room-password-file FILE\n"
+        "                         password for the --join rooms (or XTALK_ROOM_PASSWORD)\n"
         "  --no-reconnect         exit on a lost connection instead of reconnecting\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"

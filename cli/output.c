@@ -45,6 +45,16 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
             xt_cli_json_bool(j, "me", 1);
         if (m->receipt_request)
             xt_cli_json_bool(j, "receipt_request", 1);
+        if (m->room) { /* group chat (issue 16) */
+            xt_cli_json_str(j, "room", m->room);
+            xt_cli_json_str(j, "nick", m->nick);
+            if (strcmp(m->type, "groupchat") == 0)
+                xt_cli_json_bool(j, "mention", m->mention);
+            else
+                xt_cli_json_bool(j, "private", 1);
+            if (m->from_self)
+                xt_cli_json_bool(j, "self", 1);
+        }
         xt_cli_json_end(j);
         return finish_line(out, j);
     }
@@ -57,6 +67,12 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
     }
     if (m->source != XT_SRC_LIVE)
         fprintf(out, " source=%s", xt_msg_source_name(m->source));
+    if (m->room && strcmp(m->type, "groupchat") != 0)
+        fputs(" private", out);
+    if (m->mention)
+        fputs(" mention", out);
+    if (m->from_self)
+        fputs(" self", out);
     if (m->stamp) {
         fputs(" delayed=", out);
         xt_cli_put_sanitized(out, m->stamp);

@@ -21,6 +21,7 @@
 #include "xtalk/conn.h"
 #include "xtalk/mam.h"
 #include "xtalk/im.h"
+#include "xtalk/muc.h"
 
 /* Each returns 0, or -1 when writing failed (e.g. EPIPE). j NULL = human. */
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m);
@@ -34,6 +35,9 @@ int xt_cli_out_receipt(FILE *out, xt_cli_json *j, const xt_receipt *r);
 int xt_cli_out_chatstate(FILE *out, xt_cli_json *j, const xt_chatstate_event *c);
 int xt_cli_out_reaction(FILE *out, xt_cli_json *j, const xt_reaction *r);
 int xt_cli_out_retraction(FILE *out, xt_cli_json *j, const xt_retraction *r);
+
+/* A group chat event (XT_EV_MUC_*, xtalk/muc.h), output_muc.c. */
+int xt_cli_out_muc(FILE *out, xt_cli_json *j, const xt_event *ev);
 
 /* The "show" word for a presence: "available", "away", ..., "unavailable". */
 const char *xt_cli_show_word(const xt_presence *p);

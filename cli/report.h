@@ -16,6 +16,12 @@ enum xt_cli_exit {
     XT_CLI_EXIT_AUTH = 6,         /* authentication failure */
     XT_CLI_EXIT_TIMEOUT = 7,      /* timeout, not acknowledged, no reply */
     XT_CLI_EXIT_DISCONNECTED = 8, /* the server ended the stream */
+    /* A room refused to let us in (send --muc, issue 16): XEP-0045 §7.2. */
+    XT_CLI_EXIT_MUC_NICK = 20,         /* the nick is in use or not acceptable */
+    XT_CLI_EXIT_MUC_PASSWORD = 21,     /* the room password is missing or wrong */
+    XT_CLI_EXIT_MUC_MEMBERS_ONLY = 22, /* members-only room, we are no member */
+    XT_CLI_EXIT_MUC_BANNED = 23,       /* we are banned from the room */
+    XT_CLI_EXIT_MUC_REFUSED = 24,      /* any other refusal (full, no such room, kicked) */
 };
 
 /* Prints "xtalk: <formatted>\n" on stderr. */

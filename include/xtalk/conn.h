@@ -331,8 +331,20 @@ typedef enum xt_event_type {
     XT_EV_CAPS = 1u << 13,        /* a contact's verified caps (xtalk/disco.h); .caps */
     XT_EV_SERVER_INFO = 1u << 14, /* the server's disco#info arrived (xtalk/disco.h); .server_info */
     XT_EV_ARCHIVE = 1u << 15,     /* archive catch-up progress (xtalk/mam.h); .archive */
-    XT_EV_ALL = 0xffffu,
+    /* Group chat (xtalk/muc.h), bits 16..23; each with .muc. */
+    XT_EV_MUC_JOINED = 1u << 16,      /* we are in a room */
+    XT_EV_MUC_JOIN_FAILED = 1u << 17, /* a room refused our join or nick change */
+    XT_EV_MUC_OCCUPANT = 1u << 18,    /* an occupant entered, left or changed */
+    XT_EV_MUC_SUBJECT = 1u << 19,     /* a room's subject */
+    XT_EV_MUC_LEFT = 1u << 20,        /* we are out of a room (left, kicked, destroyed...) */
+    XT_EV_MUC_INVITE = 1u << 21,      /* an invitation to a room, or a decline */
+    XT_EV_MUC_CONFIG = 1u << 22,      /* a room's configuration changed */
+    /* 1u << 23 is kept for group chat; 1u << 24 for PEP notifications. */
 } xt_event_type;
+
+/* Every event, for xt_conn_on's mask (an unsigned of 32 bits: outside the
+ * enum, whose constants must fit an int, C11 6.7.2.2). */
+#define XT_EV_ALL 0xffffffffu
 
 /* XEP-0085 chat states; NONE = the message carries none. */
 typedef enum xt_chatstate {
@@ -363,6 +375,7 @@ typedef enum xt_msg_direction {
 struct xt_caps_event;
 struct xt_disco_info;
 struct xt_archive_event;
+struct xt_muc_event;
 
 typedef struct xt_message {
     const char *from, *to, *type, *id; /* type: "normal" when absent */
@@ -397,6 +410,14 @@ typedef struct xt_message {
     /* source XT_SRC_ARCHIVE: the xt_mam_fetch tag it answers, 0 for the
      * login catch-up (xtalk/mam.h). */
     int archive_tag;
+    /* Group chat (xtalk/muc.h): for a groupchat message from a room we
+     * are in, or a private message from one of its occupants, the room's
+     * bare JID and the sender's nick (NULL for the room itself); NULL
+     * for every other message. */
+    const char *room;
+    const char *nick;
+    int mention;   /* groupchat: the body names our nick in the room */
+    int from_self; /* groupchat: the room's reflection of our own message */
 } xt_message;
 
 typedef struct xt_presence {
@@ -505,6 +526,7 @@ typedef struct xt_event {
         const struct xt_caps_event *caps;
         const struct xt_disco_info *server_info;
         const struct xt_archive_event *archive;
+        const struct xt_muc_event *muc; /* XT_EV_MUC_* (xtalk/muc.h) */
     } u;
 } xt_event;
 

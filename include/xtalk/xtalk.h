@@ -11,6 +11,7 @@
 #include "disco.h"
 #include "mam.h"
 #include "pep.h"
+#include "muc.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

@@ -98,11 +98,14 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
     if (kind == XT_ONLINE_RESUMED) {
         /* XEP-0198 §5: the server kept the session (roster, presence,
          * subscriptions): nothing to send again. */
+        xt_muc_online(c, 1);
         xt_event ev = {.type = XT_EV_ONLINE, .u.online = {.jid = jid, .resumed = 1}};
         xt_conn_emit(c, &ev);
         return 0;
     }
     xt_presence_clear(&c->presence);
+    /* A new session: the rooms of the old one dropped us (XEP-0045). */
+    xt_muc_online(c, 0);
     if (kind == XT_ONLINE_NEW && (rc = hk_login(c)) != 0)
         return rc;
     /* XEP-0030: what this server offers (carbons, MAM) decides what the
@@ -124,6 +127,8 @@ static void hk_disconnected(void *ud, const xt_disconnected *d)
     /* Contacts' presence is only known while a session lives; a resumed
      * one keeps it, but until then nobody is known to be online. */
     xt_presence_clear(&c->presence);
+    /* Rooms: gone now unless XEP-0198 may resume the session. */
+    xt_muc_disconnected(c, xt_stream_sm_enabled(&c->s) && d->retry);
     xt_event ev = {.type = XT_EV_DISCONNECTED, .u.disconnected = *d};
     if (c->plan_retry)
         ev.u.disconnected.retry_in_ms = c->plan_retry(c->plan_retry_ud, d);
@@ -203,6 +208,7 @@ int xt_conn_new(const xt_conn_opts *opts, xt_conn **out)
     /* Hash keys per table from the conn's random source (index.h). */
     xt_index_init(&c->roster.ix, c->s.cfg.random, c->s.cfg.random_ud);
     xt_index_init(&c->presence.ix, c->s.cfg.random, c->s.cfg.random_ud);
+    xt_muc_init(c);
     c->fast_fn = opts->fast_fn;
     c->fast_ud = opts->fast_ud;
     c->initial.show = opts->initial.show;
@@ -231,6 +237,7 @@ void xt_conn_free(xt_conn *c)
     xt_im_blocking_free(c);
     xt_disco_free(c);
     xt_mam_free(c);
+    xt_muc_free(c);
     xt_free(c->s.mem, c->initial.status);
     xt_free(c->s.mem, c->handlers.v);
     xt_stream_cleanup(&c->s);

@@ -12,6 +12,7 @@
 #include "core/stream.h"
 #include "im/disco.h"
 #include "im/presence.h"
+#include "im/muc_int.h"
 #include "im/roster.h"
 #include "xtalk/conn.h"
 #include "xtalk/im.h"
@@ -98,6 +99,7 @@ struct xt_conn {
         int loaded; /* the server's list arrived */
     } blocked;
     int csi_inactive; /* XEP-0352: the application said inactive (csi.c) */
+    xt_muc_rooms muc; /* XEP-0045 rooms (muc*.c) */
 };
 
 /* Calls every handler registered for ev->type. Handlers may register or
@@ -177,12 +179,17 @@ typedef struct xt_im_message_out {
     int request_receipt;    /* XEP-0184 <request/> */
     const char *chatstate;  /* XEP-0085 element name, NULL = none */
     const char *replace_id; /* XEP-0308 <replace id/>, NULL = none */
+    int muc_user;           /* XEP-0045 §7.5 <x xmlns='...muc#user'/> (a private message) */
 } xt_im_message_out;
 /* Appends the <message/> exactly as xt_stanza_serialize writes the
  * equivalent tree in jabber:client (xt_conn_send_message's wire form),
  * without building one. On error b may hold part of it: the caller cuts
  * it back (xt_stream_send_written does). */
 int xt_im_write_message(xt_buf *b, const xt_im_message_out *m);
+
+/* A type chat message with <x xmlns='...muc#user'/> (XEP-0045 §7.5: a
+ * private message to an occupant); the errors of xt_conn_send_message. */
+int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out[64]);
 
 /* 1 when jid (any form) is our account's bare JID. */
 int xt_im_is_own_bare(xt_conn *c, const char *jid);

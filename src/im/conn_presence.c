@@ -29,6 +29,15 @@ int xt_im_on_presence(xt_conn *c, const xt_stanza *st)
     int rc = xt_jid_parse(c->s.mem, from, &j, NULL);
     if (rc)
         return rc == XT_ENOMEM ? rc : 0;
+    /* XEP-0045: a room's presence is about its occupants, not a contact:
+     * the room takes it (muc_presence.c), the roster never sees it. */
+    if (c->muc.n) {
+        rc = xt_muc_on_presence(c, st, xt_jid_bare(j), xt_jid_resource(j));
+        if (rc) {
+            xt_jid_free(j);
+            return rc < 0 ? rc : 0;
+        }
+    }
     const char *status = xt_stanza_child_text(st, "status", XT_NS_CLIENT);
     xt_event ev = {0};
     if (!type || strcmp(type, "unavailable") == 0 || strcmp(type, "error") == 0) {

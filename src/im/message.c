@@ -192,6 +192,14 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
      * are the inner message's, whatever the source. */
     xt_im_ext x;
     xt_im_message_features(inner, m, &x);
+    m->room = m->nick = NULL;
+    m->mention = m->from_self = 0;
+    if (w->source == XT_SRC_LIVE && (c->muc.n || x.muc_user || x.conference)) {
+        /* XEP-0045: a room's messages (and invitations to one). */
+        int rc = xt_muc_on_message(c, inner, m, x.muc_user, x.conference);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
     xt_conn_emit(c, &ev);
     if (xt_stream_is_closed(&c->s))
         return 0;
@@ -218,8 +226,16 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
         const char *ns = xt_stanza_ns(ch);
         /* Ours all begin "urn:xmpp:" or "http://jabber.org/": one byte
          * passes over <body/>, <thread/> and the rest of jabber:client. */
-        if (ns[0] != 'u' && ns[0] != 'h')
+        if (ns[0] != 'u' && ns[0] != 'h') {
+            /* XEP-0249 <x xmlns='jabber:x:conference'/>: the name's first
+             * byte passes <body/> and the rest of jabber:client. */
+            if (ns[0] == 'j') {
+                const char *nm = xt_stanza_name(ch);
+                if (nm[0] == 'x' && !nm[1] && !x->conference && strcmp(ns, XT_NS_CONFERENCE) == 0)
+                    x->conference = ch;
+            }
             continue;
+        }
         if (strcmp(ns, XT_NS_RECEIPTS) == 0) {
             const char *name = xt_stanza_name(ch);
             if (strcmp(name, "request") == 0) {
@@ -238,6 +254,9 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
         } else if (strcmp(ns, XT_NS_REACTIONS) == 0) {
             if (!x->reactions && strcmp(xt_stanza_name(ch), "reactions") == 0)
                 x->reactions = ch;
+        } else if (strcmp(ns, XT_NS_MUC_USER) == 0) {
+            if (!x->muc_user && strcmp(xt_stanza_name(ch), "x") == 0)
+                x->muc_user = ch;
         } else if (!x->retract_id) {
             x->retract_id = xt_im_retraction_of(ch);
         }
@@ -374,6 +393,8 @@ int xt_im_write_message(xt_buf *b, const xt_im_message_out *m)
         if (!rc)
             rc = xt_buf_append(b, LIT("'/>"));
     }
+    if (!rc && m->muc_user) /* XEP-0045 §7.5: a private message through a room */
+        rc = xt_buf_append(b, LIT("<x xmlns='" XT_NS_MUC_USER "'/>"));
     if (!rc)
         rc = xt_buf_append(b, LIT("<origin-id xmlns='" XT_NS_SID "' id='"));
     if (!rc)
@@ -394,7 +415,7 @@ static int message_writer(xt_buf *out, const void *ud)
  * written straight into the output (xt_im_write_message). */
 static int send_message(xt_conn *c, const char *to, const char *type, const char *body,
                         const char *thread, const char *id, const xt_message_extras *x,
-                        char gen[64])
+                        int muc_user, char gen[64])
 {
     if (!c || !to)
         return XT_EINVAL;
@@ -416,7 +437,8 @@ static int send_message(xt_conn *c, const char *to, const char *type, const char
      * their codes) all come from xt_jid_parse. */
     char fast[512];
     xt_jid *j = NULL;
-    xt_im_message_out m = {.type = type, .body = body, .thread = thread, .chatstate = state};
+    xt_im_message_out m = {
+        .type = type, .body = body, .thread = thread, .chatstate = state, .muc_user = muc_user};
     m.to_len = xt_jid_prep_fast(to, strlen(to), fast, sizeof fast);
     m.to = fast;
     if (!m.to_len) {
@@ -449,7 +471,7 @@ int xt_conn_send_message(xt_conn *c, const char *to, const char *type, const cha
                          const char *thread, char id_out[64])
 {
     char id[64];
-    int rc = send_message(c, to, type, body, thread, NULL, NULL, id);
+    int rc = send_message(c, to, type, body, thread, NULL, NULL, 0, id);
     if (!rc && id_out)
         memcpy(id_out, id, strlen(id) + 1);
     return rc;
@@ -460,7 +482,7 @@ int xt_conn_send_message_id(xt_conn *c, const char *to, const char *type, const 
 {
     if (!id)
         return XT_EINVAL;
-    return send_message(c, to, type, body, thread, id, NULL, NULL);
+    return send_message(c, to, type, body, thread, id, NULL, 0, NULL);
 }
 
 int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const char *body,
@@ -468,9 +490,18 @@ int xt_conn_send_message_ex(xt_conn *c, const char *to, const char *type, const 
                             char id_out[64])
 {
     char gen[64];
-    int rc = send_message(c, to, type, body, thread, id, x, gen);
+    int rc = send_message(c, to, type, body, thread, id, x, 0, gen);
     if (!rc && id_out)
         memcpy(id_out, id ? id : gen, strlen(id ? id : gen) + 1);
+    return rc;
+}
+
+int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out[64])
+{
+    char gen[64];
+    int rc = send_message(c, to, "chat", body, NULL, NULL, NULL, 1, gen);
+    if (!rc && id_out)
+        memcpy(id_out, gen, strlen(gen) + 1);
     return rc;
 }
 

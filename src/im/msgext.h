@@ -24,6 +24,10 @@
 typedef struct xt_im_ext {
     const xt_stanza *reactions; /* XEP-0444 <reactions/>, or NULL */
     const char *retract_id;     /* XEP-0424: the message retracted, or NULL */
+    /* XEP-0045 <x xmlns='...muc#user'/> (invitations, a private message
+     * through a room) and XEP-0249 <x xmlns='jabber:x:conference'/>, for
+     * muc_message.c and muc_invite.c; NULL when absent. */
+    const xt_stanza *muc_user, *conference;
 } xt_im_ext;
 
 /* Fills the feature fields of m (m->body already set) and *x from st

@@ -23,6 +23,7 @@
 #include "xtalk/disco.h"
 #include "xtalk/mam.h"
 #include "xtalk/pep.h"
+#include "transcript_muc.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
 
@@ -389,6 +390,12 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
             snprintf(num, sizeof num, "%lld", (long long)m->timestamp_ms);
             sb_field(&d, "ts", num);
         }
+        sb_field(&d, "room", m->room); /* group chat (transcript_muc.c) */
+        sb_field(&d, "nick", m->nick);
+        if (m->mention)
+            sb_field(&d, "mention", "1");
+        if (m->from_self)
+            sb_field(&d, "self", "1");
         assert_non_null(m->stanza);
         break;
     }
@@ -485,9 +492,11 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
         sb_field(&d, "features", num);
         sb_field(&d, "fresh", ev->u.caps->fresh ? "1" : "0");
         break;
-    default:
-        sb_add(&d, "unknown");
+    default: {
+        char muc[4096];
+        sb_add(&d, tr_muc_describe(ev, muc, sizeof muc) ? muc : "unknown");
         break;
+    }
     }
     record(r, &d);
 }
@@ -852,7 +861,11 @@ static int do_call(run *r, char *arg, int want)
     } else if (strcmp(arg, "eof") == 0) {
         rc = xt_conn_eof(r->c, 0, NULL, r->now);
     } else {
-        return failf(r, "unknown CALL %s", arg);
+        char err[512] = "";
+        if (!tr_muc_call(r->c, arg, rest, on_iq, r, &rc, err, sizeof err))
+            return failf(r, "unknown CALL %s", arg);
+        if (err[0])
+            return failf(r, "%s", err);
     }
     if (rc != want)
         return failf(r, "CALL %s returned %s, expected %s", arg, errname(rc), errname(want));
@@ -1333,6 +1346,12 @@ static const char *const transcripts[] = {
     "carbons.txt",
     "mam.txt",
     "pep.txt",
+    "muc_join.txt",
+    "muc_messages.txt",
+    "muc_moderation.txt",
+    "muc_invite.txt",
+    "muc_owner.txt",
+    "muc_hostile.txt",
 };
 
 static void test_transcripts(void **state)
@@ -1355,7 +1374,8 @@ static void test_alloc_failure(void **state)
 {
     (void)state;
     const char *const names[] = {"login_scram_sha1.txt", "im_events.txt",   "login_pipelined.txt",
-                                 "sasl_hint_stale.txt",  "sasl2_login.txt", "fast_use.txt"};
+                                 "sasl_hint_stale.txt",  "sasl2_login.txt", "fast_use.txt",
+                                 "muc_join.txt",         "muc_messages.txt", "muc_owner.txt"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         long n;
         for (n = 1; n < 100000; n++) {
