@@ -19,6 +19,8 @@ static const char *const cmd_names[XT_CLI_CMD_COUNT_] = {
     [XT_CLI_CMD_INFO] = "info",
     [XT_CLI_CMD_HELP] = "help",
     [XT_CLI_CMD_HISTORY] = "history",
+    [XT_CLI_CMD_ROOMS] = "rooms",
+    [XT_CLI_CMD_BOOKMARK] = "bookmark",
 };
 
 const char *xt_cli_cmd_name(xt_cli_cmd cmd)
@@ -62,7 +64,8 @@ int xt_cli_parse_show(const char *s, int *show)
      BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_ADD) | BIT(XT_CLI_CMD_REMOVE) |                          \
      BIT(XT_CLI_CMD_APPROVE) | BIT(XT_CLI_CMD_DENY) | BIT(XT_CLI_CMD_STATUS) |                    \
      BIT(XT_CLI_CMD_CHAT) | BIT(XT_CLI_CMD_BLOCK) | BIT(XT_CLI_CMD_UNBLOCK) |                      \
-     BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY))
+     BIT(XT_CLI_CMD_BLOCKLIST) | BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) |                 \
+     BIT(XT_CLI_CMD_ROOMS) | BIT(XT_CLI_CMD_BOOKMARK))
 #define ALL_CMDS 0xffffffffu
 
 enum opt_id {
@@ -100,10 +103,13 @@ enum opt_id {
     O_FLUSH,
     O_SINCE,
     O_LIMIT,
-    O_MUC,
+    O_NAME,
     O_NICK,
+    O_AUTOJOIN,
+    O_MUC,
     O_JOIN,
     O_ROOM_PASSWORD_FILE,
+    O_SELFPING,
     O_PM,
     O_COUNT_
 };
@@ -137,7 +143,7 @@ static const struct opt {
     [O_RECEIPT] = {"receipt", 0, ARG_OPTIONAL, BIT(XT_CLI_CMD_SEND)},
     [O_JSON] = {"json", 0, ARG_NONE,
                 BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BLOCKLIST) |
-                    BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY)},
+                    BIT(XT_CLI_CMD_INFO) | BIT(XT_CLI_CMD_HISTORY) | BIT(XT_CLI_CMD_ROOMS)},
     [O_WAIT] = {"wait", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_ROSTER) | BIT(XT_CLI_CMD_INFO)},
     [O_STATUS] = {"status", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_STATUS_MESSAGE] = {"status-message", 0, ARG_REQUIRED,
@@ -158,12 +164,18 @@ static const struct opt {
     [O_FLUSH] = {"flush", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
     [O_SINCE] = {"since", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
     [O_LIMIT] = {"limit", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_HISTORY)},
+    [O_NAME] = {"name", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_BOOKMARK)},
+    [O_AUTOJOIN] = {"autojoin", 0, ARG_NONE, BIT(XT_CLI_CMD_BOOKMARK)},
     /* Group chat (issue 16). */
     [O_MUC] = {"muc", 0, ARG_NONE, BIT(XT_CLI_CMD_SEND)},
-    [O_NICK] = {"nick", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
-    [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN)},
+    [O_NICK] = {"nick", 0, ARG_REQUIRED,
+                BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT) |
+                    BIT(XT_CLI_CMD_BOOKMARK)},
+    [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
+    [O_SELFPING] = {"selfping", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
     [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
-                              BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN)},
+                              BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) |
+                                  BIT(XT_CLI_CMD_BOT)},
     [O_PM] = {"pm", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_SEND)},
 };
 
@@ -335,6 +347,9 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
         NUM(1, 100000, "a count from 1 to 100000");
         a->limit = (unsigned)v;
         break;
+    case O_NAME:
+        a->bm_name = val;
+        break;
     case O_MUC:
         a->muc = 1;
         break;
@@ -344,6 +359,13 @@ static int apply(xt_cli_args *a, int id, const char *val, char *err, size_t errl
             return XT_CLI_EXIT_USAGE;
         }
         a->nick = val;
+        break;
+    case O_AUTOJOIN:
+        a->autojoin = 1;
+        break;
+    case O_SELFPING:
+        NUM(1, 86400, "a number of seconds from 1 to 86400");
+        a->selfping_s = (unsigned)v;
         break;
     case O_JOIN:
         if (a->njoins >= XT_CLI_MAX_JOINS) {
@@ -416,6 +438,11 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
         max = 1;
         what = "[COMMAND]";
         break;
+    case XT_CLI_CMD_BOOKMARK:
+        min = 2;
+        max = 2;
+        what = "add|remove ROOM";
+        break;
     default:
         break;
     }
@@ -486,6 +513,18 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
         a->help_topic = npos > 0 ? pos[0] : NULL;
         if (a->help_topic && xt_cli_cmd_lookup(a->help_topic) == XT_CLI_CMD_NONE) {
             snprintf(err, errlen, "help: unknown command '%s'", a->help_topic);
+            return XT_CLI_EXIT_USAGE;
+        }
+        break;
+    case XT_CLI_CMD_BOOKMARK:
+        a->subcmd = pos[0];
+        a->target = pos[1];
+        if (strcmp(a->subcmd, "add") && strcmp(a->subcmd, "remove")) {
+            snprintf(err, errlen, "bookmark: unknown action '%s' (use add or remove)", a->subcmd);
+            return XT_CLI_EXIT_USAGE;
+        }
+        if (!strcmp(a->subcmd, "remove") && (a->bm_name || a->nick || a->autojoin)) {
+            snprintf(err, errlen, "bookmark: --name, --nick and --autojoin go with add");
             return XT_CLI_EXIT_USAGE;
         }
         break;

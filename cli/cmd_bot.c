@@ -4,8 +4,13 @@
  * Loop safety: only chat and normal messages with a body are answered;
  * never errors (RFC 6120 §8.3.1 forbids answering an error with an error,
  * and a body-less answer war between two bots is the classic loop),
- * never groupchat or headline, never our own messages, never messages
- * delivered late from offline storage.
+ * never headline, never our own messages, never messages delivered late
+ * from offline storage. Groupchat (--join ROOM, issue 16) only in a room
+ * we are in, only when the message names our nick there (a mention), never
+ * our own reflection nor the room's history (joined with none): a bot
+ * answering every line of a room, or other bots' answers, floods it. The
+ * answer goes to the room; a private message from an occupant is a chat
+ * message and answered privately, as any other.
  *
  * --exec runs the user's command through /bin/sh -c. The message is data,
  * never code: the body goes to the command's stdin, the addresses into
@@ -24,15 +29,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "autojoin.h"
 #include "commands.h"
 #include "dedup.h"
 #include "outbox.h"
 #include "report.h"
+#include "room.h"
 #include "sanitize.h"
 #include "session.h"
 #include "spawn.h"
 #include "text.h"
 #include "xtalk/jid.h"
+#include "xtalk/muc.h"
 
 #define MAX_OUTPUT  (64 * 1024) /* answer size cap; the rest is dropped */
 #define MAX_RUNNING 8
@@ -44,6 +52,7 @@ typedef struct job {
     struct job *next;
     struct bot *b;
     char *from, *to, *id, *type, *thread, *body;
+    char *reply_to;    /* the sender, or the room for a groupchat mention */
     char *shown;       /* from as sanitize.h shows it, for our stderr lines */
     size_t sender_len; /* from[0..sender_len) is the bare JID */
     int running;
@@ -64,11 +73,17 @@ struct bot {
     unsigned long handled;
     xt_cli_dedup *dedup; /* a repeated message is never answered twice */
     int dedup_warned;
+    /* --join: the rooms, joined at every new session (issue 16). */
+    xt_cli_room rooms[XT_CLI_MAX_JOINS];
+    size_t nrooms;
+    char *room_password;
+    const char *account; /* the account JID (autojoin's default nick) */
 };
 
 static void job_free(job *j)
 {
     free(j->from);
+    free(j->reply_to);
     free(j->shown);
     free(j->to);
     free(j->id);
@@ -90,7 +105,11 @@ static void count_and_maybe_finish(struct bot *b)
 static void answer(struct bot *b, const char *to, const char *shown, const char *type,
                    const char *thread, const char *body)
 {
-    int rc = xt_conn_send_message(xt_cli_session_conn(b->s), to, type, body, thread, NULL);
+    /* In a room: to the room (`to` is its bare JID), as a groupchat
+     * message the room reflects to everyone (XEP-0045 §7.4). */
+    int rc = strcmp(type, "groupchat") == 0
+                 ? xt_muc_send(xt_cli_session_conn(b->s), to, body, NULL)
+                 : xt_conn_send_message(xt_cli_session_conn(b->s), to, type, body, thread, NULL);
     if (rc < 0)
         xt_cli_errorf("bot: cannot answer %s: %s", shown, xt_strerror(rc));
     else if (xt_cli_session_settings(b->s)->verbose)
@@ -188,7 +207,7 @@ static void maybe_complete(job *j)
                 xt_cli_errorf("bot: the command's output was cut to %d bytes", MAX_OUTPUT);
             j->out[n] = '\0';
             if (!xt_cli_session_finishing(b->s))
-                answer(b, j->from, j->shown, j->type, j->thread, j->out);
+                answer(b, j->reply_to, j->shown, j->type, j->thread, j->out);
         }
     }
     job_remove(b, j);
@@ -386,8 +405,13 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
 
     if (ev->type != XT_EV_MESSAGE || !m->body || !*m->body || !m->from)
         return;
-    if (strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
-        return; /* never error, groupchat or headline */
+    /* A room's message: only a live mention by someone else, in a room
+     * we are in (m->room is set only then). */
+    const int in_room = strcmp(type, "groupchat") == 0;
+    if (in_room && (!m->room || m->from_self || !m->mention || m->source != XT_SRC_LIVE))
+        return;
+    if (!in_room && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
+        return; /* never error or headline */
     if (self && xt_jid_str_equal(m->from, self))
         return;
     char *shown = shown_jid(m->from);
@@ -415,8 +439,10 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
                       derr);
     }
 
+    /* Who gets the answer: the room, or the sender. */
+    const char *reply_to = in_room ? m->room : m->from;
     if (b->a->echo) {
-        answer(b, m->from, shown, type, m->thread, m->body);
+        answer(b, reply_to, shown, type, m->thread, m->body);
         count_and_maybe_finish(b);
         goto done;
     }
@@ -432,6 +458,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         j->ch.pid = -1;
         j->ch.in_fd = j->ch.out_fd = -1;
         j->from = dup_or_null(m->from, &fail);
+        j->reply_to = dup_or_null(reply_to, &fail);
         j->shown = shown;
         shown = NULL; /* the job's now */
         j->to = dup_or_null(m->to, &fail);
@@ -459,11 +486,38 @@ done:
     free(shown);
 }
 
+static void join_room(xt_conn *c, const char *room, const xt_muc_join_opts *o, void *ud)
+{
+    (void)ud;
+    /* No history: a bot answers what is said now, not a backlog. */
+    xt_muc_join_opts h = *o;
+    h.history = XT_MUC_HISTORY_NONE;
+    int rc = xt_muc_join(c, room, &h);
+    if (rc)
+        xt_cli_errorf("bot: cannot join %s: %s", room, xt_strerror(rc));
+}
+
 static void on_online(xt_cli_session *s, void *ud)
 {
     struct bot *b = ud;
     b->s = s;
-    (void)s;
+    /* A new session has left every room; a resumed one is still in. */
+    if (xt_cli_session_resumed(s))
+        return;
+    /* The bookmarks with autojoin too (issue 16), beside --join. */
+    int arc = xt_cli_autojoin(xt_cli_session_conn(s), b->rooms, b->nrooms, b->a->nick, b->account,
+                              xt_cli_session_settings(s)->verbose, join_room, b);
+    if (arc)
+        xt_cli_errorf("bot: cannot fetch the bookmarks: %s", xt_strerror(arc));
+    for (size_t i = 0; i < b->nrooms; i++) {
+        /* No history: a bot answers what is said now, not a backlog. */
+        xt_muc_join_opts o = {.nick = b->rooms[i].nick,
+                              .password = b->room_password,
+                              .history = XT_MUC_HISTORY_NONE};
+        int rc = xt_muc_join(xt_cli_session_conn(s), b->rooms[i].room, &o);
+        if (rc)
+            xt_cli_errorf("bot: cannot join %s: %s", b->rooms[i].room, xt_strerror(rc));
+    }
 }
 
 int xt_cli_cmd_bot(const xt_cli_args *a)
@@ -476,6 +530,21 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
         xt_cli_errorf("bot: out of memory");
         rc = XT_CLI_EXIT_ERROR;
     }
+    b.account = rc == 0 ? acct.set.jid : NULL;
+    for (size_t i = 0; rc == 0 && i < a->njoins; i++) {
+        char err[512];
+        rc = xt_cli_room_parse(a->joins[i], a->nick, acct.set.jid, &b.rooms[b.nrooms], err,
+                               sizeof err);
+        if (rc)
+            xt_cli_errorf("bot: --join: %s", err);
+        else
+            b.nrooms++;
+    }
+    if (rc == 0 && b.nrooms) {
+        char err[512];
+        if ((rc = xt_cli_room_password(a, &b.room_password, err, sizeof err)) != 0)
+            xt_cli_errorf("bot: %s", err);
+    }
     if (rc == 0) {
         xt_cli_session_params p = {
             .show = a->show,
@@ -485,6 +554,7 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
             .announce = 1,
             .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
+            .selfping_ms = a->selfping_s * 1000u,
             .want_sigchld = a->exec_cmd != NULL,
             .on_online = on_online,
             .on_event = on_event,
@@ -509,5 +579,8 @@ int xt_cli_cmd_bot(const xt_cli_args *a)
         job_free(j);
     }
     xt_cli_dedup_free(b.dedup);
+    for (size_t i = 0; i < b.nrooms; i++)
+        xt_cli_room_free(&b.rooms[i]);
+    xt_cli_room_password_free(b.room_password);
     return rc;
 }

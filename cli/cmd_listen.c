@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autojoin.h"
 #include "commands.h"
 #include "dedup.h"
 #include "json.h"
@@ -21,6 +22,7 @@
 #include "output.h"
 #include "report.h"
 #include "room.h"
+#include "room_sync.h"
 #include "sanitize.h"
 #include "session.h"
 
@@ -35,6 +37,8 @@ struct listen {
     xt_cli_room rooms[XT_CLI_MAX_JOINS];
     size_t nrooms;
     char *room_password;
+    xt_cli_room_sync *rsync; /* their archives (room_sync.h) */
+    const char *account;     /* the account JID (autojoin's default nick) */
 };
 
 static void warn_dedup(struct listen *l, const char *err)
@@ -76,17 +80,32 @@ static void on_input_done(xt_client *cl, void *ud)
 
 /* XEP-0045: a new session has left every room (the library said so
  * with XT_EV_MUC_LEFT); a resumed one is still in them. */
+static void join_bookmarked(xt_conn *c, const char *room, const xt_muc_join_opts *o, void *ud)
+{
+    struct listen *l = ud;
+    int rc = xt_cli_room_sync_join(l->rsync, c, room, o);
+    if (rc)
+        xt_cli_errorf("listen: cannot join %s: %s", room, xt_strerror(rc));
+}
+
 static void on_online(xt_cli_session *s, void *ud)
 {
     struct listen *l = ud;
     if (xt_cli_session_resumed(s))
         return;
+    /* The bookmarks with autojoin too (issue 16), beside --join. */
+    int arc = xt_cli_autojoin(xt_cli_session_conn(s), l->rooms, l->nrooms, l->a->nick, l->account,
+                              xt_cli_session_settings(s)->verbose, join_bookmarked, l);
+    if (arc)
+        xt_cli_errorf("listen: cannot fetch the bookmarks: %s", xt_strerror(arc));
     for (size_t i = 0; i < l->nrooms; i++) {
-        /* Default history: a rejoin after a drop shows what was said
-         * meanwhile; the repeats it overlaps are dropped (dedup.h, and the
-         * library by the room's stanza-ids). */
+        /* A room with an archive: no history, then what it has after our
+         * last position (room_sync.h); else the default history: a rejoin
+         * after a drop shows what was said meanwhile; the repeats it
+         * overlaps are dropped (dedup.h, and the library by the room's
+         * stanza-ids). */
         xt_muc_join_opts o = {.nick = l->rooms[i].nick, .password = l->room_password};
-        int rc = xt_muc_join(xt_cli_session_conn(s), l->rooms[i].room, &o);
+        int rc = xt_cli_room_sync_join(l->rsync, xt_cli_session_conn(s), l->rooms[i].room, &o);
         if (rc)
             xt_cli_errorf("listen: cannot join %s: %s", l->rooms[i].room, xt_strerror(rc));
     }
@@ -120,6 +139,7 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     xt_cli_json *j = l->a->json ? &l->json : NULL;
     int rc = 0;
 
+    xt_cli_room_sync_event(l->rsync, xt_cli_session_conn(s), ev);
     switch (ev->type) {
     case XT_EV_MESSAGE: {
         const char *err = NULL;
@@ -234,6 +254,11 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
         else
             l.nrooms++;
     }
+    l.account = rc == 0 ? acct.set.jid : NULL;
+    if (rc == 0 && !(l.rsync = xt_cli_room_sync_new(acct.store, acct.set.jid))) {
+        xt_cli_errorf("listen: out of memory");
+        rc = XT_CLI_EXIT_ERROR;
+    }
     if (rc == 0 && l.nrooms) {
         char err[512];
         if ((rc = xt_cli_room_password(a, &l.room_password, err, sizeof err)) != 0)
@@ -248,6 +273,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
             .announce = 1,
             .reconnect = a->no_reconnect ? XT_CLI_RECONNECT_NEVER : XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
+            .selfping_ms = a->selfping_s * 1000u,
             /* --count waits for the next N messages (a script's "the
              * reply"): no archive catch-up ahead of them. */
             .sync = a->count == 0,
@@ -261,6 +287,7 @@ int xt_cli_cmd_listen(const xt_cli_args *a)
     for (size_t i = 0; i < l.nrooms; i++)
         xt_cli_room_free(&l.rooms[i]);
     xt_cli_room_password_free(l.room_password);
+    xt_cli_room_sync_free(l.rsync);
     xt_cli_json_free(&l.json);
     xt_cli_dedup_free(l.dedup);
     xt_cli_origins_free(l.origins);

@@ -17,6 +17,7 @@ int xt_cli_cmd_chat(const xt_cli_args *a); /* chat.c */
 int xt_cli_cmd_history(const xt_cli_args *a);
 int xt_cli_cmd_block(const xt_cli_args *a); /* block, unblock, blocklist */
 int xt_cli_cmd_info(const xt_cli_args *a);
+int xt_cli_cmd_rooms(const xt_cli_args *a); /* rooms, bookmark add|remove */
 
 /*
  * Checks a JID given as a command argument (target.c). Returns 0 and (if

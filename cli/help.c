@@ -61,6 +61,8 @@ static const char overview[] =
     "  unblock JID            unblock JID\n"
     "  blocklist              print the blocked JIDs\n"
     "  info JID               a contact's name, nickname, resources and their clients\n"
+    "  rooms                  print the group chat bookmarks\n"
+    "  bookmark add|remove ROOM  bookmark a room (name, nick, autojoin) or drop one\n"
     "\n"
     "Run 'xtalk COMMAND --help' for a command's options. See also xtalk(1).\n"
     "\n";
@@ -159,6 +161,8 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "                         JID's localpart)\n"
         "  --room-password-file FILE\n"
         "                         password for the --join rooms (or XTALK_ROOM_PASSWORD)\n"
+        "  --selfping SECONDS     a room quiet this long is asked whether we are still in\n"
+        "                         it (XEP-0410); if not, joined again (default 300)\n"
         "  --no-reconnect         exit on a lost connection instead of reconnecting\n"
         "  --keepalive SECONDS    ping after this idle time; no answer within as long\n"
         "                         means the connection is dead (default 60)\n"
@@ -184,13 +188,19 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "XTALK_FROM, XTALK_TO, XTALK_ID, XTALK_TYPE set, and answers with its stdout\n"
         "(at most 64 KiB; trailing newlines removed; nothing if empty). The message is\n"
         "never put into the command line. Answers to one sender keep their order.\n"
+        "In a --join room only messages naming the bot's nick are answered, in the\n"
+        "room (XTALK_TYPE=groupchat, XTALK_FROM=room/nick); private messages from its\n"
+        "occupants are answered privately.\n"
         "\n"
         "  --echo                 answer with the message's own body\n"
         "  --exec CMD             answer with CMD's output; no answer if it fails\n"
         "  --exec-timeout SECONDS kill CMD's process group after this (default 10)\n"
         "  --status SHOW, --status-message TEXT, --priority N   as for listen\n"
         "  --count N              exit 0 after handling N messages\n"
-        "  --no-reconnect, --keepalive SECONDS, --no-store   as for listen\n"
+        "  --join ROOM@SERVICE[/NICK]   also sit in this room (repeatable; no history)\n"
+        "  --nick NICK, --room-password-file FILE   as for listen\n"
+        "  --no-reconnect, --keepalive SECONDS, --selfping SECONDS, --no-store\n"
+        "                         as for listen\n"
         "\n"
         "A repeated message (see listen) is never answered twice.\n",
     [XT_CLI_CMD_ADD] =
@@ -235,6 +245,29 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "Prints the blocked JIDs, one per line.\n"
         "\n"
         "  --json                 one object: {\"blocked\":[JID...]}\n",
+    [XT_CLI_CMD_ROOMS] =
+        "Usage: xtalk rooms [OPTIONS]\n"
+        "\n"
+        "Prints the account's group chat bookmarks, one per line, tab-separated: ROOM,\n"
+        "NAME, NICK ('-' when none), 'autojoin' or '-', and 'password' when the bookmark\n"
+        "holds a room password (never the password itself). They are the XEP-0402\n"
+        "bookmarks when the server keeps those in step with the older XEP-0048 ones\n"
+        "(it advertises urn:xmpp:bookmarks:1#compat), else the XEP-0048 ones.\n"
+        "\n"
+        "  --json                 one object per bookmark: room, name, nick, autojoin,\n"
+        "                         password (true/false), store (pep or private)\n",
+    [XT_CLI_CMD_BOOKMARK] =
+        "Usage: xtalk bookmark add [OPTIONS] ROOM [--name NAME] [--nick NICK] [--autojoin]\n"
+        "       xtalk bookmark remove [OPTIONS] ROOM\n"
+        "\n"
+        "Adds a bookmark of ROOM (room@service), or replaces the one there with what\n"
+        "the options say (a password already in it is kept; none is taken on the\n"
+        "command line), or removes it (exit 1 when there is none). Exits 0 once the\n"
+        "server confirms. See 'xtalk rooms --help' for where bookmarks are kept.\n"
+        "\n"
+        "  --name NAME            the room's name in the list\n"
+        "  --nick NICK            the nickname to join with\n"
+        "  --autojoin             join it at start (listen, bot, chat)\n",
     [XT_CLI_CMD_INFO] =
         "Usage: xtalk info [OPTIONS] JID\n"
         "\n"

@@ -59,6 +59,9 @@ int main(int argc, char **argv)
         return xt_cli_cmd_block(&a);
     case XT_CLI_CMD_INFO:
         return xt_cli_cmd_info(&a);
+    case XT_CLI_CMD_ROOMS:
+    case XT_CLI_CMD_BOOKMARK:
+        return xt_cli_cmd_rooms(&a);
     default:
         xt_cli_errorf("no command given (see 'xtalk --help')");
         return XT_CLI_EXIT_USAGE;

@@ -18,6 +18,7 @@
 #include "password.h"
 #include "report.h"
 #include "sanitize.h"
+#include "xtalk/selfping.h"
 
 /* How long a clean close waits for the server's </stream:stream>. */
 #define CLOSE_WAIT_MS 3000
@@ -631,6 +632,14 @@ static int make_client(xt_cli_session *s, char *why, size_t whylen)
     free(ua);
     if (!rc)
         rc = xt_client_new(NULL, opts, &s->client);
+    if (!rc && p->selfping_ms) {
+        /* The answer may take as long as half the spell, at most the
+         * library's default wait. */
+        uint32_t t = p->selfping_ms / 2 < XT_SELFPING_DEFAULT_TIMEOUT_MS
+                         ? p->selfping_ms / 2
+                         : XT_SELFPING_DEFAULT_TIMEOUT_MS;
+        rc = xt_muc_selfping_set(xt_client_conn(s->client), p->selfping_ms, t ? t : 1);
+    }
     /* Why a setter refused (an invalid JID or resource), for the message. */
     if (rc == XT_EJID)
         snprintf(why, whylen, "%s", xt_conn_opts_errdetail(opts));

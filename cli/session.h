@@ -55,6 +55,7 @@ typedef struct xt_cli_session_params {
      * xt_cli_session_end. */
     int quiet;
     uint32_t keepalive_ms; /* ping interval and timeout; 0 = the library's */
+    uint32_t selfping_ms;  /* XEP-0410 quiet spell before a room self-ping; 0 = the library's */
     /* This command shows the account's messages (listen, chat): catch up
      * from the archive at login (XEP-0313, sync.h). Every command keeps
      * the archive position moving with the live messages its session

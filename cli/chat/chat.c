@@ -22,6 +22,7 @@
 #include "../output.h"
 #include "../report.h"
 #include "chat.h"
+#include "chat_room.h"
 
 void xt_chat_quit(xt_chat *c)
 {
@@ -118,6 +119,11 @@ static void on_message(xt_chat *c, const xt_message *m)
 
     if (!peer)
         return;
+    /* Group chat: a room's messages and its occupants' (chat_room.c). */
+    if (xt_chat_room_message(c, m)) {
+        free(peer);
+        return;
+    }
     if (m->type && strcmp(m->type, "error") == 0) {
         /* RFC 6120 §8.3: the condition and the optional text say why. */
         char why[512], line[600];
@@ -241,6 +247,8 @@ static void on_online(xt_cli_session *s, void *ud)
     xt_chat_roster_rebuild(c);
     xt_chat_flush_queue(c);
     xt_chat_queue_count(c);
+    if (!xt_cli_session_resumed(s)) /* a resumed session is still in its rooms */
+        xt_chat_room_online(c);
 }
 
 /* Every event once online, but XT_EV_ONLINE / XT_EV_DISCONNECTED (the
@@ -279,6 +287,15 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     case XT_EV_REACTION:
     case XT_EV_RETRACTION:
         xt_chat_feat_event(c, ev);
+        break;
+    case XT_EV_MUC_JOINED:
+    case XT_EV_MUC_JOIN_FAILED:
+    case XT_EV_MUC_OCCUPANT:
+    case XT_EV_MUC_SUBJECT:
+    case XT_EV_MUC_LEFT:
+    case XT_EV_MUC_INVITE:
+    case XT_EV_MUC_CONFIG:
+        xt_chat_room_event(c, ev);
         break;
     default:
         break;
@@ -348,7 +365,7 @@ static void on_start(xt_cli_session *s, void *ud)
 
 int xt_cli_cmd_chat(const xt_cli_args *a)
 {
-    xt_chat c = {.show = XT_SHOW_AVAILABLE};
+    xt_chat c = {.show = XT_SHOW_AVAILABLE, .rooms.pane = 1};
     int rc;
 
     setlocale(LC_ALL, "");
@@ -434,6 +451,7 @@ out:
         free(c.pend[i].to), free(c.pend[i].body);
     free(c.pend);
     free(c.status_msg);
+    xt_chat_rooms_free(&c);
     xt_chat_edit_free(&c.edit);
     xt_chat_hist_close(c.hist);
     xt_cli_dedup_free(c.dedup);

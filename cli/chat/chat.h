@@ -11,6 +11,9 @@
  *   chat_ui.c       curses: layout, drawing, colours, resize
  *   chat_input.c    keys, the line editor's bindings, slash commands, sending
  *   chat_history.c  the store: history, search, outbox
+ *   chat_room.c     group chat (XEP-0045): room windows, their events
+ *   chat_room_cmd.c the room commands
+ *   chat_room_ui.c  rooms on screen: the occupant pane, titles, nick completion
  *   chat_setup.c    the first start: ask for the JID, offer to save it
  *   chat_edit.c, chat_text.c, chat_cmd.c: pure parts (unit-tested)
  */
@@ -57,6 +60,7 @@ typedef struct xt_chat_win {
     size_t nlines, cap;
     size_t scroll; /* rows scrolled back from the bottom */
     int unread;
+    int mentions; /* of the unread, how many name us (rooms: chat_room.c) */
     int64_t oldest_id; /* smallest history id shown; 0 = none loaded yet */
     int hist_done;     /* nothing older in the store */
     /* Scrolling back past the store fetches from the server's archive
@@ -68,6 +72,10 @@ typedef struct xt_chat_win {
     unsigned away_gen; /* the session whose "while away" marker this window has */
     struct xt_chatstates *cs; /* XEP-0085 timers of this conversation (chat_features.c) */
     int peer_state;           /* the peer's last chat state (xt_chatstate) */
+    /* A room window (peer: the room's bare JID) has its room; a private
+     * conversation with an occupant (peer: room@service/nick) has pm. */
+    struct xt_chat_room *room;
+    int pm;
 } xt_chat_win;
 
 typedef struct xt_chat_contact {
@@ -119,6 +127,18 @@ typedef struct xt_chat {
     size_t correct_win;
     int cs_timer;       /* the next XEP-0085 timer (chat_features.c) */
     size_t input_len;   /* the input's length at the last key: typing or not */
+    /* Group chat (chat_room.c, chat_room_ui.c). */
+    struct xt_chat_rooms {
+        int pane;     /* the occupant pane shows in room windows (Alt-O) */
+        int prompt;   /* XT_CHAT_PROMPT_*: what the input line asks for */
+        char *p_room; /* the room the prompt is about */
+        char *p_nick; /* the nick it joins with */
+        /* Tab's nick cycle: the prefix typed, the next match, where the
+         * inserted nick starts in the input and what it inserted. */
+        char *cyc_prefix, *cyc_ins;
+        size_t cyc_k, cyc_at;
+        int autojoined; /* the bookmarks' autojoin ran (once per run) */
+    } rooms;
 } xt_chat;
 
 /* chat_win.c */
@@ -126,6 +146,9 @@ xt_chat_win *xt_chat_win_find(xt_chat *c, const char *peer, size_t *idx);
 /* Finds or opens; NULL on allocation failure. Opening loads the newest
  * page of history. */
 xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx);
+/* The same without loading history (a room window: its history is the
+ * room's). */
+xt_chat_win *xt_chat_win_open_empty(xt_chat *c, const char *peer, size_t *idx);
 void xt_chat_win_close(xt_chat *c, size_t idx);
 void xt_chat_win_free(xt_chat_win *w);
 /* Appends a line "HH:MM who: body" (who may be NULL: "HH:MM body"; the
@@ -171,6 +194,9 @@ void xt_chat_ui_stop(xt_chat *c);
 void xt_chat_ui_resize(xt_chat *c);
 void xt_chat_ui_draw(xt_chat *c);
 void xt_chat_ui_bell(xt_chat *c);
+/* Draws UTF-8 s (network text: sanitized to one line) at (y, x) in at
+ * most cols columns; returns the columns used. */
+int xt_chat_ui_put(int y, int x, const char *s, int cols);
 
 /* chat_input.c */
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */

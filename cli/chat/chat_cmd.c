@@ -26,14 +26,27 @@ static const xt_chat_cmd_info cmds[XT_CHAT_CMD_COUNT_] = {
     [XT_CHAT_CMD_UNBLOCK] = {"unblock", "[JID]", "unblock JID (default: this conversation's)", 0},
     [XT_CHAT_CMD_INFO] = {"info", "[JID]",
                           "name, nickname, resources and their clients' features", 0},
+    [XT_CHAT_CMD_JOIN] = {"join", "ROOM@SERVICE[/NICK]",
+                          "enter a room (XEP-0045); a password is asked for when needed", 0},
+    [XT_CHAT_CMD_PART] = {"part", "[REASON]", "leave this room (the window stays)", 0},
+    [XT_CHAT_CMD_NICK] = {"nick", "NICK", "change your nick in this room", 0},
+    [XT_CHAT_CMD_TOPIC] = {"topic", "[TEXT]", "show or set this room's subject", 0},
+    [XT_CHAT_CMD_INVITE] = {"invite", "JID [REASON]", "invite JID to this room (XEP-0249)", 1},
+    [XT_CHAT_CMD_KICK] = {"kick", "NICK [REASON]", "kick NICK out of this room", 0},
+    [XT_CHAT_CMD_BAN] = {"ban", "NICK|JID [REASON]", "ban NICK's address from this room", 0},
+    [XT_CHAT_CMD_OCCUPANTS] = {"occupants", "[on|off]",
+                               "list who is here; on|off: the occupant pane (Alt-O)", 0},
+    [XT_CHAT_CMD_BOOKMARK] = {"bookmark", "[remove]",
+                              "bookmark this room, joined at start (XEP-0402); remove: unmark", 0},
     [XT_CHAT_CMD_HELP] = {"help", "", "commands and keys", 0},
     [XT_CHAT_CMD_QUIT] = {"quit", "", "leave", 0},
 };
 
 static const char *const names[XT_CHAT_CMD_COUNT_ - 1] = {
-    "/msg",     "/add",    "/remove",  "/approve", "/deny",      "/status", "/close",
-    "/history", "/search", "/windows", "/bell",    "/reconnect", "/me",     "/react",
-    "/block",   "/unblock", "/info",   "/help",   "/quit",
+    "/msg",     "/add",     "/remove",  "/approve",   "/deny",      "/status", "/close",
+    "/history", "/search",  "/windows", "/bell",      "/reconnect", "/me",     "/react",
+    "/block",   "/unblock", "/info",    "/join",      "/part",      "/nick",   "/topic",
+    "/invite",  "/kick",    "/ban",     "/occupants", "/bookmark",  "/help",   "/quit",
 };
 
 const xt_chat_cmd_info *xt_chat_cmd_info_of(xt_chat_cmd_id id)

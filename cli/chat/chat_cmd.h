@@ -28,6 +28,16 @@ typedef enum xt_chat_cmd_id {
     XT_CHAT_CMD_BLOCK,
     XT_CHAT_CMD_UNBLOCK,
     XT_CHAT_CMD_INFO,
+    /* Group chat (chat_room.c). */
+    XT_CHAT_CMD_JOIN,
+    XT_CHAT_CMD_PART,
+    XT_CHAT_CMD_NICK,
+    XT_CHAT_CMD_TOPIC,
+    XT_CHAT_CMD_INVITE,
+    XT_CHAT_CMD_KICK,
+    XT_CHAT_CMD_BAN,
+    XT_CHAT_CMD_OCCUPANTS,
+    XT_CHAT_CMD_BOOKMARK,
     XT_CHAT_CMD_HELP,
     XT_CHAT_CMD_QUIT,
     XT_CHAT_CMD_COUNT_

@@ -17,6 +17,8 @@
 #include "../dedup.h"
 #include "chat.h"
 #include "chat_cmd.h"
+#include "chat_room.h"
+#include "chat_room_text.h"
 #include "chat_text.h"
 #include "../outbox.h"
 #include "../text.h"
@@ -179,6 +181,8 @@ void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
         hintf(c, "not sent: the text holds characters XMPP cannot carry");
         return;
     }
+    if (xt_chat_room_send(c, peer, body)) /* a room, or one of its occupants */
+        return;
     xt_chat_win *w = xt_chat_win_open(c, peer, &idx);
     if (!w) {
         hintf(c, "out of memory");
@@ -311,6 +315,8 @@ static void show_help(xt_chat *c)
         "Ctrl-R roster (arrows, Enter opens) | Ctrl-A/E/B/F, Alt-B/F move | Ctrl-W, Alt-D words",
         "Ctrl-K/Ctrl-U kill to end/start | Ctrl-L redraw | Ctrl-Z suspend | Ctrl-C or /quit leave",
         "Presence: + available  * chat  ~ away  % xa  ! dnd  - offline",
+        "Rooms: Tab completes a nick (again: the next) | Alt-O occupant pane | (5 @2): 2 name you",
+        "Occupants: @ moderator  - visitor (no voice); ~ owner  & admin  + member  ! outcast",
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         xt_chat_infof(c, XT_CHAT_LINE_INFO, "%s", keys[i]);
@@ -598,7 +604,10 @@ static void run_command(xt_chat *c, const char *line)
         xt_chat_quit(c);
         break;
     default:
-        hintf(c, "unknown command '%s' (/help lists them; // sends a line starting with /)", line);
+        /* The room commands (chat_room.c); /invite's JID resolved above. */
+        if (!xt_chat_room_command(c, id, jid ? jid : a1, rest))
+            hintf(c, "unknown command '%s' (/help lists them; // sends a line starting with /)",
+                  line);
         break;
     }
 out:
@@ -611,6 +620,11 @@ static void submit(xt_chat *c)
     char *line = xt_chat_edit_text(&c->edit);
     if (!line)
         return;
+    /* A prompt's answer (a room's password) never reaches the history. */
+    if (xt_chat_room_prompted(c, line)) {
+        free(line);
+        return;
+    }
     if (!*line) {
         free(line);
         return;
@@ -645,7 +659,7 @@ static void complete(xt_chat *c)
     size_t n = 0, first = 0;
     char common[512];
 
-    if (!word || !line)
+    if (!word || !line || xt_chat_room_complete(c)) /* nicks, in a room */
         goto out;
     if (ws == 0 && line[0] == '/') {
         cands = malloc(XT_CHAT_CMD_COUNT_ * sizeof *cands);
@@ -723,7 +737,9 @@ static void scroll_by(xt_chat *c, int up)
     if (up) {
         /* Count rows of everything loaded; near the top, load older. */
         size_t rows = 0;
-        int width = COLS - (COLS >= 50 ? (COLS / 4 > 32 ? 32 : COLS / 4 < 16 ? 16 : COLS / 4) : 0);
+        xt_chat_layout lay;
+        xt_chat_layout_of(COLS, w->room && c->rooms.pane, &lay);
+        int width = lay.conv_w;
         for (size_t i = 0; i < w->nlines; i++) {
             size_t dummy[1];
             rows += xt_chat_wrap(w->lines[i].text, w->lines[i].len, width > 0 ? (size_t)width : 1,
@@ -766,6 +782,8 @@ static void alt_key(xt_chat *c, wint_t ch)
         xt_chat_switch(c, (size_t)(ch - L'0'));
     else if (ch == L'a')
         next_unread(c);
+    else if (ch == L'o') /* the occupant pane of room windows */
+        c->rooms.pane = !c->rooms.pane;
     else if (ch == L'b')
         xt_chat_edit_word_left(&c->edit);
     else if (ch == L'f')
@@ -865,6 +883,9 @@ static void key(xt_chat *c, const struct key *k, int more)
         xt_chat_ui_suspend(c);
         break;
     case L'\t': complete(c); return;
+    case 27: /* Esc alone: a prompt (a room's password, a nick) is cancelled */
+        (void)xt_chat_room_prompt_cancel(c);
+        break;
     default:
         if (ch >= 32 && ch != 127) {
             wchar_t w = (wchar_t)ch;

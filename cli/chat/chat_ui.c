@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "chat.h"
+#include "chat_room.h"
+#include "chat_room_text.h"
 #include "chat_text.h"
 #include "../sanitize.h"
 
@@ -240,6 +242,11 @@ static int put(int y, int x, const char *s, int cols)
     return used;
 }
 
+int xt_chat_ui_put(int y, int x, const char *s, int cols)
+{
+    return put(y, x, s, cols);
+}
+
 static int unread_of(const xt_chat *c, const char *jid)
 {
     for (size_t i = 1; i < c->nwins; i++)
@@ -373,9 +380,14 @@ static void draw_conversation(xt_chat *c, int top, int rows, int x, int width)
         }
     }
     free(starts);
-    /* Scrolled past everything loaded: the scroll is clamped. */
-    if (skip > 0 && w->scroll >= skip)
-        w->scroll -= skip;
+    /* Scrolled past everything loaded: nothing was drawn. The scroll is
+     * clamped to the top page, which is drawn instead of a blank window
+     * (once: within the lines now, the second pass skips less than all). */
+    if (skip > 0 && w->scroll >= skip) {
+        size_t total = w->scroll - skip; /* rows of every line */
+        w->scroll = total > (size_t)rows ? total - (size_t)rows : 0;
+        draw_conversation(c, top, rows, x, width);
+    }
 }
 
 /* Columns a UTF-8 string takes (as put() draws it). */
@@ -415,6 +427,8 @@ static void draw_title(xt_chat *c, int width)
         attron(A_BOLD);
     } else if (!w->peer) {
         snprintf(buf, sizeof buf, "[0] xtalk console - /help for commands and keys");
+    } else if (w->room || w->pm) { /* the room, our nick, its subject */
+        xt_chat_room_title(c, w, buf, sizeof buf);
     } else {
         const xt_chat_contact *k = xt_chat_contact_find(c, w->peer);
         /* XEP-0085: what the peer is doing in this conversation. */
@@ -451,7 +465,9 @@ static void window_list(xt_chat *c, char *buf, size_t len, int name_cols, int on
             skipped++;
             continue;
         }
-        const char *name = w->peer ? xt_chat_display_name(c, w->peer) : "console";
+        const char *name = !w->peer                 ? "console"
+                           : w->room || w->pm ? xt_chat_room_win_name(w) /* room, nick */
+                                              : xt_chat_display_name(c, w->peer);
         char nm[64] = "";
         if (name_cols > 0) {
             /* Cut by characters, not bytes (names are UTF-8). */
@@ -466,8 +482,8 @@ static void window_list(xt_chat *c, char *buf, size_t len, int name_cols, int on
         }
         o += (size_t)snprintf(buf + o, len - o, "%s%s%zu%s", o > 1 ? " " : "",
                               i == c->cur ? "*" : "", i, nm);
-        if (w->unread)
-            o += (size_t)snprintf(buf + o, len - o, "(%d)", w->unread);
+        /* Mentions apart from plain unread: "(5 @2)". */
+        o += xt_chat_unread_label(w->unread, w->mentions, buf + o, len - o);
     }
     if (skipped && o + 16 < len)
         o += (size_t)snprintf(buf + o, len - o, " +%d", skipped);
@@ -532,8 +548,17 @@ static void draw_input(xt_chat *c, int y, int width)
     char prompt[600];
     int cur_x;
 
-    snprintf(prompt, sizeof prompt, "%s> ", c->roster_focus ? "[roster] " : "");
+    int hidden = 0;
+    const char *asks = xt_chat_room_prompt_text(c, &hidden);
+    if (*asks) /* a room asks for a password (typed, never shown) or a nick */
+        snprintf(prompt, sizeof prompt, "%s", asks);
+    else
+        snprintf(prompt, sizeof prompt, "%s> ", c->roster_focus ? "[roster] " : "");
     int px = put(y, 0, prompt, width);
+    if (hidden) {
+        move(y, px);
+        return;
+    }
     int avail = width - px - 1;
     if (avail < 1)
         return;
@@ -571,17 +596,19 @@ void xt_chat_ui_draw(xt_chat *c)
         refresh();
         return;
     }
-    int rw = W >= 50 ? W / 4 : 0;
-    if (rw > 32)
-        rw = 32;
-    if (rw && rw < 16)
-        rw = 16;
+    /* Roster | conversation | occupants (a room window, Alt-O). */
+    const xt_chat_win *w = c->wins[c->cur];
+    xt_chat_layout l;
+    xt_chat_layout_of(W, w->room && c->rooms.pane, &l);
+    int rw = l.roster_w;
     draw_title(c, W);
     if (rw) {
         draw_roster(c, 1, H - 3, rw - 1);
         mvvline(1, rw - 1, ACS_VLINE, H - 3);
     }
-    draw_conversation(c, 1, H - 3, rw, W - rw);
+    draw_conversation(c, 1, H - 3, l.conv_x, l.conv_w);
+    if (l.occ_w)
+        xt_chat_room_draw_pane(c, w, 1, H - 3, l.occ_x, l.occ_w);
     draw_status(c, H - 2, W);
     draw_input(c, H - 1, W);
     curs_set(1);

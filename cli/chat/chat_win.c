@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "chat.h"
+#include "chat_room.h"
 #include "chat_text.h"
 #include "chat_time.h"
 #include "../sanitize.h"
@@ -23,6 +24,7 @@ void xt_chat_win_free(xt_chat_win *w)
     free(w->lines);
     free(w->peer);
     xt_chatstates_free(w->cs);
+    xt_chat_room_free(w->room);
     free(w);
 }
 
@@ -254,7 +256,11 @@ static void fetch_archive(xt_chat *c, xt_chat_win *w, size_t n)
 size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 {
     struct older o = {c, w, 0};
-    if (!w->peer)
+    /* Rooms and their private conversations are not in the store nor in
+     * our own archive: a room's history is the room's (chat_room.c). */
+    if (w->room)
+        xt_chat_room_fetch_older(c, w, n);
+    if (!w->peer || w->room || w->pm)
         return 0;
     if (w->hist_done || !c->hist) {
         fetch_archive(c, w, n);
@@ -274,14 +280,27 @@ size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
 
 void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
 {
-    int out = m->direction == XT_DIR_OUT;
-    const char *who = out ? "me" : xt_chat_display_name(c, w->peer);
+    int out = m->direction == XT_DIR_OUT || (w->room && m->from_self);
+    /* A room's line is its sender's nick (chat_room.c). */
+    const char *who = w->room ? (m->nick ? m->nick : "?")
+                      : out   ? "me"
+                              : xt_chat_display_name(c, w->peer);
     int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
     /* A backward page comes oldest first: each below the previous one,
      * all above what the window had. */
-    if (insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, XT_CHAT_TIME_SHORT,
-                    who, m->body, 0))
+    xt_chat_line *l = insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts,
+                                  XT_CHAT_TIME_SHORT, who, m->body, 0);
+    if (l) {
         w->mam_at++;
+        /* A room's lines keep the room's archive id: the next
+         * scroll-back goes on from the oldest (xt_chat_room_fetch_older). */
+        if (w->room && m->stanza_id && strlen(m->stanza_id) < sizeof l->id)
+            snprintf(l->id, sizeof l->id, "%s", m->stanza_id);
+    }
+    if (w->room) {
+        c->dirty = 1;
+        return;
+    }
     /* Where the next scroll-back continues (archive order: the first of a
      * page is its oldest). */
     if (w->mam_at == 1 && c->acct.store && m->stanza_id)
@@ -310,6 +329,16 @@ xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx)
     xt_chat_win *w = xt_chat_win_find(c, peer, idx);
     if (w)
         return w;
+    if ((w = xt_chat_win_open_empty(c, peer, idx)))
+        xt_chat_win_load_older(c, w, HISTORY_PAGE);
+    return w;
+}
+
+xt_chat_win *xt_chat_win_open_empty(xt_chat *c, const char *peer, size_t *idx)
+{
+    xt_chat_win *w = xt_chat_win_find(c, peer, idx);
+    if (w)
+        return w;
     xt_chat_win **ws = realloc(c->wins, (c->nwins + 1) * sizeof *ws);
     if (!ws)
         return NULL;
@@ -323,7 +352,6 @@ xt_chat_win *xt_chat_win_open(xt_chat *c, const char *peer, size_t *idx)
     if (idx)
         *idx = c->nwins;
     c->nwins++;
-    xt_chat_win_load_older(c, w, HISTORY_PAGE);
     c->dirty = 1;
     return w;
 }
@@ -333,6 +361,7 @@ void xt_chat_win_close(xt_chat *c, size_t idx)
     if (idx == 0 || idx >= c->nwins)
         return;
     xt_chat_feat_close_win(c, idx);
+    xt_chat_room_closing(c, c->wins[idx]); /* a room is left */
     xt_chat_win_free(c->wins[idx]);
     memmove(c->wins + idx, c->wins + idx + 1, (c->nwins - idx - 1) * sizeof *c->wins);
     c->nwins--;
@@ -348,6 +377,7 @@ void xt_chat_switch(xt_chat *c, size_t idx)
     xt_chat_feat_switch(c, c->cur, idx);
     c->cur = idx;
     c->wins[idx]->unread = 0;
+    c->wins[idx]->mentions = 0;
     c->roster_focus = 0;
     c->dirty = 1;
 }

@@ -55,15 +55,24 @@ typedef struct xt_mam_query {
     const char *before_id;
     uint32_t page_size; /* messages per page (RSM <max/>), 0 = 50 */
     uint32_t max_total; /* stop after this many, 0 = until the archive ends */
+    /* Whose archive: NULL = our own; a room's bare JID = that room's
+     * (XEP-0313 §6 on a XEP-0045 room: queried at the room, its results
+     * come from it). Room results are XT_EV_MESSAGE with .room and .nick
+     * set when we are in the room, and a result the room delivered
+     * before (its stanza-id seen live or in an earlier page) is not
+     * delivered again. */
+    const char *archive;
 } xt_mam_query;
 
-/* Fetches from our archive (XEP-0313 §4) as q says; the messages come as
- * XT_EV_MESSAGE (source archive), the progress as XT_EV_ARCHIVE with the
- * returned tag. Returns a tag > 0; XT_EINVAL (both after and before, a
- * text that is not XML-safe), XT_EJID (with), XT_ESTATE (not online),
- * XT_EUNSUPPORTED (neither the account's nor the server's disco#info
+/* Fetches from our archive (XEP-0313 §4), or a room's (q->archive), as q
+ * says; the messages come as XT_EV_MESSAGE (source archive), the progress
+ * as XT_EV_ARCHIVE with the returned tag. Returns a tag > 0; XT_EINVAL
+ * (both after and before, a text that is not XML-safe), XT_EJID (with,
+ * archive not a bare JID), XT_ESTATE (not online), XT_EUNSUPPORTED (our
+ * own archive, and neither the account's nor the server's disco#info
  * lists urn:xmpp:mam:2, or they have not arrived yet: wait for
- * XT_EV_SERVER_INFO), XT_ENOMEM. */
+ * XT_EV_SERVER_INFO; a room's says so in its own, xt_muc_room_info),
+ * XT_ENOMEM. */
 XT_EXTERN int xt_mam_fetch(xt_conn *c, const xt_mam_query *q);
 
 /* The catch-up point (an archive id; NULL = none). Copied. Takes effect

@@ -11,7 +11,9 @@
 #include "disco.h"
 #include "mam.h"
 #include "pep.h"
+#include "bookmarks.h"
 #include "muc.h"
+#include "selfping.h"
 #if XT_HAVE_STORE
 #include "store.h"
 #endif

@@ -146,6 +146,8 @@ static int hk_stanza(void *ud, const xt_stanza *st)
     xt_conn *c = ud;
     xt_event ev = {.type = XT_EV_STANZA, .u.stanza = st};
     xt_conn_emit(c, &ev);
+    if (c->muc.n)
+        xt_muc_selfping_rx(c, st); /* a room that speaks is not quiet (XEP-0410) */
     if (xt_stream_is_closed(&c->s))
         return 0;
     const char *name = xt_stanza_name(st);
@@ -235,6 +237,7 @@ void xt_conn_free(xt_conn *c)
     xt_roster_free(&c->roster);
     xt_presence_free(&c->presence);
     xt_im_blocking_free(c);
+    xt_bookmarks_free(c);
     xt_disco_free(c);
     xt_mam_free(c);
     xt_muc_free(c);
@@ -304,12 +307,18 @@ int xt_conn_eof(xt_conn *c, int error, const char *detail, uint64_t now_ms)
 
 int xt_conn_tick(xt_conn *c, uint64_t now_ms)
 {
-    return c ? xt_stream_tick(&c->s, now_ms) : XT_EINVAL;
+    if (!c)
+        return XT_EINVAL;
+    int rc = xt_stream_tick(&c->s, now_ms);
+    return rc ? rc : xt_muc_selfping_tick(c, now_ms); /* XEP-0410 */
 }
 
 int64_t xt_conn_deadline(const xt_conn *c)
 {
-    return c ? xt_stream_deadline(&c->s) : -1;
+    if (!c)
+        return -1;
+    int64_t a = xt_stream_deadline(&c->s), b = xt_muc_selfping_deadline(c);
+    return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 xt_conn_state xt_conn_get_state(const xt_conn *c)

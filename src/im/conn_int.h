@@ -99,6 +99,7 @@ struct xt_conn {
         int loaded; /* the server's list arrived */
     } blocked;
     int csi_inactive; /* XEP-0352: the application said inactive (csi.c) */
+    struct xt_bm_req *bm_reqs; /* bookmark calls under way (bookmarks.c) */
     xt_muc_rooms muc; /* XEP-0045 rooms (muc*.c) */
 };
 
@@ -142,6 +143,9 @@ int64_t xt_im_parse_stamp(const char *s);
  * Both are checked to come from our own account; others are dropped. */
 int xt_carbons_on_message(xt_conn *c, const xt_stanza *outer, const xt_stanza *wrapper);
 int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result);
+
+/* Frees the bookmark calls still under way (xt_conn_free). */
+void xt_bookmarks_free(xt_conn *c);
 
 /* Session setup once the server's features are known. */
 /* A new session (not a resumed one): carbons off, or on when Bind2
@@ -193,6 +197,12 @@ int xt_im_send_private(xt_conn *c, const char *to, const char *body, char id_out
 
 /* 1 when jid (any form) is our account's bare JID. */
 int xt_im_is_own_bare(xt_conn *c, const char *jid);
+
+/* Appends a deep copy of src under parent (attributes, text, children:
+ * text interleaved between children is kept before them, which no PEP
+ * payload or bookmark depends on); depth counts from 0, deeper than 64
+ * is XT_EINVAL (pep.c; bookmarks.c). */
+int xt_im_copy_under(xt_stanza *parent, const xt_stanza *src, int depth);
 
 /* 1 when s is complete UTF-8 made of XML 1.0 characters. */
 int xt_im_text_ok(const char *s);

@@ -26,9 +26,10 @@ struct xt_mam_query_int {
     int tag; /* 0: the catch-up */
     char qid[24];
     char *with, *start, *end;
-    char *cursor; /* RSM <after/> (forward) or <before/> (backward) value; NULL = none */
-    int backward; /* page with <before/> */
-    int recent;   /* the catch-up without a position: one backward page */
+    char *archive; /* a room's bare JID (prepared), NULL = our own */
+    char *cursor;  /* RSM <after/> (forward) or <before/> (backward) value; NULL = none */
+    int backward;  /* page with <before/> */
+    int recent;    /* the catch-up without a position: one backward page */
     uint32_t page, max_total;
     size_t count;             /* delivered by this fetch */
     char *first_id, *last_id; /* this page's ends */
@@ -38,6 +39,7 @@ static void q_free(xt_conn *c, xt_mam_query_int *q)
 {
     const xt_mem *m = c->s.mem;
     xt_free(m, q->with);
+    xt_free(m, q->archive);
     xt_free(m, q->start);
     xt_free(m, q->end);
     xt_free(m, q->cursor);
@@ -104,6 +106,7 @@ static int send_page(xt_conn *c, xt_mam_query_int *q)
     xt_stanza *x = qu ? xt_stanza_add_child(qu, "x", XT_NS_DATA) : NULL;
     xt_stanza *set = x ? xt_stanza_add_child(qu, "set", XT_NS_RSM) : NULL;
     int rc = set && !xt_stanza_set_attr(iq, "type", "set") &&
+                     (!q->archive || !xt_stanza_set_attr(iq, "to", q->archive)) &&
                      !xt_stanza_set_attr(qu, "queryid", q->qid) &&
                      !xt_stanza_set_attr(x, "type", "submit") &&
                      !add_field(x, "FORM_TYPE", "hidden", XT_NS_MAM) &&
@@ -283,34 +286,39 @@ int xt_mam_fetch(xt_conn *c, const xt_mam_query *in)
         return XT_EINVAL;
     if (!xt_stream_is_online(&c->s))
         return XT_ESTATE;
-    if (!have_archive(c))
+    if (!in->archive && !have_archive(c))
         return XT_EUNSUPPORTED;
     if ((in->after_id && in->before_id) || (in->after_id && !xt_im_text_ok(in->after_id)) ||
         (in->before_id && *in->before_id && !xt_im_text_ok(in->before_id)) ||
         (in->start && !xt_im_text_ok(in->start)) || (in->end && !xt_im_text_ok(in->end)))
         return XT_EINVAL;
-    xt_jid *j = NULL;
+    xt_jid *j = NULL, *a = NULL;
     int rc = in->with ? xt_jid_parse(c->s.mem, in->with, &j, NULL) : 0;
-    if (rc)
-        return rc;
-    if (c->mam.next_tag >= INT32_MAX - 1) {
+    if (!rc && in->archive && !(rc = xt_jid_parse(c->s.mem, in->archive, &a, NULL)) &&
+        (xt_jid_resource(a) || !xt_jid_local(a)))
+        rc = XT_EJID; /* a room: room@service */
+    if (rc) {
         xt_jid_free(j);
-        return XT_ETOOBIG;
+        xt_jid_free(a);
+        return rc;
     }
-    xt_mam_query_int *q = q_new(c, c->mam.next_tag + 1);
+    xt_mam_query_int *q = c->mam.next_tag >= INT32_MAX - 1 ? NULL : q_new(c, c->mam.next_tag + 1);
     if (!q) {
         xt_jid_free(j);
-        return XT_ENOMEM;
+        xt_jid_free(a);
+        return c->mam.next_tag >= INT32_MAX - 1 ? XT_ETOOBIG : XT_ENOMEM;
     }
     q->backward = in->before_id != NULL;
     q->page = in->page_size ? in->page_size : MAM_DEFAULT_PAGE;
     q->max_total = in->max_total;
-    if ((j && set_str(c, &q->with, xt_jid_bare(j))) || set_str(c, &q->start, in->start) ||
+    if ((j && set_str(c, &q->with, xt_jid_bare(j))) ||
+        (a && set_str(c, &q->archive, xt_jid_bare(a))) || set_str(c, &q->start, in->start) ||
         set_str(c, &q->end, in->end) ||
         set_str(c, &q->cursor,
                 q->backward ? (*in->before_id ? in->before_id : NULL) : in->after_id))
         rc = XT_ENOMEM;
     xt_jid_free(j);
+    xt_jid_free(a);
     if (!rc)
         rc = send_page(c, q);
     if (rc) {
@@ -338,7 +346,12 @@ int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result
     xt_mam_query_int *q = c->mam.queries;
     while (q && (!qid || strcmp(q->qid, qid) != 0))
         q = q->next;
-    if ((from && !xt_im_is_own_bare(c, from)) || !q) {
+    /* A room's archive answers from the room (XEP-0313 §6); ours from
+     * our account. Whose it is was fixed when the query went out. */
+    int from_ok = q && q->archive
+                      ? from && xt_jid_str_bare_equal(from, q->archive) && !strchr(from, '/')
+                      : !from || xt_im_is_own_bare(c, from);
+    if (!from_ok || !q) {
         xt_stream_logf(&c->s, XT_LOG_WARN,
                        "dropped an archive result from %s: %s (XEP-0313 §4.1.2)",
                        from ? from : "(no sender)",
@@ -370,7 +383,7 @@ int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result
         .source = XT_SRC_ARCHIVE,
         .forwarded = fwd,
         .archive_id = id,
-        .archive_by = xt_stream_bare(&c->s),
+        .archive_by = q->archive ? q->archive : xt_stream_bare(&c->s),
         .archive_tag = q->tag,
     };
     return xt_im_deliver(c, inner, &w);

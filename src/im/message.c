@@ -194,6 +194,13 @@ int xt_im_deliver(xt_conn *c, const xt_stanza *inner, const xt_im_wrapped *w)
     xt_im_message_features(inner, m, &x);
     m->room = m->nick = NULL;
     m->mention = m->from_self = 0;
+    if (w->source == XT_SRC_ARCHIVE && c->muc.n && !xt_im_is_own_bare(c, w->archive_by)) {
+        /* A room's archive (XEP-0313 §6): its room fields; what the room
+         * delivered before is not delivered again (muc_mam.c). */
+        int rc = xt_muc_on_archived(c, m);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
     if (w->source == XT_SRC_LIVE && (c->muc.n || x.muc_user || x.conference)) {
         /* XEP-0045: a room's messages (and invitations to one). */
         int rc = xt_muc_on_message(c, inner, m, x.muc_user, x.conference);

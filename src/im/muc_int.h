@@ -82,9 +82,20 @@ typedef struct xt_muc_room {
         size_t next;
         xt_index ix;
     } seen;
+    struct {
+        uint64_t last;   /* when the room last sent us anything (or we joined) */
+        uint32_t token;  /* the ping in flight (its IQ's ud), 0 = none */
+        uint64_t due;    /* in flight: when to try again if unanswered */
+    } ping;              /* XEP-0410 self-ping (muc_selfping.c) */
 } xt_muc_room;
 
 typedef struct xt_muc_pending xt_muc_pending; /* an owner form in flight (muc_admin.c) */
+
+/* XEP-0410 tuning kept on the conn (xt_muc_selfping_set); zero = defaults. */
+typedef struct xt_muc_selfping {
+    uint32_t quiet_ms, timeout_ms;
+    uint32_t next_token;
+} xt_muc_selfping;
 
 typedef struct xt_muc_rooms {
     xt_muc_room **v;
@@ -92,6 +103,7 @@ typedef struct xt_muc_rooms {
     xt_index ix; /* by bare JID */
     xt_muc_room *dead; /* removed while handlers ran, to free (next_dead) */
     xt_muc_pending *pending;
+    xt_muc_selfping selfping;
     uint64_t probes; /* key reads of every occupant index (tests) */
 } xt_muc_rooms;
 
@@ -186,6 +198,19 @@ void xt_muc_sent(xt_muc_room *r, const char *id);
  * emitted), 0. */
 int xt_muc_on_invite(struct xt_conn *c, const xt_stanza *st, const char *from,
                      const xt_stanza *user, const xt_stanza *direct);
+
+/* --- muc_selfping.c ------------------------------------------------------------------ */
+/* A stanza arrived: a room that sent it is not quiet. */
+void xt_muc_selfping_rx(struct xt_conn *c, const xt_stanza *st);
+/* Sends the pings that are due; -1 or the next time one is. */
+int xt_muc_selfping_tick(struct xt_conn *c, uint64_t now);
+int64_t xt_muc_selfping_deadline(const struct xt_conn *c);
+
+/* --- muc_mam.c ------------------------------------------------------------------------ */
+/* A result of a room's archive (m->stanza_id_by the room): fills m's room
+ * fields when we are in the room; 1 when the room delivered that
+ * stanza-id before (drop it), 0 to deliver, negative: fail the stream. */
+int xt_muc_on_archived(struct xt_conn *c, xt_message *m);
 
 /* --- muc_admin.c --------------------------------------------------------------------- */
 void xt_muc_pending_free_all(struct xt_conn *c);

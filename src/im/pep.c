@@ -10,10 +10,7 @@
 #include "im/conn_int.h"
 #include "xtalk/pep.h"
 
-/* Appends a deep copy of src under parent (attributes, text, children:
- * text interleaved between children is kept before them, which no PEP
- * payload depends on). */
-static int copy_under(xt_stanza *parent, const xt_stanza *src, int depth)
+int xt_im_copy_under(xt_stanza *parent, const xt_stanza *src, int depth)
 {
     if (depth > 64)
         return XT_EINVAL;
@@ -33,7 +30,7 @@ static int copy_under(xt_stanza *parent, const xt_stanza *src, int depth)
     if (!rc && *t)
         rc = xt_stanza_add_text(d, t, strlen(t));
     for (const xt_stanza *ch = xt_stanza_first_child(src); ch && !rc; ch = xt_stanza_next_sibling(ch))
-        rc = copy_under(d, ch, depth + 1);
+        rc = xt_im_copy_under(d, ch, depth + 1);
     return rc;
 }
 
@@ -57,7 +54,7 @@ int xt_pep_publish(xt_conn *c, const char *node, const char *item_id, const xt_s
                  ? 0
                  : XT_ENOMEM;
     if (!rc)
-        rc = copy_under(item, payload, 0);
+        rc = xt_im_copy_under(item, payload, 0);
     if (!rc)
         rc = xt_stream_iq(&c->s, iq, 0, cb, ud);
     xt_stanza_free(iq);

@@ -5,7 +5,8 @@ certificate from a throwaway CA (the same code as prosody.py's).
 
 The same interface as prosody.Prosody, so a test takes either:
     with Ejabberd(users={"alice": "pw1"}, tls13=False) as srv:
-        srv.port, srv.tls_port, srv.ca_file, srv.domain, srv.register(...)
+        srv.port, srv.tls_port, srv.ca_file, srv.domain, srv.muc,
+        srv.register(...)
 
 From the shell (helpers poking by hand):
     ejabberd.py start DIR [--users alice,bob] [--no-tls13]
@@ -100,12 +101,22 @@ modules:
   mod_last: {{}}
   mod_mam:
     default: always
+  # XEP-0045 rooms at conference.DOMAIN (the harness's muc), each
+  # with its XEP-0313 archive. Limits raised for the 1,000-occupant
+  # benchmark and for tests that join many rooms; rate limits off, since
+  # tests burst on purpose.
   mod_muc:
     host: "conference.@HOST@"
     access_mam:
       - allow
+    max_users: 5000
+    max_users_admin_threshold: 20
+    max_user_conferences: 1000
+    min_message_interval: 0
+    min_presence_interval: 0
     default_room_options:
       mam: true
+  mod_muc_admin: {{}}
   mod_offline:
     access_max_user_messages: max_user_offline_messages
   mod_ping: {{}}
@@ -143,6 +154,8 @@ class Ejabberd:
         self._own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="xtalk-ejabberd-")
         self.domain = DOMAIN
+        # The MUC service (mod_muc), the same attribute as prosody.Prosody's.
+        self.muc = "conference." + DOMAIN
         self.loglevel = loglevel
         self.tls13 = tls13
         self.disable_sasl_mechanisms = list(disable_sasl_mechanisms)
@@ -358,6 +371,24 @@ class Ejabberd:
         if self._logf:
             self._logf.close()
             self._logf = None
+
+    def muc_drop_room(self, room):
+        """Ends the room `room` (its local part) of muc at once,
+        telling no occupant: its process is killed, as a crash or a node
+        restart without the room would leave it. Occupants still believe
+        they are in it (what XEP-0410 self-ping detects). True when a room
+        was running."""
+        expr = ("case rpc:call(Node, mod_muc, find_online_room, [%s, %s]) of "
+                "{ok, Pid} -> exit(Pid, kill), "
+                "Ref = erlang:monitor(process, Pid), "
+                "receive {'DOWN', Ref, _, _, _} -> ok after 10000 -> halt(5) end, "
+                "io:format(\"dropped~n\"), halt(0); "
+                "E -> io:format(\"~p~n\", [E]), halt(6) end."
+                % (_erl_bin(room), _erl_bin(self.muc)))
+        rc, out = self._ctl_eval(expr)
+        if rc not in (0, 6):
+            raise RuntimeError("muc_drop_room %s failed (%d): %s" % (room, rc, out))
+        return rc == 0
 
     def restart(self):
         self.stop()

@@ -251,6 +251,36 @@ static void test_manage_status(void **state)
     E("status: option --status does not apply", "status", "away", "--status", "dnd");
 }
 
+static void test_rooms(void **state)
+{
+    (void)state;
+    xt_cli_args a;
+    assert_int_equal(P(&a, "rooms", "--json"), 0);
+    assert_int_equal(a.cmd, XT_CLI_CMD_ROOMS);
+    assert_true(a.json);
+    E("rooms: unexpected argument", "rooms", "x@y");
+    assert_int_equal(P(&a, "bookmark", "add", "r@muc.example.org", "--name", "R", "--nick=me",
+                       "--autojoin"),
+                     0);
+    assert_int_equal(a.cmd, XT_CLI_CMD_BOOKMARK);
+    assert_string_equal(a.subcmd, "add");
+    assert_string_equal(a.target, "r@muc.example.org");
+    assert_string_equal(a.bm_name, "R");
+    assert_string_equal(a.nick, "me");
+    assert_true(a.autojoin);
+    assert_int_equal(P(&a, "bookmark", "remove", "r@muc.example.org"), 0);
+    assert_string_equal(a.subcmd, "remove");
+    assert_null(a.nick);
+    E("bookmark: unknown action 'list'", "bookmark", "list", "r@m");
+    E("bookmark: missing argument", "bookmark", "add");
+    E("bookmark: --name, --nick and --autojoin go with add", "bookmark", "remove", "r@m",
+      "--autojoin");
+    E("--nick: the nick is empty", "bookmark", "add", "r@m", "--nick", "");
+    E("rooms: option --autojoin does not apply", "rooms", "--autojoin");
+    /* No password on the command line: it would show in ps. */
+    E("unknown option '--password'", "bookmark", "add", "r@m", "--password", "x");
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -298,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_global), cmocka_unit_test(test_common),
         cmocka_unit_test(test_send),   cmocka_unit_test(test_roster_listen),
         cmocka_unit_test(test_bot),    cmocka_unit_test(test_manage_status),
+        cmocka_unit_test(test_rooms),
         cmocka_unit_test(test_names),  cmocka_unit_test(test_store_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

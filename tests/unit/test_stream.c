@@ -23,6 +23,8 @@
 #include "xtalk/disco.h"
 #include "xtalk/mam.h"
 #include "xtalk/pep.h"
+#include "xtalk/bookmarks.h"
+#include "xtalk/selfping.h"
 #include "transcript_muc.h"
 
 /* --- a counting allocator that can fail the Nth allocation ------------------ */
@@ -299,6 +301,7 @@ static const struct {
     {XT_ESTANZA, "XT_ESTANZA"},
     {XT_EREDIRECT, "XT_EREDIRECT"},
     {XT_EDOWNGRADE, "XT_EDOWNGRADE"},
+    {XT_ENOTFOUND, "XT_ENOTFOUND"},
 };
 
 static const char *errname(int code)
@@ -551,6 +554,37 @@ static void on_iq(xt_conn *c, int status, const xt_stanza *reply, void *ud)
     record(r, &d);
 }
 
+/* bookmarks status=S store=pep n=N list=ROOM|NAME|NICK|AUTOJOIN|PW,...
+ * (PW only says whether one is there: "pw" or "-"). */
+static void on_bookmarks(xt_conn *c, int status, const xt_bookmark_list *l, void *ud)
+{
+    (void)c;
+    run *r = ud;
+    sb d = {0};
+    sb_add(&d, "bookmarks");
+    sb_field(&d, "status", errname(status));
+    if (l) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", l->n);
+        sb_field(&d, "store", xt_bookmark_store_name(l->store));
+        sb_field(&d, "n", n);
+        if (l->n)
+            sb_add(&d, " list=");
+        for (size_t i = 0; i < l->n; i++) {
+            const xt_bookmark *b = &l->items[i];
+            sb_add(&d, i ? "," : "");
+            sb_add(&d, b->room);
+            sb_add(&d, "|");
+            sb_add(&d, b->name ? b->name : "-");
+            sb_add(&d, "|");
+            sb_add(&d, b->nick ? b->nick : "-");
+            sb_add(&d, b->autojoin ? "|1|" : "|0|");
+            sb_add(&d, b->password ? "pw" : "-");
+        }
+    }
+    record(r, &d);
+}
+
 static void on_log(void *ud, int level, const char *msg)
 {
     run *r = ud;
@@ -700,6 +734,26 @@ static int do_call(run *r, char *arg, int want)
         if (rest)
             sscanf(rest, "%255s %127s %u", jid, node, &max);
         rc = xt_pep_items(r->c, strcmp(jid, "-") ? jid : NULL, node, max, on_iq, r);
+    } else if (strcmp(arg, "selfping") == 0) {
+        /* selfping QUIET_MS TIMEOUT_MS */
+        unsigned q = 0, t = 0;
+        if (rest)
+            sscanf(rest, "%u %u", &q, &t);
+        rc = xt_muc_selfping_set(r->c, q, t);
+    } else if (strcmp(arg, "bookmarks_fetch") == 0) {
+        rc = xt_bookmarks_fetch(r->c, on_bookmarks, r);
+    } else if (strcmp(arg, "bookmarks_set") == 0) {
+        /* bookmarks_set ROOM NAME NICK AUTOJOIN PASSWORD ("-" = none) */
+        char room[256] = "-", name[128] = "-", nick[128] = "-", pw[128] = "-";
+        int aj = 0;
+        if (rest)
+            sscanf(rest, "%255s %127s %127s %d %127s", room, name, nick, &aj, pw);
+#define OPT(s) (strcmp((s), "-") ? (s) : NULL)
+        xt_bookmark b = {OPT(room), OPT(name), OPT(nick), OPT(pw), aj};
+#undef OPT
+        rc = xt_bookmarks_set(r->c, &b, on_bookmarks, r);
+    } else if (strcmp(arg, "bookmarks_remove") == 0) {
+        rc = xt_bookmarks_remove(r->c, rest, on_bookmarks, r);
     } else if (strcmp(arg, "archive_position") == 0) {
         rc = xt_conn_set_archive_position(r->c, rest);
     } else if (strcmp(arg, "mam_before") == 0 || strcmp(arg, "mam_both") == 0) {
@@ -711,6 +765,17 @@ static int do_call(run *r, char *arg, int want)
         xt_mam_query q = {.with = with, .before_id = before, .max_total = max, .page_size = max};
         if (arg[4] == 'b' && arg[5] == 'o')
             q.after_id = "x";
+        rc = xt_mam_fetch(r->c, &q);
+        if (rc > 0)
+            rc = 0;
+    } else if (strcmp(arg, "mam_room") == 0) {
+        /* mam_room ROOM AFTER_ID|- PAGE: a room's archive, forward */
+        char room[256] = "", after[256] = "-";
+        unsigned page = 0;
+        if (rest)
+            sscanf(rest, "%255s %255s %u", room, after, &page);
+        xt_mam_query q = {.archive = room, .page_size = page,
+                          .after_id = strcmp(after, "-") ? after : NULL};
         rc = xt_mam_fetch(r->c, &q);
         if (rc > 0)
             rc = 0;
@@ -1346,6 +1411,10 @@ static const char *const transcripts[] = {
     "carbons.txt",
     "mam.txt",
     "pep.txt",
+    "bookmarks_pep.txt",
+    "bookmarks_private.txt",
+    "muc_selfping.txt",
+    "muc_mam.txt",
     "muc_join.txt",
     "muc_messages.txt",
     "muc_moderation.txt",
@@ -1375,7 +1444,8 @@ static void test_alloc_failure(void **state)
     (void)state;
     const char *const names[] = {"login_scram_sha1.txt", "im_events.txt",   "login_pipelined.txt",
                                  "sasl_hint_stale.txt",  "sasl2_login.txt", "fast_use.txt",
-                                 "muc_join.txt",         "muc_messages.txt", "muc_owner.txt"};
+                                 "muc_join.txt",         "muc_messages.txt", "muc_owner.txt",
+                                 "bookmarks_private.txt", "bookmarks_pep.txt", "muc_selfping.txt"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         long n;
         for (n = 1; n < 100000; n++) {
