@@ -16,6 +16,11 @@ struct entry {
 struct xt_cli_origins {
     struct entry ring[RING];
     size_t next, used;
+    /* The last sender and its hash: listen records every message, mostly
+     * from one sender in a burst, and preparing the JID (PRECIS, IDNA)
+     * cost more than the rest of listen's per-message work. */
+    char *last_from;
+    uint64_t last_hash;
 };
 
 static uint64_t fnv(const char *s)
@@ -35,6 +40,8 @@ xt_cli_origins *xt_cli_origins_new(void)
 
 void xt_cli_origins_free(xt_cli_origins *o)
 {
+    if (o)
+        free(o->last_from);
     free(o);
 }
 
@@ -50,6 +57,23 @@ static uint64_t sender_hash(const char *from)
     return h ? h : 1;
 }
 
+/* sender_hash(from), remembered for the last sender. */
+static uint64_t sender_hash_cached(xt_cli_origins *o, const char *from)
+{
+    if (!from)
+        return 0;
+    if (o->last_from && strcmp(o->last_from, from) == 0)
+        return o->last_hash;
+    uint64_t h = sender_hash(from);
+    char *copy = strdup(from);
+    if (copy) {
+        free(o->last_from);
+        o->last_from = copy;
+        o->last_hash = h;
+    }
+    return h;
+}
+
 static void put(xt_cli_origins *o, uint64_t sender, const char *id)
 {
     if (!o || !sender || !id || !*id)
@@ -62,7 +86,7 @@ static void put(xt_cli_origins *o, uint64_t sender, const char *id)
 
 void xt_cli_origins_add(xt_cli_origins *o, const xt_message *m)
 {
-    uint64_t s = o ? sender_hash(m->from) : 0;
+    uint64_t s = o ? sender_hash_cached(o, m->from) : 0;
     put(o, s, m->origin_id);
     if (!m->origin_id || !m->id || strcmp(m->origin_id, m->id) != 0)
         put(o, s, m->id);
@@ -70,7 +94,7 @@ void xt_cli_origins_add(xt_cli_origins *o, const xt_message *m)
 
 void xt_cli_origins_add_id(xt_cli_origins *o, const char *from, const char *id)
 {
-    put(o, o ? sender_hash(from) : 0, id);
+    put(o, o ? sender_hash_cached(o, from) : 0, id);
 }
 
 int xt_cli_origins_check(const xt_cli_origins *o, const char *from, const char *id)

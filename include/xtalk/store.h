@@ -159,7 +159,8 @@ XT_EXTERN int xt_store_archive_pos_set(xt_store *st, const char *account, const 
  * catch-up refetching) nor interleave a stale write. Equal orders
  * replace (archive stamps tie within a second; a refetch is harmless,
  * xt_store_message_seen). A position written by _set is unordered (any
- * advance replaces it). 1 when written, 0 when the stored one is newer;
+ * advance replaces it). 1 when written (inside xt_store_begin: kept and
+ * written at the commit, still only forward), 0 when the stored one is newer;
  * XT_EINVAL (order_ms <= 0, empty id), XT_EIO. */
 XT_EXTERN int xt_store_archive_pos_advance(xt_store *st, const char *account, const char *peer,
                                            const char *id, int64_t order_ms);

@@ -440,28 +440,8 @@ static int on_element(xt_stream *s, const xt_stanza *st)
 {
     const char *name = xt_stanza_name(st), *ns = xt_stanza_ns(st);
     log_in(s, st);
-    if (strcmp(ns, XT_NS_STREAMS) == 0) {
-        if (strcmp(name, "error") == 0)
-            return on_stream_error(s, st);
-        if (strcmp(name, "features") == 0)
-            return on_features(s, st);
-        return unsupported(s, name, ns);
-    }
-    if (strcmp(ns, XT_NS_TLS) == 0) {
-        if (s->phase != XT_PH_PROCEED)
-            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected STARTTLS element", NULL);
-        if (strcmp(name, "proceed") == 0) {
-            s->restart = XT_RESTART_TLS;
-            return 0;
-        }
-        return xt_stream_fail(s, XT_ETLS, NULL, NULL, "the server refused STARTTLS", NULL);
-    }
-    if (strcmp(ns, XT_NS_SASL) == 0)
-        return xt_stream_on_sasl(s, st);
-    if (strcmp(ns, XT_NS_SASL2) == 0)
-        return xt_stream_sasl2_on(s, st);
-    if (strcmp(ns, XT_NS_SM) == 0)
-        return xt_stream_on_sm(s, st);
+    /* Stanzas first: nearly every element of a session is one (the
+     * receive path of tests/perf). */
     if (strcmp(ns, XT_NS_CLIENT) == 0 &&
         (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
          strcmp(name, "iq") == 0)) {
@@ -492,6 +472,28 @@ static int on_element(xt_stream *s, const xt_stanza *st)
             return xt_stream_on_iq(s, st);
         return 0;
     }
+    if (strcmp(ns, XT_NS_STREAMS) == 0) {
+        if (strcmp(name, "error") == 0)
+            return on_stream_error(s, st);
+        if (strcmp(name, "features") == 0)
+            return on_features(s, st);
+        return unsupported(s, name, ns);
+    }
+    if (strcmp(ns, XT_NS_TLS) == 0) {
+        if (s->phase != XT_PH_PROCEED)
+            return xt_stream_fail(s, XT_EPROTO, NULL, NULL, "unexpected STARTTLS element", NULL);
+        if (strcmp(name, "proceed") == 0) {
+            s->restart = XT_RESTART_TLS;
+            return 0;
+        }
+        return xt_stream_fail(s, XT_ETLS, NULL, NULL, "the server refused STARTTLS", NULL);
+    }
+    if (strcmp(ns, XT_NS_SASL) == 0)
+        return xt_stream_on_sasl(s, st);
+    if (strcmp(ns, XT_NS_SASL2) == 0)
+        return xt_stream_sasl2_on(s, st);
+    if (strcmp(ns, XT_NS_SM) == 0)
+        return xt_stream_on_sm(s, st);
     return unsupported(s, name, ns);
 }
 

@@ -194,6 +194,9 @@ typedef struct xt_stream_sasl2 {
     int fast_early;     /* that FAST <authenticate/> went ahead of the features */
     int bind_inline;    /* our <authenticate/> carries a Bind2 <bind/> */
     int bound;          /* <bound/> came: no bind IQ on this stream */
+    int hint_carbons;   /* the hint says Bind2 lists XEP-0280 carbons inline */
+    int carbons;        /* our <bind/> enables carbons (XEP-0386 inline) */
+    int carbons_on;     /* ... and it bound us: carbons are on, no IQ */
     char req_mech[32];  /* the token we ask for ("" = none) */
 } xt_stream_sasl2;
 
@@ -355,6 +358,11 @@ static inline unsigned xt_stream_flags(const xt_stream *s)
 {
     return s->cfg.flags;
 }
+
+/* 1 when this session's Bind2 request enabled XEP-0280 carbons inline
+ * and bound us (the im layer then sends no <enable/> IQ). */
+int xt_stream_sasl2_carbons_on(const xt_stream *s);
+
 /* The last error's detail, or "". */
 static inline const char *xt_stream_errdetail(const xt_stream *s)
 {

@@ -202,13 +202,15 @@ void xt_stream_sasl_read_hint(xt_stream *s)
     s->auth.pin[0] = '\0';
     s->auth.pin_strength = 0;
     s->auth.hint_scram = 0;
-    s->sasl2.hint = 0;
+    s->sasl2.hint = s->sasl2.hint_carbons = 0;
     for (const char *t = h; t && *t;) {
         size_t n = strcspn(t, " ");
         if (n > 6 && strncmp(t, "SCRAM-", 6) == 0)
             s->auth.hint_scram = 1;
         if (n == 6 && strncmp(t, "sasl2:", 6) == 0)
             s->sasl2.hint = 1;
+        if (n == 10 && strncmp(t, "b2:carbons", 10) == 0)
+            s->sasl2.hint_carbons = 1; /* xt_stream_sasl2_offer_text */
         if (n > 4 && n - 4 < 64 && strncmp(t, "pin:", 4) == 0) {
             char pin[64];
             memcpy(pin, t + 4, n - 4);

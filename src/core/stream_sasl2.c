@@ -24,6 +24,13 @@
  *    failed FAST exchange Prosody's handler stays selected and refuses a
  *    second <authenticate/> on the same stream.
  *  - Tokens and the success (which carries them) are never logged.
+ *  - XEP-0280 carbons are enabled inside the <bind/> (XEP-0386 §2.1
+ *    inline features) when the server's Bind2 lists them, saving the
+ *    separate <enable/> IQ; on the early FAST path (before the features)
+ *    the hint says whether it listed them last time ("b2:carbons"). A
+ *    <bound/> is the answer: Prosody adds <enabled/>, the XEP asks for
+ *    nothing more. XEP-0198 stays a separate <enable/> (mod_sasl2_sm
+ *    needs a newer Prosody than 0.12, see above).
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +52,35 @@ static const xt_stanza *inline_feature(const xt_stanza *a2, const char *name, co
 {
     const xt_stanza *in = a2 ? xt_stanza_child(a2, "inline", XT_NS_SASL2) : NULL;
     return in ? xt_stanza_child(in, name, ns) : NULL;
+}
+
+#define NS_CARBONS "urn:xmpp:carbons:2" /* XEP-0280 */
+
+/* Whether Bind2 lists this inline feature: <bind><inline><feature
+ * var=NS/> (XEP-0386 §2). */
+static int bind2_lists(const xt_stanza *a2, const char *var)
+{
+    const xt_stanza *b = inline_feature(a2, "bind", XT_NS_BIND2);
+    const xt_stanza *in = b ? xt_stanza_child(b, "inline", XT_NS_BIND2) : NULL;
+    for (const xt_stanza *f = in ? xt_stanza_first_child(in) : NULL; f;
+         f = xt_stanza_next_sibling(f)) {
+        const char *v = strcmp(xt_stanza_name(f), "feature") == 0 ? xt_stanza_attr(f, "var") : NULL;
+        if (v && strcmp(v, var) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Carbons inline on this login: Bind2 is used, the application did not
+ * decline carbons, and the server lists them (now, or in the hint). */
+static int want_carbons(const xt_stream *s, int listed)
+{
+    return s->sasl2.bind_inline && listed && !(s->cfg.flags & XT_CONN_NO_CARBONS);
+}
+
+int xt_stream_sasl2_carbons_on(const xt_stream *s)
+{
+    return s->sasl2.carbons_on;
 }
 
 /* The driver's binding of this type, NULL when the TLS has none. */
@@ -96,6 +132,8 @@ int xt_stream_sasl2_offer_text(const xt_stream *s, const xt_stanza *features, xt
     if (!a2)
         return 0;
     int rc = xt_buf_append_str(b, xt_buf_size(b) ? " sasl2:" : "sasl2:");
+    if (!rc && bind2_lists(a2, NS_CARBONS))
+        rc = xt_buf_append_str(b, " b2:carbons");
     const xt_stanza *fast = inline_feature(a2, "fast", XT_NS_FAST);
     for (const xt_stanza *m = fast ? xt_stanza_first_child(fast) : NULL; m && !rc;
          m = xt_stanza_next_sibling(m)) {
@@ -138,12 +176,13 @@ void xt_stream_sasl2_prepare(xt_stream *s, const xt_stanza *a2)
     xt_stream_sasl2 *x = &s->sasl2;
     x->active = a2 != NULL;
     x->fast = x->fast_early = x->bound = 0;
-    x->bind_inline = 0;
+    x->bind_inline = x->carbons = x->carbons_on = 0;
     x->req_mech[0] = '\0';
     if (!a2)
         return;
     /* XEP-0386 for a new session; a resumable XEP-0198 one resumes. */
     x->bind_inline = inline_feature(a2, "bind", XT_NS_BIND2) != NULL && !s->sm.id;
+    x->carbons = want_carbons(s, bind2_lists(a2, NS_CARBONS));
     const char *m = x->ua_id ? best_fast(s, inline_feature(a2, "fast", XT_NS_FAST)) : NULL;
     if (m)
         snprintf(x->req_mech, sizeof x->req_mech, "%s", m);
@@ -193,6 +232,8 @@ static int append_inline(xt_stream *s, xt_buf *b, int fast)
         rc = xt_buf_append_str(b, "<bind xmlns='" XT_NS_BIND2 "'>");
         if (!rc)
             rc = text_el(b, "tag", tag);
+        if (!rc && x->carbons)
+            rc = xt_buf_append_str(b, "<enable xmlns='" NS_CARBONS "'/>");
         if (!rc)
             rc = xt_buf_append_str(b, "</bind>");
     }
@@ -283,7 +324,7 @@ static const xt_stream_cb *fast_binding(xt_stream *s, int *ok)
 
 /* The FAST <authenticate/> (early: ahead of the features, with the login
  * stanzas behind it). 0 also when the token turned out unusable. */
-static int send_fast(xt_stream *s, const xt_stream_cb *cb, int early)
+static int send_fast(xt_stream *s, const xt_stream_cb *cb, int early, int carbons_listed)
 {
     xt_stream_sasl2 *x = &s->sasl2;
     xt_buf ir;
@@ -296,6 +337,8 @@ static int send_fast(xt_stream *s, const xt_stream_cb *cb, int early)
         x->bound = 0;
         x->req_mech[0] = '\0'; /* the server rotates the token itself */
         x->bind_inline = !s->sm.id;
+        x->carbons = want_carbons(s, carbons_listed);
+        x->carbons_on = 0;
         rc = send_authenticate(s, x->fast_mech, &ir, 1);
     }
     xt_buf_free_wipe(&ir);
@@ -337,7 +380,7 @@ int xt_stream_sasl2_send_fast(xt_stream *s)
                        x->fast_mech);
         return 0;
     }
-    return send_fast(s, cb, 1);
+    return send_fast(s, cb, 1, x->hint_carbons);
 }
 
 int xt_stream_sasl2_try_fast(xt_stream *s, const xt_stanza *a2)
@@ -350,7 +393,7 @@ int xt_stream_sasl2_try_fast(xt_stream *s, const xt_stanza *a2)
     const xt_stream_cb *cb = fast_binding(s, &ok);
     if (!ok)
         return 0;
-    int rc = send_fast(s, cb, 0);
+    int rc = send_fast(s, cb, 0, bind2_lists(a2, NS_CARBONS));
     if (rc)
         return rc;
     return x->fast ? 1 : 0;
@@ -360,6 +403,11 @@ int xt_stream_sasl2_check_fast(xt_stream *s, const xt_stanza *a2, const xt_strea
 {
     xt_stream_sasl2 *x = &s->sasl2;
     s->pipe.early = 0;
+    /* Carbons went inline on the hint's word; a Bind2 that no longer
+     * lists them may have ignored them: not counted as on, so the
+     * disco#info result decides (an <enable/> IQ is harmless twice). */
+    if (x->carbons && !bind2_lists(a2, NS_CARBONS))
+        x->carbons = 0;
     if (fast_offers(inline_feature(a2, "fast", XT_NS_FAST), x->fast_mech))
         return 0;
     if (!a2) {
@@ -502,6 +550,7 @@ static int on_success(xt_stream *s, const xt_stanza *st)
             return xt_stream_fail_code(s, XT_ENOMEM);
         }
         x->bound = 1;
+        x->carbons_on = x->carbons;
         xt_stream_sm_new_session(s);
     } else if (x->bind_inline) {
         xt_stream_logf(s, XT_LOG_INFO, "Bind2 did not bind us: binding the usual way");
@@ -634,6 +683,7 @@ void xt_stream_sasl2_reset(xt_stream *s)
 {
     xt_stream_sasl2 *x = &s->sasl2;
     x->active = x->fast = x->fast_early = x->bind_inline = x->bound = 0;
+    x->carbons = x->carbons_on = 0;
     x->req_mech[0] = '\0';
 }
 

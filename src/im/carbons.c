@@ -29,10 +29,24 @@ static void enabled(xt_conn *c, int status, const xt_stanza *reply, void *ud)
     xt_stream_logf(&c->s, XT_LOG_INFO, "message carbons enabled (XEP-0280)");
 }
 
+void xt_carbons_session_new(xt_conn *c)
+{
+    /* The server's state is per session: a new one starts off (§4),
+     * unless the login's Bind2 request turned them on (XEP-0386 inline
+     * features, core/stream_sasl2.c). */
+    c->carbons.phase = XT_CARBONS_OFF;
+    if (xt_stream_sasl2_carbons_on(&c->s)) {
+        c->carbons.phase = XT_CARBONS_ON;
+        xt_stream_logf(&c->s, XT_LOG_INFO, "message carbons enabled (XEP-0280, inline in Bind2)");
+    }
+}
+
 int xt_carbons_enable(xt_conn *c)
 {
-    /* The server's state is per session: a new one starts off (§4). */
-    c->carbons.phase = XT_CARBONS_OFF;
+    /* Once a session: both disco#info results (the server's, the
+     * account's) come here, and an <enable/> sent or made inline stands. */
+    if (c->carbons.phase != XT_CARBONS_OFF)
+        return 0;
     if ((xt_stream_flags(&c->s) & XT_CONN_NO_CARBONS) ||
         !xt_disco_has_feature(xt_conn_server_info(c), XT_NS_CARBONS))
         return 0;

@@ -111,6 +111,7 @@ static int hk_online(void *ud, const char *jid, xt_online_kind kind)
     /* XEP-0030: what this server offers (carbons, MAM) decides what the
      * session turns on; a resumed session keeps what it learned. */
     xt_mam_session_new(c);
+    xt_carbons_session_new(c);
     if ((rc = xt_disco_login(c)) != 0)
         return rc;
     if ((rc = xt_im_csi_online(c)) != 0)

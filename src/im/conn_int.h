@@ -164,6 +164,9 @@ int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result
 void xt_bookmarks_free(xt_conn *c);
 
 /* Session setup once the server's features are known. */
+/* A new session (not a resumed one): carbons off, or on when Bind2
+ * enabled them inline. */
+void xt_carbons_session_new(xt_conn *c);
 int xt_carbons_enable(xt_conn *c);
 int xt_mam_catchup(xt_conn *c);
 /* A new session: its catch-up is still to come. */

@@ -78,15 +78,38 @@ static const xt_stanza *delay_of(const xt_stanza *st)
 
 void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m)
 {
-    const char *type = xt_stanza_attr(st, "type");
+    const char *type = NULL, *an, *av;
+    m->from = m->to = m->id = m->lang = NULL;
+    /* One pass over the attributes too (see below), the first of each
+     * name counting, as xt_stanza_attr would find it. */
+    for (size_t i = 0; xt_stanza_attr_at(st, i, &an, &av) == 0; i++) {
+        switch (an[0]) {
+        case 'f':
+            if (!m->from && strcmp(an, "from") == 0)
+                m->from = av;
+            break;
+        case 't':
+            if (!m->to && strcmp(an, "to") == 0)
+                m->to = av;
+            else if (!type && strcmp(an, "type") == 0)
+                type = av;
+            break;
+        case 'i':
+            if (!m->id && strcmp(an, "id") == 0)
+                m->id = av;
+            break;
+        case 'x':
+            if (!m->lang && strcmp(an, "xml:lang") == 0)
+                m->lang = av;
+            break;
+        default:
+            break;
+        }
+    }
     /* §5.2.2: a missing type means "normal". Messages without a body
      * (chat states, receipts, ...) are delivered too: the application
      * may care about their other children. */
-    m->from = xt_stanza_attr(st, "from");
-    m->to = xt_stanza_attr(st, "to");
     m->type = type && *type ? type : "normal";
-    m->id = xt_stanza_attr(st, "id");
-    m->lang = xt_stanza_attr(st, "xml:lang");
     m->body = m->subject = m->thread = NULL;
     m->stamp = m->origin_id = m->stanza_id = m->stanza_id_by = NULL;
     int seen_origin = 0, seen_delay = 0;

@@ -164,6 +164,46 @@ class FastRotation(Sasl2Server):
         self.assertEqual(len(set(tokens)), 3, "each FAST login stored a new token")
 
 
+@unittest.skipIf(SERVER == "ejabberd", "not on ejabberd: 23.01 offers no SASL2 (XEP-0388), so no "
+                 "Bind2 to carry carbons inline; there carbons are enabled by an IQ (test_sync)")
+class InlineCarbons(Sasl2Server):
+    """XEP-0386 inline features: Prosody's Bind2 lists urn:xmpp:carbons:2,
+    so the <bind/> of the login (a password login, then a FAST one)
+    enables carbons and no <enable/> IQ follows; a message sent from
+    another device of the account reaches the listener as a sent carbon.
+    Inline XEP-0198 is not asked for: Prosody 0.12 cannot serve
+    mod_sasl2_sm, so its Bind2 does not list it."""
+
+    def listen_once(self, resource):
+        xt = self.spawn("bob", "listen", "--json", "-v", "--resource", resource)
+        xt.wait_stderr("online as")
+        xt.json_until(lambda o: o.get("event") == "archive")  # the catch-up ended
+        out = "\n".join(sent("\n".join(xt.err_lines)))
+        self.assertIn("<enable xmlns='urn:xmpp:carbons:2'/></bind>", out)
+        self.assertNotRegex(out, r"<iq type='set'[^>]*><enable xmlns='urn:xmpp:carbons:2'")
+        self.assertNotIn("<sm xmlns='urn:xmpp:sm:3'", out)
+        self.assertTrue(any("inline in Bind2" in l for l in xt.err_lines), xt.err_lines)
+        return xt
+
+    def test_carbons_enabled_in_bind2(self):
+        peer = jid("carol", self.srv)
+        for i, resource in enumerate(("desk", "desk2")):
+            # The first run logs in with the password (and gets a token),
+            # the second with the token: both carry carbons in the <bind/>.
+            xt = self.listen_once(resource)
+            if i == 1:
+                self.assertTrue(any("(FAST token)" in l for l in xt.err_lines), xt.err_lines)
+            tag = "from the phone %d" % i
+            # Another installation (its own store): this one's would know
+            # its own message as seen and show no carbon of it.
+            phone = {"XDG_DATA_HOME": os.path.join(self.srv.dir, "xdg-data-bob-phone")}
+            self.assertOk(self.xtalk("bob", "send", "--resource", "phone", peer, tag, env=phone))
+            m = xt.json_until(lambda o: o.get("body") == tag, timeout=30)
+            self.assertEqual(m["source"], "carbon", m)
+            self.assertEqual(m["direction"], "out", m)
+            xt.terminate()
+
+
 class Sasl1Path(ServerTest):
     """Without SASL2 (ejabberd 23.01; Prosody without the modules) the
     login is RFC 6120's: <auth/>, a bind IQ; no token is kept."""

@@ -60,6 +60,45 @@ static void test_escaping(void **state)
     roundtrip(one(tricky, strlen(tricky)), tricky, strlen(tricky));
 }
 
+/* Every byte value at every offset of a 24-byte run of plain text: the
+ * word-at-a-time scan (json.c plain_run) stops for each byte the
+ * byte-wise rules escape, wherever it falls in a word. */
+static void test_escaping_every_offset(void **state)
+{
+    (void)state;
+    for (int c = 1; c < 256; c++) {
+        for (size_t at = 0; at < 24; at++) {
+            char in[24];
+            memset(in, 'a', sizeof in);
+            in[at] = (char)c;
+            char want[64];
+            int plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+            if (plain)
+                snprintf(want, sizeof want, "%c", c);
+            else if (c == '"' || c == '\\')
+                snprintf(want, sizeof want, "\\%c", c);
+            else if (c == '\n')
+                snprintf(want, sizeof want, "\\n");
+            else if (c == '\r')
+                snprintf(want, sizeof want, "\\r");
+            else if (c == '\t')
+                snprintf(want, sizeof want, "\\t");
+            else if (c == '\b')
+                snprintf(want, sizeof want, "\\b");
+            else if (c == '\f')
+                snprintf(want, sizeof want, "\\f");
+            else if (c < 0x80)
+                snprintf(want, sizeof want, "\\u%04x", c);
+            else
+                snprintf(want, sizeof want, "\\ufffd"); /* a lone byte: not UTF-8 */
+            char expect[128];
+            snprintf(expect, sizeof expect, "{\"k\":\"%.*s%s%.*s\"}", (int)at,
+                     "aaaaaaaaaaaaaaaaaaaaaaaa", want, (int)(23 - at), "aaaaaaaaaaaaaaaaaaaaaaaa");
+            assert_string_equal(one(in, sizeof in), expect);
+        }
+    }
+}
+
 static void test_non_ascii(void **state)
 {
     (void)state;
@@ -206,7 +245,8 @@ static void test_long(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escaping), cmocka_unit_test(test_non_ascii),
+        cmocka_unit_test(test_escaping), cmocka_unit_test(test_escaping_every_offset),
+        cmocka_unit_test(test_non_ascii),
         cmocka_unit_test(test_hostile),  cmocka_unit_test(test_structure),
         cmocka_unit_test(test_long),
     };

@@ -768,6 +768,95 @@ static void test_seen(void **state)
  * rows are seen inside it (a repeat within the burst), by others only
  * once committed, gone on rollback; no outbox add and no FULL batch in
  * it, since it commits without syncing. */
+/* Inside a batch the position is written once, at the commit: this
+ * handle reads the newest at once, another only after the commit, and a
+ * rollback forgets it. */
+static void test_archive_pos_batched(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("p.db");
+    xt_store *other = open_ok("p.db");
+    const char *me = "alice@localhost";
+    char *p = NULL;
+    assert_int_equal(xt_store_archive_pos_set(st, me, NULL, "A1"), 0);
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, me, NULL, "A2"), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, me, NULL, "A3"), 0);
+    assert_int_equal(xt_store_archive_pos_get(st, me, "", &p), 0);
+    assert_string_equal(p, "A3");
+    free(p);
+    /* another conversation: the pending one is written first */
+    assert_int_equal(xt_store_archive_pos_set(st, me, "bob@localhost", "B1"), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, me, NULL, "A4"), 0);
+    assert_int_equal(xt_store_archive_pos_get(other, me, NULL, &p), 0);
+    assert_string_equal(p, "A1"); /* not committed yet */
+    free(p);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_store_archive_pos_get(other, me, NULL, &p), 0);
+    assert_string_equal(p, "A4");
+    free(p);
+    assert_int_equal(xt_store_archive_pos_get(other, me, "bob@localhost", &p), 0);
+    assert_string_equal(p, "B1");
+    free(p);
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, me, NULL, "A5"), 0);
+    assert_int_equal(xt_store_rollback(st), 0);
+    assert_int_equal(xt_store_archive_pos_get(st, me, NULL, &p), 0);
+    assert_string_equal(p, "A4");
+    free(p);
+    /* pending at close: never written (the batch never committed) */
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_store_archive_pos_set(st, me, NULL, "A6"), 0);
+    xt_store_close(st);
+    assert_int_equal(xt_store_archive_pos_get(other, me, NULL, &p), 0);
+    assert_string_equal(p, "A4");
+    free(p);
+    xt_store_close(other);
+}
+
+/* Advances inside a batch (listen's path since the merge of the
+ * batched position with the ordered one): the commit still only moves
+ * the position forward, against the pending one and against what
+ * another process wrote meanwhile. */
+static void test_archive_pos_batched_advance(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("q.db");
+    xt_store *other = open_ok("q.db");
+    const char *me = "alice@localhost";
+    char *p = NULL;
+    assert_int_equal(xt_store_archive_pos_advance(st, me, NULL, "A1", 100), 1);
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_store_archive_pos_advance(st, me, NULL, "A3", 300), 1);
+    /* an older one than the pending one is not taken */
+    assert_int_equal(xt_store_archive_pos_advance(st, me, NULL, "A2", 200), 0);
+    assert_int_equal(xt_store_archive_pos_get(st, me, NULL, &p), 0);
+    assert_string_equal(p, "A3");
+    free(p);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_store_archive_pos_get(other, me, NULL, &p), 0);
+    assert_string_equal(p, "A3");
+    free(p);
+    /* another process stored a newer one before this batch's commit */
+    assert_int_equal(xt_store_archive_pos_advance(other, me, NULL, "A9", 900), 1);
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_store_archive_pos_advance(st, me, NULL, "A4", 400), 1);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_store_archive_pos_get(other, me, NULL, &p), 0);
+    assert_string_equal(p, "A9"); /* the commit did not move it back */
+    free(p);
+    /* an unordered set is replaced by any advance, also in a batch */
+    assert_int_equal(xt_store_archive_pos_set(st, me, "bob@localhost", "B1"), 0);
+    assert_int_equal(xt_store_begin_relaxed(st), 0);
+    assert_int_equal(xt_store_archive_pos_advance(st, me, "bob@localhost", "B2", 50), 1);
+    assert_int_equal(xt_store_commit(st), 0);
+    assert_int_equal(xt_store_archive_pos_get(other, me, "bob@localhost", &p), 0);
+    assert_string_equal(p, "B2");
+    free(p);
+    xt_store_close(st);
+    xt_store_close(other);
+}
+
 static void test_seen_relaxed_batch(void **state)
 {
     (void)state;
@@ -1447,6 +1536,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_relaxed_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_pos_batched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_pos_batched_advance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_migration, setup, teardown),
