@@ -107,19 +107,6 @@ int xt_muc_occ_rename(xt_muc_occ_table *t, xt_muc_occ *o, const char *room, cons
     return 0;
 }
 
-/* A copy of status cut to XT_PRESENCE_MAX_STATUS bytes at a character
- * boundary, as the roster's presence table keeps it. */
-static char *status_copy(const xt_mem *mem, const char *status)
-{
-    size_t n = strnlen(status, XT_PRESENCE_MAX_STATUS + 1);
-    if (n > XT_PRESENCE_MAX_STATUS) {
-        n = XT_PRESENCE_MAX_STATUS;
-        while (n && ((unsigned char)status[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return xt_strndup(mem, status, n);
-}
-
 static int same(const char *a, const char *b)
 {
     return a == b || (a && b && strcmp(a, b) == 0);
@@ -137,7 +124,7 @@ int xt_muc_occ_set_strings(xt_muc_occ_table *t, xt_muc_occ *o, const char *real_
     }
     if (!same(status, o->status)) {
         char *s = NULL;
-        if (status && !(s = status_copy(t->mem, status)))
+        if (status && !(s = xt_presence_status_copy(t->mem, status)))
             return XT_ENOMEM;
         xt_free(t->mem, o->status);
         o->status = s;

@@ -72,9 +72,7 @@ static xt_pres_contact *find_contact(const xt_presence_table *t, const char *bar
     return k == XT_INDEX_NONE ? NULL : &t->v[k];
 }
 
-/* A copy of status cut to XT_PRESENCE_MAX_STATUS bytes at a character
- * boundary (the text is valid UTF-8: the parser checked it). */
-static char *status_copy(const xt_mem *mem, const char *status)
+char *xt_presence_status_copy(const xt_mem *mem, const char *status)
 {
     size_t n = strnlen(status, XT_PRESENCE_MAX_STATUS + 1);
     if (n > XT_PRESENCE_MAX_STATUS) {
@@ -109,7 +107,7 @@ int xt_presence_set(xt_presence_table *t, const char *bare, const char *full, co
     if (is_new && (t->total >= XT_PRESENCE_MAX_TOTAL || (k && k->n >= XT_PRESENCE_MAX_RESOURCES)))
         return XT_ETOOBIG;
     char *st = NULL;
-    if (status && !(st = status_copy(t->mem, status)))
+    if (status && !(st = xt_presence_status_copy(t->mem, status)))
         return XT_ENOMEM;
     if (!k) {
         if (XT_GROW(t->mem, t->v, t->cap, t->n + 1, 4))

@@ -67,6 +67,10 @@ const xt_presence *xt_presence_at(const xt_presence_table *t, const char *bare, 
 
 /* RFC 6121 §4.7.2.1: show values; anything else is NULL (available). */
 const char *xt_presence_norm_show(const char *show);
+/* A copy of status cut to XT_PRESENCE_MAX_STATUS bytes at a character
+ * boundary (the text is valid UTF-8: the parser checked it), as the
+ * roster's and the rooms' presence tables keep it. NULL: no memory. */
+char *xt_presence_status_copy(const xt_mem *mem, const char *status);
 /* §4.7.2.3: priority is -128..127; missing or bad = 0. */
 int xt_presence_parse_priority(const char *s);
 
