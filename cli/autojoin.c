@@ -16,10 +16,23 @@ typedef struct aj_req {
     int verbose;
     xt_cli_autojoin_fn join;
     void *ud;
+    struct aj_req *next;
 } aj_req;
+
+/* Fetches under way. The library does not call back for a fetch still
+ * pending when its conn is freed (bookmarks.h), which happens when a
+ * command ends before the server answered (a server that never does):
+ * such a request stays on this list, reachable and bounded by the number
+ * of logins, instead of being lost. */
+static aj_req *pending;
 
 static void req_free(aj_req *q)
 {
+    for (aj_req **p = &pending; *p; p = &(*p)->next)
+        if (*p == q) {
+            *p = q->next;
+            break;
+        }
     free(q->nick_opt);
     free(q->account);
     free(q);
@@ -72,6 +85,8 @@ int xt_cli_autojoin(xt_conn *c, const xt_cli_room *skip, size_t nskip, const cha
         req_free(q);
         return XT_ENOMEM;
     }
+    q->next = pending;
+    pending = q;
     int rc = xt_bookmarks_fetch(c, on_bookmarks, q);
     if (rc)
         req_free(q);
