@@ -162,10 +162,7 @@ static void maybe_done(struct info *n)
         print_json(n, c);
     else
         print_human(n, c);
-    if (fflush(stdout) == EOF || ferror(stdout))
-        xt_cli_session_fail(n->s, XT_CLI_EXIT_ERROR, "info: cannot write to stdout");
-    else
-        xt_cli_session_finish(n->s, XT_CLI_EXIT_OK);
+    xt_cli_session_finish_printed(n->s, 1, "info");
 }
 
 static void on_vcard(xt_conn *c, int status, const xt_stanza *reply, void *ud)

@@ -96,10 +96,7 @@ static void maybe_done(struct profile *p)
         print_profile(p);
     else if (!p->a->json)
         puts("profile published");
-    if (fflush(stdout) == EOF || ferror(stdout))
-        xt_cli_session_fail(p->s, XT_CLI_EXIT_ERROR, "profile: cannot write to stdout");
-    else
-        xt_cli_session_finish(p->s, XT_CLI_EXIT_OK);
+    xt_cli_session_finish_printed(p->s, 1, "profile");
 }
 
 static void on_published(xt_conn *c, int status, const xt_stanza *reply, void *ud)

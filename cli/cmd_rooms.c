@@ -120,13 +120,7 @@ static void on_list(xt_conn *c, int status, const xt_bookmark_list *l, void *ud)
         fail_status(s, r, status);
         return;
     }
-    int ok = r->a->json ? print_json(l) : print_text(l);
-    if (fflush(stdout) == EOF)
-        ok = 0;
-    if (ok)
-        xt_cli_session_finish(s, XT_CLI_EXIT_OK);
-    else
-        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "rooms: cannot write to stdout");
+    xt_cli_session_finish_printed(s, r->a->json ? print_json(l) : print_text(l), "rooms");
 }
 
 static void on_online(xt_cli_session *s, void *ud)

@@ -159,6 +159,14 @@ static void on_close_wait(xt_loop *loop, void *ud)
     xt_cli_session_stop(ud);
 }
 
+void xt_cli_session_finish_printed(xt_cli_session *s, int printed_ok, const char *cmd)
+{
+    if (!printed_ok || fflush(stdout) == EOF || ferror(stdout))
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "%s: cannot write to stdout", cmd);
+    else
+        xt_cli_session_finish(s, XT_CLI_EXIT_OK);
+}
+
 void xt_cli_session_finish(xt_cli_session *s, int exit_code)
 {
     if (s->finishing)

@@ -103,6 +103,10 @@ int xt_cli_session_done(const xt_cli_session *s);
 int xt_cli_session_end(xt_cli_session *s);
 
 void xt_cli_session_finish(xt_cli_session *s, int exit_code);
+/* For a command whose result is what it printed: flushes stdout and
+ * finishes with XT_CLI_EXIT_OK, or fails with "<cmd>: cannot write to
+ * stdout" when printed_ok is 0 or stdout cannot be written. */
+void xt_cli_session_finish_printed(xt_cli_session *s, int printed_ok, const char *cmd);
 /* Prints "xtalk: <fmt>" and finishes with exit_code. */
 void xt_cli_session_fail(xt_cli_session *s, int exit_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
