@@ -15,6 +15,7 @@ struct xt_chat_room {
     int want;       /* the user wants to be in: joined again after a new session */
     int joined;     /* our self-presence came (XT_EV_MUC_JOINED) */
     int conflicts;  /* nick conflicts on this join: the first retries with nick_ */
+    size_t caught;  /* messages the running catch-up (room_sync.h) showed */
 };
 
 /* Replaces *dst with a copy of s (NULL: none); the old string is wiped

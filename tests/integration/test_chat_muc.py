@@ -19,6 +19,7 @@ Every wait is on an event (a screen line, a JSON line), never a pause."""
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -123,8 +124,35 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--occupant":
     occupant_main(sys.argv[2:])
     sys.exit(0)
 
-from xtlib import HERE, SERVER, SLOW, USERS, ServerTest, jid, main  # noqa: E402
+from xtlib import HERE, SERVER, SLOW, USERS, ServerTest, jid, main, skip_on  # noqa: E402
 from test_chat import TMUX, Screen  # noqa: E402
+
+
+def chat_pids(s):
+    """The processes under the tmux pane's shell (chat, or its wrapper)."""
+    r = s.tmux("list-panes", "-t", "chat", "-F", "#{pane_pid}")
+    out = []
+
+    def walk(pid):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            return
+        for k in kids:
+            out.append(k)
+            walk(k)
+    for root in r.stdout.split():
+        walk(int(root))
+    return out
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 class Occupant:
@@ -413,6 +441,92 @@ class ChatRooms(ServerTest):
         scr = s.wait_for("sam: old 00 " + tag)
         self.assertLess(scr.index("old 00 " + tag), scr.index("old 01 " + tag), scr)
         self.assertEqual(scr.count("old 00 " + tag), 1, scr)
+
+    def test_away_then_back_caught_up_once_in_order_and_kept(self):
+        """A room with an archive (both servers' rooms keep one): chat joins
+        it with no room history and catches up from the archive after the
+        last room stanza-id it saw; the lines seen before are its store's
+        (they survive chat's restart; the catch-up does not bring them)."""
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        s = self.screen()
+        self.join(s, room)
+        # A new room's archive has nothing for us yet.
+        s.wait_for("caught up: nothing new in the room")
+        for i in (1, 2):
+            sam.do("say seen %d %s" % (i, tag))
+        s.wait_for("sam: seen 2 " + tag)
+        self.quit_clean(s)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
+                  and e["type"] == "unavailable", "alice's leave")
+        # Said while alice is away: the room archives them.
+        for i in range(1, 6):
+            sam.do("say away %d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "away 5 " + tag,
+                  "the last one said")
+
+        s = self.screen()
+        self.join(s, room)
+        # The catch-up brings exactly the five: a join asking for the
+        # room's history would have had them live first (the library
+        # drops the archive's copies), and "seen" ones would be six or more.
+        scr = s.wait_for("caught up: 5 from the room's archive")
+        sam.do("say live %s" % tag)
+        scr = s.wait_for("sam: live " + tag)
+        lines = ["seen 1", "seen 2", "while you were away", "away 1", "away 2", "away 3",
+                 "away 4", "away 5", "live"]
+        at = []
+        for t in lines:
+            needle = t if t.startswith("while") else "sam: %s %s" % (t, tag)
+            self.assertEqual(scr.count(needle), 1, "%r once:\n%s" % (needle, scr))
+            at.append(scr.index(needle))
+        self.assertEqual(at, sorted(at), scr)
+        self.quit_clean(s)
+
+    @skip_on("prosody", "the Prosody harness has no way yet to end a room without telling its "
+                        "occupants (test_muc_selfping.py says why)")
+    def test_rejoin_after_a_drop_fetches_the_gap(self):
+        """XEP-0410: the room is ended on the server without a word to its
+        occupants and recreated by someone else's join, who speaks while
+        chat is stopped (SIGSTOP: its self-ping cannot rejoin before the
+        gap exists). Chat resumed: its self-ping finds it out, it joins
+        again and the catch-up brings the gap, once, in order."""
+        local = "gap" + uuid.uuid4().hex[:8]
+        room = "%s@%s" % (local, self.service)
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        s = self.screen(extra=("--selfping", "2"))
+        self.join(s, room)
+        sam.do("say before %s" % tag)
+        s.wait_for("sam: before " + tag)
+        pids = chat_pids(s)
+        self.assertTrue(pids, "chat's process")
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        self.addCleanup(lambda: [os.kill(p, signal.SIGCONT) for p in pids if alive(p)])
+        self.assertTrue(self.srv.muc_drop_room(local), "the room was not running")
+        cara = Occupant(self, "carol", room, "cara")
+        for i in range(1, 4):
+            cara.do("say gap %d %s" % (i, tag))
+        cara.until(lambda e: e["event"] == "message" and e["body"] == "gap 3 " + tag,
+                   "the gap's last one")
+        for p in pids:
+            os.kill(p, signal.SIGCONT)
+        s.wait_for("joining again", timeout=30)
+        s.wait(lambda t: t.count("you joined %s as alice" % room) == 2, "the rejoin", 30)
+        scr = s.wait_for("caught up: 3 from the room's archive", timeout=30)
+        at = []
+        for t in ("before", "gap 1", "gap 2", "gap 3"):
+            needle = "%s %s" % (t, tag)
+            self.assertEqual(scr.count(needle), 1, "%r once:\n%s" % (needle, scr))
+            at.append(scr.index(needle))
+        self.assertEqual(at, sorted(at), scr)
+        # In again for real: the room hears us.
+        s.type("back " + tag)
+        s.keys("Enter")
+        cara.until(lambda e: e["event"] == "message" and e["body"] == "back " + tag,
+                   "alice's message after the rejoin")
 
     def test_destroyed_room_is_said_with_the_reason(self):
         room = self.room()
