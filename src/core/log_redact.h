@@ -8,12 +8,12 @@
  *   - every <password>TEXT</password>, whatever its namespace: the room
  *     password of a MUC join (XEP-0045 §7.2.6), of a mediated invitation
  *     (§7.8.2) and of a destroyed room's alternate venue (§10.9), a
- *     bookmark's (XEP-0402 §3, XEP-0048 §3.2), an XEP-0077 registration;
+ *     bookmark's (XEP-0402 §3, XEP-0048 §3.2), an in-band registration's;
  *   - a password='...' attribute: XEP-0249's direct invitation;
  *   - the <value/>s of a data form field that is a secret: type
- *     'text-private' (XEP-0004 §3.3: "a password or other sensitive
- *     text") or, since a submitted form may leave the type out (§3.2),
- *     var 'muc#roomconfig_roomsecret' (XEP-0045 §15.5.3, a room's
+ *     'text-private' (data forms define it as "a password or other
+ *     sensitive text") or, since a submitted form may leave the type
+ *     out, var 'muc#roomconfig_roomsecret' (XEP-0045 §15.5.3, a room's
  *     password in its configuration form).
  *
  * Each secret's text becomes "[redacted]"; the markup around it stays,
