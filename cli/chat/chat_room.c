@@ -511,6 +511,23 @@ static void incoming(xt_chat *c, xt_chat_win *w, size_t idx, int mention, int ri
     c->dirty = 1;
 }
 
+/* Whether one of the window's newest lines has the room's stanza-id id.
+ * A catch-up starts after the position room_sync.h kept, which a message
+ * that came live while the previous catch-up's last page was on its way
+ * did not move: that one is in the store, shown, and fetched again. */
+static int shown_recently(const xt_chat_win *w, const char *id)
+{
+    size_t n = 0;
+    for (size_t i = w->nlines; id && i-- > 0 && n < 200;) {
+        if (w->lines[i].kind != XT_CHAT_LINE_IN && w->lines[i].kind != XT_CHAT_LINE_OUT)
+            continue;
+        n++;
+        if (strcmp(w->lines[i].id, id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether the window shows a message line (not only notices). */
 static int has_messages(const xt_chat_win *w)
 {
@@ -571,6 +588,8 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
         /* A catch-up's lines (room_sync.h) after a marker, once per join,
          * when the window shows lines from before. */
         int caught = m->source == XT_SRC_ARCHIVE;
+        if (caught && shown_recently(w, m->stanza_id))
+            return 1;
         if (caught && w->room->caught++ == 0 && has_messages(w))
             xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, "-- while you were away --", 0);
         /* Kept (chat_history.h): reopening the window shows it, and
