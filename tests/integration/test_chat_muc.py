@@ -59,11 +59,22 @@ def occupant_main(argv):
             if 201 in codes:  # new: the instant room (XEP-0045 §10.1.2)
                 form = self.plugin["xep_0004"].make_form(ftype="submit")
                 secret = os.environ.get("XT_ROOM_SECRET")
-                if secret:  # a password room (§10.2, muc#roomconfig)
+                no_archive = os.environ.get("XT_ROOM_NO_ARCHIVE")
+                if secret or no_archive:
                     form.add_field(var="FORM_TYPE", ftype="hidden",
                                    value="http://jabber.org/protocol/muc#roomconfig")
+                if secret:  # a password room (§10.2, muc#roomconfig)
                     form.add_field(var="muc#roomconfig_passwordprotectedroom", value="1")
                     form.add_field(var="muc#roomconfig_roomsecret", value=secret)
+                if no_archive:  # the server's own field for the room's archive
+                    have = await self.plugin["xep_0045"].get_room_config(room)
+                    names = [v for v in ("muc#roomconfig_enablearchiving", "mam")
+                             if v in have.get_fields()]
+                    if not names:
+                        print("no archiving field in %s" % list(have.get_fields()),
+                              file=sys.stderr, flush=True)
+                        os._exit(4)
+                    form.add_field(var=names[0], value="0")
                 await self.plugin["xep_0045"].set_room_config(room, form)
             self.out(event="joined")
             asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.command)
@@ -158,10 +169,12 @@ def alive(pid):
 class Occupant:
     """A slixmpp occupant of a room (the --occupant mode above)."""
 
-    def __init__(self, test, user, room, nick, secret=None):
+    def __init__(self, test, user, room, nick, secret=None, no_archive=False):
         env = dict(os.environ, XTALK_PASSWORD=USERS[user])
         if secret:
             env["XT_ROOM_SECRET"] = secret
+        if no_archive:
+            env["XT_ROOM_NO_ARCHIVE"] = "1"
         self.p = subprocess.Popen(
             ["/usr/bin/python3", os.path.abspath(__file__), "--occupant",
              jid(user, test.srv) + "/occ-" + uuid.uuid4().hex[:6], str(test.srv.port),
@@ -482,6 +495,28 @@ class ChatRooms(ServerTest):
             self.assertEqual(scr.count(needle), 1, "%r once:\n%s" % (needle, scr))
             at.append(scr.index(needle))
         self.assertEqual(at, sorted(at), scr)
+        self.quit_clean(s)
+
+    def test_room_without_archive_brings_its_history(self):
+        """A room that keeps no archive (its disco#info without
+        urn:xmpp:mam:2) is joined asking for its recent history, bounded
+        (maxstanzas 20): what was said before shows, and nothing is
+        caught up."""
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam", no_archive=True)
+        tag = uuid.uuid4().hex[:4]
+        for i in range(1, 4):
+            sam.do("say earlier %d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "earlier 3 " + tag,
+                  "the last one said")
+        s = self.screen()
+        self.join(s, room)
+        scr = s.wait_for("sam: earlier 3 " + tag)
+        at = [scr.index("sam: earlier %d %s" % (i, tag)) for i in range(1, 4)]
+        self.assertEqual(at, sorted(at), scr)
+        self.assertNotIn("caught up", scr)
+        for i in range(1, 4):
+            self.assertEqual(scr.count("sam: earlier %d %s" % (i, tag)), 1, scr)
         self.quit_clean(s)
 
     @skip_on("prosody", "the Prosody harness has no way yet to end a room without telling its "
