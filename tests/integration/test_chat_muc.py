@@ -497,6 +497,47 @@ class ChatRooms(ServerTest):
         self.assertEqual(at, sorted(at), scr)
         self.quit_clean(s)
 
+    def test_scroll_back_reads_the_store_then_the_archive(self):
+        """Scroll-back in a room window reads chat's store first, then the
+        room's archive for what the store does not have: 30 archived
+        before alice's first join (it brings the newest 20), 60 seen live;
+        after a restart the window shows the newest 50 from the store, and
+        scrolling back takes the other 40 from the store and only the 10
+        it never had from the archive."""
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        for i in range(30):
+            sam.do("say arch %02d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "arch 29 " + tag,
+                  "the archived ones")
+        s = self.screen()
+        self.join(s, room)
+        s.wait_for("caught up: 20 from the room's archive")
+        for i in range(60):
+            sam.do("say kept %02d %s" % (i, tag))
+        s.wait_for("sam: kept 59 " + tag)
+        self.quit_clean(s)
+
+        s = self.screen()
+        self.join(s, room)
+        s.wait_for("caught up: nothing new in the room")
+        scr = s.text()
+        self.assertIn("sam: kept 59 " + tag, scr)  # the store's, at once
+        for _ in range(2):
+            s.keys("PPage")
+        s.keys("M-0")
+        s.wait_for("%s: 10 older messages from the server's archive" % room)
+        s.keys("M-1")
+        for _ in range(6):
+            s.keys("PPage")
+        scr = s.wait_for("sam: arch 00 " + tag)
+        at = [scr.index("sam: arch %02d %s" % (i, tag)) for i in range(0, 12)]
+        self.assertEqual(at, sorted(at), scr)
+        for i in range(0, 12):
+            self.assertEqual(scr.count("sam: arch %02d %s" % (i, tag)), 1, scr)
+        self.quit_clean(s)
+
     def test_room_without_archive_brings_its_history(self):
         """A room that keeps no archive (its disco#info without
         urn:xmpp:mam:2) is joined asking for its recent history, bounded
