@@ -19,6 +19,7 @@ typedef struct rs_room {
     /* The history asked of a room without an archive (the caller's). */
     xt_muc_history history;
     uint32_t max_stanzas, max_chars, seconds;
+    char *since;
     int archived; /* the room lists urn:xmpp:mam:2 */
     int tag;      /* the catch-up in flight (xt_mam_fetch), 0 = none */
 } rs_room;
@@ -80,6 +81,7 @@ static void room_clear(rs_room *r)
 {
     free(r->room);
     free(r->nick);
+    free(r->since);
     if (r->password) {
         explicit_bzero(r->password, strlen(r->password));
         free(r->password);
@@ -144,6 +146,7 @@ static void join_now(xt_cli_room_sync *rs, xt_conn *c, rs_room *r)
         o.max_stanzas = r->max_stanzas;
         o.max_chars = r->max_chars;
         o.seconds = r->seconds;
+        o.since = r->since;
     }
     int rc = xt_muc_join(c, r->room, &o);
     if (rc)
@@ -191,8 +194,10 @@ int xt_cli_room_sync_join(xt_cli_room_sync *rs, xt_conn *c, const char *room,
     r->max_stanzas = o->max_stanzas;
     r->max_chars = o->max_chars;
     r->seconds = o->seconds;
+    r->since = o->since ? strdup(o->since) : NULL;
     rs_req *q = calloc(1, sizeof *q);
-    if (!r->room || !r->nick || (o->password && !r->password) || !q || !(q->room = strdup(room))) {
+    if (!r->room || !r->nick || (o->password && !r->password) || (o->since && !r->since) || !q ||
+        !(q->room = strdup(room))) {
         free(q);
         room_clear(r);
         *r = rs->v[--rs->n]; /* the last entry takes its place */

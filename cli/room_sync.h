@@ -41,9 +41,9 @@ void xt_cli_room_sync_set_note(xt_cli_room_sync *rs, xt_cli_room_sync_note_fn fn
 
 /* Asks room's disco#info, then joins as above (o copied: nick, password,
  * presence). A room with an archive is joined with no history; one
- * without it with o's history (history, max_stanzas, max_chars, seconds;
- * not since): XT_MUC_HISTORY_DEFAULT for the room's default, LIMITS for
- * a bounded one. 0 or an xt error. */
+ * without it with o's history (history, max_stanzas, max_chars, seconds,
+ * since): XT_MUC_HISTORY_DEFAULT for the room's default, LIMITS for a
+ * bounded one. 0 or an xt error. */
 int xt_cli_room_sync_join(xt_cli_room_sync *rs, xt_conn *c, const char *room,
                           const xt_muc_join_opts *o);
 

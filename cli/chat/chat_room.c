@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chat.h"
 #include "chat_room.h"
@@ -108,6 +109,27 @@ static void by_reason(char *buf, size_t len, const char *actor, const char *reas
 
 /* --- joining ------------------------------------------------------------------ */
 
+/* The XEP-0082 UTC time just after the window's newest message line,
+ * in ms (0 when it has none) and in buf. */
+static int64_t newest_stamp(const xt_chat_win *w, char *buf, size_t len)
+{
+    for (size_t i = w->nlines; i-- > 0;) {
+        const xt_chat_line *l = &w->lines[i];
+        if ((l->kind != XT_CHAT_LINE_IN && l->kind != XT_CHAT_LINE_OUT) || l->ts_ms <= 0)
+            continue;
+        int64_t ms = l->ts_ms + 1;
+        time_t secs = (time_t)(ms / 1000);
+        struct tm tm;
+        if (!gmtime_r(&secs, &tm))
+            return 0;
+        size_t k = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (k == 0 || snprintf(buf + k, len - k, ".%03dZ", (int)(ms % 1000)) >= (int)(len - k))
+            return 0;
+        return ms;
+    }
+    return 0;
+}
+
 int xt_chat_room_join(xt_chat *c, xt_chat_win *w, const char *room)
 {
     xt_chat_room *r = w->room;
@@ -121,6 +143,15 @@ int xt_chat_room_join(xt_chat *c, xt_chat_win *w, const char *room)
                           .password = r->password,
                           .history = XT_MUC_HISTORY_LIMITS,
                           .max_stanzas = NO_ARCHIVE_HISTORY};
+    /* Such a room's history has no ids to tell its repeats of what the
+     * window shows (the store's lines, an earlier session's) by: only
+     * what came after the newest of them (§7.2.13's since; our clock
+     * against the room's: a message is received after its stamp). A room
+     * that reads since to the whole second (Prosody) repeats that
+     * second's: xt_chat_room_message drops those stamped before it. */
+    char since[40];
+    if ((r->since_ms = newest_stamp(w, since, sizeof since)) > 0)
+        o.since = since;
     r->want = 1;
     r->joined = 0;
     int e = xt_cli_room_sync_join(c->rooms.sync, c->conn, room, &o);
@@ -514,7 +545,8 @@ static void incoming(xt_chat *c, xt_chat_win *w, size_t idx, int mention, int ri
 /* Whether one of the window's newest lines has the room's stanza-id id.
  * A catch-up starts after the position room_sync.h kept, which a message
  * that came live while the previous catch-up's last page was on its way
- * did not move: that one is in the store, shown, and fetched again. */
+ * did not move: that one is in the store, shown, and fetched again; a
+ * room without an archive repeats in its history what the store has. */
 static int shown_recently(const xt_chat_win *w, const char *id)
 {
     size_t n = 0;
@@ -586,10 +618,15 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
             return 1;
         }
         /* A catch-up's lines (room_sync.h) after a marker, once per join,
-         * when the window shows lines from before. */
+         * when the window shows lines from before. What the window has
+         * already (from the store: an earlier run saw it) is not shown
+         * again, be it from the archive or the room's history (delayed,
+         * XEP-0203) of a room without one. */
         int caught = m->source == XT_SRC_ARCHIVE;
-        if (caught && shown_recently(w, m->stanza_id))
+        if (!live && shown_recently(w, m->stanza_id))
             return 1;
+        if (!live && !caught && w->room->since_ms && m->timestamp_ms < w->room->since_ms)
+            return 1; /* history from before `since` (xt_chat_room_join) */
         if (caught && w->room->caught++ == 0 && has_messages(w))
             xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, "-- while you were away --", 0);
         /* Kept (chat_history.h): reopening the window shows it, and

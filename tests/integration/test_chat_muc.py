@@ -559,6 +559,15 @@ class ChatRooms(ServerTest):
         for i in range(1, 4):
             self.assertEqual(scr.count("sam: earlier %d %s" % (i, tag)), 1, scr)
         self.quit_clean(s)
+        # Again after a restart: the store's lines, the history's repeats
+        # of them dropped (by the room's stanza-ids), then a live one.
+        s = self.screen()
+        self.join(s, room)
+        sam.do("say now %s" % tag)
+        scr = s.wait_for("sam: now " + tag)
+        for i in range(1, 4):
+            self.assertEqual(scr.count("sam: earlier %d %s" % (i, tag)), 1, scr)
+        self.quit_clean(s)
 
     @skip_on("prosody", "the Prosody harness has no way yet to end a room without telling its "
                         "occupants (test_muc_selfping.py says why)")
