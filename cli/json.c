@@ -183,18 +183,12 @@ static inline size_t plain_run(const uint8_t *p, size_t n)
  * 4-byte one 12 (a surrogate pair). */
 #define ESC_MAX 6
 
-static void put_string(xt_cli_json *j, const char *s, size_t n)
+/* Writes n bytes at p as a JSON string, quotes included, at o (room
+ * for ESC_MAX * n + 2 reserved); returns the end. */
+static char *write_string(char *o, const uint8_t *p, size_t n)
 {
-    const uint8_t *p = (const uint8_t *)s;
     size_t i = 0;
 
-    if (n > (SIZE_MAX / 4) / ESC_MAX) {
-        j->failed = 1;
-        return;
-    }
-    char *o = reserve(j, ESC_MAX * n + 2);
-    if (!o)
-        return;
     *o++ = '"';
     while (i < n) {
         size_t k = plain_run(p + i, n - i);
@@ -251,7 +245,18 @@ static void put_string(xt_cli_json *j, const char *s, size_t n)
         i++;
     }
     *o++ = '"';
-    commit(j, o);
+    return o;
+}
+
+static void put_string(xt_cli_json *j, const char *s, size_t n)
+{
+    if (n > (SIZE_MAX / 4) / ESC_MAX) {
+        j->failed = 1;
+        return;
+    }
+    char *o = reserve(j, ESC_MAX * n + 2);
+    if (o)
+        commit(j, write_string(o, (const uint8_t *)s, n));
 }
 
 /* Writes the separator and "key": for a new member of the current level. */
@@ -325,6 +330,30 @@ void xt_cli_json_strn(xt_cli_json *j, const char *key, const char *value, size_t
         return;
     member(j, key);
     put_string(j, value, len);
+}
+
+void xt_cli_json_str_k(xt_cli_json *j, const char *key, size_t klen, const char *value)
+{
+    if (!value)
+        return;
+    size_t n = strlen(value);
+    if (n > (SIZE_MAX / 4) / ESC_MAX || klen > 256) {
+        j->failed = 1;
+        return;
+    }
+    /* Separator, key and the string's worst case: one check. */
+    char *o = reserve(j, klen + 4 + ESC_MAX * n + 2);
+    if (!o)
+        return;
+    if (!j->first[j->depth])
+        *o++ = ',';
+    j->first[j->depth] = 0;
+    *o++ = '"';
+    memcpy(o, key, klen);
+    o += klen;
+    *o++ = '"';
+    *o++ = ':';
+    commit(j, write_string(o, (const uint8_t *)value, n));
 }
 
 void xt_cli_json_str(xt_cli_json *j, const char *key, const char *value)

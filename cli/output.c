@@ -77,23 +77,23 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
 {
     if (j) {
         xt_cli_json_obj(j, NULL);
-        xt_cli_json_str(j, "event", "message");
-        xt_cli_json_str(j, "from", m->from);
-        xt_cli_json_str(j, "to", m->to);
-        xt_cli_json_str(j, "type", xt_cli_message_type(m->type));
-        xt_cli_json_str(j, "id", m->id);
-        xt_cli_json_str(j, "body", m->body);
-        xt_cli_json_str(j, "subject", m->subject);
-        xt_cli_json_str(j, "thread", m->thread);
-        xt_cli_json_str(j, "stamp", m->stamp);
+        xt_cli_json_str_lit(j, "event", "message");
+        xt_cli_json_str_lit(j, "from", m->from);
+        xt_cli_json_str_lit(j, "to", m->to);
+        xt_cli_json_str_lit(j, "type", xt_cli_message_type(m->type));
+        xt_cli_json_str_lit(j, "id", m->id);
+        xt_cli_json_str_lit(j, "body", m->body);
+        xt_cli_json_str_lit(j, "subject", m->subject);
+        xt_cli_json_str_lit(j, "thread", m->thread);
+        xt_cli_json_str_lit(j, "stamp", m->stamp);
         /* Where it came from and which way it went (issue 15): a message
          * sent from another device of ours is "direction":"out". */
-        xt_cli_json_str(j, "source", xt_msg_source_name(m->source));
-        xt_cli_json_str(j, "direction", m->direction == XT_DIR_OUT ? "out" : "in");
-        xt_cli_json_str(j, "stanza_id", m->stanza_id);
-        xt_cli_json_str(j, "origin_id", m->origin_id);
+        xt_cli_json_str_lit(j, "source", xt_msg_source_name(m->source));
+        xt_cli_json_str_lit(j, "direction", m->direction == XT_DIR_OUT ? "out" : "in");
+        xt_cli_json_str_lit(j, "stanza_id", m->stanza_id);
+        xt_cli_json_str_lit(j, "origin_id", m->origin_id);
         /* XEP-0308: this message's body replaces the one with that id. */
-        xt_cli_json_str(j, "replaces", m->replace_id);
+        xt_cli_json_str_lit(j, "replaces", m->replace_id);
         if (m->me)
             xt_cli_json_bool(j, "me", 1);
         if (m->receipt_request)
@@ -101,8 +101,8 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
         if (m->file)
             json_file(j, m->file);
         if (m->room) { /* group chat (issue 16) */
-            xt_cli_json_str(j, "room", m->room);
-            xt_cli_json_str(j, "nick", m->nick);
+            xt_cli_json_str_lit(j, "room", m->room);
+            xt_cli_json_str_lit(j, "nick", m->nick);
             if (strcmp(m->type, "groupchat") == 0)
                 xt_cli_json_bool(j, "mention", m->mention);
             else

@@ -101,6 +101,29 @@ static void test_escaping_every_offset(void **state)
     }
 }
 
+/* The literal-key form writes what the plain one does, escaping the
+ * value the same way; a NULL value omits the member. */
+static void test_literal_key(void **state)
+{
+    (void)state;
+    xt_cli_json a, b;
+    xt_cli_json_init(&a);
+    xt_cli_json_init(&b);
+    const char *v = "tab\there \"q\" \xe2\x80\xae bidi \xff and a long plain tail of text";
+    xt_cli_json_obj(&a, NULL);
+    xt_cli_json_obj(&b, NULL);
+    xt_cli_json_str(&a, "k", v);
+    xt_cli_json_str_lit(&b, "k", v);
+    xt_cli_json_str(&a, "stanza_id", "x");
+    xt_cli_json_str_lit(&b, "stanza_id", "x");
+    xt_cli_json_str_lit(&b, "none", NULL);
+    xt_cli_json_end(&a);
+    xt_cli_json_end(&b);
+    assert_string_equal(xt_cli_json_text(&a, NULL), xt_cli_json_text(&b, NULL));
+    xt_cli_json_free(&a);
+    xt_cli_json_free(&b);
+}
+
 static void test_non_ascii(void **state)
 {
     (void)state;
@@ -248,7 +271,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping), cmocka_unit_test(test_escaping_every_offset),
-        cmocka_unit_test(test_non_ascii),
+        cmocka_unit_test(test_non_ascii), cmocka_unit_test(test_literal_key),
         cmocka_unit_test(test_hostile),  cmocka_unit_test(test_structure),
         cmocka_unit_test(test_long),
     };
