@@ -291,6 +291,7 @@ struct xt_store {
      * outside this handle could see it before the commit anyway. */
     struct {
         char *account, *peer, *id;
+        size_t id_cap;    /* id's buffer, written over by the next id */
         int64_t order_ms; /* > 0: an advance (xt_store_archive_pos_advance) */
     } pos;
     char err[256];
@@ -795,6 +796,7 @@ static void pos_drop(xt_store *st)
     xt_free(mem_of(st), st->pos.peer);
     xt_free(mem_of(st), st->pos.id);
     st->pos.account = st->pos.peer = st->pos.id = NULL;
+    st->pos.id_cap = 0;
 }
 
 static int pos_write(xt_store *st, const char *account, const char *peer, const char *id,
@@ -1311,19 +1313,29 @@ static int pos_put(xt_store *st, const char *account, const char *peer, const ch
     }
     if (st->pos.id && order_ms > 0 && st->pos.order_ms > order_ms)
         return 0; /* an older advance than the pending one */
-    char *nid = xt_strdup(mem_of(st), id);
-    if (!nid)
-        return fail(st, XT_ENOMEM, "out of memory");
+    /* The id buffer is written over while it fits: listen moves the
+     * position with every live message (no allocation per message). */
+    size_t n = strlen(id);
+    char *nid = st->pos.id;
+    if (n >= st->pos.id_cap) {
+        size_t cap = n < 64 ? 64 : n + 1;
+        if (!(nid = xt_malloc(mem_of(st), cap)))
+            return fail(st, XT_ENOMEM, "out of memory");
+        xt_free(mem_of(st), st->pos.id);
+        st->pos.id = NULL;
+        st->pos.id_cap = cap;
+    }
+    memcpy(nid, id, n + 1);
     if (!st->pos.account) {
         st->pos.account = xt_strdup(mem_of(st), account);
         st->pos.peer = xt_strdup(mem_of(st), peer);
         if (!st->pos.account || !st->pos.peer) {
             xt_free(mem_of(st), nid);
+            st->pos.id = NULL; /* nid was it, or was to be */
             pos_drop(st);
             return fail(st, XT_ENOMEM, "out of memory");
         }
     }
-    xt_free(mem_of(st), st->pos.id);
     st->pos.id = nid;
     st->pos.order_ms = order_ms;
     return 1;
