@@ -183,6 +183,40 @@ static inline size_t plain_run(const uint8_t *p, size_t n)
  * 4-byte one 12 (a surrogate pair). */
 #define ESC_MAX 6
 
+/* Copies the plain run at p[*ip] to o, returns the end and moves *ip
+ * past it. With SSE2 each 16-byte step is stored as it is tested (the
+ * room is reserved: ESC_MAX per byte), so no second pass copies it. */
+static inline char *copy_plain(char *o, const uint8_t *p, size_t n, size_t *ip)
+{
+    size_t i = *ip;
+#ifdef __SSE2__
+    const __m128i lo = _mm_set1_epi8(0x20), span = _mm_set1_epi8(0x5e);
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16, o += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        __m128i t = _mm_sub_epi8(v, lo);
+        __m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(t, span), span);
+        __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) ^ 0xffffu;
+        if (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            *ip = i + k;
+            return o + k;
+        }
+    }
+    while (i < n && plain_tab[p[i]])
+        *o++ = (char)p[i++];
+#else
+    size_t k = plain_run(p + i, n - i);
+    memcpy(o, p + i, k);
+    o += k;
+    i += k;
+#endif
+    *ip = i;
+    return o;
+}
+
 /* Writes n bytes at p as a JSON string, quotes included, at o (room
  * for ESC_MAX * n + 2 reserved); returns the end. */
 static char *write_string(char *o, const uint8_t *p, size_t n)
@@ -191,10 +225,7 @@ static char *write_string(char *o, const uint8_t *p, size_t n)
 
     *o++ = '"';
     while (i < n) {
-        size_t k = plain_run(p + i, n - i);
-        memcpy(o, p + i, k);
-        o += k;
-        i += k;
+        o = copy_plain(o, p, n, &i);
         if (i == n)
             break;
         uint8_t c = p[i];
