@@ -13,8 +13,8 @@
 struct xt_cli_dedup {
     xt_store *st;
     char *account;
-    int batched;  /* xt_cli_dedup_set_batched */
-    int in_batch; /* a relaxed store batch is open */
+    int batched;      /* xt_cli_dedup_set_batched */
+    int in_batch;     /* a relaxed store batch is open */
     int64_t batch_ms; /* the clock when it opened: one reading a burst */
     /* The last sender's full JID and its bare form as the store keys it:
      * a burst mostly comes from one sender, and preparing the JID

@@ -115,22 +115,14 @@ static char *escape_unit(char *o, uint32_t uc)
  * for the bytes after the last whole vector step (every key, and every
  * value's tail): one load a byte. */
 static const uint8_t plain_tab[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
 /* The plain run starting at p[0], up to n bytes. With SSE2 (every
@@ -183,6 +175,54 @@ static inline size_t plain_run(const uint8_t *p, size_t n)
  * 4-byte one 12 (a surrogate pair). */
 #define ESC_MAX 6
 
+/* 1 when one of the 8 bytes of w (4 when the upper ones repeat a plain
+ * byte) is not plain: the word test of plain_run. With no such byte no
+ * borrow or carry crosses a byte, so nothing plain is flagged. */
+static inline int word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t lt = (w - ones * 0x20) & ~w;
+    uint64_t ge = (w + ones * 0x01) | w;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b;
+    return ((lt | ge | zq | zb) & high) != 0;
+}
+
+/* The last r (1..15) bytes of a string, all plain: copied with two
+ * overlapping loads and stores, no loop (most fields of a message are
+ * shorter than 16 bytes, or end in such a tail). 0 when one is not
+ * plain: the caller then goes byte by byte. */
+static inline int copy_tail(char *o, const uint8_t *p, size_t r)
+{
+    if (r >= 8) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + r - 8, 8);
+        if (word_special(a) || word_special(b))
+            return 0;
+        memcpy(o, &a, 8);
+        memcpy(o + r - 8, &b, 8);
+        return 1;
+    }
+    if (r >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + r - 4, 4);
+        /* the upper half repeats a byte of the lower: plain or not alike */
+        if (word_special((uint64_t)a | (uint64_t)a << 32) ||
+            word_special((uint64_t)b | (uint64_t)b << 32))
+            return 0;
+        memcpy(o, &a, 4);
+        memcpy(o + r - 4, &b, 4);
+        return 1;
+    }
+    for (size_t k = 0; k < r; k++)
+        if (!plain_tab[p[k]])
+            return 0;
+    memcpy(o, p, r);
+    return 1;
+}
+
 /* Copies the plain run at p[*ip] to o, returns the end and moves *ip
  * past it. With SSE2 each 16-byte step is stored as it is tested (the
  * room is reserved: ESC_MAX per byte), so no second pass copies it. */
@@ -204,6 +244,10 @@ static inline char *copy_plain(char *o, const uint8_t *p, size_t n, size_t *ip)
             *ip = i + k;
             return o + k;
         }
+    }
+    if (i < n && copy_tail(o, p + i, n - i)) {
+        *ip = n;
+        return o + (n - i);
     }
     while (i < n && plain_tab[p[i]])
         *o++ = (char)p[i++];

@@ -101,6 +101,32 @@ static void test_escaping_every_offset(void **state)
     }
 }
 
+/* Strings of every length up to 40 with one byte to escape at every
+ * offset: the tail after the last 16-byte step (json.c copy_tail: two
+ * overlapping 8- or 4-byte words, or bytes) finds it wherever it is. */
+static void test_escaping_every_length(void **state)
+{
+    (void)state;
+    static const struct {
+        char c;
+        const char *esc;
+    } odd[] = {{'\x01', "\\u0001"}, {'\x1f', "\\u001f"}, {'"', "\\\""},  {'\\', "\\\\"},
+               {'\x7f', "\\u007f"}, {'\x80', "\\ufffd"}, {'\xff', "\\ufffd"}, {'z', "z"}};
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
+                char in[40], expect[128];
+                memset(in, 'a', sizeof in);
+                in[at] = odd[k].c;
+                snprintf(expect, sizeof expect, "{\"k\":\"%.*s%s%.*s\"}", (int)at,
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", odd[k].esc,
+                         (int)(len - at - 1), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+                assert_string_equal(one(in, len), expect);
+            }
+        }
+    }
+}
+
 /* The literal-key form writes what the plain one does, escaping the
  * value the same way; a NULL value omits the member. */
 static void test_literal_key(void **state)
@@ -272,6 +298,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping), cmocka_unit_test(test_escaping_every_offset),
         cmocka_unit_test(test_non_ascii), cmocka_unit_test(test_literal_key),
+        cmocka_unit_test(test_escaping_every_length),
         cmocka_unit_test(test_hostile),  cmocka_unit_test(test_structure),
         cmocka_unit_test(test_long),
     };
