@@ -263,7 +263,7 @@ static inline char *copy_plain(char *o, const uint8_t *p, size_t n, size_t *ip)
 
 /* Writes n bytes at p as a JSON string, quotes included, at o (room
  * for ESC_MAX * n + 2 reserved); returns the end. */
-static char *write_string(char *o, const uint8_t *p, size_t n)
+static inline char *write_string(char *o, const uint8_t *p, size_t n)
 {
     size_t i = 0;
 
@@ -429,6 +429,44 @@ void xt_cli_json_str_k(xt_cli_json *j, const char *key, size_t klen, const char 
     *o++ = '"';
     *o++ = ':';
     commit(j, write_string(o, (const uint8_t *)value, n));
+}
+
+#define LIST_MAX 32
+
+void xt_cli_json_str_list(xt_cli_json *j, const xt_cli_json_member *mm, size_t n)
+{
+    size_t len[LIST_MAX], need = 0;
+    if (n > LIST_MAX) {
+        j->failed = 1;
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        len[k] = mm[k].value ? strlen(mm[k].value) : 0;
+        if (len[k] > (SIZE_MAX / 4) / ESC_MAX / LIST_MAX || mm[k].klen > 256) {
+            j->failed = 1;
+            return;
+        }
+        need += mm[k].klen + 4 + ESC_MAX * len[k] + 2;
+    }
+    char *o = reserve(j, need);
+    if (!o)
+        return;
+    int first = j->first[j->depth];
+    for (size_t k = 0; k < n; k++) {
+        if (!mm[k].value)
+            continue;
+        if (!first)
+            *o++ = ',';
+        first = 0;
+        *o++ = '"';
+        memcpy(o, mm[k].key, mm[k].klen);
+        o += mm[k].klen;
+        *o++ = '"';
+        *o++ = ':';
+        o = write_string(o, (const uint8_t *)mm[k].value, len[k]);
+    }
+    j->first[j->depth] = first;
+    commit(j, o);
 }
 
 void xt_cli_json_str(xt_cli_json *j, const char *key, const char *value)

@@ -22,7 +22,7 @@ The limits (README, Performance; bench/run rows 1 and 2):
   send     <= 3,500 instructions per built and serialized message,
               today 3,004
   listen   <= 5,500 instructions per message for the CLI's part of
-              `listen --json` (issue 14), today ~4,200; one SQLite write
+              `listen --json` (issue 14), today ~4,100; one SQLite write
               per message (~10,000, as before the in-memory repeat record)
               or the old per-piece JSON writer (~+2,500) fail it
 
