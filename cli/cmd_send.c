@@ -804,31 +804,6 @@ static void withdraw(struct send *st)
             (void)xt_outbox_remove(st->store, st->account, st->pend[i].id);
 }
 
-/* xt_cli_session_run, with the upload's HTTP engine (on the session's
- * loop) freed before the session and its loop are. */
-static int run(struct send *st, xt_cli_account *acct, const xt_cli_session_params *p)
-{
-    xt_cli_session *s;
-    int rc = xt_cli_session_start(acct, p, &s);
-
-    if (!s) {
-        xt_cli_upload_free(&st->up);
-        return rc;
-    }
-    if (!xt_cli_session_done(s))
-        rc = xt_loop_run(xt_cli_session_loop(s));
-    if (!xt_cli_session_done(s))
-        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "the connection ended unexpectedly: %s",
-                            xt_strerror(rc < 0 ? rc : XT_ECLOSED));
-    /* Interrupted, or the session failed otherwise, mid-upload. */
-    int busy = st->a->file && (st->up.cancelled || st->up.state == XT_CLI_UP_DISCOVER ||
-                               st->up.state == XT_CLI_UP_SLOT || st->up.state == XT_CLI_UP_PUT);
-    xt_cli_upload_free(&st->up);
-    if (busy)
-        xt_cli_errorf("send: the upload of %s was cancelled; nothing was sent", st->a->file);
-    return xt_cli_session_end(s);
-}
-
 int xt_cli_cmd_send(const xt_cli_args *a)
 {
     struct send st = {.a = a};
@@ -843,7 +818,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
         rc = gather(&st);
     if (rc == 0 && a->muc) {
         /* Group chat: join, send, wait for the reflection (cmd_send_muc.c). */
-        rc = xt_cli_send_muc(a, st.msgs, st.nmsgs);
+        rc = xt_cli_send_muc(a, st.msgs, st.nmsgs, a->file ? &st.up : NULL);
         goto out;
     }
     if (rc == 0) {
@@ -881,7 +856,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
             };
             int retryable = 0;
             p.retryable = &retryable;
-            rc = run(&st, &acct, &p);
+            rc = xt_cli_upload_run(&st.up, a->file, &acct, &p);
             flush_removals(&st); /* acked while the session ended */
             if (st.gen == 0 && !a->queue)
                 withdraw(&st);

@@ -16,6 +16,9 @@ file with the type its name's extension maps to.
     sizes in the message, and no slot issued (the server's log);
   - an upload cut by stopping the server: exit 10, no message sent;
   - Ctrl-C during the upload: cancelled, nothing sent;
+  - send --file --muc: uploaded, then the room joined and the URL sent
+    with its OOB data to a slixmpp occupant, exit 0 on the reflection, the
+    bytes fetched back identical; over the limit: exit 9, never joined;
   - peak RSS of a 50 MB upload within a few MB of a 1 MB one (plain
     builds only: valgrind and ASan measure themselves).
 """
@@ -30,6 +33,7 @@ import time
 import unittest
 import urllib.request
 
+from test_muc import Occupant
 from xtlib import (HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, Ejabberd, Proc, Prosody,
                    ServerTest, jid, main, make_server, skip_on)
 
@@ -265,6 +269,49 @@ class Upload(ServerTest):
         p.wait_stderr("upload failed")
         p.wait_stderr("nothing was sent")
         self.assertNothingSentThen("after the cut upload")
+
+    def occupant(self, user, room):
+        """A slixmpp occupant (slix_muc.py) in room as `user`."""
+        e = dict(self.env(user), XT_PEER_TIMEOUT=str(180 * SLOW))
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_muc.py"),
+                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file], env=e,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        o = Occupant(p)
+        o.json_until(lambda x: x["event"] == "online", 60)
+        self.assertEqual(o.join(room, user)["event"], "joined")
+        return o
+
+    def test_muc_file(self):
+        room = "files-%d@%s" % (os.getpid(), self.srv.muc)
+        carol = self.occupant("carol", room)
+        src = self.path("room.bin")
+        digest = write_random(src, 1 * MB)
+        r = self.xtalk("alice", "send", "--file", src, "--muc", room, "--nick", "alice-f",
+                       timeout=120)
+        self.assertOk(r, "send --file --muc")
+        got = carol.json_until(lambda o: o["event"] == "groupchat" and o["nick"] == "alice-f", 60)
+        url = got["body"]
+        self.assertTrue(url.endswith("/room.bin"), url)
+        self.assertEqual(got["oob"], url)  # XEP-0066 beside the body
+        self.assertEqual(self.fetch(url), digest)
+
+        # Over the limit: exit 9 before anything, the room never joined.
+        big = self.path("room-huge.iso")
+        with open(big, "wb") as f:
+            f.truncate(LIMIT + 1)
+        r = self.xtalk("alice", "send", "--file", big, "--muc", room, "--nick", "alice-big")
+        self.assertEqual(r.returncode, 9, r.stderr)
+        self.assertIn("nothing was sent", r.stderr)
+        seen = []
+        self.assertOk(self.xtalk("alice", "send", "--muc", room, "marker", "--nick", "alice-m"))
+        carol.json_until(lambda o: seen.append(o) or (o["event"] == "groupchat" and
+                                                      o["body"] == "marker"), 60)
+        self.assertEqual([o for o in seen if o.get("nick") == "alice-big"], [])
+
+        r = self.xtalk("alice", "send", "--file", src, "--muc", room, "--pm", "carol")
+        self.assertEqual(r.returncode, 2, r.stderr)
 
     @unittest.skipUnless(RSS_MEANINGFUL, "peak RSS is the program's only in a plain build "
                                          "(not under valgrind or ASan)")
