@@ -53,7 +53,10 @@ struct pending {
     int acked;
     int want_receipt; /* --receipt: this run's message asks for one (XEP-0184) */
     int receipted;
-    int oob; /* --file: the body is the file's URL, sent as XEP-0066 data too */
+    /* --file, or an earlier run's file message: the URL sent as XEP-0066
+     * data beside the body (kept with the outbox entry, so a re-send is
+     * the same stanza); NULL for a text message. */
+    char *oob_url;
 };
 
 struct send {
@@ -490,7 +493,7 @@ static int send_unsent(xt_cli_session *s, struct send *st)
             continue;
         /* XEP-0066 §3.1 beside the body: clients that know it show a file. */
         xt_message_extras x = {.request_receipt = p->want_receipt,
-                               .oob_url = p->oob ? p->body : NULL};
+                               .oob_url = p->oob_url};
         int rc = xt_conn_send_message_ex(c, p->to, p->type, p->body, p->thread, p->id, &x, NULL);
         if (rc < 0) {
             xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "send: cannot send the message: %s%s",
@@ -609,14 +612,14 @@ static void on_uploaded(xt_cli_session *s, const char *get_url, void *ud)
 
     st->uploading = 0;
     if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat")) ||
-        !(p->body = strdup(get_url)) || (st->thread[0] && !(p->thread = strdup(st->thread)))) {
+        !(p->body = strdup(get_url)) || !(p->oob_url = strdup(get_url)) ||
+        (st->thread[0] && !(p->thread = strdup(st->thread)))) {
         if (p)
-            free(p->to), free(p->type), free(p->body);
+            free(p->to), free(p->type), free(p->body), free(p->oob_url);
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
         return;
     }
     st->npend++;
-    p->oob = 1;
     if (st->a->receipt) {
         p->want_receipt = 1;
         st->nwant++;
@@ -634,7 +637,12 @@ static void on_uploaded(xt_cli_session *s, const char *get_url, void *ud)
                            .thread = p->thread,
                            .origin_id = p->id,
                            .created_ms = wall_ms()};
-        if (xt_outbox_add(st->store, &m, NULL) < 0)
+        const char *slash = strrchr(st->up.path, '/');
+        xt_store_file f = {.url = get_url,
+                           .name = slash ? slash + 1 : st->up.path,
+                           .media_type = st->up.type,
+                           .size = (int64_t)st->up.size};
+        if (xt_outbox_add_file(st->store, &m, &f, NULL) < 0)
             xt_cli_errorf("warning: cannot queue the file's URL in the outbox (%s); sending it "
                           "without",
                           xt_store_errdetail(st->store));
@@ -695,11 +703,13 @@ static int load_left(const xt_outbox_msg *m, void *ud)
     p->type = strdup(m->type);
     p->body = strdup(m->body);
     p->thread = m->thread ? strdup(m->thread) : NULL;
-    if (!p->to || !p->type || !p->body || (m->thread && !p->thread)) {
+    p->oob_url = m->file ? strdup(m->file->url) : NULL;
+    if (!p->to || !p->type || !p->body || (m->thread && !p->thread) || (m->file && !p->oob_url)) {
         free(p->to);
         free(p->type);
         free(p->body);
         free(p->thread);
+        free(p->oob_url);
         return -1;
     }
     st->npend++;
@@ -879,6 +889,7 @@ out:
         free(st.pend[i].type);
         free(st.pend[i].body);
         free(st.pend[i].thread);
+        free(st.pend[i].oob_url);
     }
     free(st.pend);
     free(st.to_remove);

@@ -85,32 +85,66 @@ static xt_chat_file *remember(xt_chat *c, const char *url, const char *name)
     return slot;
 }
 
-void xt_chat_files_received(xt_chat *c, xt_chat_win *w, const xt_message *m, int64_t ts)
+int xt_chat_files_describe(xt_chat *c, const xt_file_ref *f, char *line, size_t n)
 {
-    const xt_file_ref *f = m->file;
-    char line[1024], size[32] = "";
+    char size[32] = "";
     if (f->flags & XT_FILE_UNSAFE) {
         /* Shown, escaped by the window, never numbered: nothing opens it. */
-        snprintf(line, sizeof line, "[link, not a file] %.900s", f->url);
-        xt_chat_win_add(w, XT_CHAT_LINE_ERROR, ts, NULL, line, 0);
-        return;
+        snprintf(line, n, "[link, not a file] %.900s", f->url);
+        return XT_CHAT_LINE_ERROR;
     }
     char name[256];
     if (xt_file_name(f->name, f->url, name, sizeof name) < 0)
-        return;
+        return -1;
     xt_chat_file *slot = remember(c, f->url, name);
     if (!slot)
-        return;
+        return -1;
     if (f->size >= 0)
         xt_chat_files_fmt_size(f->size, size, sizeof size);
-    snprintf(line, sizeof line, "[file %u] %s%s%s%s%s%s  /open %u  /save %u", slot->n, name,
+    snprintf(line, n, "[file %u] %s%s%s%s%s%s  /open %u  /save %u", slot->n, name,
              *size || f->media_type ? " (" : "", size, *size && f->media_type ? ", " : "",
              f->media_type ? f->media_type : "", *size || f->media_type ? ")" : "", slot->n,
              slot->n);
     if (f->flags & XT_FILE_HTTP)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "  (http: not encrypted)");
-    xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, line, 0);
+        snprintf(line + strlen(line), n - strlen(line), "  (http: not encrypted)");
+    return XT_CHAT_LINE_INFO;
+}
+
+void xt_chat_files_received(xt_chat *c, xt_chat_win *w, const xt_message *m, int64_t ts)
+{
+    char line[1024];
+    int kind = xt_chat_files_describe(c, m->file, line, sizeof line);
+    if (kind < 0)
+        return;
+    xt_chat_win_add(w, kind, ts, NULL, line, 0);
     c->dirty = 1;
+}
+
+const char *xt_chat_files_caption(const char *body, const xt_file_ref *f, char *buf, size_t n)
+{
+    if (body && *body)
+        return body;
+    if (!f)
+        return "";
+    if (f->desc)
+        return f->desc;
+    return xt_file_name(f->name, f->url, buf, n) > 0 ? buf : "(a file)";
+}
+
+xt_file_ref xt_chat_files_from_store(const xt_store_file *sf)
+{
+    return (xt_file_ref){.url = sf->url,
+                         .desc = sf->desc,
+                         .name = sf->name,
+                         .media_type = sf->media_type,
+                         .size = sf->size,
+                         .flags = xt_file_url_check(sf->url)};
+}
+
+xt_store_file xt_chat_files_to_store(const xt_file_ref *f)
+{
+    return (xt_store_file){
+        .url = f->url, .desc = f->desc, .name = f->name, .media_type = f->media_type, .size = f->size};
 }
 
 const char *xt_chat_files_url(xt_chat *c, unsigned n, const char **name)
@@ -404,7 +438,9 @@ static void on_put_done(xt_http_transfer *t, const xt_http_result *r, void *ud)
     }
     /* XEP-0363 §5: the GET URL as the body, with XEP-0066 OOB so clients
      * show it as a file; then our own numbered file line. */
-    xt_chat_send_text_oob(c, x->peer, x->get_url, x->get_url);
+    xt_store_file sf = {.url = x->get_url, .name = x->name, .size = (int64_t)x->size,
+                        .media_type = NULL}; /* PUT as application/octet-stream */
+    xt_chat_send_file(c, x->peer, x->get_url, &sf);
     xt_chat_file *f = remember(c, x->get_url, x->name);
     char line[600], size[32];
     xt_chat_files_fmt_size((int64_t)x->size, size, sizeof size);
