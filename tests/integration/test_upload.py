@@ -16,6 +16,10 @@ file with the type its name's extension maps to.
     sizes in the message, and no slot issued (the server's log);
   - an upload cut by stopping the server: exit 10, no message sent;
   - Ctrl-C during the upload: cancelled, nothing sent;
+  - the XMPP link dropped after the upload (a proxy holds everything the
+    client sends from the slot on): the URL message stays in the outbox
+    with its OOB data, and `send --flush` later delivers it with the OOB
+    (the same stanza), the bytes still fetched back identical;
   - send --file --muc: uploaded, then the room joined and the URL sent
     with its OOB data to a slixmpp occupant, exit 0 on the reflection, the
     bytes fetched back identical; over the limit: exit 9, never joined;
@@ -27,13 +31,17 @@ import inspect
 import json
 import os
 import signal
+import sqlite3
 import ssl
 import subprocess
+import sys
 import time
 import unittest
 import urllib.request
 
 from test_muc import Occupant
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from faultproxy import FaultProxy  # noqa: E402
 from xtlib import (HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, Ejabberd, Proc, Prosody,
                    ServerTest, jid, main, make_server, skip_on)
 
@@ -269,6 +277,46 @@ class Upload(ServerTest):
         p.wait_stderr("upload failed")
         p.wait_stderr("nothing was sent")
         self.assertNothingSentThen("after the cut upload")
+
+    def test_outbox_keeps_oob(self):
+        src = self.path("later.bin")
+        digest = write_random(src, 5 * MB)  # its PUT outlasts the test's reaction
+        fp = FaultProxy(("127.0.0.1", self.srv.port), seed=1, max_faults=0, delay_prob=0)
+        fp.start()
+        try:
+            argv = self.argv("alice", "send", "-v", "--file", src, "--timeout", "5",
+                             "--server", "127.0.0.1:%d" % fp.port, jid("bob", self.srv),
+                             server=False)
+            p = subprocess.Popen(argv, env=self.env("alice"), stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.procs.append(p)
+            proc = Proc(p)
+            # The slot has come (the request went through): from now on
+            # nothing the client sends reaches the server; the PUT goes
+            # to the HTTPS service directly and still succeeds.
+            self.wait_for(lambda: any("urn:xmpp:http:upload:0" in l and "<put " in l
+                                      for l in proc.err_lines) or p.poll() is not None,
+                          "the slot")
+            fp.hold_after = fp.c2s_bytes
+            rc = proc.wait(120)
+        finally:
+            fp.stop()
+        self.assertEqual(rc, 7, "\n".join(proc.err_lines))  # not acknowledged within --timeout
+        db = os.path.join(self.srv.dir, "xdg-data-alice", "xtalk", "xtalk.db")
+        with sqlite3.connect(db) as c:
+            rows = c.execute("SELECT o.body, f.url, f.name, f.size FROM outbox o"
+                             " JOIN outbox_file f ON f.seq = o.seq").fetchall()
+        self.assertEqual(len(rows), 1, rows)
+        url = rows[0][0]
+        self.assertEqual(rows[0][1:], (url, "later.bin", 5 * MB))
+        bob = self.peer("bob", "recv", "1")
+        self.assertEqual(bob.line(60), "online")
+        r = self.xtalk("alice", "send", "--flush", timeout=60)
+        self.assertOk(r, "send --flush")
+        got = json.loads(bob.line(60))
+        self.assertEqual(got["body"], url)
+        self.assertEqual(got.get("oob"), url)  # re-sent with its XEP-0066 data
+        self.assertEqual(self.fetch(url), digest)
 
     def occupant(self, user, room):
         """A slixmpp occupant (slix_muc.py) in room as `user`."""
