@@ -256,9 +256,53 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-size_t xt_chat_files_complete_path(const char *word, char ***out)
+/* The characters a completed name escapes with a backslash: the blank
+ * that would end the word, and the escape and quotes themselves. */
+static int needs_escape(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\\' || ch == '\'' || ch == '"';
+}
+
+int xt_chat_files_path_arg(const char *arg, char *out, size_t n)
+{
+    size_t o = 0, keep = 0;
+    const char *home = getenv("HOME");
+    if (n == 0)
+        return -1;
+    /* "~/" is the home directory, as a shell would read it. */
+    if (arg[0] == '~' && arg[1] == '/' && home) {
+        int k = snprintf(out, n, "%s/", home);
+        if (k < 0 || (size_t)k >= n)
+            return -1;
+        o = keep = (size_t)k;
+        arg += 2;
+    }
+    for (const char *p = arg; *p; p++) {
+        if (o + 1 >= n)
+            return -1;
+        if (*p == '\\' && needs_escape(p[1])) {
+            out[o++] = *++p;
+            keep = o; /* an escaped blank is part of the name */
+        } else {
+            out[o++] = *p;
+            if (*p != ' ' && *p != '\t')
+                keep = o;
+        }
+    }
+    /* Tab completion leaves a blank after the name: not the name's. */
+    out[keep] = '\0';
+    return 0;
+}
+
+size_t xt_chat_files_complete_path(const char *escaped, char ***out)
 {
     *out = NULL;
+    /* The word as typed carries completion's escapes: the name they stand for. */
+    char word[4096];
+    size_t wl = 0;
+    for (const char *p = escaped; *p && wl + 1 < sizeof word; p++)
+        word[wl++] = *p == '\\' && needs_escape(p[1]) ? *++p : *p;
+    word[wl] = '\0';
     /* "~/" is the home directory, as a shell would read it. */
     const char *home = getenv("HOME");
     char dir[4096];
@@ -288,11 +332,19 @@ size_t xt_chat_files_complete_path(const char *word, char ***out)
         snprintf(full, sizeof full, "%s/%s", dir, nm);
         struct stat st;
         int isdir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
-        size_t len = dlen + strlen(nm) + 2;
-        char *cand = malloc(len);
+        /* Written back escaped, so that the name stays one word. */
+        char raw[4096 + 256];
+        snprintf(raw, sizeof raw, "%.*s%s%s", (int)dlen, word, nm, isdir ? "/" : "");
+        char *cand = malloc(2 * strlen(raw) + 1);
         if (!cand)
             break;
-        snprintf(cand, len, "%.*s%s%s", (int)dlen, word, nm, isdir ? "/" : "");
+        size_t k = 0;
+        for (const char *q = raw; *q; q++) {
+            if (needs_escape(*q))
+                cand[k++] = '\\';
+            cand[k++] = *q;
+        }
+        cand[k] = '\0';
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             char **nv = realloc(v, ncap * sizeof *nv);
@@ -550,14 +602,10 @@ void xt_chat_files_upload(xt_chat *c, const char *arg)
         return;
     }
     char path[4096];
-    const char *home = getenv("HOME");
-    if (arg[0] == '~' && arg[1] == '/' && home)
-        snprintf(path, sizeof path, "%s/%s", home, arg + 2);
-    else
-        snprintf(path, sizeof path, "%s", arg);
-    /* Tab completion leaves a blank after the name. */
-    for (size_t n = strlen(path); n > 0 && (path[n - 1] == ' ' || path[n - 1] == '\t'); n--)
-        path[n - 1] = '\0';
+    if (xt_chat_files_path_arg(arg, path, sizeof path) < 0) {
+        say(c, XT_CHAT_LINE_ERROR, "/upload: the path is too long");
+        return;
+    }
     struct stat st;
     char line[600];
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
@@ -626,11 +674,10 @@ void xt_chat_files_save(xt_chat *c, const char *a1, const char *rest)
     /* rest: the path after the number. */
     const char *p = rest;
     char path[4096], err[600], line[800];
-    const char *home = getenv("HOME");
-    if (p[0] == '~' && p[1] == '/' && home)
-        snprintf(path, sizeof path, "%s/%s", home, p + 2);
-    else
-        snprintf(path, sizeof path, "%s", p);
+    if (xt_chat_files_path_arg(p, path, sizeof path) < 0) {
+        say(c, XT_CHAT_LINE_ERROR, "/save: the path is too long");
+        return;
+    }
     xt_chat_xfer *x = xfer_new(c, 0);
     if (!x || !(x->name = strdup(name))) {
         if (x)

@@ -56,7 +56,16 @@ void xt_chat_files_free(struct xt_chat *c);
 /* Tab completion of a path argument: the entries of word's directory
  * ("~/" is $HOME) starting with its last part, each as word's directory
  * part + name, "/" after a directory; hidden ones only when the part
- * starts with '.'. Sorted; *out and each string malloc'd (free them). */
+ * starts with '.'. A blank, tab, backslash or quote in them is escaped
+ * with a backslash (so the name stays one word, as in a shell), and the
+ * word's own escapes are read the same way. Sorted; *out and each
+ * string malloc'd (free them). */
 size_t xt_chat_files_complete_path(const char *word, char ***out);
+/* /upload's and /save's PATH as typed into the local path: "~/" is
+ * $HOME, completion's backslash escapes are undone (a literal blank
+ * without one is kept too: the whole argument is the path), trailing
+ * unescaped blanks dropped (completion leaves one). 0, or -1 when it
+ * does not fit in n. */
+int xt_chat_files_path_arg(const char *arg, char *out, size_t n);
 
 #endif

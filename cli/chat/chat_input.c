@@ -676,11 +676,21 @@ static void submit(xt_chat *c)
 
 /* --- completion ------------------------------------------------------------- */
 
+/* 1 when buf[i] follows an odd run of backslashes: an escaped character
+ * (path completion writes "my\\ file.txt" as one word). */
+static int escaped_at(const wchar_t *buf, size_t i)
+{
+    size_t k = 0;
+    while (k < i && buf[i - 1 - k] == L'\\')
+        k++;
+    return k % 2 == 1;
+}
+
 static void complete(xt_chat *c)
 {
     xt_chat_edit *e = &c->edit;
     size_t ws = e->cur;
-    while (ws > 0 && e->buf[ws - 1] != L' ')
+    while (ws > 0 && (e->buf[ws - 1] != L' ' || escaped_at(e->buf, ws - 1)))
         ws--;
     char *word = xt_chat_utf8_encode(e->buf + ws, e->cur - ws);
     char *line = xt_chat_edit_text(e);
