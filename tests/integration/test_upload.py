@@ -284,7 +284,11 @@ class Upload(ServerTest):
         fp = FaultProxy(("127.0.0.1", self.srv.port), seed=1, max_faults=0, delay_prob=0)
         fp.start()
         try:
-            argv = self.argv("alice", "send", "-v", "--file", src, "--timeout", "5",
+            # --timeout: how long the held link may go without an ack; under
+            # valgrind the PUT itself must also end within it (the session
+            # may fail its reconnections to the held link in the meantime).
+            argv = self.argv("alice", "send", "-v", "--file", src, "--timeout",
+                             "30" if WRAPPER else "5",
                              "--server", "127.0.0.1:%d" % fp.port, jid("bob", self.srv),
                              server=False)
             p = subprocess.Popen(argv, env=self.env("alice"), stdin=subprocess.DEVNULL,
