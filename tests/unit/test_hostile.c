@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/siphash.h"
 #include "core/base64.h"
 #include "core/scram.h"
 #include "im/conn_int.h"
@@ -189,8 +190,8 @@ static xt_conn *login(xt_conn_opts *o, int sm, const char *roster_xml, seen *ev)
         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
         "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
         HDR("s2"),
-        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
-        "</mechanism></mechanisms></stream:features>",
+        ("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
+         "</mechanism></mechanisms></stream:features>"),
         "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
     };
     for (size_t i = 0; i < sizeof server / sizeof *server; i++)
@@ -1093,8 +1094,8 @@ static void test_ssdp_conn(void **state)
         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
         "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
         HDR("s2"),
-        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
-        "SCRAM-SHA-256</mechanism></mechanisms></stream:features>",
+        ("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
+         "SCRAM-SHA-256</mechanism></mechanisms></stream:features>"),
     };
     for (size_t i = 0; i < sizeof server / sizeof *server; i++)
         assert_int_equal(feed(c, server[i], 1), 0);
@@ -1138,7 +1139,7 @@ static void test_siphash_vector(void **state)
     uint8_t msg[15];
     for (int i = 0; i < 15; i++)
         msg[i] = (uint8_t)i;
-    assert_true(xt_index_siphash(key, msg, 15, 2, 4) == 0xa129ca6149be45e5ull);
+    assert_true(xt_siphash(key, msg, 15, 2, 4) == 0xa129ca6149be45e5ull);
 }
 
 typedef struct {
