@@ -534,10 +534,9 @@ static int check(xt_cli_args *a, const char *const *pos, size_t npos, char *err,
                                   "no TEXT, --lines, --flush or --queue");
             return XT_CLI_EXIT_USAGE;
         }
-        if (a->file && a->muc) {
-            /* Not yet: send --muc's room flow (cmd_send_muc.c) has no upload step. */
-            snprintf(err, errlen, "send: --file to a room (--muc) is not supported yet; send the "
-                                  "file to a JID");
+        if (a->file && a->pm) {
+            /* A private message carries no OOB data (xt_muc_send_private). */
+            snprintf(err, errlen, "send: --file goes to the whole room; it takes no --pm");
             return XT_CLI_EXIT_USAGE;
         }
         if (a->file && !*a->file) {

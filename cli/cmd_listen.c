@@ -128,7 +128,9 @@ static int feature_only(const xt_message *m)
     if (m->stanza && (xt_stanza_child(m->stanza, "retract", "urn:xmpp:message-retract:1") ||
                       xt_stanza_child(m->stanza, "apply-to", "urn:xmpp:fasten:0")))
         return 1;
-    if (m->body || m->subject)
+    /* A file shared without a body (XEP-0447) is a message, whatever
+     * chat state rides along. */
+    if (m->body || m->subject || m->file)
         return 0;
     /* A PEP notification (XEP-0163): its XT_EV_PEP says it, once checked. */
     return m->receipt_id || m->chatstate != XT_CHATSTATE_NONE ||
@@ -154,8 +156,9 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
         if (feature_only(&ev->u.message))
             return;
         rc = xt_cli_out_message(stdout, j, &ev->u.message);
-        /* --count counts messages that carry text; chat states do not. */
-        if (rc == 0 && ev->u.message.body)
+        /* --count counts messages that carry text or a file; chat states
+         * do not. */
+        if (rc == 0 && (ev->u.message.body || ev->u.message.file))
             l->messages++;
         break;
     }

@@ -53,7 +53,10 @@ struct pending {
     int acked;
     int want_receipt; /* --receipt: this run's message asks for one (XEP-0184) */
     int receipted;
-    int oob; /* --file: the body is the file's URL, sent as XEP-0066 data too */
+    /* --file, or an earlier run's file message: the URL sent as XEP-0066
+     * data beside the body (kept with the outbox entry, so a re-send is
+     * the same stanza); NULL for a text message. */
+    char *oob_url;
 };
 
 struct send {
@@ -490,7 +493,7 @@ static int send_unsent(xt_cli_session *s, struct send *st)
             continue;
         /* XEP-0066 §3.1 beside the body: clients that know it show a file. */
         xt_message_extras x = {.request_receipt = p->want_receipt,
-                               .oob_url = p->oob ? p->body : NULL};
+                               .oob_url = p->oob_url};
         int rc = xt_conn_send_message_ex(c, p->to, p->type, p->body, p->thread, p->id, &x, NULL);
         if (rc < 0) {
             xt_cli_session_fail(s, xt_cli_exit_for(rc, 1), "send: cannot send the message: %s%s",
@@ -609,14 +612,14 @@ static void on_uploaded(xt_cli_session *s, const char *get_url, void *ud)
 
     st->uploading = 0;
     if (!p || !(p->to = strdup(st->to)) || !(p->type = strdup("chat")) ||
-        !(p->body = strdup(get_url)) || (st->thread[0] && !(p->thread = strdup(st->thread)))) {
+        !(p->body = strdup(get_url)) || !(p->oob_url = strdup(get_url)) ||
+        (st->thread[0] && !(p->thread = strdup(st->thread)))) {
         if (p)
-            free(p->to), free(p->type), free(p->body);
+            free(p->to), free(p->type), free(p->body), free(p->oob_url);
         xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
         return;
     }
     st->npend++;
-    p->oob = 1;
     if (st->a->receipt) {
         p->want_receipt = 1;
         st->nwant++;
@@ -634,7 +637,12 @@ static void on_uploaded(xt_cli_session *s, const char *get_url, void *ud)
                            .thread = p->thread,
                            .origin_id = p->id,
                            .created_ms = wall_ms()};
-        if (xt_outbox_add(st->store, &m, NULL) < 0)
+        const char *slash = strrchr(st->up.path, '/');
+        xt_store_file f = {.url = get_url,
+                           .name = slash ? slash + 1 : st->up.path,
+                           .media_type = st->up.type,
+                           .size = (int64_t)st->up.size};
+        if (xt_outbox_add_file(st->store, &m, &f, NULL) < 0)
             xt_cli_errorf("warning: cannot queue the file's URL in the outbox (%s); sending it "
                           "without",
                           xt_store_errdetail(st->store));
@@ -695,11 +703,13 @@ static int load_left(const xt_outbox_msg *m, void *ud)
     p->type = strdup(m->type);
     p->body = strdup(m->body);
     p->thread = m->thread ? strdup(m->thread) : NULL;
-    if (!p->to || !p->type || !p->body || (m->thread && !p->thread)) {
+    p->oob_url = m->file ? strdup(m->file->url) : NULL;
+    if (!p->to || !p->type || !p->body || (m->thread && !p->thread) || (m->file && !p->oob_url)) {
         free(p->to);
         free(p->type);
         free(p->body);
         free(p->thread);
+        free(p->oob_url);
         return -1;
     }
     st->npend++;
@@ -804,31 +814,6 @@ static void withdraw(struct send *st)
             (void)xt_outbox_remove(st->store, st->account, st->pend[i].id);
 }
 
-/* xt_cli_session_run, with the upload's HTTP engine (on the session's
- * loop) freed before the session and its loop are. */
-static int run(struct send *st, xt_cli_account *acct, const xt_cli_session_params *p)
-{
-    xt_cli_session *s;
-    int rc = xt_cli_session_start(acct, p, &s);
-
-    if (!s) {
-        xt_cli_upload_free(&st->up);
-        return rc;
-    }
-    if (!xt_cli_session_done(s))
-        rc = xt_loop_run(xt_cli_session_loop(s));
-    if (!xt_cli_session_done(s))
-        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "the connection ended unexpectedly: %s",
-                            xt_strerror(rc < 0 ? rc : XT_ECLOSED));
-    /* Interrupted, or the session failed otherwise, mid-upload. */
-    int busy = st->a->file && (st->up.cancelled || st->up.state == XT_CLI_UP_DISCOVER ||
-                               st->up.state == XT_CLI_UP_SLOT || st->up.state == XT_CLI_UP_PUT);
-    xt_cli_upload_free(&st->up);
-    if (busy)
-        xt_cli_errorf("send: the upload of %s was cancelled; nothing was sent", st->a->file);
-    return xt_cli_session_end(s);
-}
-
 int xt_cli_cmd_send(const xt_cli_args *a)
 {
     struct send st = {.a = a};
@@ -843,7 +828,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
         rc = gather(&st);
     if (rc == 0 && a->muc) {
         /* Group chat: join, send, wait for the reflection (cmd_send_muc.c). */
-        rc = xt_cli_send_muc(a, st.msgs, st.nmsgs);
+        rc = xt_cli_send_muc(a, st.msgs, st.nmsgs, a->file ? &st.up : NULL);
         goto out;
     }
     if (rc == 0) {
@@ -881,7 +866,7 @@ int xt_cli_cmd_send(const xt_cli_args *a)
             };
             int retryable = 0;
             p.retryable = &retryable;
-            rc = run(&st, &acct, &p);
+            rc = xt_cli_upload_run(&st.up, a->file, &acct, &p);
             flush_removals(&st); /* acked while the session ended */
             if (st.gen == 0 && !a->queue)
                 withdraw(&st);
@@ -904,6 +889,7 @@ out:
         free(st.pend[i].type);
         free(st.pend[i].body);
         free(st.pend[i].thread);
+        free(st.pend[i].oob_url);
     }
     free(st.pend);
     free(st.to_remove);

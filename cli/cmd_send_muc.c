@@ -13,6 +13,12 @@
  * the room answered a ping sent after them (it handles our stanzas in
  * order: a refusal of the message would have come first).
  *
+ * --file PATH: the file is uploaded first (upload.c: the same checks,
+ * progress and exit codes as send --file to a JID), then the room is
+ * joined and the GET URL sent as the message, with XEP-0066 data
+ * (XEP-0363 §5) so that clients show a file; exit 0 on its reflection.
+ * An upload cut short (Ctrl-C, a failure) never joins: nothing is sent.
+ *
  * Group chat messages are not kept in the outbox: they can only be sent
  * while joined, and a resend into a room nobody dedups would repeat them
  * for everyone. A connection lost midway rejoins and sends again, with
@@ -27,6 +33,7 @@
 #include "room.h"
 #include "sanitize.h"
 #include "session.h"
+#include "upload.h"
 
 struct muc_send {
     const xt_cli_args *a;
@@ -39,6 +46,11 @@ struct muc_send {
     size_t nreflected;
     int joined;
     int timer;
+    /* --file: the upload (NULL without); until it is done, msgs holds
+     * nothing to send and the room is not joined. */
+    xt_cli_upload *up;
+    int uploading;
+    char *url_msg[1];
 };
 
 /* The one-line displayable form of network text s, cut to size. */
@@ -79,12 +91,8 @@ static void arm(xt_cli_session *s, struct muc_send *m)
                                  (uint64_t)xt_cli_session_settings(s)->timeout_ms, on_timeout, s);
 }
 
-static void on_online(xt_cli_session *s, void *ud)
+static void join(xt_cli_session *s, struct muc_send *m)
 {
-    struct muc_send *m = ud;
-    if (xt_cli_session_resumed(s) && m->joined)
-        return; /* XEP-0198 kept us in the room */
-    m->joined = 0;
     /* No history: only our own reflections matter here. */
     xt_muc_join_opts o = {
         .nick = m->room.nick, .password = m->password, .history = XT_MUC_HISTORY_NONE};
@@ -95,6 +103,48 @@ static void on_online(xt_cli_session *s, void *ud)
         return;
     }
     arm(s, m);
+}
+
+static void on_online(xt_cli_session *s, void *ud)
+{
+    struct muc_send *m = ud;
+    if (xt_cli_session_resumed(s) && m->joined)
+        return; /* XEP-0198 kept us in the room */
+    m->joined = 0;
+    if (m->uploading) {
+        /* The upload first (it has its own timeouts); the join once
+         * the file is on the server (on_uploaded). */
+        xt_cli_upload_online(m->up);
+        return;
+    }
+    join(s, m);
+}
+
+/* --file: the file is on the server; its URL is the one message. */
+static void on_uploaded(xt_cli_session *s, const char *get_url, void *ud)
+{
+    struct muc_send *m = ud;
+    m->uploading = 0;
+    if (!(m->url_msg[0] = strdup(get_url))) {
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "send: out of memory");
+        return;
+    }
+    m->msgs = m->url_msg;
+    if (xt_cli_session_settings(s)->verbose)
+        fprintf(stderr, "xtalk: uploaded %s: %s\n", m->a->file, get_url);
+    if (xt_cli_session_online(s))
+        join(s, m); /* else on_online joins once connected again */
+}
+
+static void on_start(xt_cli_session *s, void *ud)
+{
+    struct muc_send *m = ud;
+    if (!m->up)
+        return;
+    m->up->done = on_uploaded;
+    m->up->ud = m;
+    if (xt_cli_upload_attach(m->up, s) == 0)
+        m->uploading = 1;
 }
 
 static void leave_ok(xt_cli_session *s, struct muc_send *m)
@@ -136,8 +186,10 @@ static void send_rest(xt_cli_session *s, struct muc_send *m)
             if (rc == 0 && i + 1 == m->n)
                 rc = xt_conn_ping(c, m->room.room, on_room_ping, s);
         } else {
+            /* XEP-0066 §3.1 beside the URL in the body: a shared file. */
+            xt_message_extras x = {.oob_url = m->up ? m->msgs[i] : NULL};
             /* A resend after a reconnect keeps the first id (origin-id). */
-            rc = xt_muc_send_ex(c, m->room.room, m->msgs[i], m->ids[i][0] ? m->ids[i] : NULL, NULL,
+            rc = xt_muc_send_ex(c, m->room.room, m->msgs[i], m->ids[i][0] ? m->ids[i] : NULL, &x,
                                 m->ids[i]);
         }
         if (rc) {
@@ -237,9 +289,9 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     }
 }
 
-int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n)
+int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n, xt_cli_upload *up)
 {
-    struct muc_send m = {.a = a, .msgs = msgs, .n = n};
+    struct muc_send m = {.a = a, .msgs = msgs, .n = up ? 1 : n, .up = up};
     xt_cli_account acct;
     char err[512];
     memset(&acct, 0, sizeof acct);
@@ -250,8 +302,8 @@ int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n)
     if (rc == 0 && (rc = xt_cli_room_password(a, &m.password, err, sizeof err)) != 0)
         xt_cli_errorf("send: %s", err);
     if (rc == 0) {
-        m.ids = calloc(n, sizeof *m.ids);
-        m.reflected = calloc(n, sizeof *m.reflected);
+        m.ids = calloc(m.n, sizeof *m.ids);
+        m.reflected = calloc(m.n, sizeof *m.reflected);
         if (!m.ids || !m.reflected) {
             xt_cli_errorf("send: out of memory");
             rc = XT_CLI_EXIT_ERROR;
@@ -266,12 +318,14 @@ int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n)
             .interrupt_exit = XT_CLI_EXIT_ERROR,
             .reconnect = XT_CLI_RECONNECT_ALWAYS,
             .keepalive_ms = a->keepalive_s * 1000u,
+            .on_start = on_start,
             .on_online = on_online,
             .on_event = on_event,
             .ud = &m,
         };
-        rc = xt_cli_session_run(&acct, &p);
+        rc = up ? xt_cli_upload_run(up, a->file, &acct, &p) : xt_cli_session_run(&acct, &p);
     }
+    free(m.url_msg[0]);
     free(m.ids);
     free(m.reflected);
     xt_cli_room_free(&m.room);

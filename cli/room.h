@@ -33,7 +33,9 @@ void xt_cli_room_password_free(char *pw);
 int xt_cli_room_exit_for(const char *condition);
 
 /* send --muc (cmd_send_muc.c): the n messages gathered by send, to the
- * room a->target. Returns the exit code. */
-int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n);
+ * room a->target; or, with up (send --file's upload, prepared), the
+ * file's URL as the one message (msgs unused). Returns the exit code. */
+struct xt_cli_upload;
+int xt_cli_send_muc(const xt_cli_args *a, char *const *msgs, size_t n, struct xt_cli_upload *up);
 
 #endif

@@ -268,3 +268,27 @@ void xt_cli_upload_free(xt_cli_upload *u)
     free(u->path);
     u->path = NULL;
 }
+
+int xt_cli_upload_run(xt_cli_upload *u, const char *what, xt_cli_account *acct,
+                      const xt_cli_session_params *p)
+{
+    xt_cli_session *s;
+    int rc = xt_cli_session_start(acct, p, &s);
+
+    if (!s) {
+        xt_cli_upload_free(u);
+        return rc;
+    }
+    if (!xt_cli_session_done(s))
+        rc = xt_loop_run(xt_cli_session_loop(s));
+    if (!xt_cli_session_done(s))
+        xt_cli_session_fail(s, XT_CLI_EXIT_ERROR, "the connection ended unexpectedly: %s",
+                            xt_strerror(rc < 0 ? rc : XT_ECLOSED));
+    /* Interrupted, or the session failed otherwise, mid-upload. */
+    int busy = u->path && (u->cancelled || u->state == XT_CLI_UP_DISCOVER ||
+                           u->state == XT_CLI_UP_SLOT || u->state == XT_CLI_UP_PUT);
+    if (busy)
+        xt_cli_errorf("send: the upload of %s was cancelled; nothing was sent", what);
+    xt_cli_upload_free(u);
+    return xt_cli_session_end(s);
+}

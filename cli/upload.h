@@ -56,5 +56,12 @@ int xt_cli_upload_busy(const xt_cli_upload *u);
 /* Cancels a running PUT and frees everything; before the session ends
  * (the engine is on its loop). */
 void xt_cli_upload_free(xt_cli_upload *u);
+/* xt_cli_session_run for a command with an upload (send --file, to a JID
+ * or a room): the HTTP engine, on the session's loop, is freed before
+ * the session and its loop are; an upload cut short says so ("nothing
+ * was sent", naming `what`, the file as given). u may be one never
+ * prepared (no --file): then it is just the session's run. */
+int xt_cli_upload_run(xt_cli_upload *u, const char *what, xt_cli_account *acct,
+                      const xt_cli_session_params *p);
 
 #endif

@@ -116,7 +116,7 @@ static void on_message(xt_chat *c, const xt_message *m)
         /* Scroll-back past the store: above the window's lines, not
          * into the store (whose order is arrival order). */
         xt_chat_win *w = archive_win(c, m->archive_tag);
-        if (w && m->body && *m->body)
+        if (w && ((m->body && *m->body) || m->file))
             xt_chat_win_archived(c, w, m);
         /* A room's catch-up after a join (room_sync.h): what was said
          * while we were out, in order, below the window's lines and
@@ -150,7 +150,8 @@ static void on_message(xt_chat *c, const xt_message *m)
     }
     /* Chat states, corrections shown in place, a retraction's fallback
      * text (chat_features.c); receipts and reactions come as events. */
-    if (xt_chat_feat_message(c, peer, m) || !m->body || !*m->body) {
+    /* A file shared without a body (XEP-0447) is a message too. */
+    if (xt_chat_feat_message(c, peer, m) || ((!m->body || !*m->body) && !m->file)) {
         free(peer);
         return;
     }
@@ -178,29 +179,41 @@ static void on_message(xt_chat *c, const xt_message *m)
         w->away_gen = c->gen;
         xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, "-- while you were away --", 0);
     }
-    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body, mid, out, ts);
+    /* The file goes into the history with the message, so that a line
+     * read back is a file line again (chat_win.c). */
+    xt_store_file sf;
+    if (m->file)
+        sf = xt_chat_files_to_store(m->file);
+    int64_t hid = xt_chat_hist_add(c->hist, peer, m->from, m->body ? m->body : "", mid, out, ts,
+                                   m->file ? &sf : NULL);
     xt_chat_line *l = NULL;
+    char cap[256];
+    const char *body = xt_chat_files_caption(m->body, m->file, cap, sizeof cap);
     /* XEP-0245: "/me waves" shows as "* Name waves" (ours: "* me waves"). */
     const char *name = out ? "me" : xt_chat_display_name(c, peer);
     char *action = NULL;
-    size_t alen = strlen(name) + strlen(m->body) + 4;
-    if (m->me && (action = malloc(alen)))
+    size_t alen = strlen(name) + strlen(body) + 4;
+    if (m->me && m->body && (action = malloc(alen)))
         snprintf(action, alen, "* %s %s", name, m->body + 4);
-    const char *who = action ? NULL : name, *text = action ? action : m->body;
+    const char *who = action ? NULL : name, *text = action ? action : body;
+    int loaded = 0; /* its lines came with the window's history */
     if (!w) {
-        /* Opening loads its history, this message included. */
+        /* Opening loads its history, this message (and its file line) included. */
         w = xt_chat_win_open(c, peer, &idx);
         if (w && hid == 0)
             l = xt_chat_win_add(w, kind, ts, who, text, hid);
-        else if (w && w->nlines && w->lines[w->nlines - 1].hist_id == hid)
-            l = &w->lines[w->nlines - 1];
+        for (size_t i = w ? w->nlines : 0; hid && !l && i > 0 && i + 2 > w->nlines; i--)
+            if (w->lines[i - 1].hist_id == hid) {
+                l = &w->lines[i - 1];
+                loaded = 1;
+            }
     } else {
         l = xt_chat_win_add(w, kind, ts, who, text, hid);
     }
     free(action);
     if (l && mid && strlen(mid) < sizeof l->id)
         snprintf(l->id, sizeof l->id, "%s", mid);
-    if (w && m->file) /* XEP-0066 / XEP-0447: a numbered file line below */
+    if (w && m->file && !loaded) /* XEP-0066 / XEP-0447: a numbered file line below */
         xt_chat_files_received(c, w, m, ts);
     if (out) { /* ours: nothing unread, no bell */
         c->dirty = 1;
@@ -471,7 +484,7 @@ out:
         free(c.subs[i]);
     free(c.subs);
     for (size_t i = 0; i < c.npend; i++)
-        free(c.pend[i].to), free(c.pend[i].body);
+        free(c.pend[i].to), free(c.pend[i].body), free(c.pend[i].oob_url);
     free(c.pend);
     free(c.status_msg);
     xt_chat_rooms_free(&c);

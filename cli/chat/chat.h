@@ -117,6 +117,7 @@ typedef struct xt_chat {
     /* Messages typed while offline without a store: sent on reconnect. */
     struct xt_chat_pending {
         char *to, *body;
+        char *oob_url; /* a shared file's, NULL for a text */
     } * pend;
     size_t npend;
 
@@ -230,10 +231,11 @@ int xt_chat_ui_put(int y, int x, const char *s, int cols);
 void xt_chat_input_ready(xt_chat *c); /* stdin readable */
 /* Sends (or queues) a message to peer and shows it in its window. */
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body);
-/* The same with XEP-0066 OOB (oob_url NULL: none): a shared file. A
- * message queued while offline is sent again without it (the outbox
- * keeps bodies). */
-void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const char *oob_url);
+/* The same sharing a file (NULL: none): its URL goes as XEP-0066 OOB
+ * data, and the history and the outbox keep it with the message (a
+ * re-send is the same stanza; the line read back is a file line). */
+void xt_chat_send_file(xt_chat *c, const char *peer, const char *body,
+                       const xt_store_file *file);
 /* Recounts c->nqueued (the outbox and the memory queue). */
 void xt_chat_queue_count(xt_chat *c);
 /* Resends the outbox / memory queue once online. */

@@ -85,32 +85,66 @@ static xt_chat_file *remember(xt_chat *c, const char *url, const char *name)
     return slot;
 }
 
-void xt_chat_files_received(xt_chat *c, xt_chat_win *w, const xt_message *m, int64_t ts)
+int xt_chat_files_describe(xt_chat *c, const xt_file_ref *f, char *line, size_t n)
 {
-    const xt_file_ref *f = m->file;
-    char line[1024], size[32] = "";
+    char size[32] = "";
     if (f->flags & XT_FILE_UNSAFE) {
         /* Shown, escaped by the window, never numbered: nothing opens it. */
-        snprintf(line, sizeof line, "[link, not a file] %.900s", f->url);
-        xt_chat_win_add(w, XT_CHAT_LINE_ERROR, ts, NULL, line, 0);
-        return;
+        snprintf(line, n, "[link, not a file] %.900s", f->url);
+        return XT_CHAT_LINE_ERROR;
     }
     char name[256];
     if (xt_file_name(f->name, f->url, name, sizeof name) < 0)
-        return;
+        return -1;
     xt_chat_file *slot = remember(c, f->url, name);
     if (!slot)
-        return;
+        return -1;
     if (f->size >= 0)
         xt_chat_files_fmt_size(f->size, size, sizeof size);
-    snprintf(line, sizeof line, "[file %u] %s%s%s%s%s%s  /open %u  /save %u", slot->n, name,
+    snprintf(line, n, "[file %u] %s%s%s%s%s%s  /open %u  /save %u", slot->n, name,
              *size || f->media_type ? " (" : "", size, *size && f->media_type ? ", " : "",
              f->media_type ? f->media_type : "", *size || f->media_type ? ")" : "", slot->n,
              slot->n);
     if (f->flags & XT_FILE_HTTP)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "  (http: not encrypted)");
-    xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, line, 0);
+        snprintf(line + strlen(line), n - strlen(line), "  (http: not encrypted)");
+    return XT_CHAT_LINE_INFO;
+}
+
+void xt_chat_files_received(xt_chat *c, xt_chat_win *w, const xt_message *m, int64_t ts)
+{
+    char line[1024];
+    int kind = xt_chat_files_describe(c, m->file, line, sizeof line);
+    if (kind < 0)
+        return;
+    xt_chat_win_add(w, kind, ts, NULL, line, 0);
     c->dirty = 1;
+}
+
+const char *xt_chat_files_caption(const char *body, const xt_file_ref *f, char *buf, size_t n)
+{
+    if (body && *body)
+        return body;
+    if (!f)
+        return "";
+    if (f->desc)
+        return f->desc;
+    return xt_file_name(f->name, f->url, buf, n) > 0 ? buf : "(a file)";
+}
+
+xt_file_ref xt_chat_files_from_store(const xt_store_file *sf)
+{
+    return (xt_file_ref){.url = sf->url,
+                         .desc = sf->desc,
+                         .name = sf->name,
+                         .media_type = sf->media_type,
+                         .size = sf->size,
+                         .flags = xt_file_url_check(sf->url)};
+}
+
+xt_store_file xt_chat_files_to_store(const xt_file_ref *f)
+{
+    return (xt_store_file){
+        .url = f->url, .desc = f->desc, .name = f->name, .media_type = f->media_type, .size = f->size};
 }
 
 const char *xt_chat_files_url(xt_chat *c, unsigned n, const char **name)
@@ -222,9 +256,53 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-size_t xt_chat_files_complete_path(const char *word, char ***out)
+/* The characters a completed name escapes with a backslash: the blank
+ * that would end the word, and the escape and quotes themselves. */
+static int needs_escape(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\\' || ch == '\'' || ch == '"';
+}
+
+int xt_chat_files_path_arg(const char *arg, char *out, size_t n)
+{
+    size_t o = 0, keep = 0;
+    const char *home = getenv("HOME");
+    if (n == 0)
+        return -1;
+    /* "~/" is the home directory, as a shell would read it. */
+    if (arg[0] == '~' && arg[1] == '/' && home) {
+        int k = snprintf(out, n, "%s/", home);
+        if (k < 0 || (size_t)k >= n)
+            return -1;
+        o = keep = (size_t)k;
+        arg += 2;
+    }
+    for (const char *p = arg; *p; p++) {
+        if (o + 1 >= n)
+            return -1;
+        if (*p == '\\' && needs_escape(p[1])) {
+            out[o++] = *++p;
+            keep = o; /* an escaped blank is part of the name */
+        } else {
+            out[o++] = *p;
+            if (*p != ' ' && *p != '\t')
+                keep = o;
+        }
+    }
+    /* Tab completion leaves a blank after the name: not the name's. */
+    out[keep] = '\0';
+    return 0;
+}
+
+size_t xt_chat_files_complete_path(const char *escaped, char ***out)
 {
     *out = NULL;
+    /* The word as typed carries completion's escapes: the name they stand for. */
+    char word[4096];
+    size_t wl = 0;
+    for (const char *p = escaped; *p && wl + 1 < sizeof word; p++)
+        word[wl++] = *p == '\\' && needs_escape(p[1]) ? *++p : *p;
+    word[wl] = '\0';
     /* "~/" is the home directory, as a shell would read it. */
     const char *home = getenv("HOME");
     char dir[4096];
@@ -254,11 +332,19 @@ size_t xt_chat_files_complete_path(const char *word, char ***out)
         snprintf(full, sizeof full, "%s/%s", dir, nm);
         struct stat st;
         int isdir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
-        size_t len = dlen + strlen(nm) + 2;
-        char *cand = malloc(len);
+        /* Written back escaped, so that the name stays one word. */
+        char raw[4096 + 256];
+        snprintf(raw, sizeof raw, "%.*s%s%s", (int)dlen, word, nm, isdir ? "/" : "");
+        char *cand = malloc(2 * strlen(raw) + 1);
         if (!cand)
             break;
-        snprintf(cand, len, "%.*s%s%s", (int)dlen, word, nm, isdir ? "/" : "");
+        size_t k = 0;
+        for (const char *q = raw; *q; q++) {
+            if (needs_escape(*q))
+                cand[k++] = '\\';
+            cand[k++] = *q;
+        }
+        cand[k] = '\0';
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             char **nv = realloc(v, ncap * sizeof *nv);
@@ -404,7 +490,9 @@ static void on_put_done(xt_http_transfer *t, const xt_http_result *r, void *ud)
     }
     /* XEP-0363 §5: the GET URL as the body, with XEP-0066 OOB so clients
      * show it as a file; then our own numbered file line. */
-    xt_chat_send_text_oob(c, x->peer, x->get_url, x->get_url);
+    xt_store_file sf = {.url = x->get_url, .name = x->name, .size = (int64_t)x->size,
+                        .media_type = NULL}; /* PUT as application/octet-stream */
+    xt_chat_send_file(c, x->peer, x->get_url, &sf);
     xt_chat_file *f = remember(c, x->get_url, x->name);
     char line[600], size[32];
     xt_chat_files_fmt_size((int64_t)x->size, size, sizeof size);
@@ -514,14 +602,10 @@ void xt_chat_files_upload(xt_chat *c, const char *arg)
         return;
     }
     char path[4096];
-    const char *home = getenv("HOME");
-    if (arg[0] == '~' && arg[1] == '/' && home)
-        snprintf(path, sizeof path, "%s/%s", home, arg + 2);
-    else
-        snprintf(path, sizeof path, "%s", arg);
-    /* Tab completion leaves a blank after the name. */
-    for (size_t n = strlen(path); n > 0 && (path[n - 1] == ' ' || path[n - 1] == '\t'); n--)
-        path[n - 1] = '\0';
+    if (xt_chat_files_path_arg(arg, path, sizeof path) < 0) {
+        say(c, XT_CHAT_LINE_ERROR, "/upload: the path is too long");
+        return;
+    }
     struct stat st;
     char line[600];
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
@@ -590,11 +674,10 @@ void xt_chat_files_save(xt_chat *c, const char *a1, const char *rest)
     /* rest: the path after the number. */
     const char *p = rest;
     char path[4096], err[600], line[800];
-    const char *home = getenv("HOME");
-    if (p[0] == '~' && p[1] == '/' && home)
-        snprintf(path, sizeof path, "%s/%s", home, p + 2);
-    else
-        snprintf(path, sizeof path, "%s", p);
+    if (xt_chat_files_path_arg(p, path, sizeof path) < 0) {
+        say(c, XT_CHAT_LINE_ERROR, "/save: the path is too long");
+        return;
+    }
     xt_chat_xfer *x = xfer_new(c, 0);
     if (!x || !(x->name = strdup(name))) {
         if (x)

@@ -55,7 +55,8 @@ const char *xt_chat_hist_key_room(const char *peer)
 }
 
 int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, const char *body,
-                         const char *stanza_id, int outgoing, int64_t ts_ms)
+                         const char *stanza_id, int outgoing, int64_t ts_ms,
+                         const xt_store_file *file)
 {
     int64_t id = 0;
     if (!h)
@@ -69,7 +70,7 @@ int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, co
         .outgoing = outgoing,
         .ts_ms = ts_ms,
     };
-    return xt_history_add(h->st, &m, &id) == 0 ? id : 0;
+    return xt_history_add_file(h->st, &m, file, &id) == 0 ? id : 0;
 }
 
 struct relay {
@@ -88,6 +89,7 @@ static int relay_fn(const xt_history_msg *m, void *ud)
         .stanza_id = m->stanza_id,
         .outgoing = m->outgoing,
         .ts_ms = m->ts_ms,
+        .file = m->file,
     };
     return r->fn(&c, r->ud);
 }
@@ -110,12 +112,13 @@ int xt_chat_hist_search(xt_chat_hist *h, const char *text, size_t limit, xt_chat
     return xt_history_search(h->st, h->account, text, limit, relay_fn, &r);
 }
 
-int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id)
+int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id,
+                       const xt_store_file *file)
 {
     if (!h)
         return XT_EUNSUPPORTED;
     xt_outbox_msg m = {.account = h->account, .to = to, .type = "chat", .body = body, .origin_id = id};
-    return xt_outbox_add(h->st, &m, NULL);
+    return xt_outbox_add_file(h->st, &m, file, NULL);
 }
 
 int xt_chat_outbox_remove(xt_chat_hist *h, const char *id)
@@ -131,7 +134,7 @@ struct orelay {
 static int orelay_fn(const xt_outbox_msg *m, void *ud)
 {
     const struct orelay *r = ud;
-    return r->fn(m->to, m->body, m->origin_id, r->ud);
+    return r->fn(m->to, m->body, m->origin_id, m->file ? m->file->url : NULL, r->ud);
 }
 
 int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud)

@@ -22,6 +22,7 @@ typedef struct xt_chat_hmsg {
     const char *peer, *from, *body, *stanza_id;
     int outgoing;
     int64_t ts_ms;
+    const xt_store_file *file; /* the file it shares, NULL when none */
 } xt_chat_hmsg;
 
 /* Return non-zero to stop. */
@@ -46,19 +47,25 @@ int xt_chat_hist_room_key(const char *room, char *buf, size_t len);
 /* The room of a key made so, NULL for a conversation's peer. */
 const char *xt_chat_hist_key_room(const char *peer);
 
-/* Stores a message; returns its id (> 0) or 0 when not stored. */
+/* Stores a message and the file it shares (NULL: none; body "" for a
+ * file without one); returns its id (> 0) or 0 when not stored. */
 int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, const char *body,
-                         const char *stanza_id, int outgoing, int64_t ts_ms);
+                         const char *stanza_id, int outgoing, int64_t ts_ms,
+                         const xt_store_file *file);
 /* Newest first, ids < before_id (<= 0: from the newest). < 0 on error. */
 int xt_chat_hist_page(xt_chat_hist *h, const char *peer, int64_t before_id, size_t limit,
                       xt_chat_hist_fn fn, void *ud);
 int xt_chat_hist_search(xt_chat_hist *h, const char *text, size_t limit, xt_chat_hist_fn fn,
                         void *ud);
 
-/* The outbox: add before sending, remove once acknowledged. */
-int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id);
+/* The outbox: add before sending, remove once acknowledged. A file
+ * (NULL: none) is kept with its message: the listing gives back its URL
+ * as oob_url (NULL for a text), so a re-send carries the same OOB. */
+int xt_chat_outbox_add(xt_chat_hist *h, const char *to, const char *body, const char *id,
+                       const xt_store_file *file);
 int xt_chat_outbox_remove(xt_chat_hist *h, const char *id);
-typedef int (*xt_chat_outbox_fn)(const char *to, const char *body, const char *id, void *ud);
+typedef int (*xt_chat_outbox_fn)(const char *to, const char *body, const char *id,
+                                 const char *oob_url, void *ud);
 int xt_chat_outbox_list(xt_chat_hist *h, xt_chat_outbox_fn fn, void *ud);
 
 #endif

@@ -176,11 +176,12 @@ static void mark_sent(xt_chat *c, const char *peer, const char *id)
 
 void xt_chat_send_text(xt_chat *c, const char *peer, const char *body)
 {
-    xt_chat_send_text_oob(c, peer, body, NULL);
+    xt_chat_send_file(c, peer, body, NULL);
 }
 
-void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const char *oob_url)
+void xt_chat_send_file(xt_chat *c, const char *peer, const char *body, const xt_store_file *file)
 {
+    const char *oob_url = file ? file->url : NULL;
     char id[64];
     size_t idx;
 
@@ -201,7 +202,7 @@ void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const
         return;
     }
     int64_t ts = xt_chat_now_ms();
-    int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts);
+    int64_t hid = xt_chat_hist_add(c->hist, peer, c->account, body, id, 1, ts, file);
     /* Its archived copy (the next login's catch-up) or its carbon is not
      * news: it is in the history already. */
     (void)xt_cli_dedup_own(c->dedup, id);
@@ -221,7 +222,7 @@ void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const
     /* Into the store's outbox BEFORE the stream sees it; it leaves the
      * outbox only at XT_EV_ACKED (the server holds it), so a message the
      * connection loses is sent again after reconnecting. */
-    int stored = c->hist && xt_chat_outbox_add(c->hist, peer, body, id) == 0;
+    int stored = c->hist && xt_chat_outbox_add(c->hist, peer, body, id, file) == 0;
     if (c->online && send_now(c, peer, body, id, oob_url) >= 0) {
         w->scroll = 0;
         c->dirty = 1;
@@ -237,10 +238,11 @@ void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const
             c->pend = p;
             p[c->npend].to = strdup(peer);
             p[c->npend].body = strdup(body);
-            if (p[c->npend].to && p[c->npend].body)
+            p[c->npend].oob_url = oob_url ? strdup(oob_url) : NULL;
+            if (p[c->npend].to && p[c->npend].body && (!oob_url || p[c->npend].oob_url))
                 c->npend++;
             else
-                free(p[c->npend].to), free(p[c->npend].body);
+                free(p[c->npend].to), free(p[c->npend].body), free(p[c->npend].oob_url);
         }
     }
     xt_chat_queue_count(c);
@@ -249,20 +251,22 @@ void xt_chat_send_text_oob(xt_chat *c, const char *peer, const char *body, const
 
 /* Called once per new session: everything still in the outbox (typed
  * offline, or sent but never acknowledged) goes out again with its id. */
-static int flush_one(const char *to, const char *body, const char *id, void *ud)
+static int flush_one(const char *to, const char *body, const char *id, const char *oob_url,
+                     void *ud)
 {
     xt_chat *c = ud;
     /* Held by the library (XEP-0198: resumed, or re-sent after a new
      * session): it sends and acknowledges it itself; once is enough. */
-    if (!xt_conn_is_unacked(c->conn, id) && send_now(c, to, body, id, NULL) < 0)
+    if (!xt_conn_is_unacked(c->conn, id) && send_now(c, to, body, id, oob_url) < 0)
         return 1;
     mark_sent(c, to, id);
     return 0;
 }
 
-static int count_one(const char *to, const char *body, const char *id, void *ud)
+static int count_one(const char *to, const char *body, const char *id, const char *oob_url,
+                     void *ud)
 {
-    (void)to, (void)body, (void)id;
+    (void)to, (void)body, (void)id, (void)oob_url;
     (*(size_t *)ud)++;
     return 0;
 }
@@ -292,13 +296,15 @@ void xt_chat_flush_queue(xt_chat *c)
     size_t i = 0;
     for (; i < c->npend; i++) {
         char id[64];
-        if (xt_cli_new_id(id) != 0 || send_now(c, c->pend[i].to, c->pend[i].body, id, NULL) < 0)
+        if (xt_cli_new_id(id) != 0 || send_now(c, c->pend[i].to, c->pend[i].body, id,
+                                               c->pend[i].oob_url) < 0)
             break;
         xt_chat_win *w = xt_chat_win_find(c, c->pend[i].to, NULL);
         for (size_t k = 0; w && k < w->nlines; k++)
             w->lines[k].queued = 0;
         free(c->pend[i].to);
         free(c->pend[i].body);
+        free(c->pend[i].oob_url);
     }
     if (i > 0) { /* memmove of a NULL array, even for 0 bytes, is undefined */
         memmove(c->pend, c->pend + i, (c->npend - i) * sizeof *c->pend);
@@ -677,11 +683,21 @@ static void submit(xt_chat *c)
 
 /* --- completion ------------------------------------------------------------- */
 
+/* 1 when buf[i] follows an odd run of backslashes: an escaped character
+ * (path completion writes "my\\ file.txt" as one word). */
+static int escaped_at(const wchar_t *buf, size_t i)
+{
+    size_t k = 0;
+    while (k < i && buf[i - 1 - k] == L'\\')
+        k++;
+    return k % 2 == 1;
+}
+
 static void complete(xt_chat *c)
 {
     xt_chat_edit *e = &c->edit;
     size_t ws = e->cur;
-    while (ws > 0 && e->buf[ws - 1] != L' ')
+    while (ws > 0 && (e->buf[ws - 1] != L' ' || escaped_at(e->buf, ws - 1)))
         ws--;
     char *word = xt_chat_utf8_encode(e->buf + ws, e->cur - ws);
     char *line = xt_chat_edit_text(e);

@@ -15,6 +15,7 @@
 #include "chat_room.h"
 #include "chat_room_int.h"
 #include "chat_room_text.h"
+#include "chat_files.h"
 #include "../outbox.h"
 #include "../password.h"
 #include "../room_sync.h"
@@ -637,9 +638,12 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
                                   xt_jid_str_bare_equal(m->stanza_id_by, m->room)
                               ? m->stanza_id
                               : NULL;
+        xt_store_file sf;
+        if (m->file)
+            sf = xt_chat_files_to_store(m->file);
         int64_t hid = xt_chat_hist_room_key(m->room, key, sizeof key) == 0
                           ? xt_chat_hist_add(c->hist, key, m->from ? m->from : m->room, m->body,
-                                             sid, m->from_self, ts)
+                                             sid, m->from_self, ts, m->file ? &sf : NULL)
                           : 0;
         /* Ours once: the reflection is the line (the library drops a
          * repeat of it, §7.4 / XEP-0359). */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "chat.h"
+#include "chat_files.h"
 #include "chat_room.h"
 #include "chat_text.h"
 #include "chat_time.h"
@@ -245,7 +246,11 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
 {
     struct older *o = ud;
     const char *who = m->outgoing ? "me" : xt_chat_display_name(o->c, m->peer);
-    const char *body = m->body;
+    xt_file_ref f;
+    if (m->file)
+        f = xt_chat_files_from_store(m->file);
+    char cap[256];
+    const char *body = xt_chat_files_caption(m->body, m->file ? &f : NULL, cap, sizeof cap);
     char *action = NULL;
     if (o->w->room) {
         /* A room's line is its sender's nick, ours too (chat_room.c):
@@ -274,6 +279,12 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
         const xt_chat_line *below = near_dated(o->w, 1, 1);
         if (below && o->w->lines[0].day && below->day != o->w->lines[0].day)
             insert_day_mark(o->w, 1, below->ts_ms);
+        /* A file message read back is a file line again, right below it
+         * (above the day separator just put there). */
+        char line[1024];
+        int kind = m->file ? xt_chat_files_describe(o->c, &f, line, sizeof line) : -1;
+        if (kind >= 0)
+            (void)insert_line(o->w, 1, kind, m->ts_ms, XT_CHAT_TIME_SHORT, NULL, line, 0);
     }
     o->w->oldest_id = m->id;
     return 0;
@@ -386,10 +397,12 @@ void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
                       : out   ? "me"
                               : xt_chat_display_name(c, w->peer);
     int64_t ts = m->timestamp_ms ? m->timestamp_ms : xt_chat_now_ms();
+    char cap[256];
+    const char *body = xt_chat_files_caption(m->body, m->file, cap, sizeof cap);
     /* A backward page comes oldest first: each below the previous one,
      * all above what the window had. */
     xt_chat_line *l = insert_line(w, w->mam_at, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts,
-                                  XT_CHAT_TIME_SHORT, who, m->body, 0);
+                                  XT_CHAT_TIME_SHORT, who, body, 0);
     if (l) {
         /* A room's lines keep the room's archive id (the next scroll-back
          * goes on from the oldest: xt_chat_room_fetch_older); a
@@ -398,6 +411,11 @@ void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)
         if (keep && strlen(keep) < sizeof l->id)
             snprintf(l->id, sizeof l->id, "%s", keep);
         w->mam_at++;
+        /* The archive's file message is a file line too, below it. */
+        char line[1024];
+        int kind = m->file ? xt_chat_files_describe(c, m->file, line, sizeof line) : -1;
+        if (kind >= 0 && insert_line(w, w->mam_at, kind, ts, XT_CHAT_TIME_SHORT, NULL, line, 0))
+            w->mam_at++;
     }
     c->dirty = 1;
 }

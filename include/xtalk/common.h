@@ -30,8 +30,12 @@ extern "C" {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define XT_EXTERN __attribute__((visibility("default")))
+/* A function kept for programs built against it (the ABI), with a
+ * better way said in msg: compilers warn where it is still called. */
+#define XT_DEPRECATED(msg) __attribute__((deprecated(msg)))
 #else
 #define XT_EXTERN
+#define XT_DEPRECATED(msg)
 #endif
 
 /* Error codes. Stable: values are never reused or renumbered. */

@@ -76,6 +76,17 @@ XT_EXTERN int xt_store_rollback(xt_store *st);
 
 /* --- outbox -------------------------------------------------------------- */
 
+/* The file a stored message shares (XEP-0066 OOB data, XEP-0447 with its
+ * XEP-0446 metadata: xtalk/im.h's xt_file_ref): what sends the same
+ * stanza again and shows the message as a file when read back. */
+typedef struct xt_store_file {
+    const char *url;        /* the file's URL (XEP-0066 <url/>); required */
+    const char *desc;       /* NULL when none */
+    const char *name;       /* NULL when unknown */
+    const char *media_type; /* NULL when unknown */
+    int64_t size;           /* bytes, -1 when unknown */
+} xt_store_file;
+
 typedef struct xt_outbox_msg {
     int64_t seq;            /* order of insertion, unique */
     const char *account;    /* bare JID */
@@ -85,6 +96,10 @@ typedef struct xt_outbox_msg {
     const char *thread;     /* NULL when none */
     const char *origin_id;  /* XEP-0359 origin-id, also used as the stanza id */
     int64_t created_ms;     /* wall-clock ms since the epoch */
+    /* Read back (xt_outbox_list): the file it shares, NULL when none.
+     * xt_outbox_add never reads it (a program built before the field
+     * passes a shorter struct): a file is xt_outbox_add_file's. */
+    const xt_store_file *file;
 } xt_outbox_msg;
 
 /* Pointers in *m are valid only during the call. Return non-zero to stop
@@ -95,6 +110,12 @@ typedef int (*xt_outbox_fn)(const xt_outbox_msg *m, void *ud);
  * here). *seq_out, if not NULL, gets its seq. Durable when it returns 0
  * (outside a batch) or when the batch commits. */
 XT_EXTERN int xt_outbox_add(xt_store *st, const xt_outbox_msg *m, int64_t *seq_out);
+/* xt_outbox_add of a message sharing a file (NULL: none), kept with it:
+ * the listing gives it back as m->file, so that a re-send carries the
+ * same OOB data (xt_message_extras.oob_url). XT_EINVAL also for a file
+ * without a URL. */
+XT_EXTERN int xt_outbox_add_file(xt_store *st, const xt_outbox_msg *m, const xt_store_file *file,
+                                 int64_t *seq_out);
 /* Removes the message with this origin-id (acknowledged by the server).
  * XT_ENOTFOUND when it is not there. */
 XT_EXTERN int xt_outbox_remove(xt_store *st, const char *account, const char *origin_id);
@@ -191,12 +212,20 @@ typedef struct xt_history_msg {
     const char *stanza_id;  /* origin-id / id, may be NULL */
     int outgoing;           /* 1 when we sent it */
     int64_t ts_ms;          /* wall-clock ms since the epoch */
+    /* Read back (page, search): the file it shares, NULL when none;
+     * xt_history_add never reads it (see xt_outbox_msg.file). */
+    const xt_store_file *file;
 } xt_history_msg;
 
 typedef int (*xt_history_fn)(const xt_history_msg *m, void *ud);
 
 /* Stores a message (m->id ignored); *id_out gets its id. */
 XT_EXTERN int xt_history_add(xt_store *st, const xt_history_msg *m, int64_t *id_out);
+/* xt_history_add of a message sharing a file (NULL: none; m->body may be
+ * "" for a file shared without a body, XEP-0447), given back as m->file
+ * by the readers. XT_EINVAL also for a file without a URL. */
+XT_EXTERN int xt_history_add_file(xt_store *st, const xt_history_msg *m,
+                                  const xt_store_file *file, int64_t *id_out);
 /* Up to limit messages of one conversation with id < before_id
  * (before_id <= 0: from the newest), newest first. */
 XT_EXTERN int xt_history_page(xt_store *st, const char *account, const char *peer,

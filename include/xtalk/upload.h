@@ -111,10 +111,15 @@ typedef struct xt_oob {
     const char *desc; /* the <desc/> text, or NULL */
 } xt_oob;
 
-/* The first <x xmlns='jabber:x:oob'/> of a message stanza (e.g.
- * xt_message.stanza). 1 and *out filled (pointers into msg: valid as
- * long as msg), 0 when there is none or it has no <url/> text (also for
- * NULLs). */
+/* Deprecated: read xt_message.file (xtalk/conn.h, xt_file_ref in
+ * xtalk/im.h), which every received message has parsed already, for
+ * XEP-0066 and XEP-0447 alike, its URL classified (xt_file_url_check).
+ * Kept for programs built against it, on the same parser: the first
+ * <x xmlns='jabber:x:oob'/> of a message stanza (e.g. xt_message.stanza).
+ * 1 and *out filled (pointers into msg: valid as long as msg), 0 when
+ * there is none, it has no <url/> text or one longer than
+ * XT_FILE_URL_MAX (also for NULLs). */
+XT_DEPRECATED("use xt_message.file")
 XT_EXTERN int xt_oob_get(const xt_stanza *msg, xt_oob *out);
 
 #ifdef __cplusplus

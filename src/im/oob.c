@@ -7,8 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/hex.h"
 #include "im/msgext.h"
 #include "xml/utf8.h"
+#include "xtalk/upload.h"
 
 /* The first child of el named `name` in ns, its text or NULL. */
 static const char *child_text(const xt_stanza *el, const char *name, const char *ns)
@@ -93,15 +95,18 @@ int xt_im_file_child(const xt_stanza *ch, xt_file_ref *f)
     return 1;
 }
 
-static int hexval(char c)
+/* The deprecated stanza-level reader (xtalk/upload.h), on the parser
+ * behind xt_message.file: one way to read OOB data. */
+int xt_oob_get(const xt_stanza *msg, xt_oob *out)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    if (!msg || !out)
+        return 0;
+    const xt_stanza *x = xt_stanza_child(msg, "x", XT_NS_OOB);
+    xt_file_ref f;
+    if (!x || !xt_im_file_child(x, &f))
+        return 0;
+    *out = (xt_oob){.url = f.url, .desc = f.desc};
+    return 1;
 }
 
 /* Length of the UTF-8 character at p (n bytes left) in *len (1 for a
@@ -158,7 +163,8 @@ int xt_file_name(const char *name, const char *url, char *out, size_t n)
                 seg = q + 1;
         for (const char *q = seg; q < end && rn < sizeof raw; q++) {
             int hi, lo;
-            if (*q == '%' && end - q >= 3 && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+            if (*q == '%' && end - q >= 3 && (hi = xt_hex_value(q[1])) >= 0 &&
+                (lo = xt_hex_value(q[2])) >= 0) {
                 raw[rn++] = (unsigned char)(hi << 4 | lo);
                 q += 2;
             } else {

@@ -559,18 +559,3 @@ int xt_upload_request_slot(xt_conn *c, const char *service, const char *filename
     xt_stanza_free(iq);
     return rc;
 }
-
-/* --- XEP-0066 ------------------------------------------------------------------- */
-
-int xt_oob_get(const xt_stanza *msg, xt_oob *out)
-{
-    if (!msg || !out)
-        return 0;
-    const xt_stanza *x = xt_stanza_child(msg, "x", XT_NS_OOB);
-    const char *url = x ? xt_stanza_child_text(x, "url", XT_NS_OOB) : NULL;
-    if (!url || !*url)
-        return 0;
-    const char *desc = xt_stanza_child_text(x, "desc", XT_NS_OOB);
-    *out = (xt_oob){.url = url, .desc = desc && *desc ? desc : NULL};
-    return 1;
-}

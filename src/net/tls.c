@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/buf.h"
+#include "base/hex.h"
 #include "base/mem.h"
 
 struct xt_tls_ctx {
@@ -149,17 +150,6 @@ void xt_tls_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 64 hex digits, optionally separated by ':' (as `openssl x509
  * -fingerprint` prints them) or spaces. */
 static int parse_pin(const char *s, uint8_t out[32])
@@ -169,7 +159,7 @@ static int parse_pin(const char *s, uint8_t out[32])
     for (; *s; s++) {
         if (*s == ':' || *s == ' ')
             continue;
-        int v = hexval(*s);
+        int v = xt_hex_value(*s);
         if (v < 0 || n >= 32)
             return XT_EINVAL;
         if (hi < 0) {
@@ -210,7 +200,7 @@ static int verify_cb(int ok, X509_STORE_CTX *x);
 static int hashed_name(const char *n)
 {
     for (int i = 0; i < 8; i++)
-        if (hexval(n[i]) < 0)
+        if (xt_hex_value(n[i]) < 0)
             return 0;
     if (n[8] != '.' || n[9] < '0' || n[9] > '9')
         return 0;

@@ -49,6 +49,7 @@
 
 enum stmt_id {
     S_OUTBOX_ADD,
+    S_OUTBOX_FILE_ADD,
     S_OUTBOX_REMOVE,
     S_OUTBOX_LIST,
     S_OUTBOX_COUNT,
@@ -61,6 +62,7 @@ enum stmt_id {
     S_SEEN_DROP,
     S_SEEN_COUNT,
     S_HISTORY_ADD,
+    S_HISTORY_FILE_ADD,
     S_HISTORY_PAGE,
     S_HISTORY_PAGE_BEFORE,
     S_HINT_GET,
@@ -80,9 +82,13 @@ enum stmt_id {
 static const char *const stmt_sql[S_COUNT] = {
     [S_OUTBOX_ADD] = "INSERT INTO outbox(account, to_jid, type, body, thread, origin_id, created_ms)"
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_OUTBOX_FILE_ADD] = "INSERT INTO outbox_file(seq, url, descr, name, media_type, size)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_OUTBOX_REMOVE] = "DELETE FROM outbox WHERE account = ?1 AND origin_id = ?2",
-    [S_OUTBOX_LIST] = "SELECT seq, account, to_jid, type, body, thread, origin_id, created_ms"
-                      " FROM outbox WHERE account = ?1 ORDER BY seq",
+    [S_OUTBOX_LIST] = "SELECT o.seq, o.account, o.to_jid, o.type, o.body, o.thread, o.origin_id,"
+                      " o.created_ms, f.url, f.descr, f.name, f.media_type, f.size"
+                      " FROM outbox o LEFT JOIN outbox_file f ON f.seq = o.seq"
+                      " WHERE o.account = ?1 ORDER BY o.seq",
     [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE account = ?1",
     /* The repeat record (seen_set.h): the file's hash key, the rows
      * another handle added since this one last looked (ids only grow:
@@ -100,12 +106,17 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SEEN_COUNT] = "SELECT coalesce(sum(n), 0) FROM seen_set",
     [S_HISTORY_ADD] = "INSERT INTO history(account, peer, from_jid, body, stanza_id, outgoing, ts_ms)"
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_HISTORY_PAGE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
-                       " FROM history WHERE account = ?1 AND peer = ?2"
-                       " ORDER BY id DESC LIMIT ?3",
-    [S_HISTORY_PAGE_BEFORE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
-                              " FROM history WHERE account = ?1 AND peer = ?2 AND id < ?4"
-                              " ORDER BY id DESC LIMIT ?3",
+    [S_HISTORY_FILE_ADD] = "INSERT INTO history_file(id, url, descr, name, media_type, size)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_HISTORY_PAGE] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id, h.outgoing,"
+                       " h.ts_ms, f.url, f.descr, f.name, f.media_type, f.size"
+                       " FROM history h LEFT JOIN history_file f ON f.id = h.id"
+                       " WHERE h.account = ?1 AND h.peer = ?2 ORDER BY h.id DESC LIMIT ?3",
+    [S_HISTORY_PAGE_BEFORE] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
+                              " h.outgoing, h.ts_ms, f.url, f.descr, f.name, f.media_type, f.size"
+                              " FROM history h LEFT JOIN history_file f ON f.id = h.id"
+                              " WHERE h.account = ?1 AND h.peer = ?2 AND h.id < ?4"
+                              " ORDER BY h.id DESC LIMIT ?3",
     [S_HINT_GET] = "SELECT sasl_hint FROM server_hint WHERE account = ?1",
     [S_HINT_SET] = "INSERT INTO server_hint(account, sasl_hint) VALUES(?1, ?2)"
                    " ON CONFLICT(account) DO UPDATE SET sasl_hint = excluded.sasl_hint"
@@ -253,6 +264,21 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
     " xt_seen_pack((SELECT k FROM seen_key), account, sender, msg_id) FROM seen"
     " GROUP BY seen_ms / 3600000 ORDER BY seen_ms / 3600000;"
     "DROP TABLE seen;",
+    /* The file a message shares (XEP-0066 / XEP-0447), beside its row:
+     * an outbox entry's (by its seq), so that a re-send is the stanza
+     * first sent, OOB data included, not the URL as bare text; a history
+     * line's (by its id), so that a line read back is a file line again
+     * (name, size, type where known). Side tables rather than columns:
+     * ADD COLUMN cannot say IF NOT EXISTS, and the few file messages cost
+     * the many others nothing. Both keys come from AUTOINCREMENT, never
+     * reused, so a row left by a deleted history line can never be taken
+     * for another's; the outbox's leave with their entry (the trigger). */
+    "CREATE TABLE IF NOT EXISTS outbox_file(seq INTEGER PRIMARY KEY, url TEXT NOT NULL,"
+    " descr TEXT, name TEXT, media_type TEXT, size INTEGER);"
+    "CREATE TRIGGER IF NOT EXISTS outbox_file_ad AFTER DELETE ON outbox BEGIN"
+    " DELETE FROM outbox_file WHERE seq = old.seq; END;"
+    "CREATE TABLE IF NOT EXISTS history_file(id INTEGER PRIMARY KEY, url TEXT NOT NULL,"
+    " descr TEXT, name TEXT, media_type TEXT, size INTEGER);",
 };
 
 struct xt_store {
@@ -912,22 +938,71 @@ static int valid_text(const char *s)
 
 /* --- outbox -------------------------------------------------------------- */
 
+/* Writes file f of the row `key` (an outbox seq, a history id) with
+ * statement id (S_OUTBOX_FILE_ADD, S_HISTORY_FILE_ADD). */
+static int add_file(xt_store *st, enum stmt_id id, int64_t key, const xt_store_file *f)
+{
+    sqlite3_stmt *s = stmt(st, id);
+    if (!s)
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, key);
+    bind_text(s, 2, f->url);
+    bind_text(s, 3, f->desc);
+    bind_text(s, 4, f->name);
+    bind_text(s, 5, f->media_type);
+    if (f->size >= 0)
+        sqlite3_bind_int64(s, 6, f->size);
+    else
+        sqlite3_bind_null(s, 6);
+    return step_write(st, s, "cannot store the message's file");
+}
+
+/* The file of a row read back, columns first.. first+4 (the side
+ * table's, LEFT JOINed); NULL when the row has none. */
+static const xt_store_file *col_file(sqlite3_stmt *s, int first, xt_store_file *f)
+{
+    if (sqlite3_column_type(s, first) == SQLITE_NULL)
+        return NULL;
+    *f = (xt_store_file){
+        .url = (const char *)sqlite3_column_text(s, first),
+        .desc = (const char *)sqlite3_column_text(s, first + 1),
+        .name = (const char *)sqlite3_column_text(s, first + 2),
+        .media_type = (const char *)sqlite3_column_text(s, first + 3),
+        .size = sqlite3_column_type(s, first + 4) == SQLITE_NULL ? -1
+                                                                 : sqlite3_column_int64(s, first + 4),
+    };
+    return f->url ? f : NULL;
+}
+
 int xt_outbox_add(xt_store *st, const xt_outbox_msg *m, int64_t *seq_out)
+{
+    return xt_outbox_add_file(st, m, NULL, seq_out);
+}
+
+int xt_outbox_add_file(xt_store *st, const xt_outbox_msg *m, const xt_store_file *file,
+                       int64_t *seq_out)
 {
     sqlite3_stmt *s;
     int rc;
 
     if (!usable(st) || !m || !valid_text(m->account) || !valid_text(m->to) ||
-        !valid_text(m->type) || !m->body || !valid_text(m->origin_id))
+        !valid_text(m->type) || !m->body || !valid_text(m->origin_id) ||
+        (file && !valid_text(file->url)))
         return st ? fail(st, XT_EINVAL, "outbox: missing field") : XT_EINVAL;
     /* Alone, the add is its own transaction, committed with FULL sync;
      * a relaxed batch would commit it without. */
     if (st->depth > 0 && st->relaxed)
         return fail(st, XT_ESTATE, "outbox: an add inside a relaxed batch");
+    /* With a file, the entry and its file are one transaction: a crash
+     * in between would leave a message that re-sends without its OOB. */
+    if (file && (rc = xt_store_begin(st)) < 0)
+        return rc;
     if (st->depth == 0 && (rc = set_sync(st, 1)) < 0)
         return rc;
-    if (!(s = stmt(st, S_OUTBOX_ADD)))
-        return XT_EIO;
+    if (!(s = stmt(st, S_OUTBOX_ADD))) {
+        rc = XT_EIO;
+        goto out;
+    }
     bind_text(s, 1, m->account);
     bind_text(s, 2, m->to);
     bind_text(s, 3, m->type);
@@ -936,9 +1011,22 @@ int xt_outbox_add(xt_store *st, const xt_outbox_msg *m, int64_t *seq_out)
     bind_text(s, 6, m->origin_id);
     sqlite3_bind_int64(s, 7, m->created_ms);
     rc = step_write(st, s, "cannot queue the message");
+    int64_t seq = sqlite3_last_insert_rowid(st->db);
+    if (rc == 0 && file)
+        rc = add_file(st, S_OUTBOX_FILE_ADD, seq, file);
     if (rc == 0 && seq_out)
-        *seq_out = sqlite3_last_insert_rowid(st->db);
-    if (st->depth == 0) {
+        *seq_out = seq;
+out:
+    if (file) {
+        /* A failed write marked the batch: this commit (the outermost)
+         * or the caller's rolls it back. The write's code is the one
+         * returned, its detail kept. */
+        if (rc < 0)
+            st->failed = 1;
+        int c = xt_store_commit(st);
+        if (rc == 0)
+            rc = c;
+    } else if (st->depth == 0) {
         int r2 = set_sync(st, 0);
         if (rc == 0)
             rc = r2;
@@ -986,11 +1074,12 @@ int xt_outbox_list(xt_store *st, const char *account, xt_outbox_fn fn, void *ud)
         return XT_EIO;
     bind_text(s, 1, account);
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        for (int i = 1; i <= 6; i++)
-            if (!col_ok(s, i)) {
+        for (int i = 1; i <= 12; i++)
+            if (i != 7 && i != 12 && !col_ok(s, i)) {
                 done(s);
                 return fail(st, XT_ENOMEM, "out of memory reading the outbox");
             }
+        xt_store_file f;
         xt_outbox_msg m = {
             .seq = sqlite3_column_int64(s, 0),
             .account = col(s, 1),
@@ -1000,6 +1089,7 @@ int xt_outbox_list(xt_store *st, const char *account, xt_outbox_fn fn, void *ud)
             .thread = col(s, 5),
             .origin_id = col(s, 6),
             .created_ms = sqlite3_column_int64(s, 7),
+            .file = col_file(s, 8, &f),
         };
         if ((rc = fn(&m, ud)) != 0)
             break;
@@ -1650,24 +1740,46 @@ int xt_seen_check_add(xt_store *st, const char *account, const char *from_bare, 
 
 int xt_history_add(xt_store *st, const xt_history_msg *m, int64_t *id_out)
 {
+    return xt_history_add_file(st, m, NULL, id_out);
+}
+
+int xt_history_add_file(xt_store *st, const xt_history_msg *m, const xt_store_file *file,
+                        int64_t *id_out)
+{
     sqlite3_stmt *s;
     int rc;
 
     if (!usable(st) || !m || !valid_text(m->account) || !valid_text(m->peer) || !m->from ||
-        !m->body)
+        !m->body || (file && !valid_text(file->url)))
         return st ? fail(st, XT_EINVAL, "history: missing field") : XT_EINVAL;
-    if (!(s = stmt(st, S_HISTORY_ADD)))
-        return XT_EIO;
-    bind_text(s, 1, m->account);
-    bind_text(s, 2, m->peer);
-    bind_text(s, 3, m->from);
-    bind_text(s, 4, m->body);
-    bind_text(s, 5, m->stanza_id);
-    sqlite3_bind_int(s, 6, m->outgoing ? 1 : 0);
-    sqlite3_bind_int64(s, 7, m->ts_ms);
-    rc = step_write(st, s, "cannot store the message in the history");
+    /* The line and its file together (a relaxed batch: history's loss
+     * on power failure costs only a line, store.h). */
+    if (file && (rc = xt_store_begin_relaxed(st)) < 0)
+        return rc;
+    if (!(s = stmt(st, S_HISTORY_ADD))) {
+        rc = XT_EIO;
+    } else {
+        bind_text(s, 1, m->account);
+        bind_text(s, 2, m->peer);
+        bind_text(s, 3, m->from);
+        bind_text(s, 4, m->body);
+        bind_text(s, 5, m->stanza_id);
+        sqlite3_bind_int(s, 6, m->outgoing ? 1 : 0);
+        sqlite3_bind_int64(s, 7, m->ts_ms);
+        rc = step_write(st, s, "cannot store the message in the history");
+    }
+    int64_t id = sqlite3_last_insert_rowid(st->db);
+    if (rc == 0 && file)
+        rc = add_file(st, S_HISTORY_FILE_ADD, id, file);
     if (rc == 0 && id_out)
-        *id_out = sqlite3_last_insert_rowid(st->db);
+        *id_out = id;
+    if (file) {
+        if (rc < 0)
+            st->failed = 1;
+        int c = xt_store_commit(st);
+        if (rc == 0)
+            rc = c;
+    }
     return rc;
 }
 
@@ -1676,11 +1788,12 @@ static int history_rows(xt_store *st, sqlite3_stmt *s, xt_history_fn fn, void *u
     int r, rc = 0;
 
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        for (int i = 1; i <= 5; i++)
-            if (!col_ok(s, i)) {
+        for (int i = 1; i <= 12; i++)
+            if (i != 6 && i != 7 && i != 12 && !col_ok(s, i)) {
                 done(s);
                 return fail(st, XT_ENOMEM, "out of memory reading the history");
             }
+        xt_store_file f;
         xt_history_msg m = {
             .id = sqlite3_column_int64(s, 0),
             .account = col(s, 1),
@@ -1690,6 +1803,7 @@ static int history_rows(xt_store *st, sqlite3_stmt *s, xt_history_fn fn, void *u
             .stanza_id = col(s, 5),
             .outgoing = sqlite3_column_int(s, 6),
             .ts_ms = sqlite3_column_int64(s, 7),
+            .file = col_file(s, 8, &f),
         };
         if ((rc = fn(&m, ud)) != 0)
             break;
@@ -1740,7 +1854,8 @@ int xt_history_page(xt_store *st, const char *account, const char *peer, int64_t
 static int search_sql(const xt_fts_plan *p, char *sql, size_t cap)
 {
     static const char cols[] = "SELECT h.id, h.account, h.peer, h.from_jid, h.body, h.stanza_id,"
-                               " h.outgoing, h.ts_ms";
+                               " h.outgoing, h.ts_ms, hf.url, hf.descr, hf.name, hf.media_type,"
+                               " hf.size";
     const char *order;
     int n;
     size_t o;
@@ -1748,18 +1863,21 @@ static int search_sql(const xt_fts_plan *p, char *sql, size_t cap)
     if (*p->match) {
         n = snprintf(sql, cap,
                      "%s FROM history_fts f JOIN history h ON h.id = f.rowid"
+                     " LEFT JOIN history_file hf ON hf.id = h.id"
                      " WHERE history_fts MATCH ?2 AND h.account = ?1",
                      cols);
         order = "f.rowid";
     } else if (*p->grams) {
         n = snprintf(sql, cap,
                      "%s FROM history_grams g JOIN history h ON h.id = g.rowid"
+                     " LEFT JOIN history_file hf ON hf.id = h.id"
                      " WHERE history_grams MATCH ?5 AND h.account = ?1",
                      cols);
         order = "g.rowid";
     } else {
         n = snprintf(sql, cap,
-                     "%s FROM history h WHERE h.id > (SELECT coalesce(max(id), 0) FROM history)"
+                     "%s FROM history h LEFT JOIN history_file hf ON hf.id = h.id"
+                     " WHERE h.id > (SELECT coalesce(max(id), 0) FROM history)"
                      " - ?4 AND +h.account = ?1",
                      cols);
         order = "h.id";
@@ -1782,7 +1900,7 @@ int xt_history_search(xt_store *st, const char *account, const char *text, size_
 {
     sqlite3_stmt *s = NULL;
     xt_fts_plan p;
-    char sql[1024];
+    char sql[2048]; /* the joins and up to XT_SEARCH_MAX_SHORT LIKE patterns */
     int rc;
 
     if (!usable(st) || !account || !text || !fn)

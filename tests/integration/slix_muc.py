@@ -7,7 +7,7 @@ group chat tests: another person in the room.
 Prints {"event":"online","jid"} once in session, then one JSON object per
 room event:
   {"event":"joined","room","nick","created":bool}  (its own join, answering "join")
-  {"event":"groupchat","room","nick","body","id","origin_id","delayed":bool}
+  {"event":"groupchat","room","nick","body","id","origin_id","oob","delayed":bool}
   {"event":"private","from","body"}                a message from an occupant
   {"event":"presence","room","nick","type","codes":[...],"jid"}
   {"event":"pong"} / {"event":"done","op"} / {"event":"error","op","error"}
@@ -135,9 +135,11 @@ class Occupant(slixmpp.ClientXMPP):
         if not msg["body"]:
             return
         oid = msg.xml.find("{%s}origin-id" % SID)
+        oob = msg.xml.find("{jabber:x:oob}x/{jabber:x:oob}url")  # XEP-0066: a shared file
         out({"event": "groupchat", "room": str(msg["from"].bare), "nick": msg["from"].resource,
              "body": msg["body"], "id": msg["id"],
              "origin_id": oid.get("id") if oid is not None else None,
+             "oob": oob.text if oob is not None else None,
              "delayed": msg.xml.find("{urn:xmpp:delay}delay") is not None})
 
     def message(self, msg):

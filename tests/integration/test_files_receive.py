@@ -33,6 +33,18 @@ class FilesReceive(Base):
         m = bob.json_until(lambda o: o.get("event") == "message" and o.get("id") == "f2")
         self.assertEqual(m["file"], {"url": "https://upload.example.org/x/y", "name": "report.pdf",
                                      "size": 12345, "type": "application/pdf"})
+        self.assertNotIn("body", m)  # shared without a body: printed all the same
+        # The same with a chat state beside it (as clients send): still a
+        # message with its file, not a chat state alone.
+        carol.raw("<message xmlns='jabber:client' to='%s' type='chat' id='f2b'>"
+                  "<active xmlns='http://jabber.org/protocol/chatstates'/>"
+                  "<file-sharing xmlns='urn:xmpp:sfs:0'><file xmlns='urn:xmpp:file:metadata:0'>"
+                  "<name>b.txt</name></file><sources><url-data "
+                  "xmlns='http://jabber.org/protocol/url-data' target='https://upload.example.org/b'/>"
+                  "</sources></file-sharing></message>" % bj)
+        m = bob.json_until(lambda o: o.get("event") == "message" and o.get("id") == "f2b")
+        self.assertEqual(m["file"], {"url": "https://upload.example.org/b", "name": "b.txt"})
+        self.assertNotIn("body", m)
         # Hostile: a javascript: URL is unsafe and has no name; a name
         # that climbs directories is one harmless component.
         self.oob(carol, bj, "f3", "javascript:alert(document.cookie)")

@@ -16,6 +16,13 @@ file with the type its name's extension maps to.
     sizes in the message, and no slot issued (the server's log);
   - an upload cut by stopping the server: exit 10, no message sent;
   - Ctrl-C during the upload: cancelled, nothing sent;
+  - the XMPP link dropped after the upload (a proxy holds everything the
+    client sends from the slot on): the URL message stays in the outbox
+    with its OOB data, and `send --flush` later delivers it with the OOB
+    (the same stanza), the bytes still fetched back identical;
+  - send --file --muc: uploaded, then the room joined and the URL sent
+    with its OOB data to a slixmpp occupant, exit 0 on the reflection, the
+    bytes fetched back identical; over the limit: exit 9, never joined;
   - peak RSS of a 50 MB upload within a few MB of a 1 MB one (plain
     builds only: valgrind and ASan measure themselves).
 """
@@ -24,12 +31,17 @@ import inspect
 import json
 import os
 import signal
+import sqlite3
 import ssl
 import subprocess
+import sys
 import time
 import unittest
 import urllib.request
 
+from test_muc import Occupant
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from faultproxy import FaultProxy  # noqa: E402
 from xtlib import (HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, Ejabberd, Proc, Prosody,
                    ServerTest, jid, main, make_server, skip_on)
 
@@ -265,6 +277,93 @@ class Upload(ServerTest):
         p.wait_stderr("upload failed")
         p.wait_stderr("nothing was sent")
         self.assertNothingSentThen("after the cut upload")
+
+    def test_outbox_keeps_oob(self):
+        src = self.path("later.bin")
+        digest = write_random(src, 5 * MB)  # its PUT outlasts the test's reaction
+        fp = FaultProxy(("127.0.0.1", self.srv.port), seed=1, max_faults=0, delay_prob=0)
+        fp.start()
+        try:
+            # --timeout: how long the held link may go without an ack; under
+            # valgrind the PUT itself must also end within it (the session
+            # may fail its reconnections to the held link in the meantime).
+            argv = self.argv("alice", "send", "-v", "--file", src, "--timeout",
+                             "30" if WRAPPER else "5",
+                             "--server", "127.0.0.1:%d" % fp.port, jid("bob", self.srv),
+                             server=False)
+            p = subprocess.Popen(argv, env=self.env("alice"), stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.procs.append(p)
+            proc = Proc(p)
+            # The slot has come (the request went through): from now on
+            # nothing the client sends reaches the server; the PUT goes
+            # to the HTTPS service directly and still succeeds.
+            self.wait_for(lambda: any("urn:xmpp:http:upload:0" in l and "<put " in l
+                                      for l in proc.err_lines) or p.poll() is not None,
+                          "the slot")
+            fp.hold_after = fp.c2s_bytes
+            rc = proc.wait(120)
+        finally:
+            fp.stop()
+        self.assertEqual(rc, 7, "\n".join(proc.err_lines))  # not acknowledged within --timeout
+        db = os.path.join(self.srv.dir, "xdg-data-alice", "xtalk", "xtalk.db")
+        with sqlite3.connect(db) as c:
+            rows = c.execute("SELECT o.body, f.url, f.name, f.size FROM outbox o"
+                             " JOIN outbox_file f ON f.seq = o.seq").fetchall()
+        self.assertEqual(len(rows), 1, rows)
+        url = rows[0][0]
+        self.assertEqual(rows[0][1:], (url, "later.bin", 5 * MB))
+        bob = self.peer("bob", "recv", "1")
+        self.assertEqual(bob.line(60), "online")
+        r = self.xtalk("alice", "send", "--flush", timeout=60)
+        self.assertOk(r, "send --flush")
+        got = json.loads(bob.line(60))
+        self.assertEqual(got["body"], url)
+        self.assertEqual(got.get("oob"), url)  # re-sent with its XEP-0066 data
+        self.assertEqual(self.fetch(url), digest)
+
+    def occupant(self, user, room):
+        """A slixmpp occupant (slix_muc.py) in room as `user`."""
+        e = dict(self.env(user), XT_PEER_TIMEOUT=str(180 * SLOW))
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_muc.py"),
+                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file], env=e,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        o = Occupant(p)
+        o.json_until(lambda x: x["event"] == "online", 60)
+        self.assertEqual(o.join(room, user)["event"], "joined")
+        return o
+
+    def test_muc_file(self):
+        room = "files-%d@%s" % (os.getpid(), self.srv.muc)
+        carol = self.occupant("carol", room)
+        src = self.path("room.bin")
+        digest = write_random(src, 1 * MB)
+        r = self.xtalk("alice", "send", "--file", src, "--muc", room, "--nick", "alice-f",
+                       timeout=120)
+        self.assertOk(r, "send --file --muc")
+        got = carol.json_until(lambda o: o["event"] == "groupchat" and o["nick"] == "alice-f", 60)
+        url = got["body"]
+        self.assertTrue(url.endswith("/room.bin"), url)
+        self.assertEqual(got["oob"], url)  # XEP-0066 beside the body
+        self.assertEqual(self.fetch(url), digest)
+
+        # Over the limit: exit 9 before anything, the room never joined.
+        big = self.path("room-huge.iso")
+        with open(big, "wb") as f:
+            f.truncate(LIMIT + 1)
+        r = self.xtalk("alice", "send", "--file", big, "--muc", room, "--nick", "alice-big")
+        self.assertEqual(r.returncode, 9, r.stderr)
+        self.assertIn("nothing was sent", r.stderr)
+        seen = []
+        self.assertOk(self.xtalk("alice", "send", "--muc", room, "marker", "--nick", "alice-m"))
+        carol.json_until(lambda o: seen.append(o) or (o["event"] == "groupchat" and
+                                                      o["body"] == "marker"), 60)
+        self.assertEqual([o for o in seen if o.get("nick") == "alice-big"], [])
+
+        r = self.xtalk("alice", "send", "--file", src, "--muc", room, "--pm", "carol")
+        self.assertEqual(r.returncode, 2, r.stderr)
 
     @unittest.skipUnless(RSS_MEANINGFUL, "peak RSS is the program's only in a plain build "
                                          "(not under valgrind or ASan)")

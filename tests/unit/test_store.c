@@ -684,6 +684,108 @@ static void test_sasl_hint(void **state)
     xt_store_close(st);
 }
 
+/* ---- files shared by queued and stored messages ---- */
+
+struct fcollect {
+    int n, nfile;
+    char url[4][128], name[4][64], type[4][64], desc[4][64];
+    int64_t size[4];
+};
+
+static void keep_file(struct fcollect *c, const xt_store_file *f)
+{
+    if (c->n < 4 && f) {
+        snprintf(c->url[c->n], sizeof c->url[0], "%s", f->url);
+        snprintf(c->name[c->n], sizeof c->name[0], "%s", f->name ? f->name : "(null)");
+        snprintf(c->type[c->n], sizeof c->type[0], "%s", f->media_type ? f->media_type : "(null)");
+        snprintf(c->desc[c->n], sizeof c->desc[0], "%s", f->desc ? f->desc : "(null)");
+        c->size[c->n] = f->size;
+    }
+    c->nfile += f != NULL;
+    c->n++;
+}
+
+static int collect_outbox_file(const xt_outbox_msg *m, void *ud)
+{
+    keep_file(ud, m->file);
+    return 0;
+}
+
+static int collect_history_file(const xt_history_msg *m, void *ud)
+{
+    keep_file(ud, m->file);
+    return 0;
+}
+
+static void test_outbox_history_file(void **state)
+{
+    (void)state;
+    xt_store *st = open_ok("file.db");
+    /* The outbox keeps a message's file with it: a re-send is the same stanza. */
+    xt_outbox_msg m = msg("bob@localhost", "https://up.example/a/shot.png", "f-1");
+    xt_store_file f = {.url = "https://up.example/a/shot.png",
+                       .name = "shot.png",
+                       .media_type = "image/png",
+                       .size = 1234};
+    assert_int_equal(xt_outbox_add_file(st, &m, &f, NULL), 0);
+    m = msg("bob@localhost", "plain", "f-2");
+    assert_int_equal(xt_outbox_add_file(st, &m, NULL, NULL), 0);
+    m = msg("bob@localhost", "https://up.example/b", "f-3");
+    xt_store_file bare = {.url = "https://up.example/b", .size = -1};
+    assert_int_equal(xt_outbox_add_file(st, &m, &bare, NULL), 0);
+    xt_store_file nourl = {.name = "x", .size = -1};
+    m = msg("bob@localhost", "x", "f-4");
+    assert_int_equal(xt_outbox_add_file(st, &m, &nourl, NULL), XT_EINVAL);
+    xt_store_close(st);
+
+    st = open_ok("file.db"); /* durable, as the message itself */
+    struct fcollect c = {0};
+    assert_int_equal(xt_outbox_list(st, "alice@localhost", collect_outbox_file, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.nfile, 2);
+    assert_string_equal(c.url[0], "https://up.example/a/shot.png");
+    assert_string_equal(c.name[0], "shot.png");
+    assert_string_equal(c.type[0], "image/png");
+    assert_string_equal(c.desc[0], "(null)");
+    assert_int_equal(c.size[0], 1234);
+    assert_string_equal(c.url[2], "https://up.example/b");
+    assert_string_equal(c.name[2], "(null)");
+    assert_int_equal(c.size[2], -1);
+
+    /* The history: a file line read back as one, a body-less share too. */
+    xt_history_msg h = {.account = "alice@localhost",
+                        .peer = "bob@localhost",
+                        .from = "bob@localhost/phone",
+                        .body = "",
+                        .ts_ms = 7};
+    xt_store_file hf = {.url = "https://up.example/c/report.pdf",
+                        .desc = "the report",
+                        .name = "report.pdf",
+                        .media_type = "application/pdf",
+                        .size = 0};
+    assert_int_equal(xt_history_add_file(st, &h, &hf, NULL), 0);
+    h.body = "no file here";
+    assert_int_equal(xt_history_add(st, &h, NULL), 0);
+    assert_int_equal(xt_history_add_file(st, &h, &nourl, NULL), XT_EINVAL);
+    struct fcollect hc = {0};
+    assert_int_equal(xt_history_page(st, "alice@localhost", "bob@localhost", 0, 10,
+                                     collect_history_file, &hc),
+                     0);
+    assert_int_equal(hc.n, 2);
+    assert_int_equal(hc.nfile, 1);
+    assert_string_equal(hc.url[1], "https://up.example/c/report.pdf"); /* newest first */
+    assert_string_equal(hc.desc[1], "the report");
+    assert_string_equal(hc.type[1], "application/pdf");
+    assert_int_equal(hc.size[1], 0);
+    struct fcollect sc = {0};
+    assert_int_equal(xt_history_search(st, "alice@localhost", "here", 10, collect_history_file,
+                                       &sc),
+                     0);
+    assert_int_equal(sc.n, 1);
+    assert_int_equal(sc.nfile, 0);
+    xt_store_close(st);
+}
+
 /* ---- the user agent and its FAST token ---- */
 
 static void test_fast_token(void **state)
@@ -1608,6 +1710,7 @@ int main(void)
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_history_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
