@@ -68,6 +68,7 @@ static void attr_near(const ctx *x, const char *needle, const char *attr, char *
     val[end - a] = '\0';
 }
 
+static void feed(xt_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void feed(xt_conn *c, const char *fmt, ...)
 {
     char buf[4096];
