@@ -22,6 +22,10 @@ typedef struct rs_room {
     char *since;
     int archived; /* the room lists urn:xmpp:mam:2 */
     int tag;      /* the catch-up in flight (xt_mam_fetch), 0 = none */
+    int window;   /* that catch-up is the first join's newest window */
+    /* A live room message came during the catch-up (see on_live). */
+    int live_stored; /* its id is the position already (a window) */
+    char *live_id;   /* its id, the position once the catch-up is done */
 } rs_room;
 
 struct xt_cli_room_sync {
@@ -77,8 +81,16 @@ static void note(xt_cli_room_sync *rs, const char *room, const char *fmt, ...)
         xt_cli_errorf("%s", buf);
 }
 
+static void catchup_clear(rs_room *r)
+{
+    free(r->live_id);
+    r->live_id = NULL;
+    r->tag = r->window = r->live_stored = 0;
+}
+
 static void room_clear(rs_room *r)
 {
+    catchup_clear(r);
     free(r->room);
     free(r->nick);
     free(r->since);
@@ -233,11 +245,37 @@ static void start_catchup(xt_cli_room_sync *rs, xt_conn *c, rs_room *r)
         q.page_size = q.max_total = XT_CLI_ROOM_WINDOW;
     }
     int tag = xt_mam_fetch(c, &q);
-    free(pos);
-    if (tag < 0)
+    if (tag < 0) {
         note(rs, r->room, "cannot fetch the archive of %s: %s", r->room, xt_strerror(tag));
-    else
+    } else {
         r->tag = tag;
+        r->window = !pos;
+    }
+    free(pos);
+}
+
+/* A live room message (id: its room stanza-id). Every archived message
+ * after our join also reaches us live, so the newest live one is at least
+ * as new as anything a catch-up started after the join returns.
+ * Outside a catch-up it is the position at once. During the first join's
+ * window too (the window only shows recent context; its pages are older
+ * and must not move the position back): else, with an empty window, a
+ * message said while it was fetched left no position at all and the next
+ * join fell back to a window, skipping what came between. During a
+ * forward catch-up it becomes the position only once the catch-up is
+ * done: a session ended mid-way must fetch the pages still missing. */
+static void on_live(xt_cli_room_sync *rs, rs_room *r, const char *id)
+{
+    if (!r->tag || r->window) {
+        pos_set(rs, r->room, id);
+        r->live_stored = r->tag != 0;
+        return;
+    }
+    char *dup = strdup(id);
+    if (dup) { /* out of memory: the pages' position, a repeat at worst */
+        free(r->live_id);
+        r->live_id = dup;
+    }
 }
 
 static rs_room *by_tag(const xt_cli_room_sync *rs, int tag)
@@ -266,25 +304,26 @@ void xt_cli_room_sync_event(xt_cli_room_sync *rs, xt_conn *c, const xt_event *ev
         break;
     case XT_EV_MUC_LEFT:
         if ((r = find(rs, ev->u.muc->room)))
-            r->tag = 0; /* its results no longer come as the room's */
+            catchup_clear(r); /* its results no longer come as the room's */
         break;
     case XT_EV_ARCHIVE:
         if (!(r = by_tag(rs, ev->u.archive->tag)))
             break;
         /* A page is over: everything before its last id was delivered. */
-        if (ev->u.archive->last_id && !ev->u.archive->status)
+        if (ev->u.archive->last_id && !ev->u.archive->status && !r->live_stored)
             pos_set(rs, r->room, ev->u.archive->last_id);
-        if (ev->u.archive->done)
-            r->tag = 0;
+        if (ev->u.archive->done) {
+            if (r->live_id && !ev->u.archive->status)
+                pos_set(rs, r->room, r->live_id);
+            catchup_clear(r);
+        }
         break;
     case XT_EV_MESSAGE: {
         const xt_message *m = &ev->u.message;
-        /* A live room message outside a catch-up moves the position; in
-         * one, the pages still to come are older than it. */
         if (m->source == XT_SRC_LIVE && m->room && m->stanza_id && m->stanza_id_by &&
-            (r = find(rs, m->room)) && r->archived && !r->tag &&
+            (r = find(rs, m->room)) && r->archived &&
             xt_jid_str_bare_equal(m->stanza_id_by, r->room))
-            pos_set(rs, r->room, m->stanza_id);
+            on_live(rs, r, m->stanza_id);
         break;
     }
     default:

@@ -7,8 +7,9 @@
  * stanza-id, muc_mam.c). A room without an archive is joined with its
  * default history. The position is kept per room in the store's archive
  * positions (peer "muc:ROOM"), moved at each page's end and by live room
- * messages outside a catch-up. With no position yet (the first join),
- * the catch-up is the newest window (XT_CLI_ROOM_WINDOW messages).
+ * messages (during a catch-up: once it is done; see on_live). With no
+ * position yet (the first join), the catch-up is the newest window
+ * (XT_CLI_ROOM_WINDOW messages).
  *
  * Shared by listen and chat (one catch-up, two users): listen prints the
  * catch-up's messages as they come; chat appends them to the room's

@@ -7,7 +7,7 @@ set -eu
 PKGS="gcc libc6-dev binutils clang libclang-rt-14-dev meson ninja-build pkg-config python3 openssl
 libexpat1-dev libssl-dev libc-ares-dev libidn2-dev libunistring-dev libsqlite3-dev
 libncurses-dev libcmocka-dev libjansson-dev libuv1-dev libcurl4-openssl-dev libmagic-dev
-prosody prosody-modules ejabberd lua-unbound valgrind tmux strace
+prosody prosody-modules ejabberd erlang-p1-sqlite3 lua-unbound valgrind tmux strace
 libstrophe-dev python3-slixmpp go-sendxmpp"
 
 missing=""

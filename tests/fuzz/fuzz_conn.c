@@ -4,8 +4,14 @@
  * (PLAIN over the pretend TLS, or SCRAM with the RFC 5802 nonce so the
  * seed login transcripts go all the way; SASL2, Bind2 and a FAST token),
  * binding, roster, presence,
- * messages, IQs, stream errors, timers. Then the public API is used on
- * whatever state resulted. Must never crash, hang or leak.
+ * messages, IQs, stream errors, timers. Once online the conn joins a room
+ * (XEP-0045), queries the room's archive (XEP-0313 §6) and the bookmarks
+ * (XEP-0402 / XEP-0048), with self-ping (XEP-0410) on short timers, so
+ * what a hostile server says about rooms (occupants, status codes, room
+ * messages, MAM pages, pings' answers) is fuzzed too: the room and nick
+ * are those of the muc_*.txt transcripts the seeds come from. Then the
+ * public API is used on whatever state resulted. Must never crash, hang
+ * or leak.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,14 +19,49 @@
 #include <string.h>
 
 #include "im/conn_int.h"
+#include "xtalk/bookmarks.h"
 #include "xtalk/conn.h"
+#include "xtalk/mam.h"
+#include "xtalk/muc.h"
+#include "xtalk/selfping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define ROOM "coven@chat.example.com"
 
 typedef struct fuzz_state {
     int starttls;
     int events;
+    size_t bookmark_bytes;
 } fuzz_state;
+
+/* Reads every field the answer gave (ASan sees a stale or unterminated
+ * one). */
+static void on_bookmarks(xt_conn *c, int status, const xt_bookmark_list *list, void *ud)
+{
+    (void)c;
+    size_t *sum = ud;
+    if (status != 0 || !list)
+        return;
+    *sum += strlen(xt_bookmark_store_name(list->store));
+    for (size_t i = 0; i < list->n; i++) {
+        const xt_bookmark *b = &list->items[i];
+        const char *f[] = {b->room, b->name, b->nick, b->password};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+            *sum += f[k] ? strlen(f[k]) : 0;
+    }
+}
+
+/* Online (again, after a reconnect without resumption too): the rooms
+ * part, from inside the handler as an application would. */
+static void rooms_start(xt_conn *c, fuzz_state *st)
+{
+    xt_muc_join_opts jo = {.nick = "thirdwitch", .history = XT_MUC_HISTORY_NONE};
+    (void)xt_muc_join(c, ROOM, &jo);
+    xt_mam_query q = {.archive = ROOM, .after_id = "R1", .page_size = 2};
+    (void)xt_mam_fetch(c, &q);
+    (void)xt_bookmarks_fetch(c, on_bookmarks, &st->bookmark_bytes);
+}
 
 static void on_event(xt_conn *c, const xt_event *ev, void *ud)
 {
@@ -28,6 +69,8 @@ static void on_event(xt_conn *c, const xt_event *ev, void *ud)
     st->events++;
     if (ev->type == XT_EV_STARTTLS)
         st->starttls = 1;
+    if (ev->type == XT_EV_ONLINE)
+        rooms_start(c, st);
     if (ev->type == XT_EV_MESSAGE && ev->u.message.body && st->events < 50) {
         /* A bot-like reply from inside a handler (re-entrancy). */
         (void)xt_conn_send_message(c, ev->u.message.from, NULL, ev->u.message.body, NULL, NULL);
@@ -85,6 +128,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!made)
         return 0;
     xt_conn_set_test_id_prefix(c, "t");
+    /* Self-ping after 1 s of room silence, 200 ms for its answer (the
+     * input's 0x01 lines jump to these deadlines). */
+    (void)xt_muc_selfping_set(c, 1000, 200);
     (void)xt_conn_set_test_nonce(c, "fyko+d2lbbFgONRv9qkxdawL");
     fuzz_state st = {0};
     (void)xt_conn_on(c, XT_EV_ALL, on_event, &st);
@@ -139,6 +185,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)xt_conn_subscription(c, it->jid, "subscribed");
         }
     }
+    for (size_t r = 0; r < xt_muc_room_count(c); r++) {
+        const char *room = xt_muc_room_at(c, r);
+        if (!room)
+            continue;
+        (void)xt_muc_room_state(c, room);
+        (void)xt_muc_nick(c, room);
+        (void)xt_muc_subject(c, room);
+        (void)xt_muc_room_flags(c, room);
+        size_t no = xt_muc_occupant_count(c, room);
+        for (size_t k = 0; k < no; k++) {
+            const xt_muc_occupant *oc = xt_muc_occupant_at(c, room, k);
+            if (oc && k == 0)
+                (void)xt_muc_occupant_find(c, room, oc->nick);
+        }
+    }
+    (void)xt_muc_send(c, ROOM, "fuzz", NULL);
+    (void)xt_muc_set_nick(c, ROOM, "hecate");
+    (void)xt_muc_leave(c, ROOM, "bye");
     (void)xt_conn_send_presence(c, XT_SHOW_AWAY, "fuzz", 1);
     (void)xt_conn_bound_jid(c);
     (void)xt_conn_sm_enabled(c);
