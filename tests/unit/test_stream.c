@@ -1510,6 +1510,8 @@ static const char *const transcripts[] = {
     "cb_refused_pinned_plus.txt",
     "tls_wait_timeout.txt",
     "restricted_xml.txt",
+    "policy_violation_negotiation.txt",
+    "policy_violation_online.txt",
     "stream_errors_detected.txt",
     "stream_wrong_from.txt",
     "stanza_addressing.txt",
