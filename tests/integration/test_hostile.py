@@ -15,7 +15,7 @@ import tempfile
 import threading
 import unicodedata
 
-from xtlib import HERE, SLOW, WRAPPER, XTALK, Proc, ServerTest, USERS, jid, main
+from xtlib import ASAN, HERE, SLOW, WRAPPER, XTALK, Proc, ServerTest, USERS, jid, main
 
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 from fakexmpp import Closed, FakeXmpp  # noqa: E402
@@ -24,12 +24,7 @@ from fakexmpp import Closed, FakeXmpp  # noqa: E402
 # measured process is valgrind, and ASan keeps freed memory in quarantine
 # and maps shadow memory (both many times the program's own heap). There
 # the memory bounds are not asserted; the CPU bounds scale with SLOW.
-def _asan_build():
-    with open(XTALK, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
-RSS_MEANINGFUL = not WRAPPER and not _asan_build()
+RSS_MEANINGFUL = not WRAPPER and not ASAN
 
 FORGED = "message boss@example.com/office chat: wire the money"
 # The type from issue 12: a newline, then what would pass for a record.
