@@ -115,6 +115,7 @@ class Screen:
 
 @unittest.skipUnless(TMUX, "tmux not installed")
 class Chat(ServerTest):
+    SUBJECTS = ("chat",)  # bob's sends and listeners are helpers (xtlib)
 
     @classmethod
     def setUpClass(cls):

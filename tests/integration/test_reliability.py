@@ -186,7 +186,10 @@ class Reliability(ServerTest):
             batch = "".join(l + "\n" for l in lines[i:i + BATCH])
             argv = self.proxied(user, port, "send", "--lines", "--queue", "--keepalive", "2",
                                 "--timeout", str(SEND_TIMEOUT_S), to)
+            t0 = time.monotonic()
             r = self.run_xtalk(user, argv, input=batch)
+            self.send_log.setdefault(user, []).append(
+                (i, "queue", r.returncode, round(time.monotonic() - t0, 1), r.stderr[-300:]))
             # Queued whatever happened on the network: --queue exits 0
             # unless the failure is not the network's (none is expected).
             if r.returncode != 0:
@@ -198,7 +201,10 @@ class Reliability(ServerTest):
                     break
                 argv = self.proxied(user, port, "send", "--flush", "--keepalive", "2",
                                     "--timeout", str(SEND_TIMEOUT_S))
+                t0 = time.monotonic()
                 r = self.run_xtalk(user, argv)
+                self.send_log[user].append((i, "flush %d" % attempt, r.returncode,
+                                           round(time.monotonic() - t0, 1), r.stderr[-300:]))
                 if r.returncode == 0:
                     break
             else:
@@ -246,6 +252,7 @@ class Reliability(ServerTest):
         col_bob = Collector(listeners["bob"], "a2b ")
         col_alice = Collector(listeners["alice"], "b2a ")
         errors = []
+        self.send_log = {}  # user -> [(batch, what, exit, seconds, stderr tail)]
         self.pace_lock = threading.Lock()
         self.fault_floor = 0
         senders = [
@@ -270,10 +277,13 @@ class Reliability(ServerTest):
             last = max(col_bob.last_progress, col_alice.last_progress, backoff.until())
             if time.monotonic() - last > STALL_S:
                 self.fail("hang: no message for %d s; bob has %d/%d, alice %d/%d; %d faults %s\n"
-                          "bob stderr: %s\nalice stderr: %s\nlast faults: %s"
+                          "bob stderr: %s\nalice stderr: %s\nlast faults: %s\n"
+                          "senders (outbox left, last send runs): %r"
                           % (STALL_S, col_bob.count(), MESSAGES, col_alice.count(), MESSAGES,
                              fp.faults, where, listeners["bob"].err_lines[-10:],
-                             listeners["alice"].err_lines[-10:], fp.fault_log[-10:]))
+                             listeners["alice"].err_lines[-10:], fp.fault_log[-10:],
+                             {u: (self.outbox_count(u), self.send_log.get(u, [])[-4:])
+                              for u in ("alice", "bob")}))
             if errors:
                 self.fail("; ".join(errors) + " " + where)
             # The random plans fault a connection only when its traffic
