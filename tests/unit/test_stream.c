@@ -1547,6 +1547,7 @@ static const char *const transcripts[] = {
     "carbons.txt",
     "mam.txt",
     "mam_disco_failed.txt",
+    "mam_live_before_info.txt",
     "pep.txt",
     "bookmarks_pep.txt",
     "bookmarks_private.txt",
