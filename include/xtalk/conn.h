@@ -470,7 +470,9 @@ typedef struct xt_disconnected {
      * record errors, a server closing or restarting (system-shutdown,
      * connection-timeout, reset, ...), see-other-host. 0 for a clean close
      * of ours, authentication, certificate and policy failures, conflict,
-     * a server name that does not exist (XT_ENONAME). */
+     * a server name that does not exist (XT_ENONAME), and our own
+     * policy-violation of the server's negotiation (XT_ETOOBIG before
+     * online: the same server would send the same again). */
     int retry;
     /* Set by an xt_client with reconnect on: it connects again in this
      * many ms (0 = it will not). */

@@ -200,6 +200,12 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
 {
     if (s->phase == XT_PH_CLOSED)
         return error;
+    /* Our policy-violation against the negotiation itself (features or a
+     * SASL element past a limit, a start tag of countless attributes):
+     * the same server would send it again on a new connection, so it is
+     * not retried (once online, a stanza over the limit may be a third
+     * party's, and a new connection may do without it). */
+    int refused_negotiation = error == XT_ETOOBIG && s->phase < XT_PH_ONLINE;
     char lost[400];
     if (s->auth.cb_retry && xt_stream_sasl_retry_lost(s, error, lost, sizeof lost)) {
         /* stream_sasl.c: the server would not let the retry without
@@ -248,7 +254,7 @@ int xt_stream_fail(xt_stream *s, int error, const char *stream_cond, const char 
         .condition = condition,
         .text = text ? text : (s->err.detail[0] ? s->err.detail : NULL),
         .redirect = redirect,
-        .retry = retryable(error, condition) || s->err.retry,
+        .retry = (retryable(error, condition) && !refused_negotiation) || s->err.retry,
     };
     if (s->hooks.disconnected)
         s->hooks.disconnected(s->hooks_ud, &d);

@@ -57,7 +57,8 @@ typedef struct xt_mam_state {
     char *last_id;             /* the newest archive id seen (catch-up point) */
     int64_t last_ms;           /* its archive stamp (ms since the epoch), 0 = unknown */
     int next_tag;
-    int catching_up; /* the login catch-up runs: live ids do not move last_id */
+    int catching_up; /* the login catch-up runs or may still start (a new session
+                        before the server's features): live ids do not move last_id */
     uint32_t window; /* 0 = XT_MAM_DEFAULT_WINDOW */
     int session_done; /* this session's catch-up was started */
 } xt_mam_state;

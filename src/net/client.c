@@ -1093,12 +1093,20 @@ static void reconnect_now(xt_client *cl)
     cl->peer_hex[0] = 0;
     cl->phase = P_IDLE;
     int rc = xt_conn_reset(cl->conn);
-    if (!rc)
-        rc = begin(cl);
     if (rc < 0) {
+        /* The conn stays closed: its disconnection was reported already. */
         logf_(cl, XT_LOG_ERROR, "cannot reconnect: %s", xt_strerror(rc));
         release_transport(cl);
         cl->phase = P_DONE;
+        return;
+    }
+    rc = begin(cl);
+    if (rc < 0) {
+        /* The conn is new again: the application hears of this attempt's
+         * end (a disconnection, not retried), or it would wait for an
+         * attempt that never runs. */
+        logf_(cl, XT_LOG_ERROR, "cannot reconnect: %s", xt_strerror(rc));
+        fail(cl, rc, cl->detail && *cl->detail ? cl->detail : xt_strerror(rc), xt_clock_ms());
     }
 }
 

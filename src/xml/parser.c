@@ -857,6 +857,17 @@ int xt_parser_reset(xt_parser *p)
     p->consumed = 0;
     p->lex = LEX_CONTENT;
     set_ex_cap(p, 0);
+    if (p->xp && p->ex_live > p->ex_cap) {
+        /* After a unit refused for its size (a start tag of countless
+         * attributes) expat keeps its grown buffer and attribute array
+         * across XML_ParserReset, past a new stream's cap: every
+         * allocation the reset makes would be refused, and the next
+         * connection could never start. A new expat gives it all back. */
+        ex_saved saved = enter(p);
+        XML_ParserFree(p->xp);
+        leave(saved);
+        p->xp = NULL;
+    }
     xt_buf_free(&p->hold);
     xt_utf8_init(&p->u8);
     p->err = 0;
@@ -876,7 +887,7 @@ int xt_parser_reset(xt_parser *p)
         return 0;
     }
     if (!p->xp && create_expat(p) == 0)
-        return 0; /* it was suspended: a new one */
+        return 0; /* it was suspended or dropped above: a new one */
     p->err = XT_ENOMEM;
     p->cond = "resource-constraint";
     snprintf(p->detail, sizeof p->detail, "out of memory");

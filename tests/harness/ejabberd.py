@@ -25,16 +25,12 @@ processes (erl_child_setup, eimp, memsup) end with it.
 import os
 import re
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prosody import DOMAIN, free_port, make_ca_and_cert  # noqa: E402
+from server import DOMAIN, Server, free_ports, stop_pid, write_env_file  # noqa: E402
 
 # Debian's package puts ejabberd's Erlang applications here (ejabberd-23.01/
 # and its dependencies, each with an ebin/).
@@ -151,8 +147,11 @@ def _erl_bin(s):
     return '<<"%s"/utf8>>' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-class Ejabberd:
+class Ejabberd(Server):
     name = "ejabberd"
+    LOG_FILES = ("logs/stdout.log", "logs/error.log")
+    START_TIMEOUT = 120.0  # the node boots in ~2 s when idle
+    STOP_TIMEOUT = 20.0
 
     def __init__(self, users=None, dir=None, loglevel="info", tls13=True,
                  disable_sasl_mechanisms=(), extra_config="", file_share=None):
@@ -162,10 +161,7 @@ class Ejabberd:
         to the top level. file_share: mod_http_upload's limit in bytes
         (default UPLOAD_MAX_SIZE; the service is always on, as prosody.py's
         is with file_share); srv.https_port, srv.upload_jid as there."""
-        self.users = dict(users or {})
-        self._own_dir = dir is None
-        self.dir = dir or tempfile.mkdtemp(prefix="xtalk-ejabberd-")
-        self.domain = DOMAIN
+        super().__init__(users, dir, prefix="xtalk-ejabberd-")
         # The MUC service (mod_muc), the same attribute as prosody.Prosody's.
         self.muc = "conference." + DOMAIN
         self.loglevel = loglevel
@@ -176,28 +172,21 @@ class Ejabberd:
         # The XEP-0363 service's JID and its HTTPS base (upload_url).
         self.upload_jid = "upload." + DOMAIN
         self.upload_url = None
-        self.proc = None
-        self.port = self.tls_port = self.http_port = self.dist_port = None
-        self.ca_file = self.cert = self.key = None
+        self.http_port = self.dist_port = None
         self.config = os.path.join(self.dir, "ejabberd.yml")
         self.log = os.path.join(self.dir, "logs", "ejabberd.log")
         # A unique node name per instance: two runs on one machine, or a
         # restart while the old node's name lingers, never clash.
         self.node = "xt%s@localhost" % secrets.token_hex(4)
-        self._logf = None
 
     # -- set-up ------------------------------------------------------------
     def _pick_ports(self):
-        ports = set()
-        while len(ports) < 4:
-            ports.add(free_port())
-        self.port, self.tls_port, self.http_port, self.dist_port = sorted(ports)
+        self.port, self.tls_port, self.http_port, self.dist_port = sorted(free_ports(4))
 
     def write_config(self):
         for d in ("spool", "logs", "home", "upload"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
-        if not self.ca_file:
-            self.ca_file, self.cert, self.key = make_ca_and_cert(self.dir)
+        self.ensure_cert()
         # ejabberd takes the certificate and its key from one PEM file.
         self.pem = os.path.join(self.dir, "server.pem")
         with open(self.pem, "w") as out:
@@ -290,34 +279,13 @@ class Ejabberd:
         if not self._register_all({user: password}):
             raise RuntimeError("ejabberd node %s is not running" % self.node)
 
-    def start(self, timeout=120.0):
-        """Starts the node and returns once both c2s ports accept and the
-        accounts are registered. Ports are picked free, but another program
-        may take one first: then new ones are picked and it starts again
-        (a restart keeps its ports). The timeout is a safety net for a
-        loaded machine (the node boots in ~2 s when idle), not an expected
-        duration."""
-        first = not getattr(self, "_started_once", False)
-        for attempt in range(5):
-            if self._start_once(timeout):
-                self._started_once = True
-                return self
-            if not first:
-                break
-            self.port = None  # write_config picks new ones
-        raise RuntimeError("ejabberd could not open its ports %s, %s:\n%s"
-                           % (self.port, self.tls_port, self.log_tail()))
-
     def _start_once(self, timeout):
         """True once ready, False if a port was taken; raises otherwise."""
         self.write_config()
         log_from = os.path.getsize(self.log) if os.path.exists(self.log) else 0
-        self._logf = open(os.path.join(self.dir, "logs", "stdout.log"), "a")
-        self.proc = subprocess.Popen(
-            ["erl", "-sname", self.node, "-noinput", "-noshell"] + self._dist_args()
-            + ["-mnesia", "dir", '"%s"' % os.path.join(self.dir, "spool"), "-s", "ejabberd"],
-            env=self._env(), stdout=self._logf, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.spawn(["erl", "-sname", self.node, "-noinput", "-noshell"] + self._dist_args()
+                   + ["-mnesia", "dir", '"%s"' % os.path.join(self.dir, "spool"), "-s", "ejabberd"],
+                   os.path.join(self.dir, "logs", "stdout.log"), env=self._env())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -341,55 +309,13 @@ class Ejabberd:
     def _port_taken(self, text):
         return bool(re.search(r"Failed to open socket.*eaddrinuse|eaddrinuse", text))
 
-    @staticmethod
-    def _log_since(path, offset):
-        try:
-            with open(path, errors="replace") as f:
-                f.seek(offset)
-                return f.read()
-        except OSError:
-            return ""
-
-    @staticmethod
-    def _listening(port):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    def log_tail(self, n=40):
-        out = []
-        for name in ("stdout.log", "error.log"):
-            try:
-                with open(os.path.join(self.dir, "logs", name), errors="replace") as f:
-                    out += f.readlines()[-n:]
-            except OSError:
-                pass
-        return "".join(out)
-
     # -- control -----------------------------------------------------------
-    def stop(self, timeout=20.0):
+    def stop(self, timeout=None):
         """SIGTERM to the beam process (ejabberd closes every stream with
-        system-shutdown), then SIGKILL to its process group."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if self.proc:
-            # Helpers (erl_child_setup, eimp) are in the node's own process
-            # group and end with it; a straggler is stopped here, never left.
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc = None
-        if self._logf:
-            self._logf.close()
-            self._logf = None
+        system-shutdown), then SIGKILL to its process group; helpers
+        (erl_child_setup, eimp) are in the node's own process group and
+        end with it; a straggler is stopped here, never left."""
+        super().stop(timeout, kill_group=True)
 
     def muc_drop_room(self, room):
         """Ends the room `room` (its local part) of muc at once,
@@ -408,28 +334,6 @@ class Ejabberd:
         if rc not in (0, 6):
             raise RuntimeError("muc_drop_room %s failed (%d): %s" % (room, rc, out))
         return rc == 0
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def cleanup(self):
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def env(self):
-        """Environment for running xtalk against this server (password aside)."""
-        return {
-            "XTALK_SERVER": "127.0.0.1:%d" % self.port,
-            "XTALK_CA_FILE": self.ca_file,
-        }
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
 
 
 def _main(argv):
@@ -453,21 +357,12 @@ def _main(argv):
                  "UPLOAD_JID=%s" % srv.upload_jid, "UPLOAD_URL=%s" % srv.upload_url,
                  "CA_FILE=%s" % srv.ca_file, "PID=%d" % srv.proc.pid]
         lines += ["PASSWORD_%s=%s" % (u.upper(), p) for u, p in users.items()]
-        with open(os.path.join(d, "env"), "w") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write("\n".join(lines) + "\n")
+        write_env_file(d, lines)
         print("\n".join(lines))
         return 0
     env = dict(l.strip().split("=", 1) for l in open(os.path.join(d, "env")) if "=" in l)
     pid = int(env["PID"])
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(200):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    stop_pid(pid, 200, group=True)
     return 0
 
 

@@ -16,50 +16,14 @@ foreground (prosody -F) under our config, as a child we stop ourselves.
 
 import os
 import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-DOMAIN = "localhost"
-
-
-def free_port():
-    """A port nobody listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _run(cmd, **kw):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, **kw)
-
-
-def make_ca_and_cert(d, names=("localhost",)):
-    """A CA and a leaf for `names` signed by it, with the openssl tool.
-    Returns (ca_file, cert_file, key_file)."""
-    ca_key, ca_crt = os.path.join(d, "ca.key"), os.path.join(d, "ca.crt")
-    key, csr, crt = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.crt"))
-    ext = os.path.join(d, "server.ext")
-    _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-          "-nodes", "-keyout", ca_key, "-out", ca_crt, "-days", "2", "-subj", "/CN=xtalk test CA",
-          "-addext", "basicConstraints=critical,CA:TRUE",
-          "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-    _run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-          "-keyout", key, "-out", csr, "-subj", "/CN=%s" % names[0]])
-    with open(ext, "w") as f:
-        f.write("basicConstraints=CA:FALSE\n"
-                "keyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\n"
-                "subjectAltName=%s\n" % ",".join("DNS:" + n for n in names))
-    _run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
-          "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext])
-    os.chmod(key, 0o600)
-    return ca_crt, crt, key
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# DOMAIN, free_port and make_ca_and_cert are imported from here by tests,
+# fakexmpp.py and the benchmarks: server.py's, re-exported.
+from server import (DOMAIN, Server, free_port, free_ports, make_ca_and_cert,  # noqa: E402,F401
+                    run as _run, stop_pid, write_env_file)
 
 
 PLUGINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prosody_plugins")
@@ -110,8 +74,9 @@ FILE_SHARE_COMPONENT = """Component "upload.{domain}" "http_file_share"
 """
 
 
-class Prosody:
+class Prosody(Server):
     name = "prosody"
+    LOG_FILES = ("stdout.log", "prosody.log")
 
     def __init__(self, users=None, dir=None, loglevel="info", extra_config="", tls13=True,
                  disable_sasl_mechanisms=(), sasl2=False, file_share=None):
@@ -127,10 +92,7 @@ class Prosody:
         XEP-0198 after the SASL2 success instead.
         file_share: serve XEP-0363 uploads up to this many bytes (see
         FILE_SHARE_COMPONENT); srv.https_port, srv.upload_jid."""
-        self.users = dict(users or {})
-        self._own_dir = dir is None
-        self.dir = dir or tempfile.mkdtemp(prefix="xtalk-prosody-")
-        self.domain = DOMAIN
+        super().__init__(users, dir, prefix="xtalk-prosody-")
         # The MUC service's JID (XEP-0045): tests take it from here, so
         # they run unchanged against a server that names it otherwise.
         self.muc = "rooms." + DOMAIN
@@ -142,20 +104,15 @@ class Prosody:
         self.file_share = file_share
         self.https_port = None
         self.upload_jid = "upload." + DOMAIN if file_share else None
-        self.proc = None
-        self.port = self.tls_port = None
-        self.ca_file = self.cert = self.key = None
         self.config = os.path.join(self.dir, "prosody.cfg.lua")
 
     # -- set-up ------------------------------------------------------------
     def write_config(self):
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
-        if not self.ca_file:
-            self.ca_file, self.cert, self.key = make_ca_and_cert(self.dir)
+        self.ensure_cert()
         if not self.port:
-            self.port, self.tls_port = free_port(), free_port()
-            while self.tls_port == self.port:
-                self.tls_port = free_port()
+            self.port, self.tls_port = free_ports(2)
+            self.https_port = None
         extra = self.extra_config + "\n" if self.extra_config else ""
         if self.disable_sasl_mechanisms:
             # Prosody's own default list holds DIGEST-MD5; keep it off too.
@@ -165,10 +122,8 @@ class Prosody:
             extra += 'plugin_paths = { "%s" }\n' % PLUGINS
         components = ""
         if self.file_share:
-            if not self.https_port:
+            while not self.https_port or self.https_port in (self.port, self.tls_port):
                 self.https_port = free_port()
-                while self.https_port in (self.port, self.tls_port):
-                    self.https_port = free_port()
             fmt = dict(https_port=self.https_port, key=self.key, crt=self.cert,
                        domain=self.domain, limit=self.file_share, quota=self.file_share * 100)
             extra += FILE_SHARE_GLOBAL.format(**fmt)
@@ -189,24 +144,6 @@ class Prosody:
         _run(["prosodyctl", "--config", self.config, "register", user, self.domain, password])
         self.users[user] = password
 
-    def start(self, timeout=60.0):
-        """Starts the server and returns once it listens on both ports.
-        The ports of a first start are picked free, but another program
-        (another test run on the machine) may take one before Prosody
-        binds it: then new ones are picked and it starts again. A restart
-        keeps its ports (clients reconnect to them). The timeout is a
-        safety net for a loaded machine, not an expected duration."""
-        first = self.proc is None and not getattr(self, "_started_once", False)
-        for attempt in range(5):
-            if self._start_once(timeout):
-                self._started_once = True
-                return self
-            if not first:
-                break
-            self.port = self.tls_port = self.https_port = None  # write_config picks new ones
-        raise RuntimeError("prosody could not open its ports %s and %s:\n%s"
-                           % (self.port, self.tls_port, self.log_tail()))
-
     def _start_once(self, timeout):
         """True once listening, False if a port was taken; raises otherwise."""
         self.write_config()
@@ -214,10 +151,8 @@ class Prosody:
             self.register(u, p)
         log = os.path.join(self.dir, "prosody.log")
         log_from = os.path.getsize(log) if os.path.exists(log) else 0
-        self._logf = open(os.path.join(self.dir, "stdout.log"), "a")
-        self.proc = subprocess.Popen(["prosody", "--config", self.config, "-F"],
-                                     stdout=self._logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.spawn(["prosody", "--config", self.config, "-F"],
+                   os.path.join(self.dir, "stdout.log"))
         # Prosody says which services it activated (at level info): wait
         # for its own word where the log has it, so a port held by someone
         # else is not taken for ours.
@@ -242,70 +177,6 @@ class Prosody:
         self.stop()
         raise RuntimeError("prosody did not start listening within %.0fs:\n%s" % (timeout, self.log_tail()))
 
-    @staticmethod
-    def _log_since(path, offset):
-        try:
-            with open(path, errors="replace") as f:
-                f.seek(offset)
-                return f.read()
-        except OSError:
-            return ""
-
-    @staticmethod
-    def _listening(port):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    def log_tail(self, n=40):
-        out = []
-        for name in ("stdout.log", "prosody.log"):
-            try:
-                with open(os.path.join(self.dir, name)) as f:
-                    out += f.readlines()[-n:]
-            except OSError:
-                pass
-        return "".join(out)
-
-    # -- control -----------------------------------------------------------
-    def stop(self, timeout=10.0):
-        """SIGTERM (Prosody closes every stream with system-shutdown), then SIGKILL."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-        if getattr(self, "_logf", None):
-            self._logf.close()
-            self._logf = None
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def cleanup(self):
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def env(self):
-        """Environment for running xtalk against this server (password aside)."""
-        return {
-            "XTALK_SERVER": "127.0.0.1:%d" % self.port,
-            "XTALK_CA_FILE": self.ca_file,
-        }
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-
 
 def _main(argv):
     import argparse
@@ -327,9 +198,7 @@ def _main(argv):
         lines = ["DOMAIN=%s" % srv.domain, "PORT=%d" % srv.port, "TLS_PORT=%d" % srv.tls_port,
                  "CA_FILE=%s" % srv.ca_file, "PID=%d" % srv.proc.pid]
         lines += ["PASSWORD_%s=%s" % (u.upper(), p) for u, p in users.items()]
-        with open(os.path.join(d, "env"), "w") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write("\n".join(lines) + "\n")
+        write_env_file(d, lines)
         print("\n".join(lines))
         # The child keeps running after we exit (its own session).
         return 0
@@ -339,14 +208,7 @@ def _main(argv):
     except (OSError, ValueError):
         env = dict(l.strip().split("=", 1) for l in open(os.path.join(d, "env")) if "=" in l)
         pid = int(env["PID"])
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    stop_pid(pid, 100)
     return 0
 
 

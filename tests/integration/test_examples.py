@@ -14,7 +14,7 @@ import subprocess
 import threading
 import unittest
 
-from xtlib import SLOW, USERS, WRAPPER, ServerTest, jid
+from xtlib import SLOW, USERS, WRAPPER, ServerTest, jid, main
 
 ECHO_LOOP = os.environ.get("ECHO_LOOP", "")
 ECHO_UV = os.environ.get("ECHO_UV", "")
@@ -77,4 +77,4 @@ class ExamplesTest(ServerTest):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

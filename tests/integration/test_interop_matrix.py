@@ -23,7 +23,7 @@ import sys
 import time
 import unittest
 
-from xtlib import SLOW, USERS, WRAPPER, XTALK, jid
+from xtlib import SLOW, USERS, WRAPPER, XTALK, jid, main
 from ejabberd import Ejabberd
 from prosody import Prosody
 
@@ -250,4 +250,4 @@ def _add_cells():
 _add_cells()
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

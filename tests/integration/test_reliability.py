@@ -13,6 +13,7 @@ be replayed (XT_FAULT_SEED=N).
 import json
 import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -118,6 +119,30 @@ class Collector:
         self.wait(lambda: body in self.others, "the marker %r" % body, timeout)
 
 
+class Backoffs:
+    """The end of the latest reconnection wait each process announced on
+    stderr ("reconnecting in N ms", "trying again in N ms"), read as the
+    lines come (the wait counts from when the line is seen)."""
+
+    RX = re.compile(r"again in (\d+) ms|reconnecting in (\d+) ms")
+
+    def __init__(self, procs):
+        self.procs = list(procs)
+        self.seen = [0] * len(self.procs)
+        self.end = 0.0
+
+    def until(self):
+        now = time.monotonic()
+        for i, p in enumerate(self.procs):
+            lines = p.err_lines[self.seen[i]:]
+            self.seen[i] += len(lines)
+            for l in lines:
+                m = self.RX.search(l)
+                if m:
+                    self.end = max(self.end, now + int(m.group(1) or m.group(2)) / 1000.0)
+        return self.end
+
+
 class Reliability(ServerTest):
 
     def proxied(self, user, port, *args):
@@ -161,7 +186,10 @@ class Reliability(ServerTest):
             batch = "".join(l + "\n" for l in lines[i:i + BATCH])
             argv = self.proxied(user, port, "send", "--lines", "--queue", "--keepalive", "2",
                                 "--timeout", str(SEND_TIMEOUT_S), to)
+            t0 = time.monotonic()
             r = self.run_xtalk(user, argv, input=batch)
+            self.send_log.setdefault(user, []).append(
+                (i, "queue", r.returncode, round(time.monotonic() - t0, 1), r.stderr[-300:]))
             # Queued whatever happened on the network: --queue exits 0
             # unless the failure is not the network's (none is expected).
             if r.returncode != 0:
@@ -173,7 +201,10 @@ class Reliability(ServerTest):
                     break
                 argv = self.proxied(user, port, "send", "--flush", "--keepalive", "2",
                                     "--timeout", str(SEND_TIMEOUT_S))
+                t0 = time.monotonic()
                 r = self.run_xtalk(user, argv)
+                self.send_log[user].append((i, "flush %d" % attempt, r.returncode,
+                                           round(time.monotonic() - t0, 1), r.stderr[-300:]))
                 if r.returncode == 0:
                     break
             else:
@@ -221,6 +252,7 @@ class Reliability(ServerTest):
         col_bob = Collector(listeners["bob"], "a2b ")
         col_alice = Collector(listeners["alice"], "b2a ")
         errors = []
+        self.send_log = {}  # user -> [(batch, what, exit, seconds, stderr tail)]
         self.pace_lock = threading.Lock()
         self.fault_floor = 0
         senders = [
@@ -231,18 +263,27 @@ class Reliability(ServerTest):
         ]
         for t in senders:
             t.start()
-        # Wait for everything, failing on a hang (no progress for STALL_S).
+        # Wait for everything, failing on a hang (no progress for STALL_S
+        # after the end of any reconnection wait a listener announced).
+        # The cuts below hit the listeners' logins too, and each login cut
+        # before it is online doubles the library's backoff (up to 60 s):
+        # under load that once passed STALL_S with nothing lost ("stalled
+        # at 1900/2000"), a wait the library announced, not a hang.
+        backoff = Backoffs(listeners.values())
         while True:
             done = col_bob.count() == MESSAGES and col_alice.count() == MESSAGES
             if done and not any(t.is_alive() for t in senders):
                 break
-            last = max(col_bob.last_progress, col_alice.last_progress)
+            last = max(col_bob.last_progress, col_alice.last_progress, backoff.until())
             if time.monotonic() - last > STALL_S:
                 self.fail("hang: no message for %d s; bob has %d/%d, alice %d/%d; %d faults %s\n"
-                          "bob stderr: %s\nalice stderr: %s\nlast faults: %s"
+                          "bob stderr: %s\nalice stderr: %s\nlast faults: %s\n"
+                          "senders (outbox left, last send runs): %r"
                           % (STALL_S, col_bob.count(), MESSAGES, col_alice.count(), MESSAGES,
                              fp.faults, where, listeners["bob"].err_lines[-10:],
-                             listeners["alice"].err_lines[-10:], fp.fault_log[-10:]))
+                             listeners["alice"].err_lines[-10:], fp.fault_log[-10:],
+                             {u: (self.outbox_count(u), self.send_log.get(u, [])[-4:])
+                              for u in ("alice", "bob")}))
             if errors:
                 self.fail("; ".join(errors) + " " + where)
             # The random plans fault a connection only when its traffic

@@ -983,6 +983,43 @@ static void test_alloc_failure(void **state)
     free(s);
 }
 
+/* A start tag of countless attributes, refused by the cap on expat's own
+ * heap, leaves expat holding far more than a new stream's cap allows
+ * (its attribute array, its input buffer): the reset must still give a
+ * working parser (it once failed with XT_ENOMEM, and the client's
+ * reconnect after such a server never happened), and give that memory
+ * back. */
+static void test_reset_after_attribute_flood(void **state)
+{
+    (void)state;
+    counter c = {0};
+    xt_mem m = counting(&c);
+    run r;
+    run_init(&r);
+    xt_parser *p = xt_parser_new(&m, &cbs, &r, NULL);
+    size_t base = c.bytes;
+    char *big = malloc(600000);
+    size_t n = (size_t)sprintf(big, "<stream:features");
+    for (int i = 0; n < 512 * 1024; i++)
+        n += (size_t)sprintf(big + n, " a%d=''", i);
+    sprintf(big + n, "/>");
+    assert_int_equal(feed_str(p, HDR), 0);
+    assert_int_equal(feed_str(p, big), XT_ETOOBIG);
+    assert_string_equal(xt_parser_condition(p), "policy-violation");
+    size_t held = c.bytes - base;
+    assert_int_equal(xt_parser_reset(p), 0);
+    print_message("expat held %zu bytes after the flood, %zu after the reset\n", held,
+                  c.bytes - base);
+    assert_true(c.bytes - base < held / 4);
+    assert_int_equal(feed_str(p, HDR), 0);
+    assert_int_equal(feed_str(p, "<message><body>after</body></message>"), 0);
+    assert_int_equal(r.stanzas, 1);
+    free(big);
+    xt_parser_free(p);
+    run_clear(&r);
+    assert_int_equal(c.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -996,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_depth_boundary),
         cmocka_unit_test(test_trickled_big_tag),
         cmocka_unit_test(test_stop_consumed_reset),
+        cmocka_unit_test(test_reset_after_attribute_flood),
         cmocka_unit_test(test_reentrancy),
         cmocka_unit_test(test_misc_rejects),
         cmocka_unit_test(test_allocations_per_stanza),
