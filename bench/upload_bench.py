@@ -8,6 +8,7 @@ service, interleaved in the same run; and `xtalk send --file` end to end
 
     bench/upload_bench.py [--sizes 10,100] [--reps 7] [--send-reps N]
                           [--server prosody|ejabberd] [--nice N]
+                          [--prosody-read-size BYTES] [--json FILE]
 
 How the figures are taken, so that a loaded machine moves both clients
 alike:
@@ -123,11 +124,15 @@ def make_file(path, size):
             pass
 
 
-def start_server(kind, max_size):
+def start_server(kind, max_size, read_size):
     if kind == "ejabberd":
         srv = Ejabberd(users=USERS, file_share=max_size)
     else:
-        srv = Prosody(users=USERS, file_share=max_size)
+        # Prosody's connections read network_default_read_size bytes (4096
+        # unless set) per loop pass, with a timer between passes while
+        # TLS holds more: that, not the client, sets its upload rate.
+        extra = "network_default_read_size = %d" % read_size if read_size else ""
+        srv = Prosody(users=USERS, file_share=max_size, extra_config=extra)
     return srv.start()
 
 
@@ -143,11 +148,13 @@ def main():
                     help="xtalk send --file runs per size (default: --reps; 0: none)")
     ap.add_argument("--server", default="prosody", choices=("prosody", "ejabberd"))
     ap.add_argument("--nice", type=int, default=0, help="nice value of both clients")
+    ap.add_argument("--prosody-read-size", type=int, default=0,
+                    help="Prosody's network_default_read_size (default: Prosody's own, 4096)")
     ap.add_argument("--json", help="also write every run's figures to this file")
     a = ap.parse_args()
     send_reps = a.reps if a.send_reps is None else a.send_reps
     sizes = [int(s) for s in a.sizes.split(",")]
-    srv = start_server(a.server, max(sizes) * MB + MB)
+    srv = start_server(a.server, max(sizes) * MB + MB, a.prosody_read_size)
     pgid = srv.proc.pid
     tmp = tempfile.mkdtemp(prefix="xtalk-upload-bench-")
     runs = []
