@@ -17,7 +17,9 @@ alike:
     type asked for by slixmpp (tests/integration/slix_upload.py) outside
     the timing. Both read the same file, read once before the first run
     so it is in the page cache for all. Both run under the same
-    `nice -n N` (0 unless --nice).
+    `nice -n N`, and the server's threads at N too (0 unless --nice; a
+    negative N, as root, shields all three from the machine's other
+    jobs, which otherwise decide most of the spread).
   - Throughput is the file's size over the client process's wall time
     (exec to exit: start-up, TLS handshake, body, response), in MB/s
     (10^6 bytes). Reported as median (min-max); "xtalk / curl" is the
@@ -58,10 +60,10 @@ MB = 1000 * 1000
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def group_cpu(pgid):
-    """CPU seconds (user+sys, with reaped children) of every process in
-    process group pgid: the server (started in its own session)."""
-    total = 0
+def group_pids(pgid):
+    """The processes of process group pgid (the server, started in its own
+    session) with their /proc/PID/stat fields after the command name."""
+    out = []
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
@@ -73,8 +75,25 @@ def group_cpu(pgid):
         # The command name may hold spaces: fields count from after ')'.
         fields = st[st.rindex(")") + 2:].split()
         if int(fields[2]) == pgid:
-            total += sum(int(x) for x in fields[11:15])
-    return total / TICK
+            out.append((int(p), fields))
+    return out
+
+
+def renice_group(pgid, nice):
+    """Every thread of the server at `nice` (setpriority is per thread on
+    Linux; Erlang's schedulers are threads)."""
+    for pid, _ in group_pids(pgid):
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+            except OSError:
+                pass
+
+
+def group_cpu(pgid):
+    """CPU seconds (user+sys, with reaped children) of every process in
+    process group pgid: the server (started in its own session)."""
+    return sum(sum(int(x) for x in f[11:15]) for _, f in group_pids(pgid)) / TICK
 
 
 def run_measured(argv, nice, env=None):
@@ -147,7 +166,9 @@ def main():
     ap.add_argument("--send-reps", type=int, default=None,
                     help="xtalk send --file runs per size (default: --reps; 0: none)")
     ap.add_argument("--server", default="prosody", choices=("prosody", "ejabberd"))
-    ap.add_argument("--nice", type=int, default=0, help="nice value of both clients")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="nice value of both clients and the server (negative: root only; "
+                    "shields the measurement from the machine's other jobs)")
     ap.add_argument("--prosody-read-size", type=int, default=0,
                     help="Prosody's network_default_read_size (default: Prosody's own, 4096)")
     ap.add_argument("--json", help="also write every run's figures to this file")
@@ -156,6 +177,8 @@ def main():
     sizes = [int(s) for s in a.sizes.split(",")]
     srv = start_server(a.server, max(sizes) * MB + MB, a.prosody_read_size)
     pgid = srv.proc.pid
+    if a.nice:
+        renice_group(pgid, a.nice)
     tmp = tempfile.mkdtemp(prefix="xtalk-upload-bench-")
     runs = []
     load = []
