@@ -159,6 +159,32 @@ def fmt(xs, f="%.1f"):
     return (f + " (" + f + "–" + f + ")") % (statistics.median(xs), min(xs), max(xs))
 
 
+def table(name, sizes, runs):
+    """The README's rows (markdown) from every run's figures."""
+    print("| server | file | xtalk PUT MB/s | `curl -T` MB/s | xtalk / curl: medians; per pair "
+          "| CPU ms/MB xtalk / curl | server CPU ms/MB xtalk / curl | `send --file` MB/s "
+          "| peak RSS MiB xtalk / curl / send |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for mb in sizes:
+        by = {w: [r for r in runs if r["mb"] == mb and r["who"] == w]
+              for w in ("xtalk", "curl", "send")}
+        xt = {r["rep"]: r for r in by["xtalk"]}
+        cu = {r["rep"]: r for r in by["curl"]}
+        rate = {w: [mb / r["wall"] for r in rs] for w, rs in by.items()}
+        med = statistics.median(rate["xtalk"]) / statistics.median(rate["curl"])
+        pairs = [cu[k]["wall"] / xt[k]["wall"] for k in xt if k in cu]
+
+        def ms(w, key):
+            return statistics.median(1000 * r[key] / mb for r in by[w])
+
+        print("| %s | %d MB | %s | %s | %.2f×; %s | %.2f / %.2f | %.1f / %.1f | %s | %s |" % (
+            name, mb, fmt(rate["xtalk"]), fmt(rate["curl"]), med, fmt(pairs, "%.2f×"),
+            ms("xtalk", "cpu"), ms("curl", "cpu"), ms("xtalk", "server_cpu"),
+            ms("curl", "server_cpu"), fmt(rate["send"]) if rate["send"] else "–",
+            " / ".join(str(max(r["rss"] for r in by[w]) // 1024) if by[w] else "–"
+                       for w in ("xtalk", "curl", "send"))))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10,100", help="file sizes in MB, comma-separated")
@@ -235,30 +261,7 @@ def main():
                 "ejabberd": "ejabberd 23.01 `mod_http_upload`"}[a.server]
         print("server: %s; %d pairs per size (%d send --file); nice %d; load average %.1f-%.1f"
               % (srv.name, a.reps, send_reps, a.nice, min(load or [0]), max(load or [0])))
-        print("| server | file | client | MB/s median (min–max) | CPU ms/MB | server CPU ms/MB "
-              "| peak RSS MiB |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for mb in sizes:
-            for who, label in (("xtalk", "xtalk PUT (`xt_put`)"), ("curl", "`curl -T`"),
-                               ("send", "`xtalk send --file`")):
-                rs = [r for r in runs if r["mb"] == mb and r["who"] == who]
-                if not rs:
-                    continue
-                print("| %s | %d MB | %s | %s | %.2f | %.1f | %d |" % (
-                    name, mb, label, fmt([mb / r["wall"] for r in rs]),
-                    statistics.median(1000 * r["cpu"] / mb for r in rs),
-                    statistics.median(1000 * r["server_cpu"] / mb for r in rs),
-                    max(r["rss"] for r in rs) // 1024))
-        for mb in sizes:
-            xt = {r["rep"]: r for r in runs if r["mb"] == mb and r["who"] == "xtalk"}
-            cu = {r["rep"]: r for r in runs if r["mb"] == mb and r["who"] == "curl"}
-            if not xt or not cu:
-                continue
-            med = (statistics.median(mb / r["wall"] for r in xt.values())
-                   / statistics.median(mb / r["wall"] for r in cu.values()))
-            pairs = [cu[k]["wall"] / xt[k]["wall"] for k in xt if k in cu]
-            print("%d MB: xtalk / curl throughput: %.2fx (medians), per pair %s" % (
-                mb, med, fmt(pairs, "%.2fx")))
+        table(name, sizes, runs)
     finally:
         srv.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
