@@ -208,6 +208,15 @@ def main():
     tmp = tempfile.mkdtemp(prefix="xtalk-upload-bench-")
     runs = []
     load = []
+
+    def keep(run):
+        """Records a run (and rewrites --json: a stopped run keeps its figures)."""
+        runs.append(run)
+        load.append(os.getloadavg()[0])
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump({"server": srv.name, "nice": a.nice, "runs": runs, "load": load}, f,
+                          indent=1)
     try:
         env = dict(os.environ, XTALK_PASSWORD=USERS["alice"],
                    XDG_CONFIG_HOME=os.path.join(tmp, "cfg"), XDG_DATA_HOME=os.path.join(tmp, "data"))
@@ -239,9 +248,8 @@ def main():
                     scpu = group_cpu(pgid) - c0
                     if rc:
                         raise SystemExit("%s PUT failed (%d): %s" % (who, rc, err))
-                    runs.append(dict(mb=mb, who=who, rep=rep, wall=wall, rss=rss, cpu=cpu,
-                                     server_cpu=scpu))
-                    load.append(os.getloadavg()[0])
+                    keep(dict(mb=mb, who=who, rep=rep, wall=wall, rss=rss, cpu=cpu,
+                              server_cpu=scpu))
                 if rep < send_reps:
                     argv = [XTALK, "send", "--jid", "alice@" + srv.domain, "--server",
                             "127.0.0.1:%d" % srv.port, "--ca-file", srv.ca_file, "--no-store",
@@ -251,12 +259,9 @@ def main():
                     scpu = group_cpu(pgid) - c0
                     if rc:
                         raise SystemExit("xtalk send --file failed (%d): %s" % (rc, err))
-                    runs.append(dict(mb=mb, who="send", rep=rep, wall=wall, rss=rss, cpu=cpu,
-                                     server_cpu=scpu))
+                    keep(dict(mb=mb, who="send", rep=rep, wall=wall, rss=rss, cpu=cpu,
+                              server_cpu=scpu))
             os.unlink(path)
-        if a.json:
-            with open(a.json, "w") as f:
-                json.dump({"server": srv.name, "runs": runs, "load": load}, f, indent=1)
         name = {"prosody": "Prosody 0.12 `mod_http_file_share`",
                 "ejabberd": "ejabberd 23.01 `mod_http_upload`"}[a.server]
         print("server: %s; %d pairs per size (%d send --file); nice %d; load average %.1f-%.1f"
