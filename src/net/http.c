@@ -52,10 +52,9 @@
  * curl_multi_socket_action: libcurl's default is 64 KiB, one trip
  * through the loop (epoll_wait, socket_action, timer re-arm, progress)
  * per 64 KiB. 1 MiB cut the client's CPU per MB by about a sixth (1.42
- * to 1.17 ms/MB, 100 MB to ejabberd, bench/upload_bench.py) and keeps
- * the socket's send buffer fuller, so the server reads larger bursts;
- * 2 MiB (libcurl's maximum) measured no better. Memory stays
- * independent of the file's size: one buffer per transfer. */
+ * to 1.17 ms/MB, 100 MB to ejabberd; README "Upload"); 2 MiB (libcurl's
+ * maximum) measured no better. Memory stays independent of the file's
+ * size: one buffer per transfer. */
 #define UPLOAD_BUFFER (1024L * 1024L)
 
 struct xt_http_transfer {
