@@ -2,7 +2,7 @@
 """The timeline of one login through the 25 ms/way proxy (bench/run row 3).
 
     bench/login_timeline.py [--starttls] [--sasl1] [--reps N] [--strace]
-                            [--server-strace] [--nagle-off]
+                            [--server-strace] [--nagle-off] [--no-presence]
 
 Starts a private Prosody (SASL2, Bind2, FAST), makes one password login
 to get a FAST token and the SASL offer (the hint), then times N logins
@@ -24,6 +24,11 @@ work, ...), each way of the wire (the proxy's 25 ms), and the server's
 round trips the proxy saw against the wall time / 50 ms. What bench/run
 counts as done is the same event: the roster loaded ("online": bound,
 roster answered, initial presence sent).
+
+--no-presence logs in without initial presence (XT_CONN_NO_PRESENCE):
+the difference in the server's last turn is Prosody's handling of the
+presence (roster broadcast, offline messages, the avatar hash), which it
+does before it writes the answer to the whole flight.
 
 Prosody is configured as bench/run configures it (Nagle's algorithm on,
 Prosody's default); --nagle-off turns it off (network_settings), to see
@@ -81,7 +86,8 @@ class Proxy:
         return out
 
 
-def login(port, srv, direct, fast=None, hint=None, sasl1=False, log=False, strace=None):
+def login(port, srv, direct, fast=None, hint=None, sasl1=False, log=False, strace=None,
+          no_presence=False):
     """(seconds to online, stdout fields, stderr, t0 on CLOCK_REALTIME)."""
     argv = [exe("xt_client"), "login", "dave@localhost", PW, "127.0.0.1", str(port), srv.ca_file]
     if direct:
@@ -91,8 +97,10 @@ def login(port, srv, direct, fast=None, hint=None, sasl1=False, log=False, strac
                 "trace=connect,read,write,recvfrom,sendto,recvmsg,sendmsg,poll,ppoll,epoll_wait",
                 ] + argv
     env = dict(os.environ)
-    for k in ("XTB_SASL_HINT", "XTB_FAST", "XTB_UA_ID", "XTB_NO_SASL2", "XTB_LOG"):
+    for k in ("XTB_SASL_HINT", "XTB_FAST", "XTB_UA_ID", "XTB_NO_SASL2", "XTB_LOG", "XTB_NO_PRESENCE"):
         env.pop(k, None)
+    if no_presence:
+        env["XTB_NO_PRESENCE"] = "1"
     if sasl1:
         env["XTB_NO_SASL2"] = "1"
     else:
@@ -193,6 +201,7 @@ def main():
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--strace", action="store_true", help="also the client's syscalls")
     ap.add_argument("--server-strace", action="store_true", help="also Prosody's syscalls")
+    ap.add_argument("--no-presence", action="store_true", help="no initial presence")
     ap.add_argument("--nagle-off", action="store_true",
                     help="Prosody with network_settings nagle = false (not bench/run's setting)")
     a = ap.parse_args()
@@ -222,7 +231,7 @@ def main():
                 time.sleep(1.0)  # strace attaches
             nconn = len([e for e in px.events() if e[2] == "accept"])
             t, f, err, t0w = login(px.port, srv, direct, fast=None if a.sasl1 else token,
-                                   hint=hint, sasl1=a.sasl1, log=last,
+                                   hint=hint, sasl1=a.sasl1, log=last, no_presence=a.no_presence,
                                    strace=os.path.join(tmp, "xt.strace") if last and a.strace else None)
             if not a.sasl1:
                 token = f.get("fast") or token

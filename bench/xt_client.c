@@ -13,6 +13,8 @@
  *       $XTB_FAST="MECH TOKEN" is the token to log in with
  *       (xt_conn_opts_set_fast_token); $XTB_NO_SASL2=1 sets
  *       XT_CONN_NO_SASL2 (the RFC 6120 path on a SASL2 server); with
+ *       $XTB_NO_PRESENCE=1 sets XT_CONN_NO_PRESENCE (no initial presence:
+ *       what the server's handling of it adds to the login's last turn); with
  *       $XTB_LOG=1 the library's log (XML included, credentials redacted)
  *       goes to stderr, each line stamped with CLOCK_REALTIME seconds
  *       (bench/login_timeline.py lines it up with the proxy's log)
@@ -197,6 +199,9 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
     const char *no2 = getenv("XTB_NO_SASL2"), *fast = getenv("XTB_FAST");
     if (no2 && *no2 == '1')
         flags |= XT_CONN_NO_SASL2;
+    const char *np = getenv("XTB_NO_PRESENCE");
+    if (np && *np == '1')
+        flags |= XT_CONN_NO_PRESENCE;
     char mech[64] = "";
     const char *tok = NULL;
     if (fast && strchr(fast, ' ') && (size_t)(strchr(fast, ' ') - fast) < sizeof mech) {
