@@ -157,6 +157,11 @@ def strace_events(path, who):
             continue  # the waits: the gaps show them
         ret = rest.rsplit("=", 1)[-1].strip()
         fd = rest.split(",", 1)[0]
+        if name in ("openat", "rename"):
+            path = re.search(r'"([^"]*)"', rest)
+            out.append((float(m.group(1)), who, "%s(%s) = %s"
+                        % (name, path.group(1)[-60:] if path else "?", short(ret, 20))))
+            continue
         if ret.startswith("-1") and "EAGAIN" in ret:
             continue
         out.append((float(m.group(1)), who, "%s(fd %s) = %s" % (name, fd, short(ret, 40))))
@@ -226,7 +231,7 @@ def main():
             last = i == a.reps - 1
             if last and a.server_strace:
                 sp = subprocess.Popen(["strace", "-ttt", "-f", "-o", os.path.join(tmp, "srv.strace"),
-                                       "-e", "trace=read,write,recvfrom,sendto,epoll_wait",
+                                       "-e", "trace=openat,read,write,recvfrom,sendto,epoll_wait,fsync,fdatasync,rename",
                                        "-p", str(srv.proc.pid)], stderr=subprocess.DEVNULL)
                 time.sleep(1.0)  # strace attaches
             nconn = len([e for e in px.events() if e[2] == "accept"])
