@@ -189,8 +189,8 @@ static xt_conn *login(xt_conn_opts *o, int sm, const char *roster_xml, seen *ev)
         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
         "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
         HDR("s2"),
-        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
-        "</mechanism></mechanisms></stream:features>",
+        ("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
+         "</mechanism></mechanisms></stream:features>"),
         "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
     };
     for (size_t i = 0; i < sizeof server / sizeof *server; i++)
@@ -1093,8 +1093,8 @@ static void test_ssdp_conn(void **state)
         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
         "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
         HDR("s2"),
-        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
-        "SCRAM-SHA-256</mechanism></mechanisms></stream:features>",
+        ("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
+         "SCRAM-SHA-256</mechanism></mechanisms></stream:features>"),
     };
     for (size_t i = 0; i < sizeof server / sizeof *server; i++)
         assert_int_equal(feed(c, server[i], 1), 0);
