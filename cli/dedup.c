@@ -13,8 +13,9 @@
 struct xt_cli_dedup {
     xt_store *st;
     char *account;
-    int batched;  /* xt_cli_dedup_set_batched */
-    int in_batch; /* a relaxed store batch is open */
+    int batched;      /* xt_cli_dedup_set_batched */
+    int in_batch;     /* a relaxed store batch is open */
+    int64_t batch_ms; /* the clock when it opened: one reading a burst */
     /* The last sender's full JID and its bare form as the store keys it:
      * a burst mostly comes from one sender, and preparing the JID
      * (PRECIS, IDNA) costs more than the rest of the check. */
@@ -166,9 +167,13 @@ int xt_cli_dedup_check(xt_cli_dedup *d, const xt_message *m, const char **err_de
     const char *bare = sender_bare(d, m->from);
     if (!bare)
         return 0;
-    if (d->st && d->batched && !d->in_batch && xt_store_begin_relaxed(d->st) == 0)
+    /* The record's time only orders its expiry (14 days): the burst's
+     * first reading serves the whole burst. */
+    int64_t now = d->in_batch ? d->batch_ms : now_ms();
+    if (d->st && d->batched && !d->in_batch && xt_store_begin_relaxed(d->st) == 0) {
         d->in_batch = 1; /* else: one transaction per record, as unbatched */
-    int64_t now = now_ms();
+        d->batch_ms = now;
+    }
     for (int i = 0; i < n; i++) {
         int r = check_key(d, bare, keys[i], now);
         if (r < 0 && err_detail)

@@ -43,6 +43,24 @@ void xt_cli_json_end(xt_cli_json *j); /* closes the innermost container */
 void xt_cli_json_str(xt_cli_json *j, const char *key, const char *value);
 void xt_cli_json_strn(xt_cli_json *j, const char *key, const char *value, size_t len);
 void xt_cli_json_int(xt_cli_json *j, const char *key, long long value);
+/* xt_cli_json_str for a key that is a string literal of plain characters
+ * (ours, never data: written as it is, its length known when compiling):
+ * one capacity check for the whole member (listen prints a dozen per
+ * message, issue 14). */
+#define xt_cli_json_str_lit(j, key, value) xt_cli_json_str_k((j), "" key, sizeof(key) - 1, (value))
+void xt_cli_json_str_k(xt_cli_json *j, const char *key, size_t klen, const char *value);
+/* Several such members at once, in order (NULL values omitted): one
+ * call and one capacity check for a whole message's strings. */
+typedef struct xt_cli_json_member {
+    const char *key;
+    size_t klen;
+    const char *value;
+} xt_cli_json_member;
+#define XT_CLI_JSON_MEMBER(key, value)                                                             \
+    {                                                                                              \
+        "" key, sizeof(key) - 1, (value)                                                           \
+    }
+void xt_cli_json_str_list(xt_cli_json *j, const xt_cli_json_member *mm, size_t n);
 void xt_cli_json_bool(xt_cli_json *j, const char *key, int value);
 
 /* The text so far (NUL-terminated), or NULL after a failure. */

@@ -76,24 +76,29 @@ static int human_file(FILE *out, const xt_message *m)
 int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
 {
     if (j) {
-        xt_cli_json_obj(j, NULL);
-        xt_cli_json_str(j, "event", "message");
-        xt_cli_json_str(j, "from", m->from);
-        xt_cli_json_str(j, "to", m->to);
-        xt_cli_json_str(j, "type", xt_cli_message_type(m->type));
-        xt_cli_json_str(j, "id", m->id);
-        xt_cli_json_str(j, "body", m->body);
-        xt_cli_json_str(j, "subject", m->subject);
-        xt_cli_json_str(j, "thread", m->thread);
-        xt_cli_json_str(j, "stamp", m->stamp);
         /* Where it came from and which way it went (issue 15): a message
-         * sent from another device of ours is "direction":"out". */
-        xt_cli_json_str(j, "source", xt_msg_source_name(m->source));
-        xt_cli_json_str(j, "direction", m->direction == XT_DIR_OUT ? "out" : "in");
-        xt_cli_json_str(j, "stanza_id", m->stanza_id);
-        xt_cli_json_str(j, "origin_id", m->origin_id);
-        /* XEP-0308: this message's body replaces the one with that id. */
-        xt_cli_json_str(j, "replaces", m->replace_id);
+         * sent from another device of ours is "direction":"out".
+         * "replaces" (XEP-0308): this message's body replaces the one
+         * with that id. One call for the strings (listen prints this
+         * line for every message, issue 14). */
+        const xt_cli_json_member mm[] = {
+            XT_CLI_JSON_MEMBER("event", "message"),
+            XT_CLI_JSON_MEMBER("from", m->from),
+            XT_CLI_JSON_MEMBER("to", m->to),
+            XT_CLI_JSON_MEMBER("type", xt_cli_message_type(m->type)),
+            XT_CLI_JSON_MEMBER("id", m->id),
+            XT_CLI_JSON_MEMBER("body", m->body),
+            XT_CLI_JSON_MEMBER("subject", m->subject),
+            XT_CLI_JSON_MEMBER("thread", m->thread),
+            XT_CLI_JSON_MEMBER("stamp", m->stamp),
+            XT_CLI_JSON_MEMBER("source", xt_msg_source_name(m->source)),
+            XT_CLI_JSON_MEMBER("direction", m->direction == XT_DIR_OUT ? "out" : "in"),
+            XT_CLI_JSON_MEMBER("stanza_id", m->stanza_id),
+            XT_CLI_JSON_MEMBER("origin_id", m->origin_id),
+            XT_CLI_JSON_MEMBER("replaces", m->replace_id),
+        };
+        xt_cli_json_obj(j, NULL);
+        xt_cli_json_str_list(j, mm, sizeof mm / sizeof *mm);
         if (m->me)
             xt_cli_json_bool(j, "me", 1);
         if (m->receipt_request)
@@ -101,8 +106,8 @@ int xt_cli_out_message(FILE *out, xt_cli_json *j, const xt_message *m)
         if (m->file)
             json_file(j, m->file);
         if (m->room) { /* group chat (issue 16) */
-            xt_cli_json_str(j, "room", m->room);
-            xt_cli_json_str(j, "nick", m->nick);
+            xt_cli_json_str_lit(j, "room", m->room);
+            xt_cli_json_str_lit(j, "nick", m->nick);
             if (strcmp(m->type, "groupchat") == 0)
                 xt_cli_json_bool(j, "mention", m->mention);
             else

@@ -171,7 +171,12 @@ XT_EXTERN int xt_store_archive_pos_advance(xt_store *st, const char *account, co
  * the stanza id) from this sender (bare JID) was seen. Returns 1 when it
  * had been seen before (a duplicate: drop it), 0 when new, < 0 on error.
  * Entries older than a retention window are pruned, so the table stays
- * bounded. */
+ * bounded. The record is a keyed 64-bit hash, also kept in this handle's
+ * memory (read at the first call, and brought up to date with other
+ * handles' records once per transaction): inside a batch
+ * (xt_store_begin/_relaxed) a check costs no SQL and the batch's records
+ * are written as one row at its commit (gone, as never seen, if it rolls
+ * back); outside, each call is a small batch of its own. */
 XT_EXTERN int xt_seen_check_add(xt_store *st, const char *account, const char *from_bare,
                                 const char *id, int64_t now_ms);
 

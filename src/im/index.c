@@ -5,62 +5,11 @@
 
 #include "base/mem.h"
 #include "base/random.h"
-
-static uint64_t rotl(uint64_t x, int b)
-{
-    return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND(v0, v1, v2, v3)                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = rotl(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = rotl(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = rotl(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = rotl(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = rotl(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = rotl(v2, 32);                                                                         \
-    } while (0)
-
-/* The message as little-endian 64-bit words, the last one padded with
- * zeros and carrying len mod 256 in its top byte (the paper, §2). */
-uint64_t xt_index_siphash(const uint64_t key[2], const void *data, size_t len, int c, int d)
-{
-    const unsigned char *p = data;
-    uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
-    uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
-    size_t full = len & ~(size_t)7;
-    for (size_t i = 0; i <= full; i += 8) {
-        uint64_t m = 0;
-        if (i < full) {
-            for (int k = 0; k < 8; k++)
-                m |= (uint64_t)p[i + (size_t)k] << (8 * k);
-        } else {
-            for (size_t k = 0; k < len - full; k++)
-                m |= (uint64_t)p[i + k] << (8 * k);
-            m |= (uint64_t)(len & 0xff) << 56;
-        }
-        v3 ^= m;
-        for (int r = 0; r < c; r++)
-            SIPROUND(v0, v1, v2, v3);
-        v0 ^= m;
-    }
-    v2 ^= 0xff;
-    for (int r = 0; r < d; r++)
-        SIPROUND(v0, v1, v2, v3);
-    return v0 ^ v1 ^ v2 ^ v3;
-}
+#include "base/siphash.h"
 
 static size_t hash(const xt_index *ix, const char *s)
 {
-    return (size_t)xt_index_siphash(ix->key, s, strlen(s), 1, 3);
+    return (size_t)xt_siphash(ix->key, s, strlen(s), 1, 3);
 }
 
 void xt_index_init(xt_index *ix, xt_random_fn fn, void *ud)

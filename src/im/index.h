@@ -11,7 +11,7 @@
  * appending, del before freeing an entry's key, moved after moving one.
  * Positions are below 2^32 - 1 (the tables are capped far lower).
  *
- * Hash flooding (issue 12 item 5): the hash is SipHash-1-3 under a key
+ * Hash flooding (issue 12 item 5): the hash is SipHash-1-3 (base/siphash.h) under a key
  * of 128 bits drawn per table from the conn's random source
  * (xt_conn_opts_set_random) when the table is first allocated, so a
  * server cannot precompute keys that share a probe run (with the
@@ -45,9 +45,6 @@ void xt_index_init(xt_index *ix, xt_random_fn fn, void *ud);
 /* Frees the table; the index stays usable (empty, same random source;
  * a new table gets a new key). */
 void xt_index_free(const xt_mem *mem, xt_index *ix);
-/* SipHash-c-d (Aumasson and Bernstein, 2012) of len bytes under key,
- * for the index (c 1, d 3) and its tests (the paper's 2-4 vector). */
-uint64_t xt_index_siphash(const uint64_t key[2], const void *data, size_t len, int c, int d);
 /* The position whose key is `key`, or XT_INDEX_NONE. */
 size_t xt_index_find(const xt_index *ix, const char *key, xt_index_key_fn kf, const void *ctx);
 /* Indexes position i (its key must not be indexed yet). 0 or XT_ENOMEM

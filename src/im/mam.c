@@ -345,12 +345,31 @@ int xt_mam_fetch(xt_conn *c, const xt_mam_query *in)
 
 /* Moves the catch-up point to id (an archive id of ours, newer than the
  * last one in archive order by the caller's knowledge). */
+/* The catch-up point, id (at most MAM_MAX_ID bytes) or NULL. Every live
+ * message moves it (xt_mam_saw_live): the buffer, once there, always has
+ * room for the longest id, and is written over rather than allocated
+ * again (issue 14: no allocation per received message). */
+static int set_last_id(xt_conn *c, const char *id, size_t n)
+{
+    if (!id) {
+        xt_free(c->s.mem, c->mam.last_id);
+        c->mam.last_id = NULL;
+        return 0;
+    }
+    if (!c->mam.last_id && !(c->mam.last_id = xt_malloc(c->s.mem, MAM_MAX_ID + 1)))
+        return XT_ENOMEM;
+    memcpy(c->mam.last_id, id, n);
+    c->mam.last_id[n] = '\0';
+    return 0;
+}
+
 static int advance(xt_conn *c, const char *id, int64_t ms)
 {
-    if (!id || !*id || strlen(id) > MAM_MAX_ID)
+    size_t n;
+    if (!id || !*id || (n = strlen(id)) > MAM_MAX_ID)
         return 0;
     c->mam.last_ms = ms;
-    return set_str(c, &c->mam.last_id, id);
+    return set_last_id(c, id, n);
 }
 
 int xt_mam_on_result(xt_conn *c, const xt_stanza *outer, const xt_stanza *result)
@@ -422,7 +441,7 @@ int xt_conn_set_archive_position(xt_conn *c, const char *id)
     if (!c || (id && (!xt_im_text_ok(id) || strlen(id) > MAM_MAX_ID)))
         return XT_EINVAL;
     c->mam.last_ms = 0;
-    return set_str(c, &c->mam.last_id, id && *id ? id : NULL);
+    return set_last_id(c, id && *id ? id : NULL, id ? strlen(id) : 0);
 }
 
 const char *xt_conn_archive_position(const xt_conn *c)

@@ -21,6 +21,11 @@
  *   the second one wait instead of failing.
  * - Statements are prepared once per handle (lazily) and reset after
  *   each use, so no statement holds a read snapshot between calls.
+ * - The repeat record (xt_seen_check_add) is keyed 64-bit hashes
+ *   (seen_set.h), one row per batch in seen_set, mirrored in memory by
+ *   every handle. A handle's set covers rows up to seen.last_id; ids only
+ *   grow (AUTOINCREMENT), so reading rows above it inside a batch, under
+ *   the batch's write lock, catches up with every other process exactly.
  * - The schema carries its version in schema_version; open migrates an
  *   older file step by step in one transaction and refuses a newer one.
  * - The history's indexes are kept by triggers that call xt_fts_text()
@@ -35,6 +40,8 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/siphash.h"
+#include "store/seen_set.h"
 #include "store_int.h"
 #include "xtalk/jid.h"
 
@@ -45,9 +52,13 @@ enum stmt_id {
     S_OUTBOX_REMOVE,
     S_OUTBOX_LIST,
     S_OUTBOX_COUNT,
+    S_SEEN_KEY,
+    S_SEEN_LOAD,
     S_SEEN_ADD,
-    S_SEEN_PRUNE_AGE,
-    S_SEEN_PRUNE_CAP,
+    S_SEEN_AGE_BOUND,
+    S_SEEN_OLDEST,
+    S_SEEN_OLD,
+    S_SEEN_DROP,
     S_SEEN_COUNT,
     S_HISTORY_ADD,
     S_HISTORY_PAGE,
@@ -73,19 +84,20 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_OUTBOX_LIST] = "SELECT seq, account, to_jid, type, body, thread, origin_id, created_ms"
                       " FROM outbox WHERE account = ?1 ORDER BY seq",
     [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE account = ?1",
-    [S_SEEN_ADD] = "INSERT OR IGNORE INTO seen(account, sender, msg_id, seen_ms)"
-                   " VALUES(?1, ?2, ?3, ?4)",
-    /* rowids grow with insertion, so the table is in time order (the
-     * clock aside): expiry deletes a range at the front, found by
-     * walking from the oldest row to the first one young enough (as
-     * many rows as it deletes, plus one) or from the newest rowid,
-     * with no index on the time to keep on every insert. */
-    [S_SEEN_PRUNE_AGE] = "DELETE FROM seen WHERE rowid < coalesce("
-                         "(SELECT rowid FROM seen WHERE seen_ms >= ?1 ORDER BY rowid LIMIT 1),"
-                         " (SELECT max(rowid) + 1 FROM seen))",
-    /* keep the newest ?1 rows (rowids are dense: only the front goes) */
-    [S_SEEN_PRUNE_CAP] = "DELETE FROM seen WHERE rowid <= (SELECT max(rowid) FROM seen) - ?1",
-    [S_SEEN_COUNT] = "SELECT count(*) FROM seen",
+    /* The repeat record (seen_set.h): the file's hash key, the rows
+     * another handle added since this one last looked (ids only grow:
+     * AUTOINCREMENT), one row per batch. */
+    [S_SEEN_KEY] = "SELECT k FROM seen_key LIMIT 1",
+    [S_SEEN_LOAD] = "SELECT id, hashes FROM seen_set WHERE id > ?1 ORDER BY id",
+    [S_SEEN_ADD] = "INSERT INTO seen_set(seen_ms, n, hashes) VALUES(?1, ?2, ?3)",
+    /* Pruning walks from the oldest row and stops at the first one to
+     * keep: its cost follows what goes, not what stays. */
+    [S_SEEN_AGE_BOUND] = "SELECT coalesce((SELECT id FROM seen_set WHERE seen_ms >= ?1 ORDER BY id"
+                         " LIMIT 1), (SELECT max(id) + 1 FROM seen_set), 0) - 1",
+    [S_SEEN_OLDEST] = "SELECT id, n FROM seen_set ORDER BY id",
+    [S_SEEN_OLD] = "SELECT hashes FROM seen_set WHERE id <= ?1",
+    [S_SEEN_DROP] = "DELETE FROM seen_set WHERE id <= ?1",
+    [S_SEEN_COUNT] = "SELECT coalesce(sum(n), 0) FROM seen_set",
     [S_HISTORY_ADD] = "INSERT INTO history(account, peer, from_jid, body, stanza_id, outgoing, ts_ms)"
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_HISTORY_PAGE] = "SELECT id, account, peer, from_jid, body, stanza_id, outgoing, ts_ms"
@@ -224,6 +236,23 @@ static const char *const migrations[XT_STORE_SCHEMA_VERSION] = {
      * to update per received message (listen: ~4,000 instructions);
      * expiry deletes rowid ranges instead (S_SEEN_PRUNE_AGE). */
     "DROP INDEX IF EXISTS seen_time;",
+    /* 8 -> 9: the repeat record as 64-bit hashes (seen_set.h), one row
+     * per batch: listen's INSERT OR IGNORE per received message cost
+     * ~12,000 instructions (issue 14). The key is the file's own (random,
+     * 128 bits), so the hashes mean the same in every process using the
+     * file and after a restart. The old rows are hashed over (an hour's a
+     * row, oldest first, for the age pruning) by xt_seen_pack(). Runs
+     * again harmlessly: the old table is made empty if absent, then gone. */
+    "CREATE TABLE IF NOT EXISTS seen_key(k BLOB NOT NULL);"
+    "INSERT INTO seen_key(k) SELECT randomblob(16) WHERE NOT EXISTS (SELECT 1 FROM seen_key);"
+    "CREATE TABLE IF NOT EXISTS seen_set(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " seen_ms INTEGER NOT NULL, n INTEGER NOT NULL, hashes BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS seen(account TEXT NOT NULL, sender TEXT NOT NULL,"
+    " msg_id TEXT NOT NULL, seen_ms INTEGER NOT NULL);"
+    "INSERT INTO seen_set(seen_ms, n, hashes) SELECT max(seen_ms), count(*),"
+    " xt_seen_pack((SELECT k FROM seen_key), account, sender, msg_id) FROM seen"
+    " GROUP BY seen_ms / 3600000 ORDER BY seen_ms / 3600000;"
+    "DROP TABLE seen;",
 };
 
 struct xt_store {
@@ -236,13 +265,33 @@ struct xt_store {
     int failed;    /* a write inside the batch failed: the commit rolls back */
     int sync_full; /* the synchronous level currently set */
     int64_t seen_retention_ms, seen_cap;
-    int seen_prune_every, seen_adds;
+    int seen_prune_every;
+    /* The repeat record's memory side (seen_set.h). The set mirrors the
+     * seen_set table up to row last_id; inside a batch (which holds the
+     * write lock: BEGIN IMMEDIATE) it is brought up to date once
+     * (synced), so another process's records are seen exactly. A batch's
+     * new hashes wait in pend and are written as one row just before
+     * its COMMIT (seen_flush), like the archive position. */
+    struct {
+        uint64_t key[2];
+        int loaded, synced;
+        int64_t last_id;
+        xt_seen_set set;
+        uint64_t *pend;
+        size_t npend, cappend;
+        int64_t pend_ms; /* the newest check's time among pend */
+        int adds;        /* hashes written since the last prune */
+        int pruned;      /* this batch pruned: a rollback reloads the set */
+        int64_t row_id;  /* the row seen_flush wrote, known at COMMIT */
+        int pend_le;     /* pend rewritten little endian (seen_flush) */
+    } seen;
     /* An archive position set inside a batch, written once just before
      * the batch's COMMIT (pos_flush): listen moves it with every live
      * message, and the write cost as much as the dedup record. Nothing
      * outside this handle could see it before the commit anyway. */
     struct {
         char *account, *peer, *id;
+        size_t id_cap;    /* id's buffer, written over by the next id */
         int64_t order_ms; /* > 0: an advance (xt_store_archive_pos_advance) */
     } pos;
     char err[256];
@@ -255,6 +304,9 @@ static const xt_mem *mem_of(const xt_store *st)
 
 static void pos_drop(xt_store *st);
 static int pos_flush(xt_store *st);
+static int seen_flush(xt_store *st);
+static void seen_end(xt_store *st, int committed);
+static void seen_forget(xt_store *st);
 
 static int fail(xt_store *st, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -615,6 +667,63 @@ static void fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, f, (int)flen, free);
 }
 
+static void seen_key_of(const unsigned char *k, uint64_t key[2]);
+static uint64_t seen_hash(const uint64_t key[2], const char *account, const char *sender,
+                          const char *id, int *nomem);
+static void put_le64(unsigned char *p, uint64_t v);
+
+/* xt_seen_pack(key, account, sender, msg_id), an aggregate: the hashes of
+ * its rows as the repeat record keeps them (8 bytes each, little
+ * endian), for the migration of the old one-row-per-message table. */
+static void seen_pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct pack {
+        unsigned char *buf;
+        size_t len, cap;
+    } *pk = sqlite3_aggregate_context(ctx, sizeof *pk);
+    (void)argc;
+    if (!pk || sqlite3_value_bytes(argv[0]) != 16) {
+        sqlite3_result_error(ctx, "xt_seen_pack: no key", -1);
+        return;
+    }
+    uint64_t key[2], h;
+    int nomem = 0;
+    seen_key_of(sqlite3_value_blob(argv[0]), key);
+    const char *a = (const char *)sqlite3_value_text(argv[1]);
+    const char *f = (const char *)sqlite3_value_text(argv[2]);
+    const char *i = (const char *)sqlite3_value_text(argv[3]);
+    h = seen_hash(key, a ? a : "", f ? f : "", i ? i : "", &nomem);
+    if (!nomem && pk->len + 8 > pk->cap) {
+        size_t ncap = pk->cap ? pk->cap * 2 : 256;
+        unsigned char *nb = sqlite3_realloc64(pk->buf, ncap);
+        if (!nb)
+            nomem = 1;
+        else {
+            pk->buf = nb;
+            pk->cap = ncap;
+        }
+    }
+    if (nomem) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    put_le64(pk->buf + pk->len, xt_seen_set_norm(h));
+    pk->len += 8;
+}
+
+static void seen_pack_final(sqlite3_context *ctx)
+{
+    struct pack {
+        unsigned char *buf;
+        size_t len, cap;
+    } *pk = sqlite3_aggregate_context(ctx, 0);
+    if (!pk || !pk->buf) {
+        sqlite3_result_zeroblob(ctx, 0);
+        return;
+    }
+    sqlite3_result_blob64(ctx, pk->buf, pk->len, sqlite3_free);
+}
+
 /* WAL mode, sync level, schema: the part of opening that can race. */
 static int setup(xt_store *st, const char *path)
 {
@@ -648,6 +757,9 @@ static int setup(xt_store *st, const char *path)
         s = sqlite3_create_function_v2(st->db, "xt_grams", 1,
                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                        &grams_tag, fold_sql, NULL, NULL, NULL);
+    if (s == SQLITE_OK)
+        s = sqlite3_create_function_v2(st->db, "xt_seen_pack", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                       NULL, NULL, seen_pack_step, seen_pack_final, NULL);
     if (s != SQLITE_OK)
         return fail_db(st, s, "cannot register the search fold");
     if ((rc = set_sync(st, 0)) < 0 ||
@@ -668,6 +780,8 @@ void xt_store_close(xt_store *st)
         sqlite3_close(st->db);
     }
     pos_drop(st);
+    seen_forget(st);
+    xt_free(mem_of(st), st->seen.pend);
     xt_free(mem_of(st), st);
 }
 
@@ -682,6 +796,7 @@ static void pos_drop(xt_store *st)
     xt_free(mem_of(st), st->pos.peer);
     xt_free(mem_of(st), st->pos.id);
     st->pos.account = st->pos.peer = st->pos.id = NULL;
+    st->pos.id_cap = 0;
 }
 
 static int pos_write(xt_store *st, const char *account, const char *peer, const char *id,
@@ -737,7 +852,7 @@ int xt_store_commit(xt_store *st)
         return st ? fail(st, XT_ESTATE, "commit without begin") : XT_EINVAL;
     if (--st->depth > 0)
         return 0;
-    if (!st->failed && pos_flush(st) < 0)
+    if (!st->failed && (pos_flush(st) < 0 || seen_flush(st) < 0))
         st->failed = 1;
     if (st->failed) {
         /* A write in the batch failed: all or nothing. The detail stays
@@ -746,6 +861,7 @@ int xt_store_commit(xt_store *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         st->failed = 0;
         pos_drop(st); /* a position of the rolled-back batch */
+        seen_end(st, 0);
         return XT_EIO;
     }
     int s = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
@@ -753,8 +869,10 @@ int xt_store_commit(xt_store *st)
         int rc = fail_db(st, s, "cannot commit");
         if (!sqlite3_get_autocommit(st->db))
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        seen_end(st, 0);
         return rc;
     }
+    seen_end(st, 1);
     return 0;
 }
 
@@ -771,6 +889,7 @@ int xt_store_rollback(xt_store *st)
     st->depth = 0;
     st->failed = 0;
     pos_drop(st);
+    seen_end(st, 0);
     return 0;
 }
 
@@ -1194,19 +1313,29 @@ static int pos_put(xt_store *st, const char *account, const char *peer, const ch
     }
     if (st->pos.id && order_ms > 0 && st->pos.order_ms > order_ms)
         return 0; /* an older advance than the pending one */
-    char *nid = xt_strdup(mem_of(st), id);
-    if (!nid)
-        return fail(st, XT_ENOMEM, "out of memory");
+    /* The id buffer is written over while it fits: listen moves the
+     * position with every live message (no allocation per message). */
+    size_t n = strlen(id);
+    char *nid = st->pos.id;
+    if (n >= st->pos.id_cap) {
+        size_t cap = n < 64 ? 64 : n + 1;
+        if (!(nid = xt_malloc(mem_of(st), cap)))
+            return fail(st, XT_ENOMEM, "out of memory");
+        xt_free(mem_of(st), st->pos.id);
+        st->pos.id = NULL;
+        st->pos.id_cap = cap;
+    }
+    memcpy(nid, id, n + 1);
     if (!st->pos.account) {
         st->pos.account = xt_strdup(mem_of(st), account);
         st->pos.peer = xt_strdup(mem_of(st), peer);
         if (!st->pos.account || !st->pos.peer) {
             xt_free(mem_of(st), nid);
+            st->pos.id = NULL; /* nid was it, or was to be */
             pos_drop(st);
             return fail(st, XT_ENOMEM, "out of memory");
         }
     }
-    xt_free(mem_of(st), st->pos.id);
     st->pos.id = nid;
     st->pos.order_ms = order_ms;
     return 1;
@@ -1244,46 +1373,277 @@ int64_t xt_seen_count(xt_store *st)
     return count_query(st, S_SEEN_COUNT, NULL);
 }
 
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < 8; k++)
+        v |= (uint64_t)p[k] << (8 * k);
+    return v;
+}
+
+static void seen_key_of(const unsigned char *k, uint64_t key[2])
+{
+    key[0] = get_le64(k);
+    key[1] = get_le64(k + 8);
+}
+
+/* The record of one message: SipHash-1-3 of account, sender and id,
+ * NUL-separated (none of them holds a NUL), under the file's key. */
+static uint64_t seen_hash(const uint64_t key[2], const char *account, const char *sender,
+                          const char *id, int *nomem)
+{
+    char stack[512], *buf = stack;
+    size_t la = strlen(account), ls = strlen(sender), li = strlen(id);
+    size_t n = la + ls + li + 2;
+    if (n > sizeof stack && !(buf = malloc(n))) {
+        *nomem = 1;
+        return 0;
+    }
+    memcpy(buf, account, la);
+    buf[la] = '\0';
+    memcpy(buf + la + 1, sender, ls);
+    buf[la + 1 + ls] = '\0';
+    memcpy(buf + la + ls + 2, id, li);
+    uint64_t h = xt_siphash(key, buf, n, 1, 3);
+    if (buf != stack)
+        free(buf);
+    return h;
+}
+
+/* Drops the memory side: the next check reads the record again. */
+static void seen_forget(xt_store *st)
+{
+    xt_seen_set_free(mem_of(st), &st->seen.set);
+    st->seen.loaded = st->seen.synced = 0;
+    st->seen.last_id = 0;
+}
+
+/* Adds a row's hashes (8 bytes each) to the set. */
+static int seen_add_blob(xt_store *st, const unsigned char *b, size_t len)
+{
+    if (xt_seen_set_reserve(mem_of(st), &st->seen.set, len / 8) < 0)
+        return fail(st, XT_ENOMEM, "out of memory reading the dedup record");
+    for (size_t i = 0; i + 8 <= len; i += 8)
+        (void)xt_seen_set_add(mem_of(st), &st->seen.set, get_le64(b + i));
+    return 0;
+}
+
+/* Brings the set up to date with the table: all of it the first time,
+ * then the rows other handles added since (inside a batch, under its
+ * write lock, so nobody adds one meanwhile). */
+static int seen_sync(xt_store *st)
+{
+    sqlite3_stmt *s;
+    int r, rc = 0;
+
+    if (!st->seen.loaded) {
+        if (!(s = stmt(st, S_SEEN_KEY)))
+            return XT_EIO;
+        r = sqlite3_step(s);
+        if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 16)
+            seen_key_of(sqlite3_column_blob(s, 0), st->seen.key);
+        else
+            rc = r == SQLITE_ROW || r == SQLITE_DONE
+                     ? fail(st, XT_EIO, "the dedup record has no key")
+                     : fail_db(st, r, "cannot read the dedup record");
+        done(s);
+        if (rc < 0)
+            return rc;
+        st->seen.loaded = 1;
+        st->seen.last_id = 0;
+    }
+    if (!(s = stmt(st, S_SEEN_LOAD)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, st->seen.last_id);
+    while (rc == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        const unsigned char *b = sqlite3_column_blob(s, 1);
+        int len = sqlite3_column_bytes(s, 1);
+        if ((rc = seen_add_blob(st, b, b && len > 0 ? (size_t)len : 0)) == 0)
+            st->seen.last_id = id;
+    }
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = fail_db(st, r, "cannot read the dedup record");
+    done(s);
+    if (rc < 0)
+        seen_forget(st); /* a part read: start over next time */
+    return rc;
+}
+
+/* Rows up to id go: their hashes leave the set first. */
+static int seen_drop_through(xt_store *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    int r, rc = 0;
+    if (id <= 0)
+        return 0;
+    if (!(s = stmt(st, S_SEEN_OLD)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(s, 0);
+        int len = sqlite3_column_bytes(s, 0);
+        for (int i = 0; b && i + 8 <= len; i += 8)
+            xt_seen_set_del(&st->seen.set, get_le64(b + i));
+    }
+    if (r != SQLITE_DONE)
+        rc = fail_db(st, r, "cannot prune the dedup record");
+    done(s);
+    st->seen.pruned = 1;
+    if (rc < 0)
+        return rc;
+    if (!(s = stmt(st, S_SEEN_DROP)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    return step_write(st, s, "cannot prune the dedup record");
+}
+
+/* Rows older than the retention window, then the oldest beyond the cap
+ * (whole rows: the table may keep up to one row's worth more). */
 static int seen_prune(xt_store *st, int64_t now_ms)
 {
     sqlite3_stmt *s;
-    int rc;
+    int64_t bound = 0;
+    int r, rc;
 
-    if (!(s = stmt(st, S_SEEN_PRUNE_AGE)))
+    if (!(s = stmt(st, S_SEEN_AGE_BOUND)))
         return XT_EIO;
     sqlite3_bind_int64(s, 1, now_ms - st->seen_retention_ms);
-    if ((rc = step_write(st, s, "cannot prune the dedup record")) < 0)
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        bound = sqlite3_column_int64(s, 0);
+    rc = r == SQLITE_ROW ? 0 : fail_db(st, r, "cannot prune the dedup record");
+    done(s);
+    if (rc < 0 || (rc = seen_drop_through(st, bound)) < 0)
         return rc;
-    if (!(s = stmt(st, S_SEEN_PRUNE_CAP)))
+    if ((int64_t)st->seen.set.n <= st->seen_cap)
+        return 0;
+    /* Over the cap: the oldest rows whose hashes bring it back under. */
+    int64_t excess = (int64_t)st->seen.set.n - st->seen_cap;
+    bound = 0;
+    if (!(s = stmt(st, S_SEEN_OLDEST)))
         return XT_EIO;
-    sqlite3_bind_int64(s, 1, st->seen_cap);
-    return step_write(st, s, "cannot prune the dedup record");
+    while (excess > 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        bound = sqlite3_column_int64(s, 0);
+        excess -= sqlite3_column_int64(s, 1);
+    }
+    rc = excess <= 0 || r == SQLITE_DONE ? 0 : fail_db(st, r, "cannot prune the dedup record");
+    done(s);
+    return rc < 0 ? rc : seen_drop_through(st, bound);
+}
+
+/* Before the batch's COMMIT: its new hashes as one row. */
+static int seen_flush(xt_store *st)
+{
+    sqlite3_stmt *s;
+    int rc;
+    size_t n = st->seen.npend;
+
+    if (n == 0)
+        return 0;
+    if (n > (size_t)INT32_MAX / 8)
+        return fail(st, XT_ETOOBIG, "dedup record: too many records in one batch");
+    /* The hashes are stored little endian whatever the machine, so the
+     * file can move; pend is rewritten in place (it is dropped after). */
+    for (size_t i = 0; i < n; i++)
+        put_le64((unsigned char *)&st->seen.pend[i], st->seen.pend[i]);
+    st->seen.pend_le = 1;
+    if (!(s = stmt(st, S_SEEN_ADD)))
+        return XT_EIO;
+    sqlite3_bind_int64(s, 1, st->seen.pend_ms);
+    sqlite3_bind_int64(s, 2, (int64_t)n);
+    sqlite3_bind_blob(s, 3, st->seen.pend, (int)(n * 8), SQLITE_STATIC);
+    if ((rc = step_write(st, s, "cannot record the message as seen")) < 0)
+        return rc;
+    st->seen.row_id = sqlite3_last_insert_rowid(st->db);
+    st->seen.adds += (int)(n < (size_t)INT32_MAX / 2 ? n : (size_t)INT32_MAX / 2);
+    if (st->seen.adds >= st->seen_prune_every) {
+        st->seen.adds = 0;
+        return seen_prune(st, st->seen.pend_ms);
+    }
+    return 0;
+}
+
+/* The end of a transaction: committed, the set includes the batch's row;
+ * rolled back, the batch's hashes leave the set again (not recorded, not
+ * seen), and after a rolled-back prune the set is read again. */
+static void seen_end(xt_store *st, int committed)
+{
+    if (committed && st->seen.row_id > 0) {
+        st->seen.last_id = st->seen.row_id;
+    } else if (!committed) {
+        for (size_t i = 0; i < st->seen.npend; i++) {
+            uint64_t h = st->seen.pend[i];
+            xt_seen_set_del(&st->seen.set,
+                            st->seen.pend_le ? get_le64((const unsigned char *)&h) : h);
+        }
+        if (st->seen.pruned)
+            seen_forget(st);
+    }
+    st->seen.npend = 0;
+    st->seen.pend_ms = 0;
+    st->seen.row_id = 0;
+    st->seen.pend_le = 0;
+    st->seen.synced = 0;
+    st->seen.pruned = 0;
+}
+
+/* Inside a batch: 1 seen, 0 new (kept for the commit), < 0 error. */
+static int seen_check(xt_store *st, const char *account, const char *from_bare, const char *id,
+                      int64_t now_ms)
+{
+    int rc, nomem = 0;
+    if (!st->seen.synced) {
+        if ((rc = seen_sync(st)) < 0) {
+            st->failed = 1;
+            return rc;
+        }
+        st->seen.synced = 1;
+    }
+    uint64_t h = seen_hash(st->seen.key, account, from_bare, id, &nomem);
+    if (nomem)
+        return fail(st, XT_ENOMEM, "out of memory");
+    if (xt_seen_set_has(&st->seen.set, h))
+        return 1;
+    if (st->seen.npend == st->seen.cappend) {
+        size_t ncap = st->seen.cappend ? st->seen.cappend * 2 : 64;
+        uint64_t *np = xt_realloc(mem_of(st), st->seen.pend, ncap * sizeof *np);
+        if (!np)
+            return fail(st, XT_ENOMEM, "out of memory");
+        st->seen.pend = np;
+        st->seen.cappend = ncap;
+    }
+    if (xt_seen_set_add(mem_of(st), &st->seen.set, h) < 0)
+        return fail(st, XT_ENOMEM, "out of memory");
+    st->seen.pend[st->seen.npend++] = xt_seen_set_norm(h);
+    if (now_ms > st->seen.pend_ms)
+        st->seen.pend_ms = now_ms;
+    return 0;
 }
 
 int xt_seen_check_add(xt_store *st, const char *account, const char *from_bare, const char *id,
                       int64_t now_ms)
 {
-    sqlite3_stmt *s;
-    int rc;
+    int rc, crc;
 
     if (!usable(st) || !valid_text(account) || !from_bare || !valid_text(id))
         return st ? fail(st, XT_EINVAL, "dedup: missing field") : XT_EINVAL;
-    if (!(s = stmt(st, S_SEEN_ADD)))
-        return XT_EIO;
-    bind_text(s, 1, account);
-    bind_text(s, 2, from_bare);
-    bind_text(s, 3, id);
-    sqlite3_bind_int64(s, 4, now_ms);
-    if ((rc = step_write(st, s, "cannot record the message as seen")) < 0)
+    if (st->depth > 0)
+        return seen_check(st, account, from_bare, id, now_ms);
+    /* A check of its own: a relaxed batch (synchronous=NORMAL, as a
+     * single dedup write always was), whose write lock makes the look
+     * at other processes' records and the record of this one atomic. */
+    if ((rc = begin(st, 0)) < 0)
         return rc;
-    if (sqlite3_changes(st->db) == 0)
-        return 1; /* the UNIQUE row was there: a repeat */
-    if (++st->seen_adds >= st->seen_prune_every) {
-        st->seen_adds = 0;
-        if ((rc = seen_prune(st, now_ms)) < 0)
-            return rc;
-    }
-    return 0;
+    rc = seen_check(st, account, from_bare, id, now_ms);
+    crc = xt_store_commit(st);
+    return rc < 0 ? rc : crc < 0 ? crc : rc;
 }
 
 /* --- history ------------------------------------------------------------- */

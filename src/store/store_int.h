@@ -11,7 +11,7 @@
 
 /* The schema version this code writes; older files are migrated on open,
  * newer ones refused. */
-#define XT_STORE_SCHEMA_VERSION 8
+#define XT_STORE_SCHEMA_VERSION 9
 
 /* Dedup record bounds: entries older than the retention window go, and
  * the table never holds more than the cap (plus one prune interval). */

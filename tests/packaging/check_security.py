@@ -41,7 +41,7 @@ CHECKS = [
      r'#define XT_PRESENCE_MAX_STATUS (\d+)', '64,50000,1024'),
     ('roster', '20,000', 'im/roster.h', r'#define XT_ROSTER_MAX (\d+)', '20000'),
     ('hash tables (roster, presence)', 'SipHash-1-3', 'im/index.c',
-     r'xt_index_siphash\(ix->key, s, strlen\(s\), (\d), (\d)\)', '1,3'),
+     r'xt_siphash\(ix->key, s, strlen\(s\), (\d), (\d)\)', '1,3'),
     ('SCRAM iterations', 'at least 4096; at most 600,000 (SHA-1, SHA-256), 300,000 (SHA-512)',
      'core/scram.c', r'return h == XT_SCRAM_SHA512 \? (\d+)u : (\d+)u;', '300000,600000'),
     ('SCRAM iterations', 'up to 10,000,000', 'core/scram.h',

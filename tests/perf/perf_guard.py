@@ -2,9 +2,11 @@
 """The performance guard: instruction counts of the receive and send paths,
 checked against the README's figures on every test run.
 
-    perf_guard.py MICRO [N]
+    perf_guard.py MICRO [N] [--listen LISTEN_MICRO]
 
-MICRO is bench/micro (bench/micro.c). Each path runs under
+MICRO is bench/micro (bench/micro.c); LISTEN_MICRO is
+tests/perf/listen_micro.c, what `xtalk listen --json` adds per message
+above the library (the repeat record and the JSON line). Each path runs under
 `valgrind --tool=callgrind --toggle-collect=xtb_region_*`, so only the
 region that feeds the bytes (receive) or builds and takes the output (send)
 is counted, as bench/run counts it; the cost of a message is
@@ -19,6 +21,10 @@ The limits (README, Performance; bench/run rows 1 and 2):
               today ~30,050 against ~23,840: 1.26x
   send     <= 3,500 instructions per built and serialized message,
               today 3,004
+  listen   <= 5,500 instructions per message for the CLI's part of
+              `listen --json` (issue 14), today ~4,100; one SQLite write
+              per message (~10,000, as before the in-memory repeat record)
+              or the old per-piece JSON writer (~+2,500) fail it
 
 Exit 0: within the limits (the figures are printed); 1: over a limit or the
 measurement failed; 77 (meson's "skipped"): valgrind is not installed.
@@ -32,18 +38,21 @@ import tempfile
 
 RECV_MAX_RATIO = 1.3
 SEND_MAX = 3500
+LISTEN_MAX = 5500
 
 
 def count(micro, mode, n, tmp):
-    """Instructions inside the xtb_region_* functions of one run."""
-    out = os.path.join(tmp, "cg.%s.%d" % (mode, n))
+    """Instructions inside the xtb_region_* functions of one run (mode
+    None: listen_micro, whose second argument is a store path)."""
+    out = os.path.join(tmp, "cg.%s.%d" % (mode or "listen", n))
     # `meson test` sets MALLOC_PERTURB_ (glibc then fills every block it
     # hands out or takes back: ~90 instructions a message on the send
     # path); the limits are for the allocator as an application gets it.
     env = {k: v for k, v in os.environ.items()
            if k not in ("MALLOC_PERTURB_", "MALLOC_CHECK_", "GLIBC_TUNABLES")}
+    argv = [micro, mode, str(n)] if mode else [micro, str(n), os.path.join(tmp, "listen.db")]
     r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-                        "--toggle-collect=xtb_region_*", micro, mode, str(n)],
+                        "--toggle-collect=xtb_region_*"] + argv,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if r.returncode != 0 or r.stdout.strip() != "ok %d" % n:
         raise RuntimeError("%s %s %d failed (exit %d): %s %s"
@@ -60,6 +69,14 @@ def per_message(micro, mode, n, tmp):
 
 
 def main(argv):
+    listen = None
+    if "--listen" in argv:
+        k = argv.index("--listen")
+        if k + 1 >= len(argv):
+            print(__doc__.split("\n\n")[1], file=sys.stderr)
+            return 1
+        listen = argv[k + 1]
+        argv = argv[:k] + argv[k + 2:]
     if len(argv) not in (2, 3):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 1
@@ -74,6 +91,7 @@ def main(argv):
             recv = per_message(micro, "recv-xtalk", n, tmp)
             expat = per_message(micro, "recv-expat", n, tmp)
             send = per_message(micro, "send-xtalk", n, tmp)
+            lis = per_message(listen, None, n, tmp) if listen else None
         except (OSError, RuntimeError) as e:
             print("perf guard: measuring failed: %s" % e)
             return 1
@@ -81,6 +99,8 @@ def main(argv):
     print("receive: %.0f instructions/message, expat floor %.0f: %.3fx (limit %.2fx)"
           % (recv, expat, ratio, RECV_MAX_RATIO))
     print("send: %.0f instructions/message (limit %d)" % (send, SEND_MAX))
+    if lis is not None:
+        print("listen (CLI part): %.0f instructions/message (limit %d)" % (lis, LISTEN_MAX))
     bad = []
     if ratio > RECV_MAX_RATIO:
         bad.append("the receive path costs %.3fx the expat floor, over %.2fx: profile it with "
@@ -90,6 +110,10 @@ def main(argv):
         bad.append("the send path costs %.0f instructions a message, over %d: profile it with "
                    "`valgrind --tool=callgrind --toggle-collect='xtb_region_*' %s send-xtalk %d`"
                    % (send, SEND_MAX, micro, n))
+    if lis is not None and lis > LISTEN_MAX:
+        bad.append("what listen --json adds costs %.0f instructions a message, over %d: profile "
+                   "it with `valgrind --tool=callgrind --toggle-collect='xtb_region_*' %s %d "
+                   "/tmp/listen.db`" % (lis, LISTEN_MAX, listen, n))
     for b in bad:
         print("perf guard FAILED: " + b)
     return 1 if bad else 0

@@ -60,15 +60,16 @@ static void test_escaping(void **state)
     roundtrip(one(tricky, strlen(tricky)), tricky, strlen(tricky));
 }
 
-/* Every byte value at every offset of a 24-byte run of plain text: the
- * word-at-a-time scan (json.c plain_run) stops for each byte the
- * byte-wise rules escape, wherever it falls in a word. */
+/* Every byte value at every offset of a 40-byte run of plain text: the
+ * vector scan (json.c plain_run: 16 bytes a step with SSE2, else 8) stops
+ * for each byte the byte-wise rules escape, wherever it falls in a step
+ * or in the tail after the last whole one. */
 static void test_escaping_every_offset(void **state)
 {
     (void)state;
     for (int c = 1; c < 256; c++) {
-        for (size_t at = 0; at < 24; at++) {
-            char in[24];
+        for (size_t at = 0; at < 40; at++) {
+            char in[40];
             memset(in, 'a', sizeof in);
             in[at] = (char)c;
             char want[64];
@@ -91,12 +92,62 @@ static void test_escaping_every_offset(void **state)
                 snprintf(want, sizeof want, "\\u%04x", c);
             else
                 snprintf(want, sizeof want, "\\ufffd"); /* a lone byte: not UTF-8 */
-            char expect[128];
-            snprintf(expect, sizeof expect, "{\"k\":\"%.*s%s%.*s\"}", (int)at,
-                     "aaaaaaaaaaaaaaaaaaaaaaaa", want, (int)(23 - at), "aaaaaaaaaaaaaaaaaaaaaaaa");
+            char expect[192];
+            const char *as = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+            snprintf(expect, sizeof expect, "{\"k\":\"%.*s%s%.*s\"}", (int)at, as, want,
+                     (int)(39 - at), as);
             assert_string_equal(one(in, sizeof in), expect);
         }
     }
+}
+
+/* Strings of every length up to 40 with one byte to escape at every
+ * offset: the tail after the last 16-byte step (json.c copy_tail: two
+ * overlapping 8- or 4-byte words, or bytes) finds it wherever it is. */
+static void test_escaping_every_length(void **state)
+{
+    (void)state;
+    static const struct {
+        char c;
+        const char *esc;
+    } odd[] = {{'\x01', "\\u0001"}, {'\x1f', "\\u001f"}, {'"', "\\\""},  {'\\', "\\\\"},
+               {'\x7f', "\\u007f"}, {'\x80', "\\ufffd"}, {'\xff', "\\ufffd"}, {'z', "z"}};
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
+                char in[40], expect[128];
+                memset(in, 'a', sizeof in);
+                in[at] = odd[k].c;
+                snprintf(expect, sizeof expect, "{\"k\":\"%.*s%s%.*s\"}", (int)at,
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", odd[k].esc,
+                         (int)(len - at - 1), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+                assert_string_equal(one(in, len), expect);
+            }
+        }
+    }
+}
+
+/* The literal-key form writes what the plain one does, escaping the
+ * value the same way; a NULL value omits the member. */
+static void test_literal_key(void **state)
+{
+    (void)state;
+    xt_cli_json a, b;
+    xt_cli_json_init(&a);
+    xt_cli_json_init(&b);
+    const char *v = "tab\there \"q\" \xe2\x80\xae bidi \xff and a long plain tail of text";
+    xt_cli_json_obj(&a, NULL);
+    xt_cli_json_obj(&b, NULL);
+    xt_cli_json_str(&a, "k", v);
+    xt_cli_json_str_lit(&b, "k", v);
+    xt_cli_json_str(&a, "stanza_id", "x");
+    xt_cli_json_str_lit(&b, "stanza_id", "x");
+    xt_cli_json_str_lit(&b, "none", NULL);
+    xt_cli_json_end(&a);
+    xt_cli_json_end(&b);
+    assert_string_equal(xt_cli_json_text(&a, NULL), xt_cli_json_text(&b, NULL));
+    xt_cli_json_free(&a);
+    xt_cli_json_free(&b);
 }
 
 static void test_non_ascii(void **state)
@@ -246,7 +297,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping), cmocka_unit_test(test_escaping_every_offset),
-        cmocka_unit_test(test_non_ascii),
+        cmocka_unit_test(test_non_ascii), cmocka_unit_test(test_literal_key),
+        cmocka_unit_test(test_escaping_every_length),
         cmocka_unit_test(test_hostile),  cmocka_unit_test(test_structure),
         cmocka_unit_test(test_long),
     };

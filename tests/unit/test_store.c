@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "base/mem.h"
+#include "store/seen_set.h"
 #include "store/store_int.h"
 
 /* ---- a temporary directory per test ---- */
@@ -893,6 +894,85 @@ static void test_seen_relaxed_batch(void **state)
     xt_store_close(st);
 }
 
+/* The set under the repeat record (seen_set.h): members that share a
+ * home slot (equal low bits) form one probe run; deleting from the
+ * middle of it (backward shift) must keep every other one findable,
+ * also across the wrap at the table's end; 0 is a member like any. */
+static void test_seen_set(void **state)
+{
+    (void)state;
+    xt_seen_set s = {0};
+    assert_int_equal(xt_seen_set_has(&s, 5), 0);
+    xt_seen_set_del(&s, 5); /* empty: nothing */
+    assert_int_equal(xt_seen_set_add(NULL, &s, 0), 1);
+    assert_int_equal(xt_seen_set_has(&s, 0), 1);
+    assert_int_equal(xt_seen_set_add(NULL, &s, 0), 0);
+    xt_seen_set_del(&s, 0);
+    assert_int_equal(xt_seen_set_has(&s, 0), 0);
+    assert_int_equal(s.n, 0);
+    uint64_t top = (uint64_t)s.cap - 1; /* run starting at the last slot */
+    for (uint64_t i = 1; i <= 20; i++) {
+        assert_int_equal(xt_seen_set_add(NULL, &s, (i << 32) | 7), 1);
+        assert_int_equal(xt_seen_set_add(NULL, &s, (i << 32) | top), 1);
+    }
+    for (uint64_t i = 1; i <= 20; i += 3) {
+        xt_seen_set_del(&s, (i << 32) | 7);
+        xt_seen_set_del(&s, (i << 32) | top);
+    }
+    for (uint64_t i = 1; i <= 20; i++) {
+        int want = (i - 1) % 3 != 0;
+        assert_int_equal(xt_seen_set_has(&s, (i << 32) | 7), want);
+        assert_int_equal(xt_seen_set_has(&s, (i << 32) | top), want);
+    }
+    /* Growing rehashes them all. */
+    size_t cap = s.cap;
+    for (uint64_t i = 100; s.cap == cap; i++)
+        assert_int_equal(xt_seen_set_add(NULL, &s, i * 0x9e3779b97f4a7c15ull), 1);
+    assert_int_equal(xt_seen_set_has(&s, (2ull << 32) | 7), 1);
+    assert_int_equal(xt_seen_set_has(&s, (1ull << 32) | 7), 0);
+    xt_seen_set_free(NULL, &s);
+    assert_int_equal(s.n, 0);
+}
+
+/* The record kept in memory follows other handles (two processes): a
+ * batch opened after another handle committed sees its records, and a
+ * record written by the batch is seen by a handle that had loaded the
+ * set before. One row per batch. */
+static void test_seen_memory_follows_others(void **state)
+{
+    (void)state;
+    xt_store *a = open_ok("m.db"), *b = open_ok("m.db");
+    const char *me = "alice@localhost";
+    assert_int_equal(xt_seen_check_add(b, me, "bob@localhost", "o:0", 1000), 0); /* b loaded */
+    assert_int_equal(xt_store_begin_relaxed(a), 0);
+    for (int i = 1; i <= 10; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "o:%d", i);
+        assert_int_equal(xt_seen_check_add(a, me, "bob@localhost", id, 1000 + i), 0);
+    }
+    assert_int_equal(xt_store_commit(a), 0);
+    assert_int_equal(xt_seen_count(b), 11);
+    assert_int_equal(xt_store_begin_relaxed(b), 0);
+    assert_int_equal(xt_seen_check_add(b, me, "bob@localhost", "o:7", 2000), 1);
+    assert_int_equal(xt_seen_check_add(b, me, "bob@localhost", "o:11", 2000), 0);
+    assert_int_equal(xt_store_commit(b), 0);
+    assert_int_equal(xt_seen_check_add(a, me, "bob@localhost", "o:11", 3000), 1);
+    assert_int_equal(xt_seen_check_add(a, me, "bob@localhost", "o:0", 3000), 1);
+    xt_store_close(a);
+    xt_store_close(b);
+    /* Three rows: b's single check, a's batch of ten, b's batch of one. */
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(db_path("m.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(n) FROM seen_set", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 3);
+    assert_int_equal(sqlite3_column_int(q, 1), 12);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void test_seen_bounded(void **state)
 {
     (void)state;
@@ -1162,6 +1242,10 @@ static void test_account_key_migration(void **state)
             /* version 2 had no xt_fts_text() triggers (the 3 -> 4 step makes
              * them and indexes the rows) */
             "DROP TRIGGER history_ai; DROP TRIGGER history_gi;"
+            /* version 2's one-row-per-message dedup table (the 8 -> 9
+             * step hashes its rows into seen_set and drops it) */
+            "CREATE TABLE seen(account TEXT NOT NULL, sender TEXT NOT NULL, msg_id TEXT NOT NULL,"
+            " seen_ms INTEGER NOT NULL, UNIQUE(account, sender, msg_id));"
             /* the same message queued under both spellings, and one each */
             "INSERT INTO outbox(account, to_jid, type, body, origin_id, created_ms) VALUES"
             " ('Alice@Example.ORG', 'bob@example.org', 'chat', 'typed', 'o-typed', 1),"
@@ -1535,6 +1619,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_bounded, setup, teardown),
+        cmocka_unit_test(test_seen_set),
+        cmocka_unit_test_setup_teardown(test_seen_memory_follows_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_relaxed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_pos_batched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_pos_batched_advance, setup, teardown),
