@@ -189,7 +189,8 @@ static const struct opt {
                 BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT) |
                     BIT(XT_CLI_CMD_BOOKMARK) | BIT(XT_CLI_CMD_PROFILE)},
     [O_JOIN] = {"join", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
-    [O_SELFPING] = {"selfping", 0, ARG_REQUIRED, BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT)},
+    [O_SELFPING] = {"selfping", 0, ARG_REQUIRED,
+                    BIT(XT_CLI_CMD_LISTEN) | BIT(XT_CLI_CMD_BOT) | BIT(XT_CLI_CMD_CHAT)},
     [O_ROOM_PASSWORD_FILE] = {"room-password-file", 0, ARG_REQUIRED,
                               BIT(XT_CLI_CMD_SEND) | BIT(XT_CLI_CMD_LISTEN) |
                                   BIT(XT_CLI_CMD_BOT)},

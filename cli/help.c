@@ -311,7 +311,12 @@ static const char *const cmd_help[XT_CLI_CMD_COUNT_] = {
         "authentication) leaves chat offline. Messages typed meanwhile are queued and\n"
         "sent once online. XTALK_CHAT_BELL=0 silences the bell; NO_COLOR turns colours\n"
         "off. Needs a terminal. With no account configured, asks for the JID and offers\n"
-        "to save it in the config file (mode 0600).\n",
+        "to save it in the config file (mode 0600). A room's lines are kept too; a room\n"
+        "with an archive is joined with no history and caught up from it (XEP-0313).\n"
+        "\n"
+        "  --selfping SECONDS     as for listen: a quiet room is asked whether we are\n"
+        "                         still in it (XEP-0410); if not, joined again and\n"
+        "                         caught up from its archive (default 300)\n",
     [XT_CLI_CMD_HISTORY] =
         "Usage: xtalk history [OPTIONS] JID\n"
         "\n"

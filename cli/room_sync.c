@@ -1,6 +1,7 @@
 /* Joining rooms with their archive: see room_sync.h. */
 #include "room_sync.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@ typedef struct rs_room {
     char *room;
     char *nick, *password;
     xt_show show;
+    /* The history asked of a room without an archive (the caller's). */
+    xt_muc_history history;
+    uint32_t max_stanzas, max_chars, seconds;
+    char *since;
     int archived; /* the room lists urn:xmpp:mam:2 */
     int tag;      /* the catch-up in flight (xt_mam_fetch), 0 = none */
 } rs_room;
@@ -22,6 +27,8 @@ typedef struct rs_room {
 struct xt_cli_room_sync {
     xt_store *store;
     char *account;
+    xt_cli_room_sync_note_fn note; /* NULL: stderr */
+    void *note_ud;
     rs_room *v;
     size_t n, cap;
 };
@@ -48,10 +55,33 @@ xt_cli_room_sync *xt_cli_room_sync_new(xt_store *store, const char *account)
     return rs;
 }
 
+void xt_cli_room_sync_set_note(xt_cli_room_sync *rs, xt_cli_room_sync_note_fn fn, void *ud)
+{
+    rs->note = fn;
+    rs->note_ud = ud;
+}
+
+/* A failure about room, where the command shows them. */
+static void note(xt_cli_room_sync *rs, const char *room, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(xt_cli_room_sync *rs, const char *room, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (rs->note)
+        rs->note(room, buf, rs->note_ud);
+    else
+        xt_cli_errorf("%s", buf);
+}
+
 static void room_clear(rs_room *r)
 {
     free(r->room);
     free(r->nick);
+    free(r->since);
     if (r->password) {
         explicit_bzero(r->password, strlen(r->password));
         free(r->password);
@@ -99,10 +129,10 @@ static void pos_set(xt_cli_room_sync *rs, const char *room, const char *id)
     char key[1100];
     pos_key(key, sizeof key, room);
     if (rs->store && id && *id && xt_store_archive_pos_set(rs->store, rs->account, key, id) != 0)
-        xt_cli_errorf("warning: cannot record the archive position of %s", room);
+        note(rs, room, "warning: cannot record the archive position of %s", room);
 }
 
-static void join_now(xt_conn *c, rs_room *r)
+static void join_now(xt_cli_room_sync *rs, xt_conn *c, rs_room *r)
 {
     xt_muc_join_opts o = {
         .nick = r->nick,
@@ -110,11 +140,17 @@ static void join_now(xt_conn *c, rs_room *r)
         .show = r->show,
         /* §7.2.13 maxstanzas='0': the archive brings what we missed,
          * in order and once; the room's history would repeat part of it. */
-        .history = r->archived ? XT_MUC_HISTORY_NONE : XT_MUC_HISTORY_DEFAULT,
+        .history = r->archived ? XT_MUC_HISTORY_NONE : r->history,
     };
+    if (!r->archived) {
+        o.max_stanzas = r->max_stanzas;
+        o.max_chars = r->max_chars;
+        o.seconds = r->seconds;
+        o.since = r->since;
+    }
     int rc = xt_muc_join(c, r->room, &o);
     if (rc)
-        xt_cli_errorf("cannot join %s: %s", r->room, xt_strerror(rc));
+        note(rs, r->room, "cannot join %s: %s", r->room, xt_strerror(rc));
 }
 
 static void on_info(xt_conn *c, int status, const xt_disco_info *info, void *ud)
@@ -124,7 +160,7 @@ static void on_info(xt_conn *c, int status, const xt_disco_info *info, void *ud)
     if (r) {
         /* No answer (an error, a timeout): join as if it had no archive. */
         r->archived = status == 0 && (xt_muc_info_flags(info) & XT_MUC_FEAT_MAM);
-        join_now(c, r);
+        join_now(q->rs, c, r);
     }
     free(q->room);
     free(q);
@@ -154,11 +190,17 @@ int xt_cli_room_sync_join(xt_cli_room_sync *rs, xt_conn *c, const char *room,
     r->nick = strdup(o->nick);
     r->password = o->password ? strdup(o->password) : NULL;
     r->show = o->show;
+    r->history = o->history;
+    r->max_stanzas = o->max_stanzas;
+    r->max_chars = o->max_chars;
+    r->seconds = o->seconds;
+    r->since = o->since ? strdup(o->since) : NULL;
     rs_req *q = calloc(1, sizeof *q);
-    if (!r->room || !r->nick || (o->password && !r->password) || !q || !(q->room = strdup(room))) {
+    if (!r->room || !r->nick || (o->password && !r->password) || (o->since && !r->since) || !q ||
+        !(q->room = strdup(room))) {
         free(q);
         room_clear(r);
-        rs->n--;
+        *r = rs->v[--rs->n]; /* the last entry takes its place */
         return XT_ENOMEM;
     }
     q->rs = rs;
@@ -168,6 +210,15 @@ int xt_cli_room_sync_join(xt_cli_room_sync *rs, xt_conn *c, const char *room,
         free(q);
     }
     return rc;
+}
+
+void xt_cli_room_sync_forget(xt_cli_room_sync *rs, const char *room)
+{
+    rs_room *r = rs && room ? find(rs, room) : NULL;
+    if (r) {
+        room_clear(r);
+        *r = rs->v[--rs->n];
+    }
 }
 
 static void start_catchup(xt_cli_room_sync *rs, xt_conn *c, rs_room *r)
@@ -184,17 +235,23 @@ static void start_catchup(xt_cli_room_sync *rs, xt_conn *c, rs_room *r)
     int tag = xt_mam_fetch(c, &q);
     free(pos);
     if (tag < 0)
-        xt_cli_errorf("cannot fetch the archive of %s: %s", r->room, xt_strerror(tag));
+        note(rs, r->room, "cannot fetch the archive of %s: %s", r->room, xt_strerror(tag));
     else
         r->tag = tag;
 }
 
-static rs_room *by_tag(xt_cli_room_sync *rs, int tag)
+static rs_room *by_tag(const xt_cli_room_sync *rs, int tag)
 {
-    for (size_t i = 0; tag > 0 && i < rs->n; i++)
+    for (size_t i = 0; rs && tag > 0 && i < rs->n; i++)
         if (rs->v[i].tag == tag)
             return &rs->v[i];
     return NULL;
+}
+
+const char *xt_cli_room_sync_catchup_room(const xt_cli_room_sync *rs, int tag)
+{
+    const rs_room *r = by_tag(rs, tag);
+    return r ? r->room : NULL;
 }
 
 void xt_cli_room_sync_event(xt_cli_room_sync *rs, xt_conn *c, const xt_event *ev)

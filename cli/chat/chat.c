@@ -21,6 +21,7 @@
 #include "../outbox.h"
 #include "../output.h"
 #include "../report.h"
+#include "../room_sync.h"
 #include "chat.h"
 #include "chat_files.h"
 #include "chat_room.h"
@@ -81,8 +82,11 @@ static void on_archive(xt_chat *c, const xt_archive_event *a)
 {
     if (a->tag) {
         xt_chat_win *w = archive_win(c, a->tag);
+        const char *room = xt_cli_room_sync_catchup_room(c->rooms.sync, a->tag);
         if (w && a->done)
             xt_chat_win_archive_done(c, w, a);
+        else if (room)
+            xt_chat_room_caught_up(c, room, a);
         return;
     }
     /* The login catch-up (XEP-0313) ended: say what it brought. */
@@ -114,6 +118,11 @@ static void on_message(xt_chat *c, const xt_message *m)
         xt_chat_win *w = archive_win(c, m->archive_tag);
         if (w && m->body && *m->body)
             xt_chat_win_archived(c, w, m);
+        /* A room's catch-up after a join (room_sync.h): what was said
+         * while we were out, in order, below the window's lines and
+         * into the store, as live lines go. */
+        else if (!w && xt_cli_room_sync_catchup_room(c->rooms.sync, m->archive_tag))
+            (void)xt_chat_room_message(c, m);
         free(peer);
         return;
     }
@@ -304,6 +313,9 @@ static void on_event(xt_cli_session *s, const xt_event *ev, void *ud)
     default:
         break;
     }
+    /* After the window saw it: a catch-up's last XT_EV_ARCHIVE above was
+     * still the room's; a join starts its catch-up here. */
+    xt_cli_room_sync_event(c->rooms.sync, c->conn, ev);
 }
 
 /* --- terminal -------------------------------------------------------------- */
@@ -399,8 +411,11 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
     xt_chat_edit_init(&c.edit);
     c.hist = xt_chat_hist_open(c.acct.store, c.account);
     c.dedup = xt_cli_dedup_new(c.acct.store, c.account);
+    c.rooms.sync = xt_cli_room_sync_new(c.acct.store, c.account);
+    if (c.rooms.sync)
+        xt_cli_room_sync_set_note(c.rooms.sync, xt_chat_room_sync_note, &c);
     c.wins = calloc(1, sizeof *c.wins);
-    if (!c.dedup || !c.wins || !(c.wins[0] = calloc(1, sizeof **c.wins))) {
+    if (!c.dedup || !c.rooms.sync || !c.wins || !(c.wins[0] = calloc(1, sizeof **c.wins))) {
         xt_cli_errorf("chat: cannot start: out of memory");
         rc = XT_CLI_EXIT_ERROR;
         goto out;
@@ -416,6 +431,7 @@ int xt_cli_cmd_chat(const xt_cli_args *a)
         .stay = 1,
         .quiet = 1,
         .sync = 1, /* the archive catch-up at login (XEP-0313) */
+        .selfping_ms = a->selfping_s * 1000u, /* XEP-0410; 0: the library's */
         .on_start = on_start,
         .on_online = on_online,
         .on_offline = on_offline,
@@ -462,6 +478,7 @@ out:
     xt_chat_edit_free(&c.edit);
     xt_chat_hist_close(c.hist);
     xt_cli_dedup_free(c.dedup);
+    xt_cli_room_sync_free(c.rooms.sync);
     xt_cli_account_close(&c.acct);
     free(asked_jid);
     return rc;

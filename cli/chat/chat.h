@@ -154,6 +154,9 @@ typedef struct xt_chat {
         char *cyc_prefix, *cyc_ins;
         size_t cyc_k, cyc_at;
         int autojoined; /* the bookmarks' autojoin ran (once per run) */
+        /* Every join goes through it: no room history where the room
+         * keeps an archive, then a catch-up from it (../room_sync.h). */
+        struct xt_cli_room_sync *sync;
     } rooms;
 } xt_chat;
 
@@ -179,7 +182,12 @@ xt_chat_line *xt_chat_win_add_full(xt_chat_win *w, int kind, int64_t ts_ms, cons
                                    const char *body, int64_t hist_id);
 void xt_chat_infof(xt_chat *c, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Loads up to n older messages of the window from the store. Returns how many. */
+/* Up to n older messages of the window from the store alone (a room
+ * window opening: the catch-up brings what is newer). Returns how many;
+ * fewer than n: the store has no more (hist_done). */
+size_t xt_chat_win_load_stored(xt_chat *c, xt_chat_win *w, size_t n);
+/* Loads up to n older messages of the window from the store, then from
+ * the archive (the lines arrive later). Returns how many from the store. */
 size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n);
 /* A message of an archive fetch started by load_older: goes above. */
 void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m);

@@ -1,6 +1,7 @@
 /* The chat's history and outbox, on the local store. */
 #include "chat_history.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,18 @@ void xt_chat_hist_close(xt_chat_hist *h)
         return;
     free(h->account);
     free(h);
+}
+
+int xt_chat_hist_room_key(const char *room, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s%s", XT_CHAT_HIST_ROOM_PREFIX, room);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+const char *xt_chat_hist_key_room(const char *peer)
+{
+    size_t n = sizeof XT_CHAT_HIST_ROOM_PREFIX - 1;
+    return peer && strncmp(peer, XT_CHAT_HIST_ROOM_PREFIX, n) == 0 ? peer + n : NULL;
 }
 
 int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, const char *body,

@@ -35,6 +35,17 @@ void xt_chat_hist_close(xt_chat_hist *h);
 /* Wall-clock ms since the epoch. */
 int64_t xt_chat_now_ms(void);
 
+/* A room's messages are kept apart from the conversations: their peer
+ * is "muc:" and the room's bare JID (a key no bare JID can be, as the
+ * archive positions' room keys), their sender the occupant JID
+ * room@service/nick (the nick kept), their stanza_id the room's archive
+ * id (XEP-0359 'by' the room: where scroll-back goes on in its archive).
+ * Writes the key into buf; 0, or -1 when it does not fit. */
+#define XT_CHAT_HIST_ROOM_PREFIX "muc:"
+int xt_chat_hist_room_key(const char *room, char *buf, size_t len);
+/* The room of a key made so, NULL for a conversation's peer. */
+const char *xt_chat_hist_key_room(const char *peer);
+
 /* Stores a message; returns its id (> 0) or 0 when not stored. */
 int64_t xt_chat_hist_add(xt_chat_hist *h, const char *peer, const char *from, const char *body,
                          const char *stanza_id, int outgoing, int64_t ts_ms);

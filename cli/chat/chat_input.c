@@ -334,8 +334,15 @@ static int search_fn(const xt_chat_hmsg *m, void *ud)
 {
     xt_chat *c = ud;
     char who[600];
-    snprintf(who, sizeof who, "%s %s %s", m->peer, m->outgoing ? "<" : ">",
-             m->outgoing ? "me" : xt_chat_display_name(c, m->peer));
+    const char *room = xt_chat_hist_key_room(m->peer);
+    if (room) { /* a room's line: the room, then its sender's nick */
+        const char *slash = m->from ? strchr(m->from, '/') : NULL;
+        snprintf(who, sizeof who, "%s %s %s", room, m->outgoing ? "<" : ">",
+                 slash && slash[1] ? slash + 1 : "?");
+    } else {
+        snprintf(who, sizeof who, "%s %s %s", m->peer, m->outgoing ? "<" : ">",
+                 m->outgoing ? "me" : xt_chat_display_name(c, m->peer));
+    }
     /* The full date and time: results span years (issue 13 item 6). */
     xt_chat_line *l = xt_chat_win_add_full(
         c->wins[0], m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms, who, m->body, 0);

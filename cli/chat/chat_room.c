@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chat.h"
 #include "chat_room.h"
@@ -16,7 +17,14 @@
 #include "chat_room_text.h"
 #include "../outbox.h"
 #include "../password.h"
+#include "../room_sync.h"
 #include "xtalk/bookmarks.h"
+#include "xtalk/jid.h"
+
+/* How many lines a window opening shows from the store; the history a
+ * room without an archive is asked for at a join (§7.2.13). */
+#define STORED_PAGE 50
+#define NO_ARCHIVE_HISTORY 20
 
 void xt_chat_room_set_str(char **dst, const char *s)
 {
@@ -81,12 +89,14 @@ xt_chat_win *xt_chat_room_win(xt_chat *c, const char *room, size_t *idx)
     return w && w->room ? w : NULL;
 }
 
-/* The room window of room, opened (with its state) when there is none. */
+/* The room window of room, opened (with its state) when there is none.
+ * A new one shows the room's recent lines from the store; the join's
+ * catch-up (room_sync.h) brings what came after them. */
 xt_chat_win *xt_chat_room_open_win(xt_chat *c, const char *room, size_t *idx)
 {
     xt_chat_win *w = xt_chat_win_open_empty(c, room, idx);
-    if (w && !w->room)
-        w->room = calloc(1, sizeof *w->room);
+    if (w && !w->room && (w->room = calloc(1, sizeof *w->room)))
+        (void)xt_chat_win_load_stored(c, w, STORED_PAGE);
     return w && w->room ? w : NULL;
 }
 
@@ -99,18 +109,52 @@ static void by_reason(char *buf, size_t len, const char *actor, const char *reas
 
 /* --- joining ------------------------------------------------------------------ */
 
+/* The XEP-0082 UTC time just after the window's newest message line,
+ * in ms (0 when it has none) and in buf. */
+static int64_t newest_stamp(const xt_chat_win *w, char *buf, size_t len)
+{
+    for (size_t i = w->nlines; i-- > 0;) {
+        const xt_chat_line *l = &w->lines[i];
+        if ((l->kind != XT_CHAT_LINE_IN && l->kind != XT_CHAT_LINE_OUT) || l->ts_ms <= 0)
+            continue;
+        int64_t ms = l->ts_ms + 1;
+        time_t secs = (time_t)(ms / 1000);
+        struct tm tm;
+        if (!gmtime_r(&secs, &tm))
+            return 0;
+        size_t k = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (k == 0 || snprintf(buf + k, len - k, ".%03dZ", (int)(ms % 1000)) >= (int)(len - k))
+            return 0;
+        return ms;
+    }
+    return 0;
+}
+
 int xt_chat_room_join(xt_chat *c, xt_chat_win *w, const char *room)
 {
     xt_chat_room *r = w->room;
-    /* Some history for context (§7.2.13); a rejoin's repeats are the
-     * library's to drop (the room's stanza-ids, XEP-0359). */
+    /* The one join listen makes too (room_sync.h): a room with an archive
+     * (its disco#info) is joined with no history and caught up from it
+     * after the last room stanza-id seen (XEP-0313 §6), exactly once, in
+     * order; one without is asked for some history for context
+     * (§7.2.13), bounded; a rejoin's repeats are the library's to drop
+     * (the room's stanza-ids, XEP-0359). */
     xt_muc_join_opts o = {.nick = r->nick,
                           .password = r->password,
                           .history = XT_MUC_HISTORY_LIMITS,
-                          .max_stanzas = 20};
+                          .max_stanzas = NO_ARCHIVE_HISTORY};
+    /* Such a room's history has no ids to tell its repeats of what the
+     * window shows (the store's lines, an earlier session's) by: only
+     * what came after the newest of them (§7.2.13's since; our clock
+     * against the room's: a message is received after its stamp). A room
+     * that reads since to the whole second (Prosody) repeats that
+     * second's: xt_chat_room_message drops those stamped before it. */
+    char since[40];
+    if ((r->since_ms = newest_stamp(w, since, sizeof since)) > 0)
+        o.since = since;
     r->want = 1;
     r->joined = 0;
-    int e = xt_muc_join(c->conn, room, &o);
+    int e = xt_cli_room_sync_join(c->rooms.sync, c->conn, room, &o);
     if (e < 0)
         xt_chat_room_note(c, w, XT_CHAT_LINE_ERROR, "cannot join %s as %s: %s", room, r->nick,
                           xt_strerror(e));
@@ -412,6 +456,7 @@ void xt_chat_room_event(xt_chat *c, const xt_event *ev)
         w->room->joined = 1;
         w->room->want = 1; /* also a join the library made (self-ping) */
         w->room->conflicts = 0;
+        w->room->caught = 0; /* its catch-up starts (room_sync.h) */
         if (e->u.joined.nick)
             xt_chat_room_set_str(&w->room->nick, e->u.joined.nick);
         xt_chat_room_note(c, w, XT_CHAT_LINE_INFO, "you joined %s as %s (%zu here)%s", e->room,
@@ -467,7 +512,7 @@ void xt_chat_room_event(xt_chat *c, const xt_event *ev)
 /* A line of a groupchat or private message: "nick: body", or XEP-0245's
  * "* nick action". */
 static xt_chat_line *add_msg(xt_chat_win *w, int kind, int64_t ts, const char *nick,
-                             const xt_message *m, const char *body)
+                             const xt_message *m, const char *body, int64_t hist_id)
 {
     if (m && m->me && strlen(body) > 4) {
         size_t n = strlen(nick) + strlen(body) + 4;
@@ -475,12 +520,12 @@ static xt_chat_line *add_msg(xt_chat_win *w, int kind, int64_t ts, const char *n
         xt_chat_line *l = NULL;
         if (action) {
             snprintf(action, n, "* %s %s", nick, body + 4);
-            l = xt_chat_win_add(w, kind, ts, NULL, action, 0);
+            l = xt_chat_win_add(w, kind, ts, NULL, action, hist_id);
         }
         free(action);
         return l;
     }
-    return xt_chat_win_add(w, kind, ts, nick, body, 0);
+    return xt_chat_win_add(w, kind, ts, nick, body, hist_id);
 }
 
 /* Counts an incoming line of window idx as unread (and a mention apart)
@@ -495,6 +540,54 @@ static void incoming(xt_chat *c, xt_chat_win *w, size_t idx, int mention, int ri
     if (ring)
         xt_chat_ui_bell(c);
     c->dirty = 1;
+}
+
+/* Whether one of the window's newest lines has the room's stanza-id id.
+ * A catch-up starts after the position room_sync.h kept, which a message
+ * that came live while the previous catch-up's last page was on its way
+ * did not move: that one is in the store, shown, and fetched again; a
+ * room without an archive repeats in its history what the store has. */
+static int shown_recently(const xt_chat_win *w, const char *id)
+{
+    size_t n = 0;
+    for (size_t i = w->nlines; id && i-- > 0 && n < 200;) {
+        if (w->lines[i].kind != XT_CHAT_LINE_IN && w->lines[i].kind != XT_CHAT_LINE_OUT)
+            continue;
+        n++;
+        if (strcmp(w->lines[i].id, id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the window shows a message line (not only notices). */
+static int has_messages(const xt_chat_win *w)
+{
+    for (size_t i = 0; i < w->nlines; i++)
+        if (w->lines[i].kind == XT_CHAT_LINE_IN || w->lines[i].kind == XT_CHAT_LINE_OUT)
+            return 1;
+    return 0;
+}
+
+void xt_chat_room_sync_note(const char *room, const char *text, void *ud)
+{
+    xt_chat *c = ud;
+    xt_chat_room_note(c, xt_chat_room_win(c, room, NULL), XT_CHAT_LINE_ERROR, "%s", text);
+}
+
+void xt_chat_room_caught_up(xt_chat *c, const char *room, const xt_archive_event *a)
+{
+    xt_chat_win *w = xt_chat_room_win(c, room, NULL);
+    if (!w || !a->done)
+        return;
+    if (a->status)
+        xt_chat_room_note(c, w, XT_CHAT_LINE_ERROR, "the room's archive could not be read: %s",
+                          xt_strerror(a->status));
+    else if (w->room->caught)
+        xt_chat_room_note(c, w, XT_CHAT_LINE_INFO, "caught up: %zu from the room's archive",
+                          w->room->caught);
+    else
+        xt_chat_room_note(c, w, XT_CHAT_LINE_INFO, "caught up: nothing new in the room");
 }
 
 int xt_chat_room_message(xt_chat *c, const xt_message *m)
@@ -524,10 +617,34 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
             c->dirty = 1;
             return 1;
         }
+        /* A catch-up's lines (room_sync.h) after a marker, once per join,
+         * when the window shows lines from before. What the window has
+         * already (from the store: an earlier run saw it) is not shown
+         * again, be it from the archive or the room's history (delayed,
+         * XEP-0203) of a room without one. */
+        int caught = m->source == XT_SRC_ARCHIVE;
+        if (!live && shown_recently(w, m->stanza_id))
+            return 1;
+        if (!live && !caught && w->room->since_ms && m->timestamp_ms < w->room->since_ms)
+            return 1; /* history from before `since` (xt_chat_room_join) */
+        if (caught && w->room->caught++ == 0 && has_messages(w))
+            xt_chat_win_add(w, XT_CHAT_LINE_INFO, ts, NULL, "-- while you were away --", 0);
+        /* Kept (chat_history.h): reopening the window shows it, and
+         * scroll-back reads the store before the room's archive. Only
+         * the room's own stanza-id says where it is in that archive. */
+        char key[3200];
+        const char *sid = m->stanza_id && m->stanza_id_by &&
+                                  xt_jid_str_bare_equal(m->stanza_id_by, m->room)
+                              ? m->stanza_id
+                              : NULL;
+        int64_t hid = xt_chat_hist_room_key(m->room, key, sizeof key) == 0
+                          ? xt_chat_hist_add(c->hist, key, m->from ? m->from : m->room, m->body,
+                                             sid, m->from_self, ts)
+                          : 0;
         /* Ours once: the reflection is the line (the library drops a
          * repeat of it, §7.4 / XEP-0359). */
-        xt_chat_line *l =
-            add_msg(w, m->from_self ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, m->nick, m, m->body);
+        xt_chat_line *l = add_msg(w, m->from_self ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts,
+                                  m->nick, m, m->body, hid);
         /* The room's archive id: where scroll-back goes on from. */
         if (l && m->stanza_id && strlen(m->stanza_id) < sizeof l->id)
             snprintf(l->id, sizeof l->id, "%s", m->stanza_id);
@@ -552,7 +669,7 @@ int xt_chat_room_message(xt_chat *c, const xt_message *m)
     if (!w)
         return 1;
     w->pm = 1;
-    add_msg(w, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, out ? "me" : m->nick, m, m->body);
+    add_msg(w, out ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, ts, out ? "me" : m->nick, m, m->body, 0);
     if (!out)
         incoming(c, w, idx, 0, 1);
     return 1;
@@ -593,7 +710,7 @@ int xt_chat_room_send(xt_chat *c, const char *peer, const char *body)
     if (e < 0)
         xt_chat_room_note(c, w, XT_CHAT_LINE_ERROR, "not sent: %s", xt_strerror(e));
     else
-        add_msg(w, XT_CHAT_LINE_OUT, xt_chat_now_ms(), "me", NULL, body);
+        add_msg(w, XT_CHAT_LINE_OUT, xt_chat_now_ms(), "me", NULL, body, 0);
     w->scroll = 0;
     c->dirty = 1;
     return 1;
@@ -634,6 +751,7 @@ void xt_chat_room_closing(xt_chat *c, xt_chat_win *w)
         return;
     if (c->rooms.prompt && c->rooms.p_room && strcmp(c->rooms.p_room, w->peer) == 0)
         prompt_end(c);
+    xt_cli_room_sync_forget(c->rooms.sync, w->peer);
     if (c->online && xt_muc_room_state(c->conn, w->peer) != XT_MUC_NOT_JOINED)
         (void)xt_muc_leave(c->conn, w->peer, NULL);
 }

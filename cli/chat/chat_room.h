@@ -4,10 +4,12 @@
  * room's bare JID; a private conversation with an occupant is a window
  * of its own whose peer is the occupant JID (room@service/nick).
  *
- *   chat_room.c     joining (nick conflicts, passwords, bookmarks' autojoin),
- *                   the room's events as status lines, groupchat and private
- *                   messages, scroll-back from the room's archive, rejoining
- *                   after a new session
+ *   chat_room.c     joining (nick conflicts, passwords, bookmarks' autojoin;
+ *                   the archive catch-up is room_sync.h's, shared with
+ *                   listen), the room's events as status lines, groupchat
+ *                   and private messages (room lines kept in the store),
+ *                   scroll-back from the store then the room's archive,
+ *                   rejoining after a new session
  *   chat_room_cmd.c the room commands (/join /part /nick /topic /invite
  *                   /kick /ban /occupants /bookmark)
  *   chat_room_ui.c  the occupant pane, the title with the subject, Tab's
@@ -44,12 +46,18 @@ void xt_chat_room_event(xt_chat *c, const xt_event *ev);
 /* An XT_EV_MESSAGE with m->room set (groupchat, or private from an
  * occupant): 1 when shown (or dropped) here. */
 int xt_chat_room_message(xt_chat *c, const xt_message *m);
+/* A room's join or catch-up could not be made (room_sync.h's note: an
+ * error line in the room's window). */
+void xt_chat_room_sync_note(const char *room, const char *text, void *ud);
+/* The join's catch-up from the room's archive (room_sync.h) ended: says
+ * what it brought in room's window. */
+void xt_chat_room_caught_up(xt_chat *c, const char *room, const xt_archive_event *a);
 /* A new (not resumed) session: the rooms whose windows are open are
  * joined again (the server dropped us from them with the old session);
  * at the first, the bookmarks with autojoin (XEP-0402 / XEP-0048) are. */
 void xt_chat_room_online(xt_chat *c);
-/* Scrolling back in a room window past its first line: up to n older
- * messages from the room's archive (XEP-0313 §6), before the oldest
+/* Scrolling back in a room window past what the store has: up to n
+ * older messages from the room's archive (XEP-0313 §6), before the oldest
  * line's room stanza-id; they arrive as xt_chat_win_archived lines. */
 void xt_chat_room_fetch_older(xt_chat *c, xt_chat_win *w, size_t n);
 /* A room command (XT_CHAT_CMD_JOIN...): 1 when id is one. */

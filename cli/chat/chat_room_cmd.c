@@ -13,6 +13,7 @@
 #include "chat_room_int.h"
 #include "chat_room_text.h"
 #include "../outbox.h"
+#include "../room_sync.h"
 #include "xtalk/bookmarks.h"
 
 /* --- commands ------------------------------------------------------------------ */
@@ -192,6 +193,7 @@ int xt_chat_room_command(xt_chat *c, xt_chat_cmd_id id, const char *a1, const ch
         if (!(w = cur_room(c, "part", 0)))
             return 1;
         w->room->want = 0;
+        xt_cli_room_sync_forget(c->rooms.sync, w->peer); /* no catch-up any more */
         if (c->online && xt_muc_room_state(c->conn, w->peer) != XT_MUC_NOT_JOINED) {
             /* The whole text is the reason. */
             char why[2048];

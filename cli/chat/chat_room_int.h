@@ -6,6 +6,7 @@
 #define XT_CLI_CHAT_ROOM_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "chat.h"
 
@@ -15,6 +16,8 @@ struct xt_chat_room {
     int want;       /* the user wants to be in: joined again after a new session */
     int joined;     /* our self-presence came (XT_EV_MUC_JOINED) */
     int conflicts;  /* nick conflicts on this join: the first retries with nick_ */
+    size_t caught;  /* messages the running catch-up (room_sync.h) showed */
+    int64_t since_ms; /* a room without an archive: the history asked since (0: all) */
 };
 
 /* Replaces *dst with a copy of s (NULL: none); the old string is wiped

@@ -245,10 +245,26 @@ static int older_fn(const xt_chat_hmsg *m, void *ud)
 {
     struct older *o = ud;
     const char *who = m->outgoing ? "me" : xt_chat_display_name(o->c, m->peer);
+    const char *body = m->body;
+    char *action = NULL;
+    if (o->w->room) {
+        /* A room's line is its sender's nick, ours too (chat_room.c):
+         * the occupant JID's resource. */
+        const char *slash = m->from ? strchr(m->from, '/') : NULL;
+        who = slash && slash[1] ? slash + 1 : "?";
+        size_t n = strlen(who) + strlen(body) + 4;
+        if (strncmp(body, "/me ", 4) == 0 && (action = malloc(n))) { /* XEP-0245 */
+            snprintf(action, n, "* %s %s", who, body + 4);
+            body = action;
+            who = NULL;
+        }
+    }
     /* Newest first: each one goes above the previous, and a day
      * separator between it and a line of a later day below it. */
-    if (insert_line(o->w, 0, m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN, m->ts_ms,
-                    XT_CHAT_TIME_SHORT, who, m->body, m->id)) {
+    xt_chat_line *l = insert_line(o->w, 0, m->outgoing ? XT_CHAT_LINE_OUT : XT_CHAT_LINE_IN,
+                                  m->ts_ms, XT_CHAT_TIME_SHORT, who, body, m->id);
+    free(action);
+    if (l) {
         /* The id it was stored with (origin-id, else the stanza id): what
          * reactions and corrections name, and what tells an archive copy
          * of it apart (xt_chat_win_archived). */
@@ -306,29 +322,45 @@ static void fetch_archive(xt_chat *c, xt_chat_win *w, size_t n)
     }
 }
 
-size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
+size_t xt_chat_win_load_stored(xt_chat *c, xt_chat_win *w, size_t n)
 {
     struct older o = {c, w, 0};
-    /* Rooms and their private conversations are not in the store nor in
-     * our own archive: a room's history is the room's (chat_room.c). */
-    if (w->room)
-        xt_chat_room_fetch_older(c, w, n);
-    if (!w->peer || w->room || w->pm)
+    char key[3200];
+    /* A private conversation with an occupant is in neither. */
+    if (!w->peer || w->pm || w->hist_done || !c->hist)
         return 0;
-    if (w->hist_done || !c->hist) {
-        fetch_archive(c, w, n);
-        return 0;
+    const char *peer = w->peer;
+    if (w->room) { /* kept apart from the conversations (chat_history.h) */
+        if (xt_chat_hist_room_key(w->peer, key, sizeof key) != 0) {
+            w->hist_done = 1;
+            return 0;
+        }
+        peer = key;
     }
     /* Before the first load, start from the oldest live line stored. */
     int64_t before = w->oldest_id;
     if (before == 0)
         for (size_t i = 0; i < w->nlines && !before; i++)
             before = w->lines[i].hist_id;
-    if (xt_chat_hist_page(c->hist, w->peer, before, n, older_fn, &o) < 0 || o.count < n) {
+    if (xt_chat_hist_page(c->hist, peer, before, n, older_fn, &o) < 0 || o.count < n)
         w->hist_done = 1;
-        fetch_archive(c, w, n - o.count);
-    }
     return o.count;
+}
+
+size_t xt_chat_win_load_older(xt_chat *c, xt_chat_win *w, size_t n)
+{
+    if (!w->peer || w->pm)
+        return 0;
+    /* The store first, then the archive: our own for a conversation, the
+     * room's for a room (chat_room.c). */
+    size_t got = w->hist_done ? 0 : xt_chat_win_load_stored(c, w, n);
+    if (got < n) {
+        if (w->room)
+            xt_chat_room_fetch_older(c, w, n - got);
+        else
+            fetch_archive(c, w, n - got);
+    }
+    return got;
 }
 
 void xt_chat_win_archived(xt_chat *c, xt_chat_win *w, const xt_message *m)

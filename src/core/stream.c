@@ -24,6 +24,7 @@
 
 #include "base/mem.h"
 #include "base/random.h"
+#include "core/log_redact.h"
 #include "xml/serialize.h"
 
 /* A parser callback's "stop now, the stream restarts" value. */
@@ -45,9 +46,23 @@ void xt_stream_logf(xt_stream *s, int level, const char *fmt, ...)
     s->cfg.log(s->cfg.log_ud, level, msg);
 }
 
+void xt_stream_log_xml(xt_stream *s, int level, const char *xml)
+{
+    if (!s->cfg.log)
+        return;
+    char *red = NULL;
+    if (xt_log_redact(s->mem, xml, &red) < 0) {
+        /* Out of memory: better a gap in the log than a secret in it. */
+        s->cfg.log(s->cfg.log_ud, level, "[not logged: out of memory]");
+        return;
+    }
+    s->cfg.log(s->cfg.log_ud, level, red ? red : xml);
+    xt_free(s->mem, red);
+}
+
 /* Appends bytes to the output. `data` must be NUL-terminated at len (it is
- * logged as is) unless `logged` gives the text to log instead: how
- * credentials stay out of logs. */
+ * logged, secrets hidden) unless `logged` gives the text to log instead:
+ * how SASL credentials stay out of logs. */
 int xt_stream_emit(xt_stream *s, const char *data, size_t len, const char *logged)
 {
     /* RFC 6120 §4.4: nothing after our closing tag (an <a/> for the
@@ -58,8 +73,10 @@ int xt_stream_emit(xt_stream *s, const char *data, size_t len, const char *logge
     int rc = xt_buf_append(&s->out, data, len);
     if (rc)
         return rc;
-    if (s->cfg.log)
-        s->cfg.log(s->cfg.log_ud, XT_LOG_XML_OUT, logged ? logged : data);
+    if (logged && s->cfg.log)
+        s->cfg.log(s->cfg.log_ud, XT_LOG_XML_OUT, logged);
+    else
+        xt_stream_log_xml(s, XT_LOG_XML_OUT, data);
     return 0;
 }
 
@@ -76,7 +93,12 @@ int xt_stream_emit_bytes(xt_stream *s, const char *data, size_t len)
     int rc = xt_buf_append(&s->out, data, len);
     if (rc)
         return rc;
-    xt_stream_logf(s, XT_LOG_XML_OUT, "%.*s", (int)(len > 900 ? 900 : len), data);
+    if (s->cfg.log) {
+        /* At most 900 bytes: a cut secret is hidden to the cut. */
+        char msg[901];
+        snprintf(msg, sizeof msg, "%.*s", (int)(len > 900 ? 900 : len), data);
+        xt_stream_log_xml(s, XT_LOG_XML_OUT, msg);
+    }
     return 0;
 }
 
@@ -108,7 +130,7 @@ static void log_in(xt_stream *s, const xt_stanza *st)
     if (xt_stanza_serialize(st, XT_NS_CLIENT, &b) == 0)
         txt = xt_buf_cstr(&b);
     if (txt)
-        s->cfg.log(s->cfg.log_ud, XT_LOG_XML_IN, txt);
+        xt_stream_log_xml(s, XT_LOG_XML_IN, txt);
     xt_buf_free(&b);
 }
 

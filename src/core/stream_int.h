@@ -15,10 +15,14 @@
 /* --- stream.c: output ----------------------------------------------------- */
 
 /* Appends bytes to the output. `data` must be NUL-terminated at len (it is
- * logged as is) unless `logged` gives the text to log instead: how
- * credentials stay out of logs. Nothing once our closing tag is out. */
+ * logged, through xt_stream_log_xml) unless `logged` gives the text to log
+ * instead, as is: how SASL credentials stay out of logs. Nothing once our closing tag is out. */
 int xt_stream_emit(xt_stream *s, const char *data, size_t len, const char *logged);
 int xt_stream_emit_str(xt_stream *s, const char *str);
+/* Logs a chunk of XML traffic (XT_LOG_XML_IN / _OUT) with the secrets
+ * stanzas carry hidden (log_redact.h); every XML the stream logs goes
+ * through here but SASL's, which logs only element names. */
+void xt_stream_log_xml(xt_stream *s, int level, const char *xml);
 /* Already serialized bytes (a re-sent stanza), logged truncated. */
 int xt_stream_emit_bytes(xt_stream *s, const char *data, size_t len);
 /* Internal failures (allocation, full output buffer): xt_stream_fail

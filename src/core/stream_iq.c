@@ -24,7 +24,7 @@ static int emitted(xt_stream *s, size_t before, const char *name, const char *id
          * head survive a compaction. */
         char *head = xt_buf_cstr(&s->out);
         if (head)
-            s->cfg.log(s->cfg.log_ud, XT_LOG_XML_OUT, head + before);
+            xt_stream_log_xml(s, XT_LOG_XML_OUT, head + before);
     }
     return 0;
 }

@@ -19,6 +19,7 @@ Every wait is on an event (a screen line, a JSON line), never a pause."""
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -58,11 +59,22 @@ def occupant_main(argv):
             if 201 in codes:  # new: the instant room (XEP-0045 §10.1.2)
                 form = self.plugin["xep_0004"].make_form(ftype="submit")
                 secret = os.environ.get("XT_ROOM_SECRET")
-                if secret:  # a password room (§10.2, muc#roomconfig)
+                no_archive = os.environ.get("XT_ROOM_NO_ARCHIVE")
+                if secret or no_archive:
                     form.add_field(var="FORM_TYPE", ftype="hidden",
                                    value="http://jabber.org/protocol/muc#roomconfig")
+                if secret:  # a password room (§10.2, muc#roomconfig)
                     form.add_field(var="muc#roomconfig_passwordprotectedroom", value="1")
                     form.add_field(var="muc#roomconfig_roomsecret", value=secret)
+                if no_archive:  # the server's own field for the room's archive
+                    have = await self.plugin["xep_0045"].get_room_config(room)
+                    names = [v for v in ("muc#roomconfig_enablearchiving", "mam")
+                             if v in have.get_fields()]
+                    if not names:
+                        print("no archiving field in %s" % list(have.get_fields()),
+                              file=sys.stderr, flush=True)
+                        os._exit(4)
+                    form.add_field(var=names[0], value="0")
                 await self.plugin["xep_0045"].set_room_config(room, form)
             self.out(event="joined")
             asyncio.get_event_loop().add_reader(sys.stdin.fileno(), self.command)
@@ -123,17 +135,46 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--occupant":
     occupant_main(sys.argv[2:])
     sys.exit(0)
 
-from xtlib import HERE, SERVER, SLOW, USERS, ServerTest, jid, main  # noqa: E402
+from xtlib import HERE, SERVER, SLOW, USERS, ServerTest, jid, main, skip_on  # noqa: E402
 from test_chat import TMUX, Screen  # noqa: E402
+
+
+def chat_pids(s):
+    """The processes under the tmux pane's shell (chat, or its wrapper)."""
+    r = s.tmux("list-panes", "-t", "chat", "-F", "#{pane_pid}")
+    out = []
+
+    def walk(pid):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            return
+        for k in kids:
+            out.append(k)
+            walk(k)
+    for root in r.stdout.split():
+        walk(int(root))
+    return out
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 class Occupant:
     """A slixmpp occupant of a room (the --occupant mode above)."""
 
-    def __init__(self, test, user, room, nick, secret=None):
+    def __init__(self, test, user, room, nick, secret=None, no_archive=False):
         env = dict(os.environ, XTALK_PASSWORD=USERS[user])
         if secret:
             env["XT_ROOM_SECRET"] = secret
+        if no_archive:
+            env["XT_ROOM_NO_ARCHIVE"] = "1"
         self.p = subprocess.Popen(
             ["/usr/bin/python3", os.path.abspath(__file__), "--occupant",
              jid(user, test.srv) + "/occ-" + uuid.uuid4().hex[:6], str(test.srv.port),
@@ -413,6 +454,164 @@ class ChatRooms(ServerTest):
         scr = s.wait_for("sam: old 00 " + tag)
         self.assertLess(scr.index("old 00 " + tag), scr.index("old 01 " + tag), scr)
         self.assertEqual(scr.count("old 00 " + tag), 1, scr)
+
+    def test_away_then_back_caught_up_once_in_order_and_kept(self):
+        """A room with an archive (both servers' rooms keep one): chat joins
+        it with no room history and catches up from the archive after the
+        last room stanza-id it saw; the lines seen before are its store's
+        (they survive chat's restart; the catch-up does not bring them)."""
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        s = self.screen()
+        self.join(s, room)
+        # A new room's archive has nothing for us yet.
+        s.wait_for("caught up: nothing new in the room")
+        for i in (1, 2):
+            sam.do("say seen %d %s" % (i, tag))
+        s.wait_for("sam: seen 2 " + tag)
+        self.quit_clean(s)
+        sam.until(lambda e: e["event"] == "presence" and e["nick"] == "alice"
+                  and e["type"] == "unavailable", "alice's leave")
+        # Said while alice is away: the room archives them.
+        for i in range(1, 6):
+            sam.do("say away %d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "away 5 " + tag,
+                  "the last one said")
+
+        s = self.screen()
+        self.join(s, room)
+        # The catch-up brings exactly the five: a join asking for the
+        # room's history would have had them live first (the library
+        # drops the archive's copies), and "seen" ones would be six or more.
+        scr = s.wait_for("caught up: 5 from the room's archive")
+        sam.do("say live %s" % tag)
+        scr = s.wait_for("sam: live " + tag)
+        lines = ["seen 1", "seen 2", "while you were away", "away 1", "away 2", "away 3",
+                 "away 4", "away 5", "live"]
+        at = []
+        for t in lines:
+            needle = t if t.startswith("while") else "sam: %s %s" % (t, tag)
+            self.assertEqual(scr.count(needle), 1, "%r once:\n%s" % (needle, scr))
+            at.append(scr.index(needle))
+        self.assertEqual(at, sorted(at), scr)
+        self.quit_clean(s)
+
+    def test_scroll_back_reads_the_store_then_the_archive(self):
+        """Scroll-back in a room window reads chat's store first, then the
+        room's archive for what the store does not have: 30 archived
+        before alice's first join (it brings the newest 20), 60 seen live;
+        after a restart the window shows the newest 50 from the store, and
+        scrolling back takes the other 40 from the store and only the 10
+        it never had from the archive."""
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        for i in range(30):
+            sam.do("say arch %02d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "arch 29 " + tag,
+                  "the archived ones")
+        s = self.screen()
+        self.join(s, room)
+        s.wait_for("caught up: 20 from the room's archive")
+        for i in range(60):
+            sam.do("say kept %02d %s" % (i, tag))
+        s.wait_for("sam: kept 59 " + tag)
+        self.quit_clean(s)
+
+        s = self.screen()
+        self.join(s, room)
+        s.wait_for("caught up: nothing new in the room")
+        scr = s.text()
+        self.assertIn("sam: kept 59 " + tag, scr)  # the store's, at once
+        for _ in range(2):
+            s.keys("PPage")
+        s.keys("M-0")
+        s.wait_for("%s: 10 older messages from the server's archive" % room)
+        s.keys("M-1")
+        for _ in range(6):
+            s.keys("PPage")
+        scr = s.wait_for("sam: arch 00 " + tag)
+        at = [scr.index("sam: arch %02d %s" % (i, tag)) for i in range(0, 12)]
+        self.assertEqual(at, sorted(at), scr)
+        for i in range(0, 12):
+            self.assertEqual(scr.count("sam: arch %02d %s" % (i, tag)), 1, scr)
+        self.quit_clean(s)
+
+    def test_room_without_archive_brings_its_history(self):
+        """A room that keeps no archive (its disco#info without
+        urn:xmpp:mam:2) is joined asking for its recent history, bounded
+        (maxstanzas 20): what was said before shows, and nothing is
+        caught up."""
+        room = self.room()
+        sam = Occupant(self, "bob", room, "sam", no_archive=True)
+        tag = uuid.uuid4().hex[:4]
+        for i in range(1, 4):
+            sam.do("say earlier %d %s" % (i, tag))
+        sam.until(lambda e: e["event"] == "message" and e["body"] == "earlier 3 " + tag,
+                  "the last one said")
+        s = self.screen()
+        self.join(s, room)
+        scr = s.wait_for("sam: earlier 3 " + tag)
+        at = [scr.index("sam: earlier %d %s" % (i, tag)) for i in range(1, 4)]
+        self.assertEqual(at, sorted(at), scr)
+        self.assertNotIn("caught up", scr)
+        for i in range(1, 4):
+            self.assertEqual(scr.count("sam: earlier %d %s" % (i, tag)), 1, scr)
+        self.quit_clean(s)
+        # Again after a restart: the store's lines, the history's repeats
+        # of them dropped (by the room's stanza-ids), then a live one.
+        s = self.screen()
+        self.join(s, room)
+        sam.do("say now %s" % tag)
+        scr = s.wait_for("sam: now " + tag)
+        for i in range(1, 4):
+            self.assertEqual(scr.count("sam: earlier %d %s" % (i, tag)), 1, scr)
+        self.quit_clean(s)
+
+    @skip_on("prosody", "the Prosody harness has no way yet to end a room without telling its "
+                        "occupants (test_muc_selfping.py says why)")
+    def test_rejoin_after_a_drop_fetches_the_gap(self):
+        """XEP-0410: the room is ended on the server without a word to its
+        occupants and recreated by someone else's join, who speaks while
+        chat is stopped (SIGSTOP: its self-ping cannot rejoin before the
+        gap exists). Chat resumed: its self-ping finds it out, it joins
+        again and the catch-up brings the gap, once, in order."""
+        local = "gap" + uuid.uuid4().hex[:8]
+        room = "%s@%s" % (local, self.service)
+        sam = Occupant(self, "bob", room, "sam")
+        tag = uuid.uuid4().hex[:4]
+        s = self.screen(extra=("--selfping", "2"))
+        self.join(s, room)
+        sam.do("say before %s" % tag)
+        s.wait_for("sam: before " + tag)
+        pids = chat_pids(s)
+        self.assertTrue(pids, "chat's process")
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        self.addCleanup(lambda: [os.kill(p, signal.SIGCONT) for p in pids if alive(p)])
+        self.assertTrue(self.srv.muc_drop_room(local), "the room was not running")
+        cara = Occupant(self, "carol", room, "cara")
+        for i in range(1, 4):
+            cara.do("say gap %d %s" % (i, tag))
+        cara.until(lambda e: e["event"] == "message" and e["body"] == "gap 3 " + tag,
+                   "the gap's last one")
+        for p in pids:
+            os.kill(p, signal.SIGCONT)
+        s.wait_for("joining again", timeout=30)
+        s.wait(lambda t: t.count("you joined %s as alice" % room) == 2, "the rejoin", 30)
+        scr = s.wait_for("caught up: 3 from the room's archive", timeout=30)
+        at = []
+        for t in ("before", "gap 1", "gap 2", "gap 3"):
+            needle = "%s %s" % (t, tag)
+            self.assertEqual(scr.count(needle), 1, "%r once:\n%s" % (needle, scr))
+            at.append(scr.index(needle))
+        self.assertEqual(at, sorted(at), scr)
+        # In again for real: the room hears us.
+        s.type("back " + tag)
+        s.keys("Enter")
+        cara.until(lambda e: e["event"] == "message" and e["body"] == "back " + tag,
+                   "alice's message after the rejoin")
 
     def test_destroyed_room_is_said_with_the_reason(self):
         room = self.room()

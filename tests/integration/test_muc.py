@@ -233,8 +233,12 @@ class Muc(ServerTest):
         self.assertIn("XTALK_ROOM_PASSWORD", r.stderr)
         r = self.send_muc("alice", room, "wrong", env={"XTALK_ROOM_PASSWORD": "wrong"})
         self.assertEqual(r.returncode, 21, r.stderr)
-        r = self.send_muc("alice", room, "right", env={"XTALK_ROOM_PASSWORD": "cauldronburn"})
+        r = self.send_muc("alice", room, "right", "-v",
+                          env={"XTALK_ROOM_PASSWORD": "cauldronburn"})
         self.assertOk(r, "send --muc with the room password")
+        # -v shows the join, never the password in it (core/log_redact.h).
+        self.assertIn("<password>[redacted]</password>", r.stderr)
+        self.assertNotIn("cauldronburn", r.stdout + r.stderr)
         carol.json_until(lambda o: o["event"] == "groupchat" and o["body"] == "right")
         pw = os.path.join(self.srv.dir, "room-password")
         with open(pw, "w") as f:

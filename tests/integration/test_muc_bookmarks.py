@@ -154,8 +154,12 @@ class Bookmarks(ServerTest):
         self.assertOk(r, "rooms")
         self.assertEqual(r.stdout, "%s\tAttic\tbobby\tautojoin\tpassword\n" % room)
         self.assertNotIn(secret, r.stderr)
-        self.assertOk(self.xtalk("bob", "bookmark", "add", room, "--name", "Attic 2", "--autojoin"),
-                      "bookmark add over it")
+        # -v shows the traffic, the bookmark's password hidden both ways
+        # (read, and written back with the change).
+        r = self.xtalk("bob", "bookmark", "add", room, "--name", "Attic 2", "--autojoin", "-v")
+        self.assertOk(r, "bookmark add over it")
+        self.assertNotIn(secret, r.stdout + r.stderr)
+        self.assertGreaterEqual(r.stderr.count("<password>[redacted]</password>"), 2, r.stderr)
         self.assertOk(self.xtalk("bob", "bookmark", "add", self.room("cellar"), "--nick", "b"),
                       "second bookmark")
         seen = {c["room"]: c for c in self.peer("bob", "get")}
