@@ -3,9 +3,14 @@
  * DELAY_US microseconds in each direction: the network of the login
  * benchmark (bench/run, row 3).
  *
- *   delay_proxy TARGET_PORT DELAY_US
+ *   delay_proxy TARGET_PORT DELAY_US [LOG]
  *       listens on an ephemeral port, prints it on a line, then forwards
  *       each accepted connection to 127.0.0.1:TARGET_PORT until killed.
+ *       With LOG (a file), one line per event, for a login's timeline
+ *       (bench/login_timeline.py): "TIME CONN accept", "TIME CONN c>s|s>c
+ *       in LEN" when a chunk is read, "TIME CONN c>s|s>c out LEN" when it
+ *       is forwarded, "TIME CONN c>s|s>c eof"; TIME is CLOCK_REALTIME in
+ *       seconds (strace -ttt's clock, so the client's syscalls line up).
  *
  * One thread waiting in ppoll with a nanosecond timeout, so a chunk leaves
  * within a few microseconds of its due time. Sends block: made for the
@@ -41,12 +46,32 @@ typedef struct chunk {
 /* One direction of a proxied connection: bytes read from `src` go to `dst`. */
 typedef struct pipe_dir {
     int src, dst;
+    unsigned conn;   /* connection number, for the log */
+    char dir;        /* 'c': client to server; 's': server to client */
     int src_done; /* EOF or error read from src */
     chunk *head, *tail;
 } pipe_dir;
 
 static pipe_dir dirs[MAX_FDS];
 static size_t ndirs;
+static FILE *logfp; /* NULL: no log */
+
+/* One timeline line; flushed at once so a killed proxy leaves it whole. */
+static void logev(unsigned conn, char dir, const char *what, long len)
+{
+    if (!logfp)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(logfp, "%lld.%06ld %u", (long long)ts.tv_sec, ts.tv_nsec / 1000, conn);
+    if (dir)
+        fprintf(logfp, " %s", dir == 'c' ? "c>s" : "s>c");
+    fprintf(logfp, " %s", what);
+    if (len >= 0)
+        fprintf(logfp, " %ld", len);
+    fputc('\n', logfp);
+    fflush(logfp);
+}
 
 static int64_t now_ns(void)
 {
@@ -86,6 +111,7 @@ static void flush_due(pipe_dir *d, int64_t now)
         chunk *c = d->head;
         if (c->len == 0) {
             (void)shutdown(d->dst, SHUT_WR);
+            logev(d->conn, d->dir, "eof", -1);
         } else {
             size_t off = 0;
             while (off < c->len) {
@@ -96,6 +122,7 @@ static void flush_due(pipe_dir *d, int64_t now)
                     break;
                 off += (size_t)n;
             }
+            logev(d->conn, d->dir, "out", (long)off);
         }
         d->head = c->next;
         if (!d->head)
@@ -146,9 +173,13 @@ static void reap(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: delay_proxy TARGET_PORT DELAY_US\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: delay_proxy TARGET_PORT DELAY_US [LOG]\n");
         return 2;
+    }
+    if (argc == 4 && !(logfp = fopen(argv[3], "w"))) {
+        perror("delay_proxy: log");
+        return 1;
     }
     long tport = strtol(argv[1], NULL, 10), delay_us = strtol(argv[2], NULL, 10);
     if (tport <= 0 || tport > 65535 || delay_us < 0) {
@@ -172,6 +203,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     static unsigned char buf[65536];
+    unsigned nconn = 0;
     for (;;) {
         struct pollfd pf[MAX_FDS + 1];
         size_t np = 0;
@@ -209,6 +241,8 @@ int main(int argc, char **argv)
                     break;
                 if (r <= 0)
                     dirs[i].src_done = 1;
+                if (r > 0)
+                    logev(dirs[i].conn, dirs[i].dir, "in", (long)r);
                 push(&dirs[i], buf, r > 0 ? (size_t)r : 0, now + delay);
                 break;
             }
@@ -221,8 +255,10 @@ int main(int argc, char **argv)
                     close(c);
             } else {
                 nodelay(c);
-                dirs[ndirs++] = (pipe_dir){.src = c, .dst = u};
-                dirs[ndirs++] = (pipe_dir){.src = u, .dst = c};
+                nconn++;
+                logev(nconn, 0, "accept", -1);
+                dirs[ndirs++] = (pipe_dir){.src = c, .dst = u, .conn = nconn, .dir = 'c'};
+                dirs[ndirs++] = (pipe_dir){.src = u, .dst = c, .conn = nconn, .dir = 's'};
             }
         }
         now = now_ns();

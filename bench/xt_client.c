@@ -12,7 +12,12 @@
  *       token, printed as "fast=MECH TOKEN" when one came, and
  *       $XTB_FAST="MECH TOKEN" is the token to log in with
  *       (xt_conn_opts_set_fast_token); $XTB_NO_SASL2=1 sets
- *       XT_CONN_NO_SASL2 (the RFC 6120 path on a SASL2 server)
+ *       XT_CONN_NO_SASL2 (the RFC 6120 path on a SASL2 server); with
+ *       $XTB_NO_PRESENCE=1 sets XT_CONN_NO_PRESENCE (no initial presence:
+ *       what the server's handling of it adds to the login's last turn); with
+ *       $XTB_LOG=1 the library's log (XML included, credentials redacted)
+ *       goes to stderr, each line stamped with CLOCK_REALTIME seconds
+ *       (bench/login_timeline.py lines it up with the proxy's log)
  *   xt_client hold PREFIX N PW HOST PORT CA [INFLIGHT]
  *       N sessions PREFIX0..PREFIX(N-1) in one process, all online; prints
  *       "rss_kb_before= rss_kb_after= cpu_s= wall_s= online=" and glibc's
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -49,6 +55,17 @@ static void on_fast_token(void *ud, const char *mech, const char *token, const c
     (void)ud;
     (void)expiry;
     snprintf(fast_token, sizeof fast_token, "%s %s", mech, token ? token : "");
+}
+
+/* $XTB_LOG: "TIME LEVEL message" on stderr, one line per call. */
+static void log_cb(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    static const char *const names[] = {"error", "warn", "info", "debug", "in", "out"};
+    fprintf(stderr, "%lld.%06ld %s %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000,
+            level >= 0 && level <= 5 ? names[level] : "?", msg);
 }
 
 /* glibc's view of the heap: bytes in use by live allocations and bytes
@@ -125,6 +142,8 @@ static void handler(xt_conn *c, const xt_event *ev, void *ud)
         if (!ev->u.roster.loaded)
             break;
         online_count++;
+        if (getenv("XTB_LOG"))
+            log_cb(NULL, XT_LOG_INFO, "bench: online (roster loaded)");
         if (!mode_hold) {
             const char *hint = xt_conn_sasl_hint(c);
             printf("online\nhint=%s\nfast=%s\nmech=%s\n", hint ? hint : "", fast_token,
@@ -180,6 +199,9 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
     const char *no2 = getenv("XTB_NO_SASL2"), *fast = getenv("XTB_FAST");
     if (no2 && *no2 == '1')
         flags |= XT_CONN_NO_SASL2;
+    const char *np = getenv("XTB_NO_PRESENCE");
+    if (np && *np == '1')
+        flags |= XT_CONN_NO_PRESENCE;
     char mech[64] = "";
     const char *tok = NULL;
     if (fast && strchr(fast, ' ') && (size_t)(strchr(fast, ' ') - fast) < sizeof mech) {
@@ -196,6 +218,9 @@ static xt_client *start(const char *jid, const char *pw, const char *host, int p
         xt_conn_opts_set_user_agent(opts, getenv("XTB_UA_ID"), "xt_client", NULL) != 0 ||
         xt_conn_opts_set_fast_token(opts, mech, tok) != 0 ||
         xt_conn_opts_set_fast_token_cb(opts, on_fast_token, NULL) != 0)
+        exit(1);
+    const char *lg = getenv("XTB_LOG");
+    if (lg && *lg == '1' && xt_conn_opts_set_log(opts, log_cb, NULL) != 0)
         exit(1);
     xt_client *cl;
     /* One context for all: the hold sessions share a TLS context and the

@@ -156,8 +156,11 @@ enum {
  * XT_EINVAL for "". */
 XT_EXTERN int xt_client_set_server(xt_client *cl, const char *host, uint16_t port);
 /* A PEM file trusted in addition to the system store; NULL = none. The
- * file is read at xt_client_connect (which then fails with XT_EINVAL
- * and a detail when it cannot be read). */
+ * file is opened at xt_client_connect (which then fails with XT_EINVAL
+ * and a detail when it cannot be read) and parsed once the first
+ * ClientHello has left, while it is on its way (a file without a
+ * certificate then ends the connection: XT_EV_DISCONNECTED, XT_EINVAL
+ * and the same detail). */
 XT_EXTERN int xt_client_set_ca_file(xt_client *cl, const char *path);
 /* Hex SHA-256 of the server's leaf certificate (DER), colons allowed
  * (`openssl x509 -fingerprint -sha256` form); NULL = none. See the top.

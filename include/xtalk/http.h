@@ -108,7 +108,8 @@ typedef struct xt_http_opts {
 /* A transfer engine with the allocator mem (copied; NULL = malloc; curl
  * allocates with its own). 0; XT_EINVAL (out NULL), XT_ENOMEM, XT_EIO
  * (libcurl cannot be set up: the detail is not available, as there is no
- * handle yet). */
+ * handle yet), XT_EUNSUPPORTED (libcurl.so.4 is not installed: the
+ * library loads it here, on first use, not at program start). */
 XT_EXTERN int xt_http_new(const xt_mem *mem, xt_http **out);
 /* Cancels every transfer (each gets done with XT_ECANCELED, inside this
  * call), calls unwatch for each fd and then cleanup. NULL is a no-op.

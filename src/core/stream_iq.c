@@ -190,7 +190,12 @@ int xt_stream_on_iq(xt_stream *s, const xt_stanza *st)
     }
     if ((strcmp(type, "get") && strcmp(type, "set")) || !id)
         return 0; /* nothing we could address a reply to */
-    if (s->phase != XT_PH_ONLINE && s->phase != XT_PH_CLOSING)
+    /* After our </stream:stream> nothing more may be sent (RFC 6120
+     * §4.4), not even an error: the request stays unanswered, and the
+     * stream waits for the server's close as it would without it. */
+    if (s->phase == XT_PH_CLOSING)
+        return 0;
+    if (s->phase != XT_PH_ONLINE)
         return xt_stream_reply_error(s, st, "cancel", "service-unavailable");
     const xt_stanza *payload = xt_stanza_first_child(st);
     if (strcmp(type, "get") == 0 && payload && strcmp(xt_stanza_name(payload), "ping") == 0 &&

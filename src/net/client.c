@@ -828,6 +828,16 @@ static void start_tls(xt_client *cl, uint64_t now, int direct)
     step_tls(cl, now); /* the ClientHello */
     if (cl->phase != P_DONE)
         flush(cl, now);
+    /* The trust store only now (the CA file parsed: ~2.5 M instructions,
+     * a millisecond or more before the first byte otherwise): no
+     * certificate can come before the hello just written is answered, so
+     * this runs while it is on its way (issue 14). */
+    if (cl->phase == P_TLS && cl->tls && !cl->tls_up) {
+        char e[512];
+        int rc = xt_tls_ctx_load_trust(cl->tls_ctx, e, sizeof e);
+        if (rc < 0)
+            fail(cl, rc, e, now);
+    }
 }
 
 static void note_peer(xt_client *cl)

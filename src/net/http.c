@@ -34,10 +34,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/ssl.h>
 
 #include "base/mem.h"
+#include "net/curl_lazy.h" /* <curl/curl.h>, libcurl loaded on first use */
 #include "net/tls.h"
 #include "xtalk/http.h"
 #include "xtalk/version.h"
@@ -604,6 +604,8 @@ int xt_http_new(const xt_mem *mem, xt_http **out)
      * reference-counted since; with the OpenSSL backend it does nothing
      * OpenSSL 3 needs. Doing it here (not in a global init of ours) is
      * what curl_global_init's manual asks of libraries. */
+    if (xt_curl_load() < 0)
+        return XT_EUNSUPPORTED; /* no libcurl on this system */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return XT_EIO;
     xt_http *h = xt_calloc(mem, 1, sizeof *h);

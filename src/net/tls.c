@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,24 @@
 #include "base/hex.h"
 #include "base/mem.h"
 
+/* The trust store is filled on first need, not when the context is made
+ * (see xt_tls_ctx_load_trust). */
+enum trust_state { TRUST_PENDING = 0, TRUST_LOADED, TRUST_FAILED };
+
 struct xt_tls_ctx {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *bio_method;   /* our ciphertext BIO (see "ciphertext buffers") */
     char *ca_file;
     int no_system_ca;
     const xt_mem *mem;
+    enum trust_state trust;
+    int trust_rc;             /* TRUST_FAILED: the error, said to every later caller */
+    char *trust_err;          /* ... and its detail (NULL: out of memory) */
 };
 
 struct xt_tls {
     SSL *ssl;
+    xt_tls_ctx *ctx;          /* outlives us (tls.h) */
     /* Ciphertext from the network (read by the SSL through our BIO) and
      * to it (written by the SSL). Allocated while they hold bytes and
      * released once drained: an idle connection holds neither. */
@@ -43,6 +52,7 @@ struct xt_tls {
     int verr;                 /* first X509 verification error seen */
     uint8_t has_pin, no_verify, have_leaf, done, tls13;
     uint8_t nomem;            /* a ciphertext buffer could not grow: sticky */
+    uint8_t hello_made;       /* the first handshake step (the ClientHello) ran */
     uint8_t pin[32];
     uint8_t leaf_sha256[32];
     /* Channel bindings, the default (used without a XEP-0440 list) first. */
@@ -342,10 +352,18 @@ int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                        SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_cb);
-    int rc = xt_tls_add_trust(ctx->ssl_ctx, ca_file, no_system_ca, err, errlen);
-    if (rc < 0) {
-        xt_tls_ctx_free(ctx);
-        return rc;
+    /* The store itself is filled later (xt_tls_ctx_load_trust), but a CA
+     * file that cannot even be opened is refused now, as the caller's
+     * configuration error it is. */
+    if (ca_file) {
+        FILE *f = fopen(ca_file, "r");
+        if (!f) {
+            if (errlen)
+                snprintf(err, errlen, "cannot load CA file %s: %s", ca_file, strerror(errno));
+            xt_tls_ctx_free(ctx);
+            return XT_EINVAL;
+        }
+        fclose(f);
     }
     *out = ctx;
     return 0;
@@ -362,7 +380,31 @@ void xt_tls_ctx_free(xt_tls_ctx *ctx)
     SSL_CTX_free(ctx->ssl_ctx);
     BIO_meth_free(ctx->bio_method);
     xt_free(ctx->mem, ctx->ca_file);
+    xt_free(ctx->mem, ctx->trust_err);
     xt_free(ctx->mem, ctx);
+}
+
+/* Once per context: a partly filled store (the system lookup added, the
+ * CA file refused) is not filled again, so a failure is final and each
+ * later caller hears it. */
+int xt_tls_ctx_load_trust(xt_tls_ctx *ctx, char *err, size_t errlen)
+{
+    if (ctx->trust == TRUST_PENDING) {
+        char e[512] = "";
+        int rc = xt_tls_add_trust(ctx->ssl_ctx, ctx->ca_file, ctx->no_system_ca, e, sizeof e);
+        if (rc == 0) {
+            ctx->trust = TRUST_LOADED;
+        } else {
+            ctx->trust = TRUST_FAILED;
+            ctx->trust_rc = rc;
+            ctx->trust_err = rc == XT_ENOMEM ? NULL : xt_strdup(ctx->mem, e);
+        }
+    }
+    if (ctx->trust == TRUST_LOADED)
+        return 0;
+    if (errlen)
+        snprintf(err, errlen, "%s", ctx->trust_err ? ctx->trust_err : "out of memory");
+    return ctx->trust_rc;
 }
 
 int xt_tls_ctx_matches(const xt_tls_ctx *ctx, const char *ca_file, int no_system_ca)
@@ -408,6 +450,7 @@ int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls 
     if (!t)
         return XT_ENOMEM;
     t->mem = mem;
+    t->ctx = ctx;
     xt_buf_init(&t->in, mem);
     xt_buf_init(&t->out, mem);
     t->no_verify = !!o->no_verify;
@@ -679,6 +722,18 @@ int xt_tls_handshake(xt_tls *t)
         return 0;
     if (t->nomem)
         return out_of_memory(t);
+    /* Past the ClientHello, the server's certificate may be in what came:
+     * the store must be filled before OpenSSL reads it. A driver fills it
+     * sooner, while the hello is on its way (client.c's start_tls). */
+    if (t->hello_made && t->ctx->trust != TRUST_LOADED) {
+        char e[512];
+        int rc = xt_tls_ctx_load_trust(t->ctx, e, sizeof e);
+        if (rc < 0) {
+            set_detail(t, "%s", e);
+            return rc;
+        }
+    }
+    t->hello_made = 1;
     ERR_clear_error();
     int r = SSL_do_handshake(t->ssl);
     if (r == 1) {

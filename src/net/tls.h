@@ -28,15 +28,24 @@ struct ssl_ctx_st; /* OpenSSL's SSL_CTX, without its headers here */
 typedef struct xt_tls_ctx xt_tls_ctx;
 typedef struct xt_tls xt_tls;
 
-/* Sets up the trust store: the system store unless no_system_ca (its
- * hashed directory, read lazily: only the issuers a chain names; the
- * bundle file only where no directory is hashed or SSL_CERT_FILE names
- * another file, see add_system_store), plus ca_file (PEM, read now)
- * when not NULL. XT_EINVAL with a detail in err when ca_file cannot be
- * loaded; XT_ENOMEM. */
+/* A context whose trust store will be the system store unless
+ * no_system_ca (its hashed directory, read lazily: only the issuers a
+ * chain names; the bundle file only where no directory is hashed or
+ * SSL_CERT_FILE names another file, see add_system_store), plus ca_file
+ * (PEM) when not NULL. The store is filled by xt_tls_ctx_load_trust, not
+ * here. XT_EINVAL with a detail in err when ca_file cannot be opened;
+ * XT_ENOMEM. */
 int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                    xt_tls_ctx **out, char *err, size_t errlen);
 void xt_tls_ctx_free(xt_tls_ctx *ctx);
+/* Fills the trust store, once per context (later calls return the first
+ * call's result). Parsing a CA file costs ~2.5 M instructions, the first
+ * certificate parse in the process included; a client calls this right
+ * after its ClientHello left, so that it runs while the hello is on its
+ * way instead of before it (issue 14); xt_tls_handshake calls it itself
+ * before it reads the server's answer if nobody did. XT_EINVAL with a
+ * detail in err when ca_file holds no certificate; XT_ENOMEM. */
+int xt_tls_ctx_load_trust(xt_tls_ctx *ctx, char *err, size_t errlen);
 /* The trust part of xt_tls_ctx_new on any OpenSSL context: the same
  * system store (unless no_system_ca) and ca_file, so that HTTP transfers
  * (http.c, on libcurl's context) trust exactly what the XMPP connection

@@ -1524,6 +1524,7 @@ static const char *const transcripts[] = {
     "sm_enable.txt",
     "sm_close.txt",
     "close_no_sm.txt",
+    "close_iq_request.txt",
     "sm_wrap.txt",
     "sm_too_high.txt",
     "sm_resume.txt",

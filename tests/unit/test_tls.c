@@ -491,6 +491,55 @@ static void test_bad_ca_file(void **state)
     assert_non_null(strstr(err, "/nonexistent/ca.pem"));
 }
 
+/* The trust store is filled after the ClientHello (issue 14): the hello
+ * is made from a context whose CA file has not been parsed, and a file
+ * that opens but holds no certificate is refused only then, by the
+ * handshake step that would read the server's certificate, with the
+ * file named. */
+static void test_trust_after_hello(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/xt-test-tls-noca-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not a certificate\n", 18), 18);
+    close(fd);
+    xt_tls_ctx *ctx = NULL;
+    char err[256];
+    assert_int_equal(xt_tls_ctx_new(NULL, path, 1, &ctx, err, sizeof err), 0);
+    xt_tls *t = NULL;
+    xt_tls_opts o = {.host = "localhost"};
+    assert_int_equal(xt_tls_new(ctx, NULL, &o, &t), 0);
+    assert_int_equal(xt_tls_handshake(t), 1); /* the hello, trust not needed */
+    const uint8_t *p;
+    assert_true(xt_tls_out_peek(t, &p) > 0);
+    assert_int_equal(p[0], 22); /* a handshake record */
+    assert_int_equal(xt_tls_handshake(t), XT_EINVAL);
+    assert_non_null(strstr(xt_tls_detail(t), path));
+    /* Final for the context: said again, without parsing again. */
+    err[0] = 0;
+    assert_int_equal(xt_tls_ctx_load_trust(ctx, err, sizeof err), XT_EINVAL);
+    assert_non_null(strstr(err, path));
+    xt_tls_free(t);
+    xt_tls_ctx_free(ctx);
+    unlink(path);
+
+    /* Filled by the driver between the hello and the answer (what
+     * xt_client does), the handshake then verifies against it. */
+    fixture f;
+    assert_int_equal(xt_tls_ctx_new(NULL, g_ca_path, 1, &f.ctx, err, sizeof err), 0);
+    o.alpn_xmpp = 1;
+    assert_int_equal(xt_tls_new(f.ctx, NULL, &o, &f.tls), 0);
+    server_init(&f.srv, TLS1_3_VERSION);
+    assert_int_equal(xt_tls_handshake(f.tls), 1);
+    assert_int_equal(xt_tls_ctx_load_trust(f.ctx, err, sizeof err), 0);
+    assert_int_equal(handshake(f.tls, &f.srv), 0);
+    xt_tls_info info;
+    xt_tls_get_info(f.tls, &info);
+    assert_int_equal(info.verified, 1);
+    fixture_free(&f);
+}
+
 static void test_ctx_matches(void **state)
 {
     (void)state;
@@ -714,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_pin_ok),
         cmocka_unit_test(test_pin_wrong),
         cmocka_unit_test(test_bad_ca_file),
+        cmocka_unit_test(test_trust_after_hello),
         cmocka_unit_test(test_ctx_matches),
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_garbage),
