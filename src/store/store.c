@@ -957,6 +957,18 @@ static int add_file(xt_store *st, enum stmt_id id, int64_t key, const xt_store_f
     return step_write(st, s, "cannot store the message's file");
 }
 
+/* The end of a row written with its file in a transaction of its own
+ * (xt_outbox_add_file, xt_history_add_file): a failed write marks the
+ * batch, so this commit (the outermost) or the caller's rolls it back;
+ * the write's code is the one returned, its detail kept. */
+static int file_write_end(xt_store *st, int rc)
+{
+    if (rc < 0)
+        st->failed = 1;
+    int c = xt_store_commit(st);
+    return rc == 0 ? c : rc;
+}
+
 /* The file of a row read back, columns first.. first+4 (the side
  * table's, LEFT JOINed); NULL when the row has none. */
 static const xt_store_file *col_file(sqlite3_stmt *s, int first, xt_store_file *f)
@@ -1018,14 +1030,7 @@ int xt_outbox_add_file(xt_store *st, const xt_outbox_msg *m, const xt_store_file
         *seq_out = seq;
 out:
     if (file) {
-        /* A failed write marked the batch: this commit (the outermost)
-         * or the caller's rolls it back. The write's code is the one
-         * returned, its detail kept. */
-        if (rc < 0)
-            st->failed = 1;
-        int c = xt_store_commit(st);
-        if (rc == 0)
-            rc = c;
+        rc = file_write_end(st, rc);
     } else if (st->depth == 0) {
         int r2 = set_sync(st, 0);
         if (rc == 0)
@@ -1773,13 +1778,8 @@ int xt_history_add_file(xt_store *st, const xt_history_msg *m, const xt_store_fi
         rc = add_file(st, S_HISTORY_FILE_ADD, id, file);
     if (rc == 0 && id_out)
         *id_out = id;
-    if (file) {
-        if (rc < 0)
-            st->failed = 1;
-        int c = xt_store_commit(st);
-        if (rc == 0)
-            rc = c;
-    }
+    if (file)
+        rc = file_write_end(st, rc);
     return rc;
 }
 
