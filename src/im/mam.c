@@ -361,8 +361,6 @@ int xt_mam_fetch(xt_conn *c, const xt_mam_query *in)
     return q->tag;
 }
 
-/* Moves the catch-up point to id (an archive id of ours, newer than the
- * last one in archive order by the caller's knowledge). */
 /* The catch-up point, id (at most MAM_MAX_ID bytes) or NULL. Every live
  * message moves it (xt_mam_saw_live): the buffer, once there, always has
  * room for the longest id, and is written over rather than allocated
@@ -381,6 +379,8 @@ static int set_last_id(xt_conn *c, const char *id, size_t n)
     return 0;
 }
 
+/* Moves the catch-up point to id (an archive id of ours, newer than the
+ * last one in archive order by the caller's knowledge). */
 static int advance(xt_conn *c, const char *id, int64_t ms)
 {
     size_t n;
