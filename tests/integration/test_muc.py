@@ -35,6 +35,21 @@ class Occupant(Proc):
         self.send(op="ping")
         self.json_until(lambda o: o["event"] == "pong", 60)
 
+    @classmethod
+    def start(cls, test, user, env):
+        """A slixmpp occupant for test (a ServerTest: its srv, its procs
+        to stop) logged in as user with env (the password in it), online."""
+        e = dict(env, XT_PEER_TIMEOUT=str(180 * SLOW))
+        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_muc.py"),
+                              jid(user, test.srv), str(test.srv.port), test.srv.ca_file], env=e,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        test.procs.append(p)
+        o = cls(p)
+        o.json_until(lambda x: x["event"] == "online", 60)
+        return o
+
 
 class Muc(ServerTest):
     counter = 0
@@ -50,16 +65,7 @@ class Muc(ServerTest):
         return "%s-%d@%s" % (self._testMethodName.replace("_", "-"), Muc.counter, self.srv.muc)
 
     def occupant(self, user):
-        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(180 * SLOW))
-        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_muc.py"),
-                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file], env=e,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        o = Occupant(p)
-        o.json_until(lambda x: x["event"] == "online", 60)
-        return o
+        return Occupant.start(self, user, dict(os.environ, XTALK_PASSWORD=USERS[user]))
 
     def listen(self, user, room, nick, *more, env=None):
         """A listener in room; p.before: what it printed up to its joined

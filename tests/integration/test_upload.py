@@ -324,14 +324,7 @@ class Upload(ServerTest):
 
     def occupant(self, user, room):
         """A slixmpp occupant (slix_muc.py) in room as `user`."""
-        e = dict(self.env(user), XT_PEER_TIMEOUT=str(180 * SLOW))
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_muc.py"),
-                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file], env=e,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        o = Occupant(p)
-        o.json_until(lambda x: x["event"] == "online", 60)
+        o = Occupant.start(self, user, self.env(user))
         self.assertEqual(o.join(room, user)["event"], "joined")
         return o
 
