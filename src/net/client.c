@@ -22,12 +22,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "base/mem.h"
+#include "base/random.h"
 #include "net/ctx.h"
 #include "net/dns.h"
 #include "net/loop.h"
@@ -618,13 +618,14 @@ static void addr_cb(void *ud, int status, const xt_addr *a, size_t n, const char
     cl->naddrs = n;
 }
 
-/* RFC 2782's weighted pick. OpenSSL's generator: thread-safe, and no
- * hidden static state shared between loops in different threads. */
+/* RFC 2782's weighted pick. The system's generator (base/random.h):
+ * thread-safe, no hidden static state shared between loops in different
+ * threads, and no OpenSSL set-up before the first byte is sent. */
 static uint32_t srv_rand(uint32_t bound, void *ud)
 {
     (void)ud;
     uint32_t r = 0;
-    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+    if (xt_random_bytes(NULL, NULL, &r, sizeof r) != 0)
         r = (uint32_t)xt_clock_ms();
     return bound == UINT32_MAX ? r : r % (bound + 1);
 }
