@@ -117,7 +117,8 @@ typedef void (*xt_log_fn)(void *ud, int level, const char *msg);
  * their own CSPRNG. It fills buf with len bytes and returns XT_RANDOM_OK,
  * or XT_RANDOM_FAILED, after which the operation that needed them fails
  * (nothing guessable is used instead). Its return values are their own,
- * not XT_E* codes. The default is OpenSSL's RAND_bytes. The library never
+ * not XT_E* codes. The default is the kernel's CSPRNG (getrandom(2), or
+ * OpenSSL's RAND_bytes where the kernel lacks it). The library never
  * calls it from another thread than the call that needs the bytes.
  */
 typedef int (*xt_random_fn)(void *ud, uint8_t *buf, size_t len);

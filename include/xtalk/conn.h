@@ -239,7 +239,8 @@ XT_EXTERN int xt_conn_opts_set_scram_max_iterations(xt_conn_opts *o, uint32_t ma
  * (24 bytes per exchange), the stanza id prefix (6 bytes per
  * xt_conn_new) and the hash keys of the roster and presence tables (16
  * bytes per table, when it first fills: they keep a server from
- * precomputing colliding keys). NULL = OpenSSL's RAND_bytes (default). With a fixed
+ * precomputing colliding keys). NULL (the default) = the kernel's CSPRNG
+ * (getrandom(2); OpenSSL's RAND_bytes where the kernel lacks it). With a fixed
  * source a recorded exchange replays byte for byte; anything but a CSPRNG
  * outside tests makes SCRAM nonces and stanza ids guessable. fn must stay
  * callable, with ud, while any conn made from these opts lives.

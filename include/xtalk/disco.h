@@ -113,7 +113,8 @@ XT_EXTERN int xt_conn_opts_set_identity(xt_conn_opts *o, const char *category, c
 XT_EXTERN int xt_conn_opts_add_feature(xt_conn_opts *o, const char *var);
 
 /* Our XEP-0115 ver (base64 SHA-1 of the verification string), as the
- * presence carries it. Lives as long as the conn; NULL for NULL. */
+ * presence carries it. Lives as long as the conn; NULL for NULL, or when
+ * out of memory (it is hashed on the first call that needs it). */
 XT_EXTERN const char *xt_conn_caps_ver(const xt_conn *c);
 
 /* --- XEP-0115 -------------------------------------------------------------- */

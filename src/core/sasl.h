@@ -41,7 +41,7 @@ typedef struct xt_sasl_params {
     size_t server_cb_ntypes;
     /* Tests only: a fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
-    /* The SCRAM nonce's random source (NULL = RAND_bytes). */
+    /* The SCRAM nonce's random source (NULL = the system's, base/random.h). */
     xt_random_fn random;
     void *random_ud;
     /* SCRAM iteration cap (0 = the default per hash, see scram.h). */

@@ -86,7 +86,7 @@ typedef struct xt_scram_params {
     size_t cb_len;
     /* Tests only: fixed client nonce (printable, no ','); NULL = random. */
     const char *nonce;
-    /* Where the client nonce's random bytes come from (NULL = RAND_bytes). */
+    /* Where the client nonce's random bytes come from (NULL = the system's, base/random.h). */
     xt_random_fn random;
     void *random_ud;
     /* NULL, or a cache kept with the password: used when it matches the

@@ -106,7 +106,7 @@ typedef struct xt_stream_config {
     xt_log_fn log;
     void *log_ud;
     const char *sasl_hint;
-    xt_random_fn random; /* NULL = RAND_bytes */
+    xt_random_fn random; /* NULL = the system's (base/random.h) */
     void *random_ud;
     const char *id_prefix; /* NULL = "" */
     /* XEP-0388 <user-agent/>: id (NULL = no SASL2 user agent, hence no
@@ -142,7 +142,7 @@ typedef struct xt_stream_cfg {
     uint32_t scram_max_iterations;
     xt_log_fn log;
     void *log_ud;
-    xt_random_fn random; /* NULL = RAND_bytes */
+    xt_random_fn random; /* NULL = the system's (base/random.h) */
     void *random_ud;
     xt_parser_limits limits;
     char *test_nonce; /* transcript tests: fixed SCRAM nonce */

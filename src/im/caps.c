@@ -260,10 +260,10 @@ int xt_caps_hash(const xt_stanza *query, const char *algo, char *out, size_t out
 
 int xt_caps_add_to_presence(xt_conn *c, xt_stanza *p)
 {
-    xt_stanza *cap = xt_stanza_add_child(p, "c", XT_NS_CAPS);
+    const char *ver = xt_disco_own_ver(c);
+    xt_stanza *cap = ver ? xt_stanza_add_child(p, "c", XT_NS_CAPS) : NULL;
     if (!cap || xt_stanza_set_attr(cap, "hash", "sha-1") ||
-        xt_stanza_set_attr(cap, "node", XT_CAPS_NODE) ||
-        xt_stanza_set_attr(cap, "ver", c->disco.self.ver))
+        xt_stanza_set_attr(cap, "node", XT_CAPS_NODE) || xt_stanza_set_attr(cap, "ver", ver))
         return XT_ENOMEM;
     return 0;
 }
@@ -470,6 +470,10 @@ int xt_caps_on_presence(xt_conn *c, const char *from, const xt_stanza *st)
     if (!hash || strcmp(hash, "sha-1") != 0 || !node || !ver || !*ver || strlen(ver) > 88)
         return 0;
     xt_caps_state *cs = &c->disco.caps;
+    /* Our own ver in the cache before any lookup (disco.c hashes it on
+     * first need): our other resources' presence needs no query. */
+    if (!xt_disco_own_ver(c))
+        return XT_ENOMEM;
     int rc = note_jid(c, from, ver);
     if (rc)
         return rc;

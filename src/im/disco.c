@@ -4,6 +4,7 @@
  * parsed structs), the server's info fetched once per session, and our
  * identity/features options. The XEP-0115 hashing is caps.c's.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,20 +200,41 @@ int xt_disco_init(xt_conn *c, const xt_disco_self *o)
      * too costs nothing. */
     if (s->n > 1) /* a NULL base is undefined even for 0 items (C11 7.22.5) */
         qsort(s->features, s->n, sizeof *s->features, cmp_str);
+    return 0;
+}
+
+/* Hashed on first need, not in xt_disco_init: the SHA-1 was the
+ * process's first OpenSSL digest there, made with the conn before any
+ * byte was sent, and the first EVP fetch sets up OpenSSL's provider
+ * store (5.2 M instructions, most of a millisecond before the stream
+ * header left). Needed first with our first presence, by which time the
+ * TLS context has done that set-up and this costs what the hash costs
+ * (issue 14). ver[0] marks it done: a base64 SHA-1 is never empty. */
+const char *xt_disco_own_ver(xt_conn *c)
+{
+    xt_disco_self *s = &c->disco.self;
+    if (s->ver[0])
+        return s->ver;
+    char ver[sizeof s->ver];
     xt_stanza *q = self_query(c, NULL, NULL);
-    xt_stanza *root = q;
-    int rc = q ? xt_caps_hash(q, "sha-1", s->ver, sizeof s->ver) : XT_ENOMEM;
-    xt_stanza_free(root);
+    int rc = q ? xt_caps_hash(q, "sha-1", ver, sizeof ver) : XT_ENOMEM;
+    xt_stanza_free(q);
     /* Our own ver is known: our presence, reflected back to us and to our
      * other resources running xtalk, needs no disco#info round trip. */
     if (!rc)
-        rc = xt_conn_caps_add(c, s->ver, (const char *const *)s->features, s->n);
-    return rc;
+        rc = xt_conn_caps_add(c, ver, (const char *const *)s->features, s->n);
+    if (rc)
+        return NULL; /* out of memory: the next need tries again */
+    memcpy(s->ver, ver, sizeof ver);
+    return s->ver;
 }
 
+/* Mutating a cache behind a const handle: every conn is allocated
+ * non-const (xt_conn_new), so this is defined; the integer round trip
+ * keeps -Wcast-qual quiet, as stanza.c's unconst. */
 const char *xt_conn_caps_ver(const xt_conn *c)
 {
-    return c ? c->disco.self.ver : NULL;
+    return c ? xt_disco_own_ver((xt_conn *)(uintptr_t)c) : NULL;
 }
 
 /* --- answering ---------------------------------------------------------------- */
@@ -231,11 +253,11 @@ static xt_stanza *result_for(xt_conn *c, const xt_stanza *iq)
 }
 
 /* The node we answer for besides none: NODE#VER (XEP-0115 §6.2). */
-static int our_caps_node(xt_conn *c, const char *node)
+static int our_caps_node(const char *ver, const char *node)
 {
     size_t nl = strlen(XT_CAPS_NODE);
     return strncmp(node, XT_CAPS_NODE, nl) == 0 && node[nl] == '#' &&
-           strcmp(node + nl + 1, c->disco.self.ver) == 0;
+           strcmp(node + nl + 1, ver) == 0;
 }
 
 int xt_disco_on_iq(xt_conn *c, const xt_stanza *iq)
@@ -255,10 +277,15 @@ int xt_disco_on_iq(xt_conn *c, const xt_stanza *iq)
     }
     const char *node = xt_stanza_attr(q, "node");
     int rc;
-    if (info && node && !our_caps_node(c, node)) {
-        /* §3.2: a node we do not have. */
-        rc = xt_stream_reply_error(&c->s, iq, "cancel", "item-not-found");
-        return rc ? rc : 1;
+    if (info && node) {
+        const char *ver = xt_disco_own_ver(c);
+        if (!ver)
+            return XT_ENOMEM;
+        if (!our_caps_node(ver, node)) {
+            /* §3.2: a node we do not have. */
+            rc = xt_stream_reply_error(&c->s, iq, "cancel", "item-not-found");
+            return rc ? rc : 1;
+        }
     }
     xt_stanza *r = result_for(c, iq);
     xt_stanza *payload = NULL;

@@ -23,7 +23,7 @@ typedef struct xt_disco_self {
     char *category, *type, *name; /* NULL = client / pc / xtalk */
     char **features;
     size_t n, cap;
-    char ver[96]; /* base64 SHA-1 (conn only) */
+    char ver[96]; /* base64 SHA-1 (conn only; "" until xt_disco_own_ver) */
 } xt_disco_self;
 
 /* A disco#info answer kept beyond its stanza. */
@@ -88,8 +88,13 @@ struct xt_conn;
 struct xt_conn_opts;
 
 /* From the opts at xt_conn_new: copies the identity and features, adds
- * the library's own, computes the ver. XT_ENOMEM. */
+ * the library's own. XT_ENOMEM. The ver is computed later, on first
+ * need (xt_disco_own_ver). */
 int xt_disco_init(struct xt_conn *c, const xt_disco_self *opts_self);
+/* Our ver (self.ver), hashed on the first call and added to the caps
+ * cache with our features; every use of it goes through here. NULL when
+ * out of memory (a later call tries again). */
+const char *xt_disco_own_ver(struct xt_conn *c);
 void xt_disco_free(struct xt_conn *c);
 void xt_disco_self_free(const xt_mem *mem, xt_disco_self *s);
 /* A disco#info query of the library's own (caps verification): done

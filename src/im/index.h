@@ -35,12 +35,12 @@ typedef struct xt_index {
     uint32_t *slot; /* position + 1; 0 = empty */
     size_t cap, n;  /* cap a power of two (or 0), n live */
     uint64_t key[2];     /* SipHash key, valid while slot is allocated */
-    xt_random_fn random; /* where keys come from (NULL = RAND_bytes) */
+    xt_random_fn random; /* where keys come from (NULL = the system's, base/random.h) */
     void *random_ud;
 } xt_index;
 
-/* An empty index drawing its keys from fn(ud) (NULL = RAND_bytes). An
- * all-zero xt_index is a valid empty index using RAND_bytes. */
+/* An empty index drawing its keys from fn(ud) (NULL = the system's,
+ * base/random.h). An all-zero xt_index is a valid empty index using it. */
 void xt_index_init(xt_index *ix, xt_random_fn fn, void *ud);
 /* Frees the table; the index stays usable (empty, same random source;
  * a new table gets a new key). */

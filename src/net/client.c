@@ -22,12 +22,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "base/mem.h"
+#include "base/random.h"
 #include "net/ctx.h"
 #include "net/dns.h"
 #include "net/loop.h"
@@ -618,13 +618,14 @@ static void addr_cb(void *ud, int status, const xt_addr *a, size_t n, const char
     cl->naddrs = n;
 }
 
-/* RFC 2782's weighted pick. OpenSSL's generator: thread-safe, and no
- * hidden static state shared between loops in different threads. */
+/* RFC 2782's weighted pick. The system's generator (base/random.h):
+ * thread-safe, no hidden static state shared between loops in different
+ * threads, and no OpenSSL set-up before the first byte is sent. */
 static uint32_t srv_rand(uint32_t bound, void *ud)
 {
     (void)ud;
     uint32_t r = 0;
-    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+    if (xt_random_bytes(NULL, NULL, &r, sizeof r) != 0)
         r = (uint32_t)xt_clock_ms();
     return bound == UINT32_MAX ? r : r % (bound + 1);
 }
@@ -657,6 +658,7 @@ static int start_addr(xt_client *cl)
 }
 
 static void start_connect(xt_client *cl, uint64_t now);
+static void prepare_tls(xt_client *cl, uint64_t now);
 
 /* Moves through the phases that wait on resolver results. */
 static void advance(xt_client *cl, uint64_t now)
@@ -762,6 +764,10 @@ static void start_connect(xt_client *cl, uint64_t now)
     logf_(cl, XT_LOG_INFO, "connecting to %s", as);
     cl->phase = P_CONNECT;
     cl->phase_deadline = now + cl->connect_timeout;
+    /* Direct TLS: the ClientHello is the first byte, and its context is
+     * made while the TCP handshake is under way. */
+    if (cl->direct_tls)
+        prepare_tls(cl, now);
 }
 
 static void connected(xt_client *cl, uint64_t now)
@@ -784,10 +790,29 @@ static void connected(xt_client *cl, uint64_t now)
     } else {
         cl->phase = P_STREAM;
         flush(cl, now);
+        /* STARTTLS: the stream header (and <starttls/> with a hint) are
+         * out; the TLS context is made while they travel. */
+        if (cl->phase == P_STREAM)
+            prepare_tls(cl, now);
     }
 }
 
 /* --- TLS ------------------------------------------------------------------- */
+
+/* The OpenSSL part of the shared TLS context (SSL_CTX_new, and as the
+ * process's first use of OpenSSL its provider and random generator
+ * set-up: 10.6 M instructions, a few ms), made once the first bytes are
+ * under way, not in begin(): nothing before the first byte needs it
+ * (issue 14). begin() took the context (settings only, the CA file
+ * opened), so a file that cannot be read still fails xt_client_connect;
+ * this can only run out of memory, which ends the connection as begin()
+ * did: XT_ENOMEM, "out of memory". A no-op once made (for every client
+ * sharing the context). */
+static void prepare_tls(xt_client *cl, uint64_t now)
+{
+    if (cl->tls_ctx && xt_tls_ctx_prepare(cl->tls_ctx) < 0)
+        fail(cl, XT_ENOMEM, "out of memory", now);
+}
 
 static void begin_tls(xt_client *cl, uint64_t now, int direct)
 {
@@ -1123,6 +1148,9 @@ static void reconnect_now(xt_client *cl)
 static int begin(xt_client *cl)
 {
     char err[300];
+    /* The shared context's settings only (the CA file opened, to refuse
+     * an unreadable one here); its OpenSSL part comes once the first
+     * bytes are under way (prepare_tls). */
     int rc = xt_ctx_tls(cl->ctx, cl->ca_file, (cl->flags & XT_CLIENT_NO_SYSTEM_CA) != 0,
                              &cl->tls_ctx, err, sizeof err);
     if (rc < 0) {

@@ -338,23 +338,10 @@ int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
         xt_free(mem, ctx);
         return XT_ENOMEM;
     }
-    ERR_clear_error();
-    ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx->ssl_ctx || !(ctx->bio_method = bio_method_new()))
-        goto nomem;
-    /* RFC 7590 §3.1 / RFC 8996: nothing older than TLS 1.2. */
-    if (!SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION))
-        goto nomem;
-    /* Partial writes and a moving buffer because the plaintext comes from
-     * xt_conn's queue, which may be compacted between retries; released
-     * buffers keep idle connections small. */
-    SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                       SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                       SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_cb);
-    /* The store itself is filled later (xt_tls_ctx_load_trust), but a CA
-     * file that cannot even be opened is refused now, as the caller's
-     * configuration error it is. */
+    /* The SSL_CTX is made later (xt_tls_ctx_prepare) and the store filled
+     * later still (xt_tls_ctx_load_trust), but a CA file that cannot even
+     * be opened is refused now, as the caller's configuration error it
+     * is. */
     if (ca_file) {
         FILE *f = fopen(ca_file, "r");
         if (!f) {
@@ -367,10 +354,33 @@ int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
     }
     *out = ctx;
     return 0;
-nomem:
+}
+
+/* Until it succeeds: nothing is kept of a failed attempt, so the next
+ * caller tries again (out of memory passes). */
+int xt_tls_ctx_prepare(xt_tls_ctx *ctx)
+{
+    if (ctx->ssl_ctx)
+        return 0;
     ERR_clear_error();
-    xt_tls_ctx_free(ctx);
-    return XT_ENOMEM;
+    SSL_CTX *sc = SSL_CTX_new(TLS_client_method());
+    BIO_METHOD *bm = sc ? bio_method_new() : NULL;
+    /* RFC 7590 §3.1 / RFC 8996: nothing older than TLS 1.2. */
+    if (!bm || !SSL_CTX_set_min_proto_version(sc, TLS1_2_VERSION)) {
+        ERR_clear_error();
+        BIO_meth_free(bm);
+        SSL_CTX_free(sc);
+        return XT_ENOMEM;
+    }
+    /* Partial writes and a moving buffer because the plaintext comes from
+     * xt_conn's queue, which may be compacted between retries; released
+     * buffers keep idle connections small. */
+    SSL_CTX_set_mode(sc, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                             SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(sc, SSL_VERIFY_PEER, verify_cb);
+    ctx->ssl_ctx = sc;
+    ctx->bio_method = bm;
+    return 0;
 }
 
 void xt_tls_ctx_free(xt_tls_ctx *ctx)
@@ -390,6 +400,12 @@ void xt_tls_ctx_free(xt_tls_ctx *ctx)
 int xt_tls_ctx_load_trust(xt_tls_ctx *ctx, char *err, size_t errlen)
 {
     if (ctx->trust == TRUST_PENDING) {
+        if (xt_tls_ctx_prepare(ctx) < 0) {
+            /* Not final: the store was not touched. */
+            if (errlen)
+                snprintf(err, errlen, "out of memory");
+            return XT_ENOMEM;
+        }
         char e[512] = "";
         int rc = xt_tls_add_trust(ctx->ssl_ctx, ctx->ca_file, ctx->no_system_ca, e, sizeof e);
         if (rc == 0) {
@@ -463,7 +479,7 @@ int xt_tls_new(xt_tls_ctx *ctx, const xt_mem *mem, const xt_tls_opts *o, xt_tls 
     }
     int rc = XT_ENOMEM;
     BIO *bio = NULL;
-    if (!(t->host = xt_strdup(mem, o->host)))
+    if (!(t->host = xt_strdup(mem, o->host)) || xt_tls_ctx_prepare(ctx) < 0)
         goto fail;
     ERR_clear_error();
     if (!(t->ssl = SSL_new(ctx->ssl_ctx)))

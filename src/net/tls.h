@@ -32,12 +32,22 @@ typedef struct xt_tls xt_tls;
  * no_system_ca (its hashed directory, read lazily: only the issuers a
  * chain names; the bundle file only where no directory is hashed or
  * SSL_CERT_FILE names another file, see add_system_store), plus ca_file
- * (PEM) when not NULL. The store is filled by xt_tls_ctx_load_trust, not
- * here. XT_EINVAL with a detail in err when ca_file cannot be opened;
- * XT_ENOMEM. */
+ * (PEM) when not NULL. Only the settings here, no OpenSSL call: the
+ * SSL_CTX is made by xt_tls_ctx_prepare, the store filled by
+ * xt_tls_ctx_load_trust. XT_EINVAL with a detail in err when ca_file
+ * cannot be opened; XT_ENOMEM. */
 int xt_tls_ctx_new(const xt_mem *mem, const char *ca_file, int no_system_ca,
                    xt_tls_ctx **out, char *err, size_t errlen);
 void xt_tls_ctx_free(xt_tls_ctx *ctx);
+/* Makes the OpenSSL context (SSL_CTX_new and its settings), once per
+ * context: ~2 M instructions, and as the process's first use of OpenSSL
+ * its initialisation, provider and random generator set-up too (~8.6 M
+ * more), none of which a stream header needs. A client calls this while the network is
+ * busy: once its TCP connect is under way (direct TLS) or its first
+ * flight is written (STARTTLS) (issue 14); xt_tls_new and
+ * xt_tls_ctx_load_trust call it themselves if nobody did. 0, or XT_ENOMEM
+ * (not final: a later call tries again). */
+int xt_tls_ctx_prepare(xt_tls_ctx *ctx);
 /* Fills the trust store, once per context (later calls return the first
  * call's result). Parsing a CA file costs ~2.5 M instructions, the first
  * certificate parse in the process included; a client calls this right

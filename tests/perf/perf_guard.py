@@ -2,7 +2,7 @@
 """The performance guard: instruction counts of the receive and send paths,
 checked against the README's figures on every test run.
 
-    perf_guard.py MICRO [N] [--listen LISTEN_MICRO]
+    perf_guard.py MICRO [N] [--listen LISTEN_MICRO] [--first-flight FIRST_FLIGHT]
 
 MICRO is bench/micro (bench/micro.c); LISTEN_MICRO is
 tests/perf/listen_micro.c, what `xtalk listen --json` adds per message
@@ -25,6 +25,15 @@ The limits (README, Performance; bench/run rows 1 and 2):
               `listen --json` (issue 14), today ~4,100; one SQLite write
               per message (~10,000, as before the in-memory repeat record)
               or the old per-piece JSON writer (~+2,500) fail it
+  first flight  <= 1,000,000 instructions of the client's (FIRST_FLIGHT,
+              tests/perf/first_flight.c: making it, connecting, the loop)
+              before its first byte over STARTTLS (the stream header:
+              today ~106,000) and before its connect() over direct TLS
+              (~89,000; the TLS context is made while the TCP handshake
+              runs) (issue 14). OpenSSL's first use (its provider and
+              random generator set-up and an SSL_CTX, ~10.5 M: as before
+              random ids came from getrandom and the TLS context and the
+              caps hash waited) fails it
 
 Exit 0: within the limits (the figures are printed); 1: over a limit or the
 measurement failed; 77 (meson's "skipped"): valgrind is not installed.
@@ -39,6 +48,7 @@ import tempfile
 RECV_MAX_RATIO = 1.3
 SEND_MAX = 3500
 LISTEN_MAX = 5500
+FIRST_FLIGHT_MAX = 1000000
 
 
 def count(micro, mode, n, tmp):
@@ -68,15 +78,38 @@ def per_message(micro, mode, n, tmp):
     return (count(micro, mode, n, tmp) - count(micro, mode, 0, tmp)) / n
 
 
+def first_flight(exe, mode, tmp):
+    """Instructions of the client's region before its first send()
+    (starttls) or connect() (direct): callgrind's first dump."""
+    out = os.path.join(tmp, "cg.first." + mode)
+    call = "connect" if mode == "direct" else "send"
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                        "--toggle-collect=xtb_region_*", "--dump-before=" + call, exe, mode],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0 or r.stdout.strip() != "ok":
+        raise RuntimeError("%s %s failed (exit %d): %s %s"
+                           % (exe, mode, r.returncode, r.stdout, r.stderr[-2000:]))
+    try:
+        with open(out + ".1") as f:
+            for line in f:
+                if line.startswith(("summary:", "totals:")):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    raise RuntimeError("no dump before %s() in %s %s" % (call, exe, mode))
+
+
 def main(argv):
-    listen = None
-    if "--listen" in argv:
-        k = argv.index("--listen")
-        if k + 1 >= len(argv):
-            print(__doc__.split("\n\n")[1], file=sys.stderr)
-            return 1
-        listen = argv[k + 1]
-        argv = argv[:k] + argv[k + 2:]
+    opt = {}
+    for name in ("--listen", "--first-flight"):
+        if name in argv:
+            k = argv.index(name)
+            if k + 1 >= len(argv):
+                print(__doc__.split("\n\n")[1], file=sys.stderr)
+                return 1
+            opt[name] = argv[k + 1]
+            argv = argv[:k] + argv[k + 2:]
+    listen, ff = opt.get("--listen"), opt.get("--first-flight")
     if len(argv) not in (2, 3):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 1
@@ -92,6 +125,7 @@ def main(argv):
             expat = per_message(micro, "recv-expat", n, tmp)
             send = per_message(micro, "send-xtalk", n, tmp)
             lis = per_message(listen, None, n, tmp) if listen else None
+            first = {m: first_flight(ff, m, tmp) for m in ("starttls", "direct")} if ff else {}
         except (OSError, RuntimeError) as e:
             print("perf guard: measuring failed: %s" % e)
             return 1
@@ -101,6 +135,9 @@ def main(argv):
     print("send: %.0f instructions/message (limit %d)" % (send, SEND_MAX))
     if lis is not None:
         print("listen (CLI part): %.0f instructions/message (limit %d)" % (lis, LISTEN_MAX))
+    for m, v in sorted(first.items()):
+        print("before the first byte, %s: %d instructions before %s() (limit %d)"
+              % (m, v, "connect" if m == "direct" else "send", FIRST_FLIGHT_MAX))
     bad = []
     if ratio > RECV_MAX_RATIO:
         bad.append("the receive path costs %.3fx the expat floor, over %.2fx: profile it with "
@@ -114,6 +151,13 @@ def main(argv):
         bad.append("what listen --json adds costs %.0f instructions a message, over %d: profile "
                    "it with `valgrind --tool=callgrind --toggle-collect='xtb_region_*' %s %d "
                    "/tmp/listen.db`" % (lis, LISTEN_MAX, listen, n))
+    for m, v in sorted(first.items()):
+        if v > FIRST_FLIGHT_MAX:
+            bad.append("a %s client does %d instructions before its %s, over %d: something "
+                       "before it uses OpenSSL; see it with `valgrind --tool=callgrind "
+                       "--toggle-collect='xtb_region_*' --dump-before=%s %s %s` (part 1)"
+                       % (m, v, "connect()" if m == "direct" else "first byte", FIRST_FLIGHT_MAX,
+                          "connect" if m == "direct" else "send", ff, m))
     for b in bad:
         print("perf guard FAILED: " + b)
     return 1 if bad else 0

@@ -1459,6 +1459,7 @@ static const char *const transcripts[] = {
     "scram_fixed_random.txt",
     "login_plain.txt",
     "direct_tls.txt",
+    "caps_own_lazy.txt",
     "auth_failure.txt",
     "sasl_failure_conditions.txt",
     "stream_error.txt",

@@ -540,6 +540,36 @@ static void test_trust_after_hello(void **state)
     fixture_free(&f);
 }
 
+/* The context is only its settings until something needs OpenSSL's
+ * part (issue 14: a client makes it once its first bytes are under way):
+ * filling the store makes it on an unprepared context, and making it
+ * again is a no-op. */
+static void test_ctx_prepare(void **state)
+{
+    (void)state;
+    xt_tls_ctx *ctx;
+    char err[256];
+    assert_int_equal(xt_tls_ctx_new(NULL, g_ca_path, 1, &ctx, err, sizeof err), 0);
+    assert_int_equal(xt_tls_ctx_load_trust(ctx, err, sizeof err), 0);
+    assert_int_equal(xt_tls_ctx_prepare(ctx), 0);
+    xt_tls_ctx_free(ctx);
+    fixture f;
+    assert_int_equal(xt_tls_ctx_new(NULL, g_ca_path, 1, &f.ctx, err, sizeof err), 0);
+    assert_int_equal(xt_tls_ctx_prepare(f.ctx), 0);
+    assert_int_equal(xt_tls_ctx_prepare(f.ctx), 0);
+    xt_tls_opts o = {.host = "localhost"};
+    assert_int_equal(xt_tls_new(f.ctx, NULL, &o, &f.tls), 0);
+    server_init(&f.srv, TLS1_3_VERSION);
+    assert_int_equal(handshake(f.tls, &f.srv), 0);
+    xt_tls_info info;
+    xt_tls_get_info(f.tls, &info);
+    assert_int_equal(info.verified, 1);
+    fixture_free(&f);
+    /* Freed before it was ever made. */
+    assert_int_equal(xt_tls_ctx_new(NULL, NULL, 0, &ctx, err, sizeof err), 0);
+    xt_tls_ctx_free(ctx);
+}
+
 static void test_ctx_matches(void **state)
 {
     (void)state;
@@ -764,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_pin_wrong),
         cmocka_unit_test(test_bad_ca_file),
         cmocka_unit_test(test_trust_after_hello),
+        cmocka_unit_test(test_ctx_prepare),
         cmocka_unit_test(test_ctx_matches),
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_garbage),
