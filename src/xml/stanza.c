@@ -27,13 +27,9 @@ struct xt_chunk {
 
 static const char empty[] = "";
 
-void *xt_arena_alloc(xt_tree *t, size_t n, size_t align)
+void *xt_arena_alloc_slow(xt_tree *t, size_t n, size_t align)
 {
-    uintptr_t p = ((uintptr_t)t->cur + (align - 1)) & ~(uintptr_t)(align - 1);
-    if (p <= (uintptr_t)t->end && n <= (uintptr_t)t->end - p) {
-        t->cur = (unsigned char *)p + n;
-        return (void *)p;
-    }
+    uintptr_t p;
     if (n > SIZE_MAX / 2)
         return NULL;
     size_t need = CHUNK_HDR + n + align;
@@ -67,6 +63,146 @@ static char *arena_strndup(xt_tree *t, const char *s, size_t n)
     return d;
 }
 
+/*
+ * The names and namespaces nearly every received stanza repeats (RFC
+ * 6120/6121 stanzas and the XEPs on the message path) are not copied
+ * into the tree: it points at these constants instead. A message stanza
+ * then fits its tree's first chunk (one malloc, from the C library's
+ * fast per-thread cache: a second chunk cost ~500 instructions a
+ * message, issue 14), and each name saves an arena bump and a copy.
+ * Nothing in a tree is written after it is built or freed on its own
+ * (only xt_stanza_set_attr replaces a value), so a shared constant is
+ * indistinguishable from a copy.
+ */
+static const char *known(const char *s, size_t n)
+{
+#define TRY(lit)                                                                                   \
+    if (memcmp(s, lit, sizeof lit - 1) == 0)                                                       \
+        return lit;
+    switch (n) {
+    case 1:
+        TRY("x");
+        TRY("c");
+        TRY("a");
+        TRY("h");
+        break;
+    case 2:
+        TRY("iq");
+        TRY("to");
+        TRY("id");
+        TRY("by");
+        break;
+    case 3:
+        TRY("jid");
+        TRY("ver");
+        break;
+    case 4:
+        TRY("body");
+        TRY("from");
+        TRY("type");
+        TRY("gone");
+        TRY("item");
+        TRY("show");
+        TRY("name");
+        TRY("node");
+        TRY("hash");
+        TRY("code");
+        TRY("nick");
+        TRY("role");
+        TRY("sent");
+        break;
+    case 5:
+        TRY("delay");
+        TRY("query");
+        TRY("stamp");
+        TRY("store");
+        TRY("error");
+        break;
+    case 6:
+        TRY("active");
+        TRY("paused");
+        TRY("thread");
+        TRY("status");
+        TRY("result");
+        TRY("reason");
+        break;
+    case 7:
+        TRY("message");
+        TRY("subject");
+        TRY("request");
+        break;
+    case 8:
+        TRY("presence");
+        TRY("inactive");
+        TRY("received");
+        TRY("priority");
+        TRY("markable");
+        TRY("no-store");
+        break;
+    case 9:
+        TRY("composing");
+        TRY("origin-id");
+        TRY("stanza-id");
+        TRY("forwarded");
+        TRY("displayed");
+        break;
+    case 11:
+        TRY("affiliation");
+        break;
+    case 12:
+        TRY("subscription");
+        break;
+    case 13:
+        TRY("jabber:client");
+        break;
+    case 14:
+        TRY("urn:xmpp:sid:0");
+        TRY("urn:xmpp:delay");
+        TRY("urn:xmpp:mam:2");
+        TRY("urn:xmpp:hints");
+        break;
+    case 16:
+        TRY("jabber:iq:roster");
+        break;
+    case 17:
+        TRY("urn:xmpp:receipts");
+        break;
+    case 18:
+        TRY("urn:xmpp:carbons:2");
+        TRY("urn:xmpp:forward:0");
+        break;
+    case 23:
+        TRY("urn:xmpp:chat-markers:0");
+        break;
+    case 26:
+        TRY("urn:xmpp:message-correct:0");
+        break;
+    case 31:
+        TRY("http://jabber.org/protocol/caps");
+        break;
+    case 35:
+        TRY("http://jabber.org/protocol/muc#user");
+        break;
+    case 37:
+        TRY("http://jabber.org/protocol/chatstates");
+        break;
+    case 39:
+        TRY("http://jabber.org/protocol/pubsub#event");
+        break;
+    default:
+        break;
+    }
+    return NULL;
+#undef TRY
+}
+
+/* A name or namespace for the tree: the shared constant or a copy. */
+static const char *arena_name(xt_tree *t, const char *s, size_t n)
+{
+    const char *k = known(s, n);
+    return k ? k : arena_strndup(t, s, n);
+}
+
 /* Mutating a cache behind a const handle: the node was allocated
  * non-const, so this is defined; the integer round trip keeps
  * -Wcast-qual quiet without hiding real qualifier bugs elsewhere. */
@@ -98,8 +234,8 @@ xt_stanza *xt_stanza_new_root_n(const xt_mem *mem, const char *name, size_t nlen
     /* Cannot fail: `need` was reserved above. */
     xt_stanza *st = xt_arena_alloc(t, sizeof *st, NODE_ALIGN);
     *st = (xt_stanza){.n.kind = XT_NODE_ELEM, .tree = t};
-    st->name = arena_strndup(t, name, nlen);
-    st->ns = nslen ? arena_strndup(t, ns, nslen) : empty;
+    st->name = arena_name(t, name, nlen);
+    st->ns = nslen ? arena_name(t, ns, nslen) : empty;
     return st;
 }
 
@@ -111,13 +247,13 @@ xt_stanza *xt_stanza_new_child_n(xt_stanza *parent, const char *name, size_t nle
     if (!c)
         return NULL;
     *c = (xt_stanza){.n.kind = XT_NODE_ELEM, .tree = t, .parent = parent};
-    if (!(c->name = arena_strndup(t, name, nlen)))
+    if (!(c->name = arena_name(t, name, nlen)))
         return NULL;
     /* Children nearly always share the parent's namespace: point at the
      * parent's copy instead of copying the URI again. */
     if (!ns || (strncmp(parent->ns, ns, nslen) == 0 && parent->ns[nslen] == '\0'))
         c->ns = parent->ns;
-    else if (!(c->ns = arena_strndup(t, ns, nslen)))
+    else if (!(c->ns = arena_name(t, ns, nslen)))
         return NULL;
     if (parent->last)
         parent->last->next = &c->n;
@@ -131,9 +267,9 @@ int xt_stanza_reserve_attrs(xt_stanza *st, size_t n)
 {
     if (st->attrcap - st->nattrs >= n)
         return 0;
-    if (n > SIZE_MAX / (4 * sizeof(xt_attr)) - st->nattrs)
+    if (n > UINT32_MAX / 4 - st->nattrs)
         return XT_ENOMEM;
-    size_t cap = st->attrcap ? st->attrcap * 2 : 4;
+    size_t cap = st->attrcap * 2;
     if (cap < st->nattrs + n)
         cap = st->nattrs + n;
     /* The old array stays in the arena: growth is geometric, so the waste
@@ -144,16 +280,17 @@ int xt_stanza_reserve_attrs(xt_stanza *st, size_t n)
     if (st->nattrs)
         memcpy(a, st->attrs, st->nattrs * sizeof *a);
     st->attrs = a;
-    st->attrcap = cap;
+    st->attrcap = (uint32_t)cap;
     return 0;
 }
 
 int xt_stanza_push_attr(xt_stanza *st, const char *name, size_t nlen, int name_static,
                         const char *value, size_t vlen)
 {
-    if (xt_stanza_reserve_attrs(st, 1))
+    /* One at a time (xt_stanza_set_attr): four slots to begin with. */
+    if (st->nattrs == st->attrcap && xt_stanza_reserve_attrs(st, st->attrcap ? 1 : 4))
         return XT_ENOMEM;
-    const char *n = name_static ? name : arena_strndup(st->tree, name, nlen);
+    const char *n = name_static ? name : arena_name(st->tree, name, nlen);
     const char *v = arena_strndup(st->tree, value, vlen);
     if (!n || !v)
         return XT_ENOMEM;
@@ -191,6 +328,8 @@ int xt_stanza_append_text(xt_stanza *st, const char *s, size_t len)
         tx->len = total;
         tx->s[total] = '\0';
     } else {
+        if (st->ntext == UINT32_MAX)
+            return XT_ENOMEM;
         xt_text *tx = xt_arena_alloc(t, sizeof *tx, NODE_ALIGN);
         if (!tx)
             return XT_ENOMEM;
