@@ -370,7 +370,9 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts, uint64_t *bytes)
             memcmp(name, XML_NS, sizeof XML_NS - 1) == 0) {
             const char *local = bar + 1;
             if (strcmp(local, "lang") == 0) {
-                rc = xt_stanza_push_attr(e, "xml:lang", 8, 1, atts[i + 1], vlen);
+                /* Not name_static: the tree's "xml:lang" is the shared
+                 * constant of xml/known.h (its invariant). */
+                rc = xt_stanza_push_attr(e, "xml:lang", 8, 0, atts[i + 1], vlen);
             } else {
                 size_t llen = strlen(local);
                 char *nm = xt_arena_alloc(e->tree, llen + 5, 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "xml/known.h"
 #include "xml/utf8.h"
 
 /* The first chunk holds the tree header, the root and a typical message
@@ -65,142 +66,240 @@ static char *arena_strndup(xt_tree *t, const char *s, size_t n)
 
 /*
  * The names and namespaces nearly every received stanza repeats (RFC
- * 6120/6121 stanzas and the XEPs on the message path) are not copied
- * into the tree: it points at these constants instead. A message stanza
- * then fits its tree's first chunk (one malloc, from the C library's
- * fast per-thread cache: a second chunk cost ~500 instructions a
- * message, issue 14), and each name saves an arena bump and a copy.
- * Nothing in a tree is written after it is built or freed on its own
- * (only xt_stanza_set_attr replaces a value), so a shared constant is
- * indistinguishable from a copy.
+ * 6120/6121 stanzas and the XEPs on the message path; xml/known.h) are
+ * not copied into the tree: it points at these constants instead, and
+ * an element keeps their ids. A message stanza then fits its tree's
+ * first chunk (one malloc, from the C library's per-thread cache: a
+ * second chunk cost ~500 instructions a message, issue 14), and each
+ * name saves an arena bump and a copy. Nothing in a tree is written
+ * after it is built or freed on its own (only xt_stanza_set_attr
+ * replaces a value), so a shared constant reads as a copy would.
  */
-static const char *known(const char *s, size_t n)
+static const char *const known_str[XT_K_COUNT] = {
+    [XT_K_X] = "x",
+    [XT_K_C] = "c",
+    [XT_K_A] = "a",
+    [XT_K_H] = "h",
+    [XT_K_R] = "r",
+    [XT_K_IQ] = "iq",
+    [XT_K_TO] = "to",
+    [XT_K_ID] = "id",
+    [XT_K_BY] = "by",
+    [XT_K_JID] = "jid",
+    [XT_K_VER] = "ver",
+    [XT_K_BODY] = "body",
+    [XT_K_FROM] = "from",
+    [XT_K_TYPE] = "type",
+    [XT_K_GONE] = "gone",
+    [XT_K_ITEM] = "item",
+    [XT_K_SHOW] = "show",
+    [XT_K_NAME] = "name",
+    [XT_K_NODE] = "node",
+    [XT_K_HASH] = "hash",
+    [XT_K_CODE] = "code",
+    [XT_K_NICK] = "nick",
+    [XT_K_ROLE] = "role",
+    [XT_K_SENT] = "sent",
+    [XT_K_DELAY] = "delay",
+    [XT_K_QUERY] = "query",
+    [XT_K_STAMP] = "stamp",
+    [XT_K_STORE] = "store",
+    [XT_K_ERROR] = "error",
+    [XT_K_EVENT] = "event",
+    [XT_K_ACTIVE] = "active",
+    [XT_K_PAUSED] = "paused",
+    [XT_K_THREAD] = "thread",
+    [XT_K_STATUS] = "status",
+    [XT_K_RESULT] = "result",
+    [XT_K_REASON] = "reason",
+    [XT_K_REPLACE] = "replace",
+    [XT_K_RETRACT] = "retract",
+    [XT_K_MESSAGE] = "message",
+    [XT_K_SUBJECT] = "subject",
+    [XT_K_REQUEST] = "request",
+    [XT_K_PRESENCE] = "presence",
+    [XT_K_INACTIVE] = "inactive",
+    [XT_K_RECEIVED] = "received",
+    [XT_K_PRIORITY] = "priority",
+    [XT_K_MARKABLE] = "markable",
+    [XT_K_NO_STORE] = "no-store",
+    [XT_K_XML_LANG] = "xml:lang",
+    [XT_K_APPLY_TO] = "apply-to",
+    [XT_K_COMPOSING] = "composing",
+    [XT_K_ORIGIN_ID] = "origin-id",
+    [XT_K_STANZA_ID] = "stanza-id",
+    [XT_K_FORWARDED] = "forwarded",
+    [XT_K_DISPLAYED] = "displayed",
+    [XT_K_REACTIONS] = "reactions",
+    [XT_K_AFFILIATION] = "affiliation",
+    [XT_K_SUBSCRIPTION] = "subscription",
+    [XT_K_NS_CLIENT] = "jabber:client",
+    [XT_K_NS_STREAMS] = "http://etherx.jabber.org/streams",
+    [XT_K_NS_SID] = "urn:xmpp:sid:0",
+    [XT_K_NS_DELAY] = "urn:xmpp:delay",
+    [XT_K_NS_MAM] = "urn:xmpp:mam:2",
+    [XT_K_NS_HINTS] = "urn:xmpp:hints",
+    [XT_K_NS_SM] = "urn:xmpp:sm:3",
+    [XT_K_NS_ROSTER] = "jabber:iq:roster",
+    [XT_K_NS_RECEIPTS] = "urn:xmpp:receipts",
+    [XT_K_NS_CARBONS] = "urn:xmpp:carbons:2",
+    [XT_K_NS_FORWARD] = "urn:xmpp:forward:0",
+    [XT_K_NS_FASTEN] = "urn:xmpp:fasten:0",
+    [XT_K_NS_REACTIONS] = "urn:xmpp:reactions:0",
+    [XT_K_NS_MARKERS] = "urn:xmpp:chat-markers:0",
+    [XT_K_NS_CORRECT] = "urn:xmpp:message-correct:0",
+    [XT_K_NS_RETRACT] = "urn:xmpp:message-retract:1",
+    [XT_K_NS_CAPS] = "http://jabber.org/protocol/caps",
+    [XT_K_NS_MUC_USER] = "http://jabber.org/protocol/muc#user",
+    [XT_K_NS_CHATSTATES] = "http://jabber.org/protocol/chatstates",
+    [XT_K_NS_PUBSUB_EVENT] = "http://jabber.org/protocol/pubsub#event",
+};
+
+static xt_known known(const char *s, size_t n)
 {
-#define TRY(lit)                                                                                   \
+#define TRY(k, lit)                                                                                \
     if (memcmp(s, lit, sizeof lit - 1) == 0)                                                       \
-        return lit;
+        return k;
     switch (n) {
     case 1:
-        TRY("x");
-        TRY("c");
-        TRY("a");
-        TRY("h");
+        TRY(XT_K_X, "x");
+        TRY(XT_K_C, "c");
+        TRY(XT_K_A, "a");
+        TRY(XT_K_H, "h");
+        TRY(XT_K_R, "r");
         break;
     case 2:
-        TRY("iq");
-        TRY("to");
-        TRY("id");
-        TRY("by");
+        TRY(XT_K_IQ, "iq");
+        TRY(XT_K_TO, "to");
+        TRY(XT_K_ID, "id");
+        TRY(XT_K_BY, "by");
         break;
     case 3:
-        TRY("jid");
-        TRY("ver");
+        TRY(XT_K_JID, "jid");
+        TRY(XT_K_VER, "ver");
         break;
     case 4:
-        TRY("body");
-        TRY("from");
-        TRY("type");
-        TRY("gone");
-        TRY("item");
-        TRY("show");
-        TRY("name");
-        TRY("node");
-        TRY("hash");
-        TRY("code");
-        TRY("nick");
-        TRY("role");
-        TRY("sent");
+        TRY(XT_K_BODY, "body");
+        TRY(XT_K_FROM, "from");
+        TRY(XT_K_TYPE, "type");
+        TRY(XT_K_GONE, "gone");
+        TRY(XT_K_ITEM, "item");
+        TRY(XT_K_SHOW, "show");
+        TRY(XT_K_NAME, "name");
+        TRY(XT_K_NODE, "node");
+        TRY(XT_K_HASH, "hash");
+        TRY(XT_K_CODE, "code");
+        TRY(XT_K_NICK, "nick");
+        TRY(XT_K_ROLE, "role");
+        TRY(XT_K_SENT, "sent");
         break;
     case 5:
-        TRY("delay");
-        TRY("query");
-        TRY("stamp");
-        TRY("store");
-        TRY("error");
+        TRY(XT_K_DELAY, "delay");
+        TRY(XT_K_QUERY, "query");
+        TRY(XT_K_STAMP, "stamp");
+        TRY(XT_K_STORE, "store");
+        TRY(XT_K_ERROR, "error");
+        TRY(XT_K_EVENT, "event");
         break;
     case 6:
-        TRY("active");
-        TRY("paused");
-        TRY("thread");
-        TRY("status");
-        TRY("result");
-        TRY("reason");
+        TRY(XT_K_ACTIVE, "active");
+        TRY(XT_K_PAUSED, "paused");
+        TRY(XT_K_THREAD, "thread");
+        TRY(XT_K_STATUS, "status");
+        TRY(XT_K_RESULT, "result");
+        TRY(XT_K_REASON, "reason");
         break;
     case 7:
-        TRY("message");
-        TRY("subject");
-        TRY("request");
+        TRY(XT_K_REPLACE, "replace");
+        TRY(XT_K_RETRACT, "retract");
+        TRY(XT_K_MESSAGE, "message");
+        TRY(XT_K_SUBJECT, "subject");
+        TRY(XT_K_REQUEST, "request");
         break;
     case 8:
-        TRY("presence");
-        TRY("inactive");
-        TRY("received");
-        TRY("priority");
-        TRY("markable");
-        TRY("no-store");
+        TRY(XT_K_PRESENCE, "presence");
+        TRY(XT_K_INACTIVE, "inactive");
+        TRY(XT_K_RECEIVED, "received");
+        TRY(XT_K_PRIORITY, "priority");
+        TRY(XT_K_MARKABLE, "markable");
+        TRY(XT_K_NO_STORE, "no-store");
+        TRY(XT_K_XML_LANG, "xml:lang");
+        TRY(XT_K_APPLY_TO, "apply-to");
         break;
     case 9:
-        TRY("composing");
-        TRY("origin-id");
-        TRY("stanza-id");
-        TRY("forwarded");
-        TRY("displayed");
+        TRY(XT_K_COMPOSING, "composing");
+        TRY(XT_K_ORIGIN_ID, "origin-id");
+        TRY(XT_K_STANZA_ID, "stanza-id");
+        TRY(XT_K_FORWARDED, "forwarded");
+        TRY(XT_K_DISPLAYED, "displayed");
+        TRY(XT_K_REACTIONS, "reactions");
         break;
     case 11:
-        TRY("affiliation");
+        TRY(XT_K_AFFILIATION, "affiliation");
         break;
     case 12:
-        TRY("subscription");
+        TRY(XT_K_SUBSCRIPTION, "subscription");
         break;
     case 13:
-        TRY("jabber:client");
+        TRY(XT_K_NS_CLIENT, "jabber:client");
+        TRY(XT_K_NS_SM, "urn:xmpp:sm:3");
         break;
     case 14:
-        TRY("urn:xmpp:sid:0");
-        TRY("urn:xmpp:delay");
-        TRY("urn:xmpp:mam:2");
-        TRY("urn:xmpp:hints");
+        TRY(XT_K_NS_SID, "urn:xmpp:sid:0");
+        TRY(XT_K_NS_DELAY, "urn:xmpp:delay");
+        TRY(XT_K_NS_MAM, "urn:xmpp:mam:2");
+        TRY(XT_K_NS_HINTS, "urn:xmpp:hints");
         break;
     case 16:
-        TRY("jabber:iq:roster");
+        TRY(XT_K_NS_ROSTER, "jabber:iq:roster");
         break;
     case 17:
-        TRY("urn:xmpp:receipts");
+        TRY(XT_K_NS_RECEIPTS, "urn:xmpp:receipts");
+        TRY(XT_K_NS_FASTEN, "urn:xmpp:fasten:0");
         break;
     case 18:
-        TRY("urn:xmpp:carbons:2");
-        TRY("urn:xmpp:forward:0");
+        TRY(XT_K_NS_CARBONS, "urn:xmpp:carbons:2");
+        TRY(XT_K_NS_FORWARD, "urn:xmpp:forward:0");
+        break;
+    case 20:
+        TRY(XT_K_NS_REACTIONS, "urn:xmpp:reactions:0");
         break;
     case 23:
-        TRY("urn:xmpp:chat-markers:0");
+        TRY(XT_K_NS_MARKERS, "urn:xmpp:chat-markers:0");
         break;
     case 26:
-        TRY("urn:xmpp:message-correct:0");
+        TRY(XT_K_NS_CORRECT, "urn:xmpp:message-correct:0");
+        TRY(XT_K_NS_RETRACT, "urn:xmpp:message-retract:1");
         break;
     case 31:
-        TRY("http://jabber.org/protocol/caps");
+        TRY(XT_K_NS_CAPS, "http://jabber.org/protocol/caps");
+        break;
+    case 32:
+        TRY(XT_K_NS_STREAMS, "http://etherx.jabber.org/streams");
         break;
     case 35:
-        TRY("http://jabber.org/protocol/muc#user");
+        TRY(XT_K_NS_MUC_USER, "http://jabber.org/protocol/muc#user");
         break;
     case 37:
-        TRY("http://jabber.org/protocol/chatstates");
+        TRY(XT_K_NS_CHATSTATES, "http://jabber.org/protocol/chatstates");
         break;
     case 39:
-        TRY("http://jabber.org/protocol/pubsub#event");
+        TRY(XT_K_NS_PUBSUB_EVENT, "http://jabber.org/protocol/pubsub#event");
         break;
     default:
         break;
     }
-    return NULL;
+    return XT_K_NONE;
 #undef TRY
 }
 
-/* A name or namespace for the tree: the shared constant or a copy. */
-static const char *arena_name(xt_tree *t, const char *s, size_t n)
+/* A name or namespace for the tree: the shared constant or a copy; *k
+ * its id. */
+static const char *arena_name(xt_tree *t, const char *s, size_t n, uint8_t *k)
 {
-    const char *k = known(s, n);
-    return k ? k : arena_strndup(t, s, n);
+    xt_known id = known(s, n);
+    *k = (uint8_t)id;
+    return id ? known_str[id] : arena_strndup(t, s, n);
 }
 
 /* Mutating a cache behind a const handle: the node was allocated
@@ -234,8 +333,8 @@ xt_stanza *xt_stanza_new_root_n(const xt_mem *mem, const char *name, size_t nlen
     /* Cannot fail: `need` was reserved above. */
     xt_stanza *st = xt_arena_alloc(t, sizeof *st, NODE_ALIGN);
     *st = (xt_stanza){.n.kind = XT_NODE_ELEM, .tree = t};
-    st->name = arena_name(t, name, nlen);
-    st->ns = nslen ? arena_name(t, ns, nslen) : empty;
+    st->name = arena_name(t, name, nlen, &st->name_k);
+    st->ns = nslen ? arena_name(t, ns, nslen, &st->ns_k) : empty;
     return st;
 }
 
@@ -247,14 +346,16 @@ xt_stanza *xt_stanza_new_child_n(xt_stanza *parent, const char *name, size_t nle
     if (!c)
         return NULL;
     *c = (xt_stanza){.n.kind = XT_NODE_ELEM, .tree = t, .parent = parent};
-    if (!(c->name = arena_name(t, name, nlen)))
+    if (!(c->name = arena_name(t, name, nlen, &c->name_k)))
         return NULL;
     /* Children nearly always share the parent's namespace: point at the
      * parent's copy instead of copying the URI again. */
-    if (!ns || (strncmp(parent->ns, ns, nslen) == 0 && parent->ns[nslen] == '\0'))
+    if (!ns || (strncmp(parent->ns, ns, nslen) == 0 && parent->ns[nslen] == '\0')) {
         c->ns = parent->ns;
-    else if (!(c->ns = arena_name(t, ns, nslen)))
+        c->ns_k = parent->ns_k;
+    } else if (!(c->ns = arena_name(t, ns, nslen, &c->ns_k))) {
         return NULL;
+    }
     if (parent->last)
         parent->last->next = &c->n;
     else
@@ -290,7 +391,8 @@ int xt_stanza_push_attr(xt_stanza *st, const char *name, size_t nlen, int name_s
     /* One at a time (xt_stanza_set_attr): four slots to begin with. */
     if (st->nattrs == st->attrcap && xt_stanza_reserve_attrs(st, st->attrcap ? 1 : 4))
         return XT_ENOMEM;
-    const char *n = name_static ? name : arena_name(st->tree, name, nlen);
+    uint8_t k;
+    const char *n = name_static ? name : arena_name(st->tree, name, nlen, &k);
     const char *v = arena_strndup(st->tree, value, vlen);
     if (!n || !v)
         return XT_ENOMEM;
@@ -558,6 +660,31 @@ const char *xt_stanza_attr(const xt_stanza *st, const char *name)
      * settles most mismatches without a call. */
     for (size_t i = 0; i < st->nattrs; i++)
         if (st->attrs[i].name[0] == name[0] && strcmp(st->attrs[i].name, name) == 0)
+            return st->attrs[i].value;
+    return NULL;
+}
+
+const char *xt_known_str(xt_known k)
+{
+    return k > XT_K_NONE && k < XT_K_COUNT ? known_str[k] : NULL;
+}
+
+xt_known xt_stanza_name_k(const xt_stanza *st)
+{
+    return (xt_known)st->name_k;
+}
+
+xt_known xt_stanza_ns_k(const xt_stanza *st)
+{
+    return (xt_known)st->ns_k;
+}
+
+const char *xt_stanza_attr_k(const xt_stanza *st, xt_known k)
+{
+    /* By the invariant of xml/known.h, a pointer comparison. */
+    const char *name = known_str[k];
+    for (size_t i = 0; i < st->nattrs; i++)
+        if (st->attrs[i].name == name)
             return st->attrs[i].value;
     return NULL;
 }

@@ -65,6 +65,8 @@ struct xt_stanza {
     uint32_t nattrs;
     uint32_t attrcap;
     uint32_t ntext;   /* number of text children */
+    uint8_t name_k;   /* xml/known.h ids of name and ns (XT_K_NONE: not there) */
+    uint8_t ns_k;
     xt_node *first;   /* children, elements and text in document order */
     xt_node *last;
     const char *text; /* cached concatenation when ntext > 1; NULL = not built */
@@ -103,8 +105,9 @@ xt_stanza *xt_stanza_new_child_n(xt_stanza *parent, const char *name, size_t nle
  * known): an element without any gets exactly n slots (the parser's
  * case: a <origin-id/> takes one, not the four a first push takes). */
 int xt_stanza_reserve_attrs(xt_stanza *st, size_t n);
-/* Appends an attribute (no duplicate check). `name` is copied unless
- * name_static is set (a string literal, e.g. "xml:lang"). */
+/* Appends an attribute (no duplicate check). `name` is copied (or the
+ * shared constant of xml/known.h) unless name_static is set: a string
+ * literal that is not in that table (the parser's "xml:space"). */
 int xt_stanza_push_attr(xt_stanza *st, const char *name, size_t nlen, int name_static,
                         const char *value, size_t vlen);
 /* Appends character data, coalescing with a text node that ends the
