@@ -362,7 +362,8 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts, size_t nattrs, uint64_
         /* One strlen per name, no strrchr (the receive hot path): only
          * the XML namespace's names change form, and expat's "URI|local"
          * is theirs when the URI is XML_NS exactly (the local part, an
-         * NCName, has no '|'). */
+         * NCName, has no '|'; expat refuses a URI holding the separator,
+         * the memchr only keeps this exact whatever it accepts). */
         size_t nlen = strlen(name);
         size_t vlen = strlen(atts[i + 1]);
         *bytes += vlen;

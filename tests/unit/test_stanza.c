@@ -443,6 +443,16 @@ static void test_round_trip(void **state)
     xt_free(NULL, s);
     xt_stanza_free(m);
 
+    /* The XML namespace's names become "xml:local"; other namespaced
+     * names stay "URI|local". */
+    m = parse_one("<message xml:space='preserve' xmlns:p='http://www.w3.org/XML/1998/namespacex' "
+                  "p:a='1' xml:lang='en'/>");
+    assert_string_equal(xt_stanza_attr(m, "xml:space"), "preserve");
+    assert_string_equal(xt_stanza_attr(m, "xml:lang"), "en");
+    assert_string_equal(xt_stanza_attr(m, "http://www.w3.org/XML/1998/namespacex|a"), "1");
+    assert_int_equal(m->nattrs, 3);
+    xt_stanza_free(m);
+
     /* Set through the API, parsed back to the same values. */
     m = xt_stanza_new(NULL, "message", XT_NS_CLIENT);
     const char *v = "<>&'\" \r\n\t \xc3\xa9";
