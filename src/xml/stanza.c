@@ -714,7 +714,12 @@ xt_stanza *xt_stanza_next_sibling(const xt_stanza *st)
 
 xt_stanza *xt_stanza_child(const xt_stanza *st, const char *name, const char *ns)
 {
-    for (xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
+    /* The list itself, not the exported first_child/next_sibling (calls
+     * through the PLT inside the shared library): a received message is
+     * searched this way several times (issue 14). */
+    if (!st)
+        return NULL;
+    for (xt_stanza *c = next_elem(st->first); c; c = next_elem(c->n.next))
         if ((!name || (c->name[0] == name[0] && strcmp(c->name, name) == 0)) &&
             (!ns || c->ns == ns || strcmp(c->ns, ns) == 0))
             return c;
