@@ -25,6 +25,7 @@
 #include "base/mem.h"
 #include "base/random.h"
 #include "core/log_redact.h"
+#include "xml/known.h"
 #include "xml/serialize.h"
 
 /* A parser callback's "stop now, the stream restarts" value. */
@@ -470,9 +471,9 @@ static int on_element(xt_stream *s, const xt_stanza *st)
     log_in(s, st);
     /* Stanzas first: nearly every element of a session is one (the
      * receive path of tests/perf). */
-    if (strcmp(ns, XT_NS_CLIENT) == 0 &&
-        (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
-         strcmp(name, "iq") == 0)) {
+    xt_known name_k = xt_stanza_name_k(st);
+    if (xt_stanza_ns_k(st) == XT_K_NS_CLIENT &&
+        (name_k == XT_K_MESSAGE || name_k == XT_K_PRESENCE || name_k == XT_K_IQ)) {
         /* Stanzas only make sense once authenticated (RFC 6120 §6.4.6). */
         if (!s->auth.done || s->phase < XT_PH_BIND)
             return 0;
@@ -496,7 +497,7 @@ static int on_element(xt_stream *s, const xt_stanza *st)
             if (s->phase == XT_PH_CLOSED)
                 return 0;
         }
-        if (strcmp(name, "iq") == 0)
+        if (name_k == XT_K_IQ)
             return xt_stream_on_iq(s, st);
         return 0;
     }

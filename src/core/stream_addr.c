@@ -22,6 +22,7 @@
 #include "base/mem.h"
 #include "core/jid_int.h"
 #include "core/stream_int.h"
+#include "xml/known.h"
 
 /* The prepared form of `v` into buf (NUL-terminated), or 0 with `why`
  * set when it is not a JID. XT_ENOMEM as a negative value. */
@@ -62,8 +63,9 @@ int xt_stream_check_addressing(xt_stream *s, const xt_stanza *st)
     char buf[3072];
     const char *name = xt_stanza_name(st);
     static const char *const attrs[] = {"from", "to"};
+    static const xt_known attr_k[] = {XT_K_FROM, XT_K_TO};
     for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++) {
-        const char *v = xt_stanza_attr(st, attrs[i]);
+        const char *v = xt_stanza_attr_k(st, attr_k[i]);
         if (!v)
             continue; /* §8.1.2.1: no 'from' means our server or account */
         if (i == 0 && *v && strcmp(v, s->bind.last_from) == 0)

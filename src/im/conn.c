@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "im/conn_int.h"
 #include "im/msgext.h"
+#include "xml/known.h"
 #include "xml/utf8.h"
 
 /* --- events ------------------------------------------------------------- */
@@ -150,10 +151,10 @@ static int hk_stanza(void *ud, const xt_stanza *st)
         xt_muc_selfping_rx(c, st); /* a room that speaks is not quiet (XEP-0410) */
     if (xt_stream_is_closed(&c->s))
         return 0;
-    const char *name = xt_stanza_name(st);
-    if (strcmp(name, "message") == 0)
+    xt_known name = xt_stanza_name_k(st);
+    if (name == XT_K_MESSAGE)
         return xt_im_on_message(c, st);
-    if (strcmp(name, "presence") == 0)
+    if (name == XT_K_PRESENCE)
         return xt_im_on_presence(c, st);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "core/jid_int.h"
 #include "im/conn_int.h"
 #include "im/msgext.h"
+#include "xml/known.h"
 #include "xtalk/pep.h"
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
@@ -78,34 +79,13 @@ static const xt_stanza *delay_of(const xt_stanza *st)
 
 void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m)
 {
-    const char *type = NULL, *an, *av;
-    m->from = m->to = m->id = m->lang = NULL;
-    /* One pass over the attributes too (see below), the first of each
-     * name counting, as xt_stanza_attr would find it. */
-    for (size_t i = 0; xt_stanza_attr_at(st, i, &an, &av) == 0; i++) {
-        switch (an[0]) {
-        case 'f':
-            if (!m->from && strcmp(an, "from") == 0)
-                m->from = av;
-            break;
-        case 't':
-            if (!m->to && strcmp(an, "to") == 0)
-                m->to = av;
-            else if (!type && strcmp(an, "type") == 0)
-                type = av;
-            break;
-        case 'i':
-            if (!m->id && strcmp(an, "id") == 0)
-                m->id = av;
-            break;
-        case 'x':
-            if (!m->lang && strcmp(an, "xml:lang") == 0)
-                m->lang = av;
-            break;
-        default:
-            break;
-        }
-    }
+    /* Attribute names are the shared constants of xml/known.h: each
+     * lookup compares pointers (the receive hot path, tests/perf). */
+    m->from = xt_stanza_attr_k(st, XT_K_FROM);
+    m->to = xt_stanza_attr_k(st, XT_K_TO);
+    m->id = xt_stanza_attr_k(st, XT_K_ID);
+    m->lang = xt_stanza_attr_k(st, XT_K_XML_LANG);
+    const char *type = xt_stanza_attr_k(st, XT_K_TYPE);
     /* §5.2.2: a missing type means "normal". Messages without a body
      * (chat states, receipts, ...) are delivered too: the application
      * may care about their other children. */
@@ -117,36 +97,42 @@ void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m)
      * tests/perf): the first of each kind counts, as xt_stanza_child
      * would find it. */
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
-        const char *ns = xt_stanza_ns(ch), *name = xt_stanza_name(ch);
-        if (strcmp(ns, XT_NS_CLIENT) == 0) {
-            if (!m->body && strcmp(name, "body") == 0)
+        xt_known name = xt_stanza_name_k(ch);
+        switch (xt_stanza_ns_k(ch)) {
+        case XT_K_NS_CLIENT:
+            if (!m->body && name == XT_K_BODY)
                 m->body = xt_stanza_text(ch);
-            else if (!m->subject && strcmp(name, "subject") == 0)
+            else if (!m->subject && name == XT_K_SUBJECT)
                 m->subject = xt_stanza_text(ch);
-            else if (!m->thread && strcmp(name, "thread") == 0)
+            else if (!m->thread && name == XT_K_THREAD)
                 m->thread = xt_stanza_text(ch);
-        } else if (ns[0] != 'u') {
-            continue; /* the namespaces below all begin "urn:xmpp:" */
-        } else if (!seen_delay && strcmp(name, "delay") == 0 && strcmp(ns, XT_NS_DELAY) == 0) {
+            break;
+        case XT_K_NS_DELAY:
             /* XEP-0203: <delay xmlns='urn:xmpp:delay' stamp='...'/>
              * marks an offline or archived message. */
-            seen_delay = 1;
-            m->stamp = xt_stanza_attr(ch, "stamp");
-        } else if (strcmp(ns, XT_NS_SID) == 0) {
+            if (!seen_delay && name == XT_K_DELAY) {
+                seen_delay = 1;
+                m->stamp = xt_stanza_attr_k(ch, XT_K_STAMP);
+            }
+            break;
+        case XT_K_NS_SID:
             /* XEP-0359 §3: <origin-id/> is the sender's; a <stanza-id/>
              * is only trusted when 'by' is our own account (our server
              * stamped it and strips forged copies, §4), so one from
              * anybody else is ignored. */
-            if (!seen_origin && strcmp(name, "origin-id") == 0) {
+            if (!seen_origin && name == XT_K_ORIGIN_ID) {
                 seen_origin = 1;
-                m->origin_id = xt_stanza_attr(ch, "id");
-            } else if (!m->stanza_id && strcmp(name, "stanza-id") == 0) {
-                const char *by = xt_stanza_attr(ch, "by");
+                m->origin_id = xt_stanza_attr_k(ch, XT_K_ID);
+            } else if (!m->stanza_id && name == XT_K_STANZA_ID) {
+                const char *by = xt_stanza_attr_k(ch, XT_K_BY);
                 if (by && xt_im_is_own_bare(c, by)) {
-                    m->stanza_id = xt_stanza_attr(ch, "id");
+                    m->stanza_id = xt_stanza_attr_k(ch, XT_K_ID);
                     m->stanza_id_by = by;
                 }
             }
+            break;
+        default:
+            break;
         }
     }
     m->timestamp_ms = xt_im_parse_stamp(m->stamp);
@@ -156,8 +142,21 @@ void xt_im_message_fill(xt_conn *c, const xt_stanza *st, xt_message *m)
 /* 1 when a full or bare JID's bare part is our account's. */
 static int from_own_account(xt_conn *c, const char *jid)
 {
+    if (!jid)
+        return 0;
+    /* The common printable-ASCII JID prepared without PRECIS (whose
+     * full path cost ~9,000 instructions an archived message, issue 14):
+     * xt_jid_prep_fast's result is the full path's, and a bare part ends
+     * at the first '/' (neither a localpart nor a domainpart holds one). */
+    char buf[512];
+    size_t n = xt_jid_prep_fast(jid, strlen(jid), buf, sizeof buf);
+    if (n) {
+        const char *bare = xt_stream_bare(&c->s), *slash = memchr(buf, '/', n);
+        size_t bl = slash ? (size_t)(slash - buf) : n;
+        return bare && strlen(bare) == bl && memcmp(buf, bare, bl) == 0;
+    }
     xt_jid *j = NULL;
-    if (!jid || xt_jid_parse(c->s.mem, jid, &j, NULL))
+    if (xt_jid_parse(c->s.mem, jid, &j, NULL))
         return 0;
     int own = strcmp(xt_jid_bare(j), xt_stream_bare(&c->s)) == 0;
     xt_jid_free(j);
@@ -232,6 +231,21 @@ void xt_im_message_features(const xt_stanza *st, xt_message *m, xt_im_ext *x)
     m->me = xt_im_me_parse(m->body);
     m->file = NULL;
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
+        switch (xt_stanza_ns_k(ch)) {
+        case XT_K_NS_SID:
+        case XT_K_NS_DELAY:
+        case XT_K_NS_HINTS:
+        case XT_K_NS_MARKERS:
+        case XT_K_NS_CARBONS:
+        case XT_K_NS_MAM:
+        case XT_K_NS_FORWARD:
+            /* Known namespaces of none of the features below (a
+             * message's <origin-id/> and <stanza-id/>): passed over
+             * without a string comparison (the receive hot path). */
+            continue;
+        default:
+            break;
+        }
         const char *ns = xt_stanza_ns(ch);
         if (ns[0] == 'j') {
             /* XEP-0066 <x xmlns='jabber:x:oob'/> and XEP-0249 <x
@@ -322,20 +336,27 @@ int xt_im_on_message(xt_conn *c, const xt_stanza *st)
 {
     const xt_stanza *d = NULL;
     for (const xt_stanza *ch = xt_stanza_first_child(st); ch; ch = xt_stanza_next_sibling(ch)) {
-        const char *ns = xt_stanza_ns(ch), *name = xt_stanza_name(ch);
-        if (ns[0] != 'u') /* both begin "urn:xmpp:": one byte passes <body/> */
-            continue;
-        if (strcmp(ns, XT_NS_CARBONS) == 0 &&
-            (strcmp(name, "received") == 0 || strcmp(name, "sent") == 0))
-            return xt_carbons_on_message(c, st, ch);
-        if (strcmp(ns, XT_NS_MAM) == 0 && strcmp(name, "result") == 0)
-            return xt_mam_on_result(c, st, ch);
-        if (!d && strcmp(name, "delay") == 0 && strcmp(ns, XT_NS_DELAY) == 0)
-            d = ch;
+        xt_known name = xt_stanza_name_k(ch);
+        switch (xt_stanza_ns_k(ch)) {
+        case XT_K_NS_CARBONS:
+            if (name == XT_K_RECEIVED || name == XT_K_SENT)
+                return xt_carbons_on_message(c, st, ch);
+            break;
+        case XT_K_NS_MAM:
+            if (name == XT_K_RESULT)
+                return xt_mam_on_result(c, st, ch);
+            break;
+        case XT_K_NS_DELAY:
+            if (!d && name == XT_K_DELAY)
+                d = ch;
+            break;
+        default:
+            break;
+        }
     }
     /* XEP-0160: what the server kept while we were offline comes with a
      * <delay/> stamped by our server (its domain or our account). */
-    const char *dfrom = d ? xt_stanza_attr(d, "from") : NULL;
+    const char *dfrom = d ? xt_stanza_attr_k(d, XT_K_FROM) : NULL;
     xt_im_wrapped w = {.source = XT_SRC_LIVE, .direction = XT_DIR_IN};
     if (dfrom && (strcmp(dfrom, xt_stream_domain(&c->s)) == 0 || xt_im_is_own_bare(c, dfrom)))
         w.source = XT_SRC_OFFLINE;

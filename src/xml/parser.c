@@ -353,26 +353,31 @@ static void after_callback(xt_parser *p, int rc)
 
 /* Attributes from expat ("local", "URI|local") into the API's names:
  * the XML namespace becomes the predeclared "xml:" prefix. */
-static int add_attrs(xt_stanza *e, const XML_Char **atts, uint64_t *bytes)
+static int add_attrs(xt_stanza *e, const XML_Char **atts, size_t nattrs, uint64_t *bytes)
 {
-    size_t n = 0;
-    while (atts[n])
-        n += 2;
-    if (xt_stanza_reserve_attrs(e, n / 2))
+    if (xt_stanza_reserve_attrs(e, nattrs))
         return XT_ENOMEM;
-    for (size_t i = 0; i < n; i += 2) {
+    for (size_t i = 0; i < 2 * nattrs; i += 2) {
         const char *name = atts[i];
-        const char *bar = strrchr(name, '|');
+        /* One strlen per name, no strrchr (the receive hot path): only
+         * the XML namespace's names change form, and expat's "URI|local"
+         * is theirs when the URI is XML_NS exactly (the local part, an
+         * NCName, has no '|'; expat refuses a URI holding the separator,
+         * the memchr only keeps this exact whatever it accepts). */
+        size_t nlen = strlen(name);
         size_t vlen = strlen(atts[i + 1]);
         *bytes += vlen;
         int rc;
-        if (bar && (size_t)(bar - name) == sizeof XML_NS - 1 &&
-            memcmp(name, XML_NS, sizeof XML_NS - 1) == 0) {
-            const char *local = bar + 1;
-            if (strcmp(local, "lang") == 0) {
-                rc = xt_stanza_push_attr(e, "xml:lang", 8, 1, atts[i + 1], vlen);
+        const char *local = name + sizeof XML_NS;
+        if (nlen >= sizeof XML_NS && local[-1] == '|' &&
+            memcmp(name, XML_NS, sizeof XML_NS - 1) == 0 &&
+            !memchr(local, '|', nlen - sizeof XML_NS)) {
+            size_t llen = nlen - sizeof XML_NS;
+            if (llen == 4 && memcmp(local, "lang", 4) == 0) {
+                /* Not name_static: the tree's "xml:lang" is the shared
+                 * constant of xml/known.h (its invariant). */
+                rc = xt_stanza_push_attr(e, "xml:lang", 8, 0, atts[i + 1], vlen);
             } else {
-                size_t llen = strlen(local);
                 char *nm = xt_arena_alloc(e->tree, llen + 5, 1);
                 if (!nm)
                     return XT_ENOMEM;
@@ -381,7 +386,6 @@ static int add_attrs(xt_stanza *e, const XML_Char **atts, uint64_t *bytes)
                 rc = xt_stanza_push_attr(e, nm, llen + 4, 1, atts[i + 1], vlen);
             }
         } else {
-            size_t nlen = strlen(name);
             *bytes += nlen;
             rc = xt_stanza_push_attr(e, name, nlen, 0, atts[i + 1], vlen);
         }
@@ -471,7 +475,10 @@ static void open_stream(xt_parser *p, const char *name, const char *local, size_
     }
     xt_stanza *h = xt_stanza_new_root_n(pmem(p), "stream", 6, streams, nslen);
     uint64_t unused = 0;
-    if (!h || add_attrs(h, atts, &unused)) {
+    size_t nattrs = 0;
+    while (atts[2 * nattrs])
+        nattrs++;
+    if (!h || add_attrs(h, atts, nattrs, &unused)) {
         xt_stanza_free(h);
         nomem(p);
         return;
@@ -558,7 +565,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
      * element's worth is at most what its start tag sent, times a
      * constant, so it is counted once built. */
     uint64_t cost = sizeof(xt_stanza) + llen + 1 + nattrs * (sizeof(xt_attr) + 2);
-    if (!e || add_attrs(e, atts, &cost)) {
+    if (!e || add_attrs(e, atts, nattrs, &cost)) {
         nomem(p);
         return;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "xml/known.h"
 #include "xml/utf8.h"
 
 /* The first chunk holds the tree header, the root and a typical message
@@ -27,13 +28,9 @@ struct xt_chunk {
 
 static const char empty[] = "";
 
-void *xt_arena_alloc(xt_tree *t, size_t n, size_t align)
+void *xt_arena_alloc_slow(xt_tree *t, size_t n, size_t align)
 {
-    uintptr_t p = ((uintptr_t)t->cur + (align - 1)) & ~(uintptr_t)(align - 1);
-    if (p <= (uintptr_t)t->end && n <= (uintptr_t)t->end - p) {
-        t->cur = (unsigned char *)p + n;
-        return (void *)p;
-    }
+    uintptr_t p;
     if (n > SIZE_MAX / 2)
         return NULL;
     size_t need = CHUNK_HDR + n + align;
@@ -67,6 +64,246 @@ static char *arena_strndup(xt_tree *t, const char *s, size_t n)
     return d;
 }
 
+/*
+ * The names and namespaces nearly every received stanza repeats (RFC
+ * 6120/6121 stanzas and the XEPs on the message path; xml/known.h) are
+ * not copied into the tree: it points at these constants instead, and
+ * an element keeps their ids. A message stanza then fits its tree's
+ * first chunk (one malloc, from the C library's per-thread cache: a
+ * second chunk cost ~500 instructions a message, issue 14), and each
+ * name saves an arena bump and a copy. Nothing in a tree is written
+ * after it is built or freed on its own (only xt_stanza_set_attr
+ * replaces a value), so a shared constant reads as a copy would.
+ */
+static const char *const known_str[XT_K_COUNT] = {
+    [XT_K_X] = "x",
+    [XT_K_C] = "c",
+    [XT_K_A] = "a",
+    [XT_K_H] = "h",
+    [XT_K_R] = "r",
+    [XT_K_IQ] = "iq",
+    [XT_K_TO] = "to",
+    [XT_K_ID] = "id",
+    [XT_K_BY] = "by",
+    [XT_K_JID] = "jid",
+    [XT_K_VER] = "ver",
+    [XT_K_BODY] = "body",
+    [XT_K_FROM] = "from",
+    [XT_K_TYPE] = "type",
+    [XT_K_GONE] = "gone",
+    [XT_K_ITEM] = "item",
+    [XT_K_SHOW] = "show",
+    [XT_K_NAME] = "name",
+    [XT_K_NODE] = "node",
+    [XT_K_HASH] = "hash",
+    [XT_K_CODE] = "code",
+    [XT_K_NICK] = "nick",
+    [XT_K_ROLE] = "role",
+    [XT_K_SENT] = "sent",
+    [XT_K_DELAY] = "delay",
+    [XT_K_QUERY] = "query",
+    [XT_K_STAMP] = "stamp",
+    [XT_K_STORE] = "store",
+    [XT_K_ERROR] = "error",
+    [XT_K_EVENT] = "event",
+    [XT_K_ACTIVE] = "active",
+    [XT_K_PAUSED] = "paused",
+    [XT_K_THREAD] = "thread",
+    [XT_K_STATUS] = "status",
+    [XT_K_RESULT] = "result",
+    [XT_K_REASON] = "reason",
+    [XT_K_REPLACE] = "replace",
+    [XT_K_RETRACT] = "retract",
+    [XT_K_MESSAGE] = "message",
+    [XT_K_SUBJECT] = "subject",
+    [XT_K_REQUEST] = "request",
+    [XT_K_PRESENCE] = "presence",
+    [XT_K_INACTIVE] = "inactive",
+    [XT_K_RECEIVED] = "received",
+    [XT_K_PRIORITY] = "priority",
+    [XT_K_MARKABLE] = "markable",
+    [XT_K_NO_STORE] = "no-store",
+    [XT_K_XML_LANG] = "xml:lang",
+    [XT_K_APPLY_TO] = "apply-to",
+    [XT_K_COMPOSING] = "composing",
+    [XT_K_ORIGIN_ID] = "origin-id",
+    [XT_K_STANZA_ID] = "stanza-id",
+    [XT_K_FORWARDED] = "forwarded",
+    [XT_K_DISPLAYED] = "displayed",
+    [XT_K_REACTIONS] = "reactions",
+    [XT_K_AFFILIATION] = "affiliation",
+    [XT_K_SUBSCRIPTION] = "subscription",
+    [XT_K_NS_CLIENT] = "jabber:client",
+    [XT_K_NS_STREAMS] = "http://etherx.jabber.org/streams",
+    [XT_K_NS_SID] = "urn:xmpp:sid:0",
+    [XT_K_NS_DELAY] = "urn:xmpp:delay",
+    [XT_K_NS_MAM] = "urn:xmpp:mam:2",
+    [XT_K_NS_HINTS] = "urn:xmpp:hints",
+    [XT_K_NS_SM] = "urn:xmpp:sm:3",
+    [XT_K_NS_ROSTER] = "jabber:iq:roster",
+    [XT_K_NS_RECEIPTS] = "urn:xmpp:receipts",
+    [XT_K_NS_CARBONS] = "urn:xmpp:carbons:2",
+    [XT_K_NS_FORWARD] = "urn:xmpp:forward:0",
+    [XT_K_NS_FASTEN] = "urn:xmpp:fasten:0",
+    [XT_K_NS_REACTIONS] = "urn:xmpp:reactions:0",
+    [XT_K_NS_MARKERS] = "urn:xmpp:chat-markers:0",
+    [XT_K_NS_CORRECT] = "urn:xmpp:message-correct:0",
+    [XT_K_NS_RETRACT] = "urn:xmpp:message-retract:1",
+    [XT_K_NS_CAPS] = "http://jabber.org/protocol/caps",
+    [XT_K_NS_MUC_USER] = "http://jabber.org/protocol/muc#user",
+    [XT_K_NS_CHATSTATES] = "http://jabber.org/protocol/chatstates",
+    [XT_K_NS_PUBSUB_EVENT] = "http://jabber.org/protocol/pubsub#event",
+};
+
+static xt_known known(const char *s, size_t n)
+{
+    /* The entries by length: n is a constant in each case, so each
+     * memcmp is a compare or two against the table's literal. */
+#define TRY(k)                                                                                     \
+    if (memcmp(s, known_str[k], n) == 0)                                                           \
+        return k;
+    switch (n) {
+    case 1:
+        TRY(XT_K_X);
+        TRY(XT_K_C);
+        TRY(XT_K_A);
+        TRY(XT_K_H);
+        TRY(XT_K_R);
+        break;
+    case 2:
+        TRY(XT_K_IQ);
+        TRY(XT_K_TO);
+        TRY(XT_K_ID);
+        TRY(XT_K_BY);
+        break;
+    case 3:
+        TRY(XT_K_JID);
+        TRY(XT_K_VER);
+        break;
+    case 4:
+        TRY(XT_K_BODY);
+        TRY(XT_K_FROM);
+        TRY(XT_K_TYPE);
+        TRY(XT_K_GONE);
+        TRY(XT_K_ITEM);
+        TRY(XT_K_SHOW);
+        TRY(XT_K_NAME);
+        TRY(XT_K_NODE);
+        TRY(XT_K_HASH);
+        TRY(XT_K_CODE);
+        TRY(XT_K_NICK);
+        TRY(XT_K_ROLE);
+        TRY(XT_K_SENT);
+        break;
+    case 5:
+        TRY(XT_K_DELAY);
+        TRY(XT_K_QUERY);
+        TRY(XT_K_STAMP);
+        TRY(XT_K_STORE);
+        TRY(XT_K_ERROR);
+        TRY(XT_K_EVENT);
+        break;
+    case 6:
+        TRY(XT_K_ACTIVE);
+        TRY(XT_K_PAUSED);
+        TRY(XT_K_THREAD);
+        TRY(XT_K_STATUS);
+        TRY(XT_K_RESULT);
+        TRY(XT_K_REASON);
+        break;
+    case 7:
+        TRY(XT_K_REPLACE);
+        TRY(XT_K_RETRACT);
+        TRY(XT_K_MESSAGE);
+        TRY(XT_K_SUBJECT);
+        TRY(XT_K_REQUEST);
+        break;
+    case 8:
+        TRY(XT_K_PRESENCE);
+        TRY(XT_K_INACTIVE);
+        TRY(XT_K_RECEIVED);
+        TRY(XT_K_PRIORITY);
+        TRY(XT_K_MARKABLE);
+        TRY(XT_K_NO_STORE);
+        TRY(XT_K_XML_LANG);
+        TRY(XT_K_APPLY_TO);
+        break;
+    case 9:
+        TRY(XT_K_COMPOSING);
+        TRY(XT_K_ORIGIN_ID);
+        TRY(XT_K_STANZA_ID);
+        TRY(XT_K_FORWARDED);
+        TRY(XT_K_DISPLAYED);
+        TRY(XT_K_REACTIONS);
+        break;
+    case 11:
+        TRY(XT_K_AFFILIATION);
+        break;
+    case 12:
+        TRY(XT_K_SUBSCRIPTION);
+        break;
+    case 13:
+        TRY(XT_K_NS_CLIENT);
+        TRY(XT_K_NS_SM);
+        break;
+    case 14:
+        TRY(XT_K_NS_SID);
+        TRY(XT_K_NS_DELAY);
+        TRY(XT_K_NS_MAM);
+        TRY(XT_K_NS_HINTS);
+        break;
+    case 16:
+        TRY(XT_K_NS_ROSTER);
+        break;
+    case 17:
+        TRY(XT_K_NS_RECEIPTS);
+        TRY(XT_K_NS_FASTEN);
+        break;
+    case 18:
+        TRY(XT_K_NS_CARBONS);
+        TRY(XT_K_NS_FORWARD);
+        break;
+    case 20:
+        TRY(XT_K_NS_REACTIONS);
+        break;
+    case 23:
+        TRY(XT_K_NS_MARKERS);
+        break;
+    case 26:
+        TRY(XT_K_NS_CORRECT);
+        TRY(XT_K_NS_RETRACT);
+        break;
+    case 31:
+        TRY(XT_K_NS_CAPS);
+        break;
+    case 32:
+        TRY(XT_K_NS_STREAMS);
+        break;
+    case 35:
+        TRY(XT_K_NS_MUC_USER);
+        break;
+    case 37:
+        TRY(XT_K_NS_CHATSTATES);
+        break;
+    case 39:
+        TRY(XT_K_NS_PUBSUB_EVENT);
+        break;
+    default:
+        break;
+    }
+    return XT_K_NONE;
+#undef TRY
+}
+
+/* A name or namespace for the tree: the shared constant or a copy; *k
+ * its id. */
+static const char *arena_name(xt_tree *t, const char *s, size_t n, uint8_t *k)
+{
+    xt_known id = known(s, n);
+    *k = (uint8_t)id;
+    return id ? known_str[id] : arena_strndup(t, s, n);
+}
+
 /* Mutating a cache behind a const handle: the node was allocated
  * non-const, so this is defined; the integer round trip keeps
  * -Wcast-qual quiet without hiding real qualifier bugs elsewhere. */
@@ -98,8 +335,8 @@ xt_stanza *xt_stanza_new_root_n(const xt_mem *mem, const char *name, size_t nlen
     /* Cannot fail: `need` was reserved above. */
     xt_stanza *st = xt_arena_alloc(t, sizeof *st, NODE_ALIGN);
     *st = (xt_stanza){.n.kind = XT_NODE_ELEM, .tree = t};
-    st->name = arena_strndup(t, name, nlen);
-    st->ns = nslen ? arena_strndup(t, ns, nslen) : empty;
+    st->name = arena_name(t, name, nlen, &st->name_k);
+    st->ns = nslen ? arena_name(t, ns, nslen, &st->ns_k) : empty;
     return st;
 }
 
@@ -111,14 +348,16 @@ xt_stanza *xt_stanza_new_child_n(xt_stanza *parent, const char *name, size_t nle
     if (!c)
         return NULL;
     *c = (xt_stanza){.n.kind = XT_NODE_ELEM, .tree = t, .parent = parent};
-    if (!(c->name = arena_strndup(t, name, nlen)))
+    if (!(c->name = arena_name(t, name, nlen, &c->name_k)))
         return NULL;
     /* Children nearly always share the parent's namespace: point at the
      * parent's copy instead of copying the URI again. */
-    if (!ns || (strncmp(parent->ns, ns, nslen) == 0 && parent->ns[nslen] == '\0'))
+    if (!ns || (strncmp(parent->ns, ns, nslen) == 0 && parent->ns[nslen] == '\0')) {
         c->ns = parent->ns;
-    else if (!(c->ns = arena_strndup(t, ns, nslen)))
+        c->ns_k = parent->ns_k;
+    } else if (!(c->ns = arena_name(t, ns, nslen, &c->ns_k))) {
         return NULL;
+    }
     if (parent->last)
         parent->last->next = &c->n;
     else
@@ -131,9 +370,9 @@ int xt_stanza_reserve_attrs(xt_stanza *st, size_t n)
 {
     if (st->attrcap - st->nattrs >= n)
         return 0;
-    if (n > SIZE_MAX / (4 * sizeof(xt_attr)) - st->nattrs)
+    if (n > UINT32_MAX / 4 - st->nattrs)
         return XT_ENOMEM;
-    size_t cap = st->attrcap ? st->attrcap * 2 : 4;
+    size_t cap = st->attrcap * 2;
     if (cap < st->nattrs + n)
         cap = st->nattrs + n;
     /* The old array stays in the arena: growth is geometric, so the waste
@@ -144,16 +383,18 @@ int xt_stanza_reserve_attrs(xt_stanza *st, size_t n)
     if (st->nattrs)
         memcpy(a, st->attrs, st->nattrs * sizeof *a);
     st->attrs = a;
-    st->attrcap = cap;
+    st->attrcap = (uint32_t)cap;
     return 0;
 }
 
 int xt_stanza_push_attr(xt_stanza *st, const char *name, size_t nlen, int name_static,
                         const char *value, size_t vlen)
 {
-    if (xt_stanza_reserve_attrs(st, 1))
+    /* One at a time (xt_stanza_set_attr): four slots to begin with. */
+    if (st->nattrs == st->attrcap && xt_stanza_reserve_attrs(st, st->attrcap ? 1 : 4))
         return XT_ENOMEM;
-    const char *n = name_static ? name : arena_strndup(st->tree, name, nlen);
+    uint8_t k;
+    const char *n = name_static ? name : arena_name(st->tree, name, nlen, &k);
     const char *v = arena_strndup(st->tree, value, vlen);
     if (!n || !v)
         return XT_ENOMEM;
@@ -191,6 +432,8 @@ int xt_stanza_append_text(xt_stanza *st, const char *s, size_t len)
         tx->len = total;
         tx->s[total] = '\0';
     } else {
+        if (st->ntext == UINT32_MAX)
+            return XT_ENOMEM;
         xt_text *tx = xt_arena_alloc(t, sizeof *tx, NODE_ALIGN);
         if (!tx)
             return XT_ENOMEM;
@@ -423,6 +666,31 @@ const char *xt_stanza_attr(const xt_stanza *st, const char *name)
     return NULL;
 }
 
+const char *xt_known_str(xt_known k)
+{
+    return k > XT_K_NONE && k < XT_K_COUNT ? known_str[k] : NULL;
+}
+
+xt_known xt_stanza_name_k(const xt_stanza *st)
+{
+    return (xt_known)st->name_k;
+}
+
+xt_known xt_stanza_ns_k(const xt_stanza *st)
+{
+    return (xt_known)st->ns_k;
+}
+
+const char *xt_stanza_attr_k(const xt_stanza *st, xt_known k)
+{
+    /* By the invariant of xml/known.h, a pointer comparison. */
+    const char *name = known_str[k];
+    for (size_t i = 0; i < st->nattrs; i++)
+        if (st->attrs[i].name == name)
+            return st->attrs[i].value;
+    return NULL;
+}
+
 xt_stanza *xt_stanza_parent(const xt_stanza *st)
 {
     return st ? st->parent : NULL;
@@ -448,7 +716,12 @@ xt_stanza *xt_stanza_next_sibling(const xt_stanza *st)
 
 xt_stanza *xt_stanza_child(const xt_stanza *st, const char *name, const char *ns)
 {
-    for (xt_stanza *c = xt_stanza_first_child(st); c; c = xt_stanza_next_sibling(c))
+    /* The list itself, not the exported first_child/next_sibling (calls
+     * through the PLT inside the shared library): a received message is
+     * searched this way several times (issue 14). */
+    if (!st)
+        return NULL;
+    for (xt_stanza *c = next_elem(st->first); c; c = next_elem(c->n.next))
         if ((!name || (c->name[0] == name[0] && strcmp(c->name, name) == 0)) &&
             (!ns || c->ns == ns || strcmp(c->ns, ns) == 0))
             return c;

@@ -47,7 +47,9 @@ typedef struct xt_text {
 } xt_text;
 
 typedef struct xt_attr {
-    const char *name; /* "local", "xml:local" or "URI|local" */
+    /* "local", "xml:local" or "URI|local"; names, like namespaces and
+     * element names, may point at constants shared by all trees. */
+    const char *name;
     const char *value;
 } xt_attr;
 
@@ -58,11 +60,15 @@ struct xt_stanza {
     const char *name;
     const char *ns; /* "" = no namespace; often shared with the parent's */
     xt_attr *attrs;
-    size_t nattrs;
-    size_t attrcap;
-    xt_node *first; /* children, elements and text in document order */
+    /* 32-bit counts: a smaller node, so a message stanza fits its tree's
+     * first chunk (stanza.c); the parser's limits are far below. */
+    uint32_t nattrs;
+    uint32_t attrcap;
+    uint32_t ntext;   /* number of text children */
+    uint8_t name_k;   /* xml/known.h ids of name and ns (XT_K_NONE: not there) */
+    uint8_t ns_k;
+    xt_node *first;   /* children, elements and text in document order */
     xt_node *last;
-    size_t ntext;     /* number of text children */
     const char *text; /* cached concatenation when ntext > 1; NULL = not built */
 };
 
@@ -72,8 +78,19 @@ static inline const xt_mem *xt_tree_mem(const xt_tree *t)
     return t->has_mem ? &t->mem : NULL;
 }
 
-/* Arena allocation in st's tree; NULL on ENOMEM. `align` is a power of 2. */
-void *xt_arena_alloc(xt_tree *t, size_t n, size_t align);
+/* Arena allocation in st's tree; NULL on ENOMEM. `align` is a power of 2.
+ * The bump is inline (a stanza's build makes a dozen or more of these:
+ * the receive hot path, tests/perf); a new chunk is xt_arena_alloc_slow. */
+void *xt_arena_alloc_slow(xt_tree *t, size_t n, size_t align);
+static inline void *xt_arena_alloc(xt_tree *t, size_t n, size_t align)
+{
+    uintptr_t p = ((uintptr_t)t->cur + (align - 1)) & ~(uintptr_t)(align - 1);
+    if (p <= (uintptr_t)t->end && n <= (uintptr_t)t->end - p) {
+        t->cur = (unsigned char *)p + n;
+        return (void *)p;
+    }
+    return xt_arena_alloc_slow(t, n, align);
+}
 
 /*
  * Builders for the parser: pointer+length names, no validation (expat
@@ -84,10 +101,13 @@ xt_stanza *xt_stanza_new_root_n(const xt_mem *mem, const char *name, size_t nlen
                                 const char *ns, size_t nslen);
 xt_stanza *xt_stanza_new_child_n(xt_stanza *parent, const char *name, size_t nlen,
                                  const char *ns, size_t nslen);
-/* Makes room for n more attributes (avoids regrowth when the count is known). */
+/* Makes room for n more attributes (avoids regrowth when the count is
+ * known): an element without any gets exactly n slots (the parser's
+ * case: a <origin-id/> takes one, not the four a first push takes). */
 int xt_stanza_reserve_attrs(xt_stanza *st, size_t n);
-/* Appends an attribute (no duplicate check). `name` is copied unless
- * name_static is set (a string literal, e.g. "xml:lang"). */
+/* Appends an attribute (no duplicate check). `name` is copied (or the
+ * shared constant of xml/known.h) unless name_static is set: a string
+ * literal that is not in that table (the parser's "xml:space"). */
 int xt_stanza_push_attr(xt_stanza *st, const char *name, size_t nlen, int name_static,
                         const char *value, size_t vlen);
 /* Appends character data, coalescing with a text node that ends the

@@ -37,7 +37,15 @@ size_t xt_utf8_scan(xt_utf8 *u, const uint8_t *s, size_t n)
     size_t i = 0;
     while (i < n) {
         if (u->need == 0) {
-            /* ASCII fast path, eight bytes at a time: most XMPP traffic. */
+            /* ASCII fast path, 32 then eight bytes at a time: most XMPP
+             * traffic (every received byte passes here, tests/perf). */
+            while (n - i >= 32) {
+                uint64_t w[4];
+                memcpy(w, s + i, 32);
+                if ((w[0] | w[1] | w[2] | w[3]) & UINT64_C(0x8080808080808080))
+                    break;
+                i += 32;
+            }
             while (n - i >= 8) {
                 uint64_t w;
                 memcpy(&w, s + i, 8);

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "xml/known.h"
 #include "xml/parser.h"
 #include "xml/serialize.h"
 #include "xml/stanza_int.h"
@@ -442,6 +443,16 @@ static void test_round_trip(void **state)
     xt_free(NULL, s);
     xt_stanza_free(m);
 
+    /* The XML namespace's names become "xml:local"; other namespaced
+     * names stay "URI|local". */
+    m = parse_one("<message xml:space='preserve' xmlns:p='http://www.w3.org/XML/1998/namespacex' "
+                  "p:a='1' xml:lang='en'/>");
+    assert_string_equal(xt_stanza_attr(m, "xml:space"), "preserve");
+    assert_string_equal(xt_stanza_attr(m, "xml:lang"), "en");
+    assert_string_equal(xt_stanza_attr(m, "http://www.w3.org/XML/1998/namespacex|a"), "1");
+    assert_int_equal(m->nattrs, 3);
+    xt_stanza_free(m);
+
     /* Set through the API, parsed back to the same values. */
     m = xt_stanza_new(NULL, "message", XT_NS_CLIENT);
     const char *v = "<>&'\" \r\n\t \xc3\xa9";
@@ -453,6 +464,108 @@ static void test_round_trip(void **state)
     assert_string_equal(xt_stanza_text(back), v);
     xt_free(NULL, s);
     xt_stanza_free(back);
+    xt_stanza_free(m);
+}
+
+/* A message as Prosody delivers it to `xtalk listen` (bench/run row 6):
+ * from, to, id, xml:lang, type, a body, XEP-0359's origin-id and the
+ * server's stanza-id. */
+static const char prosody_message[] =
+    "<message from='alice@localhost/xt_client~tDa5MLjZN9pgUAND1lUQQO0m' to='bob@localhost' "
+    "id='858e9d7d8c98-5' xml:lang='en' type='chat'><body>Are you coming to the meeting tomorrow "
+    "at ten? Bring the printed slides and the notes, please.</body><origin-id "
+    "xmlns='urn:xmpp:sid:0' id='858e9d7d8c98-5'/><stanza-id xmlns='urn:xmpp:sid:0' "
+    "by='bob@localhost' id='A3sssseMx9D3vua0XAl-O3fK'/></message>";
+
+/* Issue 14: a received message's tree is one allocation, its first
+ * chunk. A second chunk (over the C library's per-thread cache size)
+ * cost ~500 instructions a message in `listen`. */
+static void test_message_fits_first_chunk(void **state)
+{
+    (void)state;
+    xt_stanza *m = parse_one(prosody_message);
+    assert_null(m->tree->chunks);
+    /* With a longer sender and ids still (a 3-part JID, 36-byte ids). */
+    xt_stanza *big = parse_one(
+        "<message from='alice.wonderland@conference.example.org/Kitchen Table Laptop' "
+        "to='bob.builder@example.org/xtalk.Abc123' id='0f8e2a8c-4a1b-4c7e-9a55-2b8f9d3e1c77' "
+        "xml:lang='en' type='chat'><body>Are you coming to the meeting tomorrow at ten? Bring the "
+        "printed slides and the notes, please.</body><origin-id xmlns='urn:xmpp:sid:0' "
+        "id='0f8e2a8c-4a1b-4c7e-9a55-2b8f9d3e1c77'/><stanza-id xmlns='urn:xmpp:sid:0' "
+        "by='bob.builder@example.org' id='7d1c3b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d'/></message>");
+    assert_null(big->tree->chunks);
+    xt_stanza_free(big);
+    xt_stanza_free(m);
+}
+
+/* xml/known.h's invariant: a name equal to a table entry is that entry,
+ * whichever way the tree was built, and the ids say which. */
+static void test_known_names(void **state)
+{
+    (void)state;
+    assert_null(xt_known_str(XT_K_NONE));
+    assert_null(xt_known_str(XT_K_COUNT));
+    for (int k = XT_K_NONE + 1; k < XT_K_COUNT; k++) {
+        const char *s = xt_known_str((xt_known)k);
+        assert_non_null(s);
+        /* As a namespace through the API (any text is a valid one). */
+        xt_stanza *e = xt_stanza_new(NULL, "e", s);
+        assert_non_null(e);
+        assert_int_equal(xt_stanza_ns_k(e), k);
+        assert_ptr_equal(xt_stanza_ns(e), s);
+        assert_int_equal(xt_stanza_name_k(e), XT_K_NONE);
+        /* One byte short: another entry only if that is its string. */
+        char shorter[64];
+        size_t n = strlen(s);
+        assert_true(n < sizeof shorter);
+        memcpy(shorter, s, n - 1);
+        shorter[n - 1] = '\0';
+        xt_stanza *c = xt_stanza_add_child(e, "c", shorter);
+        assert_non_null(c);
+        xt_known ck = xt_stanza_ns_k(c);
+        if (ck != XT_K_NONE)
+            assert_string_equal(xt_known_str(ck), shorter);
+        xt_stanza_free(e);
+    }
+
+    /* Parsed: element names, namespaces and attribute names. */
+    xt_stanza *m = parse_one(prosody_message);
+    assert_int_equal(xt_stanza_name_k(m), XT_K_MESSAGE);
+    assert_int_equal(xt_stanza_ns_k(m), XT_K_NS_CLIENT);
+    assert_string_equal(xt_stanza_attr_k(m, XT_K_FROM), "alice@localhost/xt_client~tDa5MLjZN9pgUAND1lUQQO0m");
+    assert_string_equal(xt_stanza_attr_k(m, XT_K_TO), "bob@localhost");
+    assert_string_equal(xt_stanza_attr_k(m, XT_K_XML_LANG), "en");
+    assert_string_equal(xt_stanza_attr_k(m, XT_K_TYPE), "chat");
+    assert_null(xt_stanza_attr_k(m, XT_K_BY));
+    xt_stanza *body = xt_stanza_first_child(m);
+    assert_int_equal(xt_stanza_name_k(body), XT_K_BODY);
+    assert_int_equal(xt_stanza_ns_k(body), XT_K_NS_CLIENT);
+    xt_stanza *oid = xt_stanza_next_sibling(body), *sid = xt_stanza_next_sibling(oid);
+    assert_int_equal(xt_stanza_name_k(oid), XT_K_ORIGIN_ID);
+    assert_int_equal(xt_stanza_ns_k(oid), XT_K_NS_SID);
+    assert_int_equal(xt_stanza_name_k(sid), XT_K_STANZA_ID);
+    assert_int_equal(xt_stanza_ns_k(sid), XT_K_NS_SID);
+    assert_string_equal(xt_stanza_attr_k(sid, XT_K_BY), "bob@localhost");
+    assert_string_equal(xt_stanza_attr_k(sid, XT_K_ID), "A3sssseMx9D3vua0XAl-O3fK");
+    /* Byte for byte the same when serialized. */
+    char *s = xt_stanza_to_string(m, XT_NS_CLIENT, NULL);
+    assert_string_equal(s, prosody_message);
+    xt_free(NULL, s);
+
+    /* A copy, and attributes set through the API, keep the invariant. */
+    xt_stanza *cp = xt_stanza_copy(m);
+    assert_non_null(cp);
+    assert_int_equal(xt_stanza_ns_k(xt_stanza_next_sibling(xt_stanza_first_child(cp))), XT_K_NS_SID);
+    assert_string_equal(xt_stanza_attr_k(cp, XT_K_XML_LANG), "en");
+    assert_int_equal(xt_stanza_set_attr(cp, "by", "x@y"), 0);
+    assert_string_equal(xt_stanza_attr_k(cp, XT_K_BY), "x@y");
+    assert_int_equal(xt_stanza_set_attr(cp, "xml:lang", "de"), 0);
+    assert_string_equal(xt_stanza_attr_k(cp, XT_K_XML_LANG), "de");
+    /* An element name outside the table, in a known namespace. */
+    xt_stanza *q = xt_stanza_add_child(cp, "bodyx", NULL);
+    assert_int_equal(xt_stanza_name_k(q), XT_K_NONE);
+    assert_int_equal(xt_stanza_ns_k(q), XT_K_NS_CLIENT);
+    xt_stanza_free(cp);
     xt_stanza_free(m);
 }
 
@@ -503,6 +616,8 @@ int main(void)
         cmocka_unit_test(test_serialize_reuses_buffer),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_message_fits_first_chunk),
+        cmocka_unit_test(test_known_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
