@@ -264,15 +264,7 @@ class Chat(ServerTest):
     def slix(self, user):
         """slixmpp as user (slix_im.py: JSON commands in, events out)."""
         from test_features import Slix
-        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_im.py"),
-                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file], env=e,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        x = Slix(p)
-        x.full = x.json_until(lambda o: o["event"] == "online", 60)["jid"]
-        return x
+        return Slix.start(self, user)
 
     def test_nick_shown_reactions_gathered(self):
         """bob (slixmpp, both ways with alice, no roster name) publishes a

@@ -7,15 +7,23 @@ through the same server (Prosody or ejabberd, XT_SERVER)."""
 import json
 import os
 import shutil
-import subprocess
 import time
 import unittest
 
-from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
+from xtlib import SLOW, Proc, ServerTest, USERS, jid, main
 
 
 class Slix(Proc):
     """slix_im.py: JSON commands in, JSON events out."""
+
+    @classmethod
+    def start(cls, test, user):
+        """slixmpp as user for test (a ServerTest), online; .full is
+        its full JID."""
+        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
+        s = cls(test.slix_popen("slix_im.py", jid(user, test.srv), env=e))
+        s.full = s.json_until(lambda o: o["event"] == "online", 60)["jid"]
+        return s
 
     def send(self, **cmd):
         self.p.stdin.write(json.dumps(cmd) + "\n")
@@ -34,16 +42,7 @@ class Base(ServerTest):
     """Helpers: a slixmpp peer, a listener."""
 
     def slix(self, user):
-        e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
-        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_im.py"), jid(user, self.srv),
-                              str(self.srv.port), self.srv.ca_file], env=e,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-        self.procs.append(p)
-        s = Slix(p)
-        s.full = s.json_until(lambda o: o["event"] == "online", 60)["jid"]
-        return s
+        return Slix.start(self, user)
 
     def listen(self, user):
         p = self.spawn(user, "listen", "--json")

@@ -44,12 +44,8 @@ class Hostile(ServerTest):
 
     def slix_raw(self, user, *args):
         e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(60 * SLOW))
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"),
-                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file, "raw"]
-                             + list(args), env=e, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        return Proc(p)
+        return Proc(self.slix_popen("slix_peer.py", jid(user, self.srv), "raw", *args, env=e,
+                                    stdin=subprocess.DEVNULL))
 
     def assertClean(self, lines, what):
         for l in lines:

@@ -8,20 +8,15 @@ import os
 import subprocess
 import sys
 
-from xtlib import HERE, SLOW, Proc, ServerTest, USERS, jid, main
+from xtlib import SLOW, Proc, ServerTest, USERS, jid, main
 
 
 class Interop(ServerTest):
 
     def slix(self, user, *args):
         e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(60 * SLOW))
-        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"), jid(user, self.srv),
-                              str(self.srv.port), self.srv.ca_file] + list(args), env=e,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-        self.procs.append(p)
-        return Proc(p)
+        return Proc(self.slix_popen("slix_peer.py", jid(user, self.srv), *args, env=e,
+                                    stdin=subprocess.DEVNULL))
 
     def test_slixmpp_to_xtalk(self):
         bob = self.spawn("bob", "listen", "--json")

@@ -13,10 +13,9 @@ message printed twice."""
 import collections
 import json
 import os
-import subprocess
 import unittest
 
-from xtlib import HERE, SLOW, Proc, ServerTest, USERS, expected_failure_on, jid, main
+from xtlib import SLOW, Proc, ServerTest, USERS, expected_failure_on, jid, main
 
 
 class Occupant(Proc):
@@ -40,13 +39,7 @@ class Occupant(Proc):
         """A slixmpp occupant for test (a ServerTest: its srv, its procs
         to stop) logged in as user with env (the password in it), online."""
         e = dict(env, XT_PEER_TIMEOUT=str(180 * SLOW))
-        # Debian's python3 is the one with python3-slixmpp (not a pyenv one on PATH).
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_muc.py"),
-                              jid(user, test.srv), str(test.srv.port), test.srv.ca_file], env=e,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        test.procs.append(p)
-        o = cls(p)
+        o = cls(test.slix_popen("slix_muc.py", jid(user, test.srv), env=e))
         o.json_until(lambda x: x["event"] == "online", 60)
         return o
 

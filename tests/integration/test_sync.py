@@ -25,12 +25,8 @@ class Sync(ServerTest):
     def device(self, user, resource):
         """slixmpp as another device of user's account (slix_peer.py device)."""
         e = dict(os.environ, XTALK_PASSWORD=USERS[user], XT_PEER_TIMEOUT=str(120 * SLOW))
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"),
-                              jid(user, self.srv) + "/" + resource, str(self.srv.port),
-                              self.srv.ca_file, "device"], env=e, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        d = Proc(p)
+        d = Proc(self.slix_popen("slix_peer.py", jid(user, self.srv) + "/" + resource, "device",
+                                 env=e))
         d.seen = []  # messages printed before what a read waited for
         while True:
             l = d.line(60)

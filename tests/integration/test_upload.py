@@ -42,7 +42,7 @@ import urllib.request
 from test_muc import Occupant
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 from faultproxy import FaultProxy  # noqa: E402
-from xtlib import (HERE, SERVER, SLOW, USERS, WRAPPER, XTALK, Ejabberd, Proc, Prosody,
+from xtlib import (SERVER, SLOW, USERS, WRAPPER, XTALK, Ejabberd, Proc, Prosody,
                    ServerTest, jid, main, make_server, skip_on)
 
 LIMIT = 512 * 1000 * 1000  # the service's max-file-size (bytes)
@@ -97,13 +97,8 @@ class Upload(ServerTest):
 
     # -- helpers -------------------------------------------------------------
     def peer(self, user, *args):
-        e = self.env(user)
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "slix_peer.py"),
-                              jid(user, self.srv), str(self.srv.port), self.srv.ca_file]
-                             + list(args), env=e, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        return Proc(p)
+        return Proc(self.slix_popen("slix_peer.py", jid(user, self.srv), *args, env=self.env(user),
+                                    stdin=subprocess.DEVNULL))
 
     def path(self, name):
         return os.path.join(self.srv.dir, name)

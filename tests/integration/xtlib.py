@@ -119,6 +119,19 @@ class ServerTest(unittest.TestCase):
     def setUp(self):
         self.procs = []
 
+    def slix_popen(self, script, address, *args, env, stdin=subprocess.PIPE):
+        """A slixmpp helper of this directory (`script`: slix_im.py,
+        slix_muc.py, slix_peer.py, slix_upload.py) logged in as `address`
+        (a JID) on this class's server, `args` after its port and CA file;
+        stdout and stderr piped, stopped with the test. Debian's python3 is
+        the one with python3-slixmpp (not a pyenv one on PATH)."""
+        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, script), address,
+                              str(self.srv.port), self.srv.ca_file] + list(args), env=env,
+                             stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        self.procs.append(p)
+        return p
+
     def tearDown(self):
         # SIGTERM first: a listener's clean close acknowledges what it
         # showed. Killed, it may have shown a burst whose repeat records
