@@ -62,9 +62,8 @@ int xt_stream_check_addressing(xt_stream *s, const xt_stanza *st)
      * for any valid JID. */
     char buf[3072];
     const char *name = xt_stanza_name(st);
-    static const char *const attrs[] = {"from", "to"};
     static const xt_known attr_k[] = {XT_K_FROM, XT_K_TO};
-    for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++) {
+    for (size_t i = 0; i < sizeof attr_k / sizeof *attr_k; i++) {
         const char *v = xt_stanza_attr_k(st, attr_k[i]);
         if (!v)
             continue; /* §8.1.2.1: no 'from' means our server or account */
@@ -88,7 +87,7 @@ int xt_stream_check_addressing(xt_stream *s, const xt_stanza *st)
             return (int)n;
         if (n == 0) {
             xt_stream_logf(s, XT_LOG_WARN, "dropped a <%s/> whose '%s' is not a JID (%s): %.200s",
-                           name, attrs[i], why, v);
+                           name, xt_known_str(attr_k[i]), why, v);
             return 1;
         }
         if (i == 0 && (size_t)n < sizeof s->bind.last_from && strlen(v) == (size_t)n)
