@@ -53,27 +53,44 @@ LISTEN_MAX = 5500
 FIRST_FLIGHT_MAX = 1000000
 
 
-def count(micro, mode, n, tmp):
-    """Instructions inside the xtb_region_* functions of one run (mode
-    None: listen_micro, whose second argument is a store path)."""
-    out = os.path.join(tmp, "cg.%s.%d" % (mode or "listen", n))
+def callgrind(argv, out, expect, *opts):
+    """Runs argv under callgrind, counting only inside the xtb_region_*
+    functions, into `out`; its stdout must be `expect`."""
     # `meson test` sets MALLOC_PERTURB_ (glibc then fills every block it
     # hands out or takes back: ~90 instructions a message on the send
     # path); the limits are for the allocator as an application gets it.
     env = {k: v for k, v in os.environ.items()
            if k not in ("MALLOC_PERTURB_", "MALLOC_CHECK_", "GLIBC_TUNABLES")}
-    argv = [micro, mode, str(n)] if mode else [micro, str(n), os.path.join(tmp, "listen.db")]
     r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-                        "--toggle-collect=xtb_region_*"] + argv,
+                        "--toggle-collect=xtb_region_*"] + list(opts) + argv,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    if r.returncode != 0 or r.stdout.strip() != "ok %d" % n:
-        raise RuntimeError("%s %s %d failed (exit %d): %s %s"
-                           % (micro, mode, n, r.returncode, r.stdout, r.stderr[-2000:]))
-    with open(out) as f:
-        for line in f:
-            if line.startswith(("summary:", "totals:")):
-                return int(line.split()[1])
-    raise RuntimeError("no instruction total in %s" % out)
+    if r.returncode != 0 or r.stdout.strip() != expect:
+        raise RuntimeError("%s failed (exit %d): %s %s"
+                           % (" ".join(argv), r.returncode, r.stdout, r.stderr[-2000:]))
+
+
+def total(path):
+    """The instruction total of a callgrind file, None without one."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(("summary:", "totals:")):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def count(micro, mode, n, tmp):
+    """Instructions inside the xtb_region_* functions of one run (mode
+    None: listen_micro, whose second argument is a store path)."""
+    out = os.path.join(tmp, "cg.%s.%d" % (mode or "listen", n))
+    argv = [micro, mode, str(n)] if mode else [micro, str(n), os.path.join(tmp, "listen.db")]
+    callgrind(argv, out, "ok %d" % n)
+    t = total(out)
+    if t is None:
+        raise RuntimeError("no instruction total in %s" % out)
+    return t
 
 
 def per_message(micro, mode, n, tmp):
@@ -85,20 +102,11 @@ def first_flight(exe, mode, tmp):
     (starttls) or connect() (direct): callgrind's first dump."""
     out = os.path.join(tmp, "cg.first." + mode)
     call = "connect" if mode == "direct" else "send"
-    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-                        "--toggle-collect=xtb_region_*", "--dump-before=" + call, exe, mode],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0 or r.stdout.strip() != "ok":
-        raise RuntimeError("%s %s failed (exit %d): %s %s"
-                           % (exe, mode, r.returncode, r.stdout, r.stderr[-2000:]))
-    try:
-        with open(out + ".1") as f:
-            for line in f:
-                if line.startswith(("summary:", "totals:")):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    raise RuntimeError("no dump before %s() in %s %s" % (call, exe, mode))
+    callgrind([exe, mode], out, "ok", "--dump-before=" + call)
+    t = total(out + ".1")
+    if t is None:
+        raise RuntimeError("no dump before %s() in %s %s" % (call, exe, mode))
+    return t
 
 
 def main(argv):
